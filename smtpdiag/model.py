@@ -1,0 +1,201 @@
+"""Frozen records that flow from the session walk to the renderers.
+
+A ``Report`` is the one input of every renderer; everything in it is plain data (str, int, float,
+tuples, other records), so ``to_dict`` gives the JSON form without any custom encoder.
+Server text is kept exactly as received (decoded, with undecodable bytes shown as ``\\xNN``);
+escaping for a terminal is the renderers' job, never the model's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+REPORT_VERSION = 1
+
+CLASS_NAMES = {
+    2: "Positive Completion",
+    3: "Positive Intermediate",
+    4: "Transient Negative Completion",
+    5: "Permanent Negative Completion",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One complete SMTP reply: a code, an optional enhanced code, and its text lines."""
+
+    code: int
+    lines: tuple[str, ...]
+    enhanced: str | None = None
+    raw: tuple[str, ...] = ()
+    truncated: bool = False
+
+    @property
+    def klass(self) -> int:
+        return self.code // 100
+
+    @property
+    def text(self) -> str:
+        return " ".join(line for line in self.lines if line)
+
+    @property
+    def positive(self) -> bool:
+        return self.klass in (2, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class EnhancedNote:
+    """What an enhanced status code means, from the registry or from its parts."""
+
+    code: str
+    name: str
+    description: str
+    fix: str
+    registered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderNote:
+    """A provider- or MTA-specific reply recognised by code and text pattern."""
+
+    id: str
+    provider: str
+    name: str
+    description: str
+    fix: str
+    overrides_registry: bool = False
+    reference: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """What a reply means in the context of the step that it answered."""
+
+    code: int
+    name: str
+    class_name: str
+    description: str
+    fix: str
+    known: bool = True
+    enhanced: EnhancedNote | None = None
+    provider: ProviderNote | None = None
+    advice: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """A failure that ended a walk, in the form every renderer can show."""
+
+    kind: str
+    message: str
+    step: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One exchange of the walk: what we sent, what came back, how long it took."""
+
+    name: str
+    sent: str | None = None
+    reply: Reply | None = None
+    annotation: Annotation | None = None
+    elapsed_ms: float = 0.0
+    error: ErrorInfo | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TlsInfo:
+    """Facts about the TLS layer of a session, recorded even when verification failed."""
+
+    mode: str
+    version: str | None = None
+    cipher: str | None = None
+    subject: str | None = None
+    issuer: str | None = None
+    sans: tuple[str, ...] = ()
+    not_after: str | None = None
+    days_left: int | None = None
+    hostname_matched: bool | None = None
+    verified: bool = False
+    verify_error: str | None = None
+    handshake_ms: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """The EHLO extensions that matter for diagnosis, plus everything else advertised."""
+
+    size: int | None = None
+    pipelining: bool = False
+    eightbitmime: bool = False
+    smtputf8: bool = False
+    chunking: bool = False
+    dsn: bool = False
+    enhancedstatuscodes: bool = False
+    starttls: bool = False
+    auth: tuple[str, ...] = ()
+    other: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A judgement over a whole attempt: ``severity`` is ok, info, warning or critical."""
+
+    severity: str
+    message: str
+    step: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One connection to one address of one host, and the walk over it."""
+
+    host: str
+    address: str | None
+    port: int
+    tls_mode: str
+    steps: tuple[Step, ...] = ()
+    tls: TlsInfo | None = None
+    capabilities: Capabilities | None = None
+    error: ErrorInfo | None = None
+    outcome: str = "ok"  # ok | refused | failed
+    elapsed_ms: float = 0.0
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MxHost:
+    preference: int
+    host: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """How a target became addresses: MX, implicit MX, a literal, or a name used as is."""
+
+    domain: str | None
+    method: str  # mx | implicit-mx | literal | name | null-mx
+    mx: tuple[MxHost, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything a probe learned about one target; the one input of every renderer."""
+
+    target: str
+    verdict: str  # ok | refused | failed | no-mail
+    summary: str
+    resolution: Resolution | None = None
+    attempts: tuple[Attempt, ...] = ()
+    error: ErrorInfo | None = None
+    dry_run: bool = False
+    started_at: str = ""
+    elapsed_ms: float = 0.0
+    version: int = field(default=REPORT_VERSION)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["version"] = REPORT_VERSION
+        return data

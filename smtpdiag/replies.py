@@ -1,0 +1,191 @@
+"""Turn the bytes a server sends into ``Reply`` records: pure, bounded, never trusting the peer.
+
+Like h11, this knows nothing about sockets: bytes go in (split anywhere), complete replies come
+out, and anything that is not a valid SMTP reply raises ``ProtocolError`` with an excerpt of what
+was seen.  Memory stays bounded whatever the peer does: a line is kept up to ``MAX_LINE_KEPT``
+bytes, a reply keeps at most ``MAX_LINES_KEPT`` lines (the rest are counted, not stored), and a
+line that grows past ``MAX_LINE_BYTES`` without a line end is refused.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import ProtocolError
+from .model import Reply
+
+__all__ = [
+    "MAX_LINES_KEPT",
+    "MAX_LINE_BYTES",
+    "MAX_LINE_KEPT",
+    "ReplyReader",
+    "excerpt",
+    "parse_enhanced",
+    "parse_reply",
+    "parse_reply_text",
+]
+
+MAX_LINE_BYTES = 65_536  # RFC 5321 allows 512; anything past this is not a mail server
+MAX_LINE_KEPT = 2_048
+MAX_LINES_KEPT = 200
+
+_CODE = re.compile(rb"[2-5][0-5][0-9]")
+_ENHANCED = re.compile(r"([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
+_PASTED_LINE = re.compile(r"([2-5][0-5][0-9])(?:([ -])(.*))?$")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def excerpt(data: bytes | str, limit: int = 80) -> str:
+    """A short, printable rendering of peer data for error messages (controls shown as \\xNN)."""
+    text = data.decode("utf-8", "backslashreplace") if isinstance(data, bytes) else data
+    cut = len(text) > limit
+    text = _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text[:limit])
+    return repr(text + ("…" if cut else ""))
+
+
+def parse_enhanced(text: str, code: int | None = None) -> str | None:
+    """The enhanced status code (RFC 3463) at the start of reply text, if its class fits."""
+    match = _ENHANCED.match(text.lstrip())
+    if not match:
+        return None
+    if code is not None and int(match.group(1)) != code // 100:
+        return None
+    return match.group(0)
+
+
+def _decode(line: bytes) -> str:
+    return line.decode("utf-8", "backslashreplace")
+
+
+class ReplyReader:
+    """Incremental reply parser: ``feed`` bytes, get a ``Reply`` once one is complete.
+
+    Accepts CRLF and bare LF line ends (bare LF is common in broken servers and harmless to
+    read).  Bytes that follow a complete reply are dropped, as no command of ours is pipelined:
+    they can only be unsolicited (or injected) data.
+    """
+
+    def __init__(self) -> None:
+        self._partial = bytearray()
+        self._partial_len = 0
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget everything buffered: called before each command and after STARTTLS."""
+        self._partial = bytearray()
+        self._partial_len = 0
+        self._code: int | None = None
+        self._lines: list[str] = []
+        self._raw: list[str] = []
+        self._cut_lines = 0
+        self._cut_bytes = False
+
+    def feed(self, data: bytes) -> Reply | None:
+        start = 0
+        while True:
+            end = data.find(b"\n", start)
+            if end == -1:
+                self._append(data[start:])
+                return None
+            self._append(data[start:end])
+            line = bytes(self._partial)
+            truncated = self._partial_len > len(line)
+            self._partial = bytearray()
+            self._partial_len = 0
+            reply = self._take_line(line[:-1] if line.endswith(b"\r") else line, truncated)
+            start = end + 1
+            if reply is not None:
+                self.clear()
+                return reply
+
+    def _append(self, chunk: bytes) -> None:
+        room = MAX_LINE_KEPT - len(self._partial)
+        if room > 0:
+            self._partial.extend(chunk[:room])
+        self._partial_len += len(chunk)
+        if self._partial_len > MAX_LINE_BYTES:
+            seen = bytes(self._partial)
+            self.clear()
+            raise ProtocolError(
+                f"reply line longer than {MAX_LINE_BYTES} bytes with no line end "
+                f"(RFC 5321 allows 512); it began {excerpt(seen, 40)}"
+            )
+
+    def _take_line(self, line: bytes, truncated: bool) -> Reply | None:
+        if not _CODE.match(line) or line[3:4] not in (b"", b" ", b"-"):
+            self.clear()
+            if line[:3].isdigit() and line[3:4] in (b"", b" ", b"-"):
+                raise ProtocolError(f"reply code {line[:3].decode()} is out of range (200-559)")
+            raise ProtocolError(f"not an SMTP reply line: {excerpt(line)}")
+        code = int(line[:3])
+        if self._code is not None and code != self._code:
+            first = self._code
+            self.clear()
+            raise ProtocolError(f"multi-line reply mixes codes {first} and {code}")
+        self._code = code
+        self._cut_bytes = self._cut_bytes or truncated
+        if len(self._lines) < MAX_LINES_KEPT:
+            self._raw.append(_decode(line))
+            self._lines.append(_decode(line[4:]))
+        else:
+            self._cut_lines += 1
+        if line[3:4] == b"-":
+            return None
+        lines = tuple(self._lines)
+        if self._cut_lines:
+            lines += (f"[smtpdiag: {self._cut_lines} further lines not kept]",)
+        return Reply(
+            code=code,
+            lines=lines,
+            enhanced=parse_enhanced(lines[0], code) if lines else None,
+            raw=tuple(self._raw),
+            truncated=bool(self._cut_lines) or self._cut_bytes,
+        )
+
+
+def parse_reply(data: bytes) -> Reply:
+    """Parse exactly one complete reply from ``data``; incomplete input is a ``ProtocolError``."""
+    reader = ReplyReader()
+    reply = reader.feed(data)
+    if reply is None:
+        raise ProtocolError(f"incomplete reply: {excerpt(data)}")
+    return reply
+
+
+def parse_reply_text(text: str) -> list[Reply]:
+    """Replies pasted by a user (say, from a bounce): one or more, line ends optional.
+
+    A coded line after a final line (``250 x``) starts a new reply; a line without a code
+    continues the reply before it, as bounce messages wrap long lines.  Raises
+    ``ProtocolError`` when the text holds no reply code at all.
+    """
+    replies: list[Reply] = []
+    code: int | None = None
+    lines: list[str] = []
+    raw: list[str] = []
+    final = True
+
+    def flush() -> None:
+        if code is not None:
+            enhanced = parse_enhanced(lines[0], code) if lines else None
+            replies.append(Reply(code, tuple(lines), enhanced, tuple(raw)))
+
+    for line in (raw_line.strip() for raw_line in text.splitlines()):
+        match = _PASTED_LINE.match(line)
+        if match:
+            if final:
+                flush()
+                code, lines, raw = int(match.group(1)), [], []
+            final = match.group(2) != "-"
+            lines.append(match.group(3) or "")
+        elif code is not None and line:
+            lines.append(line)
+        elif line:
+            raise ProtocolError(f"no SMTP reply code found in {excerpt(line)}")
+        else:
+            continue
+        raw.append(line)
+    flush()
+    if not replies:
+        raise ProtocolError("no SMTP reply code found in empty input")
+    return replies

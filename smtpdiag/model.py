@@ -14,6 +14,9 @@ from typing import Any
 
 REPORT_VERSION = 1
 
+# Where --quit-after may stop a walk, in walk order.
+QUIT_POINTS = ("connect", "greeting", "ehlo", "tls", "auth", "mail", "rcpt")
+
 CLASS_NAMES = {
     2: "Positive Completion",
     3: "Positive Intermediate",
@@ -66,7 +69,7 @@ class ProviderNote:
     description: str
     fix: str
     overrides_registry: bool = False
-    reference: str = ""
+    registry_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,88 @@
+"""Give each reply its meaning in the context of the step it answered: pure, no I/O.
+
+A reply becomes an ``Annotation``: the catalogue entry for its code (the per-command meaning
+when the code means something else after this command), the enhanced code read from the
+registry or by its parts, a provider pattern if one matches, and advice specific to this step
+(from ``catalogue/data/advice.json``, so that it can be corrected without touching code).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from functools import cache
+from typing import Any
+
+from . import catalogue
+from .explain import basic_view, enhanced_view, reply_match_text
+from .model import Annotation, Attempt, EnhancedNote, ProviderNote, Reply, Step
+
+__all__ = ["STEP_VERBS", "annotate_attempt", "annotate_reply"]
+
+STEP_VERBS = {
+    "greeting": "CONNECT", "ehlo": "EHLO", "ehlo-tls": "EHLO", "helo": "HELO",
+    "starttls": "STARTTLS", "auth": "AUTH", "mail": "MAIL", "rcpt": "RCPT", "rset": "RSET",
+    "data": "DATA", "message": "DATA-END", "quit": "QUIT",
+}
+
+
+@cache
+def _rules() -> list[dict[str, Any]]:
+    with open(catalogue.DATA_DIR / "advice.json", encoding="utf-8") as handle:
+        rules: list[dict[str, Any]] = json.load(handle)["rules"]
+    return rules
+
+
+def _advice(step: str, reply: Reply, port: int) -> tuple[str, ...]:
+    found: list[str] = []
+    text = reply_match_text(reply)
+    for rule in _rules():
+        if rule["step"] not in (step, "any") or reply.code not in rule["codes"]:
+            continue
+        if "port" in rule and rule["port"] != port:
+            continue
+        prefix = rule.get("enhanced_prefix")
+        if prefix and not (reply.enhanced or "").startswith(prefix):
+            continue
+        if "pattern" in rule and not re.search(rule["pattern"], text, re.IGNORECASE):
+            continue
+        if rule["text"] not in found:
+            found.append(rule["text"])
+        if step != "any":
+            break
+    return tuple(found[:1])
+
+
+def annotate_reply(reply: Reply, step: str, port: int = 25) -> Annotation:
+    """What ``reply`` means as the answer to ``step``."""
+    basic = basic_view(reply.code)
+    description, fix = basic["description"], basic["fix"]
+    per_command = basic["per_command"].get(STEP_VERBS.get(step, ""))
+    if per_command:
+        description, fix = per_command["meaning"], per_command["fix"]
+    enhanced = None
+    if reply.enhanced:
+        view = enhanced_view(reply.enhanced)
+        enhanced = EnhancedNote(reply.enhanced, view["name"], view["description"], view["fix"],
+                                view["registered"])
+    provider = None
+    entry = catalogue.match_provider(reply.code, reply.enhanced, reply_match_text(reply))
+    if entry is not None:
+        provider = ProviderNote(entry.id, entry.provider, entry.name, entry.description,
+                                entry.fix, entry.overrides_registry, entry.registry_note)
+    return Annotation(
+        code=reply.code, name=basic["name"], class_name=basic["class_name"],
+        description=description, fix=fix, known=basic["known"], enhanced=enhanced,
+        provider=provider, advice=_advice(step, reply, port),
+    )
+
+
+def annotate_attempt(attempt: Attempt) -> Attempt:
+    """Every reply of the attempt annotated; positive replies to routine steps stay terse."""
+    steps: list[Step] = []
+    for step in attempt.steps:
+        if step.reply is not None:
+            step = replace(step, annotation=annotate_reply(step.reply, step.name, attempt.port))
+        steps.append(step)
+    return replace(attempt, steps=tuple(steps))

@@ -1,0 +1,187 @@
+"""The reply-code catalogue: data files in ``data/`` and the one loader that reads them.
+
+The text lives in JSON so that a user can correct it without touching code; this module only
+loads, indexes and looks up.  Each file is read on first use (``explain 550`` never pays for the
+provider patterns), and compiled patterns are cached.  Nothing here knows about sockets,
+terminals or the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "DATA_DIR",
+    "LANGUAGES",
+    "BasicEntry",
+    "EnhancedEntry",
+    "ProviderEntry",
+    "basic_codes",
+    "digits",
+    "enhanced_codes",
+    "enhanced_parts",
+    "headings",
+    "lookup_basic",
+    "lookup_enhanced",
+    "match_provider",
+    "providers",
+    "registry_key",
+]
+
+DATA_DIR = Path(__file__).with_name("data")
+LANGUAGES = ("en", "id", "vi", "zh", "tr")
+
+
+@dataclass(frozen=True, slots=True)
+class BasicEntry:
+    """One three-digit reply code and what it means, per command where that differs."""
+
+    code: int
+    name: str
+    commands: tuple[str, ...]
+    description: str
+    when: str
+    fix: str
+    fix_server: str
+    per_command: dict[str, dict[str, str]]
+    references: tuple[str, ...]
+
+    @property
+    def klass(self) -> int:
+        return self.code // 100
+
+
+@dataclass(frozen=True, slots=True)
+class EnhancedEntry:
+    """One registry entry of the enhanced status codes, in its ``X.S.D`` form."""
+
+    code: str
+    name: str
+    basic_codes: tuple[int, ...]
+    classes: tuple[int, ...]
+    description: str
+    when: str
+    fix: str
+    fix_server: str
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderEntry:
+    """A provider's or MTA's reply, recognised by basic code and a text pattern."""
+
+    id: str
+    provider: str
+    codes: tuple[int, ...]
+    enhanced: str | None
+    pattern: str
+    name: str
+    description: str
+    fix: str
+    overrides_registry: bool
+    registry_note: str
+    references: tuple[str, ...]
+    example: str
+    _compiled: list[re.Pattern[str]] = field(default_factory=list, compare=False, repr=False)
+
+    def matches(self, code: int, enhanced: str | None, text: str) -> bool:
+        if code not in self.codes:
+            return False
+        if self.enhanced and enhanced and self.enhanced != enhanced:
+            return False
+        if not self._compiled:
+            self._compiled.append(re.compile(self.pattern, re.IGNORECASE | re.DOTALL))
+        return self._compiled[0].search(text) is not None
+
+
+def _read(name: str) -> dict[str, Any]:
+    with open(DATA_DIR / name, encoding="utf-8") as handle:
+        data: dict[str, Any] = json.load(handle)
+    return data
+
+
+@cache
+def basic_codes() -> dict[int, BasicEntry]:
+    entries = {}
+    for item in _read("basic.json")["codes"]:
+        item = dict(item, commands=tuple(item["commands"]), references=tuple(item["references"]))
+        entries[item["code"]] = BasicEntry(**item)
+    return entries
+
+
+@cache
+def _enhanced_file() -> dict[str, Any]:
+    return _read("enhanced.json")
+
+
+@cache
+def enhanced_codes() -> dict[str, EnhancedEntry]:
+    entries = {}
+    for item in _enhanced_file()["codes"]:
+        item = dict(
+            item,
+            basic_codes=tuple(item["basic_codes"]),
+            classes=tuple(item["classes"]),
+            references=tuple(item["references"]),
+        )
+        entries[item["code"]] = EnhancedEntry(**item)
+    return entries
+
+
+def enhanced_parts() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+    """The class and subject meanings, so an unregistered code is still read by its parts."""
+    data = _enhanced_file()
+    return data["classes"], data["subjects"]
+
+
+@cache
+def providers() -> tuple[ProviderEntry, ...]:
+    return tuple(
+        ProviderEntry(
+            **dict(item, codes=tuple(item["codes"]), references=tuple(item["references"]))
+        )
+        for item in _read("providers.json")["providers"]
+    )
+
+
+@cache
+def digits() -> dict[str, dict[str, str]]:
+    return _read("digits.json")
+
+
+@cache
+def _i18n() -> dict[str, dict[str, Any]]:
+    languages: dict[str, dict[str, Any]] = _read("i18n.json")["languages"]
+    return languages
+
+
+def headings(lang: str) -> dict[str, Any]:
+    """Localized headings and class names; unknown languages fall back to English."""
+    table = _i18n()
+    return table.get(lang, table["en"])
+
+
+def registry_key(enhanced: str) -> str:
+    """``5.7.1`` -> ``X.7.1``: the registry lists codes without their class."""
+    return "X." + enhanced.split(".", 1)[1]
+
+
+def lookup_basic(code: int) -> BasicEntry | None:
+    return basic_codes().get(code)
+
+
+def lookup_enhanced(enhanced: str) -> EnhancedEntry | None:
+    return enhanced_codes().get(registry_key(enhanced))
+
+
+def match_provider(code: int, enhanced: str | None, text: str) -> ProviderEntry | None:
+    """The first provider entry (file order: specific before generic) matching this reply."""
+    for entry in providers():
+        if entry.matches(code, enhanced, text):
+            return entry
+    return None

@@ -1,0 +1,101 @@
+"""What every command shares: exit codes, language and colour choice, output, error handling.
+
+Domain errors become one printed line and a documented exit code here, at the edge, and
+nowhere else.  An unexpected exception is a bug: it is still reported in one line, never as a
+traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+from .catalogue import LANGUAGES
+from .errors import SmtpdiagError, UsageError
+from .render.doc import Doc, clean, write_doc
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_USAGE",
+    "choose_lang",
+    "emit_doc",
+    "emit_json",
+    "fail",
+    "guarded",
+    "use_color",
+]
+
+EXIT_OK = 0  # every step answered positively / the command did what was asked
+EXIT_REFUSED = 1  # the server refused at some step (or the domain accepts no mail)
+EXIT_USAGE = 2  # bad input: nothing was sent
+EXIT_FAILED = 3  # the probe could not complete: DNS, connect, TLS, timeout, protocol violation
+EXIT_INTERNAL = 70  # a bug in smtpdiag (reported in one line, never as a traceback)
+EXIT_INTERRUPTED = 130
+
+
+def choose_lang(option: str | None) -> str:
+    """``--lang`` wins; else ``LC_ALL``, ``LC_MESSAGES``, ``LANG``; else English."""
+    if option:
+        lang = option.lower().replace("-", "_").split("_")[0]
+        if lang not in LANGUAGES:
+            raise UsageError(f"unknown language {option!r}; choose one of {', '.join(LANGUAGES)}")
+        return lang
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            lang = value.lower().split(".")[0].split("_")[0]
+            return lang if lang in LANGUAGES else "en"
+    return "en"
+
+
+def use_color(stream: Any = None) -> bool:
+    """Colour only on a real terminal, honouring NO_COLOR, FORCE_COLOR and TERM=dumb."""
+    stream = stream or sys.stdout
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
+
+
+def emit_doc(doc: Doc) -> None:
+    write_doc(doc, sys.stdout, color=use_color())
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """One clean line on stderr, then the exit code."""
+    sys.stderr.write(f"smtpdiag: {clean(message)}\n")
+    raise SystemExit(code)
+
+
+@contextmanager
+def guarded(
+    usage_code: int = EXIT_USAGE, failure_code: int = EXIT_FAILED
+) -> Iterator[None]:
+    """Turn every error raised inside into a message and an exit code (no traceback, ever)."""
+    try:
+        yield
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        fail("interrupted", EXIT_INTERRUPTED)
+    except UsageError as exc:
+        fail(f"error: {exc}", usage_code)
+    except SmtpdiagError as exc:
+        fail(f"error: {exc}", failure_code)
+    except Exception as exc:  # a bug: still one line, never a traceback
+        fail(f"internal error ({type(exc).__name__}): {exc} — please report this",
+             EXIT_INTERNAL)
+

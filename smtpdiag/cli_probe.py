@@ -1,0 +1,232 @@
+"""The ``probe``, ``demo`` and ``serve`` commands: option parsing and output, nothing more."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .cli_common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    emit_doc,
+    emit_json,
+    guarded,
+)
+from .errors import UsageError
+from .model import QUIT_POINTS
+
+__all__ = ["parse_nameserver", "register"]
+
+VERDICT_EXIT = {"ok": EXIT_OK, "refused": EXIT_REFUSED, "no-mail": EXIT_REFUSED,
+                "failed": EXIT_FAILED}
+TLS_MODES = ("auto", "starttls", "implicit", "none")
+PASSWORD_ENV = "SMTPDIAG_PASSWORD"
+
+
+def parse_nameserver(text: str) -> tuple[str, int]:
+    """``IP``, ``IP:PORT`` or ``[IPv6]:PORT`` for ``--nameserver``."""
+    import ipaddress
+
+    host, port = text.strip(), "53"
+    if host.startswith("[") and "]" in host:
+        host, _, rest = host[1:].partition("]")
+        port = rest.removeprefix(":") or "53"
+    elif host.count(":") == 1:
+        host, port = host.split(":")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise UsageError(f"--nameserver {text!r}: expected an IP address, optionally :PORT")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"--nameserver {text!r}: port must be 1-65535")
+    return host, int(port)
+
+
+def read_password(user: str | None) -> str | None:
+    """From SMTPDIAG_PASSWORD, else a prompt on a terminal; never from the command line."""
+    if user is None:
+        return None
+    password = os.environ.get(PASSWORD_ENV)
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise UsageError(f"--auth-user needs a password: set {PASSWORD_ENV} (stdin is not a "
+                         "terminal, so smtpdiag cannot prompt)")
+    import getpass
+
+    return getpass.getpass(f"Password for {user}: ")
+
+
+def run_report(target: str, options: object, json_output: bool, transcript: Path | None) -> int:
+    """Run one probe, render it, write the transcript; return the exit code."""
+    from .probe import ProbeOptions, probe
+    from .render.report_view import report_doc, transcript_text
+
+    assert isinstance(options, ProbeOptions)
+    report = asyncio.run(probe(target, options))
+    if transcript is not None:
+        try:
+            transcript.write_text(transcript_text(report), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write --transcript {transcript}: {exc.strerror}") from None
+    if json_output:
+        from .render.json_report import report_json
+
+        emit_json(report_json(report))
+    else:
+        emit_doc(report_doc(report))
+    return VERDICT_EXIT[report.verdict]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def probe(
+        target: Annotated[str, typer.Argument(
+            help="host, host:port, [IPv6]:port, an IP address, or a mail domain (MX lookup).")],
+        port: Annotated[int | None, typer.Option(
+            help="Port when TARGET has none: 25 (default), 465 = implicit TLS, "
+                 "587 = STARTTLS required.")] = None,
+        tls: Annotated[str, typer.Option(help="auto | starttls | implicit | none.")] = "auto",
+        timeout: Annotated[float, typer.Option(
+            help="Seconds each step may take (connect included).")] = 20.0,
+        deadline: Annotated[float | None, typer.Option(
+            help="Seconds for the whole probe, all hosts (default 4 x --timeout).")] = None,
+        helo: Annotated[str | None, typer.Option(
+            help="Name to announce in EHLO/HELO (default: this machine's name).")] = None,
+        mail_from: Annotated[str, typer.Option(
+            "--from", help="Envelope sender (default: the null sender <>).")] = "",
+        rcpt_to: Annotated[list[str] | None, typer.Option(
+            "--to", help="Recipient; repeat for more (default postmaster@DOMAIN).")] = None,
+        auth_user: Annotated[str | None, typer.Option(
+            help=f"Authenticate as this user; password from ${PASSWORD_ENV} or a prompt.")
+        ] = None,
+        ca_file: Annotated[Path | None, typer.Option(
+            help="Extra CA certificates (PEM) to trust.")] = None,
+        insecure: Annotated[bool, typer.Option(
+            help="Carry on past a certificate verification failure (still reported).")] = False,
+        dry_run: Annotated[bool, typer.Option(
+            help="Never send DATA: RSET and QUIT after RCPT.")] = False,
+        quit_after: Annotated[str | None, typer.Option(
+            help=f"Stop after a step: {' | '.join(QUIT_POINTS)}.")] = None,
+        no_mx: Annotated[bool, typer.Option(
+            help="Connect to TARGET itself instead of its MX hosts.")] = False,
+        all_mx: Annotated[bool, typer.Option(help="Probe every MX host and address.")] = False,
+        nameserver: Annotated[str | None, typer.Option(
+            help="Ask this DNS server (IP[:PORT]) instead of the system's.")] = None,
+        json_output: Annotated[bool, typer.Option(
+            "--json", help="Print the report as JSON (schema shipped in the package).")] = False,
+        transcript: Annotated[Path | None, typer.Option(
+            help="Write the raw dialogue (secrets redacted) to this file.")] = None,
+    ) -> None:
+        """Walk a mail server through a session and explain every reply.
+
+        Exit codes: 0 every step answered positively · 1 the server refused at some step (or
+        the domain accepts no mail) · 2 usage error · 3 could not complete (DNS, connect,
+        TLS, timeout, protocol violation).
+        """
+        code = EXIT_OK
+        with guarded():
+            options = build_options(
+                port=port, tls=tls, timeout=timeout, deadline=deadline, helo=helo,
+                mail_from=mail_from, rcpt_to=rcpt_to or [], auth_user=auth_user,
+                ca_file=ca_file, insecure=insecure, dry_run=dry_run, quit_after=quit_after,
+                no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=target,
+            )
+            code = run_report(target, options, json_output, transcript)
+        raise typer.Exit(code)
+
+    @app.command()
+    def demo(
+        scenario: Annotated[str, typer.Option(help="Fake-server scenario to probe.")] = "healthy",
+        json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Start the embedded fake server on loopback and probe it: a real, annotated session."""
+        code = EXIT_OK
+        with guarded():
+            from .fakeserver import DEMO_PASSWORD, DEMO_USER, SCENARIOS, FakeServer
+            from .probe import ProbeOptions
+
+            if scenario not in SCENARIOS:
+                raise UsageError(f"unknown scenario {scenario!r}; choose one of "
+                                 f"{', '.join(SCENARIOS)}")
+            with FakeServer(scenario, host="127.0.0.1") as server:
+                assert server.certs is not None
+                sys.stderr.write(f"smtpdiag demo: fake server ({scenario}) listening on "
+                                 f"127.0.0.1:{server.port}\n")
+                options = ProbeOptions(
+                    timeout=10, helo="demo-client.smtpdiag.test",
+                    mail_from="demo@smtpdiag.test", rcpt_to=("postmaster@smtpdiag.test",),
+                    auth_user=DEMO_USER, auth_password=DEMO_PASSWORD,
+                    ca_file=server.certs.ca_file, tls="starttls",
+                )
+                code = run_report(f"127.0.0.1:{server.port}", options, json_output, None)
+        raise typer.Exit(code)
+
+    @app.command()
+    def serve(
+        scenario: Annotated[str, typer.Option(help="How the fake server behaves.")] = "healthy",
+        host: Annotated[str, typer.Option(help="Loopback address to bind.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 2525,
+        tls: Annotated[str, typer.Option(help="starttls | implicit | none.")] = "starttls",
+    ) -> None:
+        """Run the embedded fake SMTP server, for testing your own mail code (Ctrl-C stops)."""
+        with guarded():
+            from .fakeserver import SCENARIOS, serve_forever
+
+            if scenario not in SCENARIOS:
+                listing = "; ".join(f"{name}: {text}" for name, text in SCENARIOS.items())
+                raise UsageError(f"unknown scenario {scenario!r}. Scenarios: {listing}")
+            if tls not in ("starttls", "implicit", "none"):
+                raise UsageError("--tls must be starttls, implicit or none")
+            if host not in ("127.0.0.1", "::1", "localhost"):
+                raise UsageError("the fake server binds to loopback only: 127.0.0.1 or ::1")
+            if not 0 < port < 65536:
+                raise UsageError("--port must be 1-65535")
+            serve_forever(scenario, host=host, port=port, tls=tls,
+                          announce=lambda line: print(line, flush=True))
+
+
+def build_options(*, target: str, port: int | None, tls: str, timeout: float,
+                  deadline: float | None, helo: str | None, mail_from: str,
+                  rcpt_to: list[str], auth_user: str | None, ca_file: Path | None,
+                  insecure: bool, dry_run: bool, quit_after: str | None, no_mx: bool,
+                  all_mx: bool, nameserver: str | None) -> object:
+    """Validate every option (nothing unchecked reaches the wire) and build ProbeOptions."""
+    from .probe import ProbeOptions
+    from .targets import parse_target, validate_address, validate_helo
+
+    parse_target(target, port=port, no_mx=no_mx)
+    if tls not in TLS_MODES:
+        raise UsageError(f"--tls must be one of {', '.join(TLS_MODES)}")
+    if port is not None and not 0 < port < 65536:
+        raise UsageError("--port must be 1-65535")
+    if not 0 < timeout <= 3600 or (deadline is not None and not 0 < deadline <= 86400):
+        raise UsageError("--timeout and --deadline must be positive numbers of seconds")
+    if quit_after is not None and quit_after not in QUIT_POINTS:
+        raise UsageError(f"--quit-after must be one of {', '.join(QUIT_POINTS)}")
+    if ca_file is not None and not ca_file.is_file():
+        raise UsageError(f"--ca-file {ca_file}: no such file")
+    recipients = tuple(
+        "postmaster" if r.strip().lower() in ("postmaster", "<postmaster>")
+        else validate_address(r, "--to") for r in rcpt_to)
+    if "" in recipients:
+        raise UsageError("--to cannot be empty")
+    if auth_user is not None and (not auth_user or any(ord(c) < 32 for c in auth_user)):
+        raise UsageError("--auth-user must be a non-empty name without control characters")
+    if insecure:
+        sys.stderr.write("smtpdiag: warning: --insecure: certificate problems are reported but "
+                         "do not stop the probe; the session may be intercepted\n")
+    return ProbeOptions(
+        port=port, tls=tls, helo=validate_helo(helo) if helo is not None else "",
+        mail_from=validate_address(mail_from, "--from"), rcpt_to=recipients,
+        auth_user=auth_user, auth_password=read_password(auth_user), timeout=timeout,
+        deadline=deadline, ca_file=str(ca_file) if ca_file else None, insecure=insecure,
+        dry_run=dry_run, quit_after=quit_after, no_mx=no_mx, all_mx=all_mx,
+        nameserver=parse_nameserver(nameserver) if nameserver else None,
+    )

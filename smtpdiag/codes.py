@@ -1,0 +1,43 @@
+"""The rows of ``smtpdiag codes``: basic codes, enhanced codes or provider entries, filtered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import catalogue
+from .errors import UsageError
+
+__all__ = ["CODES_SCHEMA", "list_codes"]
+
+CODES_SCHEMA = "smtpdiag.codes/1"
+
+
+def list_codes(
+    *, klass: int | None = None, enhanced: bool = False, providers: bool = False,
+    lang: str = "en",
+) -> dict[str, Any]:
+    if enhanced and providers:
+        raise UsageError("choose one of --enhanced and --providers")
+    allowed = (2, 4, 5) if enhanced else (2, 3, 4, 5)
+    if klass is not None and klass not in allowed:
+        raise UsageError(f"--class must be one of {', '.join(map(str, allowed))}")
+    rows: list[dict[str, Any]] = []
+    if enhanced:
+        for entry in catalogue.enhanced_codes().values():
+            if klass is None or klass in entry.classes:
+                code = entry.code if klass is None else f"{klass}{entry.code[1:]}"
+                rows.append({"code": code, "kind": "enhanced", "class": klass,
+                             "name": entry.name})
+    elif providers:
+        for item in catalogue.providers():
+            if klass is None or any(code // 100 == klass for code in item.codes):
+                rows.append({"code": "/".join(map(str, item.codes)), "kind": "provider",
+                             "class": item.codes[0] // 100,
+                             "name": f"{item.provider}: {item.name}", "id": item.id,
+                             "enhanced": item.enhanced})
+    else:
+        for entry in catalogue.basic_codes().values():
+            if klass is None or entry.klass == klass:
+                rows.append({"code": str(entry.code), "kind": "basic", "class": entry.klass,
+                             "name": entry.name})
+    return {"schema": CODES_SCHEMA, "lang": lang, "codes": rows}

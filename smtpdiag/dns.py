@@ -1,0 +1,250 @@
+"""The DNS layer: from a domain to the hosts and addresses that receive its mail.
+
+RFC 5321 §5.1 decides the order: MX records by preference, or, when a domain has no MX records
+at all, the domain itself as an implicit MX. RFC 7505 adds the null MX (``0 .``), which says the
+domain accepts no mail, so nothing further is looked up. Every dnspython and OS exception is
+converted here, once, into a ``DnsError`` (or a ``TargetError`` for a name that cannot be a DNS
+name), and each message names the name, the record type and the server that was asked, because
+"which server said what about which record" is the whole of a DNS diagnosis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from dataclasses import dataclass
+
+import dns.asyncresolver
+import dns.exception
+import dns.name
+import dns.nameserver
+import dns.resolver
+import dns.reversename
+from dns.rdtypes.ANY.MX import MX
+from dns.rdtypes.ANY.PTR import PTR
+from dns.rdtypes.IN.A import A
+from dns.rdtypes.IN.AAAA import AAAA
+
+from smtpdiag.errors import DnsError, TargetError, UsageError
+from smtpdiag.model import MxHost, Resolution
+
+__all__ = ["Candidate", "Resolver"]
+
+STEP = "dns"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One host to try, in order; ``error`` says why ``addresses`` is empty, so it can be shown."""
+
+    host: str
+    preference: int | None
+    addresses: tuple[str, ...]
+    error: str | None = None
+
+
+def _seconds(value: float) -> str:
+    """``2.0``, ``0.5``, ``0.25``: the timeout as the user gave it, never rounded away."""
+    return repr(float(value))
+
+
+def _to_name(text: str) -> tuple[dns.name.Name, str]:
+    """Parse a user-given name into an absolute DNS name (IDNA-encoded) and its display form.
+
+    The display form is the text as given, without a trailing dot, so messages show what the
+    user typed (``bücher.test``) while the query uses the A-label (``xn--bcher-kva.test``).
+    """
+    display = text.strip()
+    if display.endswith(".") and display != ".":
+        display = display[:-1]
+    if not display or display == ".":
+        raise TargetError("an empty domain name cannot be looked up", step=STEP)
+    if any(ch.isspace() for ch in display):
+        raise TargetError(f"{display!r} is not a domain name: it contains whitespace", step=STEP)
+    try:
+        name = dns.name.from_text(display, origin=dns.name.root)
+    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+        raise TargetError(f"{display!r} is not a valid domain name: {exc}", step=STEP) from exc
+    return name, display
+
+
+def _host_text(name: dns.name.Name) -> str:
+    """A name from an answer, as a connectable host name: ASCII, without the trailing dot."""
+    return name.to_text(omit_final_dot=True) or "."
+
+
+class Resolver:
+    """Looks up MX, A, AAAA and PTR records through one nameserver or the system's resolver.
+
+    ``timeout`` bounds each whole lookup (dnspython's ``lifetime``), retries included, so a
+    silent server costs at most ``timeout`` seconds per question and never hangs a probe.
+    """
+
+    def __init__(self, nameserver: tuple[str, int] | None = None, timeout: float = 5.0) -> None:
+        if nameserver is not None:
+            host, port = nameserver
+            try:
+                ipaddress.ip_address(host)
+            except ValueError:
+                raise UsageError(f"the nameserver must be an IP address, not {host!r}") from None
+            if not 0 < port < 65536:
+                raise UsageError(f"the nameserver port must be 1-65535, not {port}")
+        if timeout <= 0:
+            raise UsageError(f"the DNS timeout must be positive, not {timeout}")
+        self._nameserver = nameserver
+        self._timeout = float(timeout)
+        self._impl: dns.asyncresolver.Resolver | None = None
+
+    @property
+    def server(self) -> str:
+        """Where questions go, for messages: ``127.0.0.1:5353``, ``[::1]:53`` or the system."""
+        if self._nameserver is None:
+            return "the system resolver"
+        host, port = self._nameserver
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    def _who(self) -> str:
+        """The server as the subject of a sentence."""
+        return self.server if self._nameserver is None else f"the nameserver {self.server}"
+
+    def _resolver(self) -> dns.asyncresolver.Resolver:
+        """Build dnspython's resolver on first use, so a broken system config is a DnsError."""
+        if self._impl is None:
+            if self._nameserver is None:
+                impl = dns.asyncresolver.Resolver(configure=True)
+            else:
+                impl = dns.asyncresolver.Resolver(configure=False)
+                impl.nameservers = [dns.nameserver.Do53Nameserver(*self._nameserver)]
+            impl.timeout = self._timeout
+            impl.lifetime = self._timeout
+            impl.cache = None  # a diagnostic tool must see what the server says now
+            self._impl = impl
+        return self._impl
+
+    async def _query(
+        self, name: dns.name.Name, display: str, rdtype: str
+    ) -> dns.resolver.Answer | None:
+        """One question; ``None`` when the name exists without this type (NoAnswer).
+
+        This is the one place where dnspython's exceptions become ours.
+        """
+        what = f"{rdtype} {display}"
+        try:
+            resolver = self._resolver()
+            return await resolver.resolve(name, rdtype, lifetime=self._timeout, search=False)
+        except dns.resolver.NoAnswer:
+            return None
+        except dns.resolver.NXDOMAIN:
+            raise DnsError(f"{display} does not exist (NXDOMAIN)", step=STEP) from None
+        except dns.exception.Timeout:
+            message = f"no answer within {_seconds(self._timeout)} s from {self.server} for {what}"
+            raise DnsError(message, step=STEP) from None
+        except dns.resolver.NoNameservers as exc:
+            raise DnsError(self._failure(exc, what), step=STEP) from None
+        except dns.resolver.YXDOMAIN:
+            message = f"{self._who()} answered YXDOMAIN (name too long after DNAME) for {what}"
+            raise DnsError(message, step=STEP) from None
+        except dns.resolver.NoResolverConfiguration:
+            message = f"the system resolver has no nameservers configured (asking {what})"
+            raise DnsError(message, step=STEP) from None
+        except dns.exception.DNSException as exc:
+            raise DnsError(f"{self._who()} could not answer {what}: {exc}", step=STEP) from None
+        except (OSError, ValueError) as exc:
+            detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise DnsError(
+                f"{self._who()} could not be asked {what}: {detail}", step=STEP
+            ) from None
+
+    def _failure(self, exc: dns.resolver.NoNameservers, what: str) -> str:
+        """Explain why every nameserver gave up: an rcode (SERVFAIL, REFUSED, ...) or an error."""
+        errors = exc.kwargs.get("errors") or []
+        for entry in errors:
+            problem = entry[3] if len(entry) > 3 else None
+            if isinstance(problem, str):  # dnspython records a bad rcode as its text
+                return f"{self._who()} failed ({problem}) answering {what}"
+        for entry in errors:
+            problem = entry[3] if len(entry) > 3 else None
+            if isinstance(problem, BaseException):
+                detail = getattr(problem, "strerror", None) or str(problem)
+                detail = detail or type(problem).__name__
+                return f"{self._who()} could not be asked {what}: {detail}"
+        return f"{self._who()} gave no usable answer to {what}"
+
+    async def _addresses(self, name: dns.name.Name, display: str) -> tuple[str, ...]:
+        """A then AAAA, asked concurrently; empty when the name has neither.
+
+        If one family answers, an error in the other is not raised: the addresses we have are
+        still worth trying. If neither answers and one failed, that failure is raised.
+        """
+        results = await asyncio.gather(
+            self._query(name, display, "A"),
+            self._query(name, display, "AAAA"),
+            return_exceptions=True,
+        )
+        found: list[str] = []
+        failures: list[DnsError] = []
+        for result in results:
+            if isinstance(result, DnsError):
+                failures.append(result)
+            elif isinstance(result, BaseException):
+                raise result  # cancellation or a bug: not ours to hide
+            elif result is not None:
+                found.extend(rd.address for rd in result if isinstance(rd, A | AAAA))
+        if not found and failures:
+            raise failures[0]
+        return tuple(found)
+
+    async def addresses(self, name: str) -> tuple[str, ...]:
+        """The A then AAAA addresses of a host; a DnsError when it has none."""
+        qname, display = _to_name(name)
+        found = await self._addresses(qname, display)
+        if not found:
+            raise DnsError(f"{display} has no A or AAAA records", step=STEP)
+        return found
+
+    async def _candidate(self, name: dns.name.Name, preference: int | None) -> Candidate:
+        """Addresses of one MX host; a failure is recorded on it rather than raised."""
+        host = _host_text(name)
+        if name == dns.name.root:
+            error = "'.' is the null MX target (RFC 7505) but the domain has other MX records too"
+            return Candidate(host, preference, (), error)
+        try:
+            found = await self._addresses(name, host)
+        except DnsError as exc:
+            return Candidate(host, preference, (), exc.message)
+        if not found:
+            return Candidate(host, preference, (), f"{host} has no A or AAAA records")
+        return Candidate(host, preference, found)
+
+    async def mail_hosts(self, domain: str) -> tuple[Resolution, list[Candidate]]:
+        """The hosts that receive mail for ``domain``, in the order RFC 5321 §5.1 tries them."""
+        name, display = _to_name(domain)
+        answer = await self._query(name, display, "MX")
+        if answer is None:
+            found = await self._addresses(name, display)
+            if not found:
+                raise DnsError(f"{display} has no MX, A or AAAA records", step=STEP)
+            return Resolution(display, "implicit-mx"), [Candidate(_host_text(name), None, found)]
+        records = sorted(
+            ((rd.preference, rd.exchange) for rd in answer if isinstance(rd, MX)),
+            key=lambda item: (item[0], item[1].to_text().lower()),
+        )
+        if not records:
+            raise DnsError(f"the MX answer for {display} held no MX records", step=STEP)
+        mx = tuple(MxHost(pref, _host_text(exchange)) for pref, exchange in records)
+        if len(records) == 1 and records[0][1] == dns.name.root:
+            return Resolution(display, "null-mx", mx=mx), []
+        candidates = await asyncio.gather(*(self._candidate(ex, pref) for pref, ex in records))
+        return Resolution(display, "mx", mx=mx), list(candidates)
+
+    async def ptr(self, address: str) -> str | None:
+        """The reverse name of an address, or None: a missing PTR is a finding, not a failure."""
+        try:
+            name = dns.reversename.from_address(address)
+            answer = await self._query(name, address, "PTR")
+        except (DnsError, dns.exception.DNSException, ValueError, OSError):
+            return None
+        if answer is None:
+            return None
+        names = sorted(_host_text(rd.target) for rd in answer if isinstance(rd, PTR))
+        return names[0] if names else None

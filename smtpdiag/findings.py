@@ -1,0 +1,63 @@
+"""Judge a whole attempt: what an admin should know beyond the individual replies.  Pure."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .model import Attempt, Finding
+
+__all__ = ["SLOW_STEP_MS", "attempt_findings", "with_findings"]
+
+SLOW_STEP_MS = 1000.0
+CERT_WARN_DAYS = 14
+
+
+def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Finding, ...]:
+    found: list[Finding] = []
+    if attempt.error is not None:
+        found.append(Finding("critical", attempt.error.message, attempt.error.step))
+    for step in attempt.steps:
+        reply = step.reply
+        if step.elapsed_ms >= SLOW_STEP_MS and step.error is None and step.name != "message":
+            found.append(Finding(
+                "warning", f"slow: the {step.name} step took {step.elapsed_ms / 1000:.1f} s "
+                "(tarpitting or an overloaded server; the step itself succeeded)"
+                if reply is not None and reply.positive else
+                f"slow: the {step.name} step took {step.elapsed_ms / 1000:.1f} s", step.name))
+        if reply is None or step.name == "quit":
+            continue
+        if reply.truncated:
+            found.append(Finding("info", f"the {step.name} reply was longer than smtpdiag keeps; "
+                                 "the rest was counted, not stored", step.name))
+        if step.name == "ehlo" and not reply.positive:
+            found.append(Finding("warning", "EHLO was refused: the server speaks only basic SMTP "
+                                 "(no STARTTLS, AUTH or SIZE)", step.name))
+        elif not reply.positive:
+            severity = "warning" if reply.klass == 4 else "critical"
+            found.append(Finding(severity, f"{step.name} refused: {reply.code} {reply.text}"[:300],
+                                 step.name))
+    caps = attempt.capabilities
+    if attempt.tls_mode == "starttls" and attempt.tls is None and caps and not caps.starttls:
+        found.append(Finding("warning", "the server does not offer STARTTLS: mail to it travels "
+                             "unencrypted", "ehlo"))
+    tls = attempt.tls
+    if tls is not None:
+        if tls.verify_error and insecure:
+            found.append(Finding("critical", f"certificate not trusted: {tls.verify_error} "
+                                 "(--insecure carried on without verification)", "tls"))
+        if tls.days_left is not None and tls.days_left < 0:
+            found.append(Finding("critical", f"the certificate expired {-tls.days_left} days ago",
+                                 "tls"))
+        elif tls.days_left is not None and tls.days_left < CERT_WARN_DAYS:
+            found.append(Finding("warning", f"the certificate expires in {tls.days_left} days",
+                                 "tls"))
+        if tls.hostname_matched is False:
+            found.append(Finding("warning", f"the certificate does not name {attempt.host}",
+                                 "tls"))
+        if tls.version in ("TLSv1", "TLSv1.1", "SSLv3"):
+            found.append(Finding("warning", f"outdated TLS version {tls.version}", "tls"))
+    return tuple(found)
+
+
+def with_findings(attempt: Attempt, *, insecure: bool = False) -> Attempt:
+    return replace(attempt, findings=attempt_findings(attempt, insecure=insecure))

@@ -1,0 +1,207 @@
+"""``probe``: from target text to a finished ``Report`` — resolve, walk, annotate, judge.
+
+The order of MX hosts and addresses follows RFC 5321 §5.1; when a host does not answer (no
+connection, no greeting, or a 4xx greeting) the next one is tried, and every attempt is kept in
+the report.  ``all_mx`` walks every host and address instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from email.utils import formatdate
+
+from . import __version__
+from .annotate import annotate_attempt
+from .errors import DnsError, SmtpdiagError
+from .findings import with_findings
+from .model import Attempt, ErrorInfo, Report, Resolution
+from .session import WalkOptions, walk
+from .targets import DEFAULT_PORT, Target, parse_target, tls_mode_for
+
+__all__ = ["ProbeOptions", "default_helo", "probe", "test_message"]
+
+FALLBACK_STEPS = ("connect", "tls", "greeting")
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    """The probe's options; every user string in here was validated by the CLI already."""
+
+    port: int | None = None
+    tls: str = "auto"
+    helo: str = ""
+    mail_from: str = ""
+    rcpt_to: tuple[str, ...] = ()
+    auth_user: str | None = None
+    auth_password: str | None = field(default=None, repr=False)
+    timeout: float = 20.0
+    deadline: float | None = None
+    ca_file: str | None = None
+    insecure: bool = False
+    dry_run: bool = False
+    quit_after: str | None = None
+    no_mx: bool = False
+    all_mx: bool = False
+    nameserver: tuple[str, int] | None = None
+
+
+def default_helo() -> str:
+    """This machine's name, fully qualified when the hosts file says so (no DNS round trip)."""
+    name = socket.gethostname()
+    if "." not in name:
+        try:
+            with open("/etc/hosts", encoding="utf-8") as hosts:
+                for line in hosts:
+                    words = line.split("#")[0].split()
+                    if name in words[1:]:
+                        dotted = [w for w in words[1:] if "." in w and w.startswith(name + ".")]
+                        if dotted:
+                            return dotted[0].lower()
+        except OSError:
+            pass
+        return f"{name}.localdomain".lower() if name else "localhost.localdomain"
+    return name.lower()
+
+
+def test_message(helo: str, mail_from: str, rcpt: str) -> bytes:
+    """A small, clearly labelled test message with Date, Message-ID and Subject."""
+    sender = mail_from or f"smtpdiag@{helo}"
+    lines = [
+        f"From: smtpdiag <{sender}>",
+        f"To: <{rcpt}>",
+        f"Date: {formatdate(localtime=False, usegmt=True)}",
+        f"Message-ID: <{uuid.uuid4().hex}@{helo}>",
+        "Subject: smtpdiag test message (safe to delete)",
+        f"X-Mailer: smtpdiag/{__version__}",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=utf-8",
+        "",
+        "This is a test message sent by smtpdiag to check that mail is delivered.",
+        "It was sent on purpose by an administrator and can be deleted.",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def _default_rcpt(target: Target) -> str:
+    return "postmaster" if target.literal else f"postmaster@{target.host}"
+
+
+async def _candidates(target: Target, opts: ProbeOptions, deadline: float
+                      ) -> tuple[Resolution, list[tuple[str, tuple[str, ...], str | None]]]:
+    """(resolution, [(host, addresses, why-none)]) for the target."""
+    if target.literal:
+        return Resolution(None, "literal"), [(target.host, (target.host,), None)]
+    timeout = max(0.1, min(opts.timeout, deadline - time.monotonic()))
+    if target.mail_domain:
+        from .dns import Resolver
+
+        resolution, found = await Resolver(opts.nameserver, timeout).mail_hosts(target.host)
+        return resolution, [(c.host, c.addresses, c.error) for c in found]
+    if opts.nameserver is not None:
+        from .dns import Resolver
+
+        addresses = await Resolver(opts.nameserver, timeout).addresses(target.host)
+        return Resolution(None, "name"), [(target.host, addresses, None)]
+    # No nameserver given: ask the system (this honours the hosts file, e.g. localhost).
+    try:
+        infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(
+            target.host, None, type=socket.SOCK_STREAM), timeout)
+    except (OSError, asyncio.TimeoutError) as exc:
+        reason = "timed out" if isinstance(exc, asyncio.TimeoutError) else str(exc)
+        raise DnsError(f"cannot resolve {target.host}: {reason}", step="dns") from None
+    addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
+    return Resolution(None, "name"), [(target.host, addresses, None)]
+
+
+def _worst(outcomes: list[str]) -> str:
+    order = ("ok", "refused", "failed")
+    return max(outcomes, key=order.index) if outcomes else "failed"
+
+
+def _should_fall_back(attempt: Attempt) -> bool:
+    if attempt.outcome == "failed":
+        return attempt.error is None or attempt.error.step in (*FALLBACK_STEPS, "dns")
+    greeting = next((s for s in attempt.steps if s.name == "greeting"), None)
+    return bool(greeting and greeting.reply and greeting.reply.klass == 4)
+
+
+def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions) -> str:
+    if not attempts:
+        return "nothing was probed"
+    last = attempts[-1]
+    where = f"{last.host} [{last.address}]:{last.port}" if last.address else last.host
+    if verdict == "ok":
+        point = f" (stopped after {opts.quit_after})" if opts.quit_after else (
+            " (dry run: no DATA sent)" if opts.dry_run else "")
+        return f"{where} answered every step positively{point}"
+    if verdict == "refused":
+        step = next((s for s in last.steps if s.reply and not s.reply.positive
+                     and s.name not in ("ehlo", "quit")), None)
+        if step and step.reply:
+            return f"{where} refused at {step.name}: {step.reply.code} {step.reply.text}"[:200]
+        return f"{where} refused the session"
+    error = last.error
+    return f"{where}: {error.step} failed: {error.message}" if error else f"{where}: failed"
+
+
+async def probe(target_text: str, opts: ProbeOptions) -> Report:
+    """Probe one target; every network or server failure ends up inside the report."""
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    started = time.perf_counter()
+    deadline = time.monotonic() + (opts.deadline or opts.timeout * 4)
+    target = parse_target(target_text, port=opts.port, no_mx=opts.no_mx)
+    port = target.port or DEFAULT_PORT
+    helo = opts.helo or default_helo()
+    rcpts = opts.rcpt_to or (_default_rcpt(target),)
+    walk_opts = WalkOptions(
+        helo=helo, mail_from=opts.mail_from, rcpt_to=rcpts, auth_user=opts.auth_user,
+        auth_password=opts.auth_password, tls=tls_mode_for(port, opts.tls),
+        timeout=opts.timeout, ca_file=opts.ca_file, insecure=opts.insecure,
+        dry_run=opts.dry_run, quit_after=opts.quit_after,
+        message=test_message(helo, opts.mail_from, rcpts[0]),
+    )
+
+    def finish(verdict: str, summary: str, resolution: Resolution | None,
+               attempts: list[Attempt], error: SmtpdiagError | None = None) -> Report:
+        return Report(
+            target=target_text, verdict=verdict, summary=summary, resolution=resolution,
+            attempts=tuple(attempts), dry_run=opts.dry_run, started_at=started_at,
+            error=ErrorInfo(error.kind, error.message, error.step) if error else None,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    try:
+        resolution, candidates = await _candidates(target, opts, deadline)
+    except SmtpdiagError as exc:
+        return finish("failed", f"{exc}", None, [], exc)
+    if resolution.method == "null-mx":
+        return finish("no-mail", f"{target.host} publishes a null MX (RFC 7505): this domain "
+                      "accepts no mail", resolution, [])
+    attempts: list[Attempt] = []
+    jobs = [(host, address) for host, addresses, _ in candidates for address in addresses]
+    for host, addresses, why in candidates:
+        if not addresses:
+            attempts.append(Attempt(host, None, port, walk_opts.tls, outcome="failed",
+                                    error=ErrorInfo("dns", why or f"{host} has no address", "dns")))
+    if opts.all_mx:
+        results = await asyncio.gather(*(walk(h, a, port, walk_opts, deadline) for h, a in jobs))
+        attempts += results
+    else:
+        for host, address in jobs:
+            attempt = await walk(host, address, port, walk_opts, deadline)
+            attempts.append(attempt)
+            if not _should_fall_back(attempt) or time.monotonic() >= deadline:
+                break
+    attempts = [with_findings(annotate_attempt(a), insecure=opts.insecure) for a in attempts]
+    walked = [a for a in attempts if a.address is not None] or attempts
+    verdict = _worst([a.outcome for a in walked]) if opts.all_mx else walked[-1].outcome
+    return finish(verdict, _summary(verdict, walked, opts), resolution, attempts)
+
+
+def with_error(report: Report, error: SmtpdiagError) -> Report:
+    return replace(report, verdict="failed", error=ErrorInfo(error.kind, error.message, error.step))

@@ -1,0 +1,108 @@
+"""Render ``explain``, ``compare`` and ``codes`` results as a ``Doc`` in the chosen language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import catalogue
+from .doc import Doc
+
+__all__ = ["codes_doc", "compare_doc", "explain_doc"]
+
+CLASS_STYLE = {2: "green", 3: "cyan", 4: "yellow", 5: "red"}
+
+
+def _field(doc: Doc, label: str, text: str, indent: str = "  ") -> None:
+    if text:
+        doc.add(indent, (f"{label}: ", "bold"), text)
+
+
+def _basic(doc: Doc, view: dict[str, Any], h: dict[str, Any]) -> None:
+    style = CLASS_STYLE[view["class"]]
+    doc.add((f"{view['code']} {view['name']}", f"bold {style}"),
+            (f"  ({view['class']}xx {view['class_name']})", style))
+    if not view["known"]:
+        doc.add("  ", (h["unknown"], "italic"))
+    _field(doc, h["description"], view["description"])
+    _field(doc, h["when"], view["when"])
+    _field(doc, h["fix"], view["fix"])
+    _field(doc, h["fix_server"], view["fix_server"])
+    if view["per_command"]:
+        doc.add("  ", (f"{h['per_command']}:", "bold"))
+        for verb, detail in view["per_command"].items():
+            doc.add("    ", (verb, "bold"), f": {detail['meaning']} ", ("→ ", "dim"), detail["fix"])
+    _field(doc, h["commands"], ", ".join(view["commands"]))
+    _field(doc, "RFC", ", ".join(view["references"]))
+
+
+def _enhanced(doc: Doc, view: dict[str, Any], h: dict[str, Any]) -> None:
+    style = CLASS_STYLE[view["class"]]
+    doc.add((f"{view['code']} {view['name']}", f"bold {style}"),
+            (f"  ({view['class']}.X.X {view['class_name']} · {view['subject_name']})", style))
+    if not view["registered"]:
+        doc.add("  ", (h["unknown"], "italic"))
+    _field(doc, h["description"], view["description"])
+    _field(doc, h["when"], view["when"])
+    _field(doc, h["fix"], view["fix"])
+    _field(doc, h["fix_server"], view["fix_server"])
+    _field(doc, "RFC", ", ".join(view["references"]))
+
+
+def _provider(doc: Doc, view: dict[str, Any], h: dict[str, Any]) -> None:
+    doc.add((f"{h['provider']}: ", "bold magenta"),
+            (f"{view['provider']} — {view['name']}", "bold magenta"))
+    _field(doc, h["description"], view["description"])
+    _field(doc, h["fix"], view["fix"])
+    _field(doc, h["learn_more"], ", ".join(view["references"]))
+
+
+def explain_doc(result: dict[str, Any]) -> Doc:
+    h = catalogue.headings(result["lang"])
+    doc = Doc()
+    for index, item in enumerate(result["items"]):
+        if index:
+            doc.blank()
+        if item["reply"]:
+            for line in item["reply"]["lines"] or [""]:
+                doc.add(("> ", "dim"), (f"{item['reply']['code']} {line}", "dim"))
+        provider_first = bool(item["provider"] and item["provider"]["overrides_registry"])
+        if provider_first:
+            _provider(doc, item["provider"], h)
+        if item["basic"]:
+            _basic(doc, item["basic"], h)
+        if item["enhanced"]:
+            _enhanced(doc, item["enhanced"], h)
+        if item["provider"] and not provider_first:
+            _provider(doc, item["provider"], h)
+        for note in item["notes"]:
+            doc.add(("Note: ", "bold yellow"), note)
+    return doc
+
+
+def compare_doc(result: dict[str, Any]) -> Doc:
+    h = catalogue.headings(result["lang"])
+    doc = Doc().add((result["title"], "bold")).blank().add(result["summary"])
+    for side in result["sides"]:
+        style = CLASS_STYLE[side["class"]]
+        doc.blank().add((f"SMTP {side['code']} {side['name']}", f"bold {style}"),
+                        (f"  ({h['class']}: {side['class_name']})", style))
+        for key in ("description", "when", "fix"):
+            doc.add((h[key], "bold underline"))
+            doc.add(side[key])
+    doc.blank().add((h["differences"], "bold underline"))
+    for number, line in enumerate(result["differences"], 1):
+        doc.add(f"{number}. {line}")
+    doc.blank().add((h["which"], "bold underline")).add(result["which"])
+    return doc
+
+
+def codes_doc(result: dict[str, Any]) -> Doc:
+    h = catalogue.headings(result["lang"])
+    doc = Doc()
+    for row in result["codes"]:
+        klass = row["class"]
+        names = h["classes"] if row["kind"] != "enhanced" else h["enhanced_classes"]
+        label = names.get(str(klass), "") if klass else ""
+        doc.add((f"{row['code']:<9}", f"bold {CLASS_STYLE.get(klass, '')}".strip()),
+                (f"{row['name']:<52}", ""), (label, "dim"))
+    return doc

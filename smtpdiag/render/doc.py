@@ -1,0 +1,73 @@
+"""A tiny styled document, so that the terminal view and the plain view are one renderer.
+
+Renderers build a ``Doc`` of lines made of ``(text, style)`` segments.  Every segment passes
+through ``clean`` when it is added, so text a server sent can never reach a terminal with a
+control character, an escape sequence or a bidi override in it; and segments become
+``rich.text.Text`` (never markup strings), so ``[bold]`` in a reply is shown, not obeyed.
+``rich`` is imported only when a terminal actually wants colour.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import IO
+
+__all__ = ["Doc", "clean", "write_doc"]
+
+# C0 and C1 controls, DEL, and the Unicode bidi/isolate overrides that reorder what is shown.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = ord(match.group())
+    return f"\\x{char:02x}" if char < 0x100 else f"\\u{char:04x}"
+
+
+def clean(text: str) -> str:
+    """Make text safe to show: every control or reordering character becomes visible ``\\xNN``."""
+    return _UNSAFE.sub(_escape, text)
+
+
+Segment = tuple[str, str]
+
+
+class Doc:
+    """Lines of styled segments; styles are rich style strings, ignored in plain output."""
+
+    def __init__(self) -> None:
+        self.lines: list[list[Segment]] = []
+
+    def add(self, *segments: str | Segment) -> Doc:
+        line: list[Segment] = []
+        for segment in segments:
+            text, style = (segment, "") if isinstance(segment, str) else segment
+            line.append((clean(text), style))
+        self.lines.append(line)
+        return self
+
+    def blank(self) -> Doc:
+        self.lines.append([])
+        return self
+
+    def extend(self, other: Doc) -> Doc:
+        self.lines.extend(other.lines)
+        return self
+
+    def plain(self) -> str:
+        return "".join("".join(text for text, _ in line) + "\n" for line in self.lines)
+
+
+def write_doc(doc: Doc, stream: IO[str], *, color: bool) -> None:
+    """Write ``doc`` to ``stream``: styled through rich when ``color``, else as plain text."""
+    if not color:
+        stream.write(doc.plain())
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=False)
+    for line in doc.lines:
+        text = Text()
+        for chunk, style in line:
+            text.append(chunk, style=style or None)
+        console.print(text)

@@ -1,0 +1,15 @@
+"""The JSON form of a probe report: versioned, described by ``schema/report.schema.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Report
+
+__all__ = ["REPORT_SCHEMA", "report_json"]
+
+REPORT_SCHEMA = "smtpdiag.report/1"
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    return {"schema": REPORT_SCHEMA, **report.to_dict()}

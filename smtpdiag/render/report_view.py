@@ -1,0 +1,151 @@
+"""Render a probe ``Report`` as a ``Doc``: one block per step, coloured by reply class, the
+annotation under each reply that was not a plain yes, and a verdict at the end."""
+
+from __future__ import annotations
+
+from ..model import Annotation, Attempt, Capabilities, Report, Step, TlsInfo
+from .doc import Doc, clean
+
+__all__ = ["report_doc", "transcript_text"]
+
+CLASS_STYLE = {2: "green", 3: "cyan", 4: "yellow", 5: "red"}
+VERDICT_STYLE = {"ok": "bold green", "refused": "bold red", "failed": "bold red",
+                 "no-mail": "bold yellow"}
+SEVERITY_MARK = {"critical": ("✗", "red"), "warning": ("!", "yellow"), "info": ("i", "cyan")}
+MAX_LINES_SHOWN = 25
+PAD = " " * 13
+
+
+def _caps(caps: Capabilities) -> str:
+    parts = []
+    if caps.size is not None:
+        parts.append(f"SIZE {caps.size / 1_048_576:.1f} MiB" if caps.size else "SIZE (no limit)")
+    for flag, label in (("pipelining", "PIPELINING"), ("eightbitmime", "8BITMIME"),
+                        ("smtputf8", "SMTPUTF8"), ("chunking", "CHUNKING"), ("dsn", "DSN"),
+                        ("enhancedstatuscodes", "ENHANCEDSTATUSCODES"), ("starttls", "STARTTLS")):
+        if getattr(caps, flag):
+            parts.append(label)
+    if caps.auth:
+        parts.append("AUTH " + " ".join(caps.auth))
+    return " · ".join(parts) or "none advertised"
+
+
+def _tls(tls: TlsInfo) -> list[str]:
+    lines = [" ".join(x for x in (tls.version, tls.cipher) if x) or "TLS"]
+    if tls.subject:
+        lines.append(f"subject {tls.subject} · issuer {tls.issuer}")
+    if tls.sans:
+        lines.append("names " + ", ".join(tls.sans[:8]) + (" …" if len(tls.sans) > 8 else ""))
+    if tls.not_after:
+        lines.append(f"valid until {tls.not_after[:10]} ({tls.days_left} days left)")
+    trust = "verified" if tls.verified else f"NOT verified: {tls.verify_error or 'unchecked'}"
+    match = {True: "name matches", False: "name does NOT match", None: ""}[tls.hostname_matched]
+    lines.append(" · ".join(x for x in (trust, match) if x))
+    return lines
+
+
+def _annotation(doc: Doc, note: Annotation) -> None:
+    style = CLASS_STYLE.get(note.code // 100, "")
+    doc.add(PAD, (f"{note.code} {note.name}", f"bold {style}"), (f" ({note.class_name})", style))
+    doc.add(PAD, ("meaning: ", "bold"), note.description)
+    if note.enhanced:
+        tag = "" if note.enhanced.registered else " (not registered; read by its parts)"
+        doc.add(PAD, (f"{note.enhanced.code} ", "bold"), f"{note.enhanced.name}{tag}: ",
+                note.enhanced.description)
+    if note.provider:
+        doc.add(PAD, ("provider: ", "bold magenta"),
+                (f"{note.provider.provider} — {note.provider.name}: ", "magenta"),
+                note.provider.description)
+        if note.provider.overrides_registry and note.provider.registry_note:
+            doc.add(PAD, ("note: ", "bold"), note.provider.registry_note)
+        doc.add(PAD, ("fix: ", "bold"), note.provider.fix)
+    else:
+        doc.add(PAD, ("fix: ", "bold"), note.fix)
+    for advice in note.advice:
+        doc.add(PAD, ("advice: ", "bold cyan"), advice)
+
+
+def _step(doc: Doc, step: Step) -> None:
+    timing = f"{step.elapsed_ms:.0f} ms"
+    head = (f"{step.name:<12} ", "bold")
+    first = True
+    if step.sent is not None:
+        doc.add(head, ("→ ", "dim"), step.sent, (f"   {timing}", "dim"))
+        first = False
+    if step.reply is not None:
+        style = CLASS_STYLE.get(step.reply.klass, "")
+        raw = step.reply.raw or tuple(f"{step.reply.code} {line}" for line in step.reply.lines)
+        shown = raw[:MAX_LINES_SHOWN]
+        for line in shown:
+            prefix = head if first else (PAD, "")
+            doc.add(prefix, ("← ", "dim"), (line, style),
+                    (f"   {timing}", "dim") if first else "")
+            first = False
+        if len(raw) > MAX_LINES_SHOWN or step.reply.truncated:
+            doc.add(PAD, (f"… {len(raw) - len(shown)} more lines not shown"
+                          + (" (reply was cut: too long)" if step.reply.truncated else ""), "dim"))
+        if step.annotation and not step.reply.positive:
+            _annotation(doc, step.annotation)
+    elif step.error is not None:
+        doc.add(head if first else (PAD, ""), ("✗ ", "red"), (step.error.message, "red"),
+                (f"   {timing}", "dim"))
+    elif first:
+        doc.add(head, (timing, "dim"))
+
+
+def _attempt(doc: Doc, attempt: Attempt) -> None:
+    where = f"[{attempt.address}]" if attempt.address and ":" in attempt.address else (
+        attempt.address or "no address")
+    doc.blank().add((f"── {attempt.host} {where}:{attempt.port}", "bold"),
+                    (f"  TLS: {attempt.tls_mode}", "dim"))
+    for step in attempt.steps:
+        _step(doc, step)
+        if step.name in ("ehlo", "ehlo-tls") and attempt.capabilities and step.reply and \
+                step.reply.positive:
+            doc.add(PAD, ("capabilities: ", "bold"), _caps(attempt.capabilities))
+        if step.name == "tls" and attempt.tls and step.error is None:
+            for line in _tls(attempt.tls):
+                doc.add(PAD, line)
+    if attempt.error and attempt.steps and attempt.steps[-1].error is None:
+        doc.add(PAD, ("✗ ", "red"), (attempt.error.message, "red"))
+    if attempt.tls and attempt.tls.verify_error and not any(
+            s.name == "tls" and s.error is None for s in attempt.steps):
+        for line in _tls(attempt.tls):
+            doc.add(PAD, ("certificate: ", "bold"), line)
+    for finding in attempt.findings:
+        mark, style = SEVERITY_MARK.get(finding.severity, ("·", ""))
+        doc.add("  ", (f"{mark} {finding.severity}: ", f"bold {style}"), finding.message)
+
+
+def report_doc(report: Report) -> Doc:
+    doc = Doc().add(("smtpdiag probe ", "bold"), (report.target, "bold"))
+    res = report.resolution
+    if res is not None and res.mx:
+        doc.add(("MX: ", "bold"), ", ".join(f"{m.preference} {m.host}" for m in res.mx))
+    elif res is not None and res.method == "implicit-mx":
+        doc.add(("MX: ", "bold"), "none; using the domain's own address (implicit MX)")
+    for attempt in report.attempts:
+        _attempt(doc, attempt)
+    if report.error is not None:
+        doc.blank().add(("✗ ", "red"), (f"{report.error.step or 'probe'}: ", "bold red"),
+                        report.error.message)
+    label = {"ok": "OK", "refused": "REFUSED", "failed": "FAILED", "no-mail": "NO MAIL"}
+    doc.blank().add(("Verdict: ", "bold"), (label.get(report.verdict, report.verdict),
+                    VERDICT_STYLE.get(report.verdict, "bold")), f" — {report.summary}",
+                    (f"  ({report.elapsed_ms:.0f} ms)", "dim"))
+    return doc
+
+
+def transcript_text(report: Report) -> str:
+    """The raw dialogue (secrets already redacted by the session), one attempt after another."""
+    out: list[str] = []
+    for attempt in report.attempts:
+        out.append(f"# {attempt.host} {attempt.address}:{attempt.port}")
+        for step in attempt.steps:
+            if step.sent is not None:
+                out.append(f"C: {step.sent}")
+            if step.reply is not None:
+                out += [f"S: {line}" for line in step.reply.raw]
+            if step.error is not None:
+                out.append(f"#  {step.name}: {step.error.message}")
+    return "\n".join(clean(line) for line in out) + "\n"

@@ -1,0 +1,350 @@
+"""One SMTP session walk over one connection: the I/O layer, and the only one.
+
+connect → (implicit TLS) → greeting → EHLO (HELO fallback) → STARTTLS → EHLO → AUTH → MAIL →
+RCPT… → DATA (or RSET in a dry run) → QUIT, each step timed, its raw reply kept.  Every library
+and OS exception is converted here, in ``_convert``, into the most specific smtpdiag error, named
+after the step it happened in.  The walk returns an ``Attempt`` with raw steps; meaning is added
+later by the pure annotator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ssl
+import time
+from dataclasses import dataclass, field, replace
+
+from aiosmtplib.errors import SMTPServerDisconnected, SMTPTimeoutError
+
+from .capabilities import parse_capabilities
+from .errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError, UsageError
+from .model import QUIT_POINTS, Attempt, Capabilities, ErrorInfo, Reply, Step, TlsInfo
+from .tlsinfo import describe_session, make_context
+from .wire import RecordingProtocol
+
+__all__ = ["QUIT_POINTS", "WalkOptions", "walk"]
+
+REDACTED = "<redacted>"
+
+
+@dataclass(frozen=True)
+class WalkOptions:
+    """Everything one walk needs; user strings were validated before they got here."""
+
+    helo: str
+    mail_from: str = ""
+    rcpt_to: tuple[str, ...] = ()
+    auth_user: str | None = None
+    auth_password: str | None = field(default=None, repr=False)
+    tls: str = "starttls"  # starttls (when offered) | starttls-required | implicit | none
+    timeout: float = 20.0
+    ca_file: str | None = None
+    insecure: bool = False
+    dry_run: bool = False
+    quit_after: str | None = None
+    message: bytes = b""
+
+
+class _Done(Exception):
+    """The walk ended early on purpose: a refusal, or a --quit-after point."""
+
+
+class _VerifyFailed(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _convert(exc: BaseException, step: str, timeout: float, proto: RecordingProtocol | None,
+             where: str) -> SmtpdiagError:
+    """Map any library or OS exception to our error tree, once, naming the step."""
+    if isinstance(exc, SmtpdiagError):
+        exc.step = exc.step or step
+        return exc
+    if isinstance(exc, (asyncio.TimeoutError, SMTPTimeoutError, TimeoutError)):
+        seen = proto.describe_partial() if proto else "nothing was received"
+        return StepTimeout(f"no complete answer within {timeout:g} s from {where} ({seen})",
+                           step=step)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return TlsError(f"certificate verification failed: {exc.verify_message}", step=step)
+    if isinstance(exc, ssl.SSLError):
+        reason = exc.reason or str(exc)
+        hint = ("; the server did not answer with TLS"
+                if reason in ("WRONG_VERSION_NUMBER", "UNEXPECTED_EOF_WHILE_READING",
+                              "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG") else "")
+        return TlsError(f"TLS handshake with {where} failed: {reason}{hint}", step=step)
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectError(f"connection refused by {where}", step=step)
+    if isinstance(exc, (SMTPServerDisconnected, ConnectionError, EOFError)):
+        extra = proto.describe_unsolicited() if proto else ""
+        return ConnectError(f"{where} closed the connection{extra}", step=step)
+    if isinstance(exc, OSError):
+        return ConnectError(f"cannot connect to {where}: {exc.strerror or exc}", step=step)
+    if isinstance(exc, ValueError):
+        return UsageError(f"refused to send: {exc}", step=step)
+    return ProtocolError(f"unexpected failure talking to {where}: {type(exc).__name__}: {exc}",
+                         step=step)
+
+
+class _Walk:
+    def __init__(self, host: str, address: str, port: int, opts: WalkOptions, verify: bool,
+                 deadline: float) -> None:
+        self.host, self.address, self.port, self.opts = host, address, port, opts
+        self.verify, self.deadline = verify, deadline
+        self.where = f"{address}:{port}" if ":" not in address else f"[{address}]:{port}"
+        self.steps: list[Step] = []
+        self.proto: RecordingProtocol | None = None
+        self.transport: asyncio.BaseTransport | None = None
+        self.tls: TlsInfo | None = None
+        self.caps: Capabilities | None = None
+        self.refused = False
+
+    def _budget(self, step: str) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise StepTimeout("the overall deadline was reached", step=step)
+        return min(self.opts.timeout, left)
+
+    async def _guard(self, step: str, sent: str | None, coro_factory: object) -> Reply | None:
+        """Run one exchange; record it as a step; convert whatever goes wrong."""
+        started = time.perf_counter()
+        timeout = self._budget(step)
+        try:
+            reply = await asyncio.wait_for(coro_factory(), timeout)  # type: ignore[operator]
+        except _VerifyFailed:
+            raise
+        except BaseException as exc:
+            if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
+                raise
+            error = _convert(exc, step, timeout, self.proto, self.where)
+            elapsed = (time.perf_counter() - started) * 1000
+            self.steps.append(Step(step, sent, None, elapsed_ms=elapsed,
+                                   error=ErrorInfo(error.kind, error.message, step)))
+            raise error from None
+        elapsed = (time.perf_counter() - started) * 1000
+        self.steps.append(Step(step, sent, reply, elapsed_ms=elapsed))
+        return reply
+
+    async def _read(self) -> Reply:
+        assert self.proto is not None
+        await self.proto.read_response()
+        return self.proto.take_reply()
+
+    async def _send(self, line: str) -> Reply:
+        assert self.proto is not None
+        await self.proto.execute_command(line.encode("utf-8"))
+        return self.proto.take_reply()
+
+    async def command(self, step: str, line: str, shown: str | None = None) -> Reply:
+        reply = await self._guard(step, shown or line, lambda: self._send(line))
+        assert reply is not None
+        return reply
+
+    def _stop_if(self, point: str) -> None:
+        if self.opts.quit_after == point:
+            raise _Done
+
+    def _refuse_unless(self, reply: Reply, *good: int) -> None:
+        if reply.code not in good and not (not good and reply.positive):
+            self.refused = True
+            raise _Done
+
+    async def connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.proto = RecordingProtocol(loop)
+
+        async def open_connection() -> None:
+            self.transport, _ = await loop.create_connection(
+                lambda: self.proto, self.address, self.port)  # type: ignore[arg-type,return-value]
+
+        await self._guard("connect", None, open_connection)
+
+    async def handshake(self, step: str) -> None:
+        loop = asyncio.get_running_loop()
+        context = make_context(self.opts.ca_file, self.verify)
+        started = time.perf_counter()
+
+        async def upgrade() -> None:
+            assert self.proto is not None and self.transport is not None
+            try:
+                new = await loop.start_tls(self.transport, self.proto, context,  # type: ignore[arg-type]
+                                           server_hostname=self.host)
+            except ssl.SSLCertVerificationError as exc:
+                raise _VerifyFailed(str(exc.verify_message)) from None
+            if new is None:
+                raise ConnectError(f"{self.where} closed the connection during the handshake")
+            self.transport = new
+            self.proto.transport = new
+
+        await self._guard(step, None, upgrade)
+        ssl_object = self.transport.get_extra_info("ssl_object") if self.transport else None
+        self.tls = describe_session(
+            ssl_object, mode=self.opts.tls, server_name=self.host, verified=self.verify,
+            verify_error=None, handshake_ms=(time.perf_counter() - started) * 1000)
+
+    async def ehlo(self, step: str) -> None:
+        reply = await self.command(step, f"EHLO {self.opts.helo}")
+        if reply.code == 250:
+            self.caps = parse_capabilities(reply)
+            return
+        if reply.code in (500, 502, 504, 550) and step == "ehlo":
+            helo = await self.command("helo", f"HELO {self.opts.helo}")
+            self._refuse_unless(helo, 250)
+            self.caps = Capabilities()
+            return
+        self._refuse_unless(reply, 250)
+
+    async def starttls(self) -> None:
+        offered = bool(self.caps and self.caps.starttls)
+        if not offered:
+            if self.opts.tls == "starttls-required":
+                raise TlsError("STARTTLS is required here but the server does not offer it",
+                               step="starttls")
+            return
+        reply = await self.command("starttls", "STARTTLS")
+        if reply.code != 220:
+            self.refused = True
+            raise _Done
+        await self.handshake("tls")
+        await self.ehlo("ehlo-tls")
+
+    async def auth(self) -> None:
+        user, password = self.opts.auth_user or "", self.opts.auth_password or ""
+        offered = self.caps.auth if self.caps else ()
+        if "PLAIN" in offered:
+            token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+            reply = await self.command("auth", f"AUTH PLAIN {token}", f"AUTH PLAIN {REDACTED}")
+            if reply.code == 334:
+                reply = await self.command("auth", token, REDACTED)
+        elif "LOGIN" in offered:
+            reply = await self.command("auth", "AUTH LOGIN")
+            for secret in (user, password):
+                if reply.code != 334:
+                    break
+                reply = await self.command("auth", base64.b64encode(secret.encode()).decode(),
+                                           REDACTED)
+        else:
+            shown = ", ".join(offered) or "none"
+            raise ProtocolError(f"the server offers no AUTH mechanism smtpdiag can use "
+                                f"(PLAIN or LOGIN); it offers: {shown}", step="auth")
+        self._refuse_unless(reply, 235)
+
+    async def transaction(self) -> None:
+        caps = self.caps or Capabilities()
+        size = f" SIZE={len(self.opts.message)}" if caps.size is not None else ""
+        utf8 = " SMTPUTF8" if caps.smtputf8 and not self.opts.mail_from.isascii() else ""
+        reply = await self.command("mail", f"MAIL FROM:<{self.opts.mail_from}>{size}{utf8}")
+        self._refuse_unless(reply, 250)
+        self._stop_if("mail")
+        accepted = 0
+        for rcpt in self.opts.rcpt_to:
+            reply = await self.command("rcpt", f"RCPT TO:<{rcpt}>")
+            accepted += reply.code in (250, 251, 252)
+            self.refused = self.refused or reply.code not in (250, 251, 252)
+        if not accepted:
+            raise _Done
+        self._stop_if("rcpt")
+        if self.opts.dry_run:
+            await self.command("rset", "RSET")
+            return
+        reply = await self.command("data", "DATA")
+        self._refuse_unless(reply, 354)
+        assert self.proto is not None
+        proto = self.proto
+
+        async def send_body() -> Reply:
+            await proto.execute_data_command(self.opts.message)
+            return proto.take_reply()
+
+        body = await self._guard("message", f"<test message, {len(self.opts.message)} bytes>",
+                                 send_body)
+        assert body is not None
+        self._refuse_unless(body, 250)
+
+    async def run(self) -> None:
+        await self.connect()
+        self._stop_if("connect")
+        if self.opts.tls == "implicit":
+            await self.handshake("tls")
+        greeting = await self._guard("greeting", None, self._read)
+        assert greeting is not None
+        self._refuse_unless(greeting, 220)
+        self._stop_if("greeting")
+        await self.ehlo("ehlo")
+        self._stop_if("ehlo")
+        if self.opts.tls in ("starttls", "starttls-required"):
+            await self.starttls()
+        self._stop_if("tls")
+        if self.opts.auth_user is not None:
+            await self.auth()
+        self._stop_if("auth")
+        await self.transaction()
+
+    async def quit(self) -> None:
+        """Say goodbye politely; a server that already hung up is not an error of the walk."""
+        last = self.steps[-1] if self.steps else None
+        if self.proto is None or not self.proto.is_connected or last is None or last.name == "connect":
+            return
+        if last.reply is not None and last.reply.code == 421:
+            return
+        started = time.perf_counter()
+        try:
+            await asyncio.wait_for(self.proto.execute_command(b"QUIT"), min(self.opts.timeout, 5))
+            reply = self.proto.last_reply
+        except (TimeoutError, Exception):
+            reply = None
+        self.steps.append(Step("quit", "QUIT", reply,
+                               elapsed_ms=(time.perf_counter() - started) * 1000))
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+async def _attempt(host: str, address: str, port: int, opts: WalkOptions, verify: bool,
+                   deadline: float) -> tuple[_Walk, SmtpdiagError | None]:
+    walk_ = _Walk(host, address, port, opts, verify, deadline)
+    error: SmtpdiagError | None = None
+    try:
+        await walk_.run()
+        await walk_.quit()
+    except _Done:
+        await walk_.quit()
+    except SmtpdiagError as exc:
+        error = exc
+    finally:
+        walk_.close()
+    return walk_, error
+
+
+async def walk(host: str, address: str, port: int, opts: WalkOptions,
+               deadline: float | None = None) -> Attempt:
+    """Probe one address; never raises for anything the server or the network does."""
+    started = time.perf_counter()
+    limit = deadline if deadline is not None else time.monotonic() + opts.timeout * 4
+    try:
+        result, error = await _attempt(host, address, port, opts, True, limit)
+        verify_error = None
+    except _VerifyFailed as failed:
+        # Record what the certificate is, with verification off: for the report, and (only
+        # with --insecure) to carry on with the walk.
+        verify_error = failed.reason
+        opts_facts = opts if opts.insecure else replace(opts, quit_after="tls")
+        result, error = await _attempt(host, address, port, opts_facts, False, limit)
+        if not opts.insecure:
+            steps = [s for s in result.steps if s.name not in ("tls", "ehlo-tls", "quit")]
+            steps.append(Step("tls", None, None, error=ErrorInfo(
+                "tls", f"certificate verification failed: {verify_error}", "tls")))
+            result.steps = steps
+            error = TlsError(f"certificate verification failed: {verify_error}", step="tls")
+    tls = result.tls
+    if tls is not None and verify_error is not None:
+        tls = replace(tls, verified=False, verify_error=verify_error)
+    outcome = "failed" if error else ("refused" if result.refused else "ok")
+    return Attempt(
+        host=host, address=address, port=port, tls_mode=opts.tls, steps=tuple(result.steps),
+        tls=tls, capabilities=result.caps,
+        error=ErrorInfo(error.kind, error.message, error.step) if error else None,
+        outcome=outcome, elapsed_ms=(time.perf_counter() - started) * 1000,
+    )

@@ -1,0 +1,156 @@
+"""Parse what the user typed into a ``Target``, and validate every user string bound for the wire.
+
+Pure and strict: nothing here touches the network, and nothing a user types reaches an SMTP
+command line unless it passed these checks (no CR, LF, NUL or other control characters, no
+spaces, sane lengths), so a crafted ``--to`` can never smuggle a second command.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from .errors import TargetError, UsageError
+
+__all__ = [
+    "DEFAULT_PORT",
+    "Target",
+    "parse_target",
+    "tls_mode_for",
+    "validate_address",
+    "validate_helo",
+]
+
+DEFAULT_PORT = 25
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9_\-\u0080-\U0010ffff]{1,63}(?<!-)")
+_LOCAL_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-\u0080-\U0010ffff]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A place to probe: an IP literal, a host name with a port, or a mail domain."""
+
+    text: str
+    host: str
+    port: int | None
+    literal: bool = False
+    mail_domain: bool = False
+
+    @property
+    def display(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}" if self.port else host
+
+
+def _refuse_controls(value: str, what: str, error: type[UsageError] = UsageError) -> None:
+    match = _CONTROL.search(value)
+    if match:
+        raise error(
+            f"{what} contains a control character (\\x{ord(match.group()):02x}); "
+            "CR, LF, NUL and other controls are refused so that no SMTP command can be injected"
+        )
+
+
+def _check_hostname(name: str, what: str, error: type[UsageError]) -> str:
+    host = name[:-1] if name.endswith(".") else name
+    if not host or len(host) > 253:
+        raise error(f"{what} {name!r} is not a valid host name")
+    for label in host.split("."):
+        if not _LABEL.fullmatch(label):
+            raise error(f"{what} {name!r} is not a valid host name (bad label {label!r})")
+    return host.lower()
+
+
+def _check_port(text: str, target: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise TargetError(f"target {target!r}: port {text!r} is not a number from 1 to 65535")
+    return int(text)
+
+
+def parse_target(text: str, *, port: int | None = None, no_mx: bool = False) -> Target:
+    """``host``, ``host:port``, ``[v6]:port``, an IP literal, or a mail domain.
+
+    A name without a port is a mail domain (RFC 5321 §5.1: look up its MX) unless ``no_mx``;
+    an explicit ``port`` (``--port``) applies when the text carries none.
+    """
+    raw = text.strip()
+    _refuse_controls(raw, "target", TargetError)
+    if not raw or " " in raw:
+        raise TargetError(f"target {text!r} is empty or contains spaces")
+    host, text_port = raw, None
+    if raw.startswith("["):
+        end = raw.find("]")
+        if end == -1:
+            raise TargetError(f"target {text!r}: missing ']' after the IPv6 address")
+        host, rest = raw[1:end], raw[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise TargetError(f"target {text!r}: expected ':PORT' after ']'")
+            text_port = _check_port(rest[1:], text)
+    elif raw.count(":") == 1:
+        host, port_text = raw.split(":")
+        text_port = _check_port(port_text, text)
+    chosen_port = text_port if text_port is not None else port
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if ":" in host:
+            raise TargetError(f"target {text!r} is not a valid IPv6 address") from None
+        if raw.startswith("["):
+            raise TargetError(f"target {text!r}: brackets are for IPv6 addresses only") from None
+    else:
+        return Target(raw, address.compressed, chosen_port, literal=True)
+    name = _check_hostname(host, "target", TargetError)
+    return Target(raw, name, chosen_port, mail_domain=text_port is None and not no_mx)
+
+
+def validate_address(value: str, what: str = "address") -> str:
+    """A mailbox for MAIL FROM / RCPT TO, returned without angle brackets; ``""`` is the null
+    sender.  Refuses controls, spaces and anything that is not ``local@domain``."""
+    _refuse_controls(value, what)
+    address = value.strip()
+    if address.startswith("<") and address.endswith(">"):
+        address = address[1:-1]
+    if address == "":
+        return ""
+    if len(address) > 254 or address.count("@") != 1 or any(c in address for c in " <>\"(),;:\\"):
+        raise UsageError(f"{what} {value!r} is not a valid mailbox (expected local@domain)")
+    local, domain = address.split("@")
+    if not local or len(local) > 64 or not _LOCAL_ATOM.fullmatch(local):
+        raise UsageError(f"{what} {value!r} has an invalid local part {local!r}")
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        raise UsageError(f"{what} {value!r} has misplaced dots in its local part")
+    if domain.startswith("[") and domain.endswith("]"):
+        literal = domain[1:-1].removeprefix("IPv6:")
+        try:
+            ipaddress.ip_address(literal)
+        except ValueError:
+            raise UsageError(f"{what} {value!r} has an invalid address literal") from None
+    else:
+        _check_hostname(domain, f"{what} domain in", UsageError)
+    return address
+
+
+def validate_helo(value: str) -> str:
+    """The name we announce in EHLO/HELO: a host name or an address literal like ``[192.0.2.1]``."""
+    _refuse_controls(value, "HELO name")
+    name = value.strip()
+    if name.startswith("[") and name.endswith("]"):
+        try:
+            ipaddress.ip_address(name[1:-1].removeprefix("IPv6:"))
+        except ValueError:
+            raise UsageError(f"HELO name {value!r} is not a valid address literal") from None
+        return name
+    return _check_hostname(name, "HELO name", UsageError)
+
+
+def tls_mode_for(port: int, requested: str = "auto") -> str:
+    """``implicit`` on 465, ``starttls-required`` on 587, ``starttls`` (when offered) otherwise,
+    unless the user chose a mode."""
+    if requested == "auto":
+        return {465: "implicit", 587: "starttls-required"}.get(port, "starttls")
+    if requested == "starttls":
+        return "starttls-required"
+    return requested

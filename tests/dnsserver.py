@@ -1,0 +1,179 @@
+"""A small real authoritative DNS server on loopback, for testing the DNS layer end to end.
+
+It answers from a dict of zone-file rdata text over UDP and TCP on one port, so the resolver is
+tested through real sockets, real wire format and its real truncation fallback — never against
+the system resolver or the internet. Names in ``servfail`` answer SERVFAIL and names in
+``silent`` get no reply at all, which is how a resolver timeout is produced on demand.
+"""
+
+from __future__ import annotations
+
+import socket
+import socketserver
+import struct
+import threading
+from types import TracebackType
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+__all__ = ["DnsServer"]
+
+
+def _key(name: str) -> str:
+    """Names compare case-insensitively and without the trailing dot."""
+    return name.lower().rstrip(".")
+
+
+class DnsServer:
+    """A loopback DNS server in a background thread; use as a context manager."""
+
+    def __init__(
+        self,
+        records: dict[tuple[str, str], list[str]],
+        *,
+        servfail: set[str] | frozenset[str] = frozenset(),
+        silent: set[str] | frozenset[str] = frozenset(),
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.records = {(_key(n), t.upper()): list(v) for (n, t), v in records.items()}
+        self.names = {n for n, _ in self.records}
+        self.servfail = {_key(n) for n in servfail}
+        self.silent = {_key(n) for n in silent}
+        self.host = host
+        self.port = 0
+        self.queries: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self._servers: list[socketserver.BaseServer] = []
+        self._threads: list[threading.Thread] = []
+
+    def answer(self, wire: bytes, *, udp: bool) -> bytes | None:
+        """The reply to one query in wire form, or None when the server is to stay silent."""
+        try:
+            query = dns.message.from_wire(wire)
+        except dns.exception.DNSException:
+            return None
+        if not query.question:
+            return None
+        question = query.question[0]
+        name = _key(question.name.to_text())
+        rdtype = dns.rdatatype.to_text(question.rdtype)
+        with self._lock:
+            self.queries.append((name, rdtype))
+        if name in self.silent:
+            return None
+        response = dns.message.make_response(query)
+        response.flags |= dns.flags.AA
+        if name in self.servfail:
+            response.set_rcode(dns.rcode.SERVFAIL)
+        elif (name, rdtype) in self.records:
+            rrset = dns.rrset.from_text_list(
+                question.name,
+                300,
+                dns.rdataclass.IN,
+                rdtype,
+                self.records[name, rdtype],
+                origin=dns.name.root,
+                relativize=False,
+            )
+            response.answer.append(rrset)
+        elif name not in self.names:
+            response.set_rcode(dns.rcode.NXDOMAIN)
+        if not udp:
+            return response.to_wire()
+        limit = max(512, query.payload if query.edns >= 0 else 512)
+        try:
+            return response.to_wire(max_size=limit)
+        except dns.exception.TooBig:  # too big for UDP: say so, the client retries over TCP
+            response.answer.clear()
+            response.flags |= dns.flags.TC
+            return response.to_wire()
+
+    def start(self) -> DnsServer:
+        """Bind UDP on a free port, then TCP on the same port (retrying if that one is taken)."""
+        owner = self
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+
+        class Udp(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                data, sock = self.request
+                reply = owner.answer(data, udp=True)
+                if reply is not None:
+                    sock.sendto(reply, self.client_address)
+
+        class Tcp(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                conn: socket.socket = self.request
+                while header := _read(conn, 2):
+                    data = _read(conn, struct.unpack("!H", header)[0])
+                    reply = owner.answer(data, udp=False) if data else None
+                    if reply is None:
+                        return
+                    conn.sendall(struct.pack("!H", len(reply)) + reply)
+
+        class UdpServer(socketserver.ThreadingUDPServer):
+            address_family = family
+            daemon_threads = True
+
+        class TcpServer(socketserver.ThreadingTCPServer):
+            address_family = family
+            daemon_threads = True
+            allow_reuse_address = True
+
+        for _ in range(20):
+            udp = UdpServer((self.host, 0), Udp)
+            port = udp.server_address[1]
+            try:
+                tcp = TcpServer((self.host, port), Tcp)
+            except OSError:
+                udp.server_close()
+                continue
+            break
+        else:
+            raise RuntimeError("no port free for both UDP and TCP")
+        self.port = port
+        self._servers = [udp, tcp]
+        for server in self._servers:
+            thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port; safe to call twice."""
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=2)
+        self._servers, self._threads = [], []
+
+    def __enter__(self) -> DnsServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _read(conn: socket.socket, size: int) -> bytes:
+    """Exactly ``size`` bytes, or b"" when the peer closed first."""
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            return b""
+        data += chunk
+    return data

@@ -1,0 +1,123 @@
+"""The catalogue's data: complete, consistent, and loadable by the one loader."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from smtpdiag import catalogue
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+BASIC_KEYS = {"code", "name", "commands", "description", "when", "fix", "fix_server",
+              "per_command", "references"}
+ENHANCED_KEYS = {"code", "name", "basic_codes", "classes", "description", "when", "fix",
+                 "fix_server", "references"}
+PROVIDER_KEYS = {"id", "provider", "codes", "enhanced", "pattern", "name", "description", "fix",
+                 "overrides_registry", "registry_note", "references", "example"}
+# RFC 5321 and the extensions the catalogue must cover.
+REQUIRED_BASIC = {211, 214, 220, 221, 235, 250, 251, 252, 334, 354, 421, 432, 450, 451, 452,
+                  454, 455, 500, 501, 502, 503, 504, 521, 530, 534, 535, 538, 550, 551, 552,
+                  553, 554, 555, 556, 458, 459}
+# The IANA registry of enhanced status codes, through X.7.30.
+REGISTRY = (
+    ["X.0.0"] + [f"X.1.{d}" for d in range(0, 11)] + [f"X.2.{d}" for d in range(0, 5)]
+    + [f"X.3.{d}" for d in range(0, 7)] + [f"X.4.{d}" for d in range(0, 8)]
+    + [f"X.5.{d}" for d in range(0, 7)] + [f"X.6.{d}" for d in range(0, 11)]
+    + [f"X.7.{d}" for d in range(0, 31)]
+)
+
+
+def raw(name: str) -> dict:
+    return json.loads((catalogue.DATA_DIR / name).read_text(encoding="utf-8"))
+
+
+def text_fields(entry: dict) -> list[str]:
+    return [v for v in entry.values() if isinstance(v, str)]
+
+
+def test_every_basic_entry_has_every_field_and_class_matches_first_digit():
+    entries = raw("basic.json")["codes"]
+    codes = [e["code"] for e in entries]
+    assert len(codes) == len(set(codes)), "duplicate basic codes"
+    for entry in entries:
+        assert set(entry) == BASIC_KEYS, entry["code"]
+        for key in ("name", "description", "when", "fix"):
+            assert entry[key].strip(), (entry["code"], key)
+        assert entry["references"], entry["code"]
+        assert 2 <= entry["code"] // 100 <= 5
+        assert 0 <= entry["code"] // 10 % 10 <= 5
+        for verb, detail in entry["per_command"].items():
+            assert verb.isupper() or "-" in verb
+            assert detail["meaning"].strip() and detail["fix"].strip()
+        assert not any(CONTROL.search(t) for t in text_fields(entry))
+    assert REQUIRED_BASIC <= set(codes)
+
+
+def test_codes_that_change_meaning_by_command_say_so():
+    basics = catalogue.basic_codes()
+    assert {"STARTTLS", "AUTH"} <= set(basics[454].per_command)
+    assert {"MAIL", "DATA-END"} <= set(basics[552].per_command)
+    assert len(basics[530].per_command) >= 1
+
+
+def test_every_registry_code_is_present_once_with_every_field():
+    data = raw("enhanced.json")
+    codes = [e["code"] for e in data["codes"]]
+    assert len(codes) == len(set(codes))
+    assert set(REGISTRY) <= set(codes), sorted(set(REGISTRY) - set(codes))
+    for entry in data["codes"]:
+        assert set(entry) == ENHANCED_KEYS, entry["code"]
+        assert re.fullmatch(r"X\.[0-7]\.\d{1,3}", entry["code"])
+        assert set(entry["classes"]) <= {2, 4, 5} and entry["classes"]
+        for key in ("name", "description", "when", "fix"):
+            assert entry[key].strip(), (entry["code"], key)
+        assert not any(CONTROL.search(t) for t in text_fields(entry))
+    assert set(data["classes"]) == {"2", "4", "5"}
+    assert set(data["subjects"]) == {str(n) for n in range(8)}
+
+
+def test_provider_entries_are_complete_and_each_matches_its_own_example():
+    from smtpdiag.explain import reply_match_text
+    from smtpdiag.replies import parse_reply_text
+
+    entries = raw("providers.json")["providers"]
+    assert len(entries) >= 60
+    ids = [e["id"] for e in entries]
+    assert len(ids) == len(set(ids))
+    for entry in entries:
+        assert set(entry) == PROVIDER_KEYS, entry["id"]
+        assert entry["codes"] and all(400 <= c <= 559 for c in entry["codes"])
+        reply = parse_reply_text(entry["example"])[0]
+        assert reply.code in entry["codes"], entry["id"]
+        assert re.search(entry["pattern"], reply_match_text(reply), re.I | re.S), entry["id"]
+        if entry["overrides_registry"]:
+            assert entry["registry_note"].strip(), entry["id"]
+
+
+def test_providers_cover_the_big_names():
+    names = {e.provider for e in catalogue.providers()}
+    for wanted in ("Gmail", "Microsoft 365", "Yahoo", "Postfix", "Exim"):
+        assert any(wanted.lower() in n.lower() for n in names), wanted
+
+
+@pytest.mark.parametrize("lang", catalogue.LANGUAGES)
+def test_every_language_has_every_heading(lang):
+    english = catalogue.headings("en")
+    table = catalogue.headings(lang)
+    assert set(table) == set(english)
+    assert set(table["classes"]) == {"2", "3", "4", "5"}
+    assert all(table[key] for key in english if isinstance(english[key], str))
+
+
+def test_seed_headings_are_the_catalogue_headings():
+    # The seeds in ../shared/seeds use these exact headings.
+    assert catalogue.headings("id")["description"] == "Deskripsi"
+    assert catalogue.headings("vi")["fix"] == "Cách khắc phục"
+    assert catalogue.headings("zh")["differences"] == "主要区别"
+    assert catalogue.headings("tr")["which"] == "Hangisini Ne Zaman Kullanmalı"
+
+
+def test_unknown_language_falls_back_to_english():
+    assert catalogue.headings("xx") == catalogue.headings("en")

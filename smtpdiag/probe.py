@@ -111,7 +111,7 @@ async def _candidates(target: Target, opts: ProbeOptions, deadline: float
     try:
         infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(
             target.host, None, type=socket.SOCK_STREAM), timeout)
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         reason = "timed out" if isinstance(exc, asyncio.TimeoutError) else str(exc)
         raise DnsError(f"cannot resolve {target.host}: {reason}", step="dns") from None
     addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -134,7 +134,9 @@ def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions) -> str:
     if not attempts:
         return "nothing was probed"
     last = attempts[-1]
-    where = f"{last.host} [{last.address}]:{last.port}" if last.address else last.host
+    address = f"[{last.address}]" if last.address and ":" in last.address else last.address
+    where = (f"{last.host}:{last.port}" if last.host == last.address else
+             f"{last.host} ({address}:{last.port})" if last.address else last.host)
     if verdict == "ok":
         point = f" (stopped after {opts.quit_after})" if opts.quit_after else (
             " (dry run: no DATA sent)" if opts.dry_run else "")

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from aiosmtplib.errors import SMTPServerDisconnected, SMTPTimeoutError
+from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
 from .capabilities import parse_capabilities
 from .errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError, UsageError
@@ -254,7 +255,10 @@ class _Walk:
         proto = self.proto
 
         async def send_body() -> Reply:
-            await proto.execute_data_command(self.opts.message)
+            # DATA was already answered 354; send the dot-stuffed body and its end marker.
+            body = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(self.opts.message))
+            proto.write(body + b".\r\n")
+            await proto.read_response()
             return proto.take_reply()
 
         body = await self._guard("message", f"<test message, {len(self.opts.message)} bytes>",

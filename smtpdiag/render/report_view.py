@@ -95,13 +95,15 @@ def _step(doc: Doc, step: Step) -> None:
 
 def _attempt(doc: Doc, attempt: Attempt) -> None:
     where = f"[{attempt.address}]" if attempt.address and ":" in attempt.address else (
-        attempt.address or "no address")
-    doc.blank().add((f"── {attempt.host} {where}:{attempt.port}", "bold"),
+        attempt.address or "(no address)")
+    name = "" if attempt.host == attempt.address else f"{attempt.host} "
+    doc.blank().add((f"── {name}{where}:{attempt.port}", "bold"),
                     (f"  TLS: {attempt.tls_mode}", "dim"))
-    for step in attempt.steps:
+    last_ehlo = max((i for i, s in enumerate(attempt.steps) if s.name in ("ehlo", "ehlo-tls")),
+                    default=-1)
+    for index, step in enumerate(attempt.steps):
         _step(doc, step)
-        if step.name in ("ehlo", "ehlo-tls") and attempt.capabilities and step.reply and \
-                step.reply.positive:
+        if index == last_ehlo and attempt.capabilities and step.reply and step.reply.positive:
             doc.add(PAD, ("capabilities: ", "bold"), _caps(attempt.capabilities))
         if step.name == "tls" and attempt.tls and step.error is None:
             for line in _tls(attempt.tls):

@@ -47,7 +47,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (versioned 
 def explain(
     query: Annotated[
         str,
-        typer.Argument(help="A code (550), an enhanced code (5.7.1), a reply text, or - for stdin."),
+        typer.Argument(
+            help="A code (550), an enhanced code (5.7.1), a reply text, or - for stdin."),
     ],
     lang: LangOption = None,
     json_output: JsonOption = False,

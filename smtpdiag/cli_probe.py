@@ -6,7 +6,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -42,7 +42,8 @@ def parse_nameserver(text: str) -> tuple[str, int]:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        raise UsageError(f"--nameserver {text!r}: expected an IP address, optionally :PORT")
+        raise UsageError(
+            f"--nameserver {text!r}: expected an IP address, optionally :PORT") from None
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise UsageError(f"--nameserver {text!r}: port must be 1-65535")
     return host, int(port)
@@ -184,11 +185,12 @@ def register(app: typer.Typer) -> None:
                 raise UsageError(f"unknown scenario {scenario!r}. Scenarios: {listing}")
             if tls not in ("starttls", "implicit", "none"):
                 raise UsageError("--tls must be starttls, implicit or none")
+            mode: Literal["starttls", "implicit", "none"] = tls  # type: ignore[assignment]
             if host not in ("127.0.0.1", "::1", "localhost"):
                 raise UsageError("the fake server binds to loopback only: 127.0.0.1 or ::1")
             if not 0 < port < 65536:
                 raise UsageError("--port must be 1-65535")
-            serve_forever(scenario, host=host, port=port, tls=tls,
+            serve_forever(scenario, host=host, port=port, tls=mode,
                           announce=lambda line: print(line, flush=True))
 
 

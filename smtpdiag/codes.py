@@ -36,8 +36,8 @@ def list_codes(
                              "name": f"{item.provider}: {item.name}", "id": item.id,
                              "enhanced": item.enhanced})
     else:
-        for entry in catalogue.basic_codes().values():
-            if klass is None or entry.klass == klass:
-                rows.append({"code": str(entry.code), "kind": "basic", "class": entry.klass,
-                             "name": entry.name})
+        for basic in catalogue.basic_codes().values():
+            if klass is None or basic.klass == klass:
+                rows.append({"code": str(basic.code), "kind": "basic", "class": basic.klass,
+                             "name": basic.name})
     return {"schema": CODES_SCHEMA, "lang": lang, "codes": rows}

@@ -51,7 +51,8 @@ def parse_code(text: str) -> tuple[str, int | str]:
                 "(RFC 3463)"
             )
         return "enhanced", ".".join(str(int(part)) for part in match.groups())
-    raise UsageError(f"{text!r} is neither a reply code (550), an enhanced code (5.7.1) nor a reply")
+    raise UsageError(
+        f"{text!r} is neither a reply code (550), an enhanced code (5.7.1) nor a reply")
 
 
 def basic_view(code: int, lang: str = "en") -> dict[str, Any]:
@@ -161,7 +162,8 @@ def explain(text: str, lang: str = "en") -> dict[str, Any]:
         if kind == "basic":
             assert isinstance(code, int)
             basic = basic_view(code, lang)
-            notes = [] if basic["known"] else [f"{code} is not in the catalogue; read by its digits."]
+            notes = [] if basic["known"] else [
+                f"{code} is not in the catalogue; read by its digits."]
             items = [{"reply": None, "basic": basic, "enhanced": None, "provider": None,
                       "notes": notes}]
         else:

@@ -13,6 +13,7 @@ import asyncio
 import base64
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from aiosmtplib.errors import SMTPServerDisconnected, SMTPTimeoutError
@@ -107,12 +108,13 @@ class _Walk:
             raise StepTimeout("the overall deadline was reached", step=step)
         return min(self.opts.timeout, left)
 
-    async def _guard(self, step: str, sent: str | None, coro_factory: object) -> Reply | None:
+    async def _guard(self, step: str, sent: str | None,
+                     coro_factory: Callable[[], Awaitable[Reply | None]]) -> Reply | None:
         """Run one exchange; record it as a step; convert whatever goes wrong."""
         started = time.perf_counter()
         timeout = self._budget(step)
         try:
-            reply = await asyncio.wait_for(coro_factory(), timeout)  # type: ignore[operator]
+            reply = await asyncio.wait_for(coro_factory(), timeout)
         except _VerifyFailed:
             raise
         except BaseException as exc:
@@ -153,11 +155,11 @@ class _Walk:
 
     async def connect(self) -> None:
         loop = asyncio.get_running_loop()
-        self.proto = RecordingProtocol(loop)
+        proto = self.proto = RecordingProtocol(loop)
 
         async def open_connection() -> None:
             self.transport, _ = await loop.create_connection(
-                lambda: self.proto, self.address, self.port)  # type: ignore[arg-type,return-value]
+                lambda: proto, self.address, self.port)
 
         await self._guard("connect", None, open_connection)
 
@@ -288,7 +290,8 @@ class _Walk:
     async def quit(self) -> None:
         """Say goodbye politely; a server that already hung up is not an error of the walk."""
         last = self.steps[-1] if self.steps else None
-        if self.proto is None or not self.proto.is_connected or last is None or last.name == "connect":
+        if self.proto is None or not self.proto.is_connected or last is None or \
+                last.name == "connect":
             return
         if last.reply is not None and last.reply.code == 421:
             return

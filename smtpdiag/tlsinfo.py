@@ -47,9 +47,8 @@ def hostname_matches(name: str, sans: tuple[str, ...]) -> bool:
             pattern = value.lower().rstrip(".")
             if pattern == wanted:
                 return True
-            if pattern.startswith("*.") and "." in wanted:
-                if wanted.split(".", 1)[1] == pattern[2:]:
-                    return True
+            if pattern.startswith("*.") and wanted.partition(".")[2] == pattern[2:]:
+                return True
     return False
 
 

@@ -15,7 +15,6 @@ from .errors import (
     TlsError,
     UsageError,
 )
-from .model import Reply, Report
 
 __version__ = "0.1.0"
 
@@ -32,3 +31,12 @@ __all__ = [
     "UsageError",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``Report`` and ``Reply`` load on first use, so ``explain 550`` skips the model."""
+    if name in ("Report", "Reply"):
+        from . import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from pathlib import Path
@@ -66,6 +65,8 @@ def read_password(user: str | None) -> str | None:
 
 def run_report(target: str, options: object, json_output: bool, transcript: Path | None) -> int:
     """Run one probe, render it, write the transcript; return the exit code."""
+    import asyncio
+
     from .probe import ProbeOptions, probe
     from .render.report_view import report_doc, transcript_text
 

@@ -9,12 +9,13 @@ flagged ``known: false``; malformed input raises ``UsageError``.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import catalogue
 from .errors import ProtocolError, UsageError
-from .model import Reply
-from .replies import parse_enhanced, parse_reply_text
+
+if TYPE_CHECKING:
+    from .model import Reply
 
 __all__ = [
     "EXPLAIN_SCHEMA",
@@ -123,6 +124,8 @@ def provider_view(entry: catalogue.ProviderEntry) -> dict[str, Any]:
 
 def reply_match_text(reply: Reply) -> str:
     """The text provider patterns are matched against: lines joined, enhanced prefixes gone."""
+    from .replies import parse_enhanced
+
     parts = []
     for line in reply.lines:
         enhanced = parse_enhanced(line, reply.code)
@@ -174,6 +177,8 @@ def explain(text: str, lang: str = "en") -> dict[str, Any]:
             items = [{"reply": None, "basic": None, "enhanced": enhanced, "provider": None,
                       "notes": notes}]
     else:
+        from .replies import parse_reply_text
+
         try:
             replies = parse_reply_text(stripped)
         except ProtocolError as exc:

@@ -80,8 +80,8 @@ def test_gmail_4_7_27_is_about_spf_not_null_mx():
 
 
 def test_microsoft_5_4_1_is_relay_denied():
-    text = ("550 5.4.1 Recipient address rejected: Access denied. For more information see "
-            "https://aka.ms/EXOSmtpErrors [AM0PR01MB1234.eurprd01.prod.exchangelabs.com]")
+    text = ("550 5.4.1 Recipient address rejected: Access denied. AS(201806281) "
+            "[DM6NAM12FT035.eop-nam12.prod.protection.outlook.com]")
     item = only(explain(text))
     assert item["provider"] is not None
     assert item["provider"]["overrides_registry"] is True

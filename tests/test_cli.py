@@ -1,0 +1,107 @@
+"""The catalogue commands as a user runs them: output, exit codes, JSON, languages, stdin."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import assert_no_traceback, assert_valid, run_cli
+
+
+def test_explain_plain_output_has_no_escape_codes():
+    result = run_cli("explain", "550")
+    assert result.returncode == 0
+    assert "\x1b" not in result.stdout
+    assert result.stdout.startswith("550 ")
+    assert "How to Fix" in result.stdout
+
+
+def test_explain_on_a_forced_terminal_is_coloured():
+    result = run_cli("explain", "550", env={"FORCE_COLOR": "1"})
+    assert result.returncode == 0
+    assert "\x1b[" in result.stdout
+
+
+def test_explain_reads_a_multi_line_bounce_from_stdin():
+    bounce = ("550-5.7.26 This mail has been blocked because the sender is unauthenticated.\n"
+              "550-5.7.26 Gmail requires all senders to authenticate with either SPF or DKIM.\n"
+              "550 5.7.26 Learn more. x1-20020a17.123 - gsmtp\n")
+    result = run_cli("explain", "-", "--json", stdin=bounce)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert_valid(document, "explain")
+    assert document["items"][0]["provider"]["provider"] == "Gmail"
+
+
+@pytest.mark.parametrize("query", ["550", "5.7.1", "5.7.606", "259",
+                                   "421 4.7.27 rate limited, SPF did not pass gsmtp"])
+def test_explain_json_validates(query):
+    result = run_cli("explain", query, "--json")
+    assert result.returncode == 0, result.stderr
+    assert_valid(json.loads(result.stdout), "explain")
+
+
+@pytest.mark.parametrize("bad", ["699", "2500", "hello world", "", "9.9.9"])
+def test_explain_bad_input_is_a_usage_error_without_traceback(bad):
+    result = run_cli("explain", bad)
+    assert result.returncode == 2
+    assert result.stderr.startswith("smtpdiag: error:")
+    assert_no_traceback(result)
+
+
+@pytest.mark.parametrize("lang, heading", [
+    ("en", "Key Differences"), ("id", "Perbedaan Utama"), ("vi", "Sự khác biệt chính"),
+    ("zh", "主要区别"), ("tr", "Temel Farklar"),
+])
+def test_compare_in_every_language(lang, heading):
+    result = run_cli("compare", "211", "250", "--lang", lang)
+    assert result.returncode == 0
+    assert heading in result.stdout
+    assert "Both SMTP 211 (System Status) and 250 (OK) belong to the 2xx Positive Completion" \
+        in result.stdout
+
+
+def test_language_comes_from_the_environment():
+    result = run_cli("compare", "211", "354", env={"LANG": "tr_TR.UTF-8"})
+    assert "Hangisini Ne Zaman Kullanmalı" in result.stdout
+    result = run_cli("compare", "211", "354", env={"LC_ALL": "zh_CN.UTF-8", "LANG": "tr_TR"})
+    assert "何时使用哪个" in result.stdout
+
+
+def test_unknown_language_is_a_usage_error():
+    result = run_cli("compare", "211", "250", "--lang", "klingon")
+    assert result.returncode == 2
+    assert "unknown language" in result.stderr
+
+
+def test_compare_json_validates():
+    result = run_cli("compare", "4.2.0", "550", "--json", "--lang", "vi")
+    assert result.returncode == 0
+    document = json.loads(result.stdout)
+    assert_valid(document, "compare")
+    assert document["lang"] == "vi"
+
+
+def test_codes_table_and_class_filter():
+    result = run_cli("codes", "--class", "4", "--json")
+    document = json.loads(result.stdout)
+    assert_valid(document, "codes")
+    assert document["codes"] and all(row["code"].startswith("4") for row in document["codes"])
+    enhanced = json.loads(run_cli("codes", "--enhanced", "--json").stdout)["codes"]
+    assert any(row["code"] == "X.7.27" for row in enhanced)
+    providers = json.loads(run_cli("codes", "--providers", "--json").stdout)["codes"]
+    assert len(providers) >= 60
+    assert run_cli("codes", "--class", "7").returncode == 2
+
+
+def test_help_documents_the_exit_codes():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    assert "Exit codes" in result.stdout and "3 could not complete" in result.stdout
+
+
+def test_python_dash_m_and_unknown_command():
+    result = run_cli("no-such-command")
+    assert result.returncode == 2
+    assert_no_traceback(result)

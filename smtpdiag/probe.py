@@ -8,12 +8,11 @@ the report.  ``all_mx`` walks every host and address instead.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import time
-import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from email.utils import formatdate
 
 from . import __version__
 from .annotate import annotate_attempt
@@ -74,8 +73,8 @@ def test_message(helo: str, mail_from: str, rcpt: str) -> bytes:
     lines = [
         f"From: smtpdiag <{sender}>",
         f"To: <{rcpt}>",
-        f"Date: {formatdate(localtime=False, usegmt=True)}",
-        f"Message-ID: <{uuid.uuid4().hex}@{helo}>",
+        f"Date: {time.strftime('%a, %d %b %Y %H:%M:%S +0000', time.gmtime())}",
+        f"Message-ID: <{os.urandom(16).hex()}@{helo}>",
         "Subject: smtpdiag test message (safe to delete)",
         f"X-Mailer: smtpdiag/{__version__}",
         "MIME-Version: 1.0",

@@ -24,8 +24,17 @@ __all__ = [
 
 DEFAULT_PORT = 25
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_LABEL = re.compile(r"(?!-)[A-Za-z0-9_\-\u0080-\U0010ffff]{1,63}(?<!-)")
-_LOCAL_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-\u0080-\U0010ffff]+")
+_LOCAL_SPECIALS = frozenset("!#$%&'*+/=?^_`{|}~.-")
+
+
+def _valid_label(label: str) -> bool:
+    """A DNS label (letters, digits, hyphen, underscore; any non-ASCII letter for IDNA)."""
+    return (0 < len(label) <= 63 and label[0] != "-" and label[-1] != "-"
+            and all(c.isalnum() or c in "-_" for c in label))
+
+
+def _valid_local(local: str) -> bool:
+    return all(c.isalnum() or c in _LOCAL_SPECIALS or ord(c) > 127 for c in local)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +67,7 @@ def _check_hostname(name: str, what: str, error: type[UsageError]) -> str:
     if not host or len(host) > 253:
         raise error(f"{what} {name!r} is not a valid host name")
     for label in host.split("."):
-        if not _LABEL.fullmatch(label):
+        if not _valid_label(label):
             raise error(f"{what} {name!r} is not a valid host name (bad label {label!r})")
     return host.lower()
 
@@ -118,7 +127,7 @@ def validate_address(value: str, what: str = "address") -> str:
     if len(address) > 254 or address.count("@") != 1 or any(c in address for c in " <>\"(),;:\\"):
         raise UsageError(f"{what} {value!r} is not a valid mailbox (expected local@domain)")
     local, domain = address.split("@")
-    if not local or len(local) > 64 or not _LOCAL_ATOM.fullmatch(local):
+    if not local or len(local) > 64 or not _valid_local(local):
         raise UsageError(f"{what} {value!r} has an invalid local part {local!r}")
     if local.startswith(".") or local.endswith(".") or ".." in local:
         raise UsageError(f"{what} {value!r} has misplaced dots in its local part")

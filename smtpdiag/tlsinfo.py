@@ -10,6 +10,7 @@ import ipaddress
 import ssl
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
 from .model import TlsInfo
 
@@ -52,6 +53,56 @@ def hostname_matches(name: str, sans: tuple[str, ...]) -> bool:
     return False
 
 
+_SHORT = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU",
+          "countryName": "C", "localityName": "L", "stateOrProvinceName": "ST",
+          "domainComponent": "DC", "emailAddress": "E"}
+
+
+def _name(rdns: Any) -> str:
+    """The ssl module's nested name tuples as an RFC 4514-style string (last RDN first)."""
+    parts = [f"{_SHORT.get(key, key)}={value}" for rdn in reversed(rdns) for key, value in rdn]
+    return ",".join(parts)
+
+
+def _facts_from_dict(cert: dict[str, Any], server_name: str) -> dict[str, Any]:
+    """Certificate facts from ``getpeercert()``: available when the chain was verified."""
+    sans: list[str] = []
+    for kind, value in cert.get("subjectAltName", ()):
+        if kind == "DNS":
+            sans.append(f"DNS:{value}")
+        elif kind == "IP Address":
+            sans.append(f"IP:{ipaddress.ip_address(value.strip())}")
+    not_after = datetime.fromtimestamp(ssl.cert_time_to_seconds(cert["notAfter"]), UTC)
+    return _facts(_name(cert.get("subject", ())), _name(cert.get("issuer", ())), sans,
+                  not_after, server_name)
+
+
+def _facts_from_der(der: bytes, server_name: str) -> dict[str, Any]:
+    """Certificate facts parsed with ``cryptography``: needed when verification was off."""
+    from cryptography import x509
+
+    cert = x509.load_der_x509_certificate(der)
+    sans: list[str] = []
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        sans += [f"DNS:{n}" for n in ext.get_values_for_type(x509.DNSName)]
+        sans += [f"IP:{ip}" for ip in ext.get_values_for_type(x509.IPAddress)]
+    except x509.ExtensionNotFound:
+        pass
+    return _facts(cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), sans,
+                  cert.not_valid_after_utc, server_name)
+
+
+def _facts(subject: str, issuer: str, sans: list[str], not_after: datetime,
+           server_name: str) -> dict[str, Any]:
+    return {
+        "subject": subject, "issuer": issuer, "sans": tuple(sans),
+        "not_after": not_after.isoformat(),
+        "days_left": (not_after - datetime.now(UTC)).days,
+        "hostname_matched": hostname_matches(server_name, tuple(sans)),
+    }
+
+
 def describe_session(
     ssl_object: ssl.SSLObject | None, *, mode: str, server_name: str, verified: bool,
     verify_error: str | None, handshake_ms: float,
@@ -61,30 +112,15 @@ def describe_session(
         return TlsInfo(mode=mode, verified=False, verify_error=verify_error,
                        handshake_ms=handshake_ms)
     cipher = ssl_object.cipher()
-    der = ssl_object.getpeercert(binary_form=True)
-    facts: dict[str, object] = {}
-    if der:
-        from cryptography import x509
-
-        cert = x509.load_der_x509_certificate(der)
-        sans: list[str] = []
-        try:
-            ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-            sans += [f"DNS:{n}" for n in ext.get_values_for_type(x509.DNSName)]
-            sans += [f"IP:{ip}" for ip in ext.get_values_for_type(x509.IPAddress)]
-        except x509.ExtensionNotFound:
-            pass
-        not_after = cert.not_valid_after_utc
-        facts = {
-            "subject": cert.subject.rfc4514_string(),
-            "issuer": cert.issuer.rfc4514_string(),
-            "sans": tuple(sans),
-            "not_after": not_after.isoformat(),
-            "days_left": (not_after - datetime.now(UTC)).days,
-            "hostname_matched": hostname_matches(server_name, tuple(sans)),
-        }
+    facts: dict[str, Any] = {}
+    parsed = ssl_object.getpeercert() if verified else None
+    if parsed:
+        facts = _facts_from_dict(parsed, server_name)
+    else:
+        der = ssl_object.getpeercert(binary_form=True)
+        if der:
+            facts = _facts_from_der(der, server_name)
     return TlsInfo(
         mode=mode, version=ssl_object.version(), cipher=cipher[0] if cipher else None,
-        verified=verified, verify_error=verify_error, handshake_ms=handshake_ms,
-        **facts,  # type: ignore[arg-type]
+        verified=verified, verify_error=verify_error, handshake_ms=handshake_ms, **facts,
     )

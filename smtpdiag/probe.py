@@ -134,7 +134,7 @@ def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions) -> str:
         return "nothing was probed"
     last = attempts[-1]
     address = f"[{last.address}]" if last.address and ":" in last.address else last.address
-    where = (f"{last.host}:{last.port}" if last.host == last.address else
+    where = (f"{address}:{last.port}" if last.host == last.address else
              f"{last.host} ({address}:{last.port})" if last.address else last.host)
     if verdict == "ok":
         point = f" (stopped after {opts.quit_after})" if opts.quit_after else (

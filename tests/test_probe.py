@@ -220,6 +220,15 @@ def test_port_587_requires_starttls():
     assert "STARTTLS" in report.attempts[0].error.message
 
 
+def test_ipv6_literal_with_port():
+    with FakeServer("healthy", host="::1", tls="starttls") as server:
+        report = run(f"[::1]:{server.port}", ca_file=server.certs.ca_file, dry_run=True)
+    assert report.verdict == "ok", report.summary
+    assert report.attempts[0].address == "::1"
+    assert report.attempts[0].tls.hostname_matched  # the certificate names IP ::1
+    assert report.summary.startswith(f"[::1]:{server.port}")
+
+
 def test_refused_connection_is_a_connect_failure():
     report = run(f"127.0.0.1:{closed_port()}")
     assert report.verdict == "failed"

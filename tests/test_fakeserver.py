@@ -131,9 +131,10 @@ def test_unknown_scenario_tls_mode_and_non_loopback_hosts_are_refused() -> None:
         FakeServer("no-such-scenario")
     with pytest.raises(ValueError, match="TLS mode"):
         FakeServer(tls="sometimes")  # type: ignore[arg-type]
-    for host in ("0.0.0.0", "192.0.2.1", "localhost"):
+    for host in ("0.0.0.0", "192.0.2.1", "mail.example.test"):
         with pytest.raises(ValueError, match="loopback"):
-            FakeServer(host=host, tls="none").start()
+            FakeServer(host=host, tls="none")
+    assert FakeServer(host="localhost").host == "127.0.0.1"  # never looked up
 
 
 def test_importing_the_package_leaves_aiosmtpd_and_trustme_unloaded() -> None:
@@ -267,6 +268,13 @@ def test_implicit_tls_from_the_first_byte() -> None:
     assert server.recorded.messages == [BODY]
 
 
+def test_the_good_certificate_is_valid_for_localhost_by_name() -> None:
+    with FakeServer(tls="implicit") as server:
+        raw = socket.create_connection((server.host, server.port), timeout=5)
+        with verifying(server.certs).wrap_socket(raw, server_hostname="localhost") as tls:
+            assert tls.recv(1024).startswith(b"220 fake.smtpdiag.test ")
+
+
 @pytest.mark.parametrize("tls", ["starttls", "implicit"])
 @pytest.mark.parametrize(
     ("kind", "reason"),
@@ -314,6 +322,19 @@ def test_two_servers_run_at_once_on_their_own_ports() -> None:
             assert b.rcpt(RCPT)[0] == 250
     assert first.recorded.commands[0] == "EHLO first.test"
     assert second.recorded.commands[0] == "EHLO second.test"
+
+
+def test_stop_does_not_wait_for_a_client_left_connected() -> None:
+    server = FakeServer().start()
+    with connected(server) as smtp:
+        smtp.ehlo()
+        smtp.starttls(context=verifying(server.certs))
+        started = time.monotonic()
+        server.stop()
+        assert time.monotonic() - started < 1
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            smtp.noop()
+    server.stop()  # a second stop is harmless
 
 
 # -- one refusal per scenario -------------------------------------------------------------------

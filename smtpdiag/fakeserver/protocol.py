@@ -15,6 +15,7 @@ this package notice if an upgrade breaks them.
 from __future__ import annotations
 
 import asyncio
+import socket
 import collections
 import functools
 import logging
@@ -201,6 +202,11 @@ class ScenarioSMTP(SMTP):
         """Called at connect and again once STARTTLS completes; counts TLS sessions."""
         super().connection_made(transport)
         self._connections.add(self)
+        # aiosmtpd writes a multi-line reply one line at a time; with Nagle on, the second
+        # line waits for the client's delayed ACK (~40 ms per EHLO).  Real MTAs don't stall.
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if transport.get_extra_info("ssl_object") is not None:
             self.scenario.recorded.add_tls_session()
 

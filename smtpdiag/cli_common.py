@@ -7,7 +7,6 @@ traceback.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from typing import Any, NoReturn
 
 from .catalogue import LANGUAGES
 from .errors import SmtpdiagError, UsageError
-from .render.doc import Doc, clean, write_doc
+from .render.doc import Doc, clean, json_text, write_doc
 
 __all__ = [
     "EXIT_FAILED",
@@ -71,7 +70,7 @@ def emit_doc(doc: Doc) -> None:
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json_text(data) + "\n")
 
 
 def fail(message: str, code: int) -> NoReturn:

@@ -202,7 +202,7 @@ def build_options(*, target: str, port: int | None, tls: str, timeout: float,
                   all_mx: bool, nameserver: str | None) -> object:
     """Validate every option (nothing unchecked reaches the wire) and build ProbeOptions."""
     from .probe import ProbeOptions
-    from .targets import parse_target, validate_address, validate_helo
+    from .targets import parse_target, refuse_controls, validate_address, validate_helo
 
     parse_target(target, port=port, no_mx=no_mx)
     if tls not in TLS_MODES:
@@ -220,8 +220,10 @@ def build_options(*, target: str, port: int | None, tls: str, timeout: float,
         else validate_address(r, "--to") for r in rcpt_to)
     if "" in recipients:
         raise UsageError("--to cannot be empty")
-    if auth_user is not None and (not auth_user or any(ord(c) < 32 for c in auth_user)):
-        raise UsageError("--auth-user must be a non-empty name without control characters")
+    if auth_user is not None:
+        refuse_controls(auth_user, "--auth-user")
+        if not auth_user.strip():
+            raise UsageError("--auth-user must not be empty")
     if insecure:
         sys.stderr.write("smtpdiag: warning: --insecure: certificate problems are reported but "
                          "do not stop the probe; the session may be intercepted\n")

@@ -4,12 +4,14 @@ Like h11, this knows nothing about sockets: bytes go in (split anywhere), comple
 out, and anything that is not a valid SMTP reply raises ``ProtocolError`` with an excerpt of what
 was seen.  Memory stays bounded whatever the peer does: a line is kept up to ``MAX_LINE_KEPT``
 bytes, a reply keeps at most ``MAX_LINES_KEPT`` lines (the rest are counted, not stored), and a
-line that grows past ``MAX_LINE_BYTES`` without a line end is refused.
+line that grows past ``MAX_LINE_BYTES`` without a line end is refused.  A ``Redactor`` given by
+the session hides secrets the peer echoes back, before anything is kept or excerpted.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from .errors import ProtocolError
 from .model import Reply
@@ -18,6 +20,8 @@ __all__ = [
     "MAX_LINES_KEPT",
     "MAX_LINE_BYTES",
     "MAX_LINE_KEPT",
+    "REDACTED",
+    "Redactor",
     "ReplyReader",
     "excerpt",
     "parse_enhanced",
@@ -28,19 +32,27 @@ __all__ = [
 MAX_LINE_BYTES = 65_536  # RFC 5321 allows 512; anything past this is not a mail server
 MAX_LINE_KEPT = 2_048
 MAX_LINES_KEPT = 200
+REDACTED = "<redacted>"
 
 _CODE = re.compile(rb"[2-5][0-5][0-9]")
+_DIGITS = re.compile(rb"[0-9]+(?=[ -]|$)")
 _ENHANCED = re.compile(r"([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
 _PASTED_LINE = re.compile(r"([2-5][0-5][0-9])(?:([ -])(.*))?$")
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Controls, and the characters that reorder or break a line when shown (as in render/doc.py).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = ord(match.group())
+    return f"\\x{char:02x}" if char < 0x100 else f"\\u{char:04x}"
 
 
 def excerpt(data: bytes | str, limit: int = 80) -> str:
-    """A short, printable rendering of peer data for error messages (controls shown as \\xNN)."""
+    """A short, quoted, printable rendering of peer data for error messages: controls and
+    reordering characters shown as ``\\xNN`` / ``\\uNNNN``, as the terminal view shows them."""
     text = data.decode("utf-8", "backslashreplace") if isinstance(data, bytes) else data
     cut = len(text) > limit
-    text = _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text[:limit])
-    return repr(text + ("…" if cut else ""))
+    return "'" + _UNPRINTABLE.sub(_escape, text[:limit]) + ("…" if cut else "") + "'"
 
 
 def parse_enhanced(text: str, code: int | None = None) -> str | None:
@@ -57,15 +69,42 @@ def _decode(line: bytes) -> str:
     return line.decode("utf-8", "backslashreplace")
 
 
+class Redactor:
+    """Replace every occurrence of a secret in peer text with ``<redacted>``.
+
+    A server may echo what we sent (``535 bad credentials AHVzZXIA...``); the secrets must not
+    reach a report, a transcript or an error message even then.  Where text was cut short
+    (``cut``), a tail that begins a secret is hidden too, so a cut cannot leave half of one.
+    """
+
+    MIN_TAIL = 3
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self.secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
+
+    def __call__(self, text: str, cut: bool = False) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        if cut:
+            for secret in self.secrets:
+                for size in range(len(secret) - 1, min(self.MIN_TAIL, len(secret)) - 1, -1):
+                    if text.endswith(secret[:size]):
+                        return text[:-size] + REDACTED
+        return text
+
+
 class ReplyReader:
     """Incremental reply parser: ``feed`` bytes, get a ``Reply`` once one is complete.
 
     Accepts CRLF and bare LF line ends (bare LF is common in broken servers and harmless to
-    read).  Bytes that follow a complete reply are dropped, as no command of ours is pipelined:
-    they can only be unsolicited (or injected) data.
+    read).  Bytes that follow a complete reply are never parsed, as no command of ours is
+    pipelined: they can only be unsolicited (or injected) data.  The first of them are left in
+    ``trailing``, so that a later error can quote them.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, redact: Redactor | None = None) -> None:
+        self.redact = redact or Redactor()
+        self.trailing = b""
         self._partial = bytearray()
         self._partial_len = 0
         self.clear()
@@ -96,6 +135,7 @@ class ReplyReader:
             start = end + 1
             if reply is not None:
                 self.clear()
+                self.trailing = data[start:start + MAX_LINE_KEPT]
                 return reply
 
     def _append(self, chunk: bytes) -> None:
@@ -104,7 +144,7 @@ class ReplyReader:
             self._partial.extend(chunk[:room])
         self._partial_len += len(chunk)
         if self._partial_len > MAX_LINE_BYTES:
-            seen = bytes(self._partial)
+            seen = self.redact(_decode(bytes(self._partial)), cut=True)
             self.clear()
             raise ProtocolError(
                 f"reply line longer than {MAX_LINE_BYTES} bytes with no line end "
@@ -114,9 +154,15 @@ class ReplyReader:
     def _take_line(self, line: bytes, truncated: bool) -> Reply | None:
         if not _CODE.match(line) or line[3:4] not in (b"", b" ", b"-"):
             self.clear()
-            if line[:3].isdigit() and line[3:4] in (b"", b" ", b"-"):
-                raise ProtocolError(f"reply code {line[:3].decode()} is out of range (200-559)")
-            raise ProtocolError(f"not an SMTP reply line: {excerpt(line)}")
+            digits = _DIGITS.match(line)
+            if digits and len(digits.group()) == 3:
+                raise ProtocolError(f"reply code {digits.group().decode()} is not an SMTP "
+                                    "code (2xx to 5xx, second digit 0 to 5)")
+            if digits and len(digits.group()) > 3:
+                shown = excerpt(self.redact(_decode(digits.group())), 12)
+                raise ProtocolError(f"reply code {shown} is not three digits long")
+            raise ProtocolError(f"not an SMTP reply line: "
+                                f"{excerpt(self.redact(_decode(line), cut=truncated))}")
         code = int(line[:3])
         if self._code is not None and code != self._code:
             first = self._code
@@ -125,8 +171,9 @@ class ReplyReader:
         self._code = code
         self._cut_bytes = self._cut_bytes or truncated
         if len(self._lines) < MAX_LINES_KEPT:
-            self._raw.append(_decode(line))
-            self._lines.append(_decode(line[4:]))
+            text = self.redact(_decode(line[4:]), cut=truncated)
+            self._raw.append(_decode(line[:4]) + text)
+            self._lines.append(text)
         else:
             self._cut_lines += 1
         if line[3:4] == b"-":

@@ -22,12 +22,11 @@ from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 from .capabilities import parse_capabilities
 from .errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError, UsageError
 from .model import QUIT_POINTS, Attempt, Capabilities, ErrorInfo, Reply, Step, TlsInfo
+from .replies import REDACTED, Redactor
 from .tlsinfo import describe_session, make_context
 from .wire import RecordingProtocol
 
-__all__ = ["QUIT_POINTS", "WalkOptions", "walk"]
-
-REDACTED = "<redacted>"
+__all__ = ["QUIT_POINTS", "WalkOptions", "secret_forms", "walk"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,16 @@ class WalkOptions:
     message: bytes = b""
 
 
+def secret_forms(user: str | None, password: str | None) -> tuple[str, ...]:
+    """The password as we may send it: as is, base64 (AUTH LOGIN), inside the AUTH PLAIN token;
+    base64 forms also without their ``=`` padding, which an echo may drop."""
+    if not password:
+        return ()
+    encoded = [base64.b64encode(raw.encode()).decode()
+               for raw in (password, f"\0{user or ''}\0{password}")]
+    return (password, *encoded, *(e.rstrip("=") for e in encoded))
+
+
 class _Done(Exception):
     """The walk ended early on purpose: a refusal, or a --quit-after point."""
 
@@ -65,6 +74,9 @@ def _convert(exc: BaseException, step: str, timeout: float, proto: RecordingProt
         exc.step = exc.step or step
         return exc
     if isinstance(exc, (asyncio.TimeoutError, SMTPTimeoutError, TimeoutError)):
+        if step == "tls":
+            return StepTimeout(f"the TLS handshake with {where} did not finish within "
+                               f"{timeout:g} s", step=step)
         seen = proto.describe_partial() if proto else "nothing was received"
         return StepTimeout(f"no complete answer within {timeout:g} s from {where} ({seen})",
                            step=step)
@@ -79,6 +91,9 @@ def _convert(exc: BaseException, step: str, timeout: float, proto: RecordingProt
     if isinstance(exc, ConnectionRefusedError):
         return ConnectError(f"connection refused by {where}", step=step)
     if isinstance(exc, (SMTPServerDisconnected, ConnectionError, EOFError)):
+        if step == "tls":
+            return ConnectError(f"{where} closed the connection before the TLS handshake "
+                                "completed", step=step)
         extra = proto.describe_unsolicited() if proto else ""
         return ConnectError(f"{where} closed the connection{extra}", step=step)
     if isinstance(exc, OSError):
@@ -101,6 +116,8 @@ class _Walk:
         self.tls: TlsInfo | None = None
         self.caps: Capabilities | None = None
         self.refused = False
+        # Whatever a server echoes of our secrets is hidden before it is kept anywhere.
+        self.redact = Redactor(secret_forms(opts.auth_user, opts.auth_password))
 
     def _budget(self, step: str) -> float:
         left = self.deadline - time.monotonic()
@@ -120,14 +137,28 @@ class _Walk:
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
                 raise
-            error = _convert(exc, step, timeout, self.proto, self.where)
-            elapsed = (time.perf_counter() - started) * 1000
-            self.steps.append(Step(step, sent, None, elapsed_ms=elapsed,
-                                   error=ErrorInfo(error.kind, error.message, step)))
-            raise error from None
+            reply = self._parting_421(step, exc)
+            if reply is None:
+                error = _convert(exc, step, timeout, self.proto, self.where)
+                error.message = self.redact(error.message)
+                elapsed = (time.perf_counter() - started) * 1000
+                self.steps.append(Step(step, sent, None, elapsed_ms=elapsed,
+                                       error=ErrorInfo(error.kind, error.message, step)))
+                raise error from None
         elapsed = (time.perf_counter() - started) * 1000
         self.steps.append(Step(step, sent, reply, elapsed_ms=elapsed))
         return reply
+
+    def _parting_421(self, step: str, exc: BaseException) -> Reply | None:
+        """RFC 5321 §3.8: a server may send 421 at any time, unasked, and hang up.  Whether it
+        did so just before or just after our command went out, that 421 is its answer: a
+        refusal, not a failure to read one.  Never across a TLS handshake (plaintext sent then
+        is discarded, as it could be injected)."""
+        if step == "tls" or self.proto is None or not isinstance(
+                exc, (SMTPServerDisconnected, ConnectionError)):
+            return None
+        reply = self.proto.unsolicited_reply()
+        return reply if reply is not None and reply.code == 421 else None
 
     async def _read(self) -> Reply:
         assert self.proto is not None
@@ -156,6 +187,7 @@ class _Walk:
     async def connect(self) -> None:
         loop = asyncio.get_running_loop()
         proto = self.proto = RecordingProtocol(loop)
+        proto.reader.redact = self.redact
 
         async def open_connection() -> None:
             self.transport, _ = await loop.create_connection(
@@ -170,6 +202,9 @@ class _Walk:
 
         async def upgrade() -> None:
             assert self.proto is not None and self.transport is not None
+            if not self.proto.is_connected:  # it hung up right after agreeing (or before)
+                raise ConnectError(f"{self.where} closed the connection before the TLS "
+                                   "handshake completed")
             try:
                 new = await loop.start_tls(self.transport, self.proto, context,  # type: ignore[arg-type]
                                            server_hostname=self.host)
@@ -179,6 +214,7 @@ class _Walk:
                 raise ConnectError(f"{self.where} closed the connection during the handshake")
             self.transport = new
             self.proto.transport = new
+            self.proto.unsolicited.clear()  # plaintext from before the handshake means nothing
 
         await self._guard(step, None, upgrade)
         ssl_object = self.transport.get_extra_info("ssl_object") if self.transport else None
@@ -214,6 +250,11 @@ class _Walk:
 
     async def auth(self) -> None:
         user, password = self.opts.auth_user or "", self.opts.auth_password or ""
+        if self.tls is None and self.opts.tls != "none":
+            # A stripped STARTTLS must not cost the user their password.
+            raise TlsError("not sending the password unencrypted: no TLS was negotiated (the "
+                           "server did not offer STARTTLS); --tls none allows AUTH without TLS",
+                           step="auth")
         offered = self.caps.auth if self.caps else ()
         if "PLAIN" in offered:
             token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
@@ -296,8 +337,11 @@ class _Walk:
         if last.reply is not None and last.reply.code == 421:
             return
         started = time.perf_counter()
+        budget = min(self.opts.timeout, 5, self.deadline - time.monotonic())
+        if budget <= 0:
+            return
         try:
-            await asyncio.wait_for(self.proto.execute_command(b"QUIT"), min(self.opts.timeout, 5))
+            await asyncio.wait_for(self.proto.execute_command(b"QUIT"), budget)
             reply = self.proto.last_reply
         except (TimeoutError, Exception):
             reply = None
@@ -340,7 +384,12 @@ async def walk(host: str, address: str, port: int, opts: WalkOptions,
         opts_facts = opts if opts.insecure else replace(opts, quit_after="tls")
         result, error = await _attempt(host, address, port, opts_facts, False, limit)
         if not opts.insecure:
-            steps = [s for s in result.steps if s.name not in ("tls", "ehlo-tls", "quit")]
+            # Keep what happened before the handshake; what the second connection said over
+            # the unverified channel (an implicit-TLS greeting, say) is not part of the walk.
+            names = [s.name for s in result.steps]
+            steps = result.steps[:names.index("tls")] if "tls" in names else result.steps
+            ehlo = next((s.reply for s in reversed(steps) if s.name == "ehlo"), None)
+            result.caps = parse_capabilities(ehlo) if ehlo and ehlo.code == 250 else None
             steps.append(Step("tls", None, None, error=ErrorInfo(
                 "tls", f"certificate verification failed: {verify_error}", "tls")))
             result.steps = steps

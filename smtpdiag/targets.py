@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_PORT",
     "Target",
     "parse_target",
+    "refuse_controls",
     "tls_mode_for",
     "validate_address",
     "validate_helo",
@@ -53,7 +54,7 @@ class Target:
         return f"{host}:{self.port}" if self.port else host
 
 
-def _refuse_controls(value: str, what: str, error: type[UsageError] = UsageError) -> None:
+def refuse_controls(value: str, what: str, error: type[UsageError] = UsageError) -> None:
     match = _CONTROL.search(value)
     if match:
         raise error(
@@ -84,8 +85,8 @@ def parse_target(text: str, *, port: int | None = None, no_mx: bool = False) -> 
     A name without a port is a mail domain (RFC 5321 §5.1: look up its MX) unless ``no_mx``;
     an explicit ``port`` (``--port``) applies when the text carries none.
     """
+    refuse_controls(text, "target", TargetError)
     raw = text.strip()
-    _refuse_controls(raw, "target", TargetError)
     if not raw or " " in raw:
         raise TargetError(f"target {text!r} is empty or contains spaces")
     host, text_port = raw, None
@@ -118,7 +119,7 @@ def parse_target(text: str, *, port: int | None = None, no_mx: bool = False) -> 
 def validate_address(value: str, what: str = "address") -> str:
     """A mailbox for MAIL FROM / RCPT TO, returned without angle brackets; ``""`` is the null
     sender.  Refuses controls, spaces and anything that is not ``local@domain``."""
-    _refuse_controls(value, what)
+    refuse_controls(value, what)
     address = value.strip()
     if address.startswith("<") and address.endswith(">"):
         address = address[1:-1]
@@ -144,7 +145,7 @@ def validate_address(value: str, what: str = "address") -> str:
 
 def validate_helo(value: str) -> str:
     """The name we announce in EHLO/HELO: a host name or an address literal like ``[192.0.2.1]``."""
-    _refuse_controls(value, "HELO name")
+    refuse_controls(value, "HELO name")
     name = value.strip()
     if name.startswith("[") and name.endswith("]"):
         try:

@@ -37,10 +37,7 @@ class RecordingProtocol(SMTPProtocol):
     def data_received(self, data: bytes) -> None:
         waiter = self._response_waiter
         if waiter is None or not self._response_pending or waiter.done():
-            # Nothing was asked: keep a little of it to explain a later disconnect.
-            room = _UNSOLICITED_KEPT - len(self.unsolicited)
-            if room > 0:
-                self.unsolicited.extend(data[:room])
+            self._keep_unsolicited(data)
             return
         self.bytes_pending += len(data)
         try:
@@ -51,7 +48,15 @@ class RecordingProtocol(SMTPProtocol):
         if reply is not None:
             self.last_reply = reply
             self.bytes_pending = 0
+            self.unsolicited.clear()  # what matters is what came unasked after this reply
+            self._keep_unsolicited(self.reader.trailing)
             waiter.set_result(SMTPResponse(reply.code, "\n".join(reply.lines)))
+
+    def _keep_unsolicited(self, data: bytes) -> None:
+        """Nothing was asked: keep a little of it to explain a later disconnect."""
+        room = _UNSOLICITED_KEPT - len(self.unsolicited)
+        if room > 0:
+            self.unsolicited.extend(data[:room])
 
     def take_reply(self) -> Reply:
         """The reply just completed (``read_response`` returned), cleared for the next one."""
@@ -65,9 +70,20 @@ class RecordingProtocol(SMTPProtocol):
         """What arrived of an unfinished reply, for a timeout message."""
         if not self.bytes_pending:
             return "nothing was received"
+        if self.bytes_pending == 1:
+            return "1 byte of an unfinished reply was received"
         return f"{self.bytes_pending} bytes of an unfinished reply were received"
+
+    def unsolicited_reply(self) -> Reply | None:
+        """A complete reply among what the server sent unasked (a 421 before a hang-up, say)."""
+        try:
+            return ReplyReader(self.reader.redact).feed(bytes(self.unsolicited))
+        except ProtocolError:
+            return None
 
     def describe_unsolicited(self) -> str:
         if not self.unsolicited:
             return ""
-        return f"; before that it sent, unasked: {excerpt(bytes(self.unsolicited), 120)}"
+        seen = self.reader.redact(bytes(self.unsolicited).decode("utf-8", "backslashreplace"),
+                                  cut=True).rstrip("\r\n")
+        return f"; before that it sent, unasked: {excerpt(seen, 120)}"

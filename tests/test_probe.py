@@ -24,7 +24,7 @@ def names(report: Report) -> list[str]:
     return [step.name for step in report.attempts[-1].steps]
 
 
-def step(report: Report, name: str):  # noqa: ANN201 - test helper
+def step(report: Report, name: str):
     return next(s for s in report.attempts[-1].steps if s.name == name)
 
 

@@ -15,10 +15,10 @@ this package notice if an upgrade breaks them.
 from __future__ import annotations
 
 import asyncio
-import socket
 import collections
 import functools
 import logging
+import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, AnyStr

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from typing import IO
 
-__all__ = ["Doc", "clean", "write_doc"]
+__all__ = ["Doc", "clean", "json_text", "write_doc"]
 
-# C0 and C1 controls, DEL, and the Unicode bidi/isolate overrides that reorder what is shown.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the bidi/isolate
+# overrides that reorder what is shown.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -26,6 +27,21 @@ def _escape(match: re.Match[str]) -> str:
 def clean(text: str) -> str:
     """Make text safe to show: every control or reordering character becomes visible ``\\xNN``."""
     return _UNSAFE.sub(_escape, text)
+
+
+# What json.dumps(ensure_ascii=False) leaves raw but a terminal may still act on.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def json_text(data: object, indent: int | None = 2) -> str:
+    """JSON that is safe to print: DEL, C1 controls and bidi overrides as ``\\uXXXX``.
+
+    ``json.loads`` gives back exactly the original text; only the escaping differs.
+    """
+    import json
+
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 Segment = tuple[str, str]

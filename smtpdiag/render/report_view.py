@@ -3,7 +3,7 @@ annotation under each reply that was not a plain yes, and a verdict at the end."
 
 from __future__ import annotations
 
-from ..model import Annotation, Attempt, Capabilities, Report, Step, TlsInfo
+from ..model import Annotation, Attempt, Capabilities, Reply, Report, Step, TlsInfo
 from .doc import Doc, clean
 
 __all__ = ["report_doc", "transcript_text"]
@@ -13,6 +13,7 @@ VERDICT_STYLE = {"ok": "bold green", "refused": "bold red", "failed": "bold red"
                  "no-mail": "bold yellow"}
 SEVERITY_MARK = {"critical": ("✗", "red"), "warning": ("!", "yellow"), "info": ("i", "cyan")}
 MAX_LINES_SHOWN = 25
+MAX_CHARS_SHOWN = 300  # per reply line; the transcript and the JSON keep what the parser kept
 PAD = " " * 13
 
 
@@ -37,7 +38,9 @@ def _tls(tls: TlsInfo) -> list[str]:
     if tls.sans:
         lines.append("names " + ", ".join(tls.sans[:8]) + (" …" if len(tls.sans) > 8 else ""))
     if tls.not_after:
-        lines.append(f"valid until {tls.not_after[:10]} ({tls.days_left} days left)")
+        left = tls.days_left if tls.days_left is not None else 0
+        lines.append(f"valid until {tls.not_after[:10]} " + (
+            f"({left} days left)" if left >= 0 else f"(EXPIRED {-left} days ago)"))
     trust = "verified" if tls.verified else f"NOT verified: {tls.verify_error or 'unchecked'}"
     match = {True: "name matches", False: "name does NOT match", None: ""}[tls.hostname_matched]
     lines.append(" · ".join(x for x in (trust, match) if x))
@@ -65,6 +68,13 @@ def _annotation(doc: Doc, note: Annotation) -> None:
         doc.add(PAD, ("advice: ", "bold cyan"), advice)
 
 
+def _cut_note(reply: Reply) -> str | None:
+    """What the parser did not keep: its note on the lines it only counted, or a long line."""
+    if len(reply.lines) > len(reply.raw) > 0:  # the parser appended its count of lines not kept
+        return reply.lines[-1]
+    return "a reply line was longer than smtpdiag keeps and was cut" if reply.truncated else None
+
+
 def _step(doc: Doc, step: Step) -> None:
     timing = f"{step.elapsed_ms:.0f} ms"
     head = (f"{step.name:<12} ", "bold")
@@ -78,12 +88,17 @@ def _step(doc: Doc, step: Step) -> None:
         shown = raw[:MAX_LINES_SHOWN]
         for line in shown:
             prefix = head if first else (PAD, "")
+            if len(line) > MAX_CHARS_SHOWN:
+                line = f"{line[:MAX_CHARS_SHOWN]}… ({len(line) - MAX_CHARS_SHOWN} more characters)"
             doc.add(prefix, ("← ", "dim"), (line, style),
                     (f"   {timing}", "dim") if first else "")
             first = False
-        if len(raw) > MAX_LINES_SHOWN or step.reply.truncated:
-            doc.add(PAD, (f"… {len(raw) - len(shown)} more lines not shown"
-                          + (" (reply was cut: too long)" if step.reply.truncated else ""), "dim"))
+        notes = [f"{len(raw) - len(shown)} more lines not shown"] if len(raw) > len(shown) else []
+        cut = _cut_note(step.reply)
+        if cut:
+            notes.append(cut)
+        if notes:
+            doc.add(PAD, ("… " + "; ".join(notes), "dim"))
         if step.annotation and not step.reply.positive:
             _annotation(doc, step.annotation)
     elif step.error is not None:
@@ -148,6 +163,9 @@ def transcript_text(report: Report) -> str:
                 out.append(f"C: {step.sent}")
             if step.reply is not None:
                 out += [f"S: {line}" for line in step.reply.raw]
+                cut = _cut_note(step.reply)
+                if cut:
+                    out.append(f"#  {cut}")
             if step.error is not None:
                 out.append(f"#  {step.name}: {step.error.message}")
     return "\n".join(clean(line) for line in out) + "\n"

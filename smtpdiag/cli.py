@@ -116,9 +116,11 @@ def codes(
 
 
 def _register_session_commands() -> None:
+    from . import cli_check
     from .cli_probe import register
 
     register(app)
+    cli_check.register(app)
 
 
 _register_session_commands()
@@ -127,6 +129,10 @@ _register_session_commands()
 def main() -> None:
     """Console-script entry point: never lets a traceback through."""
     try:
+        if next((a for a in sys.argv[1:] if not a.startswith("-")), None) == "check":
+            from .cli_check import run_standalone  # monitoring exit codes: usage error is 3
+
+            raise SystemExit(run_standalone(app))
         app()
     except SystemExit:
         raise

@@ -1,0 +1,284 @@
+"""The ``check`` command: many targets, thresholds, monitoring exit codes.  Parsing and output only.
+
+Exit codes follow the monitoring-plugins convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
+(bad input, or the check could not run); over many targets the worst wins.  Click's own usage
+errors exit 2, which here would read as CRITICAL, so ``main()`` runs this command through
+``run_standalone``, which turns them into 3.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated
+
+import typer
+
+from .cli_common import EXIT_INTERNAL, guarded, use_color
+from .errors import UsageError
+from .model import QUIT_POINTS
+from .render.check_formats import CheckFormat
+
+if TYPE_CHECKING:
+    from .health import CheckResult, CheckRun, Thresholds
+    from .probe import ProbeOptions
+
+__all__ = ["EXIT_UNKNOWN", "read_targets", "register", "run_standalone"]
+
+EXIT_UNKNOWN = 3
+MAX_CONCURRENCY = 1000
+MAX_TARGETS_FILE = 10_000_000  # bytes
+_outcome: list[int] = []  # the exit code the command chose, for run_standalone
+
+
+def read_targets(arguments: list[str], targets_file: Path | None, *, port: int | None,
+                 no_mx: bool) -> list[str]:
+    """Targets from the command line, then the file (one a line, ``#`` comments), all checked."""
+    from .targets import parse_target
+
+    found = [(t, f"target {t!r}") for t in arguments]
+    if targets_file is not None:
+        try:
+            if str(targets_file) == "-":
+                text = sys.stdin.read(MAX_TARGETS_FILE)
+            else:
+                with open(targets_file, encoding="utf-8") as handle:
+                    text = handle.read(MAX_TARGETS_FILE)
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise UsageError(f"cannot read --targets-file {targets_file}: {reason}") from None
+        for number, line in enumerate(text.splitlines(), 1):
+            target = line.split("#", 1)[0].strip()
+            if target:
+                found.append((target, f"{targets_file}:{number}"))
+    if not found:
+        raise UsageError("no targets: name them as arguments or give --targets-file")
+    for target, where in found:
+        try:
+            parse_target(target, port=port, no_mx=no_mx)
+        except UsageError as exc:
+            raise UsageError(f"{where}: {exc}") from None
+    return [target for target, _ in found]
+
+
+def _open_output(output: Path | None) -> IO[str]:
+    if output is None:
+        return sys.stdout
+    try:
+        return open(output, "w", encoding="utf-8")  # closed by run_check
+    except OSError as exc:
+        raise UsageError(f"cannot write --output {output}: {exc.strerror}") from None
+
+
+class _Progress:
+    """A rich progress bar on stderr while results come in; nothing when it is not wanted."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.bar = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(TextColumn("smtpdiag check"), BarColumn(), MofNCompleteColumn(),
+                                TextColumn("{task.fields[bad]}"),
+                                console=Console(file=sys.stderr), transient=True,
+                                redirect_stdout=False, redirect_stderr=False)
+            self.task = self.bar.add_task("check", total=total, bad="")
+            self.bad = 0
+            self.bar.start()
+
+    def advance(self, result: CheckResult) -> None:
+        if self.bar is not None:
+            self.bad += result.state != "OK"
+            self.bar.update(self.task, advance=1, bad=f"{self.bad} not OK" if self.bad else "")
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+async def _collect(targets: list[str], options: ProbeOptions, thresholds: Thresholds,
+                   concurrency: int, deadline: float | None,
+                   on_result: Callable[[CheckResult], None]) -> list[CheckResult]:
+    from .fleet import probe_many
+    from .health import judge
+
+    results: list[CheckResult | None] = [None] * len(targets)
+    async for index, report in probe_many(targets, options, concurrency=concurrency,
+                                          deadline=deadline):
+        result = judge(report, thresholds, index=index, all_hosts=options.all_mx)
+        results[index] = result
+        on_result(result)
+    return [r for r in results if r is not None]
+
+
+def run_check(targets: list[str], options: ProbeOptions, thresholds: Thresholds, *,
+              concurrency: int, deadline: float | None, fmt: CheckFormat, output: Path | None,
+              progress: bool | None) -> int:
+    """Probe every target, judge, render; return the monitoring exit code."""
+    import asyncio
+
+    from .health import CheckRun, exit_code
+    from .render.check_formats import STREAMERS, render, write_rendered
+
+    stream = _open_output(output)
+    streamer = STREAMERS.get(fmt)
+    # No bar by default when results stream onto the same terminal: they are the progress.
+    streaming_here = streamer is not None and output is None and sys.stdout.isatty()
+    show = progress if progress is not None else (
+        len(targets) > 1 and sys.stderr.isatty() and not streaming_here)
+    bar = _Progress(len(targets), show)
+
+    def on_result(result: CheckResult) -> None:
+        bar.advance(result)
+        if streamer is not None:
+            stream.write(streamer(result))
+            stream.flush()
+
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    started = time.perf_counter()
+    try:
+        results = asyncio.run(_collect(targets, options, thresholds, concurrency, deadline,
+                                       on_result))
+        elapsed = time.perf_counter() - started
+        run: CheckRun = CheckRun(
+            tuple(results), thresholds, started_at=started_at, elapsed_ms=elapsed * 1000,
+            deadline_reached=deadline is not None and elapsed >= deadline,
+            dry_run=options.dry_run)
+        bar.stop()
+        if streamer is None:
+            color = output is None and fmt is CheckFormat.text and use_color(stream)
+            write_rendered(render(run, fmt), stream, color=color)
+    finally:
+        bar.stop()
+        if output is not None:
+            stream.close()
+    return exit_code(run.state)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def check(
+        targets: Annotated[list[str] | None, typer.Argument(
+            help="Targets, as for probe: host, host:port, [IPv6]:port, an IP, a mail domain.",
+            show_default=False)] = None,
+        targets_file: Annotated[Path | None, typer.Option(
+            help="Read more targets from this file (one a line, # comments; - for stdin).")
+        ] = None,
+        port: Annotated[int | None, typer.Option(
+            help="Port when a target has none: 25 (default), 465, 587.")] = None,
+        tls: Annotated[str, typer.Option(help="auto | starttls | implicit | none.")] = "auto",
+        timeout: Annotated[float, typer.Option(
+            help="Seconds each target may take in all (every step, every MX host).")] = 10.0,
+        deadline: Annotated[float | None, typer.Option(
+            help="Seconds for the whole run; targets still unfinished then are CRITICAL.")
+        ] = None,
+        concurrency: Annotated[int, typer.Option(
+            help="How many targets to probe at once.")] = 20,
+        helo: Annotated[str | None, typer.Option(
+            help="Name to announce in EHLO/HELO (default: this machine's name).")] = None,
+        mail_from: Annotated[str, typer.Option(
+            "--from", help="Envelope sender (default: the null sender <>).")] = "",
+        rcpt_to: Annotated[list[str] | None, typer.Option(
+            "--to", help="Recipient; repeat for more (default postmaster@DOMAIN).")] = None,
+        auth_user: Annotated[str | None, typer.Option(
+            help="Authenticate as this user; password from $SMTPDIAG_PASSWORD.")] = None,
+        ca_file: Annotated[Path | None, typer.Option(
+            help="Extra CA certificates (PEM) to trust.")] = None,
+        insecure: Annotated[bool, typer.Option(
+            "--insecure", help="Carry on past a certificate failure (still CRITICAL).")] = False,
+        send: Annotated[bool, typer.Option(
+            "--send", help="Send a test message (DATA); by default a check stops at RSET.")
+        ] = False,
+        quit_after: Annotated[str | None, typer.Option(
+            help=f"Stop after a step: {' | '.join(QUIT_POINTS)}.")] = None,
+        no_mx: Annotated[bool, typer.Option(
+            "--no-mx", help="Connect to each target itself instead of its MX hosts.")] = False,
+        all_mx: Annotated[bool, typer.Option(
+            "--all-mx", help="Probe and judge every MX host and address.")] = False,
+        nameserver: Annotated[str | None, typer.Option(
+            help="Ask this DNS server (IP[:PORT]) instead of the system's.")] = None,
+        expect: Annotated[list[str] | None, typer.Option(
+            help="STEP=CODE: the reply wanted at greeting, ehlo, tls, auth, mail, rcpt or data "
+                 "(250, 2xx, or 250,251); repeatable.")] = None,
+        warn: Annotated[float | None, typer.Option(
+            help="WARNING when the whole session takes more seconds than this.")] = None,
+        crit: Annotated[float | None, typer.Option(
+            help="CRITICAL when the whole session takes more seconds than this.")] = None,
+        warn_step: Annotated[list[str] | None, typer.Option(
+            help="STEP=SECONDS: WARNING when that step takes longer; repeatable.")] = None,
+        crit_step: Annotated[list[str] | None, typer.Option(
+            help="STEP=SECONDS: CRITICAL when that step takes longer; repeatable.")] = None,
+        cert_warn_days: Annotated[int, typer.Option(
+            help="WARNING when the certificate has fewer days left.")] = 14,
+        cert_crit_days: Annotated[int, typer.Option(
+            help="CRITICAL when the certificate has fewer days left.")] = 7,
+        require_tls: Annotated[bool, typer.Option(
+            "--require-tls", help="CRITICAL when a session goes on without TLS.")] = False,
+        fmt: Annotated[CheckFormat, typer.Option(
+            "--format", case_sensitive=False,
+            help="text | json | jsonl (streamed) | junit | nagios.")] = CheckFormat.text,
+        output: Annotated[Path | None, typer.Option(
+            help="Write the results to this file instead of stdout.")] = None,
+        progress: Annotated[bool | None, typer.Option(
+            "--progress/--no-progress",
+            help="Progress bar on stderr (default: on a terminal, with several targets).")
+        ] = None,
+    ) -> None:
+        """Health-check one or many mail servers, for CI and Nagios/Icinga-style monitoring.
+
+        Walks each target like probe (but dry-run: no DATA unless --send), judges every reply,
+        time and certificate against the thresholds. Exit codes: 0 OK · 1 WARNING ·
+        2 CRITICAL · 3 UNKNOWN (usage error, could not run); the worst target wins.
+        """
+        code = EXIT_UNKNOWN
+        with guarded(usage_code=EXIT_UNKNOWN, failure_code=EXIT_UNKNOWN):
+            from .cli_probe import build_options
+            from .health import build_thresholds, check_reachable
+            from .probe import ProbeOptions, default_helo
+
+            names = read_targets(targets or [], targets_file, port=port, no_mx=no_mx)
+            if not 0 < concurrency <= MAX_CONCURRENCY:
+                raise UsageError(f"--concurrency must be 1-{MAX_CONCURRENCY}")
+            if deadline is not None and not 0 < deadline <= 86400:
+                raise UsageError("--deadline must be a positive number of seconds")
+            thresholds = build_thresholds(
+                expect=expect or [], warn=warn, crit=crit, warn_step=warn_step or [],
+                crit_step=crit_step or [], cert_warn_days=cert_warn_days,
+                cert_crit_days=cert_crit_days, require_tls=require_tls)
+            check_reachable(thresholds, dry_run=not send, quit_after=quit_after,
+                            auth=auth_user is not None, tls=tls)
+            options = build_options(
+                port=port, tls=tls, timeout=timeout, deadline=None, helo=helo,
+                mail_from=mail_from, rcpt_to=rcpt_to or [], auth_user=auth_user,
+                ca_file=ca_file, insecure=insecure, dry_run=not send, quit_after=quit_after,
+                no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=names[0])
+            assert isinstance(options, ProbeOptions)
+            options = replace(options, deadline=timeout, helo=options.helo or default_helo())
+            code = run_check(names, options, thresholds, concurrency=concurrency,
+                             deadline=deadline, fmt=fmt, output=output, progress=progress)
+            _outcome.append(code)
+        raise typer.Exit(code)
+
+
+def run_standalone(app: typer.Typer) -> int:
+    """Run the CLI for ``check``, mapping exit codes to the monitoring convention.
+
+    Click exits 2 on its own usage errors, which here would read as CRITICAL; the command
+    records the code it chose in ``_outcome``, so a 2 without a recorded outcome is click's
+    and becomes UNKNOWN (3), as does an internal error (70).
+    """
+    _outcome.clear()
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else EXIT_UNKNOWN
+    else:
+        code = 0
+    if _outcome:
+        return _outcome[-1]
+    return EXIT_UNKNOWN if code in (2, EXIT_INTERNAL) else code

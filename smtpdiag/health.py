@@ -1,0 +1,450 @@
+"""Judge a probe ``Report`` as a monitoring check: a state and the reasons for it.  Pure.
+
+States follow the monitoring-plugins convention (exit code = index in ``STATES``): OK 0,
+WARNING 1, CRITICAL 2, UNKNOWN 3.  Over many results the worst wins, in the order of
+monitoring-plugins' ``max_state_alt``: CRITICAL > WARNING > UNKNOWN > OK.
+
+The rules, for the attempt that answered (or every attempt with ``all_hosts``):
+- every reply is judged: 5xx is CRITICAL, 4xx is WARNING, unless an expectation for that step
+  lists the code (or its class), which makes it OK; a reply an expectation does not list is
+  CRITICAL, or WARNING when it is a 4xx (transient, likely to pass next time);
+- a probe that could not complete (DNS, connect, TLS, timeout, protocol) is CRITICAL; one that
+  could not run for a reason of ours (bad input, a bug) is UNKNOWN;
+- a certificate that did not verify is CRITICAL; its days left are held against
+  ``cert_crit_days`` / ``cert_warn_days`` (alert when fewer days are left);
+- times above ``warn`` / ``crit`` (whole session) or ``step_warn`` / ``step_crit`` (per step);
+- ``require_tls``: a session that got past EHLO without TLS is CRITICAL;
+- an earlier MX host that failed before a later one answered is a WARNING.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from .errors import UsageError
+from .model import QUIT_POINTS, Attempt, Report, Step
+
+__all__ = [
+    "EXPECT_STEPS",
+    "STATES",
+    "TIME_STEPS",
+    "CheckResult",
+    "CheckRun",
+    "Expectation",
+    "Metrics",
+    "Reason",
+    "Thresholds",
+    "build_thresholds",
+    "check_reachable",
+    "exit_code",
+    "judge",
+    "logical_step",
+    "metrics",
+    "parse_expect",
+    "parse_step_seconds",
+    "primary_attempt",
+    "worst",
+]
+
+STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
+_SEVERITY = {"OK": 0, "UNKNOWN": 1, "WARNING": 2, "CRITICAL": 3}  # max_state_alt
+
+# The steps a user names, in walk order, and the report steps each one covers.
+TIME_STEPS = ("connect", "greeting", "ehlo", "tls", "auth", "mail", "rcpt", "data")
+EXPECT_STEPS = TIME_STEPS[1:]
+STEP_PARTS: dict[str, tuple[str, ...]] = {
+    "connect": ("connect",),
+    "greeting": ("greeting",),
+    "ehlo": ("ehlo", "helo", "ehlo-tls"),
+    "tls": ("starttls", "tls"),
+    "auth": ("auth",),
+    "mail": ("mail",),
+    "rcpt": ("rcpt",),
+    "data": ("data", "message"),
+}
+_LOGICAL = {part: user for user, parts in STEP_PARTS.items() for part in parts}
+_OURS = ("usage", "target", "error")  # error kinds that mean "could not run", not "server bad"
+_CODE = re.compile(r"[2-5](?:[0-5]\d|xx)", re.IGNORECASE)
+_SERVER_TEXT_KEPT = 160
+
+
+def worst(states: Iterable[str]) -> str:
+    """The worst state (CRITICAL > WARNING > UNKNOWN > OK); OK for none."""
+    return max(states, key=_SEVERITY.__getitem__, default="OK")
+
+
+def exit_code(state: str) -> int:
+    return STATES.index(state)
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """The replies accepted at one step: exact codes (250) and classes (2 for ``2xx``)."""
+
+    step: str
+    codes: tuple[int, ...] = ()
+    classes: tuple[int, ...] = ()
+
+    def accepts(self, code: int) -> bool:
+        return code in self.codes or code // 100 in self.classes
+
+    @property
+    def text(self) -> str:
+        return ",".join([*(str(c) for c in self.codes), *(f"{k}xx" for k in self.classes)])
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """What turns a report into WARNING or CRITICAL; seconds are floats, days integers."""
+
+    expect: tuple[Expectation, ...] = ()
+    warn: float | None = None
+    crit: float | None = None
+    step_warn: tuple[tuple[str, float], ...] = ()
+    step_crit: tuple[tuple[str, float], ...] = ()
+    cert_warn_days: int = 14
+    cert_crit_days: int = 7
+    require_tls: bool = False
+
+    def expectation(self, step: str) -> Expectation | None:
+        return next((e for e in self.expect if e.step == step), None)
+
+    def step_limits(self, step: str) -> tuple[float | None, float | None]:
+        return dict(self.step_warn).get(step), dict(self.step_crit).get(step)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "expect": {e.step: e.text for e in self.expect},
+            "warn": self.warn, "crit": self.crit,
+            "step_warn": dict(self.step_warn), "step_crit": dict(self.step_crit),
+            "cert_warn_days": self.cert_warn_days, "cert_crit_days": self.cert_crit_days,
+            "require_tls": self.require_tls,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One thing that made a result worse than OK (or, for OK, the one-line summary)."""
+
+    state: str
+    message: str
+    step: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """The numbers a monitor graphs: seconds per user-named step, handshake, certificate."""
+
+    total: float
+    steps: tuple[tuple[str, float], ...] = ()
+    tls_handshake: float | None = None
+    cert_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One target judged: its full report, its state and why."""
+
+    index: int
+    report: Report
+    state: str
+    reasons: tuple[Reason, ...]
+    summary: str
+    metrics: Metrics
+
+    @property
+    def target(self) -> str:
+        return self.report.target
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRun:
+    """A whole ``smtpdiag check`` run: every result in input order, and the worst state."""
+
+    results: tuple[CheckResult, ...]
+    thresholds: Thresholds
+    started_at: str = ""
+    elapsed_ms: float = 0.0
+    deadline_reached: bool = False
+    dry_run: bool = True
+    state: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", worst(r.state for r in self.results))
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(r.state == s for r in self.results) for s in STATES}
+
+
+# -- parsing the options -----------------------------------------------------------------------
+
+
+def _split(text: str, option: str, steps: Sequence[str]) -> tuple[str, str]:
+    step, sep, value = text.strip().partition("=")
+    step = step.strip().lower()
+    if not sep or not value.strip():
+        raise UsageError(f"{option} {text!r}: expected STEP=VALUE, e.g. {option} mail=250")
+    if step not in steps:
+        raise UsageError(f"{option} {text!r}: unknown step {step!r}; choose one of "
+                         f"{', '.join(steps)}")
+    return step, value.strip()
+
+
+def parse_expect(texts: Sequence[str]) -> tuple[Expectation, ...]:
+    """``STEP=CODE[,CODE…]`` where CODE is ``250`` or ``2xx``; a step repeated adds codes."""
+    found: dict[str, tuple[list[int], list[int]]] = {}
+    for text in texts:
+        step, value = _split(text, "--expect", EXPECT_STEPS)
+        codes, classes = found.setdefault(step, ([], []))
+        for part in value.split(","):
+            part = part.strip()
+            if not _CODE.fullmatch(part):
+                raise UsageError(f"--expect {text!r}: {part!r} is not a reply code (200-559) "
+                                 "or a class (2xx, 3xx, 4xx, 5xx)")
+            if part[1:].lower() == "xx":
+                classes.append(int(part[0]))
+            else:
+                codes.append(int(part))
+    return tuple(Expectation(step, tuple(dict.fromkeys(c)), tuple(dict.fromkeys(k)))
+                 for step, (c, k) in sorted(found.items(), key=lambda i: TIME_STEPS.index(i[0])))
+
+
+def _seconds(text: str, option: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise UsageError(f"{option}: {text!r} must be a positive number of seconds")
+    return value
+
+
+def parse_step_seconds(texts: Sequence[str], option: str) -> tuple[tuple[str, float], ...]:
+    """``STEP=SECONDS`` for ``--warn-step`` / ``--crit-step``; each step at most once."""
+    found: dict[str, float] = {}
+    for text in texts:
+        step, value = _split(text, option, TIME_STEPS)
+        if step in found:
+            raise UsageError(f"{option} names {step!r} twice")
+        found[step] = _seconds(value, option)
+    return tuple(sorted(found.items(), key=lambda item: TIME_STEPS.index(item[0])))
+
+
+def build_thresholds(*, expect: Sequence[str] = (), warn: float | None = None,
+                     crit: float | None = None, warn_step: Sequence[str] = (),
+                     crit_step: Sequence[str] = (), cert_warn_days: int = 14,
+                     cert_crit_days: int = 7, require_tls: bool = False) -> Thresholds:
+    """Validate every threshold option (``UsageError`` naming the option) into ``Thresholds``."""
+    for name, value in (("--warn", warn), ("--crit", crit)):
+        if value is not None:
+            _seconds(str(value), name)
+    if warn is not None and crit is not None and warn > crit:
+        raise UsageError(f"--warn {warn:g} is above --crit {crit:g}")
+    step_warn = parse_step_seconds(warn_step, "--warn-step")
+    step_crit = parse_step_seconds(crit_step, "--crit-step")
+    crits = dict(step_crit)
+    for step, seconds in step_warn:
+        if step in crits and seconds > crits[step]:
+            raise UsageError(f"--warn-step {step}={seconds:g} is above --crit-step "
+                             f"{step}={crits[step]:g}")
+    if cert_warn_days < 0 or cert_crit_days < 0:
+        raise UsageError("--cert-warn-days and --cert-crit-days must be 0 or more")
+    if cert_warn_days < cert_crit_days:
+        raise UsageError(f"--cert-warn-days {cert_warn_days} is below --cert-crit-days "
+                         f"{cert_crit_days}: the warning must come first")
+    return Thresholds(parse_expect(expect), warn, crit, step_warn, step_crit, cert_warn_days,
+                      cert_crit_days, require_tls)
+
+
+def check_reachable(thresholds: Thresholds, *, dry_run: bool, quit_after: str | None,
+                    auth: bool, tls: str) -> None:
+    """Refuse expectations the walk can never reach with these probe options."""
+    order = (*QUIT_POINTS, "data")
+    for expectation in thresholds.expect:
+        step, option = expectation.step, f"--expect {expectation.step}=…"
+        if quit_after is not None and order.index(step) > order.index(quit_after):
+            raise UsageError(f"{option}: the walk stops after {quit_after} (--quit-after)")
+        if step == "data" and dry_run:
+            raise UsageError(f"{option}: a check sends no DATA unless --send is given")
+        if step == "auth" and not auth:
+            raise UsageError(f"{option}: AUTH is tried only with --auth-user")
+        if step == "tls" and tls == "none":
+            raise UsageError(f"{option}: --tls none never starts TLS")
+    if thresholds.require_tls:
+        if tls == "none":
+            raise UsageError("--require-tls contradicts --tls none")
+        if quit_after in ("connect", "greeting", "ehlo"):
+            raise UsageError(f"--require-tls: the walk stops after {quit_after}, before TLS")
+
+
+# -- judging -----------------------------------------------------------------------------------
+
+
+def logical_step(step_name: str) -> str | None:
+    """The user-named step (``TIME_STEPS``) a report step belongs to: ehlo-tls -> ehlo."""
+    return _LOGICAL.get(step_name)
+
+
+def _server_text(text: str) -> str:
+    return text if len(text) <= _SERVER_TEXT_KEPT else text[:_SERVER_TEXT_KEPT] + "…"
+
+
+def _judge_reply(step: Step, thresholds: Thresholds, after_ehlo_refused: bool) -> Reason | None:
+    reply = step.reply
+    if reply is None or step.name == "quit":
+        return None
+    user = logical_step(step.name)
+    expectation = thresholds.expectation(user) if user else None
+    shown = f"{reply.code} {_server_text(reply.text)}".rstrip()
+    if expectation is not None and step.name != "helo" and not (
+            user == "data" and step.name == "data" and reply.code == 354):
+        if expectation.accepts(reply.code):
+            return None
+        state = "WARNING" if reply.klass == 4 else "CRITICAL"
+        return Reason(state, f"{step.name}: expected {expectation.text}, got {shown}", step.name)
+    if reply.positive:
+        return None
+    if step.name == "ehlo" and after_ehlo_refused:
+        return Reason("WARNING", f"EHLO refused ({shown}); HELO worked, so the server offers "
+                      "no ESMTP extensions (no STARTTLS, AUTH or SIZE)", "ehlo")
+    kind = "temporarily refused" if reply.klass == 4 else "refused"
+    return Reason("WARNING" if reply.klass == 4 else "CRITICAL",
+                  f"{step.name} {kind}: {shown}", step.name)
+
+
+def _missing_expectations(attempt: Attempt, thresholds: Thresholds) -> list[Reason]:
+    """Expected steps that never happened in a walk that otherwise went as planned."""
+    if attempt.outcome != "ok":
+        return []
+    reasons = []
+    names = {s.name for s in attempt.steps}
+    for expectation in thresholds.expect:
+        parts = set(STEP_PARTS[expectation.step]) - {"tls"}
+        if expectation.step == "tls" and "tls" in names and attempt.tls_mode == "implicit":
+            if not expectation.accepts(220):
+                reasons.append(Reason("CRITICAL", f"tls: expected {expectation.text}, but "
+                                      "implicit TLS has no STARTTLS reply (counts as 220)", "tls"))
+        elif not parts & names:
+            reasons.append(Reason("CRITICAL", f"{expectation.step}: expected "
+                                  f"{expectation.text}, but the server never got that far "
+                                  "(not offered?)", expectation.step))
+    return reasons
+
+
+def _step_seconds(attempt: Attempt) -> dict[str, float]:
+    times: dict[str, float] = {}
+    for step in attempt.steps:
+        user = logical_step(step.name)
+        if user is not None:
+            times[user] = times.get(user, 0.0) + step.elapsed_ms / 1000
+    return times
+
+
+def _over(what: str, seconds: float, warn: float | None, crit: float | None,
+          step: str | None) -> Reason | None:
+    if crit is not None and seconds > crit:
+        return Reason("CRITICAL", f"{what} took {seconds:.3f} s (critical above {crit:g} s)", step)
+    if warn is not None and seconds > warn:
+        return Reason("WARNING", f"{what} took {seconds:.3f} s (warning above {warn:g} s)", step)
+    return None
+
+
+def _judge_attempt(attempt: Attempt, thresholds: Thresholds) -> list[Reason]:
+    reasons: list[Reason | None] = []
+    if attempt.error is not None:
+        state = "UNKNOWN" if attempt.error.kind in _OURS else "CRITICAL"
+        where = attempt.error.step or "probe"
+        reasons.append(Reason(state, f"{where}: {attempt.error.message}", attempt.error.step))
+    helo_ok = any(s.name == "helo" and s.reply and s.reply.code == 250 for s in attempt.steps)
+    reasons += [_judge_reply(step, thresholds, helo_ok) for step in attempt.steps]
+    reasons += _missing_expectations(attempt, thresholds)
+    for step, seconds in _step_seconds(attempt).items():
+        reasons.append(_over(step, seconds, *thresholds.step_limits(step), step))
+    tls = attempt.tls
+    if tls is not None:
+        tls_failed = attempt.error is not None and attempt.error.kind == "tls"
+        if tls.verify_error and not tls_failed:
+            reasons.append(Reason("CRITICAL", f"tls: certificate not trusted: {tls.verify_error}"
+                                  " (--insecure carried on)", "tls"))
+        if tls.days_left is not None:
+            days = tls.days_left
+            text = (f"the certificate expired {-days} days ago" if days < 0 else
+                    f"the certificate expires in {days} days")
+            if days < thresholds.cert_crit_days:
+                reasons.append(Reason("CRITICAL", f"tls: {text} (critical below "
+                                      f"{thresholds.cert_crit_days})", "tls"))
+            elif days < thresholds.cert_warn_days:
+                reasons.append(Reason("WARNING", f"tls: {text} (warning below "
+                                      f"{thresholds.cert_warn_days})", "tls"))
+    elif thresholds.require_tls and attempt.error is None and any(
+            s.name in ("ehlo", "helo") and s.reply and s.reply.positive for s in attempt.steps):
+        reasons.append(Reason("CRITICAL", "no TLS: the session went on in the clear "
+                              "(--require-tls)", "tls"))
+    return [r for r in reasons if r is not None]
+
+
+def _where(attempt: Attempt) -> str:
+    address = attempt.address or "no address"
+    address = f"[{address}]" if ":" in address else address
+    host = "" if attempt.host == attempt.address else f"{attempt.host} "
+    return f"{host}{address}:{attempt.port}"
+
+
+def primary_attempt(report: Report) -> Attempt | None:
+    """The attempt whose walk counts: the last host tried (the one that answered, if any)."""
+    walked = [a for a in report.attempts if a.address is not None] or list(report.attempts)
+    return walked[-1] if walked else None
+
+
+def metrics(report: Report) -> Metrics:
+    attempt = primary_attempt(report)
+    if attempt is None:
+        return Metrics(report.elapsed_ms / 1000)
+    times = _step_seconds(attempt)
+    tls = attempt.tls
+    return Metrics(
+        total=report.elapsed_ms / 1000,
+        steps=tuple((s, times[s]) for s in TIME_STEPS if s in times),
+        tls_handshake=tls.handshake_ms / 1000 if tls is not None and tls.version else None,
+        cert_days=tls.days_left if tls is not None else None,
+    )
+
+
+def judge(report: Report, thresholds: Thresholds, *, index: int = 0,
+          all_hosts: bool = False) -> CheckResult:
+    """The state of one report under ``thresholds``, with every reason, worst first."""
+    reasons: list[Reason] = []
+    primary = primary_attempt(report)
+    if report.verdict == "no-mail":
+        reasons.append(Reason("CRITICAL", report.summary))
+    elif report.error is not None:
+        state = "UNKNOWN" if report.error.kind in _OURS else "CRITICAL"
+        where = report.error.step or "probe"
+        reasons.append(Reason(state, f"{where}: {report.error.message}", report.error.step))
+    elif primary is None:
+        reasons.append(Reason("UNKNOWN", "nothing was probed"))
+    for attempt in report.attempts:
+        if all_hosts or attempt is primary:
+            found = _judge_attempt(attempt, thresholds)
+            prefix = f"{_where(attempt)}: " if all_hosts and len(report.attempts) > 1 else ""
+            reasons += [Reason(r.state, prefix + r.message, r.step) for r in found]
+        elif attempt.outcome != "ok" or any(
+                r.state != "OK" for r in _judge_attempt(attempt, Thresholds())):
+            why = attempt.error.message if attempt.error else f"outcome {attempt.outcome}"
+            reasons.append(Reason("WARNING", f"{_where(attempt)} did not answer properly "
+                                  f"({why}); a later host was tried", None))
+    reasons.append(_over("the session", report.elapsed_ms / 1000, thresholds.warn,
+                         thresholds.crit, None) or Reason("OK", ""))
+    unique = list(dict.fromkeys(r for r in reasons if r.state != "OK"))
+    unique.sort(key=lambda r: -_SEVERITY[r.state])
+    state = worst(r.state for r in unique)
+    found_metrics = metrics(report)
+    if unique:
+        summary = unique[0].message + (f" (+{len(unique) - 1} more)" if len(unique) > 1 else "")
+    else:
+        mode = " (dry run)" if report.dry_run else ""
+        summary = f"every step answered as expected{mode}"
+    return CheckResult(index, report, state, tuple(unique), summary, found_metrics)

@@ -1,0 +1,184 @@
+"""The output formats of ``smtpdiag check``: one small interface over one immutable ``CheckRun``.
+
+Every format is a function ``CheckRun -> str | Doc`` in ``RENDERERS`` (a ``Doc`` is written
+styled on a terminal, plain otherwise); a format that can also stream, one result at a time as
+the results arrive, has a function ``CheckResult -> str`` in ``STREAMERS``.  The JSON forms are
+described by ``schema/check.schema.json``; each target embeds its full probe report exactly as
+``probe --json`` prints it (``schema/report.schema.json``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from enum import StrEnum
+from typing import IO, Any
+
+from ..health import CheckResult, CheckRun, exit_code
+from ..model import REPORT_VERSION, Report
+from .doc import Doc, write_doc
+from .json_report import REPORT_SCHEMA
+
+__all__ = [
+    "CHECK_SCHEMA",
+    "CHECK_TARGET_SCHEMA",
+    "RENDERERS",
+    "STREAMERS",
+    "CheckFormat",
+    "render",
+    "report_json",
+    "run_json",
+    "run_summary",
+    "target_json",
+    "write_rendered",
+]
+
+CHECK_SCHEMA = "smtpdiag.check/1"
+CHECK_TARGET_SCHEMA = "smtpdiag.check-target/1"
+
+
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
+    junit = "junit"
+    nagios = "nagios"
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain(value: Any) -> Any:
+    """What ``dataclasses.asdict`` gives for our frozen records, without its deep copies.
+
+    ``asdict`` deep-copies every leaf; over a thousand reports that was the largest single
+    cost of ``check`` (profiled in bench/bench_check.py).  Tuples become lists (the same JSON).
+    """
+    kind = type(value)
+    names = _FIELDS.get(kind)
+    if names is None:
+        if kind is tuple or kind is list:
+            return [item if type(item) in _LEAVES else _plain(item) for item in value]
+        if kind is dict:
+            return {k: item if type(item) in _LEAVES else _plain(item)
+                    for k, item in value.items()}
+        if not dataclasses.is_dataclass(value):
+            return value
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+    out = {}
+    for name in names:
+        item = getattr(value, name)
+        out[name] = item if type(item) in _LEAVES else _plain(item)
+    return out
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """``probe --json``'s document (``render.json_report.report_json``), built faster."""
+    data: dict[str, Any] = _plain(report)
+    data["version"] = REPORT_VERSION
+    return {"schema": REPORT_SCHEMA, **data}
+
+
+def target_json(result: CheckResult) -> dict[str, Any]:
+    """One target: its state, the reasons, the numbers, and the full probe report."""
+    m = result.metrics
+    return {
+        "index": result.index,
+        "target": result.target,
+        "state": result.state,
+        "exit_code": exit_code(result.state),
+        "summary": result.summary,
+        "reasons": [{"state": r.state, "message": r.message, "step": r.step}
+                    for r in result.reasons],
+        "metrics": {
+            "total_s": m.total,
+            "steps": dict(m.steps),
+            "tls_handshake_s": m.tls_handshake,
+            "cert_days": m.cert_days,
+        },
+        "report": report_json(result.report),
+    }
+
+
+def run_summary(run: CheckRun) -> str:
+    if len(run.results) == 1:
+        result = run.results[0]
+        return f"{result.target}: {result.summary}"
+    counts = run.counts()
+    parts = [f"{counts[s]} {s}" for s in ("CRITICAL", "WARNING", "UNKNOWN", "OK") if counts[s]]
+    extra = "; the overall deadline was reached" if run.deadline_reached else ""
+    return f"{len(run.results)} targets: {', '.join(parts)}{extra}"
+
+
+def run_json(run: CheckRun) -> dict[str, Any]:
+    return {
+        "schema": CHECK_SCHEMA,
+        "version": 1,
+        "state": run.state,
+        "exit_code": exit_code(run.state),
+        "summary": run_summary(run),
+        "counts": run.counts(),
+        "started_at": run.started_at,
+        "elapsed_ms": run.elapsed_ms,
+        "deadline_reached": run.deadline_reached,
+        "dry_run": run.dry_run,
+        "thresholds": run.thresholds.to_dict(),
+        "targets": [target_json(r) for r in run.results],
+    }
+
+
+def _json(run: CheckRun) -> str:
+    return json.dumps(run_json(run), ensure_ascii=False, indent=2) + "\n"
+
+
+def jsonl_line(result: CheckResult) -> str:
+    """One target as one line of JSON (``smtpdiag.check-target/1``), for streaming."""
+    return json.dumps({"schema": CHECK_TARGET_SCHEMA, **target_json(result)},
+                      ensure_ascii=False, separators=(",", ":"), check_circular=False) + "\n"
+
+
+def _jsonl(run: CheckRun) -> str:
+    return "".join(jsonl_line(r) for r in run.results)
+
+
+def _text(run: CheckRun) -> Doc:
+    from .check_text import check_doc
+
+    return check_doc(run)
+
+
+def _junit(run: CheckRun) -> str:
+    from .check_junit import junit_xml
+
+    return junit_xml(run)
+
+
+def _nagios(run: CheckRun) -> str:
+    from .check_nagios import nagios_output
+
+    return nagios_output(run)
+
+
+RENDERERS: dict[CheckFormat, Callable[[CheckRun], str | Doc]] = {
+    CheckFormat.text: _text,
+    CheckFormat.json: _json,
+    CheckFormat.jsonl: _jsonl,
+    CheckFormat.junit: _junit,
+    CheckFormat.nagios: _nagios,
+}
+STREAMERS: dict[CheckFormat, Callable[[CheckResult], str]] = {
+    CheckFormat.jsonl: jsonl_line,
+}
+
+
+def render(run: CheckRun, fmt: CheckFormat) -> str | Doc:
+    return RENDERERS[fmt](run)
+
+
+def write_rendered(rendered: str | Doc, stream: IO[str], *, color: bool) -> None:
+    if isinstance(rendered, Doc):
+        write_doc(rendered, stream, color=color)
+    else:
+        stream.write(rendered)

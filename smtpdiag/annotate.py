@@ -34,9 +34,8 @@ def _rules() -> list[dict[str, Any]]:
     return rules
 
 
-def _advice(step: str, reply: Reply, port: int) -> tuple[str, ...]:
-    found: list[str] = []
-    text = reply_match_text(reply)
+def _advice(step: str, reply: Reply, port: int, text: str) -> tuple[str, ...]:
+    """The first rule (file order: specific before general) that fits this step and reply."""
     for rule in _rules():
         if rule["step"] not in (step, "any") or reply.code not in rule["codes"]:
             continue
@@ -47,11 +46,8 @@ def _advice(step: str, reply: Reply, port: int) -> tuple[str, ...]:
             continue
         if "pattern" in rule and not re.search(rule["pattern"], text, re.IGNORECASE):
             continue
-        if rule["text"] not in found:
-            found.append(rule["text"])
-        if step != "any":
-            break
-    return tuple(found[:1])
+        return (rule["text"],)
+    return ()
 
 
 def annotate_reply(reply: Reply, step: str, port: int = 25) -> Annotation:
@@ -67,14 +63,19 @@ def annotate_reply(reply: Reply, step: str, port: int = 25) -> Annotation:
         enhanced = EnhancedNote(reply.enhanced, view["name"], view["description"], view["fix"],
                                 view["registered"])
     provider = None
-    entry = catalogue.match_provider(reply.code, reply.enhanced, reply_match_text(reply))
+    advice: tuple[str, ...] = ()
+    # Provider patterns and advice are about refusals only; a yes needs neither.
+    text = "" if reply.positive else reply_match_text(reply)
+    entry = catalogue.match_provider(reply.code, reply.enhanced, text) if text else None
+    if not reply.positive:
+        advice = _advice(step, reply, port, text)
     if entry is not None:
         provider = ProviderNote(entry.id, entry.provider, entry.name, entry.description,
                                 entry.fix, entry.overrides_registry, entry.registry_note)
     return Annotation(
         code=reply.code, name=basic["name"], class_name=basic["class_name"],
         description=description, fix=fix, known=basic["known"], enhanced=enhanced,
-        provider=provider, advice=_advice(step, reply, port),
+        provider=provider, advice=advice,
     )
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_PIPE",
     "EXIT_REFUSED",
     "EXIT_USAGE",
     "choose_lang",
@@ -38,6 +39,7 @@ EXIT_USAGE = 2  # bad input: nothing was sent
 EXIT_FAILED = 3  # the probe could not complete: DNS, connect, TLS, timeout, protocol violation
 EXIT_INTERNAL = 70  # a bug in smtpdiag (reported in one line, never as a traceback)
 EXIT_INTERRUPTED = 130
+EXIT_PIPE = 141  # stdout was closed early (``| head``): 128 + SIGPIPE, as shells report it
 
 
 def choose_lang(option: str | None) -> str:
@@ -90,6 +92,10 @@ def guarded(
         raise
     except KeyboardInterrupt:
         fail("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        # The reader went away (``| head``): nothing is wrong, and nothing more can be said.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(EXIT_PIPE) from None
     except UsageError as exc:
         fail(f"error: {exc}", usage_code)
     except SmtpdiagError as exc:

@@ -199,6 +199,34 @@ class Report:
     version: int = field(default=REPORT_VERSION)
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        data: dict[str, Any] = plain(self)
         data["version"] = REPORT_VERSION
         return data
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
+def plain(value: Any) -> Any:
+    """What ``dataclasses.asdict`` gives for these records, without its deep copies.
+
+    ``asdict`` deep-copies every leaf; over a thousand reports that was the largest single
+    cost of ``check`` (profiled with bench/bench_check.py).  Tuples become lists (same JSON).
+    """
+    kind = type(value)
+    names = _FIELDS.get(kind)
+    if names is None:
+        if kind is tuple or kind is list:
+            return [item if type(item) in _LEAVES else plain(item) for item in value]
+        if kind is dict:
+            return {k: item if type(item) in _LEAVES else plain(item)
+                    for k, item in value.items()}
+        if not dataclasses.is_dataclass(value):
+            return value
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+    out = {}
+    for name in names:
+        item = getattr(value, name)
+        out[name] = item if type(item) in _LEAVES else plain(item)
+    return out

@@ -487,13 +487,14 @@ def test_help_exits_zero():
     assert "--expect" in result.stdout and "UNKNOWN" in result.stdout
 
 
-def test_the_embedded_report_is_exactly_probe_json(probed):
-    from smtpdiag.render import check_formats, json_report
+def test_the_fast_report_dict_is_exactly_asdict(probed):
+    import dataclasses
 
     for report in probed.values():
-        fast = check_formats.report_json(report)
-        assert fast == json.loads(json.dumps(json_report.report_json(report)))
-        assert list(fast) == list(json_report.report_json(report))
+        fast = report.to_dict()
+        slow = dataclasses.asdict(report)
+        assert fast == json.loads(json.dumps(slow))
+        assert list(fast) == list(slow)
 
 
 def test_mail_domains_through_a_loopback_dns_server(servers):

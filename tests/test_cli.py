@@ -105,3 +105,20 @@ def test_python_dash_m_and_unknown_command():
     result = run_cli("no-such-command")
     assert result.returncode == 2
     assert_no_traceback(result)
+
+
+def test_a_closed_output_pipe_is_not_an_error():
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before we write (as with `| head`)
+    try:
+        result = subprocess.run([sys.executable, "-m", "smtpdiag", "explain", "550"],
+                                stdout=write_end, stderr=subprocess.PIPE, text=True,
+                                timeout=60, check=False)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141
+    assert result.stderr == ""

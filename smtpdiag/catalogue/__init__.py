@@ -179,9 +179,18 @@ def lookup_enhanced(enhanced: str) -> EnhancedEntry | None:
     return enhanced_codes().get(registry_key(enhanced))
 
 
+@cache
+def _providers_by_code() -> dict[int, tuple[ProviderEntry, ...]]:
+    index: dict[int, list[ProviderEntry]] = {}
+    for entry in providers():
+        for code in entry.codes:
+            index.setdefault(code, []).append(entry)
+    return {code: tuple(entries) for code, entries in index.items()}
+
+
 def match_provider(code: int, enhanced: str | None, text: str) -> ProviderEntry | None:
     """The first provider entry (file order: specific before generic) matching this reply."""
-    for entry in providers():
+    for entry in _providers_by_code().get(code, ()):
         if entry.matches(code, enhanced, text):
             return entry
     return None

@@ -9,16 +9,13 @@ described by ``schema/check.schema.json``; each target embeds its full probe rep
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from collections.abc import Callable
 from enum import StrEnum
 from typing import IO, Any
 
 from ..health import CheckResult, CheckRun, exit_code
-from ..model import REPORT_VERSION, Report
-from .doc import Doc, write_doc
-from .json_report import REPORT_SCHEMA
+from .doc import Doc, json_text, write_doc
+from .json_report import report_json
 
 __all__ = [
     "CHECK_SCHEMA",
@@ -44,41 +41,6 @@ class CheckFormat(StrEnum):
     jsonl = "jsonl"
     junit = "junit"
     nagios = "nagios"
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}
-_LEAVES = frozenset({str, int, float, bool, type(None)})
-
-
-def _plain(value: Any) -> Any:
-    """What ``dataclasses.asdict`` gives for our frozen records, without its deep copies.
-
-    ``asdict`` deep-copies every leaf; over a thousand reports that was the largest single
-    cost of ``check`` (profiled in bench/bench_check.py).  Tuples become lists (the same JSON).
-    """
-    kind = type(value)
-    names = _FIELDS.get(kind)
-    if names is None:
-        if kind is tuple or kind is list:
-            return [item if type(item) in _LEAVES else _plain(item) for item in value]
-        if kind is dict:
-            return {k: item if type(item) in _LEAVES else _plain(item)
-                    for k, item in value.items()}
-        if not dataclasses.is_dataclass(value):
-            return value
-        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
-    out = {}
-    for name in names:
-        item = getattr(value, name)
-        out[name] = item if type(item) in _LEAVES else _plain(item)
-    return out
-
-
-def report_json(report: Report) -> dict[str, Any]:
-    """``probe --json``'s document (``render.json_report.report_json``), built faster."""
-    data: dict[str, Any] = _plain(report)
-    data["version"] = REPORT_VERSION
-    return {"schema": REPORT_SCHEMA, **data}
 
 
 def target_json(result: CheckResult) -> dict[str, Any]:
@@ -130,13 +92,12 @@ def run_json(run: CheckRun) -> dict[str, Any]:
 
 
 def _json(run: CheckRun) -> str:
-    return json.dumps(run_json(run), ensure_ascii=False, indent=2) + "\n"
+    return json_text(run_json(run)) + "\n"
 
 
 def jsonl_line(result: CheckResult) -> str:
     """One target as one line of JSON (``smtpdiag.check-target/1``), for streaming."""
-    return json.dumps({"schema": CHECK_TARGET_SCHEMA, **target_json(result)},
-                      ensure_ascii=False, separators=(",", ":"), check_circular=False) + "\n"
+    return json_text({"schema": CHECK_TARGET_SCHEMA, **target_json(result)}, indent=None) + "\n"
 
 
 def _jsonl(run: CheckRun) -> str:

@@ -20,8 +20,8 @@ import typer
 
 from .cli_common import EXIT_INTERNAL, guarded, use_color
 from .errors import UsageError
-from .model import QUIT_POINTS
 from .render.check_formats import CheckFormat
+from .targets import QUIT_POINTS
 
 if TYPE_CHECKING:
     from .health import CheckResult, CheckRun, Thresholds

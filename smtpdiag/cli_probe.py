@@ -18,7 +18,7 @@ from .cli_common import (
     guarded,
 )
 from .errors import UsageError
-from .model import QUIT_POINTS
+from .targets import QUIT_POINTS
 
 __all__ = ["parse_nameserver", "register"]
 

@@ -25,7 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .errors import UsageError
-from .model import QUIT_POINTS, Attempt, Report, Step
+from .model import Attempt, Report, Step
+from .targets import QUIT_POINTS
 
 __all__ = [
     "EXPECT_STEPS",

@@ -14,9 +14,6 @@ from typing import Any
 
 REPORT_VERSION = 1
 
-# Where --quit-after may stop a walk, in walk order.
-QUIT_POINTS = ("connect", "greeting", "ehlo", "tls", "auth", "mail", "rcpt")
-
 CLASS_NAMES = {
     2: "Positive Completion",
     3: "Positive Intermediate",

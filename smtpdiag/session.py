@@ -21,8 +21,9 @@ from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
 from .capabilities import parse_capabilities
 from .errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError, UsageError
-from .model import QUIT_POINTS, Attempt, Capabilities, ErrorInfo, Reply, Step, TlsInfo
+from .model import Attempt, Capabilities, ErrorInfo, Reply, Step, TlsInfo
 from .replies import REDACTED, Redactor
+from .targets import QUIT_POINTS
 from .tlsinfo import describe_session, make_context
 from .wire import RecordingProtocol
 

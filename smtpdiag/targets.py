@@ -15,6 +15,7 @@ from .errors import TargetError, UsageError
 
 __all__ = [
     "DEFAULT_PORT",
+    "QUIT_POINTS",
     "Target",
     "parse_target",
     "refuse_controls",
@@ -24,6 +25,9 @@ __all__ = [
 ]
 
 DEFAULT_PORT = 25
+# Where --quit-after may stop a walk, in walk order (kept here, with the other user input,
+# so that the command line can offer them without importing the model).
+QUIT_POINTS = ("connect", "greeting", "ehlo", "tls", "auth", "mail", "rcpt")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _LOCAL_SPECIALS = frozenset("!#$%&'*+/=?^_`{|}~.-")
 

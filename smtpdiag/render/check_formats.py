@@ -11,11 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from ..health import CheckResult, CheckRun, exit_code
 from .doc import Doc, json_text, write_doc
 from .json_report import report_json
+
+if TYPE_CHECKING:
+    from ..health import CheckResult, CheckRun
+
+
+def exit_code(state: str) -> int:
+    """The monitoring exit code of a state (health.py is loaded only when a check runs)."""
+    from ..health import exit_code as code_of
+
+    return code_of(state)
 
 __all__ = [
     "CHECK_SCHEMA",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..model import Report
+if TYPE_CHECKING:
+    from ..model import Report
 
 __all__ = ["REPORT_SCHEMA", "report_json"]
 

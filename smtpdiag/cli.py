@@ -115,20 +115,34 @@ def codes(
             emit_doc(codes_doc(result))
 
 
-def _register_session_commands() -> None:
-    from . import cli_check
-    from .cli_probe import register
+# The session commands live in their own modules, registered on demand: building the typer
+# options of every command costs ~15 ms at each start (bench/bench_probe.py), so a run
+# registers only the command it runs; help and unknown commands get all of them.
+SESSION_COMMANDS = {"probe": "cli_probe", "demo": "cli_probe", "serve": "cli_probe",
+                    "check": "cli_check"}
+CATALOGUE_COMMANDS = ("explain", "compare", "codes")
 
-    register(app)
-    cli_check.register(app)
 
+def register_commands(argv: list[str] | None = None) -> typer.Typer:
+    """Register the session commands that ``argv`` needs (all of them when it is None)."""
+    import importlib
 
-_register_session_commands()
+    name = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
+    if name in CATALOGUE_COMMANDS:
+        modules: list[str] = []
+    elif name in SESSION_COMMANDS:
+        modules = [SESSION_COMMANDS[name]]
+    else:
+        modules = list(dict.fromkeys(SESSION_COMMANDS.values()))
+    for module in modules:
+        importlib.import_module(f".{module}", __package__).register(app)
+    return app
 
 
 def main() -> None:
     """Console-script entry point: never lets a traceback through."""
     try:
+        register_commands(sys.argv[1:])
         if next((a for a in sys.argv[1:] if not a.startswith("-")), None) == "check":
             from .cli_check import run_standalone  # monitoring exit codes: usage error is 3
 

@@ -172,7 +172,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def serve(
-        scenario: Annotated[str, typer.Option(help="How the fake server behaves.")] = "healthy",
+        scenario: Annotated[str, typer.Option(
+            help="How the fake server behaves; 'list' prints every scenario.")] = "healthy",
         host: Annotated[str, typer.Option(help="Loopback address to bind.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 2525,
         tls: Annotated[str, typer.Option(help="starttls | implicit | none.")] = "starttls",
@@ -181,6 +182,10 @@ def register(app: typer.Typer) -> None:
         with guarded():
             from .fakeserver import SCENARIOS, serve_forever
 
+            if scenario == "list":
+                for name, text in SCENARIOS.items():
+                    print(f"{name:<16} {text}")
+                return
             if scenario not in SCENARIOS:
                 listing = "; ".join(f"{name}: {text}" for name, text in SCENARIOS.items())
                 raise UsageError(f"unknown scenario {scenario!r}. Scenarios: {listing}")

@@ -122,3 +122,12 @@ def test_a_closed_output_pipe_is_not_an_error():
         os.close(write_end)
     assert result.returncode == 141
     assert result.stderr == ""
+
+
+def test_serve_lists_its_scenarios():
+    result = run_cli("serve", "--scenario", "list")
+    assert result.returncode == 0
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert {"healthy", "greylist", "relay-denied", "greeting-421", "tls-required"} <= set(names)
+    unknown = run_cli("serve", "--scenario", "nope")
+    assert unknown.returncode == 2 and "greylist" in unknown.stderr

@@ -24,8 +24,9 @@ from .render.check_formats import CheckFormat
 from .targets import QUIT_POINTS
 
 if TYPE_CHECKING:
-    from .health import CheckResult, CheckRun, Thresholds
+    from .health import CheckResult, CheckRun
     from .probe import ProbeOptions
+    from .thresholds import Thresholds
 
 __all__ = ["EXIT_UNKNOWN", "read_targets", "register", "run_standalone"]
 
@@ -238,8 +239,8 @@ def register(app: typer.Typer) -> None:
         code = EXIT_UNKNOWN
         with guarded(usage_code=EXIT_UNKNOWN, failure_code=EXIT_UNKNOWN):
             from .cli_probe import build_options
-            from .health import build_thresholds, check_reachable
             from .probe import ProbeOptions, default_helo
+            from .thresholds import build_thresholds, check_reachable
 
             names = read_targets(targets or [], targets_file, port=port, no_mx=no_mx)
             if not 0 < concurrency <= MAX_CONCURRENCY:

@@ -44,6 +44,7 @@ def _side(text: str, lang: str) -> dict[str, Any]:
         "code": str(code), "kind": kind, "name": view["name"], "class": int(klass),
         "class_name": view["class_name"], "class_label": label, "known": known,
         "description": view["description"], "when": view["when"], "fix": view["fix"],
+        "references": view["references"],
     }
 
 

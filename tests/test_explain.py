@@ -107,6 +107,7 @@ def test_compare_in_every_language(lang):
                                   "2xx Positive Completion category.")
     assert result["sides"][0]["class_name"] == result["sides"][1]["class_name"]
     assert len(result["differences"]) == 4
+    assert all(side["references"] for side in result["sides"])
 
 
 def test_compare_across_classes_uses_the_while_sentence():

@@ -284,3 +284,6 @@ def test_demo_runs_a_full_annotated_session():
     assert result.returncode == 0, result.stdout + result.stderr
     for expected in ("greeting", "starttls", "auth", "message", "Verdict: OK"):
         assert expected in result.stdout
+    # every reply is annotated, positive ones in one line
+    assert "220 Service Ready · Positive Completion" in result.stdout
+    assert "354 " in result.stdout and "Positive Intermediate" in result.stdout

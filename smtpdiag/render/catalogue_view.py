@@ -93,6 +93,9 @@ def compare_doc(result: dict[str, Any]) -> Doc:
     for number, line in enumerate(result["differences"], 1):
         doc.add(f"{number}. {line}")
     doc.blank().add((h["which"], "bold underline")).add(result["which"])
+    references = dict.fromkeys(ref for side in result["sides"] for ref in side["references"])
+    if references:
+        doc.blank().add((h["learn_more"], "bold underline")).add(", ".join(references))
     return doc
 
 

@@ -47,6 +47,14 @@ def _tls(tls: TlsInfo) -> list[str]:
     return lines
 
 
+def _brief(note: Annotation) -> str:
+    """One line for a positive reply: what it is, its class, and its enhanced code's name."""
+    parts = [f"{note.code} {note.name}", note.class_name]
+    if note.enhanced:
+        parts.append(f"{note.enhanced.code} {note.enhanced.name}")
+    return " · ".join(parts)
+
+
 def _annotation(doc: Doc, note: Annotation) -> None:
     style = CLASS_STYLE.get(note.code // 100, "")
     doc.add(PAD, (f"{note.code} {note.name}", f"bold {style}"), (f" ({note.class_name})", style))
@@ -99,7 +107,9 @@ def _step(doc: Doc, step: Step) -> None:
             notes.append(cut)
         if notes:
             doc.add(PAD, ("… " + "; ".join(notes), "dim"))
-        if step.annotation and not step.reply.positive:
+        if step.annotation and step.reply.positive:
+            doc.add(PAD, (_brief(step.annotation), "dim"))
+        elif step.annotation:
             _annotation(doc, step.annotation)
     elif step.error is not None:
         doc.add(head if first else (PAD, ""), ("✗ ", "red"), (step.error.message, "red"),

@@ -19,9 +19,17 @@ from typing import IO, TYPE_CHECKING, Annotated
 import typer
 
 from .cli_common import EXIT_INTERNAL, guarded, use_color
+from .cli_options import (
+    CaFileOption,
+    FromOption,
+    HeloOption,
+    NameserverOption,
+    QuitAfterOption,
+    TlsOption,
+    ToOption,
+)
 from .errors import UsageError
 from .render.check_formats import CheckFormat
-from .targets import QUIT_POINTS
 
 if TYPE_CHECKING:
     from .health import CheckResult, CheckRun
@@ -172,7 +180,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         port: Annotated[int | None, typer.Option(
             help="Port when a target has none: 25 (default), 465, 587.")] = None,
-        tls: Annotated[str, typer.Option(help="auto | starttls | implicit | none.")] = "auto",
+        tls: TlsOption = "auto",
         timeout: Annotated[float, typer.Option(
             help="Seconds each target may take in all (every step, every MX host).")] = 10.0,
         deadline: Annotated[float | None, typer.Option(
@@ -180,29 +188,23 @@ def register(app: typer.Typer) -> None:
         ] = None,
         concurrency: Annotated[int, typer.Option(
             help="How many targets to probe at once.")] = 20,
-        helo: Annotated[str | None, typer.Option(
-            help="Name to announce in EHLO/HELO (default: this machine's name).")] = None,
-        mail_from: Annotated[str, typer.Option(
-            "--from", help="Envelope sender (default: the null sender <>).")] = "",
-        rcpt_to: Annotated[list[str] | None, typer.Option(
-            "--to", help="Recipient; repeat for more (default postmaster@DOMAIN).")] = None,
+        helo: HeloOption = None,
+        mail_from: FromOption = "",
+        rcpt_to: ToOption = None,
         auth_user: Annotated[str | None, typer.Option(
             help="Authenticate as this user; password from $SMTPDIAG_PASSWORD.")] = None,
-        ca_file: Annotated[Path | None, typer.Option(
-            help="Extra CA certificates (PEM) to trust.")] = None,
+        ca_file: CaFileOption = None,
         insecure: Annotated[bool, typer.Option(
             "--insecure", help="Carry on past a certificate failure (still CRITICAL).")] = False,
         send: Annotated[bool, typer.Option(
             "--send", help="Send a test message (DATA); by default a check stops at RSET.")
         ] = False,
-        quit_after: Annotated[str | None, typer.Option(
-            help=f"Stop after a step: {' | '.join(QUIT_POINTS)}.")] = None,
+        quit_after: QuitAfterOption = None,
         no_mx: Annotated[bool, typer.Option(
             "--no-mx", help="Connect to each target itself instead of its MX hosts.")] = False,
         all_mx: Annotated[bool, typer.Option(
             "--all-mx", help="Probe and judge every MX host and address.")] = False,
-        nameserver: Annotated[str | None, typer.Option(
-            help="Ask this DNS server (IP[:PORT]) instead of the system's.")] = None,
+        nameserver: NameserverOption = None,
         expect: Annotated[list[str] | None, typer.Option(
             help="STEP=CODE: the reply wanted at greeting, ehlo, tls, auth, mail, rcpt or data "
                  "(250, 2xx, or 250,251); repeatable.")] = None,

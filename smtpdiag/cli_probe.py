@@ -17,6 +17,15 @@ from .cli_common import (
     emit_json,
     guarded,
 )
+from .cli_options import (
+    CaFileOption,
+    FromOption,
+    HeloOption,
+    NameserverOption,
+    QuitAfterOption,
+    TlsOption,
+    ToOption,
+)
 from .errors import UsageError
 from .targets import QUIT_POINTS
 
@@ -94,33 +103,27 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int | None, typer.Option(
             help="Port when TARGET has none: 25 (default), 465 = implicit TLS, "
                  "587 = STARTTLS required.")] = None,
-        tls: Annotated[str, typer.Option(help="auto | starttls | implicit | none.")] = "auto",
+        tls: TlsOption = "auto",
         timeout: Annotated[float, typer.Option(
             help="Seconds each step may take (connect included).")] = 20.0,
         deadline: Annotated[float | None, typer.Option(
             help="Seconds for the whole probe, all hosts (default 4 x --timeout).")] = None,
-        helo: Annotated[str | None, typer.Option(
-            help="Name to announce in EHLO/HELO (default: this machine's name).")] = None,
-        mail_from: Annotated[str, typer.Option(
-            "--from", help="Envelope sender (default: the null sender <>).")] = "",
-        rcpt_to: Annotated[list[str] | None, typer.Option(
-            "--to", help="Recipient; repeat for more (default postmaster@DOMAIN).")] = None,
+        helo: HeloOption = None,
+        mail_from: FromOption = "",
+        rcpt_to: ToOption = None,
         auth_user: Annotated[str | None, typer.Option(
             help=f"Authenticate as this user; password from ${PASSWORD_ENV} or a prompt.")
         ] = None,
-        ca_file: Annotated[Path | None, typer.Option(
-            help="Extra CA certificates (PEM) to trust.")] = None,
+        ca_file: CaFileOption = None,
         insecure: Annotated[bool, typer.Option(
             help="Carry on past a certificate verification failure (still reported).")] = False,
         dry_run: Annotated[bool, typer.Option(
             help="Never send DATA: RSET and QUIT after RCPT.")] = False,
-        quit_after: Annotated[str | None, typer.Option(
-            help=f"Stop after a step: {' | '.join(QUIT_POINTS)}.")] = None,
+        quit_after: QuitAfterOption = None,
         no_mx: Annotated[bool, typer.Option(
             help="Connect to TARGET itself instead of its MX hosts.")] = False,
         all_mx: Annotated[bool, typer.Option(help="Probe every MX host and address.")] = False,
-        nameserver: Annotated[str | None, typer.Option(
-            help="Ask this DNS server (IP[:PORT]) instead of the system's.")] = None,
+        nameserver: NameserverOption = None,
         json_output: Annotated[bool, typer.Option(
             "--json", help="Print the report as JSON (schema shipped in the package).")] = False,
         transcript: Annotated[Path | None, typer.Option(

@@ -2,9 +2,9 @@
 
 connect → (implicit TLS) → greeting → EHLO (HELO fallback) → STARTTLS → EHLO → AUTH → MAIL →
 RCPT… → DATA (or RSET in a dry run) → QUIT, each step timed, its raw reply kept.  Every library
-and OS exception is converted here, in ``_convert``, into the most specific smtpdiag error, named
-after the step it happened in.  The walk returns an ``Attempt`` with raw steps; meaning is added
-later by the pure annotator.
+and OS exception is converted as it happens, by ``wire.convert_error``, into the most specific
+smtpdiag error, named after the step it happened in.  The walk returns an ``Attempt`` with raw
+steps; meaning is added later by the pure annotator.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
-from aiosmtplib.errors import SMTPServerDisconnected, SMTPTimeoutError
+from aiosmtplib.errors import SMTPServerDisconnected
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
 from .capabilities import parse_capabilities
-from .errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError, UsageError
+from .errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError
 from .model import Attempt, Capabilities, ErrorInfo, Reply, Step, TlsInfo
 from .replies import REDACTED, Redactor
 from .targets import QUIT_POINTS
 from .tlsinfo import describe_session, make_context
-from .wire import RecordingProtocol
+from .wire import RecordingProtocol, convert_error
 
 __all__ = ["QUIT_POINTS", "WalkOptions", "secret_forms", "walk"]
 
@@ -68,43 +68,6 @@ class _VerifyFailed(Exception):
         self.reason = reason
 
 
-def _convert(exc: BaseException, step: str, timeout: float, proto: RecordingProtocol | None,
-             where: str) -> SmtpdiagError:
-    """Map any library or OS exception to our error tree, once, naming the step."""
-    if isinstance(exc, SmtpdiagError):
-        exc.step = exc.step or step
-        return exc
-    if isinstance(exc, (asyncio.TimeoutError, SMTPTimeoutError, TimeoutError)):
-        if step == "tls":
-            return StepTimeout(f"the TLS handshake with {where} did not finish within "
-                               f"{timeout:g} s", step=step)
-        seen = proto.describe_partial() if proto else "nothing was received"
-        return StepTimeout(f"no complete answer within {timeout:g} s from {where} ({seen})",
-                           step=step)
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return TlsError(f"certificate verification failed: {exc.verify_message}", step=step)
-    if isinstance(exc, ssl.SSLError):
-        reason = exc.reason or str(exc)
-        hint = ("; the server did not answer with TLS"
-                if reason in ("WRONG_VERSION_NUMBER", "UNEXPECTED_EOF_WHILE_READING",
-                              "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG") else "")
-        return TlsError(f"TLS handshake with {where} failed: {reason}{hint}", step=step)
-    if isinstance(exc, ConnectionRefusedError):
-        return ConnectError(f"connection refused by {where}", step=step)
-    if isinstance(exc, (SMTPServerDisconnected, ConnectionError, EOFError)):
-        if step == "tls":
-            return ConnectError(f"{where} closed the connection before the TLS handshake "
-                                "completed", step=step)
-        extra = proto.describe_unsolicited() if proto else ""
-        return ConnectError(f"{where} closed the connection{extra}", step=step)
-    if isinstance(exc, OSError):
-        return ConnectError(f"cannot connect to {where}: {exc.strerror or exc}", step=step)
-    if isinstance(exc, ValueError):
-        return UsageError(f"refused to send: {exc}", step=step)
-    return ProtocolError(f"unexpected failure talking to {where}: {type(exc).__name__}: {exc}",
-                         step=step)
-
-
 class _Walk:
     def __init__(self, host: str, address: str, port: int, opts: WalkOptions, verify: bool,
                  deadline: float) -> None:
@@ -140,7 +103,7 @@ class _Walk:
                 raise
             reply = self._parting_421(step, exc)
             if reply is None:
-                error = _convert(exc, step, timeout, self.proto, self.where)
+                error = convert_error(exc, step, timeout, self.proto, self.where)
                 error.message = self.redact(error.message)
                 elapsed = (time.perf_counter() - started) * 1000
                 self.steps.append(Step(step, sent, None, elapsed_ms=elapsed,

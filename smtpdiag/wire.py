@@ -11,15 +11,17 @@ error for every malformed reply, and a cap that keeps memory bounded, so ``data_
 from __future__ import annotations
 
 import asyncio
+import ssl
 
+from aiosmtplib.errors import SMTPServerDisconnected, SMTPTimeoutError
 from aiosmtplib.protocol import SMTPProtocol
 from aiosmtplib.response import SMTPResponse
 
-from .errors import ProtocolError
+from .errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError, UsageError
 from .model import Reply
 from .replies import ReplyReader, excerpt
 
-__all__ = ["RecordingProtocol"]
+__all__ = ["RecordingProtocol", "convert_error"]
 
 _UNSOLICITED_KEPT = 512
 
@@ -87,3 +89,44 @@ class RecordingProtocol(SMTPProtocol):
         seen = self.reader.redact(bytes(self.unsolicited).decode("utf-8", "backslashreplace"),
                                   cut=True).rstrip("\r\n")
         return f"; before that it sent, unasked: {excerpt(seen, 120)}"
+
+
+def convert_error(exc: BaseException, step: str, timeout: float, proto: RecordingProtocol | None,
+             where: str) -> SmtpdiagError:
+    """Map any library or OS exception to our error tree, once, naming the step.
+
+    The one place where aiosmtplib, ssl and OS errors become smtpdiag errors (the layer above
+    only ever sees ``SmtpdiagError``).
+    """
+    if isinstance(exc, SmtpdiagError):
+        exc.step = exc.step or step
+        return exc
+    if isinstance(exc, (asyncio.TimeoutError, SMTPTimeoutError, TimeoutError)):
+        if step == "tls":
+            return StepTimeout(f"the TLS handshake with {where} did not finish within "
+                               f"{timeout:g} s", step=step)
+        seen = proto.describe_partial() if proto else "nothing was received"
+        return StepTimeout(f"no complete answer within {timeout:g} s from {where} ({seen})",
+                           step=step)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return TlsError(f"certificate verification failed: {exc.verify_message}", step=step)
+    if isinstance(exc, ssl.SSLError):
+        reason = exc.reason or str(exc)
+        hint = ("; the server did not answer with TLS"
+                if reason in ("WRONG_VERSION_NUMBER", "UNEXPECTED_EOF_WHILE_READING",
+                              "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG") else "")
+        return TlsError(f"TLS handshake with {where} failed: {reason}{hint}", step=step)
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectError(f"connection refused by {where}", step=step)
+    if isinstance(exc, (SMTPServerDisconnected, ConnectionError, EOFError)):
+        if step == "tls":
+            return ConnectError(f"{where} closed the connection before the TLS handshake "
+                                "completed", step=step)
+        extra = proto.describe_unsolicited() if proto else ""
+        return ConnectError(f"{where} closed the connection{extra}", step=step)
+    if isinstance(exc, OSError):
+        return ConnectError(f"cannot connect to {where}: {exc.strerror or exc}", step=step)
+    if isinstance(exc, ValueError):
+        return UsageError(f"refused to send: {exc}", step=step)
+    return ProtocolError(f"unexpected failure talking to {where}: {type(exc).__name__}: {exc}",
+                         step=step)

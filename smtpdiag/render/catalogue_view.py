@@ -17,16 +17,18 @@ def _field(doc: Doc, label: str, text: str, indent: str = "  ") -> None:
         doc.add(indent, (f"{label}: ", "bold"), text)
 
 
-def _basic(doc: Doc, view: dict[str, Any], h: dict[str, Any]) -> None:
+def _entry(doc: Doc, view: dict[str, Any], h: dict[str, Any], label: str, known: bool) -> None:
+    """The part every catalogue entry shares: title, class, and the seed pages' fields."""
     style = CLASS_STYLE[view["class"]]
-    doc.add((f"{view['code']} {view['name']}", f"bold {style}"),
-            (f"  ({view['class']}xx {view['class_name']})", style))
-    if not view["known"]:
+    doc.add((f"{view['code']} {view['name']}", f"bold {style}"), (f"  ({label})", style))
+    if not known:
         doc.add("  ", (h["unknown"], "italic"))
-    _field(doc, h["description"], view["description"])
-    _field(doc, h["when"], view["when"])
-    _field(doc, h["fix"], view["fix"])
-    _field(doc, h["fix_server"], view["fix_server"])
+    for key in ("description", "when", "fix", "fix_server"):
+        _field(doc, h[key], view[key])
+
+
+def _basic(doc: Doc, view: dict[str, Any], h: dict[str, Any]) -> None:
+    _entry(doc, view, h, f"{view['class']}xx {view['class_name']}", view["known"])
     if view["per_command"]:
         doc.add("  ", (f"{h['per_command']}:", "bold"))
         for verb, detail in view["per_command"].items():
@@ -36,15 +38,8 @@ def _basic(doc: Doc, view: dict[str, Any], h: dict[str, Any]) -> None:
 
 
 def _enhanced(doc: Doc, view: dict[str, Any], h: dict[str, Any]) -> None:
-    style = CLASS_STYLE[view["class"]]
-    doc.add((f"{view['code']} {view['name']}", f"bold {style}"),
-            (f"  ({view['class']}.X.X {view['class_name']} · {view['subject_name']})", style))
-    if not view["registered"]:
-        doc.add("  ", (h["unknown"], "italic"))
-    _field(doc, h["description"], view["description"])
-    _field(doc, h["when"], view["when"])
-    _field(doc, h["fix"], view["fix"])
-    _field(doc, h["fix_server"], view["fix_server"])
+    label = f"{view['class']}.X.X {view['class_name']} · {view['subject_name']}"
+    _entry(doc, view, h, label, view["registered"])
     _field(doc, "RFC", ", ".join(view["references"]))
 
 

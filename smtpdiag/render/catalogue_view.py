@@ -60,15 +60,13 @@ def explain_doc(result: dict[str, Any]) -> Doc:
         if item["reply"]:
             for line in item["reply"]["lines"] or [""]:
                 doc.add(("> ", "dim"), (f"{item['reply']['code']} {line}", "dim"))
-        provider_first = bool(item["provider"] and item["provider"]["overrides_registry"])
-        if provider_first:
+        # The most specific answer first: a provider's own reply, then the codes' meanings.
+        if item["provider"]:
             _provider(doc, item["provider"], h)
         if item["basic"]:
             _basic(doc, item["basic"], h)
         if item["enhanced"]:
             _enhanced(doc, item["enhanced"], h)
-        if item["provider"] and not provider_first:
-            _provider(doc, item["provider"], h)
         for note in item["notes"]:
             doc.add(("Note: ", "bold yellow"), note)
     return doc

@@ -133,24 +133,38 @@ def reply_match_text(reply: Reply) -> str:
     return " ".join(part for part in parts if part)
 
 
-def explain_reply(reply: Reply, lang: str = "en") -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "reply": {"code": reply.code, "enhanced": reply.enhanced, "lines": list(reply.lines)},
-        "basic": basic_view(reply.code, lang),
-        "enhanced": enhanced_view(reply.enhanced, lang) if reply.enhanced else None,
-        "provider": None,
-        "notes": [],
+def _notes(basic: dict[str, Any] | None, enhanced: dict[str, Any] | None) -> list[str]:
+    """What a reader should know about how a code was read."""
+    notes = []
+    if basic is not None and not basic["known"]:
+        notes.append(f"{basic['code']} is not in the catalogue; read by its digits.")
+    if enhanced is not None and not enhanced["registered"]:
+        notes.append(f"{enhanced['code']} is not in the registry; read by its class and subject.")
+    elif enhanced is not None and not enhanced["usual_class"]:
+        notes.append(f"The registry does not expect {enhanced['registry_code']} with class "
+                     f"{enhanced['class']}; it is read as a {enhanced['class_name'].lower()}.")
+    return notes
+
+
+def _item(*, reply: Reply | None = None, basic: dict[str, Any] | None = None,
+          enhanced: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "reply": None if reply is None else {
+            "code": reply.code, "enhanced": reply.enhanced, "lines": list(reply.lines)},
+        "basic": basic, "enhanced": enhanced, "provider": None, "notes": _notes(basic, enhanced),
     }
+
+
+def explain_reply(reply: Reply, lang: str = "en") -> dict[str, Any]:
+    item = _item(reply=reply, basic=basic_view(reply.code, lang),
+                 enhanced=enhanced_view(reply.enhanced, lang) if reply.enhanced else None)
     entry = catalogue.match_provider(reply.code, reply.enhanced, reply_match_text(reply))
     if entry is not None:
         item["provider"] = provider_view(entry)
         if entry.overrides_registry and reply.enhanced:
-            item["notes"].append(
+            item["notes"].insert(0,
                 f"{entry.provider} uses {reply.enhanced} differently from the registry: "
-                f"{entry.registry_note} The provider's meaning applies here."
-            )
-    if not item["basic"]["known"]:
-        item["notes"].append(f"{reply.code} is not in the catalogue; read by its digits.")
+                f"{entry.registry_note} The provider's meaning applies here.")
     return item
 
 
@@ -161,21 +175,11 @@ def explain(text: str, lang: str = "en") -> dict[str, Any]:
         raise UsageError("nothing to explain: give a code (550, 5.7.1) or a reply text")
     items: list[dict[str, Any]]
     if _BASIC.fullmatch(stripped) or _ENHANCED.fullmatch(stripped):
-        kind, code = parse_code(stripped)
-        if kind == "basic":
-            assert isinstance(code, int)
-            basic = basic_view(code, lang)
-            notes = [] if basic["known"] else [
-                f"{code} is not in the catalogue; read by its digits."]
-            items = [{"reply": None, "basic": basic, "enhanced": None, "provider": None,
-                      "notes": notes}]
+        code = parse_code(stripped)[1]
+        if isinstance(code, int):
+            items = [_item(basic=basic_view(code, lang))]
         else:
-            assert isinstance(code, str)
-            enhanced = enhanced_view(code, lang)
-            notes = [] if enhanced["registered"] else [
-                f"{code} is not in the registry; read by its class and subject."]
-            items = [{"reply": None, "basic": None, "enhanced": enhanced, "provider": None,
-                      "notes": notes}]
+            items = [_item(enhanced=enhanced_view(code, lang))]
     else:
         from .replies import parse_reply_text
 

@@ -128,3 +128,10 @@ def test_compare_enhanced_and_basic():
 def test_compare_rejects_malformed_codes():
     with pytest.raises(UsageError):
         compare("211", "999")
+
+
+def test_a_registered_code_in_an_unusual_class_says_so():
+    item = only(explain("2.1.1"))
+    assert item["enhanced"]["registered"] is True
+    assert item["enhanced"]["usual_class"] is False
+    assert any("does not expect X.1.1 with class 2" in note for note in item["notes"])

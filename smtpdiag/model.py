@@ -197,7 +197,6 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = plain(self)
-        data["version"] = REPORT_VERSION
         return data
 
 

@@ -11,7 +11,7 @@ import asyncio
 import os
 import socket
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from . import __version__
@@ -203,6 +203,3 @@ async def probe(target_text: str, opts: ProbeOptions) -> Report:
     verdict = _worst([a.outcome for a in walked]) if opts.all_mx else walked[-1].outcome
     return finish(verdict, _summary(verdict, walked, opts), resolution, attempts)
 
-
-def with_error(report: Report, error: SmtpdiagError) -> Report:
-    return replace(report, verdict="failed", error=ErrorInfo(error.kind, error.message, error.step))

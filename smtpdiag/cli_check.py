@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .probe import ProbeOptions
     from .thresholds import Thresholds
 
-__all__ = ["EXIT_UNKNOWN", "read_targets", "register", "run_standalone"]
+__all__ = ["COMMANDS", "EXIT_UNKNOWN", "read_targets", "run_standalone"]
 
 EXIT_UNKNOWN = 3
 MAX_CONCURRENCY = 1000
@@ -169,103 +169,104 @@ def run_check(targets: list[str], options: ProbeOptions, thresholds: Thresholds,
     return exit_code(run.state)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def check(
-        targets: Annotated[list[str] | None, typer.Argument(
-            help="Targets, as for probe: host, host:port, [IPv6]:port, an IP, a mail domain.",
-            show_default=False)] = None,
-        targets_file: Annotated[Path | None, typer.Option(
-            help="Read more targets from this file (one a line, # comments; - for stdin).")
-        ] = None,
-        port: Annotated[int | None, typer.Option(
-            help="Port when a target has none: 25 (default), 465, 587.")] = None,
-        tls: TlsOption = "auto",
-        timeout: Annotated[float, typer.Option(
-            help="Seconds each target may take in all (every step, every MX host).")] = 10.0,
-        deadline: Annotated[float | None, typer.Option(
-            help="Seconds for the whole run; targets still unfinished then are CRITICAL.")
-        ] = None,
-        concurrency: Annotated[int, typer.Option(
-            help="How many targets to probe at once.")] = 20,
-        helo: HeloOption = None,
-        mail_from: FromOption = "",
-        rcpt_to: ToOption = None,
-        auth_user: Annotated[str | None, typer.Option(
-            help="Authenticate as this user; password from $SMTPDIAG_PASSWORD.")] = None,
-        ca_file: CaFileOption = None,
-        insecure: Annotated[bool, typer.Option(
-            "--insecure", help="Carry on past a certificate failure (still CRITICAL).")] = False,
-        send: Annotated[bool, typer.Option(
-            "--send", help="Send a test message (DATA); by default a check stops at RSET.")
-        ] = False,
-        quit_after: QuitAfterOption = None,
-        no_mx: Annotated[bool, typer.Option(
-            "--no-mx", help="Connect to each target itself instead of its MX hosts.")] = False,
-        all_mx: Annotated[bool, typer.Option(
-            "--all-mx", help="Probe and judge every MX host and address.")] = False,
-        nameserver: NameserverOption = None,
-        expect: Annotated[list[str] | None, typer.Option(
-            help="STEP=CODE: the reply wanted at greeting, ehlo, tls, auth, mail, rcpt or data "
-                 "(250, 2xx, or 250,251); repeatable.")] = None,
-        warn: Annotated[float | None, typer.Option(
-            help="WARNING when the whole session takes more seconds than this.")] = None,
-        crit: Annotated[float | None, typer.Option(
-            help="CRITICAL when the whole session takes more seconds than this.")] = None,
-        warn_step: Annotated[list[str] | None, typer.Option(
-            help="STEP=SECONDS: WARNING when that step takes longer; repeatable.")] = None,
-        crit_step: Annotated[list[str] | None, typer.Option(
-            help="STEP=SECONDS: CRITICAL when that step takes longer; repeatable.")] = None,
-        cert_warn_days: Annotated[int, typer.Option(
-            help="WARNING when the certificate has fewer days left.")] = 14,
-        cert_crit_days: Annotated[int, typer.Option(
-            help="CRITICAL when the certificate has fewer days left.")] = 7,
-        require_tls: Annotated[bool, typer.Option(
-            "--require-tls", help="CRITICAL when a session goes on without TLS.")] = False,
-        fmt: Annotated[CheckFormat, typer.Option(
-            "--format", case_sensitive=False,
-            help="text | json | jsonl (streamed) | junit | nagios.")] = CheckFormat.text,
-        output: Annotated[Path | None, typer.Option(
-            help="Write the results to this file instead of stdout.")] = None,
-        progress: Annotated[bool | None, typer.Option(
-            "--progress/--no-progress",
-            help="Progress bar on stderr (default: on a terminal, with several targets).")
-        ] = None,
-    ) -> None:
-        """Health-check one or many mail servers, for CI and Nagios/Icinga-style monitoring.
+def check(
+    targets: Annotated[list[str] | None, typer.Argument(
+        help="Targets, as for probe: host, host:port, [IPv6]:port, an IP, a mail domain.",
+        show_default=False)] = None,
+    targets_file: Annotated[Path | None, typer.Option(
+        help="Read more targets from this file (one a line, # comments; - for stdin).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(
+        help="Port when a target has none: 25 (default), 465, 587.")] = None,
+    tls: TlsOption = "auto",
+    timeout: Annotated[float, typer.Option(
+        help="Seconds each target may take in all (every step, every MX host).")] = 10.0,
+    deadline: Annotated[float | None, typer.Option(
+        help="Seconds for the whole run; targets still unfinished then are CRITICAL.")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(
+        help="How many targets to probe at once.")] = 20,
+    helo: HeloOption = None,
+    mail_from: FromOption = "",
+    rcpt_to: ToOption = None,
+    auth_user: Annotated[str | None, typer.Option(
+        help="Authenticate as this user; password from $SMTPDIAG_PASSWORD.")] = None,
+    ca_file: CaFileOption = None,
+    insecure: Annotated[bool, typer.Option(
+        "--insecure", help="Carry on past a certificate failure (still CRITICAL).")] = False,
+    send: Annotated[bool, typer.Option(
+        "--send", help="Send a test message (DATA); by default a check stops at RSET.")
+    ] = False,
+    quit_after: QuitAfterOption = None,
+    no_mx: Annotated[bool, typer.Option(
+        "--no-mx", help="Connect to each target itself instead of its MX hosts.")] = False,
+    all_mx: Annotated[bool, typer.Option(
+        "--all-mx", help="Probe and judge every MX host and address.")] = False,
+    nameserver: NameserverOption = None,
+    expect: Annotated[list[str] | None, typer.Option(
+        help="STEP=CODE: the reply wanted at greeting, ehlo, tls, auth, mail, rcpt or data "
+             "(250, 2xx, or 250,251); repeatable.")] = None,
+    warn: Annotated[float | None, typer.Option(
+        help="WARNING when the whole session takes more seconds than this.")] = None,
+    crit: Annotated[float | None, typer.Option(
+        help="CRITICAL when the whole session takes more seconds than this.")] = None,
+    warn_step: Annotated[list[str] | None, typer.Option(
+        help="STEP=SECONDS: WARNING when that step takes longer; repeatable.")] = None,
+    crit_step: Annotated[list[str] | None, typer.Option(
+        help="STEP=SECONDS: CRITICAL when that step takes longer; repeatable.")] = None,
+    cert_warn_days: Annotated[int, typer.Option(
+        help="WARNING when the certificate has fewer days left.")] = 14,
+    cert_crit_days: Annotated[int, typer.Option(
+        help="CRITICAL when the certificate has fewer days left.")] = 7,
+    require_tls: Annotated[bool, typer.Option(
+        "--require-tls", help="CRITICAL when a session goes on without TLS.")] = False,
+    fmt: Annotated[CheckFormat, typer.Option(
+        "--format", case_sensitive=False,
+        help="text | json | jsonl (streamed) | junit | nagios.")] = CheckFormat.text,
+    output: Annotated[Path | None, typer.Option(
+        help="Write the results to this file instead of stdout.")] = None,
+    progress: Annotated[bool | None, typer.Option(
+        "--progress/--no-progress",
+        help="Progress bar on stderr (default: on a terminal, with several targets).")
+    ] = None,
+) -> None:
+    """Health-check one or many mail servers, for CI and Nagios/Icinga-style monitoring.
 
-        Walks each target like probe (but dry-run: no DATA unless --send), judges every reply,
-        time and certificate against the thresholds. Exit codes: 0 OK · 1 WARNING ·
-        2 CRITICAL · 3 UNKNOWN (usage error, could not run); the worst target wins.
-        """
-        code = EXIT_UNKNOWN
-        with guarded(usage_code=EXIT_UNKNOWN, failure_code=EXIT_UNKNOWN):
-            from .cli_probe import build_options
-            from .probe import ProbeOptions, default_helo
-            from .thresholds import build_thresholds, check_reachable
+    Walks each target like probe (but dry-run: no DATA unless --send), judges every reply,
+    time and certificate against the thresholds. Exit codes: 0 OK · 1 WARNING ·
+    2 CRITICAL · 3 UNKNOWN (usage error, could not run); the worst target wins.
+    """
+    code = EXIT_UNKNOWN
+    with guarded(usage_code=EXIT_UNKNOWN, failure_code=EXIT_UNKNOWN):
+        from .cli_probe import build_options
+        from .probe import ProbeOptions, default_helo
+        from .thresholds import build_thresholds, check_reachable
 
-            names = read_targets(targets or [], targets_file, port=port, no_mx=no_mx)
-            if not 0 < concurrency <= MAX_CONCURRENCY:
-                raise UsageError(f"--concurrency must be 1-{MAX_CONCURRENCY}")
-            if deadline is not None and not 0 < deadline <= 86400:
-                raise UsageError("--deadline must be a positive number of seconds")
-            thresholds = build_thresholds(
-                expect=expect or [], warn=warn, crit=crit, warn_step=warn_step or [],
-                crit_step=crit_step or [], cert_warn_days=cert_warn_days,
-                cert_crit_days=cert_crit_days, require_tls=require_tls)
-            check_reachable(thresholds, dry_run=not send, quit_after=quit_after,
-                            auth=auth_user is not None, tls=tls)
-            options = build_options(
-                port=port, tls=tls, timeout=timeout, deadline=None, helo=helo,
-                mail_from=mail_from, rcpt_to=rcpt_to or [], auth_user=auth_user,
-                ca_file=ca_file, insecure=insecure, dry_run=not send, quit_after=quit_after,
-                no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=names[0])
-            assert isinstance(options, ProbeOptions)
-            options = replace(options, deadline=timeout, helo=options.helo or default_helo())
-            code = run_check(names, options, thresholds, concurrency=concurrency,
-                             deadline=deadline, fmt=fmt, output=output, progress=progress)
-            _outcome.append(code)
-        raise typer.Exit(code)
+        names = read_targets(targets or [], targets_file, port=port, no_mx=no_mx)
+        if not 0 < concurrency <= MAX_CONCURRENCY:
+            raise UsageError(f"--concurrency must be 1-{MAX_CONCURRENCY}")
+        if deadline is not None and not 0 < deadline <= 86400:
+            raise UsageError("--deadline must be a positive number of seconds")
+        thresholds = build_thresholds(
+            expect=expect or [], warn=warn, crit=crit, warn_step=warn_step or [],
+            crit_step=crit_step or [], cert_warn_days=cert_warn_days,
+            cert_crit_days=cert_crit_days, require_tls=require_tls)
+        check_reachable(thresholds, dry_run=not send, quit_after=quit_after,
+                        auth=auth_user is not None, tls=tls)
+        options = build_options(
+            port=port, tls=tls, timeout=timeout, deadline=None, helo=helo,
+            mail_from=mail_from, rcpt_to=rcpt_to or [], auth_user=auth_user,
+            ca_file=ca_file, insecure=insecure, dry_run=not send, quit_after=quit_after,
+            no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=names[0])
+        assert isinstance(options, ProbeOptions)
+        options = replace(options, deadline=timeout, helo=options.helo or default_helo())
+        code = run_check(names, options, thresholds, concurrency=concurrency,
+                         deadline=deadline, fmt=fmt, output=output, progress=progress)
+        _outcome.append(code)
+    raise typer.Exit(code)
+
+
+COMMANDS = {"check": check}
 
 
 def run_standalone(app: typer.Typer) -> int:

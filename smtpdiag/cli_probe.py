@@ -29,7 +29,7 @@ from .cli_options import (
 from .errors import UsageError
 from .targets import QUIT_POINTS
 
-__all__ = ["parse_nameserver", "register"]
+__all__ = ["COMMANDS", "build_options", "parse_nameserver"]
 
 VERDICT_EXIT = {"ok": EXIT_OK, "refused": EXIT_REFUSED, "no-mail": EXIT_REFUSED,
                 "failed": EXIT_FAILED}
@@ -95,112 +95,111 @@ def run_report(target: str, options: object, json_output: bool, transcript: Path
     return VERDICT_EXIT[report.verdict]
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def probe(
-        target: Annotated[str, typer.Argument(
-            help="host, host:port, [IPv6]:port, an IP address, or a mail domain (MX lookup).")],
-        port: Annotated[int | None, typer.Option(
-            help="Port when TARGET has none: 25 (default), 465 = implicit TLS, "
-                 "587 = STARTTLS required.")] = None,
-        tls: TlsOption = "auto",
-        timeout: Annotated[float, typer.Option(
-            help="Seconds each step may take (connect included).")] = 20.0,
-        deadline: Annotated[float | None, typer.Option(
-            help="Seconds for the whole probe, all hosts (default 4 x --timeout).")] = None,
-        helo: HeloOption = None,
-        mail_from: FromOption = "",
-        rcpt_to: ToOption = None,
-        auth_user: Annotated[str | None, typer.Option(
-            help=f"Authenticate as this user; password from ${PASSWORD_ENV} or a prompt.")
-        ] = None,
-        ca_file: CaFileOption = None,
-        insecure: Annotated[bool, typer.Option(
-            help="Carry on past a certificate verification failure (still reported).")] = False,
-        dry_run: Annotated[bool, typer.Option(
-            help="Never send DATA: RSET and QUIT after RCPT.")] = False,
-        quit_after: QuitAfterOption = None,
-        no_mx: Annotated[bool, typer.Option(
-            help="Connect to TARGET itself instead of its MX hosts.")] = False,
-        all_mx: Annotated[bool, typer.Option(help="Probe every MX host and address.")] = False,
-        nameserver: NameserverOption = None,
-        json_output: Annotated[bool, typer.Option(
-            "--json", help="Print the report as JSON (schema shipped in the package).")] = False,
-        transcript: Annotated[Path | None, typer.Option(
-            help="Write the raw dialogue (secrets redacted) to this file.")] = None,
-    ) -> None:
-        """Walk a mail server through a session and explain every reply.
+def probe_command(
+    target: Annotated[str, typer.Argument(
+        help="host, host:port, [IPv6]:port, an IP address, or a mail domain (MX lookup).")],
+    port: Annotated[int | None, typer.Option(
+        help="Port when TARGET has none: 25 (default), 465 = implicit TLS, "
+             "587 = STARTTLS required.")] = None,
+    tls: TlsOption = "auto",
+    timeout: Annotated[float, typer.Option(
+        help="Seconds each step may take (connect included).")] = 20.0,
+    deadline: Annotated[float | None, typer.Option(
+        help="Seconds for the whole probe, all hosts (default 4 x --timeout).")] = None,
+    helo: HeloOption = None,
+    mail_from: FromOption = "",
+    rcpt_to: ToOption = None,
+    auth_user: Annotated[str | None, typer.Option(
+        help=f"Authenticate as this user; password from ${PASSWORD_ENV} or a prompt.")
+    ] = None,
+    ca_file: CaFileOption = None,
+    insecure: Annotated[bool, typer.Option(
+        help="Carry on past a certificate verification failure (still reported).")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        help="Never send DATA: RSET and QUIT after RCPT.")] = False,
+    quit_after: QuitAfterOption = None,
+    no_mx: Annotated[bool, typer.Option(
+        help="Connect to TARGET itself instead of its MX hosts.")] = False,
+    all_mx: Annotated[bool, typer.Option(help="Probe every MX host and address.")] = False,
+    nameserver: NameserverOption = None,
+    json_output: Annotated[bool, typer.Option(
+        "--json", help="Print the report as JSON (schema shipped in the package).")] = False,
+    transcript: Annotated[Path | None, typer.Option(
+        help="Write the raw dialogue (secrets redacted) to this file.")] = None,
+) -> None:
+    """Walk a mail server through a session and explain every reply.
 
-        Exit codes: 0 every step answered positively · 1 the server refused at some step (or
-        the domain accepts no mail) · 2 usage error · 3 could not complete (DNS, connect,
-        TLS, timeout, protocol violation).
-        """
-        code = EXIT_OK
-        with guarded():
-            options = build_options(
-                port=port, tls=tls, timeout=timeout, deadline=deadline, helo=helo,
-                mail_from=mail_from, rcpt_to=rcpt_to or [], auth_user=auth_user,
-                ca_file=ca_file, insecure=insecure, dry_run=dry_run, quit_after=quit_after,
-                no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=target,
+    Exit codes: 0 every step answered positively · 1 the server refused at some step (or
+    the domain accepts no mail) · 2 usage error · 3 could not complete (DNS, connect,
+    TLS, timeout, protocol violation).
+    """
+    code = EXIT_OK
+    with guarded():
+        options = build_options(
+            port=port, tls=tls, timeout=timeout, deadline=deadline, helo=helo,
+            mail_from=mail_from, rcpt_to=rcpt_to or [], auth_user=auth_user,
+            ca_file=ca_file, insecure=insecure, dry_run=dry_run, quit_after=quit_after,
+            no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=target,
+        )
+        code = run_report(target, options, json_output, transcript)
+    raise typer.Exit(code)
+
+def demo_command(
+    scenario: Annotated[str, typer.Option(help="Fake-server scenario to probe.")] = "healthy",
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Start the embedded fake server on loopback and probe it: a real, annotated session."""
+    code = EXIT_OK
+    with guarded():
+        from .fakeserver import DEMO_PASSWORD, DEMO_USER, SCENARIOS, FakeServer
+        from .probe import ProbeOptions
+
+        if scenario not in SCENARIOS:
+            raise UsageError(f"unknown scenario {scenario!r}; choose one of "
+                             f"{', '.join(SCENARIOS)}")
+        with FakeServer(scenario, host="127.0.0.1") as server:
+            assert server.certs is not None
+            sys.stderr.write(f"smtpdiag demo: fake server ({scenario}) listening on "
+                             f"127.0.0.1:{server.port}\n")
+            options = ProbeOptions(
+                timeout=10, helo="demo-client.smtpdiag.test",
+                mail_from="demo@smtpdiag.test", rcpt_to=("postmaster@smtpdiag.test",),
+                auth_user=DEMO_USER, auth_password=DEMO_PASSWORD,
+                ca_file=server.certs.ca_file, tls="starttls",
             )
-            code = run_report(target, options, json_output, transcript)
-        raise typer.Exit(code)
+            code = run_report(f"127.0.0.1:{server.port}", options, json_output, None)
+    raise typer.Exit(code)
 
-    @app.command()
-    def demo(
-        scenario: Annotated[str, typer.Option(help="Fake-server scenario to probe.")] = "healthy",
-        json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    ) -> None:
-        """Start the embedded fake server on loopback and probe it: a real, annotated session."""
-        code = EXIT_OK
-        with guarded():
-            from .fakeserver import DEMO_PASSWORD, DEMO_USER, SCENARIOS, FakeServer
-            from .probe import ProbeOptions
+def serve_command(
+    scenario: Annotated[str, typer.Option(
+        help="How the fake server behaves; 'list' prints every scenario.")] = "healthy",
+    host: Annotated[str, typer.Option(help="Loopback address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 2525,
+    tls: Annotated[str, typer.Option(help="starttls | implicit | none.")] = "starttls",
+) -> None:
+    """Run the embedded fake SMTP server, for testing your own mail code (Ctrl-C stops)."""
+    with guarded():
+        from .fakeserver import SCENARIOS, serve_forever
 
-            if scenario not in SCENARIOS:
-                raise UsageError(f"unknown scenario {scenario!r}; choose one of "
-                                 f"{', '.join(SCENARIOS)}")
-            with FakeServer(scenario, host="127.0.0.1") as server:
-                assert server.certs is not None
-                sys.stderr.write(f"smtpdiag demo: fake server ({scenario}) listening on "
-                                 f"127.0.0.1:{server.port}\n")
-                options = ProbeOptions(
-                    timeout=10, helo="demo-client.smtpdiag.test",
-                    mail_from="demo@smtpdiag.test", rcpt_to=("postmaster@smtpdiag.test",),
-                    auth_user=DEMO_USER, auth_password=DEMO_PASSWORD,
-                    ca_file=server.certs.ca_file, tls="starttls",
-                )
-                code = run_report(f"127.0.0.1:{server.port}", options, json_output, None)
-        raise typer.Exit(code)
+        if scenario == "list":
+            for name, text in SCENARIOS.items():
+                print(f"{name:<16} {text}")
+            return
+        if scenario not in SCENARIOS:
+            listing = "; ".join(f"{name}: {text}" for name, text in SCENARIOS.items())
+            raise UsageError(f"unknown scenario {scenario!r}. Scenarios: {listing}")
+        if tls not in ("starttls", "implicit", "none"):
+            raise UsageError("--tls must be starttls, implicit or none")
+        mode: Literal["starttls", "implicit", "none"] = tls  # type: ignore[assignment]
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            raise UsageError("the fake server binds to loopback only: 127.0.0.1 or ::1")
+        if not 0 < port < 65536:
+            raise UsageError("--port must be 1-65535")
+        serve_forever(scenario, host=host, port=port, tls=mode,
+                      announce=lambda line: print(line, flush=True))
 
-    @app.command()
-    def serve(
-        scenario: Annotated[str, typer.Option(
-            help="How the fake server behaves; 'list' prints every scenario.")] = "healthy",
-        host: Annotated[str, typer.Option(help="Loopback address to bind.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 2525,
-        tls: Annotated[str, typer.Option(help="starttls | implicit | none.")] = "starttls",
-    ) -> None:
-        """Run the embedded fake SMTP server, for testing your own mail code (Ctrl-C stops)."""
-        with guarded():
-            from .fakeserver import SCENARIOS, serve_forever
 
-            if scenario == "list":
-                for name, text in SCENARIOS.items():
-                    print(f"{name:<16} {text}")
-                return
-            if scenario not in SCENARIOS:
-                listing = "; ".join(f"{name}: {text}" for name, text in SCENARIOS.items())
-                raise UsageError(f"unknown scenario {scenario!r}. Scenarios: {listing}")
-            if tls not in ("starttls", "implicit", "none"):
-                raise UsageError("--tls must be starttls, implicit or none")
-            mode: Literal["starttls", "implicit", "none"] = tls  # type: ignore[assignment]
-            if host not in ("127.0.0.1", "::1", "localhost"):
-                raise UsageError("the fake server binds to loopback only: 127.0.0.1 or ::1")
-            if not 0 < port < 65536:
-                raise UsageError("--port must be 1-65535")
-            serve_forever(scenario, host=host, port=port, tls=mode,
-                          announce=lambda line: print(line, flush=True))
+COMMANDS = {"probe": probe_command, "demo": demo_command, "serve": serve_command}
 
 
 def build_options(*, target: str, port: int | None, tls: str, timeout: float,

@@ -53,9 +53,10 @@ def _advice(step: str, reply: Reply, port: int, text: str) -> tuple[str, ...]:
 def annotate_reply(reply: Reply, step: str, port: int = 25) -> Annotation:
     """What ``reply`` means as the answer to ``step``."""
     basic = basic_view(reply.code)
-    description, fix = basic["description"], basic["fix"]
+    name, description, fix = basic["name"], basic["description"], basic["fix"]
     per_command = basic["per_command"].get(STEP_VERBS.get(step, ""))
-    if per_command:
+    if per_command:  # e.g. 454 after RCPT is Postfix's relay refusal, not a TLS failure
+        name = per_command.get("name", name)
         description, fix = per_command["meaning"], per_command["fix"]
     enhanced = None
     if reply.enhanced:
@@ -73,7 +74,7 @@ def annotate_reply(reply: Reply, step: str, port: int = 25) -> Annotation:
         provider = ProviderNote(entry.id, entry.provider, entry.name, entry.description,
                                 entry.fix, entry.overrides_registry, entry.registry_note)
     return Annotation(
-        code=reply.code, name=basic["name"], class_name=basic["class_name"],
+        code=reply.code, name=name, class_name=basic["class_name"],
         description=description, fix=fix, known=basic["known"], enhanced=enhanced,
         provider=provider, advice=advice,
     )

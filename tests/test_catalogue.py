@@ -8,6 +8,8 @@ import re
 import pytest
 
 from smtpdiag import catalogue
+from smtpdiag.annotate import annotate_reply
+from smtpdiag.model import Reply
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 BASIC_KEYS = {"code", "name", "commands", "description", "when", "fix", "fix_server",
@@ -61,6 +63,17 @@ def test_codes_that_change_meaning_by_command_say_so():
     assert {"MAIL", "DATA-END"} <= set(basics[552].per_command)
     assert len(basics[530].per_command) >= 1
 
+
+
+@pytest.mark.parametrize(("code", "enhanced", "step", "name"), [
+    (454, "4.7.1", "rcpt", "Relay Access Deferred"),
+    (454, "4.7.0", "starttls", "Temporary TLS Or Authentication Failure"),
+    (554, None, "greeting", "No SMTP Service Here"),
+    (554, "5.7.1", "rcpt", "Transaction Failed"),
+])
+def test_a_reply_is_named_for_the_command_it_answers(code, enhanced, step, name):
+    reply = Reply(code, (f"{enhanced or ''} refused".strip(),), enhanced)
+    assert annotate_reply(reply, step).name == name
 
 def test_every_registry_code_is_present_once_with_every_field():
     data = raw("enhanced.json")

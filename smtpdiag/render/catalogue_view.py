@@ -32,7 +32,9 @@ def _basic(doc: Doc, view: dict[str, Any], h: dict[str, Any]) -> None:
     if view["per_command"]:
         doc.add("  ", (f"{h['per_command']}:", "bold"))
         for verb, detail in view["per_command"].items():
-            doc.add("    ", (verb, "bold"), f": {detail['meaning']} ", ("→ ", "dim"), detail["fix"])
+            name = f" ({detail['name']})" if "name" in detail else ""
+            doc.add("    ", (verb, "bold"), f"{name}: {detail['meaning']} ", ("→ ", "dim"),
+                    detail["fix"])
     _field(doc, h["commands"], ", ".join(view["commands"]))
     _field(doc, "RFC", ", ".join(view["references"]))
 

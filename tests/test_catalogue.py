@@ -134,3 +134,16 @@ def test_seed_headings_are_the_catalogue_headings():
 
 def test_unknown_language_falls_back_to_english():
     assert catalogue.headings("xx") == catalogue.headings("en")
+
+
+@pytest.mark.parametrize(("code", "text", "words"), [
+    (504, "5.5.2 <foo>: Helo command rejected: need fully-qualified hostname",
+     "smtpd_delay_reject"),
+    (450, "4.7.25 Client host rejected: cannot find your hostname, [192.0.2.1]",
+     "smtpd_delay_reject"),
+    (454, "4.7.1 <a@example.org>: Relay access denied", "Relay denied"),
+    (450, "4.2.0 <a@example.org>: Recipient address rejected: Greylisted", "greylisting"),
+])
+def test_rcpt_advice_reads_what_postfix_really_refused(code, text, words):
+    reply = Reply(code, (text,), text.split()[0])
+    assert any(words in line for line in annotate_reply(reply, "rcpt").advice)

@@ -48,7 +48,8 @@ def perfdata(result: CheckResult, thresholds: Thresholds, prefix: str = "") -> l
     if m.tls_handshake is not None:
         items.append(f"{_label(prefix, 'tls_handshake')}={_number(m.tls_handshake)}s;;;0")
     if m.cert_days is not None:
-        items.append(f"{_label(prefix, 'cert_days')}={m.cert_days}d;"
+        # Days have no unit of measure in the plugin guidelines (s, %, B, c only): a bare number.
+        items.append(f"{_label(prefix, 'cert_days')}={m.cert_days};"
                      f"{thresholds.cert_warn_days}:;{thresholds.cert_crit_days}:")
     return items
 

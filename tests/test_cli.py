@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -21,6 +22,19 @@ def test_explain_on_a_forced_terminal_is_coloured():
     result = run_cli("explain", "550", env={"FORCE_COLOR": "1"})
     assert result.returncode == 0
     assert "\x1b[" in result.stdout
+
+
+
+def test_a_terminal_wraps_long_lines_under_their_column():
+    result = run_cli("explain", "454", env={"FORCE_COLOR": "1", "COLUMNS": "50"})
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout).splitlines()
+    assert result.returncode == 0 and max(len(line) for line in lines) <= 50
+    first = next(i for i, line in enumerate(lines) if line.startswith("  Description:"))
+    assert lines[first + 1].startswith("  ") and lines[first + 1][2] != " "  # hanging indent
+    wrapped = " ".join(lines[first:first + 3]).split()
+    unwrapped = next(x for x in run_cli("explain", "454").stdout.splitlines()
+                     if x.startswith("  Description:")).split()
+    assert wrapped == unwrapped[:len(wrapped)]  # no word lost or reordered
 
 
 def test_explain_reads_a_multi_line_bounce_from_stdin():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import IO
 
-__all__ = ["Doc", "clean", "json_text", "write_doc"]
+__all__ = ["Doc", "clean", "hanging_indent", "json_text", "write_doc"]
 
 # C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the bidi/isolate
 # overrides that reorder what is shown.
@@ -73,8 +73,22 @@ class Doc:
         return "".join("".join(text for text, _ in line) + "\n" for line in self.lines)
 
 
+def hanging_indent(line: list[Segment]) -> int:
+    """How far a wrapped line's continuation is indented: past its leading column, if any.
+
+    A line that starts with spaces, or with a label padded by spaces (``"greeting     "``),
+    keeps that column clear when the terminal wraps it, so annotations read as one block.
+    """
+    first = line[0][0] if line else ""
+    return len(first) if first and (not first.strip() or first.endswith("  ")) else 0
+
+
 def write_doc(doc: Doc, stream: IO[str], *, color: bool) -> None:
-    """Write ``doc`` to ``stream``: styled through rich when ``color``, else as plain text."""
+    """Write ``doc`` to ``stream``: styled through rich when ``color``, else as plain text.
+
+    Plain output is never wrapped (it goes to logs and grep); on a terminal, long lines wrap
+    with a hanging indent (see ``hanging_indent``).
+    """
     if not color:
         stream.write(doc.plain())
         return
@@ -83,7 +97,13 @@ def write_doc(doc: Doc, stream: IO[str], *, color: bool) -> None:
 
     console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=False)
     for line in doc.lines:
-        text = Text()
-        for chunk, style in line:
-            text.append(chunk, style=style or None)
-        console.print(text)
+        indent = hanging_indent(line)
+        head, body = Text(), Text()
+        for i, (chunk, style) in enumerate(line):
+            (head if i == 0 and indent else body).append(chunk, style=style or None)
+        width = console.width - head.cell_len
+        if not indent or width < 20 or head.cell_len + body.cell_len <= console.width:
+            console.print(head + body)
+            continue
+        for i, part in enumerate(body.wrap(console, width)):
+            console.print((head if i == 0 else Text(" " * head.cell_len)) + part)

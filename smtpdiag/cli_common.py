@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -65,6 +65,34 @@ def use_color(stream: Any = None) -> bool:
     if os.environ.get("FORCE_COLOR"):
         return True
     return bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
+
+
+@contextmanager
+def step_status(target: str) -> Iterator[Callable[[str, str], None] | None]:
+    """On an interactive stderr, one transient line naming the step under way and where.
+
+    A probe renders its report when it ends, which against a slow or silent server can be a
+    whole timeout away; this line shows what it is waiting for meanwhile and is erased after.
+    Yields the progress callback for ``ProbeOptions``, or None when stderr is not a terminal
+    (pipes, CI, FORCE_COLOR included: the line is for people only).
+    """
+    if (os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb"
+            or not sys.stderr.isatty()):
+        yield None
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    status = Console(stderr=True).status(Text(f"{clean(target)}: starting"), spinner="dots")
+
+    def progress(step: str, where: str) -> None:
+        status.update(Text(f"{clean(where)}: {step} …"))
+
+    status.start()
+    try:
+        yield progress
+    finally:
+        status.stop()
 
 
 def emit_doc(doc: Doc) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,6 +17,7 @@ from .cli_common import (
     emit_doc,
     emit_json,
     guarded,
+    step_status,
 )
 from .cli_options import (
     CaFileOption,
@@ -80,7 +82,8 @@ def run_report(target: str, options: object, json_output: bool, transcript: Path
     from .render.report_view import report_doc, transcript_text
 
     assert isinstance(options, ProbeOptions)
-    report = asyncio.run(probe(target, options))
+    with step_status(target) as progress:
+        report = asyncio.run(probe(target, replace(options, progress=progress)))
     if transcript is not None:
         try:
             transcript.write_text(transcript_text(report), encoding="utf-8")

@@ -11,6 +11,7 @@ import asyncio
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -47,6 +48,8 @@ class ProbeOptions:
     no_mx: bool = False
     all_mx: bool = False
     nameserver: tuple[str, int] | None = None
+    # Told (step, where) as each step starts, DNS included; see WalkOptions.progress.
+    progress: Callable[[str, str], None] | None = field(default=None, repr=False, compare=False)
 
 
 def default_helo() -> str:
@@ -164,7 +167,7 @@ async def probe(target_text: str, opts: ProbeOptions) -> Report:
         auth_password=opts.auth_password, tls=tls_mode_for(port, opts.tls),
         timeout=opts.timeout, ca_file=opts.ca_file, insecure=opts.insecure,
         dry_run=opts.dry_run, quit_after=opts.quit_after,
-        message=test_message(helo, opts.mail_from, rcpts[0]),
+        message=test_message(helo, opts.mail_from, rcpts[0]), progress=opts.progress,
     )
 
     def finish(verdict: str, summary: str, resolution: Resolution | None,
@@ -176,6 +179,8 @@ async def probe(target_text: str, opts: ProbeOptions) -> Report:
             elapsed_ms=(time.perf_counter() - started) * 1000,
         )
 
+    if opts.progress is not None and not target.literal:
+        opts.progress("dns", target.host)
     try:
         resolution, candidates = await _candidates(target, opts, deadline)
     except SmtpdiagError as exc:

@@ -46,6 +46,8 @@ class WalkOptions:
     dry_run: bool = False
     quit_after: str | None = None
     message: bytes = b""
+    # Told (step, where) as each exchange starts, e.g. for a terminal's "waiting for…" line.
+    progress: Callable[[str, str], None] | None = field(default=None, repr=False, compare=False)
 
 
 def secret_forms(user: str | None, password: str | None) -> tuple[str, ...]:
@@ -92,6 +94,7 @@ class _Walk:
     async def _guard(self, step: str, sent: str | None,
                      coro_factory: Callable[[], Awaitable[Reply | None]]) -> Reply | None:
         """Run one exchange; record it as a step; convert whatever goes wrong."""
+        self._announce(step)
         started = time.perf_counter()
         timeout = self._budget(step)
         try:
@@ -112,6 +115,10 @@ class _Walk:
         elapsed = (time.perf_counter() - started) * 1000
         self.steps.append(Step(step, sent, reply, elapsed_ms=elapsed))
         return reply
+
+    def _announce(self, step: str) -> None:
+        if self.opts.progress is not None:
+            self.opts.progress(step, self.where)
 
     def _parting_421(self, step: str, exc: BaseException) -> Reply | None:
         """RFC 5321 §3.8: a server may send 421 at any time, unasked, and hang up.  Whether it
@@ -304,6 +311,7 @@ class _Walk:
         budget = min(self.opts.timeout, 5, self.deadline - time.monotonic())
         if budget <= 0:
             return
+        self._announce("quit")
         try:
             await asyncio.wait_for(self.proto.execute_command(b"QUIT"), budget)
             reply = self.proto.last_reply

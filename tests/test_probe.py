@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import pty
+import select
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -259,6 +264,38 @@ def test_cli_refusal_exit_code_and_plain_output():
     assert result.returncode == 1
     assert "\x1b" not in result.stdout
     assert "Relay" in result.stdout and "Verdict: REFUSED" in result.stdout
+
+
+
+def test_cli_shows_the_step_under_way_on_a_terminal_only():
+    """stderr on a real pseudo-terminal names the step being waited for (a 1.5 s greeting here,
+    many times the status line's refresh); piped stdout stays plain, piped stderr silent."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    with FakeServer("slow-greeting", tls="none") as server:
+        target = f"127.0.0.1:{server.port}"
+        primary, secondary = pty.openpty()
+        try:
+            result = subprocess.run(
+                [sys.executable, "-m", "smtpdiag", "probe", target, "--dry-run", "--tls", "none"],
+                stdout=subprocess.PIPE, stderr=secondary, text=True, timeout=60, check=False,
+                env={**env, "TERM": "xterm", "LANG": "C.UTF-8"})
+            os.close(secondary)
+            seen = b""
+            while select.select([primary], [], [], 0.5)[0]:
+                try:
+                    chunk = os.read(primary, 65536)
+                except OSError:  # Linux reports the closed far end as EIO
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+        finally:
+            os.close(primary)
+        piped = run_cli("probe", target, "--dry-run", "--tls", "none")
+    assert result.returncode == 0 and piped.returncode == 0
+    assert f"{target}: greeting".encode() in seen
+    assert "\x1b" not in result.stdout and "Verdict: OK" in result.stdout
+    assert ": greeting" not in piped.stderr
 
 
 def test_cli_transcript_file_is_redacted(starttls, tmp_path):

@@ -50,6 +50,22 @@ def test_mx_in_preference_order_with_fallback_to_the_next(smtp):
     assert "RCPT TO:<postmaster@example.test>" in smtp.recorded.commands
 
 
+
+def test_progress_is_told_each_step_before_it_runs_dns_and_fallback_included(smtp):
+    records = {
+        ("example.test", "MX"): ["10 mx1.example.test.", "20 mx2.example.test."],
+        ("mx1.example.test", "A"): ["127.0.0.2"],  # nothing listens there on smtp.port
+        ("mx2.example.test", "A"): ["127.0.0.1"],
+    }
+    told: list[tuple[str, str]] = []
+    with DnsServer(records) as dns:
+        report = asyncio.run(probe("example.test", options(
+            dns, smtp.port, progress=lambda step, where: told.append((step, where)))))
+    walked = [(s.name, f"{a.address}:{a.port}") for a in report.attempts for s in a.steps]
+    assert told[0] == ("dns", "example.test")
+    assert told[1:] == walked  # every step, in order, announced where it happened
+    assert told[1] == ("connect", f"127.0.0.2:{smtp.port}") and walked[-1][0] == "quit"
+
 def test_all_mx_probes_every_host(smtp):
     records = {
         ("example.test", "MX"): ["10 mx1.example.test.", "20 mx2.example.test."],

@@ -118,7 +118,8 @@ class _Walk:
 
     def _announce(self, step: str) -> None:
         if self.opts.progress is not None:
-            self.opts.progress(step, self.where)
+            named = self.host not in (self.address, f"[{self.address}]")
+            self.opts.progress(step, f"{self.host} ({self.where})" if named else self.where)
 
     def _parting_421(self, step: str, exc: BaseException) -> Reply | None:
         """RFC 5321 §3.8: a server may send 421 at any time, unasked, and hang up.  Whether it

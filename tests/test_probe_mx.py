@@ -61,10 +61,12 @@ def test_progress_is_told_each_step_before_it_runs_dns_and_fallback_included(smt
     with DnsServer(records) as dns:
         report = asyncio.run(probe("example.test", options(
             dns, smtp.port, progress=lambda step, where: told.append((step, where)))))
-    walked = [(s.name, f"{a.address}:{a.port}") for a in report.attempts for s in a.steps]
+    walked = [(s.name, f"{a.host} ({a.address}:{a.port})") for a in report.attempts
+              for s in a.steps]
     assert told[0] == ("dns", "example.test")
     assert told[1:] == walked  # every step, in order, announced where it happened
-    assert told[1] == ("connect", f"127.0.0.2:{smtp.port}") and walked[-1][0] == "quit"
+    assert told[1] == ("connect", f"mx1.example.test (127.0.0.2:{smtp.port})")
+    assert walked[-1][0] == "quit"
 
 def test_all_mx_probes_every_host(smtp):
     records = {

@@ -39,7 +39,7 @@ def root() -> None:
 
 
 # Each command lives in the module named here and is registered on demand: typer builds the
-# options of every registered command at each start (all seven: ~5.5 ms; probe alone: ~2.7 ms,
+# options of every registered command at each start (six of them: ~5.4 ms; probe alone: ~2.7 ms,
 # timed around typer.main.get_command), so a run registers only the command it runs; help and
 # unknown commands get all of them.  The callback above keeps the app a group with one command.
 COMMANDS = {"explain": "cli_catalogue", "compare": "cli_catalogue", "codes": "cli_catalogue",

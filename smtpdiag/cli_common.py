@@ -57,14 +57,17 @@ def choose_lang(option: str | None) -> str:
     return "en"
 
 
+def _terminal(stream: Any) -> bool:
+    """A person is watching ``stream``: a real terminal, not TERM=dumb, NO_COLOR not set."""
+    return (not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+            and bool(getattr(stream, "isatty", lambda: False)()))
+
+
 def use_color(stream: Any = None) -> bool:
     """Colour only on a real terminal, honouring NO_COLOR, FORCE_COLOR and TERM=dumb."""
-    stream = stream or sys.stdout
     if os.environ.get("NO_COLOR"):
         return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    return bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
+    return bool(os.environ.get("FORCE_COLOR")) or _terminal(stream or sys.stdout)
 
 
 @contextmanager
@@ -76,8 +79,7 @@ def step_status(target: str) -> Iterator[Callable[[str, str], None] | None]:
     Yields the progress callback for ``ProbeOptions``, or None when stderr is not a terminal
     (pipes, CI, FORCE_COLOR included: the line is for people only).
     """
-    if (os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb"
-            or not sys.stderr.isatty()):
+    if not _terminal(sys.stderr):
         yield None
         return
     from rich.console import Console

@@ -69,7 +69,7 @@ async def in_process(port: int, sessions: int) -> tuple[float, float]:
     sys.path.insert(0, str(HERE))
     from bare_session import session
 
-    from smtpdiag.probe import ProbeOptions, probe
+    from smtpdiag.net.probe import ProbeOptions, probe
 
     options = ProbeOptions(tls="none", dry_run=True, helo="bench.smtpdiag.test", timeout=10)
     await probe(f"127.0.0.1:{port}", options)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from smtpdiag import catalogue
-from smtpdiag.annotate import annotate_reply
+from smtpdiag.core.annotate import annotate_reply
 from smtpdiag.model import Reply
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -92,8 +92,8 @@ def test_every_registry_code_is_present_once_with_every_field():
 
 
 def test_provider_entries_are_complete_and_each_matches_its_own_example():
-    from smtpdiag.explain import reply_match_text
-    from smtpdiag.replies import parse_reply_text
+    from smtpdiag.core.explain import reply_match_text
+    from smtpdiag.core.replies import parse_reply_text
 
     entries = raw("providers.json")["providers"]
     assert len(entries) >= 60

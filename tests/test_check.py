@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 import trustme
 
+from smtpdiag.core.health import CheckRun, judge
+from smtpdiag.core.thresholds import Thresholds, build_thresholds
 from smtpdiag.fakeserver import DEMO_PASSWORD, DEMO_USER, Certs, FakeServer
-from smtpdiag.fleet import probe_many
-from smtpdiag.health import CheckRun, judge
 from smtpdiag.model import Report
-from smtpdiag.probe import ProbeOptions, probe
+from smtpdiag.net.fleet import probe_many
+from smtpdiag.net.probe import ProbeOptions, probe
 from smtpdiag.render.check_formats import RENDERERS, STREAMERS, CheckFormat, render
-from smtpdiag.thresholds import Thresholds, build_thresholds
 
 from .conftest import assert_no_traceback, assert_valid, load_schema, run_cli
 

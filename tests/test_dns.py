@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from smtpdiag.dns import Candidate, Resolver
 from smtpdiag.errors import DnsError, TargetError, UsageError
 from smtpdiag.model import MxHost, Resolution
+from smtpdiag.net.dns import Candidate, Resolver
 from tests.dnsserver import DnsServer
 
 T = TypeVar("T")

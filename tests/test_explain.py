@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from smtpdiag.compare import compare
+from smtpdiag.core.compare import compare
+from smtpdiag.core.explain import explain
 from smtpdiag.errors import UsageError
-from smtpdiag.explain import explain
 from tests.conftest import assert_valid
 
 

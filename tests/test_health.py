@@ -6,16 +6,16 @@ from dataclasses import replace
 
 import pytest
 
-from smtpdiag.errors import UsageError
-from smtpdiag.health import CheckRun, exit_code, judge, metrics, worst
-from smtpdiag.model import Attempt, ErrorInfo, Reply, Report, Step, TlsInfo
-from smtpdiag.thresholds import (
+from smtpdiag.core.health import CheckRun, exit_code, judge, metrics, worst
+from smtpdiag.core.thresholds import (
     Thresholds,
     build_thresholds,
     check_reachable,
     parse_expect,
     parse_step_seconds,
 )
+from smtpdiag.errors import UsageError
+from smtpdiag.model import Attempt, ErrorInfo, Reply, Report, Step, TlsInfo
 
 CODES = {"greeting": 220, "ehlo": 250, "starttls": 220, "ehlo-tls": 250, "helo": 250,
          "auth": 235, "mail": 250, "rcpt": 250, "rset": 250, "data": 354, "message": 250,

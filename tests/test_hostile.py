@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
+from smtpdiag.core.replies import MAX_LINES_KEPT
 from smtpdiag.fakeserver import Certs
-from smtpdiag.replies import MAX_LINES_KEPT
 
 from .conftest import assert_no_traceback, assert_valid, run_cli
 from .hostile import (

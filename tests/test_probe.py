@@ -15,7 +15,7 @@ import pytest
 
 from smtpdiag.fakeserver import DEMO_PASSWORD, DEMO_USER, Certs, FakeServer
 from smtpdiag.model import Report
-from smtpdiag.probe import ProbeOptions, probe
+from smtpdiag.net.probe import ProbeOptions, probe
 from tests.conftest import assert_no_traceback, assert_valid, run_cli
 
 

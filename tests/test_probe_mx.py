@@ -10,7 +10,7 @@ import socket
 import pytest
 
 from smtpdiag.fakeserver import FakeServer
-from smtpdiag.probe import ProbeOptions, probe
+from smtpdiag.net.probe import ProbeOptions, probe
 from tests.conftest import assert_valid, run_cli
 from tests.dnsserver import DnsServer
 

@@ -12,9 +12,19 @@ import re
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from smtpdiag.annotate import STEP_VERBS, annotate_attempt, annotate_reply
+from smtpdiag.core.annotate import STEP_VERBS, annotate_attempt, annotate_reply
+from smtpdiag.core.findings import attempt_findings
+from smtpdiag.core.replies import (
+    MAX_LINE_KEPT,
+    MAX_LINES_KEPT,
+    REDACTED,
+    Redactor,
+    ReplyReader,
+    excerpt,
+    parse_enhanced,
+    parse_reply,
+)
 from smtpdiag.errors import ProtocolError
-from smtpdiag.findings import attempt_findings
 from smtpdiag.model import (
     Annotation,
     Attempt,
@@ -31,16 +41,6 @@ from smtpdiag.model import (
 )
 from smtpdiag.render.doc import clean, write_doc
 from smtpdiag.render.report_view import report_doc, transcript_text
-from smtpdiag.replies import (
-    MAX_LINE_KEPT,
-    MAX_LINES_KEPT,
-    REDACTED,
-    Redactor,
-    ReplyReader,
-    excerpt,
-    parse_enhanced,
-    parse_reply,
-)
 
 SGR = re.compile("\x1b\\[[0-9;]*m")
 # What must never reach a terminal raw: controls (but the newline between lines), DEL, C1,

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
+from smtpdiag.core.replies import MAX_LINE_KEPT
+from smtpdiag.core.targets import parse_target, validate_address, validate_helo
 from smtpdiag.errors import TargetError, UsageError
 from smtpdiag.fakeserver import Certs
-from smtpdiag.replies import MAX_LINE_KEPT
-from smtpdiag.targets import parse_target, validate_address, validate_helo
 
 from .conftest import assert_no_traceback, assert_valid, run_cli
 from .hostile import (

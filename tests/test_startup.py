@@ -13,7 +13,7 @@ import sys
 import pytest
 
 HEAVY = ("asyncio", "aiosmtplib", "dns", "rich", "cryptography", "aiosmtpd", "trustme",
-         "pydantic", "smtpdiag.session", "smtpdiag.fakeserver.server")
+         "pydantic", "smtpdiag.net.session", "smtpdiag.fakeserver.server")
 
 PROBE = """
 import atexit, sys

@@ -17,12 +17,12 @@ from .doc import Doc, json_text, write_doc
 from .json_report import report_json
 
 if TYPE_CHECKING:
-    from ..health import CheckResult, CheckRun
+    from ..core.health import CheckResult, CheckRun
 
 
 def exit_code(state: str) -> int:
     """The monitoring exit code of a state (health.py is loaded only when a check runs)."""
-    from ..health import exit_code as code_of
+    from ..core.health import exit_code as code_of
 
     return code_of(state)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from ..health import CheckResult, CheckRun, Reason, exit_code, logical_step, worst
-from ..thresholds import TIME_STEPS
+from ..core.health import CheckResult, CheckRun, Reason, exit_code, logical_step, worst
+from ..core.thresholds import TIME_STEPS
 from .doc import clean as _clean
 
 __all__ = ["junit_xml"]

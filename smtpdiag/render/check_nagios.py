@@ -11,8 +11,8 @@ made safe (``clean``) and a ``|`` in it, which would start the performance data,
 
 from __future__ import annotations
 
-from ..health import CheckResult, CheckRun
-from ..thresholds import Thresholds
+from ..core.health import CheckResult, CheckRun
+from ..core.thresholds import Thresholds
 from .check_formats import run_summary
 from .doc import clean
 

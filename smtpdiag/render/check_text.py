@@ -6,7 +6,7 @@ when piped.
 
 from __future__ import annotations
 
-from ..health import CheckResult, CheckRun, primary_attempt
+from ..core.health import CheckResult, CheckRun, primary_attempt
 from .check_formats import run_summary
 from .doc import Doc, clean
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .model import Attempt, Finding
+from ..model import Attempt, Finding
 
 __all__ = ["SLOW_STEP_MS", "attempt_findings", "with_findings"]
 

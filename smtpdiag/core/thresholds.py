@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import UsageError
+from ..errors import UsageError
 from .targets import QUIT_POINTS
 
 __all__ = [

@@ -17,9 +17,9 @@ from aiosmtplib.errors import SMTPServerDisconnected, SMTPTimeoutError
 from aiosmtplib.protocol import SMTPProtocol
 from aiosmtplib.response import SMTPResponse
 
-from .errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError, UsageError
-from .model import Reply
-from .replies import ReplyReader, excerpt
+from ..core.replies import ReplyReader, excerpt
+from ..errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError, UsageError
+from ..model import Reply
 
 __all__ = ["RecordingProtocol", "convert_error"]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .targets import QUIT_POINTS
+from ..core.targets import QUIT_POINTS
 
 __all__ = ["CaFileOption", "FromOption", "HeloOption", "NameserverOption", "QuitAfterOption",
            "TlsOption", "ToOption"]

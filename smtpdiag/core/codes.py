@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import catalogue
-from .errors import UsageError
+from .. import catalogue
+from ..errors import UsageError
 
 __all__ = ["CODES_SCHEMA", "list_codes"]
 

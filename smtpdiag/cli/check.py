@@ -18,8 +18,10 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from .cli_common import EXIT_INTERNAL, guarded, use_color
-from .cli_options import (
+from ..errors import UsageError
+from ..render.check_formats import CheckFormat
+from .common import EXIT_INTERNAL, guarded, use_color
+from .options import (
     CaFileOption,
     FromOption,
     HeloOption,
@@ -28,13 +30,11 @@ from .cli_options import (
     TlsOption,
     ToOption,
 )
-from .errors import UsageError
-from .render.check_formats import CheckFormat
 
 if TYPE_CHECKING:
-    from .health import CheckResult, CheckRun
-    from .probe import ProbeOptions
-    from .thresholds import Thresholds
+    from ..core.health import CheckResult, CheckRun
+    from ..core.thresholds import Thresholds
+    from ..net.probe import ProbeOptions
 
 __all__ = ["COMMANDS", "EXIT_UNKNOWN", "read_targets", "run_standalone"]
 
@@ -47,7 +47,7 @@ _outcome: list[int] = []  # the exit code the command chose, for run_standalone
 def read_targets(arguments: list[str], targets_file: Path | None, *, port: int | None,
                  no_mx: bool) -> list[str]:
     """Targets from the command line, then the file (one a line, ``#`` comments), all checked."""
-    from .targets import parse_target
+    from ..core.targets import parse_target
 
     found = [(t, f"target {t!r}") for t in arguments]
     if targets_file is not None:
@@ -113,8 +113,8 @@ class _Progress:
 async def _collect(targets: list[str], options: ProbeOptions, thresholds: Thresholds,
                    concurrency: int, deadline: float | None,
                    on_result: Callable[[CheckResult], None]) -> list[CheckResult]:
-    from .fleet import probe_many
-    from .health import judge
+    from ..core.health import judge
+    from ..net.fleet import probe_many
 
     results: list[CheckResult | None] = [None] * len(targets)
     async for index, report in probe_many(targets, options, concurrency=concurrency,
@@ -131,8 +131,8 @@ def run_check(targets: list[str], options: ProbeOptions, thresholds: Thresholds,
     """Probe every target, judge, render; return the monitoring exit code."""
     import asyncio
 
-    from .health import CheckRun, exit_code
-    from .render.check_formats import STREAMERS, render, write_rendered
+    from ..core.health import CheckRun, exit_code
+    from ..render.check_formats import STREAMERS, render, write_rendered
 
     stream = _open_output(output)
     streamer = STREAMERS.get(fmt)
@@ -238,9 +238,9 @@ def check(
     """
     code = EXIT_UNKNOWN
     with guarded(usage_code=EXIT_UNKNOWN, failure_code=EXIT_UNKNOWN):
-        from .cli_probe import build_options
-        from .probe import ProbeOptions, default_helo
-        from .thresholds import build_thresholds, check_reachable
+        from ..core.thresholds import build_thresholds, check_reachable
+        from ..net.probe import ProbeOptions, default_helo
+        from .probe import build_options
 
         names = read_targets(targets or [], targets_file, port=port, no_mx=no_mx)
         if not 0 < concurrency <= MAX_CONCURRENCY:

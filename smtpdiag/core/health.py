@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .model import Attempt, Report, Step
+from ..model import Attempt, Report, Step
 from .thresholds import STEP_PARTS, TIME_STEPS, Thresholds
 
 __all__ = [

@@ -11,7 +11,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from .errors import TargetError, UsageError
+from ..errors import TargetError, UsageError
 
 __all__ = [
     "DEFAULT_PORT",

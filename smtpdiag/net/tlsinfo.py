@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from .model import TlsInfo
+from ..model import TlsInfo
 
 __all__ = ["describe_session", "hostname_matches", "make_context"]
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from . import catalogue
-from .errors import ProtocolError, UsageError
+from .. import catalogue
+from ..errors import ProtocolError, UsageError
 
 if TYPE_CHECKING:
-    from .model import Reply
+    from ..model import Reply
 
 __all__ = [
     "EXPLAIN_SCHEMA",

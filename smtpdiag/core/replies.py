@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .errors import ProtocolError
-from .model import Reply
+from ..errors import ProtocolError
+from ..model import Reply
 
 __all__ = [
     "MAX_LINES_KEPT",

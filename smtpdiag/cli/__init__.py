@@ -42,9 +42,9 @@ def root() -> None:
 # options of every registered command at each start (six of them: ~5.4 ms; probe alone: ~2.7 ms,
 # timed around typer.main.get_command), so a run registers only the command it runs; help and
 # unknown commands get all of them.  The callback above keeps the app a group with one command.
-COMMANDS = {"explain": "cli_catalogue", "compare": "cli_catalogue", "codes": "cli_catalogue",
-            "probe": "cli_probe", "demo": "cli_probe", "serve": "cli_probe",
-            "check": "cli_check"}
+COMMANDS = {"explain": "catalogue", "compare": "catalogue", "codes": "catalogue",
+            "probe": "probe", "demo": "probe", "serve": "probe",
+            "check": "check"}
 
 
 def command_name(argv: list[str]) -> str | None:
@@ -71,7 +71,7 @@ def main() -> None:
     try:
         register_commands(sys.argv[1:])
         if command_name(sys.argv[1:]) == "check":
-            from .cli_check import run_standalone  # monitoring exit codes: usage error is 3
+            from .check import run_standalone  # monitoring exit codes: usage error is 3
 
             raise SystemExit(run_standalone(app))
         app()

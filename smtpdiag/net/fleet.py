@@ -18,8 +18,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from .errors import SmtpdiagError, UsageError
-from .model import ErrorInfo, Report
+from ..errors import SmtpdiagError, UsageError
+from ..model import ErrorInfo, Report
 from .probe import ProbeOptions, probe
 
 __all__ = ["GRACE", "probe_many"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import Capabilities, Reply
+from ..model import Capabilities, Reply
 
 __all__ = ["parse_capabilities"]
 

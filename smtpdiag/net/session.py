@@ -19,11 +19,11 @@ from dataclasses import dataclass, field, replace
 from aiosmtplib.errors import SMTPServerDisconnected
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
-from .capabilities import parse_capabilities
-from .errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError
-from .model import Attempt, Capabilities, ErrorInfo, Reply, Step, TlsInfo
-from .replies import REDACTED, Redactor
-from .targets import QUIT_POINTS
+from ..core.capabilities import parse_capabilities
+from ..core.replies import REDACTED, Redactor
+from ..core.targets import QUIT_POINTS
+from ..errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError
+from ..model import Attempt, Capabilities, ErrorInfo, Reply, Step, TlsInfo
 from .tlsinfo import describe_session, make_context
 from .wire import RecordingProtocol, convert_error
 

@@ -14,9 +14,9 @@ from dataclasses import replace
 from functools import cache
 from typing import Any
 
-from . import catalogue
+from .. import catalogue
+from ..model import Annotation, Attempt, EnhancedNote, ProviderNote, Reply, Step
 from .explain import basic_view, enhanced_view, reply_match_text
-from .model import Annotation, Attempt, EnhancedNote, ProviderNote, Reply, Step
 
 __all__ = ["STEP_VERBS", "annotate_attempt", "annotate_reply"]
 

@@ -10,7 +10,9 @@ from typing import Annotated, Literal
 
 import typer
 
-from .cli_common import (
+from ..core.targets import QUIT_POINTS
+from ..errors import UsageError
+from .common import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_REFUSED,
@@ -19,7 +21,7 @@ from .cli_common import (
     guarded,
     step_status,
 )
-from .cli_options import (
+from .options import (
     CaFileOption,
     FromOption,
     HeloOption,
@@ -28,8 +30,6 @@ from .cli_options import (
     TlsOption,
     ToOption,
 )
-from .errors import UsageError
-from .targets import QUIT_POINTS
 
 __all__ = ["COMMANDS", "build_options", "parse_nameserver"]
 
@@ -78,8 +78,8 @@ def run_report(target: str, options: object, json_output: bool, transcript: Path
     """Run one probe, render it, write the transcript; return the exit code."""
     import asyncio
 
-    from .probe import ProbeOptions, probe
-    from .render.report_view import report_doc, transcript_text
+    from ..net.probe import ProbeOptions, probe
+    from ..render.report_view import report_doc, transcript_text
 
     assert isinstance(options, ProbeOptions)
     with step_status(target) as progress:
@@ -90,7 +90,7 @@ def run_report(target: str, options: object, json_output: bool, transcript: Path
         except OSError as exc:
             raise UsageError(f"cannot write --transcript {transcript}: {exc.strerror}") from None
     if json_output:
-        from .render.json_report import report_json
+        from ..render.json_report import report_json
 
         emit_json(report_json(report))
     else:
@@ -154,8 +154,8 @@ def demo_command(
     """Start the embedded fake server on loopback and probe it: a real, annotated session."""
     code = EXIT_OK
     with guarded():
-        from .fakeserver import DEMO_PASSWORD, DEMO_USER, SCENARIOS, FakeServer
-        from .probe import ProbeOptions
+        from ..fakeserver import DEMO_PASSWORD, DEMO_USER, SCENARIOS, FakeServer
+        from ..net.probe import ProbeOptions
 
         if scenario not in SCENARIOS:
             raise UsageError(f"unknown scenario {scenario!r}; choose one of "
@@ -182,7 +182,7 @@ def serve_command(
 ) -> None:
     """Run the embedded fake SMTP server, for testing your own mail code (Ctrl-C stops)."""
     with guarded():
-        from .fakeserver import SCENARIOS, serve_forever
+        from ..fakeserver import SCENARIOS, serve_forever
 
         if scenario == "list":
             for name, text in SCENARIOS.items():
@@ -211,8 +211,8 @@ def build_options(*, target: str, port: int | None, tls: str, timeout: float,
                   insecure: bool, dry_run: bool, quit_after: str | None, no_mx: bool,
                   all_mx: bool, nameserver: str | None) -> object:
     """Validate every option (nothing unchecked reaches the wire) and build ProbeOptions."""
-    from .probe import ProbeOptions
-    from .targets import parse_target, refuse_controls, validate_address, validate_helo
+    from ..core.targets import parse_target, refuse_controls, validate_address, validate_helo
+    from ..net.probe import ProbeOptions
 
     parse_target(target, port=port, no_mx=no_mx)
     if tls not in TLS_MODES:

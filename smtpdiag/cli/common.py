@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
-from .catalogue import LANGUAGES
-from .errors import SmtpdiagError, UsageError
-from .render.doc import Doc, clean, json_text, write_doc
+from ..catalogue import LANGUAGES
+from ..errors import SmtpdiagError, UsageError
+from ..render.doc import Doc, clean, json_text, write_doc
 
 __all__ = [
     "EXIT_FAILED",

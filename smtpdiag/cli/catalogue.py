@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import choose_lang, emit_doc, emit_json, guarded
+from .common import choose_lang, emit_doc, emit_json, guarded
 
 __all__ = ["COMMANDS"]
 
@@ -33,14 +33,14 @@ def explain(
 ) -> None:
     """Explain a reply code, an enhanced status code, or a reply pasted from a bounce."""
     with guarded():
-        from .explain import explain as run_explain
+        from ..core.explain import explain as run_explain
 
         text = sys.stdin.read(1_000_000) if query == "-" else query
         result = run_explain(text, choose_lang(lang))
         if json_output:
             emit_json(result)
         else:
-            from .render.catalogue_view import explain_doc
+            from ..render.catalogue_view import explain_doc
 
             emit_doc(explain_doc(result))
 
@@ -53,13 +53,13 @@ def compare(
 ) -> None:
     """Compare two codes side by side: meaning, when you see them, how to fix, differences."""
     with guarded():
-        from .compare import compare as run_compare
+        from ..core.compare import compare as run_compare
 
         result = run_compare(first, second, choose_lang(lang))
         if json_output:
             emit_json(result)
         else:
-            from .render.catalogue_view import compare_doc
+            from ..render.catalogue_view import compare_doc
 
             emit_doc(compare_doc(result))
 
@@ -79,14 +79,14 @@ def codes(
 ) -> None:
     """The catalogue as a table."""
     with guarded():
-        from .codes import list_codes
+        from ..core.codes import list_codes
 
         result = list_codes(klass=klass, enhanced=enhanced, providers=providers,
                             lang=choose_lang(lang))
         if json_output:
             emit_json(result)
         else:
-            from .render.catalogue_view import codes_doc
+            from ..render.catalogue_view import codes_doc
 
             emit_doc(codes_doc(result))
 

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from . import __version__
-from .annotate import annotate_attempt
-from .errors import DnsError, SmtpdiagError
-from .findings import with_findings
-from .model import Attempt, ErrorInfo, Report, Resolution
+from .. import __version__
+from ..core.annotate import annotate_attempt
+from ..core.findings import with_findings
+from ..core.targets import DEFAULT_PORT, Target, parse_target, tls_mode_for
+from ..errors import DnsError, SmtpdiagError
+from ..model import Attempt, ErrorInfo, Report, Resolution
 from .session import WalkOptions, walk
-from .targets import DEFAULT_PORT, Target, parse_target, tls_mode_for
 
 __all__ = ["ProbeOptions", "default_helo", "probe", "test_message"]
 

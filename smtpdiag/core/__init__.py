@@ -1,0 +1,1 @@
+"""The pure core: reply parsing, annotation, findings, health judging. No sockets, no terminals."""

@@ -7,6 +7,7 @@ loopback sockets, and asserts on what the server received.
 from __future__ import annotations
 
 import importlib.metadata
+import re
 import subprocess
 import sys
 
@@ -202,3 +203,19 @@ def test_a_suite_that_never_uses_the_fixture_loads_no_server(pytester):
                             check=False)
     assert "1 passed" in result.stdout
     assert "LOADED:\n" in result.stdout + "\n"
+
+
+def readme_examples() -> list[str]:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## pytest plugin", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.+?)\n```", section, re.DOTALL)
+
+
+def test_the_readme_examples_pass_as_written(pytester):
+    examples = readme_examples()
+    assert len(examples) == 2
+    for number, example in enumerate(examples):
+        pytester.makepyfile(**{f"test_readme_{number}": example})
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=5)

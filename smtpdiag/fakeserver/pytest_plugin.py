@@ -104,7 +104,7 @@ class SmtpTestServer:
 
     @property
     def messages(self) -> list[EmailMessage]:
-        """Every received message, parsed (``email.policy.default``)."""
+        """Every received message, parsed (``email.policy.default``, CRLF read as LF)."""
         return [_parse(envelope.content) for envelope in self.envelopes]
 
     @property
@@ -126,7 +126,8 @@ def _parse(content: bytes) -> EmailMessage:
     from email import message_from_bytes, policy
     from email.message import EmailMessage
 
-    message = message_from_bytes(content, policy=policy.default)
+    # Line ends as Python code writes them (LF); ``Envelope.content`` keeps the wire's CRLF.
+    message = message_from_bytes(content.replace(b"\r\n", b"\n"), policy=policy.default)
     assert isinstance(message, EmailMessage)
     return message
 

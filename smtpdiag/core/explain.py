@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from .. import catalogue
 from ..errors import ProtocolError, UsageError
-from .replies import excerpt
 
 if TYPE_CHECKING:
     from ..model import Reply
@@ -290,7 +289,7 @@ def explain(text: str, lang: str = "en") -> dict[str, Any]:
         items = [_code_item(stripped, lang)]
     else:
         from .bounce import find_command, read_diagnostic
-        from .replies import parse_reply_text
+        from .replies import excerpt, parse_reply_text
 
         try:
             replies = parse_reply_text(stripped)

@@ -16,7 +16,14 @@ from datetime import UTC, datetime
 from ..core.annotate import annotate_attempt
 from ..core.policy.evaluate import evaluate
 from ..core.policy.mxset import is_ip_literal
-from ..core.policy.records import AddressFacts, Gathered, HostFacts, MxFacts
+from ..core.policy.records import (
+    AddressFacts,
+    Answer,
+    Gathered,
+    HostFacts,
+    HttpsPolicy,
+    MxFacts,
+)
 from ..model import AuditReport
 from .lookups import PolicyResolver
 from .session import WalkOptions, walk
@@ -122,13 +129,32 @@ async def _address(resolver: PolicyResolver, host: str, address: str, domain: st
     return AddressFacts(host, address, ptr, status, confirmed, annotate_attempt(attempt))
 
 
+async def _sts(resolver: PolicyResolver, domain: str, opts: AuditOptions
+               ) -> tuple[Answer, HttpsPolicy | None, Answer]:
+    """The _mta-sts TXT, the policy when the TXT announces one, and the TLS-RPT TXT."""
+    from ..core.policy.mtasts import txt_id
+    from .policy_fetch import fetch_policy
+
+    txt, rpt = await asyncio.gather(resolver.ask(f"_mta-sts.{domain}", "TXT"),
+                                    resolver.ask(f"_smtp._tls.{domain}", "TXT"))
+    announced = [r for r in txt.records if r.lower().startswith("v=stsv1")]
+    policy = None
+    if len(announced) == 1 and txt_id(announced[0]) is not None:
+        policy = await fetch_policy(resolver, domain, port=opts.https_port,
+                                    timeout=opts.timeout, ca_file=opts.ca_file)
+    return txt, policy, rpt
+
+
 async def gather(domain: str, opts: AuditOptions) -> Gathered:
     resolver = PolicyResolver(opts.nameserver, opts.timeout)
+    sts_task = asyncio.ensure_future(_sts(resolver, domain, opts))
     mx = await gather_mx(resolver, domain)
     pairs = list(dict.fromkeys((h.host, a) for h in mx.hosts for a in h.addresses))
     addresses = await asyncio.gather(
         *(_address(resolver, host, address, domain, opts) for host, address in pairs))
-    return Gathered(domain, mx, tuple(addresses))
+    sts_txt, sts_policy, tlsrpt = await sts_task
+    return Gathered(domain, mx, tuple(addresses), sts_txt=sts_txt, sts_policy=sts_policy,
+                    tlsrpt=tlsrpt)
 
 
 async def audit(domain: str, opts: AuditOptions) -> AuditReport:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ...catalogue.audit import software_names
 from ...model import AuditArea, AuditReport
 from .findings import area, overall
+from .mtasts import sts_hits, tlsrpt_hits
 from .mxset import mx_facts_lines, mx_hits
 from .records import Gathered, Hit
 from .transport import address_hits, consistency_hits
@@ -36,11 +37,29 @@ def _smtp_area(g: Gathered) -> AuditArea:
     return area("smtp", hits, facts)
 
 
+def _sts_area(g: Gathered, mail: bool) -> AuditArea:
+    if g.sts_txt is None or g.tlsrpt is None:
+        return area("mta-sts", (), skipped=NOT_ASKED)
+    hits, policy = sts_hits(g.domain, g.sts_txt, g.sts_policy, g.mx,
+                            g.addresses if mail else ())
+    facts = [f"_mta-sts.{g.domain} TXT: {r}" for r in g.sts_txt.records
+             if r.lower().startswith("v=stsv1")]
+    if policy is not None and not policy.problems:
+        facts.append(f"policy: mode {policy.mode}, max_age {policy.max_age}, mx "
+                     f"{', '.join(policy.mx) or '-'}")
+    deployed = policy is not None and policy.mode in ("enforce", "testing")
+    hits += tlsrpt_hits(g.domain, g.tlsrpt, deployed)
+    facts += [f"_smtp._tls.{g.domain} TXT: {r}" for r in g.tlsrpt.records
+              if r.startswith("v=TLSRPTv1")]
+    return area("mta-sts", hits, facts)
+
+
 def _areas(g: Gathered) -> list[AuditArea]:
     areas = [area("mx", mx_hits(g.mx), mx_facts_lines(g.mx))]
     mail = g.mx.status in ("mx", "implicit")
     areas.append(_smtp_area(g) if mail else area(
         "smtp", (), skipped="the domain has no usable MX set"))
+    areas.append(_sts_area(g, mail))
     return areas
 
 

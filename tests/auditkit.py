@@ -100,6 +100,11 @@ class World:
         answer.setdefault("body", "\r\n".join(lines) + "\r\n")
         return self.https(address, domain, **answer)
 
+    def sender_policies(self, domain: str) -> World:
+        """A right SPF and DMARC for ``domain``."""
+        self.add(domain, "TXT", '"v=spf1 mx -all"')
+        return self.add(f"_dmarc.{domain}", "TXT", f'"v=DMARC1; p=reject; rua=mailto:d@{domain}"')
+
     def mx(self, domain: str, *hosts: tuple[int, str, str], ptr: bool = True) -> World:
         """MX records with A and (by default) forward-confirmed PTR records."""
         for pref, name, address in hosts:

@@ -146,12 +146,12 @@ def _answers(**txt: str | list[str]) -> tuple[Answer, ...]:
 def test_spf_lookup_limit_counts_through_includes_exactly():
     ten = " ".join(f"include:i{n}.t" for n in range(9))
     nested = {f"i{n}_t": "v=spf1 -all" for n in range(9)}
-    hits, _ = spf_hits("d.t", _answers(d_t=f"v=spf1 {ten} a -all", **nested) + (
-        Answer("d.t", "A", "ok", ("192.0.2.1",)),))
+    own = Answer("d.t", "A", "ok", ("192.0.2.1",))
+    hits, _ = spf_hits("d.t", (*_answers(d_t=f"v=spf1 {ten} a -all", **nested), own))
     assert [h.id for h in hits] == []  # exactly 10: allowed
     nested["i0_t"] = "v=spf1 a:x.t -all"
-    hits, _ = spf_hits("d.t", _answers(d_t=f"v=spf1 {ten} a -all", **nested) + (
-        Answer("d.t", "A", "ok", ("192.0.2.1",)), Answer("x.t", "A", "ok", ("192.0.2.1",))))
+    other = Answer("x.t", "A", "ok", ("192.0.2.1",))
+    hits, _ = spf_hits("d.t", (*_answers(d_t=f"v=spf1 {ten} a -all", **nested), own, other))
     assert [h.id for h in hits] == ["spf.lookups"]
     assert hits[0].detail.startswith("11 lookups (limit 10)")
 

@@ -65,10 +65,9 @@ def audit_command(
     with guarded():
         import asyncio
 
-        from ..core.targets import validate_helo
+        from ..core.targets import parse_nameserver, validate_helo
         from ..net.audit import AuditOptions, audit
         from .common import choose_lang
-        from .probe import parse_nameserver
 
         choose_lang(lang)
         name = _domain(domain)

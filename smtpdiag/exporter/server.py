@@ -72,7 +72,8 @@ class _Metrics:
     """The exporter's own metrics, in a registry of its own (served on /metrics)."""
 
     def __init__(self) -> None:
-        disable_created_metrics()  # the *_created series only double what Prometheus stores
+        # the *_created series only double what Prometheus stores itself
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+import smtpdiag
 from smtpdiag.fakeserver import DEMO_PASSWORD, DEMO_USER, FakeServer
 from tests.conftest import assert_no_traceback, run_cli
 from tests.exporterproc import ExporterProcess, samples
@@ -68,12 +69,20 @@ def probe(exporter, server, module="plain", headers=None):
     return samples(body), body
 
 
+def verdict_of(server, **options) -> str:
+    """The verdict the probe report gives this server (the metric follows its vocabulary)."""
+    return smtpdiag.probe_sync(f"127.0.0.1:{server.port}", dry_run=True, timeout=5,
+                               helo="monitor.smtpdiag.test", **options).verdict
+
+
 def test_a_healthy_server_is_success_with_every_step(exporter, servers):
     found, _ = probe(exporter, servers["healthy"])
     assert found["smtpdiag_probe_success"] == 1
     assert found['smtpdiag_probe_state{state="OK"}'] == 1
     assert found['smtpdiag_probe_state{state="CRITICAL"}'] == 0
-    assert found['smtpdiag_probe_verdict_info{verdict="ok"}'] == 1
+    verdict = verdict_of(servers["healthy"], tls="none")
+    assert found[f'smtpdiag_probe_verdict_info{{verdict="{verdict}"}}'] == 1
+    assert sum(k.startswith("smtpdiag_probe_verdict_info") for k in found) == 1
     assert found['smtpdiag_step_reply_code{step="greeting"}'] == 220
     assert found['smtpdiag_step_reply_code{step="rcpt"}'] == 250
     assert 'smtpdiag_step_reply_code{step="data"}' not in found  # a dry run sends no DATA
@@ -100,7 +109,8 @@ def test_a_refusing_server_is_failure_with_the_refused_step_as_labels(exporter, 
     found, _ = probe(exporter, servers["refusing"])
     assert found["smtpdiag_probe_success"] == 0
     assert found['smtpdiag_probe_state{state="CRITICAL"}'] == 1
-    assert found['smtpdiag_probe_verdict_info{verdict="refused"}'] == 1
+    verdict = verdict_of(servers["refusing"], tls="none")
+    assert found[f'smtpdiag_probe_verdict_info{{verdict="{verdict}"}}'] == 1
     assert found['smtpdiag_step_reply_code{step="rcpt"}'] == 554
     refused = [k for k in found if k.startswith("smtpdiag_step_refused_info{")]
     assert len(refused) == 1

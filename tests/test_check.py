@@ -360,9 +360,9 @@ def test_jsonl_full_carries_the_annotated_report(mixed, tmp_path):
         assert_valid(item["report"], "report")
         states[item["index"]] = item["state"]
     assert [states[i] for i in range(len(mixed))] == MIXED_STATES
-    refused = json.loads([line for line in out.read_text().splitlines()
-                          if '"index": 2' in line][0])
-    mail = [s for s in refused["report"]["attempts"][-1]["steps"] if s["name"] == "mail"][0]
+    refused = json.loads(next(line for line in out.read_text().splitlines()
+                          if '"index": 2' in line))
+    mail = next(s for s in refused["report"]["attempts"][-1]["steps"] if s["name"] == "mail")
     assert mail["annotation"]["code"] == 553  # the full report is annotated
 
 

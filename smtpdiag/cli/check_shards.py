@@ -44,7 +44,7 @@ def shares(total: int, parts: int) -> list[int]:
 
 
 def _work(shard: Sequence[tuple[int, str | Target]], conn: Connection, options: ProbeOptions,
-          thresholds: Thresholds, concurrency: int, end: float | None,
+          thresholds: Thresholds, concurrency: int, deadline: float | None, end: float | None,
           streamer: Streamer | None) -> None:
     """One worker: probe the shard, send ``[(index, state, line or result)]`` batches."""
     import asyncio
@@ -58,9 +58,9 @@ def _work(shard: Sequence[tuple[int, str | Target]], conn: Connection, options: 
     async def run() -> None:
         batch: list[tuple[int, str, Any]] = []
         sent = time.monotonic()
-        left = None if end is None else max(end - time.monotonic(), 1e-3)
         async for position, report in probe_many([t for _, t in shard], options,
-                                                 concurrency=concurrency, deadline=left):
+                                                 concurrency=concurrency, deadline=deadline,
+                                                 ends_at=end):
             result = judge(report, thresholds, index=shard[position][0],
                            all_hosts=options.all_mx)
             batch.append((result.index, result.state,
@@ -114,7 +114,8 @@ def run_sharded(targets: Sequence[str | Target], options: ProbeOptions, threshol
         receive, send = context.Pipe(duplex=False)
         shard = [(i, targets[i]) for i in range(k, len(targets), workers)]
         process = context.Process(target=_work, daemon=True, name=f"smtpdiag-check-{k}",
-                                  args=(shard, send, options, thresholds, share, end, streamer))
+                                  args=(shard, send, options, thresholds, share, deadline, end,
+                                        streamer))
         process.start()
         send.close()
         pending[receive] = process

@@ -77,14 +77,20 @@ async def _one(target: str | Target, opts: ProbeOptions, end: float | None,
                        _now(wall), (time.perf_counter() - started) * 1000)
 
 
-async def probe_many(targets: Sequence[str | Target], opts: ProbeOptions, *, concurrency: int = 20,
-                     deadline: float | None = None) -> AsyncIterator[tuple[int, Report]]:
-    """Probe every target; yield ``(index into targets, Report)`` as each one finishes."""
+async def probe_many(targets: Sequence[str | Target], opts: ProbeOptions, *,
+                     concurrency: int = 20, deadline: float | None = None,
+                     ends_at: float | None = None) -> AsyncIterator[tuple[int, Report]]:
+    """Probe every target; yield ``(index into targets, Report)`` as each one finishes.
+
+    ``deadline`` (seconds) starts now, unless ``ends_at`` says when it ends (a
+    ``time.monotonic()`` point: a run split over processes has one deadline for all).
+    """
     if concurrency < 1:
         raise UsageError("concurrency must be at least 1")
     if deadline is not None and deadline <= 0:
         raise UsageError("the overall deadline must be a positive number of seconds")
-    end = time.monotonic() + deadline if deadline is not None else None
+    end = ends_at if ends_at is not None else (
+        time.monotonic() + deadline if deadline is not None else None)
     overall = f"{deadline:g}" if deadline is not None else "-"
     queue: asyncio.Queue[tuple[int, Report]] = asyncio.Queue()
     todo = iter(enumerate(targets))

@@ -74,6 +74,10 @@ def _annotation(doc: Doc, note: Annotation) -> None:
         doc.add(PAD, ("fix: ", "bold"), note.fix)
     for advice in note.advice:
         doc.add(PAD, ("advice: ", "bold cyan"), advice)
+    if note.reason:
+        nature = "permanent" if note.reason.permanent else "temporary"
+        doc.add(PAD, ("cause: ", "bold"),
+                f"{note.reason.name} — {note.reason.summary} ({nature}; {note.reason.who})")
 
 
 def _cut_note(reply: Reply) -> str | None:

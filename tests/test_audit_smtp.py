@@ -20,8 +20,10 @@ def world(tmp_path_factory):
     w = World(str(tmp_path_factory.mktemp("audit")))
     try:
         # good.test: two MX hosts, one IPv4 and one IPv6, PTRs confirmed, valid certificates
-        w.smtp("127.0.0.2", "mx1.good.test")
-        w.smtp("::1", "mx2.good.test")
+        for server in (w.smtp("127.0.0.2", "mx1.good.test"), w.smtp("::1", "mx2.good.test")):
+            name = f"_25._tcp.{server.hostname}"
+            w.add(name, "TLSA", w.tlsa(server), w.tlsa(server, 3, 0, 1))
+            w.authenticated.add(name)
         w.mx("good.test", (10, "mx1.good.test", "127.0.0.2"), (20, "mx2.good.test", "::1"))
         w.sts("good.test", "127.0.0.30", "mx1.good.test", "mx2.good.test")
         w.sender_policies("good.test")
@@ -74,8 +76,8 @@ def test_a_domain_whose_every_record_is_right_passes(world):
     assert report.verdict == "pass"
     assert report.summary == "good.test: every check passed"
     assert {a.name: a.verdict for a in report.areas} == {
-        "mx": "pass", "smtp": "pass", "mta-sts": "pass", "spf": "pass", "dmarc": "pass",
-        "dnsbl": "skipped"}
+        "mx": "pass", "smtp": "pass", "mta-sts": "pass", "dane": "pass", "spf": "pass",
+        "dmarc": "pass", "dnsbl": "skipped"}
     assert len(report.attempts) == 2 and all(a.outcome == "ok" for a in report.attempts)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ...catalogue.audit import software_names
 from ...model import AuditArea, AuditReport
+from .dane import dane_hits, tlsa_name
 from .dmarc import dmarc_hits
 from .dnsbl import dnsbl_hits
 from .findings import area, overall
@@ -63,10 +64,23 @@ def _areas(g: Gathered) -> list[AuditArea]:
     areas.append(_smtp_area(g) if mail else area(
         "smtp", (), skipped="the domain has no usable MX set"))
     areas.append(_sts_area(g, mail))
+    areas.append(_dane_area(g) if mail else area(
+        "dane", (), skipped="the domain has no usable MX set"))
     areas.append(_spf_area(g))
     areas.append(_dmarc_area(g))
     areas.append(_dnsbl_area(g))
     return areas
+
+
+def _dane_area(g: Gathered) -> AuditArea:
+    if g.tlsa is None:
+        return area("dane", (), skipped=NOT_ASKED)
+    facts = []
+    for host, answer in g.tlsa:
+        if answer.found:
+            checked = "DNSSEC-validated" if answer.authenticated else "NOT validated (no AD bit)"
+            facts += [f"{tlsa_name(host)} TLSA {r[:80]} ({checked})" for r in answer.records]
+    return area("dane", dane_hits(g.tlsa, g.addresses), facts)
 
 
 def _spf_area(g: Gathered) -> AuditArea:

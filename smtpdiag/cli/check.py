@@ -34,6 +34,7 @@ from .options import (
 if TYPE_CHECKING:
     from ..core.health import CheckResult, CheckRun
     from ..core.thresholds import Thresholds
+    from ..net.audit import AuditOptions
     from ..net.probe import ProbeOptions
 
 __all__ = ["COMMANDS", "EXIT_UNKNOWN", "read_targets", "run_standalone"]
@@ -112,22 +113,44 @@ class _Progress:
 
 async def _collect(targets: list[str], options: ProbeOptions, thresholds: Thresholds,
                    concurrency: int, deadline: float | None,
-                   on_result: Callable[[CheckResult], None]) -> list[CheckResult]:
+                   on_result: Callable[[CheckResult], None],
+                   audit: AuditOptions | None = None) -> list[CheckResult]:
+    import asyncio
+
     from ..core.health import judge
     from ..net.fleet import probe_many
 
     results: list[CheckResult | None] = [None] * len(targets)
+    audits: list[asyncio.Future[CheckResult]] = []
     async for index, report in probe_many(targets, options, concurrency=concurrency,
                                           deadline=deadline):
         result = judge(report, thresholds, index=index, all_hosts=options.all_mx)
+        if audit is not None:
+            audits.append(asyncio.ensure_future(_audited(result, audit)))
+            continue
         results[index] = result
+        on_result(result)
+    for done in asyncio.as_completed(audits):
+        result = await done
+        results[result.index] = result
         on_result(result)
     return [r for r in results if r is not None]
 
 
+async def _audited(result: CheckResult, options: AuditOptions) -> CheckResult:
+    """``check --audit``: the target's domain audited, its findings merged as states."""
+    from ..core.audit_states import not_a_domain, with_audit
+    from ..net.audit import audit
+
+    resolution = result.report.resolution
+    if resolution is None or resolution.domain is None:
+        return not_a_domain(result) if result.report.error is None else result
+    return with_audit(result, await audit(resolution.domain, options))
+
+
 def run_check(targets: list[str], options: ProbeOptions, thresholds: Thresholds, *,
               concurrency: int, deadline: float | None, fmt: CheckFormat, output: Path | None,
-              progress: bool | None) -> int:
+              progress: bool | None, audit: AuditOptions | None = None) -> int:
     """Probe every target, judge, render; return the monitoring exit code."""
     import asyncio
 
@@ -152,7 +175,7 @@ def run_check(targets: list[str], options: ProbeOptions, thresholds: Thresholds,
     started = time.perf_counter()
     try:
         results = asyncio.run(_collect(targets, options, thresholds, concurrency, deadline,
-                                       on_result))
+                                       on_result, audit))
         elapsed = time.perf_counter() - started
         run: CheckRun = CheckRun(
             tuple(results), thresholds, started_at=started_at, elapsed_ms=elapsed * 1000,
@@ -225,6 +248,12 @@ def check(
         help="text | json | jsonl (streamed) | junit | nagios.")] = CheckFormat.text,
     output: Annotated[Path | None, typer.Option(
         help="Write the results to this file instead of stdout.")] = None,
+    audit: Annotated[bool, typer.Option(
+        help="Also audit each target's mail domain (MX set, TLS, MTA-STS, DANE, SPF, DMARC): "
+             "critical findings are CRITICAL, warnings WARNING.")] = False,
+    https_port: Annotated[int, typer.Option(
+        help="With --audit: the MTA-STS policy host's HTTPS port (443; another only for test "
+             "servers).")] = 443,
     progress: Annotated[bool | None, typer.Option(
         "--progress/--no-progress",
         help="Progress bar on stderr (default: on a terminal, with several targets).")
@@ -260,8 +289,18 @@ def check(
             no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=names[0])
         assert isinstance(options, ProbeOptions)
         options = replace(options, deadline=timeout, helo=options.helo or default_helo())
+        audit_options = None
+        if audit:
+            from ..net.audit import AuditOptions
+
+            if not 0 < https_port < 65536:
+                raise UsageError("--https-port must be 1-65535")
+            audit_options = AuditOptions(
+                nameserver=options.nameserver, timeout=timeout, ca_file=options.ca_file,
+                port=port or 25, https_port=https_port, helo=options.helo)
         code = run_check(names, options, thresholds, concurrency=concurrency,
-                         deadline=deadline, fmt=fmt, output=output, progress=progress)
+                         deadline=deadline, fmt=fmt, output=output, progress=progress,
+                         audit=audit_options)
         _outcome.append(code)
     raise typer.Exit(code)
 

@@ -18,12 +18,19 @@ from datetime import datetime
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
+from .. import catalogue
+from ..core.explain import reply_match_text
 from ..core.health import STATES, CheckResult, primary_attempt
+from ..core.reason import decide
 from ..model import Attempt, Step
 
 __all__ = ["SEVERITIES", "ProbeCollector", "success"]
 
 SEVERITIES = ("info", "warning", "critical")
+# report step -> the command its reply answered, as the reason tables name them
+_COMMANDS = {"greeting": "CONNECT", "ehlo": "EHLO", "ehlo-tls": "EHLO", "helo": "HELO",
+             "starttls": "STARTTLS", "auth": "AUTH", "mail": "MAIL", "rcpt": "RCPT",
+             "data": "DATA", "message": "DATA"}
 _RANK = {2: 0, 3: 0, 4: 1, 5: 2}
 
 
@@ -44,6 +51,19 @@ def _replies(attempt: Attempt) -> dict[str, Step]:
                 _RANK.get(step.reply.klass, 2) >= _RANK.get(held.reply.klass, 2)):
             chosen[step.name] = step
     return chosen
+
+
+def _cause(step: Step) -> dict[str, str]:
+    """``reason`` (the vocabulary of ``explain``: greylisted, user-unknown, policy…) and the
+    ``provider`` pattern id that decided it, if any: both from the catalogue, so bounded."""
+    assert step.reply is not None
+    entry = catalogue.match_provider(step.reply.code, step.reply.enhanced,
+                                     reply_match_text(step.reply))
+    found = decide(code=step.reply.code, enhanced=step.reply.enhanced,
+                   text=reply_match_text(step.reply), command=_COMMANDS.get(step.name),
+                   entry=entry)
+    provider = entry.id if entry is not None and entry.kind != "text" else ""
+    return {"reason": str(found["name"]), "provider": provider}
 
 
 def _timestamp(text: str | None) -> float | None:
@@ -111,18 +131,15 @@ class ProbeCollector(Collector):
         codes = GaugeMetricFamily("smtpdiag_step_reply_code", "The reply code each step got "
                                   "(the worst, when a step was repeated)", labels=["step"])
         refused = InfoMetricFamily(
-            "smtpdiag_step_refused", "A step the server refused: its reply code, enhanced code "
-            "and the catalogue's reason (provider pattern id, or the code's name)", labels=[])
+            "smtpdiag_step_refused", "A step the server refused: its reply code, enhanced code, "
+            "the reason explain names and the provider pattern that decided it", labels=[])
         for name, step in (_replies(attempt).items() if attempt is not None else ()):
             assert step.reply is not None
             codes.add_metric([name], float(step.reply.code))
             if not step.reply.positive and name not in ("quit", "ehlo"):
-                note = step.annotation
-                reason = (note.provider.id if note is not None and note.provider is not None
-                          else note.name if note is not None else "")
                 refused.add_metric([], {"step": name, "code": str(step.reply.code),
                                         "enhanced": step.reply.enhanced or "",
-                                        "reason": reason})
+                                        **_cause(step)})
         yield codes
         yield refused
 

@@ -22,9 +22,9 @@ from .. import catalogue
 from ..core.explain import reply_match_text
 from ..core.health import STATES, CheckResult, primary_attempt
 from ..core.reason import decide
-from ..model import Attempt, Step
+from ..model import Attempt, AuditReport, Step
 
-__all__ = ["SEVERITIES", "ProbeCollector", "success"]
+__all__ = ["SEVERITIES", "AuditCollector", "ProbeCollector", "success"]
 
 SEVERITIES = ("info", "warning", "critical")
 # report step -> the command its reply answered, as the reason tables name them
@@ -163,3 +163,38 @@ class ProbeCollector(Collector):
             if tls.version:
                 verified.add_metric([], float(tls.verified))
         yield from (info, handshake, expiry, verified)
+
+
+class AuditCollector(Collector):
+    """``smtpdiag audit`` of the target's domain, for modules with ``audit = true``.
+
+    ``report`` None means the audit did not finish within the probe's time: only
+    ``smtpdiag_audit_complete 0`` is exposed then, never a partial verdict.
+    """
+
+    def __init__(self, report: AuditReport | None) -> None:
+        self.report = report
+
+    def collect(self) -> Iterator[GaugeMetricFamily | InfoMetricFamily]:
+        report = self.report
+        yield GaugeMetricFamily("smtpdiag_audit_complete", "1 when the audit of the target's "
+                                "domain finished within the probe's time",
+                                value=float(report is not None))
+        if report is None:
+            return
+        verdict = InfoMetricFamily("smtpdiag_audit_verdict", "The audit's verdict (pass, warn, "
+                                   "fail) and each area's", labels=[])
+        verdict.add_metric([], {"area": "", "verdict": report.verdict})
+        findings = GaugeMetricFamily("smtpdiag_audit_findings", "Audit findings by area and "
+                                     "severity", labels=["area", "severity"])
+        each = InfoMetricFamily("smtpdiag_audit_finding", "One audit finding: its catalogue id, "
+                                "area and severity", labels=[])
+        for area in report.areas:
+            verdict.add_metric([], {"area": area.name, "verdict": area.verdict})
+            for severity in SEVERITIES:
+                findings.add_metric([area.name, severity], float(
+                    sum(f.severity == severity for f in area.findings)))
+            for finding in dict.fromkeys((f.id, f.severity) for f in area.findings):
+                each.add_metric([], {"id": finding[0], "area": area.name,
+                                     "severity": finding[1]})
+        yield from (verdict, findings, each)

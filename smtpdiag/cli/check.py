@@ -20,7 +20,7 @@ import typer
 
 from ..errors import UsageError
 from ..render.check_formats import CheckFormat
-from .common import EXIT_INTERNAL, guarded, use_color
+from .common import EXIT_INTERNAL, guarded, output_width, use_color, wrap_width
 from .options import (
     CaFileOption,
     FromOption,
@@ -160,8 +160,10 @@ def run_check(targets: list[str], options: ProbeOptions, thresholds: Thresholds,
             dry_run=options.dry_run)
         bar.stop()
         if streamer is None:
-            color = output is None and fmt is CheckFormat.text and use_color(stream)
-            write_rendered(render(run, fmt), stream, color=color)
+            here = output is None and fmt is CheckFormat.text
+            color = here and use_color(stream)
+            write_rendered(render(run, fmt, output_width(stream) if here else None), stream,
+                           color=color, width=wrap_width(stream) if here else None)
     finally:
         bar.stop()
         if output is not None:
@@ -171,6 +173,7 @@ def run_check(targets: list[str], options: ProbeOptions, thresholds: Thresholds,
 
 def check(
     targets: Annotated[list[str] | None, typer.Argument(
+        metavar="[TARGET]...",
         help="Targets, as for probe: host, host:port, [IPv6]:port, an IP, a mail domain.",
         show_default=False)] = None,
     targets_file: Annotated[Path | None, typer.Option(
@@ -234,7 +237,8 @@ def check(
 
     Walks each target like probe (but dry-run: no DATA unless --send), judges every reply,
     time and certificate against the thresholds. Exit codes: 0 OK · 1 WARNING ·
-    2 CRITICAL · 3 UNKNOWN (usage error, could not run); the worst target wins.
+    2 CRITICAL · 3 UNKNOWN (usage error, could not run); the worst target wins;
+    130 interrupted · 141 output pipe closed early.
     """
     code = EXIT_UNKNOWN
     with guarded(usage_code=EXIT_UNKNOWN, failure_code=EXIT_UNKNOWN):

@@ -30,7 +30,9 @@ __all__ = [
     "emit_json",
     "fail",
     "guarded",
+    "output_width",
     "use_color",
+    "wrap_width",
 ]
 
 EXIT_OK = 0  # every step answered positively / the command did what was asked
@@ -58,8 +60,12 @@ def choose_lang(option: str | None) -> str:
 
 
 def _terminal(stream: Any) -> bool:
-    """A person is watching ``stream``: a real terminal, not TERM=dumb, NO_COLOR not set."""
-    return (not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    """A person is watching ``stream``: a real terminal that is not TERM=dumb.
+
+    NO_COLOR is not part of this: it turns off colour, and nothing else (wrapping and the
+    status line stay, see https://no-color.org).
+    """
+    return (os.environ.get("TERM") != "dumb"
             and bool(getattr(stream, "isatty", lambda: False)()))
 
 
@@ -68,6 +74,29 @@ def use_color(stream: Any = None) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     return bool(os.environ.get("FORCE_COLOR")) or _terminal(stream or sys.stdout)
+
+
+def output_width(stream: Any = None) -> int | None:
+    """How wide output to ``stream`` may be: the terminal's width (``COLUMNS`` wins) when a
+    person is watching, else ``COLUMNS`` when set, else None (no limit: logs and pipes)."""
+    stream = stream or sys.stdout
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if _terminal(stream):
+        try:
+            return os.get_terminal_size(stream.fileno()).columns or 80
+        except (AttributeError, ValueError, OSError):
+            return 80
+    return None
+
+
+def wrap_width(stream: Any = None) -> int | None:
+    """The width a ``Doc`` is wrapped at: only for a terminal or forced colour, never a pipe."""
+    stream = stream or sys.stdout
+    if _terminal(stream) or use_color(stream):
+        return output_width(stream) or 80
+    return None
 
 
 @contextmanager
@@ -98,7 +127,7 @@ def step_status(target: str) -> Iterator[Callable[[str, str], None] | None]:
 
 
 def emit_doc(doc: Doc) -> None:
-    write_doc(doc, sys.stdout, color=use_color())
+    write_doc(doc, sys.stdout, color=use_color(), width=wrap_width())
 
 
 def emit_json(data: Any) -> None:

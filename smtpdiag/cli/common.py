@@ -31,6 +31,7 @@ __all__ = [
     "fail",
     "guarded",
     "output_width",
+    "say",
     "use_color",
     "wrap_width",
 ]
@@ -134,9 +135,22 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json_text(data) + "\n")
 
 
+def say(message: str) -> None:
+    """One message for people on stderr: made safe, and on a terminal wrapped at a word (the
+    terminal itself would split words); piped, it stays one line for logs and grep."""
+    text = f"smtpdiag: {clean(message)}"
+    width = output_width(sys.stderr) if _terminal(sys.stderr) else None
+    if width is not None and len(text) > width:
+        import textwrap
+
+        text = "\n".join(textwrap.wrap(text, width, subsequent_indent="  ",
+                                        break_on_hyphens=False))
+    sys.stderr.write(text + "\n")
+
+
 def fail(message: str, code: int) -> NoReturn:
-    """One clean line on stderr, then the exit code."""
-    sys.stderr.write(f"smtpdiag: {clean(message)}\n")
+    """One clean message on stderr, then the exit code."""
+    say(message)
     raise SystemExit(code)
 
 

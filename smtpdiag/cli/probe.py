@@ -13,7 +13,6 @@ import typer
 
 from ..core.targets import QUIT_POINTS
 from ..errors import UsageError
-from ..render.doc import clean
 from .common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -21,6 +20,7 @@ from .common import (
     emit_doc,
     emit_json,
     guarded,
+    say,
     step_status,
 )
 from .options import (
@@ -112,8 +112,8 @@ def announce_delivery(target: str, options: object) -> None:
         return
     recipients = options.rcpt_to or (default_recipient(
         parse_target(target, port=options.port, no_mx=options.no_mx)),)
-    sys.stderr.write(f"smtpdiag: this probe sends DATA: a test message will be delivered to "
-                     f"{clean(', '.join(recipients))} (--dry-run stops before DATA)\n")
+    say(f"this probe sends DATA: a test message will be delivered to {', '.join(recipients)} "
+        "(--dry-run stops before DATA)")
 
 
 def probe_command(
@@ -265,8 +265,8 @@ def build_options(*, target: str, port: int | None, tls: str, timeout: float,
         if not auth_user.strip():
             raise UsageError("--auth-user must not be empty")
     if insecure:
-        sys.stderr.write("smtpdiag: warning: --insecure: certificate problems are reported but "
-                         "do not stop the probe; the session may be intercepted\n")
+        say("warning: --insecure: certificate problems are reported but do not stop the "
+            "probe; the session may be intercepted")
     return ProbeOptions(
         port=port, tls=tls, helo=validate_helo(helo) if helo is not None else "",
         mail_from=validate_address(mail_from, "--from"), rcpt_to=recipients,

@@ -29,15 +29,17 @@ def shorten(text: str, limit: int) -> str:
 
 
 def seconds(value: float) -> str:
-    """Seconds as a person says them, without the unit: 2.99022 -> ``3``, 0.25 -> ``0.25``.
+    """Seconds as a person says them, without the unit: 2.99022 -> ``3``, 0.98 -> ``1``,
+    2.5 -> ``2.5``, 0.25 -> ``0.25``.
 
-    Two significant digits below ten seconds, whole seconds above; never exponent notation.
+    A timeout message often shows what was left of a deadline (2.99022 s of 3); tenths are
+    enough from half a second up, whole seconds from ten; never exponent notation.
     """
     if value >= 9.95:
         return f"{value:.0f}"
-    if value < 0.1:
-        return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
-    return f"{float(f'{value:.2g}'):g}"
+    if value >= 0.5:
+        return f"{value:.1f}".removesuffix(".0")
+    return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
 
 
 def duration(value: float) -> str:

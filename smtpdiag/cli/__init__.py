@@ -73,6 +73,7 @@ SUMMARIES = {
     "demo": "Probe the embedded fake server: a real, annotated session.",
     "serve": "Run the embedded fake SMTP server for testing your mail code.",
     "check": "Health-check mail servers for CI and Nagios/Icinga monitoring.",
+    "audit": "Audit a mail domain: its MX hosts' SMTP, TLS and DNS.",
 }
 
 
@@ -100,9 +101,16 @@ def register_commands(argv: list[str] | None = None) -> typer.Typer:
     for command in wanted:
         if command not in present:
             module = importlib.import_module(f".{COMMANDS[command]}", __package__)
-            app.command(command, cls=_Command, short_help=SUMMARIES.get(command))(
-                module.COMMANDS[command])
+            function = module.COMMANDS[command]
+            app.command(command, cls=_Command, short_help=summary(command, function))(function)
     return app
+
+
+def summary(name: str, function: object) -> str:
+    """The command's line in the list: ``SUMMARIES``, else its docstring's first paragraph
+    (given whole: click would cut a derived one with "...")."""
+    doc = (getattr(function, "__doc__", None) or "").strip().split("\n\n")[0]
+    return SUMMARIES.get(name) or " ".join(doc.split())
 
 
 def main() -> None:

@@ -190,3 +190,20 @@ def test_check_audit_turns_findings_into_states(world):
     assert {"state": "UNKNOWN", "step": None,
             "message": f"--audit needs a mail domain; 127.0.0.2:{port} is a host or an "
                        "address"} in reasons
+
+
+def test_cli_when_the_nameserver_does_not_answer_says_so_and_exits_3(world):
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))  # bound, never read: every question times out
+        port = silent.getsockname()[1]
+        result = run_cli("audit", "good.test", "--nameserver", f"127.0.0.1:{port}",
+                         "--timeout", "0.5", "--json")
+    assert_no_traceback(result)
+    assert result.returncode == 3, result.stderr
+    document = json.loads(result.stdout)
+    assert_valid(document, "audit")
+    mx = next(a for a in document["areas"] if a["name"] == "mx")
+    assert [f["id"] for f in mx["findings"]] == ["mx.lookup-failed"]
+    assert f"127.0.0.1:{port}" in mx["findings"][0]["detail"]

@@ -48,8 +48,8 @@ def test_unknown_but_well_formed_basic_code_is_explained_by_its_digits():
 @pytest.mark.parametrize(("bad", "message"), [
     ("699", r"^699 is not a valid SMTP reply code: the first digit must be 2-5 and the second 0-5"),
     ("160", r"^160 is not a valid SMTP reply code"),
-    ("2500", r"^cannot read that as an SMTP reply: no SMTP reply code found in '2500'$"),
-    ("5.9.9.9", r"^cannot read that as an SMTP reply: no SMTP reply code found in '5\.9\.9\.9'$"),
+    ("2500", r"^no SMTP reply code.* found in '2500'$"),
+    ("5.9.9.9", r"^no SMTP reply code.* found in '5\.9\.9\.9'$"),
     ("7.1.1", r"^7\.1\.1 is not a valid enhanced status code: the class must be 2, 4 or 5"),
     ("", r"^nothing to explain: give a code \(550, 5\.7\.1\) or a reply text$"),
     ("   ", r"^nothing to explain"),

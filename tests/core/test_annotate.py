@@ -207,10 +207,10 @@ def test_a_provider_note_and_its_override() -> None:
     assert (note.id, note.provider, note.overrides_registry) == ("gmail-spf-blocked", "Gmail",
                                                                  True)
     assert note.registry_note
-    gmail = reply(535, "Username and Password not accepted", "5.7.8")
-    assert annotate_reply(gmail, "auth", 587).provider is not None
-    other = reply(535, "Username and Password not accepted", "5.7.0")
-    assert annotate_reply(other, "auth", 587).provider is None
+    gmail = annotate_reply(reply(535, "Username and Password not accepted", "5.7.8"), "auth", 587)
+    assert gmail.provider is not None and gmail.provider.id == "gmail-bad-credentials"
+    other = annotate_reply(reply(535, "Username and Password not accepted", "5.7.0"), "auth", 587)
+    assert other.provider is None or other.provider.id != "gmail-bad-credentials"
     plain = annotate_reply(reply(550, "Relay access denied"), "rcpt", 25).provider
     assert plain is not None and plain.id == "postfix-relay-access-denied"
     assert plain.overrides_registry is False

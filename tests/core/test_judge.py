@@ -456,6 +456,12 @@ def test_one_reason_is_the_whole_summary() -> None:
     assert result.summary == "rcpt refused: 550 no"
 
 
+def test_two_reasons_say_one_more() -> None:
+    result = judge(report(attempt(step("mail", 451, text="x"), step("rcpt", 550, text="no"))),
+                   Thresholds())
+    assert result.summary == "rcpt refused: 550 no (+1 more)"
+
+
 def test_unknown_sorts_below_warning() -> None:
     rep = report(attempt(step("mail", 451, text="x"), error=ErrorInfo("error", "bug")))
     assert [r.state for r in reasons(rep)] == ["WARNING", "UNKNOWN"]

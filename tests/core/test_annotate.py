@@ -211,7 +211,7 @@ def test_a_provider_note_and_its_override() -> None:
     assert gmail.provider is not None and gmail.provider.id == "gmail-bad-credentials"
     other = annotate_reply(reply(535, "Username and Password not accepted", "5.7.0"), "auth", 587)
     assert other.provider is None or other.provider.id != "gmail-bad-credentials"
-    plain = annotate_reply(reply(550, "Relay access denied"), "rcpt", 25).provider
+    plain = annotate_reply(reply(550, "Relay access denied", "5.7.1"), "rcpt", 25).provider
     assert plain is not None and plain.id == "postfix-relay-access-denied"
     assert plain.overrides_registry is False
 

@@ -11,6 +11,7 @@ from smtpdiag.core.targets import (
     DEFAULT_PORT,
     QUIT_POINTS,
     Target,
+    parse_nameserver,
     parse_target,
     refuse_controls,
     tls_mode_for,
@@ -316,3 +317,40 @@ def test_tls_mode_defaults_to_auto() -> None:
     assert tls_mode_for(587) == "starttls-required"
     assert tls_mode_for(465) == "implicit"
     assert tls_mode_for(25) == "starttls"
+
+
+# ------------------------------------------------------------------ parse_nameserver
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("192.0.2.53", ("192.0.2.53", 53)),
+    (" 192.0.2.53 ", ("192.0.2.53", 53)),
+    ("192.0.2.53:5353", ("192.0.2.53", 5353)),
+    ("192.0.2.53:1", ("192.0.2.53", 1)),
+    ("192.0.2.53:65535", ("192.0.2.53", 65535)),
+    ("2001:db8::53", ("2001:db8::53", 53)),
+    ("[2001:db8::53]", ("2001:db8::53", 53)),
+    ("[2001:db8::53]:", ("2001:db8::53", 53)),
+    ("[2001:db8::53]:5353", ("2001:db8::53", 5353)),
+    ("::1", ("::1", 53)),
+])
+def test_accepted_nameservers(text: str, expected: tuple[str, int]) -> None:
+    assert parse_nameserver(text) == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("dns.example.test", r"^--nameserver 'dns\.example\.test': expected an IP address, "
+                         r"optionally :PORT$"),
+    ("192.0.2.300", "expected an IP address"),
+    ("", "expected an IP address"),
+    ("[2001:db8::53", "expected an IP address"),
+    ("[dns.example]:53", "expected an IP address"),
+    ("192.0.2.53:0", r"^--nameserver '192\.0\.2\.53:0': port must be 1-65535$"),
+    ("192.0.2.53:65536", "port must be 1-65535"),
+    ("192.0.2.53:dns", "port must be 1-65535"),
+    ("192.0.2.53:", "port must be 1-65535"),
+    ("[2001:db8::53]:0", "port must be 1-65535"),
+    ("[2001:db8::53]x", "port must be 1-65535"),
+])
+def test_refused_nameservers(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_nameserver(text)

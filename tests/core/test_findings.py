@@ -67,7 +67,7 @@ def test_slow_steps(step: Step, ms: None, expected: tuple[Finding, ...]) -> None
      Finding("critical", "rcpt refused: 550 no such user", "rcpt")),
     (_step("greeting", 554), Finding("critical", "greeting refused: 554 x", "greeting")),
     (_step("data", 503, "y" * 400),
-     Finding("critical", ("data refused: 503 " + "y" * 400)[:300], "data")),
+     Finding("critical", ("data refused: 503 " + "y" * 400)[:299] + "…", "data")),
     (_step("ehlo", 502), Finding("warning", "EHLO was refused: the server speaks only basic "
                                  "SMTP (no STARTTLS, AUTH or SIZE)", "ehlo")),
     (_step("ehlo", 421), Finding("warning", "EHLO was refused: the server speaks only basic "

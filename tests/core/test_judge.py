@@ -113,7 +113,7 @@ def test_logical_step(name: str, user: str | None) -> None:
     (step("rset", 421, text="bye"), Reason("WARNING", "rset temporarily refused: 421 bye",
                                            "rset")),
     (step("rcpt", 550, text="x" * 200),
-     Reason("CRITICAL", "rcpt refused: 550 " + "x" * 160 + "…", "rcpt")),
+     Reason("CRITICAL", "rcpt refused: 550 " + "x" * 159 + "…", "rcpt")),
     (step("rcpt", 550, text="y" * 160), Reason("CRITICAL", "rcpt refused: 550 " + "y" * 160,
                                                "rcpt")),
 ])

@@ -350,6 +350,7 @@ def test_accepted_nameservers(text: str, expected: tuple[str, int]) -> None:
     ("192.0.2.53:", "port must be 1-65535"),
     ("[2001:db8::53]:0", "port must be 1-65535"),
     ("[2001:db8::53]x", "port must be 1-65535"),
+    ("[::1]]:53", "port must be 1-65535"),  # the first ']' ends the address
 ])
 def test_refused_nameservers(text: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):

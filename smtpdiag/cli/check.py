@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import UsageError
+from ..errors import UsageError, quoted
 from ..render.check_formats import CheckFormat
 from .common import EXIT_INTERNAL, guarded, use_color
 from .options import (
@@ -49,18 +49,21 @@ def read_targets(arguments: list[str], targets_file: Path | None, *, port: int |
     """Targets from the command line, then the file (one a line, ``#`` comments), all checked."""
     from ..core.targets import parse_target
 
-    found = [(t, f"target {t!r}") for t in arguments]
+    found = [(t, f"target {quoted(t)}") for t in arguments]
     if targets_file is not None:
         try:
             if str(targets_file) == "-":
                 text = sys.stdin.read(MAX_TARGETS_FILE)
             else:
-                with open(targets_file, encoding="utf-8") as handle:
+                # utf-8-sig: a byte-order mark (as some editors write) is not part of line 1.
+                with open(targets_file, encoding="utf-8-sig") as handle:
                     text = handle.read(MAX_TARGETS_FILE)
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
             raise UsageError(f"cannot read --targets-file {targets_file}: {reason}") from None
-        for number, line in enumerate(text.splitlines(), 1):
+        # Lines end at LF (CR is stripped with the other whitespace), as an editor numbers them;
+        # splitlines() would also break at \x1c, \x85 or U+2028 and shift every number after.
+        for number, line in enumerate(text.removeprefix("\ufeff").split("\n"), 1):
             target = line.split("#", 1)[0].strip()
             if target:
                 found.append((target, f"{targets_file}:{number}"))

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from ..catalogue import LANGUAGES
-from ..errors import SmtpdiagError, UsageError
+from ..errors import SmtpdiagError, UsageError, quoted
+from ..interrupt import EXIT_INTERRUPTED, catchable
 from ..render.doc import Doc, clean, json_text, write_doc
 
 __all__ = [
@@ -38,7 +39,6 @@ EXIT_REFUSED = 1  # the server refused at some step (or the domain accepts no ma
 EXIT_USAGE = 2  # bad input: nothing was sent
 EXIT_FAILED = 3  # the probe could not complete: DNS, connect, TLS, timeout, protocol violation
 EXIT_INTERNAL = 70  # a bug in smtpdiag (reported in one line, never as a traceback)
-EXIT_INTERRUPTED = 130
 EXIT_PIPE = 141  # stdout was closed early (``| head``): 128 + SIGPIPE, as shells report it
 
 
@@ -47,7 +47,8 @@ def choose_lang(option: str | None) -> str:
     if option:
         lang = option.lower().replace("-", "_").split("_")[0]
         if lang not in LANGUAGES:
-            raise UsageError(f"unknown language {option!r}; choose one of {', '.join(LANGUAGES)}")
+            raise UsageError(f"unknown language {quoted(option, 40)}; choose one of "
+                             f"{', '.join(LANGUAGES)}")
         return lang
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(name, "")
@@ -105,32 +106,54 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json_text(data) + "\n")
 
 
+MAX_MESSAGE = 2_000  # characters: a message that repeats more than this was built wrong
+
+
 def fail(message: str, code: int) -> NoReturn:
     """One clean line on stderr, then the exit code."""
-    sys.stderr.write(f"smtpdiag: {clean(message)}\n")
+    text = clean(message)
+    if len(text) > MAX_MESSAGE:
+        text = f"{text[:MAX_MESSAGE]}… ({len(text) - MAX_MESSAGE} more characters)"
+    sys.stderr.write(f"smtpdiag: {text}\n")
     raise SystemExit(code)
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OS error as a user reads it: what failed on which file (``errno`` names are shells')."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{reason}: {quoted(str(exc.filename))}" if exc.filename is not None else reason
 
 
 @contextmanager
 def guarded(
     usage_code: int = EXIT_USAGE, failure_code: int = EXIT_FAILED
 ) -> Iterator[None]:
-    """Turn every error raised inside into a message and an exit code (no traceback, ever)."""
-    try:
-        yield
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
-        fail("interrupted", EXIT_INTERRUPTED)
-    except BrokenPipeError:
-        # The reader went away (``| head``): nothing is wrong, and nothing more can be said.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise SystemExit(EXIT_PIPE) from None
-    except UsageError as exc:
-        fail(f"error: {exc}", usage_code)
-    except SmtpdiagError as exc:
-        fail(f"error: {exc}", failure_code)
-    except Exception as exc:  # a bug: still one line, never a traceback
-        fail(f"internal error ({type(exc).__name__}): {exc} — please report this",
-             EXIT_INTERNAL)
+    """Turn every error raised inside into a message and an exit code (no traceback, ever).
 
+    Ctrl-C inside is a ``KeyboardInterrupt`` (``catchable``), so what is under way is wound
+    down (status line erased, event loop closed) before the one line "interrupted".
+    """
+    with catchable():
+        try:
+            yield
+        except SystemExit:
+            raise
+        except KeyboardInterrupt:
+            fail("interrupted", EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # The reader went away (``| head``): nothing is wrong, and nothing more can be said.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(EXIT_PIPE) from None
+        except UsageError as exc:
+            fail(f"error: {exc}", usage_code)
+        except SmtpdiagError as exc:
+            fail(f"error: {exc}", failure_code)
+        except OSError as exc:
+            # Files, sockets and devices a user named or an environment lacks (a full disk, no
+            # temporary directory): their fault is the system's, not a bug of smtpdiag.  Each
+            # path a user gives is checked where it is read, with a better message; this is
+            # the net under those checks.
+            fail(f"error: {os_error_text(exc)}", failure_code)
+        except Exception as exc:  # a bug: still one line, never a traceback
+            fail(f"internal error ({type(exc).__name__}): {exc} — please report this",
+                 EXIT_INTERNAL)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from ..model import Capabilities, Reply
 
 __all__ = ["parse_capabilities"]
 
+_NUMBER = re.compile(r"[0-9]{1,20}")
 _FLAGS = {
     "PIPELINING": "pipelining", "8BITMIME": "eightbitmime", "SMTPUTF8": "smtputf8",
     "CHUNKING": "chunking", "DSN": "dsn", "ENHANCEDSTATUSCODES": "enhancedstatuscodes",
@@ -27,7 +30,8 @@ def parse_capabilities(reply: Reply) -> Capabilities:
         if keyword in _FLAGS:
             flags[_FLAGS[keyword]] = True
         elif keyword == "SIZE":
-            size = int(words[1]) if len(words) > 1 and words[1].isdigit() else 0
+            # ASCII digits only: isdigit() is true of "²", which int() refuses (a crash).
+            size = int(words[1]) if len(words) > 1 and _NUMBER.fullmatch(words[1]) else 0
         elif keyword in ("AUTH", "AUTH="):
             auth += [word.upper() for word in words[1:] if word.upper() not in auth]
         elif keyword.startswith("AUTH="):

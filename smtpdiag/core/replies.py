@@ -36,7 +36,7 @@ REDACTED = "<redacted>"
 
 _CODE = re.compile(rb"[2-5][0-5][0-9]")
 _DIGITS = re.compile(rb"[0-9]+(?=[ -]|$)")
-_ENHANCED = re.compile(r"([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
+_ENHANCED = re.compile(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?=\s|$)")
 _PASTED_LINE = re.compile(r"([2-5][0-5][0-9])(?:([ -])(.*))?$")
 # Controls, and the characters that reorder or break a line when shown (as in render/doc.py).
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")

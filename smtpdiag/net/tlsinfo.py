@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from ..errors import UsageError, quoted
 from ..model import TlsInfo
 
 __all__ = ["describe_session", "hostname_matches", "make_context"]
@@ -22,7 +23,11 @@ def make_context(ca_file: str | None, verify: bool) -> ssl.SSLContext:
     """A client context: the system trust store plus ``ca_file``; verification on unless told."""
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     if ca_file:
-        context.load_verify_locations(cafile=ca_file)
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError, ValueError) as exc:  # the CLI checked; the API may not
+            raise UsageError(f"cannot load the CA file {quoted(ca_file)}: "
+                             f"{getattr(exc, 'strerror', None) or exc}") from None
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE

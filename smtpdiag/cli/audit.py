@@ -75,7 +75,7 @@ def audit_command(
         if ca_file is not None and not Path(ca_file).is_file():
             raise UsageError(f"--ca-file {ca_file}: no such file")
         options = AuditOptions(
-            nameserver=parse_nameserver(nameserver) if nameserver else None,
+            nameserver=parse_nameserver(nameserver) if nameserver is not None else None,
             timeout=timeout, ca_file=str(ca_file) if ca_file else None, port=port,
             https_port=https_port, helo=validate_helo(helo) if helo else "")
         report = asyncio.run(audit(name, options))

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, TextIO
 
 import typer
 
-from ..core.targets import QUIT_POINTS
+from ..core.targets import QUIT_POINTS, parse_nameserver
 from ..errors import UsageError, quoted
 from .common import (
     EXIT_FAILED,
@@ -44,28 +44,6 @@ _LISTEN_HINTS = {
     errno.EACCES: "ports below 1024 need privileges: choose one above 1023 with --port",
     errno.EADDRNOTAVAIL: "this machine has no such address: try --host 127.0.0.1",
 }
-
-
-def parse_nameserver(text: str) -> tuple[str, int]:
-    """``IP``, ``IP:PORT`` or ``[IPv6]:PORT`` for ``--nameserver`` (an empty value is an error,
-    not a silent fall-back to the system resolver)."""
-    import ipaddress
-
-    from ..core.targets import parse_port
-    from ..errors import quoted
-
-    host, port = text.strip(), "53"
-    if host.startswith("[") and "]" in host:
-        host, _, rest = host[1:].partition("]")
-        port = rest.removeprefix(":") or "53"
-    elif host.count(":") == 1:
-        host, port = host.split(":")
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        raise UsageError(
-            f"--nameserver {quoted(text)}: expected an IP address, optionally :PORT") from None
-    return host, parse_port(port, f"--nameserver {quoted(text)}")
 
 
 def check_ca_file(path: Path) -> None:

@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_PORT",
     "QUIT_POINTS",
     "Target",
+    "parse_nameserver",
     "parse_port",
     "parse_target",
     "refuse_controls",
@@ -183,3 +184,20 @@ def tls_mode_for(port: int, requested: str = "auto") -> str:
     if requested == "starttls":
         return "starttls-required"
     return requested
+
+
+def parse_nameserver(text: str) -> tuple[str, int]:
+    """``IP``, ``IP:PORT`` or ``[IPv6]:PORT`` for ``--nameserver`` (an empty value is an error,
+    not a silent fall-back to the system resolver)."""
+    host, port = text.strip(), "53"
+    if host.startswith("[") and "]" in host:
+        host, _, rest = host[1:].partition("]")
+        port = rest.removeprefix(":") or "53"
+    elif host.count(":") == 1:
+        host, port = host.split(":")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise UsageError(
+            f"--nameserver {quoted(text)}: expected an IP address, optionally :PORT") from None
+    return host, parse_port(port, f"--nameserver {quoted(text)}")

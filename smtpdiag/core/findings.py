@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..model import Attempt, Finding
+from .conduct import conduct_findings
 
 __all__ = ["SLOW_STEP_MS", "attempt_findings", "with_findings"]
 
@@ -56,6 +57,7 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
                                  "tls"))
         if tls.version in ("TLSv1", "TLSv1.1", "SSLv3"):
             found.append(Finding("warning", f"outdated TLS version {tls.version}", "tls"))
+    found += conduct_findings(attempt)
     return tuple(found)
 
 

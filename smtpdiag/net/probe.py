@@ -133,9 +133,20 @@ def _should_fall_back(attempt: Attempt) -> bool:
 
 
 def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions) -> str:
+    """One sentence on the outcome.  Over several walks (``--all-mx``) it is about the worst
+    of them, with its reason, and counts the rest: never the last host walked by default."""
     if not attempts:
         return "nothing was probed"
-    last = attempts[-1]
+    subject = next((a for a in attempts if a.outcome == verdict), attempts[-1])
+    text = _one_summary(verdict, subject, opts)
+    if len(attempts) > 1 and opts.all_mx:
+        counts = {o: sum(a.outcome == o for a in attempts) for o in ("failed", "refused", "ok")}
+        rest = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
+        text = f"{text} [{len(attempts)} addresses walked: {rest}]"
+    return text
+
+
+def _one_summary(verdict: str, last: Attempt, opts: ProbeOptions) -> str:
     address = f"[{last.address}]" if last.address and ":" in last.address else last.address
     where = (f"{address}:{last.port}" if last.host == last.address else
              f"{last.host} ({address}:{last.port})" if last.address else last.host)

@@ -20,7 +20,7 @@ from aiosmtplib.errors import SMTPServerDisconnected
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
 from ..core.capabilities import parse_capabilities
-from ..core.replies import REDACTED, Redactor
+from ..core.replies import REDACTED, Redactor, excerpt
 from ..core.targets import QUIT_POINTS
 from ..errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError
 from ..model import Attempt, Capabilities, ErrorInfo, Reply, Step, TlsInfo
@@ -28,6 +28,9 @@ from .tlsinfo import describe_session, make_context
 from .wire import RecordingProtocol, convert_error
 
 __all__ = ["QUIT_POINTS", "WalkOptions", "secret_forms", "walk"]
+
+GREETING_CODES = (220, 421, 554)  # RFC 5321 §3.1 and §4.2; 421 may come at any time
+LATE_GREETING_WAIT = 0.5  # seconds to wait for a 220 after a first reply that was not one
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class _Walk:
     async def _guard(self, step: str, sent: str | None,
                      coro_factory: Callable[[], Awaitable[Reply | None]]) -> Reply | None:
         """Run one exchange; record it as a step; convert whatever goes wrong."""
+        self._note_unasked()
         self._announce(step)
         started = time.perf_counter()
         timeout = self._budget(step)
@@ -116,6 +120,17 @@ class _Walk:
         self.steps.append(Step(step, sent, reply, elapsed_ms=elapsed))
         return reply
 
+    def _note_unasked(self) -> None:
+        """Whatever arrived unasked since the last reply belongs to that reply's step (a second
+        reply, one glued to it, junk, a STARTTLS answer padded with injected commands).  The
+        bytes stay where they are: a 421 among them may yet answer the next command."""
+        if self.proto is None or not self.proto.unsolicited or not self.steps:
+            return
+        last = self.steps[-1]
+        if last.reply is not None and last.unasked is None:
+            seen = bytes(self.proto.unsolicited).decode("utf-8", "backslashreplace")
+            self.steps[-1] = replace(last, unasked=self.redact(seen, cut=True).rstrip("\r\n"))
+
     def _announce(self, step: str) -> None:
         if self.opts.progress is not None:
             named = self.host not in (self.address, f"[{self.address}]")
@@ -136,6 +151,35 @@ class _Walk:
         assert self.proto is not None
         await self.proto.read_response()
         return self.proto.take_reply()
+
+    async def _read_greeting(self) -> Reply:
+        """The greeting, which must be 220 (or 421/554 to refuse the session): anything else
+        is a protocol violation, named as such.  A server that sent a reply and then its 220
+        "talks before its greeting" (the mirror of what Postfix's postscreen punishes in
+        clients): its first reply is not taken for the greeting."""
+        reply = await self._read()
+        if reply.code in GREETING_CODES:
+            return reply
+        first = excerpt(reply.raw[0] if reply.raw else str(reply.code), 120)
+        late = await self._next_reply(LATE_GREETING_WAIT)
+        if late is not None and late.code in GREETING_CODES:
+            raise ProtocolError(f"the server talks before its greeting: it sent {first}, then "
+                                f"its {late.code} greeting (RFC 5321 §3.1: a session opens with "
+                                "the greeting)")
+        raise ProtocolError(f"the greeting was {first}: a session must open with 220 (or 421 "
+                            "or 554 to refuse it; RFC 5321 §3.1, §4.2)")
+
+    async def _next_reply(self, wait: float) -> Reply | None:
+        """A reply that came (or comes within ``wait`` s) after the one just read, or None."""
+        assert self.proto is not None
+        glued = self.proto.unsolicited_reply()
+        if glued is not None:
+            return glued
+        try:
+            await self.proto.read_response(timeout=max(0.01, min(wait, self._budget("greeting"))))
+            return self.proto.take_reply()
+        except Exception:  # silence, a hang-up, junk: no late greeting, that is all
+            return None
 
     async def _send(self, line: str) -> Reply:
         assert self.proto is not None
@@ -197,7 +241,8 @@ class _Walk:
     async def ehlo(self, step: str) -> None:
         reply = await self.command(step, f"EHLO {self.opts.helo}")
         if reply.code == 250:
-            self.caps = parse_capabilities(reply)
+            assert self.proto is not None
+            self.caps = parse_capabilities(reply, self.proto.reader.full_lines)
             return
         if reply.code in (500, 502, 504, 550) and step == "ehlo":
             helo = await self.command("helo", f"HELO {self.opts.helo}")
@@ -286,7 +331,7 @@ class _Walk:
         self._stop_if("connect")
         if self.opts.tls == "implicit":
             await self.handshake("tls")
-        greeting = await self._guard("greeting", None, self._read)
+        greeting = await self._guard("greeting", None, self._read_greeting)
         assert greeting is not None
         self._refuse_unless(greeting, 220)
         self._stop_if("greeting")
@@ -312,6 +357,7 @@ class _Walk:
         budget = min(self.opts.timeout, 5, self.deadline - time.monotonic())
         if budget <= 0:
             return
+        self._note_unasked()
         self._announce("quit")
         try:
             await asyncio.wait_for(self.proto.execute_command(b"QUIT"), budget)

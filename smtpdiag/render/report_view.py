@@ -176,6 +176,8 @@ def transcript_text(report: Report) -> str:
                 cut = _cut_note(step.reply)
                 if cut:
                     out.append(f"#  {cut}")
+            if step.unasked is not None:
+                out += [f"S: {line}   # unasked" for line in step.unasked.splitlines()[:20]]
             if step.error is not None:
                 out.append(f"#  {step.name}: {step.error.message}")
     return "\n".join(clean(line) for line in out) + "\n"

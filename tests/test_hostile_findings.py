@@ -1,0 +1,179 @@
+"""What a misbehaving server did wrong is said, as a failure or as a finding, never silence.
+
+Round two of the hostile servers: a server that talks before its greeting, or greets with
+something else than 220/421/554; replies nobody asked for; control bytes inside EHLO keywords;
+malformed enhanced status codes; QUIT left unanswered; an AUTH line longer than smtpdiag keeps.
+Each runs through the real CLI against a scripted server on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+import pytest
+
+from .conftest import assert_no_traceback, assert_valid, run_cli
+from .hostile import EHLO_OK, GREETING, HostileServer, Script, expect, hang, send, sleep, smtp
+
+AT_MAIL = [send(GREETING), expect(b"EHLO"), send(EHLO_OK), expect(b"MAIL")]
+
+
+def _probe(script: Script, *args: str, timeout: str = "1") -> tuple[
+        subprocess.CompletedProcess[str], dict[str, Any]]:
+    with HostileServer(script) as server:
+        result = run_cli("probe", server.target, "--timeout", timeout, "--dry-run", "--json",
+                         *args)
+    assert_no_traceback(result)
+    assert "internal error" not in result.stderr
+    report = json.loads(result.stdout)
+    assert_valid(report, "report")
+    return result, report
+
+
+def _warnings(report: dict[str, Any]) -> list[str]:
+    return [f["message"] for a in report["attempts"] for f in a["findings"]
+            if f["severity"] == "warning"]
+
+
+@pytest.mark.parametrize("early", [
+    [send(b"250 early bird\r\n" + GREETING)],  # glued in one write
+    [send(b"250 early bird\r\n"), sleep(0.1), send(GREETING)],  # or a moment before
+])
+def test_a_reply_before_the_greeting_is_named_talks_before_greeting(early: list[Any]) -> None:
+    result, report = _probe([*early, smtp()])
+    assert result.returncode == 3, result.stdout
+    error = report["attempts"][0]["error"]
+    assert error["kind"] == "protocol" and error["step"] == "greeting"
+    assert "talks before its greeting" in error["message"]
+    assert "'250 early bird'" in error["message"]
+    assert "refused" not in report["summary"]
+
+
+@pytest.mark.parametrize("greeting", [b"250 I am ready\r\n", b"500 what\r\n", b"450 later\r\n"])
+def test_a_greeting_that_is_not_220_421_554_is_a_protocol_violation(greeting: bytes) -> None:
+    result, report = _probe([send(greeting), smtp()])
+    assert result.returncode == 3, result.stdout
+    error = report["attempts"][0]["error"]
+    assert error["kind"] == "protocol" and error["step"] == "greeting"
+    assert f"{greeting[:3].decode()}" in error["message"]
+    assert "must open with 220" in error["message"]
+
+
+def test_a_554_greeting_is_still_a_refusal() -> None:
+    result, report = _probe([send(b"554 5.7.1 no\r\n"), smtp()])
+    assert result.returncode == 1
+    assert report["verdict"] == "refused"
+
+
+@pytest.mark.parametrize(("script", "after"), [
+    ([send(GREETING + b"250 glued extra\r\n"), smtp()], "greeting"),
+    ([send(GREETING), expect(b"EHLO"), send(EHLO_OK + b"250 glued extra\r\n"), smtp()], "ehlo"),
+    ([*AT_MAIL, send(b"250 2.1.0 ok\r\n250 glued extra\r\n"), smtp()], "mail"),
+])
+def test_a_reply_nobody_asked_for_is_a_warning(script: list[Any], after: str) -> None:
+    result, report = _probe(script)
+    assert result.returncode == 0, result.stdout
+    (warning,) = [w for w in _warnings(report) if "unasked" in w]
+    assert f"after its {after} reply" in warning
+    assert "'250 glued extra'" in warning
+    step = next(s for s in report["attempts"][0]["steps"] if s["name"] == after)
+    assert step["unasked"] == "250 glued extra"
+
+
+def test_control_bytes_in_an_ehlo_keyword_are_a_warning_and_not_trusted() -> None:
+    ehlo = b"250-hostile.test\r\n250-STARTTLS\x01\r\n250-AU\x1bTH PLAIN\r\n250 8BITMIME\r\n"
+    result, report = _probe([send(GREETING), expect(b"EHLO"), send(ehlo), smtp(ehlo)])
+    assert result.returncode == 0, result.stdout
+    caps = report["attempts"][0]["capabilities"]
+    assert caps["starttls"] is False and caps["auth"] == []
+    warnings = [w for w in _warnings(report) if "control character" in w]
+    assert len(warnings) == 1
+    assert "STARTTLS\\x01" in warnings[0] and "AU\\x1bTH" in warnings[0]
+
+
+@pytest.mark.parametrize("reply", [b"250 2.0.99999 ok\r\n", b"250 9.9.9 ok\r\n",
+                                   b"250 5.1.0 ok\r\n", b"250 2.0 ok\r\n"])
+def test_a_malformed_enhanced_code_is_a_warning(reply: bytes) -> None:
+    script = [send(GREETING), expect(b"EHLO"),
+              send(b"250-hostile.test\r\n250 ENHANCEDSTATUSCODES\r\n"), expect(b"MAIL"),
+              send(reply), smtp()]
+    result, report = _probe(script)
+    assert result.returncode == 0, result.stdout
+    shown = reply[4:].split()[0].decode()
+    (warning,) = [w for w in _warnings(report) if "enhanced status code" in w]
+    assert f"'{shown}'" in warning and "mail" in warning
+
+
+def test_an_unanswered_quit_is_a_warning() -> None:
+    script = [*AT_MAIL, send(b"250 ok\r\n"), expect(b"RCPT"), send(b"250 ok\r\n"),
+              expect(b"RSET"), send(b"250 ok\r\n"), expect(b"QUIT"), hang()]
+    result, report = _probe(script, timeout="0.5")
+    assert result.returncode == 0, result.stdout
+    assert any("QUIT" in w and "no answer" in w for w in _warnings(report))
+
+
+def test_a_quit_answered_with_a_wrong_code_is_a_warning() -> None:
+    script = [*AT_MAIL, send(b"250 ok\r\n"), expect(b"RCPT"), send(b"250 ok\r\n"),
+              expect(b"RSET"), send(b"250 ok\r\n"), expect(b"QUIT"), send(b"250 whatever\r\n")]
+    _, report = _probe(script)
+    assert any("QUIT" in w and "250" in w for w in _warnings(report))
+
+
+def test_a_well_behaved_server_has_none_of_these_warnings() -> None:
+    result, report = _probe([send(GREETING), smtp()], "--tls", "none")
+    assert result.returncode == 0
+    assert _warnings(report) == []
+
+
+@pytest.mark.parametrize("mechanisms", [
+    b"X" * 3000 + b" PLAIN",  # one huge fragment, then PLAIN past the cut
+    b" ".join(b"M%d" % i for i in range(700)) + b" PLAIN",  # many short words, PLAIN at the end
+])
+def test_a_long_auth_line_is_parsed_whole_and_the_cut_is_said(mechanisms: bytes) -> None:
+    ehlo = b"250-hostile.test\r\n250-AUTH " + mechanisms + b"\r\n250 8BITMIME\r\n"
+    result, report = _probe([send(GREETING), expect(b"EHLO"), send(ehlo), smtp(ehlo)])
+    assert result.returncode == 0, result.stdout
+    auth = report["attempts"][0]["capabilities"]["auth"]
+    assert "PLAIN" in auth
+    assert all(len(m) <= 20 for m in auth)  # SASL names are 1-20 characters (RFC 4422)
+    findings = [f["message"] for f in report["attempts"][0]["findings"]]
+    assert any("ehlo" in f and "512" in f and "cut" in f for f in findings), findings
+
+
+def test_all_mx_summary_names_the_worst_host_with_its_reason_and_counts_the_rest() -> None:
+    """29 MX hosts refuse at RCPT, one accepts: the summary is about a refusal, not about
+    whichever host happened to be walked last."""
+    from .dnsserver import DnsServer
+
+    served = [0]
+
+    async def script(conn: Any) -> None:
+        served[0] += 1
+        good = served[0] == 1  # connections come in any order: one host of the 30 is good
+        for action in [send(GREETING), expect(b"EHLO"), send(EHLO_OK), expect(b"MAIL"),
+                       send(b"250 2.1.0 ok\r\n")]:
+            await action(conn)
+        if not good:
+            await expect(b"RCPT")(conn)
+            await send(b"550 5.1.1 no such user here\r\n")(conn)
+        await smtp()(conn)
+
+    records: dict[tuple[str, str], list[str]] = {
+        ("many.test", "MX"): [f"10 mx{i:02d}.many.test." for i in range(30)]}
+    records.update({(f"mx{i:02d}.many.test", "A"): ["127.0.0.1"] for i in range(30)})
+    with DnsServer(records) as dns, HostileServer(script) as server:
+        result = run_cli("probe", "many.test", "--all-mx", "--port", str(server.port),
+                         "--nameserver", f"127.0.0.1:{dns.port}", "--timeout", "5",
+                         "--dry-run", "--json", "--tls", "none")
+    assert_no_traceback(result)
+    report = json.loads(result.stdout)
+    assert_valid(report, "report")
+    assert report["verdict"] == "refused", report["summary"]
+    summary = report["summary"]
+    assert "refused at rcpt: 550 5.1.1 no such user here" in summary
+    assert summary.endswith("[30 addresses walked: 29 refused, 1 ok]")
+    named = summary.split(" ", 1)[0]
+    (attempt,) = [a for a in report["attempts"] if a["host"] == named]
+    assert attempt["outcome"] == "refused"

@@ -177,3 +177,123 @@ def test_all_mx_summary_names_the_worst_host_with_its_reason_and_counts_the_rest
     named = summary.split(" ", 1)[0]
     (attempt,) = [a for a in report["attempts"] if a["host"] == named]
     assert attempt["outcome"] == "refused"
+
+
+# --- TLS: a server that offers only old versions or weak ciphers
+
+
+def _old_tls_context(certs: Any, version: str, ciphers: str) -> Any:
+    """A server context limited to ``version``; OpenSSL needs security level 0 for TLS < 1.2."""
+    import ssl
+    import warnings
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certs.cert_file, certs.key_file)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = context.maximum_version = getattr(ssl.TLSVersion, version)
+    context.set_ciphers(ciphers)
+    return context
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from smtpdiag.fakeserver import Certs
+
+    return Certs.create(str(tmp_path_factory.mktemp("tls")))
+
+
+@pytest.mark.parametrize(("version", "name", "implicit"), [
+    ("TLSv1", "TLS 1.0", False), ("TLSv1_1", "TLS 1.1", True)])
+def test_a_server_offering_only_old_tls_is_named_with_its_version(
+        certs: Any, version: str, name: str, implicit: bool) -> None:
+    from .hostile import start_tls
+
+    context = _old_tls_context(certs, version, "ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0")
+    starttls = [send(GREETING), expect(b"EHLO"), send(b"250-hostile.test\r\n250 STARTTLS\r\n"),
+                expect(b"STARTTLS"), send(b"220 2.0.0 go ahead\r\n"), start_tls(context), smtp()]
+    with HostileServer([send(GREETING), smtp()] if implicit else starttls,
+                       ssl_context=context if implicit else None) as server:
+        args = ["--tls", "implicit"] if implicit else []
+        result = run_cli("probe", server.target, "--timeout", "2", "--dry-run", "--json",
+                         "--ca-file", certs.ca_file, *args)
+        connections = server.connections
+    assert_no_traceback(result)
+    assert result.returncode == 3, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert_valid(report, "report")
+    attempt = report["attempts"][0]
+    assert attempt["error"]["step"] == "tls" and attempt["error"]["kind"] == "tls"
+    assert f"the server offers only {name} with ECDHE-ECDSA-AES128-SHA" in attempt["error"][
+        "message"]
+    assert "diagnostic-only connection" in attempt["error"]["message"]
+    # The walk, and the one labelled diagnostic handshake (an implicit-TLS server counts only
+    # the connections whose handshake completed: the diagnostic one).
+    assert connections == (1 if implicit else 2)
+    assert attempt["tls"]["version"] == version.replace("_", ".")
+    warnings = _warnings(report)
+    assert any(w.startswith(f"outdated TLS version {version.replace('_', '.')}")
+               for w in warnings), warnings
+    assert any(w.startswith("weak cipher ECDHE-ECDSA-AES128-SHA: CBC mode") for w in warnings)
+
+
+def test_a_cbc_cipher_on_tls_1_2_is_a_warning(certs: Any) -> None:
+    context = _old_tls_context(certs, "TLSv1_2", "ECDHE-ECDSA-AES128-SHA256")
+    with HostileServer([send(GREETING), smtp()], ssl_context=context) as server:
+        result, report = _probe_args(server, "--tls", "implicit", "--ca-file", certs.ca_file)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert report["attempts"][0]["tls"]["cipher"] == "ECDHE-ECDSA-AES128-SHA256"
+    (weak,) = [w for w in _warnings(report) if w.startswith("weak cipher")]
+    assert "CBC mode" in weak and "forward secrecy" not in weak
+
+
+def _probe_args(server: HostileServer, *args: str) -> tuple[
+        subprocess.CompletedProcess[str], dict[str, Any]]:
+    result = run_cli("probe", server.target, "--timeout", "2", "--dry-run", "--json", *args)
+    assert_no_traceback(result)
+    report = json.loads(result.stdout)
+    assert_valid(report, "report")
+    return result, report
+
+
+def test_a_protocol_version_alert_leads_to_the_same_diagnosis(certs: Any) -> None:
+    """A server that answers our ClientHello with a protocol_version alert (as OpenSSL-based
+    MTAs do; asyncio servers just hang up): the raw alert is kept on the failed step, the
+    attempt says what the server offers."""
+    import socket
+    import ssl
+    import threading
+
+    context = _old_tls_context(certs, "TLSv1", "ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0")
+    listener = socket.create_server(("127.0.0.1", 0))
+    handshakes: list[str] = []
+
+    def serve() -> None:
+        for _ in range(2):
+            conn, _ = listener.accept()
+            try:
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    handshakes.append(str(tls.version()))
+                    tls.sendall(GREETING)
+                    tls.recv(100)  # until the client goes
+            except (ssl.SSLError, OSError):
+                conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        port = listener.getsockname()[1]
+        result = run_cli("probe", f"127.0.0.1:{port}", "--timeout", "2", "--tls", "implicit",
+                         "--ca-file", certs.ca_file, "--json")
+        thread.join(5)
+    finally:
+        listener.close()
+    assert_no_traceback(result)
+    assert result.returncode == 3, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    attempt = report["attempts"][0]
+    assert "the server offers only TLS 1.0" in attempt["error"]["message"]
+    (step,) = [s for s in attempt["steps"] if s["name"] == "tls"]
+    assert "TLSV1_ALERT_PROTOCOL_VERSION" in step["error"]["message"]
+    assert handshakes == ["TLSv1"]  # the diagnostic one; ours was refused with the alert
+    assert [s["name"] for s in attempt["steps"]] == ["connect", "tls"]

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from ..model import Attempt, Finding
 from .conduct import conduct_findings
+from .tlsgrade import tls_grade_findings
 
 __all__ = ["SLOW_STEP_MS", "attempt_findings", "with_findings"]
 
@@ -55,8 +56,7 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
         if tls.hostname_matched is False:
             found.append(Finding("warning", f"the certificate does not name {attempt.host}",
                                  "tls"))
-        if tls.version in ("TLSv1", "TLSv1.1", "SSLv3"):
-            found.append(Finding("warning", f"outdated TLS version {tls.version}", "tls"))
+        found += tls_grade_findings(tls)
     found += conduct_findings(attempt)
     return tuple(found)
 

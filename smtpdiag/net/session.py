@@ -22,10 +22,11 @@ from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 from ..core.capabilities import parse_capabilities
 from ..core.replies import REDACTED, Redactor, excerpt
 from ..core.targets import QUIT_POINTS
+from ..core.tlsgrade import refusal_message
 from ..errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError
 from ..model import Attempt, Capabilities, ErrorInfo, Reply, Step, TlsInfo
-from .tlsinfo import describe_session, make_context
-from .wire import RecordingProtocol, convert_error
+from .tlsinfo import describe_session, legacy_context, make_context
+from .wire import RecordingProtocol, convert_error, refused_handshake
 
 __all__ = ["QUIT_POINTS", "WalkOptions", "secret_forms", "walk"]
 
@@ -75,9 +76,10 @@ class _VerifyFailed(Exception):
 
 class _Walk:
     def __init__(self, host: str, address: str, port: int, opts: WalkOptions, verify: bool,
-                 deadline: float) -> None:
+                 deadline: float, legacy: bool = False) -> None:
         self.host, self.address, self.port, self.opts = host, address, port, opts
         self.verify, self.deadline = verify, deadline
+        self.legacy = legacy  # the diagnostic handshake of tlsversion.py: permissive context
         self.where = f"{address}:{port}" if ":" not in address else f"[{address}]:{port}"
         self.steps: list[Step] = []
         self.proto: RecordingProtocol | None = None
@@ -213,7 +215,10 @@ class _Walk:
 
     async def handshake(self, step: str) -> None:
         loop = asyncio.get_running_loop()
-        context = make_context(self.opts.ca_file, self.verify)
+        context = legacy_context() if self.legacy else make_context(self.opts.ca_file,
+                                                                      self.verify)
+        if context is None:
+            raise TlsError("this machine's OpenSSL cannot offer TLS older than 1.2", step=step)
         started = time.perf_counter()
 
         async def upgrade() -> None:
@@ -237,6 +242,8 @@ class _Walk:
         self.tls = describe_session(
             ssl_object, mode=self.opts.tls, server_name=self.host, verified=self.verify,
             verify_error=None, handshake_ms=(time.perf_counter() - started) * 1000)
+        if self.legacy:  # a diagnosis: nothing is said over this channel, not even QUIT
+            raise _Done
 
     async def ehlo(self, step: str) -> None:
         reply = await self.command(step, f"EHLO {self.opts.helo}")
@@ -348,7 +355,7 @@ class _Walk:
     async def quit(self) -> None:
         """Say goodbye politely; a server that already hung up is not an error of the walk."""
         last = self.steps[-1] if self.steps else None
-        if self.proto is None or not self.proto.is_connected or last is None or \
+        if self.legacy or self.proto is None or not self.proto.is_connected or last is None or \
                 last.name == "connect":
             return
         if last.reply is not None and last.reply.code == 421:
@@ -373,8 +380,8 @@ class _Walk:
 
 
 async def _attempt(host: str, address: str, port: int, opts: WalkOptions, verify: bool,
-                   deadline: float) -> tuple[_Walk, SmtpdiagError | None]:
-    walk_ = _Walk(host, address, port, opts, verify, deadline)
+                   deadline: float, legacy: bool = False) -> tuple[_Walk, SmtpdiagError | None]:
+    walk_ = _Walk(host, address, port, opts, verify, deadline, legacy)
     error: SmtpdiagError | None = None
     try:
         await walk_.run()
@@ -386,6 +393,21 @@ async def _attempt(host: str, address: str, port: int, opts: WalkOptions, verify
     finally:
         walk_.close()
     return walk_, error
+
+
+async def _diagnose_tls(host: str, address: str, port: int, opts: WalkOptions, limit: float,
+                        error: SmtpdiagError) -> tuple[TlsInfo | None, SmtpdiagError]:
+    """The handshake failed for want of a common version or cipher, and the alert does not say
+    what the server does offer.  So one more connection, labelled as a diagnosis in what it
+    reports, walks to the handshake with a permissive context (``legacy_context``), notes the
+    version and cipher the server picks, and stops: no command is sent over it."""
+    probe, _ = await _attempt(host, address, port, replace(opts, quit_after="tls"), False,
+                              limit, legacy=True)
+    if probe.tls is None or probe.tls.version is None:
+        return None, error
+    info = replace(probe.tls, verified=False,
+                   verify_error="not checked: seen only in a diagnostic handshake")
+    return info, TlsError(refusal_message(probe.tls.version, probe.tls.cipher), step="tls")
 
 
 async def walk(host: str, address: str, port: int, opts: WalkOptions,
@@ -416,6 +438,8 @@ async def walk(host: str, address: str, port: int, opts: WalkOptions,
     tls = result.tls
     if tls is not None and verify_error is not None:
         tls = replace(tls, verified=False, verify_error=verify_error)
+    if error is not None and refused_handshake(error):
+        tls, error = await _diagnose_tls(host, address, port, opts, limit, error)
     outcome = "failed" if error else ("refused" if result.refused else "ok")
     return Attempt(
         host=host, address=address, port=port, tls_mode=opts.tls, steps=tuple(result.steps),

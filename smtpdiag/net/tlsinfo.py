@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import UsageError, quoted
 from ..model import TlsInfo
 
-__all__ = ["describe_session", "hostname_matches", "make_context"]
+__all__ = ["describe_session", "hostname_matches", "legacy_context", "make_context"]
 
 
 @cache
@@ -31,6 +31,27 @@ def make_context(ca_file: str | None, verify: bool) -> ssl.SSLContext:
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+@cache
+def legacy_context() -> ssl.SSLContext | None:
+    """A deliberately permissive client context, for one thing only: learning what a server
+    that refused our handshake does offer (TLS 1.0 and up, every cipher, OpenSSL security
+    level 0, no verification).  Never used for a session that carries SMTP commands.  None
+    when this machine's OpenSSL cannot be made to offer old TLS at all."""
+    import warnings
+
+    try:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        with warnings.catch_warnings():  # TLSVersion.TLSv1 is deprecated: that is the point
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1
+        context.set_ciphers("ALL:@SECLEVEL=0")
+    except (ssl.SSLError, ValueError):
+        return None
     return context
 
 

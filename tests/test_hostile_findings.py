@@ -297,3 +297,53 @@ def test_a_protocol_version_alert_leads_to_the_same_diagnosis(certs: Any) -> Non
     assert "TLSV1_ALERT_PROTOCOL_VERSION" in step["error"]["message"]
     assert handshakes == ["TLSv1"]  # the diagnostic one; ours was refused with the alert
     assert [s["name"] for s in attempt["steps"]] == ["connect", "tls"]
+
+
+# --- the MX set: aliases and equal preferences, from a real DNS server on loopback
+
+
+def test_an_mx_that_is_a_cname_is_a_warning_and_equal_preferences_are_shown() -> None:
+    from .dnsserver import DnsServer
+
+    records = {
+        ("alias.test", "MX"): ["10 mx1.alias.test.", "10 mx2.alias.test.", "20 mx3.alias.test."],
+        ("mx1.alias.test", "CNAME"): ["real.alias.test."],
+        ("real.alias.test", "A"): ["127.0.0.1"],
+        ("mx2.alias.test", "A"): ["127.0.0.1"],
+        ("mx3.alias.test", "A"): ["127.0.0.1"],
+    }
+    with DnsServer(records) as dns, HostileServer([send(GREETING), smtp()]) as server:
+        args = ["probe", "alias.test", "--port", str(server.port), "--nameserver",
+                f"127.0.0.1:{dns.port}", "--timeout", "2", "--quit-after", "greeting"]
+        shown = run_cli(*args)
+        result = run_cli(*args, "--json")
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert_valid(report, "report")
+    resolution = report["resolution"]
+    assert [(m["host"], m["cname"]) for m in resolution["mx"]] == [
+        ("mx1.alias.test", "real.alias.test"), ("mx2.alias.test", None),
+        ("mx3.alias.test", None)]
+    findings = {f["severity"]: f["message"] for f in resolution["findings"]}
+    assert set(findings) == {"warning", "info"}
+    assert "mx1.alias.test is an alias (CNAME) of real.alias.test" in findings["warning"]
+    assert "RFC 2181 §10.3" in findings["warning"]
+    assert "mx1.alias.test, mx2.alias.test share preference 10" in findings["info"]
+    assert ("MX: 10 mx1.alias.test (alias of real.alias.test) and mx2.alias.test (equal "
+            "preference), 20 mx3.alias.test") in shown.stdout
+    assert "is an alias (CNAME)" in shown.stdout
+
+
+def test_a_plain_mx_set_has_no_mx_findings() -> None:
+    from .dnsserver import DnsServer
+
+    records = {("plain.test", "MX"): ["10 mx1.plain.test.", "20 mx2.plain.test."],
+               ("mx1.plain.test", "A"): ["127.0.0.1"], ("mx2.plain.test", "A"): ["127.0.0.1"]}
+    with DnsServer(records) as dns, HostileServer([send(GREETING), smtp()]) as server:
+        result = run_cli("probe", "plain.test", "--port", str(server.port), "--nameserver",
+                         f"127.0.0.1:{dns.port}", "--timeout", "2", "--quit-after", "greeting",
+                         "--json")
+    report = json.loads(result.stdout)
+    assert report["resolution"]["findings"] == []
+    assert [m["cname"] for m in report["resolution"]["mx"]] == [None, None]

@@ -12,12 +12,12 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from .. import __version__
 from ..core.annotate import annotate_attempt
-from ..core.findings import with_findings
+from ..core.findings import mx_findings, with_findings
 from ..core.targets import DEFAULT_PORT, Target, parse_target, tls_mode_for
 from ..errors import DnsError, SmtpdiagError
 from ..model import Attempt, ErrorInfo, Report, Resolution
@@ -196,6 +196,8 @@ async def probe(target_text: str, opts: ProbeOptions) -> Report:
         resolution, candidates = await _candidates(target, opts, deadline)
     except SmtpdiagError as exc:
         return finish("failed", f"{exc}", None, [], exc)
+    if resolution.mx:
+        resolution = replace(resolution, findings=mx_findings(resolution))
     if resolution.method == "null-mx":
         return finish("no-mail", f"{target.host} publishes a null MX (RFC 7505): this domain "
                       "accepts no mail", resolution, [])

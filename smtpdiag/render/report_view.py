@@ -3,7 +3,7 @@ annotation under each reply that was not a plain yes, and a verdict at the end."
 
 from __future__ import annotations
 
-from ..model import Annotation, Attempt, Capabilities, Reply, Report, Step, TlsInfo
+from ..model import Annotation, Attempt, Capabilities, MxHost, Reply, Report, Step, TlsInfo
 from .doc import Doc, clean
 
 __all__ = ["report_doc", "transcript_text"]
@@ -144,11 +144,25 @@ def _attempt(doc: Doc, attempt: Attempt) -> None:
         doc.add("  ", (f"{mark} {finding.severity}: ", f"bold {style}"), finding.message)
 
 
+def _mx_line(mx: tuple[MxHost, ...]) -> str:
+    """``10 a.test and b.test (equal preference), 20 c.test (alias of d.test)``."""
+    groups: dict[int, list[str]] = {}
+    for host in mx:
+        alias = f" (alias of {host.cname})" if host.cname else ""
+        groups.setdefault(host.preference, []).append(host.host + alias)
+    return ", ".join(f"{pref} {' and '.join(hosts)}" + (" (equal preference)" if len(hosts) > 1
+                                                        else "")
+                     for pref, hosts in groups.items())
+
+
 def report_doc(report: Report) -> Doc:
     doc = Doc().add(("smtpdiag probe ", "bold"), (report.target, "bold"))
     res = report.resolution
     if res is not None and res.mx:
-        doc.add(("MX: ", "bold"), ", ".join(f"{m.preference} {m.host}" for m in res.mx))
+        doc.add(("MX: ", "bold"), _mx_line(res.mx))
+        for finding in res.findings:
+            mark, style = SEVERITY_MARK.get(finding.severity, ("·", ""))
+            doc.add("  ", (f"{mark} {finding.severity}: ", f"bold {style}"), finding.message)
     elif res is not None and res.method == "implicit-mx":
         doc.add(("MX: ", "bold"), "none; using the domain's own address (implicit MX)")
     for attempt in report.attempts:

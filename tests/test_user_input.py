@@ -165,3 +165,28 @@ def test_a_size_in_odd_digits_from_the_server_is_not_a_crash(size: bytes) -> Non
     assert "internal error" not in result.stderr
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SIZE (no limit)" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["probe", "check"])
+def test_a_label_too_long_for_dns_once_encoded_is_a_usage_error(command: str) -> None:
+    """60 letters 'ü' fit in 63 characters but not in 63 octets as an A-label: IDNA refused
+    them deep in getaddrinfo ('internal error', exit 70)."""
+    message = _usage(run_cli(command, "ü" * 60 + ".test:25", "--timeout", "0.5"),
+                     USAGE if command == "probe" else 3)
+    assert "is not a valid host name (bad label" in message
+
+
+def test_output_to_a_full_device_is_an_error_not_a_bug() -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([*_python_m(), "codes", "--json"], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=60, check=False)
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.startswith("smtpdiag: error: ") and "No space left" in done.stderr
+
+
+def _python_m() -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "smtpdiag"]

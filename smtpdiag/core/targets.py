@@ -38,9 +38,11 @@ _PORT = re.compile(r"[0-9]{1,5}")
 
 
 def _valid_label(label: str) -> bool:
-    """A DNS label (letters, digits, hyphen, underscore; any non-ASCII letter for IDNA)."""
+    """A DNS label (letters, digits, hyphen, underscore; any non-ASCII letter for IDNA) that
+    still fits in 63 octets once written as its ``xn--`` A-label."""
     return (0 < len(label) <= 63 and label[0] != "-" and label[-1] != "-"
-            and all(c.isalnum() or c in "-_" for c in label))
+            and all(c.isalnum() or c in "-_" for c in label)
+            and (label.isascii() or len(label.encode("punycode")) + 4 <= 63))
 
 
 def _valid_local(local: str) -> bool:

@@ -113,7 +113,7 @@ async def _candidates(target: Target, opts: ProbeOptions, deadline: float
     try:
         infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(
             target.host, None, type=socket.SOCK_STREAM), timeout)
-    except (TimeoutError, OSError) as exc:
+    except (TimeoutError, OSError, UnicodeError) as exc:  # UnicodeError: IDNA refused the name
         reason = "timed out" if isinstance(exc, asyncio.TimeoutError) else str(exc)
         raise DnsError(f"cannot resolve {target.host}: {reason}", step="dns") from None
     addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))

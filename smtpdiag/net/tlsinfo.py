@@ -139,13 +139,18 @@ def describe_session(
                        handshake_ms=handshake_ms)
     cipher = ssl_object.cipher()
     facts: dict[str, Any] = {}
-    parsed = ssl_object.getpeercert() if verified else None
-    if parsed:
-        facts = _facts_from_dict(parsed, server_name)
-    else:
-        der = ssl_object.getpeercert(binary_form=True)
-        if der:
-            facts = _facts_from_der(der, server_name)
+    try:
+        parsed = ssl_object.getpeercert() if verified else None
+        if parsed:
+            facts = _facts_from_dict(parsed, server_name)
+        else:
+            der = ssl_object.getpeercert(binary_form=True)
+            if der:
+                facts = _facts_from_der(der, server_name)
+    except (ValueError, TypeError, KeyError, OverflowError):
+        # A certificate OpenSSL accepted but that cannot be read into facts (a malformed
+        # extension, an odd date): the session goes on, the report just lacks those facts.
+        facts = {"subject": "(a certificate smtpdiag could not parse)"}
     return TlsInfo(
         mode=mode, version=ssl_object.version(), cipher=cipher[0] if cipher else None,
         verified=verified, verify_error=verify_error, handshake_ms=handshake_ms, **facts,

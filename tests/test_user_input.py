@@ -66,7 +66,7 @@ def test_check_thresholds_take_ascii_numbers_only(option: str, value: str) -> No
 @pytest.mark.parametrize("code", ["٥٥٠", "５.７.１", "5.٧.1"])
 def test_explain_takes_ascii_codes_only(code: str) -> None:
     message = _usage(run_cli("explain", code))
-    assert "no SMTP reply code found" in message
+    assert "no SMTP reply code" in message
 
 
 def test_a_huge_target_is_quoted_short(tmp_path: Path) -> None:

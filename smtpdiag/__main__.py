@@ -1,7 +1,8 @@
 """Where every run starts: ``python -m smtpdiag`` and the ``smtpdiag`` console script.
 
-Ctrl-C first: the handler that makes an interrupt quiet (``interrupt.py``) is installed
-before the command line's imports start, since those take most of a quick run.
+Ctrl-C first: the handler that makes an interrupt quiet (``interrupt.py``) is installed by the
+package's ``__init__`` already, and again here for a caller that imports this module in a
+process not named smtpdiag; either way before the command line's imports start.
 
 A run is a short-lived process that allocates a few hundred thousand long-lived objects while
 importing (typer, asyncio, aiosmtplib) and little garbage after.  With the collector's default

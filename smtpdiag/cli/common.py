@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from typing import Any, NoReturn
 
 from ..catalogue import LANGUAGES
 from ..errors import SmtpdiagError, UsageError, quoted
-from ..interrupt import EXIT_INTERRUPTED, catchable
+from ..interrupt import EXIT_INTERRUPTED
 from ..render.doc import Doc, clean, json_text, write_doc
 
 __all__ = [
@@ -122,6 +123,23 @@ def os_error_text(exc: OSError) -> str:
     """An OS error as a user reads it: what failed on which file (``errno`` names are shells')."""
     reason = exc.strerror or str(exc) or type(exc).__name__
     return f"{reason}: {quoted(str(exc.filename))}" if exc.filename is not None else reason
+
+
+@contextmanager
+def catchable() -> Iterator[None]:
+    """Inside: SIGINT raises ``KeyboardInterrupt`` as usual (asyncio.run cancels its tasks on
+    it), so a command can wind down and report it; after: back to the quiet handler of
+    ``smtpdiag.interrupt`` (or whatever was there before)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None
+                      else signal.default_int_handler)
 
 
 @contextmanager

@@ -223,3 +223,26 @@ def test_quoted_cuts_long_input_and_says_how_long() -> None:
     assert quoted("x" * 200) == repr("x" * 200)
     assert quoted("x" * 201) == f"{'x' * 200!r}… (201 characters)"
     assert quoted("y" * 50, 10) == f"{'y' * 10!r}… (50 characters)"
+
+
+def test_other_readers_of_server_and_dns_text_take_ascii_digits_only() -> None:
+    """The audit's own small reply reader and TLSA parser: ``"²⁵⁰".isdigit()`` is true."""
+    import asyncio
+
+    from smtpdiag.core.policy.dane import parse_tlsa
+    from smtpdiag.net.submission import _reply
+
+    assert parse_tlsa("³ 1 1 abcd") is None
+    assert parse_tlsa("3 1 1 abcd") is not None
+
+    async def read(data: bytes) -> object:
+        reader = asyncio.StreamReader()
+        reader.feed_data(data)
+        reader.feed_eof()
+        try:
+            return await _reply(reader)
+        except ConnectionError as exc:
+            return str(exc)
+
+    assert "not an SMTP reply" in str(asyncio.run(read("²⁵⁰ hi\r\n".encode())))
+    assert asyncio.run(read(b"250 hi\r\n")) == (250, ["250 hi"])

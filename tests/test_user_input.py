@@ -121,7 +121,7 @@ def _paths(tmp_path: Path) -> dict[str, Path]:
 def test_an_unwritable_transcript_is_refused_before_the_probe(kind: str, tmp_path: Path) -> None:
     path = _paths(tmp_path)[kind]
     with HostileServer([hang()]) as server:
-        message = _usage(run_cli("probe", server.target, "--timeout", "5",
+        message = _usage(run_cli("probe", server.target, "--timeout", "5", "--dry-run",
                                  "--transcript", str(path)))
     assert server.connections == 0  # said at once, not after the probe
     assert f"cannot write --transcript {str(path)!r}" in message

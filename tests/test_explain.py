@@ -106,7 +106,7 @@ def test_compare_in_every_language(lang):
     assert result["category"] == ("Both SMTP 211 (System Status) and 250 (OK) belong to the "
                                   "2xx Positive Completion category.")
     assert result["sides"][0]["class_name"] == result["sides"][1]["class_name"]
-    assert len(result["differences"]) == 4
+    assert len(result["differences"]) == 3
     assert all(side["references"] for side in result["sides"])
 
 

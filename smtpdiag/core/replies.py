@@ -110,8 +110,6 @@ class ReplyReader:
         self.redact = redact or Redactor()
         self.trailing = b""
         self.full_lines: tuple[str, ...] = ()  # the last reply's lines, long ones uncut
-        self._partial = bytearray()
-        self._partial_len = 0
         self.clear()
 
     def clear(self) -> None:
@@ -134,11 +132,15 @@ class ReplyReader:
                 self._append(data[start:])
                 return None
             self._append(data[start:end])
-            line = bytes(self._partial)
-            truncated = self._partial_len > MAX_LINE_KEPT
+            line, cut = bytes(self._partial), self._partial_len > len(self._partial)
+            if line.endswith(b"\r") and not cut:  # the CR of CRLF is not part of the text
+                line = line[:-1]
+            truncated = cut or len(line) > MAX_LINE_KEPT
             self._partial = bytearray()
             self._partial_len = 0
-            reply = self._take_line(line[:-1] if line.endswith(b"\r") else line, truncated)
+            # The whole line (at most MAX_LINE_BYTES): _take_line keeps MAX_LINE_KEPT of it and
+            # leaves the rest in full_lines, for keywords.
+            reply = self._take_line(line, truncated)
             start = end + 1
             if reply is not None:
                 self.clear()

@@ -126,11 +126,14 @@ class ReplyReader:
             if end == -1:
                 self._append(data[start:])
                 return None
-            self._append(data[start:end])
-            line = bytes(self._partial)
-            truncated = self._partial_len > len(line)
-            self._partial = bytearray()
-            self._partial_len = 0
+            if not self._partial_len and end - start <= MAX_LINE_KEPT:
+                line, truncated = data[start:end], False  # all here: no copy through _partial
+            else:
+                self._append(data[start:end])
+                line = bytes(self._partial)
+                truncated = self._partial_len > len(line)
+                self._partial = bytearray()
+                self._partial_len = 0
             reply = self._take_line(line[:-1] if line.endswith(b"\r") else line, truncated)
             start = end + 1
             if reply is not None:

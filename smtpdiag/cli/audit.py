@@ -51,6 +51,11 @@ def audit_command(
     dnsbl_zones: Annotated[str | None, typer.Option(
         help="Comma-separated DNSBL zones to use (implies --dnsbl; default: the catalogue's "
              "list).")] = None,
+    submission: Annotated[bool, typer.Option(
+        help="Also check the STARTTLS posture of the submission port (587) of the hosts in "
+             "_submission._tcp SRV records, else of the MX hosts.")] = False,
+    submission_port: Annotated[int | None, typer.Option(
+        help="Submission port to check (implies --submission; default 587).")] = None,
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the report as JSON (schema shipped in the package).")] = False,
     lang: Annotated[str | None, typer.Option(help="Language of the texts (en).")] = None,
@@ -73,7 +78,8 @@ def audit_command(
         name = _domain(domain)
         if not 0 < timeout <= 3600:
             raise UsageError("--timeout must be a positive number of seconds (at most 3600)")
-        for option, value in (("--port", port), ("--https-port", https_port)):
+        for option, value in (("--port", port), ("--https-port", https_port),
+                              ("--submission-port", submission_port or 587)):
             if not 0 < value < 65536:
                 raise UsageError(f"{option} must be 1-65535")
         if ca_file is not None and not Path(ca_file).is_file():
@@ -90,7 +96,8 @@ def audit_command(
         options = AuditOptions(
             nameserver=parse_nameserver(nameserver) if nameserver else None,
             timeout=timeout, ca_file=str(ca_file) if ca_file else None, port=port,
-            https_port=https_port, helo=validate_helo(helo) if helo else "", dnsbl=zones)
+            https_port=https_port, helo=validate_helo(helo) if helo else "", dnsbl=zones,
+            submission=(submission_port or 587,) if submission or submission_port else ())
         report = asyncio.run(audit(name, options))
         if json_output:
             from ..render.audit_view import audit_json

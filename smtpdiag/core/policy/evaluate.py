@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ...catalogue.audit import software_names
 from ...model import AuditArea, AuditReport
+from .dane import dane_hits, tlsa_name
 from .dmarc import dmarc_hits
 from .dnsbl import dnsbl_hits
 from .findings import area, overall
@@ -12,6 +13,7 @@ from .mtasts import sts_hits, tlsrpt_hits
 from .mxset import mx_facts_lines, mx_hits
 from .records import Gathered, Hit
 from .spf import spf_hits
+from .submission import submission_hits
 from .transport import address_hits, consistency_hits
 
 __all__ = ["evaluate", "summary_line"]
@@ -63,10 +65,33 @@ def _areas(g: Gathered) -> list[AuditArea]:
     areas.append(_smtp_area(g) if mail else area(
         "smtp", (), skipped="the domain has no usable MX set"))
     areas.append(_sts_area(g, mail))
+    areas.append(_dane_area(g) if mail else area(
+        "dane", (), skipped="the domain has no usable MX set"))
     areas.append(_spf_area(g))
     areas.append(_dmarc_area(g))
     areas.append(_dnsbl_area(g))
+    areas.append(_submission_area(g))
     return areas
+
+
+def _submission_area(g: Gathered) -> AuditArea:
+    if g.submission is None:
+        return area("submission", (), skipped="off by default; --submission checks port 587")
+    facts = [f"{s.host} [{s.address}]:{s.port}: " + (s.error or (
+        "STARTTLS offered" if s.starttls else "no STARTTLS")) for s in g.submission]
+    hits = [hit for s in g.submission for hit in submission_hits(s)]
+    return area("submission", hits, facts or ["no host to check"])
+
+
+def _dane_area(g: Gathered) -> AuditArea:
+    if g.tlsa is None:
+        return area("dane", (), skipped=NOT_ASKED)
+    facts = []
+    for host, answer in g.tlsa:
+        if answer.found:
+            checked = "DNSSEC-validated" if answer.authenticated else "NOT validated (no AD bit)"
+            facts += [f"{tlsa_name(host)} TLSA {r[:80]} ({checked})" for r in answer.records]
+    return area("dane", dane_hits(g.tlsa, g.addresses), facts)
 
 
 def _spf_area(g: Gathered) -> AuditArea:

@@ -8,12 +8,13 @@ from typing import Annotated
 import typer
 
 from ..errors import UsageError
-from .common import EXIT_OK, EXIT_REFUSED, emit_doc, emit_json, guarded
+from .common import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, emit_doc, emit_json, guarded
 from .options import CaFileOption, HeloOption, NameserverOption
 
 __all__ = ["COMMANDS", "VERDICT_EXIT"]
 
 VERDICT_EXIT = {"pass": EXIT_OK, "warn": EXIT_REFUSED, "fail": EXIT_REFUSED}
+UNFINISHED = frozenset({"mx.lookup-failed"})  # nothing about the mail hosts could be learnt
 
 
 def _domain(text: str) -> str:
@@ -64,7 +65,7 @@ def audit_command(
     what it means, why it matters and how to fix it.
 
     Exit codes: 0 every check passed · 1 problems found (warning or critical) · 2 usage
-    error · 3 could not complete.
+    error · 3 could not complete (the MX lookup itself failed).
     """
     code = EXIT_OK
     with guarded():
@@ -108,6 +109,8 @@ def audit_command(
 
             emit_doc(audit_doc(report))
         code = VERDICT_EXIT[report.verdict]
+        if any(f.id in UNFINISHED for a in report.areas for f in a.findings):
+            code = EXIT_FAILED  # the report says what was asked and what failed
     raise typer.Exit(code)
 
 

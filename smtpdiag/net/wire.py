@@ -18,6 +18,7 @@ from aiosmtplib.protocol import SMTPProtocol
 from aiosmtplib.response import SMTPResponse
 
 from ..core.replies import ReplyReader, excerpt
+from ..core.text import seconds
 from ..errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError, UsageError
 from ..model import Reply
 
@@ -104,9 +105,9 @@ def convert_error(exc: BaseException, step: str, timeout: float, proto: Recordin
     if isinstance(exc, (asyncio.TimeoutError, SMTPTimeoutError, TimeoutError)):
         if step == "tls":
             return StepTimeout(f"the TLS handshake with {where} did not finish within "
-                               f"{timeout:g} s", step=step)
+                               f"{seconds(timeout)} s", step=step)
         seen = proto.describe_partial() if proto else "nothing was received"
-        return StepTimeout(f"no complete answer within {timeout:g} s from {where} ({seen})",
+        return StepTimeout(f"no complete answer within {seconds(timeout)} s from {where} ({seen})",
                            step=step)
     if isinstance(exc, ssl.SSLCertVerificationError):
         return TlsError(f"certificate verification failed: {exc.verify_message}", step=step)

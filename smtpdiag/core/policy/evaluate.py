@@ -3,6 +3,8 @@ summary.  Pure: the one function the I/O edge calls after fetching."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...catalogue.audit import software_names
 from ...model import AuditArea, AuditReport
 from .dane import dane_hits, tlsa_name
@@ -33,8 +35,10 @@ def _smtp_area(g: Gathered) -> AuditArea:
         line = f"{facts_.host} ({facts_.address}): PTR {ptr}"
         if attempt is not None and attempt.tls is not None:
             line += f"; {attempt.tls.version} {attempt.tls.cipher}"
-            if attempt.tls.days_left is not None:
-                line += f"; certificate {attempt.tls.days_left} days left"
+            left = attempt.tls.days_left
+            if left is not None:
+                line += f"; certificate {left} days left" if left >= 0 else \
+                    f"; certificate EXPIRED {-left} days ago"
         elif attempt is not None and attempt.error is not None:
             line += f"; {attempt.error.step} failed"
         facts.append(line)
@@ -61,6 +65,10 @@ def _sts_area(g: Gathered, mail: bool) -> AuditArea:
 
 def _areas(g: Gathered) -> list[AuditArea]:
     areas = [area("mx", mx_hits(g.mx), mx_facts_lines(g.mx))]
+    if g.mx.status == "nxdomain":  # every other finding would only repeat this one
+        why = f"{g.domain} does not exist"
+        return [*areas, *(area(name, (), skipped=why) for name in
+                          ("smtp", "mta-sts", "dane", "spf", "dmarc", "dnsbl", "submission"))]
     mail = g.mx.status in ("mx", "implicit")
     areas.append(_smtp_area(g) if mail else area(
         "smtp", (), skipped="the domain has no usable MX set"))
@@ -136,8 +144,15 @@ def summary_line(domain: str, areas: list[AuditArea]) -> str:
     return f"{domain}: {', '.join(p for p in parts if p)}{notes}"
 
 
+def _named(section: AuditArea, domain: str) -> AuditArea:
+    """The catalogue says DOMAIN where the audited domain belongs: put it there."""
+    found = tuple(replace(f, meaning=f.meaning.replace("DOMAIN", domain),
+                          fix=f.fix.replace("DOMAIN", domain)) for f in section.findings)
+    return replace(section, findings=found)
+
+
 def evaluate(g: Gathered, *, started_at: str = "", elapsed_ms: float = 0.0) -> AuditReport:
-    areas = _areas(g)
+    areas = [_named(a, g.domain) for a in _areas(g)]
     attempts = tuple(a.attempt for a in g.addresses if a.attempt is not None)
     return AuditReport(domain=g.domain, verdict=overall(areas),
                        summary=summary_line(g.domain, areas), areas=tuple(areas),

@@ -9,6 +9,7 @@ errors exit 2, which here would read as CRITICAL, so ``main()`` runs this comman
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -54,10 +55,17 @@ _outcome: list[int] = []  # the exit code the command chose, for run_standalone
 def read_targets(arguments: list[str], targets_file: Path | None, *, port: int | None,
                  no_mx: bool) -> list[Target]:
     """Targets from the command line, then the file (one a line, ``#`` comments), all parsed
-    (once: the probes take them as they are)."""
+    (once: the probes take them as they are) before anything is sent."""
     from ..core.targets import parse_target
 
-    found = [(t, f"target {quoted(t)}") for t in arguments]
+    def parsed(target: str, line: int | None = None) -> Target:
+        try:
+            return parse_target(target, port=port, no_mx=no_mx)
+        except UsageError as exc:
+            where = f"target {quoted(target)}" if line is None else f"{targets_file}:{line}"
+            raise UsageError(f"{where}: {exc}") from None
+
+    found = [parsed(t) for t in arguments]
     if targets_file is not None:
         try:
             if str(targets_file) == "-":
@@ -72,18 +80,13 @@ def read_targets(arguments: list[str], targets_file: Path | None, *, port: int |
         # Lines end at LF (CR is stripped with the other whitespace), as an editor numbers them;
         # splitlines() would also break at \x1c, \x85 or U+2028 and shift every number after.
         for number, line in enumerate(text.removeprefix("\ufeff").split("\n"), 1):
-            target = line.split("#", 1)[0].strip()
+            target = line.split("#", 1)[0].strip() if "#" in line else line.strip()
             if target:
-                found.append((target, f"{targets_file}:{number}"))
+                found.append(parsed(target, number))
+        del text
     if not found:
         raise UsageError("no targets: name them as arguments or give --targets-file")
-    parsed = []
-    for target, where in found:
-        try:
-            parsed.append(parse_target(target, port=port, no_mx=no_mx))
-        except UsageError as exc:
-            raise UsageError(f"{where}: {exc}") from None
-    return parsed
+    return found
 
 
 def choose_workers(asked: int | None, targets: int, concurrency: int) -> int:
@@ -229,6 +232,9 @@ def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
     stop_on_sigterm()
+    # What is alive now (modules, the parsed targets) lives as long as the run: out of the
+    # collector's way, so that its full collections scan only what the probes create.
+    gc.freeze()
     try:
         if workers > 1:
             from .check_shards import run_sharded

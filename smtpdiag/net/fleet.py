@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from ..errors import SmtpdiagError, UsageError
 from ..model import ErrorInfo, Report
-from .probe import ProbeOptions, probe
+from .probe import ProbeOptions, default_deadline, probe
 
 __all__ = ["GRACE", "probe_many"]
 
@@ -42,7 +42,7 @@ def _failed(target: str, opts: ProbeOptions, kind: str, message: str, started_at
 
 async def _one(target: str, opts: ProbeOptions, end: float | None, overall: str) -> Report:
     """One probe within its own limit and what is left of the overall deadline."""
-    own = opts.deadline or opts.timeout * 4
+    own = opts.deadline or default_deadline(opts)
     limit = min(own, end - time.monotonic()) if end is not None else own
     started_at, started = _now(), time.perf_counter()
     try:

@@ -1,9 +1,21 @@
 """smtpdiag: a live SMTP session diagnostic client.
 
 Walks a mail server through greeting, EHLO, STARTTLS, AUTH, MAIL, RCPT and DATA, and annotates
-every reply with what it means and how to fix it.  The package's public names are re-exported
-here; heavy modules (the session, DNS, the fake server) load only when used.
+every reply with what it means and how to fix it.
+
+The public Python API (semver-stable: every name in ``__all__``; see the README)::
+
+    import smtpdiag
+    report = smtpdiag.probe_sync("mx.example.com:25", dry_run=True)  # or await probe()
+    run = smtpdiag.check_sync(["mx1.example.com:25"], expect=["rcpt=250"])
+    smtpdiag.explain("550 5.7.1 Relay access denied")
+
+Only the error tree is imported eagerly; everything else loads on first use (PEP 562), so
+``import smtpdiag`` and the quick commands stay cheap.
 """
+
+import importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from .errors import (
     ConnectError,
@@ -16,27 +28,80 @@ from .errors import (
     UsageError,
 )
 
+if _TYPE_CHECKING:
+    from .api import check, check_sync, explain, probe, probe_sync
+    from .core.health import CheckResult, CheckRun, Metrics, Reason
+    from .model import (
+        Annotation,
+        Attempt,
+        Capabilities,
+        EnhancedNote,
+        ErrorInfo,
+        Finding,
+        MxHost,
+        ProviderNote,
+        Reply,
+        Report,
+        Resolution,
+        Step,
+        TlsInfo,
+    )
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "Annotation",
+    "Attempt",
+    "Capabilities",
+    "CheckResult",
+    "CheckRun",
     "ConnectError",
     "DnsError",
+    "EnhancedNote",
+    "ErrorInfo",
+    "Finding",
+    "Metrics",
+    "MxHost",
     "ProtocolError",
+    "ProviderNote",
+    "Reason",
     "Reply",
     "Report",
+    "Resolution",
     "SmtpdiagError",
+    "Step",
     "StepTimeout",
     "TargetError",
     "TlsError",
+    "TlsInfo",
     "UsageError",
     "__version__",
+    "check",
+    "check_sync",
+    "explain",
+    "probe",
+    "probe_sync",
 ]
+
+# public name -> the module that defines it (loaded on first use)
+_LAZY = {
+    **dict.fromkeys(("check", "check_sync", "explain", "probe", "probe_sync"), ".api"),
+    **dict.fromkeys(("CheckResult", "CheckRun", "Metrics", "Reason"), ".core.health"),
+    **dict.fromkeys(("Annotation", "Attempt", "Capabilities", "EnhancedNote", "ErrorInfo",
+                     "Finding", "MxHost", "ProviderNote", "Reply", "Report", "Resolution",
+                     "Step", "TlsInfo"), ".model"),
+}
 
 
 def __getattr__(name: str) -> object:
-    """``Report`` and ``Reply`` load on first use, so ``explain 550`` skips the model."""
-    if name in ("Report", "Reply"):
-        from . import model
+    """Load a public name's module on first use (``explain 550`` never loads the engine)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
-        return getattr(model, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

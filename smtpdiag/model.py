@@ -229,3 +229,52 @@ def plain(value: Any) -> Any:
         item = getattr(value, name)
         out[name] = item if type(item) in _LEAVES else plain(item)
     return out
+
+
+AUDIT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFinding:
+    """One judgement of ``audit``: what was seen (``detail``) and, from the catalogue, what it
+    means, why it matters to senders and how to fix it.  ``id`` names the catalogue entry."""
+
+    id: str
+    area: str
+    severity: str  # critical | warning | info
+    subject: str
+    title: str
+    detail: str = ""
+    meaning: str = ""
+    why: str = ""
+    fix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditArea:
+    """One section of an audit: its verdict, the facts looked at, and the findings."""
+
+    name: str
+    title: str
+    verdict: str  # pass | warn | fail | skipped
+    facts: tuple[str, ...] = ()
+    findings: tuple[AuditFinding, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """The delivery posture of one mail domain; the one input of the audit renderers."""
+
+    domain: str
+    verdict: str  # pass | warn | fail
+    summary: str
+    areas: tuple[AuditArea, ...] = ()
+    attempts: tuple[Attempt, ...] = ()
+    started_at: str = ""
+    elapsed_ms: float = 0.0
+    version: int = field(default=AUDIT_VERSION)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = plain(self)
+        return data

@@ -4,6 +4,8 @@ It answers from a dict of zone-file rdata text over UDP and TCP on one port, so 
 tested through real sockets, real wire format and its real truncation fallback — never against
 the system resolver or the internet. Names in ``servfail`` answer SERVFAIL and names in
 ``silent`` get no reply at all, which is how a resolver timeout is produced on demand.
+A name with a CNAME is followed inside the zone data (as a recursive resolver would), and
+answers about names in ``authenticated`` carry the AD bit, as from a validating resolver.
 """
 
 from __future__ import annotations
@@ -40,12 +42,14 @@ class DnsServer:
         *,
         servfail: set[str] | frozenset[str] = frozenset(),
         silent: set[str] | frozenset[str] = frozenset(),
+        authenticated: set[str] | frozenset[str] = frozenset(),
         host: str = "127.0.0.1",
     ) -> None:
         self.records = {(_key(n), t.upper()): list(v) for (n, t), v in records.items()}
         self.names = {n for n, _ in self.records}
         self.servfail = {_key(n) for n in servfail}
         self.silent = {_key(n) for n in silent}
+        self.authenticated = {_key(n) for n in authenticated}
         self.host = host
         self.port = 0
         self.queries: list[tuple[str, str]] = []
@@ -72,19 +76,10 @@ class DnsServer:
         response.flags |= dns.flags.AA
         if name in self.servfail:
             response.set_rcode(dns.rcode.SERVFAIL)
-        elif (name, rdtype) in self.records:
-            rrset = dns.rrset.from_text_list(
-                question.name,
-                300,
-                dns.rdataclass.IN,
-                rdtype,
-                self.records[name, rdtype],
-                origin=dns.name.root,
-                relativize=False,
-            )
-            response.answer.append(rrset)
-        elif name not in self.names:
-            response.set_rcode(dns.rcode.NXDOMAIN)
+        else:
+            self._fill(response, question.name, rdtype)
+        if name in self.authenticated:
+            response.flags |= dns.flags.AD
         if not udp:
             return response.to_wire()
         limit = max(512, query.payload if query.edns >= 0 else 512)
@@ -94,6 +89,27 @@ class DnsServer:
             response.answer.clear()
             response.flags |= dns.flags.TC
             return response.to_wire()
+
+    def _fill(self, response: dns.message.Message, qname: dns.name.Name, rdtype: str) -> None:
+        """The answer section for ``qname``, following CNAMEs in the zone data (8 at most)."""
+        for _ in range(8):
+            name = _key(qname.to_text())
+            if (name, rdtype) in self.records:
+                response.answer.append(self._rrset(qname, rdtype, self.records[name, rdtype]))
+                return
+            if rdtype != "CNAME" and (name, "CNAME") in self.records:
+                rrset = self._rrset(qname, "CNAME", self.records[name, "CNAME"][:1])
+                response.answer.append(rrset)
+                qname = rrset[0].target
+                continue
+            if name not in self.names:
+                response.set_rcode(dns.rcode.NXDOMAIN)
+            return
+
+    @staticmethod
+    def _rrset(qname: dns.name.Name, rdtype: str, texts: list[str]) -> dns.rrset.RRset:
+        return dns.rrset.from_text_list(qname, 300, dns.rdataclass.IN, rdtype, texts,
+                                        origin=dns.name.root, relativize=False)
 
     def start(self) -> DnsServer:
         """Bind UDP on a free port, then TCP on the same port (retrying if that one is taken)."""

@@ -108,6 +108,7 @@ def test_scenarios_are_all_listed_with_one_line_descriptions() -> None:
         "greylist",
         "relay-denied",
         "unknown-user",
+        "mailbox-full",
         "greeting-421",
         "greeting-554",
         "tls-required",

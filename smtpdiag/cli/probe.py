@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from ..core.targets import QUIT_POINTS
+from ..core.targets import QUIT_POINTS, parse_nameserver
 from ..errors import UsageError
 from .common import (
     EXIT_DEFERRED,
@@ -39,26 +39,6 @@ VERDICT_EXIT = {"accepted": EXIT_OK, "partial": EXIT_PARTIAL, "deferred": EXIT_D
                 "refused": EXIT_REFUSED, "no-mail": EXIT_REFUSED, "failed": EXIT_FAILED}
 TLS_MODES = ("auto", "starttls", "implicit", "none")
 PASSWORD_ENV = "SMTPDIAG_PASSWORD"
-
-
-def parse_nameserver(text: str) -> tuple[str, int]:
-    """``IP``, ``IP:PORT`` or ``[IPv6]:PORT`` for ``--nameserver``."""
-    import ipaddress
-
-    host, port = text.strip(), "53"
-    if host.startswith("[") and "]" in host:
-        host, _, rest = host[1:].partition("]")
-        port = rest.removeprefix(":") or "53"
-    elif host.count(":") == 1:
-        host, port = host.split(":")
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        raise UsageError(
-            f"--nameserver {text!r}: expected an IP address, optionally :PORT") from None
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise UsageError(f"--nameserver {text!r}: port must be 1-65535")
-    return host, int(port)
 
 
 def read_password(user: str | None) -> str | None:

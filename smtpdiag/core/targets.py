@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_PORT",
     "QUIT_POINTS",
     "Target",
+    "parse_nameserver",
     "parse_target",
     "refuse_controls",
     "tls_mode_for",
@@ -168,3 +169,21 @@ def tls_mode_for(port: int, requested: str = "auto") -> str:
     if requested == "starttls":
         return "starttls-required"
     return requested
+
+
+def parse_nameserver(text: str) -> tuple[str, int]:
+    """``IP``, ``IP:PORT`` or ``[IPv6]:PORT`` for ``--nameserver``."""
+    host, port = text.strip(), "53"
+    if host.startswith("[") and "]" in host:
+        host, _, rest = host[1:].partition("]")
+        port = rest.removeprefix(":") or "53"
+    elif host.count(":") == 1:
+        host, port = host.split(":")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise UsageError(
+            f"--nameserver {text!r}: expected an IP address, optionally :PORT") from None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"--nameserver {text!r}: port must be 1-65535")
+    return host, int(port)

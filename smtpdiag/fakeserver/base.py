@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from .recorded import Recorded
+from .recorded import Envelope, Recorded
 
 if TYPE_CHECKING:
-    from aiosmtpd.smtp import SMTP, Envelope, Session
+    from aiosmtpd.smtp import SMTP, Session
+    from aiosmtpd.smtp import Envelope as SessionEnvelope
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -108,7 +109,7 @@ class Healthy:
         self,
         server: SMTP,
         session: Session,
-        envelope: Envelope,
+        envelope: SessionEnvelope,
         hostname: str,
         responses: list[str],
     ) -> list[str]:
@@ -126,7 +127,7 @@ class Healthy:
         self,
         server: SMTP,
         session: Session,
-        envelope: Envelope,
+        envelope: SessionEnvelope,
         address: str,
         mail_options: list[str],
     ) -> str:
@@ -141,7 +142,7 @@ class Healthy:
         self,
         server: SMTP,
         session: Session,
-        envelope: Envelope,
+        envelope: SessionEnvelope,
         address: str,
         rcpt_options: list[str],
     ) -> str:
@@ -152,10 +153,12 @@ class Healthy:
         envelope.rcpt_options.extend(rcpt_options)
         return "250 2.1.5 Ok"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: SessionEnvelope) -> str:
         body = envelope.original_content or b""
         self.recorded.add_message(body)
-        refusal = self.data_reply(body)
-        if refusal is not None:
-            return refusal
-        return f"250 2.0.0 queued as {secrets.token_hex(5).upper()}"
+        reply = self.data_reply(body) or f"250 2.0.0 queued as {secrets.token_hex(5).upper()}"
+        self.recorded.add_envelope(Envelope(
+            mail_from=envelope.mail_from or "", rcpt_tos=tuple(envelope.rcpt_tos), content=body,
+            reply=reply, mail_options=tuple(envelope.mail_options),
+            rcpt_options=tuple(envelope.rcpt_options)))
+        return reply

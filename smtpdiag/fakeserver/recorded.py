@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-__all__ = ["REDACTED", "Recorded", "redact_command"]
+__all__ = ["REDACTED", "Envelope", "Recorded", "redact_command"]
 
 REDACTED = "<redacted>"
 
@@ -29,12 +29,29 @@ def redact_command(verb: str, arg: str | None) -> str:
     return f"{verb} {arg}"
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """One message as the server received it: envelope, content, and the reply to its end.
+
+    ``reply`` is what the server answered after the final dot (``250 2.0.0 queued as …``, or the
+    scenario's refusal), so a test can tell an accepted message from a refused one.
+    """
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    content: bytes
+    reply: str
+    mail_options: tuple[str, ...] = ()
+    rcpt_options: tuple[str, ...] = ()
+
+
 @dataclass
 class Recorded:
-    """Every command line, message body and TLS session a server saw, in order."""
+    """Every command line, message (body and envelope) and TLS session a server saw, in order."""
 
     commands: list[str] = field(default_factory=list)
     messages: list[bytes] = field(default_factory=list)
+    envelopes: list[Envelope] = field(default_factory=list)
     tls_sessions: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -45,6 +62,10 @@ class Recorded:
     def add_message(self, body: bytes) -> None:
         with self._lock:
             self.messages.append(body)
+
+    def add_envelope(self, envelope: Envelope) -> None:
+        with self._lock:
+            self.envelopes.append(envelope)
 
     def add_tls_session(self) -> None:
         with self._lock:

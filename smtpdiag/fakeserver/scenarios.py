@@ -25,6 +25,14 @@ class Greylist(Healthy):
         )
 
 
+class MailboxFull(Healthy):
+    name = "mailbox-full"
+    description = "RCPT answered 552 5.2.2 Mailbox full (the recipient is over quota)"
+
+    def rcpt_reply(self, address: str) -> str | None:
+        return f"552 5.2.2 <{address}>: Recipient address rejected: Mailbox full"
+
+
 class RelayDenied(Healthy):
     name = "relay-denied"
     description = "RCPT answered 554 5.7.1 Relay access denied"
@@ -176,6 +184,7 @@ _CLASSES: tuple[type[Healthy], ...] = (
     Greylist,
     RelayDenied,
     UnknownUser,
+    MailboxFull,
     Greeting421,
     Greeting554,
     TlsRequired,

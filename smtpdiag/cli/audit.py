@@ -1,0 +1,94 @@
+"""The ``audit`` command: the delivery posture of a mail domain, option parsing and output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import UsageError
+from .common import EXIT_OK, EXIT_REFUSED, emit_doc, emit_json, guarded
+from .options import CaFileOption, HeloOption, NameserverOption
+
+__all__ = ["COMMANDS", "VERDICT_EXIT"]
+
+VERDICT_EXIT = {"pass": EXIT_OK, "warn": EXIT_REFUSED, "fail": EXIT_REFUSED}
+
+
+def _domain(text: str) -> str:
+    """A mail domain as given (lower-cased, no trailing dot); IDNs as their A-label."""
+    from ..core.targets import refuse_controls
+
+    refuse_controls(text, "DOMAIN")
+    name = text.strip().rstrip(".").lower()
+    if not name or any(c.isspace() or c in "@/:[]" for c in name):
+        raise UsageError(f"{text[:200]!r} is not a mail domain (give example.com, not an "
+                         "address or a URL)")
+    try:
+        name = name.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise UsageError(f"{text[:200]!r} is not a valid domain name: {exc}") from None
+    if "." not in name or len(name) > 253:
+        raise UsageError(f"{text[:200]!r} is not a mail domain")
+    return name
+
+
+def audit_command(
+    domain: Annotated[str, typer.Argument(help="The mail domain to audit (example.com).")],
+    nameserver: NameserverOption = None,
+    timeout: Annotated[float, typer.Option(
+        help="Seconds each DNS question, SMTP step or HTTPS fetch may take.")] = 10.0,
+    ca_file: CaFileOption = None,
+    port: Annotated[int, typer.Option(
+        help="SMTP port of the MX hosts (25; another only for test servers).")] = 25,
+    https_port: Annotated[int, typer.Option(
+        help="HTTPS port of the MTA-STS policy host (443; another only for test servers).")
+    ] = 443,
+    helo: HeloOption = None,
+    json_output: Annotated[bool, typer.Option(
+        "--json", help="Print the report as JSON (schema shipped in the package).")] = False,
+    lang: Annotated[str | None, typer.Option(help="Language of the texts (en).")] = None,
+) -> None:
+    """Audit a mail domain: MX set, every MX host's SMTP and TLS, policies; each finding with
+    what it means, why it matters and how to fix it.
+
+    Exit codes: 0 every check passed · 1 problems found (warning or critical) · 2 usage
+    error · 3 could not complete.
+    """
+    code = EXIT_OK
+    with guarded():
+        import asyncio
+
+        from ..core.targets import validate_helo
+        from ..net.audit import AuditOptions, audit
+        from .common import choose_lang
+        from .probe import parse_nameserver
+
+        choose_lang(lang)
+        name = _domain(domain)
+        if not 0 < timeout <= 3600:
+            raise UsageError("--timeout must be a positive number of seconds (at most 3600)")
+        for option, value in (("--port", port), ("--https-port", https_port)):
+            if not 0 < value < 65536:
+                raise UsageError(f"{option} must be 1-65535")
+        if ca_file is not None and not Path(ca_file).is_file():
+            raise UsageError(f"--ca-file {ca_file}: no such file")
+        options = AuditOptions(
+            nameserver=parse_nameserver(nameserver) if nameserver else None,
+            timeout=timeout, ca_file=str(ca_file) if ca_file else None, port=port,
+            https_port=https_port, helo=validate_helo(helo) if helo else "")
+        report = asyncio.run(audit(name, options))
+        if json_output:
+            from ..render.audit_view import audit_json
+
+            emit_json(audit_json(report))
+        else:
+            from ..render.audit_view import audit_doc
+
+            emit_doc(audit_doc(report))
+        code = VERDICT_EXIT[report.verdict]
+    raise typer.Exit(code)
+
+
+COMMANDS = {"audit": audit_command}

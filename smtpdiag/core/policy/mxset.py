@@ -1,0 +1,87 @@
+"""The MX set of a domain: null MX, CNAME and IP-literal targets, hosts without addresses, a
+single host, IPv6 coverage and equal preferences (RFC 5321 §5.1, RFC 2181 §10.3, RFC 7505)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from .records import Hit, HostFacts, MxFacts
+
+__all__ = ["host_hits", "is_ip_literal", "mx_facts_lines", "mx_hits"]
+
+
+def is_ip_literal(name: str) -> bool:
+    """An MX "host" written as an address (``192.0.2.1.``): RFC 5321 §5.1 forbids it."""
+    text = name.rstrip(".").strip("[]")
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _equal_groups(hosts: tuple[HostFacts, ...]) -> list[tuple[int, list[str]]]:
+    groups: dict[int, list[str]] = {}
+    for host in hosts:
+        if host.preference is not None:
+            groups.setdefault(host.preference, []).append(host.host)
+    return [(pref, names) for pref, names in sorted(groups.items()) if len(names) > 1]
+
+
+def host_hits(host: HostFacts) -> list[Hit]:
+    """What is wrong with one MX target name; shared by ``audit`` and ``probe``."""
+    if host.status == "null":
+        return [Hit("mx.null-mixed", host.host, "'.' (the null MX) is listed beside other MX "
+                    "records")]
+    if host.status == "literal" or is_ip_literal(host.host):
+        return [Hit("mx.ip-literal", host.host, f"MX {host.preference} {host.host}")]
+    hits: list[Hit] = []
+    if host.cname:
+        hits.append(Hit("mx.cname", host.host, f"{host.host} is an alias (CNAME) of "
+                        f"{host.cname}"))
+    if host.status == "nxdomain":
+        hits.append(Hit("mx.host-nxdomain", host.host, f"{host.host} does not exist (NXDOMAIN)"))
+    elif host.status == "error":
+        hits.append(Hit("mx.host-lookup-failed", host.host, host.error or "lookup failed"))
+    elif not host.addresses:
+        hits.append(Hit("mx.no-address", host.host, f"{host.host} has no A or AAAA record"))
+    return hits
+
+
+def mx_hits(mx: MxFacts) -> list[Hit]:
+    """Every finding about the MX set as a whole and each of its names."""
+    if mx.status == "nxdomain":
+        return [Hit("mx.nxdomain", mx.domain, f"{mx.domain} does not exist (NXDOMAIN)")]
+    if mx.status == "error":
+        return [Hit("mx.lookup-failed", mx.domain, mx.error or "the MX lookup failed")]
+    if mx.status == "null":
+        return [Hit("mx.null", mx.domain, f"{mx.domain} publishes MX 0 . (RFC 7505)")]
+    if mx.status == "none":
+        return [Hit("mx.none", mx.domain, f"{mx.domain} has no MX, A or AAAA records")]
+    hits: list[Hit] = []
+    if mx.status == "implicit":
+        hits.append(Hit("mx.implicit", mx.domain, f"{mx.domain} has no MX records; senders "
+                        "fall back to its own address"))
+    for host in mx.hosts:
+        hits += host_hits(host)
+    usable = [h for h in mx.hosts if h.addresses and h.status == "ok"]
+    if mx.status == "mx" and len({h.host.lower() for h in mx.hosts}) == 1 and usable:
+        hits.append(Hit("mx.single", mx.domain, f"the only MX host is {mx.hosts[0].host}"))
+    if usable and not any(":" in a for h in usable for a in h.addresses):
+        hits.append(Hit("mx.no-ipv6", mx.domain, "no MX host has an AAAA (IPv6) address"))
+    for pref, names in _equal_groups(mx.hosts):
+        hits.append(Hit("mx.equal-preference", mx.domain,
+                        f"preference {pref}: {', '.join(names)} (senders pick among them at "
+                        "random)"))
+    return hits
+
+
+def mx_facts_lines(mx: MxFacts) -> list[str]:
+    """The MX set as seen, one line per host, for the report."""
+    lines = []
+    for host in mx.hosts:
+        pref = "" if host.preference is None else f"{host.preference} "
+        where = ", ".join(host.addresses) if host.addresses else (host.error or host.status)
+        alias = f" (alias of {host.cname})" if host.cname else ""
+        lines.append(f"MX {pref}{host.host}{alias} → {where}")
+    return lines

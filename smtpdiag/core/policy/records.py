@@ -1,0 +1,108 @@
+"""The facts ``audit`` gathers, as plain frozen records: the input of every policy rule.
+
+The I/O edge fills them; the rules only read them.  DNS answers keep their status
+(``ok``/``nodata``/``nxdomain``/``error``) because "no record" and "could not ask" lead to
+different advice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...model import Attempt
+
+__all__ = ["AddressFacts", "Answer", "Gathered", "Hit", "HostFacts", "HttpsPolicy", "MxFacts"]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One DNS question and what came back; TXT strings are joined, other rdata as text."""
+
+    name: str
+    rdtype: str
+    status: str  # ok | nodata | nxdomain | error
+    records: tuple[str, ...] = ()
+    cname: str | None = None  # the canonical name when ``name`` was an alias
+    authenticated: bool = False  # the resolver's AD bit
+    error: str | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.status == "ok" and bool(self.records)
+
+
+@dataclass(frozen=True, slots=True)
+class HostFacts:
+    """One MX host: its preference, addresses, and how its name resolved."""
+
+    host: str
+    preference: int | None
+    addresses: tuple[str, ...] = ()
+    cname: str | None = None
+    status: str = "ok"  # ok | nodata | nxdomain | error | literal | null
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MxFacts:
+    """The domain's MX answer: ``mx``, ``implicit`` (no MX: its own address), ``null``,
+    ``nxdomain``, ``none`` (neither MX nor address) or ``error``."""
+
+    domain: str
+    status: str
+    hosts: tuple[HostFacts, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddressFacts:
+    """One MX address: its reverse names, which of them point back, and the probe walk."""
+
+    host: str
+    address: str
+    ptr: tuple[str, ...] = ()
+    ptr_status: str = "ok"
+    confirmed: tuple[str, ...] = ()  # PTR names whose A/AAAA include ``address``
+    attempt: Attempt | None = None
+    chain: tuple[bytes, ...] = field(default=(), repr=False)  # DER, leaf first (for DANE)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpsPolicy:
+    """The MTA-STS policy fetch: ``error`` says which step failed, if one did."""
+
+    url: str
+    status: int | None = None
+    content_type: str | None = None
+    body: str = ""
+    error: str | None = None  # connect | certificate | redirect | too-large | timeout
+    error_detail: str = ""
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A rule fired: a catalogue ``id``, what it is about, and the facts that made it fire."""
+
+    id: str
+    subject: str
+    detail: str = ""
+    severity: str | None = None  # overrides the catalogue's (e.g. testing vs enforce mode)
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """Everything the I/O edge fetched for one domain; ``None`` means "not looked at"."""
+
+    domain: str
+    mx: MxFacts
+    addresses: tuple[AddressFacts, ...] = ()
+    sts_txt: Answer | None = None
+    sts_policy: HttpsPolicy | None = None
+    tlsrpt: Answer | None = None
+    tlsa: tuple[tuple[str, Answer], ...] | None = None  # (MX host, TLSA answer)
+    spf: tuple[Answer, ...] | None = None  # every TXT/A/MX answer SPF evaluation needed
+    dmarc: tuple[Answer, ...] | None = None  # the domain's, then the organisational domain's
+    org_domain: str | None = None
+    dnsbl: tuple[tuple[str, str, Answer, Answer | None], ...] | None = None
+    submission: tuple[object, ...] | None = None

@@ -1,0 +1,140 @@
+"""``audit``'s I/O edge: ask every DNS question, probe every MX address with a dry-run walk
+(never DATA), fetch the MTA-STS policy; then hand the facts to the pure evaluation.
+
+Independent questions run concurrently; every failure is kept as a fact (an ``Answer`` with
+status ``error``, an ``Attempt`` with an error) so the report can say what could not be
+checked instead of stopping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from ..core.annotate import annotate_attempt
+from ..core.policy.evaluate import evaluate
+from ..core.policy.mxset import is_ip_literal
+from ..core.policy.records import AddressFacts, Gathered, HostFacts, MxFacts
+from ..model import AuditReport
+from .lookups import PolicyResolver
+from .session import WalkOptions, walk
+
+__all__ = ["AuditOptions", "audit"]
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """How to reach the domain's servers; every value was validated by the CLI."""
+
+    nameserver: tuple[str, int] | None = None
+    timeout: float = 10.0
+    ca_file: str | None = None
+    port: int = 25
+    https_port: int = 443
+    helo: str = ""
+    dnsbl: tuple[str, ...] = ()
+    submission: tuple[int, ...] = ()
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+async def _host(resolver: PolicyResolver, host: str, preference: int | None) -> HostFacts:
+    if host == ".":
+        return HostFacts(host, preference, status="null")
+    if is_ip_literal(host):
+        return HostFacts(host, preference, status="literal")
+    a, aaaa = await asyncio.gather(resolver.ask(host, "A"), resolver.ask(host, "AAAA"))
+    addresses = (*(a.records if a.status == "ok" else ()),
+                 *(aaaa.records if aaaa.status == "ok" else ()))
+    cname = a.cname or aaaa.cname
+    if addresses:
+        return HostFacts(host, preference, addresses, cname)
+    if a.status == "nxdomain" or aaaa.status == "nxdomain":
+        return HostFacts(host, preference, (), cname, "nxdomain")
+    failed = next((x for x in (a, aaaa) if x.status == "error"), None)
+    if failed is not None:
+        return HostFacts(host, preference, (), cname, "error", failed.error)
+    return HostFacts(host, preference, (), cname, "nodata")
+
+
+def _mx_records(records: tuple[str, ...]) -> list[tuple[int, str]]:
+    found = []
+    for text in records:
+        pref, _, host = text.partition(" ")
+        found.append((int(pref), host or "."))
+    return sorted(found, key=lambda item: (item[0], item[1].lower()))
+
+
+async def gather_mx(resolver: PolicyResolver, domain: str) -> MxFacts:
+    """The MX set as senders see it (RFC 5321 §5.1, RFC 7505)."""
+    answer = await resolver.ask(domain, "MX")
+    if answer.status == "nxdomain":
+        return MxFacts(domain, "nxdomain")
+    if answer.status == "error":
+        return MxFacts(domain, "error", error=answer.error)
+    if answer.status == "nodata":
+        own = await _host(resolver, domain, None)
+        if own.addresses:
+            return MxFacts(domain, "implicit", (own,))
+        return MxFacts(domain, "none")
+    records = _mx_records(answer.records)
+    if len(records) == 1 and records[0][1] == ".":
+        return MxFacts(domain, "null", (HostFacts(".", records[0][0], status="null"),))
+    hosts = await asyncio.gather(*(_host(resolver, host, pref) for pref, host in records))
+    return MxFacts(domain, "mx", tuple(hosts))
+
+
+async def _reverse(resolver: PolicyResolver, address: str) -> tuple[str, tuple[str, ...],
+                                                                   tuple[str, ...]]:
+    """(status, PTR names, the names among them that resolve back to ``address``)."""
+    answer = await resolver.reverse(address)
+    if answer.status != "ok":
+        return answer.status, (), ()
+    rdtype = "AAAA" if ":" in address else "A"
+    forward = await asyncio.gather(*(resolver.ask(name, rdtype) for name in answer.records))
+    import ipaddress
+
+    wanted = ipaddress.ip_address(address)
+    confirmed = []
+    for name, result in zip(answer.records, forward, strict=True):
+        for text in result.records:
+            try:
+                if ipaddress.ip_address(text) == wanted:
+                    confirmed.append(name)
+                    break
+            except ValueError:
+                continue
+    return "ok", answer.records, tuple(confirmed)
+
+
+async def _address(resolver: PolicyResolver, host: str, address: str, domain: str,
+                   opts: AuditOptions) -> AddressFacts:
+    from .probe import default_helo
+
+    walk_opts = WalkOptions(
+        helo=opts.helo or default_helo(), rcpt_to=(f"postmaster@{domain}",),
+        tls="starttls", timeout=opts.timeout, ca_file=opts.ca_file, insecure=True,
+        dry_run=True)
+    (status, ptr, confirmed), attempt = await asyncio.gather(
+        _reverse(resolver, address),
+        walk(host, address, opts.port, walk_opts, time.monotonic() + opts.timeout * 4))
+    return AddressFacts(host, address, ptr, status, confirmed, annotate_attempt(attempt))
+
+
+async def gather(domain: str, opts: AuditOptions) -> Gathered:
+    resolver = PolicyResolver(opts.nameserver, opts.timeout)
+    mx = await gather_mx(resolver, domain)
+    pairs = list(dict.fromkeys((h.host, a) for h in mx.hosts for a in h.addresses))
+    addresses = await asyncio.gather(
+        *(_address(resolver, host, address, domain, opts) for host, address in pairs))
+    return Gathered(domain, mx, tuple(addresses))
+
+
+async def audit(domain: str, opts: AuditOptions) -> AuditReport:
+    """The whole audit of one domain; never raises for anything DNS or a server does."""
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    started = time.perf_counter()
+    gathered = await gather(domain, opts)
+    return evaluate(gathered, started_at=started_at,
+                    elapsed_ms=(time.perf_counter() - started) * 1000)

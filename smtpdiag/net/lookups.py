@@ -1,0 +1,96 @@
+"""Any DNS question ``audit`` asks, answered as a plain ``Answer`` that keeps what a diagnosis
+needs: the status (no record vs. no name vs. could not ask), the alias that was followed, and
+the resolver's AD bit (was the answer DNSSEC-validated?).  Errors never escape: a failed
+question is an ``Answer`` with status ``error`` and a message naming the server and question.
+"""
+
+from __future__ import annotations
+
+import dns.asyncresolver
+import dns.exception
+import dns.flags
+import dns.name
+import dns.resolver
+import dns.reversename
+
+from ..core.policy.records import Answer
+from ..errors import DnsError, TargetError
+from .dns import Resolver, _host_text, _seconds, _to_name
+
+__all__ = ["PolicyResolver", "rdata_text"]
+
+
+def rdata_text(rdata: object) -> str:
+    """TXT as its joined strings (RFC 7208 §3.3), names without the final dot, others as text."""
+    strings = getattr(rdata, "strings", None)
+    if strings is not None:
+        return b"".join(strings).decode("utf-8", "backslashreplace")
+    for attr in ("target", "exchange"):
+        name = getattr(rdata, attr, None)
+        if isinstance(name, dns.name.Name):
+            pref = getattr(rdata, "preference", None)
+            text = _host_text(name)
+            return f"{pref} {text}" if pref is not None else text
+    return str(rdata)
+
+
+class PolicyResolver(Resolver):
+    """The probe's resolver, asking with the AD flag (RFC 6840 §5.7) so a validating
+    resolver says whether it validated; everything else is as ``Resolver``."""
+
+    def _resolver(self) -> dns.asyncresolver.Resolver:
+        fresh = self._impl is None
+        impl = super()._resolver()
+        if fresh:
+            impl.flags = dns.flags.RD | dns.flags.AD
+            impl.use_edns(0, 0, 1232)
+        return impl
+
+    async def ask(self, name: str, rdtype: str) -> Answer:
+        """One question; never raises for anything DNS or the network does."""
+        try:
+            qname, display = _to_name(name)
+        except TargetError as exc:
+            return Answer(name, rdtype, "error", error=exc.message)
+        return await self.ask_name(qname, display, rdtype)
+
+    async def reverse(self, address: str) -> Answer:
+        """The PTR question for an address."""
+        try:
+            qname = dns.reversename.from_address(address)
+        except (dns.exception.DNSException, ValueError) as exc:
+            return Answer(address, "PTR", "error", error=str(exc))
+        return await self.ask_name(qname, address, "PTR")
+
+    async def ask_name(self, qname: dns.name.Name, display: str, rdtype: str) -> Answer:
+        what = f"{rdtype} {display}"
+        try:
+            answer = await self._resolver().resolve(
+                qname, rdtype, lifetime=self._timeout, search=False, raise_on_no_answer=False)
+        except dns.resolver.NXDOMAIN:
+            return Answer(display, rdtype, "nxdomain", error=f"{display} does not exist")
+        except dns.exception.Timeout:
+            return Answer(display, rdtype, "error", error=f"no answer within "
+                          f"{_seconds(self._timeout)} s from {self.server} for {what}")
+        except dns.resolver.NoNameservers as exc:
+            return Answer(display, rdtype, "error", error=self._failure(exc, what))
+        except (dns.exception.DNSException, OSError, ValueError) as exc:
+            return Answer(display, rdtype, "error", error=f"{self._who()} could not answer "
+                          f"{what}: {exc}")
+        response = answer.response
+        authenticated = bool(response.flags & dns.flags.AD)
+        cname = None
+        if answer.canonical_name != qname:
+            cname = _host_text(answer.canonical_name)
+        rrset = answer.rrset
+        if rrset is None:
+            return Answer(display, rdtype, "nodata", cname=cname, authenticated=authenticated)
+        records = tuple(sorted(rdata_text(rd) for rd in rrset))
+        return Answer(display, rdtype, "ok", records, cname, authenticated)
+
+    async def must(self, name: str, rdtype: str) -> Answer:
+        """As ``ask``, but a failure to ask at all is raised (for the first question)."""
+        answer = await self.ask(name, rdtype)
+        if answer.status == "error":
+            raise DnsError(answer.error or f"{rdtype} {name} failed", step="dns")
+        return answer

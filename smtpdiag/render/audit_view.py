@@ -1,0 +1,62 @@
+"""Render an ``AuditReport``: a section per area with its verdict, the facts looked at, and
+each finding with what it means, why it matters and how to fix it; the overall verdict last.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import AuditArea, AuditFinding, AuditReport
+from .doc import Doc
+
+__all__ = ["AUDIT_SCHEMA", "audit_doc", "audit_json"]
+
+AUDIT_SCHEMA = "smtpdiag.audit/1"
+VERDICT_STYLE = {"pass": "bold green", "warn": "bold yellow", "fail": "bold red",
+                 "skipped": "dim"}
+VERDICT_WORD = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skipped": "SKIPPED"}
+SEVERITY = {"critical": ("✗ CRITICAL", "bold red"), "warning": ("! WARNING", "bold yellow"),
+            "info": ("i NOTE", "cyan")}
+PAD = "      "
+
+
+def _finding(doc: Doc, finding: AuditFinding) -> None:
+    mark, style = SEVERITY.get(finding.severity, ("?", ""))
+    doc.add("  ", (mark, style), "  ", (finding.title, "bold"), f" — {finding.subject}")
+    if finding.detail:
+        doc.add(PAD, ("seen: ", "bold"), finding.detail)
+    if finding.severity != "info":  # a note stays short: what was seen and what to do
+        doc.add(PAD, ("meaning: ", "bold"), finding.meaning)
+        doc.add(PAD, ("why: ", "bold"), finding.why)
+    doc.add(PAD, ("fix: ", "bold green"), finding.fix)
+
+
+def _area(doc: Doc, area: AuditArea) -> None:
+    word = VERDICT_WORD.get(area.verdict, area.verdict.upper())
+    doc.add((f"{area.title} ", "bold"), (f"[{word}]", VERDICT_STYLE.get(area.verdict, "")))
+    for fact in area.facts:
+        doc.add("  ", (fact, "dim"))
+    if area.note:
+        doc.add("  ", (area.note, "dim"))
+    for finding in area.findings:
+        _finding(doc, finding)
+    if area.verdict == "pass" and not area.findings:
+        doc.add("  ", ("✓ no problems found", "green"))
+    doc.blank()
+
+
+def audit_doc(report: AuditReport) -> Doc:
+    doc = Doc()
+    doc.add(("smtpdiag audit ", "bold"), (report.domain, "bold"))
+    doc.blank()
+    for area in report.areas:
+        _area(doc, area)
+    word = VERDICT_WORD.get(report.verdict, report.verdict.upper())
+    doc.add(("verdict ", "bold"), (word, VERDICT_STYLE.get(report.verdict, "")), "  ",
+            report.summary, (f"  ({report.elapsed_ms / 1000:.1f} s)", "dim"))
+    return doc
+
+
+def audit_json(report: AuditReport) -> dict[str, Any]:
+    """The report as JSON, described by ``schema/audit.schema.json``."""
+    return {"schema": AUDIT_SCHEMA, **report.to_dict()}

@@ -1,0 +1,130 @@
+"""A whole mail domain on loopback for ``audit`` tests: one DNS server, SMTP servers on
+127.0.0.x sharing one port (as MX hosts share port 25), one trustme CA for all of them, and an
+HTTPS server for MTA-STS policies.  Real sockets everywhere; nothing is mocked."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import trustme
+
+from smtpdiag.fakeserver import FakeServer
+from smtpdiag.fakeserver.certs import Certs
+from smtpdiag.net.audit import AuditOptions, audit
+from tests.dnsserver import DnsServer
+
+__all__ = ["World"]
+
+
+class World:
+    """Build the zone with ``add`` and the servers with ``smtp``/``https``, then ``run``."""
+
+    def __init__(self, directory: str) -> None:
+        self.dir = directory
+        self.ca = trustme.CA(organization_name="smtpdiag audit test CA")
+        self.ca_file = os.path.join(directory, "ca.pem")
+        self.ca.cert_pem.write_to_path(self.ca_file)
+        self.records: dict[tuple[str, str], list[str]] = {}
+        self.authenticated: set[str] = set()
+        self.port = 0
+        self.https_port = 443
+        self._stack = contextlib.ExitStack()
+        self.servers: list[FakeServer] = []
+        self.dns: DnsServer | None = None
+
+    def add(self, name: str, rdtype: str, *values: str) -> World:
+        self.records.setdefault((name, rdtype), []).extend(values)
+        return self
+
+    def certs(self, names: tuple[str, ...], kind: str = "good") -> Certs:
+        """A leaf from the shared CA (or a self-signed / expired one) in its own folder."""
+        folder = os.path.join(self.dir, f"c{len(os.listdir(self.dir))}")
+        os.mkdir(folder)
+        if kind == "self-signed":
+            return Certs.create(folder, hostnames=names, kind="self-signed")
+        import datetime
+
+        now = datetime.datetime.now(datetime.UTC)
+        if kind == "expired":
+            leaf = self.ca.issue_cert(*names, not_before=now - datetime.timedelta(days=30),
+                                      not_after=now - datetime.timedelta(days=1))
+        elif kind == "expiring":
+            leaf = self.ca.issue_cert(*names, not_after=now + datetime.timedelta(days=5))
+        else:
+            leaf = self.ca.issue_cert(*names)
+        certs = Certs(self.ca_file, os.path.join(folder, "cert.pem"),
+                      os.path.join(folder, "key.pem"))
+        leaf.private_key_pem.write_to_path(certs.key_file)
+        with open(certs.cert_file, "wb") as handle:
+            for blob in leaf.cert_chain_pems:
+                handle.write(blob.bytes())
+        return certs
+
+    def smtp(self, address: str, name: str, *, cert: str = "good", cert_names: tuple[str, ...]
+             | None = None, scenario: str = "healthy", tls: str = "starttls",
+             greeting_name: str | None = None) -> FakeServer:
+        """An MX host at ``address`` on the world's shared SMTP port."""
+        certs = self.certs(cert_names or (name,), cert) if tls != "none" else None
+        server = FakeServer(scenario, host=address, port=self.port, tls=tls,  # type: ignore[arg-type]
+                            certs=certs, hostname=greeting_name or name)
+        self._stack.enter_context(server)
+        self.port = server.port
+        self.servers.append(server)
+        return server
+
+    def mx(self, domain: str, *hosts: tuple[int, str, str], ptr: bool = True) -> World:
+        """MX records with A and (by default) forward-confirmed PTR records."""
+        for pref, name, address in hosts:
+            self.add(domain, "MX", f"{pref} {name}.")
+            self.add(name, "AAAA" if ":" in address else "A", address)
+            if ptr:
+                self.add(_reverse(address), "PTR", f"{name}.")
+        return self
+
+    def start_dns(self) -> DnsServer:
+        if self.dns is None:
+            self.dns = self._stack.enter_context(
+                DnsServer(self.records, authenticated=self.authenticated))
+        return self.dns
+
+    def options(self, **extra: Any) -> AuditOptions:
+        dns = self.start_dns()
+        return AuditOptions(nameserver=(dns.host, dns.port), timeout=3.0,
+                            ca_file=self.ca_file, port=self.port or 25,
+                            https_port=self.https_port, helo="client.test", **extra)
+
+    def run(self, domain: str, **extra: Any) -> Any:
+        return asyncio.run(audit(domain, self.options(**extra)))
+
+    def cli_args(self) -> list[str]:
+        dns = self.start_dns()
+        return ["--nameserver", f"{dns.host}:{dns.port}", "--timeout", "3", "--ca-file",
+                self.ca_file, "--port", str(self.port or 25), "--https-port",
+                str(self.https_port), "--helo", "client.test"]
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def _reverse(address: str) -> str:
+    import ipaddress
+
+    return ipaddress.ip_address(address).reverse_pointer
+
+
+@contextlib.contextmanager
+def world(directory: str) -> Iterator[World]:
+    built = World(directory)
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def ids(report: Any, area: str | None = None) -> list[str]:
+    """The finding ids of a report (or of one area), for assertions."""
+    return [f.id for a in report.areas if area in (None, a.name) for f in a.findings]

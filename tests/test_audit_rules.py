@@ -1,0 +1,211 @@
+"""The pure rules of ``audit`` (smtpdiag/core/policy), fed plain records: no sockets."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from smtpdiag.catalogue.audit import area_titles, audit_entry, audit_ids
+from smtpdiag.core.policy.findings import AREA_OF, area, area_of, describe, overall, verdict_of
+from smtpdiag.core.policy.mxset import host_hits, is_ip_literal, mx_facts_lines, mx_hits
+from smtpdiag.core.policy.records import AddressFacts, Hit, HostFacts, MxFacts
+from smtpdiag.core.policy.transport import (
+    banner_software,
+    consistency_hits,
+    forward_secret,
+    greeting_name,
+)
+from smtpdiag.model import Attempt, Capabilities, Reply, Step, TlsInfo
+
+PACKAGE = Path(__file__).resolve().parent.parent / "smtpdiag"
+
+
+def ok_host(name: str, pref: int = 10, *addresses: str) -> HostFacts:
+    return HostFacts(name, pref, addresses or ("192.0.2.1",))
+
+
+def ids(hits: list[Hit]) -> list[str]:
+    return [h.id for h in hits]
+
+
+# --- the catalogue
+
+
+def test_every_id_the_rules_can_produce_is_in_the_catalogue_and_every_entry_is_used():
+    source = "\n".join(p.read_text() for p in (PACKAGE / "core" / "policy").glob("*.py"))
+    used = set(re.findall(r'"((?:mx|addr|consistency|sts|tlsrpt|dane|spf|dmarc|dnsbl|sub)'
+                          r'\.[a-z0-9-]+)"', source))
+    assert used <= set(audit_ids())
+    assert set(audit_ids()) - used == set(), "catalogue entries no rule produces"
+
+
+def test_every_entry_is_complete_and_maps_to_an_area_with_a_title():
+    for finding_id in audit_ids():
+        entry = audit_entry(finding_id)
+        assert entry["severity"] in ("critical", "warning", "info"), finding_id
+        for key in ("title", "meaning", "why", "fix"):
+            assert entry[key].strip() and entry[key] == entry[key].strip(), (finding_id, key)
+        assert area_of(finding_id) in area_titles()
+    assert set(AREA_OF.values()) <= set(area_titles())
+
+
+def test_the_audit_schema_reuses_the_probe_reports_definitions_unchanged():
+    schema_dir = PACKAGE / "schema"
+    audit = json.loads((schema_dir / "audit.schema.json").read_text())
+    report = json.loads((schema_dir / "report.schema.json").read_text())
+    for name in ("attempt", "step", "reply", "tls", "capabilities", "annotation"):
+        assert audit["$defs"][name] == report["$defs"][name], name
+
+
+# --- findings and verdicts
+
+
+def test_describe_takes_the_catalogue_texts_and_a_hit_may_override_the_severity():
+    finding = describe(Hit("mx.single", "example.com", "only mx.example.com"))
+    assert (finding.area, finding.severity, finding.subject) == ("mx", "info", "example.com")
+    assert finding.title == audit_entry("mx.single")["title"]
+    assert finding.detail == "only mx.example.com"
+    assert describe(Hit("mx.single", "x", severity="critical")).severity == "critical"
+
+
+def test_verdicts_follow_the_worst_finding_and_skipped_areas_never_fail():
+    info, warn, crit = (describe(Hit(i, "x")) for i in ("mx.single", "mx.cname", "mx.none"))
+    assert verdict_of([]) == "pass"
+    assert verdict_of([info]) == "pass"
+    assert verdict_of([info, warn]) == "warn"
+    assert verdict_of([crit, info, warn]) == "fail"
+    sections = [area("mx", [Hit("mx.single", "x")]), area("smtp", [], skipped="why")]
+    assert [s.verdict for s in sections] == ["pass", "skipped"]
+    assert sections[1].note == "why"
+    assert overall(sections) == "pass"
+    assert overall([*sections, area("dane", [Hit("mx.cname", "x")])]) == "warn"
+    assert overall([area("dmarc", [Hit("mx.none", "x")]), *sections]) == "fail"
+    assert overall([area("smtp", [], skipped="no")]) == "pass"
+
+
+def test_findings_in_an_area_are_ordered_worst_first():
+    section = area("mx", [Hit("mx.single", "a"), Hit("mx.cname", "b"), Hit("mx.none", "c")])
+    assert [f.severity for f in section.findings] == ["critical", "warning", "info"]
+
+
+# --- the MX set
+
+
+@pytest.mark.parametrize(("text", "literal"), [
+    ("192.0.2.1", True), ("192.0.2.1.", True), ("[192.0.2.1]", True), ("2001:db8::1", True),
+    ("mx.example.com", False), ("1.2.3", False), ("1.2.3.4.example", False)])
+def test_ip_literal_targets(text, literal):
+    assert is_ip_literal(text) is literal
+
+
+def test_a_healthy_mx_set_has_no_findings():
+    mx = MxFacts("example.com", "mx", (ok_host("a.example.com", 10, "192.0.2.1", "2001:db8::1"),
+                                       ok_host("b.example.com", 20, "192.0.2.2")))
+    assert mx_hits(mx) == []
+
+
+@pytest.mark.parametrize(("status", "expected"), [
+    ("nxdomain", "mx.nxdomain"), ("error", "mx.lookup-failed"), ("null", "mx.null"),
+    ("none", "mx.none")])
+def test_mx_set_states_that_end_the_evaluation(status, expected):
+    assert ids(mx_hits(MxFacts("example.com", status, (ok_host("a"),)))) == [expected]
+
+
+def test_implicit_single_no_ipv6_and_equal_preferences():
+    implicit = MxFacts("example.com", "implicit", (HostFacts("example.com", None,
+                                                             ("192.0.2.1",)),))
+    assert ids(mx_hits(implicit)) == ["mx.implicit", "mx.no-ipv6"]
+    single = MxFacts("example.com", "mx", (ok_host("a", 10, "2001:db8::1"),))
+    assert ids(mx_hits(single)) == ["mx.single"]
+    same = MxFacts("example.com", "mx", (ok_host("a", 10, "2001:db8::1"),
+                                         ok_host("b", 10), ok_host("c", 20)))
+    hits = mx_hits(same)
+    assert ids(hits) == ["mx.equal-preference"]
+    assert hits[0].detail.startswith("preference 10: a, b")
+    # the same host twice (e.g. at two preferences) is still a single host
+    twice = MxFacts("example.com", "mx", (ok_host("a", 10, "2001:db8::1"),
+                                          ok_host("A", 20, "2001:db8::1")))
+    assert ids(mx_hits(twice)) == ["mx.single"]
+
+
+def test_no_ipv6_is_judged_on_usable_hosts_only():
+    mx = MxFacts("example.com", "mx", (ok_host("a", 10, "192.0.2.1"),
+                                       HostFacts("b", 20, (), status="nodata")))
+    assert ids(mx_hits(mx)) == ["mx.no-address", "mx.no-ipv6"]
+    nothing = MxFacts("example.com", "mx", (HostFacts("b", 20, (), status="nxdomain"),))
+    assert ids(mx_hits(nothing)) == ["mx.host-nxdomain"]
+
+
+@pytest.mark.parametrize(("host", "expected"), [
+    (HostFacts(".", 0, status="null"), ["mx.null-mixed"]),
+    (HostFacts("192.0.2.1", 10, status="literal"), ["mx.ip-literal"]),
+    (HostFacts("192.0.2.1", 10), ["mx.ip-literal"]),
+    (HostFacts("a", 10, ("192.0.2.1",), cname="b"), ["mx.cname"]),
+    (HostFacts("a", 10, (), cname="b", status="nxdomain"), ["mx.cname", "mx.host-nxdomain"]),
+    (HostFacts("a", 10, (), status="error", error="SERVFAIL"), ["mx.host-lookup-failed"]),
+    (HostFacts("a", 10, (), status="nodata"), ["mx.no-address"]),
+    (HostFacts("a", 10, ("192.0.2.1",)), []),
+])
+def test_each_mx_target_name(host, expected):
+    assert ids(host_hits(host)) == expected
+
+
+def test_mx_facts_lines_show_preference_alias_and_addresses():
+    mx = MxFacts("example.com", "mx", (HostFacts("a", 10, ("192.0.2.1", "2001:db8::1"),
+                                                 cname="b"),
+                                       HostFacts("c", 20, (), status="nxdomain",
+                                                 error=None)))
+    assert mx_facts_lines(mx) == ["MX 10 a (alias of b) → 192.0.2.1, 2001:db8::1",
+                                  "MX 20 c → nxdomain"]
+
+
+# --- addresses
+
+
+@pytest.mark.parametrize(("version", "cipher", "fs"), [
+    ("TLSv1.3", "TLS_AES_128_GCM_SHA256", True),
+    ("TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256", True),
+    ("TLSv1.2", "DHE-RSA-AES256-SHA", True),
+    ("TLSv1.2", "AES256-GCM-SHA384", False),
+    ("TLSv1", "AES128-SHA", False),
+    ("TLSv1.2", None, True),
+])
+def test_forward_secrecy(version, cipher, fs):
+    assert forward_secret(version, cipher) is fs
+
+
+def test_greeting_name_and_software():
+    reply = Reply(220, ("MX.Example.COM. ESMTP Postfix (Debian)",))
+    assert greeting_name(reply) == "mx.example.com"
+    assert greeting_name(Reply(220, ("",))) is None
+    assert greeting_name(None) is None
+    assert banner_software(reply, ("Exim", "Postfix")) == "Postfix"
+    assert banner_software(Reply(220, ("mx ESMTP",)), ("Exim", "Postfix")) is None
+
+
+def _attempt(host: str, *, starttls: bool = True, size: int | None = 1000,
+             tls: TlsInfo | None = None, banner: str = "ESMTP Postfix") -> Attempt:
+    steps = (Step("greeting", reply=Reply(220, (f"{host} {banner}",))),
+             Step("ehlo", reply=Reply(250, (host,))))
+    return Attempt(host, "192.0.2.1", 25, "starttls", steps, tls,
+                   Capabilities(size=size, starttls=starttls))
+
+
+def test_consistency_needs_two_hosts_and_names_what_differs():
+    good = TlsInfo("starttls", "TLSv1.3", verified=True, hostname_matched=True)
+    one = AddressFacts("a", "192.0.2.1", attempt=_attempt("a", tls=good))
+    assert consistency_hits([one], ()) == []
+    same = AddressFacts("b", "192.0.2.2", attempt=_attempt("b", tls=good))
+    assert consistency_hits([one, same], ("Postfix",)) == []
+    odd = AddressFacts("c", "192.0.2.3", attempt=_attempt(
+        "c", starttls=False, size=2000, banner="ESMTP Exim"))
+    hits = consistency_hits([one, same, odd], ("Postfix", "Exim"))
+    assert ids(hits) == ["consistency.starttls", "consistency.size", "consistency.software"]
+    assert "c (192.0.2.3) no STARTTLS" in hits[0].detail
+    bad = TlsInfo("starttls", "TLSv1.2", verified=False, verify_error="self-signed")
+    other = AddressFacts("d", "192.0.2.4", attempt=_attempt("d", tls=bad))
+    assert ids(consistency_hits([one, other], ())) == ["consistency.certificate",
+                                                       "consistency.tls"]

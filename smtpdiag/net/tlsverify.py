@@ -15,13 +15,12 @@ reads the same as in ``openssl s_client`` or a mail log.
 from __future__ import annotations
 
 import ipaddress
-import ssl
 import warnings
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from .tlsinfo import hostname_matches
+from .tlsinfo import hostname_matches, make_context
 
 __all__ = ["peer_chain", "verify_chain"]
 
@@ -48,9 +47,7 @@ def _roots(ca_file: str | None) -> Any:
     from cryptography import x509
     from cryptography.x509.verification import Store
 
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-    if ca_file:
-        context.load_verify_locations(cafile=ca_file)
+    context = make_context(ca_file, False)  # the handshake's own: loaded once, not twice
     certs = []
     with warnings.catch_warnings():  # a few old system roots have a non-positive serial
         warnings.simplefilter("ignore")
@@ -84,10 +81,11 @@ def _policies() -> tuple[Any, Any]:
 
 def verify_chain(chain: list[bytes], host: str, ca_file: str | None,
                  now: datetime | None = None) -> str | None:
-    """Why ``chain`` (leaf first) does not verify for ``host``; ``None`` when it does."""
+    """Why ``chain`` (leaf first) does not verify for ``host``; ``None`` when it does.
+
+    In OpenSSL's order, so that a certificate with several faults is named by the same one:
+    the path to a trusted root first, then the name, then the validity dates."""
     from cryptography import x509
-    from cryptography.x509 import DNSName, IPAddress
-    from cryptography.x509.verification import PolicyBuilder
 
     if not chain:
         return "the server sent no certificate"
@@ -97,24 +95,40 @@ def verify_chain(chain: list[bytes], host: str, ca_file: str | None,
         intermediates = [x509.load_der_x509_certificate(der) for der in chain[1:]]
     except ValueError as exc:
         return f"the server's certificate cannot be read: {exc}"
+    sans = _sans(leaf)
+    name = host.strip("[]")
+    untrusted = _untrusted(leaf, intermediates, sans, ca_file, moment)
+    if untrusted is not None:
+        return untrusted
+    if not hostname_matches(name, sans):
+        return f"Hostname mismatch, certificate is not valid for '{name}'"
     if moment > leaf.not_valid_after_utc:
         return "certificate has expired"
     if moment < leaf.not_valid_before_utc:
         return "certificate is not yet valid"
-    sans = _sans(leaf)
-    name = host.strip("[]")
-    if not hostname_matches(name, sans):
-        return f"Hostname mismatch, certificate is not valid for '{name}'"
+    return None
+
+
+def _untrusted(leaf: Any, intermediates: list[Any], sans: tuple[str, ...],
+               ca_file: str | None, moment: datetime) -> str | None:
+    """Why no path leads from ``leaf`` to a trusted root, judged at a moment inside the leaf's
+    own validity and for a name the leaf carries (dates and name are judged apart)."""
+    from cryptography.x509 import DNSName, IPAddress
+    from cryptography.x509.verification import PolicyBuilder
+
     store = _roots(ca_file)
     if store is None:
         return "unable to get local issuer certificate (no trusted roots are available)"
-    try:
-        subject: Any = IPAddress(ipaddress.ip_address(name))
-    except ValueError:
-        subject = DNSName(name)
+    own = next((san for san in sans), None)
+    if own is None:
+        return "the certificate names no host (it has no subjectAltName)"
+    kind, _, value = own.partition(":")
+    subject: Any = IPAddress(ipaddress.ip_address(value)) if kind == "IP" else \
+        DNSName("smtpdiag-check" + value[1:] if value.startswith("*.") else value)
+    when = min(max(moment, leaf.not_valid_before_utc), leaf.not_valid_after_utc)
     try:
         ca_policy, leaf_policy = _policies()
-        verifier = PolicyBuilder().store(store).time(moment).extension_policies(
+        verifier = PolicyBuilder().store(store).time(when).extension_policies(
             ca_policy=ca_policy, ee_policy=leaf_policy).build_server_verifier(subject)
         verifier.verify(leaf, intermediates)
     except Exception as exc:  # cryptography's VerificationError, or a malformed chain

@@ -16,6 +16,7 @@ from smtpdiag.fakeserver import FakeServer
 from smtpdiag.fakeserver.certs import Certs
 from smtpdiag.net.audit import AuditOptions, audit
 from tests.dnsserver import DnsServer
+from tests.httpsserver import HttpsServer
 
 __all__ = ["World"]
 
@@ -75,6 +76,34 @@ class World:
         self.port = server.port
         self.servers.append(server)
         return server
+
+    def https(self, address: str, domain: str, *, cert: str = "good",
+              cert_names: tuple[str, ...] | None = None, **answer: Any) -> HttpsServer:
+        """The MTA-STS policy host of ``domain`` at ``address``, on the shared HTTPS port."""
+        name = f"mta-sts.{domain}"
+        certs = self.certs(cert_names or (name,), cert)
+        server = HttpsServer(address, certs.cert_file, certs.key_file,
+                             port=0 if self.https_port == 443 else self.https_port, **answer)
+        self._stack.enter_context(server)
+        self.https_port = server.port
+        self.add(name, "A", address)
+        return server
+
+    def sts(self, domain: str, address: str, *hosts: str, mode: str = "enforce",
+            txt: str = "v=STSv1; id=20240101", max_age: int = 604800, **answer: Any
+            ) -> HttpsServer:
+        """A whole MTA-STS deployment: TXT record, policy server and a TLS-RPT record."""
+        self.add(f"_mta-sts.{domain}", "TXT", f'"{txt}"')
+        self.add(f"_smtp._tls.{domain}", "TXT", f'"v=TLSRPTv1; rua=mailto:tls@{domain}"')
+        lines = ["version: STSv1", f"mode: {mode}", *(f"mx: {h}" for h in hosts),
+                 f"max_age: {max_age}"]
+        answer.setdefault("body", "\r\n".join(lines) + "\r\n")
+        return self.https(address, domain, **answer)
+
+    def sender_policies(self, domain: str) -> World:
+        """A right SPF and DMARC for ``domain``."""
+        self.add(domain, "TXT", '"v=spf1 mx -all"')
+        return self.add(f"_dmarc.{domain}", "TXT", f'"v=DMARC1; p=reject; rua=mailto:d@{domain}"')
 
     def mx(self, domain: str, *hosts: tuple[int, str, str], ptr: bool = True) -> World:
         """MX records with A and (by default) forward-confirmed PTR records."""

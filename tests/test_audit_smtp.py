@@ -23,6 +23,8 @@ def world(tmp_path_factory):
         w.smtp("127.0.0.2", "mx1.good.test")
         w.smtp("::1", "mx2.good.test")
         w.mx("good.test", (10, "mx1.good.test", "127.0.0.2"), (20, "mx2.good.test", "::1"))
+        w.sts("good.test", "127.0.0.30", "mx1.good.test", "mx2.good.test")
+        w.sender_policies("good.test")
         # bad.test: an alias, a missing host, a host without address, an IP literal; and
         # addresses with each transport fault
         w.add("bad.test", "MX", "5 alias.bad.test.", "30 gone.bad.test.", "40 noaddr.bad.test.",
@@ -71,7 +73,9 @@ def test_a_domain_whose_every_record_is_right_passes(world):
     assert ids(report) == []
     assert report.verdict == "pass"
     assert report.summary == "good.test: every check passed"
-    assert [a.verdict for a in report.areas] == ["pass", "pass"]
+    assert {a.name: a.verdict for a in report.areas} == {
+        "mx": "pass", "smtp": "pass", "mta-sts": "pass", "spf": "pass", "dmarc": "pass",
+        "dnsbl": "skipped"}
     assert len(report.attempts) == 2 and all(a.outcome == "accepted" for a in report.attempts)
 
 

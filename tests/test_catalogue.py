@@ -17,7 +17,9 @@ BASIC_KEYS = {"code", "name", "commands", "description", "when", "fix", "fix_ser
 ENHANCED_KEYS = {"code", "name", "basic_codes", "classes", "description", "when", "fix",
                  "fix_server", "references"}
 PROVIDER_KEYS = {"id", "provider", "codes", "enhanced", "pattern", "name", "description", "fix",
-                 "overrides_registry", "registry_note", "references", "example"}
+                 "overrides_registry", "registry_note", "references", "example", "reason", "kind"}
+PATTERN_REQUIRED = {"id", "provider", "pattern", "name", "description", "fix", "reason",
+                    "example"}
 # RFC 5321 and the extensions the catalogue must cover.
 REQUIRED_BASIC = {211, 214, 220, 221, 235, 250, 251, 252, 334, 354, 421, 432, 450, 451, 452,
                   454, 455, 500, 501, 502, 503, 504, 521, 530, 534, 535, 538, 550, 551, 552,
@@ -92,21 +94,33 @@ def test_every_registry_code_is_present_once_with_every_field():
 
 
 def test_provider_entries_are_complete_and_each_matches_its_own_example():
-    from smtpdiag.core.explain import reply_match_text
-    from smtpdiag.core.replies import parse_reply_text
+    from smtpdiag.core.bounce import read_diagnostic
 
-    entries = raw("providers.json")["providers"]
+    entries = [entry for path in catalogue.pattern_files()
+               for entry in json.loads(path.read_text(encoding="utf-8"))["providers"]]
     assert len(entries) >= 60
     ids = [e["id"] for e in entries]
-    assert len(ids) == len(set(ids))
+    assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
     for entry in entries:
-        assert set(entry) == PROVIDER_KEYS, entry["id"]
-        assert entry["codes"] and all(400 <= c <= 559 for c in entry["codes"])
-        reply = parse_reply_text(entry["example"])[0]
-        assert reply.code in entry["codes"], entry["id"]
-        assert re.search(entry["pattern"], reply_match_text(reply), re.I | re.S), entry["id"]
-        if entry["overrides_registry"]:
+        assert PATTERN_REQUIRED <= set(entry) <= PROVIDER_KEYS, entry["id"]
+        assert all(400 <= c <= 559 for c in entry.get("codes", [])), entry["id"]
+        assert entry.get("kind", "provider") in ("provider", "text"), entry["id"]
+        found = read_diagnostic(entry["example"])
+        if entry.get("codes"):
+            assert found.code in entry["codes"], entry["id"]
+        assert re.search(entry["pattern"], found.message, re.I | re.S), entry["id"]
+        if entry.get("overrides_registry"):
             assert entry["registry_note"].strip(), entry["id"]
+
+
+def test_every_pattern_has_a_reason_from_the_vocabulary():
+    vocabulary = set(raw("reasons.json")["reasons"])
+    for entry in catalogue.providers():
+        assert entry.reason in vocabulary, entry.id
+    for key, name in raw("reasons.json")["enhanced"].items():
+        assert name is None or name in vocabulary, key
+    for code, row in raw("reasons.json")["basic"].items():
+        assert set(row.values()) <= vocabulary, code
 
 
 def test_providers_cover_the_big_names():

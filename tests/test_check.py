@@ -309,25 +309,61 @@ def test_json_matches_the_schema_and_embeds_full_reports(mixed):
     assert all(t["report"]["dry_run"] for t in document["targets"])
 
 
-def test_jsonl_streams_one_line_per_target(mixed, tmp_path):
+def _line_schema(name: str) -> dict[str, Any]:
+    schema = load_schema("check")
+    return {"$defs": schema["$defs"], "$ref": f"#/$defs/{name}"}
+
+
+def test_jsonl_streams_one_compact_line_per_target(mixed, tmp_path):
+    import jsonschema
+
     out = tmp_path / "out.jsonl"
     result = check(*mixed, "--format", "jsonl", "--output", str(out))
     assert result.returncode == 2
     assert result.stdout == ""
     lines = out.read_text().splitlines()
     assert len(lines) == len(mixed)
-    schema = load_schema("check")
-    line_schema = {"$defs": schema["$defs"], "$ref": "#/$defs/target"}
+    items = {}
+    for line in lines:
+        assert line.isascii()  # server text escaped, never raw
+        item = json.loads(line)
+        jsonschema.validate(item, _line_schema("line"))
+        assert item["schema"] == "smtpdiag.check-line/1" and "report" not in item
+        items[item["index"]] = item
+    assert [items[i]["state"] for i in range(len(mixed))] == MIXED_STATES
+    assert [items[i]["target"] for i in range(len(mixed))] == mixed
+    healthy, greylist, refused, dead = (items[i] for i in range(4))
+    assert [s["step"] for s in healthy["steps"]] == [
+        "connect", "greeting", "ehlo", "mail", "rcpt", "rset", "quit"]
+    assert [s["code"] for s in healthy["steps"]] == [None, 220, 250, 250, 250, 250, 221]
+    assert all(s["ms"] > 0 for s in healthy["steps"])
+    assert (healthy["reasons"], healthy["verdict"], healthy["tls"]) == ([], "accepted", None)
+    assert healthy["port"] == int(mixed[0].rsplit(":", 1)[1])
+    assert greylist["reasons"][0]["state"] == "WARNING"
+    assert refused["reasons"][0]["step"] == "mail" and "553" in refused["summary"]
+    assert dead["steps"] == [{"step": "connect", "code": None, "ms": dead["steps"][0]["ms"],
+                              "error": "connect"}]
+    assert max(len(line) for line in lines) < 2000
+
+
+def test_jsonl_full_carries_the_annotated_report(mixed, tmp_path):
     import jsonschema
 
+    out = tmp_path / "out.jsonl"
+    result = check(*mixed, "--format", "jsonl", "--full", "--output", str(out))
+    assert result.returncode == 2
     states = {}
-    for line in lines:
+    for line in out.read_text().splitlines():
         item = json.loads(line)
-        jsonschema.validate(item, line_schema)
+        jsonschema.validate(item, _line_schema("target"))
         assert item["schema"] == "smtpdiag.check-target/1"
         assert_valid(item["report"], "report")
         states[item["index"]] = item["state"]
     assert [states[i] for i in range(len(mixed))] == MIXED_STATES
+    refused = json.loads(next(line for line in out.read_text().splitlines()
+                          if '"index": 2' in line))
+    mail = next(s for s in refused["report"]["attempts"][-1]["steps"] if s["name"] == "mail")
+    assert mail["annotation"]["code"] == 553  # the full report is annotated
 
 
 def test_junit_has_a_testcase_per_target_and_step(mixed):

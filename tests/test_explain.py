@@ -134,4 +134,15 @@ def test_a_registered_code_in_an_unusual_class_says_so():
     item = only(explain("2.1.1"))
     assert item["enhanced"]["registered"] is True
     assert item["enhanced"]["usual_class"] is False
-    assert any("does not expect X.1.1 with class 2" in note for note in item["notes"])
+    assert any("lists X.1.1 with replies 451, 550, none of class 2" in note
+               for note in item["notes"])
+
+
+@pytest.mark.parametrize("reply", ["450 4.7.1 Client host rejected: cannot find your hostname",
+                                   "450 4.1.1 <bob@example.org>: Recipient address rejected",
+                                   "451 4.7.1 Please try again later"])
+def test_everyday_transient_codes_get_no_class_note(reply):
+    """The registry lists X.7.1 with 451/454 and X.1.1 with 451: class 4 is expected."""
+    item = only(explain(reply))
+    assert item["enhanced"]["usual_class"] is True
+    assert not any("registry lists" in note for note in item["notes"])

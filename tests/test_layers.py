@@ -19,6 +19,7 @@ FORBIDDEN = {
     "catalogue": {"core", "net", "cli", "render", "fakeserver", "exporter"},
     "net": {"cli", "render"},
     "render": {"net", "cli"},
+    "exporter": {"cli"},
 }
 # third-party modules a layer must never import
 FORBIDDEN_LIBS = {
@@ -27,6 +28,7 @@ FORBIDDEN_LIBS = {
     "net": {"typer", "rich"},
     "render": {"typer", "asyncio", "aiosmtplib"},
     "fakeserver": {"typer", "rich"},
+    "exporter": {"typer", "rich"},
 }
 
 

@@ -42,6 +42,7 @@ def loaded_modules(*argv: str) -> list[str]:
     ("compare", "211", "250"),
     ("codes", "--class", "5"),
     ("--help",),
+    ("exporter", "--help"),
 ])
 def test_quick_commands_import_no_heavy_library(argv):
     assert loaded_modules(*argv) == []

@@ -30,6 +30,7 @@ __all__ = [
     "lookup_enhanced",
     "match_provider",
     "providers",
+    "reasons",
     "registry_key",
 ]
 
@@ -73,7 +74,12 @@ class EnhancedEntry:
 
 @dataclass(frozen=True, slots=True)
 class ProviderEntry:
-    """A provider's or MTA's reply, recognised by basic code and a text pattern."""
+    """A provider's, MTA's, filter's or block list's reply, or a wording any server uses,
+    recognised by a text pattern (and by basic codes, when ``codes`` is not empty).
+
+    ``kind`` is ``provider`` (a provider, MTA, filter or block list: the most specific rule)
+    or ``text`` (wording not tied to one product); ``reason`` is a name from ``reasons.json``.
+    """
 
     id: str
     provider: str
@@ -87,10 +93,12 @@ class ProviderEntry:
     registry_note: str
     references: tuple[str, ...]
     example: str
+    reason: str = "unknown"
+    kind: str = "provider"
     _compiled: list[re.Pattern[str]] = field(default_factory=list, compare=False, repr=False)
 
-    def matches(self, code: int, enhanced: str | None, text: str) -> bool:
-        if code not in self.codes:
+    def matches(self, code: int | None, enhanced: str | None, text: str) -> bool:
+        if self.codes and code not in self.codes:
             return False
         if self.enhanced and enhanced and self.enhanced != enhanced:
             return False
@@ -139,14 +147,35 @@ def enhanced_parts() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str
     return data["classes"], data["subjects"]
 
 
+PATTERN_DEFAULTS: dict[str, Any] = {
+    "codes": [], "enhanced": None, "overrides_registry": False, "registry_note": "",
+    "references": [], "example": "", "kind": "provider",
+}
+
+
+def pattern_files() -> list[Path]:
+    """``providers.json`` first, then ``patterns/*.json`` by name: the order of precedence."""
+    return [DATA_DIR / "providers.json", *sorted((DATA_DIR / "patterns").glob("*.json"))]
+
+
 @cache
 def providers() -> tuple[ProviderEntry, ...]:
-    return tuple(
-        ProviderEntry(
-            **dict(item, codes=tuple(item["codes"]), references=tuple(item["references"]))
-        )
-        for item in _read("providers.json")["providers"]
-    )
+    """Every pattern entry of every pattern file, in file order."""
+    entries = []
+    for path in pattern_files():
+        with open(path, encoding="utf-8") as handle:
+            items = json.load(handle)["providers"]
+        for item in items:
+            item = dict(PATTERN_DEFAULTS, **item)
+            entries.append(ProviderEntry(
+                **dict(item, codes=tuple(item["codes"]), references=tuple(item["references"]))))
+    return tuple(entries)
+
+
+@cache
+def reasons() -> dict[str, Any]:
+    """The reason vocabulary and the code-to-reason tables (``reasons.json``)."""
+    return _read("reasons.json")
 
 
 @cache
@@ -179,18 +208,13 @@ def lookup_enhanced(enhanced: str) -> EnhancedEntry | None:
     return enhanced_codes().get(registry_key(enhanced))
 
 
-@cache
-def _providers_by_code() -> dict[int, tuple[ProviderEntry, ...]]:
-    index: dict[int, list[ProviderEntry]] = {}
-    for entry in providers():
-        for code in entry.codes:
-            index.setdefault(code, []).append(entry)
-    return {code: tuple(entries) for code, entries in index.items()}
+def match_provider(code: int | None, enhanced: str | None, text: str,
+                   kind: str | None = None) -> ProviderEntry | None:
+    """The first entry (``provider`` kind before ``text``, then file order: specific before
+    generic) matching this reply; ``kind`` limits the search to one kind."""
+    from .index import candidates
 
-
-def match_provider(code: int, enhanced: str | None, text: str) -> ProviderEntry | None:
-    """The first provider entry (file order: specific before generic) matching this reply."""
-    for entry in _providers_by_code().get(code, ()):
+    for entry in candidates(code, text, kind):
         if entry.matches(code, enhanced, text):
             return entry
     return None

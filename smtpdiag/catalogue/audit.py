@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["area_titles", "audit_entry", "audit_ids", "software_names"]
+__all__ = ["area_titles", "audit_entry", "audit_ids", "default_dnsbl_zones", "software_names"]
 
 _FILE = Path(__file__).with_name("data") / "audit.json"
 
@@ -37,3 +37,8 @@ def area_titles() -> dict[str, str]:
 def software_names() -> tuple[str, ...]:
     """MTA names recognised in greetings, to compare the software of MX hosts."""
     return tuple(_data()["software"])
+
+
+def default_dnsbl_zones() -> tuple[str, ...]:
+    """The block lists ``--dnsbl`` asks when given no list of its own."""
+    return tuple(_data()["dnsbl_zones"])

@@ -44,7 +44,7 @@ def root() -> None:
 # unknown commands get all of them.  The callback above keeps the app a group with one command.
 COMMANDS = {"explain": "catalogue", "compare": "catalogue", "codes": "catalogue",
             "probe": "probe", "demo": "probe", "serve": "probe",
-            "check": "check", "audit": "audit"}
+            "check": "check", "audit": "audit", "exporter": "exporter"}
 
 
 def command_name(argv: list[str]) -> str | None:

@@ -46,6 +46,11 @@ def audit_command(
         help="HTTPS port of the MTA-STS policy host (443; another only for test servers).")
     ] = 443,
     helo: HeloOption = None,
+    dnsbl: Annotated[bool, typer.Option(
+        help="Look each MX address up in block lists (off by default).")] = False,
+    dnsbl_zones: Annotated[str | None, typer.Option(
+        help="Comma-separated DNSBL zones to use (implies --dnsbl; default: the catalogue's "
+             "list).")] = None,
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the report as JSON (schema shipped in the package).")] = False,
     lang: Annotated[str | None, typer.Option(help="Language of the texts (en).")] = None,
@@ -60,10 +65,9 @@ def audit_command(
     with guarded():
         import asyncio
 
-        from ..core.targets import validate_helo
+        from ..core.targets import parse_nameserver, validate_helo
         from ..net.audit import AuditOptions, audit
         from .common import choose_lang
-        from .probe import parse_nameserver
 
         choose_lang(lang)
         name = _domain(domain)
@@ -74,10 +78,19 @@ def audit_command(
                 raise UsageError(f"{option} must be 1-65535")
         if ca_file is not None and not Path(ca_file).is_file():
             raise UsageError(f"--ca-file {ca_file}: no such file")
+        zones: tuple[str, ...] = ()
+        if dnsbl_zones is not None:
+            zones = tuple(_domain(z) for z in dnsbl_zones.split(",") if z.strip())
+            if not zones:
+                raise UsageError("--dnsbl-zones needs at least one zone")
+        elif dnsbl:
+            from ..catalogue.audit import default_dnsbl_zones
+
+            zones = default_dnsbl_zones()
         options = AuditOptions(
             nameserver=parse_nameserver(nameserver) if nameserver else None,
             timeout=timeout, ca_file=str(ca_file) if ca_file else None, port=port,
-            https_port=https_port, helo=validate_helo(helo) if helo else "")
+            https_port=https_port, helo=validate_helo(helo) if helo else "", dnsbl=zones)
         report = asyncio.run(audit(name, options))
         if json_output:
             from ..render.audit_view import audit_json

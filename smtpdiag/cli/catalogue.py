@@ -7,10 +7,12 @@ that, ``bench/bench_startup.py`` measures what it buys.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 import typer
 
+from ..errors import UsageError
 from .common import choose_lang, emit_doc, emit_json, guarded
 
 __all__ = ["COMMANDS"]
@@ -24,25 +26,59 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (versioned 
 
 def explain(
     query: Annotated[
-        str,
+        list[str] | None,
         typer.Argument(
-            help="A code (550), an enhanced code (5.7.1), a reply text, or - for stdin."),
-    ],
+            help="A code (550), an enhanced code (5.7.1), a reply or bounce text (quoted or "
+                 "not), a message file (.eml), an mbox, a maildir, or - for stdin.",
+            show_default=False),
+    ] = None,
+    lines: Annotated[
+        str | None,
+        typer.Option("--lines", metavar="FILE|-",
+                     help="Read one diagnostic text per line of FILE (or stdin)."),
+    ] = None,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="One JSON object per message or line, streamed.")
+    ] = False,
     lang: LangOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Explain a reply code, an enhanced status code, or a reply pasted from a bounce."""
+    """Explain a reply code, a reply, a bounce text or whole bounce messages, with the cause."""
     with guarded():
-        from ..core.explain import explain as run_explain
+        from .explain_input import documents, line_documents
 
-        text = sys.stdin.read(1_000_000) if query == "-" else query
-        result = run_explain(text, choose_lang(lang))
-        if json_output:
-            emit_json(result)
+        language = choose_lang(lang)
+        if lines is not None:
+            if query:
+                raise UsageError("give either --lines FILE or a text to explain, not both")
+            stream = line_documents(lines, language)
+        elif not query:
+            raise UsageError("nothing to explain: give a code (550, 5.7.1), a reply text, a "
+                             "message file, or --lines FILE")
         else:
-            from ..render.catalogue_view import explain_doc
+            stream = documents(list(query), language)
+        _emit_all(stream, jsonl=jsonl or (json_output and lines is not None), json=json_output)
 
-            emit_doc(explain_doc(result))
+
+def _emit_all(stream: Iterator[dict[str, Any]], *, jsonl: bool, json: bool) -> None:
+    """Stream documents out: JSONL one per line, JSON one document (or a list), or text."""
+    if jsonl:
+        from ..render.doc import json_text
+
+        write = sys.stdout.write
+        for document in stream:
+            write(json_text(document, indent=None) + "\n")
+        return
+    if json:
+        collected = list(stream)
+        emit_json(collected[0] if len(collected) == 1 else collected)
+        return
+    from ..render.catalogue_view import explain_doc
+
+    for number, document in enumerate(stream):
+        if number:
+            sys.stdout.write("\n")
+        emit_doc(explain_doc(document))
 
 
 def compare(

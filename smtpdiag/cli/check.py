@@ -8,9 +8,10 @@ errors exit 2, which here would read as CRITICAL, so ``main()`` runs this comman
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ import typer
 
 from ..errors import UsageError
 from ..render.check_formats import CheckFormat
+from .check_output import BATCH_SECONDS, Lines
 from .common import EXIT_INTERNAL, guarded, use_color
 from .options import (
     CaFileOption,
@@ -33,20 +35,25 @@ from .options import (
 
 if TYPE_CHECKING:
     from ..core.health import CheckResult, CheckRun
+    from ..core.targets import Target
     from ..core.thresholds import Thresholds
     from ..net.probe import ProbeOptions
 
-__all__ = ["COMMANDS", "EXIT_UNKNOWN", "read_targets", "run_standalone"]
+__all__ = ["COMMANDS", "EXIT_UNKNOWN", "choose_workers", "read_targets", "run_check",
+           "run_standalone"]
 
 EXIT_UNKNOWN = 3
 MAX_CONCURRENCY = 1000
-MAX_TARGETS_FILE = 10_000_000  # bytes
+MAX_TARGETS_FILE = 100_000_000  # bytes: a million targets and their comments
+MAX_WORKERS = 64
+AUTO_WORKERS_FROM = 1000  # targets; below this, forking costs more than it saves
 _outcome: list[int] = []  # the exit code the command chose, for run_standalone
 
 
 def read_targets(arguments: list[str], targets_file: Path | None, *, port: int | None,
-                 no_mx: bool) -> list[str]:
-    """Targets from the command line, then the file (one a line, ``#`` comments), all checked."""
+                 no_mx: bool) -> list[Target]:
+    """Targets from the command line, then the file (one a line, ``#`` comments), all parsed
+    (once: the probes take them as they are)."""
     from ..core.targets import parse_target
 
     found = [(t, f"target {t!r}") for t in arguments]
@@ -66,12 +73,25 @@ def read_targets(arguments: list[str], targets_file: Path | None, *, port: int |
                 found.append((target, f"{targets_file}:{number}"))
     if not found:
         raise UsageError("no targets: name them as arguments or give --targets-file")
+    parsed = []
     for target, where in found:
         try:
-            parse_target(target, port=port, no_mx=no_mx)
+            parsed.append(parse_target(target, port=port, no_mx=no_mx))
         except UsageError as exc:
             raise UsageError(f"{where}: {exc}") from None
-    return [target for target, _ in found]
+    return parsed
+
+
+def choose_workers(asked: int | None, targets: int, concurrency: int) -> int:
+    """``--workers``, or one per CPU this process may use for a large run; never more than
+    there are targets or concurrent probes to share."""
+    import os
+
+    if asked is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+        asked = cpus if targets >= AUTO_WORKERS_FROM else 1
+    return max(1, min(asked, targets, concurrency))
 
 
 def _open_output(output: Path | None) -> IO[str]:
@@ -100,9 +120,9 @@ class _Progress:
             self.bad = 0
             self.bar.start()
 
-    def advance(self, result: CheckResult) -> None:
+    def advance(self, state: str) -> None:
         if self.bar is not None:
-            self.bad += result.state != "OK"
+            self.bad += state != "OK"
             self.bar.update(self.task, advance=1, bad=f"{self.bad} not OK" if self.bad else "")
 
     def stop(self) -> None:
@@ -110,63 +130,137 @@ class _Progress:
             self.bar.stop()
 
 
-async def _collect(targets: list[str], options: ProbeOptions, thresholds: Thresholds,
-                   concurrency: int, deadline: float | None,
-                   on_result: Callable[[CheckResult], None]) -> list[CheckResult]:
+async def _collect(targets: Sequence[str | Target], options: ProbeOptions,
+                   thresholds: Thresholds, concurrency: int, deadline: float | None,
+                   on_result: Callable[[CheckResult], None], tick: Callable[[], None]) -> None:
+    import asyncio
+
     from ..core.health import judge
     from ..net.fleet import probe_many
 
-    results: list[CheckResult | None] = [None] * len(targets)
-    async for index, report in probe_many(targets, options, concurrency=concurrency,
-                                          deadline=deadline):
-        result = judge(report, thresholds, index=index, all_hosts=options.all_mx)
-        results[index] = result
-        on_result(result)
-    return [r for r in results if r is not None]
+    loop = asyncio.get_running_loop()
+    ticker: asyncio.TimerHandle | None = None
+
+    def tick_again() -> None:  # write waiting lines while no result comes
+        nonlocal ticker
+        tick()
+        ticker = loop.call_later(BATCH_SECONDS, tick_again)
+
+    tick_again()
+    try:
+        async for index, report in probe_many(targets, options, concurrency=concurrency,
+                                              deadline=deadline):
+            on_result(judge(report, thresholds, index=index, all_hosts=options.all_mx))
+    finally:
+        if ticker is not None:
+            ticker.cancel()
 
 
-def run_check(targets: list[str], options: ProbeOptions, thresholds: Thresholds, *,
-              concurrency: int, deadline: float | None, fmt: CheckFormat, output: Path | None,
-              progress: bool | None) -> int:
-    """Probe every target, judge, render; return the monitoring exit code."""
+def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds: Thresholds,
+              *, concurrency: int, deadline: float | None, fmt: CheckFormat,
+              output: Path | None, progress: bool | None, full: bool = False,
+              workers: int = 1) -> int:
+    """Probe every target, judge, render; return the monitoring exit code.
+
+    Streamed formats (jsonl) write each result as it comes and keep only the counts; the
+    others keep every result for the end.  With ``workers`` > 1 the targets are sharded over
+    that many processes (``check_shards``).  A run stopped by SIGINT or SIGTERM keeps every
+    line it wrote and exits 130 or 143.
+    """
     import asyncio
 
-    from ..core.health import CheckRun, exit_code
-    from ..render.check_formats import STREAMERS, render, write_rendered
+    from ..core.health import STATES, CheckRun, exit_code, worst
+    from ..render.check_formats import STREAMERS, jsonl_full_line, render, write_rendered
+    from .check_output import Lines, stop_on_sigterm
 
+    streamer = jsonl_full_line if full and fmt is CheckFormat.jsonl else STREAMERS.get(fmt)
+    if streamer is not None and not full:
+        options = replace(options, explain=False)  # the compact line has no annotations
     stream = _open_output(output)
-    streamer = STREAMERS.get(fmt)
     # No bar by default when results stream onto the same terminal: they are the progress.
-    streaming_here = streamer is not None and output is None and sys.stdout.isatty()
+    watched = output is None and sys.stdout.isatty()
+    streaming_here = streamer is not None and watched
     show = progress if progress is not None else (
         len(targets) > 1 and sys.stderr.isatty() and not streaming_here)
-    bar = _Progress(len(targets), show)
+    lines = Lines(stream, eager=watched)
+    counts = dict.fromkeys(STATES, 0)
+    kept: list[CheckResult] = []
+    bar: _Progress | None = None
+
+    def on_state(state: str) -> None:
+        counts[state] += 1
+        if bar is not None:
+            bar.advance(state)
 
     def on_result(result: CheckResult) -> None:
-        bar.advance(result)
+        on_state(result.state)
         if streamer is not None:
-            stream.write(streamer(result))
-            stream.flush()
+            lines.add(streamer(result))
+        else:
+            kept.append(result)
+
+    def on_line(state: str, line: str) -> None:  # a streamed result from a worker
+        on_state(state)
+        lines.add(line)
 
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
+    stop_on_sigterm()
     try:
-        results = asyncio.run(_collect(targets, options, thresholds, concurrency, deadline,
-                                       on_result))
+        if workers > 1:
+            from .check_shards import run_sharded
+
+            bar = _Progress(len(targets), show)
+            run_sharded(targets, options, thresholds, workers=workers,
+                        concurrency=concurrency, deadline=deadline, streamer=streamer,
+                        on_line=on_line,
+                        on_result=on_result, tick=lines.tick, started=started)
+        else:
+            bar = _Progress(len(targets), show)
+            asyncio.run(_collect(targets, options, thresholds, concurrency, deadline,
+                                 on_result, lines.tick))
         elapsed = time.perf_counter() - started
+        reached = deadline is not None and elapsed >= deadline
+        lines.flush()
+        if bar is not None:
+            bar.stop()
+        if streamer is not None:
+            return exit_code(worst(s for s, n in counts.items() if n))
+        kept.sort(key=lambda r: r.index)
         run: CheckRun = CheckRun(
-            tuple(results), thresholds, started_at=started_at, elapsed_ms=elapsed * 1000,
-            deadline_reached=deadline is not None and elapsed >= deadline,
-            dry_run=options.dry_run)
-        bar.stop()
-        if streamer is None:
-            color = output is None and fmt is CheckFormat.text and use_color(stream)
-            write_rendered(render(run, fmt), stream, color=color)
+            tuple(kept), thresholds, started_at=started_at, elapsed_ms=elapsed * 1000,
+            deadline_reached=reached, dry_run=options.dry_run)
+        color = output is None and fmt is CheckFormat.text and use_color(stream)
+        write_rendered(render(run, fmt), stream, color=color)
+        return exit_code(run.state)
+    except KeyboardInterrupt as exc:
+        if bar is not None:
+            bar.stop()
+        return _interrupted(exc, lines, sum(counts.values()), len(targets), streamer is not None)
     finally:
-        bar.stop()
+        with contextlib.suppress(OSError):
+            lines.flush()
+        if bar is not None:
+            bar.stop()
         if output is not None:
             stream.close()
-    return exit_code(run.state)
+
+
+def _interrupted(exc: KeyboardInterrupt, lines: Lines, done: int, total: int,
+                 streamed: bool) -> int:
+    """Say what a stopped run leaves; the shell's 128 + signal number (130 for Ctrl-C)."""
+    import signal
+
+    from .check_output import Interrupted
+
+    signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+    with contextlib.suppress(OSError):
+        lines.flush()
+    kept = (f"; the {lines.written} lines written are complete" if streamed else
+            "; nothing was written (this format is written at the end; jsonl streams)")
+    sys.stderr.write(f"smtpdiag check: stopped by {signal.Signals(signum).name} after "
+                     f"{done} of {total} targets{kept}\n")
+    return 128 + signum
 
 
 def check(
@@ -185,7 +279,11 @@ def check(
         help="Seconds for the whole run; targets still unfinished then are CRITICAL.")
     ] = None,
     concurrency: Annotated[int, typer.Option(
-        help="How many targets to probe at once.")] = 20,
+        help="How many targets to probe at once (in all, over every worker).")] = 20,
+    workers: Annotated[int | None, typer.Option(
+        help="Processes to share the targets (default: one per CPU from "
+             f"{AUTO_WORKERS_FROM:,} targets on, else 1); same results, same order.",
+        show_default=False)] = None,
     helo: HeloOption = None,
     mail_from: FromOption = "",
     rcpt_to: ToOption = None,
@@ -222,7 +320,11 @@ def check(
         "--require-tls", help="CRITICAL when a session goes on without TLS.")] = False,
     fmt: Annotated[CheckFormat, typer.Option(
         "--format", case_sensitive=False,
-        help="text | json | jsonl (streamed) | junit | nagios.")] = CheckFormat.text,
+        help="text | json | jsonl (streamed, one compact line per target) | junit | nagios.")
+    ] = CheckFormat.text,
+    full: Annotated[bool, typer.Option(
+        "--full", help="jsonl: the full annotated report in every line (about 10x larger).")
+    ] = False,
     output: Annotated[Path | None, typer.Option(
         help="Write the results to this file instead of stdout.")] = None,
     progress: Annotated[bool | None, typer.Option(
@@ -234,7 +336,8 @@ def check(
 
     Walks each target like probe (but dry-run: no DATA unless --send), judges every reply,
     time and certificate against the thresholds. Exit codes: 0 OK · 1 WARNING ·
-    2 CRITICAL · 3 UNKNOWN (usage error, could not run); the worst target wins.
+    2 CRITICAL · 3 UNKNOWN (usage error, could not run); the worst target wins;
+    130/143 stopped by SIGINT/SIGTERM (every jsonl line written so far is complete).
     """
     code = EXIT_UNKNOWN
     with guarded(usage_code=EXIT_UNKNOWN, failure_code=EXIT_UNKNOWN):
@@ -247,6 +350,8 @@ def check(
             raise UsageError(f"--concurrency must be 1-{MAX_CONCURRENCY}")
         if deadline is not None and not 0 < deadline <= 86400:
             raise UsageError("--deadline must be a positive number of seconds")
+        if workers is not None and not 0 < workers <= MAX_WORKERS:
+            raise UsageError(f"--workers must be 1-{MAX_WORKERS}")
         thresholds = build_thresholds(
             expect=expect or [], warn=warn, crit=crit, warn_step=warn_step or [],
             crit_step=crit_step or [], cert_warn_days=cert_warn_days,
@@ -257,11 +362,12 @@ def check(
             port=port, tls=tls, timeout=timeout, deadline=None, helo=helo,
             mail_from=mail_from, rcpt_to=rcpt_to or [], auth_user=auth_user,
             ca_file=ca_file, insecure=insecure, dry_run=not send, quit_after=quit_after,
-            no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=names[0])
+            no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=names[0].text)
         assert isinstance(options, ProbeOptions)
         options = replace(options, deadline=timeout, helo=options.helo or default_helo())
         code = run_check(names, options, thresholds, concurrency=concurrency,
-                         deadline=deadline, fmt=fmt, output=output, progress=progress)
+                         deadline=deadline, fmt=fmt, output=output, progress=progress,
+                         full=full, workers=choose_workers(workers, len(names), concurrency))
         _outcome.append(code)
     raise typer.Exit(code)
 

@@ -31,8 +31,8 @@ def list_codes(
     elif providers:
         for item in catalogue.providers():
             if klass is None or any(code // 100 == klass for code in item.codes):
-                rows.append({"code": "/".join(map(str, item.codes)), "kind": "provider",
-                             "class": item.codes[0] // 100,
+                rows.append({"code": "/".join(map(str, item.codes)) or "any", "kind": "provider",
+                             "class": item.codes[0] // 100 if item.codes else None,
                              "name": f"{item.provider}: {item.name}", "id": item.id,
                              "enhanced": item.enhanced})
     else:

@@ -16,12 +16,15 @@ from ..errors import ProtocolError, UsageError
 
 if TYPE_CHECKING:
     from ..model import Reply
+    from .bounce import Diagnostic
 
 __all__ = [
     "EXPLAIN_SCHEMA",
     "basic_view",
     "enhanced_view",
     "explain",
+    "explain_diagnostic",
+    "explain_message",
     "explain_reply",
     "parse_code",
     "provider_view",
@@ -93,7 +96,8 @@ def enhanced_view(code: str, lang: str = "en") -> dict[str, Any]:
     if entry is not None:
         view.update(
             name=entry.name, registered=True,
-            usual_class=int(klass) in entry.classes,
+            usual_class=int(klass) in entry.classes
+            or any(code // 100 == int(klass) for code in entry.basic_codes),
             description=entry.description, when=entry.when, fix=entry.fix,
             fix_server=entry.fix_server, references=list(entry.references),
         )
@@ -133,6 +137,17 @@ def reply_match_text(reply: Reply) -> str:
     return " ".join(part for part in parts if part)
 
 
+def _class_note(enhanced: dict[str, Any]) -> str | None:
+    """Whether the registry expects this enhanced code with this class: from the reply codes the
+    registry associates with it (X.7.1 lists 451 and 454, so 4.7.1 is expected)."""
+    entry = catalogue.lookup_enhanced(enhanced["code"])
+    if entry is None or enhanced["usual_class"]:
+        return None
+    listed = ", ".join(map(str, entry.basic_codes)) or "none"
+    return (f"The registry lists {enhanced['registry_code']} with replies {listed}, none of class "
+            f"{enhanced['class']}; it is read as a {enhanced['class_name'].lower()}.")
+
+
 def _notes(basic: dict[str, Any] | None, enhanced: dict[str, Any] | None) -> list[str]:
     """What a reader should know about how a code was read."""
     notes = []
@@ -140,52 +155,152 @@ def _notes(basic: dict[str, Any] | None, enhanced: dict[str, Any] | None) -> lis
         notes.append(f"{basic['code']} is not in the catalogue; read by its digits.")
     if enhanced is not None and not enhanced["registered"]:
         notes.append(f"{enhanced['code']} is not in the registry; read by its class and subject.")
-    elif enhanced is not None and not enhanced["usual_class"]:
-        notes.append(f"The registry does not expect {enhanced['registry_code']} with class "
-                     f"{enhanced['class']}; it is read as a {enhanced['class_name'].lower()}.")
+    elif enhanced is not None:
+        note = _class_note(enhanced)
+        if note:
+            notes.append(note)
     return notes
 
 
 def _item(*, reply: Reply | None = None, basic: dict[str, Any] | None = None,
-          enhanced: dict[str, Any] | None = None) -> dict[str, Any]:
+          enhanced: dict[str, Any] | None = None, step: str | None = None,
+          form: str = "code") -> dict[str, Any]:
     return {
         "reply": None if reply is None else {
-            "code": reply.code, "enhanced": reply.enhanced, "lines": list(reply.lines)},
+            "code": reply.code, "enhanced": reply.enhanced, "lines": list(reply.lines),
+            "raw": list(reply.raw) or [f"{reply.code} {line}".rstrip() for line in reply.lines]},
         "basic": basic, "enhanced": enhanced, "provider": None, "notes": _notes(basic, enhanced),
+        "reason": None, "step": step, "form": form, "dsn": None,
     }
 
 
-def explain_reply(reply: Reply, lang: str = "en") -> dict[str, Any]:
+def _contradiction(item: dict[str, Any], enhanced: str | None) -> None:
+    """Say so when the text's cause overrides what the enhanced code means in the registry."""
+    reason = item["reason"]
+    if not enhanced or reason["decided_by"] not in ("provider", "text"):
+        return
+    from .reason import by_enhanced
+
+    registry = by_enhanced(enhanced)
+    if registry and registry != reason["name"] and item["enhanced"] is not None:
+        item["notes"].append(
+            f"The text says {reason['name']} ({reason['summary']}); that wins over what "
+            f"{enhanced} means in the registry ({item['enhanced']['name']}: {registry}).")
+
+
+def explain_reply(reply: Reply, lang: str = "en", *, text: str | None = None,
+                  step: str | None = None, final: bool | None = None,
+                  form: str = "reply") -> dict[str, Any]:
+    """One reply explained: codes, provider pattern, reason; ``text`` is what patterns see."""
+    from .reason import decide
+
     item = _item(reply=reply, basic=basic_view(reply.code, lang),
-                 enhanced=enhanced_view(reply.enhanced, lang) if reply.enhanced else None)
-    entry = catalogue.match_provider(reply.code, reply.enhanced, reply_match_text(reply))
-    if entry is not None:
+                 enhanced=enhanced_view(reply.enhanced, lang) if reply.enhanced else None,
+                 step=step, form=form)
+    match_text = reply_match_text(reply) if text is None else text
+    entry = catalogue.match_provider(reply.code, reply.enhanced, match_text)
+    if entry is not None and entry.kind != "text":
         item["provider"] = provider_view(entry)
         if entry.overrides_registry and reply.enhanced:
             item["notes"].insert(0,
                 f"{entry.provider} uses {reply.enhanced} differently from the registry: "
                 f"{entry.registry_note} The provider's meaning applies here.")
+    item["reason"] = decide(code=reply.code, enhanced=reply.enhanced, text=match_text,
+                            command=step, entry=entry, final=final)
+    _contradiction(item, reply.enhanced)
+    dropped = _dropped_enhanced(reply)
+    if dropped:
+        item["notes"].append(
+            f"{dropped} was not read as the enhanced code: its class {dropped[0]} contradicts "
+            f"the reply's class {reply.code // 100} (RFC 3463 §2), so the reply code decides.")
     return item
 
 
+def _dropped_enhanced(reply: Reply) -> str | None:
+    """An enhanced-looking code at the start of the reply that was ignored for its class."""
+    if reply.enhanced or not reply.lines:
+        return None
+    match = _ENHANCED.match(reply.lines[0].strip())
+    return match.group(0) if match and match.group(1) in "245" else None
+
+
+def _code_item(stripped: str, lang: str) -> dict[str, Any]:
+    from .reason import decide
+
+    code = parse_code(stripped)[1]
+    if isinstance(code, int):
+        item = _item(basic=basic_view(code, lang))
+        item["reason"] = decide(code=code, enhanced=None, text="")
+    else:
+        item = _item(enhanced=enhanced_view(code, lang))
+        item["reason"] = decide(code=None, enhanced=code, text="")
+    return item
+
+
+def explain_diagnostic(found: Diagnostic, lang: str = "en", final: bool | None = None,
+                       always: bool = False) -> dict[str, Any] | None:
+    """A reply found inside other text explained; ``None`` when nothing in it is understood
+    (unless ``always``: a bounce message is a failure even when its words say nothing)."""
+    from .reason import decide
+
+    if found.code is not None:
+        from ..model import Reply
+
+        enhanced = found.enhanced if found.enhanced and found.enhanced[0] == str(
+            found.code)[0] else None
+        lines = (f"{found.enhanced} {found.message}".strip() if found.enhanced
+                 else found.message,)
+        reply = Reply(found.code, lines, enhanced, found.lines)
+        return explain_reply(reply, lang, text=found.message, step=found.command, final=final,
+                             form=found.form)
+    view = enhanced_view(found.enhanced, lang) if found.enhanced else None
+    item = _item(enhanced=view, step=found.command, form=found.form)
+    item["reason"] = decide(code=None, enhanced=found.enhanced, text=found.message,
+                            command=found.command, final=final)
+    if item["reason"]["decided_by"] == "none" and view is None and not always:
+        return None
+    _contradiction(item, found.enhanced)
+    item["text"] = found.message
+    return item
+
+
+def explain_message(data: bytes, lang: str = "en") -> list[dict[str, Any]]:
+    """One item per failed recipient of a bounce message (DSN or prose)."""
+    from .dsn import read_message
+
+    items = []
+    for record in read_message(data):
+        item = explain_diagnostic(record.diagnostic, lang, final=record.final, always=True)
+        assert item is not None
+        item["dsn"] = {"recipient": record.recipient, "action": record.action,
+                       "status": record.status, "remote_mta": record.remote_mta,
+                       "diagnostic_code": record.diagnostic_code}
+        items.append(item)
+    return items
+
+
 def explain(text: str, lang: str = "en") -> dict[str, Any]:
-    """Explain a basic code, an enhanced code, or one or more pasted replies."""
+    """Explain a basic code, an enhanced code, pasted replies, or a bounce's diagnostic text."""
     stripped = text.strip()
     if not stripped:
         raise UsageError("nothing to explain: give a code (550, 5.7.1) or a reply text")
     items: list[dict[str, Any]]
     if _BASIC.fullmatch(stripped) or _ENHANCED.fullmatch(stripped):
-        code = parse_code(stripped)[1]
-        if isinstance(code, int):
-            items = [_item(basic=basic_view(code, lang))]
-        else:
-            items = [_item(enhanced=enhanced_view(code, lang))]
+        items = [_code_item(stripped, lang)]
     else:
-        from .replies import parse_reply_text
+        from .bounce import find_command, read_diagnostic
+        from .replies import excerpt, parse_reply_text
 
         try:
             replies = parse_reply_text(stripped)
-        except ProtocolError as exc:
-            raise UsageError(f"cannot read that as an SMTP reply: {exc.message}") from None
-        items = [explain_reply(reply, lang) for reply in replies]
+        except ProtocolError:
+            item = explain_diagnostic(read_diagnostic(stripped), lang)
+            if item is None:
+                raise UsageError(
+                    "no SMTP reply code, enhanced status code or known bounce wording found in "
+                    f"{excerpt(stripped)}") from None
+            items = [item]
+        else:
+            step = find_command(stripped)
+            items = [explain_reply(reply, lang, step=step) for reply in replies]
     return {"schema": EXPLAIN_SCHEMA, "input": stripped, "lang": lang, "items": items}

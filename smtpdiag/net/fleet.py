@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from ..core.targets import Target
 from ..errors import SmtpdiagError, UsageError
 from ..model import ErrorInfo, Report
 from .probe import ProbeOptions, default_deadline, probe
@@ -29,25 +30,33 @@ __all__ = ["GRACE", "probe_many"]
 GRACE = 0.25
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def _now(at: float | None = None) -> str:
+    """``at`` (``time.time()``), or now, as the reports write it."""
+    return datetime.fromtimestamp(time.time() if at is None else at, UTC).isoformat(
+        timespec="seconds")
 
 
-def _failed(target: str, opts: ProbeOptions, kind: str, message: str, started_at: str,
+def _text(target: str | Target) -> str:
+    return target.text if isinstance(target, Target) else target
+
+
+def _failed(target: str | Target, opts: ProbeOptions, kind: str, message: str, started_at: str,
             elapsed_ms: float) -> Report:
-    return Report(target=target, verdict="failed", summary=message, dry_run=opts.dry_run,
+    return Report(target=_text(target), verdict="failed", summary=message, dry_run=opts.dry_run,
                   error=ErrorInfo(kind, message, None), started_at=started_at,
                   elapsed_ms=elapsed_ms)
 
 
-async def _one(target: str, opts: ProbeOptions, end: float | None, overall: str) -> Report:
+async def _one(target: str | Target, opts: ProbeOptions, end: float | None,
+               overall: str) -> Report:
     """One probe within its own limit and what is left of the overall deadline."""
     own = opts.deadline or default_deadline(opts)
-    limit = min(own, end - time.monotonic()) if end is not None else own
-    started_at, started = _now(), time.perf_counter()
+    now = time.monotonic()
+    limit = min(own, end - now) if end is not None else own
+    started, wall = time.perf_counter(), time.time()  # formatted only if the fleet reports
     try:
         async with asyncio.timeout(limit + GRACE):  # no task per probe, unlike wait_for
-            report = await probe(target, replace(opts, deadline=limit))
+            report = await probe(target, opts, until=now + limit)
         if end is not None and limit < own and report.error is None and any(
                 a.error is not None and a.error.kind == "timeout" for a in report.attempts
         ) and time.monotonic() >= end - GRACE:
@@ -58,24 +67,30 @@ async def _one(target: str, opts: ProbeOptions, end: float | None, overall: str)
     except TimeoutError:
         cut = (f"cut off by the overall deadline of {overall} s" if end is not None
                and time.monotonic() >= end else f"no result within {limit:g} s")
-        return _failed(target, opts, "timeout", cut, started_at,
+        return _failed(target, opts, "timeout", cut, _now(wall),
                        (time.perf_counter() - started) * 1000)
     except SmtpdiagError as exc:  # a target that cannot be parsed: ours, not the server's
-        return _failed(target, opts, exc.kind, str(exc), started_at,
+        return _failed(target, opts, exc.kind, str(exc), _now(wall),
                        (time.perf_counter() - started) * 1000)
     except Exception as exc:  # a bug in one probe must not take the others down
         return _failed(target, opts, "error", f"internal error ({type(exc).__name__}): {exc}",
-                       started_at, (time.perf_counter() - started) * 1000)
+                       _now(wall), (time.perf_counter() - started) * 1000)
 
 
-async def probe_many(targets: Sequence[str], opts: ProbeOptions, *, concurrency: int = 20,
-                     deadline: float | None = None) -> AsyncIterator[tuple[int, Report]]:
-    """Probe every target; yield ``(index into targets, Report)`` as each one finishes."""
+async def probe_many(targets: Sequence[str | Target], opts: ProbeOptions, *,
+                     concurrency: int = 20, deadline: float | None = None,
+                     ends_at: float | None = None) -> AsyncIterator[tuple[int, Report]]:
+    """Probe every target; yield ``(index into targets, Report)`` as each one finishes.
+
+    ``deadline`` (seconds) starts now, unless ``ends_at`` says when it ends (a
+    ``time.monotonic()`` point: a run split over processes has one deadline for all).
+    """
     if concurrency < 1:
         raise UsageError("concurrency must be at least 1")
     if deadline is not None and deadline <= 0:
         raise UsageError("the overall deadline must be a positive number of seconds")
-    end = time.monotonic() + deadline if deadline is not None else None
+    end = ends_at if ends_at is not None else (
+        time.monotonic() + deadline if deadline is not None else None)
     overall = f"{deadline:g}" if deadline is not None else "-"
     queue: asyncio.Queue[tuple[int, Report]] = asyncio.Queue()
     todo = iter(enumerate(targets))
@@ -96,8 +111,8 @@ async def probe_many(targets: Sequence[str], opts: ProbeOptions, *, concurrency:
                 index, report = await queue.get()
             else:
                 try:
-                    index, report = await asyncio.wait_for(
-                        queue.get(), max(0.0, end + GRACE - time.monotonic()))
+                    async with asyncio.timeout(max(0.0, end + GRACE - time.monotonic())):
+                        index, report = await queue.get()
                 except TimeoutError:
                     break
             reported.add(index)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from .. import __version__
 from ..core.annotate import annotate_attempt
@@ -50,6 +51,10 @@ class ProbeOptions:
     no_mx: bool = False
     all_mx: bool = False
     nameserver: tuple[str, int] | None = None
+    # Annotate every reply and add findings: the full report.  ``check`` turns this off when
+    # its output has no room for them (the compact JSONL line, nagios, junit, text); judging
+    # never reads them.
+    explain: bool = True
     # Told (step, where) as each step starts, DNS included; see WalkOptions.progress.
     progress: Callable[[str, str], None] | None = field(default=None, repr=False, compare=False)
 
@@ -89,6 +94,13 @@ def test_message(helo: str, mail_from: str, rcpt: str) -> bytes:
         "It was sent on purpose by an administrator and can be deleted.",
     ]
     return ("\r\n".join(lines) + "\r\n").encode()
+
+
+@lru_cache(maxsize=64)
+def _dry_run_message(helo: str, mail_from: str, rcpt: str) -> bytes:
+    """A dry run never sends the message; only its size is declared (SIZE=), so one per
+    sender and recipient serves a whole fleet."""
+    return test_message(helo, mail_from, rcpt)
 
 
 def _default_rcpt(target: Target) -> str:
@@ -178,12 +190,22 @@ def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions) -> str:
     return f"{where}: {error.step} failed: {error.message}" if error else f"{where}: failed"
 
 
-async def probe(target_text: str, opts: ProbeOptions) -> Report:
-    """Probe one target; every network or server failure ends up inside the report."""
+async def probe(target_text: str | Target, opts: ProbeOptions, *,
+                until: float | None = None) -> Report:
+    """Probe one target; every network or server failure ends up inside the report.
+
+    ``target_text`` may be a ``Target`` parsed already (with the same ``port``/``no_mx``), so
+    a fleet parses each target once; ``until`` (``time.monotonic()`` time) replaces the
+    deadline the options give.
+    """
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
-    deadline = time.monotonic() + (opts.deadline or default_deadline(opts))
-    target = parse_target(target_text, port=opts.port, no_mx=opts.no_mx)
+    deadline = until if until is not None else (
+        time.monotonic() + (opts.deadline or default_deadline(opts)))
+    if isinstance(target_text, Target):
+        target, target_text = target_text, target_text.text
+    else:
+        target = parse_target(target_text, port=opts.port, no_mx=opts.no_mx)
     port = target.port or DEFAULT_PORT
     helo = opts.helo or default_helo()
     rcpts = opts.rcpt_to or (_default_rcpt(target),)
@@ -192,7 +214,8 @@ async def probe(target_text: str, opts: ProbeOptions) -> Report:
         auth_password=opts.auth_password, tls=tls_mode_for(port, opts.tls),
         timeout=opts.timeout, data_timeout=opts.data_timeout, ca_file=opts.ca_file,
         insecure=opts.insecure, dry_run=opts.dry_run, quit_after=opts.quit_after,
-        message=test_message(helo, opts.mail_from, rcpts[0]), progress=opts.progress,
+        message=(_dry_run_message if opts.dry_run else test_message)(
+            helo, opts.mail_from, rcpts[0]), progress=opts.progress,
     )
 
     def finish(verdict: str, summary: str, resolution: Resolution | None,
@@ -228,7 +251,9 @@ async def probe(target_text: str, opts: ProbeOptions) -> Report:
             attempts.append(attempt)
             if not _should_fall_back(attempt) or time.monotonic() >= deadline:
                 break
-    attempts = [with_findings(annotate_attempt(a), insecure=opts.insecure) for a in attempts]
+    if opts.explain:
+        attempts = [with_findings(annotate_attempt(a), insecure=opts.insecure)
+                    for a in attempts]
     walked = [a for a in attempts if a.address is not None] or attempts
     verdict = worst_outcome(a.outcome for a in walked) if opts.all_mx else walked[-1].outcome
     return finish(verdict, _summary(verdict, walked, opts), resolution, attempts)

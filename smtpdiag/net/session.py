@@ -101,7 +101,9 @@ class _Walk:
         started = time.perf_counter()
         timeout = self._budget(step)
         try:
-            reply = await asyncio.wait_for(coro_factory(), timeout)
+            # asyncio.timeout, not wait_for: no extra task per exchange (bench/bench_check.py).
+            async with asyncio.timeout(timeout):
+                reply = await coro_factory()
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
                 raise
@@ -325,7 +327,8 @@ class _Walk:
             return
         self._announce("quit")
         try:
-            await asyncio.wait_for(self.proto.execute_command(b"QUIT"), budget)
+            async with asyncio.timeout(budget):
+                await self.proto.execute_command(b"QUIT")
             reply = self.proto.last_reply
         except (TimeoutError, Exception):
             reply = None

@@ -27,16 +27,62 @@ def _entry(doc: Doc, view: dict[str, Any], h: dict[str, Any], label: str, known:
         _field(doc, h[key], view[key])
 
 
-def _basic(doc: Doc, view: dict[str, Any], h: dict[str, Any]) -> None:
-    _entry(doc, view, h, f"{view['class']}xx {view['class_name']}", view["known"])
-    if view["per_command"]:
+def _basic(doc: Doc, view: dict[str, Any], h: dict[str, Any], step: str | None = None) -> None:
+    """A basic code; when the input named the step, that step's meaning first, others folded."""
+    focus = view["per_command"].get(step) if step else None
+    if focus is None:
+        _entry(doc, view, h, f"{view['class']}xx {view['class_name']}", view["known"])
+    else:
+        style = CLASS_STYLE[view["class"]]
+        name = focus.get("name", view["name"])
+        doc.add((f"{view['code']} {name}", f"bold {style}"),
+                (f"  ({view['class']}xx {view['class_name']}, after {step})", style))
+        _field(doc, h["description"], focus["meaning"])
+        _field(doc, h["fix"], focus["fix"])
+        _field(doc, h["fix_server"], view["fix_server"])
+    others = [verb for verb in view["per_command"] if verb != step]
+    if focus is not None and others:
+        doc.add("  ", (f"Also returned after {', '.join(others)}: smtpdiag explain "
+                       f"{view['code']} shows what it means there.", "dim"))
+    elif view["per_command"]:
         doc.add("  ", (f"{h['per_command']}:", "bold"))
         for verb, detail in view["per_command"].items():
             name = f" ({detail['name']})" if "name" in detail else ""
             doc.add("    ", (verb, "bold"), f"{name}: {detail['meaning']} ", ("→ ", "dim"),
                     detail["fix"])
-    _field(doc, h["commands"], ", ".join(view["commands"]))
+    if focus is None:
+        _field(doc, h["commands"], ", ".join(view["commands"]))
     _field(doc, "RFC", ", ".join(view["references"]))
+
+
+WHO = {"sender": "the sender must act", "sender-admin": "the sending side's admin must act",
+       "recipient-admin": "the receiving side's admin must act"}
+
+
+def _bottom_line(doc: Doc, reason: dict[str, Any]) -> None:
+    """One line first: what happened, permanent or temporary, who must act."""
+    nature = "permanent" if reason["permanent"] else "temporary"
+    doc.add(("Bottom line: ", "bold"), (reason["summary"], "bold"),
+            f" ({reason['name']}) — {nature}; {WHO.get(reason['who'], reason['who'])}.")
+
+
+def _echo(doc: Doc, item: dict[str, Any]) -> None:
+    """The reply as it was pasted, continuation marks (550-) kept; or the text read."""
+    if item["reply"]:
+        for line in item["reply"]["raw"] or [str(item["reply"]["code"])]:
+            doc.add(("> ", "dim"), (line, "dim"))
+    elif item.get("text"):
+        doc.add(("> ", "dim"), (item["text"], "dim"))
+
+
+def _dsn(doc: Doc, dsn: dict[str, Any] | None, step: str | None) -> None:
+    if not dsn:
+        return
+    parts = [f"{label} {value}" for label, value in (
+        ("recipient", dsn["recipient"]), ("action", dsn["action"]), ("status", dsn["status"]),
+        ("remote MTA", dsn["remote_mta"]), ("at", step)) if value]
+    if parts:
+        doc.add(("Bounce: ", "bold"), ", ".join(parts))
 
 
 def _enhanced(doc: Doc, view: dict[str, Any], h: dict[str, Any]) -> None:
@@ -56,17 +102,21 @@ def _provider(doc: Doc, view: dict[str, Any], h: dict[str, Any]) -> None:
 def explain_doc(result: dict[str, Any]) -> Doc:
     h = catalogue.headings(result["lang"])
     doc = Doc()
+    if result.get("error"):
+        doc.add((f"{result['input']}: ", "bold"), (result["error"], "yellow"))
     for index, item in enumerate(result["items"]):
         if index:
             doc.blank()
-        if item["reply"]:
-            for line in item["reply"]["lines"] or [""]:
-                doc.add(("> ", "dim"), (f"{item['reply']['code']} {line}", "dim"))
+        _echo(doc, item)
+        reason = item.get("reason")
+        if reason and reason["decided_by"] != "none" and (item["reply"] or item.get("text")):
+            _bottom_line(doc, reason)
+        _dsn(doc, item.get("dsn"), item.get("step"))
         # The most specific answer first: a provider's own reply, then the codes' meanings.
         if item["provider"]:
             _provider(doc, item["provider"], h)
         if item["basic"]:
-            _basic(doc, item["basic"], h)
+            _basic(doc, item["basic"], h, item.get("step"))
         if item["enhanced"]:
             _enhanced(doc, item["enhanced"], h)
         for note in item["notes"]:

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from ...catalogue.audit import software_names
 from ...model import AuditArea, AuditReport
+from .dmarc import dmarc_hits
+from .dnsbl import dnsbl_hits
 from .findings import area, overall
+from .mtasts import sts_hits, tlsrpt_hits
 from .mxset import mx_facts_lines, mx_hits
 from .records import Gathered, Hit
+from .spf import spf_hits
 from .transport import address_hits, consistency_hits
 
 __all__ = ["evaluate", "summary_line"]
@@ -36,12 +40,62 @@ def _smtp_area(g: Gathered) -> AuditArea:
     return area("smtp", hits, facts)
 
 
+def _sts_area(g: Gathered, mail: bool) -> AuditArea:
+    if g.sts_txt is None or g.tlsrpt is None:
+        return area("mta-sts", (), skipped=NOT_ASKED)
+    hits, policy = sts_hits(g.domain, g.sts_txt, g.sts_policy, g.mx,
+                            g.addresses if mail else ())
+    facts = [f"_mta-sts.{g.domain} TXT: {r}" for r in g.sts_txt.records
+             if r.lower().startswith("v=stsv1")]
+    if policy is not None and not policy.problems:
+        facts.append(f"policy: mode {policy.mode}, max_age {policy.max_age}, mx "
+                     f"{', '.join(policy.mx) or '-'}")
+    deployed = policy is not None and policy.mode in ("enforce", "testing")
+    hits += tlsrpt_hits(g.domain, g.tlsrpt, deployed)
+    facts += [f"_smtp._tls.{g.domain} TXT: {r}" for r in g.tlsrpt.records
+              if r.startswith("v=TLSRPTv1")]
+    return area("mta-sts", hits, facts)
+
+
 def _areas(g: Gathered) -> list[AuditArea]:
     areas = [area("mx", mx_hits(g.mx), mx_facts_lines(g.mx))]
     mail = g.mx.status in ("mx", "implicit")
     areas.append(_smtp_area(g) if mail else area(
         "smtp", (), skipped="the domain has no usable MX set"))
+    areas.append(_sts_area(g, mail))
+    areas.append(_spf_area(g))
+    areas.append(_dmarc_area(g))
+    areas.append(_dnsbl_area(g))
     return areas
+
+
+def _spf_area(g: Gathered) -> AuditArea:
+    if g.spf is None:
+        return area("spf", (), skipped=NOT_ASKED)
+    hits, record = spf_hits(g.domain, g.spf)
+    return area("spf", hits, [f"{g.domain} TXT: {record}"] if record else [])
+
+
+def _dmarc_area(g: Gathered) -> AuditArea:
+    if not g.dmarc:
+        return area("dmarc", (), skipped=NOT_ASKED)
+    org = g.dmarc[1] if len(g.dmarc) > 1 else None
+    hits, record = dmarc_hits(g.domain, g.dmarc[0], g.org_domain, org)
+    facts = [f"organisational domain: {g.org_domain}"] if g.org_domain and \
+        g.org_domain != g.domain else []
+    return area("dmarc", hits, [*facts, *([f"DMARC: {record}"] if record else [])])
+
+
+def _dnsbl_area(g: Gathered) -> AuditArea:
+    if g.dnsbl is None:
+        return area("dnsbl", (), skipped="off by default; --dnsbl checks each MX address")
+    hosts = {a.address: f"{a.host} [{a.address}]" for a in g.addresses}
+    hits = [hit for address, zone, answer, txt in g.dnsbl
+            for hit in dnsbl_hits(address, zone, answer, txt, hosts.get(address, address))]
+    zones = sorted({zone for _, zone, _, _ in g.dnsbl})
+    addresses = sorted({address for address, _, _, _ in g.dnsbl})
+    return area("dnsbl", hits, [f"{len(addresses)} address(es) against {', '.join(zones)}"]
+                if zones else [])
 
 
 def summary_line(domain: str, areas: list[AuditArea]) -> str:

@@ -1,0 +1,153 @@
+"""``check --workers N``: the targets shared over N processes, merged back into one run.
+
+One Python process probes about as fast as one core runs its event loop, so a large run forks
+N workers (``fork``: they start at once, with everything imported and the targets parsed).
+Worker k takes every Nth target from the k-th on, so slow and fast hosts spread evenly, with
+its share of ``--concurrency`` and the same overall deadline (one point in ``time.monotonic``,
+which every process shares).  It judges each report and renders what the output needs (the
+streamed line, else the pickled ``CheckResult``), and sends them to the parent in batches.
+The parent is the only writer: one progress bar, one output, the same results as one process
+gives (whole-run formats sort by input index; jsonl lines carry theirs).  A target whose worker
+died before reporting it is reported all the same: UNKNOWN, saying so.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection, wait
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..core.health import CheckResult
+    from ..core.targets import Target
+    from ..core.thresholds import Thresholds
+    from ..net.probe import ProbeOptions
+
+__all__ = ["BATCH", "run_sharded", "shares"]
+
+BATCH = 64  # results per message to the parent (or what 0.1 s brought)
+_SEND_SECONDS = 0.1
+_LATE = 5.0  # seconds past the deadline (plus the fleet's grace) before workers are stopped
+
+Streamer = Callable[["CheckResult"], str]
+
+
+def shares(total: int, parts: int) -> list[int]:
+    """``total`` split over ``parts`` as evenly as can be, larger shares first."""
+    return [total // parts + (k < total % parts) for k in range(parts)]
+
+
+def _work(shard: Sequence[tuple[int, str | Target]], conn: Connection, options: ProbeOptions,
+          thresholds: Thresholds, concurrency: int, deadline: float | None, end: float | None,
+          streamer: Streamer | None) -> None:
+    """One worker: probe the shard, send ``[(index, state, line or result)]`` batches."""
+    import asyncio
+
+    from ..core.health import judge
+    from ..net.fleet import probe_many
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops us with TERM
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    async def run() -> None:
+        batch: list[tuple[int, str, Any]] = []
+        sent = time.monotonic()
+        async for position, report in probe_many([t for _, t in shard], options,
+                                                 concurrency=concurrency, deadline=deadline,
+                                                 ends_at=end):
+            result = judge(report, thresholds, index=shard[position][0],
+                           all_hosts=options.all_mx)
+            batch.append((result.index, result.state,
+                          streamer(result) if streamer is not None else result))
+            if len(batch) >= BATCH or time.monotonic() - sent >= _SEND_SECONDS:
+                conn.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
+                batch, sent = [], time.monotonic()
+        if batch:
+            conn.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
+
+    try:
+        asyncio.run(run())
+    except BrokenPipeError:  # the parent is gone; nobody to report to
+        pass
+    except Exception as exc:  # a bug: the parent reports this shard's missing targets
+        sys.stderr.write(f"smtpdiag check: a worker failed ({type(exc).__name__}: {exc})\n")
+    finally:
+        conn.close()
+
+
+def _lost(target: str | Target, index: int, options: ProbeOptions,
+          thresholds: Thresholds) -> CheckResult:
+    from ..core.health import judge
+    from ..model import ErrorInfo, Report
+
+    text = target if isinstance(target, str) else target.text
+    message = "the worker process probing this target stopped before reporting it"
+    report = Report(target=text, verdict="failed", summary=message, dry_run=options.dry_run,
+                    error=ErrorInfo("error", message, None))
+    return judge(report, thresholds, index=index)
+
+
+def run_sharded(targets: Sequence[str | Target], options: ProbeOptions, thresholds: Thresholds,
+                *, workers: int, concurrency: int, deadline: float | None,
+                streamer: Streamer | None, on_line: Callable[[str, str], None],
+                on_result: Callable[[CheckResult], None], tick: Callable[[], None],
+                started: float) -> None:
+    """Probe ``targets`` in ``workers`` processes; hand each result to ``on_line(state,
+    line)`` (streamed formats) or ``on_result`` as it arrives; ``tick`` while waiting."""
+    import multiprocessing
+
+    from ..net.fleet import GRACE
+
+    context = multiprocessing.get_context("fork")
+    # One deadline for the run: the time since it started counts against it.
+    end = None if deadline is None else (
+        time.monotonic() + deadline - (time.perf_counter() - started))
+    gc.freeze()  # the workers share these pages with us until they write to them
+    pending: dict[Connection, Any] = {}
+    for k, share in enumerate(shares(concurrency, workers)):
+        receive, send = context.Pipe(duplex=False)
+        shard = [(i, targets[i]) for i in range(k, len(targets), workers)]
+        process = context.Process(target=_work, daemon=True, name=f"smtpdiag-check-{k}",
+                                  args=(shard, send, options, thresholds, share, deadline, end,
+                                        streamer))
+        process.start()
+        send.close()
+        pending[receive] = process
+    seen = bytearray(len(targets))
+    try:
+        while pending:
+            for conn in wait(list(pending), timeout=_SEND_SECONDS):
+                assert isinstance(conn, Connection)
+                try:
+                    batch = pickle.loads(conn.recv_bytes())
+                except (EOFError, OSError):
+                    pending.pop(conn).join()
+                    conn.close()
+                    continue
+                for index, state, payload in batch:
+                    seen[index] = 1
+                    if streamer is not None:
+                        on_line(state, payload)
+                    else:
+                        on_result(payload)
+            tick()
+            if end is not None and time.monotonic() > end + GRACE + _LATE:
+                break
+    finally:
+        for conn, process in pending.items():
+            if process.is_alive():
+                os.kill(process.pid, signal.SIGTERM)
+            process.join()
+            conn.close()
+    for index in (i for i, done in enumerate(seen) if not done):
+        result = _lost(targets[index], index, options, thresholds)
+        if streamer is not None:
+            on_line(result.state, streamer(result))
+        else:
+            on_result(result)

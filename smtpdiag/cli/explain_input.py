@@ -1,0 +1,138 @@
+"""What ``explain`` reads, at the I/O edge: arguments, stdin, a message file, an mbox, a maildir,
+or ``--lines`` (one diagnostic text a line).  Everything it reads goes to the pure readers in
+``core`` and comes back as explain documents, one at a time, so thousands stream in constant
+memory.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+
+__all__ = ["documents", "line_documents"]
+
+MAX_INPUT = 2_000_000  # bytes read from stdin or one file
+
+
+def _message_document(data: bytes, label: str, lang: str,
+                      source: dict[str, Any]) -> dict[str, Any]:
+    from ..core.explain import EXPLAIN_SCHEMA, explain_message
+
+    items = explain_message(data, lang)
+    document: dict[str, Any] = {"schema": EXPLAIN_SCHEMA, "input": label, "lang": lang,
+                                "items": items, "source": source}
+    if not items:
+        document["error"] = "no failed recipient or diagnostic text found in this message"
+    return document
+
+
+def _bytes_document(data: bytes, label: str, lang: str) -> dict[str, Any]:
+    from ..core.dsn import is_message
+    from ..core.explain import explain
+
+    if is_message(data):
+        document = _message_document(data, label, lang, {"path": label})
+        if document["items"]:
+            return document
+        raise UsageError(f"{label}: {document['error']}")
+    return explain(data.decode("utf-8", "replace"), lang)
+
+
+def _mailbox(path: Path) -> mailbox.Mailbox[Any] | None:
+    if path.is_dir() and (path / "cur").is_dir() and (path / "new").is_dir():
+        return mailbox.Maildir(str(path), factory=None, create=False)
+    if path.is_file():
+        with open(path, "rb") as handle:
+            head = handle.read(5)
+        if head == b"From ":
+            return mailbox.mbox(str(path), factory=None, create=False)
+    return None
+
+
+def _many(path: Path, lang: str) -> Iterator[dict[str, Any]]:
+    """Every message of an mbox, a maildir or a plain directory of message files."""
+    box = _mailbox(path)
+    if box is not None:
+        for number, key in enumerate(sorted(box.keys()) if isinstance(box, mailbox.Maildir)
+                                     else box.keys(), 1):
+            data = box.get_bytes(key)[:MAX_INPUT]
+            yield _message_document(data, f"{path}#{number}", lang,
+                                    {"path": str(path), "message": number})
+        return
+    for number, file in enumerate(sorted(p for p in path.iterdir() if p.is_file()), 1):
+        data = file.read_bytes()[:MAX_INPUT]
+        yield _message_document(data, str(file), lang, {"path": str(file), "message": number})
+
+
+def documents(query: list[str], lang: str) -> Iterator[dict[str, Any]]:
+    """The explain documents for ``explain``'s arguments (a message file gives one, an mbox or
+    a maildir one per message)."""
+    from ..core.explain import explain
+
+    if query == ["-"]:
+        yield _bytes_document(sys.stdin.buffer.read(MAX_INPUT), "-", lang)
+        return
+    if len(query) == 1 and query[0].strip() and "\n" not in query[0]:
+        path = Path(query[0])
+        try:
+            is_dir, is_file = path.is_dir(), path.is_file()
+        except OSError:
+            is_dir = is_file = False
+        if is_dir or (is_file and _mailbox(path) is not None and _count_from(path) > 1):
+            yield from _many(path, lang)
+            return
+        if is_file:
+            try:
+                data = path.read_bytes()[:MAX_INPUT]
+            except OSError as exc:
+                raise UsageError(f"cannot read {query[0]}: {exc.strerror}") from None
+            yield _bytes_document(data, query[0], lang)
+            return
+    # "explain 421 4.7.0" unquoted: the words are one reply, as typed.
+    yield explain(" ".join(query), lang)
+
+
+def _count_from(path: Path) -> int:
+    """How many mbox separators the file has, up to 2 (one message is read as a message)."""
+    count = 0
+    with open(path, "rb") as handle:
+        for line in handle:
+            if line.startswith(b"From "):
+                count += 1
+                if count > 1:
+                    break
+    return count
+
+
+def line_documents(source: str, lang: str) -> Iterator[dict[str, Any]]:
+    """``--lines``: one document per non-blank line; a line that cannot be read carries an
+    ``error`` instead of items, so a stream never stops at one bad line."""
+    if source == "-":
+        yield from _lines(sys.stdin, source, lang)
+        return
+    try:
+        with open(source, encoding="utf-8", errors="replace") as handle:
+            yield from _lines(handle, source, lang)
+    except OSError as exc:
+        raise UsageError(f"cannot read {source}: {exc.strerror}") from None
+
+
+def _lines(handle: Iterable[str], source: str, lang: str) -> Iterator[dict[str, Any]]:
+    from ..core.explain import EXPLAIN_SCHEMA, explain
+
+    for number, line in enumerate(handle, 1):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            document = explain(text[:MAX_INPUT], lang)
+        except UsageError as exc:
+            document = {"schema": EXPLAIN_SCHEMA, "input": text, "lang": lang,
+                        "items": [], "error": str(exc)}
+        document["source"] = {"path": source, "line": number}
+        yield document

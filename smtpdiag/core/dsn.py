@@ -1,0 +1,178 @@
+"""Read a bounce message: an RFC 3464 delivery status notification, or a bounce in prose.
+
+Pure: bytes in (already read by the CLI), one ``Recipient`` record per failed recipient out.
+MIME is the standard library's ``email`` package.  A ``multipart/report;
+report-type=delivery-status`` gives, per recipient, Final-Recipient, Action, Status, Remote-MTA
+and Diagnostic-Code; the human-readable part often adds the command the reply answered
+(Postfix: "in reply to RCPT TO command").  Bounces without a report (qmail, Exim, Exchange,
+Gmail, Yahoo…) are prose: the returned copy of the message is cut off and the rest is read by
+``bounce.read_diagnostic``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email import message_from_bytes, message_from_string
+from email.message import Message
+from email.policy import compat32
+
+from .bounce import Diagnostic, find_command, read_diagnostic, unfold
+
+__all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message"]
+
+MAX_MESSAGE = 2_000_000  # bytes of one message read; a bounce's report is near the top
+_ADDRESS = re.compile(r"<?([A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?")
+# Where the copy of the returned message (or its headers) starts in a prose bounce.
+_RETURNED = re.compile(
+    r"^(?:-+ ?(?:This is a copy of|Original message|Below this line is a copy|The original "
+    r"message|Returned message|Undelivered message|Headers of|Copy of)|"
+    r"[-=]+\s*(?:Original|Returned|Undelivered)\b|Return-Path:|Received: from |"
+    r"--- ?Below this line|Content-Type: message/rfc822|Original-Envelope-Id:|"
+    r"Reporting-MTA:)", re.I | re.M)
+_HEADER_START = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:", re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One failed (or delayed) recipient of a bounce and what its report says."""
+
+    recipient: str | None
+    action: str | None
+    status: str | None
+    remote_mta: str | None
+    diagnostic_code: str | None
+    diagnostic: Diagnostic
+    final: bool
+
+
+def is_message(data: bytes) -> bool:
+    """Whether ``data`` looks like an RFC 5322 message (headers first), not a bare text."""
+    head = data.lstrip()[:2_000]
+    if head.startswith(b"From "):
+        return True
+    return bool(_HEADER_START.match(head)) and b"\n\n" in data.replace(b"\r\n", b"\n")[:200_000]
+
+
+def _text(part: Message) -> str:
+    try:
+        payload = part.get_payload(decode=True)
+    except (TypeError, ValueError):  # a malformed transfer encoding: read what is there
+        payload = None
+    if not isinstance(payload, bytes):
+        raw = part.get_payload()
+        return raw if isinstance(raw, str) else ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, "replace")
+    except LookupError:
+        return payload.decode("utf-8", "replace")
+
+
+def _field_groups(part: Message) -> list[Message]:
+    """The per-message and per-recipient field groups of a delivery-status part."""
+    payload = part.get_payload()
+    if isinstance(payload, list) and all(isinstance(p, Message) for p in payload):
+        groups = list(payload)
+    else:
+        text = _text(part) if not isinstance(payload, str) else payload
+        text = text.replace("\r\n", "\n")
+        groups = [message_from_string(block.strip() + "\n", policy=compat32)
+                  for block in re.split(r"\n\s*\n", text) if block.strip()]
+    # A group whose "body" holds more fields (a missing blank line) is read as one group.
+    return groups
+
+
+def _value(group: Message, name: str) -> str | None:
+    value = group.get(name)
+    if value is None:
+        return None
+    text = unfold(str(value)).strip()
+    return text or None
+
+
+def _address(value: str | None) -> str | None:
+    if not value:
+        return None
+    typed = value.split(";", 1)[-1].strip()
+    found = _ADDRESS.search(typed)
+    return found.group(1) if found else typed or None
+
+
+def _prose(message: Message) -> str:
+    """The human-readable text of a bounce, up to where the returned message begins."""
+    texts: list[str] = []
+    for part in message.walk():
+        kind = part.get_content_type()
+        if kind in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers"):
+            break
+        if part.is_multipart() or kind == "message/delivery-status":
+            continue
+        if kind.startswith("text/") and "attachment" not in str(part.get("Content-Disposition")):
+            text = _text(part)
+            if kind == "text/html" and texts:
+                continue
+            if kind == "text/html":
+                text = re.sub(r"<[^>]{0,500}>", " ", text)
+            texts.append(text)
+    body = "\n".join(texts).replace("\r\n", "\n")
+    cut = _RETURNED.search(body, 1)
+    return body[:cut.start()] if cut else body
+
+
+def _with_status(found: Diagnostic, status: str | None) -> Diagnostic:
+    if found.enhanced or not status or not re.fullmatch(r"[245]\.\d{1,3}\.\d{1,3}", status):
+        return found
+    return Diagnostic(found.code, status, found.message, found.lines, found.command, found.form)
+
+
+def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
+    records = []
+    prose_found = read_diagnostic(prose) if prose.strip() else None
+    for group in groups:
+        recipient = _address(_value(group, "Final-Recipient")
+                             or _value(group, "Original-Recipient"))
+        action = (_value(group, "Action") or "").lower() or None
+        status = (_value(group, "Status") or "").split(" ")[0] or None
+        if recipient is None and action is None and status is None:
+            continue  # the per-message group
+        if action in ("delivered", "relayed", "expanded"):
+            continue
+        diagnostic_code = _value(group, "Diagnostic-Code")
+        found = read_diagnostic(f"Diagnostic-Code: {diagnostic_code}") if diagnostic_code \
+            else None
+        if found is None or (found.code is None and found.form == "words"
+                             and not found.message):
+            found = prose_found or read_diagnostic(status or "")
+        command = found.command or find_command(prose)
+        if found.code is None and prose_found is not None and prose_found.code is not None \
+                and not diagnostic_code:
+            found = prose_found
+        found = _with_status(found, status)
+        if command and not found.command:
+            found = Diagnostic(found.code, found.enhanced, found.message, found.lines, command,
+                               found.form)
+        records.append(Recipient(recipient, action, status, _value(group, "Remote-MTA"),
+                                 diagnostic_code, found, action != "delayed"))
+    return records
+
+
+def read_message(data: bytes) -> list[Recipient]:
+    """Every failed recipient of one bounce message (``[]`` when it reports none)."""
+    message = message_from_bytes(data[:MAX_MESSAGE], policy=compat32)
+    prose = _prose(message)
+    for part in message.walk():
+        if part.get_content_type() in ("message/delivery-status",
+                                       "message/global-delivery-status"):
+            records = _from_report(_field_groups(part), prose)
+            if records:
+                return records
+    if not prose.strip():
+        return []
+    found = read_diagnostic(prose)
+    address = _ADDRESS.search(prose)
+    delayed = bool(re.search(r"\b(?:will (?:continue|keep) (?:trying|to try)|still (?:being )?"
+                             r"(?:undelivered|retried)|delivery attempts will continue|"
+                             r"has been delayed|DELAYED)\b", prose, re.I))
+    return [Recipient(address.group(1) if address else None, None, None, None, None, found,
+                      not delayed)]

@@ -1,0 +1,73 @@
+"""DMARC (RFC 7489) of the domain: one ``v=DMARC1`` record with a valid ``p=``; reports
+(``rua``); and, when the domain has none, the organisational domain's record (its ``sp=``, else
+its ``p=``) — the organisational domain is found with the public suffix list at the I/O edge.
+"""
+
+from __future__ import annotations
+
+from .records import Answer, Hit
+
+__all__ = ["dmarc_hits", "dmarc_records", "dmarc_tags"]
+
+POLICIES = ("none", "quarantine", "reject")
+
+
+def dmarc_records(answer: Answer | None) -> list[str]:
+    if answer is None:
+        return []
+    # Also a record with v=DMARC1 out of place: receivers ignore it, the admin meant one.
+    return [r for r in answer.records if "v=dmarc1" in r.replace(" ", "").lower()]
+
+
+def dmarc_tags(record: str) -> dict[str, str]:
+    """``tag=value`` pairs; the first of a repeated tag wins."""
+    tags: dict[str, str] = {}
+    for part in record.split(";"):
+        key, sep, value = part.partition("=")
+        if sep:
+            tags.setdefault(key.strip().lower(), value.strip())
+    return tags
+
+
+def _judge(subject: str, record: str, inherited: bool) -> list[Hit]:
+    tags = dmarc_tags(record)
+    first = record.split(";", 1)[0].replace(" ", "")
+    if first != "v=DMARC1":
+        return [Hit("dmarc.invalid", subject, f"v= must come first and be DMARC1: "
+                    f"{record[:200]}")]
+    policy = tags.get("p", "").lower()
+    if policy not in POLICIES:
+        return [Hit("dmarc.invalid", subject, f"p= is {tags.get('p', 'missing')!r}, not none, "
+                    f"quarantine or reject: {record[:200]}")]
+    applied = tags.get("sp", policy).lower() if inherited else policy
+    hits: list[Hit] = []
+    if applied == "none":
+        hits.append(Hit("dmarc.p-none", subject, f"{'sp' if inherited and 'sp' in tags else 'p'}"
+                        f"=none: {record[:200]}"))
+    if not tags.get("rua"):
+        hits.append(Hit("dmarc.no-rua", subject, record[:200]))
+    pct = tags.get("pct", "100")
+    if pct.isascii() and pct.isdigit() and int(pct) < 100:
+        hits.append(Hit("dmarc.pct", subject, f"pct={pct}"))
+    return hits
+
+
+def dmarc_hits(domain: str, own: Answer, org_domain: str | None, org: Answer | None
+               ) -> tuple[list[Hit], str | None]:
+    """Every DMARC finding and the record that applies (None when none does)."""
+    records = dmarc_records(own)
+    where = f"_dmarc.{domain}"
+    if len(records) > 1:
+        return [Hit("dmarc.multiple", where, " | ".join(records)[:300])], None
+    if records:
+        return _judge(where, records[0], False), records[0]
+    inherited = dmarc_records(org) if org_domain and org_domain != domain else []
+    if len(inherited) == 1:
+        subject = f"_dmarc.{org_domain}"
+        return [Hit("dmarc.inherited", domain, f"{where} has no record; {subject} applies"),
+                *_judge(subject, inherited[0], True)], inherited[0]
+    if len(inherited) > 1:
+        return [Hit("dmarc.multiple", f"_dmarc.{org_domain}", " | ".join(inherited)[:300])], None
+    detail = own.error if own.status == "error" else f"no v=DMARC1 TXT record at {where}" + (
+        f" nor at _dmarc.{org_domain}" if org_domain and org_domain != domain else "")
+    return [Hit("dmarc.none", domain, detail or "")], None

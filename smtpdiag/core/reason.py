@@ -1,0 +1,123 @@
+"""Name the cause of a refusal: one ``reason`` from a small, documented vocabulary.
+
+The vocabulary and the code tables live in ``catalogue/data/reasons.json``.  The most specific
+rule decides, in this order (``decided_by`` in the result says which):
+
+1. ``provider`` — a provider's, MTA's, filter's or block list's own pattern;
+2. ``text``     — a wording that names the cause whatever server wrote it;
+3. ``enhanced`` — the enhanced status code (RFC 3463 / IANA registry), class-specific first;
+4. ``basic``    — the three-digit code, read for the command it answered where known;
+5. ``none``     — nothing says why: ``unknown``.
+
+Between 2 and 3, ``action``: a bounce whose report says delivery failed for good (``Action:
+failed``) after a transient (4.x.x) reply means the sender's queue lifetime ran out: ``expired``.
+
+``permanent`` follows the reply's class when there is one (5 = permanent), else the reason's
+usual nature; ``who`` is who must act: ``sender``, ``sender-admin`` or ``recipient-admin``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import catalogue
+
+__all__ = ["by_basic", "by_enhanced", "decide", "reason_for", "reason_names"]
+
+
+def _table() -> dict[str, Any]:
+    return catalogue.reasons()
+
+
+def reason_names() -> tuple[str, ...]:
+    """The vocabulary, in the order the README documents it."""
+    return tuple(_table()["reasons"])
+
+
+def reason_for(name: str, *, decided_by: str, rule: str, klass: int | None = None,
+               final: bool | None = None) -> dict[str, Any]:
+    """The ``reason`` object: name, permanent, who, decided_by, rule, summary."""
+    info = _table()["reasons"][name]
+    permanent = info["permanent"]
+    if klass in (4, 5):
+        permanent = klass == 5
+    if final is not None:
+        permanent = final
+    return {"name": name, "permanent": permanent, "who": info["who"],
+            "decided_by": decided_by, "rule": rule, "summary": info["summary"]}
+
+
+def by_enhanced(enhanced: str) -> str | None:
+    table = _table()
+    specific = table["enhanced_with_class"].get(enhanced)
+    if specific:
+        return str(specific)
+    found = table["enhanced"].get(catalogue.registry_key(enhanced))
+    return None if found is None else str(found)
+
+
+def by_basic(code: int, command: str | None) -> str | None:
+    row = _table()["basic"].get(str(code))
+    if row is None:
+        return None
+    found = row.get(command or "", row["any"])
+    return None if found in (None, "unknown") else str(found)
+
+
+def decide(*, code: int | None, enhanced: str | None, text: str, command: str | None = None,
+           entry: catalogue.ProviderEntry | None = None, final: bool | None = None
+           ) -> dict[str, Any]:
+    """The reason for one reply (or one diagnostic text without a code).
+
+    ``entry`` is the provider pattern already matched, if any; text patterns are looked up here.
+    ``final`` is True when a bounce says delivery has stopped (a DSN's ``Action: failed``).
+    """
+    found = _decide(code, enhanced, text, command, entry, final)
+    return _expired_or_sender(found, code, enhanced, command, final)
+
+
+TRANSIENT = frozenset({"network", "system-error", "unknown", "greylisted"})
+SENDER_SIDE = frozenset({"user-unknown", "host-unknown", "policy", "unknown", "syntax"})
+
+
+def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | None,
+                       command: str | None, final: bool | None) -> dict[str, Any]:
+    """Two readings that context makes more specific than the words.
+
+    A bounce that gave up (``final``) on a transient cause: the queue lifetime expired.  A
+    refusal of the MAIL command, or with a sender-address code (X.1.7, X.1.8), is about the
+    sender even when its words say "unknown" or "no such domain".
+    """
+    klass = code // 100 if code else (int(enhanced[0]) if enhanced else None)
+    if final and klass == 4 and found["name"] in TRANSIENT:
+        return reason_for("expired", decided_by="action", rule="Action: failed", klass=5)
+    sender_code = bool(enhanced) and catalogue.registry_key(enhanced or "") in ("X.1.7", "X.1.8")
+    if (command == "MAIL" or sender_code) and (
+            found["name"] in SENDER_SIDE or found["rule"] == "text-client-refused"):
+        return reason_for("sender-rejected", decided_by=found["decided_by"],
+                          rule=found["rule"] or (enhanced or ""), klass=klass, final=final)
+    return found
+
+
+def _decide(code: int | None, enhanced: str | None, text: str, command: str | None,
+            entry: catalogue.ProviderEntry | None, final: bool | None) -> dict[str, Any]:
+    klass = code // 100 if code else (int(enhanced[0]) if enhanced else None)
+    if entry is not None and entry.kind != "text":
+        return reason_for(entry.reason, decided_by="provider", rule=entry.id, klass=klass,
+                          final=final)
+    text_entry = entry if entry is not None else (
+        catalogue.match_provider(code, enhanced, text, kind="text") if text else None)
+    if text_entry is not None:
+        return reason_for(text_entry.reason, decided_by="text", rule=text_entry.id, klass=klass,
+                          final=final)
+    if enhanced:
+        name = by_enhanced(enhanced)
+        if name:
+            return reason_for(name, decided_by="enhanced", rule=enhanced, klass=klass,
+                              final=final)
+    if code:
+        name = by_basic(code, command)
+        if name:
+            return reason_for(name, decided_by="basic", rule=str(code), klass=klass,
+                              final=final)
+    return reason_for("unknown", decided_by="none", rule="", klass=klass, final=final)

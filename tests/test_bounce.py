@@ -91,3 +91,62 @@ def test_permanent_follows_the_class_and_who_the_reason():
     perm = explain("552 5.2.2 Mailbox full")["items"][0]["reason"]
     assert (temp["permanent"], perm["permanent"]) == (False, True)
     assert temp["who"] == "recipient-admin"
+
+
+# The accuracy fixes of the audit: each a reply as the provider really sends it.
+@pytest.mark.parametrize(("text", "entry", "reason", "overrides"), [
+    ("421-4.7.23 [203.0.113.10] The sending IP address for this message doesn't have a PTR "
+     "record, or the PTR record's forward DNS entry doesn't match the sending IP address. To "
+     "protect users from spam, your email has been temporarily rate limited. gsmtp",
+     "gmail-ptr-rate-limited", "requires-ptr", True),
+    ("550-5.7.30 This message was blocked because DKIM does not pass. gsmtp",
+     "gmail-dkim-blocked", "auth-failed", True),
+    ("550-5.7.1 This message is not RFC 5322 compliant, because it has multiple addresses in "
+     "the From: header. gsmtp", "gmail-rfc5322-noncompliant", "not-compliant", False),
+    ("550 5.7.1 The administrator of the recipient's domain has a policy that prohibited the "
+     "mail that you sent. gsmtp", "google-workspace-admin-policy", "policy", False),
+    ("534-5.7.14 Please log in via your web browser and then try again. gsmtp",
+     "gmail-web-login-required", "auth-required", True),
+    ("553 5.7.2 [TSS09] All messages from 203.0.113.10 will be permanently deferred",
+     "yahoo-permanently-deferred", "blocked", True),
+    ("550 5.7.12 The sender was not authenticated by the organization.",
+     "microsoft-sender-not-authenticated-for-group", "policy", True),
+    ("550 5.7.13 Sender is not allowed to send to this public folder",
+     "microsoft-public-folder-not-allowed", "policy", True),
+    ("550 5.4.1 Relay Access Denied [BN8NAM12FT063.eop-nam12.prod.protection.outlook.com]",
+     "microsoft-relay-access-denied", "user-unknown", True),
+    ("535 5.7.30 Basic authentication is not supported for Client Submission.",
+     "microsoft-basic-auth-client-submission", "auth-required", True),
+])
+def test_audited_provider_replies(text, entry, reason, overrides):
+    item = explain(text)["items"][0]
+    assert item["provider"]["id"] == entry
+    assert item["provider"]["overrides_registry"] is overrides
+    assert item["reason"]["name"] == reason
+
+
+@pytest.mark.parametrize(("code", "entry"), [
+    ("127.255.255.252", "spamhaus-returnc-typo"),
+    ("127.255.255.254", "spamhaus-open-resolver"),
+    ("127.255.255.255", "spamhaus-excessive-queries"),
+])
+def test_spamhaus_error_answers_are_told_apart_and_blame_the_receiver(code, entry):
+    item = explain(f"554 5.7.1 Client host [203.0.113.10] blocked using zen.spamhaus.org; "
+                   f"{code}")["items"][0]
+    assert item["provider"]["id"] == entry
+    assert item["reason"]["who"] == "recipient-admin"
+
+
+def test_postfix_helo_entry_does_not_claim_underscores_are_invalid():
+    from smtpdiag import catalogue
+
+    entry = next(e for e in catalogue.providers() if e.id == "postfix-helo-invalid")
+    assert "accept underscores" in entry.description
+
+
+def test_450_and_451_list_the_commands_rfc_5321_gives_them():
+    from smtpdiag import catalogue
+
+    assert "MAIL" not in catalogue.lookup_basic(450).commands
+    assert "DATA" not in catalogue.lookup_basic(451).commands
+    assert "DATA-END" in catalogue.lookup_basic(451).commands

@@ -95,6 +95,7 @@ class ProviderEntry:
     example: str
     reason: str = "unknown"
     kind: str = "provider"
+    who: str = ""  # who must act, when not the reason's usual party (a receiver's false block)
     _compiled: list[re.Pattern[str]] = field(default_factory=list, compare=False, repr=False)
 
     def matches(self, code: int | None, enhanced: str | None, text: str) -> bool:

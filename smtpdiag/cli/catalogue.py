@@ -38,7 +38,8 @@ def explain(
                      help="Read one diagnostic text per line of FILE (or stdin)."),
     ] = None,
     jsonl: Annotated[
-        bool, typer.Option("--jsonl", help="One JSON object per message or line, streamed.")
+        bool, typer.Option("--jsonl", help="One JSON bounce record per line of --lines, or per "
+                                           "failed recipient of an mbox or maildir, streamed.")
     ] = False,
     lang: LangOption = None,
     json_output: JsonOption = False,
@@ -56,8 +57,20 @@ def explain(
             raise UsageError("nothing to explain: give a code (550, 5.7.1), a reply text, a "
                              "message file, or --lines FILE")
         else:
-            stream = documents(list(query), language)
-        _emit_all(stream, jsonl=jsonl or (json_output and lines is not None), json=json_output)
+            stream = documents(list(query), language, records=jsonl)
+        if lines is not None and not (jsonl or json_output):
+            _emit_records(stream)
+        else:
+            _emit_all(stream, jsonl=jsonl or lines is not None, json=json_output)
+
+
+def _emit_records(stream: Iterator[dict[str, Any]]) -> None:
+    """``--lines`` as text: one line per input, the cause first."""
+    from ..render.catalogue_view import record_line
+
+    write = sys.stdout.write
+    for record in stream:
+        write(record_line(record) + "\n")
 
 
 def _emit_all(stream: Iterator[dict[str, Any]], *, jsonl: bool, json: bool) -> None:

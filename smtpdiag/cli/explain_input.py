@@ -54,24 +54,39 @@ def _mailbox(path: Path) -> mailbox.Mailbox[Any] | None:
     return None
 
 
-def _many(path: Path, lang: str) -> Iterator[dict[str, Any]]:
+def _messages(path: Path) -> Iterator[tuple[bytes, str, dict[str, Any]]]:
     """Every message of an mbox, a maildir or a plain directory of message files."""
     box = _mailbox(path)
     if box is not None:
         for number, key in enumerate(sorted(box.keys()) if isinstance(box, mailbox.Maildir)
                                      else box.keys(), 1):
-            data = box.get_bytes(key)[:MAX_INPUT]
-            yield _message_document(data, f"{path}#{number}", lang,
-                                    {"path": str(path), "message": number})
+            yield (box.get_bytes(key)[:MAX_INPUT], f"{path}#{number}",
+                   {"path": str(path), "message": number})
         return
     for number, file in enumerate(sorted(p for p in path.iterdir() if p.is_file()), 1):
-        data = file.read_bytes()[:MAX_INPUT]
-        yield _message_document(data, str(file), lang, {"path": str(file), "message": number})
+        yield file.read_bytes()[:MAX_INPUT], str(file), {"path": str(file), "message": number}
 
 
-def documents(query: list[str], lang: str) -> Iterator[dict[str, Any]]:
+def _many(path: Path, lang: str, records: bool) -> Iterator[dict[str, Any]]:
+    """A document per message, or with ``records`` a bounce record per failed recipient."""
+    from ..core.classify import BOUNCE_SCHEMA, classify_message
+
+    for data, label, source in _messages(path):
+        if not records:
+            yield _message_document(data, label, lang, source)
+            continue
+        found = classify_message(data)
+        for item in found:
+            item["source"] = source
+            yield item
+        if not found:
+            yield {"schema": BOUNCE_SCHEMA, "input": label, "source": source,
+                   "error": "no failed recipient or diagnostic text found in this message"}
+
+
+def documents(query: list[str], lang: str, records: bool = False) -> Iterator[dict[str, Any]]:
     """The explain documents for ``explain``'s arguments (a message file gives one, an mbox or
-    a maildir one per message)."""
+    a maildir one per message; with ``records``, mboxes and maildirs give bounce records)."""
     from ..core.explain import explain
 
     if query == ["-"]:
@@ -84,7 +99,7 @@ def documents(query: list[str], lang: str) -> Iterator[dict[str, Any]]:
         except OSError:
             is_dir = is_file = False
         if is_dir or (is_file and _mailbox(path) is not None and _count_from(path) > 1):
-            yield from _many(path, lang)
+            yield from _many(path, lang, records)
             return
         if is_file:
             try:
@@ -110,8 +125,8 @@ def _count_from(path: Path) -> int:
 
 
 def line_documents(source: str, lang: str) -> Iterator[dict[str, Any]]:
-    """``--lines``: one document per non-blank line; a line that cannot be read carries an
-    ``error`` instead of items, so a stream never stops at one bad line."""
+    """``--lines``: one bounce record (``core.classify``) per non-blank line; a line that
+    cannot be read carries an ``error``, so a stream never stops at one bad line."""
     if source == "-":
         yield from _lines(sys.stdin, source, lang)
         return
@@ -123,16 +138,12 @@ def line_documents(source: str, lang: str) -> Iterator[dict[str, Any]]:
 
 
 def _lines(handle: Iterable[str], source: str, lang: str) -> Iterator[dict[str, Any]]:
-    from ..core.explain import EXPLAIN_SCHEMA, explain
+    from ..core.classify import classify
 
     for number, line in enumerate(handle, 1):
         text = line.strip()
         if not text:
             continue
-        try:
-            document = explain(text[:MAX_INPUT], lang)
-        except UsageError as exc:
-            document = {"schema": EXPLAIN_SCHEMA, "input": text, "lang": lang,
-                        "items": [], "error": str(exc)}
+        document = classify(text[:MAX_INPUT])
         document["source"] = {"path": source, "line": number}
         yield document

@@ -28,8 +28,7 @@ _RETURNED = re.compile(
     r"^(?:-+ ?(?:This is a copy of|Original message|Below this line is a copy|The original "
     r"message|Returned message|Undelivered message|Headers of|Copy of)|"
     r"[-=]+\s*(?:Original|Returned|Undelivered)\b|Return-Path:|Received: from |"
-    r"--- ?Below this line|Content-Type: message/rfc822|Original-Envelope-Id:|"
-    r"Reporting-MTA:)", re.I | re.M)
+    r"--- ?Below this line|Content-Type: message/rfc822)", re.I | re.M)
 _HEADER_START = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:", re.M)
 
 

@@ -35,7 +35,7 @@ def reason_names() -> tuple[str, ...]:
 
 
 def reason_for(name: str, *, decided_by: str, rule: str, klass: int | None = None,
-               final: bool | None = None) -> dict[str, Any]:
+               final: bool | None = None, who: str = "") -> dict[str, Any]:
     """The ``reason`` object: name, permanent, who, decided_by, rule, summary."""
     info = _table()["reasons"][name]
     permanent = info["permanent"]
@@ -43,7 +43,7 @@ def reason_for(name: str, *, decided_by: str, rule: str, klass: int | None = Non
         permanent = klass == 5
     if final is not None:
         permanent = final
-    return {"name": name, "permanent": permanent, "who": info["who"],
+    return {"name": name, "permanent": permanent, "who": who or info["who"],
             "decided_by": decided_by, "rule": rule, "summary": info["summary"]}
 
 
@@ -84,13 +84,19 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
                        command: str | None, final: bool | None) -> dict[str, Any]:
     """Two readings that context makes more specific than the words.
 
-    A bounce that gave up (``final``) on a transient cause: the queue lifetime expired.  A
+    A bounce that gave up (``final``) on a transient cause: the queue lifetime expired; a delay
+    warning (``final`` False) on one: the message has outlived the sender's warning time.  A
     refusal of the MAIL command, or with a sender-address code (X.1.7, X.1.8), is about the
     sender even when its words say "unknown" or "no such domain".
     """
     klass = code // 100 if code else (int(enhanced[0]) if enhanced else None)
-    if final and klass == 4 and found["name"] in TRANSIENT:
-        return reason_for("expired", decided_by="action", rule="Action: failed", klass=5)
+    from_tables = found["decided_by"] in ("enhanced", "basic", "none")
+    if final is not None and found["name"] in TRANSIENT and (
+            (klass == 4 and (from_tables or enhanced in ("4.4.1", "4.4.7")))
+            or (klass is None and found["name"] == "network")):
+        return reason_for("expired", decided_by="action",
+                          rule="Action: failed" if final else "Action: delayed",
+                          klass=None, final=final)
     sender_code = bool(enhanced) and catalogue.registry_key(enhanced or "") in ("X.1.7", "X.1.8")
     if (command == "MAIL" or sender_code) and (
             found["name"] in SENDER_SIDE or found["rule"] == "text-client-refused"):
@@ -104,7 +110,7 @@ def _decide(code: int | None, enhanced: str | None, text: str, command: str | No
     klass = code // 100 if code else (int(enhanced[0]) if enhanced else None)
     if entry is not None and entry.kind != "text":
         return reason_for(entry.reason, decided_by="provider", rule=entry.id, klass=klass,
-                          final=final)
+                          final=final, who=entry.who)
     text_entry = entry if entry is not None else (
         catalogue.match_provider(code, enhanced, text, kind="text") if text else None)
     if text_entry is not None:

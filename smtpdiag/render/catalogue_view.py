@@ -7,7 +7,7 @@ from typing import Any
 from .. import catalogue
 from .doc import Doc
 
-__all__ = ["codes_doc", "compare_doc", "explain_doc"]
+__all__ = ["codes_doc", "compare_doc", "explain_doc", "record_line"]
 
 CLASS_STYLE = {2: "green", 3: "cyan", 4: "yellow", 5: "red"}
 
@@ -122,6 +122,23 @@ def explain_doc(result: dict[str, Any]) -> Doc:
         for note in item["notes"]:
             doc.add(("Note: ", "bold yellow"), note)
     return doc
+
+
+def record_line(record: dict[str, Any]) -> str:
+    """One bounce record as one plain line: where, cause, nature, who, codes, the text read."""
+    from .doc import clean
+
+    source = record.get("source", {})
+    where = f"{source['line']}: " if "line" in source else ""
+    if "reason" not in record or record.get("error"):
+        return clean(f"{where}unread — {record.get('error', '')}: {record['input'][:120]}")
+    reason = record["reason"]
+    nature = "permanent" if reason["permanent"] else "temporary"
+    codes = " ".join(str(c) for c in (record["code"], record["enhanced"]) if c)
+    step = f" at {record['step']}" if record["step"] else ""
+    codes = f" {codes}" if codes else ""
+    return clean(f"{where}{reason['name']} ({nature}, {reason['who']}){codes}{step} — "
+                 f"{record['input'][:120]}")
 
 
 def compare_doc(result: dict[str, Any]) -> Doc:

@@ -1,0 +1,135 @@
+"""Whole bounce messages: RFC 3464 reports, prose bounces, mboxes, maildirs, --lines."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+from pathlib import Path
+
+import pytest
+
+from smtpdiag.core.classify import classify, classify_message
+from smtpdiag.core.explain import explain_message
+from tests.conftest import assert_valid, run_cli
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+MESSAGES = FIXTURES / "messages"
+
+
+def read(name: str) -> bytes:
+    return (MESSAGES / name).read_bytes()
+
+
+def test_dsn_gives_every_recipient_with_its_fields_and_command():
+    items = explain_message(read("postfix-dsn-two-recipients.eml"))
+    assert [i["dsn"]["recipient"] for i in items] == ["ana@example.net", "ben@example.com"]
+    first, second = items
+    assert first["dsn"]["action"] == "failed" and first["dsn"]["status"] == "5.1.1"
+    assert first["dsn"]["remote_mta"] == "dns; mx1.example.net"
+    assert "User unknown in virtual mailbox table" in first["dsn"]["diagnostic_code"]
+    assert first["step"] == "RCPT"
+    assert (first["reason"]["name"], second["reason"]["name"]) == ("user-unknown",
+                                                                   "mailbox-full")
+    assert second["reply"]["code"] == 552
+
+
+def test_a_failed_report_after_a_transient_reply_is_an_expired_queue():
+    (item,) = explain_message(read("postfix-dsn-expired.eml"))
+    assert item["dsn"]["status"] == "4.4.1"
+    assert item["reason"]["name"] == "expired"
+    assert item["reason"]["decided_by"] == "action"
+    assert item["reason"]["permanent"] is True
+
+
+@pytest.mark.parametrize(("name", "recipient", "code", "reason", "step"), [
+    ("qmail-prose.eml", "dan@example.org", 550, "user-unknown", None),
+    ("exim-prose.eml", "eve@example.com", 552, "message-too-big", "DATA-END"),
+])
+def test_prose_bounces_are_read_without_the_returned_copy(name, recipient, code, reason, step):
+    (item,) = explain_message(read(name))
+    assert item["dsn"]["recipient"] == recipient
+    assert item["reply"]["code"] == code
+    assert item["reason"]["name"] == reason
+    assert item["step"] == step
+
+
+def test_records_match_their_schema():
+    for name in sorted(p.name for p in MESSAGES.glob("*.eml")):
+        for record in classify_message(read(name)):
+            assert_valid(record, "bounce")
+    assert_valid(classify("Host unknown"), "bounce")
+    assert "error" in classify("nothing to see here")
+
+
+def test_cli_reads_a_message_file(tmp_path):
+    result = run_cli("explain", str(MESSAGES / "postfix-dsn-two-recipients.eml"), "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert_valid(document, "explain")
+    assert len(document["items"]) == 2
+
+
+def test_cli_streams_an_mbox_as_records():
+    result = run_cli("explain", str(FIXTURES / "bounces.mbox"), "--jsonl")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["recipient"] for r in records] == ["ana@example.net", "ben@example.com",
+                                                 "dan@example.org", "eve@example.com"]
+    assert [r["source"]["message"] for r in records] == [1, 1, 2, 3]
+    for record in records:
+        assert_valid(record, "bounce")
+
+
+def test_cli_reads_a_maildir(tmp_path):
+    box = mailbox.Maildir(str(tmp_path / "Maildir"), create=True)
+    for name in ("qmail-prose.eml", "exim-prose.eml"):
+        box.add(read(name))
+    result = run_cli("explain", str(tmp_path / "Maildir"), "--jsonl")
+    assert result.returncode == 0, result.stderr
+    reasons = sorted(json.loads(line)["reason"]["name"] for line in result.stdout.splitlines())
+    assert reasons == ["message-too-big", "user-unknown"]
+    text = run_cli("explain", str(tmp_path / "Maildir"))
+    assert text.returncode == 0 and text.stdout.count("Bottom line:") == 2
+
+
+def test_cli_lines_streams_one_record_per_line_and_never_stops_at_a_bad_one():
+    lines = "550 5.1.1 user unknown\n\nnot a bounce at all\n421 4.7.0 Try again later\n"
+    result = run_cli("explain", "--lines", "-", "--jsonl", stdin=lines)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["source"]["line"] for r in records] == [1, 3, 4]
+    assert "error" in records[1] and records[0]["reason"]["name"] == "user-unknown"
+    plain = run_cli("explain", "--lines", "-", stdin=lines)
+    assert plain.stdout.splitlines()[0].startswith("1: user-unknown (permanent, sender)")
+
+
+def test_cli_unquoted_words_are_one_reply():
+    result = run_cli("explain", "421", "4.7.0", "--json")
+    assert result.returncode == 0, result.stderr
+    (item,) = json.loads(result.stdout)["items"]
+    assert (item["reply"]["code"], item["reply"]["enhanced"]) == (421, "4.7.0")
+
+
+def test_cli_pasted_multiline_reply_keeps_its_continuation_marks_and_bottom_line_first():
+    text = ("550-5.1.1 The email account that you tried to reach does not exist.\n"
+            "550 5.1.1 Please check the address. gsmtp")
+    out = run_cli("explain", text).stdout.splitlines()
+    assert out[0] == "> 550-5.1.1 The email account that you tried to reach does not exist."
+    assert out[1].startswith("> 550 5.1.1")
+    assert out[2].startswith("Bottom line: the recipient address does not exist there "
+                             "(user-unknown) — permanent; the sender must act.")
+
+
+def test_cli_named_step_comes_first_and_other_steps_are_folded():
+    text = ("host mx.example.org[192.0.2.1] said: 550 5.7.1 <a@example.org>: Recipient "
+            "address rejected: Access denied (in reply to RCPT TO command)")
+    out = run_cli("explain", text).stdout
+    assert "after RCPT)" in out
+    assert "Also returned after" in out
+    assert "DATA-END:" not in out
+
+
+def test_cli_missing_file_for_lines_is_a_usage_error():
+    result = run_cli("explain", "--lines", "/nonexistent/file")
+    assert result.returncode == 2
+    assert "cannot read /nonexistent/file" in result.stderr

@@ -55,6 +55,8 @@ class World:
                                       not_after=now - datetime.timedelta(days=1))
         elif kind == "expiring":
             leaf = self.ca.issue_cert(*names, not_after=now + datetime.timedelta(days=5))
+        elif kind == "intermediate":  # the chain presented holds an intermediate CA
+            leaf = self.ca.create_child_ca().issue_cert(*names)
         else:
             leaf = self.ca.issue_cert(*names)
         certs = Certs(self.ca_file, os.path.join(folder, "cert.pem"),
@@ -99,6 +101,24 @@ class World:
                  f"max_age: {max_age}"]
         answer.setdefault("body", "\r\n".join(lines) + "\r\n")
         return self.https(address, domain, **answer)
+
+    def tlsa(self, server: FakeServer, usage: int = 3, selector: int = 1, mtype: int = 1,
+             *, index: int = 0) -> str:
+        """A TLSA record (presentation form) for certificate ``index`` of what ``server``
+        presents (0: its leaf), computed with ``cryptography``."""
+        import hashlib
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+
+        assert server.certs is not None
+        with open(server.certs.cert_file, "rb") as handle:
+            cert = x509.load_pem_x509_certificates(handle.read())[index]
+        data = cert.public_bytes(serialization.Encoding.DER) if selector == 0 else \
+            cert.public_key().public_bytes(serialization.Encoding.DER,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+        digest = {0: data, 1: hashlib.sha256(data).digest(), 2: hashlib.sha512(data).digest()}
+        return f"{usage} {selector} {mtype} {digest[mtype].hex()}"
 
     def sender_policies(self, domain: str) -> World:
         """A right SPF and DMARC for ``domain``."""

@@ -209,3 +209,32 @@ def test_consistency_needs_two_hosts_and_names_what_differs():
     other = AddressFacts("d", "192.0.2.4", attempt=_attempt("d", tls=bad))
     assert ids(consistency_hits([one, other], ())) == ["consistency.certificate",
                                                        "consistency.tls"]
+
+
+# --- check --audit
+
+
+def test_audit_findings_become_states_and_the_worst_wins():
+    from smtpdiag.core.audit_states import audit_reasons, not_a_domain, with_audit
+    from smtpdiag.core.health import CheckResult, Metrics, Reason
+    from smtpdiag.model import AuditReport, Report
+
+    sections = (area("mx", [Hit("mx.single", "d")]), area("smtp", [Hit("addr.no-ptr", "h")]),
+                area("dmarc", [Hit("mx.none", "d", "nothing")]))
+    report = AuditReport("d", "fail", "", sections)
+    reasons = audit_reasons(report)
+    assert [(r.state, r.message.split(":")[0]) for r in reasons] == [
+        ("WARNING", "audit smtp"), ("CRITICAL", "audit mx")]
+    assert reasons[1].message == "audit mx: No MX and no address — d: nothing"
+    ok = CheckResult(0, Report("d", "ok", ""), "OK", (), "every step answered", Metrics(0.1))
+    merged = with_audit(ok, report)
+    assert merged.state == "CRITICAL"
+    assert [r.state for r in merged.reasons] == ["CRITICAL", "WARNING"]
+    assert merged.summary.endswith("(+1 more)")
+    clean = with_audit(ok, AuditReport("d", "pass", "", (area("mx", [Hit("mx.single", "d")]),)))
+    assert clean.state == "OK" and clean.summary == "every step answered; audit: every check passed"
+    warned = CheckResult(0, Report("d", "ok", ""), "WARNING",
+                         (Reason("WARNING", "slow"),), "slow", Metrics(0.1))
+    assert not_a_domain(warned).state == "WARNING"
+    assert [r.state for r in not_a_domain(warned).reasons] == ["WARNING", "UNKNOWN"]
+    assert not_a_domain(ok).state == "UNKNOWN"

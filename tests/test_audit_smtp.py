@@ -20,8 +20,10 @@ def world(tmp_path_factory):
     w = World(str(tmp_path_factory.mktemp("audit")))
     try:
         # good.test: two MX hosts, one IPv4 and one IPv6, PTRs confirmed, valid certificates
-        w.smtp("127.0.0.2", "mx1.good.test")
-        w.smtp("::1", "mx2.good.test")
+        for server in (w.smtp("127.0.0.2", "mx1.good.test"), w.smtp("::1", "mx2.good.test")):
+            name = f"_25._tcp.{server.hostname}"
+            w.add(name, "TLSA", w.tlsa(server), w.tlsa(server, 3, 0, 1))
+            w.authenticated.add(name)
         w.mx("good.test", (10, "mx1.good.test", "127.0.0.2"), (20, "mx2.good.test", "::1"))
         w.sts("good.test", "127.0.0.30", "mx1.good.test", "mx2.good.test")
         w.sender_policies("good.test")
@@ -74,8 +76,8 @@ def test_a_domain_whose_every_record_is_right_passes(world):
     assert report.verdict == "pass"
     assert report.summary == "good.test: every check passed"
     assert {a.name: a.verdict for a in report.areas} == {
-        "mx": "pass", "smtp": "pass", "mta-sts": "pass", "spf": "pass", "dmarc": "pass",
-        "dnsbl": "skipped"}
+        "mx": "pass", "smtp": "pass", "mta-sts": "pass", "dane": "pass", "spf": "pass",
+        "dmarc": "pass", "dnsbl": "skipped", "submission": "skipped"}
     assert len(report.attempts) == 2 and all(a.outcome == "accepted" for a in report.attempts)
 
 
@@ -163,3 +165,45 @@ def test_cli_refuses_what_is_not_a_domain(bad):
     result = run_cli("audit", bad, "--nameserver", "127.0.0.1:9")
     assert_no_traceback(result)
     assert result.returncode == 2 and result.stderr.startswith("smtpdiag: error:")
+
+
+def test_check_audit_turns_findings_into_states(world):
+    args = [a for a in world.cli_args() if a != "--port"]
+    port = args.pop(args.index(str(world.port)))
+    common = [*args, "--port", port, "--format", "json"]
+    good = run_cli("check", "good.test", "--audit", *common)
+    assert_no_traceback(good)
+    assert good.returncode == 0, good.stdout + good.stderr
+    bad = run_cli("check", "tls.test", "--audit", *common)
+    assert bad.returncode == 2, bad.stdout + bad.stderr
+    reasons = json.loads(bad.stdout)["targets"][0]["reasons"]
+    assert any(r["state"] == "CRITICAL" and r["message"].startswith(
+        "audit smtp: The certificate has expired — expired.tls.test") for r in reasons)
+    assert any(r["state"] == "WARNING" and "audit smtp: STARTTLS is not offered" in r["message"]
+               for r in reasons)
+    # the same domain without --audit: only what the probe itself sees
+    plain = run_cli("check", "tls.test", *common)
+    assert not any("audit" in r["message"] for r in json.loads(plain.stdout)["targets"][0][
+        "reasons"])
+    literal = run_cli("check", f"127.0.0.2:{port}", "--audit", *common)
+    reasons = json.loads(literal.stdout)["targets"][0]["reasons"]
+    assert {"state": "UNKNOWN", "step": None,
+            "message": f"--audit needs a mail domain; 127.0.0.2:{port} is a host or an "
+                       "address"} in reasons
+
+
+def test_cli_when_the_nameserver_does_not_answer_says_so_and_exits_3(world):
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))  # bound, never read: every question times out
+        port = silent.getsockname()[1]
+        result = run_cli("audit", "good.test", "--nameserver", f"127.0.0.1:{port}",
+                         "--timeout", "0.5", "--json")
+    assert_no_traceback(result)
+    assert result.returncode == 3, result.stderr
+    document = json.loads(result.stdout)
+    assert_valid(document, "audit")
+    mx = next(a for a in document["areas"] if a["name"] == "mx")
+    assert [f["id"] for f in mx["findings"]] == ["mx.lookup-failed"]
+    assert f"127.0.0.1:{port}" in mx["findings"][0]["detail"]

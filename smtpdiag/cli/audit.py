@@ -8,12 +8,13 @@ from typing import Annotated
 import typer
 
 from ..errors import UsageError
-from .common import EXIT_OK, EXIT_REFUSED, emit_doc, emit_json, guarded
+from .common import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, emit_doc, emit_json, guarded
 from .options import CaFileOption, HeloOption, NameserverOption
 
 __all__ = ["COMMANDS", "VERDICT_EXIT"]
 
 VERDICT_EXIT = {"pass": EXIT_OK, "warn": EXIT_REFUSED, "fail": EXIT_REFUSED}
+UNFINISHED = frozenset({"mx.lookup-failed"})  # nothing about the mail hosts could be learnt
 
 
 def _domain(text: str) -> str:
@@ -51,6 +52,11 @@ def audit_command(
     dnsbl_zones: Annotated[str | None, typer.Option(
         help="Comma-separated DNSBL zones to use (implies --dnsbl; default: the catalogue's "
              "list).")] = None,
+    submission: Annotated[bool, typer.Option(
+        help="Also check the STARTTLS posture of the submission port (587) of the hosts in "
+             "_submission._tcp SRV records, else of the MX hosts.")] = False,
+    submission_port: Annotated[int | None, typer.Option(
+        help="Submission port to check (implies --submission; default 587).")] = None,
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the report as JSON (schema shipped in the package).")] = False,
     lang: Annotated[str | None, typer.Option(help="Language of the texts (en).")] = None,
@@ -59,7 +65,7 @@ def audit_command(
     what it means, why it matters and how to fix it.
 
     Exit codes: 0 every check passed · 1 problems found (warning or critical) · 2 usage
-    error · 3 could not complete.
+    error · 3 could not complete (the MX lookup itself failed).
     """
     code = EXIT_OK
     with guarded():
@@ -73,7 +79,8 @@ def audit_command(
         name = _domain(domain)
         if not 0 < timeout <= 3600:
             raise UsageError("--timeout must be a positive number of seconds (at most 3600)")
-        for option, value in (("--port", port), ("--https-port", https_port)):
+        for option, value in (("--port", port), ("--https-port", https_port),
+                              ("--submission-port", submission_port or 587)):
             if not 0 < value < 65536:
                 raise UsageError(f"{option} must be 1-65535")
         if ca_file is not None and not Path(ca_file).is_file():
@@ -90,7 +97,8 @@ def audit_command(
         options = AuditOptions(
             nameserver=parse_nameserver(nameserver) if nameserver else None,
             timeout=timeout, ca_file=str(ca_file) if ca_file else None, port=port,
-            https_port=https_port, helo=validate_helo(helo) if helo else "", dnsbl=zones)
+            https_port=https_port, helo=validate_helo(helo) if helo else "", dnsbl=zones,
+            submission=(submission_port or 587,) if submission or submission_port else ())
         report = asyncio.run(audit(name, options))
         if json_output:
             from ..render.audit_view import audit_json
@@ -101,6 +109,8 @@ def audit_command(
 
             emit_doc(audit_doc(report))
         code = VERDICT_EXIT[report.verdict]
+        if any(f.id in UNFINISHED for a in report.areas for f in a.findings):
+            code = EXIT_FAILED  # the report says what was asked and what failed
     raise typer.Exit(code)
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ..core.health import CheckResult, CheckRun
     from ..core.targets import Target
     from ..core.thresholds import Thresholds
+    from ..net.audit import AuditOptions
     from ..net.probe import ProbeOptions
 
 __all__ = ["COMMANDS", "EXIT_UNKNOWN", "choose_workers", "read_targets", "run_check",
@@ -132,7 +133,8 @@ class _Progress:
 
 async def _collect(targets: Sequence[str | Target], options: ProbeOptions,
                    thresholds: Thresholds, concurrency: int, deadline: float | None,
-                   on_result: Callable[[CheckResult], None], tick: Callable[[], None]) -> None:
+                   on_result: Callable[[CheckResult], None], tick: Callable[[], None],
+                   audit: AuditOptions | None = None) -> None:
     import asyncio
 
     from ..core.health import judge
@@ -147,19 +149,37 @@ async def _collect(targets: Sequence[str | Target], options: ProbeOptions,
         ticker = loop.call_later(BATCH_SECONDS, tick_again)
 
     tick_again()
+    audits: list[asyncio.Future[CheckResult]] = []
     try:
         async for index, report in probe_many(targets, options, concurrency=concurrency,
                                               deadline=deadline):
-            on_result(judge(report, thresholds, index=index, all_hosts=options.all_mx))
+            result = judge(report, thresholds, index=index, all_hosts=options.all_mx)
+            if audit is None:
+                on_result(result)
+            else:
+                audits.append(asyncio.ensure_future(_audited(result, audit)))
+        for done in asyncio.as_completed(audits):
+            on_result(await done)
     finally:
         if ticker is not None:
             ticker.cancel()
 
 
+async def _audited(result: CheckResult, options: AuditOptions) -> CheckResult:
+    """``check --audit``: the target's domain audited, its findings merged as states."""
+    from ..core.audit_states import not_a_domain, with_audit
+    from ..net.audit import audit
+
+    resolution = result.report.resolution
+    if resolution is None or resolution.domain is None:
+        return not_a_domain(result) if result.report.error is None else result
+    return with_audit(result, await audit(resolution.domain, options))
+
+
 def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds: Thresholds,
               *, concurrency: int, deadline: float | None, fmt: CheckFormat,
               output: Path | None, progress: bool | None, full: bool = False,
-              workers: int = 1) -> int:
+              workers: int = 1, audit: AuditOptions | None = None) -> int:
     """Probe every target, judge, render; return the monitoring exit code.
 
     Streamed formats (jsonl) write each result as it comes and keep only the counts; the
@@ -218,7 +238,7 @@ def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds
         else:
             bar = _Progress(len(targets), show)
             asyncio.run(_collect(targets, options, thresholds, concurrency, deadline,
-                                 on_result, lines.tick))
+                                 on_result, lines.tick, audit))
         elapsed = time.perf_counter() - started
         reached = deadline is not None and elapsed >= deadline
         lines.flush()
@@ -327,6 +347,12 @@ def check(
     ] = False,
     output: Annotated[Path | None, typer.Option(
         help="Write the results to this file instead of stdout.")] = None,
+    audit: Annotated[bool, typer.Option(
+        help="Also audit each target's mail domain (MX set, TLS, MTA-STS, DANE, SPF, DMARC): "
+             "critical findings are CRITICAL, warnings WARNING.")] = False,
+    https_port: Annotated[int, typer.Option(
+        help="With --audit: the MTA-STS policy host's HTTPS port (443; another only for test "
+             "servers).")] = 443,
     progress: Annotated[bool | None, typer.Option(
         "--progress/--no-progress",
         help="Progress bar on stderr (default: on a terminal, with several targets).")
@@ -365,9 +391,20 @@ def check(
             no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=names[0].text)
         assert isinstance(options, ProbeOptions)
         options = replace(options, deadline=timeout, helo=options.helo or default_helo())
+        audit_options = None
+        if audit:  # audits run in this process, after each target's probe
+            from ..net.audit import AuditOptions
+
+            if not 0 < https_port < 65536:
+                raise UsageError("--https-port must be 1-65535")
+            audit_options = AuditOptions(
+                nameserver=options.nameserver, timeout=timeout, ca_file=options.ca_file,
+                port=port or 25, https_port=https_port, helo=options.helo)
         code = run_check(names, options, thresholds, concurrency=concurrency,
                          deadline=deadline, fmt=fmt, output=output, progress=progress,
-                         full=full, workers=choose_workers(workers, len(names), concurrency))
+                         full=full, audit=audit_options,
+                         workers=1 if audit else choose_workers(workers, len(names),
+                                                                concurrency))
         _outcome.append(code)
     raise typer.Exit(code)
 

@@ -23,6 +23,7 @@ from ..core.policy.records import (
     HostFacts,
     HttpsPolicy,
     MxFacts,
+    SubmissionFacts,
 )
 from ..model import AuditReport
 from .lookups import PolicyResolver
@@ -210,10 +211,56 @@ async def gather(domain: str, opts: AuditOptions) -> Gathered:
     pairs = list(dict.fromkeys((h.host, a) for h in mx.hosts for a in h.addresses))
     addresses = await asyncio.gather(
         *(_address(resolver, host, address, domain, opts) for host, address in pairs))
+    tlsa, addresses = await _dane(resolver, mx, addresses, opts)
+    submission = await _submission(resolver, domain, mx, opts) if opts.submission else None
     dnsbl = await _dnsbl(resolver, pairs, opts.dnsbl) if opts.dnsbl else None
     (sts_txt, sts_policy, tlsrpt), spf, (dmarc, org) = await side
     return Gathered(domain, mx, tuple(addresses), sts_txt=sts_txt, sts_policy=sts_policy,
-                    tlsrpt=tlsrpt, spf=spf, dmarc=dmarc, org_domain=org, dnsbl=dnsbl)
+                    tlsrpt=tlsrpt, tlsa=tlsa, spf=spf, dmarc=dmarc, org_domain=org,
+                    dnsbl=dnsbl, submission=submission)
+
+
+async def _submission(resolver: PolicyResolver, domain: str, mx: MxFacts, opts: AuditOptions
+                      ) -> tuple[SubmissionFacts, ...]:
+    """The hosts named by _submission._tcp SRV records (RFC 6186), else the MX hosts, on each
+    submission port asked for."""
+    from .probe import default_helo
+    from .submission import check_submission
+
+    srv = await resolver.ask(f"_submission._tcp.{domain}", "SRV")
+    names = [r.split()[-1] for r in srv.records if r.split()[-1] not in (".", "")]
+    hosts = [await _host(resolver, name, None) for name in dict.fromkeys(names)] or \
+        list(mx.hosts)
+    helo = opts.helo or default_helo()
+    jobs = [(h.host, a, port) for h in hosts for a in h.addresses for port in opts.submission]
+    return tuple(await asyncio.gather(*(
+        check_submission(host, address, port, helo=helo, ca_file=opts.ca_file,
+                         timeout=opts.timeout) for host, address, port in jobs)))
+
+
+async def _dane(resolver: PolicyResolver, mx: MxFacts, addresses: list[AddressFacts],
+                opts: AuditOptions) -> tuple[tuple[tuple[str, Answer], ...], list[AddressFacts]]:
+    """TLSA of every MX host; for hosts that have some, the chain each address presents."""
+    from dataclasses import replace
+
+    from ..core.policy.dane import tlsa_name
+    from .probe import default_helo
+    from .tls_chain import presented_chain
+
+    hosts = list(dict.fromkeys(h.host for h in mx.hosts if h.addresses))
+    answers = await asyncio.gather(*(resolver.ask(tlsa_name(h), "TLSA") for h in hosts))
+    tlsa = tuple(zip(hosts, answers, strict=True))
+    wanted = {h for h, a in tlsa if a.found}
+    helo = opts.helo or default_helo()
+
+    async def chain(facts: AddressFacts) -> AddressFacts:
+        if facts.host not in wanted:
+            return facts
+        found, _ = await presented_chain(facts.host, facts.address, opts.port, helo,
+                                         opts.timeout)
+        return replace(facts, chain=found)
+
+    return tlsa, list(await asyncio.gather(*(chain(f) for f in addresses)))
 
 
 async def audit(domain: str, opts: AuditOptions) -> AuditReport:

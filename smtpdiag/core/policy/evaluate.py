@@ -3,8 +3,11 @@ summary.  Pure: the one function the I/O edge calls after fetching."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...catalogue.audit import software_names
 from ...model import AuditArea, AuditReport
+from .dane import dane_hits, tlsa_name
 from .dmarc import dmarc_hits
 from .dnsbl import dnsbl_hits
 from .findings import area, overall
@@ -12,6 +15,7 @@ from .mtasts import sts_hits, tlsrpt_hits
 from .mxset import mx_facts_lines, mx_hits
 from .records import Gathered, Hit
 from .spf import spf_hits
+from .submission import submission_hits
 from .transport import address_hits, consistency_hits
 
 __all__ = ["evaluate", "summary_line"]
@@ -31,8 +35,10 @@ def _smtp_area(g: Gathered) -> AuditArea:
         line = f"{facts_.host} ({facts_.address}): PTR {ptr}"
         if attempt is not None and attempt.tls is not None:
             line += f"; {attempt.tls.version} {attempt.tls.cipher}"
-            if attempt.tls.days_left is not None:
-                line += f"; certificate {attempt.tls.days_left} days left"
+            left = attempt.tls.days_left
+            if left is not None:
+                line += f"; certificate {left} days left" if left >= 0 else \
+                    f"; certificate EXPIRED {-left} days ago"
         elif attempt is not None and attempt.error is not None:
             line += f"; {attempt.error.step} failed"
         facts.append(line)
@@ -63,10 +69,33 @@ def _areas(g: Gathered) -> list[AuditArea]:
     areas.append(_smtp_area(g) if mail else area(
         "smtp", (), skipped="the domain has no usable MX set"))
     areas.append(_sts_area(g, mail))
+    areas.append(_dane_area(g) if mail else area(
+        "dane", (), skipped="the domain has no usable MX set"))
     areas.append(_spf_area(g))
     areas.append(_dmarc_area(g))
     areas.append(_dnsbl_area(g))
+    areas.append(_submission_area(g))
     return areas
+
+
+def _submission_area(g: Gathered) -> AuditArea:
+    if g.submission is None:
+        return area("submission", (), skipped="off by default; --submission checks port 587")
+    facts = [f"{s.host} [{s.address}]:{s.port}: " + (s.error or (
+        "STARTTLS offered" if s.starttls else "no STARTTLS")) for s in g.submission]
+    hits = [hit for s in g.submission for hit in submission_hits(s)]
+    return area("submission", hits, facts or ["no host to check"])
+
+
+def _dane_area(g: Gathered) -> AuditArea:
+    if g.tlsa is None:
+        return area("dane", (), skipped=NOT_ASKED)
+    facts = []
+    for host, answer in g.tlsa:
+        if answer.found:
+            checked = "DNSSEC-validated" if answer.authenticated else "NOT validated (no AD bit)"
+            facts += [f"{tlsa_name(host)} TLSA {r[:80]} ({checked})" for r in answer.records]
+    return area("dane", dane_hits(g.tlsa, g.addresses), facts)
 
 
 def _spf_area(g: Gathered) -> AuditArea:
@@ -111,8 +140,15 @@ def summary_line(domain: str, areas: list[AuditArea]) -> str:
     return f"{domain}: {', '.join(p for p in parts if p)}{notes}"
 
 
+def _named(section: AuditArea, domain: str) -> AuditArea:
+    """The catalogue says DOMAIN where the audited domain belongs: put it there."""
+    found = tuple(replace(f, meaning=f.meaning.replace("DOMAIN", domain),
+                          fix=f.fix.replace("DOMAIN", domain)) for f in section.findings)
+    return replace(section, findings=found)
+
+
 def evaluate(g: Gathered, *, started_at: str = "", elapsed_ms: float = 0.0) -> AuditReport:
-    areas = _areas(g)
+    areas = [_named(a, g.domain) for a in _areas(g)]
     attempts = tuple(a.attempt for a in g.addresses if a.attempt is not None)
     return AuditReport(domain=g.domain, verdict=overall(areas),
                        summary=summary_line(g.domain, areas), areas=tuple(areas),

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from ...model import Attempt
 
-__all__ = ["AddressFacts", "Answer", "Gathered", "Hit", "HostFacts", "HttpsPolicy", "MxFacts"]
+__all__ = ["AddressFacts", "Answer", "Gathered", "Hit", "HostFacts", "HttpsPolicy", "MxFacts",
+           "SubmissionFacts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,21 @@ class HttpsPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class SubmissionFacts:
+    """One read-only STARTTLS posture check of a submission port (RFC 3207, RFC 6409)."""
+
+    host: str
+    address: str
+    port: int
+    error: str | None = None
+    starttls: bool = False
+    auth_before_tls: tuple[str, ...] = ()
+    mail_before_tls: int | None = None  # the reply code to MAIL sent before STARTTLS
+    injection: bool | None = None  # None: not tested (no STARTTLS, or the handshake failed)
+    tls_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """A rule fired: a catalogue ``id``, what it is about, and the facts that made it fire."""
 
@@ -105,4 +121,4 @@ class Gathered:
     dmarc: tuple[Answer, ...] | None = None  # the domain's, then the organisational domain's
     org_domain: str | None = None
     dnsbl: tuple[tuple[str, str, Answer, Answer | None], ...] | None = None
-    submission: tuple[object, ...] | None = None
+    submission: tuple[SubmissionFacts, ...] | None = None

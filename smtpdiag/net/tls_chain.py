@@ -1,0 +1,70 @@
+"""The certificate chain an SMTP server presents after STARTTLS, as DER, leaf first.
+
+DANE (RFC 7672) matches TLSA records against what the server *presents*, trusted or not, so
+this small client verifies nothing: greeting, EHLO, STARTTLS, handshake, read the chain, hang
+up.  It runs only for hosts that publish TLSA records.  Python 3.11 has no public call for the
+unverified chain (3.13 adds ``get_unverified_chain``); the SSL object's own method is used when
+present, and the leaf alone otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from typing import Any
+
+__all__ = ["presented_chain"]
+
+DER = 2  # _ssl.ENCODING_DER
+
+
+async def _reply(reader: asyncio.StreamReader) -> int:
+    """Read one (multi-line) reply; its code, or 0 when it is not an SMTP reply."""
+    while True:
+        line = await reader.readline()
+        if len(line) < 4 or not line[:3].isdigit():
+            return 0
+        if line[3:4] != b"-":
+            return int(line[:3])
+
+
+def _chain(ssl_object: Any) -> tuple[bytes, ...]:
+    for holder in (ssl_object, getattr(ssl_object, "_sslobj", None)):
+        method = getattr(holder, "get_unverified_chain", None)
+        if method is not None:
+            certs = method() or []
+            return tuple(c if isinstance(c, bytes) else c.public_bytes(DER) for c in certs)
+    leaf = ssl_object.getpeercert(binary_form=True)
+    return (leaf,) if leaf else ()
+
+
+async def presented_chain(host: str, address: str, port: int, helo: str,
+                          timeout: float) -> tuple[tuple[bytes, ...], str | None]:
+    """(chain, None), or ((), why) when no TLS session could be had."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+
+    async def run() -> tuple[bytes, ...]:
+        reader, writer = await asyncio.open_connection(address, port)
+        try:
+            if await _reply(reader) != 220:
+                raise ConnectionError("no 220 greeting")
+            writer.write(f"EHLO {helo}\r\n".encode())
+            if await _reply(reader) != 250:
+                raise ConnectionError("EHLO refused")
+            writer.write(b"STARTTLS\r\n")
+            if await _reply(reader) != 220:
+                raise ConnectionError("STARTTLS refused or not offered")
+            await writer.start_tls(context, server_hostname=host)
+            ssl_object = writer.get_extra_info("ssl_object")
+            return _chain(ssl_object) if ssl_object is not None else ()
+        finally:
+            writer.close()
+
+    try:
+        return await asyncio.wait_for(run(), timeout), None
+    except TimeoutError:
+        return (), f"no answer within {timeout:g} s"
+    except (OSError, ssl.SSLError, ConnectionError, ValueError) as exc:
+        return (), str(exc) or type(exc).__name__

@@ -186,10 +186,30 @@ def test_the_worst_reply_of_a_repeated_step_counts_and_refusals_carry_labels():
     found = exposition(report(steps))
     assert found['smtpdiag_step_reply_code{step="rcpt"}'] == 550
     assert found['smtpdiag_step_reply_code{step="greeting"}'] == 220
-    assert found['smtpdiag_step_refused_info{code="550",enhanced="5.1.1",'
-                 'reason="Mailbox unavailable",step="rcpt"}'] == 1
+    assert found['smtpdiag_step_refused_info{code="550",enhanced="5.1.1",provider="",'
+                 'reason="user-unknown",step="rcpt"}'] == 1
     assert found["smtpdiag_probe_success"] == 0
     assert found["smtpdiag_probe_duration_seconds"] == 1.234
+
+
+def test_the_reason_follows_explain_and_names_the_provider_pattern():
+    gmail = Reply(550, ("5.7.26 This mail has been blocked because the sender is "
+                        "unauthenticated.", "5.7.26 Gmail requires all senders to authenticate "
+                        "with either SPF or DKIM."), "5.7.26")
+    steps = [Step("greeting", reply=reply(220)), Step("data", reply=reply(354)),
+             Step("message", reply=gmail)]
+    refused = [k for k in exposition(report(steps)) if k.startswith("smtpdiag_step_refused")]
+    explained = __import__("smtpdiag").explain(
+        "550-5.7.26 This mail has been blocked because the sender is unauthenticated.\n"
+        "550 5.7.26 Gmail requires all senders to authenticate with either SPF or DKIM.")
+    item = explained["items"][0]
+    assert item["provider"] is not None
+    assert refused == [f'smtpdiag_step_refused_info{{code="550",enhanced="5.7.26",'
+                       f'provider="{item["provider"]["id"]}",reason="{item["reason"]["name"]}",'
+                       'step="message"}']
+    greylisted = [Step("rcpt", reply=Reply(450, ("4.2.0 Greylisted, try later",), "4.2.0"))]
+    assert 'reason="greylisted"' in next(k for k in exposition(report(greylisted))
+                                         if k.startswith("smtpdiag_step_refused"))
 
 
 def test_a_later_worse_reply_wins_over_an_earlier_transient_one():

@@ -6,6 +6,7 @@ Exit codes (also in ``--help`` and the README):
   2  usage error: bad input, nothing was sent
   3  the probe could not complete: DNS, connect, TLS, timeout, protocol violation
   70 internal error (a bug; reported in one line)
+  130 interrupted (Ctrl-C) · 141 the output pipe was closed early (``| head``)
 ``check`` follows the monitoring-plugins convention instead: 0 OK, 1 WARNING, 2 CRITICAL,
 3 UNKNOWN.
 """
@@ -13,12 +14,16 @@ Exit codes (also in ``--help`` and the README):
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
+from typer import _click as click
+from typer.core import TyperCommand
 
 EPILOG = (
     "Exit codes: 0 OK · 1 refused by the server (or domain accepts no mail) · 2 usage error · "
-    "3 could not complete (DNS, connect, TLS, timeout, protocol) · 70 internal error. "
+    "3 could not complete (DNS, connect, TLS, timeout, protocol) · 70 internal error · "
+    "130 interrupted (Ctrl-C) · 141 output pipe closed early. "
     "check: 0 OK · 1 WARNING · 2 CRITICAL · 3 UNKNOWN."
 )
 
@@ -26,16 +31,50 @@ app = typer.Typer(
     name="smtpdiag",
     epilog=EPILOG,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # Help uses the terminal's width up to 120 columns (click stops at 80 by default).
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120},
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        sys.stdout.write(f"smtpdiag {__version__}\n")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def root() -> None:
+def root(
+    version: Annotated[bool, typer.Option(
+        "--version", "-V", is_eager=True, callback=_version,
+        help="Print the version and exit.")] = False,
+) -> None:
     """Live SMTP session diagnostics: every reply annotated with its meaning and a fix."""
+
+
+class _Command(TyperCommand):
+    """A command whose usage line reads ``TARGET``, not typer's ``{TARGET}``."""
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [piece[1:-1] if piece.startswith("{") and piece.endswith("}") else piece
+                for piece in super().collect_usage_pieces(ctx)]
+
+
+# One line each in the command list: written to fit, so click never cuts them with "...".
+SUMMARIES = {
+    "explain": "Explain a reply code, an enhanced code or a pasted bounce.",
+    "compare": "Compare two codes: meaning, when sent, what a client does next.",
+    "codes": "The catalogue as a table.",
+    "probe": "Walk a mail server through a session and explain every reply.",
+    "demo": "Probe the embedded fake server: a real, annotated session.",
+    "serve": "Run the embedded fake SMTP server for testing your mail code.",
+    "check": "Health-check mail servers for CI and Nagios/Icinga monitoring.",
+    "audit": "Audit a mail domain: its MX hosts' SMTP, TLS and DNS.",
+}
 
 
 # Each command lives in the module named here and is registered on demand: typer builds the
@@ -62,13 +101,23 @@ def register_commands(argv: list[str] | None = None) -> typer.Typer:
     for command in wanted:
         if command not in present:
             module = importlib.import_module(f".{COMMANDS[command]}", __package__)
-            app.command(command)(module.COMMANDS[command])
+            function = module.COMMANDS[command]
+            app.command(command, cls=_Command, short_help=summary(command, function))(function)
     return app
+
+
+def summary(name: str, function: object) -> str:
+    """The command's line in the list: ``SUMMARIES``, else its docstring's first paragraph
+    (given whole: click would cut a derived one with "...")."""
+    doc = (getattr(function, "__doc__", None) or "").strip().split("\n\n")[0]
+    return SUMMARIES.get(name) or " ".join(doc.split())
 
 
 def main() -> None:
     """The command line itself: never lets a traceback through."""
     try:
+        if not sys.argv[1:]:  # help, and exit 0, like --help (click would say usage error)
+            sys.argv.append("--help")
         register_commands(sys.argv[1:])
         if command_name(sys.argv[1:]) == "check":
             from .check import run_standalone  # monitoring exit codes: usage error is 3

@@ -95,8 +95,8 @@ def _emit_all(stream: Iterator[dict[str, Any]], *, jsonl: bool, json: bool) -> N
 
 
 def compare(
-    first: Annotated[str, typer.Argument(help="A code: 211, 550 or 5.7.1.")],
-    second: Annotated[str, typer.Argument(help="Another code.")],
+    first: Annotated[str, typer.Argument(metavar="A", help="A code: 211, 550 or 5.7.1.")],
+    second: Annotated[str, typer.Argument(metavar="B", help="Another code.")],
     lang: LangOption = None,
     json_output: JsonOption = False,
 ) -> None:

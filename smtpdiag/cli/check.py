@@ -22,7 +22,7 @@ import typer
 from ..errors import UsageError
 from ..render.check_formats import CheckFormat
 from .check_output import BATCH_SECONDS, Lines
-from .common import EXIT_INTERNAL, guarded, use_color
+from .common import EXIT_INTERNAL, guarded, output_width, use_color, wrap_width
 from .options import (
     CaFileOption,
     FromOption,
@@ -250,8 +250,10 @@ def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds
         run: CheckRun = CheckRun(
             tuple(kept), thresholds, started_at=started_at, elapsed_ms=elapsed * 1000,
             deadline_reached=reached, dry_run=options.dry_run)
-        color = output is None and fmt is CheckFormat.text and use_color(stream)
-        write_rendered(render(run, fmt), stream, color=color)
+        here = output is None and fmt is CheckFormat.text
+        color = here and use_color(stream)
+        write_rendered(render(run, fmt, output_width(stream) if here else None), stream,
+                       color=color, width=wrap_width(stream) if here else None)
         return exit_code(run.state)
     except KeyboardInterrupt as exc:
         if bar is not None:
@@ -285,6 +287,7 @@ def _interrupted(exc: KeyboardInterrupt, lines: Lines, done: int, total: int,
 
 def check(
     targets: Annotated[list[str] | None, typer.Argument(
+        metavar="[TARGET]...",
         help="Targets, as for probe: host, host:port, [IPv6]:port, an IP, a mail domain.",
         show_default=False)] = None,
     targets_file: Annotated[Path | None, typer.Option(
@@ -363,7 +366,8 @@ def check(
     Walks each target like probe (but dry-run: no DATA unless --send), judges every reply,
     time and certificate against the thresholds. Exit codes: 0 OK · 1 WARNING ·
     2 CRITICAL · 3 UNKNOWN (usage error, could not run); the worst target wins;
-    130/143 stopped by SIGINT/SIGTERM (every jsonl line written so far is complete).
+    130/143 stopped by SIGINT/SIGTERM (every jsonl line written so far is complete);
+    141 output pipe closed early.
     """
     code = EXIT_UNKNOWN
     with guarded(usage_code=EXIT_UNKNOWN, failure_code=EXIT_UNKNOWN):

@@ -32,7 +32,10 @@ __all__ = [
     "emit_json",
     "fail",
     "guarded",
+    "output_width",
+    "say",
     "use_color",
+    "wrap_width",
 ]
 
 EXIT_OK = 0  # accepted: every step answered positively / the command did what was asked
@@ -62,8 +65,12 @@ def choose_lang(option: str | None) -> str:
 
 
 def _terminal(stream: Any) -> bool:
-    """A person is watching ``stream``: a real terminal, not TERM=dumb, NO_COLOR not set."""
-    return (not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    """A person is watching ``stream``: a real terminal that is not TERM=dumb.
+
+    NO_COLOR is not part of this: it turns off colour, and nothing else (wrapping and the
+    status line stay, see https://no-color.org).
+    """
+    return (os.environ.get("TERM") != "dumb"
             and bool(getattr(stream, "isatty", lambda: False)()))
 
 
@@ -72,6 +79,29 @@ def use_color(stream: Any = None) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     return bool(os.environ.get("FORCE_COLOR")) or _terminal(stream or sys.stdout)
+
+
+def output_width(stream: Any = None) -> int | None:
+    """How wide output to ``stream`` may be: the terminal's width (``COLUMNS`` wins) when a
+    person is watching, else ``COLUMNS`` when set, else None (no limit: logs and pipes)."""
+    stream = stream or sys.stdout
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if _terminal(stream):
+        try:
+            return os.get_terminal_size(stream.fileno()).columns or 80
+        except (AttributeError, ValueError, OSError):
+            return 80
+    return None
+
+
+def wrap_width(stream: Any = None) -> int | None:
+    """The width a ``Doc`` is wrapped at: only for a terminal or forced colour, never a pipe."""
+    stream = stream or sys.stdout
+    if _terminal(stream) or use_color(stream):
+        return output_width(stream) or 80
+    return None
 
 
 @contextmanager
@@ -102,16 +132,29 @@ def step_status(target: str) -> Iterator[Callable[[str, str], None] | None]:
 
 
 def emit_doc(doc: Doc) -> None:
-    write_doc(doc, sys.stdout, color=use_color())
+    write_doc(doc, sys.stdout, color=use_color(), width=wrap_width())
 
 
 def emit_json(data: Any) -> None:
     sys.stdout.write(json_text(data) + "\n")
 
 
+def say(message: str) -> None:
+    """One message for people on stderr: made safe, and on a terminal wrapped at a word (the
+    terminal itself would split words); piped, it stays one line for logs and grep."""
+    text = f"smtpdiag: {clean(message)}"
+    width = output_width(sys.stderr) if _terminal(sys.stderr) else None
+    if width is not None and len(text) > width:
+        import textwrap
+
+        text = "\n".join(textwrap.wrap(text, width, subsequent_indent="  ",
+                                        break_on_hyphens=False))
+    sys.stderr.write(text + "\n")
+
+
 def fail(message: str, code: int) -> NoReturn:
-    """One clean line on stderr, then the exit code."""
-    sys.stderr.write(f"smtpdiag: {clean(message)}\n")
+    """One clean message on stderr, then the exit code."""
+    say(message)
     raise SystemExit(code)
 
 

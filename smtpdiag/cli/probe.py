@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from .common import (
     emit_doc,
     emit_json,
     guarded,
+    say,
     step_status,
 )
 from .options import (
@@ -56,8 +58,10 @@ def read_password(user: str | None) -> str | None:
     return getpass.getpass(f"Password for {user}: ")
 
 
-def run_report(target: str, options: object, json_output: bool, transcript: Path | None) -> int:
-    """Run one probe, render it, write the transcript; return the exit code."""
+def run_report(target: str, options: object, json_output: bool, transcript: Path | None,
+               command: str | None = None) -> int:
+    """Run one probe, render it (headed by ``command``), write the transcript; return the
+    exit code."""
     import asyncio
 
     from ..net.probe import ProbeOptions, probe
@@ -76,12 +80,27 @@ def run_report(target: str, options: object, json_output: bool, transcript: Path
 
         emit_json(report_json(report))
     else:
-        emit_doc(report_doc(report))
+        emit_doc(report_doc(report, command))
     return VERDICT_EXIT[report.verdict]
+
+
+def announce_delivery(target: str, options: object) -> None:
+    """Say on stderr, before anything is sent, that this probe will deliver a message."""
+    from ..core.targets import parse_target
+    from ..net.probe import ProbeOptions, default_recipient
+
+    assert isinstance(options, ProbeOptions)
+    if options.dry_run or options.quit_after is not None:
+        return
+    recipients = options.rcpt_to or (default_recipient(
+        parse_target(target, port=options.port, no_mx=options.no_mx)),)
+    say(f"this probe sends DATA: a test message will be delivered to {', '.join(recipients)} "
+        "(--dry-run stops before DATA)")
 
 
 def probe_command(
     target: Annotated[str, typer.Argument(
+        metavar="TARGET", show_default=False,
         help="host, host:port, [IPv6]:port, an IP address, or a mail domain (MX lookup).")],
     port: Annotated[int | None, typer.Option(
         help="Port when TARGET has none: 25 (default), 465 = implicit TLS, "
@@ -103,13 +122,15 @@ def probe_command(
     ] = None,
     ca_file: CaFileOption = None,
     insecure: Annotated[bool, typer.Option(
+        "--insecure",
         help="Carry on past a certificate verification failure (still reported).")] = False,
     dry_run: Annotated[bool, typer.Option(
-        help="Never send DATA: RSET and QUIT after RCPT.")] = False,
+        "--dry-run", help="Never send DATA: RSET and QUIT after RCPT.")] = False,
     quit_after: QuitAfterOption = None,
     no_mx: Annotated[bool, typer.Option(
-        help="Connect to TARGET itself instead of its MX hosts.")] = False,
-    all_mx: Annotated[bool, typer.Option(help="Probe every MX host and address.")] = False,
+        "--no-mx", help="Connect to TARGET itself instead of its MX hosts.")] = False,
+    all_mx: Annotated[bool, typer.Option(
+        "--all-mx", help="Probe every MX host and address.")] = False,
     nameserver: NameserverOption = None,
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the report as JSON (schema shipped in the package).")] = False,
@@ -118,10 +139,13 @@ def probe_command(
 ) -> None:
     """Walk a mail server through a session and explain every reply.
 
+    Without --dry-run the walk ends with DATA: a small, clearly labelled test message is
+    delivered to the recipient (default postmaster@DOMAIN).
+
     Exit codes: 0 accepted (every step answered positively) · 1 refused for good (5xx), or
     the domain accepts no mail · 2 usage error · 3 could not complete (DNS, connect, TLS,
     timeout, protocol violation) · 4 deferred (4xx: retry later) · 5 accepted for some
-    recipients only.
+    recipients only · 70 internal error · 130 interrupted · 141 output pipe closed early.
     """
     code = EXIT_OK
     with guarded():
@@ -132,7 +156,9 @@ def probe_command(
             no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=target,
             data_timeout=data_timeout,
         )
-        code = run_report(target, options, json_output, transcript)
+        announce_delivery(target, options)
+        code = run_report(target, options, json_output, transcript,
+                          "smtpdiag " + shlex.join(sys.argv[1:]))
     raise typer.Exit(code)
 
 def demo_command(
@@ -158,7 +184,10 @@ def demo_command(
                 auth_user=DEMO_USER, auth_password=DEMO_PASSWORD,
                 ca_file=server.certs.ca_file, tls="starttls",
             )
-            code = run_report(f"127.0.0.1:{server.port}", options, json_output, None)
+            target = f"127.0.0.1:{server.port}"
+            command = (f"smtpdiag demo: probe {target} --tls starttls --auth-user "
+                       f"{DEMO_USER} (fake server, scenario {scenario})")
+            code = run_report(target, options, json_output, None, command)
     raise typer.Exit(code)
 
 def serve_command(
@@ -225,8 +254,8 @@ def build_options(*, target: str, port: int | None, tls: str, timeout: float,
         if not auth_user.strip():
             raise UsageError("--auth-user must not be empty")
     if insecure:
-        sys.stderr.write("smtpdiag: warning: --insecure: certificate problems are reported but "
-                         "do not stop the probe; the session may be intercepted\n")
+        say("warning: --insecure: certificate problems are reported but do not stop the "
+            "probe; the session may be intercepted")
     return ProbeOptions(
         port=port, tls=tls, helo=validate_helo(helo) if helo is not None else "",
         mail_from=validate_address(mail_from, "--from"), rcpt_to=recipients,

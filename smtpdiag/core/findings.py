@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..model import Attempt, Finding
+from .text import shorten
 
 __all__ = ["SLOW_STEP_MS", "attempt_findings", "with_findings"]
 
@@ -41,8 +42,8 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
                                  "(no STARTTLS, AUTH or SIZE)", step.name))
         elif not reply.positive:
             severity = "warning" if reply.klass == 4 else "critical"
-            found.append(Finding(severity, f"{step.name} refused: {reply.code} {reply.text}"[:300],
-                                 step.name))
+            said = shorten(f"{step.name} refused: {reply.code} {reply.text}", 300)
+            found.append(Finding(severity, said, step.name))
     caps = attempt.capabilities
     if attempt.tls_mode == "starttls" and attempt.tls is None and caps and not caps.starttls:
         found.append(Finding("warning", "the server does not offer STARTTLS: mail to it travels "

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..model import Attempt, Report, Step
+from .text import shorten
 from .thresholds import STEP_PARTS, TIME_STEPS, Thresholds
 
 __all__ = [
@@ -119,7 +120,7 @@ def logical_step(step_name: str) -> str | None:
 
 
 def _server_text(text: str) -> str:
-    return text if len(text) <= _SERVER_TEXT_KEPT else text[:_SERVER_TEXT_KEPT] + "…"
+    return shorten(text, _SERVER_TEXT_KEPT)
 
 
 def _judge_reply(step: Step, thresholds: Thresholds, after_ehlo_refused: bool) -> Reason | None:

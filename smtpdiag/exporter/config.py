@@ -45,7 +45,8 @@ _PROBE_KEYS = {"port", "tls", "helo", "from", "to", "auth_user", "ca_file", "ins
                "quit_after", "no_mx", "all_mx", "nameserver"}
 _MODULE_KEYS = _PROBE_KEYS | {
     "password_file", "password_env", "timeout", "send", "expect", "warn", "crit", "warn_step",
-    "crit_step", "cert_warn_days", "cert_crit_days", "require_tls", "fail_on_warning"}
+    "crit_step", "cert_warn_days", "cert_crit_days", "require_tls", "fail_on_warning",
+    "audit", "audit_https_port"}
 MAX_TIMEOUT = 300.0
 
 
@@ -58,6 +59,8 @@ class Module:
     thresholds: Thresholds = field(default_factory=Thresholds)
     timeout: float = 10.0  # seconds for the whole probe, unless the scrape allows less
     fail_on_warning: bool = False
+    audit: bool = False  # also run `smtpdiag audit` when the target is a mail domain
+    audit_https_port: int = 443
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -176,8 +179,12 @@ def build_module(name: str, table: Mapping[str, Any], *, where: str = "",
     except UsageError as exc:
         raise UsageError(f"{where}: {exc.message}") from None
     options = replace(options, helo=options.helo or default_helo())
+    https_port = _typed(where, "audit_https_port", table.get("audit_https_port", 443), int)
+    if not 0 < https_port < 65536:
+        raise UsageError(f"{where}: audit_https_port must be 1-65535")
     return Module(name, options, thresholds, timeout,
-                  _typed(where, "fail_on_warning", table.get("fail_on_warning", False), bool))
+                  _typed(where, "fail_on_warning", table.get("fail_on_warning", False), bool),
+                  _typed(where, "audit", table.get("audit", False), bool), https_port)
 
 
 def load_config(path: Path | None, *, allow: Sequence[str] = (),

@@ -18,12 +18,19 @@ from datetime import datetime
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
+from .. import catalogue
+from ..core.explain import reply_match_text
 from ..core.health import STATES, CheckResult, primary_attempt
-from ..model import Attempt, Step
+from ..core.reason import decide
+from ..model import Attempt, AuditReport, Step
 
-__all__ = ["SEVERITIES", "ProbeCollector", "success"]
+__all__ = ["SEVERITIES", "AuditCollector", "ProbeCollector", "success"]
 
 SEVERITIES = ("info", "warning", "critical")
+# report step -> the command its reply answered, as the reason tables name them
+_COMMANDS = {"greeting": "CONNECT", "ehlo": "EHLO", "ehlo-tls": "EHLO", "helo": "HELO",
+             "starttls": "STARTTLS", "auth": "AUTH", "mail": "MAIL", "rcpt": "RCPT",
+             "data": "DATA", "message": "DATA"}
 _RANK = {2: 0, 3: 0, 4: 1, 5: 2}
 
 
@@ -44,6 +51,19 @@ def _replies(attempt: Attempt) -> dict[str, Step]:
                 _RANK.get(step.reply.klass, 2) >= _RANK.get(held.reply.klass, 2)):
             chosen[step.name] = step
     return chosen
+
+
+def _cause(step: Step) -> dict[str, str]:
+    """``reason`` (the vocabulary of ``explain``: greylisted, user-unknown, policy…) and the
+    ``provider`` pattern id that decided it, if any: both from the catalogue, so bounded."""
+    assert step.reply is not None
+    entry = catalogue.match_provider(step.reply.code, step.reply.enhanced,
+                                     reply_match_text(step.reply))
+    found = decide(code=step.reply.code, enhanced=step.reply.enhanced,
+                   text=reply_match_text(step.reply), command=_COMMANDS.get(step.name),
+                   entry=entry)
+    provider = entry.id if entry is not None and entry.kind != "text" else ""
+    return {"reason": str(found["name"]), "provider": provider}
 
 
 def _timestamp(text: str | None) -> float | None:
@@ -111,18 +131,15 @@ class ProbeCollector(Collector):
         codes = GaugeMetricFamily("smtpdiag_step_reply_code", "The reply code each step got "
                                   "(the worst, when a step was repeated)", labels=["step"])
         refused = InfoMetricFamily(
-            "smtpdiag_step_refused", "A step the server refused: its reply code, enhanced code "
-            "and the catalogue's reason (provider pattern id, or the code's name)", labels=[])
+            "smtpdiag_step_refused", "A step the server refused: its reply code, enhanced code, "
+            "the reason explain names and the provider pattern that decided it", labels=[])
         for name, step in (_replies(attempt).items() if attempt is not None else ()):
             assert step.reply is not None
             codes.add_metric([name], float(step.reply.code))
             if not step.reply.positive and name not in ("quit", "ehlo"):
-                note = step.annotation
-                reason = (note.provider.id if note is not None and note.provider is not None
-                          else note.name if note is not None else "")
                 refused.add_metric([], {"step": name, "code": str(step.reply.code),
                                         "enhanced": step.reply.enhanced or "",
-                                        "reason": reason})
+                                        **_cause(step)})
         yield codes
         yield refused
 
@@ -146,3 +163,38 @@ class ProbeCollector(Collector):
             if tls.version:
                 verified.add_metric([], float(tls.verified))
         yield from (info, handshake, expiry, verified)
+
+
+class AuditCollector(Collector):
+    """``smtpdiag audit`` of the target's domain, for modules with ``audit = true``.
+
+    ``report`` None means the audit did not finish within the probe's time: only
+    ``smtpdiag_audit_complete 0`` is exposed then, never a partial verdict.
+    """
+
+    def __init__(self, report: AuditReport | None) -> None:
+        self.report = report
+
+    def collect(self) -> Iterator[GaugeMetricFamily | InfoMetricFamily]:
+        report = self.report
+        yield GaugeMetricFamily("smtpdiag_audit_complete", "1 when the audit of the target's "
+                                "domain finished within the probe's time",
+                                value=float(report is not None))
+        if report is None:
+            return
+        verdict = InfoMetricFamily("smtpdiag_audit_verdict", "The audit's verdict (pass, warn, "
+                                   "fail) and each area's", labels=[])
+        verdict.add_metric([], {"area": "", "verdict": report.verdict})
+        findings = GaugeMetricFamily("smtpdiag_audit_findings", "Audit findings by area and "
+                                     "severity", labels=["area", "severity"])
+        each = InfoMetricFamily("smtpdiag_audit_finding", "One audit finding: its catalogue id, "
+                                "area and severity", labels=[])
+        for area in report.areas:
+            verdict.add_metric([], {"area": area.name, "verdict": area.verdict})
+            for severity in SEVERITIES:
+                findings.add_metric([area.name, severity], float(
+                    sum(f.severity == severity for f in area.findings)))
+            for finding in dict.fromkeys((f.id, f.severity) for f in area.findings):
+                each.add_metric([], {"id": finding[0], "area": area.name,
+                                     "severity": finding[1]})
+        yield from (verdict, findings, each)

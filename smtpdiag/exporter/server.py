@@ -37,10 +37,11 @@ from .. import __version__
 from ..core.health import judge
 from ..core.targets import parse_target
 from ..errors import UsageError
+from ..model import AuditReport, Report
 from ..net.fleet import probe_many
 from ..render.doc import clean
 from .config import DEFAULT_MODULE, ExporterConfig, Module
-from .metrics import ProbeCollector, success
+from .metrics import AuditCollector, ProbeCollector, success
 
 __all__ = ["TIMEOUT_HEADER", "Exporter", "Redactor"]
 
@@ -212,10 +213,19 @@ class Exporter:
 
         options = replace(module.options, timeout=min(module.options.timeout, left),
                           deadline=left)
-        # The fleet's one-target run: a report whatever happens, cut off at the deadline.
-        reports = [found async for _, found in probe_many([target], options, concurrency=1,
-                                                          deadline=left)]
-        report = reports[0]
+        async def run_probe() -> Report:
+            # The fleet's one-target run: a report whatever happens, cut off at the deadline.
+            found = [r async for _, r in probe_many([target], options, concurrency=1,
+                                                    deadline=left)]
+            return found[0]
+
+        parsed = parse_target(target, port=options.port, no_mx=options.no_mx)
+        audit_report: AuditReport | None = None
+        if module.audit and parsed.mail_domain:
+            report, audit_report = await asyncio.gather(
+                run_probe(), self._audit(module, parsed.host, left))
+        else:
+            report = await run_probe()
         result = judge(report, module.thresholds, all_hosts=options.all_mx)
         ok = success(result, fail_on_warning=module.fail_on_warning)
         self.metrics.probes.labels(module.name, "success" if ok else "failure").inc()
@@ -225,7 +235,24 @@ class Exporter:
                   f"seconds={report.elapsed_ms / 1000:.3f}: {result.summary}")
         registry = CollectorRegistry(auto_describe=False)
         registry.register(ProbeCollector(result, fail_on_warning=module.fail_on_warning))
+        if module.audit and parsed.mail_domain:
+            registry.register(AuditCollector(audit_report))
         return self._exposition(request, registry)
+
+    async def _audit(self, module: Module, domain: str, left: float) -> AuditReport | None:
+        """The audit of ``domain`` with the module's options, or None if it ran out of time."""
+        from ..net.audit import AuditOptions, audit
+
+        options = module.options
+        settings = AuditOptions(nameserver=options.nameserver,
+                                timeout=min(options.timeout, left), ca_file=options.ca_file,
+                                port=options.port or 25, https_port=module.audit_https_port,
+                                helo=options.helo)
+        try:
+            async with asyncio.timeout(left):
+                return await audit(domain, settings)
+        except TimeoutError:
+            return None
 
     def _exposition(self, request: web.Request, registry: CollectorRegistry) -> web.Response:
         encoder, content_type = choose_encoder(request.headers.get("Accept", ""))

@@ -44,8 +44,10 @@ class Candidate:
 
 
 def _seconds(value: float) -> str:
-    """``2.0``, ``0.5``, ``0.25``: the timeout as the user gave it, never rounded away."""
-    return repr(float(value))
+    """``2``, ``0.5``, ``0.25``: rounded for people (a remaining deadline is 2.99022 s)."""
+    from ..core.text import seconds
+
+    return seconds(value)
 
 
 def _to_name(text: str) -> tuple[dns.name.Name, str]:

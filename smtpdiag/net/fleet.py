@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from ..core.targets import Target
+from ..core.text import seconds
 from ..errors import SmtpdiagError, UsageError
 from ..model import ErrorInfo, Report
 from .probe import ProbeOptions, default_deadline, probe
@@ -66,7 +67,7 @@ async def _one(target: str | Target, opts: ProbeOptions, end: float | None,
         return report
     except TimeoutError:
         cut = (f"cut off by the overall deadline of {overall} s" if end is not None
-               and time.monotonic() >= end else f"no result within {limit:g} s")
+               and time.monotonic() >= end else f"no result within {seconds(limit)} s")
         return _failed(target, opts, "timeout", cut, _now(wall),
                        (time.perf_counter() - started) * 1000)
     except SmtpdiagError as exc:  # a target that cannot be parsed: ours, not the server's

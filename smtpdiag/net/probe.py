@@ -20,6 +20,7 @@ from .. import __version__
 from ..core.annotate import annotate_attempt
 from ..core.findings import with_findings
 from ..core.targets import DEFAULT_PORT, Target, parse_target, tls_mode_for
+from ..core.text import shorten
 from ..core.verdicts import worst_outcome
 from ..errors import DnsError, SmtpdiagError
 from ..model import Attempt, ErrorInfo, Report, Resolution
@@ -103,7 +104,8 @@ def _dry_run_message(helo: str, mail_from: str, rcpt: str) -> bytes:
     return test_message(helo, mail_from, rcpt)
 
 
-def _default_rcpt(target: Target) -> str:
+def default_recipient(target: Target) -> str:
+    """Whom a probe without ``--to`` writes to: the domain's postmaster (RFC 5321 §4.5.1)."""
     return "postmaster" if target.literal else f"postmaster@{target.host}"
 
 
@@ -185,7 +187,8 @@ def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions) -> str:
                 "later)")[:300]
     if verdict == "refused":
         refusal = _refusal(last)
-        return f"{where} refused{refusal}"[:300] if refusal else f"{where} refused the session"
+        return shorten(f"{where} refused{refusal}", 300) if refusal else \
+            f"{where} refused the session"
     error = last.error
     return f"{where}: {error.step} failed: {error.message}" if error else f"{where}: failed"
 
@@ -208,7 +211,7 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
         target = parse_target(target_text, port=opts.port, no_mx=opts.no_mx)
     port = target.port or DEFAULT_PORT
     helo = opts.helo or default_helo()
-    rcpts = opts.rcpt_to or (_default_rcpt(target),)
+    rcpts = opts.rcpt_to or (default_recipient(target),)
     walk_opts = WalkOptions(
         helo=helo, mail_from=opts.mail_from, rcpt_to=rcpts, auth_user=opts.auth_user,
         auth_password=opts.auth_password, tls=tls_mode_for(port, opts.tls),

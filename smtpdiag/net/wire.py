@@ -18,6 +18,7 @@ from aiosmtplib.protocol import SMTPProtocol
 from aiosmtplib.response import SMTPResponse
 
 from ..core.replies import ReplyReader, excerpt
+from ..core.text import seconds
 from ..errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError, UsageError
 from ..model import Reply
 
@@ -104,15 +105,15 @@ def convert_error(exc: BaseException, step: str, timeout: float, proto: Recordin
     if isinstance(exc, (asyncio.TimeoutError, SMTPTimeoutError, TimeoutError)):
         if step == "tls":
             return StepTimeout(f"the TLS handshake with {where} did not finish within "
-                               f"{timeout:g} s", step=step)
+                               f"{seconds(timeout)} s", step=step)
         seen = proto.describe_partial() if proto else "nothing was received"
         if step == "message":  # RFC 5321 §4.5.3.2.6: the server may have taken it already
             return StepTimeout(
-                f"no reply to the end of the message (the final dot) within {timeout:g} s from "
-                f"{where} ({seen}): the message may still be delivered; check the server's "
-                "log before sending it again, or it may arrive twice (--data-timeout waits "
-                "longer)", step=step)
-        return StepTimeout(f"no complete answer within {timeout:g} s from {where} ({seen})",
+                f"no reply to the end of the message (the final dot) within {seconds(timeout)} "
+                f"s from {where} ({seen}): the message may still be delivered; check the "
+                "server's log before sending it again, or it may arrive twice (--data-timeout "
+                "waits longer)", step=step)
+        return StepTimeout(f"no complete answer within {seconds(timeout)} s from {where} ({seen})",
                            step=step)
     if isinstance(exc, ssl.SSLCertVerificationError):
         return TlsError(f"certificate verification failed: {exc.verify_message}", step=step)

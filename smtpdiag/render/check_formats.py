@@ -183,10 +183,10 @@ def jsonl_full(run: CheckRun) -> str:
     return "".join(jsonl_full_line(r) for r in run.results)
 
 
-def _text(run: CheckRun) -> Doc:
+def _text(run: CheckRun, width: int | None = None) -> Doc:
     from .check_text import check_doc
 
-    return check_doc(run)
+    return check_doc(run, width)
 
 
 def _junit(run: CheckRun) -> str:
@@ -213,12 +213,14 @@ STREAMERS: dict[CheckFormat, Callable[[CheckResult], str]] = {
 }
 
 
-def render(run: CheckRun, fmt: CheckFormat) -> str | Doc:
-    return RENDERERS[fmt](run)
+def render(run: CheckRun, fmt: CheckFormat, width: int | None = None) -> str | Doc:
+    """``run`` in ``fmt``; the text table is fitted to ``width`` columns when one is given."""
+    return _text(run, width) if fmt is CheckFormat.text else RENDERERS[fmt](run)
 
 
-def write_rendered(rendered: str | Doc, stream: IO[str], *, color: bool) -> None:
+def write_rendered(rendered: str | Doc, stream: IO[str], *, color: bool,
+                   width: int | None = None) -> None:
     if isinstance(rendered, Doc):
-        write_doc(rendered, stream, color=color)
+        write_doc(rendered, stream, color=color, width=width)
     else:
         stream.write(rendered)

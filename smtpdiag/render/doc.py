@@ -83,27 +83,30 @@ def hanging_indent(line: list[Segment]) -> int:
     return len(first) if first and (not first.strip() or first.endswith("  ")) else 0
 
 
-def write_doc(doc: Doc, stream: IO[str], *, color: bool) -> None:
-    """Write ``doc`` to ``stream``: styled through rich when ``color``, else as plain text.
+def write_doc(doc: Doc, stream: IO[str], *, color: bool, width: int | None = None) -> None:
+    """Write ``doc`` to ``stream``: styled when ``color``, wrapped at ``width`` when given.
 
-    Plain output is never wrapped (it goes to logs and grep); on a terminal, long lines wrap
-    with a hanging indent (see ``hanging_indent``).
+    Colour and wrapping are separate choices: ``NO_COLOR`` on a terminal still wraps (else the
+    terminal itself splits words), and plain output that nobody watches (logs, grep) is never
+    wrapped.  Long lines wrap with a hanging indent (see ``hanging_indent``).  Without colour
+    rich is told there is no colour system at all, so not even bold reaches the stream.
     """
-    if not color:
+    if not color and width is None:
         stream.write(doc.plain())
         return
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=False)
+    console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=False,
+                      width=width, color_system="auto" if color else None)
     for line in doc.lines:
         indent = hanging_indent(line)
         head, body = Text(), Text()
         for i, (chunk, style) in enumerate(line):
             (head if i == 0 and indent else body).append(chunk, style=style or None)
-        width = console.width - head.cell_len
-        if not indent or width < 20 or head.cell_len + body.cell_len <= console.width:
+        room = console.width - head.cell_len
+        if not indent or room < 20 or head.cell_len + body.cell_len <= console.width:
             console.print(head + body)
             continue
-        for i, part in enumerate(body.wrap(console, width)):
+        for i, part in enumerate(body.wrap(console, room)):
             console.print((head if i == 0 else Text(" " * head.cell_len)) + part)

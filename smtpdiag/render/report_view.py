@@ -3,8 +3,10 @@ annotation under each reply that was not a plain yes, and a verdict at the end."
 
 from __future__ import annotations
 
+from ..core.findings import CERT_WARN_DAYS
+from ..core.text import shorten
 from ..model import Annotation, Attempt, Capabilities, Reply, Report, Step, TlsInfo
-from .doc import Doc, clean
+from .doc import Doc, Segment, clean
 
 __all__ = ["report_doc", "transcript_text"]
 
@@ -15,9 +17,14 @@ SEVERITY_MARK = {"critical": ("✗", "red"), "warning": ("!", "yellow"), "info":
 MAX_LINES_SHOWN = 25
 MAX_CHARS_SHOWN = 300  # per reply line; the transcript and the JSON keep what the parser kept
 PAD = " " * 13
+OLD_TLS = ("SSLv3", "TLSv1", "TLSv1.1")
+
+
+OTHER_SHOWN = 12  # further extensions named in the summary (VRFY, ETRN, XCLIENT …)
 
 
 def _caps(caps: Capabilities) -> str:
+    """Every extension the server offered, the ones that matter for diagnosis first."""
     parts = []
     if caps.size is not None:
         parts.append(f"SIZE {caps.size / 1_048_576:.1f} MiB" if caps.size else "SIZE (no limit)")
@@ -28,29 +35,42 @@ def _caps(caps: Capabilities) -> str:
             parts.append(label)
     if caps.auth:
         parts.append("AUTH " + " ".join(caps.auth))
+    parts += [shorten(" ".join(other.split()), 40) for other in caps.other[:OTHER_SHOWN]]
+    if len(caps.other) > OTHER_SHOWN:
+        parts.append(f"{len(caps.other) - OTHER_SHOWN} more")
     return " · ".join(parts) or "none advertised"
 
 
-def _tls(tls: TlsInfo) -> list[str]:
-    lines = [" ".join(x for x in (tls.version, tls.cipher) if x) or "TLS"]
+def _tls(tls: TlsInfo) -> list[list[Segment]]:
+    """The TLS facts, one list of segments a line: failures red, warnings yellow, good green."""
+    old = tls.version in OLD_TLS
+    lines: list[list[Segment]] = [[
+        (tls.version or "TLS", "yellow" if old else ""),
+        (" (outdated)" if old else "", "yellow"), (f" {tls.cipher}" if tls.cipher else "", "")]]
     if tls.subject:
-        lines.append(f"subject {tls.subject} · issuer {tls.issuer}")
+        lines.append([(f"subject {tls.subject} · issuer {tls.issuer}", "")])
     if tls.sans:
-        lines.append("names " + ", ".join(tls.sans[:8]) + (" …" if len(tls.sans) > 8 else ""))
+        lines.append([("names " + ", ".join(tls.sans[:8]) + (" …" if len(tls.sans) > 8 else ""),
+                       "")])
     if tls.not_after:
         left = tls.days_left if tls.days_left is not None else 0
-        lines.append(f"valid until {tls.not_after[:10]} " + (
-            f"({left} days left)" if left >= 0 else f"(EXPIRED {-left} days ago)"))
-    trust = "verified" if tls.verified else f"NOT verified: {tls.verify_error or 'unchecked'}"
-    match = {True: "name matches", False: "name does NOT match", None: ""}[tls.hostname_matched]
-    lines.append(" · ".join(x for x in (trust, match) if x))
+        style = "red" if left < 0 else "yellow" if left < CERT_WARN_DAYS else ""
+        lines.append([(f"valid until {tls.not_after[:10]} ", ""), (
+            f"({left} days left)" if left >= 0 else f"(EXPIRED {-left} days ago)", style)])
+    trust: Segment = (("verified", "green") if tls.verified else
+                      (f"NOT verified: {tls.verify_error or 'unchecked'}", "bold red"))
+    match: list[Segment] = {True: [(" · ", ""), ("name matches", "green")],
+                            False: [(" · ", ""), ("name does NOT match", "bold red")],
+                            None: []}[tls.hostname_matched]
+    lines.append([trust, *match])
     return lines
 
 
 def _brief(note: Annotation) -> str:
-    """One line for a positive reply: what it is, its class, and its enhanced code's name."""
+    """One line for a positive reply: what it is, its class, and its enhanced code's name when
+    that says something (X.Y.0 is "other or undefined", which adds nothing)."""
     parts = [f"{note.code} {note.name}", note.class_name]
-    if note.enhanced:
+    if note.enhanced and not note.enhanced.code.endswith(".0"):
         parts.append(f"{note.enhanced.code} {note.enhanced.name}")
     return " · ".join(parts)
 
@@ -69,11 +89,11 @@ def _annotation(doc: Doc, note: Annotation) -> None:
                 note.provider.description)
         if note.provider.overrides_registry and note.provider.registry_note:
             doc.add(PAD, ("note: ", "bold"), note.provider.registry_note)
-        doc.add(PAD, ("fix: ", "bold"), note.provider.fix)
-    else:
-        doc.add(PAD, ("fix: ", "bold"), note.fix)
-    for advice in note.advice:
-        doc.add(PAD, ("advice: ", "bold cyan"), advice)
+    # One fix, the most specific there is: the provider's (matched on the reply's own text),
+    # else the advice for this step and code, else the code's general fix.  Showing two said
+    # the same thing twice in different words.
+    fix = note.provider.fix if note.provider else (note.advice[0] if note.advice else note.fix)
+    doc.add(PAD, ("fix: ", "bold"), fix)
 
 
 def _cut_note(reply: Reply) -> str | None:
@@ -132,20 +152,21 @@ def _attempt(doc: Doc, attempt: Attempt) -> None:
             doc.add(PAD, ("capabilities: ", "bold"), _caps(attempt.capabilities))
         if step.name == "tls" and attempt.tls and step.error is None:
             for line in _tls(attempt.tls):
-                doc.add(PAD, line)
+                doc.add(PAD, *line)
     if attempt.error and attempt.steps and attempt.steps[-1].error is None:
         doc.add(PAD, ("✗ ", "red"), (attempt.error.message, "red"))
     if attempt.tls and attempt.tls.verify_error and not any(
             s.name == "tls" and s.error is None for s in attempt.steps):
         for line in _tls(attempt.tls):
-            doc.add(PAD, ("certificate: ", "bold"), line)
+            doc.add(PAD, ("certificate: ", "bold"), *line)
     for finding in attempt.findings:
         mark, style = SEVERITY_MARK.get(finding.severity, ("·", ""))
         doc.add("  ", (f"{mark} {finding.severity}: ", f"bold {style}"), finding.message)
 
 
-def report_doc(report: Report) -> Doc:
-    doc = Doc().add(("smtpdiag probe ", "bold"), (report.target, "bold"))
+def report_doc(report: Report, command: str | None = None) -> Doc:
+    """The whole report; ``command`` heads it (the command line that ran, options included)."""
+    doc = Doc().add((command or f"smtpdiag probe {report.target}", "bold"))
     res = report.resolution
     if res is not None and res.mx:
         doc.add(("MX: ", "bold"), ", ".join(f"{m.preference} {m.host}" for m in res.mx))

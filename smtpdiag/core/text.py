@@ -1,0 +1,49 @@
+"""Text for people: a long line cut at a word, a number of seconds rounded.  Pure.
+
+Reports keep exact values (JSON, perfdata); these helpers are for the sentences a person reads,
+where ``2.99022 s`` is noise and a reply cut mid-word (``Lear``) looks like a bug.
+"""
+
+from __future__ import annotations
+
+__all__ = ["duration", "seconds", "shorten"]
+
+ELLIPSIS = "…"
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters: cut after a whole word and marked with ``…``.
+
+    A single word longer than half the room is cut inside it rather than leaving the room
+    mostly empty; what is cut always ends with the mark, so nobody mistakes it for the whole.
+    """
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return ELLIPSIS[:max(limit, 0)]
+    room = text[: limit - 1]
+    space = room.rfind(" ")
+    if text[limit - 1] != " " and space >= limit // 2:
+        room = room[:space]
+    return room.rstrip(" ,;:·-—") + ELLIPSIS
+
+
+def seconds(value: float) -> str:
+    """Seconds as a person says them, without the unit: 2.99022 -> ``3``, 0.98 -> ``1``,
+    2.5 -> ``2.5``, 0.25 -> ``0.25``.
+
+    A timeout message often shows what was left of a deadline (2.99022 s of 3); tenths are
+    enough from half a second up, whole seconds from ten; never exponent notation.
+    """
+    if value >= 9.95:
+        return f"{value:.0f}"
+    if value >= 0.5:
+        return f"{value:.1f}".removesuffix(".0")
+    return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
+
+
+def duration(value: float) -> str:
+    """A measured time with its unit: ``303 ms`` below a second, ``3.0 s`` from one up."""
+    if value < 0.9995:
+        return f"{value * 1000:.0f} ms"
+    return f"{value:.1f} s" if value < 99.95 else f"{value:.0f} s"

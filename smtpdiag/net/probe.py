@@ -180,14 +180,14 @@ def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions) -> str:
         rcpts = [s for s in last.steps if s.name == "rcpt" and s.reply is not None]
         took = sum(1 for s in rcpts if s.reply is not None and s.reply.positive)
         what = "the recipients" if opts.dry_run or opts.quit_after else "the message"
-        return (f"{where} accepted {what} for {took} of {len(rcpts)} recipients; the others "
-                f"were refused{_refusal(last)}{point}")[:300]
+        return shorten(f"{where} accepted {what} for {took} of {len(rcpts)} recipients; the "
+                       f"others were refused{_refusal(last)}{point}", 240)
     if verdict == "deferred":
-        return (f"{where} deferred{_refusal(last)} (temporary: a sending server would retry "
-                "later)")[:300]
+        return shorten(f"{where} deferred{_refusal(last)}", 200) + (
+            " (temporary: a sending server would retry later)")
     if verdict == "refused":
         refusal = _refusal(last)
-        return shorten(f"{where} refused{refusal}", 300) if refusal else \
+        return shorten(f"{where} refused{refusal}", 200) if refusal else \
             f"{where} refused the session"
     error = last.error
     return f"{where}: {error.step} failed: {error.message}" if error else f"{where}: failed"

@@ -45,12 +45,14 @@ class DnsServer:
         authenticated: set[str] | frozenset[str] = frozenset(),
         host: str = "127.0.0.1",
         port: int = 0,
+        chase: bool = True,
     ) -> None:
         self.records = {(_key(n), t.upper()): list(v) for (n, t), v in records.items()}
         self.names = {n for n, _ in self.records}
         self.servfail = {_key(n) for n in servfail}
         self.silent = {_key(n) for n in silent}
         self.authenticated = {_key(n) for n in authenticated}
+        self.chase = chase  # False: an alias is answered with its CNAME only, as out of zone
         self.host = host
         self.port = 0
         self._wanted_port = port  # 0: any free port (the tests); 53 for a resolv.conf
@@ -102,6 +104,8 @@ class DnsServer:
             if rdtype != "CNAME" and (name, "CNAME") in self.records:
                 rrset = self._rrset(qname, "CNAME", self.records[name, "CNAME"][:1])
                 response.answer.append(rrset)
+                if not self.chase:
+                    return
                 qname = rrset[0].target
                 continue
             if name not in self.names:

@@ -238,3 +238,85 @@ def test_audit_findings_become_states_and_the_worst_wins():
     assert not_a_domain(warned).state == "WARNING"
     assert [r.state for r in not_a_domain(warned).reasons] == ["WARNING", "UNKNOWN"]
     assert not_a_domain(ok).state == "UNKNOWN"
+
+
+# --- one MX address, fed plain attempts
+
+
+def _walked(*steps: Step, tls: TlsInfo | None = None, caps: Capabilities | None = None,
+            error: str | None = None, step: str | None = None) -> AddressFacts:
+    from smtpdiag.model import ErrorInfo
+
+    attempt = Attempt("mx.example.com", "192.0.2.1", 25, "starttls", steps, tls,
+                      caps or Capabilities(starttls=True),
+                      ErrorInfo("tls", error, step) if error else None)
+    return AddressFacts("mx.example.com", "192.0.2.1", ("mx.example.com",), "ok",
+                        ("mx.example.com",), attempt)
+
+
+GREETING = Step("greeting", reply=Reply(220, ("mx.example.com ESMTP",)))
+EHLO = Step("ehlo", reply=Reply(250, ("mx.example.com",)))
+GOOD_TLS = TlsInfo("starttls", "TLSv1.3", "TLS_AES_128_GCM_SHA256", verified=True,
+                   hostname_matched=True, days_left=90)
+
+
+def test_a_healthy_address_has_no_findings():
+    from smtpdiag.core.policy.transport import address_hits
+
+    assert address_hits(_walked(GREETING, EHLO, tls=GOOD_TLS)) == []
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"version": "TLSv1.1", "cipher": "ECDHE-RSA-AES128-SHA"}, ["addr.tls-old"]),
+    ({"version": "TLSv1", "cipher": "AES128-SHA"}, ["addr.tls-old", "addr.cipher-weak"]),
+    ({"version": "TLSv1.2", "cipher": "AES256-GCM-SHA384"}, ["addr.cipher-weak"]),
+    ({"days_left": -3}, ["addr.cert-expired"]),
+    ({"days_left": 13}, ["addr.cert-expiring"]),
+    ({"days_left": 14}, []),
+    ({"verified": False, "verify_error": "self-signed certificate"}, ["addr.cert-untrusted"]),
+    ({"verified": False, "verify_error": "Hostname mismatch, certificate is not valid",
+      "hostname_matched": False}, ["addr.cert-name"]),
+    ({"verified": False, "verify_error": "certificate has expired", "days_left": -1},
+     ["addr.cert-expired"]),
+])
+def test_tls_facts_of_one_address(changes, expected):
+    from dataclasses import replace
+
+    from smtpdiag.core.policy.transport import address_hits
+
+    hits = address_hits(_walked(GREETING, EHLO, tls=replace(GOOD_TLS, **changes)))
+    assert [h.id for h in hits] == expected
+
+
+def test_replies_and_failures_of_one_address():
+    from smtpdiag.core.policy.transport import address_hits
+
+    def run(*steps: Step, **kw: object) -> list[str]:
+        return [h.id for h in address_hits(_walked(*steps, **kw))]  # type: ignore[arg-type]
+
+    assert run(Step("greeting", reply=Reply(554, ("no",)))) == ["addr.greeting-refused"]
+    assert run(Step("greeting", reply=Reply(421, ("busy",)))) == ["addr.tempfail"]
+    mail = Step("mail", reply=Reply(451, ("later",)))
+    assert run(GREETING, EHLO, mail, tls=GOOD_TLS) == ["addr.tempfail"]
+    rcpt = Step("rcpt", reply=Reply(450, ("greylisted",)))
+    assert run(GREETING, EHLO, Step("mail", reply=Reply(250, ("ok",))), rcpt,
+               tls=GOOD_TLS) == ["addr.tempfail"]
+    assert run(GREETING, EHLO, error="handshake failed", step="tls") == ["addr.tls-failed"]
+    assert run(GREETING, EHLO, caps=Capabilities(starttls=False)) == ["addr.no-starttls"]
+    assert run(error="refused", step="connect") == ["addr.unreachable"]
+    odd = Step("greeting", reply=Reply(220, ("elsewhere.example ESMTP",)))
+    assert run(odd, EHLO, tls=GOOD_TLS) == []  # EHLO names the host: enough
+    assert run(odd, Step("ehlo", reply=Reply(250, ("other.example",))), tls=GOOD_TLS) == [
+        "addr.name-mismatch"]
+
+
+def test_reverse_dns_of_one_address():
+    from dataclasses import replace
+
+    from smtpdiag.core.policy.transport import address_hits
+
+    base = _walked(GREETING, EHLO, tls=GOOD_TLS)
+    assert [h.id for h in address_hits(replace(base, ptr=(), confirmed=()))] == ["addr.no-ptr"]
+    assert [h.id for h in address_hits(replace(base, confirmed=()))] == ["addr.fcrdns"]
+    failed = replace(base, ptr=(), confirmed=(), ptr_status="error")
+    assert [h.id for h in address_hits(failed)] == ["addr.ptr-lookup-failed"]

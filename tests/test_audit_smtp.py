@@ -102,7 +102,11 @@ def test_mx_set_faults_are_named_each_on_its_host(world):
     ("broken.test", ["mx.lookup-failed"]),
 ])
 def test_mx_set_shapes_without_mail_hosts(world, domain, expected):
-    assert ids(world.run(domain), "mx") == expected
+    report = world.run(domain)
+    assert ids(report, "mx") == expected
+    if domain == "missing.test":  # nothing else is said about a domain that does not exist
+        assert ids(report) == expected
+        assert {a.note for a in report.areas[1:]} == {"missing.test does not exist"}
 
 
 def test_implicit_mx_and_single_mx(world):
@@ -207,3 +211,19 @@ def test_cli_when_the_nameserver_does_not_answer_says_so_and_exits_3(world):
     mx = next(a for a in document["areas"] if a["name"] == "mx")
     assert [f["id"] for f in mx["findings"]] == ["mx.lookup-failed"]
     assert f"127.0.0.1:{port}" in mx["findings"][0]["detail"]
+
+
+def test_an_alias_is_followed_even_when_the_server_does_not_follow_it():
+    import asyncio
+
+    from smtpdiag.net.audit import gather_mx
+    from smtpdiag.net.lookups import PolicyResolver
+    from tests.dnsserver import DnsServer
+
+    records = {("d.test", "MX"): ["10 alias.d.test."], ("alias.d.test", "CNAME"): ["real.d.test."],
+               ("real.d.test", "A"): ["127.0.0.2"]}
+    with DnsServer(records, chase=False) as dns:
+        mx = asyncio.run(gather_mx(PolicyResolver((dns.host, dns.port), 3.0), "d.test"))
+    host = mx.hosts[0]
+    assert (host.host, host.cname, host.addresses, host.status) == (
+        "alias.d.test", "real.d.test", ("127.0.0.2",), "ok")

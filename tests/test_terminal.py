@@ -208,3 +208,78 @@ def test_a_certificate_that_fails_verification_is_red(tmp_path):
     assert re.search(r"\x1b\[[0-9;]*32m", good)
     plain = SGR.sub("", line)
     assert "NOT verified" in plain
+
+
+# -- codes, compare, serve -------------------------------------------------------------------
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_codes_providers_keeps_columns_apart_and_labels_each_class(columns):
+    screen = run_in_pty("codes", "--providers", columns=columns)
+    lines = [line for line in screen_lines(screen.text) if line.strip()]
+    assert screen.returncode == 0 and max(len(line) for line in lines) <= columns
+    assert all(re.match(r"^[\d/a-z]+ {2,}\S", line) for line in lines)  # never run together
+    mixed = next(line for line in lines if line.startswith("421/550 "))
+    if columns >= 120:
+        assert mixed.endswith("4xx / 5xx")
+    permanent = run_cli("codes", "--providers", "--class", "5").stdout.splitlines()
+    assert not any(line.startswith("421") or "Transient" in line for line in permanent)
+    assert any(line.startswith("550 ") and "Low Sender Reputation" in line
+               for line in permanent)
+
+
+def test_compare_says_what_differs_not_the_same_text_again():
+    import json
+
+    result = json.loads(run_cli("compare", "450", "550", "--json").stdout)
+    for side in result["sides"]:
+        assert not any(side["description"] in line for line in result["differences"])
+        assert side["fix"] not in result["which"]
+    text = " ".join(result["differences"])
+    assert "retries later" in text and "bounce" in text and "RCPT" in text
+    assert "Send 450 when" in result["which"] and "Send 550 when" in result["which"]
+
+
+def test_serve_logs_sessions_answers_help_214_refuses_null_recipient(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    def start(*extra: str) -> tuple[subprocess.Popen[str], str]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "smtpdiag", "serve", "--port", "31511", "--cert-dir",
+             str(tmp_path / "certs"), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(2)]
+        return process, lines[1].split(": ", 1)[1].strip()
+
+    def session() -> list[str]:
+        with socket.create_connection(("127.0.0.1", 31511), timeout=10) as sock:
+            stream = sock.makefile("rwb")
+            answers = [stream.readline().decode()]
+            for command in ("EHLO t.example", "HELP", "MAIL FROM:<>", "RCPT TO:<>", "QUIT"):
+                stream.write(command.encode() + b"\r\n")
+                stream.flush()
+                while True:
+                    line = stream.readline().decode()
+                    answers.append(f"{command} {line}")
+                    if line[3:4] != "-":
+                        break
+        return answers
+
+    process, ca = start()
+    try:
+        answers = session()
+    finally:
+        process.terminate()
+        _, log = process.communicate(timeout=30)
+    assert any(a.startswith("HELP 214") for a in answers), answers
+    assert any(a.startswith("RCPT TO:<> 501 5.1.3") for a in answers), answers
+    assert "C: HELP" in log and "S: 214" in log and "connected" in log and "S: 501" in log
+    again, ca_again = start("--quiet")
+    try:
+        session()
+    finally:
+        again.terminate()
+        _, quiet_log = again.communicate(timeout=30)
+    assert ca_again == ca and "C: HELP" not in quiet_log

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import UsageError
-from .common import choose_lang, emit_doc, emit_json, guarded
+from .common import choose_lang, emit_doc, emit_json, guarded, output_width
 
 __all__ = ["COMMANDS"]
 
@@ -137,7 +137,7 @@ def codes(
         else:
             from ..render.catalogue_view import codes_doc
 
-            emit_doc(codes_doc(result))
+            emit_doc(codes_doc(result, output_width()))
 
 
 COMMANDS = {"explain": explain, "compare": compare, "codes": codes}

@@ -7,7 +7,7 @@ import shlex
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -34,6 +34,9 @@ from .options import (
     TlsOption,
     ToOption,
 )
+
+if TYPE_CHECKING:
+    from ..fakeserver.certs import Certs
 
 __all__ = ["COMMANDS", "build_options", "parse_nameserver"]
 
@@ -196,8 +199,17 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Loopback address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 2525,
     tls: Annotated[str, typer.Option(help="starttls | implicit | none.")] = "starttls",
+    cert_dir: Annotated[Path | None, typer.Option(
+        help="Keep the CA and certificate here and reuse them on restart (a stable CA path "
+             "to trust).")] = None,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Do not log sessions on stderr.")] = False,
 ) -> None:
-    """Run the embedded fake SMTP server, for testing your own mail code (Ctrl-C stops)."""
+    """Run the embedded fake SMTP server, for testing your own mail code (Ctrl-C stops).
+
+    Each session is logged on stderr (client, commands, replies, message size) unless
+    --quiet; AUTH secrets are never shown.
+    """
     with guarded():
         from ..fakeserver import SCENARIOS, serve_forever
 
@@ -216,7 +228,32 @@ def serve_command(
         if not 0 < port < 65536:
             raise UsageError("--port must be 1-65535")
         serve_forever(scenario, host=host, port=port, tls=mode,
-                      announce=lambda line: print(line, flush=True))
+                      announce=lambda line: print(line, flush=True),
+                      log=None if quiet else session_log,
+                      certs=kept_certs(cert_dir) if cert_dir is not None and mode != "none"
+                      else None)
+
+
+def session_log(line: str) -> None:
+    """One line of ``serve``'s session log on stderr; what a client sent is shown escaped."""
+    from ..render.doc import clean
+
+    sys.stderr.write(f"{clean(line)}\n")
+    sys.stderr.flush()
+
+
+def kept_certs(directory: Path) -> Certs:
+    """The certificates in ``directory``, made there on first use, reused after."""
+    from ..fakeserver.certs import Certs
+
+    files = [directory / name for name in ("ca.pem", "cert.pem", "key.pem")]
+    if all(path.is_file() for path in files):
+        return Certs(str(files[0]), str(files[1]), str(files[2]))
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot use --cert-dir {directory}: {exc.strerror}") from None
+    return Certs.create(str(directory))
 
 
 COMMANDS = {"probe": probe_command, "demo": demo_command, "serve": serve_command}

@@ -30,9 +30,13 @@ def list_codes(
                              "name": entry.name})
     elif providers:
         for item in catalogue.providers():
-            if klass is None or any(code // 100 == klass for code in item.codes):
-                rows.append({"code": "/".join(map(str, item.codes)) or "any", "kind": "provider",
-                             "class": item.codes[0] // 100 if item.codes else None,
+            # Under --class only that class's codes; an entry coded in several classes has no
+            # one class (null), rather than its first code's.
+            codes = [code for code in item.codes if klass is None or code // 100 == klass]
+            classes = {code // 100 for code in codes}
+            if codes or (klass is None and not item.codes):
+                rows.append({"code": "/".join(map(str, codes)) or "any", "kind": "provider",
+                             "class": classes.pop() if len(classes) == 1 else None,
                              "name": f"{item.provider}: {item.name}", "id": item.id,
                              "enhanced": item.enhanced})
     else:

@@ -7,8 +7,11 @@ entry text does.
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from typing import Any
 
+from .. import catalogue
 from .explain import basic_view, enhanced_view, parse_code
 
 __all__ = ["COMPARE_SCHEMA", "compare"]
@@ -44,7 +47,8 @@ def _side(text: str, lang: str) -> dict[str, Any]:
         "code": str(code), "kind": kind, "name": view["name"], "class": int(klass),
         "class_name": view["class_name"], "class_label": label, "known": known,
         "description": view["description"], "when": view["when"], "fix": view["fix"],
-        "references": view["references"],
+        "references": view["references"], "commands": view.get("commands", []),
+        "subject_name": view.get("subject_name", ""),
     }
 
 
@@ -70,6 +74,56 @@ def _means(side: dict[str, Any]) -> str:
     return f"{side['code']} means that {_lower_first(text)}"
 
 
+@cache
+def _class_texts() -> dict[str, dict[str, str]]:
+    """The per-class sentences (data/compare.json), so they can be corrected without code."""
+    with open(catalogue.DATA_DIR / "compare.json", encoding="utf-8") as handle:
+        texts: dict[str, dict[str, str]] = json.load(handle)
+    return texts
+
+
+def _answers(side: dict[str, Any]) -> str:
+    """What a side is the reply to: its commands (basic codes) or its subject (enhanced)."""
+    if side["kind"] == "enhanced":
+        return f"reports {_lower_first(side['subject_name'])} (X.{side['code'].split('.')[1]}.X)"
+    commands = side.get("commands") or []
+    return f"answers {', '.join(commands)}" if commands else "answers no particular command"
+
+
+def _differences(a: dict[str, Any], b: dict[str, Any], kind: str, same: bool) -> list[str]:
+    """What actually differs: the class and what it means, what each one answers, and what a
+    client does next.  Never the two descriptions again (they have their own sections)."""
+    texts = _class_texts()
+    means, after = texts["class_means"], texts["client_next"]
+    ka, kb = str(a["class"]), str(b["class"])
+    if same:
+        lines = [f"Both are {a['class_label']} {kind}s: {means[ka]}."]
+    else:
+        lines = [f"{a['code']} is a {a['class_label']} {kind}: {means[ka]}; {b['code']} is a "
+                 f"{b['class_label']} {kind}: {means[kb]}."]
+    answers_a, answers_b = _answers(a), _answers(b)
+    if answers_a == answers_b:
+        lines.append(f"Both {answers_a.replace('answers', 'answer', 1)}.")
+    else:
+        lines.append(f"{a['code']} {answers_a}; {b['code']} {answers_b}.")
+    if ka == kb:
+        lines.append(f"After either, a client {after[ka]}.")
+    else:
+        lines.append(f"After {a['code']} a client {after[ka]}; after {b['code']} it "
+                     f"{after[kb]}.")
+    return lines
+
+
+def _which(a: dict[str, Any], b: dict[str, Any], same: bool) -> str:
+    """For whoever writes the server side: which to send, by what the client should do."""
+    send = _class_texts()["send_when"]
+    ka, kb = str(a["class"]), str(b["class"])
+    if ka == kb:
+        return (f"Both are sent {send[ka]}; the command being answered decides between them: "
+                f"{a['code']} {_answers(a)}, {b['code']} {_answers(b)}.")
+    return f"Send {a['code']} {send[ka]}. Send {b['code']} {send[kb]}."
+
+
 def compare(first: str, second: str, lang: str = "en") -> dict[str, Any]:
     """The comparison page for two codes, basic or enhanced, in ``lang``'s headings."""
     a, b = _side(first, lang), _side(second, lang)
@@ -84,14 +138,8 @@ def compare(first: str, second: str, lang: str = "en") -> dict[str, Any]:
                     f"{b['code']} ({b['name']}) is a {b['class_label']} {kind}.")
         joiner = "In contrast"
     summary = f"{category} {_means(a)} {joiner}, {_means(b)}"
-    differences = []
-    if not same_class:
-        differences.append(f"{a['code']} is a {a['class_label']} {kind}, while {b['code']} is a "
-                           f"{b['class_label']} {kind}.")
-    differences += [f"SMTP {side['code']}: {side['description']}" for side in (a, b)]
-    differences += [line for line in (_encounter(a), _encounter(b)) if line]
-    which = (f"For {a['code']} ({a['name']}): {a['fix']} "
-             f"For {b['code']} ({b['name']}): {b['fix']}")
+    differences = _differences(a, b, kind, same_class)
+    which = _which(a, b, same_class)
     return {
         "schema": COMPARE_SCHEMA, "lang": lang,
         "title": f"SMTP {a['code']} {a['name']} vs {b['code']} {b['name']}",

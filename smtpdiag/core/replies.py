@@ -105,8 +105,6 @@ class ReplyReader:
     def __init__(self, redact: Redactor | None = None) -> None:
         self.redact = redact or Redactor()
         self.trailing = b""
-        self._partial = bytearray()
-        self._partial_len = 0
         self.clear()
 
     def clear(self) -> None:
@@ -127,11 +125,13 @@ class ReplyReader:
                 self._append(data[start:])
                 return None
             self._append(data[start:end])
-            line = bytes(self._partial)
-            truncated = self._partial_len > len(line)
+            line, cut = bytes(self._partial), self._partial_len > len(self._partial)
+            if line.endswith(b"\r") and not cut:  # the CR of CRLF is not part of the text
+                line = line[:-1]
+            truncated = cut or len(line) > MAX_LINE_KEPT
             self._partial = bytearray()
             self._partial_len = 0
-            reply = self._take_line(line[:-1] if line.endswith(b"\r") else line, truncated)
+            reply = self._take_line(line[:MAX_LINE_KEPT], truncated)
             start = end + 1
             if reply is not None:
                 self.clear()
@@ -139,7 +139,7 @@ class ReplyReader:
                 return reply
 
     def _append(self, chunk: bytes) -> None:
-        room = MAX_LINE_KEPT - len(self._partial)
+        room = MAX_LINE_KEPT + 1 - len(self._partial)  # one more: room for the CR of CRLF
         if room > 0:
             self._partial.extend(chunk[:room])
         self._partial_len += len(chunk)

@@ -146,6 +146,8 @@ class Healthy:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        if address.strip() in ("", "<>"):  # RFC 5321 §4.1.1.3: <> is a sender, never a recipient
+            return "501 5.1.3 Bad recipient address syntax: <> is the null sender, not a recipient"
         refusal = self.rcpt_reply(address)
         if refusal is not None:
             return refusal
@@ -156,6 +158,10 @@ class Healthy:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: SessionEnvelope) -> str:
         body = envelope.original_content or b""
         self.recorded.add_message(body)
+        note = getattr(server, "note", None)  # the session log of `smtpdiag serve`
+        if note is not None:
+            note(f"message: {len(body)} bytes from <{envelope.mail_from or ''}> to "
+                 f"{len(envelope.rcpt_tos)} recipient(s)")
         reply = self.data_reply(body) or f"250 2.0.0 queued as {secrets.token_hex(5).upper()}"
         self.recorded.add_envelope(Envelope(
             mail_from=envelope.mail_from or "", rcpt_tos=tuple(envelope.rcpt_tos), content=body,

@@ -77,6 +77,7 @@ class ScenarioSMTP(SMTP):
         tls_context: ssl.SSLContext | None,
         connections: set[ScenarioSMTP],
         loop: asyncio.AbstractEventLoop,
+        log: Callable[[str], None] | None = None,
     ) -> None:
         # aiosmtpd keeps these limits in a class attribute shared by every server in the
         # process; an instance attribute keeps two fake servers from changing each other's.
@@ -101,6 +102,8 @@ class ScenarioSMTP(SMTP):
         self._verb: str | None = None
         self._greeted = False
         self._bogus = 0
+        self._log = log
+        self._peer = ""
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -114,8 +117,14 @@ class ScenarioSMTP(SMTP):
             functools.update_wrapper(run, method)
         return run
 
+    def note(self, text: str) -> None:
+        """One line of the session log (``smtpdiag serve``), named by the client's address."""
+        if self._log is not None:
+            self._log(f"{self._peer} {text}")
+
     async def _run_command(self, verb: str, arg: str | None, method: CommandMethod | None) -> None:
         self.scenario.recorded.add_command(redact_command(verb, arg))
+        self.note(f"C: {redact_command(verb, arg)}")
         self._verb = verb
         try:
             answer = self.scenario.before(self._context(verb, arg))
@@ -157,6 +166,7 @@ class ScenarioSMTP(SMTP):
         """Record each AUTH continuation line the client sends, hidden: they are secrets."""
         answer = await super().challenge_auth(challenge, encode_to_b64, log_client_response)
         self.scenario.recorded.add_command(REDACTED)
+        self.note(f"C: {REDACTED}")
         return answer
 
     # -- output -------------------------------------------------------------------------------
@@ -167,14 +177,22 @@ class ScenarioSMTP(SMTP):
             self._greeted = True
             await self._greet()
             return
+        if self._verb == "HELP" and text.startswith("250"):
+            text = "214" + text[3:]  # RFC 5321 §4.1.1.8: help text is 214 (aiosmtpd says 250)
         if self._verb not in _NO_ENHANCED_CODES:
             text = with_enhanced_code(text, self._verb)
+        self._note_reply(text)
         await super().push(text)
+
+    def _note_reply(self, text: str) -> None:
+        for line in text.split("\r\n"):
+            self.note(f"S: {line}")
 
     async def _greet(self) -> None:
         if self.scenario.greeting_delay:
             await asyncio.sleep(self.scenario.greeting_delay)
         answer = self.scenario.greeting(self.hostname)
+        self._note_reply(answer.text)
         await super().push(answer.text)
         if answer.close:
             self.hang_up()
@@ -202,6 +220,10 @@ class ScenarioSMTP(SMTP):
         """Called at connect and again once STARTTLS completes; counts TLS sessions."""
         super().connection_made(transport)
         self._connections.add(self)
+        peer = transport.get_extra_info("peername")
+        if not self._peer and peer:
+            self._peer = f"[{peer[0]}]:{peer[1]}" if ":" in peer[0] else f"{peer[0]}:{peer[1]}"
+            self.note("connected")
         # aiosmtpd writes a multi-line reply one line at a time; with Nagle on, the second
         # line waits for the client's delayed ACK (~40 ms per EHLO).  Real MTAs don't stall.
         sock = transport.get_extra_info("socket")
@@ -209,7 +231,10 @@ class ScenarioSMTP(SMTP):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if transport.get_extra_info("ssl_object") is not None:
             self.scenario.recorded.add_tls_session()
+            self.note(f"TLS established ({transport.get_extra_info('ssl_object').version()})")
 
     def connection_lost(self, error: Exception | None) -> None:
         self._connections.discard(self)
+        if self._peer:
+            self.note("disconnected")
         super().connection_lost(error)

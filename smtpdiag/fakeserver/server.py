@@ -111,6 +111,7 @@ class FakeServer:
         tls: TlsMode = "starttls",
         certs: Certs | None = None,
         hostname: str = DEFAULT_HOSTNAME,
+        log: Callable[[str], None] | None = None,
     ) -> None:
         if tls not in TLS_MODES:
             raise ValueError(f"unknown TLS mode {tls!r}; known: {', '.join(TLS_MODES)}")
@@ -121,6 +122,7 @@ class FakeServer:
         self.tls: TlsMode = tls
         self.certs = certs
         self.hostname = hostname
+        self.log = log  # told each session's commands and replies, one line each
         self.recorded = Recorded()
         self._controller: _Controller | None = None
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
@@ -149,6 +151,7 @@ class FakeServer:
                 tls_context=context if self.tls == "starttls" else None,
                 connections=self._connections,
                 loop=loop,
+                log=self.log,
             )
 
         sock = _loopback_socket(self.host, self.port)
@@ -214,6 +217,8 @@ def serve_forever(
     tls: TlsMode = "starttls",
     announce: Callable[[str], None] = print,
     stop: threading.Event | None = None,
+    log: Callable[[str], None] | None = None,
+    certs: Certs | None = None,
 ) -> None:
     """Serve ``scenario`` until Ctrl-C (KeyboardInterrupt) or until ``stop`` is set.
 
@@ -221,7 +226,7 @@ def serve_forever(
     AUTH test credentials.  Returns normally after an interrupt, with the server stopped.
     """
     stop = stop if stop is not None else threading.Event()
-    server = FakeServer(scenario, host=host, port=port, tls=tls)
+    server = FakeServer(scenario, host=host, port=port, tls=tls, log=log, certs=certs)
     try:
         server.start()
         phrase = _TLS_PHRASES[tls]

@@ -58,6 +58,17 @@ async def _host(resolver: PolicyResolver, host: str, preference: int | None) -> 
     addresses = (*(a.records if a.status == "ok" else ()),
                  *(aaaa.records if aaaa.status == "ok" else ()))
     cname = a.cname or aaaa.cname
+    if not addresses and a.status == aaaa.status == "nodata":
+        # An authoritative server answers an alias's A question with the CNAME alone (or,
+        # like some test servers, with nothing): find the alias and follow it once.
+        if cname is None:
+            alias = await resolver.ask(host, "CNAME")
+            cname = alias.records[0] if alias.found else None
+        if cname is not None and cname.lower() != host.lower():
+            a, aaaa = await asyncio.gather(resolver.ask(cname, "A"),
+                                           resolver.ask(cname, "AAAA"))
+            addresses = (*(a.records if a.status == "ok" else ()),
+                         *(aaaa.records if aaaa.status == "ok" else ()))
     if addresses:
         return HostFacts(host, preference, addresses, cname)
     if a.status == "nxdomain" or aaaa.status == "nxdomain":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import catalogue
+from ..core.text import shorten
 from .doc import Doc
 
 __all__ = ["codes_doc", "compare_doc", "explain_doc", "record_line"]
@@ -161,13 +162,30 @@ def compare_doc(result: dict[str, Any]) -> Doc:
     return doc
 
 
-def codes_doc(result: dict[str, Any]) -> Doc:
+def codes_doc(result: dict[str, Any], width: int | None = None) -> Doc:
+    """The table, its columns as wide as their longest entry (never run together), fitted to
+    ``width``: the class column goes first, then names are cut at a word with "…"."""
     h = catalogue.headings(result["lang"])
-    doc = Doc()
+    rows = []
     for row in result["codes"]:
         klass = row["class"]
         names = h["classes"] if row["kind"] != "enhanced" else h["enhanced_classes"]
         label = names.get(str(klass), "") if klass else ""
-        doc.add((f"{row['code']:<9}", f"bold {CLASS_STYLE.get(klass, '')}".strip()),
-                (f"{row['name']:<52}", ""), (label, "dim"))
+        if not klass and row["kind"] == "provider":  # coded in several classes (421/550)
+            label = " / ".join(f"{k}xx" for k in sorted(
+                {c[0] for c in row["code"].split("/") if c[:1].isdigit()}))
+        rows.append((row["code"], row["name"], label, CLASS_STYLE.get(klass or 0, "")))
+    if not rows:
+        return Doc()
+    code_w = max(len(r[0]) for r in rows) + 2
+    name_w = max(len(r[1]) for r in rows) + 2
+    label_w = max(len(r[2]) for r in rows)
+    show_label = width is None or code_w + name_w + label_w <= width
+    doc = Doc()
+    for code, name, label, style in rows:
+        head = (code.ljust(code_w), f"bold {style}".strip())
+        if show_label:
+            doc.add(head, name.ljust(name_w), (label, "dim"))
+        else:  # too narrow for the class: the name gets the rest, cut at a word
+            doc.add(head, shorten(name, max(10, (width or 0) - code_w)))
     return doc

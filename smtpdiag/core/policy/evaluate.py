@@ -65,6 +65,10 @@ def _sts_area(g: Gathered, mail: bool) -> AuditArea:
 
 def _areas(g: Gathered) -> list[AuditArea]:
     areas = [area("mx", mx_hits(g.mx), mx_facts_lines(g.mx))]
+    if g.mx.status == "nxdomain":  # every other finding would only repeat this one
+        why = f"{g.domain} does not exist"
+        return [*areas, *(area(name, (), skipped=why) for name in
+                          ("smtp", "mta-sts", "dane", "spf", "dmarc", "dnsbl", "submission"))]
     mail = g.mx.status in ("mx", "implicit")
     areas.append(_smtp_area(g) if mail else area(
         "smtp", (), skipped="the domain has no usable MX set"))

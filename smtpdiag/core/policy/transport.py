@@ -65,7 +65,10 @@ def _ptr_hits(facts: AddressFacts) -> list[Hit]:
 
 
 def _name_hits(facts: AddressFacts, attempt: Attempt) -> list[Hit]:
-    greeted = greeting_name(_reply(attempt, "greeting"))
+    greeting = _reply(attempt, "greeting")
+    if greeting is None or greeting.code != 220:
+        return []  # a refusal's first word is not a name
+    greeted = greeting_name(greeting)
     ehlo = greeting_name(_reply(attempt, "ehlo"))
     known = {facts.host.lower().rstrip("."), *(p.lower().rstrip(".") for p in facts.ptr)}
     said = [n for n in (greeted, ehlo) if n]

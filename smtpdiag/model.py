@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 
 CLASS_NAMES = {
     2: "Positive Completion",
@@ -176,9 +176,12 @@ class Attempt:
     tls: TlsInfo | None = None
     capabilities: Capabilities | None = None
     error: ErrorInfo | None = None
-    outcome: str = "ok"  # ok | refused | failed
+    outcome: str = "accepted"  # core.verdicts.OUTCOMES: accepted | partial | deferred | ...
     elapsed_ms: float = 0.0
     findings: tuple[Finding, ...] = ()
+    # What EHLO offered before STARTTLS (None when there was no STARTTLS): ``capabilities`` is
+    # what it offered last, over TLS, where STARTTLS itself is no longer listed.
+    capabilities_before_tls: Capabilities | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +206,7 @@ class Report:
     """Everything a probe learned about one target; the one input of every renderer."""
 
     target: str
-    verdict: str  # ok | refused | failed | no-mail
+    verdict: str  # core.verdicts.VERDICTS: accepted, partial, deferred, refused, failed, no-mail
     summary: str
     resolution: Resolution | None = None
     attempts: tuple[Attempt, ...] = ()

@@ -44,6 +44,7 @@ class DnsServer:
         silent: set[str] | frozenset[str] = frozenset(),
         authenticated: set[str] | frozenset[str] = frozenset(),
         host: str = "127.0.0.1",
+        port: int = 0,
         chase: bool = True,
     ) -> None:
         self.records = {(_key(n), t.upper()): list(v) for (n, t), v in records.items()}
@@ -54,6 +55,7 @@ class DnsServer:
         self.chase = chase  # False: an alias is answered with its CNAME only, as out of zone
         self.host = host
         self.port = 0
+        self._wanted_port = port  # 0: any free port (the tests); 53 for a resolv.conf
         self.queries: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._servers: list[socketserver.BaseServer] = []
@@ -147,7 +149,7 @@ class DnsServer:
             allow_reuse_address = True
 
         for _ in range(20):
-            udp = UdpServer((self.host, 0), Udp)
+            udp = UdpServer((self.host, self._wanted_port), Udp)
             port = udp.server_address[1]
             try:
                 tcp = TcpServer((self.host, port), Tcp)

@@ -81,7 +81,7 @@ def test_probe_sync_walks_a_real_server_and_returns_the_records(server):
         rcpt_to=["b@x.test"], auth_user=DEMO_USER, auth_password=DEMO_PASSWORD,
         ca_file=server.certs.ca_file, timeout=5)
     assert isinstance(report, smtpdiag.Report)
-    assert report.verdict == "ok"
+    assert report.verdict == "accepted"
     attempt = report.attempts[-1]
     assert isinstance(attempt.tls, smtpdiag.TlsInfo) and attempt.tls.verified
     assert [s.name for s in attempt.steps if s.name in ("auth", "data")] == ["auth", "data"]
@@ -94,7 +94,7 @@ def test_probe_is_a_coroutine_for_code_with_a_loop(server):
                                     helo="client.smtpdiag.test", ca_file=server.certs.ca_file)
 
     report = asyncio.run(main())
-    assert report.verdict == "ok" and report.dry_run
+    assert report.verdict == "accepted" and report.dry_run
     assert server.recorded.messages == []
 
 

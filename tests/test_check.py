@@ -337,7 +337,7 @@ def test_jsonl_streams_one_compact_line_per_target(mixed, tmp_path):
         "connect", "greeting", "ehlo", "mail", "rcpt", "rset", "quit"]
     assert [s["code"] for s in healthy["steps"]] == [None, 220, 250, 250, 250, 250, 221]
     assert all(s["ms"] > 0 for s in healthy["steps"])
-    assert (healthy["reasons"], healthy["verdict"], healthy["tls"]) == ([], "ok", None)
+    assert (healthy["reasons"], healthy["verdict"], healthy["tls"]) == ([], "accepted", None)
     assert healthy["port"] == int(mixed[0].rsplit(":", 1)[1])
     assert greylist["reasons"][0]["state"] == "WARNING"
     assert refused["reasons"][0]["step"] == "mail" and "553" in refused["summary"]

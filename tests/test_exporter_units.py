@@ -167,7 +167,7 @@ def reply(code: int, enhanced: str | None = None) -> Reply:
 
 def report(steps, *, verdict="refused", tls=None, error=None, findings=()) -> Report:
     attempt = Attempt("mx.test", "192.0.2.1", 25, "starttls", steps=tuple(steps), tls=tls,
-                      error=error, outcome="ok" if error is None else "failed",
+                      error=error, outcome="accepted" if error is None else "failed",
                       findings=tuple(findings))
     return Report("mx.test:25", verdict, "summary", attempts=(attempt,), elapsed_ms=1234.0)
 
@@ -239,7 +239,7 @@ def test_tls_facts_and_findings():
     tls = TlsInfo("starttls", version="TLSv1.2", cipher="ECDHE-RSA-AES128-GCM-SHA256",
                   not_after="2030-01-02T03:04:05+00:00", verified=False, handshake_ms=12.5)
     findings = [Finding("warning", "w"), Finding("warning", "w2"), Finding("info", "i")]
-    found = exposition(report([Step("greeting", reply=reply(220))], verdict="ok", tls=tls,
+    found = exposition(report([Step("greeting", reply=reply(220))], verdict="accepted", tls=tls,
                               findings=findings))
     assert found['smtpdiag_tls_info{cipher="ECDHE-RSA-AES128-GCM-SHA256",version="TLSv1.2"}'] == 1
     assert found["smtpdiag_certificate_expiry_timestamp_seconds"] == 1893553445.0

@@ -43,13 +43,14 @@ def walk(*overrides: Step, tls: bool = True, send: bool = False) -> list[Step]:
 
 
 def attempt(steps: list[Step], *, tls: TlsInfo | None = GOOD_TLS, error: ErrorInfo | None = None,
-            outcome: str = "ok", host: str = "mx.example.test", address: str | None = "192.0.2.1",
+            outcome: str = "accepted", host: str = "mx.example.test",
+            address: str | None = "192.0.2.1",
             tls_mode: str = "starttls") -> Attempt:
     return Attempt(host, address, 25, tls_mode, tuple(steps), tls=tls, error=error,
                    outcome=outcome, elapsed_ms=sum(s.elapsed_ms for s in steps))
 
 
-def report(*attempts: Attempt, verdict: str = "ok", error: ErrorInfo | None = None,
+def report(*attempts: Attempt, verdict: str = "accepted", error: ErrorInfo | None = None,
            elapsed_ms: float = 50.0) -> Report:
     return Report("mx.example.test", verdict, "summary", attempts=attempts, error=error,
                   dry_run=True, elapsed_ms=elapsed_ms)

@@ -90,23 +90,23 @@ def _starttls_then(*actions: Any) -> Callable[[dict[str, Certs]], Script]:
 
 
 CASES = [
-    # proper refusals: exit 1
-    Case("421-greeting", _s(send(b"421 4.3.2 too busy, try later\r\n"), close()), 1,
+    # proper refusals: exit 1 (for good, 5xx) or 4 (for now, 4xx: deferred)
+    Case("421-greeting", _s(send(b"421 4.3.2 too busy, try later\r\n"), close()), 4,
          "greeting", None, ("421", "too busy")),
     Case("554-greeting", _s(send(b"554 5.7.1 no service for you\r\n"), smtp()), 1,
          "greeting", None, ("554", "no service")),
     Case("554-greeting-then-silent", _s(send(b"554 5.7.1 go away\r\n"), hang()), 1,
          "greeting", None, ("554", "go away"), timeout=0.5),  # QUIT gets no answer, in time
-    Case("421-mid-session", _s(*AT_MAIL, send(b"421 4.4.2 idle too long\r\n"), close()), 1,
+    Case("421-mid-session", _s(*AT_MAIL, send(b"421 4.4.2 idle too long\r\n"), close()), 4,
          "mail", None, ("421", "idle too long")),
     # RFC 5321 §3.8: a 421 sent unasked before a hang-up answers the next command (whether it
     # arrives before or after that command went out, the outcome is the same)
     Case("unsolicited-421-then-close",
          _s(send(GREETING), expect(b"EHLO"), send(EHLO_OK + b"421 4.3.2 shutting down\r\n"),
-            close()), 1, "mail", None, ("421", "shutting down")),
+            close()), 4, "mail", None, ("421", "shutting down")),
     Case("421-after-a-pause-then-close",
          _s(send(GREETING), expect(b"EHLO"), send(EHLO_OK), sleep(0.05),
-            send(b"421 4.3.2 shutting down\r\n"), close()), 1, "mail", None,
+            send(b"421 4.3.2 shutting down\r\n"), close()), 4, "mail", None,
          ("421", "shutting down")),
     # closed connections: exit 3
     Case("closed-before-greeting", _s(close()), 3, "greeting", "connect",
@@ -243,8 +243,11 @@ def test_human_view_gives_one_clear_message_naming_the_step(
     elif case.exit == 1:
         assert verdict.startswith("Verdict: REFUSED"), verdict
         assert f" refused at {case.step}: " in verdict
+    elif case.exit == 4:
+        assert verdict.startswith("Verdict: DEFERRED"), verdict
+        assert f" deferred at {case.step}: " in verdict
     else:
-        assert verdict.startswith("Verdict: OK"), verdict
+        assert verdict.startswith("Verdict: ACCEPTED"), verdict
     for word in case.words:
         assert word in verdict
     for text in case.shown:
@@ -277,14 +280,15 @@ def test_json_report_is_valid_and_carries_the_error(case: Case, certs: dict[str,
             assert word in error["message"]
         failed = [step for step in attempt["steps"] if step["error"]]
         assert failed and failed[-1]["name"] == case.step
-    elif case.exit == 1:
-        assert report["verdict"] == attempt["outcome"] == "refused"
+    elif case.exit in (1, 4):
+        word = "refused" if case.exit == 1 else "deferred"
+        assert report["verdict"] == attempt["outcome"] == word
         assert attempt["error"] is None
         step = next(step for step in attempt["steps"] if step["name"] == case.step)
         assert str(step["reply"]["code"]) in case.words
         assert " ".join(case.words[1:]) in step["reply"]["lines"][0]
     else:
-        assert report["verdict"] == "ok"
+        assert report["verdict"] == "accepted"
 
 
 def test_invalid_utf8_is_kept_as_visible_escapes_in_json(certs: dict[str, Certs]) -> None:
@@ -301,7 +305,7 @@ def test_a_tarpit_is_reported_as_slow_not_as_broken() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert_valid(report, "report")
-    assert report["verdict"] == "ok"
+    assert report["verdict"] == "accepted"
     (slow,) = [f for f in report["attempts"][0]["findings"] if f["message"].startswith("slow")]
     assert slow["severity"] == "warning"
     assert slow["step"] == "greeting"

@@ -53,7 +53,7 @@ def starttls():
 
 def test_plain_session_walks_every_step_and_delivers(plain):
     report = run(f"127.0.0.1:{plain.port}", mail_from="a@client.test", rcpt_to=("b@x.test",))
-    assert report.verdict == "ok"
+    assert report.verdict == "accepted"
     assert names(report) == ["connect", "greeting", "ehlo", "mail", "rcpt", "data", "message",
                              "quit"]
     assert step(report, "greeting").reply.code == 220
@@ -66,7 +66,7 @@ def test_plain_session_walks_every_step_and_delivers(plain):
 
 def test_dry_run_provably_sends_no_data(plain):
     report = run(f"127.0.0.1:{plain.port}", dry_run=True)
-    assert report.verdict == "ok"
+    assert report.verdict == "accepted"
     assert "DATA" not in plain.recorded.commands
     assert plain.recorded.messages == []
     assert plain.recorded.commands[-2:] == ["RSET", "QUIT"]
@@ -77,7 +77,7 @@ def test_dry_run_provably_sends_no_data(plain):
 ])
 def test_quit_after_stops_at_that_point(plain, point, last_command):
     report = run(f"127.0.0.1:{plain.port}", quit_after=point)
-    assert report.verdict == "ok"
+    assert report.verdict == "accepted"
     commands = plain.recorded.commands
     assert commands[-1] == "QUIT"
     if last_command is None:
@@ -90,7 +90,7 @@ def test_quit_after_stops_at_that_point(plain, point, last_command):
 def test_quit_after_connect_reads_nothing(plain):
     report = run(f"127.0.0.1:{plain.port}", quit_after="connect")
     assert names(report) == ["connect"]
-    assert report.verdict == "ok"
+    assert report.verdict == "accepted"
 
 
 def test_capabilities_are_parsed(plain):
@@ -103,7 +103,7 @@ def test_capabilities_are_parsed(plain):
 
 def test_starttls_verified_with_ca_file(starttls):
     report = run(f"127.0.0.1:{starttls.port}", ca_file=starttls.certs.ca_file, dry_run=True)
-    assert report.verdict == "ok", report.summary
+    assert report.verdict == "accepted", report.summary
     assert names(report)[:6] == ["connect", "greeting", "ehlo", "starttls", "tls", "ehlo-tls"]
     tls = report.attempts[0].tls
     assert tls.verified and tls.verify_error is None and tls.hostname_matched
@@ -125,7 +125,7 @@ def test_starttls_untrusted_is_a_tls_failure_with_certificate_facts(starttls):
 
 def test_insecure_carries_on_but_still_reports(starttls):
     report = run(f"127.0.0.1:{starttls.port}", dry_run=True, insecure=True)
-    assert report.verdict == "ok"
+    assert report.verdict == "accepted"
     attempt = report.attempts[0]
     assert attempt.tls.verified is False and attempt.tls.verify_error
     assert any(f.severity == "critical" and "not trusted" in f.message for f in attempt.findings)
@@ -136,7 +136,7 @@ def test_implicit_tls(tmp_path):
     with FakeServer("healthy", tls="implicit") as server:
         report = run(f"127.0.0.1:{server.port}", tls="implicit", ca_file=server.certs.ca_file,
                      dry_run=True)
-    assert report.verdict == "ok", report.summary
+    assert report.verdict == "accepted", report.summary
     assert names(report)[:3] == ["connect", "tls", "greeting"]
     assert report.attempts[0].tls.verified
 
@@ -155,7 +155,7 @@ def test_bad_certificates_are_named(tmp_path, kind, words):
 def test_auth_success_and_password_never_shown(starttls):
     report = run(f"127.0.0.1:{starttls.port}", ca_file=starttls.certs.ca_file,
                  auth_user=DEMO_USER, auth_password=DEMO_PASSWORD, dry_run=True)
-    assert report.verdict == "ok"
+    assert report.verdict == "accepted"
     assert step(report, "auth").reply.code == 235
     assert DEMO_PASSWORD not in json.dumps(report.to_dict())
 
@@ -184,7 +184,7 @@ def test_refusal_at_each_step_is_annotated(scenario, step_name, code, advice_wor
     with FakeServer(scenario, tls="none") as server:
         report = run(f"127.0.0.1:{server.port}", mail_from="a@client.test",
                      rcpt_to=("b@example.test",))
-    assert report.verdict == "refused"
+    assert report.verdict == ("deferred" if code < 500 else "refused"), report.summary
     refused = step(report, step_name)
     assert refused.reply.code == code
     annotation = refused.annotation
@@ -212,14 +212,14 @@ def test_ehlo_refused_falls_back_to_helo():
         report = run(f"127.0.0.1:{server.port}", dry_run=True)
     assert names(report)[:4] == ["connect", "greeting", "ehlo", "helo"]
     assert step(report, "helo").reply.code == 250
-    assert report.verdict == "ok"
+    assert report.verdict == "accepted"
     assert any("EHLO was refused" in f.message for f in report.attempts[0].findings)
 
 
 def test_slow_greeting_is_slow_not_broken():
     with FakeServer("slow-greeting", tls="none") as server:
         report = run(f"127.0.0.1:{server.port}", dry_run=True)
-    assert report.verdict == "ok"
+    assert report.verdict == "accepted"
     assert any(f.severity == "warning" and "slow" in f.message
                for f in report.attempts[0].findings)
 
@@ -237,7 +237,7 @@ def test_ipv6_literal_with_port():
         pytest.skip(problem)
     with FakeServer("healthy", host="::1", tls="starttls") as server:
         report = run(f"[::1]:{server.port}", ca_file=server.certs.ca_file, dry_run=True)
-    assert report.verdict == "ok", report.summary
+    assert report.verdict == "accepted", report.summary
     assert report.attempts[0].address == "::1"
     assert report.attempts[0].tls.hostname_matched  # the certificate names IP ::1
     assert report.summary.startswith(f"[::1]:{server.port}")
@@ -258,7 +258,7 @@ def test_cli_exit_codes_and_json_schema(plain, tmp_path):
     assert ok.returncode == 0, ok.stderr
     document = json.loads(ok.stdout)
     assert_valid(document, "report")
-    assert document["verdict"] == "ok"
+    assert document["verdict"] == "accepted"
     failed = run_cli("probe", f"127.0.0.1:{closed_port()}", "--json", "--timeout", "2")
     assert failed.returncode == 3
     assert_valid(json.loads(failed.stdout), "report")
@@ -303,7 +303,7 @@ def test_cli_shows_the_step_under_way_on_a_terminal_only():
         piped = run_cli("probe", target, "--dry-run", "--tls", "none")
     assert result.returncode == 0 and piped.returncode == 0
     assert f"{target}: greeting".encode() in seen
-    assert "\x1b" not in result.stdout and "Verdict: OK" in result.stdout
+    assert "\x1b" not in result.stdout and "Verdict: ACCEPTED" in result.stdout
     assert ": greeting" not in piped.stderr
 
 
@@ -328,7 +328,7 @@ def test_cli_auth_without_password_source_is_a_usage_error(plain):
 def test_demo_runs_a_full_annotated_session():
     result = run_cli("demo")
     assert result.returncode == 0, result.stdout + result.stderr
-    for expected in ("greeting", "starttls", "auth", "message", "Verdict: OK"):
+    for expected in ("greeting", "starttls", "auth", "message", "Verdict: ACCEPTED"):
         assert expected in result.stdout
     # every reply is annotated, positive ones in one line
     assert "220 Service Ready · Positive Completion" in result.stdout

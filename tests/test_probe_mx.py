@@ -44,8 +44,8 @@ def test_mx_in_preference_order_with_fallback_to_the_next(smtp):
     assert [a.host for a in report.attempts] == ["mx1.example.test", "mx2.example.test"]
     assert report.attempts[0].outcome == "failed"
     assert report.attempts[0].error.kind == "connect"
-    assert report.attempts[1].outcome == "ok"
-    assert report.verdict == "ok"
+    assert report.attempts[1].outcome == "accepted"
+    assert report.verdict == "accepted"
     assert smtp.recorded.commands[-1] == "QUIT"
     assert "RCPT TO:<postmaster@example.test>" in smtp.recorded.commands
 
@@ -76,7 +76,7 @@ def test_all_mx_probes_every_host(smtp):
     }
     with DnsServer(records) as dns:
         report = asyncio.run(probe("example.test", options(dns, smtp.port, all_mx=True)))
-    assert [a.outcome for a in report.attempts] == ["ok", "ok"]
+    assert [a.outcome for a in report.attempts] == ["accepted", "accepted"]
     assert smtp.recorded.commands.count("QUIT") == 2
 
 
@@ -84,7 +84,7 @@ def test_implicit_mx_uses_the_domains_own_address(smtp):
     with DnsServer({("bare.test", "A"): ["127.0.0.1"]}) as dns:
         report = asyncio.run(probe("bare.test", options(dns, smtp.port)))
     assert report.resolution.method == "implicit-mx"
-    assert report.verdict == "ok"
+    assert report.verdict == "accepted"
 
 
 def test_null_mx_accepts_no_mail_and_nothing_connects(smtp):
@@ -117,7 +117,7 @@ def test_no_mx_connects_to_the_name_itself(smtp):
         report = asyncio.run(probe("example.test", options(dns, smtp.port, no_mx=True)))
     assert report.resolution.method == "name"
     assert report.attempts[0].host == "example.test"
-    assert report.verdict == "ok"
+    assert report.verdict == "accepted"
 
 
 def test_cli_dns_failure_exit_code_and_json(smtp):

@@ -315,7 +315,8 @@ def reports(draw: st.DrawFn) -> Report:
         capabilities=Capabilities(auth=(t(),), other=(t(),)),
         error=ErrorInfo("protocol", t(), t()), outcome="failed",
         findings=(Finding("warning", t(), t()), Finding(t(), t(), None)))
-    return Report(target=t(), verdict=draw(st.sampled_from(["ok", "refused", "failed", t()])),
+    verdicts = ["accepted", "partial", "deferred", "refused", "failed", t()]
+    return Report(target=t(), verdict=draw(st.sampled_from(verdicts)),
                   summary=t(), resolution=Resolution(t(), "mx"), attempts=(attempt,),
                   error=ErrorInfo("dns", t(), t()))
 

@@ -20,10 +20,12 @@ from ..interrupt import EXIT_INTERRUPTED
 from ..render.doc import Doc, clean, json_text, write_doc
 
 __all__ = [
+    "EXIT_DEFERRED",
     "EXIT_FAILED",
     "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_PARTIAL",
     "EXIT_PIPE",
     "EXIT_REFUSED",
     "EXIT_USAGE",
@@ -38,10 +40,12 @@ __all__ = [
     "wrap_width",
 ]
 
-EXIT_OK = 0  # every step answered positively / the command did what was asked
-EXIT_REFUSED = 1  # the server refused at some step (or the domain accepts no mail)
+EXIT_OK = 0  # accepted: every step answered positively / the command did what was asked
+EXIT_REFUSED = 1  # refused for good (5xx) at some step (or the domain accepts no mail)
 EXIT_USAGE = 2  # bad input: nothing was sent
 EXIT_FAILED = 3  # the probe could not complete: DNS, connect, TLS, timeout, protocol violation
+EXIT_DEFERRED = 4  # refused for now (4xx: greylisting, postscreen, 421): retry later
+EXIT_PARTIAL = 5  # accepted for some recipients, refused for others
 EXIT_INTERNAL = 70  # a bug in smtpdiag (reported in one line, never as a traceback)
 EXIT_PIPE = 141  # stdout was closed early (``| head``): 128 + SIGPIPE, as shells report it
 

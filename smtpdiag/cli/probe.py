@@ -16,8 +16,10 @@ import typer
 from ..core.targets import QUIT_POINTS, parse_nameserver
 from ..errors import UsageError, quoted
 from .common import (
+    EXIT_DEFERRED,
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_PARTIAL,
     EXIT_REFUSED,
     emit_doc,
     emit_json,
@@ -40,8 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = ["COMMANDS", "build_options", "parse_nameserver"]
 
-VERDICT_EXIT = {"ok": EXIT_OK, "refused": EXIT_REFUSED, "no-mail": EXIT_REFUSED,
-                "failed": EXIT_FAILED}
+VERDICT_EXIT = {"accepted": EXIT_OK, "partial": EXIT_PARTIAL, "deferred": EXIT_DEFERRED,
+                "refused": EXIT_REFUSED, "no-mail": EXIT_REFUSED, "failed": EXIT_FAILED}
 TLS_MODES = ("auto", "starttls", "implicit", "none")
 PASSWORD_ENV = "SMTPDIAG_PASSWORD"
 _LISTEN_HINTS = {
@@ -154,8 +156,12 @@ def probe_command(
     tls: TlsOption = "auto",
     timeout: Annotated[float, typer.Option(
         help="Seconds each step may take (connect included).")] = 20.0,
+    data_timeout: Annotated[float, typer.Option(
+        help="Seconds to wait for the reply to the message's final dot (RFC 5321: 10 min; "
+             "giving up early may deliver the message twice).")] = 600.0,
     deadline: Annotated[float | None, typer.Option(
-        help="Seconds for the whole probe, all hosts (default 4 x --timeout).")] = None,
+        help="Seconds for the whole probe, all hosts (default 4 x --timeout, plus "
+             "--data-timeout when a message is sent).")] = None,
     helo: HeloOption = None,
     mail_from: FromOption = "",
     rcpt_to: ToOption = None,
@@ -184,10 +190,10 @@ def probe_command(
     Without --dry-run the walk ends with DATA: a small, clearly labelled test message is
     delivered to the recipient (default postmaster@DOMAIN).
 
-    Exit codes: 0 every step answered positively · 1 the server refused at some step (or
-    the domain accepts no mail) · 2 usage error · 3 could not complete (DNS, connect,
-    TLS, timeout, protocol violation) · 70 internal error · 130 interrupted · 141 output
-    pipe closed early.
+    Exit codes: 0 accepted (every step answered positively) · 1 refused for good (5xx), or
+    the domain accepts no mail · 2 usage error · 3 could not complete (DNS, connect, TLS,
+    timeout, protocol violation) · 4 deferred (4xx: retry later) · 5 accepted for some
+    recipients only · 70 internal error · 130 interrupted · 141 output pipe closed early.
     """
     code = EXIT_OK
     with guarded():
@@ -196,6 +202,7 @@ def probe_command(
             mail_from=mail_from, rcpt_to=rcpt_to or [], auth_user=auth_user,
             ca_file=ca_file, insecure=insecure, dry_run=dry_run, quit_after=quit_after,
             no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=target,
+            data_timeout=data_timeout,
         )
         announce_delivery(target, options)
         code = run_report(target, options, json_output, transcript,
@@ -307,7 +314,7 @@ def build_options(*, target: str, port: int | None, tls: str, timeout: float,
                   deadline: float | None, helo: str | None, mail_from: str,
                   rcpt_to: list[str], auth_user: str | None, ca_file: Path | None,
                   insecure: bool, dry_run: bool, quit_after: str | None, no_mx: bool,
-                  all_mx: bool, nameserver: str | None) -> object:
+                  all_mx: bool, nameserver: str | None, data_timeout: float = 600.0) -> object:
     """Validate every option (nothing unchecked reaches the wire) and build ProbeOptions."""
     from ..core.targets import parse_target, refuse_controls, validate_address, validate_helo
     from ..net.probe import ProbeOptions
@@ -319,6 +326,8 @@ def build_options(*, target: str, port: int | None, tls: str, timeout: float,
         raise UsageError("--port must be 1-65535")
     if not 0 < timeout <= 3600 or (deadline is not None and not 0 < deadline <= 86400):
         raise UsageError("--timeout and --deadline must be positive numbers of seconds")
+    if not 0 < data_timeout <= 3600:
+        raise UsageError("--data-timeout must be a positive number of seconds, at most 3600")
     if quit_after is not None and quit_after not in QUIT_POINTS:
         raise UsageError(f"--quit-after must be one of {', '.join(QUIT_POINTS)}")
     if ca_file is not None:
@@ -339,6 +348,7 @@ def build_options(*, target: str, port: int | None, tls: str, timeout: float,
         port=port, tls=tls, helo=validate_helo(helo) if helo is not None else "",
         mail_from=validate_address(mail_from, "--from"), rcpt_to=recipients,
         auth_user=auth_user, auth_password=read_password(auth_user), timeout=timeout,
+        data_timeout=data_timeout,
         deadline=deadline, ca_file=str(ca_file) if ca_file else None, insecure=insecure,
         dry_run=dry_run, quit_after=quit_after, no_mx=no_mx, all_mx=all_mx,
         nameserver=parse_nameserver(nameserver) if nameserver is not None else None,

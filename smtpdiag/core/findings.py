@@ -32,7 +32,14 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
         if reply.truncated:
             found.append(Finding("info", f"the {step.name} reply was longer than smtpdiag keeps; "
                                  "the rest was counted, not stored", step.name))
-        if step.name == "ehlo" and not reply.positive:
+        if step.name == "starttls" and not reply.positive and step is not attempt.steps[-1] \
+                and attempt.tls is None and attempt.tls_mode == "starttls":
+            found.append(Finding(
+                "critical", f"STARTTLS was refused ({reply.code} {reply.text})"[:200] + "; the "
+                "session carried on without encryption, as a sending server does: mail to this "
+                "server travels in plaintext. Check its TLS certificate and key configuration",
+                step.name))
+        elif step.name == "ehlo" and not reply.positive:
             found.append(Finding("warning", "EHLO was refused: the server speaks only basic SMTP "
                                  "(no STARTTLS, AUTH or SIZE)", step.name))
         elif not reply.positive:

@@ -154,7 +154,7 @@ def _judge_reply(step: Step, thresholds: Thresholds, after_ehlo_refused: bool) -
 
 def _missing_expectations(attempt: Attempt, thresholds: Thresholds) -> list[Reason]:
     """Expected steps that never happened in a walk that otherwise went as planned."""
-    if attempt.outcome != "ok":
+    if attempt.outcome != "accepted":
         return []
     reasons = []
     names = {s.name for s in attempt.steps}
@@ -268,7 +268,7 @@ def judge(report: Report, thresholds: Thresholds, *, index: int = 0,
             found = _judge_attempt(attempt, thresholds)
             prefix = f"{_where(attempt)}: " if all_hosts and len(report.attempts) > 1 else ""
             reasons += [Reason(r.state, prefix + r.message, r.step) for r in found]
-        elif attempt.outcome != "ok" or any(
+        elif attempt.outcome != "accepted" or any(
                 r.state != "OK" for r in _judge_attempt(attempt, Thresholds())):
             why = attempt.error.message if attempt.error else f"outcome {attempt.outcome}"
             reasons.append(Reason("WARNING", f"{_where(attempt)} did not answer properly "

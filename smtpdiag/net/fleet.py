@@ -22,7 +22,7 @@ from ..core.targets import Target
 from ..core.text import seconds
 from ..errors import SmtpdiagError, UsageError
 from ..model import ErrorInfo, Report
-from .probe import ProbeOptions, probe
+from .probe import ProbeOptions, default_deadline, probe
 
 __all__ = ["GRACE", "probe_many"]
 
@@ -51,7 +51,7 @@ def _failed(target: str | Target, opts: ProbeOptions, kind: str, message: str, s
 async def _one(target: str | Target, opts: ProbeOptions, end: float | None,
                overall: str) -> Report:
     """One probe within its own limit and what is left of the overall deadline."""
-    own = opts.deadline or opts.timeout * 4
+    own = opts.deadline or default_deadline(opts)
     now = time.monotonic()
     limit = min(own, end - now) if end is not None else own
     started, wall = time.perf_counter(), time.time()  # formatted only if the fleet reports

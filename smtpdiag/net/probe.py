@@ -21,11 +21,12 @@ from ..core.annotate import annotate_attempt
 from ..core.findings import mx_findings, with_findings
 from ..core.targets import DEFAULT_PORT, Target, parse_target, tls_mode_for
 from ..core.text import shorten
+from ..core.verdicts import worst_outcome
 from ..errors import DnsError, SmtpdiagError
 from ..model import Attempt, ErrorInfo, Report, Resolution
 from .session import WalkOptions, walk
 
-__all__ = ["ProbeOptions", "default_helo", "probe", "test_message"]
+__all__ = ["ProbeOptions", "default_deadline", "default_helo", "probe", "test_message"]
 
 FALLBACK_STEPS = ("connect", "tls", "greeting")
 
@@ -42,6 +43,7 @@ class ProbeOptions:
     auth_user: str | None = None
     auth_password: str | None = field(default=None, repr=False)
     timeout: float = 20.0
+    data_timeout: float = 600.0  # the wait for the reply to the final dot; see WalkOptions
     deadline: float | None = None
     ca_file: str | None = None
     insecure: bool = False
@@ -134,9 +136,12 @@ async def _candidates(target: Target, opts: ProbeOptions, deadline: float
     return Resolution(None, "name"), [(target.host, addresses, None)]
 
 
-def _worst(outcomes: list[str]) -> str:
-    order = ("ok", "refused", "failed")
-    return max(outcomes, key=order.index) if outcomes else "failed"
+def default_deadline(opts: ProbeOptions) -> float:
+    """The whole probe's limit unless given: four step timeouts, plus the end-of-data wait
+    when a message is sent, so that the longer wait RFC 5321 asks for there is not cut short
+    by the overall deadline."""
+    sends = not opts.dry_run and opts.quit_after in (None, "data")
+    return opts.timeout * 4 + (opts.data_timeout if sends else 0.0)
 
 
 def _should_fall_back(attempt: Attempt) -> bool:
@@ -144,6 +149,15 @@ def _should_fall_back(attempt: Attempt) -> bool:
         return attempt.error is None or attempt.error.step in (*FALLBACK_STEPS, "dns")
     greeting = next((s for s in attempt.steps if s.name == "greeting"), None)
     return bool(greeting and greeting.reply and greeting.reply.klass == 4)
+
+
+def _refusal(attempt: Attempt) -> str:
+    """The reply that ended the walk, as "at STEP: CODE TEXT" (the last refusal seen)."""
+    step = next((s for s in reversed(attempt.steps) if s.reply and not s.reply.positive
+                 and s.name not in ("ehlo", "quit", "starttls")), None)
+    if step is None or step.reply is None:
+        return ""
+    return f" at {step.name}: {step.reply.code} {step.reply.text}"
 
 
 def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions) -> str:
@@ -164,17 +178,28 @@ def _one_summary(verdict: str, last: Attempt, opts: ProbeOptions) -> str:
     address = f"[{last.address}]" if last.address and ":" in last.address else last.address
     where = (f"{address}:{last.port}" if last.host == last.address else
              f"{last.host} ({address}:{last.port})" if last.address else last.host)
-    if verdict == "ok":
-        point = f" (stopped after {opts.quit_after})" if opts.quit_after else (
-            " (dry run: no DATA sent)" if opts.dry_run else "")
+    point = f" (stopped after {opts.quit_after})" if opts.quit_after else (
+        " (dry run: no DATA sent)" if opts.dry_run else "")
+    if verdict == "accepted":
+        tls_refused = any(s.name == "starttls" and s.reply and not s.reply.positive
+                          for s in last.steps)
+        if tls_refused:
+            return (f"{where} accepted every step, but only in plaintext: STARTTLS was "
+                    f"refused{point}")
         return f"{where} answered every step positively{point}"
+    if verdict == "partial":
+        rcpts = [s for s in last.steps if s.name == "rcpt" and s.reply is not None]
+        took = sum(1 for s in rcpts if s.reply is not None and s.reply.positive)
+        what = "the recipients" if opts.dry_run or opts.quit_after else "the message"
+        return shorten(f"{where} accepted {what} for {took} of {len(rcpts)} recipients; the "
+                       f"others were refused{_refusal(last)}{point}", 240)
+    if verdict == "deferred":
+        return shorten(f"{where} deferred{_refusal(last)}", 200) + (
+            " (temporary: a sending server would retry later)")
     if verdict == "refused":
-        step = next((s for s in last.steps if s.reply and not s.reply.positive
-                     and s.name not in ("ehlo", "quit")), None)
-        if step and step.reply:
-            return shorten(f"{where} refused at {step.name}: {step.reply.code} {step.reply.text}",
-                           200)
-        return f"{where} refused the session"
+        refusal = _refusal(last)
+        return shorten(f"{where} refused{refusal}", 200) if refusal else \
+            f"{where} refused the session"
     error = last.error
     return f"{where}: {error.step} failed: {error.message}" if error else f"{where}: failed"
 
@@ -190,7 +215,7 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
     deadline = until if until is not None else (
-        time.monotonic() + (opts.deadline or opts.timeout * 4))
+        time.monotonic() + (opts.deadline or default_deadline(opts)))
     if isinstance(target_text, Target):
         target, target_text = target_text, target_text.text
     else:
@@ -201,8 +226,8 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
     walk_opts = WalkOptions(
         helo=helo, mail_from=opts.mail_from, rcpt_to=rcpts, auth_user=opts.auth_user,
         auth_password=opts.auth_password, tls=tls_mode_for(port, opts.tls),
-        timeout=opts.timeout, ca_file=opts.ca_file, insecure=opts.insecure,
-        dry_run=opts.dry_run, quit_after=opts.quit_after,
+        timeout=opts.timeout, data_timeout=opts.data_timeout, ca_file=opts.ca_file,
+        insecure=opts.insecure, dry_run=opts.dry_run, quit_after=opts.quit_after,
         message=(_dry_run_message if opts.dry_run else test_message)(
             helo, opts.mail_from, rcpts[0]), progress=opts.progress,
     )
@@ -246,6 +271,6 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
         attempts = [with_findings(annotate_attempt(a), insecure=opts.insecure)
                     for a in attempts]
     walked = [a for a in attempts if a.address is not None] or attempts
-    verdict = _worst([a.outcome for a in walked]) if opts.all_mx else walked[-1].outcome
+    verdict = worst_outcome(a.outcome for a in walked) if opts.all_mx else walked[-1].outcome
     return finish(verdict, _summary(verdict, walked, opts), resolution, attempts)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -23,9 +22,11 @@ from ..core.capabilities import parse_capabilities
 from ..core.replies import REDACTED, Redactor, excerpt
 from ..core.targets import QUIT_POINTS
 from ..core.tlsgrade import refusal_message
+from ..core.verdicts import outcome_of
 from ..errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError
 from ..model import Attempt, Capabilities, ErrorInfo, Reply, Step, TlsInfo
 from .tlsinfo import describe_session, legacy_context, make_context
+from .tlsverify import peer_chain, verify_chain
 from .wire import RecordingProtocol, convert_error, refused_handshake
 
 __all__ = ["QUIT_POINTS", "WalkOptions", "secret_forms", "walk"]
@@ -45,6 +46,9 @@ class WalkOptions:
     auth_password: str | None = field(default=None, repr=False)
     tls: str = "starttls"  # starttls (when offered) | starttls-required | implicit | none
     timeout: float = 20.0
+    # The wait for the reply to the final dot: RFC 5321 §4.5.3.2.6 asks for 10 minutes, since a
+    # client that gives up earlier may cause the message to be delivered twice.
+    data_timeout: float = 600.0
     ca_file: str | None = None
     insecure: bool = False
     dry_run: bool = False
@@ -68,25 +72,23 @@ class _Done(Exception):
     """The walk ended early on purpose: a refusal, or a --quit-after point."""
 
 
-class _VerifyFailed(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 class _Walk:
-    def __init__(self, host: str, address: str, port: int, opts: WalkOptions, verify: bool,
+    def __init__(self, host: str, address: str, port: int, opts: WalkOptions,
                  deadline: float, legacy: bool = False) -> None:
         self.host, self.address, self.port, self.opts = host, address, port, opts
-        self.verify, self.deadline = verify, deadline
-        self.legacy = legacy  # the diagnostic handshake of tlsversion.py: permissive context
+        self.deadline = deadline
+        self.legacy = legacy  # the diagnostic handshake (_diagnose_tls): permissive context
         self.where = f"{address}:{port}" if ":" not in address else f"[{address}]:{port}"
         self.steps: list[Step] = []
         self.proto: RecordingProtocol | None = None
         self.transport: asyncio.BaseTransport | None = None
         self.tls: TlsInfo | None = None
         self.caps: Capabilities | None = None
-        self.refused = False
+        self.caps_before_tls: Capabilities | None = None
+        # The refusal that ended the walk early (None when it ran its course), and every reply
+        # to RCPT: together they tell accepted, partial, deferred and refused apart.
+        self.stop: Reply | None = None
+        self.rcpt_replies: list[Reply] = []
         # Whatever a server echoes of our secrets is hidden before it is kept anywhere.
         self.redact = Redactor(secret_forms(opts.auth_user, opts.auth_password))
 
@@ -94,7 +96,8 @@ class _Walk:
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise StepTimeout("the overall deadline was reached", step=step)
-        return min(self.opts.timeout, left)
+        wait = self.opts.data_timeout if step == "message" else self.opts.timeout
+        return min(wait, left)
 
     async def _guard(self, step: str, sent: str | None,
                      coro_factory: Callable[[], Awaitable[Reply | None]]) -> Reply | None:
@@ -107,8 +110,6 @@ class _Walk:
             # asyncio.timeout, not wait_for: no extra task per exchange (bench/bench_check.py).
             async with asyncio.timeout(timeout):
                 reply = await coro_factory()
-        except _VerifyFailed:
-            raise
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
                 raise
@@ -201,7 +202,7 @@ class _Walk:
 
     def _refuse_unless(self, reply: Reply, *good: int) -> None:
         if reply.code not in good and not (not good and reply.positive):
-            self.refused = True
+            self.stop = reply
             raise _Done
 
     async def connect(self) -> None:
@@ -216,9 +217,10 @@ class _Walk:
         await self._guard("connect", None, open_connection)
 
     async def handshake(self, step: str) -> None:
+        """One handshake, never verified by OpenSSL; the chain is verified afterwards from this
+        same session (``tlsverify``), so a bad certificate costs no second connection."""
         loop = asyncio.get_running_loop()
-        context = legacy_context() if self.legacy else make_context(self.opts.ca_file,
-                                                                      self.verify)
+        context = legacy_context() if self.legacy else make_context(self.opts.ca_file, False)
         if context is None:
             raise TlsError("this machine's OpenSSL cannot offer TLS older than 1.2", step=step)
         started = time.perf_counter()
@@ -228,22 +230,27 @@ class _Walk:
             if not self.proto.is_connected:  # it hung up right after agreeing (or before)
                 raise ConnectError(f"{self.where} closed the connection before the TLS "
                                    "handshake completed")
-            try:
-                new = await loop.start_tls(self.transport, self.proto, context,  # type: ignore[arg-type]
-                                           server_hostname=self.host)
-            except ssl.SSLCertVerificationError as exc:
-                raise _VerifyFailed(str(exc.verify_message)) from None
+            new = await loop.start_tls(self.transport, self.proto, context,  # type: ignore[arg-type]
+                                       server_hostname=self.host)
             if new is None:
                 raise ConnectError(f"{self.where} closed the connection during the handshake")
             self.transport = new
             self.proto.transport = new
             self.proto.unsolicited.clear()  # plaintext from before the handshake means nothing
+            ssl_object = new.get_extra_info("ssl_object")
+            if self.legacy:  # only the version and cipher matter to the diagnosis
+                problem = None
+            elif ssl_object is None:
+                problem = "no TLS session"
+            else:
+                problem = verify_chain(peer_chain(ssl_object), self.host, self.opts.ca_file)
+            self.tls = describe_session(
+                ssl_object, mode=self.opts.tls, server_name=self.host, verified=problem is None,
+                verify_error=problem, handshake_ms=(time.perf_counter() - started) * 1000)
+            if problem is not None and not self.opts.insecure:
+                raise TlsError(f"certificate verification failed: {problem}", step=step)
 
         await self._guard(step, None, upgrade)
-        ssl_object = self.transport.get_extra_info("ssl_object") if self.transport else None
-        self.tls = describe_session(
-            ssl_object, mode=self.opts.tls, server_name=self.host, verified=self.verify,
-            verify_error=None, handshake_ms=(time.perf_counter() - started) * 1000)
         if self.legacy:  # a diagnosis: nothing is said over this channel, not even QUIT
             raise _Done
 
@@ -269,9 +276,14 @@ class _Walk:
             return
         reply = await self.command("starttls", "STARTTLS")
         if reply.code != 220:
-            self.refused = True
+            if self.opts.tls == "starttls" and reply.code != 421:
+                # Opportunistic TLS (RFC 3207 §4.1): a sending MTA carries on in plaintext;
+                # the findings say so loudly.
+                return
+            self.stop = reply
             raise _Done
         await self.handshake("tls")
+        self.caps_before_tls = self.caps
         await self.ehlo("ehlo-tls")
 
     async def auth(self) -> None:
@@ -307,12 +319,14 @@ class _Walk:
         reply = await self.command("mail", f"MAIL FROM:<{self.opts.mail_from}>{size}{utf8}")
         self._refuse_unless(reply, 250)
         self._stop_if("mail")
-        accepted = 0
         for rcpt in self.opts.rcpt_to:
             reply = await self.command("rcpt", f"RCPT TO:<{rcpt}>")
-            accepted += reply.code in (250, 251, 252)
-            self.refused = self.refused or reply.code not in (250, 251, 252)
-        if not accepted:
+            self.rcpt_replies.append(reply)
+            if reply.code == 421:  # closing: no further recipient will be heard
+                self.stop = reply
+                raise _Done
+        if not any(r.code in (250, 251, 252) for r in self.rcpt_replies):
+            self.stop = stopping_reply(self.rcpt_replies)
             raise _Done
         self._stop_if("rcpt")
         if self.opts.dry_run:
@@ -382,9 +396,9 @@ class _Walk:
             self.transport.close()
 
 
-async def _attempt(host: str, address: str, port: int, opts: WalkOptions, verify: bool,
-                   deadline: float, legacy: bool = False) -> tuple[_Walk, SmtpdiagError | None]:
-    walk_ = _Walk(host, address, port, opts, verify, deadline, legacy)
+async def _attempt(host: str, address: str, port: int, opts: WalkOptions, deadline: float,
+                   legacy: bool = False) -> tuple[_Walk, SmtpdiagError | None]:
+    walk_ = _Walk(host, address, port, opts, deadline, legacy)
     error: SmtpdiagError | None = None
     try:
         await walk_.run()
@@ -404,8 +418,8 @@ async def _diagnose_tls(host: str, address: str, port: int, opts: WalkOptions, l
     what the server does offer.  So one more connection, labelled as a diagnosis in what it
     reports, walks to the handshake with a permissive context (``legacy_context``), notes the
     version and cipher the server picks, and stops: no command is sent over it."""
-    probe, _ = await _attempt(host, address, port, replace(opts, quit_after="tls"), False,
-                              limit, legacy=True)
+    probe, _ = await _attempt(host, address, port, replace(opts, quit_after="tls"), limit,
+                              legacy=True)
     if probe.tls is None or probe.tls.version is None:
         return None, error
     info = replace(probe.tls, verified=False,
@@ -415,38 +429,20 @@ async def _diagnose_tls(host: str, address: str, port: int, opts: WalkOptions, l
 
 async def walk(host: str, address: str, port: int, opts: WalkOptions,
                deadline: float | None = None) -> Attempt:
-    """Probe one address; never raises for anything the server or the network does."""
+    """Probe one address over one connection (a second one only to diagnose a handshake that
+    found no common TLS version or cipher); never raises for anything the server or the network
+    does."""
     started = time.perf_counter()
     limit = deadline if deadline is not None else time.monotonic() + opts.timeout * 4
-    try:
-        result, error = await _attempt(host, address, port, opts, True, limit)
-        verify_error = None
-    except _VerifyFailed as failed:
-        # Record what the certificate is, with verification off: for the report, and (only
-        # with --insecure) to carry on with the walk.
-        verify_error = failed.reason
-        opts_facts = opts if opts.insecure else replace(opts, quit_after="tls")
-        result, error = await _attempt(host, address, port, opts_facts, False, limit)
-        if not opts.insecure:
-            # Keep what happened before the handshake; what the second connection said over
-            # the unverified channel (an implicit-TLS greeting, say) is not part of the walk.
-            names = [s.name for s in result.steps]
-            steps = result.steps[:names.index("tls")] if "tls" in names else result.steps
-            ehlo = next((s.reply for s in reversed(steps) if s.name == "ehlo"), None)
-            result.caps = parse_capabilities(ehlo) if ehlo and ehlo.code == 250 else None
-            steps.append(Step("tls", None, None, error=ErrorInfo(
-                "tls", f"certificate verification failed: {verify_error}", "tls")))
-            result.steps = steps
-            error = TlsError(f"certificate verification failed: {verify_error}", step="tls")
-    tls = result.tls
-    if tls is not None and verify_error is not None:
-        tls = replace(tls, verified=False, verify_error=verify_error)
+    walk_, error = await _attempt(host, address, port, opts, limit)
+    tls = walk_.tls
     if error is not None and refused_handshake(error):
         tls, error = await _diagnose_tls(host, address, port, opts, limit, error)
-    outcome = "failed" if error else ("refused" if result.refused else "ok")
+    outcome = outcome_of(failed=error is not None, stop=walk_.stop,
+                         rcpt_replies=walk_.rcpt_replies)
     return Attempt(
-        host=host, address=address, port=port, tls_mode=opts.tls, steps=tuple(result.steps),
-        tls=tls, capabilities=result.caps,
+        host=host, address=address, port=port, tls_mode=opts.tls, steps=tuple(walk_.steps),
+        tls=tls, capabilities=walk_.caps, capabilities_before_tls=walk_.caps_before_tls,
         error=ErrorInfo(error.kind, error.message, error.step) if error else None,
         outcome=outcome, elapsed_ms=(time.perf_counter() - started) * 1000,
     )

@@ -126,6 +126,12 @@ def convert_error(exc: BaseException, step: str, timeout: float, proto: Recordin
             return StepTimeout(f"the TLS handshake with {where} did not finish within "
                                f"{seconds(timeout)} s", step=step)
         seen = proto.describe_partial() if proto else "nothing was received"
+        if step == "message":  # RFC 5321 §4.5.3.2.6: the server may have taken it already
+            return StepTimeout(
+                f"no reply to the end of the message (the final dot) within {seconds(timeout)} "
+                f"s from {where} ({seen}): the message may still be delivered; check the "
+                "server's log before sending it again, or it may arrive twice (--data-timeout "
+                "waits longer)", step=step)
         return StepTimeout(f"no complete answer within {seconds(timeout)} s from {where} ({seen})",
                            step=step)
     if isinstance(exc, ssl.SSLCertVerificationError):

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 __all__ = ["REPORT_SCHEMA", "report_json"]
 
-REPORT_SCHEMA = "smtpdiag.report/1"
+REPORT_SCHEMA = "smtpdiag.report/2"
 
 
 def report_json(report: Report) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from .doc import Doc, Segment, clean
 __all__ = ["report_doc", "transcript_text"]
 
 CLASS_STYLE = {2: "green", 3: "cyan", 4: "yellow", 5: "red"}
-VERDICT_STYLE = {"ok": "bold green", "refused": "bold red", "failed": "bold red",
-                 "no-mail": "bold yellow"}
+VERDICT_STYLE = {"accepted": "bold green", "partial": "bold yellow", "deferred": "bold yellow",
+                 "refused": "bold red", "failed": "bold red", "no-mail": "bold yellow"}
 SEVERITY_MARK = {"critical": ("✗", "red"), "warning": ("!", "yellow"), "info": ("i", "cyan")}
 MAX_LINES_SHOWN = 25
 MAX_CHARS_SHOWN = 300  # per reply line; the transcript and the JSON keep what the parser kept
@@ -195,7 +195,8 @@ def report_doc(report: Report, command: str | None = None) -> Doc:
     if report.error is not None:
         doc.blank().add(("✗ ", "red"), (f"{report.error.step or 'probe'}: ", "bold red"),
                         report.error.message)
-    label = {"ok": "OK", "refused": "REFUSED", "failed": "FAILED", "no-mail": "NO MAIL"}
+    label = {"accepted": "ACCEPTED", "partial": "PARTLY ACCEPTED", "deferred": "DEFERRED",
+             "refused": "REFUSED", "failed": "FAILED", "no-mail": "NO MAIL"}
     doc.blank().add(("Verdict: ", "bold"), (label.get(report.verdict, report.verdict),
                     VERDICT_STYLE.get(report.verdict, "bold")), f" — {report.summary}",
                     (f"  ({report.elapsed_ms:.0f} ms)", "dim"))

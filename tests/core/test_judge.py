@@ -36,12 +36,12 @@ def step(name: str, code: int | None = None, ms: float = 1.0, text: str = "ok") 
 
 
 def attempt(*steps: Step, tls: TlsInfo | None = None, error: ErrorInfo | None = None,
-            outcome: str = "ok", host: str = "mx.test", address: str | None = "192.0.2.1",
+            outcome: str = "accepted", host: str = "mx.test", address: str | None = "192.0.2.1",
             port: int = 25, tls_mode: str = "starttls") -> Attempt:
     return Attempt(host, address, port, tls_mode, steps, tls=tls, error=error, outcome=outcome)
 
 
-def report(*attempts: Attempt, verdict: str = "ok", error: ErrorInfo | None = None,
+def report(*attempts: Attempt, verdict: str = "accepted", error: ErrorInfo | None = None,
            elapsed_ms: float = 50.0, dry_run: bool = True, summary: str = "sum") -> Report:
     return Report("t.test", verdict, summary, attempts=attempts, error=error, dry_run=dry_run,
                   elapsed_ms=elapsed_ms)
@@ -186,28 +186,28 @@ def test_helo_is_not_judged_against_an_ehlo_expectation() -> None:
 # ------------------------------------------------------------------ missing expectations
 
 @pytest.mark.parametrize(("expect", "steps", "mode", "outcome", "expected"), [
-    (["auth=235"], PLAIN, "starttls", "ok", (Reason(
+    (["auth=235"], PLAIN, "starttls", "accepted", (Reason(
         "CRITICAL", "auth: expected 235, but the server never got that far (not offered?)",
         "auth"),)),
-    (["tls=220"], PLAIN, "starttls", "ok", (Reason(
+    (["tls=220"], PLAIN, "starttls", "accepted", (Reason(
         "CRITICAL", "tls: expected 220, but the server never got that far (not offered?)",
         "tls"),)),
-    (["tls=220"], (step("tls"), *PLAIN[1:]), "starttls", "ok", (Reason(
+    (["tls=220"], (step("tls"), *PLAIN[1:]), "starttls", "accepted", (Reason(
         "CRITICAL", "tls: expected 220, but the server never got that far (not offered?)",
         "tls"),)),  # a tls step alone is not STARTTLS: it did not answer 220
-    (["tls=220"], (step("tls"), *PLAIN[1:]), "implicit", "ok", ()),
-    (["tls=2xx"], (step("tls"), *PLAIN[1:]), "implicit", "ok", ()),
-    (["tls=454"], (step("tls"), *PLAIN[1:]), "implicit", "ok", (Reason(
+    (["tls=220"], (step("tls"), *PLAIN[1:]), "implicit", "accepted", ()),
+    (["tls=2xx"], (step("tls"), *PLAIN[1:]), "implicit", "accepted", ()),
+    (["tls=454"], (step("tls"), *PLAIN[1:]), "implicit", "accepted", (Reason(
         "CRITICAL", "tls: expected 454, but implicit TLS has no STARTTLS reply (counts as 220)",
         "tls"),)),
-    (["tls=454"], PLAIN, "implicit", "ok", (Reason(
+    (["tls=454"], PLAIN, "implicit", "accepted", (Reason(
         "CRITICAL", "tls: expected 454, but the server never got that far (not offered?)",
         "tls"),)),
     (["auth=235"], PLAIN, "starttls", "refused", ()),
     (["auth=235"], PLAIN, "starttls", "failed", ()),
-    (["ehlo=250"], (step("greeting"), step("helo")), "starttls", "ok", ()),
-    (["data=250"], (*PLAIN[:5], step("data", 354)), "starttls", "ok", ()),
-    (["data=250"], PLAIN, "starttls", "ok", (Reason(
+    (["ehlo=250"], (step("greeting"), step("helo")), "starttls", "accepted", ()),
+    (["data=250"], (*PLAIN[:5], step("data", 354)), "starttls", "accepted", ()),
+    (["data=250"], PLAIN, "starttls", "accepted", (Reason(
         "CRITICAL", "data: expected 250, but the server never got that far (not offered?)",
         "data"),)),
 ])
@@ -407,7 +407,7 @@ def test_an_earlier_host_with_a_bad_reply_but_ok_outcome_is_a_warning() -> None:
     odd = attempt(step("greeting"), step("mail", 451), host="192.0.2.9", address="192.0.2.9",
                   port=2525)
     assert reasons(report(odd, GOOD_LATER)) == (Reason(
-        "WARNING", "192.0.2.9:2525 did not answer properly (outcome ok); a later host was "
+        "WARNING", "192.0.2.9:2525 did not answer properly (outcome accepted); a later host was "
         "tried"),)
 
 

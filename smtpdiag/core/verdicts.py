@@ -1,0 +1,56 @@
+"""What a walk's outcome was, in the words an admin acts on: pure, no I/O.
+
+A sending MTA treats a reply by its class: 2xx accepted, 4xx try again later, 5xx give up.
+So the outcome of one walk is one of
+
+    accepted   every step answered positively (the message was queued, or, in a dry run or
+               with --quit-after, every step up to there was accepted)
+    partial    accepted for some recipients, refused (4xx or 5xx) for others
+    deferred   a temporary refusal (4xx: greylisting, postscreen, a 421) ended the walk: retry
+    refused    a permanent refusal (5xx) ended the walk: retrying will not help
+    failed     the walk could not complete: DNS, connect, TLS, timeout, protocol violation
+
+and a report adds ``no-mail`` (the domain publishes a null MX).  ``VERDICTS`` lists them from
+best to worst; over several attempts (``--all-mx``) the worst one is the report's verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..model import Reply
+
+__all__ = ["OUTCOMES", "VERDICTS", "outcome_of", "stopping_reply", "worst_outcome"]
+
+OUTCOMES = ("accepted", "partial", "deferred", "refused", "failed")
+VERDICTS = (*OUTCOMES, "no-mail")
+
+
+def stopping_reply(replies: Iterable[Reply]) -> Reply | None:
+    """Of several refusals where none was accepted (every RCPT refused, say), the one that
+    decides: a permanent refusal outweighs a temporary one, since retrying cannot fix it."""
+    refusals = [r for r in replies if not r.positive]
+    permanent = [r for r in refusals if r.klass == 5]
+    chosen = permanent or refusals
+    return chosen[0] if chosen else None
+
+
+def outcome_of(*, failed: bool, stop: Reply | None, rcpt_replies: Iterable[Reply] = ()) -> str:
+    """One walk's outcome.
+
+    ``failed``: the walk ended on an error (nothing usable came back).  ``stop``: the refusal
+    that ended the walk early, if one did.  ``rcpt_replies``: every reply to RCPT, so that a
+    walk that carried on with some recipients refused is ``partial``, not ``accepted``.
+    """
+    if failed:
+        return "failed"
+    if stop is not None:
+        return "deferred" if stop.klass == 4 else "refused"
+    if any(not reply.positive for reply in rcpt_replies):
+        return "partial"
+    return "accepted"
+
+
+def worst_outcome(outcomes: Iterable[str]) -> str:
+    """The worst of several outcomes (``VERDICTS`` order); ``failed`` for none."""
+    return max(outcomes, key=VERDICTS.index, default="failed")

@@ -1,0 +1,132 @@
+"""smtpdiag against a real Postfix (Debian's package) on loopback, one listener per behaviour.
+
+Each listener is described in ``servers.LISTENERS``; what is asserted is what an admin acts
+on: the verdict (accepted / partial / deferred / refused / failed), the step and the code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from smtpdiag.model import Report
+from smtpdiag.net.probe import ProbeOptions, probe
+from tests.interop.servers import SASL_PASSWORD, SASL_USER, Postfix
+
+FQDN = "client.interop.test"
+
+
+def run(postfix: Postfix, listener: str, **options: object) -> Report:
+    options.setdefault("helo", FQDN)
+    options.setdefault("timeout", 15.0)
+    options.setdefault("mail_from", f"sender@{FQDN}")
+    options.setdefault("rcpt_to", ("alice@interop.test",))
+    options.setdefault("ca_file", postfix.ca_file)
+    target = f"127.0.0.1:{postfix.port(listener)}"
+    return asyncio.run(probe(target, ProbeOptions(**options)))  # type: ignore[arg-type]
+
+
+def step(report: Report, name: str):  # type: ignore[no-untyped-def]
+    return next(s for s in report.attempts[-1].steps if s.name == name)
+
+
+def test_a_plain_postfix_session_is_accepted_over_starttls(postfix: Postfix) -> None:
+    report = run(postfix, "plain")
+    assert report.verdict == "accepted", report.summary
+    attempt = report.attempts[-1]
+    assert attempt.tls is not None and attempt.tls.verified
+    # point 8: the capabilities before STARTTLS are kept (STARTTLS is listed only there)
+    assert attempt.capabilities_before_tls is not None
+    assert attempt.capabilities_before_tls.starttls
+
+
+def test_one_unknown_recipient_beside_a_known_one_is_partial(postfix: Postfix) -> None:
+    report = run(postfix, "plain", rcpt_to=("nobody@interop.test", "alice@interop.test"))
+    rcpts = [s.reply.code for s in report.attempts[-1].steps if s.name == "rcpt" and s.reply]
+    assert rcpts == [550, 250]
+    assert report.verdict == "partial", report.summary
+    assert step(report, "message").reply.code == 250  # queued for alice
+
+
+def test_an_rbl_listing_answered_by_the_loopback_dns_is_refused_at_rcpt(postfix: Postfix) -> None:
+    report = run(postfix, "rbl")
+    rcpt = step(report, "rcpt")
+    assert rcpt.reply.code == 554 and "blocked using rbl.interop.test" in rcpt.reply.text
+    assert report.verdict == "refused"
+
+
+def test_a_client_without_reverse_dns_is_deferred(postfix: Postfix) -> None:
+    report = run(postfix, "reverse")
+    rcpt = step(report, "rcpt")
+    assert rcpt.reply.code == 450 and "reverse hostname" in rcpt.reply.text, rcpt.reply.text
+    assert report.verdict == "deferred"
+
+
+def test_a_non_fqdn_helo_is_refused_at_rcpt(postfix: Postfix) -> None:
+    report = run(postfix, "helo", helo="client")
+    rcpt = step(report, "rcpt")
+    assert rcpt.reply.code == 504 and "Helo command rejected" in rcpt.reply.text
+    assert report.verdict == "refused"
+
+
+def test_an_unknown_sender_domain_is_refused_by_its_class(postfix: Postfix) -> None:
+    report = run(postfix, "sender-domain", mail_from="someone@nowhere.interop.test")
+    rcpt = step(report, "rcpt")
+    assert "Sender address rejected" in rcpt.reply.text, rcpt.reply.text
+    assert report.verdict == ("deferred" if rcpt.reply.klass == 4 else "refused")
+
+
+def test_postgrey_greylisting_is_deferred_not_refused(postfix: Postfix) -> None:
+    report = run(postfix, "postgrey")
+    rcpt = step(report, "rcpt")
+    assert rcpt.reply.code == 450 and "Greylisted" in rcpt.reply.text, rcpt.reply.text
+    assert report.verdict == "deferred"
+
+
+def test_a_small_message_size_limit_refuses_the_declared_size(postfix: Postfix) -> None:
+    report = run(postfix, "size")
+    attempt = report.attempts[-1]
+    assert attempt.capabilities is not None and attempt.capabilities.size == 300
+    mail = step(report, "mail")
+    assert mail.reply.code == 552 and report.verdict == "refused"
+
+
+def test_insecure_uses_one_connection_under_a_connection_rate_limit(postfix: Postfix) -> None:
+    # Without --ca-file the test CA is not trusted: verification fails.  Before, --insecure then
+    # opened a second connection, which this listener (1 connection a minute) answered 421.
+    report = run(postfix, "rate", ca_file=None, insecure=True)
+    attempt = report.attempts[-1]
+    assert attempt.tls is not None and attempt.tls.verified is False
+    assert report.verdict == "accepted", report.summary
+    assert "too many connections" not in postfix.log()
+
+
+def test_submission_without_tls_says_starttls_first(postfix: Postfix) -> None:
+    report = run(postfix, "submission", tls="none")
+    attempt = report.attempts[-1]
+    assert attempt.capabilities is not None and not attempt.capabilities.auth  # only after TLS
+    assert step(report, "mail").reply.code == 530
+    assert report.verdict == "refused"
+
+
+def test_submission_with_dovecot_sasl_accepts_the_logged_in_sender(postfix: Postfix) -> None:
+    report = run(postfix, "submission", tls="starttls", auth_user=SASL_USER,
+                 auth_password=SASL_PASSWORD, mail_from=SASL_USER, dry_run=True)
+    assert step(report, "auth").reply.code == 235
+    assert report.verdict == "accepted", report.summary
+
+
+def test_submission_refuses_a_sender_that_is_not_logged_in(postfix: Postfix) -> None:
+    report = run(postfix, "submission-login", tls="none", mail_from=SASL_USER)
+    rcpt = step(report, "rcpt")
+    assert rcpt.reply.code == 553 and "not logged in" in rcpt.reply.text, rcpt.reply.text
+    assert report.verdict == "refused"
+
+
+def test_postscreen_defers_a_new_client_after_its_deep_protocol_tests(postfix: Postfix) -> None:
+    report = run(postfix, "postscreen", dry_run=True)
+    greeting = step(report, "greeting")
+    assert greeting.reply.code == 220 and len(greeting.reply.lines) >= 2  # 220- ... 220
+    assert greeting.elapsed_ms >= 1500  # the greet pause (postscreen_greet_wait 2 s)
+    refused = next(s for s in report.attempts[-1].steps if s.reply and s.reply.code == 450)
+    assert "4.3.2" in (refused.reply.enhanced or "")
+    assert report.verdict == "deferred"

@@ -22,7 +22,7 @@ from ..core.capabilities import parse_capabilities
 from ..core.replies import REDACTED, Redactor, excerpt
 from ..core.targets import QUIT_POINTS
 from ..core.tlsgrade import refusal_message
-from ..core.verdicts import outcome_of
+from ..core.verdicts import outcome_of, stopping_reply
 from ..errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError
 from ..model import Attempt, Capabilities, ErrorInfo, Reply, Step, TlsInfo
 from .tlsinfo import describe_session, legacy_context, make_context

@@ -14,10 +14,14 @@ Only the error tree is imported eagerly; everything else loads on first use (PEP
 ``import smtpdiag`` and the quick commands stay cheap.
 """
 
-import importlib
-from typing import TYPE_CHECKING as _TYPE_CHECKING
+from .interrupt import install_if_program as _quiet_ctrl_c
 
-from .errors import (
+_quiet_ctrl_c()  # first: Ctrl-C during the imports below is one quiet line (see interrupt.py)
+
+import importlib  # noqa: E402
+from typing import TYPE_CHECKING as _TYPE_CHECKING  # noqa: E402
+
+from .errors import (  # noqa: E402
     ConnectError,
     DnsError,
     ProtocolError,

@@ -110,7 +110,7 @@ def probe_options(target: str | None = None, *, timeout: float = 20.0,
         deadline=deadline, ca_file=str(ca_file) if ca_file is not None else None,
         insecure=options.get("insecure", False), dry_run=dry_run, quit_after=quit_after,
         no_mx=no_mx, all_mx=options.get("all_mx", False),
-        nameserver=parse_nameserver(nameserver) if nameserver else None,
+        nameserver=parse_nameserver(nameserver) if nameserver is not None else None,
     )
 
 

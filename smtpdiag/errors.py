@@ -26,7 +26,21 @@ __all__ = [
     "TargetError",
     "TlsError",
     "UsageError",
+    "quoted",
 ]
+
+QUOTE_LIMIT = 200  # characters of user input an error message repeats
+
+
+def quoted(value: str, limit: int = QUOTE_LIMIT) -> str:
+    """User input as an error message quotes it: ``repr`` of at most ``limit`` characters.
+
+    A message names what was wrong, it does not echo a 100 KB targets-file line back; the
+    length of what was left out is said instead.
+    """
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}… ({len(value)} characters)"
 
 
 class SmtpdiagError(Exception):

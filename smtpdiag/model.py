@@ -103,6 +103,9 @@ class Step:
     annotation: Annotation | None = None
     elapsed_ms: float = 0.0
     error: ErrorInfo | None = None
+    # What the server sent after this step's reply without being asked (a second reply, a
+    # reply glued to it, junk), as received; None when nothing came.
+    unasked: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +172,7 @@ class Attempt:
 class MxHost:
     preference: int
     host: str
+    cname: str | None = None  # the name this MX target is an alias of (it should be none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +182,7 @@ class Resolution:
     domain: str | None
     method: str  # mx | implicit-mx | literal | name | null-mx
     mx: tuple[MxHost, ...] = ()
+    findings: tuple[Finding, ...] = ()  # about the MX set itself (aliases, equal preferences)
 
 
 @dataclass(frozen=True, slots=True)

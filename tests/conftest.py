@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +46,36 @@ def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
 @pytest.fixture
 def cli() -> Any:
     return run_cli
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A loopback port nothing listens on (bound, then closed: the kernel does not hand it out
+    again at once), for tests that must not reach a real server such as one on port 25."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def closed_port() -> int:
+    return free_port()
+
+
+def ipv6_loopback_problem() -> str | None:
+    """Why ::1 cannot carry a TCP connection here, or None when it can (bind, listen, connect,
+    exchange a byte): only then may an IPv6 test be skipped."""
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as server:
+            server.bind(("::1", 0))
+            server.listen(1)
+            with socket.create_connection(server.getsockname()[:2], timeout=5) as client:
+                peer, _ = server.accept()
+                with peer:
+                    client.sendall(b"x")
+                    if peer.recv(1) != b"x":
+                        return "::1 accepted a connection but lost a byte"
+    except OSError as exc:
+        return f"::1 is not usable for TCP on this machine: {exc}"
+    return None

@@ -11,7 +11,9 @@ A script is a list of actions, run in order for every connection, or one async f
 ``send``, ``trickle``, ``expect``, ``receive``, ``sleep``, ``hang``, ``close``, ``start_tls`` and
 ``smtp`` (a small, correct SMTP dialogue, for "misbehaves, then behaves").  Every command line
 the client sends is kept in ``server.received``, so a test can prove what reached (or never
-reached) the server.  The server listens on 127.0.0.1 only, on a port the kernel picks.
+reached) the server.  A command other than the one an ``expect`` waits for fails the test when
+the server stops (``AssertionError``), instead of a silent hang-up that would leave the test to
+pass for the wrong reason.  The server listens on 127.0.0.1 only, on a port the kernel picks.
 """
 
 from __future__ import annotations
@@ -48,8 +50,9 @@ class Conn:
     """One accepted connection, as a script sees it."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 received: list[bytes]) -> None:
+                 received: list[bytes], unexpected: list[str] | None = None) -> None:
         self.reader, self.writer, self.received = reader, writer, received
+        self.unexpected = [] if unexpected is None else unexpected
 
     async def send(self, data: bytes) -> None:
         self.writer.write(data)
@@ -87,10 +90,14 @@ def trickle(data: bytes, interval: float) -> Action:
 
 
 def expect(verb: bytes) -> Action:
-    """Read one command line; stop the script unless it starts with ``verb``."""
+    """Read one command line; stop the script if the client left, and fail the test (when the
+    server stops) if the client sent anything but ``verb``."""
     async def action(conn: Conn) -> None:
         line = await conn.line()
+        if not line:
+            raise _HungUp
         if not line.upper().startswith(verb.upper()):
+            conn.unexpected.append(f"expected {verb.decode()}, got {line!r}")
             raise _HungUp
     return action
 
@@ -164,6 +171,7 @@ class HostileServer:
         self.host = "127.0.0.1"
         self.port = 0
         self.received: list[bytes] = []
+        self.unexpected: list[str] = []
         self.connections = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -179,7 +187,7 @@ class HostileServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)  # type: ignore[arg-type]
-        conn = Conn(reader, writer, self.received)
+        conn = Conn(reader, writer, self.received, self.unexpected)
         try:
             for action in self._actions:
                 await action(conn)
@@ -214,3 +222,6 @@ class HostileServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()
+        if self.unexpected and kind is None:
+            raise AssertionError("the client sent a command the script did not expect: "
+                                 + "; ".join(self.unexpected))

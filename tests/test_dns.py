@@ -7,6 +7,7 @@ system resolver or anything beyond loopback.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -222,17 +223,27 @@ def test_international_names_are_queried_as_a_labels() -> None:
     assert candidates == [Candidate("mx.xn--bcher-kva.test", 10, ("127.0.0.1",))]
 
 
-@pytest.mark.parametrize("name", ["", ".", "a..b.test", "x" * 64 + ".test", "exa mple.test"])
-def test_names_that_cannot_be_dns_names_are_target_errors_and_send_nothing(name: str) -> None:
+@pytest.mark.parametrize(("name", "message"), [
+    ("", "an empty domain name cannot be looked up"),
+    (".", "an empty domain name cannot be looked up"),
+    ("a..b.test", "'a..b.test' is not a valid domain name"),
+    ("x" * 64 + ".test", "is not a valid domain name"),
+    ("exa mple.test", "'exa mple.test' is not a domain name: it contains whitespace"),
+])
+def test_names_that_cannot_be_dns_names_are_target_errors_and_send_nothing(
+        name: str, message: str) -> None:
     with DnsServer({}) as server:
-        with pytest.raises(TargetError):
+        with pytest.raises(TargetError, match=re.escape(message)):
             run(resolver(server).mail_hosts(name))
-        with pytest.raises(TargetError):
+        with pytest.raises(TargetError, match=re.escape(message)):
             run(resolver(server).addresses(name))
     assert server.queries == []
 
 
-@pytest.mark.parametrize("nameserver", [("dns.example.test", 53), ("127.0.0.1", 0)])
-def test_a_nameserver_must_be_an_ip_and_port(nameserver: tuple[str, int]) -> None:
-    with pytest.raises(UsageError):
+@pytest.mark.parametrize(("nameserver", "message"), [
+    (("dns.example.test", 53), "^the nameserver must be an IP address, not 'dns.example.test'$"),
+    (("127.0.0.1", 0), "^the nameserver port must be 1-65535, not 0$"),
+])
+def test_a_nameserver_must_be_an_ip_and_port(nameserver: tuple[str, int], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
         Resolver(nameserver=nameserver)

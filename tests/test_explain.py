@@ -45,9 +45,17 @@ def test_unknown_but_well_formed_basic_code_is_explained_by_its_digits():
     assert "mail system" in item["basic"]["description"]
 
 
-@pytest.mark.parametrize("bad", ["699", "2500", "160", "5.9.9.9", "7.1.1", "", "   "])
-def test_malformed_input_is_a_usage_error(bad):
-    with pytest.raises(UsageError):
+@pytest.mark.parametrize(("bad", "message"), [
+    ("699", r"^699 is not a valid SMTP reply code: the first digit must be 2-5 and the second 0-5"),
+    ("160", r"^160 is not a valid SMTP reply code"),
+    ("2500", r"^no SMTP reply code.* found in '2500'$"),
+    ("5.9.9.9", r"^no SMTP reply code.* found in '5\.9\.9\.9'$"),
+    ("7.1.1", r"^7\.1\.1 is not a valid enhanced status code: the class must be 2, 4 or 5"),
+    ("", r"^nothing to explain: give a code \(550, 5\.7\.1\) or a reply text$"),
+    ("   ", r"^nothing to explain"),
+])
+def test_malformed_input_is_a_usage_error(bad, message):
+    with pytest.raises(UsageError, match=message):
         explain(bad)
 
 
@@ -126,7 +134,7 @@ def test_compare_enhanced_and_basic():
 
 
 def test_compare_rejects_malformed_codes():
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match=r"^999 is not a valid SMTP reply code"):
         compare("211", "999")
 
 

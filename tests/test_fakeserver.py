@@ -333,7 +333,8 @@ def test_stop_does_not_wait_for_a_client_left_connected() -> None:
         started = time.monotonic()
         server.stop()
         assert time.monotonic() - started < 1
-        with pytest.raises(smtplib.SMTPServerDisconnected):
+        with pytest.raises(smtplib.SMTPServerDisconnected,
+                           match=r"Server not connected|Connection unexpectedly closed"):
             smtp.noop()
     server.stop()  # a second stop is harmless
 
@@ -544,7 +545,7 @@ def test_serve_forever_announces_and_stops_when_told() -> None:
         stop.set()
         thread.join(5)
     assert not thread.is_alive()
-    with pytest.raises(OSError):
+    with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
 
@@ -560,7 +561,7 @@ def test_serve_forever_stops_cleanly_on_keyboard_interrupt() -> None:
     serve_forever("healthy", port=0, announce=lines.append)  # returns instead of raising
     helper.join(5)
     port = _port_from(lines)
-    with pytest.raises(OSError):
+    with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
 

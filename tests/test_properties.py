@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 from smtpdiag.core.annotate import STEP_VERBS, annotate_attempt, annotate_reply
 from smtpdiag.core.findings import attempt_findings
+from smtpdiag.core.health import STATES, Reason, judge
 from smtpdiag.core.replies import (
+    MAX_LINE_BYTES,
     MAX_LINE_KEPT,
     MAX_LINES_KEPT,
     REDACTED,
@@ -24,6 +26,7 @@ from smtpdiag.core.replies import (
     parse_enhanced,
     parse_reply,
 )
+from smtpdiag.core.thresholds import build_thresholds
 from smtpdiag.errors import ProtocolError
 from smtpdiag.model import (
     Annotation,
@@ -50,14 +53,18 @@ STEPS = (*STEP_VERBS, "connect", "tls", "no-such-step")
 
 # ---------------------------------------------------------------- strategies
 
-CODES = st.sampled_from([b"220", b"250", b"354", b"421", b"550", b"199", b"699", b"260", b"2500",
-                         b"25", b"abc", b"", b"5\xff5"])
+EDGE_CODES = st.sampled_from([b"220", b"250", b"354", b"421", b"550", b"199", b"699", b"260",
+                              b"2500", b"25", b"abc", b"", b"5\xff5", b"200", b"559", b"560",
+                              b"099"])
+# every digit string up to five long, so every first and second digit is tried
+CODES = EDGE_CODES | st.text("0123456789", min_size=1, max_size=5).map(str.encode)
 SEPARATORS = st.sampled_from([b" ", b"-", b"", b"\t", b"x"])
 ENDINGS = st.sampled_from([b"\r\n", b"\n", b"\r", b"", b"\r\r\n"])
 SMTPISH_LINE = st.builds(lambda code, sep, text, end: code + sep + text + end,
                          CODES, SEPARATORS, st.binary(max_size=40), ENDINGS)
 SMTPISH = st.lists(SMTPISH_LINE, max_size=12).map(b"".join)
 PEER_BYTES = st.one_of(st.binary(max_size=3000), SMTPISH)
+SECRET = st.text("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ+/=", min_size=4, max_size=30)
 CODE = st.builds(lambda a, b, c: a * 100 + b * 10 + c,
                  st.integers(2, 5), st.integers(0, 5), st.integers(0, 9))
 
@@ -79,7 +86,7 @@ def _first_outcome(reader: ReplyReader, chunks: list[bytes]) -> tuple[str, objec
 
 
 def _check_reply(reply: Reply) -> None:
-    assert 200 <= reply.code <= 559
+    assert reply.code // 100 in (2, 3, 4, 5) and reply.code // 10 % 10 <= 5  # 260 is no code
     assert len(reply.raw) <= MAX_LINES_KEPT
     assert len(reply.lines) <= MAX_LINES_KEPT + 1
     assert all(len(line.encode("utf-8", "surrogateescape")) <= 4 * MAX_LINE_KEPT
@@ -124,6 +131,7 @@ def test_an_excerpt_is_always_printable(data: bytes, limit: int) -> None:
     assert not UNSAFE.search(excerpt(data, limit))
 
 
+@settings(deadline=None)  # judging is quick, but a loaded 2-core machine is not
 @given(st.data(), st.sampled_from(STEPS), st.sampled_from([25, 465, 587, 2525]))
 def test_annotating_and_judging_any_parsed_reply_never_raises(data: st.DataObject, step: str,
                                                                port: int) -> None:
@@ -136,9 +144,23 @@ def test_annotating_and_judging_any_parsed_reply_never_raises(data: st.DataObjec
                                  for i, text in enumerate(texts)))
     annotation = annotate_reply(reply, step, port)
     assert annotation.code == reply.code
+    assert annotation.name and annotation.description and annotation.fix
+    assert (annotation.enhanced is not None) == (reply.enhanced is not None)
+    if reply.positive:  # advice and provider notes are about refusals only
+        assert (annotation.advice, annotation.provider) == ((), None)
     attempt = annotate_attempt(Attempt("mx.test", "192.0.2.1", port, "starttls",
                                        steps=(Step(step, "X", reply, elapsed_ms=1500.0),)))
-    attempt_findings(attempt)
+    assert attempt.steps[0].annotation == annotation
+    findings = attempt_findings(attempt)
+    assert any(f.message.startswith(f"slow: the {step} step took 1.5 s") for f in findings) \
+        == (step != "message")
+    result = judge(Report("t", "ok", "s", attempts=(attempt,), elapsed_ms=1500.0),
+                   build_thresholds(warn=1, crit=2))
+    assert result.state in STATES and result.state != "UNKNOWN"
+    assert all(reason.state != "OK" for reason in result.reasons)
+    assert Reason("WARNING", "the session took 1.500 s (warning above 1 s)") in result.reasons
+    refused = not reply.positive and step != "quit"
+    assert (result.state == "CRITICAL") == (refused and reply.klass == 5)
 
 
 PRINTABLE = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=60)
@@ -166,10 +188,77 @@ def test_well_formed_replies_round_trip(code: int, with_enhanced: bool, subject:
     assert not reply.truncated
 
 
+@given(CODE, st.sampled_from([b"\r\n", b"\n"]), st.lists(st.integers(min_value=0), max_size=3))
+def test_a_bare_code_is_a_reply_with_one_empty_line(code: int, end: bytes,
+                                                    cuts: list[int]) -> None:
+    data = str(code).encode() + end
+    kind, reply = _first_outcome(ReplyReader(), _split(data, cuts))
+    assert kind == "reply"
+    assert reply == Reply(code, ("",), None, (str(code),))
+
+
+# ---------------------------------------------------------------- the bounds
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(MAX_LINE_KEPT - 8, MAX_LINE_KEPT + 8), st.sampled_from([b"\r\n", b"\n"]),
+       st.lists(st.integers(min_value=0), max_size=4))
+def test_a_line_is_kept_whole_up_to_the_bound_and_cut_past_it(size: int, end: bytes,
+                                                              cuts: list[int]) -> None:
+    line = b"250 " + b"x" * (size - 4)  # `size` bytes before the line end
+    kind, reply = _first_outcome(ReplyReader(), _split(line + end, cuts))
+    assert kind == "reply" and isinstance(reply, Reply)
+    assert reply.truncated == (size > MAX_LINE_KEPT)
+    assert reply.raw == (line[:MAX_LINE_KEPT].decode(),)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(MAX_LINE_BYTES - 4, MAX_LINE_BYTES + 4), st.integers(1, 70_000))
+def test_a_line_without_an_end_is_refused_just_past_max_line_bytes(size: int,
+                                                                   chunk: int) -> None:
+    data = b"250 " + b"x" * (size - 4)
+    reader = ReplyReader()
+    try:
+        for start in range(0, len(data), chunk):
+            assert reader.feed(data[start:start + chunk]) is None
+    except ProtocolError as exc:
+        assert size > MAX_LINE_BYTES
+        assert f"longer than {MAX_LINE_BYTES} bytes" in str(exc)
+    else:
+        assert size <= MAX_LINE_BYTES
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(MAX_LINES_KEPT - 3, MAX_LINES_KEPT + 3), st.booleans())
+def test_lines_are_kept_up_to_the_bound_and_counted_past_it(count: int, crlf: bool) -> None:
+    end = b"\r\n" if crlf else b"\n"
+    data = b"".join(b"250-l%d" % i + end for i in range(count - 1)) + b"250 last" + end
+    reply = parse_reply(data)
+    kept = min(count, MAX_LINES_KEPT)
+    assert len(reply.raw) == kept
+    assert reply.truncated == (count > MAX_LINES_KEPT)
+    if count > MAX_LINES_KEPT:
+        assert reply.lines[-1] == f"[smtpdiag: {count - MAX_LINES_KEPT} further lines not kept]"
+    else:
+        assert reply.lines[-1] == "last"
+
+
+@settings(max_examples=60, deadline=None)
+@given(SECRET, st.integers(-40, 40), st.lists(st.integers(min_value=0), max_size=4))
+def test_a_secret_straddling_the_kept_bound_never_shows(secret: str, shift: int,
+                                                        cuts: list[int]) -> None:
+    # the secret starts anywhere from well before to well after byte MAX_LINE_KEPT
+    pad = MAX_LINE_KEPT - 4 - len(secret) // 2 + shift
+    data = b"535 " + b"p" * pad + secret.encode() + b" tail\r\n"
+    kind, reply = _first_outcome(ReplyReader(Redactor([secret])), _split(data, cuts))
+    assert kind == "reply" and isinstance(reply, Reply)
+    shown = reply.raw[0] + reply.lines[0]
+    assert secret not in shown
+    for text in (reply.raw[0], reply.lines[0]):  # no cut start of the secret either
+        tail = text.removesuffix(REDACTED)
+        assert not any(tail.endswith(secret[:size]) for size in range(3, len(secret)))
+
+
 # ---------------------------------------------------------------- secrets
-
-SECRET = st.text("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ+/=", min_size=4, max_size=30)
-
 
 @given(SECRET, st.lists(st.text(max_size=30), max_size=4), st.integers(min_value=0))
 def test_a_redactor_leaves_no_secret_and_no_cut_start_of_one(secret: str, parts: list[str],

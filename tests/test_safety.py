@@ -176,7 +176,7 @@ def test_nul_is_refused_in_every_user_string(check: Callable[[], object]) -> Non
 
 
 def test_a_bad_target_is_a_target_error() -> None:
-    with pytest.raises(TargetError):
+    with pytest.raises(TargetError, match=r"control character \(\\x0d\)"):
         parse_target("127.0.0.1:25\r\nQUIT")
 
 

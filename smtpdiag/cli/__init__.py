@@ -126,6 +126,9 @@ def main() -> None:
         app()
     except SystemExit:
         raise
-    except BaseException as exc:
+    except KeyboardInterrupt:  # only where no quiet handler is installed (smtpdiag.interrupt)
+        sys.stderr.write("smtpdiag: interrupted\n")
+        raise SystemExit(130) from None
+    except BaseException as exc:  # a bug (or a cancellation that escaped): one line
         sys.stderr.write(f"smtpdiag: internal error ({type(exc).__name__}) — please report this\n")
         raise SystemExit(70) from None

@@ -95,7 +95,7 @@ def audit_command(
 
             zones = default_dnsbl_zones()
         options = AuditOptions(
-            nameserver=parse_nameserver(nameserver) if nameserver else None,
+            nameserver=parse_nameserver(nameserver) if nameserver is not None else None,
             timeout=timeout, ca_file=str(ca_file) if ca_file else None, port=port,
             https_port=https_port, helo=validate_helo(helo) if helo else "", dnsbl=zones,
             submission=(submission_port or 587,) if submission or submission_port else ())

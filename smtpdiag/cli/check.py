@@ -9,6 +9,7 @@ errors exit 2, which here would read as CRITICAL, so ``main()`` runs this comman
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -19,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import UsageError
+from ..errors import UsageError, quoted
 from ..render.check_formats import CheckFormat
 from .check_output import BATCH_SECONDS, Lines
 from .common import EXIT_INTERNAL, guarded, output_width, use_color, wrap_width
@@ -54,33 +55,38 @@ _outcome: list[int] = []  # the exit code the command chose, for run_standalone
 def read_targets(arguments: list[str], targets_file: Path | None, *, port: int | None,
                  no_mx: bool) -> list[Target]:
     """Targets from the command line, then the file (one a line, ``#`` comments), all parsed
-    (once: the probes take them as they are)."""
+    (once: the probes take them as they are) before anything is sent."""
     from ..core.targets import parse_target
 
-    found = [(t, f"target {t!r}") for t in arguments]
+    def parsed(target: str, line: int | None = None) -> Target:
+        try:
+            return parse_target(target, port=port, no_mx=no_mx)
+        except UsageError as exc:
+            where = f"target {quoted(target)}" if line is None else f"{targets_file}:{line}"
+            raise UsageError(f"{where}: {exc}") from None
+
+    found = [parsed(t) for t in arguments]
     if targets_file is not None:
         try:
             if str(targets_file) == "-":
                 text = sys.stdin.read(MAX_TARGETS_FILE)
             else:
-                with open(targets_file, encoding="utf-8") as handle:
+                # utf-8-sig: a byte-order mark (as some editors write) is not part of line 1.
+                with open(targets_file, encoding="utf-8-sig") as handle:
                     text = handle.read(MAX_TARGETS_FILE)
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
             raise UsageError(f"cannot read --targets-file {targets_file}: {reason}") from None
-        for number, line in enumerate(text.splitlines(), 1):
-            target = line.split("#", 1)[0].strip()
+        # Lines end at LF (CR is stripped with the other whitespace), as an editor numbers them;
+        # splitlines() would also break at \x1c, \x85 or U+2028 and shift every number after.
+        for number, line in enumerate(text.removeprefix("\ufeff").split("\n"), 1):
+            target = line.split("#", 1)[0].strip() if "#" in line else line.strip()
             if target:
-                found.append((target, f"{targets_file}:{number}"))
+                found.append(parsed(target, number))
+        del text
     if not found:
         raise UsageError("no targets: name them as arguments or give --targets-file")
-    parsed = []
-    for target, where in found:
-        try:
-            parsed.append(parse_target(target, port=port, no_mx=no_mx))
-        except UsageError as exc:
-            raise UsageError(f"{where}: {exc}") from None
-    return parsed
+    return found
 
 
 def choose_workers(asked: int | None, targets: int, concurrency: int) -> int:
@@ -261,6 +267,9 @@ def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
     stop_on_sigterm()
+    # What is alive now (modules, the parsed targets) lives as long as the run: out of the
+    # collector's way, so that its full collections scan only what the probes create.
+    gc.freeze()
     try:
         if workers > 1:
             from .check_shards import run_sharded

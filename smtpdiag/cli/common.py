@@ -8,13 +8,15 @@ traceback.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from ..catalogue import LANGUAGES
-from ..errors import SmtpdiagError, UsageError
+from ..errors import SmtpdiagError, UsageError, quoted
+from ..interrupt import EXIT_INTERRUPTED
 from ..render.doc import Doc, clean, json_text, write_doc
 
 __all__ = [
@@ -41,7 +43,6 @@ EXIT_REFUSED = 1  # the server refused at some step (or the domain accepts no ma
 EXIT_USAGE = 2  # bad input: nothing was sent
 EXIT_FAILED = 3  # the probe could not complete: DNS, connect, TLS, timeout, protocol violation
 EXIT_INTERNAL = 70  # a bug in smtpdiag (reported in one line, never as a traceback)
-EXIT_INTERRUPTED = 130
 EXIT_PIPE = 141  # stdout was closed early (``| head``): 128 + SIGPIPE, as shells report it
 
 
@@ -50,7 +51,8 @@ def choose_lang(option: str | None) -> str:
     if option:
         lang = option.lower().replace("-", "_").split("_")[0]
         if lang not in LANGUAGES:
-            raise UsageError(f"unknown language {option!r}; choose one of {', '.join(LANGUAGES)}")
+            raise UsageError(f"unknown language {quoted(option, 40)}; choose one of "
+                             f"{', '.join(LANGUAGES)}")
         return lang
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(name, "")
@@ -135,10 +137,16 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json_text(data) + "\n")
 
 
+MAX_MESSAGE = 2_000  # characters: a message that repeats more than this was built wrong
+
+
 def say(message: str) -> None:
     """One message for people on stderr: made safe, and on a terminal wrapped at a word (the
     terminal itself would split words); piped, it stays one line for logs and grep."""
-    text = f"smtpdiag: {clean(message)}"
+    text = clean(message)
+    if len(text) > MAX_MESSAGE:
+        text = f"{text[:MAX_MESSAGE]}… ({len(text) - MAX_MESSAGE} more characters)"
+    text = f"smtpdiag: {text}"
     width = output_width(sys.stderr) if _terminal(sys.stderr) else None
     if width is not None and len(text) > width:
         import textwrap
@@ -154,26 +162,59 @@ def fail(message: str, code: int) -> NoReturn:
     raise SystemExit(code)
 
 
+def os_error_text(exc: OSError) -> str:
+    """An OS error as a user reads it: what failed on which file (``errno`` names are shells')."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{reason}: {quoted(str(exc.filename))}" if exc.filename is not None else reason
+
+
+@contextmanager
+def catchable() -> Iterator[None]:
+    """Inside: SIGINT raises ``KeyboardInterrupt`` as usual (asyncio.run cancels its tasks on
+    it), so a command can wind down and report it; after: back to the quiet handler of
+    ``smtpdiag.interrupt`` (or whatever was there before)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None
+                      else signal.default_int_handler)
+
+
 @contextmanager
 def guarded(
     usage_code: int = EXIT_USAGE, failure_code: int = EXIT_FAILED
 ) -> Iterator[None]:
-    """Turn every error raised inside into a message and an exit code (no traceback, ever)."""
-    try:
-        yield
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
-        fail("interrupted", EXIT_INTERRUPTED)
-    except BrokenPipeError:
-        # The reader went away (``| head``): nothing is wrong, and nothing more can be said.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise SystemExit(EXIT_PIPE) from None
-    except UsageError as exc:
-        fail(f"error: {exc}", usage_code)
-    except SmtpdiagError as exc:
-        fail(f"error: {exc}", failure_code)
-    except Exception as exc:  # a bug: still one line, never a traceback
-        fail(f"internal error ({type(exc).__name__}): {exc} — please report this",
-             EXIT_INTERNAL)
+    """Turn every error raised inside into a message and an exit code (no traceback, ever).
 
+    Ctrl-C inside is a ``KeyboardInterrupt`` (``catchable``), so what is under way is wound
+    down (status line erased, event loop closed) before the one line "interrupted".
+    """
+    with catchable():
+        try:
+            yield
+        except SystemExit:
+            raise
+        except KeyboardInterrupt:
+            fail("interrupted", EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # The reader went away (``| head``): nothing is wrong, and nothing more can be said.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(EXIT_PIPE) from None
+        except UsageError as exc:
+            fail(f"error: {exc}", usage_code)
+        except SmtpdiagError as exc:
+            fail(f"error: {exc}", failure_code)
+        except OSError as exc:
+            # Files, sockets and devices a user named or an environment lacks (a full disk, no
+            # temporary directory): their fault is the system's, not a bug of smtpdiag.  Each
+            # path a user gives is checked where it is read, with a better message; this is
+            # the net under those checks.
+            fail(f"error: {os_error_text(exc)}", failure_code)
+        except Exception as exc:  # a bug: still one line, never a traceback
+            fail(f"internal error ({type(exc).__name__}): {exc} — please report this",
+                 EXIT_INTERNAL)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shlex
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, TextIO
 
 import typer
 
 from ..core.targets import QUIT_POINTS, parse_nameserver
-from ..errors import UsageError
+from ..errors import UsageError, quoted
 from .common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -42,6 +44,29 @@ VERDICT_EXIT = {"ok": EXIT_OK, "refused": EXIT_REFUSED, "no-mail": EXIT_REFUSED,
                 "failed": EXIT_FAILED}
 TLS_MODES = ("auto", "starttls", "implicit", "none")
 PASSWORD_ENV = "SMTPDIAG_PASSWORD"
+_LISTEN_HINTS = {
+    errno.EADDRINUSE: "another program listens there: choose another port with --port",
+    errno.EACCES: "ports below 1024 need privileges: choose one above 1023 with --port",
+    errno.EADDRNOTAVAIL: "this machine has no such address: try --host 127.0.0.1",
+}
+
+
+def check_ca_file(path: Path) -> None:
+    """Load ``--ca-file`` once now: a missing, unreadable or non-PEM file is a usage error
+    before anything is sent, not a failure in the middle of a TLS handshake."""
+    import ssl
+
+    shown = quoted(str(path))
+    if not path.is_file():
+        raise UsageError(f"--ca-file {shown}: no such file" if not path.exists()
+                         else f"--ca-file {shown}: not a regular file")
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=str(path))
+    except (ssl.SSLError, ValueError):  # SSLError first: it is an OSError too
+        raise UsageError(f"--ca-file {shown}: holds no PEM certificate that can be loaded"
+                         ) from None
+    except OSError as exc:
+        raise UsageError(f"--ca-file {shown}: cannot read it: {exc.strerror or exc}") from None
 
 
 def read_password(user: str | None) -> str | None:
@@ -59,6 +84,18 @@ def read_password(user: str | None) -> str | None:
     return getpass.getpass(f"Password for {user}: ")
 
 
+def open_transcript(path: Path | None) -> TextIO | None:
+    """Open ``--transcript`` for writing before anything is sent, so that a directory, a missing
+    folder or a read-only place is said at once, not after a whole probe."""
+    if path is None:
+        return None
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write --transcript {quoted(str(path))}: "
+                         f"{exc.strerror or exc}") from None
+
+
 def run_report(target: str, options: object, json_output: bool, transcript: Path | None,
                command: str | None = None) -> int:
     """Run one probe, render it (headed by ``command``), write the transcript; return the
@@ -69,13 +106,21 @@ def run_report(target: str, options: object, json_output: bool, transcript: Path
     from ..render.report_view import report_doc, transcript_text
 
     assert isinstance(options, ProbeOptions)
-    with step_status(target) as progress:
-        report = asyncio.run(probe(target, replace(options, progress=progress)))
-    if transcript is not None:
-        try:
-            transcript.write_text(transcript_text(report), encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write --transcript {transcript}: {exc.strerror}") from None
+    handle = open_transcript(transcript)
+    try:
+        with step_status(target) as progress:
+            report = asyncio.run(probe(target, replace(options, progress=progress)))
+        if handle is not None:
+            try:
+                handle.write(transcript_text(report))
+                handle.close()
+            except OSError as exc:
+                raise UsageError(f"cannot write --transcript {quoted(str(transcript))}: "
+                                 f"{exc.strerror or exc}") from None
+    finally:
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                handle.close()
     if json_output:
         from ..render.json_report import report_json
 
@@ -168,7 +213,7 @@ def demo_command(
         from ..net.probe import ProbeOptions
 
         if scenario not in SCENARIOS:
-            raise UsageError(f"unknown scenario {scenario!r}; choose one of "
+            raise UsageError(f"unknown scenario {quoted(scenario)}; choose one of "
                              f"{', '.join(SCENARIOS)}")
         with FakeServer(scenario, host="127.0.0.1") as server:
             assert server.certs is not None
@@ -212,7 +257,7 @@ def serve_command(
             return
         if scenario not in SCENARIOS:
             listing = "; ".join(f"{name}: {text}" for name, text in SCENARIOS.items())
-            raise UsageError(f"unknown scenario {scenario!r}. Scenarios: {listing}")
+            raise UsageError(f"unknown scenario {quoted(scenario)}. Scenarios: {listing}")
         if tls not in ("starttls", "implicit", "none"):
             raise UsageError("--tls must be starttls, implicit or none")
         mode: Literal["starttls", "implicit", "none"] = tls  # type: ignore[assignment]
@@ -220,11 +265,17 @@ def serve_command(
             raise UsageError("the fake server binds to loopback only: 127.0.0.1 or ::1")
         if not 0 < port < 65536:
             raise UsageError("--port must be 1-65535")
-        serve_forever(scenario, host=host, port=port, tls=mode,
-                      announce=lambda line: print(line, flush=True),
-                      log=None if quiet else session_log,
-                      certs=kept_certs(cert_dir) if cert_dir is not None and mode != "none"
-                      else None)
+        from ..fakeserver.server import ListenError
+
+        try:
+            serve_forever(scenario, host=host, port=port, tls=mode,
+                          announce=lambda line: print(line, flush=True),
+                          log=None if quiet else session_log,
+                          certs=kept_certs(cert_dir) if cert_dir is not None and mode != "none"
+                          else None)
+        except ListenError as exc:
+            raise UsageError(f"{exc}; {_LISTEN_HINTS.get(exc.errno, 'choose another --port')}"
+                             ) from None
 
 
 def session_log(line: str) -> None:
@@ -270,8 +321,8 @@ def build_options(*, target: str, port: int | None, tls: str, timeout: float,
         raise UsageError("--timeout and --deadline must be positive numbers of seconds")
     if quit_after is not None and quit_after not in QUIT_POINTS:
         raise UsageError(f"--quit-after must be one of {', '.join(QUIT_POINTS)}")
-    if ca_file is not None and not ca_file.is_file():
-        raise UsageError(f"--ca-file {ca_file}: no such file")
+    if ca_file is not None:
+        check_ca_file(ca_file)
     recipients = tuple(
         "postmaster" if r.strip().lower() in ("postmaster", "<postmaster>")
         else validate_address(r, "--to") for r in rcpt_to)
@@ -290,5 +341,5 @@ def build_options(*, target: str, port: int | None, tls: str, timeout: float,
         auth_user=auth_user, auth_password=read_password(auth_user), timeout=timeout,
         deadline=deadline, ca_file=str(ca_file) if ca_file else None, insecure=insecure,
         dry_run=dry_run, quit_after=quit_after, no_mx=no_mx, all_mx=all_mx,
-        nameserver=parse_nameserver(nameserver) if nameserver else None,
+        nameserver=parse_nameserver(nameserver) if nameserver is not None else None,
     )

@@ -31,20 +31,20 @@ MAX_TEXT = 20_000  # a diagnostic longer than this is cut: no reply is that long
 _FOLD = re.compile(r"\r?\n[ \t]+")
 _SPACES = re.compile(r"[ \t]+")
 _CODE = r"[2-5][0-5][0-9]"
-_ENH = r"[245]\.\d{1,3}\.\d{1,3}"
+_ENH = r"[245]\.[0-9]{1,3}\.[0-9]{1,3}"  # ASCII: \d also takes "٧"
 # A reply: a code, a separator, optionally an enhanced code.  Not part of a longer number, an
 # IP address, a date or a size; the characters that may stand before it are those real MTAs put.
 _REPLY = re.compile(
     rf"(?:(?<=^)|(?<=[\s:;'\"(\[#<=>]))(?P<code>{_CODE})(?P<sep>[ -]|$)"
-    rf"(?:(?P<enh>{_ENH})(?![\d.]*\d))?", re.MULTILINE)
-_ENHANCED_ONLY = re.compile(rf"(?<![\w.\-/])\(?#?(?P<enh>{_ENH})(?![\w]|\.\d)")
+    rf"(?:(?P<enh>{_ENH})(?![0-9.]*[0-9]))?", re.MULTILINE)
+_ENHANCED_ONLY = re.compile(rf"(?<![\w.\-/])\(?#?(?P<enh>{_ENH})(?![\w]|\.[0-9])")
 _ANCHORS = (
     ("dsn", re.compile(r"^Diagnostic-Code:[ \t]*[A-Za-z0-9-]*[ \t]*;?[ \t]*", re.I | re.M)),
     ("postfix", re.compile(r"\bsaid:\s*", re.I)),
     ("exim", re.compile(r"\bSMTP error from remote mail server after [^:\n]*(?::<[^>\n]*>)?:"
                         r"(?:\s*host\s+\S+\s*(?:\[[^\]\n]*\])?\s*:)?\s*", re.I)),
     ("exchange", re.compile(r"Remote Server returned '", re.I)),
-    ("exchange", re.compile(r"#(?=\d{3} \d\.\d)")),
+    ("exchange", re.compile(r"#(?=[0-9]{3} [0-9]\.[0-9])")),
     ("sendmail", re.compile(r"^<<<\s*", re.M)),
 )
 _COMMANDS = (

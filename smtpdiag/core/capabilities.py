@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from ..model import Capabilities, Reply
 
 __all__ = ["parse_capabilities"]
 
+_NUMBER = re.compile(r"[0-9]{1,20}")
+_SASL_NAME = re.compile(r"[A-Z0-9_-]{1,20}")  # RFC 4422 §3.1
+_OTHER_SHOWN = 200  # characters of an unknown extension line kept
 _FLAGS = {
     "PIPELINING": "pipelining", "8BITMIME": "eightbitmime", "SMTPUTF8": "smtputf8",
     "CHUNKING": "chunking", "DSN": "dsn", "ENHANCEDSTATUSCODES": "enhancedstatuscodes",
@@ -13,13 +19,19 @@ _FLAGS = {
 }
 
 
-def parse_capabilities(reply: Reply) -> Capabilities:
-    """The first line is the server's name; each further line is one extension."""
+def parse_capabilities(reply: Reply, lines: Sequence[str] | None = None) -> Capabilities:
+    """The first line is the server's name; each further line is one extension.
+
+    ``lines`` are the reply's lines uncut (``ReplyReader.full_lines``) when the reader had to
+    cut a long one: keywords are read from the whole line, never from a fragment at the cut.
+    A keyword with a control character in it is no keyword (it lands in ``other``), and only
+    valid SASL names count as AUTH mechanisms.
+    """
     flags: dict[str, bool] = {}
     size: int | None = None
     auth: list[str] = []
     other: list[str] = []
-    for line in reply.lines[1:]:
+    for line in (lines if lines is not None else reply.lines)[1:]:
         words = line.split()
         if not words:
             continue
@@ -27,11 +39,14 @@ def parse_capabilities(reply: Reply) -> Capabilities:
         if keyword in _FLAGS:
             flags[_FLAGS[keyword]] = True
         elif keyword == "SIZE":
-            size = int(words[1]) if len(words) > 1 and words[1].isdigit() else 0
+            # ASCII digits only: isdigit() is true of "²", which int() refuses (a crash).
+            size = int(words[1]) if len(words) > 1 and _NUMBER.fullmatch(words[1]) else 0
         elif keyword in ("AUTH", "AUTH="):
-            auth += [word.upper() for word in words[1:] if word.upper() not in auth]
+            auth += [w for w in (word.upper() for word in words[1:])
+                     if _SASL_NAME.fullmatch(w) and w not in auth]
         elif keyword.startswith("AUTH="):
-            auth += [w.upper() for w in [keyword[5:], *words[1:]] if w and w.upper() not in auth]
+            auth += [w for w in (x.upper() for x in [keyword[5:], *words[1:]])
+                     if _SASL_NAME.fullmatch(w) and w not in auth]
         else:
-            other.append(line.strip())
+            other.append(line.strip()[:_OTHER_SHOWN])
     return Capabilities(size=size, auth=tuple(auth), other=tuple(other[:50]), **flags)

@@ -120,7 +120,7 @@ def _prose(message: Message) -> str:
 
 
 def _with_status(found: Diagnostic, status: str | None) -> Diagnostic:
-    if found.enhanced or not status or not re.fullmatch(r"[245]\.\d{1,3}\.\d{1,3}", status):
+    if found.enhanced or not status or not re.fullmatch(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}", status):
         return found
     return Diagnostic(found.code, status, found.message, found.lines, found.command, found.form)
 

@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .. import catalogue
-from ..errors import ProtocolError, UsageError
+from ..errors import ProtocolError, UsageError, quoted
 
 if TYPE_CHECKING:
     from ..model import Reply
@@ -32,8 +32,8 @@ __all__ = [
 ]
 
 EXPLAIN_SCHEMA = "smtpdiag.explain/1"
-_BASIC = re.compile(r"\d{3}")
-_ENHANCED = re.compile(r"(\d)\.(\d{1,3})\.(\d{1,3})")
+_BASIC = re.compile(r"[0-9]{3}")  # ASCII: \d would also take "٥٥٠"
+_ENHANCED = re.compile(r"([0-9])\.([0-9]{1,3})\.([0-9]{1,3})")
 
 
 def parse_code(text: str) -> tuple[str, int | str]:
@@ -56,7 +56,7 @@ def parse_code(text: str) -> tuple[str, int | str]:
             )
         return "enhanced", ".".join(str(int(part)) for part in match.groups())
     raise UsageError(
-        f"{text!r} is neither a reply code (550), an enhanced code (5.7.1) nor a reply")
+        f"{quoted(text)} is neither a reply code (550), an enhanced code (5.7.1) nor a reply")
 
 
 def basic_view(code: int, lang: str = "en") -> dict[str, Any]:

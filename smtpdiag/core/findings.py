@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..model import Attempt, Finding
+from ..model import Attempt, Finding, Resolution
+from .conduct import conduct_findings
 from .text import shorten
+from .tlsgrade import tls_grade_findings
 
-__all__ = ["SLOW_STEP_MS", "attempt_findings", "with_findings"]
+__all__ = ["SLOW_STEP_MS", "attempt_findings", "mx_findings", "with_findings"]
 
 SLOW_STEP_MS = 1000.0
 CERT_WARN_DAYS = 14
@@ -55,10 +57,27 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
         if tls.hostname_matched is False:
             found.append(Finding("warning", f"the certificate does not name {attempt.host}",
                                  "tls"))
-        if tls.version in ("TLSv1", "TLSv1.1", "SSLv3"):
-            found.append(Finding("warning", f"outdated TLS version {tls.version}", "tls"))
+        found += tls_grade_findings(tls)
+    found += conduct_findings(attempt)
     return tuple(found)
 
 
 def with_findings(attempt: Attempt, *, insecure: bool = False) -> Attempt:
     return replace(attempt, findings=attempt_findings(attempt, insecure=insecure))
+
+
+def mx_findings(resolution: Resolution) -> tuple[Finding, ...]:
+    """What the MX set itself says: targets that are aliases, hosts sharing a preference."""
+    found = [Finding("warning", f"the MX host {mx.host} is an alias (CNAME) of {mx.cname}: an MX "
+                     "must name a host, not an alias (RFC 2181 §10.3, RFC 5321 §5.1); some "
+                     "senders refuse or mishandle it", "dns")
+             for mx in resolution.mx if mx.cname]
+    by_preference: dict[int, list[str]] = {}
+    for mx in resolution.mx:
+        by_preference.setdefault(mx.preference, []).append(mx.host)
+    for preference, hosts in by_preference.items():
+        if len(hosts) > 1:
+            found.append(Finding("info", f"the MX hosts {', '.join(hosts)} share preference "
+                                 f"{preference}: senders pick among them at random, spreading "
+                                 "the load (RFC 5321 §5.1)", "dns"))
+    return tuple(found)

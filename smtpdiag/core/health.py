@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..model import Attempt, Report, Step
+from ..model import Attempt, Reply, Report, Step
 from .text import shorten
 from .thresholds import STEP_PARTS, TIME_STEPS, Thresholds
 
@@ -123,21 +123,27 @@ def _server_text(text: str) -> str:
     return shorten(text, _SERVER_TEXT_KEPT)
 
 
+def _shown(reply: Reply) -> str:
+    """The reply as a reason quotes it (built only for a reason: most replies need none)."""
+    return f"{reply.code} {_server_text(reply.text)}".rstrip()
+
+
 def _judge_reply(step: Step, thresholds: Thresholds, after_ehlo_refused: bool) -> Reason | None:
     reply = step.reply
     if reply is None or step.name == "quit":
         return None
     user = logical_step(step.name)
     expectation = thresholds.expectation(user) if user else None
-    shown = f"{reply.code} {_server_text(reply.text)}".rstrip()
     if expectation is not None and step.name != "helo" and not (
             user == "data" and step.name == "data" and reply.code == 354):
         if expectation.accepts(reply.code):
             return None
         state = "WARNING" if reply.klass == 4 else "CRITICAL"
-        return Reason(state, f"{step.name}: expected {expectation.text}, got {shown}", step.name)
+        return Reason(state, f"{step.name}: expected {expectation.text}, got {_shown(reply)}",
+                      step.name)
     if reply.positive:
         return None
+    shown = _shown(reply)
     if step.name == "ehlo" and after_ehlo_refused:
         return Reason("WARNING", f"EHLO refused ({shown}); HELO worked, so the server offers "
                       "no ESMTP extensions (no STARTTLS, AUTH or SIZE)", "ehlo")

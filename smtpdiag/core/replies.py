@@ -32,11 +32,12 @@ __all__ = [
 MAX_LINE_BYTES = 65_536  # RFC 5321 allows 512; anything past this is not a mail server
 MAX_LINE_KEPT = 2_048
 MAX_LINES_KEPT = 200
+MAX_FULL_KEPT = 262_144  # characters of cut lines a reply keeps whole, to read their keywords
 REDACTED = "<redacted>"
 
 _CODE = re.compile(rb"[2-5][0-5][0-9]")
 _DIGITS = re.compile(rb"[0-9]+(?=[ -]|$)")
-_ENHANCED = re.compile(r"([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
+_ENHANCED = re.compile(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?=\s|$)")
 _PASTED_LINE = re.compile(r"([2-5][0-5][0-9])(?:([ -])(.*))?$")
 # Controls, and the characters that reorder or break a line when shown (as in render/doc.py).
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
@@ -97,16 +98,18 @@ class ReplyReader:
     """Incremental reply parser: ``feed`` bytes, get a ``Reply`` once one is complete.
 
     Accepts CRLF and bare LF line ends (bare LF is common in broken servers and harmless to
-    read).  Bytes that follow a complete reply are never parsed, as no command of ours is
-    pipelined: they can only be unsolicited (or injected) data.  The first of them are left in
-    ``trailing``, so that a later error can quote them.
+    read).  A line longer than ``MAX_LINE_KEPT`` is cut in the ``Reply``, but its whole text
+    (up to ``MAX_LINE_BYTES``) is left in ``full_lines``, so that a caller reading keywords
+    (EHLO's AUTH line) reads them all, not a fragment at the cut.  Bytes that follow a
+    complete reply are never parsed, as no command of ours is pipelined: they can only be
+    unsolicited (or injected) data.  The first of them are left in ``trailing``, so that a
+    later error can quote them.
     """
 
     def __init__(self, redact: Redactor | None = None) -> None:
         self.redact = redact or Redactor()
         self.trailing = b""
-        self._partial = bytearray()
-        self._partial_len = 0
+        self.full_lines: tuple[str, ...] = ()  # the last reply's lines, long ones uncut
         self.clear()
 
     def clear(self) -> None:
@@ -115,6 +118,8 @@ class ReplyReader:
         self._partial_len = 0
         self._code: int | None = None
         self._lines: list[str] = []
+        self._full: list[str] = []
+        self._full_size = 0
         self._raw: list[str] = []
         self._cut_lines = 0
         self._cut_bytes = False
@@ -127,11 +132,15 @@ class ReplyReader:
                 self._append(data[start:])
                 return None
             self._append(data[start:end])
-            line = bytes(self._partial)
-            truncated = self._partial_len > len(line)
+            line, cut = bytes(self._partial), self._partial_len > len(self._partial)
+            if line.endswith(b"\r") and not cut:  # the CR of CRLF is not part of the text
+                line = line[:-1]
+            truncated = cut or len(line) > MAX_LINE_KEPT
             self._partial = bytearray()
             self._partial_len = 0
-            reply = self._take_line(line[:-1] if line.endswith(b"\r") else line, truncated)
+            # The whole line (at most MAX_LINE_BYTES): _take_line keeps MAX_LINE_KEPT of it and
+            # leaves the rest in full_lines, for keywords.
+            reply = self._take_line(line, truncated)
             start = end + 1
             if reply is not None:
                 self.clear()
@@ -139,7 +148,7 @@ class ReplyReader:
                 return reply
 
     def _append(self, chunk: bytes) -> None:
-        room = MAX_LINE_KEPT - len(self._partial)
+        room = MAX_LINE_BYTES - len(self._partial)
         if room > 0:
             self._partial.extend(chunk[:room])
         self._partial_len += len(chunk)
@@ -171,13 +180,20 @@ class ReplyReader:
         self._code = code
         self._cut_bytes = self._cut_bytes or truncated
         if len(self._lines) < MAX_LINES_KEPT:
-            text = self.redact(_decode(line[4:]), cut=truncated)
+            text = self.redact(_decode(line[4:MAX_LINE_KEPT]), cut=truncated)
             self._raw.append(_decode(line[:4]) + text)
             self._lines.append(text)
+            if truncated and self._full_size < MAX_FULL_KEPT:
+                whole = self.redact(_decode(line[4:]))[:MAX_FULL_KEPT - self._full_size]
+                self._full_size += len(whole)
+                self._full.append(whole)
+            else:
+                self._full.append(text)
         else:
             self._cut_lines += 1
         if line[3:4] == b"-":
             return None
+        self.full_lines = tuple(self._full)
         lines = tuple(self._lines)
         if self._cut_lines:
             lines += (f"[smtpdiag: {self._cut_lines} further lines not kept]",)

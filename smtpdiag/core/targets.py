@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass
 
-from ..errors import TargetError, UsageError
+from ..errors import TargetError, UsageError, quoted
 
 __all__ = [
     "DEFAULT_PORT",
     "QUIT_POINTS",
     "Target",
     "parse_nameserver",
+    "parse_port",
     "parse_target",
     "refuse_controls",
     "tls_mode_for",
@@ -31,12 +33,16 @@ DEFAULT_PORT = 25
 QUIT_POINTS = ("connect", "greeting", "ehlo", "tls", "auth", "mail", "rcpt")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _LOCAL_SPECIALS = frozenset("!#$%&'*+/=?^_`{|}~.-")
+# ASCII only: str.isdigit() also accepts "²⁵" and "２５", which int() then refuses or reads.
+_PORT = re.compile(r"[0-9]{1,5}")
 
 
 def _valid_label(label: str) -> bool:
-    """A DNS label (letters, digits, hyphen, underscore; any non-ASCII letter for IDNA)."""
+    """A DNS label (letters, digits, hyphen, underscore; any non-ASCII letter for IDNA) that
+    still fits in 63 octets once written as its ``xn--`` A-label."""
     return (0 < len(label) <= 63 and label[0] != "-" and label[-1] != "-"
-            and all(c.isalnum() or c in "-_" for c in label))
+            and all(c.isalnum() or c in "-_" for c in label)
+            and (label.isascii() or len(label.encode("punycode")) + 4 <= 63))
 
 
 def _valid_local(local: str) -> bool:
@@ -69,19 +75,28 @@ def refuse_controls(value: str, what: str, error: type[UsageError] = UsageError)
 
 
 def _check_hostname(name: str, what: str, error: type[UsageError]) -> str:
+    """A host name, NFC-normalised first: a decomposed ``u`` + combining diaeresis typed on some
+    systems is the same name as ``ü`` for IDNA, not a label with a stray mark in it."""
+    name = unicodedata.normalize("NFC", name)
     host = name[:-1] if name.endswith(".") else name
     if not host or len(host) > 253:
-        raise error(f"{what} {name!r} is not a valid host name")
+        raise error(f"{what} {quoted(name)} is not a valid host name")
     for label in host.split("."):
         if not _valid_label(label):
-            raise error(f"{what} {name!r} is not a valid host name (bad label {label!r})")
+            raise error(f"{what} {quoted(name)} is not a valid host name "
+                        f"(bad label {quoted(label, 70)})")
     return host.lower()
 
 
-def _check_port(text: str, target: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise TargetError(f"target {target!r}: port {text!r} is not a number from 1 to 65535")
+def parse_port(text: str, what: str, error: type[UsageError] = UsageError) -> int:
+    """A port number 1-65535 written in ASCII digits; anything else is a usage error."""
+    if not _PORT.fullmatch(text) or not 0 < int(text) < 65536:
+        raise error(f"{what}: port {quoted(text, 40)} is not a number from 1 to 65535")
     return int(text)
+
+
+def _check_port(text: str, target: str) -> int:
+    return parse_port(text, f"target {quoted(target)}", TargetError)
 
 
 def parse_target(text: str, *, port: int | None = None, no_mx: bool = False) -> Target:
@@ -91,18 +106,18 @@ def parse_target(text: str, *, port: int | None = None, no_mx: bool = False) -> 
     an explicit ``port`` (``--port``) applies when the text carries none.
     """
     refuse_controls(text, "target", TargetError)
-    raw = text.strip()
+    raw = unicodedata.normalize("NFC", text.strip())
     if not raw or " " in raw:
-        raise TargetError(f"target {text!r} is empty or contains spaces")
+        raise TargetError(f"target {quoted(text)} is empty or contains spaces")
     host, text_port = raw, None
     if raw.startswith("["):
         end = raw.find("]")
         if end == -1:
-            raise TargetError(f"target {text!r}: missing ']' after the IPv6 address")
+            raise TargetError(f"target {quoted(text)}: missing ']' after the IPv6 address")
         host, rest = raw[1:end], raw[end + 1 :]
         if rest:
             if not rest.startswith(":"):
-                raise TargetError(f"target {text!r}: expected ':PORT' after ']'")
+                raise TargetError(f"target {quoted(text)}: expected ':PORT' after ']'")
             text_port = _check_port(rest[1:], text)
     elif raw.count(":") == 1:
         host, port_text = raw.split(":")
@@ -112,9 +127,10 @@ def parse_target(text: str, *, port: int | None = None, no_mx: bool = False) -> 
         address = ipaddress.ip_address(host)
     except ValueError:
         if ":" in host:
-            raise TargetError(f"target {text!r} is not a valid IPv6 address") from None
+            raise TargetError(f"target {quoted(text)} is not a valid IPv6 address") from None
         if raw.startswith("["):
-            raise TargetError(f"target {text!r}: brackets are for IPv6 addresses only") from None
+            raise TargetError(f"target {quoted(text)}: brackets are for IPv6 addresses only"
+                              ) from None
     else:
         return Target(raw, address.compressed, chosen_port, literal=True)
     name = _check_hostname(host, "target", TargetError)
@@ -125,24 +141,24 @@ def validate_address(value: str, what: str = "address") -> str:
     """A mailbox for MAIL FROM / RCPT TO, returned without angle brackets; ``""`` is the null
     sender.  Refuses controls, spaces and anything that is not ``local@domain``."""
     refuse_controls(value, what)
-    address = value.strip()
+    address = unicodedata.normalize("NFC", value.strip())
     if address.startswith("<") and address.endswith(">"):
         address = address[1:-1]
     if address == "":
         return ""
     if len(address) > 254 or address.count("@") != 1 or any(c in address for c in " <>\"(),;:\\"):
-        raise UsageError(f"{what} {value!r} is not a valid mailbox (expected local@domain)")
+        raise UsageError(f"{what} {quoted(value)} is not a valid mailbox (expected local@domain)")
     local, domain = address.split("@")
     if not local or len(local) > 64 or not _valid_local(local):
-        raise UsageError(f"{what} {value!r} has an invalid local part {local!r}")
+        raise UsageError(f"{what} {quoted(value)} has an invalid local part {quoted(local, 70)}")
     if local.startswith(".") or local.endswith(".") or ".." in local:
-        raise UsageError(f"{what} {value!r} has misplaced dots in its local part")
+        raise UsageError(f"{what} {quoted(value)} has misplaced dots in its local part")
     if domain.startswith("[") and domain.endswith("]"):
         literal = domain[1:-1].removeprefix("IPv6:")
         try:
             ipaddress.ip_address(literal)
         except ValueError:
-            raise UsageError(f"{what} {value!r} has an invalid address literal") from None
+            raise UsageError(f"{what} {quoted(value)} has an invalid address literal") from None
     else:
         _check_hostname(domain, f"{what} domain in", UsageError)
     return address
@@ -156,7 +172,8 @@ def validate_helo(value: str) -> str:
         try:
             ipaddress.ip_address(name[1:-1].removeprefix("IPv6:"))
         except ValueError:
-            raise UsageError(f"HELO name {value!r} is not a valid address literal") from None
+            raise UsageError(f"HELO name {quoted(value)} is not a valid address literal"
+                             ) from None
         return name
     return _check_hostname(name, "HELO name", UsageError)
 
@@ -172,7 +189,8 @@ def tls_mode_for(port: int, requested: str = "auto") -> str:
 
 
 def parse_nameserver(text: str) -> tuple[str, int]:
-    """``IP``, ``IP:PORT`` or ``[IPv6]:PORT`` for ``--nameserver``."""
+    """``IP``, ``IP:PORT`` or ``[IPv6]:PORT`` for ``--nameserver`` (an empty value is an error,
+    not a silent fall-back to the system resolver)."""
     host, port = text.strip(), "53"
     if host.startswith("[") and "]" in host:
         host, _, rest = host[1:].partition("]")
@@ -183,7 +201,5 @@ def parse_nameserver(text: str) -> tuple[str, int]:
         ipaddress.ip_address(host)
     except ValueError:
         raise UsageError(
-            f"--nameserver {text!r}: expected an IP address, optionally :PORT") from None
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise UsageError(f"--nameserver {text!r}: port must be 1-65535")
-    return host, int(port)
+            f"--nameserver {quoted(text)}: expected an IP address, optionally :PORT") from None
+    return host, parse_port(port, f"--nameserver {quoted(text)}")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..errors import UsageError
+from ..errors import UsageError, quoted
 from .targets import QUIT_POINTS
 
 __all__ = [
@@ -39,7 +39,8 @@ STEP_PARTS: dict[str, tuple[str, ...]] = {
     "rcpt": ("rcpt",),
     "data": ("data", "message"),
 }
-_CODE = re.compile(r"[2-5](?:[0-5]\d|xx)", re.IGNORECASE)
+_SECONDS = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_CODE = re.compile(r"[2-5](?:[0-5][0-9]|xx)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +92,10 @@ def _split(text: str, option: str, steps: Sequence[str]) -> tuple[str, str]:
     step, sep, value = text.strip().partition("=")
     step = step.strip().lower()
     if not sep or not value.strip():
-        raise UsageError(f"{option} {text!r}: expected STEP=VALUE, e.g. {option} mail=250")
+        raise UsageError(f"{option} {quoted(text)}: expected STEP=VALUE, e.g. {option} mail=250")
     if step not in steps:
-        raise UsageError(f"{option} {text!r}: unknown step {step!r}; choose one of "
+        raise UsageError(f"{option} {quoted(text)}: unknown step {quoted(step, 40)}; "
+                         "choose one of "
                          f"{', '.join(steps)}")
     return step, value.strip()
 
@@ -107,7 +109,8 @@ def parse_expect(texts: Sequence[str]) -> tuple[Expectation, ...]:
         for part in value.split(","):
             part = part.strip()
             if not _CODE.fullmatch(part):
-                raise UsageError(f"--expect {text!r}: {part!r} is not a reply code (200-559) "
+                raise UsageError(f"--expect {quoted(text)}: {quoted(part, 40)} is not a reply "
+                                 "code (200-559) "
                                  "or a class (2xx, 3xx, 4xx, 5xx)")
             if part[1:].lower() == "xx":
                 classes.append(int(part[0]))
@@ -118,12 +121,15 @@ def parse_expect(texts: Sequence[str]) -> tuple[Expectation, ...]:
 
 
 def _seconds(text: str, option: str) -> float:
+    """ASCII decimals only: ``float`` would also read "٢.٥" and "1_0"."""
     try:
+        if not _SECONDS.fullmatch(text.strip()):
+            raise ValueError(text)
         value = float(text)
     except ValueError:
-        raise UsageError(f"{option}: {text!r} is not a number of seconds") from None
+        raise UsageError(f"{option}: {quoted(text)} is not a number of seconds") from None
     if not math.isfinite(value) or value <= 0:
-        raise UsageError(f"{option}: {text!r} must be a positive number of seconds")
+        raise UsageError(f"{option}: {quoted(text)} must be a positive number of seconds")
     return value
 
 
@@ -133,7 +139,7 @@ def parse_step_seconds(texts: Sequence[str], option: str) -> tuple[tuple[str, fl
     for text in texts:
         step, value = _split(text, option, TIME_STEPS)
         if step in found:
-            raise UsageError(f"{option} names {step!r} twice")
+            raise UsageError(f"{option} names {quoted(step, 40)} twice")
         found[step] = _seconds(value, option)
     return tuple(sorted(found.items(), key=lambda item: TIME_STEPS.index(item[0])))
 

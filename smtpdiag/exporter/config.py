@@ -250,6 +250,7 @@ def parse_listen(text: str, what: str = "--listen") -> tuple[str, int]:
     except ValueError:
         raise UsageError(f"{what} {text!r}: expected IP:PORT or [IPv6]:PORT, e.g. "
                          "127.0.0.1:9125") from None
-    if not port.isdigit() or not 0 <= int(port) < 65536:
+    # ASCII digits only: isdigit() is true of "²⁵", which int() then refuses (a crash).
+    if not (port.isascii() and port.isdigit()) or not 0 <= int(port) < 65536:
         raise UsageError(f"{what} {text!r}: port must be 0-65535")
     return host, int(port)

@@ -23,16 +23,26 @@ from typing import Literal
 
 from aiosmtpd.controller import Controller
 
+from ..errors import UsageError
 from .certs import Certs
 from .protocol import ScenarioSMTP
 from .recorded import Recorded
 from .scenarios import DEMO_PASSWORD, DEMO_USER, scenario_class
 
-__all__ = ["TLS_MODES", "FakeServer", "TlsMode", "serve_forever"]
+__all__ = ["TLS_MODES", "FakeServer", "ListenError", "TlsMode", "serve_forever"]
 
 TlsMode = Literal["starttls", "implicit", "none"]
 TLS_MODES: tuple[TlsMode, ...] = ("starttls", "implicit", "none")
 DEFAULT_HOSTNAME = "fake.smtpdiag.test"
+
+
+class ListenError(UsageError):
+    """The port cannot be listened on (in use, privileged, or the address is not here)."""
+
+    def __init__(self, host: str, port: int, exc: OSError) -> None:
+        super().__init__(f"cannot listen on {_where(host, port)}: "
+                         f"{(exc.strerror or str(exc)).lower()}")
+        self.errno: int = exc.errno or 0
 
 
 def _loopback_host(host: str) -> str:
@@ -154,7 +164,11 @@ class FakeServer:
                 log=self.log,
             )
 
-        sock = _loopback_socket(self.host, self.port)
+        try:
+            sock = _loopback_socket(self.host, self.port)
+        except OSError as exc:
+            self._cleanup()
+            raise ListenError(self.host, self.port, exc) from None
         self.port = sock.getsockname()[1]
         controller = _Controller(make_protocol, sock, context if self.tls == "implicit" else None)
         try:

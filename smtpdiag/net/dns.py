@@ -41,6 +41,7 @@ class Candidate:
     preference: int | None
     addresses: tuple[str, ...]
     error: str | None = None
+    cname: str | None = None  # the canonical name, when ``host`` is an alias (CNAME)
 
 
 def _seconds(value: float) -> str:
@@ -173,7 +174,13 @@ class Resolver:
         return f"{self._who()} gave no usable answer to {what}"
 
     async def _addresses(self, name: dns.name.Name, display: str) -> tuple[str, ...]:
-        """A then AAAA, asked concurrently; empty when the name has neither.
+        """A then AAAA, asked concurrently; empty when the name has neither."""
+        found, _ = await self._addresses_of(name, display)
+        return found
+
+    async def _addresses_of(self, name: dns.name.Name, display: str
+                            ) -> tuple[tuple[str, ...], str | None]:
+        """A then AAAA, asked concurrently, and the canonical name when ``name`` is an alias.
 
         If one family answers, an error in the other is not raised: the addresses we have are
         still worth trying. If neither answers and one failed, that failure is raised.
@@ -185,6 +192,7 @@ class Resolver:
         )
         found: list[str] = []
         failures: list[DnsError] = []
+        alias: str | None = None
         for result in results:
             if isinstance(result, DnsError):
                 failures.append(result)
@@ -192,9 +200,11 @@ class Resolver:
                 raise result  # cancellation or a bug: not ours to hide
             elif result is not None:
                 found.extend(rd.address for rd in result if isinstance(rd, A | AAAA))
+                if result.canonical_name != name:
+                    alias = _host_text(result.canonical_name)
         if not found and failures:
             raise failures[0]
-        return tuple(found)
+        return tuple(found), alias
 
     async def addresses(self, name: str) -> tuple[str, ...]:
         """The A then AAAA addresses of a host; a DnsError when it has none."""
@@ -211,12 +221,12 @@ class Resolver:
             error = "'.' is the null MX target (RFC 7505) but the domain has other MX records too"
             return Candidate(host, preference, (), error)
         try:
-            found = await self._addresses(name, host)
+            found, alias = await self._addresses_of(name, host)
         except DnsError as exc:
             return Candidate(host, preference, (), exc.message)
         if not found:
-            return Candidate(host, preference, (), f"{host} has no A or AAAA records")
-        return Candidate(host, preference, found)
+            return Candidate(host, preference, (), f"{host} has no A or AAAA records", alias)
+        return Candidate(host, preference, found, cname=alias)
 
     async def mail_hosts(self, domain: str) -> tuple[Resolution, list[Candidate]]:
         """The hosts that receive mail for ``domain``, in the order RFC 5321 §5.1 tries them."""
@@ -237,6 +247,9 @@ class Resolver:
         if len(records) == 1 and records[0][1] == dns.name.root:
             return Resolution(display, "null-mx", mx=mx), []
         candidates = await asyncio.gather(*(self._candidate(ex, pref) for pref, ex in records))
+        # An MX target that is an alias is kept as such: RFC 2181 §10.3 forbids it (a finding).
+        mx = tuple(MxHost(m.preference, m.host, c.cname) for m, c in zip(mx, candidates,
+                                                                          strict=True))
         return Resolution(display, "mx", mx=mx), list(candidates)
 
     async def ptr(self, address: str) -> str | None:

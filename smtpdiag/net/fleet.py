@@ -95,7 +95,11 @@ async def probe_many(targets: Sequence[str | Target], opts: ProbeOptions, *,
     overall = f"{deadline:g}" if deadline is not None else "-"
     queue: asyncio.Queue[tuple[int, Report]] = asyncio.Queue()
     todo = iter(enumerate(targets))
+    # Memory per target is one byte (reported or not); what is kept per probe under way goes
+    # when its report does, so 100,000 targets cost no more than 1,000.
     started: dict[int, float] = {}
+    reported = bytearray(len(targets))
+    count = 0
 
     async def worker() -> None:
         for index, target in todo:
@@ -105,9 +109,8 @@ async def probe_many(targets: Sequence[str | Target], opts: ProbeOptions, *,
             queue.put_nowait((index, await _one(target, opts, end, overall)))
 
     workers = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(targets)))]
-    reported: set[int] = set()
     try:
-        while len(reported) < len(targets):
+        while count < len(targets):
             if end is None:
                 index, report = await queue.get()
             else:
@@ -116,7 +119,8 @@ async def probe_many(targets: Sequence[str | Target], opts: ProbeOptions, *,
                         index, report = await queue.get()
                 except TimeoutError:
                     break
-            reported.add(index)
+            reported[index], count = 1, count + 1
+            started.pop(index, None)
             yield index, report
     finally:
         for task in workers:
@@ -124,11 +128,11 @@ async def probe_many(targets: Sequence[str | Target], opts: ProbeOptions, *,
         await asyncio.gather(*workers, return_exceptions=True)
     while not queue.empty():  # finished in the very last moment
         index, report = queue.get_nowait()
-        if index not in reported:
-            reported.add(index)
+        if not reported[index]:
+            reported[index] = 1
             yield index, report
     for index, target in enumerate(targets):
-        if index not in reported:
+        if not reported[index]:
             began = started.get(index)
             message = (f"cut off by the overall deadline of {overall} s" if began is not None
                        else f"not started: the overall deadline of {overall} s came first")

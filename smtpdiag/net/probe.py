@@ -12,13 +12,13 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 
 from .. import __version__
 from ..core.annotate import annotate_attempt
-from ..core.findings import with_findings
+from ..core.findings import mx_findings, with_findings
 from ..core.targets import DEFAULT_PORT, Target, parse_target, tls_mode_for
 from ..core.text import shorten
 from ..errors import DnsError, SmtpdiagError
@@ -127,7 +127,7 @@ async def _candidates(target: Target, opts: ProbeOptions, deadline: float
     try:
         infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(
             target.host, None, type=socket.SOCK_STREAM), timeout)
-    except (TimeoutError, OSError) as exc:
+    except (TimeoutError, OSError, UnicodeError) as exc:  # UnicodeError: IDNA refused the name
         reason = "timed out" if isinstance(exc, asyncio.TimeoutError) else str(exc)
         raise DnsError(f"cannot resolve {target.host}: {reason}", step="dns") from None
     addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -147,9 +147,20 @@ def _should_fall_back(attempt: Attempt) -> bool:
 
 
 def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions) -> str:
+    """One sentence on the outcome.  Over several walks (``--all-mx``) it is about the worst
+    of them, with its reason, and counts the rest: never the last host walked by default."""
     if not attempts:
         return "nothing was probed"
-    last = attempts[-1]
+    subject = next((a for a in attempts if a.outcome == verdict), attempts[-1])
+    text = _one_summary(verdict, subject, opts)
+    if len(attempts) > 1 and opts.all_mx:
+        counts = {o: sum(a.outcome == o for a in attempts) for o in ("failed", "refused", "ok")}
+        rest = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
+        text = f"{text} [{len(attempts)} addresses walked: {rest}]"
+    return text
+
+
+def _one_summary(verdict: str, last: Attempt, opts: ProbeOptions) -> str:
     address = f"[{last.address}]" if last.address and ":" in last.address else last.address
     where = (f"{address}:{last.port}" if last.host == last.address else
              f"{last.host} ({address}:{last.port})" if last.address else last.host)
@@ -211,6 +222,8 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
         resolution, candidates = await _candidates(target, opts, deadline)
     except SmtpdiagError as exc:
         return finish("failed", f"{exc}", None, [], exc)
+    if resolution.mx:
+        resolution = replace(resolution, findings=mx_findings(resolution))
     if resolution.method == "null-mx":
         return finish("no-mail", f"{target.host} publishes a null MX (RFC 7505): this domain "
                       "accepts no mail", resolution, [])

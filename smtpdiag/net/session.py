@@ -20,14 +20,18 @@ from aiosmtplib.errors import SMTPServerDisconnected
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
 from ..core.capabilities import parse_capabilities
-from ..core.replies import REDACTED, Redactor
+from ..core.replies import REDACTED, Redactor, excerpt
 from ..core.targets import QUIT_POINTS
+from ..core.tlsgrade import refusal_message
 from ..errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError
 from ..model import Attempt, Capabilities, ErrorInfo, Reply, Step, TlsInfo
-from .tlsinfo import describe_session, make_context
-from .wire import RecordingProtocol, convert_error
+from .tlsinfo import describe_session, legacy_context, make_context
+from .wire import RecordingProtocol, convert_error, refused_handshake
 
 __all__ = ["QUIT_POINTS", "WalkOptions", "secret_forms", "walk"]
+
+GREETING_CODES = (220, 421, 554)  # RFC 5321 §3.1 and §4.2; 421 may come at any time
+LATE_GREETING_WAIT = 0.5  # seconds to wait for a 220 after a first reply that was not one
 
 
 @dataclass(frozen=True)
@@ -72,9 +76,10 @@ class _VerifyFailed(Exception):
 
 class _Walk:
     def __init__(self, host: str, address: str, port: int, opts: WalkOptions, verify: bool,
-                 deadline: float) -> None:
+                 deadline: float, legacy: bool = False) -> None:
         self.host, self.address, self.port, self.opts = host, address, port, opts
         self.verify, self.deadline = verify, deadline
+        self.legacy = legacy  # the diagnostic handshake of tlsversion.py: permissive context
         self.where = f"{address}:{port}" if ":" not in address else f"[{address}]:{port}"
         self.steps: list[Step] = []
         self.proto: RecordingProtocol | None = None
@@ -94,6 +99,7 @@ class _Walk:
     async def _guard(self, step: str, sent: str | None,
                      coro_factory: Callable[[], Awaitable[Reply | None]]) -> Reply | None:
         """Run one exchange; record it as a step; convert whatever goes wrong."""
+        self._note_unasked()
         self._announce(step)
         started = time.perf_counter()
         timeout = self._budget(step)
@@ -118,6 +124,17 @@ class _Walk:
         self.steps.append(Step(step, sent, reply, elapsed_ms=elapsed))
         return reply
 
+    def _note_unasked(self) -> None:
+        """Whatever arrived unasked since the last reply belongs to that reply's step (a second
+        reply, one glued to it, junk, a STARTTLS answer padded with injected commands).  The
+        bytes stay where they are: a 421 among them may yet answer the next command."""
+        if self.proto is None or not self.proto.unsolicited or not self.steps:
+            return
+        last = self.steps[-1]
+        if last.reply is not None and last.unasked is None:
+            seen = bytes(self.proto.unsolicited).decode("utf-8", "backslashreplace")
+            self.steps[-1] = replace(last, unasked=self.redact(seen, cut=True).rstrip("\r\n"))
+
     def _announce(self, step: str) -> None:
         if self.opts.progress is not None:
             named = self.host not in (self.address, f"[{self.address}]")
@@ -138,6 +155,35 @@ class _Walk:
         assert self.proto is not None
         await self.proto.read_response()
         return self.proto.take_reply()
+
+    async def _read_greeting(self) -> Reply:
+        """The greeting, which must be 220 (or 421/554 to refuse the session): anything else
+        is a protocol violation, named as such.  A server that sent a reply and then its 220
+        "talks before its greeting" (the mirror of what Postfix's postscreen punishes in
+        clients): its first reply is not taken for the greeting."""
+        reply = await self._read()
+        if reply.code in GREETING_CODES:
+            return reply
+        first = excerpt(reply.raw[0] if reply.raw else str(reply.code), 120)
+        late = await self._next_reply(LATE_GREETING_WAIT)
+        if late is not None and late.code in GREETING_CODES:
+            raise ProtocolError(f"the server talks before its greeting: it sent {first}, then "
+                                f"its {late.code} greeting (RFC 5321 §3.1: a session opens with "
+                                "the greeting)")
+        raise ProtocolError(f"the greeting was {first}: a session must open with 220 (or 421 "
+                            "or 554 to refuse it; RFC 5321 §3.1, §4.2)")
+
+    async def _next_reply(self, wait: float) -> Reply | None:
+        """A reply that came (or comes within ``wait`` s) after the one just read, or None."""
+        assert self.proto is not None
+        glued = self.proto.unsolicited_reply()
+        if glued is not None:
+            return glued
+        try:
+            await self.proto.read_response(timeout=max(0.01, min(wait, self._budget("greeting"))))
+            return self.proto.take_reply()
+        except Exception:  # silence, a hang-up, junk: no late greeting, that is all
+            return None
 
     async def _send(self, line: str) -> Reply:
         assert self.proto is not None
@@ -171,7 +217,10 @@ class _Walk:
 
     async def handshake(self, step: str) -> None:
         loop = asyncio.get_running_loop()
-        context = make_context(self.opts.ca_file, self.verify)
+        context = legacy_context() if self.legacy else make_context(self.opts.ca_file,
+                                                                      self.verify)
+        if context is None:
+            raise TlsError("this machine's OpenSSL cannot offer TLS older than 1.2", step=step)
         started = time.perf_counter()
 
         async def upgrade() -> None:
@@ -195,11 +244,14 @@ class _Walk:
         self.tls = describe_session(
             ssl_object, mode=self.opts.tls, server_name=self.host, verified=self.verify,
             verify_error=None, handshake_ms=(time.perf_counter() - started) * 1000)
+        if self.legacy:  # a diagnosis: nothing is said over this channel, not even QUIT
+            raise _Done
 
     async def ehlo(self, step: str) -> None:
         reply = await self.command(step, f"EHLO {self.opts.helo}")
         if reply.code == 250:
-            self.caps = parse_capabilities(reply)
+            assert self.proto is not None
+            self.caps = parse_capabilities(reply, self.proto.reader.full_lines)
             return
         if reply.code in (500, 502, 504, 550) and step == "ehlo":
             helo = await self.command("helo", f"HELO {self.opts.helo}")
@@ -288,7 +340,7 @@ class _Walk:
         self._stop_if("connect")
         if self.opts.tls == "implicit":
             await self.handshake("tls")
-        greeting = await self._guard("greeting", None, self._read)
+        greeting = await self._guard("greeting", None, self._read_greeting)
         assert greeting is not None
         self._refuse_unless(greeting, 220)
         self._stop_if("greeting")
@@ -305,7 +357,7 @@ class _Walk:
     async def quit(self) -> None:
         """Say goodbye politely; a server that already hung up is not an error of the walk."""
         last = self.steps[-1] if self.steps else None
-        if self.proto is None or not self.proto.is_connected or last is None or \
+        if self.legacy or self.proto is None or not self.proto.is_connected or last is None or \
                 last.name == "connect":
             return
         if last.reply is not None and last.reply.code == 421:
@@ -314,6 +366,7 @@ class _Walk:
         budget = min(self.opts.timeout, 5, self.deadline - time.monotonic())
         if budget <= 0:
             return
+        self._note_unasked()
         self._announce("quit")
         try:
             async with asyncio.timeout(budget):
@@ -330,8 +383,8 @@ class _Walk:
 
 
 async def _attempt(host: str, address: str, port: int, opts: WalkOptions, verify: bool,
-                   deadline: float) -> tuple[_Walk, SmtpdiagError | None]:
-    walk_ = _Walk(host, address, port, opts, verify, deadline)
+                   deadline: float, legacy: bool = False) -> tuple[_Walk, SmtpdiagError | None]:
+    walk_ = _Walk(host, address, port, opts, verify, deadline, legacy)
     error: SmtpdiagError | None = None
     try:
         await walk_.run()
@@ -343,6 +396,21 @@ async def _attempt(host: str, address: str, port: int, opts: WalkOptions, verify
     finally:
         walk_.close()
     return walk_, error
+
+
+async def _diagnose_tls(host: str, address: str, port: int, opts: WalkOptions, limit: float,
+                        error: SmtpdiagError) -> tuple[TlsInfo | None, SmtpdiagError]:
+    """The handshake failed for want of a common version or cipher, and the alert does not say
+    what the server does offer.  So one more connection, labelled as a diagnosis in what it
+    reports, walks to the handshake with a permissive context (``legacy_context``), notes the
+    version and cipher the server picks, and stops: no command is sent over it."""
+    probe, _ = await _attempt(host, address, port, replace(opts, quit_after="tls"), False,
+                              limit, legacy=True)
+    if probe.tls is None or probe.tls.version is None:
+        return None, error
+    info = replace(probe.tls, verified=False,
+                   verify_error="not checked: seen only in a diagnostic handshake")
+    return info, TlsError(refusal_message(probe.tls.version, probe.tls.cipher), step="tls")
 
 
 async def walk(host: str, address: str, port: int, opts: WalkOptions,
@@ -373,6 +441,8 @@ async def walk(host: str, address: str, port: int, opts: WalkOptions,
     tls = result.tls
     if tls is not None and verify_error is not None:
         tls = replace(tls, verified=False, verify_error=verify_error)
+    if error is not None and refused_handshake(error):
+        tls, error = await _diagnose_tls(host, address, port, opts, limit, error)
     outcome = "failed" if error else ("refused" if result.refused else "ok")
     return Attempt(
         host=host, address=address, port=port, tls_mode=opts.tls, steps=tuple(result.steps),

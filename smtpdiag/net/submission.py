@@ -26,7 +26,7 @@ async def _reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
             raise ConnectionError("the server closed the connection")
         line = raw.decode("utf-8", "backslashreplace").rstrip("\r\n")
         lines.append(line)
-        if len(line) < 4 or not line[:3].isdigit():
+        if len(line) < 4 or not (line[:3].isascii() and line[:3].isdigit()):  # "²⁵⁰" too
             raise ConnectionError(f"not an SMTP reply: {line[:80]!r}")
         if line[3:4] != "-":
             return int(line[:3]), lines

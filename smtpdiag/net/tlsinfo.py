@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from ..errors import UsageError, quoted
 from ..model import TlsInfo
 
-__all__ = ["describe_session", "hostname_matches", "make_context"]
+__all__ = ["describe_session", "hostname_matches", "legacy_context", "make_context"]
 
 
 @cache
@@ -22,10 +23,35 @@ def make_context(ca_file: str | None, verify: bool) -> ssl.SSLContext:
     """A client context: the system trust store plus ``ca_file``; verification on unless told."""
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     if ca_file:
-        context.load_verify_locations(cafile=ca_file)
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError, ValueError) as exc:  # the CLI checked; the API may not
+            raise UsageError(f"cannot load the CA file {quoted(ca_file)}: "
+                             f"{getattr(exc, 'strerror', None) or exc}") from None
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+@cache
+def legacy_context() -> ssl.SSLContext | None:
+    """A deliberately permissive client context, for one thing only: learning what a server
+    that refused our handshake does offer (TLS 1.0 and up, every cipher, OpenSSL security
+    level 0, no verification).  Never used for a session that carries SMTP commands.  None
+    when this machine's OpenSSL cannot be made to offer old TLS at all."""
+    import warnings
+
+    try:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        with warnings.catch_warnings():  # TLSVersion.TLSv1 is deprecated: that is the point
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1
+        context.set_ciphers("ALL:@SECLEVEL=0")
+    except (ssl.SSLError, ValueError):
+        return None
     return context
 
 
@@ -113,13 +139,18 @@ def describe_session(
                        handshake_ms=handshake_ms)
     cipher = ssl_object.cipher()
     facts: dict[str, Any] = {}
-    parsed = ssl_object.getpeercert() if verified else None
-    if parsed:
-        facts = _facts_from_dict(parsed, server_name)
-    else:
-        der = ssl_object.getpeercert(binary_form=True)
-        if der:
-            facts = _facts_from_der(der, server_name)
+    try:
+        parsed = ssl_object.getpeercert() if verified else None
+        if parsed:
+            facts = _facts_from_dict(parsed, server_name)
+        else:
+            der = ssl_object.getpeercert(binary_form=True)
+            if der:
+                facts = _facts_from_der(der, server_name)
+    except (ValueError, TypeError, KeyError, OverflowError):
+        # A certificate OpenSSL accepted but that cannot be read into facts (a malformed
+        # extension, an odd date): the session goes on, the report just lacks those facts.
+        facts = {"subject": "(a certificate smtpdiag could not parse)"}
     return TlsInfo(
         mode=mode, version=ssl_object.version(), cipher=cipher[0] if cipher else None,
         verified=verified, verify_error=verify_error, handshake_ms=handshake_ms, **facts,

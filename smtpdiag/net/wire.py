@@ -22,9 +22,28 @@ from ..core.text import seconds
 from ..errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError, UsageError
 from ..model import Reply
 
-__all__ = ["RecordingProtocol", "convert_error"]
+__all__ = ["HANDSHAKE_REFUSALS", "RecordingProtocol", "convert_error", "refused_handshake"]
 
 _UNSOLICITED_KEPT = 512
+# OpenSSL's reasons for a handshake that failed because the two sides share no version or no
+# cipher (not a broken connection, not a certificate): worth learning what the server offers.
+HANDSHAKE_REFUSALS = frozenset({
+    "TLSV1_ALERT_PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE",
+    "WRONG_SSL_VERSION", "SSLV3_ALERT_HANDSHAKE_FAILURE", "NO_SHARED_CIPHER",
+    "NO_CIPHERS_AVAILABLE", "TLSV1_ALERT_INSUFFICIENT_SECURITY",
+})
+
+
+def refused_handshake(error: SmtpdiagError) -> bool:
+    """The TLS handshake failed for want of a common version or cipher (an alert with one of
+    ``HANDSHAKE_REFUSALS``), or the server hung up in the middle of it, which is how some
+    servers (and asyncio-based ones) refuse a version without sending the alert."""
+    if error.step != "tls":
+        return False
+    if error.kind == "connect":
+        return "during the handshake" in error.message or "before the TLS" in error.message
+    return error.kind == "tls" and any(f"failed: {reason}" in error.message
+                                       for reason in HANDSHAKE_REFUSALS)
 
 
 class RecordingProtocol(SMTPProtocol):

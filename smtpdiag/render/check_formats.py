@@ -11,8 +11,10 @@ and time, TLS facts), about a tenth of the size and cheap enough to write 100,00
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from enum import StrEnum
+from functools import cache
 from typing import IO, TYPE_CHECKING, Any
 
 from .doc import Doc, json_text, write_doc
@@ -170,9 +172,12 @@ def jsonl_line(result: CheckResult) -> str:
 
     ASCII only (``\\uXXXX`` escapes), so no server text can reach a terminal raw.
     """
-    import json
+    return _compact_encoder().encode(line_json(result)) + "\n"
 
-    return json.dumps(line_json(result), separators=(",", ":")) + "\n"
+
+@cache
+def _compact_encoder() -> json.JSONEncoder:
+    return json.JSONEncoder(separators=(",", ":"))  # one encoder, not one per line
 
 
 def _jsonl(run: CheckRun) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..core.findings import CERT_WARN_DAYS
 from ..core.text import shorten
-from ..model import Annotation, Attempt, Capabilities, Reply, Report, Step, TlsInfo
+from ..model import Annotation, Attempt, Capabilities, MxHost, Reply, Report, Step, TlsInfo
 from .doc import Doc, Segment, clean
 
 __all__ = ["report_doc", "transcript_text"]
@@ -164,12 +164,26 @@ def _attempt(doc: Doc, attempt: Attempt) -> None:
         doc.add("  ", (f"{mark} {finding.severity}: ", f"bold {style}"), finding.message)
 
 
+def _mx_line(mx: tuple[MxHost, ...]) -> str:
+    """``10 a.test and b.test (equal preference), 20 c.test (alias of d.test)``."""
+    groups: dict[int, list[str]] = {}
+    for host in mx:
+        alias = f" (alias of {host.cname})" if host.cname else ""
+        groups.setdefault(host.preference, []).append(host.host + alias)
+    return ", ".join(f"{pref} {' and '.join(hosts)}" + (" (equal preference)" if len(hosts) > 1
+                                                        else "")
+                     for pref, hosts in groups.items())
+
+
 def report_doc(report: Report, command: str | None = None) -> Doc:
     """The whole report; ``command`` heads it (the command line that ran, options included)."""
     doc = Doc().add((command or f"smtpdiag probe {report.target}", "bold"))
     res = report.resolution
     if res is not None and res.mx:
-        doc.add(("MX: ", "bold"), ", ".join(f"{m.preference} {m.host}" for m in res.mx))
+        doc.add(("MX: ", "bold"), _mx_line(res.mx))
+        for finding in res.findings:
+            mark, style = SEVERITY_MARK.get(finding.severity, ("·", ""))
+            doc.add("  ", (f"{mark} {finding.severity}: ", f"bold {style}"), finding.message)
     elif res is not None and res.method == "implicit-mx":
         doc.add(("MX: ", "bold"), "none; using the domain's own address (implicit MX)")
     for attempt in report.attempts:
@@ -197,6 +211,8 @@ def transcript_text(report: Report) -> str:
                 cut = _cut_note(step.reply)
                 if cut:
                     out.append(f"#  {cut}")
+            if step.unasked is not None:
+                out += [f"S: {line}   # unasked" for line in step.unasked.splitlines()[:20]]
             if step.error is not None:
                 out.append(f"#  {step.name}: {step.error.message}")
     return "\n".join(clean(line) for line in out) + "\n"

@@ -34,7 +34,7 @@ def tlsa_name(host: str) -> str:
 def parse_tlsa(text: str) -> Tlsa | None:
     """``3 1 1 ab12…`` (dnspython's presentation form); None when it does not parse."""
     parts = text.split()
-    if len(parts) < 4 or not all(p.isdigit() for p in parts[:3]):
+    if len(parts) < 4 or not all(p.isascii() and p.isdigit() for p in parts[:3]):
         return None
     try:
         data = bytes.fromhex("".join(parts[3:]))

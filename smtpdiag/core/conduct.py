@@ -1,0 +1,109 @@
+"""How the server talked, beyond what each reply said: the protocol slips an admin should hear
+about even when the session went on.  Pure: an ``Attempt`` in, warnings out.
+
+Each check is one small rule over the recorded steps; none of them stops a walk (what does stop
+it, a greeting that is not a greeting, is an error raised by the session instead):
+
+* replies nobody asked for: a second reply to one command, one glued to the greeting, junk
+  after a reply (RFC 5321 §4.1: one reply per command), kept per step as ``Step.unasked``;
+* control characters inside EHLO lines (such a keyword is not trusted as a keyword);
+* EHLO lines longer than the 512 bytes RFC 5321 §4.5.3.1.5 allows, and which of them were cut;
+* enhanced status codes that are not ``class.subject.detail`` (RFC 3463, RFC 2034);
+* QUIT left unanswered, or answered with something else than 221 (RFC 5321 §4.1.1.10).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..model import Attempt, Finding, Reply, Step
+from .replies import MAX_LINE_KEPT, excerpt
+
+__all__ = ["conduct_findings"]
+
+RFC_LINE_LIMIT = 512  # bytes of a reply line, CRLF included (RFC 5321 §4.5.3.1.5)
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab is tolerated as spacing
+# What looks like an enhanced code at the start of a reply: digits.digits.digits, or only two
+# parts from a server that advertised ENHANCEDSTATUSCODES (and so promised one in every reply).
+_LOOKS_ENHANCED = re.compile(r"\s*([0-9]+)\.([0-9]+)(?:\.([0-9]+))?(?=\s|$)")
+_EHLO_STEPS = ("ehlo", "ehlo-tls")
+
+
+def _unasked(step: Step) -> Finding | None:
+    if step.unasked is None:
+        return None
+    return Finding("warning", f"unasked: after its {step.name} reply the server sent "
+                   f"{excerpt(step.unasked, 120)} without being asked (RFC 5321 §4.1: one reply "
+                   "per command; a client may take it for the answer to its next command)",
+                   step.name)
+
+
+def _ehlo_controls(step: Step, reply: Reply) -> Finding | None:
+    bad = [line for line in reply.lines[1:] if _CONTROL.search(line)]
+    if not bad:
+        return None
+    shown = ", ".join(excerpt(line, 40) for line in bad[:5])
+    more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+    return Finding("warning", f"the {step.name} reply has control characters inside extension "
+                   f"lines: {shown}{more}; smtpdiag does not take them as keywords", step.name)
+
+
+def _ehlo_long_lines(step: Step, reply: Reply) -> Finding | None:
+    longest = max((len(line.encode("utf-8", "surrogateescape")) + 2 for line in reply.raw),
+                  default=0)
+    if longest <= RFC_LINE_LIMIT and not reply.truncated:
+        return None
+    cut = (f"; lines past {MAX_LINE_KEPT} bytes were read whole for their keywords, but what is "
+           "kept and shown of them is cut" if reply.truncated else "")
+    size = f"{longest} bytes" if not reply.truncated else f"more than {MAX_LINE_KEPT} bytes"
+    return Finding("warning", f"the {step.name} reply has a line of {size}, over the "
+                   f"{RFC_LINE_LIMIT} bytes RFC 5321 §4.5.3.1.5 allows (some clients cut or "
+                   f"refuse it){cut}", step.name)
+
+
+def _enhanced(step: Step, reply: Reply, advertised: bool) -> Finding | None:
+    if reply.enhanced is not None or not reply.lines or step.name in _EHLO_STEPS:
+        return None
+    match = _LOOKS_ENHANCED.match(reply.lines[0])
+    if match is None or (match.group(3) is None and not advertised):
+        return None
+    klass, subject, detail = match.groups()
+    if detail is None:
+        why = "it has two parts, not three"
+    elif klass not in ("2", "4", "5"):
+        why = f"class {klass} is not 2, 4 or 5"
+    elif int(klass) != reply.klass:
+        why = f"class {klass} does not match the reply code {reply.code}"
+    elif len(subject) > 3 or len(detail) > 3:
+        why = "subject and detail are 1 to 3 digits each"
+    else:  # pragma: no cover - any other form parses as an enhanced code
+        return None
+    code = match.group(0).strip()
+    return Finding("warning", f"the {step.name} reply has a malformed enhanced status code "
+                   f"{excerpt(code, 24)}: {why} (RFC 3463)", step.name)
+
+
+def _quit(step: Step) -> Finding | None:
+    if step.reply is None:
+        return Finding("warning", "QUIT got no answer (RFC 5321 §4.1.1.10: the server replies "
+                       "221 and then closes the connection)", "quit")
+    if step.reply.code != 221:
+        return Finding("warning", f"QUIT was answered {step.reply.code}, not 221 (RFC 5321 "
+                       "§4.1.1.10)", "quit")
+    return None
+
+
+def conduct_findings(attempt: Attempt) -> tuple[Finding, ...]:
+    """Warnings about how the server talked in this attempt, in step order."""
+    found: list[Finding | None] = []
+    advertised = bool(attempt.capabilities and attempt.capabilities.enhancedstatuscodes)
+    for step in attempt.steps:
+        found.append(_unasked(step))
+        reply = step.reply
+        if step.name == "quit" and step.sent is not None:
+            found.append(_quit(step))
+        elif reply is not None and step.name in _EHLO_STEPS and reply.code == 250:
+            found += [_ehlo_controls(step, reply), _ehlo_long_lines(step, reply)]
+        elif reply is not None:
+            found.append(_enhanced(step, reply, advertised))
+    return tuple(f for f in found if f is not None)

@@ -1,0 +1,187 @@
+"""``core/findings.py``: every finding, its severity, its exact text and its step."""
+
+from __future__ import annotations
+
+import pytest
+
+from smtpdiag.core.findings import CERT_WARN_DAYS, SLOW_STEP_MS, attempt_findings, with_findings
+from smtpdiag.model import Attempt, Capabilities, ErrorInfo, Finding, Reply, Step, TlsInfo
+
+
+def _attempt(*steps: Step, **kwargs: object) -> Attempt:
+    options: dict[str, object] = {"host": "mx.test", "address": "192.0.2.1", "port": 25,
+                                  "tls_mode": "starttls"}
+    options.update(kwargs)
+    return Attempt(steps=steps, **options)  # type: ignore[arg-type]
+
+
+def _step(name: str, code: int | None, text: str = "x", ms: float = 1.0,
+          truncated: bool = False, error: ErrorInfo | None = None) -> Step:
+    reply = None if code is None else Reply(code, (text,), None, (), truncated)
+    return Step(name, None, reply, elapsed_ms=ms, error=error)
+
+
+def test_constants() -> None:
+    assert SLOW_STEP_MS == 1000.0
+    assert CERT_WARN_DAYS == 14
+
+
+def test_a_clean_attempt_has_no_findings() -> None:
+    assert attempt_findings(_attempt(_step("greeting", 220), _step("ehlo", 250),
+                                     _step("quit", 221))) == ()
+
+
+def test_an_error_is_critical_at_its_step() -> None:
+    found = attempt_findings(_attempt(error=ErrorInfo("connect", "refused", "connect")))
+    assert found == (Finding("critical", "refused", "connect"),)
+
+
+@pytest.mark.parametrize(("step", "ms", "expected"), [
+    (_step("greeting", 220, ms=999.9), None, ()),
+    (_step("greeting", 220, ms=1000.0), None, (
+        Finding("warning", "slow: the greeting step took 1.0 s (tarpitting or an overloaded "
+                "server; the step itself succeeded)", "greeting"),)),
+    (_step("rcpt", 354, ms=2449.0), None, (
+        Finding("warning", "slow: the rcpt step took 2.4 s (tarpitting or an overloaded "
+                "server; the step itself succeeded)", "rcpt"),)),
+    (_step("mail", 250, ms=1050.0), None, (
+        Finding("warning", "slow: the mail step took 1.1 s (tarpitting or an overloaded "
+                "server; the step itself succeeded)", "mail"),)),
+    (_step("connect", None, ms=1050.0), None, (
+        Finding("warning", "slow: the connect step took 1.1 s", "connect"),)),
+    (_step("connect", None, ms=1500.0), None, (
+        Finding("warning", "slow: the connect step took 1.5 s", "connect"),)),
+    (_step("greeting", 421, text="busy", ms=3000.0), None, (
+        Finding("warning", "slow: the greeting step took 3.0 s", "greeting"),
+        Finding("warning", "greeting refused: 421 busy", "greeting"))),
+    (_step("message", 250, ms=60_000.0), None, ()),  # the body upload may take its time
+    (_step("tls", None, ms=5000.0, error=ErrorInfo("tls", "bad")), None, ()),
+])
+def test_slow_steps(step: Step, ms: None, expected: tuple[Finding, ...]) -> None:
+    assert attempt_findings(_attempt(step)) == expected
+
+
+@pytest.mark.parametrize(("step", "expected"), [
+    (_step("mail", 450, "try later"), Finding("warning", "mail refused: 450 try later", "mail")),
+    (_step("rcpt", 550, "no such user"),
+     Finding("critical", "rcpt refused: 550 no such user", "rcpt")),
+    (_step("greeting", 554), Finding("critical", "greeting refused: 554 x", "greeting")),
+    (_step("data", 503, "y" * 400),
+     Finding("critical", ("data refused: 503 " + "y" * 400)[:299] + "…", "data")),
+    (_step("ehlo", 502), Finding("warning", "EHLO was refused: the server speaks only basic "
+                                 "SMTP (no STARTTLS, AUTH or SIZE)", "ehlo")),
+    (_step("ehlo", 421), Finding("warning", "EHLO was refused: the server speaks only basic "
+                                 "SMTP (no STARTTLS, AUTH or SIZE)", "ehlo")),
+    (_step("ehlo-tls", 554), Finding("critical", "ehlo-tls refused: 554 x", "ehlo-tls")),
+])
+def test_refusals(step: Step, expected: Finding) -> None:
+    assert attempt_findings(_attempt(step)) == (expected,)
+
+
+def test_steps_after_a_reply_less_step_or_quit_are_judged() -> None:
+    found = attempt_findings(_attempt(_step("connect", None), _step("quit", 221),
+                                      _step("greeting", 554, "no")))
+    assert found == (Finding("critical", "greeting refused: 554 no", "greeting"),)
+
+
+def test_a_refused_quit_is_not_a_finding() -> None:
+    assert attempt_findings(_attempt(_step("quit", 500), _step("quit", 221, truncated=True))) == ()
+
+
+def test_a_cut_reply_is_an_info() -> None:
+    assert attempt_findings(_attempt(_step("ehlo", 250, truncated=True))) == (
+        Finding("info", "the ehlo reply was longer than smtpdiag keeps; the rest was counted, "
+                "not stored", "ehlo"),)
+
+
+def test_positive_and_intermediate_replies_are_fine() -> None:
+    assert attempt_findings(_attempt(_step("data", 354), _step("auth", 334),
+                                     _step("mail", 250))) == ()
+
+
+NO_TLS = Finding("warning", "the server does not offer STARTTLS: mail to it travels unencrypted",
+                 "ehlo")
+
+
+@pytest.mark.parametrize(("mode", "tls", "caps", "expected"), [
+    ("starttls", None, Capabilities(starttls=False), (NO_TLS,)),
+    ("starttls", None, Capabilities(starttls=True), ()),
+    ("starttls", None, None, ()),
+    ("starttls", TlsInfo("starttls", "TLSv1.3"), Capabilities(starttls=False), ()),
+    ("none", None, Capabilities(starttls=False), ()),
+    ("starttls-required", None, Capabilities(starttls=False), ()),
+])
+def test_no_starttls(mode: str, tls: TlsInfo | None, caps: Capabilities | None,
+                     expected: tuple[Finding, ...]) -> None:
+    assert attempt_findings(_attempt(tls_mode=mode, tls=tls, capabilities=caps)) == expected
+
+
+def _tls(**kwargs: object) -> TlsInfo:
+    options: dict[str, object] = {"mode": "starttls", "version": "TLSv1.3",
+                                  "hostname_matched": True, "days_left": 90}
+    options.update(kwargs)
+    return TlsInfo(**options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("tls", "insecure", "expected"), [
+    (_tls(), False, ()),
+    (_tls(days_left=None), False, ()),
+    (_tls(hostname_matched=None), False, ()),
+    (_tls(verify_error="self-signed"), False, ()),
+    (_tls(verify_error="self-signed"), True, (
+        Finding("critical", "certificate not trusted: self-signed (--insecure carried on "
+                "without verification)", "tls"),)),
+    (_tls(verify_error=""), True, ()),
+    (_tls(days_left=-1), False, (Finding("critical", "the certificate expired 1 days ago",
+                                         "tls"),)),
+    (_tls(days_left=-30), False, (Finding("critical", "the certificate expired 30 days ago",
+                                          "tls"),)),
+    (_tls(days_left=0), False, (Finding("warning", "the certificate expires in 0 days",
+                                        "tls"),)),
+    (_tls(days_left=13), False, (Finding("warning", "the certificate expires in 13 days",
+                                         "tls"),)),
+    (_tls(days_left=14), False, ()),
+    (_tls(hostname_matched=False), False, (Finding("warning", "the certificate does not name "
+                                                   "mx.test", "tls"),)),
+    (_tls(version="TLSv1"), False, (Finding("warning", "outdated TLS version TLSv1", "tls"),)),
+    (_tls(version="TLSv1.1"), False, (Finding("warning", "outdated TLS version TLSv1.1",
+                                              "tls"),)),
+    (_tls(version="SSLv3"), False, (Finding("warning", "outdated TLS version SSLv3", "tls"),)),
+    (_tls(version="TLSv1.2"), False, ()),
+    (_tls(version=None), False, ()),
+    (_tls(verify_error="expired", days_left=-2, hostname_matched=False, version="TLSv1"), True, (
+        Finding("critical", "certificate not trusted: expired (--insecure carried on without "
+                "verification)", "tls"),
+        Finding("critical", "the certificate expired 2 days ago", "tls"),
+        Finding("warning", "the certificate does not name mx.test", "tls"),
+        Finding("warning", "outdated TLS version TLSv1", "tls"))),
+])
+def test_tls_findings(tls: TlsInfo, insecure: bool, expected: tuple[Finding, ...]) -> None:
+    assert attempt_findings(_attempt(tls=tls), insecure=insecure) == expected
+
+
+def test_insecure_defaults_to_false() -> None:
+    assert attempt_findings(_attempt(tls=_tls(verify_error="self-signed"))) == ()
+
+
+def test_findings_come_in_order_error_steps_tls() -> None:
+    attempt = _attempt(_step("greeting", 220, ms=1200.0), _step("mail", 451, "later"),
+                       error=ErrorInfo("timeout", "rcpt timed out", "rcpt"),
+                       tls=_tls(days_left=3))
+    assert attempt_findings(attempt) == (
+        Finding("critical", "rcpt timed out", "rcpt"),
+        Finding("warning", "slow: the greeting step took 1.2 s (tarpitting or an overloaded "
+                "server; the step itself succeeded)", "greeting"),
+        Finding("warning", "mail refused: 451 later", "mail"),
+        Finding("warning", "the certificate expires in 3 days", "tls"),
+    )
+
+
+def test_with_findings_sets_them_on_the_attempt() -> None:
+    attempt = _attempt(_step("rcpt", 550, "no"), tls=_tls(verify_error="bad"))
+    judged = with_findings(attempt, insecure=True)
+    assert judged.findings == attempt_findings(attempt, insecure=True)
+    assert len(judged.findings) == 2
+    assert with_findings(attempt).findings == (Finding("critical", "rcpt refused: 550 no",
+                                                       "rcpt"),)
+    assert judged.steps == attempt.steps

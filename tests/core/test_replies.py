@@ -1,0 +1,377 @@
+"""``core/replies.py``: the reply parser, its bounds and its error messages, byte for byte."""
+
+from __future__ import annotations
+
+import pytest
+
+from smtpdiag.core.replies import (
+    MAX_LINE_BYTES,
+    MAX_LINE_KEPT,
+    MAX_LINES_KEPT,
+    REDACTED,
+    Redactor,
+    ReplyReader,
+    excerpt,
+    parse_enhanced,
+    parse_reply,
+    parse_reply_text,
+)
+from smtpdiag.errors import ProtocolError
+from smtpdiag.model import Reply
+
+
+def test_bounds() -> None:
+    assert (MAX_LINE_BYTES, MAX_LINE_KEPT, MAX_LINES_KEPT) == (65_536, 2_048, 200)
+    assert REDACTED == "<redacted>"
+
+
+# ------------------------------------------------------------------ excerpt
+
+@pytest.mark.parametrize(("data", "limit", "shown"), [
+    ("hello", 80, "'hello'"),
+    (b"hello", 80, "'hello'"),
+    ("a" * 80, 80, "'" + "a" * 80 + "'"),
+    ("a" * 81, 80, "'" + "a" * 80 + "…'"),
+    ("abcdef", 3, "'abc…'"),
+    ("abc", 3, "'abc'"),
+    ("a\r\nb\x00\x1f\x7f\x9f", 80, "'a\\x0d\\x0ab\\x00\\x1f\\x7f\\x9f'"),
+    ("\x80 \xa0", 80, "'\\x80 \xa0'"),
+    ("x\u202ey\u2066\u200e\u200f\u061c\u2028\u2029", 80,
+     "'x\\u202ey\\u2066\\u200e\\u200f\\u061c\\u2028\\u2029'"),
+    (" ~", 80, "' ~'"),
+    (b"\xff\xfe", 80, "'\\xff\\xfe'"),
+    ("é", 80, "'é'"),
+])
+def test_excerpt(data: bytes | str, limit: int, shown: str) -> None:
+    assert excerpt(data, limit) == shown
+
+
+def test_excerpt_default_limit_is_80() -> None:
+    assert excerpt("b" * 81) == "'" + "b" * 80 + "…'"
+    assert excerpt("b" * 80) == "'" + "b" * 80 + "'"
+
+
+# ------------------------------------------------------------------ parse_enhanced
+
+@pytest.mark.parametrize(("text", "code", "enhanced"), [
+    ("5.7.1 denied", 550, "5.7.1"),
+    ("5.7.1", 550, "5.7.1"),
+    ("  5.7.1\tdenied", 550, "5.7.1"),
+    ("5.123.456 x", 550, "5.123.456"),
+    ("5.1234.1 x", 550, None),
+    ("5.1.1234 x", 550, None),
+    ("5.7.1x denied", 550, None),
+    ("5.7 denied", 550, None),
+    ("3.0.0 x", 354, None),
+    ("4.7.1 x", 550, None),
+    ("5.7.1 x", 450, None),
+    ("4.7.1 x", 450, "4.7.1"),
+    ("2.0.0 ok", 250, "2.0.0"),
+    ("2.0.0 ok", None, "2.0.0"),
+    ("4.0.0 ok", None, "4.0.0"),
+    ("denied 5.7.1", 550, None),
+    ("", 550, None),
+    ("6.0.0 x", None, None),
+    ("5.5.1 x", 500, "5.5.1"),
+    ("2.0.0 x", 200, "2.0.0"),
+    ("4.0.0 x", 400, "4.0.0"),
+])
+def test_parse_enhanced(text: str, code: int | None, enhanced: str | None) -> None:
+    assert parse_enhanced(text, code) == enhanced
+
+
+def test_parse_enhanced_defaults_to_any_class() -> None:
+    assert parse_enhanced("5.1.1 x") == "5.1.1"
+
+
+# ------------------------------------------------------------------ Redactor
+
+@pytest.mark.parametrize(("secrets", "text", "cut", "shown"), [
+    (["SECRET"], "a SECRET b SECRET", False, "a <redacted> b <redacted>"),
+    (["SECRET"], "no secret here", False, "no secret here"),
+    (["SECRET"], "tail SECR", True, "tail <redacted>"),
+    (["SECRET"], "tail SECR", False, "tail SECR"),
+    (["SECRET"], "tail SECRE", True, "tail <redacted>"),
+    (["SECRET"], "tail SEC", True, "tail <redacted>"),   # MIN_TAIL: three characters
+    (["SECRET"], "tail SE", True, "tail SE"),             # two are too few to tell
+    (["SECRET"], "SECRET S", True, "<redacted> S"),
+    (["SECRET"], "", True, ""),
+    (["AB"], "x A", True, "x A"),                         # one character cannot tell
+    (["AB"], "x AB", True, "x <redacted>"),
+    (["ABCD", "ABCDEFGH"], "ABCDEFGH", False, "<redacted>"),  # longest first
+    (["", "KEY"], "a KEY", False, "a <redacted>"),
+    ([], "anything", True, "anything"),
+    (["Bxyz", "ABxyz"], "ABxyz", False, "<redacted>"),  # longest first, not last in order
+    (["ted>"], "ted>", True, "<redacted>"),  # a whole secret is never taken for a cut one
+])
+def test_redactor(secrets: list[str], text: str, cut: bool, shown: str) -> None:
+    assert Redactor(secrets)(text, cut=cut) == shown
+
+
+def test_redactor_defaults() -> None:
+    assert Redactor().secrets == ()
+    assert Redactor(["b", "", "ccc", "b"]).secrets == ("ccc", "b")
+    assert Redactor.MIN_TAIL == 3
+    assert Redactor(["SECRET"])("x SECR") == "x SECR"  # cut defaults to False
+
+
+# ------------------------------------------------------------------ ReplyReader: good replies
+
+@pytest.mark.parametrize(("data", "code", "lines", "enhanced", "raw"), [
+    (b"250 ok\r\n", 250, ("ok",), None, ("250 ok",)),
+    (b"250 ok\n", 250, ("ok",), None, ("250 ok",)),
+    (b"250\r\n", 250, ("",), None, ("250",)),
+    (b"250 \r\n", 250, ("",), None, ("250 ",)),
+    (b"250-a\r\n250-b\r\n250 c\r\n", 250, ("a", "b", "c"), None, ("250-a", "250-b", "250 c")),
+    (b"250-a\n250 c\n", 250, ("a", "c"), None, ("250-a", "250 c")),
+    (b"550 5.7.1 no\r\n", 550, ("5.7.1 no",), "5.7.1", ("550 5.7.1 no",)),
+    (b"550-5.7.1 first\r\n550 5.1.1 second\r\n", 550, ("5.7.1 first", "5.1.1 second"), "5.7.1",
+     ("550-5.7.1 first", "550 5.1.1 second")),
+    (b"550 4.7.1 class mismatch\r\n", 550, ("4.7.1 class mismatch",), None,
+     ("550 4.7.1 class mismatch",)),
+    (b"220 caf\xc3\xa9 \xff\r\n", 220, ("café \\xff",), None, ("220 café \\xff",)),
+    (b"250 a\rb\r\n", 250, ("a\rb",), None, ("250 a\rb",)),
+    (b"250 x\r\r\n", 250, ("x\r",), None, ("250 x\r",)),
+    (b"559 x\r\n", 559, ("x",), None, ("559 x",)),
+    (b"200 x\r\n", 200, ("x",), None, ("200 x",)),
+])
+def test_parse_reply(data: bytes, code: int, lines: tuple[str, ...], enhanced: str | None,
+                     raw: tuple[str, ...]) -> None:
+    assert parse_reply(data) == Reply(code, lines, enhanced, raw, truncated=False)
+
+
+def test_feed_in_pieces_and_reuse() -> None:
+    reader = ReplyReader()
+    assert reader.feed(b"25") is None
+    assert reader.feed(b"0-first\r") is None
+    assert reader.feed(b"\n250 sec") is None
+    reply = reader.feed(b"ond\r\n")
+    assert reply == Reply(250, ("first", "second"), None, ("250-first", "250 second"))
+    assert reader.feed(b"354 go\n") == Reply(354, ("go",), None, ("354 go",))
+
+
+def test_bytes_after_a_reply_are_kept_as_trailing_not_parsed() -> None:
+    reader = ReplyReader()
+    reply = reader.feed(b"250 ok\r\n250 injected\r\n")
+    assert reply is not None and reply.lines == ("ok",)
+    assert reader.trailing == b"250 injected\r\n"
+    reader.feed(b"250 again\r\n")
+    assert reader.trailing == b""
+    reader.feed(b"250 ok\r\n" + b"x" * (MAX_LINE_KEPT + 10))
+    assert reader.trailing == b"x" * MAX_LINE_KEPT
+
+
+def test_memory_stays_bounded_while_a_line_grows() -> None:
+    reader = ReplyReader()
+    for _ in range(8):
+        assert reader.feed(b"x" * 4000) is None
+    assert len(reader._partial) == MAX_LINE_KEPT + 1  # the line's start, and room for a CR
+
+
+def test_a_line_at_the_kept_limit_fed_in_two_pieces_is_whole() -> None:
+    reader = ReplyReader()
+    assert reader.feed(b"250 " + b"x" * (MAX_LINE_KEPT - 4)) is None
+    reply = reader.feed(b"\r\n")
+    assert reply is not None and not reply.truncated
+    assert reply.lines == ("x" * (MAX_LINE_KEPT - 4),)
+
+
+def test_a_new_reader_has_nothing_trailing() -> None:
+    assert ReplyReader().trailing == b""
+
+
+def test_clear_forgets_a_partial_reply() -> None:
+    reader = ReplyReader()
+    assert reader.feed(b"250-one\r\n250-tw") is None
+    reader.clear()
+    assert reader.feed(b"220 fresh\r\n") == Reply(220, ("fresh",), None, ("220 fresh",))
+
+
+def test_after_an_error_the_reader_starts_afresh() -> None:
+    reader = ReplyReader()
+    reader.feed(b"250-one\r\n")
+    with pytest.raises(ProtocolError, match="mixes codes 250 and 550"):
+        reader.feed(b"550 two\r\n")
+    assert reader.feed(b"221 bye\r\n") == Reply(221, ("bye",), None, ("221 bye",))
+    with pytest.raises(ProtocolError, match="not an SMTP reply line"):
+        reader.feed(b"250-x\r\nhello\r\n")
+    assert reader.feed(b"250 y\r\n") == Reply(250, ("y",), None, ("250 y",))
+
+
+# ------------------------------------------------------------------ ReplyReader: refusals
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"hello\r\n", r"^not an SMTP reply line: 'hello'$"),
+    (b"\r\n", r"^not an SMTP reply line: ''$"),
+    (b"250x\r\n", r"^not an SMTP reply line: '250x'$"),
+    (b"250\tx\r\n", r"^not an SMTP reply line: '250\\x09x'$"),
+    (b"25\r\n", r"^not an SMTP reply line: '25'$"),
+    (b"abc 250\r\n", r"^not an SMTP reply line: 'abc 250'$"),
+    (b"199 x\r\n", r"^reply code 199 is not an SMTP code \(2xx to 5xx, second digit 0 to 5\)$"),
+    (b"600 x\r\n", r"^reply code 600 is not an SMTP code"),
+    (b"260 x\r\n", r"^reply code 260 is not an SMTP code"),
+    (b"299 x\r\n", r"^reply code 299 is not an SMTP code"),
+    (b"160\r\n", r"^reply code 160 is not an SMTP code"),
+    (b"099-x\r\n", r"^reply code 099 is not an SMTP code"),
+    (b"2500 x\r\n", r"^reply code '2500' is not three digits long$"),
+    (b"12345678901234567890\r\n", r"^reply code '123456789012…' is not three digits long$"),
+    (b"2500x\r\n", r"^not an SMTP reply line: '2500x'$"),
+    (b"250-a\r\n251 b\r\n", r"^multi-line reply mixes codes 250 and 251$"),
+    (b"250 o", r"^incomplete reply: '250 o'$"),
+    (b"250-a\r\n", r"^incomplete reply: '250-a\\x0d\\x0a'$"),
+    (b"", r"^incomplete reply: ''$"),
+])
+def test_parse_reply_refuses(data: bytes, message: str) -> None:
+    with pytest.raises(ProtocolError, match=message):
+        parse_reply(data)
+
+
+def test_an_error_quotes_the_line_with_secrets_hidden() -> None:
+    reader = ReplyReader(Redactor(["hunter22"]))
+    with pytest.raises(ProtocolError, match=r"^not an SMTP reply line: 'pw <redacted> x'$"):
+        reader.feed(b"pw hunter22 x\r\n")
+    with pytest.raises(ProtocolError, match=r"^reply code '<redacted>' is not"):
+        ReplyReader(Redactor(["2500"])).feed(b"2500 x\r\n")
+
+
+def test_a_reader_without_a_redactor_keeps_text_as_is() -> None:
+    assert ReplyReader().redact("hunter22") == "hunter22"
+
+
+def test_secrets_are_redacted_in_lines_and_raw() -> None:
+    reader = ReplyReader(Redactor(["AHVzZXIA"]))
+    reply = reader.feed(b"535-bad AHVzZXIA\r\n535 5.7.8 AHVzZXIA again\r\n")
+    assert reply == Reply(535, ("bad <redacted>", "5.7.8 <redacted> again"), None,
+                          ("535-bad <redacted>", "535 5.7.8 <redacted> again"))
+
+
+# ------------------------------------------------------------------ bounds
+
+def test_a_line_at_the_kept_limit_is_whole() -> None:
+    text = b"x" * (MAX_LINE_KEPT - 4)
+    reply = parse_reply(b"250 " + text + b"\r\n")
+    assert reply.lines == (text.decode(),)
+    assert not reply.truncated
+
+
+def test_a_line_over_the_kept_limit_is_cut_and_flagged() -> None:
+    text = b"x" * (MAX_LINE_KEPT - 4)
+    reply = parse_reply(b"250 " + text + b"yz\r\n")
+    assert reply.lines == (text.decode(),)
+    assert reply.raw == ("250 " + text.decode(),)
+    assert reply.truncated
+
+
+def test_one_byte_over_the_kept_limit_is_cut() -> None:
+    reply = parse_reply(b"250 " + b"x" * (MAX_LINE_KEPT - 3) + b"\r\n")
+    assert reply.lines == ("x" * (MAX_LINE_KEPT - 4),)
+    assert reply.truncated
+    reply = parse_reply(b"250 " + b"x" * (MAX_LINE_KEPT - 3) + b"\n")
+    assert reply.truncated
+    reply = parse_reply(b"250 " + b"x" * (MAX_LINE_KEPT - 4) + b"\n")
+    assert not reply.truncated
+
+
+def test_the_carriage_return_does_not_count_against_the_line() -> None:
+    # 2,048 bytes of line, then CR: the CR is dropped with the excess, the line is not cut
+    reply = parse_reply(b"250 " + b"x" * (MAX_LINE_KEPT - 4) + b"\r\n")
+    assert not reply.truncated
+
+
+def test_a_secret_straddling_the_cut_is_hidden() -> None:
+    secret = "TOPSECRETVALUE"
+    data = b"535 " + b"x" * (MAX_LINE_KEPT - 4 - 6) + secret.encode() + b"\r\n"
+    reply = ReplyReader(Redactor([secret])).feed(data)
+    assert reply is not None and reply.truncated
+    assert reply.lines[0].endswith(REDACTED)
+    assert "TOPSEC" not in reply.lines[0] and "TOPSEC" not in reply.raw[0]
+
+
+def test_a_cut_line_in_a_multi_line_reply_flags_the_reply() -> None:
+    data = b"250-" + b"x" * MAX_LINE_KEPT + b"\r\n250 end\r\n"
+    reply = parse_reply(data)
+    assert reply.truncated
+    assert reply.lines[1] == "end"
+
+
+def test_a_line_of_max_line_bytes_with_its_cr_is_still_read() -> None:
+    reader = ReplyReader()
+    assert reader.feed(b"250 " + b"x" * (MAX_LINE_BYTES - 5)) is None
+    reply = reader.feed(b"\r\n")
+    assert reply is not None and reply.truncated and reply.code == 250
+
+
+def test_a_line_past_max_line_bytes_without_end_is_refused() -> None:
+    reader = ReplyReader(Redactor(["SECRETX"]))
+    reader.feed(b"250 SECRETX " + b"x" * (MAX_LINE_BYTES - 12))  # exactly the limit
+    with pytest.raises(ProtocolError, match=r"^reply line longer than 65536 bytes with no line "
+                                            r"end \(RFC 5321 allows 512\); it began "
+                                            r"'250 <redacted> xxxxxxxxxxxxxxxxxxxxxxxxx…'$"):
+        reader.feed(b"x")
+    # and the reader starts afresh
+    assert reader.feed(b"250 ok\r\n") == Reply(250, ("ok",), None, ("250 ok",))
+
+
+def test_a_long_line_fed_in_many_pieces_is_refused_at_the_same_point() -> None:
+    reader = ReplyReader()
+    for _ in range(MAX_LINE_BYTES // 4096):
+        assert reader.feed(b"x" * 4096) is None
+    with pytest.raises(ProtocolError, match="longer than 65536 bytes"):
+        reader.feed(b"x")
+
+
+def test_max_lines_kept_and_the_rest_counted() -> None:
+    lines = [f"250-line {i}".encode() for i in range(MAX_LINES_KEPT + 5)]
+    reply = parse_reply(b"\r\n".join(lines) + b"\r\n250 last\r\n")
+    assert len(reply.raw) == MAX_LINES_KEPT
+    assert reply.lines[:MAX_LINES_KEPT] == tuple(f"line {i}" for i in range(MAX_LINES_KEPT))
+    assert reply.lines[MAX_LINES_KEPT:] == ("[smtpdiag: 6 further lines not kept]",)
+    assert reply.truncated
+
+
+def test_exactly_max_lines_kept_is_whole() -> None:
+    lines = [b"250-l" for _ in range(MAX_LINES_KEPT - 1)] + [b"250 end"]
+    reply = parse_reply(b"\r\n".join(lines) + b"\r\n")
+    assert len(reply.lines) == MAX_LINES_KEPT
+    assert reply.lines[-1] == "end"
+    assert not reply.truncated
+
+
+def test_the_enhanced_code_comes_from_the_first_line() -> None:
+    reply = parse_reply(b"550-no code here\r\n550 5.7.1 later\r\n")
+    assert reply.enhanced is None
+
+
+# ------------------------------------------------------------------ parse_reply_text
+
+@pytest.mark.parametrize(("text", "replies"), [
+    ("550 5.1.1 no such user", [Reply(550, ("5.1.1 no such user",), "5.1.1",
+                                      ("550 5.1.1 no such user",))]),
+    ("550", [Reply(550, ("",), None, ("550",))]),
+    ("  550 x  ", [Reply(550, ("x",), None, ("550 x",))]),
+    ("550-5.7.1 a\n550 b", [Reply(550, ("5.7.1 a", "b"), "5.7.1", ("550-5.7.1 a", "550 b"))]),
+    ("550 5.7.1 a\nwrapped text\n", [Reply(550, ("5.7.1 a", "wrapped text"), "5.7.1",
+                                            ("550 5.7.1 a", "wrapped text"))]),
+    ("421 busy\n\n550 no", [Reply(421, ("busy",), None, ("421 busy",)),
+                             Reply(550, ("no",), None, ("550 no",))]),
+    ("250-a\n251 b", [Reply(250, ("a", "b"), None, ("250-a", "251 b"))]),
+    ("\n\n550 x\n\n", [Reply(550, ("x",), None, ("550 x",))]),
+    ("550 4.7.1 mismatch", [Reply(550, ("4.7.1 mismatch",), None, ("550 4.7.1 mismatch",))]),
+])
+def test_parse_reply_text(text: str, replies: list[Reply]) -> None:
+    assert parse_reply_text(text) == replies
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", r"^no SMTP reply code found in empty input$"),
+    ("\n  \n", r"^no SMTP reply code found in empty input$"),
+    ("hello\n550 x", r"^no SMTP reply code found in 'hello'$"),
+    ("600 x", r"^no SMTP reply code found in '600 x'$"),
+    ("199 x", r"^no SMTP reply code found in '199 x'$"),
+    ("260 x", r"^no SMTP reply code found in '260 x'$"),
+    ("2500 x", r"^no SMTP reply code found in '2500 x'$"),
+    ("550x", r"^no SMTP reply code found in '550x'$"),
+])
+def test_parse_reply_text_refuses(text: str, message: str) -> None:
+    with pytest.raises(ProtocolError, match=message):
+        parse_reply_text(text)

@@ -28,7 +28,10 @@ def main() -> int:
     for label, argv in (("smtpdiag explain 550", [*cmd, "explain", "550"]),
                         ("smtpdiag compare 211 250", [*cmd, "compare", "211", "250"]),
                         ("smtpdiag explain <gmail reply>",
-                         [*cmd, "explain", "550 5.7.26 unauthenticated sender gsmtp"])):
+                         [*cmd, "explain", "550 5.7.26 unauthenticated sender gsmtp"]),
+                        ("smtpdiag explain <bounce text>",
+                         [*cmd, "explain", "Diagnostic-Code: smtp; 550 5.1.1 <a@example.org>: "
+                          "Recipient address rejected: User unknown in virtual mailbox table"])):
         stats = summary(time_process(argv, args.runs, env))
         results[label] = stats
         verdict = "ok" if stats["median_ms"] <= TARGET_MS else "OVER TARGET"

@@ -70,6 +70,18 @@ class ProviderNote:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasonNote:
+    """Why a reply refused, in the documented vocabulary (``catalogue/data/reasons.json``)."""
+
+    name: str
+    permanent: bool
+    who: str  # sender | sender-admin | recipient-admin
+    decided_by: str  # provider | text | action | enhanced | basic | none
+    rule: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
 class Annotation:
     """What a reply means in the context of the step that it answered."""
 
@@ -82,6 +94,7 @@ class Annotation:
     enhanced: EnhancedNote | None = None
     provider: ProviderNote | None = None
     advice: tuple[str, ...] = ()
+    reason: ReasonNote | None = None  # set for every refusal (4xx, 5xx)
 
 
 @dataclass(frozen=True, slots=True)

@@ -170,17 +170,17 @@ def test_auth_failure_is_a_refusal(starttls):
     assert "MAIL" not in " ".join(starttls.recorded.commands)
 
 
-@pytest.mark.parametrize("scenario, step_name, code, advice_word", [
-    ("greeting-421", "greeting", 421, "not taking connections"),
-    ("greeting-554", "greeting", 554, "block"),
-    ("mail-refused", "mail", 553, "sender"),
-    ("relay-denied", "rcpt", 554, "relay"),
-    ("unknown-user", "rcpt", 550, "does not exist"),
-    ("greylist", "rcpt", 450, "greylisting"),
-    ("data-refused", "message", 554, "refused"),
-    ("tempfail", "mail", 451, "temporary"),
+@pytest.mark.parametrize("scenario, step_name, code, advice_word, cause", [
+    ("greeting-421", "greeting", 421, "not taking connections", "system-error"),
+    ("greeting-554", "greeting", 554, "block", "blocked"),
+    ("mail-refused", "mail", 553, "sender", "sender-rejected"),
+    ("relay-denied", "rcpt", 554, "relay", "relay-denied"),
+    ("unknown-user", "rcpt", 550, "does not exist", "user-unknown"),
+    ("greylist", "rcpt", 450, "greylisting", "greylisted"),
+    ("data-refused", "message", 554, "refused", "spam"),
+    ("tempfail", "mail", 451, "temporary", "system-error"),
 ])
-def test_refusal_at_each_step_is_annotated(scenario, step_name, code, advice_word):
+def test_refusal_at_each_step_is_annotated(scenario, step_name, code, advice_word, cause):
     with FakeServer(scenario, tls="none") as server:
         report = run(f"127.0.0.1:{server.port}", mail_from="a@client.test",
                      rcpt_to=("b@example.test",))
@@ -191,6 +191,12 @@ def test_refusal_at_each_step_is_annotated(scenario, step_name, code, advice_wor
     assert annotation is not None and annotation.description and annotation.fix
     assert advice_word in " ".join(annotation.advice).lower(), annotation.advice
     assert step_name in report.summary
+    # every refused step carries its cause; a yes carries none
+    assert annotation.reason is not None and annotation.reason.name == cause
+    assert annotation.reason.permanent is (code >= 500)
+    assert all(s.annotation.reason is None for s in report.attempts[0].steps
+               if s.annotation and s.reply and s.reply.positive)
+    assert_valid({"schema": "smtpdiag.report/1", **report.to_dict()}, "report")
 
 
 def test_tls_required_530_at_mail_says_starttls_or_auth():

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from .. import catalogue
-from ..model import Annotation, Attempt, EnhancedNote, ProviderNote, Reply, Step
+from ..model import Annotation, Attempt, EnhancedNote, ProviderNote, ReasonNote, Reply, Step
 from .explain import basic_view, enhanced_view, reply_match_text
 
 __all__ = ["STEP_VERBS", "annotate_attempt", "annotate_reply"]
@@ -70,13 +70,21 @@ def annotate_reply(reply: Reply, step: str, port: int = 25) -> Annotation:
     entry = catalogue.match_provider(reply.code, reply.enhanced, text) if text else None
     if not reply.positive:
         advice = _advice(step, reply, port, text)
+    reason = None
+    if not reply.positive:
+        from .reason import decide
+
+        reason = ReasonNote(**decide(code=reply.code, enhanced=reply.enhanced, text=text,
+                                     command=STEP_VERBS.get(step), entry=entry))
+    if entry is not None and entry.kind == "text":
+        entry = None  # a wording decides the reason; it is no provider's reply
     if entry is not None:
         provider = ProviderNote(entry.id, entry.provider, entry.name, entry.description,
                                 entry.fix, entry.overrides_registry, entry.registry_note)
     return Annotation(
         code=reply.code, name=name, class_name=basic["class_name"],
         description=description, fix=fix, known=basic["known"], enhanced=enhanced,
-        provider=provider, advice=advice,
+        provider=provider, advice=advice, reason=reason,
     )
 
 

@@ -99,7 +99,7 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
                           klass=None, final=final)
     sender_code = bool(enhanced) and catalogue.registry_key(enhanced or "") in ("X.1.7", "X.1.8")
     if (command == "MAIL" or sender_code) and (
-            found["name"] in SENDER_SIDE or found["rule"] == "text-client-refused"):
+            found["name"] in SENDER_SIDE or found["rule"] == "text-access-denied"):
         return reason_for("sender-rejected", decided_by=found["decided_by"],
                           rule=found["rule"] or (enhanced or ""), klass=klass, final=final)
     return found

@@ -94,6 +94,10 @@ def _annotation(doc: Doc, note: Annotation) -> None:
     # the same thing twice in different words.
     fix = note.provider.fix if note.provider else (note.advice[0] if note.advice else note.fix)
     doc.add(PAD, ("fix: ", "bold"), fix)
+    if note.reason:
+        nature = "permanent" if note.reason.permanent else "temporary"
+        doc.add(PAD, ("cause: ", "bold"),
+                f"{note.reason.name} — {note.reason.summary} ({nature}; {note.reason.who})")
 
 
 def _cut_note(reply: Reply) -> str | None:

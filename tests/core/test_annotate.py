@@ -40,13 +40,21 @@ def expected(reply: Reply, step: str, advice_start: str | None) -> Annotation:
         enhanced = EnhancedNote(reply.enhanced, view["name"], view["description"], view["fix"],
                                 view["registered"])
     provider = None
+    reason = None
     if not reply.positive:
+        from smtpdiag.core.reason import decide
+        from smtpdiag.model import ReasonNote
+
         entry = catalogue.match_provider(reply.code, reply.enhanced, reply_match_text(reply))
-        if entry is not None:
+        reason = ReasonNote(**decide(code=reply.code, enhanced=reply.enhanced,
+                                     text=reply_match_text(reply),
+                                     command=STEP_VERBS.get(step), entry=entry))
+        if entry is not None and entry.kind != "text":
             provider = ProviderNote(entry.id, entry.provider, entry.name, entry.description,
                                     entry.fix, entry.overrides_registry, entry.registry_note)
     return Annotation(reply.code, name, basic["class_name"], description, fix, basic["known"],
-                      enhanced, provider, (advice(advice_start),) if advice_start else ())
+                      enhanced, provider, (advice(advice_start),) if advice_start else (),
+                      reason)
 
 
 def reply(code: int, text: str = "", enhanced: str | None = None) -> Reply:

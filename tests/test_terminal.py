@@ -283,3 +283,16 @@ def test_serve_logs_sessions_answers_help_214_refuses_null_recipient(tmp_path):
         again.terminate()
         _, quiet_log = again.communicate(timeout=30)
     assert ca_again == ca and "C: HELP" not in quiet_log
+
+
+def test_check_progress_names_the_hosts_still_waited_for():
+    with FakeServer("healthy", tls="none") as fast, \
+            FakeServer("slow-greeting", tls="none") as slow:
+        slow_target = f"127.0.0.1:{slow.port}"
+        screen = run_in_pty("check", f"127.0.0.1:{fast.port}", slow_target, "--tls", "none",
+                            columns=120)
+        piped = run_cli("check", f"127.0.0.1:{fast.port}", slow_target, "--tls", "none")
+    assert screen.returncode == 0
+    assert f"waiting for {slow_target}" in screen.seen
+    assert re.search(r"\d:\d\d:\d\d", screen.seen)  # the time elapsed
+    assert "waiting for" not in piped.stderr + piped.stdout

@@ -111,26 +111,61 @@ def _open_output(output: Path | None) -> IO[str]:
 
 
 class _Progress:
-    """A rich progress bar on stderr while results come in; nothing when it is not wanted."""
+    """A rich progress bar on stderr while results come in; nothing when it is not wanted.
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    It names the targets still being waited for and the time elapsed.  Workers take targets
+    in input order, so the ones under way are the unfinished among the first done + ``running``.
+    """
+
+    SHOWN = 3
+
+    def __init__(self, total: int, enabled: bool, targets: Sequence[object] = (),
+                 running: int = 1) -> None:
         self.bar = None
+        self.names = [str(getattr(t, "text", t)) for t in targets]
+        self.running = running
+        self.finished: set[int] = set()
         if enabled:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+            from rich.table import Column
 
-            self.bar = Progress(TextColumn("smtpdiag check"), BarColumn(), MofNCompleteColumn(),
+            # The names of the hosts waited for take what is left, cut with … (never the count).
+            waiting = Column(ratio=1, no_wrap=True, overflow="ellipsis")
+            self.bar = Progress(TextColumn("smtpdiag check"), BarColumn(bar_width=20),
+                                MofNCompleteColumn(), TimeElapsedColumn(),
                                 TextColumn("{task.fields[bad]}"),
+                                TextColumn("{task.fields[waiting]}", table_column=waiting),
+                                expand=True,
                                 console=Console(file=sys.stderr), transient=True,
                                 redirect_stdout=False, redirect_stderr=False)
-            self.task = self.bar.add_task("check", total=total, bad="")
+            self.task = self.bar.add_task("check", total=total, bad="", waiting=self._waiting())
             self.bad = 0
             self.bar.start()
 
-    def advance(self, state: str) -> None:
+    def _waiting(self) -> str:
+        from ..render.doc import clean
+
+        started = min(len(self.names), len(self.finished) + self.running)
+        left = [self.names[i] for i in range(started) if i not in self.finished]
+        if not left:
+            return ""
+        more = f" +{len(left) - self.SHOWN}" if len(left) > self.SHOWN else ""
+        return "waiting for " + clean(", ".join(left[:self.SHOWN])) + more
+
+    def advance(self, state: str, index: int | None = None) -> None:
         if self.bar is not None:
             self.bad += state != "OK"
-            self.bar.update(self.task, advance=1, bad=f"{self.bad} not OK" if self.bad else "")
+            if index is not None:
+                self.finished.add(index)
+            self.bar.update(self.task, advance=1, bad=f"{self.bad} not OK" if self.bad else "",
+                            waiting=self._waiting() if index is not None else "")
 
     def stop(self) -> None:
         if self.bar is not None:
@@ -213,13 +248,13 @@ def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds
     kept: list[CheckResult] = []
     bar: _Progress | None = None
 
-    def on_state(state: str) -> None:
+    def on_state(state: str, index: int | None = None) -> None:
         counts[state] += 1
         if bar is not None:
-            bar.advance(state)
+            bar.advance(state, index)
 
     def on_result(result: CheckResult) -> None:
-        on_state(result.state)
+        on_state(result.state, result.index)
         if streamer is not None:
             lines.add(streamer(result))
         else:
@@ -245,7 +280,7 @@ def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds
                         on_line=on_line,
                         on_result=on_result, tick=lines.tick, started=started)
         else:
-            bar = _Progress(len(targets), show)
+            bar = _Progress(len(targets), show, targets, concurrency)
             asyncio.run(_collect(targets, options, thresholds, concurrency, deadline,
                                  on_result, lines.tick, audit))
         elapsed = time.perf_counter() - started

@@ -71,10 +71,16 @@ def test_an_ehlo_line_over_512_bytes_is_a_warning(size: int, said: str | None) -
 
 
 def test_a_cut_ehlo_line_says_it_was_cut_and_read_whole() -> None:
-    reply = Reply(250, ("name", "AUTH X"), raw=("250-name", "250 AUTH X"), truncated=True)
+    kept = "250 AUTH " + "X" * (MAX_LINE_KEPT - 9)  # a line kept up to the cut
+    reply = Reply(250, ("name", kept[4:]), raw=("250-name", kept), truncated=True)
     (message,) = _messages(_attempt(Step("ehlo", "EHLO c", reply)))
     assert f"more than {MAX_LINE_KEPT} bytes" in message
     assert "read whole for their keywords" in message
+
+
+def test_a_reply_cut_for_its_number_of_lines_is_not_called_a_long_line() -> None:
+    reply = Reply(250, ("name", "AUTH X"), raw=("250-name", "250 AUTH X"), truncated=True)
+    assert _messages(_attempt(Step("ehlo", "EHLO c", reply))) == []
 
 
 @pytest.mark.parametrize(("text", "why"), [

@@ -173,7 +173,7 @@ def test_all_mx_summary_names_the_worst_host_with_its_reason_and_counts_the_rest
     assert report["verdict"] == "refused", report["summary"]
     summary = report["summary"]
     assert "refused at rcpt: 550 5.1.1 no such user here" in summary
-    assert summary.endswith("[30 addresses walked: 29 refused, 1 ok]")
+    assert summary.endswith("[30 addresses walked: 29 refused, 1 accepted]")
     named = summary.split(" ", 1)[0]
     (attempt,) = [a for a in report["attempts"] if a["host"] == named]
     assert attempt["outcome"] == "refused"

@@ -51,11 +51,14 @@ def _ehlo_controls(step: Step, reply: Reply) -> Finding | None:
 def _ehlo_long_lines(step: Step, reply: Reply) -> Finding | None:
     longest = max((len(line.encode("utf-8", "surrogateescape")) + 2 for line in reply.raw),
                   default=0)
-    if longest <= RFC_LINE_LIMIT and not reply.truncated:
+    # ``truncated`` also marks a reply cut for its number of lines: only a kept line as long as
+    # the cut says that a line itself was cut.
+    line_cut = reply.truncated and longest >= MAX_LINE_KEPT
+    if longest <= RFC_LINE_LIMIT and not line_cut:
         return None
     cut = (f"; lines past {MAX_LINE_KEPT} bytes were read whole for their keywords, but what is "
-           "kept and shown of them is cut" if reply.truncated else "")
-    size = f"{longest} bytes" if not reply.truncated else f"more than {MAX_LINE_KEPT} bytes"
+           "kept and shown of them is cut" if line_cut else "")
+    size = f"{longest} bytes" if not line_cut else f"more than {MAX_LINE_KEPT} bytes"
     return Finding("warning", f"the {step.name} reply has a line of {size}, over the "
                    f"{RFC_LINE_LIMIT} bytes RFC 5321 §4.5.3.1.5 allows (some clients cut or "
                    f"refuse it){cut}", step.name)

@@ -39,7 +39,9 @@ STEP_PARTS: dict[str, tuple[str, ...]] = {
     "rcpt": ("rcpt",),
     "data": ("data", "message"),
 }
-_SECONDS = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# A sign, nan and inf are read so that they get the more helpful "must be positive" message.
+_SECONDS = re.compile(r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+                      r"|inf|infinity|nan)", re.IGNORECASE)
 _CODE = re.compile(r"[2-5](?:[0-5][0-9]|xx)", re.IGNORECASE)
 
 

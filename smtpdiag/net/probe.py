@@ -21,7 +21,7 @@ from ..core.annotate import annotate_attempt
 from ..core.findings import mx_findings, with_findings
 from ..core.targets import DEFAULT_PORT, Target, parse_target, tls_mode_for
 from ..core.text import shorten
-from ..core.verdicts import worst_outcome
+from ..core.verdicts import OUTCOMES, worst_outcome
 from ..errors import DnsError, SmtpdiagError
 from ..model import Attempt, ErrorInfo, Report, Resolution
 from .session import WalkOptions, walk
@@ -168,7 +168,7 @@ def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions) -> str:
     subject = next((a for a in attempts if a.outcome == verdict), attempts[-1])
     text = _one_summary(verdict, subject, opts)
     if len(attempts) > 1 and opts.all_mx:
-        counts = {o: sum(a.outcome == o for a in attempts) for o in ("failed", "refused", "ok")}
+        counts = {o: sum(a.outcome == o for a in attempts) for o in reversed(OUTCOMES)}
         rest = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
         text = f"{text} [{len(attempts)} addresses walked: {rest}]"
     return text

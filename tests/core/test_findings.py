@@ -143,10 +143,12 @@ def _tls(**kwargs: object) -> TlsInfo:
     (_tls(days_left=14), False, ()),
     (_tls(hostname_matched=False), False, (Finding("warning", "the certificate does not name "
                                                    "mx.test", "tls"),)),
-    (_tls(version="TLSv1"), False, (Finding("warning", "outdated TLS version TLSv1", "tls"),)),
-    (_tls(version="TLSv1.1"), False, (Finding("warning", "outdated TLS version TLSv1.1",
-                                              "tls"),)),
-    (_tls(version="SSLv3"), False, (Finding("warning", "outdated TLS version SSLv3", "tls"),)),
+    (_tls(version="TLSv1"), False, (Finding(
+        "warning", "outdated TLS version TLSv1 (TLS 1.0, deprecated by RFC 8996)", "tls"),)),
+    (_tls(version="TLSv1.1"), False, (Finding(
+        "warning", "outdated TLS version TLSv1.1 (TLS 1.1, deprecated by RFC 8996)", "tls"),)),
+    (_tls(version="SSLv3"), False, (Finding(
+        "warning", "outdated TLS version SSLv3 (SSL 3.0, deprecated by RFC 8996)", "tls"),)),
     (_tls(version="TLSv1.2"), False, ()),
     (_tls(version=None), False, ()),
     (_tls(verify_error="expired", days_left=-2, hostname_matched=False, version="TLSv1"), True, (
@@ -154,7 +156,7 @@ def _tls(**kwargs: object) -> TlsInfo:
                 "verification)", "tls"),
         Finding("critical", "the certificate expired 2 days ago", "tls"),
         Finding("warning", "the certificate does not name mx.test", "tls"),
-        Finding("warning", "outdated TLS version TLSv1", "tls"))),
+        Finding("warning", "outdated TLS version TLSv1 (TLS 1.0, deprecated by RFC 8996)", "tls"))),
 ])
 def test_tls_findings(tls: TlsInfo, insecure: bool, expected: tuple[Finding, ...]) -> None:
     assert attempt_findings(_attempt(tls=tls), insecure=insecure) == expected

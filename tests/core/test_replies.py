@@ -165,7 +165,11 @@ def test_memory_stays_bounded_while_a_line_grows() -> None:
     reader = ReplyReader()
     for _ in range(8):
         assert reader.feed(b"x" * 4000) is None
-    assert len(reader._partial) == MAX_LINE_KEPT + 1  # the line's start, and room for a CR
+    assert len(reader._partial) == 32_000  # a long line is kept whole, for its keywords...
+    with pytest.raises(ProtocolError, match=f"longer than {MAX_LINE_BYTES} bytes"):
+        for _ in range(30):  # ...up to the bound, and no further
+            reader.feed(b"x" * 4000)
+    assert len(reader._partial) == 0
 
 
 def test_a_line_at_the_kept_limit_fed_in_two_pieces_is_whole() -> None:

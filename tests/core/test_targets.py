@@ -344,13 +344,13 @@ def test_accepted_nameservers(text: str, expected: tuple[str, int]) -> None:
     ("", "expected an IP address"),
     ("[2001:db8::53", "expected an IP address"),
     ("[dns.example]:53", "expected an IP address"),
-    ("192.0.2.53:0", r"^--nameserver '192\.0\.2\.53:0': port must be 1-65535$"),
-    ("192.0.2.53:65536", "port must be 1-65535"),
-    ("192.0.2.53:dns", "port must be 1-65535"),
-    ("192.0.2.53:", "port must be 1-65535"),
-    ("[2001:db8::53]:0", "port must be 1-65535"),
-    ("[2001:db8::53]x", "port must be 1-65535"),
-    ("[::1]]:53", "port must be 1-65535"),  # the first ']' ends the address
+    ("192.0.2.53:0", r"^--nameserver '192\.0\.2\.53:0': port '0' is not a number from 1 to 65535$"),
+    ("192.0.2.53:65536", "is not a number from 1 to 65535"),
+    ("192.0.2.53:dns", "is not a number from 1 to 65535"),
+    ("192.0.2.53:", "is not a number from 1 to 65535"),
+    ("[2001:db8::53]:0", "is not a number from 1 to 65535"),
+    ("[2001:db8::53]x", "is not a number from 1 to 65535"),
+    ("[::1]]:53", "is not a number from 1 to 65535"),  # the first ']' ends the address
 ])
 def test_refused_nameservers(text: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):

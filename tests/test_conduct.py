@@ -252,3 +252,14 @@ def test_other_readers_of_server_and_dns_text_take_ascii_digits_only() -> None:
 
     assert "not an SMTP reply" in str(asyncio.run(read("²⁵⁰ hi\r\n".encode())))
     assert asyncio.run(read(b"250 hi\r\n")) == (250, ["250 hi"])
+
+
+@pytest.mark.parametrize(("code", "warned"), [(220, False), (421, False), (554, False),
+                                               (450, True), (550, True), (451, True)])
+def test_a_greeting_refusing_in_a_code_rfc_5321_does_not_give_it_is_a_warning(
+        code: int, warned: bool) -> None:
+    attempt = _attempt(Step("greeting", None, Reply(code, ("x",), raw=(f"{code} x",))))
+    expected = [f"the greeting refused with {code}, a code RFC 5321 §3.1 does not give a "
+                "greeting (220 to serve, 554 or 421 to refuse); clients read it by its first "
+                "digit"] if warned else []
+    assert _messages(attempt) == expected

@@ -180,8 +180,12 @@ SENT = {
     "421-after-a-pause-then-close": ["EHLO"], "closed-before-greeting": [],
     "closed-after-greeting": [], "closed-at-ehlo": ["EHLO"], "closed-after-ehlo-reply": ["EHLO"],
     "closed-at-mail": ["EHLO", "MAIL"], "closed-at-rcpt": ["EHLO", "MAIL", "RCPT"],
-    "closed-at-starttls": ["EHLO", "STARTTLS"], "closed-after-starttls-220": ["EHLO", "STARTTLS"],
-    "closed-during-handshake": ["EHLO", "STARTTLS"], "unsolicited-junk-then-close": ["EHLO"],
+    "closed-at-starttls": ["EHLO", "STARTTLS"],
+    # a hang-up inside the handshake may be a refused TLS version: one diagnostic connection
+    # walks to the handshake again to see what the server offers, and sends nothing after it
+    "closed-after-starttls-220": [["EHLO", "STARTTLS"], ["EHLO", "STARTTLS"] * 2],
+    "closed-during-handshake": [["EHLO", "STARTTLS"], ["EHLO", "STARTTLS"] * 2],
+    "unsolicited-junk-then-close": ["EHLO"],
     "not-smtp": [], "no-code": [], "code-699": [], "code-2500": [], "mixed-codes": ["EHLO"],
     "2mb-line": [], "never-speaks": [], "trickles": [],
     "silent-after-starttls-220": ["EHLO", "STARTTLS"], "starttls-garbage": ["EHLO", "STARTTLS"],

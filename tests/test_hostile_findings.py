@@ -51,7 +51,18 @@ def test_a_reply_before_the_greeting_is_named_talks_before_greeting(early: list[
     assert "refused" not in report["summary"]
 
 
-@pytest.mark.parametrize("greeting", [b"250 I am ready\r\n", b"500 what\r\n", b"450 later\r\n"])
+@pytest.mark.parametrize(("greeting", "verdict", "code"), [
+    (b"450 later\r\n", "deferred", 4), (b"500 what\r\n", "refused", 1)])
+def test_a_greeting_refusing_in_a_wrong_code_is_read_as_a_refusal_with_a_warning(
+        greeting: bytes, verdict: str, code: int) -> None:
+    result, report = _probe([send(greeting), smtp()])
+    assert (result.returncode, report["verdict"]) == (code, verdict), result.stdout
+    assert report["attempts"][0]["error"] is None
+    assert any(f["severity"] == "warning" and f"refused with {greeting[:3].decode()}" in
+               f["message"] for f in report["attempts"][0]["findings"])
+
+
+@pytest.mark.parametrize("greeting", [b"250 I am ready\r\n", b"354 go on\r\n"])
 def test_a_greeting_that_is_not_220_421_554_is_a_protocol_violation(greeting: bytes) -> None:
     result, report = _probe([send(greeting), smtp()])
     assert result.returncode == 3, result.stdout

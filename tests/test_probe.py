@@ -16,6 +16,7 @@ import pytest
 from smtpdiag.fakeserver import DEMO_PASSWORD, DEMO_USER, Certs, FakeServer
 from smtpdiag.model import Report
 from smtpdiag.net.probe import ProbeOptions, probe
+from smtpdiag.render.json_report import report_json
 from tests.conftest import assert_no_traceback, assert_valid, ipv6_loopback_problem, run_cli
 
 
@@ -196,7 +197,7 @@ def test_refusal_at_each_step_is_annotated(scenario, step_name, code, advice_wor
     assert annotation.reason.permanent is (code >= 500)
     assert all(s.annotation.reason is None for s in report.attempts[0].steps
                if s.annotation and s.reply and s.reply.positive)
-    assert_valid({"schema": "smtpdiag.report/1", **report.to_dict()}, "report")
+    assert_valid(report_json(report), "report")
 
 
 def test_tls_required_530_at_mail_says_starttls_or_auth():

@@ -9,6 +9,8 @@ it, a greeting that is not a greeting, is an error raised by the session instead
 * control characters inside EHLO lines (such a keyword is not trusted as a keyword);
 * EHLO lines longer than the 512 bytes RFC 5321 §4.5.3.1.5 allows, and which of them were cut;
 * enhanced status codes that are not ``class.subject.detail`` (RFC 3463, RFC 2034);
+* a greeting that refuses with a code RFC 5321 §3.1 does not give a greeting (``450``,
+  ``550``: the refusal is still read as one, for now or for good);
 * QUIT left unanswered, or answered with something else than 221 (RFC 5321 §4.1.1.10).
 """
 
@@ -96,6 +98,14 @@ def _quit(step: Step) -> Finding | None:
     return None
 
 
+def _greeting(reply: Reply) -> Finding | None:
+    if reply.code in (220, 421, 554):
+        return None
+    return Finding("warning", f"the greeting refused with {reply.code}, a code RFC 5321 §3.1 does "
+                   "not give a greeting (220 to serve, 554 or 421 to refuse); clients read it "
+                   "by its first digit", "greeting")
+
+
 def conduct_findings(attempt: Attempt) -> tuple[Finding, ...]:
     """Warnings about how the server talked in this attempt, in step order."""
     found: list[Finding | None] = []
@@ -105,6 +115,8 @@ def conduct_findings(attempt: Attempt) -> tuple[Finding, ...]:
         reply = step.reply
         if step.name == "quit" and step.sent is not None:
             found.append(_quit(step))
+        elif reply is not None and step.name == "greeting":
+            found += [_greeting(reply), _enhanced(step, reply, advertised)]
         elif reply is not None and step.name in _EHLO_STEPS and reply.code == 250:
             found += [_ehlo_controls(step, reply), _ehlo_long_lines(step, reply)]
         elif reply is not None:

@@ -158,8 +158,9 @@ class _Walk:
         return self.proto.take_reply()
 
     async def _read_greeting(self) -> Reply:
-        """The greeting, which must be 220 (or 421/554 to refuse the session): anything else
-        is a protocol violation, named as such.  A server that sent a reply and then its 220
+        """The greeting, which must be 220 (or 421/554 to refuse the session).  Another 4xx or
+        5xx is still read as the refusal it means (a warning says the code is wrong); anything
+        else is a protocol violation, named as such.  A server that sent a reply and then its 220
         "talks before its greeting" (the mirror of what Postfix's postscreen punishes in
         clients): its first reply is not taken for the greeting."""
         reply = await self._read()
@@ -171,6 +172,8 @@ class _Walk:
             raise ProtocolError(f"the server talks before its greeting: it sent {first}, then "
                                 f"its {late.code} greeting (RFC 5321 §3.1: a session opens with "
                                 "the greeting)")
+        if reply.klass in (4, 5):  # a refusal in the wrong code is still a refusal (conduct.py)
+            return reply
         raise ProtocolError(f"the greeting was {first}: a session must open with 220 (or 421 "
                             "or 554 to refuse it; RFC 5321 §3.1, §4.2)")
 

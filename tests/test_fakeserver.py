@@ -558,9 +558,14 @@ def test_serve_forever_stops_cleanly_on_keyboard_interrupt() -> None:
         os.kill(os.getpid(), signal.SIGINT)  # a real SIGINT, as Ctrl-C sends (it also wakes
         # the event loop's select, which _thread.interrupt_main's flag alone may not)
 
+    # Ctrl-C as a process sees it by default, whatever handler an earlier test left behind
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     helper = threading.Thread(target=interrupt_once_listening)
     helper.start()
-    serve_forever("healthy", port=0, announce=lines.append)  # returns instead of raising
+    try:
+        serve_forever("healthy", port=0, announce=lines.append)  # returns instead of raising
+    finally:
+        signal.signal(signal.SIGINT, previous)
     helper.join(5)
     port = _port_from(lines)
     with pytest.raises(ConnectionRefusedError):

@@ -71,7 +71,7 @@ def needles(pattern: str) -> tuple[str, ...] | None:
     """Lower-cased literals of which a match contains at least one; ``None``: try always."""
     try:
         tree = _p.parse(pattern, re.IGNORECASE)
-    except Exception:
+    except Exception:  # a private parser that may change between Pythons: then scan always
         return None
     found = _alternatives(list(tree))
     return None if found is None else tuple(found)

@@ -12,15 +12,16 @@ import contextlib
 import gc
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import UsageError, quoted
+from ..errors import UsageError
 from ..render.check_formats import CheckFormat
 from .check_output import BATCH_SECONDS, Lines
 from .common import EXIT_INTERNAL, guarded, output_width, use_color, wrap_width
@@ -41,52 +42,13 @@ if TYPE_CHECKING:
     from ..net.audit import AuditOptions
     from ..net.probe import ProbeOptions
 
-__all__ = ["COMMANDS", "EXIT_UNKNOWN", "choose_workers", "read_targets", "run_check",
-           "run_standalone"]
+__all__ = ["COMMANDS", "EXIT_UNKNOWN", "choose_workers", "run_check", "run_standalone"]
 
 EXIT_UNKNOWN = 3
 MAX_CONCURRENCY = 1000
-MAX_TARGETS_FILE = 100_000_000  # bytes: a million targets and their comments
 MAX_WORKERS = 64
 AUTO_WORKERS_FROM = 1000  # targets; below this, forking costs more than it saves
 _outcome: list[int] = []  # the exit code the command chose, for run_standalone
-
-
-def read_targets(arguments: list[str], targets_file: Path | None, *, port: int | None,
-                 no_mx: bool) -> list[Target]:
-    """Targets from the command line, then the file (one a line, ``#`` comments), all parsed
-    (once: the probes take them as they are) before anything is sent."""
-    from ..core.targets import parse_target
-
-    def parsed(target: str, line: int | None = None) -> Target:
-        try:
-            return parse_target(target, port=port, no_mx=no_mx)
-        except UsageError as exc:
-            where = f"target {quoted(target)}" if line is None else f"{targets_file}:{line}"
-            raise UsageError(f"{where}: {exc}") from None
-
-    found = [parsed(t) for t in arguments]
-    if targets_file is not None:
-        try:
-            if str(targets_file) == "-":
-                text = sys.stdin.read(MAX_TARGETS_FILE)
-            else:
-                # utf-8-sig: a byte-order mark (as some editors write) is not part of line 1.
-                with open(targets_file, encoding="utf-8-sig") as handle:
-                    text = handle.read(MAX_TARGETS_FILE)
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise UsageError(f"cannot read --targets-file {targets_file}: {reason}") from None
-        # Lines end at LF (CR is stripped with the other whitespace), as an editor numbers them;
-        # splitlines() would also break at \x1c, \x85 or U+2028 and shift every number after.
-        for number, line in enumerate(text.removeprefix("\ufeff").split("\n"), 1):
-            target = line.split("#", 1)[0].strip() if "#" in line else line.strip()
-            if target:
-                found.append(parsed(target, number))
-        del text
-    if not found:
-        raise UsageError("no targets: name them as arguments or give --targets-file")
-    return found
 
 
 def choose_workers(asked: int | None, targets: int, concurrency: int) -> int:
@@ -119,12 +81,18 @@ class _Progress:
 
     SHOWN = 3
 
-    def __init__(self, total: int, enabled: bool, targets: Sequence[object] = (),
+    def __init__(self, total: int, enabled: bool, targets: Collection[object] = (),
                  running: int = 1) -> None:
         self.bar = None
-        self.names = [str(getattr(t, "text", t)) for t in targets]
         self.running = running
-        self.finished: set[int] = set()
+        # Only the targets under way are named, so memory stays the same for any number of
+        # them: the names are taken from ``targets`` (in input order) as workers reach them.
+        self.count = len(targets) if enabled else 0
+        self.names: Iterator[str] = (str(getattr(t, "text", t)) for t in targets)
+        self.reached = 0  # targets taken so far (as far as done + running tells)
+        self.finished = 0
+        self.waiting: dict[int, str] = {}  # taken, not finished, in input order
+        self.early: set[int] = set()  # finished before the count above reached them
         if enabled:
             from rich.console import Console
             from rich.progress import (
@@ -152,18 +120,27 @@ class _Progress:
     def _waiting(self) -> str:
         from ..render.doc import clean
 
-        started = min(len(self.names), len(self.finished) + self.running)
-        left = [self.names[i] for i in range(started) if i not in self.finished]
-        if not left:
+        reached = min(self.count, self.finished + self.running)
+        while self.reached < reached:
+            name = next(self.names, "")
+            if self.reached in self.early:
+                self.early.discard(self.reached)
+            else:
+                self.waiting[self.reached] = name
+            self.reached += 1
+        if not self.waiting:
             return ""
-        more = f" +{len(left) - self.SHOWN}" if len(left) > self.SHOWN else ""
-        return "waiting for " + clean(", ".join(left[:self.SHOWN])) + more
+        left = len(self.waiting)
+        more = f" +{left - self.SHOWN}" if left > self.SHOWN else ""
+        return "waiting for " + clean(", ".join(islice(self.waiting.values(), self.SHOWN))) + more
 
     def advance(self, state: str, index: int | None = None) -> None:
         if self.bar is not None:
             self.bad += state != "OK"
             if index is not None:
-                self.finished.add(index)
+                self.finished += 1
+                if self.waiting.pop(index, None) is None and index >= self.reached:
+                    self.early.add(index)
             self.bar.update(self.task, advance=1, bad=f"{self.bad} not OK" if self.bad else "",
                             waiting=self._waiting() if index is not None else "")
 
@@ -172,7 +149,7 @@ class _Progress:
             self.bar.stop()
 
 
-async def _collect(targets: Sequence[str | Target], options: ProbeOptions,
+async def _collect(targets: Collection[str | Target], options: ProbeOptions,
                    thresholds: Thresholds, concurrency: int, deadline: float | None,
                    on_result: Callable[[CheckResult], None], tick: Callable[[], None],
                    audit: AuditOptions | None = None) -> None:
@@ -217,7 +194,7 @@ async def _audited(result: CheckResult, options: AuditOptions) -> CheckResult:
     return with_audit(result, await audit(resolution.domain, options))
 
 
-def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds: Thresholds,
+def run_check(targets: Collection[str | Target], options: ProbeOptions, thresholds: Thresholds,
               *, concurrency: int, deadline: float | None, fmt: CheckFormat,
               output: Path | None, progress: bool | None, full: bool = False,
               workers: int = 1, audit: AuditOptions | None = None) -> int:
@@ -267,8 +244,8 @@ def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
     stop_on_sigterm()
-    # What is alive now (modules, the parsed targets) lives as long as the run: out of the
-    # collector's way, so that its full collections scan only what the probes create.
+    # What is alive now (modules, options) lives as long as the run: out of the collector's
+    # way, so that its full collections scan only what the probes create.
     gc.freeze()
     try:
         if workers > 1:
@@ -417,42 +394,46 @@ def check(
     with guarded(usage_code=EXIT_UNKNOWN, failure_code=EXIT_UNKNOWN):
         from ..core.thresholds import build_thresholds, check_reachable
         from ..net.probe import ProbeOptions, default_helo
+        from .check_targets import read_targets
         from .probe import build_options
 
         names = read_targets(targets or [], targets_file, port=port, no_mx=no_mx)
-        if not 0 < concurrency <= MAX_CONCURRENCY:
-            raise UsageError(f"--concurrency must be 1-{MAX_CONCURRENCY}")
-        if deadline is not None and not 0 < deadline <= 86400:
-            raise UsageError("--deadline must be a positive number of seconds")
-        if workers is not None and not 0 < workers <= MAX_WORKERS:
-            raise UsageError(f"--workers must be 1-{MAX_WORKERS}")
-        thresholds = build_thresholds(
-            expect=expect or [], warn=warn, crit=crit, warn_step=warn_step or [],
-            crit_step=crit_step or [], cert_warn_days=cert_warn_days,
-            cert_crit_days=cert_crit_days, require_tls=require_tls)
-        check_reachable(thresholds, dry_run=not send, quit_after=quit_after,
-                        auth=auth_user is not None, tls=tls)
-        options = build_options(
-            port=port, tls=tls, timeout=timeout, deadline=None, helo=helo,
-            mail_from=mail_from, rcpt_to=rcpt_to or [], auth_user=auth_user,
-            ca_file=ca_file, insecure=insecure, dry_run=not send, quit_after=quit_after,
-            no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=names[0].text)
-        assert isinstance(options, ProbeOptions)
-        options = replace(options, deadline=timeout, helo=options.helo or default_helo())
-        audit_options = None
-        if audit:  # audits run in this process, after each target's probe
-            from ..net.audit import AuditOptions
+        try:
+            if not 0 < concurrency <= MAX_CONCURRENCY:
+                raise UsageError(f"--concurrency must be 1-{MAX_CONCURRENCY}")
+            if deadline is not None and not 0 < deadline <= 86400:
+                raise UsageError("--deadline must be a positive number of seconds")
+            if workers is not None and not 0 < workers <= MAX_WORKERS:
+                raise UsageError(f"--workers must be 1-{MAX_WORKERS}")
+            thresholds = build_thresholds(
+                expect=expect or [], warn=warn, crit=crit, warn_step=warn_step or [],
+                crit_step=crit_step or [], cert_warn_days=cert_warn_days,
+                cert_crit_days=cert_crit_days, require_tls=require_tls)
+            check_reachable(thresholds, dry_run=not send, quit_after=quit_after,
+                            auth=auth_user is not None, tls=tls)
+            options = build_options(
+                port=port, tls=tls, timeout=timeout, deadline=None, helo=helo,
+                mail_from=mail_from, rcpt_to=rcpt_to or [], auth_user=auth_user,
+                ca_file=ca_file, insecure=insecure, dry_run=not send, quit_after=quit_after,
+                no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=names.first().text)
+            assert isinstance(options, ProbeOptions)
+            options = replace(options, deadline=timeout, helo=options.helo or default_helo())
+            audit_options = None
+            if audit:  # audits run in this process, after each target's probe
+                from ..net.audit import AuditOptions
 
-            if not 0 < https_port < 65536:
-                raise UsageError("--https-port must be 1-65535")
-            audit_options = AuditOptions(
-                nameserver=options.nameserver, timeout=timeout, ca_file=options.ca_file,
-                port=port or 25, https_port=https_port, helo=options.helo)
-        code = run_check(names, options, thresholds, concurrency=concurrency,
-                         deadline=deadline, fmt=fmt, output=output, progress=progress,
-                         full=full, audit=audit_options,
-                         workers=1 if audit else choose_workers(workers, len(names),
-                                                                concurrency))
+                if not 0 < https_port < 65536:
+                    raise UsageError("--https-port must be 1-65535")
+                audit_options = AuditOptions(
+                    nameserver=options.nameserver, timeout=timeout, ca_file=options.ca_file,
+                    port=port or 25, https_port=https_port, helo=options.helo)
+            code = run_check(names, options, thresholds, concurrency=concurrency,
+                             deadline=deadline, fmt=fmt, output=output, progress=progress,
+                             full=full, audit=audit_options,
+                             workers=1 if audit else choose_workers(workers, len(names),
+                                                                    concurrency))
+        finally:
+            names.close()
         _outcome.append(code)
     raise typer.Exit(code)
 

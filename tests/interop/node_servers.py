@@ -80,6 +80,8 @@ class NodeServer:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -118,8 +120,10 @@ def _start(name: str, argv: list[str], root: Path, ports: dict[str, int], ca_fil
            env: dict[str, str]) -> NodeServer:
     log = open(root / "server.log", "wb")  # noqa: SIM115 - the child keeps writing to it
     try:
-        process = subprocess.Popen(argv, cwd=root, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, env={**os.environ, **env},
+        # stdin: a pipe that only we hold, so the server ends with us (while_parent_lives.js)
+        process = subprocess.Popen([argv[0], str(HERE / "while_parent_lives.js"), *argv[1:]],
+                                   cwd=root, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.PIPE, env={**os.environ, **env},
                                    start_new_session=True)
     finally:
         log.close()

@@ -155,8 +155,8 @@ def _start(name: str, argv: list[str], root: Path, ports: dict[str, int], ca_fil
 
 def start_haraka(cert: str, key: str, ca_file: str) -> NodeServer:
     """Haraka with its stock config, STARTTLS (the tests' certificate), ``interop.test`` as
-    its only local domain, AUTH (``auth/flat_file``: ``USER`` and ``ORG_USER``, ``PASSWORD``), and the tier's
-    plugin (``node/haraka_slow_dot.js``)."""
+    its only local domain, AUTH (``auth/flat_file``: ``USER`` and ``ORG_USER``, with
+    ``PASSWORD``), and the tier's plugin (``node/haraka_slow_dot.js``)."""
     node, modules = installed()
     _busy([HARAKA_PORT])
     root = Path(tempfile.mkdtemp(prefix="smtpdiag-haraka-"))

@@ -215,8 +215,8 @@ def _from_prose(prose: str, sender: str | None) -> list[Recipient]:
     if len(listed) < 2:
         address = listed[0][0] if listed else None
         if address is None:
-            found = _ADDRESS.search(prose)
-            address = found.group(1) if found else None
+            named = _ADDRESS.search(prose)
+            address = named.group(1) if named else None
         return [Recipient(address, None, None, None, None, whole, not delayed)]
     records = []
     for address, text in listed:

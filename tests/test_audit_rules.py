@@ -288,6 +288,37 @@ def test_tls_facts_of_one_address(changes, expected):
     assert [h.id for h in hits] == expected
 
 
+DIAGNOSED = {"verified": False, "verify_error": "not checked: seen only in a diagnostic "
+             "handshake"}
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"version": "TLSv1", "cipher": "ECDHE-RSA-AES128-SHA"}, [("addr.tls-old", "critical")]),
+    ({"version": "TLSv1.1", "cipher": "AES128-SHA"},
+     [("addr.tls-old", "critical"), ("addr.cipher-weak", None)]),
+    ({"version": "TLSv1.2", "cipher": "AES128-GCM-SHA256"}, [("addr.cipher-weak", "critical")]),
+    ({"version": "TLSv1.2", "cipher": "ECDHE-RSA-AES128-GCM-SHA256"},
+     [("addr.tls-failed", None)]),
+    ({"version": "TLSv1", "cipher": "ECDHE-RSA-AES128-SHA", "days_left": -2},
+     [("addr.tls-old", "critical"), ("addr.cert-expired", None)]),
+])
+def test_tls_seen_only_in_the_diagnostic_handshake(changes, expected):
+    """Our handshake failed; what the server offers came from the diagnostic one: an outdated
+    version or cipher is then all it offers (critical), and its certificate was not verified,
+    so it is never called untrusted."""
+    from dataclasses import replace
+
+    from smtpdiag.core.policy.transport import address_hits
+
+    tls = replace(GOOD_TLS, **DIAGNOSED, **changes)
+    hits = address_hits(_walked(GREETING, EHLO, tls=tls, error="the server offers only …",
+                                step="tls"))
+    assert [(h.id, h.severity) for h in hits] == expected
+    assert all("diagnostic handshake" in h.detail for h in hits if h.severity == "critical")
+    plain = address_hits(_walked(GREETING, EHLO, tls=replace(GOOD_TLS, **changes)))
+    assert all(h.severity is None for h in plain)  # negotiated by our own walk: a warning
+
+
 def test_replies_and_failures_of_one_address():
     from smtpdiag.core.policy.transport import address_hits
 

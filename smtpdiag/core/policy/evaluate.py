@@ -15,7 +15,7 @@ from .mtasts import sts_hits, tlsrpt_hits
 from .mxset import mx_facts_lines, mx_hits
 from .records import Gathered, Hit
 from .spf import spf_hits
-from .submission import submission_hits
+from .submission import submission_fact, submission_hits
 from .transport import address_hits, consistency_hits
 
 __all__ = ["evaluate", "summary_line"]
@@ -84,9 +84,9 @@ def _areas(g: Gathered) -> list[AuditArea]:
 
 def _submission_area(g: Gathered) -> AuditArea:
     if g.submission is None:
-        return area("submission", (), skipped="off by default; --submission checks port 587")
-    facts = [f"{s.host} [{s.address}]:{s.port}: " + (s.error or (
-        "STARTTLS offered" if s.starttls else "no STARTTLS")) for s in g.submission]
+        return area("submission", (), skipped="off by default; --submission checks ports 587 "
+                    "(STARTTLS) and 465 (implicit TLS)")
+    facts = [submission_fact(s) for s in g.submission]
     hits = [hit for s in g.submission for hit in submission_hits(s)]
     return area("submission", hits, facts or ["no host to check"])
 

@@ -209,6 +209,18 @@ def test_consistency_needs_two_hosts_and_names_what_differs():
     other = AddressFacts("d", "192.0.2.4", attempt=_attempt("d", tls=bad))
     assert ids(consistency_hits([one, other], ())) == ["consistency.certificate",
                                                        "consistency.tls"]
+    # A certificate seen only in the diagnostic handshake was not verified: no disagreement
+    # about validity, only about the version.
+    from dataclasses import replace
+
+    from smtpdiag.model import ErrorInfo
+
+    seen = TlsInfo("starttls", "TLSv1", verified=False, verify_error="not checked: seen only "
+                   "in a diagnostic handshake")
+    diagnosed = AddressFacts("e", "192.0.2.5", attempt=replace(
+        _attempt("e", tls=seen), error=ErrorInfo("tls", "the server offers only TLS 1.0",
+                                                 "tls")))
+    assert ids(consistency_hits([one, diagnosed], ())) == ["consistency.tls"]
 
 
 # --- check --audit

@@ -120,6 +120,8 @@ def test_rules():
     bad = replace(base, cert_error="certificate has expired")
     assert [(h.id, h.detail) for h in submission_hits(bad)] == [
         ("sub.cert-invalid", "certificate has expired (checked for h)")]
+    mismatch = replace(base, cert_error="Hostname mismatch, certificate is not valid for 'h'")
+    assert [h.detail for h in submission_hits(mismatch)] == [mismatch.cert_error]
     # on 587 too, after the posture findings
     starttls = SubmissionFacts("h", "a", 587, starttls=True, auth_before_tls=("PLAIN",),
                                cert_error="self-signed certificate")

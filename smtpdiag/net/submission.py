@@ -152,6 +152,11 @@ async def check_submission(host: str, address: str, port: int, *, helo: str,
             return await _walk_implicit(host, address, port, helo, ca_file, timeout)
         return await _walk(host, address, port, helo, ca_file, timeout)
     except TimeoutError:
-        return SubmissionFacts(host, address, port, error=f"no answer within {timeout:g} s")
+        return SubmissionFacts(host, address, port, error=f"no answer within {timeout:g} s",
+                               implicit=implicit)
+    except ConnectionRefusedError:
+        return SubmissionFacts(host, address, port, error="connection refused",
+                               implicit=implicit)
     except (OSError, ConnectionError, ssl.SSLError, ValueError) as exc:
-        return SubmissionFacts(host, address, port, error=str(exc)[:200] or type(exc).__name__)
+        return SubmissionFacts(host, address, port, error=str(exc)[:200] or type(exc).__name__,
+                               implicit=implicit)

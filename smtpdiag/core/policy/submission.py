@@ -39,7 +39,9 @@ def _cert_hits(facts: SubmissionFacts, where: str) -> list[Hit]:
     """Mail clients verify the certificate against the host name they were configured with."""
     if facts.cert_error is None or facts.tls_error:
         return []
-    return [Hit("sub.cert-invalid", where, f"{facts.cert_error} (checked for {facts.host})")]
+    named = f"'{facts.host.lower()}'" in facts.cert_error.lower()  # as OpenSSL words it
+    return [Hit("sub.cert-invalid", where, facts.cert_error if named else
+                f"{facts.cert_error} (checked for {facts.host})")]
 
 
 def submission_fact(facts: SubmissionFacts) -> str:

@@ -183,8 +183,8 @@ def consistency_hits(facts: list[AddressFacts], software: Iterable[str]) -> list
         if attempt.tls is not None:
             good = attempt.tls.verified and not attempt.tls.verify_error and \
                 attempt.tls.hostname_matched is not False
-            diagnosed = attempt.error is not None and attempt.error.step == "tls"
-            trust[where] = "not checked" if diagnosed else "valid" if good else "not valid"
+            if attempt.error is None or attempt.error.step != "tls":  # else not verified
+                trust[where] = "valid" if good else "not valid"
             versions[where] = attempt.tls.version or "?"
         sizes[where] = "no SIZE" if caps.size is None else str(caps.size)
         mtas[where] = banner_software(_reply(attempt, "greeting"), known) or "unnamed"

@@ -63,7 +63,9 @@ def audit_command(
              "only for test servers).")] = None,
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the report as JSON (schema shipped in the package).")] = False,
-    lang: Annotated[str | None, typer.Option(help="Language of the texts (en).")] = None,
+    lang: Annotated[str | None, typer.Option(
+        help="Language of the report's headings: en, id, vi, zh, tr (default: from LANG); "
+             "the findings' texts and --json stay English.")] = None,
 ) -> None:
     """Audit a mail domain: MX set, every MX host's SMTP and TLS, policies; each finding with
     what it means, why it matters and how to fix it.
@@ -79,7 +81,7 @@ def audit_command(
         from ..net.audit import AuditOptions, audit
         from .common import choose_lang
 
-        choose_lang(lang)
+        language = choose_lang(lang)
         name = _domain(domain)
         if not 0 < timeout <= 3600:
             raise UsageError("--timeout must be a positive number of seconds (at most 3600)")
@@ -114,7 +116,7 @@ def audit_command(
         else:
             from ..render.audit_view import audit_doc
 
-            emit_doc(audit_doc(report))
+            emit_doc(audit_doc(report, language))
         code = VERDICT_EXIT[report.verdict]
         if any(f.id in UNFINISHED for a in report.areas for f in a.findings):
             code = EXIT_FAILED  # the report says what was asked and what failed

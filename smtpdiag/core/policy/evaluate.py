@@ -99,6 +99,13 @@ def _dane_area(g: Gathered) -> AuditArea:
         if answer.found:
             checked = "DNSSEC-validated" if answer.authenticated else "NOT validated (no AD bit)"
             facts += [f"{tlsa_name(host)} TLSA {r[:80]} ({checked})" for r in answer.records]
+    # The TLSA name of an MX host is always _25._tcp: senders deliver on port 25 whatever
+    # port was probed here (another only for test servers); say which chain was compared.
+    other = sorted({f.attempt.port for f in g.addresses if f.attempt is not None} - {25})
+    if facts and other:
+        facts.append(f"TLSA is looked up at _25._tcp, the port senders deliver to (RFC 7672); "
+                     f"the chains compared are those presented on port "
+                     f"{', '.join(map(str, other))}")
     return area("dane", dane_hits(g.tlsa, g.addresses), facts)
 
 

@@ -12,10 +12,9 @@ import contextlib
 import gc
 import sys
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated
 
@@ -24,7 +23,8 @@ import typer
 from ..errors import UsageError
 from ..render.check_formats import CheckFormat
 from .check_output import BATCH_SECONDS, Lines
-from .common import EXIT_INTERNAL, guarded, output_width, use_color, wrap_width
+from .check_progress import Progress, lanes_for
+from .common import EXIT_INTERNAL, guarded, output_width, step_status, use_color, wrap_width
 from .options import (
     CaFileOption,
     FromOption,
@@ -72,83 +72,6 @@ def _open_output(output: Path | None) -> IO[str]:
         raise UsageError(f"cannot write --output {output}: {exc.strerror}") from None
 
 
-class _Progress:
-    """A rich progress bar on stderr while results come in; nothing when it is not wanted.
-
-    It names the targets still being waited for and the time elapsed.  Workers take targets
-    in input order, so the ones under way are the unfinished among the first done + ``running``.
-    """
-
-    SHOWN = 3
-
-    def __init__(self, total: int, enabled: bool, targets: Collection[object] = (),
-                 running: int = 1) -> None:
-        self.bar = None
-        self.running = running
-        # Only the targets under way are named, so memory stays the same for any number of
-        # them: the names are taken from ``targets`` (in input order) as workers reach them.
-        self.count = len(targets) if enabled else 0
-        self.names: Iterator[str] = (str(getattr(t, "text", t)) for t in targets)
-        self.reached = 0  # targets taken so far (as far as done + running tells)
-        self.finished = 0
-        self.waiting: dict[int, str] = {}  # taken, not finished, in input order
-        self.early: set[int] = set()  # finished before the count above reached them
-        if enabled:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-            from rich.table import Column
-
-            # The names of the hosts waited for take what is left, cut with … (never the count).
-            waiting = Column(ratio=1, no_wrap=True, overflow="ellipsis")
-            self.bar = Progress(TextColumn("smtpdiag check"), BarColumn(bar_width=20),
-                                MofNCompleteColumn(), TimeElapsedColumn(),
-                                TextColumn("{task.fields[bad]}"),
-                                TextColumn("{task.fields[waiting]}", table_column=waiting),
-                                expand=True,
-                                console=Console(file=sys.stderr), transient=True,
-                                redirect_stdout=False, redirect_stderr=False)
-            self.task = self.bar.add_task("check", total=total, bad="", waiting=self._waiting())
-            self.bad = 0
-            self.bar.start()
-
-    def _waiting(self) -> str:
-        from ..render.doc import clean
-
-        reached = min(self.count, self.finished + self.running)
-        while self.reached < reached:
-            name = next(self.names, "")
-            if self.reached in self.early:
-                self.early.discard(self.reached)
-            else:
-                self.waiting[self.reached] = name
-            self.reached += 1
-        if not self.waiting:
-            return ""
-        left = len(self.waiting)
-        more = f" +{left - self.SHOWN}" if left > self.SHOWN else ""
-        return "waiting for " + clean(", ".join(islice(self.waiting.values(), self.SHOWN))) + more
-
-    def advance(self, state: str, index: int | None = None) -> None:
-        if self.bar is not None:
-            self.bad += state != "OK"
-            if index is not None:
-                self.finished += 1
-                if self.waiting.pop(index, None) is None and index >= self.reached:
-                    self.early.add(index)
-            self.bar.update(self.task, advance=1, bad=f"{self.bad} not OK" if self.bad else "",
-                            waiting=self._waiting() if index is not None else "")
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
 async def _collect(targets: Collection[str | Target], options: ProbeOptions,
                    thresholds: Thresholds, concurrency: int, deadline: float | None,
                    on_result: Callable[[CheckResult], None], tick: Callable[[], None],
@@ -157,6 +80,7 @@ async def _collect(targets: Collection[str | Target], options: ProbeOptions,
 
     from ..core.health import judge
     from ..net.fleet import probe_many
+    from .check_audit import Auditor
 
     loop = asyncio.get_running_loop()
     ticker: asyncio.TimerHandle | None = None
@@ -167,31 +91,25 @@ async def _collect(targets: Collection[str | Target], options: ProbeOptions,
         ticker = loop.call_later(BATCH_SECONDS, tick_again)
 
     tick_again()
+    auditor = None if audit is None else Auditor(
+        audit, None if deadline is None else time.monotonic() + deadline,
+        f"{deadline:g}" if deadline is not None else "-", options.progress)
     audits: list[asyncio.Future[CheckResult]] = []
     try:
         async for index, report in probe_many(targets, options, concurrency=concurrency,
                                               deadline=deadline):
             result = judge(report, thresholds, index=index, all_hosts=options.all_mx)
-            if audit is None:
+            if auditor is None:
                 on_result(result)
             else:
-                audits.append(asyncio.ensure_future(_audited(result, audit)))
+                audits.append(asyncio.ensure_future(auditor(result)))
         for done in asyncio.as_completed(audits):
             on_result(await done)
     finally:
         if ticker is not None:
             ticker.cancel()
-
-
-async def _audited(result: CheckResult, options: AuditOptions) -> CheckResult:
-    """``check --audit``: the target's domain audited, its findings merged as states."""
-    from ..core.audit_states import not_a_domain, with_audit
-    from ..net.audit import audit
-
-    resolution = result.report.resolution
-    if resolution is None or resolution.domain is None:
-        return not_a_domain(result) if result.report.error is None else result
-    return with_audit(result, await audit(resolution.domain, options))
+        if auditor is not None:
+            await auditor.close()
 
 
 def run_check(targets: Collection[str | Target], options: ProbeOptions, thresholds: Thresholds,
@@ -220,10 +138,14 @@ def run_check(targets: Collection[str | Target], options: ProbeOptions, threshol
     streaming_here = streamer is not None and watched
     show = progress if progress is not None else (
         len(targets) > 1 and sys.stderr.isatty() and not streaming_here)
+    # One target on a terminal: probe's status line (the step under way), not a bar of one.
+    status = progress is None and len(targets) == 1 and workers == 1
+    # Names for the bar, read as it needs them: the targets are never all held (check_targets).
+    names = (t if isinstance(t, str) else t.text for t in targets) if show else ()
     lines = Lines(stream, eager=watched)
     counts = dict.fromkeys(STATES, 0)
     kept: list[CheckResult] = []
-    bar: _Progress | None = None
+    bar: Progress | None = None
 
     def on_state(state: str, index: int | None = None) -> None:
         counts[state] += 1
@@ -237,29 +159,33 @@ def run_check(targets: Collection[str | Target], options: ProbeOptions, threshol
         else:
             kept.append(result)
 
-    def on_line(state: str, line: str) -> None:  # a streamed result from a worker
-        on_state(state)
+    def on_line(index: int, state: str, line: str) -> None:  # a streamed result from a worker
+        on_state(state, index)
         lines.add(line)
 
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
     stop_on_sigterm()
-    # What is alive now (modules, options) lives as long as the run: out of the collector's
-    # way, so that its full collections scan only what the probes create.
+    # What is alive now (modules, the parsed targets) lives as long as the run: out of the
+    # collector's way, so that its full collections scan only what the probes create.
     gc.freeze()
     try:
         if workers > 1:
             from .check_shards import run_sharded
 
-            bar = _Progress(len(targets), show)
+            bar = Progress(len(targets), show, names, lanes_for(len(targets), concurrency, workers))
             run_sharded(targets, options, thresholds, workers=workers,
                         concurrency=concurrency, deadline=deadline, streamer=streamer,
-                        on_line=on_line,
-                        on_result=on_result, tick=lines.tick, started=started)
+                        on_line=on_line, on_result=on_result, tick=lines.tick,
+                        started=started, audit=audit)
         else:
-            bar = _Progress(len(targets), show, targets, concurrency)
-            asyncio.run(_collect(targets, options, thresholds, concurrency, deadline,
-                                 on_result, lines.tick, audit))
+            bar = Progress(len(targets), show, names, lanes_for(len(targets), concurrency))
+            first = next(iter(targets))
+            with step_status(first if isinstance(first, str) else first.text) if status \
+                    else contextlib.nullcontext() as step:
+                asyncio.run(_collect(targets, options if step is None else replace(
+                    options, progress=step), thresholds, concurrency, deadline, on_result,
+                    lines.tick, audit))
         elapsed = time.perf_counter() - started
         reached = deadline is not None and elapsed >= deadline
         lines.flush()
@@ -379,7 +305,8 @@ def check(
              "servers).")] = 443,
     progress: Annotated[bool | None, typer.Option(
         "--progress/--no-progress",
-        help="Progress bar on stderr (default: on a terminal, with several targets).")
+        help="Progress on stderr (default: on a terminal): a bar naming the targets waited "
+             "for, or for one target the step under way.")
     ] = None,
 ) -> None:
     """Health-check one or many mail servers, for CI and Nagios/Icinga-style monitoring.
@@ -419,7 +346,7 @@ def check(
             assert isinstance(options, ProbeOptions)
             options = replace(options, deadline=timeout, helo=options.helo or default_helo())
             audit_options = None
-            if audit:  # audits run in this process, after each target's probe
+            if audit:  # each target's audit runs after its probe, in the process that probed it
                 from ..net.audit import AuditOptions
 
                 if not 0 < https_port < 65536:
@@ -430,8 +357,7 @@ def check(
             code = run_check(names, options, thresholds, concurrency=concurrency,
                              deadline=deadline, fmt=fmt, output=output, progress=progress,
                              full=full, audit=audit_options,
-                             workers=1 if audit else choose_workers(workers, len(names),
-                                                                    concurrency))
+                             workers=choose_workers(workers, len(names), concurrency))
         finally:
             names.close()
         _outcome.append(code)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..core.health import CheckResult
     from ..core.targets import Target
     from ..core.thresholds import Thresholds
+    from ..net.audit import AuditOptions
     from ..net.probe import ProbeOptions
 
 __all__ = ["BATCH", "run_sharded", "shares"]
@@ -70,12 +71,14 @@ class _Shard:
 
 def _work(shard: _Shard, conn: Connection, options: ProbeOptions,
           thresholds: Thresholds, concurrency: int, deadline: float | None, end: float | None,
-          streamer: Streamer | None) -> None:
-    """One worker: probe the shard, send ``[(index, state, line or result)]`` batches."""
+          streamer: Streamer | None, audit: AuditOptions | None = None) -> None:
+    """One worker: probe (and with ``audit``, audit) the shard, send ``[(index, state, line or
+    result)]`` batches."""
     import asyncio
 
     from ..core.health import judge
     from ..net.fleet import probe_many
+    from .check_audit import Auditor
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops us with TERM
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -83,15 +86,32 @@ def _work(shard: _Shard, conn: Connection, options: ProbeOptions,
     async def run() -> None:
         batch: list[tuple[int, str, Any]] = []
         sent = time.monotonic()
-        async for position, report in probe_many(shard, options, concurrency=concurrency,
-                                                 deadline=deadline, ends_at=end):
-            result = judge(report, thresholds, index=shard.index(position),
-                           all_hosts=options.all_mx)
+
+        def add(result: CheckResult) -> None:
+            nonlocal batch, sent
             batch.append((result.index, result.state,
                           streamer(result) if streamer is not None else result))
             if len(batch) >= BATCH or time.monotonic() - sent >= _SEND_SECONDS:
                 conn.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
                 batch, sent = [], time.monotonic()
+
+        auditor = None if audit is None else Auditor(
+            audit, end, f"{deadline:g}" if deadline is not None else "-")
+        audits: list[asyncio.Future[CheckResult]] = []
+        try:
+            async for position, report in probe_many(shard, options, concurrency=concurrency,
+                                                     deadline=deadline, ends_at=end):
+                result = judge(report, thresholds, index=shard.index(position),
+                               all_hosts=options.all_mx)
+                if auditor is None:
+                    add(result)
+                else:
+                    audits.append(asyncio.ensure_future(auditor(result)))
+            for done in asyncio.as_completed(audits):
+                add(await done)
+        finally:
+            if auditor is not None:
+                await auditor.close()
         if batch:
             conn.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
 
@@ -119,11 +139,11 @@ def _lost(target: str | Target, index: int, options: ProbeOptions,
 
 def run_sharded(targets: Collection[str | Target], options: ProbeOptions, thresholds: Thresholds,
                 *, workers: int, concurrency: int, deadline: float | None,
-                streamer: Streamer | None, on_line: Callable[[str, str], None],
+                streamer: Streamer | None, on_line: Callable[[int, str, str], None],
                 on_result: Callable[[CheckResult], None], tick: Callable[[], None],
-                started: float) -> None:
-    """Probe ``targets`` in ``workers`` processes; hand each result to ``on_line(state,
-    line)`` (streamed formats) or ``on_result`` as it arrives; ``tick`` while waiting."""
+                started: float, audit: AuditOptions | None = None) -> None:
+    """Probe ``targets`` in ``workers`` processes; hand each result to ``on_line(index,
+    state, line)`` (streamed formats) or ``on_result`` as it arrives; ``tick`` while waiting."""
     import multiprocessing
 
     from ..net.fleet import GRACE
@@ -139,7 +159,7 @@ def run_sharded(targets: Collection[str | Target], options: ProbeOptions, thresh
         shard = _Shard(targets, k, workers)
         process = context.Process(target=_work, daemon=True, name=f"smtpdiag-check-{k}",
                                   args=(shard, send, options, thresholds, share, deadline, end,
-                                        streamer))
+                                        streamer, audit))
         process.start()
         send.close()
         pending[receive] = process
@@ -157,7 +177,7 @@ def run_sharded(targets: Collection[str | Target], options: ProbeOptions, thresh
                 for index, state, payload in batch:
                     seen[index] = 1
                     if streamer is not None:
-                        on_line(state, payload)
+                        on_line(index, state, payload)
                     else:
                         on_result(payload)
             tick()
@@ -176,6 +196,6 @@ def run_sharded(targets: Collection[str | Target], options: ProbeOptions, thresh
             continue
         result = _lost(target, index, options, thresholds)
         if streamer is not None:
-            on_line(result.state, streamer(result))
+            on_line(index, result.state, streamer(result))
         else:
             on_result(result)

@@ -87,7 +87,8 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
     A bounce that gave up (``final``) on a transient cause: the queue lifetime expired; a delay
     warning (``final`` False) on one: the message has outlived the sender's warning time.  A
     refusal of the MAIL command, or with a sender-address code (X.1.7, X.1.8), is about the
-    sender even when its words say "unknown" or "no such domain".
+    sender even when its words say "unknown" or "no such domain" (but not an MTA's own words
+    for a protocol slip, such as Postfix's "send HELO/EHLO first").
     """
     klass = code // 100 if code else (int(enhanced[0]) if enhanced else None)
     from_tables = found["decided_by"] in ("enhanced", "basic", "none")
@@ -98,7 +99,10 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
                           rule="Action: failed" if final else "Action: delayed",
                           klass=None, final=final)
     sender_code = bool(enhanced) and catalogue.registry_key(enhanced or "") in ("X.1.7", "X.1.8")
-    if (command == "MAIL" or sender_code) and (
+    # An MTA's own wording for a protocol slip ("send HELO/EHLO first", postscreen's "Protocol
+    # error") says the client erred, whatever command it answered: not the sender address.
+    slip = found["decided_by"] == "provider" and found["name"] == "syntax"
+    if (command == "MAIL" or sender_code) and not slip and (
             found["name"] in SENDER_SIDE or found["rule"] == "text-access-denied"):
         return reason_for("sender-rejected", decided_by=found["decided_by"],
                           rule=found["rule"] or (enhanced or ""), klass=klass, final=final)

@@ -161,13 +161,17 @@ def _refusal(attempt: Attempt) -> str:
     return f" at {step.name}: {step.reply.code} {step.reply.text}"
 
 
-def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions) -> str:
+def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions,
+             chosen: tuple[str, str] | None = None) -> str:
     """One sentence on the outcome.  Over several walks (``--all-mx``) it is about the worst
-    of them, with its reason, and counts the rest: never the last host walked by default."""
+    of them, with its reason, and counts the rest: never the last host walked by default.
+    ``chosen`` is the default recipient (no ``--to``): a refusal of it says to name one."""
     if not attempts:
         return "nothing was probed"
     subject = next((a for a in attempts if a.outcome == verdict), attempts[-1])
     text = _one_summary(verdict, subject, opts)
+    if chosen is not None and refused_recipient(subject) is not None:
+        text += f"; no --to was given, so <{chosen[0]}> was tried: name a real one with --to"
     if len(attempts) > 1 and opts.all_mx:
         counts = {o: sum(a.outcome == o for a in attempts) for o in reversed(OUTCOMES)}
         rest = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
@@ -274,8 +278,5 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
                     for a in attempts]
     walked = [a for a in attempts if a.address is not None] or attempts
     verdict = worst_outcome(a.outcome for a in walked) if opts.all_mx else walked[-1].outcome
-    summary = _summary(verdict, walked, opts)
-    if chosen is not None and refused_recipient(walked[-1]) is not None:
-        summary += f"; no --to was given, so <{chosen[0]}> was tried: name a real one with --to"
-    return finish(verdict, summary, resolution, attempts)
+    return finish(verdict, _summary(verdict, walked, opts, chosen), resolution, attempts)
 

@@ -13,11 +13,14 @@ import os
 import pty
 import re
 import select
+import signal
 import struct
 import subprocess
 import sys
 import termios
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
@@ -47,8 +50,14 @@ class Screen:
 
 
 def run_in_pty(*args: str, columns: int, rows: int = 50, env: dict[str, str] | None = None,
-               timeout: float = 60) -> Screen:
-    """Run ``python -m smtpdiag ARGS`` on a ``columns``-wide pseudo-terminal."""
+               timeout: float = 60, ready: str | None = None,
+               during: Callable[[], None] | None = None) -> Screen:
+    """Run ``python -m smtpdiag ARGS`` on a ``columns``-wide pseudo-terminal.
+
+    For a command that runs until stopped (``serve``): once ``ready`` has been shown,
+    ``during()`` runs (in a thread, while the screen is still read), then the command gets
+    SIGINT, as Ctrl-C sends it.
+    """
     full_env = {k: v for k, v in os.environ.items()
                 if k not in ("FORCE_COLOR", "NO_COLOR", "COLUMNS", "LINES")}
     full_env.update({"TERM": "xterm-256color", "LANG": "C.UTF-8", "LC_ALL": "",
@@ -64,7 +73,24 @@ def run_in_pty(*args: str, columns: int, rows: int = 50, env: dict[str, str] | N
         secondary = -1
         seen = b""
         end = time.monotonic() + timeout
+        helper: threading.Thread | None = None
+        failed: list[BaseException] = []
+
+        def act() -> None:
+            try:
+                assert during is not None
+                during()
+            except BaseException as exc:  # re-raised in the test's thread
+                failed.append(exc)
+            finally:
+                os.killpg(process.pid, signal.SIGINT)
+
         while time.monotonic() < end:
+            if (ready is not None and helper is None
+                    and ready in ANY_ESCAPE.sub("", seen.decode("utf-8", "replace"))):
+                helper = threading.Thread(target=act if during else lambda: os.killpg(
+                    process.pid, signal.SIGINT), daemon=True)
+                helper.start()
             if not select.select([primary], [], [], 0.2)[0]:
                 if process.poll() is not None:
                     break
@@ -77,6 +103,10 @@ def run_in_pty(*args: str, columns: int, rows: int = 50, env: dict[str, str] | N
                 break
             seen += chunk
         returncode = process.wait(timeout=max(1.0, end - time.monotonic()))
+        if helper is not None:
+            helper.join(timeout=10)
+        if failed:
+            raise failed[0]
     finally:
         os.close(primary)
         if secondary != -1:

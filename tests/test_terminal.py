@@ -196,10 +196,11 @@ def test_check_rounds_seconds_for_people():
 
 # -- colours mean the same everywhere ---------------------------------------------------------
 
-def test_a_certificate_that_fails_verification_is_red(tmp_path):
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_a_certificate_that_fails_verification_is_red(tmp_path, columns):
     with FakeServer("healthy") as server:
         screen = run_in_pty("probe", f"127.0.0.1:{server.port}", "--dry-run", "--insecure",
-                            columns=120)
+                            columns=columns)
     assert screen.returncode == 0
     line = next(x for x in screen.raw.split("\n") if "NOT verified" in x)
     before = line[:line.index("NOT verified")]
@@ -208,6 +209,7 @@ def test_a_certificate_that_fails_verification_is_red(tmp_path):
     assert re.search(r"\x1b\[[0-9;]*32m", good)
     plain = SGR.sub("", line)
     assert "NOT verified" in plain
+    assert max(len(x) for x in screen_lines(screen.text)) <= columns
 
 
 # -- codes, compare, serve -------------------------------------------------------------------

@@ -23,7 +23,8 @@ import typer
 from ..errors import UsageError, quoted
 from ..render.check_formats import CheckFormat
 from .check_output import BATCH_SECONDS, Lines
-from .common import EXIT_INTERNAL, guarded, output_width, use_color, wrap_width
+from .check_progress import Progress, lanes_for
+from .common import EXIT_INTERNAL, guarded, output_width, step_status, use_color, wrap_width
 from .options import (
     CaFileOption,
     FromOption,
@@ -110,68 +111,6 @@ def _open_output(output: Path | None) -> IO[str]:
         raise UsageError(f"cannot write --output {output}: {exc.strerror}") from None
 
 
-class _Progress:
-    """A rich progress bar on stderr while results come in; nothing when it is not wanted.
-
-    It names the targets still being waited for and the time elapsed.  Workers take targets
-    in input order, so the ones under way are the unfinished among the first done + ``running``.
-    """
-
-    SHOWN = 3
-
-    def __init__(self, total: int, enabled: bool, targets: Sequence[object] = (),
-                 running: int = 1) -> None:
-        self.bar = None
-        self.names = [str(getattr(t, "text", t)) for t in targets]
-        self.running = running
-        self.finished: set[int] = set()
-        if enabled:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-            from rich.table import Column
-
-            # The names of the hosts waited for take what is left, cut with … (never the count).
-            waiting = Column(ratio=1, no_wrap=True, overflow="ellipsis")
-            self.bar = Progress(TextColumn("smtpdiag check"), BarColumn(bar_width=20),
-                                MofNCompleteColumn(), TimeElapsedColumn(),
-                                TextColumn("{task.fields[bad]}"),
-                                TextColumn("{task.fields[waiting]}", table_column=waiting),
-                                expand=True,
-                                console=Console(file=sys.stderr), transient=True,
-                                redirect_stdout=False, redirect_stderr=False)
-            self.task = self.bar.add_task("check", total=total, bad="", waiting=self._waiting())
-            self.bad = 0
-            self.bar.start()
-
-    def _waiting(self) -> str:
-        from ..render.doc import clean
-
-        started = min(len(self.names), len(self.finished) + self.running)
-        left = [self.names[i] for i in range(started) if i not in self.finished]
-        if not left:
-            return ""
-        more = f" +{len(left) - self.SHOWN}" if len(left) > self.SHOWN else ""
-        return "waiting for " + clean(", ".join(left[:self.SHOWN])) + more
-
-    def advance(self, state: str, index: int | None = None) -> None:
-        if self.bar is not None:
-            self.bad += state != "OK"
-            if index is not None:
-                self.finished.add(index)
-            self.bar.update(self.task, advance=1, bad=f"{self.bad} not OK" if self.bad else "",
-                            waiting=self._waiting() if index is not None else "")
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
 async def _collect(targets: Sequence[str | Target], options: ProbeOptions,
                    thresholds: Thresholds, concurrency: int, deadline: float | None,
                    on_result: Callable[[CheckResult], None], tick: Callable[[], None],
@@ -198,7 +137,7 @@ async def _collect(targets: Sequence[str | Target], options: ProbeOptions,
             if audit is None:
                 on_result(result)
             else:
-                audits.append(asyncio.ensure_future(_audited(result, audit)))
+                audits.append(asyncio.ensure_future(_audited(result, audit, options.progress)))
         for done in asyncio.as_completed(audits):
             on_result(await done)
     finally:
@@ -206,7 +145,8 @@ async def _collect(targets: Sequence[str | Target], options: ProbeOptions,
             ticker.cancel()
 
 
-async def _audited(result: CheckResult, options: AuditOptions) -> CheckResult:
+async def _audited(result: CheckResult, options: AuditOptions,
+                   progress: Callable[[str, str], None] | None = None) -> CheckResult:
     """``check --audit``: the target's domain audited, its findings merged as states."""
     from ..core.audit_states import not_a_domain, with_audit
     from ..net.audit import audit
@@ -214,6 +154,8 @@ async def _audited(result: CheckResult, options: AuditOptions) -> CheckResult:
     resolution = result.report.resolution
     if resolution is None or resolution.domain is None:
         return not_a_domain(result) if result.report.error is None else result
+    if progress is not None:
+        progress("audit", resolution.domain)
     return with_audit(result, await audit(resolution.domain, options))
 
 
@@ -243,10 +185,13 @@ def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds
     streaming_here = streamer is not None and watched
     show = progress if progress is not None else (
         len(targets) > 1 and sys.stderr.isatty() and not streaming_here)
+    # One target on a terminal: probe's status line (the step under way), not a bar of one.
+    status = progress is None and len(targets) == 1 and workers == 1
+    names = [t if isinstance(t, str) else t.text for t in targets]
     lines = Lines(stream, eager=watched)
     counts = dict.fromkeys(STATES, 0)
     kept: list[CheckResult] = []
-    bar: _Progress | None = None
+    bar: Progress | None = None
 
     def on_state(state: str, index: int | None = None) -> None:
         counts[state] += 1
@@ -260,8 +205,8 @@ def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds
         else:
             kept.append(result)
 
-    def on_line(state: str, line: str) -> None:  # a streamed result from a worker
-        on_state(state)
+    def on_line(index: int, state: str, line: str) -> None:  # a streamed result from a worker
+        on_state(state, index)
         lines.add(line)
 
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -274,15 +219,17 @@ def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds
         if workers > 1:
             from .check_shards import run_sharded
 
-            bar = _Progress(len(targets), show)
+            bar = Progress(len(targets), show, names, lanes_for(len(targets), concurrency, workers))
             run_sharded(targets, options, thresholds, workers=workers,
                         concurrency=concurrency, deadline=deadline, streamer=streamer,
                         on_line=on_line,
                         on_result=on_result, tick=lines.tick, started=started)
         else:
-            bar = _Progress(len(targets), show, targets, concurrency)
-            asyncio.run(_collect(targets, options, thresholds, concurrency, deadline,
-                                 on_result, lines.tick, audit))
+            bar = Progress(len(targets), show, names, lanes_for(len(targets), concurrency))
+            with step_status(names[0]) if status else contextlib.nullcontext() as step:
+                asyncio.run(_collect(targets, options if step is None else replace(
+                    options, progress=step), thresholds, concurrency, deadline, on_result,
+                    lines.tick, audit))
         elapsed = time.perf_counter() - started
         reached = deadline is not None and elapsed >= deadline
         lines.flush()
@@ -402,7 +349,8 @@ def check(
              "servers).")] = 443,
     progress: Annotated[bool | None, typer.Option(
         "--progress/--no-progress",
-        help="Progress bar on stderr (default: on a terminal, with several targets).")
+        help="Progress on stderr (default: on a terminal): a bar naming the targets waited "
+             "for, or for one target the step under way.")
     ] = None,
 ) -> None:
     """Health-check one or many mail servers, for CI and Nagios/Icinga-style monitoring.

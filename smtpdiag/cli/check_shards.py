@@ -95,11 +95,11 @@ def _lost(target: str | Target, index: int, options: ProbeOptions,
 
 def run_sharded(targets: Sequence[str | Target], options: ProbeOptions, thresholds: Thresholds,
                 *, workers: int, concurrency: int, deadline: float | None,
-                streamer: Streamer | None, on_line: Callable[[str, str], None],
+                streamer: Streamer | None, on_line: Callable[[int, str, str], None],
                 on_result: Callable[[CheckResult], None], tick: Callable[[], None],
                 started: float) -> None:
-    """Probe ``targets`` in ``workers`` processes; hand each result to ``on_line(state,
-    line)`` (streamed formats) or ``on_result`` as it arrives; ``tick`` while waiting."""
+    """Probe ``targets`` in ``workers`` processes; hand each result to ``on_line(index,
+    state, line)`` (streamed formats) or ``on_result`` as it arrives; ``tick`` while waiting."""
     import multiprocessing
 
     from ..net.fleet import GRACE
@@ -133,7 +133,7 @@ def run_sharded(targets: Sequence[str | Target], options: ProbeOptions, threshol
                 for index, state, payload in batch:
                     seen[index] = 1
                     if streamer is not None:
-                        on_line(state, payload)
+                        on_line(index, state, payload)
                     else:
                         on_result(payload)
             tick()
@@ -148,6 +148,6 @@ def run_sharded(targets: Sequence[str | Target], options: ProbeOptions, threshol
     for index in (i for i, done in enumerate(seen) if not done):
         result = _lost(targets[index], index, options, thresholds)
         if streamer is not None:
-            on_line(result.state, streamer(result))
+            on_line(index, result.state, streamer(result))
         else:
             on_result(result)

@@ -85,9 +85,24 @@ def _class_texts() -> dict[str, dict[str, str]]:
 def _answers(side: dict[str, Any]) -> str:
     """What a side is the reply to: its commands (basic codes) or its subject (enhanced)."""
     if side["kind"] == "enhanced":
-        return f"reports {_lower_first(side['subject_name'])} (X.{side['code'].split('.')[1]}.X)"
+        return f"reports {side['subject_name'].lower()} (X.{side['code'].split('.')[1]}.X)"
     commands = side.get("commands") or []
     return f"answers {', '.join(commands)}" if commands else "answers no particular command"
+
+
+def _answer_difference(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """What each one answers, saying once what they share: "Both answer MAIL, RCPT; only 550
+    answers EHLO, DATA-END."."""
+    answers_a, answers_b = _answers(a), _answers(b)
+    if answers_a == answers_b:
+        return f"Both {answers_a.replace('answers', 'answer', 1)}."
+    ca, cb = a.get("commands") or [], b.get("commands") or []
+    shared = [c for c in ca if c in cb]
+    if a["kind"] == b["kind"] == "basic" and shared:
+        only = [f"only {side['code']} answers {', '.join(c for c in mine if c not in shared)}"
+                for side, mine in ((a, ca), (b, cb)) if len(mine) > len(shared)]
+        return f"Both answer {', '.join(shared)}; {' and '.join(only)}."
+    return f"{a['code']} {answers_a}; {b['code']} {answers_b}."
 
 
 def _differences(a: dict[str, Any], b: dict[str, Any], kind: str, same: bool) -> list[str]:
@@ -101,11 +116,7 @@ def _differences(a: dict[str, Any], b: dict[str, Any], kind: str, same: bool) ->
     else:
         lines = [f"{a['code']} is a {a['class_label']} {kind}: {means[ka]}; {b['code']} is a "
                  f"{b['class_label']} {kind}: {means[kb]}."]
-    answers_a, answers_b = _answers(a), _answers(b)
-    if answers_a == answers_b:
-        lines.append(f"Both {answers_a.replace('answers', 'answer', 1)}.")
-    else:
-        lines.append(f"{a['code']} {answers_a}; {b['code']} {answers_b}.")
+    lines.append(_answer_difference(a, b))
     if ka == kb:
         lines.append(f"After either, a client {after[ka]}.")
     else:
@@ -119,8 +130,9 @@ def _which(a: dict[str, Any], b: dict[str, Any], same: bool) -> str:
     send = _class_texts()["send_when"]
     ka, kb = str(a["class"]), str(b["class"])
     if ka == kb:
-        return (f"Both are sent {send[ka]}; the command being answered decides between them: "
-                f"{a['code']} {_answers(a)}, {b['code']} {_answers(b)}.")
+        # What each is for is in its name; the commands each answers are a difference above.
+        return (f"Both are sent {send[ka]}. Send the one whose name says what happened: "
+                f"{a['code']} ({a['name']}) or {b['code']} ({b['name']}).")
     return f"Send {a['code']} {send[ka]}. Send {b['code']} {send[kb]}."
 
 

@@ -161,7 +161,8 @@ class FakeServer:
                 tls_context=context if self.tls == "starttls" else None,
                 connections=self._connections,
                 loop=loop,
-                log=self.log,
+                # Not the controller's own test connection while it starts: no client's.
+                log=self.log if self._controller is not None else None,
             )
 
         try:

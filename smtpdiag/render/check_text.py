@@ -101,8 +101,11 @@ def check_doc(run: CheckRun, width: int | None = None) -> Doc:
     if len(run.results) == 1 and run.results[0].metrics.steps:
         doc.blank().add(("steps: ", "bold"), " · ".join(
             f"{name} {duration(s)}" for name, s in run.results[0].metrics.steps))
+    # One target: the heading line already says its summary in full, so a cut row needs
+    # nothing below it; the reasons follow only when there are several.
+    alone = len(run.results) == 1
     for number, result in enumerate(run.results):
-        if not result.reasons or (number not in cut and len(result.reasons) == 1):
+        if not result.reasons or ((alone or number not in cut) and len(result.reasons) == 1):
             continue
         doc.blank().add((result.state, STATE_STYLE[result.state]), " ", (result.target, "bold"))
         for reason in result.reasons:

@@ -1,0 +1,99 @@
+"""What ``check`` shows on stderr while it waits: a progress bar, or for one target a status line.
+
+The bar names the targets still being waited for and the time elapsed, also when ``--workers``
+shares the targets over processes.  Nobody reports which targets have started, but it follows
+from how they are taken: each lane (the one process, or worker k) takes its targets in input
+order and keeps ``running`` of them under way, so the ones under way are the unfinished among
+its first ``finished + running``.  A single target on a terminal gets ``probe``'s status line
+instead (the step under way and where), which says more than a bar of one.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Lane", "Progress", "lanes_for"]
+
+
+@dataclass
+class Lane:
+    """Targets (input indices, in the order they are taken) and how many run at once."""
+
+    indices: list[int]
+    running: int
+    finished: set[int] = field(default_factory=set)
+
+    def under_way(self) -> list[int]:
+        started = min(len(self.indices), len(self.finished) + self.running)
+        return [i for i in self.indices[:started] if i not in self.finished]
+
+
+def lanes_for(total: int, concurrency: int, workers: int = 1) -> list[Lane]:
+    """One lane per process: with ``workers`` > 1, worker k takes every Nth target from the
+    k-th on with its share of ``concurrency`` (as ``check_shards`` deals them)."""
+    from .check_shards import shares
+
+    if workers <= 1:
+        return [Lane(list(range(total)), max(1, concurrency))]
+    return [Lane(list(range(k, total, workers)), max(1, share))
+            for k, share in enumerate(shares(concurrency, workers))]
+
+
+class Progress:
+    """A rich progress bar on stderr while results come in; nothing when it is not wanted."""
+
+    SHOWN = 3
+
+    def __init__(self, total: int, enabled: bool, names: Sequence[str] = (),
+                 lanes: Sequence[Lane] = ()) -> None:
+        self.bar: Any = None
+        self.names = list(names)
+        self.lanes = list(lanes)
+        self.lane_of = {i: lane for lane in self.lanes for i in lane.indices}
+        self.bad = 0
+        if enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+            from rich.progress import Progress as Bar
+            from rich.table import Column
+
+            # The names of the hosts waited for take what is left, cut with … (never the count).
+            waiting = Column(ratio=1, no_wrap=True, overflow="ellipsis")
+            self.bar = Bar(TextColumn("smtpdiag check"), BarColumn(bar_width=20),
+                           MofNCompleteColumn(), TimeElapsedColumn(),
+                           TextColumn("{task.fields[bad]}"),
+                           TextColumn("{task.fields[waiting]}", table_column=waiting),
+                           expand=True, console=Console(file=sys.stderr), transient=True,
+                           redirect_stdout=False, redirect_stderr=False)
+            self.task = self.bar.add_task("check", total=total, bad="", waiting=self.waiting())
+            self.bar.start()
+
+    def waiting(self) -> str:
+        """"waiting for a, b, c +4": the targets under way, in input order."""
+        from ..render.doc import clean
+
+        left = sorted(i for lane in self.lanes for i in lane.under_way())
+        if not left or not self.names:
+            return ""
+        more = f" +{len(left) - self.SHOWN}" if len(left) > self.SHOWN else ""
+        return "waiting for " + clean(", ".join(self.names[i] for i in left[:self.SHOWN])) + more
+
+    def advance(self, state: str, index: int | None = None) -> None:
+        if index is not None and index in self.lane_of:
+            self.lane_of[index].finished.add(index)
+        if self.bar is not None:
+            self.bad += state != "OK"
+            self.bar.update(self.task, advance=1, bad=f"{self.bad} not OK" if self.bad else "",
+                            waiting=self.waiting())
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()

@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import ssl
+import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import trustme
@@ -18,15 +21,37 @@ from smtpdiag.net.audit import AuditOptions, audit
 from tests.dnsserver import DnsServer
 from tests.httpsserver import HttpsServer
 
-__all__ = ["World"]
+__all__ = ["LimitedCerts", "World"]
+
+
+@dataclass
+class LimitedCerts(Certs):
+    """Certificates whose server context offers only ``version`` and ``ciphers``: an MX host
+    stuck on TLS 1.0 or a non-forward-secret cipher.  OpenSSL offers TLS < 1.2 only at
+    security level 0, so the cipher string ends with ``@SECLEVEL=0``."""
+
+    version: str | None = None
+    ciphers: str | None = None
+
+    def server_context(self) -> ssl.SSLContext:
+        context = super().server_context()
+        if self.version is not None:
+            with warnings.catch_warnings():  # TLSVersion.TLSv1 is deprecated: that is the point
+                warnings.simplefilter("ignore", DeprecationWarning)
+                context.minimum_version = context.maximum_version = getattr(
+                    ssl.TLSVersion, self.version)
+        context.set_ciphers(self.ciphers or "DEFAULT:@SECLEVEL=0")
+        return context
 
 
 class World:
     """Build the zone with ``add`` and the servers with ``smtp``/``https``, then ``run``."""
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, *, rsa: bool = False) -> None:
         self.dir = directory
-        self.ca = trustme.CA(organization_name="smtpdiag audit test CA")
+        # RSA keys only where a test needs an RSA key exchange (a non-forward-secret cipher).
+        self.key_type = trustme.KeyType.RSA if rsa else trustme.KeyType.ECDSA
+        self.ca = trustme.CA(organization_name="smtpdiag audit test CA", key_type=self.key_type)
         self.ca_file = os.path.join(directory, "ca.pem")
         self.ca.cert_pem.write_to_path(self.ca_file)
         self.records: dict[tuple[str, str], list[str]] = {}
@@ -52,13 +77,16 @@ class World:
         now = datetime.datetime.now(datetime.UTC)
         if kind == "expired":
             leaf = self.ca.issue_cert(*names, not_before=now - datetime.timedelta(days=30),
-                                      not_after=now - datetime.timedelta(days=1))
+                                      not_after=now - datetime.timedelta(days=1),
+                                      key_type=self.key_type)
         elif kind == "expiring":
-            leaf = self.ca.issue_cert(*names, not_after=now + datetime.timedelta(days=5))
+            leaf = self.ca.issue_cert(*names, not_after=now + datetime.timedelta(days=5),
+                                      key_type=self.key_type)
         elif kind == "intermediate":  # the chain presented holds an intermediate CA
-            leaf = self.ca.create_child_ca().issue_cert(*names)
+            leaf = self.ca.create_child_ca(key_type=self.key_type).issue_cert(
+                *names, key_type=self.key_type)
         else:
-            leaf = self.ca.issue_cert(*names)
+            leaf = self.ca.issue_cert(*names, key_type=self.key_type)
         certs = Certs(self.ca_file, os.path.join(folder, "cert.pem"),
                       os.path.join(folder, "key.pem"))
         leaf.private_key_pem.write_to_path(certs.key_file)
@@ -69,9 +97,14 @@ class World:
 
     def smtp(self, address: str, name: str, *, cert: str = "good", cert_names: tuple[str, ...]
              | None = None, scenario: str = "healthy", tls: str = "starttls",
-             greeting_name: str | None = None) -> FakeServer:
-        """An MX host at ``address`` on the world's shared SMTP port."""
+             greeting_name: str | None = None, tls_version: str | None = None,
+             ciphers: str | None = None) -> FakeServer:
+        """An MX host at ``address`` on the world's shared SMTP port; ``tls_version``
+        ("TLSv1", "TLSv1_1"…) and ``ciphers`` limit what its TLS offers."""
         certs = self.certs(cert_names or (name,), cert) if tls != "none" else None
+        if certs is not None and (tls_version or ciphers):
+            certs = LimitedCerts(certs.ca_file, certs.cert_file, certs.key_file, certs.kind,
+                                 tls_version, ciphers)
         server = FakeServer(scenario, host=address, port=self.port, tls=tls,  # type: ignore[arg-type]
                             certs=certs, hostname=greeting_name or name)
         self._stack.enter_context(server)

@@ -16,8 +16,10 @@ __all__ = ["RawSubmission"]
 class RawSubmission:
     def __init__(self, host: str, cert_file: str, key_file: str, *, port: int = 0,
                  starttls: bool = True, auth_before_tls: bool = False,
-                 mail_before_tls: bool = False, vulnerable: bool = False) -> None:
+                 mail_before_tls: bool = False, vulnerable: bool = False,
+                 implicit: bool = False) -> None:
         self.host, self.port = host, port
+        self.implicit = implicit  # TLS from the first byte, as on port 465 (RFC 8314)
         self.starttls, self.auth_before_tls = starttls, auth_before_tls
         self.mail_before_tls, self.vulnerable = mail_before_tls, vulnerable
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -27,7 +29,7 @@ class RawSubmission:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        tls = False
+        tls = self.implicit
         writer.write(b"220 sub.test ESMTP raw\r\n")
         pending = b""
         try:
@@ -77,7 +79,8 @@ class RawSubmission:
     def start(self) -> RawSubmission:
         self._thread.start()
         future = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._session, self.host, self.port), self._loop)
+            asyncio.start_server(self._session, self.host, self.port,
+                                 ssl=self.context if self.implicit else None), self._loop)
         self._server = future.result(5)
         self.port = self._server.sockets[0].getsockname()[1]
         return self

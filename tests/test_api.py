@@ -98,9 +98,9 @@ def test_probe_is_a_coroutine_for_code_with_a_loop(server):
     assert server.recorded.messages == []
 
 
-def test_sync_wrapper_inside_a_running_loop_says_what_to_do_instead():
+def test_sync_wrapper_inside_a_running_loop_says_what_to_do_instead(closed_port):
     async def main() -> None:
-        smtpdiag.probe_sync("127.0.0.1:25")
+        smtpdiag.probe_sync(f"127.0.0.1:{closed_port}")
 
     with pytest.raises(smtpdiag.UsageError, match=r"await smtpdiag.probe"):
         asyncio.run(main())
@@ -124,7 +124,9 @@ def test_bad_input_raises_usage_error_before_anything_is_sent(server, kwargs, me
 
 
 def test_a_bad_target_is_a_target_error():
-    with pytest.raises(smtpdiag.TargetError):
+    with pytest.raises(smtpdiag.TargetError,
+                       match=r"^target 'mx.example.com:99999': port '99999' is not a number "
+                             r"from 1 to 65535$"):
         smtpdiag.probe_sync("mx.example.com:99999")
 
 
@@ -147,12 +149,15 @@ def test_check_sync_judges_each_target_in_input_order():
     assert isinstance(run.results[1].reasons[0], smtpdiag.Reason)
 
 
-def test_check_expectations_are_validated_up_front():
-    with pytest.raises(smtpdiag.UsageError, match="--send"):
-        smtpdiag.check_sync("127.0.0.1:25", expect=["data=250"])
-    with pytest.raises(smtpdiag.TargetError):
-        smtpdiag.check_sync(["127.0.0.1:25", "bad target:"])
-    with pytest.raises(smtpdiag.UsageError):
+def test_check_expectations_are_validated_up_front(closed_port):
+    target = f"127.0.0.1:{closed_port}"
+    with pytest.raises(smtpdiag.UsageError,
+                       match=r"^--expect data=…: a check sends no DATA unless --send is given$"):
+        smtpdiag.check_sync(target, expect=["data=250"])
+    with pytest.raises(smtpdiag.TargetError,
+                       match=r"^target 'bad target:' is empty or contains spaces$"):
+        smtpdiag.check_sync([target, "bad target:"])
+    with pytest.raises(smtpdiag.UsageError, match=r"^no targets to check$"):
         smtpdiag.check_sync([])
 
 
@@ -160,7 +165,7 @@ def test_explain_returns_the_documented_json_shape():
     result = smtpdiag.explain("550 5.7.1 <a@b.test>: Relay access denied")
     assert_valid(result, "explain")
     assert result["items"][0]["reply"]["code"] == 550
-    with pytest.raises(smtpdiag.UsageError):
+    with pytest.raises(smtpdiag.UsageError, match=r"^nothing to explain: give a code"):
         smtpdiag.explain("")
     with pytest.raises(smtpdiag.UsageError, match="language"):
         smtpdiag.explain("550", lang="xx")

@@ -61,10 +61,14 @@ def test_each_dane_state_on_loopback(world, domain, expected):
 def test_validation_status_is_said_plainly_and_decides_the_severity(world):
     unsigned = world.run("unsigned.test")
     section = next(a for a in unsigned.areas if a.name == "dane")
-    assert all("NOT validated (no AD bit)" in fact for fact in section.facts)
+    records, (where,) = section.facts[:-1], section.facts[-1:]
+    assert len(records) == 2 and all("NOT validated (no AD bit)" in fact for fact in records)
+    # probed on a test port: the TLSA name stays _25._tcp, and the report says so
+    assert where == ("TLSA is looked up at _25._tcp, the port senders deliver to (RFC 7672); "
+                     f"the chains compared are those presented on port {world.port}")
     stale = world.run("stale.test")
     section = next(a for a in stale.areas if a.name == "dane")
-    assert all("(DNSSEC-validated)" in fact for fact in section.facts)
+    assert all("(DNSSEC-validated)" in fact for fact in section.facts[:-1])
     assert section.findings[0].severity == "critical" and section.verdict == "fail"
 
 
@@ -114,3 +118,22 @@ def test_dane_none_only_when_no_host_has_records():
     assert "a 2-byte digest, not 32" in hits[0].detail
     failed = Answer("_25._tcp.a", "TLSA", "error", error="SERVFAIL")
     assert [h.detail for h in dane_hits((("a", failed),), ())] == ["SERVFAIL"]
+
+
+def test_on_port_25_the_dane_facts_are_the_records_alone():
+    from smtpdiag.core.policy.evaluate import evaluate
+    from smtpdiag.core.policy.records import Gathered, HostFacts, MxFacts
+    from smtpdiag.model import Attempt
+
+    record = Answer("_25._tcp.mx.a.test", "TLSA", "ok", ("3 0 0 " + b"x".hex(),),
+                    authenticated=True)
+    mx = MxFacts("a.test", "mx", (HostFacts("mx.a.test", 10, ("192.0.2.1",)),))
+
+    def dane_facts(port: int) -> tuple[str, ...]:
+        attempt = Attempt("mx.a.test", "192.0.2.1", port, "starttls")
+        facts = AddressFacts("mx.a.test", "192.0.2.1", attempt=attempt, chain=(b"x",))
+        report = evaluate(Gathered("a.test", mx, (facts,), tlsa=(("mx.a.test", record),)))
+        return next(a for a in report.areas if a.name == "dane").facts
+
+    assert dane_facts(25) == ("_25._tcp.mx.a.test TLSA 3 0 0 78 (DNSSEC-validated)",)
+    assert dane_facts(2525)[1].endswith("presented on port 2525")

@@ -209,6 +209,18 @@ def test_consistency_needs_two_hosts_and_names_what_differs():
     other = AddressFacts("d", "192.0.2.4", attempt=_attempt("d", tls=bad))
     assert ids(consistency_hits([one, other], ())) == ["consistency.certificate",
                                                        "consistency.tls"]
+    # A certificate seen only in the diagnostic handshake was not verified: no disagreement
+    # about validity, only about the version.
+    from dataclasses import replace
+
+    from smtpdiag.model import ErrorInfo
+
+    seen = TlsInfo("starttls", "TLSv1", verified=False, verify_error="not checked: seen only "
+                   "in a diagnostic handshake")
+    diagnosed = AddressFacts("e", "192.0.2.5", attempt=replace(
+        _attempt("e", tls=seen), error=ErrorInfo("tls", "the server offers only TLS 1.0",
+                                                 "tls")))
+    assert ids(consistency_hits([one, diagnosed], ())) == ["consistency.tls"]
 
 
 # --- check --audit
@@ -286,6 +298,37 @@ def test_tls_facts_of_one_address(changes, expected):
 
     hits = address_hits(_walked(GREETING, EHLO, tls=replace(GOOD_TLS, **changes)))
     assert [h.id for h in hits] == expected
+
+
+DIAGNOSED = {"verified": False, "verify_error": "not checked: seen only in a diagnostic "
+             "handshake"}
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"version": "TLSv1", "cipher": "ECDHE-RSA-AES128-SHA"}, [("addr.tls-old", "critical")]),
+    ({"version": "TLSv1.1", "cipher": "AES128-SHA"},
+     [("addr.tls-old", "critical"), ("addr.cipher-weak", None)]),
+    ({"version": "TLSv1.2", "cipher": "AES128-GCM-SHA256"}, [("addr.cipher-weak", "critical")]),
+    ({"version": "TLSv1.2", "cipher": "ECDHE-RSA-AES128-GCM-SHA256"},
+     [("addr.tls-failed", None)]),
+    ({"version": "TLSv1", "cipher": "ECDHE-RSA-AES128-SHA", "days_left": -2},
+     [("addr.tls-old", "critical"), ("addr.cert-expired", None)]),
+])
+def test_tls_seen_only_in_the_diagnostic_handshake(changes, expected):
+    """Our handshake failed; what the server offers came from the diagnostic one: an outdated
+    version or cipher is then all it offers (critical), and its certificate was not verified,
+    so it is never called untrusted."""
+    from dataclasses import replace
+
+    from smtpdiag.core.policy.transport import address_hits
+
+    tls = replace(GOOD_TLS, **DIAGNOSED, **changes)
+    hits = address_hits(_walked(GREETING, EHLO, tls=tls, error="the server offers only …",
+                                step="tls"))
+    assert [(h.id, h.severity) for h in hits] == expected
+    assert all("diagnostic handshake" in h.detail for h in hits if h.severity == "critical")
+    plain = address_hits(_walked(GREETING, EHLO, tls=replace(GOOD_TLS, **changes)))
+    assert all(h.severity is None for h in plain)  # negotiated by our own walk: a warning
 
 
 def test_replies_and_failures_of_one_address():

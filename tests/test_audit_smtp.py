@@ -163,12 +163,23 @@ def test_cli_text_json_and_exit_codes(world):
     assert "fix: Renew the certificate" in text.stdout
 
 
-@pytest.mark.parametrize("bad", ["user@example.com", "https://example.com/", "nodots", "",
-                                 "a b.test", "ex\x1bample.com"])
-def test_cli_refuses_what_is_not_a_domain(bad):
+NOT_A_DOMAIN = " is not a mail domain (give example.com, not an address or a URL)"
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    ("user@example.com", "'user@example.com'" + NOT_A_DOMAIN),
+    ("https://example.com/", "'https://example.com/'" + NOT_A_DOMAIN),
+    ("nodots", "'nodots' is not a mail domain"),
+    ("", "''" + NOT_A_DOMAIN),
+    ("a b.test", "'a b.test'" + NOT_A_DOMAIN),
+    ("ex\x1bample.com", "DOMAIN contains a control character (\\x1b); CR, LF, NUL and other "
+     "controls are refused so that no SMTP command can be injected"),
+])
+def test_cli_refuses_what_is_not_a_domain(bad, message):
     result = run_cli("audit", bad, "--nameserver", "127.0.0.1:9")
     assert_no_traceback(result)
-    assert result.returncode == 2 and result.stderr.startswith("smtpdiag: error:")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == f"smtpdiag: error: {message}\n"
 
 
 def test_check_audit_turns_findings_into_states(world):

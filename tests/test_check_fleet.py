@@ -254,6 +254,7 @@ def test_lines_wait_at_most_a_batch_time(monkeypatch):
     assert stream.getvalue() == "one\n"
 
 
-def test_bad_workers_is_unknown():
-    result = run_cli("check", "--workers", "0", "127.0.0.1:25")
-    assert result.returncode == 3 and "--workers" in result.stderr
+def test_bad_workers_is_unknown(closed_port):
+    result = run_cli("check", "--workers", "0", f"127.0.0.1:{closed_port}")
+    assert result.returncode == 3 and result.stdout == ""
+    assert result.stderr == "smtpdiag: error: --workers must be 1-64\n"

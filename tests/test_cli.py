@@ -56,11 +56,21 @@ def test_explain_json_validates(query):
     assert_valid(json.loads(result.stdout), "explain")
 
 
-@pytest.mark.parametrize("bad", ["699", "2500", "hello world", "", "9.9.9"])
-def test_explain_bad_input_is_a_usage_error_without_traceback(bad):
+@pytest.mark.parametrize(("bad", "message"), [
+    ("699", "699 is not a valid SMTP reply code: the first digit must be 2-5 and the second "
+     "0-5 (RFC 5321 §4.2)"),
+    ("2500", "no SMTP reply code, enhanced status code or known bounce wording found in "
+     "'2500'"),
+    ("hello world", "no SMTP reply code, enhanced status code or known bounce wording found "
+     "in 'hello world'"),
+    ("", "nothing to explain: give a code (550, 5.7.1) or a reply text"),
+    ("9.9.9", "9.9.9 is not a valid enhanced status code: the class must be 2, 4 or 5 "
+     "(RFC 3463)"),
+])
+def test_explain_bad_input_is_a_usage_error_without_traceback(bad, message):
     result = run_cli("explain", bad)
     assert result.returncode == 2
-    assert result.stderr.startswith("smtpdiag: error:")
+    assert result.stderr == f"smtpdiag: error: {message}\n"
     assert_no_traceback(result)
 
 
@@ -106,7 +116,9 @@ def test_codes_table_and_class_filter():
     assert any(row["code"] == "X.7.27" for row in enhanced)
     providers = json.loads(run_cli("codes", "--providers", "--json").stdout)["codes"]
     assert len(providers) >= 60
-    assert run_cli("codes", "--class", "7").returncode == 2
+    bad_class = run_cli("codes", "--class", "7")
+    assert bad_class.returncode == 2 and bad_class.stdout == ""
+    assert bad_class.stderr == "smtpdiag: error: --class must be one of 2, 3, 4, 5\n"
 
 
 def test_help_documents_the_exit_codes():
@@ -118,6 +130,7 @@ def test_help_documents_the_exit_codes():
 def test_python_dash_m_and_unknown_command():
     result = run_cli("no-such-command")
     assert result.returncode == 2
+    assert "No such command 'no-such-command'." in result.stderr
     assert_no_traceback(result)
 
 

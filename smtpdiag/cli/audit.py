@@ -53,13 +53,19 @@ def audit_command(
         help="Comma-separated DNSBL zones to use (implies --dnsbl; default: the catalogue's "
              "list).")] = None,
     submission: Annotated[bool, typer.Option(
-        help="Also check the STARTTLS posture of the submission port (587) of the hosts in "
-             "_submission._tcp SRV records, else of the MX hosts.")] = False,
+        help="Also check the submission ports of the hosts in _submission._tcp and "
+             "_submissions._tcp SRV records, else of the MX hosts: 587 (STARTTLS posture) and "
+             "465 (implicit TLS), and their certificates.")] = False,
     submission_port: Annotated[int | None, typer.Option(
-        help="Submission port to check (implies --submission; default 587).")] = None,
+        help="The STARTTLS submission port (implies --submission; default 587).")] = None,
+    submissions_port: Annotated[int | None, typer.Option(
+        help="The implicit-TLS submission port (implies --submission; default 465; another "
+             "only for test servers).")] = None,
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the report as JSON (schema shipped in the package).")] = False,
-    lang: Annotated[str | None, typer.Option(help="Language of the texts (en).")] = None,
+    lang: Annotated[str | None, typer.Option(
+        help="Language of the report's headings: en, id, vi, zh, tr (default: from LANG); "
+             "the findings' texts and --json stay English.")] = None,
 ) -> None:
     """Audit a mail domain: MX set, every MX host's SMTP and TLS, policies; each finding with
     what it means, why it matters and how to fix it.
@@ -75,12 +81,13 @@ def audit_command(
         from ..net.audit import AuditOptions, audit
         from .common import choose_lang
 
-        choose_lang(lang)
+        language = choose_lang(lang)
         name = _domain(domain)
         if not 0 < timeout <= 3600:
             raise UsageError("--timeout must be a positive number of seconds (at most 3600)")
         for option, value in (("--port", port), ("--https-port", https_port),
-                              ("--submission-port", submission_port or 587)):
+                              ("--submission-port", submission_port or 587),
+                              ("--submissions-port", submissions_port or 465)):
             if not 0 < value < 65536:
                 raise UsageError(f"{option} must be 1-65535")
         if ca_file is not None and not Path(ca_file).is_file():
@@ -94,11 +101,13 @@ def audit_command(
             from ..catalogue.audit import default_dnsbl_zones
 
             zones = default_dnsbl_zones()
+        asked = submission or submission_port is not None or submissions_port is not None
         options = AuditOptions(
             nameserver=parse_nameserver(nameserver) if nameserver is not None else None,
             timeout=timeout, ca_file=str(ca_file) if ca_file else None, port=port,
             https_port=https_port, helo=validate_helo(helo) if helo else "", dnsbl=zones,
-            submission=(submission_port or 587,) if submission or submission_port else ())
+            submission=(submission_port or 587,) if asked else (),
+            submissions=(submissions_port or 465,) if asked else ())
         report = asyncio.run(audit(name, options))
         if json_output:
             from ..render.audit_view import audit_json
@@ -107,7 +116,7 @@ def audit_command(
         else:
             from ..render.audit_view import audit_doc
 
-            emit_doc(audit_doc(report))
+            emit_doc(audit_doc(report, language))
         code = VERDICT_EXIT[report.verdict]
         if any(f.id in UNFINISHED for a in report.areas for f in a.findings):
             code = EXIT_FAILED  # the report says what was asked and what failed

@@ -119,6 +119,7 @@ async def _collect(targets: Sequence[str | Target], options: ProbeOptions,
 
     from ..core.health import judge
     from ..net.fleet import probe_many
+    from .check_audit import Auditor
 
     loop = asyncio.get_running_loop()
     ticker: asyncio.TimerHandle | None = None
@@ -129,34 +130,25 @@ async def _collect(targets: Sequence[str | Target], options: ProbeOptions,
         ticker = loop.call_later(BATCH_SECONDS, tick_again)
 
     tick_again()
+    auditor = None if audit is None else Auditor(
+        audit, None if deadline is None else time.monotonic() + deadline,
+        f"{deadline:g}" if deadline is not None else "-", options.progress)
     audits: list[asyncio.Future[CheckResult]] = []
     try:
         async for index, report in probe_many(targets, options, concurrency=concurrency,
                                               deadline=deadline):
             result = judge(report, thresholds, index=index, all_hosts=options.all_mx)
-            if audit is None:
+            if auditor is None:
                 on_result(result)
             else:
-                audits.append(asyncio.ensure_future(_audited(result, audit, options.progress)))
+                audits.append(asyncio.ensure_future(auditor(result)))
         for done in asyncio.as_completed(audits):
             on_result(await done)
     finally:
         if ticker is not None:
             ticker.cancel()
-
-
-async def _audited(result: CheckResult, options: AuditOptions,
-                   progress: Callable[[str, str], None] | None = None) -> CheckResult:
-    """``check --audit``: the target's domain audited, its findings merged as states."""
-    from ..core.audit_states import not_a_domain, with_audit
-    from ..net.audit import audit
-
-    resolution = result.report.resolution
-    if resolution is None or resolution.domain is None:
-        return not_a_domain(result) if result.report.error is None else result
-    if progress is not None:
-        progress("audit", resolution.domain)
-    return with_audit(result, await audit(resolution.domain, options))
+        if auditor is not None:
+            await auditor.close()
 
 
 def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds: Thresholds,
@@ -222,8 +214,8 @@ def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds
             bar = Progress(len(targets), show, names, lanes_for(len(targets), concurrency, workers))
             run_sharded(targets, options, thresholds, workers=workers,
                         concurrency=concurrency, deadline=deadline, streamer=streamer,
-                        on_line=on_line,
-                        on_result=on_result, tick=lines.tick, started=started)
+                        on_line=on_line, on_result=on_result, tick=lines.tick,
+                        started=started, audit=audit)
         else:
             bar = Progress(len(targets), show, names, lanes_for(len(targets), concurrency))
             with step_status(names[0]) if status else contextlib.nullcontext() as step:
@@ -388,7 +380,7 @@ def check(
         assert isinstance(options, ProbeOptions)
         options = replace(options, deadline=timeout, helo=options.helo or default_helo())
         audit_options = None
-        if audit:  # audits run in this process, after each target's probe
+        if audit:  # each target's audit runs after its probe, in the process that probed it
             from ..net.audit import AuditOptions
 
             if not 0 < https_port < 65536:
@@ -399,8 +391,7 @@ def check(
         code = run_check(names, options, thresholds, concurrency=concurrency,
                          deadline=deadline, fmt=fmt, output=output, progress=progress,
                          full=full, audit=audit_options,
-                         workers=1 if audit else choose_workers(workers, len(names),
-                                                                concurrency))
+                         workers=choose_workers(workers, len(names), concurrency))
         _outcome.append(code)
     raise typer.Exit(code)
 

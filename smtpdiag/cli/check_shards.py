@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..core.health import CheckResult
     from ..core.targets import Target
     from ..core.thresholds import Thresholds
+    from ..net.audit import AuditOptions
     from ..net.probe import ProbeOptions
 
 __all__ = ["BATCH", "run_sharded", "shares"]
@@ -45,12 +46,14 @@ def shares(total: int, parts: int) -> list[int]:
 
 def _work(shard: Sequence[tuple[int, str | Target]], conn: Connection, options: ProbeOptions,
           thresholds: Thresholds, concurrency: int, deadline: float | None, end: float | None,
-          streamer: Streamer | None) -> None:
-    """One worker: probe the shard, send ``[(index, state, line or result)]`` batches."""
+          streamer: Streamer | None, audit: AuditOptions | None = None) -> None:
+    """One worker: probe (and with ``audit``, audit) the shard, send ``[(index, state, line or
+    result)]`` batches."""
     import asyncio
 
     from ..core.health import judge
     from ..net.fleet import probe_many
+    from .check_audit import Auditor
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops us with TERM
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -58,16 +61,33 @@ def _work(shard: Sequence[tuple[int, str | Target]], conn: Connection, options: 
     async def run() -> None:
         batch: list[tuple[int, str, Any]] = []
         sent = time.monotonic()
-        async for position, report in probe_many([t for _, t in shard], options,
-                                                 concurrency=concurrency, deadline=deadline,
-                                                 ends_at=end):
-            result = judge(report, thresholds, index=shard[position][0],
-                           all_hosts=options.all_mx)
+
+        def add(result: CheckResult) -> None:
+            nonlocal batch, sent
             batch.append((result.index, result.state,
                           streamer(result) if streamer is not None else result))
             if len(batch) >= BATCH or time.monotonic() - sent >= _SEND_SECONDS:
                 conn.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
                 batch, sent = [], time.monotonic()
+
+        auditor = None if audit is None else Auditor(
+            audit, end, f"{deadline:g}" if deadline is not None else "-")
+        audits: list[asyncio.Future[CheckResult]] = []
+        try:
+            async for position, report in probe_many([t for _, t in shard], options,
+                                                     concurrency=concurrency,
+                                                     deadline=deadline, ends_at=end):
+                result = judge(report, thresholds, index=shard[position][0],
+                               all_hosts=options.all_mx)
+                if auditor is None:
+                    add(result)
+                else:
+                    audits.append(asyncio.ensure_future(auditor(result)))
+            for done in asyncio.as_completed(audits):
+                add(await done)
+        finally:
+            if auditor is not None:
+                await auditor.close()
         if batch:
             conn.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
 
@@ -97,7 +117,7 @@ def run_sharded(targets: Sequence[str | Target], options: ProbeOptions, threshol
                 *, workers: int, concurrency: int, deadline: float | None,
                 streamer: Streamer | None, on_line: Callable[[int, str, str], None],
                 on_result: Callable[[CheckResult], None], tick: Callable[[], None],
-                started: float) -> None:
+                started: float, audit: AuditOptions | None = None) -> None:
     """Probe ``targets`` in ``workers`` processes; hand each result to ``on_line(index,
     state, line)`` (streamed formats) or ``on_result`` as it arrives; ``tick`` while waiting."""
     import multiprocessing
@@ -115,7 +135,7 @@ def run_sharded(targets: Sequence[str | Target], options: ProbeOptions, threshol
         shard = [(i, targets[i]) for i in range(k, len(targets), workers)]
         process = context.Process(target=_work, daemon=True, name=f"smtpdiag-check-{k}",
                                   args=(shard, send, options, thresholds, share, deadline, end,
-                                        streamer))
+                                        streamer, audit))
         process.start()
         send.close()
         pending[receive] = process

@@ -11,7 +11,7 @@ from dataclasses import replace
 from ..model import AuditReport
 from .health import CheckResult, Reason, worst
 
-__all__ = ["STATE_OF", "audit_reasons", "not_a_domain", "with_audit"]
+__all__ = ["STATE_OF", "audit_cut_off", "audit_reasons", "not_a_domain", "with_audit"]
 
 STATE_OF = {"critical": "CRITICAL", "warning": "WARNING"}
 _ORDER = ("OK", "UNKNOWN", "WARNING", "CRITICAL")  # monitoring-plugins' max_state_alt
@@ -42,3 +42,10 @@ def not_a_domain(result: CheckResult) -> CheckResult:
     """A target given as a host:port or an address has no domain to audit."""
     return _merged(result, [Reason("UNKNOWN", f"--audit needs a mail domain; {result.target} "
                                    "is a host or an address")])
+
+
+def audit_cut_off(result: CheckResult, overall: str) -> CheckResult:
+    """The audit had not finished when the run's ``--deadline`` came: CRITICAL, as is a
+    target the deadline cut off."""
+    return _merged(result, [Reason("CRITICAL", "audit: not finished within the overall "
+                                   f"deadline of {overall} s")])

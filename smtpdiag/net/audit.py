@@ -45,7 +45,8 @@ class AuditOptions:
     https_port: int = 443
     helo: str = ""
     dnsbl: tuple[str, ...] = ()
-    submission: tuple[int, ...] = ()
+    submission: tuple[int, ...] = ()  # STARTTLS submission ports (587)
+    submissions: tuple[int, ...] = ()  # implicit-TLS submission ports (465, RFC 8314)
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -223,7 +224,8 @@ async def gather(domain: str, opts: AuditOptions) -> Gathered:
     addresses = await asyncio.gather(
         *(_address(resolver, host, address, domain, opts) for host, address in pairs))
     tlsa, addresses = await _dane(resolver, mx, addresses, opts)
-    submission = await _submission(resolver, domain, mx, opts) if opts.submission else None
+    submission = await _submission(resolver, domain, mx, opts) if (
+        opts.submission or opts.submissions) else None
     dnsbl = await _dnsbl(resolver, pairs, opts.dnsbl) if opts.dnsbl else None
     (sts_txt, sts_policy, tlsrpt), spf, (dmarc, org) = await side
     return Gathered(domain, mx, tuple(addresses), sts_txt=sts_txt, sts_policy=sts_policy,
@@ -233,20 +235,29 @@ async def gather(domain: str, opts: AuditOptions) -> Gathered:
 
 async def _submission(resolver: PolicyResolver, domain: str, mx: MxFacts, opts: AuditOptions
                       ) -> tuple[SubmissionFacts, ...]:
-    """The hosts named by _submission._tcp SRV records (RFC 6186), else the MX hosts, on each
-    submission port asked for."""
+    """On each submission port asked for, the hosts its SRV records name (RFC 6186
+    ``_submission._tcp`` for STARTTLS, RFC 8314 ``_submissions._tcp`` for implicit TLS), else
+    the MX hosts."""
     from .probe import default_helo
     from .submission import check_submission
 
-    srv = await resolver.ask(f"_submission._tcp.{domain}", "SRV")
-    names = [r.split()[-1] for r in srv.records if r.split()[-1] not in (".", "")]
-    hosts = [await _host(resolver, name, None) for name in dict.fromkeys(names)] or \
-        list(mx.hosts)
+    async def hosts(service: str) -> list[HostFacts]:
+        srv = await resolver.ask(f"_{service}._tcp.{domain}", "SRV")
+        names = [r.split()[-1] for r in srv.records if r.split()[-1] not in (".", "")]
+        return [await _host(resolver, name, None) for name in dict.fromkeys(names)] or \
+            list(mx.hosts)
+
     helo = opts.helo or default_helo()
-    jobs = [(h.host, a, port) for h in hosts for a in h.addresses for port in opts.submission]
+    jobs = []
+    for service, ports, implicit in (("submission", opts.submission, False),
+                                     ("submissions", opts.submissions, True)):
+        if ports:
+            jobs += [(h.host, a, port, implicit) for h in await hosts(service)
+                     for a in h.addresses for port in ports]
     return tuple(await asyncio.gather(*(
         check_submission(host, address, port, helo=helo, ca_file=opts.ca_file,
-                         timeout=opts.timeout) for host, address, port in jobs)))
+                         timeout=opts.timeout, implicit=implicit)
+        for host, address, port, implicit in jobs)))
 
 
 async def _dane(resolver: PolicyResolver, mx: MxFacts, addresses: list[AddressFacts],

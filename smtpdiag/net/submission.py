@@ -1,8 +1,9 @@
-"""Read-only STARTTLS posture checks of a submission port: is AUTH advertised, or MAIL
-accepted, before STARTTLS; and STARTTLS command injection (RFC 3207 §4.2; the class of
-CVE-2011-0411): a command sent in the same packet as STARTTLS must be discarded, never answered
-inside the TLS session.  Nothing is authenticated and nothing is sent: the walk ends with RSET
-and QUIT.
+"""Read-only checks of the submission ports.  On 587, the STARTTLS posture: is AUTH
+advertised, or MAIL accepted, before STARTTLS; and STARTTLS command injection (RFC 3207 §4.2;
+the class of CVE-2011-0411): a command sent in the same packet as STARTTLS must be discarded,
+never answered inside the TLS session.  On 465, implicit TLS (RFC 8314).  On both, the chain the
+server sent is verified for the host name, as a mail client does.  Nothing is authenticated and
+nothing is sent: the walk ends with RSET and QUIT.
 """
 
 from __future__ import annotations
@@ -71,13 +72,11 @@ async def _walk(host: str, address: str, port: int, helo: str, ca_file: str | No
         code, _ = await asyncio.wait_for(_reply(reader), timeout)
         if code != 220:
             return replace(facts, tls_error=f"STARTTLS answered {code}")
-        context = ssl.create_default_context(cafile=ca_file)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE  # the posture is judged, not the certificate
         try:
-            await asyncio.wait_for(writer.start_tls(context, server_hostname=host), timeout)
+            await asyncio.wait_for(writer.start_tls(_context(), server_hostname=host), timeout)
         except (ssl.SSLError, OSError) as exc:
             return replace(facts, tls_error=str(exc)[:200])
+        facts = _with_tls(facts, writer, ca_file)
         try:
             await asyncio.wait_for(_reply(reader), INJECTION_WAIT)
             injected = True
@@ -94,12 +93,70 @@ async def _walk(host: str, address: str, port: int, helo: str, ca_file: str | No
             pass
 
 
+def _context() -> ssl.SSLContext:
+    """No verification in the handshake: the posture is judged whatever the certificate, and
+    the chain the server sent is verified after it (``tlsverify``), on the same connection."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _with_tls(facts: SubmissionFacts, writer: asyncio.StreamWriter, ca_file: str | None
+              ) -> SubmissionFacts:
+    """The version and the certificate's verdict, for the host name a mail client uses."""
+    from .tlsverify import peer_chain, verify_chain
+
+    ssl_object = writer.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return facts
+    return replace(facts, tls_version=ssl_object.version(),
+                   cert_error=verify_chain(peer_chain(ssl_object), facts.host, ca_file))
+
+
+async def _walk_implicit(host: str, address: str, port: int, helo: str, ca_file: str | None,
+                         timeout: float) -> SubmissionFacts:
+    """Port 465 (RFC 8314): TLS from the first byte, then the greeting and EHLO inside it."""
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(address, port), timeout)
+    facts = SubmissionFacts(host, address, port, implicit=True)
+    try:
+        try:
+            await asyncio.wait_for(writer.start_tls(_context(), server_hostname=host), timeout)
+        except (ssl.SSLError, OSError, TimeoutError) as exc:
+            reason = str(exc) or type(exc).__name__
+            if "WRONG_VERSION_NUMBER" in reason or "record layer" in reason.lower():
+                reason = f"the server speaks plain SMTP here, not TLS ({reason[:120]})"
+            elif isinstance(exc, TimeoutError):
+                reason = f"no TLS handshake within {timeout:g} s"
+            return replace(facts, tls_error=reason[:200])
+        facts = _with_tls(facts, writer, ca_file)
+        code, _ = await asyncio.wait_for(_reply(reader), timeout)
+        if code != 220:
+            return replace(facts, error=f"greeting {code} inside TLS")
+        await asyncio.wait_for(_command(reader, writer, f"EHLO {helo}"), timeout)
+        return facts
+    finally:
+        try:
+            writer.write(b"QUIT\r\n")
+            writer.close()
+        except (OSError, RuntimeError):
+            pass
+
+
 async def check_submission(host: str, address: str, port: int, *, helo: str,
-                           ca_file: str | None, timeout: float) -> SubmissionFacts:
+                           ca_file: str | None, timeout: float,
+                           implicit: bool = False) -> SubmissionFacts:
     """Never raises for anything the network or the server does."""
     try:
+        if implicit:
+            return await _walk_implicit(host, address, port, helo, ca_file, timeout)
         return await _walk(host, address, port, helo, ca_file, timeout)
     except TimeoutError:
-        return SubmissionFacts(host, address, port, error=f"no answer within {timeout:g} s")
+        return SubmissionFacts(host, address, port, error=f"no answer within {timeout:g} s",
+                               implicit=implicit)
+    except ConnectionRefusedError:
+        return SubmissionFacts(host, address, port, error="connection refused",
+                               implicit=implicit)
     except (OSError, ConnectionError, ssl.SSLError, ValueError) as exc:
-        return SubmissionFacts(host, address, port, error=str(exc)[:200] or type(exc).__name__)
+        return SubmissionFacts(host, address, port, error=str(exc)[:200] or type(exc).__name__,
+                               implicit=implicit)

@@ -20,40 +20,52 @@ SEVERITY = {"critical": ("✗ CRITICAL", "bold red"), "warning": ("! WARNING", "
 PAD = "      "
 
 
-def _finding(doc: Doc, finding: AuditFinding) -> None:
+def _labels(lang: str) -> dict[str, Any]:
+    """The report's headings in ``lang`` (catalogue/data/i18n.json); the findings' own texts
+    stay English, as the reply catalogue's entries do."""
+    from ..catalogue import headings
+
+    labels: dict[str, Any] = headings(lang)["audit"]
+    return labels
+
+
+def _finding(doc: Doc, finding: AuditFinding, labels: dict[str, Any]) -> None:
     mark, style = SEVERITY.get(finding.severity, ("?", ""))
     doc.add("  ", (mark, style), "  ", (finding.title, "bold"), f" — {finding.subject}")
     if finding.detail:
-        doc.add(PAD, ("seen: ", "bold"), finding.detail)
+        doc.add(PAD, (f"{labels['seen']}: ", "bold"), finding.detail)
     if finding.severity != "info":  # a note stays short: what was seen and what to do
-        doc.add(PAD, ("meaning: ", "bold"), finding.meaning)
-        doc.add(PAD, ("why: ", "bold"), finding.why)
-    doc.add(PAD, ("fix: ", "bold green"), finding.fix)
+        doc.add(PAD, (f"{labels['meaning']}: ", "bold"), finding.meaning)
+        doc.add(PAD, (f"{labels['why']}: ", "bold"), finding.why)
+    doc.add(PAD, (f"{labels['fix']}: ", "bold green"), finding.fix)
 
 
-def _area(doc: Doc, area: AuditArea) -> None:
+def _area(doc: Doc, area: AuditArea, labels: dict[str, Any]) -> None:
     word = VERDICT_WORD.get(area.verdict, area.verdict.upper())
-    doc.add((f"{area.title} ", "bold"), (f"[{word}]", VERDICT_STYLE.get(area.verdict, "")))
+    title = labels.get("areas", {}).get(area.name, area.title)
+    doc.add((f"{title} ", "bold"), (f"[{word}]", VERDICT_STYLE.get(area.verdict, "")))
     for fact in area.facts:
         doc.add("  ", (fact, "dim"))
     if area.note:
         doc.add("  ", (area.note, "dim"))
     for finding in area.findings:
-        _finding(doc, finding)
+        _finding(doc, finding, labels)
     if area.verdict == "pass" and not area.findings:
-        doc.add("  ", ("✓ no problems found", "green"))
+        doc.add("  ", (f"✓ {labels['no_problems']}", "green"))
     doc.blank()
 
 
-def audit_doc(report: AuditReport) -> Doc:
+def audit_doc(report: AuditReport, lang: str = "en") -> Doc:
+    """The text report; ``lang`` picks the language of its headings."""
+    labels = _labels(lang)
     doc = Doc()
     doc.add(("smtpdiag audit ", "bold"), (report.domain, "bold"))
     doc.blank()
     for area in report.areas:
-        _area(doc, area)
+        _area(doc, area, labels)
     word = VERDICT_WORD.get(report.verdict, report.verdict.upper())
-    doc.add(("verdict ", "bold"), (word, VERDICT_STYLE.get(report.verdict, "")), "  ",
-            report.summary, (f"  ({report.elapsed_ms / 1000:.1f} s)", "dim"))
+    doc.add((f"{labels['verdict']} ", "bold"), (word, VERDICT_STYLE.get(report.verdict, "")),
+            "  ", report.summary, (f"  ({report.elapsed_ms / 1000:.1f} s)", "dim"))
     return doc
 
 

@@ -4,8 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from smtpdiag.core.findings import CERT_WARN_DAYS, SLOW_STEP_MS, attempt_findings, with_findings
-from smtpdiag.model import Attempt, Capabilities, ErrorInfo, Finding, Reply, Step, TlsInfo
+from smtpdiag.core.findings import (
+    CERT_WARN_DAYS,
+    SLOW_STEP_MS,
+    attempt_findings,
+    mx_findings,
+    with_findings,
+)
+from smtpdiag.model import (
+    Attempt,
+    Capabilities,
+    ErrorInfo,
+    Finding,
+    MxHost,
+    Reply,
+    Resolution,
+    Step,
+    TlsInfo,
+)
 
 
 def _attempt(*steps: Step, **kwargs: object) -> Attempt:
@@ -99,6 +115,40 @@ def test_positive_and_intermediate_replies_are_fine() -> None:
                                      _step("mail", 250))) == ()
 
 
+PLAINTEXT = ("; the session carried on without encryption, as a sending server does: mail to "
+             "this server travels in plaintext. Check its TLS certificate and key configuration")
+
+
+def test_a_refused_starttls_the_session_went_on_after_is_critical() -> None:
+    steps = (_step("starttls", 454, "TLS not available"), _step("mail", 250), _step("quit", 221))
+    assert attempt_findings(_attempt(*steps)) == (Finding(
+        "critical", "STARTTLS was refused (454 TLS not available)" + PLAINTEXT, "starttls"),)
+
+
+def test_the_refused_starttls_reply_is_cut_at_200_characters() -> None:
+    steps = (_step("starttls", 554, "z" * 300), _step("quit", 221))
+    (found,) = attempt_findings(_attempt(*steps))
+    assert found == Finding("critical", ("STARTTLS was refused (554 " + "z" * 300)[:200]
+                            + PLAINTEXT, "starttls")
+
+
+@pytest.mark.parametrize(("steps", "options"), [
+    ((_step("starttls", 454, "no"),), {}),                       # the walk ended there
+    ((_step("starttls", 454, "no"), _step("quit", 221)), {"tls_mode": "starttls-required"}),
+    ((_step("starttls", 454, "no"), _step("quit", 221)), {"tls": TlsInfo("starttls", "TLSv1.3")}),
+])
+def test_a_refused_starttls_is_an_ordinary_refusal_when_nothing_went_on_in_plaintext(
+        steps: tuple[Step, ...], options: dict[str, object]) -> None:
+    assert attempt_findings(_attempt(*steps, **options)) == (
+        Finding("warning", "starttls refused: 454 no", "starttls"),)
+
+
+def test_another_refusal_the_session_went_on_after_is_not_about_starttls() -> None:
+    steps = (_step("rcpt", 550, "no"), _step("rcpt", 250), _step("quit", 221))
+    assert attempt_findings(_attempt(*steps)) == (
+        Finding("critical", "rcpt refused: 550 no", "rcpt"),)
+
+
 NO_TLS = Finding("warning", "the server does not offer STARTTLS: mail to it travels unencrypted",
                  "ehlo")
 
@@ -187,3 +237,27 @@ def test_with_findings_sets_them_on_the_attempt() -> None:
     assert with_findings(attempt).findings == (Finding("critical", "rcpt refused: 550 no",
                                                        "rcpt"),)
     assert judged.steps == attempt.steps
+
+
+def test_mx_findings_word_for_word() -> None:
+    resolution = Resolution("d.test", "mx", mx=(
+        MxHost(20, "b.d.test"), MxHost(10, "a.d.test", "real.d.test"), MxHost(20, "c.d.test"),
+        MxHost(10, "e.d.test", "other.d.test")))
+    assert mx_findings(resolution) == (
+        Finding("warning", "the MX host a.d.test is an alias (CNAME) of real.d.test: an MX must "
+                "name a host, not an alias (RFC 2181 §10.3, RFC 5321 §5.1); some senders refuse "
+                "or mishandle it", "dns"),
+        Finding("warning", "the MX host e.d.test is an alias (CNAME) of other.d.test: an MX must "
+                "name a host, not an alias (RFC 2181 §10.3, RFC 5321 §5.1); some senders refuse "
+                "or mishandle it", "dns"),
+        Finding("info", "the MX hosts b.d.test, c.d.test share preference 20: senders pick "
+                "among them at random, spreading the load (RFC 5321 §5.1)", "dns"),
+        Finding("info", "the MX hosts a.d.test, e.d.test share preference 10: senders pick "
+                "among them at random, spreading the load (RFC 5321 §5.1)", "dns"),
+    )
+
+
+def test_distinct_preferences_and_no_mx_say_nothing() -> None:
+    assert mx_findings(Resolution("d.test", "mx", mx=(MxHost(10, "a.d.test"),
+                                                      MxHost(20, "b.d.test")))) == ()
+    assert mx_findings(Resolution("d.test", "implicit-mx")) == ()

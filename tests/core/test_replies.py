@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from smtpdiag.core.replies import (
+    MAX_FULL_KEPT,
     MAX_LINE_BYTES,
     MAX_LINE_KEPT,
     MAX_LINES_KEPT,
@@ -22,6 +23,7 @@ from smtpdiag.model import Reply
 
 def test_bounds() -> None:
     assert (MAX_LINE_BYTES, MAX_LINE_KEPT, MAX_LINES_KEPT) == (65_536, 2_048, 200)
+    assert MAX_FULL_KEPT == 262_144
     assert REDACTED == "<redacted>"
 
 
@@ -379,3 +381,45 @@ def test_parse_reply_text(text: str, replies: list[Reply]) -> None:
 def test_parse_reply_text_refuses(text: str, message: str) -> None:
     with pytest.raises(ProtocolError, match=message):
         parse_reply_text(text)
+
+
+# ------------------------------------------------------------------ full_lines
+
+def test_full_lines_are_empty_before_any_reply() -> None:
+    assert ReplyReader().full_lines == ()
+
+
+def test_full_lines_of_short_lines_are_the_lines() -> None:
+    reader = ReplyReader()
+    reply = reader.feed(b"250-mx.test\r\n250 SIZE 10\r\n")
+    assert reply is not None and reader.full_lines == reply.lines == ("mx.test", "SIZE 10")
+
+
+def test_cut_lines_are_kept_whole_up_to_the_budget_of_a_reply() -> None:
+    """A short line costs nothing; cut lines are kept whole until 262,144 characters are
+    spent, the line that reaches the bound is cut there, and any later one keeps its cut."""
+    reader = ReplyReader()
+    data = (b"250-short\r\n" + b"".join(b"250-" + b"a" * 60_000 + b"\r\n" for _ in range(4))
+            + b"250-" + b"b" * 30_000 + b"\r\n" + b"250 " + b"c" * 5_000 + b"\r\n")
+    reply = reader.feed(data)
+    assert reply is not None and reply.truncated
+    assert [len(line) for line in reply.lines] == [5] + [MAX_LINE_KEPT - 4] * 6
+    assert reader.full_lines == ("short", *["a" * 60_000] * 4, "b" * 22_144,
+                                 "c" * (MAX_LINE_KEPT - 4))
+
+
+def test_the_budget_starts_again_with_each_reply() -> None:
+    reader = ReplyReader()
+    long = b"250 " + b"d" * 60_000 + b"\r\n"
+    for _ in range(6):
+        assert reader.feed(long) is not None
+        assert reader.full_lines == ("d" * 60_000,)
+
+
+def test_a_line_of_exactly_max_line_bytes_fed_in_two_parts_is_kept_whole() -> None:
+    reader = ReplyReader()
+    data = b"250 " + b"x" * (MAX_LINE_BYTES - 4) + b"\n"
+    assert reader.feed(data[:MAX_LINE_BYTES - 1]) is None
+    reply = reader.feed(data[MAX_LINE_BYTES - 1:])
+    assert reply is not None and reply.truncated
+    assert reader.full_lines == ("x" * (MAX_LINE_BYTES - 4),)

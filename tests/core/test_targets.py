@@ -21,6 +21,7 @@ from smtpdiag.core.targets import (
 from smtpdiag.errors import TargetError, UsageError
 
 LABEL_63 = "a" * 63
+IDN_63 = "é" + "a" * 55  # "xn--" + its punycode: exactly 63 octets
 NAME_253 = ".".join(["a" * 63] * 3 + ["b" * 61])  # 63*3 + 61 + 3 dots = 253
 
 # ------------------------------------------------------------------ parse_target: accepted
@@ -39,6 +40,7 @@ ACCEPTED_TARGETS = [
     ("mx.example.com:65535", {}, ("mx.example.com", 65535, False, False)),
     ("_srv.ex-ample.com", {}, ("_srv.ex-ample.com", None, False, True)),
     ("bücher.example", {}, ("bücher.example", None, False, True)),
+    (f"{IDN_63}.example", {}, (f"{IDN_63}.example", None, False, True)),
     (f"{LABEL_63}.com", {}, (f"{LABEL_63}.com", None, False, True)),
     (NAME_253, {}, (NAME_253, None, False, True)),
     (NAME_253 + ".", {}, (NAME_253, None, False, True)),
@@ -99,6 +101,12 @@ REFUSED_TARGETS = [
     ("mx.exa$mple.com", r"bad label 'exa\$mple'"),
     ("mx.exa/mple.com", r"bad label 'exa/mple'"),
     (f"{'a' * 64}.com", "bad label 'a{64}'"),
+    (f"{IDN_63}a.example", f"bad label '{IDN_63}a'"),              # its A-label is 64 octets
+    # a bad label is quoted up to 70 characters, then its length is said
+    (f"{'a' * 70}.com", r"\(bad label 'a{70}'\)$"),
+    (f"{'a' * 71}.com", r"\(bad label 'a{70}'… \(71 characters\)\)$"),
+    ("mx.example.com:" + "1" * 40, "port '1{40}' is not a number from 1 to 65535$"),
+    ("mx.example.com:" + "1" * 41, r"port '1{40}'… \(41 characters\) is not a number"),
     ("a" * 254, "is not a valid host name$"),
     (NAME_253 + "a", "is not a valid host name$"),
     (".", "is not a valid host name$"),
@@ -212,6 +220,8 @@ REFUSED_ADDRESSES = [
     ("a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 62, "is not a valid mailbox"),
     ("@example.com", "has an invalid local part ''"),
     (f"{LOCAL_64}l@example.com", "has an invalid local part 'l{65}'"),
+    ("l" * 70 + "@example.com", "has an invalid local part 'l{70}'$"),
+    ("l" * 71 + "@example.com", r"has an invalid local part 'l{70}'… \(71 characters\)$"),
     ("us[er@example.com", r"has an invalid local part 'us\[er'"),
     ("us]er@example.com", r"has an invalid local part 'us\]er'"),
     (".user@example.com", "has misplaced dots in its local part"),

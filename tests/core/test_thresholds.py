@@ -95,6 +95,12 @@ def test_parse_expect_accepts(texts: list[str], expected: tuple[Expectation, ...
     ("mail=250,", "'' is not a reply code"),
     ("mail=abc", "'abc' is not a reply code"),
     ("mail=250=1", "'250=1' is not a reply code"),
+    # what was wrong is quoted up to 40 characters, then its length is said
+    ("mail=" + "7" * 40, "^--expect 'mail=" + "7" * 40 + "': '" + "7" * 40 + "' is not a "),
+    ("mail=" + "7" * 41, "^--expect 'mail=" + "7" * 41 + "': '" + "7" * 40
+     + r"'… \(41 characters\) is not a "),
+    ("x" * 40 + "=250", "unknown step '" + "x" * 40 + "'; choose"),
+    ("x" * 41 + "=250", "unknown step '" + "x" * 40 + r"'… \(41 characters\); choose"),
 ])
 def test_parse_expect_refuses(text: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):

@@ -15,7 +15,7 @@ from .mtasts import sts_hits, tlsrpt_hits
 from .mxset import mx_facts_lines, mx_hits
 from .records import Gathered, Hit
 from .spf import spf_hits
-from .submission import submission_hits
+from .submission import submission_fact, submission_hits
 from .transport import address_hits, consistency_hits
 
 __all__ = ["evaluate", "summary_line"]
@@ -84,9 +84,9 @@ def _areas(g: Gathered) -> list[AuditArea]:
 
 def _submission_area(g: Gathered) -> AuditArea:
     if g.submission is None:
-        return area("submission", (), skipped="off by default; --submission checks port 587")
-    facts = [f"{s.host} [{s.address}]:{s.port}: " + (s.error or (
-        "STARTTLS offered" if s.starttls else "no STARTTLS")) for s in g.submission]
+        return area("submission", (), skipped="off by default; --submission checks ports 587 "
+                    "(STARTTLS) and 465 (implicit TLS)")
+    facts = [submission_fact(s) for s in g.submission]
     hits = [hit for s in g.submission for hit in submission_hits(s)]
     return area("submission", hits, facts or ["no host to check"])
 
@@ -99,6 +99,13 @@ def _dane_area(g: Gathered) -> AuditArea:
         if answer.found:
             checked = "DNSSEC-validated" if answer.authenticated else "NOT validated (no AD bit)"
             facts += [f"{tlsa_name(host)} TLSA {r[:80]} ({checked})" for r in answer.records]
+    # The TLSA name of an MX host is always _25._tcp: senders deliver on port 25 whatever
+    # port was probed here (another only for test servers); say which chain was compared.
+    other = sorted({f.attempt.port for f in g.addresses if f.attempt is not None} - {25})
+    if facts and other:
+        facts.append(f"TLSA is looked up at _25._tcp, the port senders deliver to (RFC 7672); "
+                     f"the chains compared are those presented on port "
+                     f"{', '.join(map(str, other))}")
     return area("dane", dane_hits(g.tlsa, g.addresses), facts)
 
 

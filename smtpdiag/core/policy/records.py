@@ -83,7 +83,9 @@ class HttpsPolicy:
 
 @dataclass(frozen=True, slots=True)
 class SubmissionFacts:
-    """One read-only STARTTLS posture check of a submission port (RFC 3207, RFC 6409)."""
+    """One read-only check of a submission port: the STARTTLS posture of 587 (RFC 3207,
+    RFC 6409), or implicit TLS on 465 (RFC 8314, ``implicit``); for both, whether the
+    certificate verifies for the host name a mail client connects to."""
 
     host: str
     address: str
@@ -94,6 +96,9 @@ class SubmissionFacts:
     mail_before_tls: int | None = None  # the reply code to MAIL sent before STARTTLS
     injection: bool | None = None  # None: not tested (no STARTTLS, or the handshake failed)
     tls_error: str | None = None
+    implicit: bool = False
+    tls_version: str | None = None
+    cert_error: str | None = None  # why the certificate does not verify; None: it does
 
 
 @dataclass(frozen=True, slots=True)

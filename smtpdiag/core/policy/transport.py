@@ -108,18 +108,31 @@ def _tls_hits(facts: AddressFacts, attempt: Attempt) -> list[Hit]:
         return []
     tls = attempt.tls
     hits: list[Hit] = []
-    if tls.version in OLD_TLS:
-        hits.append(Hit("addr.tls-old", where, f"negotiated {tls.version}"))
+    # Our handshake (TLS 1.2 and up, current ciphers) failed, and what the server does offer
+    # was learnt in a diagnostic handshake: a current sender cannot start TLS with it at all,
+    # so the outdated version or cipher is critical, and the certificate was not verified.
+    diagnosed = error is not None and error.step == "tls"
+    cannot = "; a current sender's handshake fails (seen in a diagnostic handshake)"
+    old = tls.version in OLD_TLS
+    if old:
+        hits.append(Hit("addr.tls-old", where, f"offers only {tls.version} ({tls.cipher})"
+                        + cannot if diagnosed else f"negotiated {tls.version}",
+                        "critical" if diagnosed else None))
     if not forward_secret(tls.version, tls.cipher):
-        hits.append(Hit("addr.cipher-weak", where, f"{tls.version} {tls.cipher}"))
-    problem = (tls.verify_error or "").lower()
+        weak_only = diagnosed and not old
+        hits.append(Hit("addr.cipher-weak", where, f"{tls.version} {tls.cipher}"
+                        + (", the only kind offered" + cannot if weak_only else ""),
+                        "critical" if weak_only else None))
+    if diagnosed and not hits:
+        return [Hit("addr.tls-failed", where, error.message if error else "")]
+    problem = "" if diagnosed else (tls.verify_error or "").lower()
     if tls.days_left is not None and tls.days_left < 0:
         hits.append(Hit("addr.cert-expired", where, f"expired {-tls.days_left} days ago "
                         f"({(tls.not_after or '')[:10]})"))
     elif tls.days_left is not None and tls.days_left < CERT_WARN_DAYS:
         hits.append(Hit("addr.cert-expiring", where, f"{tls.days_left} days left "
                         f"({(tls.not_after or '')[:10]})"))
-    if tls.verify_error and "hostname mismatch" not in problem and "expired" not in problem:
+    if problem and "hostname mismatch" not in problem and "expired" not in problem:
         hits.append(Hit("addr.cert-untrusted", where, f"{tls.verify_error}; issuer "
                         f"{tls.issuer or '?'}"))
     if tls.hostname_matched is False:
@@ -170,7 +183,8 @@ def consistency_hits(facts: list[AddressFacts], software: Iterable[str]) -> list
         if attempt.tls is not None:
             good = attempt.tls.verified and not attempt.tls.verify_error and \
                 attempt.tls.hostname_matched is not False
-            trust[where] = "valid" if good else "not valid"
+            if attempt.error is None or attempt.error.step != "tls":  # else not verified
+                trust[where] = "valid" if good else "not valid"
             versions[where] = attempt.tls.version or "?"
         sizes[where] = "no SIZE" if caps.size is None else str(caps.size)
         mtas[where] = banner_software(_reply(attempt, "greeting"), known) or "unnamed"

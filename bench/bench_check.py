@@ -220,8 +220,10 @@ def show(label: str, stats: dict[str, Any], base: dict[str, Any] | None,
     rss = stats["peak_tree_rss_mib"] if tree else stats["peak_rss_mib"]
     text = f"  {label:<22} {rate}  {cpu}  peak RSS {rss:6.1f} MiB"
     if base is not None:
+        base_rss = base["peak_tree_rss_mib"] if tree else base["peak_rss_mib"]
         text += (f"  | rate {stats['probes_per_s'] / base['probes_per_s']:.2f}x, "
-                 f"CPU {stats['cpu_ms_per_probe'] / base['cpu_ms_per_probe']:.2f}x floor")
+                 f"CPU {stats['cpu_ms_per_probe'] / base['cpu_ms_per_probe']:.2f}x, "
+                 f"RSS {rss / base_rss:.2f}x floor")
     return text + (f"  (only {stats['ok']} OK; {stats['killed']} run(s) killed)"
                    if stats["killed"] or stats["ok"] < stats.get("targets", 0) else "")
 

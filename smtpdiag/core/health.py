@@ -133,7 +133,7 @@ def _judge_reply(step: Step, thresholds: Thresholds, after_ehlo_refused: bool) -
     if reply is None or step.name == "quit":
         return None
     user = logical_step(step.name)
-    expectation = thresholds.expectation(user) if user else None
+    expectation = thresholds.expectation(user) if user and thresholds.expect else None
     if expectation is not None and step.name != "helo" and not (
             user == "data" and step.name == "data" and reply.code == 354):
         if expectation.accepts(reply.code):
@@ -198,8 +198,9 @@ def _judge_attempt(attempt: Attempt, thresholds: Thresholds) -> list[Reason]:
     helo_ok = any(s.name == "helo" and s.reply and s.reply.code == 250 for s in attempt.steps)
     reasons += [_judge_reply(step, thresholds, helo_ok) for step in attempt.steps]
     reasons += _missing_expectations(attempt, thresholds)
-    for step, seconds in _step_seconds(attempt).items():
-        reasons.append(_over(step, seconds, *thresholds.step_limits(step), step))
+    if thresholds.step_warn or thresholds.step_crit:  # most checks set no per-step limit
+        for step, seconds in _step_seconds(attempt).items():
+            reasons.append(_over(step, seconds, *thresholds.step_limits(step), step))
     tls = attempt.tls
     if tls is not None:
         tls_failed = attempt.error is not None and attempt.error.kind == "tls"

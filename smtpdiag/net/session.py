@@ -54,6 +54,9 @@ class WalkOptions:
     dry_run: bool = False
     quit_after: str | None = None
     message: bytes = b""
+    # An address (sender or recipient) has a non-ASCII local part: MAIL declares SMTPUTF8, and
+    # a server that does not offer it is not sent the addresses at all (RFC 6531 §3.4).
+    smtputf8: bool = False
     # Told (step, where) as each exchange starts, e.g. for a terminal's "waiting for…" line.
     progress: Callable[[str, str], None] | None = field(default=None, repr=False, compare=False)
 
@@ -70,6 +73,10 @@ def secret_forms(user: str | None, password: str | None) -> tuple[str, ...]:
 
 class _Done(Exception):
     """The walk ended early on purpose: a refusal, or a --quit-after point."""
+
+
+class _Unsendable(SmtpdiagError):
+    """What the user asked for cannot be sent to this server; the walk ends politely (QUIT)."""
 
 
 class _Walk:
@@ -318,7 +325,15 @@ class _Walk:
     async def transaction(self) -> None:
         caps = self.caps or Capabilities()
         size = f" SIZE={len(self.opts.message)}" if caps.size is not None else ""
-        utf8 = " SMTPUTF8" if caps.smtputf8 and not self.opts.mail_from.isascii() else ""
+        if self.opts.smtputf8 and not caps.smtputf8:
+            needing = [a for a in (self.opts.mail_from, *self.opts.rcpt_to) if not a.isascii()]
+            raise _Unsendable(
+                f"not sent: {', '.join(f'<{a}>' for a in needing)} has a non-ASCII local part, "
+                "which may only go to a server that offers SMTPUTF8 (RFC 6531 §3.4); this one "
+                "does not, so smtpdiag stopped before MAIL FROM, as a sending server would "
+                "(it returns such mail: 5.6.7). Use an ASCII address, or a server offering "
+                "SMTPUTF8", step="mail")
+        utf8 = " SMTPUTF8" if self.opts.smtputf8 else ""
         reply = await self.command("mail", f"MAIL FROM:<{self.opts.mail_from}>{size}{utf8}")
         self._refuse_unless(reply, 250)
         self._stop_if("mail")
@@ -357,8 +372,12 @@ class _Walk:
         self._stop_if("connect")
         if self.opts.tls == "implicit":
             await self.handshake("tls")
+        started = time.monotonic()
         greeting = await self._guard("greeting", None, self._read_greeting)
-        assert greeting is not None
+        assert greeting is not None and self.proto is not None
+        if self.proto.first_data_at is not None and len(greeting.lines) > 1:
+            first = (self.proto.first_data_at - started) * 1000
+            self.steps[-1] = replace(self.steps[-1], first_line_ms=max(0.0, first))
         self._refuse_unless(greeting, 220)
         self._stop_if("greeting")
         await self.ehlo("ehlo")
@@ -407,6 +426,9 @@ async def _attempt(host: str, address: str, port: int, opts: WalkOptions, deadli
         await walk_.run()
         await walk_.quit()
     except _Done:
+        await walk_.quit()
+    except _Unsendable as exc:
+        error = exc
         await walk_.quit()
     except SmtpdiagError as exc:
         error = exc

@@ -1,12 +1,19 @@
 """What real MTAs showed, replayed by scripted servers (issue 9, points 4 and 6): the bytes and
 pauses are the ones Postfix (postscreen, smtputf8_enable = no) sent on loopback; the interop
-tier runs the same cases against the real server where one can be started."""
+tier runs the same cases against the real server where one can be started.  Point 9 (a silent
+port that speaks implicit TLS) is an implicit-TLS server that --tls auto probes on a port
+other than 465."""
 
 from __future__ import annotations
 
 import json
+import ssl
 import subprocess
+import time
+from pathlib import Path
 from typing import Any
+
+from smtpdiag.fakeserver import Certs
 
 from .conftest import assert_no_traceback, assert_valid, run_cli
 from .hostile import GREETING, HostileServer, Script, expect, hang, send, sleep, smtp
@@ -99,3 +106,61 @@ def test_a_timeout_inside_a_multi_line_reply_shows_the_lines_that_came() -> None
     assert "2 lines of an unfinished reply" in message, message
     assert "220-mx.test first line" in message and "220-mx.test \\x1b[31msecond" in message
     assert "\x1b" not in result.stdout + result.stderr  # server text is escaped
+
+
+# point 9: a silent port that speaks implicit TLS, under --tls auto
+
+
+def _implicit_server(certs: Certs) -> HostileServer:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certs.cert_file, certs.key_file)
+    return HostileServer([send(GREETING), smtp()], ssl_context=context)
+
+
+def test_a_silent_port_that_completes_a_tls_handshake_is_walked_as_implicit_tls(
+        tmp_path: Path) -> None:
+    certs = Certs.create(str(tmp_path), kind="good")
+    started = time.monotonic()
+    with _implicit_server(certs) as server:
+        result = run_cli("probe", server.target, "--timeout", "8", "--dry-run", "--json",
+                         "--ca-file", certs.ca_file)
+    took = time.monotonic() - started
+    assert_no_traceback(result)
+    report = json.loads(result.stdout)
+    assert_valid(report, "report")
+    assert result.returncode == 0 and report["verdict"] == "accepted", report["summary"]
+    attempt = report["attempts"][0]
+    assert attempt["tls_mode"] == "implicit" and attempt["tls"]["verified"] is True
+    names = [s["name"] for s in attempt["steps"]]
+    assert names[:4] == ["connect", "greeting", "connect", "tls"], names
+    assert "implicit TLS" in attempt["steps"][1]["error"]["message"]
+    assert any("implicit TLS" in f["message"] and f["severity"] == "info"
+               for f in attempt["findings"])
+    assert took < 8  # not the step timeout: found after a short silence (2 s)
+
+
+def test_a_silent_port_that_is_not_tls_either_says_so_within_one_timeout() -> None:
+    started = time.monotonic()
+    with HostileServer([hang()]) as server:
+        result = run_cli("probe", server.target, "--timeout", "4", "--dry-run", "--json")
+    took = time.monotonic() - started
+    report = json.loads(result.stdout)
+    message = report["attempts"][0]["error"]["message"]
+    assert result.returncode == 3 and "nothing was received" in message
+    assert "did not complete either: not implicit TLS" in message
+    assert took < 7.5  # one step timeout (4 s), not two
+
+
+def test_with_a_short_timeout_no_handshake_is_tried() -> None:
+    with HostileServer([hang()]) as server:
+        result = run_cli("probe", server.target, "--timeout", "1", "--dry-run", "--json")
+        assert server.connections == 1 and server.received == []
+    assert "implicit" not in json.loads(result.stdout)["attempts"][0]["error"]["message"]
+
+
+def test_tls_none_never_tries_a_handshake_on_a_silent_port() -> None:
+    with HostileServer([hang()]) as server:
+        result = run_cli("probe", server.target, "--timeout", "0.6", "--dry-run", "--json",
+                         "--tls", "none")
+        assert server.connections == 1
+    assert "implicit" not in json.loads(result.stdout)["attempts"][0]["error"]["message"]

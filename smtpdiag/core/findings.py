@@ -73,8 +73,23 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
             found.append(Finding("warning", f"the certificate does not name {attempt.host}",
                                  "tls"))
         found += tls_grade_findings(tls)
+    found += _implicit_tls_found(attempt)
     found += conduct_findings(attempt)
     return tuple(found)
+
+
+def _implicit_tls_found(attempt: Attempt) -> list[Finding]:
+    """``--tls auto`` found a silent port speaking implicit TLS (``net/implicit.py``): its
+    plaintext greeting step failed, and a TLS walk followed on a new connection."""
+    steps = attempt.steps
+    silent = next((i for i, s in enumerate(steps) if s.name == "greeting" and s.error), None)
+    if attempt.tls_mode != "implicit" or silent is None or not any(
+            s.name == "tls" for s in steps[silent + 1:]):
+        return []
+    return [Finding("info", "this port sent no plaintext greeting, but a TLS handshake on a "
+                    "second connection completed: it speaks implicit TLS (RFC 8314), as port "
+                    "465 does, and smtpdiag walked it that way. Next time say --tls implicit",
+                    "greeting")]
 
 
 # Reasons that say the client, not the recipient, was refused (Postfix delays those to RCPT):

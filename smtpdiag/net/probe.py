@@ -249,6 +249,7 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
         message=(_dry_run_message if opts.dry_run else test_message)(
             helo, mail_from, rcpts[0]), progress=opts.progress,
         smtputf8=any(targets.needs_smtputf8(a) for a in (mail_from, *rcpts)),
+        sniff_tls=opts.tls == "auto" and tls_mode_for(port, "auto") != "implicit",
     )
 
     def finish(verdict: str, summary: str, resolution: Resolution | None,

@@ -133,6 +133,10 @@ def test_postscreen_defers_a_new_client_after_its_deep_protocol_tests(postfix: P
     greeting = step(report, "greeting")
     assert greeting.reply.code == 220 and len(greeting.reply.lines) >= 2  # 220- ... 220
     assert greeting.elapsed_ms >= 1500  # the greet pause (postscreen_greet_wait 2 s)
+    # point 6: named as postscreen's pre-greet test, not as a slow server or a tarpit
+    assert greeting.first_line_ms is not None and greeting.first_line_ms < 500
+    said = [f for f in report.attempts[-1].findings if f.step == "greeting"]
+    assert [f.severity for f in said] == ["info"] and "pre-greet" in said[0].message
     refused = next(s for s in report.attempts[-1].steps if s.reply and s.reply.code == 450)
     assert "4.3.2" in (refused.reply.enhanced or "")
     assert report.verdict == "deferred"

@@ -21,8 +21,9 @@ The command the reply answered, where the text names it, is kept as ``command`` 
 
 from __future__ import annotations
 
+import contextlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["MAX_TEXT", "Diagnostic", "find_command", "read_diagnostic", "unfold"]
 
@@ -66,6 +67,7 @@ _COMMAND_NAMES = {
 }
 # Where a reply's text ends inside prose: a blank line, the MTA's own words after it (qmail's
 # "Giving up on 192.0.2.1."), or the next header of a DSN.
+_LOCAL = re.compile(r"Diagnostic-Code:[ \t]*X-Unix\b", re.I)
 _TRANSCRIPT = re.compile(r"^<<<\s*")
 _END = re.compile(r"\n\s*\n|\(in reply to |\n(?=[A-Z][\w-]*: )|'\s*$|##|\n(?=>>> )|"
                   r"\n(?=Giving up on )", re.M)
@@ -85,10 +87,17 @@ class Diagnostic:
     lines: tuple[str, ...]
     command: str | None
     form: str  # reply | dsn | postfix | exim | exchange | sendmail | text | enhanced | words
+    local: bool = False  # a DSN's "Diagnostic-Code: X-Unix; …": a local delivery program failed
 
 
 def unfold(text: str) -> str:
-    """Header folding and wrapped prose undone: a line break before indentation is a space."""
+    """Header folding and wrapped prose undone: a line break before indentation is a space.
+
+    Japanese MTAs (Lotus Domino, mobile carriers) write ISO-2022-JP straight into headers and
+    plain text parts; its escape sequences are decoded here, so the words can be read."""
+    if "\x1b$" in text:
+        with contextlib.suppress(UnicodeError, LookupError):  # not ISO-2022-JP after all
+            text = text.encode("latin-1").decode("iso-2022-jp")
     return _FOLD.sub(" ", text.replace("\r\n", "\n"))
 
 
@@ -160,14 +169,16 @@ def read_diagnostic(text: str) -> Diagnostic:
     for form, anchor in _ANCHORS:
         for found in anchor.finditer(text):
             match = _reply_at(text, found.end())
+            local = form == "dsn" and bool(_LOCAL.match(text, found.start()))
             if match:
-                return _from_match(text, match, form)
+                result = _from_match(text, match, form)
+                return replace(result, local=True) if local else result
             if form == "dsn":  # "Diagnostic-Code: X-Postfix; host not found": words only
                 body = _extent(text, found.end())
                 enhanced = _ENHANCED_ONLY.search(body)
                 enh = enhanced.group("enh") if enhanced else None
                 message, lines = _message(body, None, None)
-                return Diagnostic(None, enh, message, lines, find_command(text), "dsn")
+                return Diagnostic(None, enh, message, lines, find_command(text), "dsn", local)
     match = next((m for m in _REPLY.finditer(text) if m.group("code")[0] in "45"), None)
     if match:
         return _from_match(text, match, "reply" if match.start() == 0 else "text")

@@ -206,7 +206,8 @@ def explain_reply(reply: Reply, lang: str = "en", *, text: str | None = None,
                 f"{entry.provider} uses {reply.enhanced} differently from the registry: "
                 f"{entry.registry_note} The provider's meaning applies here.")
     item["reason"] = decide(code=reply.code, enhanced=reply.enhanced, text=match_text,
-                            command=step, entry=entry, final=final, local=local)
+                            command=step, entry=entry, final=final, local=local,
+                            searched=True)
     _contradiction(item, reply.enhanced)
     dropped = _dropped_enhanced(reply)
     if dropped:

@@ -67,14 +67,16 @@ def by_basic(code: int, command: str | None) -> str | None:
 
 def decide(*, code: int | None, enhanced: str | None, text: str, command: str | None = None,
            entry: catalogue.ProviderEntry | None = None, final: bool | None = None,
-           local: bool = False) -> dict[str, Any]:
+           local: bool = False, searched: bool = False) -> dict[str, Any]:
     """The reason for one reply (or one diagnostic text without a code).
 
     ``entry`` is the provider pattern already matched, if any; text patterns are looked up here.
     ``final`` is True when a bounce says delivery has stopped (a DSN's ``Action: failed``);
-    ``local`` when its report says a local delivery program failed (``X-Unix;``).
+    ``local`` when its report says a local delivery program failed (``X-Unix;``);
+    ``searched`` when ``entry`` is the answer of a search of every kind (even None).
     """
-    found = _decide(code, enhanced, text, command, entry, final)
+    found = _decide(code, enhanced, text if not searched or entry else "", command, entry,
+                    final)
     if local and found["name"] not in OWN_CAUSE:
         return reason_for("system-error", decided_by=found["decided_by"] if found["rule"]
                           else "text", rule=f"X-Unix {found['rule']}".strip(), klass=None,

@@ -38,3 +38,11 @@ def test_an_unlisted_code_in_a_known_wording_says_the_cause_is_not_given():
     # a GoDaddy IB code without a specific entry still reads as GoDaddy's refusal
     other = classify("554 The IP is refused for today. IB111")
     assert (other["reason"]["name"], other["provider"]) == ("blocked", "godaddy-ip-blocked")
+
+
+def test_every_entry_label_fits_the_codes_table():
+    # "Provider: name" is one column of `codes --providers`; past this it squeezes the others
+    from smtpdiag import catalogue
+
+    for entry in catalogue.providers():
+        assert len(f"{entry.provider}: {entry.name}") <= 72, entry.id

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 __all__ = ["MAX_TEXT", "Diagnostic", "find_command", "read_diagnostic", "unfold"]
 
@@ -58,6 +59,8 @@ _COMMANDS = (
                 r"EHLO|HELO|end of data|connect)\b", re.I), 1),
     (re.compile(r"^Remote-MTA-Command:\s*(\S+)", re.I | re.M), 1),
 )
+_COMMAND_HINTS = (("in reply to",), ("after ",), (">>>",), (" at ", " in ", " during "),
+                  ("remote-mta-command",))
 _COMMAND_NAMES = {
     "rcpt to": "RCPT", "pipelined rcpt to": "RCPT", "mail from": "MAIL",
     "pipelined mail from": "MAIL", "data": "DATA", "end of data": "DATA-END", ".": "DATA-END",
@@ -98,12 +101,16 @@ def unfold(text: str) -> str:
     if "\x1b$" in text:
         with contextlib.suppress(UnicodeError, LookupError):  # not ISO-2022-JP after all
             text = text.encode("latin-1").decode("iso-2022-jp")
-    return _FOLD.sub(" ", text.replace("\r\n", "\n"))
+    text = text.replace("\r\n", "\n")
+    return _FOLD.sub(" ", text) if "\n" in text else text
 
 
 def find_command(text: str) -> str | None:
     """The SMTP command the text says the reply answered, in ``annotate.STEP_VERBS`` terms."""
-    for pattern, group in _COMMANDS:
+    lowered = text.lower()
+    for (pattern, group), hints in zip(_COMMANDS, _COMMAND_HINTS, strict=True):
+        if not any(hint in lowered for hint in hints):
+            continue  # a cheap test first: each pattern needs one of these words
         match = pattern.search(text)
         if match:
             word = _SPACES.sub(" ", match.group(group).strip().lower())
@@ -115,10 +122,8 @@ def find_command(text: str) -> str | None:
 
 def _reply_at(text: str, start: int) -> re.Match[str] | None:
     """A reply code standing at ``start`` (after spaces or a quote)."""
-    match = _REPLY.search(text, start)
-    if match and not text[start:match.start()].strip(" \t'\"\n"):
-        return match
-    return None
+    skipped = len(text) - len(text[start:].lstrip(" \t'\"\n"))
+    return _REPLY.match(text, skipped)
 
 
 def _extent(text: str, start: int) -> str:
@@ -128,20 +133,33 @@ def _extent(text: str, start: int) -> str:
 
 def _message(body: str, code: str | None, enhanced: str | None) -> tuple[str, tuple[str, ...]]:
     """The reply's lines (marks kept) and its text without codes or continuation marks."""
-    lines = tuple(_TRANSCRIPT.sub("", line.strip()) for line in body.splitlines()
-                  if line.strip())
+    lines = tuple(_TRANSCRIPT.sub("", line) if line.startswith("<<<") else line
+                  for line in (raw.strip() for raw in body.splitlines()) if line)
+    prefix, inner = _prefixes(code, enhanced)
+    parts = [prefix.sub("", line, count=1) for line in lines] if prefix else lines
+    message = " ".join(part for part in parts if part)
+    if "  " in message or "\t" in message:
+        message = _SPACES.sub(" ", message)
+    message = message.strip()
+    if inner is not None and (f"{code}-" in message or f" {code} " in message):
+        # a multi-line reply folded into one DSN field: "…multiple 550 5.7.1 addresses…"
+        message = inner.sub("", message)
+    return message, lines
+
+
+@lru_cache(maxsize=512)
+def _prefixes(code: str | None, enhanced: str | None
+              ) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """The codes at the start of each line of a reply, and its continuation codes inside
+    one line; compiled once per pair of codes."""
     head = (rf"(?:{code}[ -])?\s*" if code else "") + (
         rf"(?:\(?#?{re.escape(enhanced)}\)?\s*)?" if enhanced else "")
-    prefix = re.compile("^" + head) if head else None
-    parts = [prefix.sub("", _TRANSCRIPT.sub("", line), count=1) if prefix else line
-             for line in lines]
-    message = _SPACES.sub(" ", " ".join(part for part in parts if part)).strip()
-    if code:  # a multi-line reply folded into one DSN field: "…multiple 550 5.7.1 addresses…"
-        inner = rf"(?<=\s){code}-\s*" + (rf"(?:{re.escape(enhanced)}\s+)?" if enhanced else "")
-        if enhanced:
-            inner += rf"|(?<=\s){code} {re.escape(enhanced)}\s+"
-        message = re.sub(inner, "", message)
-    return message, lines
+    if not code:
+        return (re.compile("^" + head) if head else None), None
+    inner = rf"(?<=\s){code}-\s*" + (rf"(?:{re.escape(enhanced)}\s+)?" if enhanced else "")
+    if enhanced:
+        inner += rf"|(?<=\s){code} {re.escape(enhanced)}\s+"
+    return re.compile("^" + head), re.compile(inner)
 
 
 def _from_match(text: str, match: re.Match[str], form: str) -> Diagnostic:

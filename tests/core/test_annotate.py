@@ -17,8 +17,10 @@ from smtpdiag.core.annotate import STEP_VERBS, annotate_attempt, annotate_reply
 from smtpdiag.core.explain import basic_view, enhanced_view, reply_match_text
 from smtpdiag.model import Annotation, Attempt, EnhancedNote, ProviderNote, Reply, Step
 
-ADVICE = [rule["text"] for rule in json.loads(
-    (catalogue.DATA_DIR / "advice.json").read_text(encoding="utf-8"))["rules"]]
+RULES = json.loads((catalogue.DATA_DIR / "advice.json").read_text(encoding="utf-8"))["rules"]
+ADVICE = [rule["text"] for rule in RULES]
+# A rule may say what the reply means in its case (Postfix's client refusals delayed to RCPT).
+MEANING = {rule["text"]: rule["meaning"] for rule in RULES if "meaning" in rule}
 
 
 def advice(start: str) -> str:
@@ -52,6 +54,8 @@ def expected(reply: Reply, step: str, advice_start: str | None) -> Annotation:
         if entry is not None and entry.kind != "text":
             provider = ProviderNote(entry.id, entry.provider, entry.name, entry.description,
                                     entry.fix, entry.overrides_registry, entry.registry_note)
+    if advice_start:
+        description = MEANING.get(advice(advice_start), description)
     return Annotation(reply.code, name, basic["class_name"], description, fix, basic["known"],
                       enhanced, provider, (advice(advice_start),) if advice_start else (),
                       reason)
@@ -130,7 +134,9 @@ MATRIX = [
     ("rcpt", reply(550, "no such user"), 25, None),  # no enhanced code: no mailbox advice
     ("rcpt", reply(550, "denied", "5.7.1"), 25, RELAY_25),
     ("rcpt", reply(554, "denied", "5.7.1"), 25, RELAY_25),
-    ("rcpt", reply(550, "denied", "5.7.10"), 25, RELAY_25),  # 5.7.1 is a prefix of 5.7.10
+    ("rcpt", reply(550, "denied", "5.7.10"), 25, None),  # "5.7.1" is that code, not 5.7.1x
+    ("rcpt", reply(550, "account disabled", "5.7.13"), 25, None),
+    ("rcpt", reply(550, "no such user", "5.1.10"), 25, MAILBOX),  # "5.1." covers the subject
     ("rcpt", reply(550, "denied", "5.7.1"), 587, None),  # the port-25 rule: not on 587
     ("rcpt", reply(550, "Relay access denied", "5.7.1"), 587, RELAY_ANY),
     ("rcpt", reply(550, "RELAY not permitted", "5.7.1"), 2525, RELAY_ANY),

@@ -57,7 +57,7 @@ def test_without_a_walk_only_reverse_dns_is_judged() -> None:
     ({"ptr": ("a.test",), "confirmed": ()},
      "192.0.2.1 → PTR a.test, but that name does not resolve back to 192.0.2.1"),
     ({"ptr": ("a.test", "b.test"), "confirmed": ()},
-     "192.0.2.1 → PTR a.test, b.test, but none of them does not resolve back to 192.0.2.1"),
+     "192.0.2.1 → PTR a.test, b.test, but none of them resolve back to 192.0.2.1"),
 ])
 def test_fcrdns(kwargs: dict[str, tuple[str, ...]], detail: str) -> None:
     assert address_hits(facts(**kwargs)) == [Hit("addr.fcrdns", WHERE, detail)]  # type: ignore[arg-type]

@@ -363,3 +363,21 @@ def test_reverse_dns_of_one_address():
     assert [h.id for h in address_hits(replace(base, confirmed=()))] == ["addr.fcrdns"]
     failed = replace(base, ptr=(), confirmed=(), ptr_status="error")
     assert [h.id for h in address_hits(failed)] == ["addr.ptr-lookup-failed"]
+
+
+def test_mta_sts_names_a_failing_handshake_not_a_missing_starttls():
+    from smtpdiag.core.policy.mtasts import _tls_problem
+    from smtpdiag.model import ErrorInfo
+
+    failed = _walked(GREETING, EHLO, error="handshake failure", step="tls")
+    assert _tls_problem(failed) == "the TLS handshake fails (handshake failure)"
+    attempt = failed.attempt
+    assert attempt is not None
+    seen = TlsInfo("starttls", "TLSv1.1", "AES128-SHA", verified=False)
+    from dataclasses import replace
+
+    diagnosed = replace(failed, attempt=replace(attempt, tls=seen))
+    assert _tls_problem(diagnosed) == ("a current sender's TLS handshake fails: the server "
+                                       "offers only TLSv1.1 AES128-SHA")
+    plain = replace(failed, attempt=replace(attempt, error=ErrorInfo("protocol", "x", "ehlo")))
+    assert _tls_problem(plain) == "no STARTTLS"

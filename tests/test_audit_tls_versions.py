@@ -42,6 +42,9 @@ def world(tmp_path_factory):
                                 ("rsakx.test", "127.0.0.4"), ("modern.test", "127.0.0.5")):
             w.mx(domain, (10, f"mx.{domain}", address))
             w.sender_policies(domain)
+        # an MTA-STS policy in enforce mode over the TLS 1.0 host
+        w.add("sts10.test", "MX", "10 mx.tls10.test.")
+        w.sts("sts10.test", "127.0.0.30", "mx.tls10.test")
         yield w
     finally:
         w.close()
@@ -82,3 +85,12 @@ def test_modern_tls_has_none_of_these_findings(world):
     assert not {"addr.tls-old", "addr.cipher-weak", "addr.tls-failed"} & set(smtp), smtp
     (attempt,) = report.attempts
     assert attempt.tls is not None and attempt.tls.version in ("TLSv1.2", "TLSv1.3")
+
+
+@pytest.mark.skipif(not _old_tls_possible(), reason="this OpenSSL cannot offer TLS 1.0")
+def test_mta_sts_says_why_an_enforcing_sender_fails_there(world):
+    report = world.run("sts10.test")
+    (mx_tls,) = [f for a in report.areas for f in a.findings if f.id == "sts.mx-tls"]
+    assert mx_tls.detail == ("a current sender's TLS handshake fails: the server offers only "
+                             "TLSv1 ECDHE-RSA-AES128-SHA")
+    assert mx_tls.severity == "critical"

@@ -191,3 +191,17 @@ def test_the_targets_under_way_follow_how_each_lane_takes_them():
     assert two.waiting() == ""
     many = Progress(9, False, [*names, "h7", "h8"], lanes_for(9, 5))
     assert many.waiting() == "waiting for h0, h1, h2 +2"
+
+
+# -- 9: the bottom line says who must act, and when ---------------------------------------------
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_a_temporary_failure_needs_nobody_until_it_lasts(columns):
+    screen = run_in_pty("explain", "450 4.2.0 Greylisted, please try again later",
+                        columns=columns)
+    flat = " ".join(screen.text.split())
+    assert "(greylisted) — temporary: the sending server retries on its own; if it lasts, " \
+           "the sending side's admin must act." in flat
+    assert widest(screen.text) <= columns
+    permanent = run_cli("explain", "550 5.1.1 no such user").stdout
+    assert "(user-unknown) — permanent; the sender must act." in permanent

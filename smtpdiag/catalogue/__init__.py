@@ -79,6 +79,8 @@ class ProviderEntry:
 
     ``kind`` is ``provider`` (a provider, MTA, filter or block list: the most specific rule)
     or ``text`` (wording not tied to one product); ``reason`` is a name from ``reasons.json``.
+    ``generic`` marks a wording that names a consequence or no cause ("try again later", "retry
+    timeout exceeded"): any other entry matching the same text names the cause and wins.
     """
 
     id: str
@@ -96,6 +98,7 @@ class ProviderEntry:
     reason: str = "unknown"
     kind: str = "provider"
     who: str = ""  # who must act, when not the reason's usual party (a receiver's false block)
+    generic: bool = False
     _compiled: list[re.Pattern[str]] = field(default_factory=list, compare=False, repr=False)
 
     def matches(self, code: int | None, enhanced: str | None, text: str) -> bool:
@@ -150,7 +153,7 @@ def enhanced_parts() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str
 
 PATTERN_DEFAULTS: dict[str, Any] = {
     "codes": [], "enhanced": None, "overrides_registry": False, "registry_note": "",
-    "references": [], "example": "", "kind": "provider",
+    "references": [], "example": "", "kind": "provider", "generic": False,
 }
 
 
@@ -212,10 +215,14 @@ def lookup_enhanced(enhanced: str) -> EnhancedEntry | None:
 def match_provider(code: int | None, enhanced: str | None, text: str,
                    kind: str | None = None) -> ProviderEntry | None:
     """The first entry (``provider`` kind before ``text``, then file order: specific before
-    generic) matching this reply; ``kind`` limits the search to one kind."""
+    generic) matching this reply; ``kind`` limits the search to one kind.  An entry marked
+    ``generic`` answers only when no other entry matches."""
     from .index import candidates
 
+    fallback = None
     for entry in candidates(code, text, kind):
-        if entry.matches(code, enhanced, text):
-            return entry
-    return None
+        if (fallback is None or not entry.generic) and entry.matches(code, enhanced, text):
+            if not entry.generic:
+                return entry
+            fallback = entry
+    return fallback

@@ -64,9 +64,11 @@ _COMMAND_NAMES = {
     "lhlo": "EHLO", "auth": "AUTH", "starttls": "STARTTLS", "quit": "QUIT", "rset": "RSET",
     "bdat": "DATA-END", "rcpt": "RCPT", "mail": "MAIL", "conn": "CONNECT",
 }
-# Where a reply's text ends inside prose: a blank line, the MTA's own words after it, or the
-# next header of a DSN.
-_END = re.compile(r"\n\s*\n|\(in reply to |\n(?=[A-Z][\w-]*: )|'\s*$|##|\n(?=>>> )", re.M)
+# Where a reply's text ends inside prose: a blank line, the MTA's own words after it (qmail's
+# "Giving up on 192.0.2.1."), or the next header of a DSN.
+_TRANSCRIPT = re.compile(r"^<<<\s*")
+_END = re.compile(r"\n\s*\n|\(in reply to |\n(?=[A-Z][\w-]*: )|'\s*$|##|\n(?=>>> )|"
+                  r"\n(?=Giving up on )", re.M)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,17 +119,29 @@ def _extent(text: str, start: int) -> str:
 
 def _message(body: str, code: str | None, enhanced: str | None) -> tuple[str, tuple[str, ...]]:
     """The reply's lines (marks kept) and its text without codes or continuation marks."""
-    lines = tuple(line.strip() for line in body.splitlines() if line.strip())
+    lines = tuple(_TRANSCRIPT.sub("", line.strip()) for line in body.splitlines()
+                  if line.strip())
     head = (rf"(?:{code}[ -])?\s*" if code else "") + (
         rf"(?:\(?#?{re.escape(enhanced)}\)?\s*)?" if enhanced else "")
     prefix = re.compile("^" + head) if head else None
-    parts = [prefix.sub("", line, count=1) if prefix else line for line in lines]
+    parts = [prefix.sub("", _TRANSCRIPT.sub("", line), count=1) if prefix else line
+             for line in lines]
     message = _SPACES.sub(" ", " ".join(part for part in parts if part)).strip()
+    if code:  # a multi-line reply folded into one DSN field: "…multiple 550 5.7.1 addresses…"
+        inner = rf"(?<=\s){code}-\s*" + (rf"(?:{re.escape(enhanced)}\s+)?" if enhanced else "")
+        if enhanced:
+            inner += rf"|(?<=\s){code} {re.escape(enhanced)}\s+"
+        message = re.sub(inner, "", message)
     return message, lines
 
 
 def _from_match(text: str, match: re.Match[str], form: str) -> Diagnostic:
     body = _extent(text, match.start())
+    if form == "sendmail":  # the server's lines ("<<< …"), not what Sendmail wrote after them
+        kept = body.split("\n")
+        end = next((n for n, line in enumerate(kept[1:], 1) if not line.startswith("<<<")),
+                   len(kept))
+        body = "\n".join(kept[:end])
     code, enhanced = match.group("code"), match.group("enh")
     if enhanced is None:  # "550 Mailbox full (#5.2.2)": an enhanced code later in the reply
         found = _ENHANCED_ONLY.search(body, match.end() - match.start())

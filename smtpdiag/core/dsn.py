@@ -18,6 +18,7 @@ from email.message import Message
 from email.policy import compat32
 
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
+from .prose import raw_text, segments
 
 __all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message"]
 
@@ -30,6 +31,9 @@ _RETURNED = re.compile(
     r"[-=]+\s*(?:Original|Returned|Undelivered)\b|Return-Path:|Received: from |"
     r"--- ?Below this line|Content-Type: message/rfc822)", re.I | re.M)
 _HEADER_START = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:", re.M)
+_FIELD = re.compile(rb"^(?:Final-Recipient|Original-Recipient):", re.I | re.M)
+_REPORT_START = re.compile(r"^(?:Reporting-MTA|Final-Recipient|Original-Recipient|"
+                           r"Received-From-MTA|Arrival-Date|Original-Envelope-Id):", re.I | re.M)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +129,15 @@ def _with_status(found: Diagnostic, status: str | None) -> Diagnostic:
     return Diagnostic(found.code, status, found.message, found.lines, found.command, found.form)
 
 
+def _cut_short(found: Diagnostic, prose: Diagnostic) -> bool:
+    """A Diagnostic-Code holding only the first line of a multi-line reply (``550-…``, as
+    Sendmail writes it) whose whole reply the prose's transcript has."""
+    return (found.code is not None and prose.code == found.code
+            and len(found.lines) == 1 and bool(re.match(r"[0-9]{3}-", found.lines[0]))
+            and len(prose.message) > len(found.message)
+            and prose.message.startswith(found.message[:40]))
+
+
 def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
     records = []
     prose_found = read_diagnostic(prose) if prose.strip() else None
@@ -143,6 +156,8 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
         if found is None or (found.code is None and found.form == "words"
                              and not found.message):
             found = prose_found or read_diagnostic(status or "")
+        elif prose_found is not None and _cut_short(found, prose_found):
+            found = prose_found
         command = found.command or find_command(prose)
         if found.code is None and prose_found is not None and prose_found.code is not None \
                 and not diagnostic_code:
@@ -160,18 +175,54 @@ def read_message(data: bytes) -> list[Recipient]:
     """Every failed recipient of one bounce message (``[]`` when it reports none)."""
     message = message_from_bytes(data[:MAX_MESSAGE], policy=compat32)
     prose = _prose(message)
-    for part in message.walk():
-        if part.get_content_type() in ("message/delivery-status",
-                                       "message/global-delivery-status"):
-            records = _from_report(_field_groups(part), prose)
-            if records:
-                return records
+    reports = [part for part in message.walk() if part.get_content_type() in (
+        "message/delivery-status", "message/global-delivery-status")]
+    for part in reports:
+        records = _from_report(_field_groups(part), prose)
+        if records:
+            return records
+    raw = None
+    if not reports and _FIELD.search(data[:MAX_MESSAGE]):
+        # A report the MIME walk did not find: a boundary the body never uses.
+        raw = raw_text(data[:MAX_MESSAGE])
+        groups = [message_from_string(block.strip() + "\n", policy=compat32)
+                  for block in re.split(r"\n\s*\n", raw) if _FIELD.search(block.encode())]
+        records = _from_report(groups, prose or _before_fields(raw))
+        if records:
+            return records
+    if not prose.strip():  # nothing walkable: the body as text
+        prose = _before_fields(raw if raw is not None else raw_text(data[:MAX_MESSAGE]))
     if not prose.strip():
         return []
-    found = read_diagnostic(prose)
-    address = _ADDRESS.search(prose)
+    return _from_prose(prose, _address(str(message.get("To", ""))))
+
+
+def _before_fields(text: str) -> str:
+    """Prose read from a raw body: up to the report's fields or the returned message."""
+    end = _REPORT_START.search(text)
+    text = text[:end.start()] if end else text
+    cut = _RETURNED.search(text, 1)
+    return text[:cut.start()] if cut else text
+
+
+def _from_prose(prose: str, sender: str | None) -> list[Recipient]:
+    """A bounce without a report: one record per recipient it lists, or one for its text."""
     delayed = bool(re.search(r"\b(?:will (?:continue|keep) (?:trying|to try)|still (?:being )?"
                              r"(?:undelivered|retried)|delivery attempts will continue|"
                              r"has been delayed|DELAYED)\b", prose, re.I))
-    return [Recipient(address.group(1) if address else None, None, None, None, None, found,
-                      not delayed)]
+    whole = read_diagnostic(prose)
+    listed = segments(prose, sender)
+    if len(listed) < 2:
+        address = listed[0][0] if listed else None
+        if address is None:
+            named = _ADDRESS.search(prose)
+            address = named.group(1) if named else None
+        return [Recipient(address, None, None, None, None, whole, not delayed)]
+    records = []
+    for address, text in listed:
+        found = read_diagnostic(text)
+        if found.code is None and found.enhanced is None and len(found.message) <= len(
+                address) + 4:  # the address alone: the reason is written once for all
+            found = whole
+        records.append(Recipient(address, None, None, None, None, found, not delayed))
+    return records

@@ -61,10 +61,14 @@ WHO = {"sender": "the sender must act", "sender-admin": "the sending side's admi
 
 
 def _bottom_line(doc: Doc, reason: dict[str, Any]) -> None:
-    """One line first: what happened, permanent or temporary, who must act."""
-    nature = "permanent" if reason["permanent"] else "temporary"
+    """One line first: what happened, permanent or temporary, who must act.  A temporary
+    failure needs nobody at first (the sending server retries on its own, and greylisting
+    wants exactly that); who must act is who can end it if it lasts."""
+    who = WHO.get(reason["who"], reason["who"])
+    nature = f"permanent; {who}" if reason["permanent"] else (
+        f"temporary: the sending server retries on its own; if it lasts, {who}")
     doc.add(("Bottom line: ", "bold"), (reason["summary"], "bold"),
-            f" ({reason['name']}) — {nature}; {WHO.get(reason['who'], reason['who'])}.")
+            f" ({reason['name']}) — {nature}.")
 
 
 def _echo(doc: Doc, item: dict[str, Any]) -> None:

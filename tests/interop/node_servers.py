@@ -33,6 +33,7 @@ __all__ = [
     "HARAKA_PLUGIN_TIMEOUT",
     "HARAKA_PORT",
     "NODE_DIR",
+    "ORG_USER",
     "PASSWORD",
     "SLOW_MS",
     "SMTP_SERVER_PORTS",
@@ -53,6 +54,9 @@ HARAKA_PLUGIN_TIMEOUT = 3  # seconds: Haraka's own default is 30, as in the issu
 SMTP_SERVER_PORTS = {"open": 29650, "auth": 29651, "small": 29652}
 SLOW_MS = 2500  # ``slow@``: the final dot answered after this long
 USER, PASSWORD = "alice@interop.test", "interop-secret"
+# Haraka compares organizational domains from the public suffix list, which has no ``.test``:
+# this login is in a real TLD (no DNS is asked; nothing is sent there).
+ORG_USER = "carol@example.org"
 
 
 def unavailable(reason: str) -> NoReturn:
@@ -80,6 +84,8 @@ class NodeServer:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -118,8 +124,10 @@ def _start(name: str, argv: list[str], root: Path, ports: dict[str, int], ca_fil
            env: dict[str, str]) -> NodeServer:
     log = open(root / "server.log", "wb")  # noqa: SIM115 - the child keeps writing to it
     try:
-        process = subprocess.Popen(argv, cwd=root, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, env={**os.environ, **env},
+        # stdin: a pipe that only we hold, so the server ends with us (while_parent_lives.js)
+        process = subprocess.Popen([argv[0], str(HERE / "while_parent_lives.js"), *argv[1:]],
+                                   cwd=root, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.PIPE, env={**os.environ, **env},
                                    start_new_session=True)
     finally:
         log.close()
@@ -147,7 +155,8 @@ def _start(name: str, argv: list[str], root: Path, ports: dict[str, int], ca_fil
 
 def start_haraka(cert: str, key: str, ca_file: str) -> NodeServer:
     """Haraka with its stock config, STARTTLS (the tests' certificate), ``interop.test`` as
-    its only local domain, and the tier's plugin (``node/haraka_slow_dot.js``)."""
+    its only local domain, AUTH (``auth/flat_file``: ``USER`` and ``ORG_USER``, with
+    ``PASSWORD``), and the tier's plugin (``node/haraka_slow_dot.js``)."""
     node, modules = installed()
     _busy([HARAKA_PORT])
     root = Path(tempfile.mkdtemp(prefix="smtpdiag-haraka-"))
@@ -159,7 +168,10 @@ def start_haraka(cert: str, key: str, ca_file: str) -> NodeServer:
         "smtp.ini": f"listen=127.0.0.1:{HARAKA_PORT}\npublic_ip=127.0.0.1\nnodes=0\n"
                     "force_shutdown_timeout=2\n",
         # the tier's plugin first: its lookup_rdns answer keeps Haraka off DNS
-        "plugins": "smtpdiag_slow_dot\ntls\nrcpt_to.in_host_list\n",
+        "plugins": "smtpdiag_slow_dot\ntls\nauth/flat_file\nrcpt_to.in_host_list\n",
+        # a login may relay; constrain_sender (the default) ties MAIL FROM's domain to it
+        "auth_flat_file.ini": f"[core]\nmethods=PLAIN,LOGIN\n[users]\n{USER}={PASSWORD}\n"
+                              f"{ORG_USER}={PASSWORD}\n",
         "host_list": "interop.test\n",
         "me": "mx.haraka.interop.test\n",
         "smtpdiag_slow_dot.timeout": f"{HARAKA_PLUGIN_TIMEOUT}\n",

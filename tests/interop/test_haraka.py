@@ -24,7 +24,10 @@ from smtpdiag.net.probe import ProbeOptions, probe
 from tests.interop.node_servers import (
     HARAKA_PLUGIN_TIMEOUT,
     HARAKA_PORT,
+    ORG_USER,
+    PASSWORD,
     SLOW_MS,
+    USER,
     NodeServer,
     start_haraka,
     unavailable,
@@ -125,11 +128,37 @@ def test_the_cli_shows_the_late_450_and_exits_deferred(haraka: NodeServer) -> No
 
 def test_a_foreign_domain_is_haraka_relay_denial_not_an_unknown_user(haraka: NodeServer) -> None:
     report = run(haraka, rcpt_to=("bob@elsewhere.example",), dry_run=True)
+    assert report.attempts[-1].capabilities.auth  # type: ignore[union-attr]  # offered, unused
     rcpt = step(report, "rcpt")
     assert rcpt.reply is not None and rcpt.reply.code == 550
     assert rcpt.reply.text == "I cannot deliver mail for <bob@elsewhere.example>"
-    assert rcpt.annotation is not None and rcpt.annotation.reason is not None
-    assert rcpt.annotation.reason.name == "relay-denied"
+    annotation = rcpt.annotation
+    assert annotation is not None and annotation.reason is not None
+    assert annotation.reason.name == "relay-denied"
+    assert annotation.provider is not None and "--auth-user" in annotation.provider.fix
+    assert report.verdict == "refused"
+
+
+def test_a_login_may_relay_to_a_foreign_domain(haraka: NodeServer) -> None:
+    report = run(haraka, auth_user=USER, auth_password=PASSWORD, mail_from=USER,
+                 rcpt_to=("bob@elsewhere.example",), dry_run=True)  # dry: nothing relayed
+    assert step(report, "auth").reply.code == 235  # type: ignore[union-attr]
+    assert step(report, "rcpt").reply.code == 250  # type: ignore[union-attr]
+    assert report.verdict == "accepted", report.summary
+
+
+def test_a_sender_outside_the_login_domain_is_refused_at_mail(haraka: NodeServer) -> None:
+    # auth/flat_file's constrain_sender (on by default): MAIL FROM's domain must be the login's.
+    report = run(haraka, auth_user=ORG_USER, auth_password=PASSWORD,
+                 mail_from="carol@example.net", dry_run=True)
+    mail = step(report, "mail")
+    assert mail.reply is not None and mail.reply.code == 550
+    assert mail.reply.text == ("Envelope domain 'example.net' doesn't match AUTH "
+                               "domain 'example.org'")
+    assert mail.annotation is not None and mail.annotation.provider is not None
+    assert mail.annotation.provider.id == "haraka-auth-domain-mismatch"
+    assert mail.annotation.reason is not None
+    assert mail.annotation.reason.name == "sender-rejected"
     assert report.verdict == "refused"
 
 

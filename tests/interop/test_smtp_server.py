@@ -141,6 +141,19 @@ def test_a_declared_size_over_the_limit_is_refused_at_mail(smtp_server: NodeServ
     assert report.verdict == "refused"
 
 
+def test_a_client_that_talks_before_the_greeting_is_an_early_talker(
+        smtp_server: NodeServer) -> None:
+    # smtp-server waits 100 ms before its 220; a client that speaks first is told so and dropped.
+    with socket.create_connection(("127.0.0.1", smtp_server.ports["open"]), timeout=5) as sock:
+        sock.sendall(b"EHLO client.interop.test\r\n")
+        received = sock.makefile("rb").read()
+    line = received.decode().splitlines()[-1]
+    assert line == "421 mx.smtp-server.interop.test You talk too soon", received
+    annotation = annotate_reply(parse_reply(line.encode() + b"\r\n"), "greeting")
+    assert annotation.provider is not None and "smtp-server" in annotation.provider.provider
+    assert annotation.reason is not None and annotation.reason.name == "syntax"
+
+
 def exchange(port: int, *commands: str) -> list[str]:
     """Each command's reply line as smtp-server sends it (a raw client: smtpdiag never sends
     such commands), after the greeting."""

@@ -113,6 +113,11 @@ def _tls_problem(facts: AddressFacts) -> str | None:
                            attempt.error.step in ("connect", "greeting", "dns")):
         return None  # unreachable: reported in the SMTP area
     tls = attempt.tls
+    if attempt.error is not None and attempt.error.step in ("tls", "starttls"):
+        if tls is not None and tls.version:  # what it offers, seen in a diagnostic handshake
+            return (f"a current sender's TLS handshake fails: the server offers only "
+                    f"{tls.version} {tls.cipher or ''}".rstrip())
+        return f"the TLS handshake fails ({attempt.error.message[:160]})"
     if tls is None:
         return "no STARTTLS"
     if tls.days_left is not None and tls.days_left < 0:

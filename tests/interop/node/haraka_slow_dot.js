@@ -6,12 +6,14 @@
 //              replies "450 plugin timeout", as a slow content filter would
 //   slow@...   data_post answers after SMTPDIAG_SLOW_MS (default 2000) ms, then "250 Message Queued"
 //   anyone else: at once
-// The client's name is set without DNS, and the queue hook accepts every message without storing it.
+// The client's name is set without DNS, and the queue hooks accept every message, relayed
+// ones too, without storing or sending it.
 
 exports.register = function () {
     this.register_hook('lookup_rdns', 'no_dns')
     this.register_hook('data_post', 'slow_dot')
     this.register_hook('queue', 'accept_and_drop')
+    this.register_hook('queue_outbound', 'accept_and_drop') // relayed mail: never sent out
 }
 
 // The client's name without asking DNS: Haraka's own reverse lookup would ask the machine's

@@ -165,7 +165,7 @@ CASES = [
     # odd but harmless: exit 0
     Case("bare-lf", _s(send(b"220 lf.test ready\n"), expect(b"EHLO"),
                        send(b"250-lf.test\n250 SIZE 1000000\n"), smtp(b"250 lf.test\n")), 0,
-         shown=("220 lf.test ready", "250 SIZE 1000000", "SIZE 1.0 MiB")),
+         shown=("220 lf.test ready", "250 SIZE 1000000", "SIZE 976.6 KiB")),
     Case("invalid-utf8-and-latin1", _s(send(b"220 caf\xe9 \xff\xfe\xc3 ready\r\n"), smtp()), 0,
          shown=("220 caf\\xe9 \\xff\\xfe\\xc3 ready",)),
 ]

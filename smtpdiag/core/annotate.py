@@ -4,12 +4,20 @@ A reply becomes an ``Annotation``: the catalogue entry for its code (the per-com
 when the code means something else after this command), the enhanced code read from the
 registry or by its parts, a provider pattern if one matches, and advice specific to this step
 (from ``catalogue/data/advice.json``, so that it can be corrected without touching code).
+
+Some advice depends on the session, not on the reply alone: a submission server that offered
+AUTH refuses a client that did not log in with words ("Client host rejected: Access denied")
+that would otherwise read as an access table or reverse DNS problem.  ``session_facts`` reads
+those facts from the attempt; a rule with a ``session`` key applies only when its fact holds,
+may name its own ``meaning`` and, with ``decides``, the reason (``decided_by: session``) in
+place of a provider pattern that would mislead there.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from functools import cache
 from typing import Any
@@ -17,8 +25,9 @@ from typing import Any
 from .. import catalogue
 from ..model import Annotation, Attempt, EnhancedNote, ProviderNote, ReasonNote, Reply, Step
 from .explain import basic_view, enhanced_view, reply_match_text
+from .text import size
 
-__all__ = ["STEP_VERBS", "annotate_attempt", "annotate_reply"]
+__all__ = ["STEP_VERBS", "annotate_attempt", "annotate_reply", "session_facts"]
 
 STEP_VERBS = {
     "greeting": "CONNECT", "ehlo": "EHLO", "ehlo-tls": "EHLO", "helo": "HELO",
@@ -34,10 +43,14 @@ def _rules() -> list[dict[str, Any]]:
     return rules
 
 
-def _advice(step: str, reply: Reply, port: int, text: str) -> tuple[str, ...]:
+def _rule(step: str, reply: Reply, port: int, text: str,
+          facts: Mapping[str, str]) -> dict[str, Any] | None:
     """The first rule (file order: specific before general) that fits this step and reply."""
     for rule in _rules():
-        if rule["step"] not in (step, "any") or reply.code not in rule["codes"]:
+        steps = rule["step"] if isinstance(rule["step"], list) else (rule["step"],)
+        if (step not in steps and "any" not in steps) or reply.code not in rule["codes"]:
+            continue
+        if "session" in rule and rule["session"] not in facts:
             continue
         if "port" in rule and rule["port"] != port:
             continue
@@ -46,12 +59,33 @@ def _advice(step: str, reply: Reply, port: int, text: str) -> tuple[str, ...]:
             continue
         if "pattern" in rule and not re.search(rule["pattern"], text, re.IGNORECASE):
             continue
-        return (rule["text"],)
-    return ()
+        return rule
+    return None
 
 
-def annotate_reply(reply: Reply, step: str, port: int = 25) -> Annotation:
-    """What ``reply`` means as the answer to ``step``."""
+def session_facts(attempt: Attempt) -> dict[str, str]:
+    """What the session showed that changes how a refusal reads, and the values its advice
+    names: ``{auth}`` (the mechanisms offered), ``{declared}`` and ``{limit}`` (sizes)."""
+    facts: dict[str, str] = {}
+    caps = attempt.capabilities
+    logged_in = any(step.name == "auth" for step in attempt.steps)
+    if caps is not None and caps.auth and not logged_in:
+        facts["auth-unused"], facts["auth"] = "", " ".join(caps.auth)
+    if caps is not None and not caps.auth and caps.starttls and attempt.tls_mode == "none" \
+            and not logged_in:
+        facts["auth-after-starttls"] = ""
+    mail = next((step for step in attempt.steps if step.name == "mail"), None)
+    declared = re.search(r" SIZE=([0-9]{1,20})", mail.sent or "") if mail else None
+    if declared and caps is not None and caps.size:
+        number = int(declared.group(1))
+        facts["size-over-limit" if number > caps.size else "size-within-limit"] = ""
+        facts["declared"], facts["limit"] = size(number), size(caps.size)
+    return facts
+
+
+def annotate_reply(reply: Reply, step: str, port: int = 25,
+                   facts: Mapping[str, str] | None = None) -> Annotation:
+    """What ``reply`` means as the answer to ``step`` (in a session that showed ``facts``)."""
     basic = basic_view(reply.code)
     name, description, fix = basic["name"], basic["description"], basic["fix"]
     per_command = basic["per_command"].get(STEP_VERBS.get(step, ""))
@@ -68,10 +102,20 @@ def annotate_reply(reply: Reply, step: str, port: int = 25) -> Annotation:
     # Provider patterns and advice are about refusals only; a yes needs neither.
     text = "" if reply.positive else reply_match_text(reply)
     entry = catalogue.match_provider(reply.code, reply.enhanced, text) if text else None
-    if not reply.positive:
-        advice = _advice(step, reply, port, text)
+    rule = None if reply.positive else _rule(step, reply, port, text, facts or {})
+    if rule is not None:
+        # Only a session rule names values ({auth}, {limit}): other texts are kept as written.
+        fill = (lambda said: said.format_map(facts)) if "session" in rule and facts else str
+        advice = (fill(rule["text"]),)
+        description = fill(rule.get("meaning", description))
     reason = None
-    if not reply.positive:
+    if rule is not None and "decides" in rule:
+        from .reason import reason_for
+
+        entry = None  # the session says more than the words: a provider note would mislead
+        reason = ReasonNote(**reason_for(rule["decides"], decided_by="session",
+                                         rule=rule["session"], klass=reply.klass))
+    elif not reply.positive:
         from .reason import decide
 
         reason = ReasonNote(**decide(code=reply.code, enhanced=reply.enhanced, text=text,
@@ -90,9 +134,11 @@ def annotate_reply(reply: Reply, step: str, port: int = 25) -> Annotation:
 
 def annotate_attempt(attempt: Attempt) -> Attempt:
     """Every reply of the attempt annotated; positive replies to routine steps stay terse."""
+    facts = session_facts(attempt)
     steps: list[Step] = []
     for step in attempt.steps:
         if step.reply is not None:
-            step = replace(step, annotation=annotate_reply(step.reply, step.name, attempt.port))
+            step = replace(step, annotation=annotate_reply(step.reply, step.name, attempt.port,
+                                                           facts))
         steps.append(step)
     return replace(attempt, steps=tuple(steps))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..model import Attempt, Finding, Resolution
+from ..model import Attempt, Finding, Reply, Resolution
 from .conduct import conduct_findings
 from .text import shorten
 from .tlsgrade import tls_grade_findings
 
-__all__ = ["SLOW_STEP_MS", "attempt_findings", "mx_findings", "with_findings"]
+__all__ = ["SLOW_STEP_MS", "attempt_findings", "mx_findings", "recipient_findings",
+           "refused_recipient", "with_findings"]
 
 SLOW_STEP_MS = 1000.0
 CERT_WARN_DAYS = 14
@@ -69,8 +70,44 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
     return tuple(found)
 
 
-def with_findings(attempt: Attempt, *, insecure: bool = False) -> Attempt:
-    return replace(attempt, findings=attempt_findings(attempt, insecure=insecure))
+# Reasons that say the client, not the recipient, was refused (Postfix delays those to RCPT):
+# another recipient would fare the same, so the default one is not to blame.
+CLIENT_REASONS = frozenset({"blocked", "requires-ptr", "reputation", "rate-limited", "greylisted",
+                            "auth-required", "tls-required", "sender-rejected", "spam"})
+
+
+def refused_recipient(attempt: Attempt) -> Reply | None:
+    """The first refusal of a recipient itself (not of the client, delayed to RCPT)."""
+    for step in attempt.steps:
+        if step.name != "rcpt" or step.reply is None or step.reply.positive:
+            continue
+        reason = step.annotation.reason if step.annotation else None
+        if reason is None or reason.name not in CLIENT_REASONS:
+            return step.reply
+    return None
+
+
+def recipient_findings(attempt: Attempt, recipient: tuple[str, str]) -> tuple[Finding, ...]:
+    """Which recipient a probe without ``--to`` used and why; a refusal of it is no refusal
+    of the recipients that matter, so it says to name one."""
+    if not any(s.name == "rcpt" for s in attempt.steps):
+        return ()
+    address, why = recipient
+    refused = refused_recipient(attempt)
+    if refused is None:
+        return (Finding("info", f"recipient <{address}>: {why}", "rcpt"),)
+    return (Finding("warning", f"the recipient <{address}> was refused ({refused.code}): {why}. "
+                    "Probe again with --to and an address you mean to reach", "rcpt"),)
+
+
+def with_findings(attempt: Attempt, *, insecure: bool = False,
+                  recipient: tuple[str, str] | None = None) -> Attempt:
+    """``attempt`` judged; ``recipient`` is the default one used when ``--to`` was not given
+    (the address, and why it was chosen)."""
+    found = attempt_findings(attempt, insecure=insecure)
+    if recipient is not None:
+        found += recipient_findings(attempt, recipient)
+    return replace(attempt, findings=found)
 
 
 def mx_findings(resolution: Resolution) -> tuple[Finding, ...]:

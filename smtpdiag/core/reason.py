@@ -87,7 +87,8 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
     A bounce that gave up (``final``) on a transient cause: the queue lifetime expired; a delay
     warning (``final`` False) on one: the message has outlived the sender's warning time.  A
     refusal of the MAIL command, or with a sender-address code (X.1.7, X.1.8), is about the
-    sender even when its words say "unknown" or "no such domain".  A generic "User unknown"
+    sender even when its words say "unknown" or "no such domain" (but not an MTA's own words
+    for a protocol slip, such as Postfix's "send HELO/EHLO first").  A generic "User unknown"
     wording in answer to DATA, after the same address was accepted at RCPT, is a recipient-side
     filter refusing the message (mobile carriers word their sender filters so): ``policy`` —
     unless an X.1.x code, or a product's own pattern, says the mailbox itself is missing.
@@ -106,7 +107,10 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
         return reason_for("policy", decided_by=found["decided_by"],
                           rule=f"{found['rule']} after DATA", klass=klass, final=final)
     sender_code = bool(enhanced) and catalogue.registry_key(enhanced or "") in ("X.1.7", "X.1.8")
-    if (command == "MAIL" or sender_code) and (
+    # An MTA's own wording for a protocol slip ("send HELO/EHLO first", postscreen's "Protocol
+    # error") says the client erred, whatever command it answered: not the sender address.
+    slip = found["decided_by"] == "provider" and found["name"] == "syntax"
+    if (command == "MAIL" or sender_code) and not slip and (
             found["name"] in SENDER_SIDE or found["rule"] == "text-access-denied"):
         return reason_for("sender-rejected", decided_by=found["decided_by"],
                           rule=found["rule"] or (enhanced or ""), klass=klass, final=final)

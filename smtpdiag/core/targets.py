@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_PORT",
     "QUIT_POINTS",
     "Target",
+    "default_recipient",
     "parse_nameserver",
     "parse_port",
     "parse_target",
@@ -135,6 +136,28 @@ def parse_target(text: str, *, port: int | None = None, no_mx: bool = False) -> 
         return Target(raw, address.compressed, chosen_port, literal=True)
     name = _check_hostname(host, "target", TargetError)
     return Target(raw, name, chosen_port, mail_domain=text_port is None and not no_mx)
+
+
+def default_recipient(target: Target) -> tuple[str, str]:
+    """Whom a probe without ``--to`` writes to, and why, in words the report shows.
+
+    Every mail server must accept mail for ``postmaster`` (RFC 5321 §4.5.1); without a mail
+    domain to put after it (an IP address) the bare form is the one it must take.
+    """
+    if target.literal:
+        return "postmaster", ("no --to was given, and an IP address names no mail domain: "
+                              "<postmaster> without a domain, which every SMTP server must "
+                              "accept (RFC 5321 §4.5.1). Servers take it even from clients "
+                              "they refuse for any other recipient (Postfix exempts it from "
+                              "its restrictions), so its acceptance says little about real "
+                              "recipients")
+    if target.mail_domain:
+        return f"postmaster@{target.host}", ("no --to was given: the domain's postmaster, an "
+                                             "address every mail domain must accept (RFC 5321 "
+                                             "§4.5.1)")
+    return f"postmaster@{target.host}", ("no --to was given: postmaster at the host's own name "
+                                         "(RFC 5321 §4.5.1), though a host need not take mail "
+                                         "for its own name, only for its domains")
 
 
 def validate_address(value: str, what: str = "address") -> str:

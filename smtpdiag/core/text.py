@@ -1,4 +1,4 @@
-"""Text for people: a long line cut at a word, a number of seconds rounded.  Pure.
+"""Text for people: a long line cut at a word, a number of seconds or bytes rounded.  Pure.
 
 Reports keep exact values (JSON, perfdata); these helpers are for the sentences a person reads,
 where ``2.99022 s`` is noise and a reply cut mid-word (``Lear``) looks like a bug.
@@ -6,7 +6,7 @@ where ``2.99022 s`` is noise and a reply cut mid-word (``Lear``) looks like a bu
 
 from __future__ import annotations
 
-__all__ = ["duration", "seconds", "shorten"]
+__all__ = ["duration", "seconds", "shorten", "size"]
 
 ELLIPSIS = "…"
 
@@ -47,3 +47,19 @@ def duration(value: float) -> str:
     if value < 0.9995:
         return f"{value * 1000:.0f} ms"
     return f"{value:.1f} s" if value < 99.95 else f"{value:.0f} s"
+
+
+def size(value: int) -> str:
+    """A number of bytes as a person reads it: ``300 bytes``, ``9.8 KiB``, ``10 MiB``.
+
+    A small limit (a test server's 300 bytes) must not read as ``0.0 MiB``; a large one is
+    not worth counting byte by byte.
+    """
+    if value < 1024:
+        return f"{value} byte" + ("" if value == 1 else "s")
+    scaled = value / 1024
+    for unit in ("KiB", "MiB"):
+        if scaled < 1023.95:
+            return f"{scaled:.1f}".removesuffix(".0") + f" {unit}"
+        scaled /= 1024
+    return f"{scaled:.1f}".removesuffix(".0") + " GiB"

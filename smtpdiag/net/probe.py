@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from .. import __version__
+from ..core import targets
 from ..core.annotate import annotate_attempt
-from ..core.findings import mx_findings, with_findings
+from ..core.findings import mx_findings, refused_recipient, with_findings
 from ..core.targets import DEFAULT_PORT, Target, parse_target, tls_mode_for
 from ..core.text import shorten
 from ..core.verdicts import OUTCOMES, worst_outcome
@@ -105,8 +106,8 @@ def _dry_run_message(helo: str, mail_from: str, rcpt: str) -> bytes:
 
 
 def default_recipient(target: Target) -> str:
-    """Whom a probe without ``--to`` writes to: the domain's postmaster (RFC 5321 §4.5.1)."""
-    return "postmaster" if target.literal else f"postmaster@{target.host}"
+    """Whom a probe without ``--to`` writes to (``core.targets.default_recipient`` says why)."""
+    return targets.default_recipient(target)[0]
 
 
 async def _candidates(target: Target, opts: ProbeOptions, deadline: float
@@ -160,13 +161,17 @@ def _refusal(attempt: Attempt) -> str:
     return f" at {step.name}: {step.reply.code} {step.reply.text}"
 
 
-def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions) -> str:
+def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions,
+             chosen: tuple[str, str] | None = None) -> str:
     """One sentence on the outcome.  Over several walks (``--all-mx``) it is about the worst
-    of them, with its reason, and counts the rest: never the last host walked by default."""
+    of them, with its reason, and counts the rest: never the last host walked by default.
+    ``chosen`` is the default recipient (no ``--to``): a refusal of it says to name one."""
     if not attempts:
         return "nothing was probed"
     subject = next((a for a in attempts if a.outcome == verdict), attempts[-1])
     text = _one_summary(verdict, subject, opts)
+    if chosen is not None and refused_recipient(subject) is not None:
+        text += f"; no --to was given, so <{chosen[0]}> was tried: name a real one with --to"
     if len(attempts) > 1 and opts.all_mx:
         counts = {o: sum(a.outcome == o for a in attempts) for o in reversed(OUTCOMES)}
         rest = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
@@ -222,7 +227,8 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
         target = parse_target(target_text, port=opts.port, no_mx=opts.no_mx)
     port = target.port or DEFAULT_PORT
     helo = opts.helo or default_helo()
-    rcpts = opts.rcpt_to or (default_recipient(target),)
+    chosen = None if opts.rcpt_to else targets.default_recipient(target)
+    rcpts = opts.rcpt_to if chosen is None else (chosen[0],)
     walk_opts = WalkOptions(
         helo=helo, mail_from=opts.mail_from, rcpt_to=rcpts, auth_user=opts.auth_user,
         auth_password=opts.auth_password, tls=tls_mode_for(port, opts.tls),
@@ -268,9 +274,9 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
             if not _should_fall_back(attempt) or time.monotonic() >= deadline:
                 break
     if opts.explain:
-        attempts = [with_findings(annotate_attempt(a), insecure=opts.insecure)
+        attempts = [with_findings(annotate_attempt(a), insecure=opts.insecure, recipient=chosen)
                     for a in attempts]
     walked = [a for a in attempts if a.address is not None] or attempts
     verdict = worst_outcome(a.outcome for a in walked) if opts.all_mx else walked[-1].outcome
-    return finish(verdict, _summary(verdict, walked, opts), resolution, attempts)
+    return finish(verdict, _summary(verdict, walked, opts, chosen), resolution, attempts)
 

@@ -4,7 +4,7 @@ annotation under each reply that was not a plain yes, and a verdict at the end."
 from __future__ import annotations
 
 from ..core.findings import CERT_WARN_DAYS
-from ..core.text import shorten
+from ..core.text import shorten, size
 from ..model import Annotation, Attempt, Capabilities, MxHost, Reply, Report, Step, TlsInfo
 from .doc import Doc, Segment, clean
 
@@ -27,7 +27,7 @@ def _caps(caps: Capabilities) -> str:
     """Every extension the server offered, the ones that matter for diagnosis first."""
     parts = []
     if caps.size is not None:
-        parts.append(f"SIZE {caps.size / 1_048_576:.1f} MiB" if caps.size else "SIZE (no limit)")
+        parts.append(f"SIZE {size(caps.size)}" if caps.size else "SIZE (no limit)")
     for flag, label in (("pipelining", "PIPELINING"), ("eightbitmime", "8BITMIME"),
                         ("smtputf8", "SMTPUTF8"), ("chunking", "CHUNKING"), ("dsn", "DSN"),
                         ("enhancedstatuscodes", "ENHANCEDSTATUSCODES"), ("starttls", "STARTTLS")):

@@ -17,8 +17,10 @@ from smtpdiag.core.annotate import STEP_VERBS, annotate_attempt, annotate_reply
 from smtpdiag.core.explain import basic_view, enhanced_view, reply_match_text
 from smtpdiag.model import Annotation, Attempt, EnhancedNote, ProviderNote, Reply, Step
 
-ADVICE = [rule["text"] for rule in json.loads(
-    (catalogue.DATA_DIR / "advice.json").read_text(encoding="utf-8"))["rules"]]
+RULES = json.loads((catalogue.DATA_DIR / "advice.json").read_text(encoding="utf-8"))["rules"]
+ADVICE = [rule["text"] for rule in RULES]
+# A rule may say what the reply means in its case (Postfix's client refusals delayed to RCPT).
+MEANING = {rule["text"]: rule["meaning"] for rule in RULES if "meaning" in rule}
 
 
 def advice(start: str) -> str:
@@ -52,6 +54,8 @@ def expected(reply: Reply, step: str, advice_start: str | None) -> Annotation:
         if entry is not None and entry.kind != "text":
             provider = ProviderNote(entry.id, entry.provider, entry.name, entry.description,
                                     entry.fix, entry.overrides_registry, entry.registry_note)
+    if advice_start:
+        description = MEANING.get(advice(advice_start), description)
     return Annotation(reply.code, name, basic["class_name"], description, fix, basic["known"],
                       enhanced, provider, (advice(advice_start),) if advice_start else (),
                       reason)

@@ -10,7 +10,7 @@ import asyncio
 
 from smtpdiag.model import Report
 from smtpdiag.net.probe import ProbeOptions, probe
-from tests.interop.servers import SASL_PASSWORD, SASL_USER, Postfix
+from tests.interop.servers import DNS_ADDRESS, SASL_PASSWORD, SASL_USER, Postfix
 
 FQDN = "client.interop.test"
 
@@ -98,6 +98,12 @@ def test_insecure_uses_one_connection_under_a_connection_rate_limit(postfix: Pos
     assert attempt.tls is not None and attempt.tls.verified is False
     assert report.verdict == "accepted", report.summary
     assert "too many connections" not in postfix.log()
+    # point 11: a second connection within the minute is refused, and the catalogue knows why
+    again = run(postfix, "rate", ca_file=None, insecure=True)
+    greeting = step(again, "greeting")
+    assert greeting.reply.code == 421 and "too many connections" in greeting.reply.text
+    assert greeting.annotation.provider.id == "postfix-too-many-connections"
+    assert again.verdict == "deferred"
 
 
 def test_submission_without_tls_says_starttls_first(postfix: Postfix) -> None:
@@ -130,3 +136,70 @@ def test_postscreen_defers_a_new_client_after_its_deep_protocol_tests(postfix: P
     refused = next(s for s in report.attempts[-1].steps if s.reply and s.reply.code == 450)
     assert "4.3.2" in (refused.reply.enhanced or "")
     assert report.verdict == "deferred"
+    # point 11: postscreen's own reply has its catalogue entry (a retry is let through)
+    assert refused.annotation.provider.id == "postscreen-deep-protocol-tests"
+    assert refused.annotation.reason.name == "greylisted"
+
+
+# issue 9, points 3, 7, 8 and 11: what each refusal is said to mean, as an admin reads it
+
+
+def test_submission_refusing_a_client_that_did_not_log_in_says_log_in(postfix: Postfix) -> None:
+    report = run(postfix, "submission", tls="starttls", mail_from=SASL_USER, dry_run=True)
+    rcpt = step(report, "rcpt")
+    assert "Client host rejected: Access denied" in rcpt.reply.text
+    assert rcpt.annotation.reason.name == "auth-required", rcpt.annotation.reason
+    assert "--auth-user" in rcpt.annotation.advice[0]
+    assert rcpt.annotation.provider is None  # not "an entry in the access tables"
+
+
+def test_a_sender_not_logged_in_is_told_to_log_in(postfix: Postfix) -> None:
+    report = run(postfix, "submission-login", tls="none", mail_from=SASL_USER, dry_run=True)
+    note = step(report, "rcpt").annotation
+    assert note.reason.name == "auth-required" and "--auth-user" in note.advice[0]
+    assert "PLAIN LOGIN" in note.description  # what the server offered
+
+
+def test_tls_none_on_a_port_offering_auth_only_after_starttls_says_so(postfix: Postfix) -> None:
+    report = run(postfix, "submission", tls="none", dry_run=True)
+    note = step(report, "mail").annotation
+    assert "--tls none" in note.description and "only over TLS" in note.description
+    assert "--tls starttls --auth-user" in note.advice[0]
+
+
+def test_a_small_size_limit_is_shown_in_bytes_and_compared(postfix: Postfix) -> None:
+    from smtpdiag.render.report_view import report_doc
+
+    report = run(postfix, "size", dry_run=True)
+    mail = step(report, "mail")
+    assert "limit is 300 bytes" in mail.annotation.description, mail.annotation.description
+    assert "SIZE 300 bytes" in report_doc(report).plain()
+
+
+def test_an_rbl_refusal_at_rcpt_is_about_the_client(postfix: Postfix) -> None:
+    report = run(postfix, "rbl", dry_run=True)
+    note = step(report, "rcpt").annotation
+    assert note.provider.id == "postfix-rbl-client-blocked"
+    assert note.description.startswith("Not about the recipient")
+    assert "Relay denied" not in " ".join(note.advice)
+
+
+def test_without_to_an_ip_target_names_its_recipient_and_why(postfix: Postfix) -> None:
+    # Postfix takes bare <postmaster> even from a client its RBL check refuses for others.
+    report = run(postfix, "rbl", rcpt_to=(), dry_run=True)
+    assert step(report, "rcpt").sent == "RCPT TO:<postmaster>"
+    assert report.verdict == "accepted"
+    said = [f.message for f in report.attempts[-1].findings if f.step == "rcpt"]
+    assert said and "<postmaster>" in said[0] and "Postfix exempts it" in said[0]
+
+
+def test_without_to_a_refused_default_recipient_suggests_to(postfix: Postfix) -> None:
+    target = f"mx.interop.test:{postfix.port('plain')}"
+    report = asyncio.run(probe(target, ProbeOptions(
+        helo=FQDN, timeout=15.0, tls="none", dry_run=True, nameserver=(DNS_ADDRESS, 53))))
+    rcpt = step(report, "rcpt")
+    assert rcpt.sent == "RCPT TO:<postmaster@mx.interop.test>"
+    assert "Relay access denied" in rcpt.reply.text and report.verdict == "refused"
+    warning = next(f for f in report.attempts[-1].findings if f.severity == "warning"
+                   and f.step == "rcpt")
+    assert "--to" in warning.message and "--to" in report.summary

@@ -43,6 +43,11 @@ def _rules() -> list[dict[str, Any]]:
     return rules
 
 
+def _enhanced_fits(enhanced: str, prefix: str) -> bool:
+    """``5.1.`` covers a whole subject; ``5.7.1`` is one code, so it does not cover 5.7.13."""
+    return enhanced.startswith(prefix) if prefix.endswith(".") else enhanced == prefix
+
+
 def _rule(step: str, reply: Reply, port: int, text: str,
           facts: Mapping[str, str]) -> dict[str, Any] | None:
     """The first rule (file order: specific before general) that fits this step and reply."""
@@ -55,7 +60,7 @@ def _rule(step: str, reply: Reply, port: int, text: str,
         if "port" in rule and rule["port"] != port:
             continue
         prefix = rule.get("enhanced_prefix")
-        if prefix and not (reply.enhanced or "").startswith(prefix):
+        if prefix and not _enhanced_fits(reply.enhanced or "", prefix):
             continue
         if "pattern" in rule and not re.search(rule["pattern"], text, re.IGNORECASE):
             continue

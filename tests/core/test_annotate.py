@@ -134,7 +134,9 @@ MATRIX = [
     ("rcpt", reply(550, "no such user"), 25, None),  # no enhanced code: no mailbox advice
     ("rcpt", reply(550, "denied", "5.7.1"), 25, RELAY_25),
     ("rcpt", reply(554, "denied", "5.7.1"), 25, RELAY_25),
-    ("rcpt", reply(550, "denied", "5.7.10"), 25, RELAY_25),  # 5.7.1 is a prefix of 5.7.10
+    ("rcpt", reply(550, "denied", "5.7.10"), 25, None),  # "5.7.1" is that code, not 5.7.1x
+    ("rcpt", reply(550, "account disabled", "5.7.13"), 25, None),
+    ("rcpt", reply(550, "no such user", "5.1.10"), 25, MAILBOX),  # "5.1." covers the subject
     ("rcpt", reply(550, "denied", "5.7.1"), 587, None),  # the port-25 rule: not on 587
     ("rcpt", reply(550, "Relay access denied", "5.7.1"), 587, RELAY_ANY),
     ("rcpt", reply(550, "RELAY not permitted", "5.7.1"), 2525, RELAY_ANY),

@@ -179,7 +179,7 @@ def test_the_targets_under_way_follow_how_each_lane_takes_them():
     one.advance("OK", 1)
     assert one.waiting() == "waiting for h0, h2"
     two = Progress(7, False, names, lanes_for(7, 3, workers=2))  # shares: 2 and 1
-    assert [lane.indices for lane in two.lanes] == [[0, 2, 4, 6], [1, 3, 5]]
+    assert [list(lane.indices) for lane in two.lanes] == [[0, 2, 4, 6], [1, 3, 5]]
     assert two.waiting() == "waiting for h0, h1, h2"
     for index in (0, 2, 4):
         two.advance("OK", index)

@@ -12,7 +12,7 @@ import contextlib
 import gc
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import UsageError, quoted
+from ..errors import UsageError
 from ..render.check_formats import CheckFormat
 from .check_output import BATCH_SECONDS, Lines
 from .check_progress import Progress, lanes_for
@@ -42,52 +42,13 @@ if TYPE_CHECKING:
     from ..net.audit import AuditOptions
     from ..net.probe import ProbeOptions
 
-__all__ = ["COMMANDS", "EXIT_UNKNOWN", "choose_workers", "read_targets", "run_check",
-           "run_standalone"]
+__all__ = ["COMMANDS", "EXIT_UNKNOWN", "choose_workers", "run_check", "run_standalone"]
 
 EXIT_UNKNOWN = 3
 MAX_CONCURRENCY = 1000
-MAX_TARGETS_FILE = 100_000_000  # bytes: a million targets and their comments
 MAX_WORKERS = 64
 AUTO_WORKERS_FROM = 1000  # targets; below this, forking costs more than it saves
 _outcome: list[int] = []  # the exit code the command chose, for run_standalone
-
-
-def read_targets(arguments: list[str], targets_file: Path | None, *, port: int | None,
-                 no_mx: bool) -> list[Target]:
-    """Targets from the command line, then the file (one a line, ``#`` comments), all parsed
-    (once: the probes take them as they are) before anything is sent."""
-    from ..core.targets import parse_target
-
-    def parsed(target: str, line: int | None = None) -> Target:
-        try:
-            return parse_target(target, port=port, no_mx=no_mx)
-        except UsageError as exc:
-            where = f"target {quoted(target)}" if line is None else f"{targets_file}:{line}"
-            raise UsageError(f"{where}: {exc}") from None
-
-    found = [parsed(t) for t in arguments]
-    if targets_file is not None:
-        try:
-            if str(targets_file) == "-":
-                text = sys.stdin.read(MAX_TARGETS_FILE)
-            else:
-                # utf-8-sig: a byte-order mark (as some editors write) is not part of line 1.
-                with open(targets_file, encoding="utf-8-sig") as handle:
-                    text = handle.read(MAX_TARGETS_FILE)
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise UsageError(f"cannot read --targets-file {targets_file}: {reason}") from None
-        # Lines end at LF (CR is stripped with the other whitespace), as an editor numbers them;
-        # splitlines() would also break at \x1c, \x85 or U+2028 and shift every number after.
-        for number, line in enumerate(text.removeprefix("\ufeff").split("\n"), 1):
-            target = line.split("#", 1)[0].strip() if "#" in line else line.strip()
-            if target:
-                found.append(parsed(target, number))
-        del text
-    if not found:
-        raise UsageError("no targets: name them as arguments or give --targets-file")
-    return found
 
 
 def choose_workers(asked: int | None, targets: int, concurrency: int) -> int:
@@ -111,7 +72,7 @@ def _open_output(output: Path | None) -> IO[str]:
         raise UsageError(f"cannot write --output {output}: {exc.strerror}") from None
 
 
-async def _collect(targets: Sequence[str | Target], options: ProbeOptions,
+async def _collect(targets: Collection[str | Target], options: ProbeOptions,
                    thresholds: Thresholds, concurrency: int, deadline: float | None,
                    on_result: Callable[[CheckResult], None], tick: Callable[[], None],
                    audit: AuditOptions | None = None) -> None:
@@ -151,7 +112,7 @@ async def _collect(targets: Sequence[str | Target], options: ProbeOptions,
             await auditor.close()
 
 
-def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds: Thresholds,
+def run_check(targets: Collection[str | Target], options: ProbeOptions, thresholds: Thresholds,
               *, concurrency: int, deadline: float | None, fmt: CheckFormat,
               output: Path | None, progress: bool | None, full: bool = False,
               workers: int = 1, audit: AuditOptions | None = None) -> int:
@@ -179,7 +140,8 @@ def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds
         len(targets) > 1 and sys.stderr.isatty() and not streaming_here)
     # One target on a terminal: probe's status line (the step under way), not a bar of one.
     status = progress is None and len(targets) == 1 and workers == 1
-    names = [t if isinstance(t, str) else t.text for t in targets]
+    # Names for the bar, read as it needs them: the targets are never all held (check_targets).
+    names = (t if isinstance(t, str) else t.text for t in targets) if show else ()
     lines = Lines(stream, eager=watched)
     counts = dict.fromkeys(STATES, 0)
     kept: list[CheckResult] = []
@@ -218,7 +180,9 @@ def run_check(targets: Sequence[str | Target], options: ProbeOptions, thresholds
                         started=started, audit=audit)
         else:
             bar = Progress(len(targets), show, names, lanes_for(len(targets), concurrency))
-            with step_status(names[0]) if status else contextlib.nullcontext() as step:
+            first = next(iter(targets))
+            with step_status(first if isinstance(first, str) else first.text) if status \
+                    else contextlib.nullcontext() as step:
                 asyncio.run(_collect(targets, options if step is None else replace(
                     options, progress=step), thresholds, concurrency, deadline, on_result,
                     lines.tick, audit))
@@ -357,41 +321,45 @@ def check(
     with guarded(usage_code=EXIT_UNKNOWN, failure_code=EXIT_UNKNOWN):
         from ..core.thresholds import build_thresholds, check_reachable
         from ..net.probe import ProbeOptions, default_helo
+        from .check_targets import read_targets
         from .probe import build_options
 
         names = read_targets(targets or [], targets_file, port=port, no_mx=no_mx)
-        if not 0 < concurrency <= MAX_CONCURRENCY:
-            raise UsageError(f"--concurrency must be 1-{MAX_CONCURRENCY}")
-        if deadline is not None and not 0 < deadline <= 86400:
-            raise UsageError("--deadline must be a positive number of seconds")
-        if workers is not None and not 0 < workers <= MAX_WORKERS:
-            raise UsageError(f"--workers must be 1-{MAX_WORKERS}")
-        thresholds = build_thresholds(
-            expect=expect or [], warn=warn, crit=crit, warn_step=warn_step or [],
-            crit_step=crit_step or [], cert_warn_days=cert_warn_days,
-            cert_crit_days=cert_crit_days, require_tls=require_tls)
-        check_reachable(thresholds, dry_run=not send, quit_after=quit_after,
-                        auth=auth_user is not None, tls=tls)
-        options = build_options(
-            port=port, tls=tls, timeout=timeout, deadline=None, helo=helo,
-            mail_from=mail_from, rcpt_to=rcpt_to or [], auth_user=auth_user,
-            ca_file=ca_file, insecure=insecure, dry_run=not send, quit_after=quit_after,
-            no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=names[0].text)
-        assert isinstance(options, ProbeOptions)
-        options = replace(options, deadline=timeout, helo=options.helo or default_helo())
-        audit_options = None
-        if audit:  # each target's audit runs after its probe, in the process that probed it
-            from ..net.audit import AuditOptions
+        try:
+            if not 0 < concurrency <= MAX_CONCURRENCY:
+                raise UsageError(f"--concurrency must be 1-{MAX_CONCURRENCY}")
+            if deadline is not None and not 0 < deadline <= 86400:
+                raise UsageError("--deadline must be a positive number of seconds")
+            if workers is not None and not 0 < workers <= MAX_WORKERS:
+                raise UsageError(f"--workers must be 1-{MAX_WORKERS}")
+            thresholds = build_thresholds(
+                expect=expect or [], warn=warn, crit=crit, warn_step=warn_step or [],
+                crit_step=crit_step or [], cert_warn_days=cert_warn_days,
+                cert_crit_days=cert_crit_days, require_tls=require_tls)
+            check_reachable(thresholds, dry_run=not send, quit_after=quit_after,
+                            auth=auth_user is not None, tls=tls)
+            options = build_options(
+                port=port, tls=tls, timeout=timeout, deadline=None, helo=helo,
+                mail_from=mail_from, rcpt_to=rcpt_to or [], auth_user=auth_user,
+                ca_file=ca_file, insecure=insecure, dry_run=not send, quit_after=quit_after,
+                no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=names.first().text)
+            assert isinstance(options, ProbeOptions)
+            options = replace(options, deadline=timeout, helo=options.helo or default_helo())
+            audit_options = None
+            if audit:  # each target's audit runs after its probe, in the process that probed it
+                from ..net.audit import AuditOptions
 
-            if not 0 < https_port < 65536:
-                raise UsageError("--https-port must be 1-65535")
-            audit_options = AuditOptions(
-                nameserver=options.nameserver, timeout=timeout, ca_file=options.ca_file,
-                port=port or 25, https_port=https_port, helo=options.helo)
-        code = run_check(names, options, thresholds, concurrency=concurrency,
-                         deadline=deadline, fmt=fmt, output=output, progress=progress,
-                         full=full, audit=audit_options,
-                         workers=choose_workers(workers, len(names), concurrency))
+                if not 0 < https_port < 65536:
+                    raise UsageError("--https-port must be 1-65535")
+                audit_options = AuditOptions(
+                    nameserver=options.nameserver, timeout=timeout, ca_file=options.ca_file,
+                    port=port or 25, https_port=https_port, helo=options.helo)
+            code = run_check(names, options, thresholds, concurrency=concurrency,
+                             deadline=deadline, fmt=fmt, output=output, progress=progress,
+                             full=full, audit=audit_options,
+                             workers=choose_workers(workers, len(names), concurrency))
+        finally:
+            names.close()
         _outcome.append(code)
     raise typer.Exit(code)
 

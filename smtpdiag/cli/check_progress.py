@@ -11,7 +11,7 @@ instead (the step under way and where), which says more than a bar of one.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,15 +20,36 @@ __all__ = ["Lane", "Progress", "lanes_for"]
 
 @dataclass
 class Lane:
-    """Targets (input indices, in the order they are taken) and how many run at once."""
+    """Targets (input indices, in the order they are taken) and how many run at once.
 
-    indices: list[int]
+    Memory is the same for any number of targets: the indices are a ``range``, and only the
+    targets under way (and any that finished before the count reached them) are remembered.
+    """
+
+    indices: range
     running: int
-    finished: set[int] = field(default_factory=set)
+    finished: int = 0
+    reached: int = 0  # how many of ``indices`` have been taken so far
+    open: dict[int, None] = field(default_factory=dict)  # taken, unfinished, in input order
+    early: set[int] = field(default_factory=set)  # finished before the count reached them
+
+    def finish(self, index: int) -> None:
+        self.finished += 1
+        if self.open.pop(index, 0) is None:
+            return
+        if self.indices.index(index) >= self.reached:
+            self.early.add(index)
 
     def under_way(self) -> list[int]:
-        started = min(len(self.indices), len(self.finished) + self.running)
-        return [i for i in self.indices[:started] if i not in self.finished]
+        started = min(len(self.indices), self.finished + self.running)
+        while self.reached < started:
+            index = self.indices[self.reached]
+            if index in self.early:
+                self.early.discard(index)
+            else:
+                self.open[index] = None
+            self.reached += 1
+        return list(self.open)
 
 
 def lanes_for(total: int, concurrency: int, workers: int = 1) -> list[Lane]:
@@ -37,8 +58,8 @@ def lanes_for(total: int, concurrency: int, workers: int = 1) -> list[Lane]:
     from .check_shards import shares
 
     if workers <= 1:
-        return [Lane(list(range(total)), max(1, concurrency))]
-    return [Lane(list(range(k, total, workers)), max(1, share))
+        return [Lane(range(total), max(1, concurrency))]
+    return [Lane(range(k, total, workers), max(1, share))
             for k, share in enumerate(shares(concurrency, workers))]
 
 
@@ -47,12 +68,15 @@ class Progress:
 
     SHOWN = 3
 
-    def __init__(self, total: int, enabled: bool, names: Sequence[str] = (),
+    def __init__(self, total: int, enabled: bool, names: Iterable[str] = (),
                  lanes: Sequence[Lane] = ()) -> None:
         self.bar: Any = None
-        self.names = list(names)
+        # Names are taken from ``names`` (in input order) as they are needed, and forgotten
+        # once their target is done: a run of any size keeps a few, never all of them.
+        self.names: Iterator[str] | None = iter(names) if names else None
+        self.known: dict[int, str] = {}
+        self.read = 0  # names taken from the iterator so far
         self.lanes = list(lanes)
-        self.lane_of = {i: lane for lane in self.lanes for i in lane.indices}
         self.bad = 0
         if enabled:
             from rich.console import Console
@@ -81,14 +105,24 @@ class Progress:
         from ..render.doc import clean
 
         left = sorted(i for lane in self.lanes for i in lane.under_way())
-        if not left or not self.names:
+        if not left or self.names is None:
             return ""
         more = f" +{len(left) - self.SHOWN}" if len(left) > self.SHOWN else ""
-        return "waiting for " + clean(", ".join(self.names[i] for i in left[:self.SHOWN])) + more
+        return "waiting for " + clean(", ".join(self._name(i) for i in left[:self.SHOWN])) + more
+
+    def _name(self, index: int) -> str:
+        assert self.names is not None
+        while self.read <= index:
+            self.known[self.read] = next(self.names, "")
+            self.read += 1
+        return self.known[index]
 
     def advance(self, state: str, index: int | None = None) -> None:
-        if index is not None and index in self.lane_of:
-            self.lane_of[index].finished.add(index)
+        if index is not None:
+            self.known.pop(index, None)
+            lane = next((lane for lane in self.lanes if index in lane.indices), None)
+            if lane is not None:
+                lane.finish(index)
         if self.bar is not None:
             self.bad += state != "OK"
             self.bar.update(self.task, advance=1, bad=f"{self.bad} not OK" if self.bad else "",

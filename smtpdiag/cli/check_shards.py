@@ -19,7 +19,8 @@ import pickle
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator
+from itertools import islice
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +45,31 @@ def shares(total: int, parts: int) -> list[int]:
     return [total // parts + (k < total % parts) for k in range(parts)]
 
 
-def _work(shard: Sequence[tuple[int, str | Target]], conn: Connection, options: ProbeOptions,
+class _Shard:
+    """Worker ``start``'s share of ``targets``: every ``step``-th from the ``start``-th, taken
+    as they are probed (a ``Targets`` parses only these lines), never held as a list."""
+
+    def __init__(self, targets: Collection[str | Target], start: int, step: int) -> None:
+        self.targets, self.start, self.step = targets, start, step
+
+    def __len__(self) -> int:
+        return len(range(self.start, len(self.targets), self.step))
+
+    def __iter__(self) -> Iterator[str | Target]:
+        every = getattr(self.targets, "every", None)
+        if every is not None:
+            return (target for _, target in every(self.start, self.step))
+        return islice(self.targets, self.start, None, self.step)
+
+    def __contains__(self, item: object) -> bool:  # a Collection; not used on a hot path
+        return any(target == item for target in self)
+
+    def index(self, position: int) -> int:
+        """The index in the whole run of the ``position``-th target of this share."""
+        return self.start + position * self.step
+
+
+def _work(shard: _Shard, conn: Connection, options: ProbeOptions,
           thresholds: Thresholds, concurrency: int, deadline: float | None, end: float | None,
           streamer: Streamer | None, audit: AuditOptions | None = None) -> None:
     """One worker: probe (and with ``audit``, audit) the shard, send ``[(index, state, line or
@@ -74,10 +99,9 @@ def _work(shard: Sequence[tuple[int, str | Target]], conn: Connection, options: 
             audit, end, f"{deadline:g}" if deadline is not None else "-")
         audits: list[asyncio.Future[CheckResult]] = []
         try:
-            async for position, report in probe_many([t for _, t in shard], options,
-                                                     concurrency=concurrency,
+            async for position, report in probe_many(shard, options, concurrency=concurrency,
                                                      deadline=deadline, ends_at=end):
-                result = judge(report, thresholds, index=shard[position][0],
+                result = judge(report, thresholds, index=shard.index(position),
                                all_hosts=options.all_mx)
                 if auditor is None:
                     add(result)
@@ -113,7 +137,7 @@ def _lost(target: str | Target, index: int, options: ProbeOptions,
     return judge(report, thresholds, index=index)
 
 
-def run_sharded(targets: Sequence[str | Target], options: ProbeOptions, thresholds: Thresholds,
+def run_sharded(targets: Collection[str | Target], options: ProbeOptions, thresholds: Thresholds,
                 *, workers: int, concurrency: int, deadline: float | None,
                 streamer: Streamer | None, on_line: Callable[[int, str, str], None],
                 on_result: Callable[[CheckResult], None], tick: Callable[[], None],
@@ -132,7 +156,7 @@ def run_sharded(targets: Sequence[str | Target], options: ProbeOptions, threshol
     pending: dict[Connection, Any] = {}
     for k, share in enumerate(shares(concurrency, workers)):
         receive, send = context.Pipe(duplex=False)
-        shard = [(i, targets[i]) for i in range(k, len(targets), workers)]
+        shard = _Shard(targets, k, workers)
         process = context.Process(target=_work, daemon=True, name=f"smtpdiag-check-{k}",
                                   args=(shard, send, options, thresholds, share, deadline, end,
                                         streamer, audit))
@@ -165,8 +189,12 @@ def run_sharded(targets: Sequence[str | Target], options: ProbeOptions, threshol
                 os.kill(process.pid, signal.SIGTERM)
             process.join()
             conn.close()
-    for index in (i for i, done in enumerate(seen) if not done):
-        result = _lost(targets[index], index, options, thresholds)
+    if 0 not in seen:
+        return
+    for index, target in enumerate(targets):
+        if seen[index]:
+            continue
+        result = _lost(target, index, options, thresholds)
         if streamer is not None:
             on_line(index, result.state, streamer(result))
         else:

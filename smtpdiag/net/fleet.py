@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -78,7 +78,7 @@ async def _one(target: str | Target, opts: ProbeOptions, end: float | None,
                        _now(wall), (time.perf_counter() - started) * 1000)
 
 
-async def probe_many(targets: Sequence[str | Target], opts: ProbeOptions, *,
+async def probe_many(targets: Collection[str | Target], opts: ProbeOptions, *,
                      concurrency: int = 20, deadline: float | None = None,
                      ends_at: float | None = None) -> AsyncIterator[tuple[int, Report]]:
     """Probe every target; yield ``(index into targets, Report)`` as each one finishes.
@@ -131,6 +131,8 @@ async def probe_many(targets: Sequence[str | Target], opts: ProbeOptions, *,
         if not reported[index]:
             reported[index] = 1
             yield index, report
+    if 0 not in reported:  # every target reported: no need to walk them all again
+        return
     for index, target in enumerate(targets):
         if not reported[index]:
             began = started.get(index)

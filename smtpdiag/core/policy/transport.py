@@ -59,8 +59,8 @@ def _ptr_hits(facts: AddressFacts) -> list[Hit]:
         return [Hit("addr.no-ptr", where, f"{facts.address} has no PTR record")]
     if not facts.confirmed:
         return [Hit("addr.fcrdns", where, f"{facts.address} → PTR {', '.join(facts.ptr)}, but "
-                    f"{'that name does' if len(facts.ptr) == 1 else 'none of them does'} "
-                    f"not resolve back to {facts.address}")]
+                    f"{'that name does not' if len(facts.ptr) == 1 else 'none of them'} "
+                    f"resolve back to {facts.address}")]
     return []
 
 

@@ -119,6 +119,9 @@ class Step:
     # What the server sent after this step's reply without being asked (a second reply, a
     # reply glued to it, junk), as received; None when nothing came.
     unasked: str | None = None
+    # When the reply's first bytes came, after the step began (the greeting only): a 220-
+    # line at once and the last one seconds later is a pre-greet test, not a slow server.
+    first_line_ms: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

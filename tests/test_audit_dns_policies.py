@@ -31,7 +31,8 @@ def world(tmp_path_factory):
         for name, record in spf.items():
             w.add(f"{name}.test", "TXT", f'"{record}"')
             w.add(f"{name}.test", "MX", "10 mx.pol.test.")
-            w.add(f"_dmarc.{name}.test", "TXT", '"v=DMARC1; p=reject; rua=mailto:d@x.test"')
+            w.add(f"_dmarc.{name}.test", "TXT",
+                  f'"v=DMARC1; p=reject; rua=mailto:d@{name}.test"')
         w.add("two.test", "TXT", '"v=spf1 -all"', '"v=spf1 mx -all"')
         w.add("two.test", "MX", "10 mx.pol.test.")
         w.add("out.good.test", "A", "192.0.2.1")
@@ -40,16 +41,17 @@ def world(tmp_path_factory):
             w.add(name, "TXT", '"v=spf1 ip4:192.0.2.0/24 -all"')
         w.add("nospf.spf.test", "TXT", '"google-site-verification=abc"')
         # DMARC shapes (SPF fine everywhere)
-        dmarc = {"dnone": "v=DMARC1; p=none; rua=mailto:d@x.test",
+        dmarc = {"dnone": "v=DMARC1; p=none; rua=mailto:d@dnone.test",
                  "dnorua": "v=DMARC1; p=reject", "dpct": "v=DMARC1; p=reject; pct=50; "
-                 "rua=mailto:d@x.test", "dbad": "v=DMARC1; p=maybe",
+                 "rua=mailto:d@dpct.test", "dbad": "v=DMARC1; p=maybe",
                  "dorder": "p=reject; v=DMARC1"}
         for name, record in dmarc.items():
             w.add(f"{name}.test", "TXT", '"v=spf1 -all"')
             w.add(f"_dmarc.{name}.test", "TXT", f'"{record}"')
         for name in ("dnothing", "sub.dparent", "dtwo"):
             w.add(f"{name}.test", "TXT", '"v=spf1 -all"')
-        w.add("_dmarc.dparent.test", "TXT", '"v=DMARC1; p=reject; sp=none; rua=mailto:d@x"')
+        w.add("_dmarc.dparent.test", "TXT",
+              '"v=DMARC1; p=reject; sp=none; rua=mailto:d@dparent.test"')
         w.add("_dmarc.dtwo.test", "TXT", '"v=DMARC1; p=reject"', '"v=DMARC1; p=none"')
         # block lists: 127.0.2.1 is listed, 127.0.2.2 refused, 127.0.2.3 clean
         w.add("bl.test", "MX", "10 a.bl.test.", "20 b.bl.test.", "30 c.bl.test.")

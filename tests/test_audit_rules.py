@@ -381,3 +381,21 @@ def test_mta_sts_names_a_failing_handshake_not_a_missing_starttls():
                                        "offers only TLSv1.1 AES128-SHA")
     plain = replace(failed, attempt=replace(attempt, error=ErrorInfo("protocol", "x", "ehlo")))
     assert _tls_problem(plain) == "no STARTTLS"
+
+
+def test_consistency_names_each_extension_some_mx_hosts_lack():
+    def facts(host: str, ip: str, **caps: object) -> AddressFacts:
+        attempt = _attempt(host)
+        from dataclasses import replace
+
+        return AddressFacts(host, ip, attempt=replace(attempt, capabilities=Capabilities(
+            size=1000, starttls=True, **caps)))  # type: ignore[arg-type]
+
+    full = {"smtputf8": True, "eightbitmime": True, "pipelining": True}
+    a, b = facts("a", "192.0.2.1", **full), facts("b", "192.0.2.2", **full)
+    assert "consistency.extensions" not in ids(consistency_hits([a, b], ()))
+    c = facts("c", "192.0.2.3", eightbitmime=True)
+    (gap,) = [h for h in consistency_hits([a, b, c], ()) if h.id == "consistency.extensions"]
+    assert gap.detail == ("SMTPUTF8 missing on c (192.0.2.3); PIPELINING missing on "
+                          "c (192.0.2.3)")
+    assert gap.subject == "MX hosts"

@@ -114,3 +114,33 @@ def test_raw_text_drops_mime_lines_only():
     data = (b"Subject: x\r\nContent-Type: multipart/report; boundary=\"b1\"\r\n\r\n"
             b"--b2\r\nContent-Type: text/plain\r\n\r\nthe words\r\n--b2--\r\n")
     assert raw_text(data).split() == ["the", "words"]
+
+
+@pytest.mark.parametrize(("name", "want"), [
+    # ISO-2022-JP written straight into the header (Lotus Domino), read in Japanese
+    ("domino-iso2022jp.eml", [("sakura@example.co.jp", None, None, "user-unknown")]),
+    # the report's fields inside a quoted-printable text part, split by soft line breaks;
+    # 554 with 4.4.7 contradicts itself, the words say the queue expired
+    ("dsn-in-text-part-qp.eml", [("vera@example.org", 554, None, "expired")]),
+    # no Diagnostic-Code in the report: each recipient's own line of the prose
+    ("opensmtpd-dsn-no-diagnostic.eml", [("xena@example.net", 550, None, "user-unknown"),
+                                         ("yann@example.net", 552, None, "mailbox-full")]),
+    # a warning that only says "delayed": the sender's warning time has passed
+    ("gmail-delayed-prose.eml", [("carl@example.com", None, None, "expired")]),
+])
+def test_reports_as_mtas_really_write_them(name, want):
+    assert records(name) == want
+
+
+def test_a_local_delivery_program_failing_is_the_cause_whatever_it_printed():
+    (record,) = classify_message((MESSAGES / "postfix-x-unix.eml").read_bytes())
+    assert (record["reason"]["name"], record["reason"]["rule"]) == ("system-error",
+                                                                    "X-Unix text-user-unknown")
+    (item,) = explain_message((MESSAGES / "postfix-x-unix.eml").read_bytes())
+    assert item["reason"]["name"] == "system-error"
+    # the same words from a remote server are what they say
+    assert classify("Diagnostic-Code: smtp; 550 5.1.1 no such user")["reason"]["name"] == (
+        "user-unknown")
+    # a local program may report a real cause of its own
+    full = classify("Diagnostic-Code: X-Unix; maildrop: mailbox is full")
+    assert full["reason"]["name"] == "mailbox-full"

@@ -31,11 +31,18 @@ def test_a_providers_own_code_decides(text, reason, rule):
         assert (found["name"], found["rule"], found["decided_by"]) == (reason, rule, "provider")
 
 
-def test_an_unlisted_code_in_a_known_wording_leaves_it_to_the_reply_codes():
-    # "service refused, try later" with a code the catalogue has no meaning for
+def test_an_unlisted_code_in_a_known_wording_says_the_cause_is_not_given():
+    # "service refused, try later" with a code the catalogue has no meaning for: not a guess
     found = classify("421 4.2.1 Service refuse. Veuillez essayer plus tard. LPN006_107")
-    assert found["reason"]["decided_by"] != "provider"
-    assert found["provider"] == "orange-service-refused"
+    assert (found["reason"]["name"], found["provider"]) == ("unknown", "orange-service-refused")
     # a GoDaddy IB code without a specific entry still reads as GoDaddy's refusal
     other = classify("554 The IP is refused for today. IB111")
     assert (other["reason"]["name"], other["provider"]) == ("blocked", "godaddy-ip-blocked")
+
+
+def test_every_entry_label_fits_the_codes_table():
+    # "Provider: name" is one column of `codes --providers`; past this it squeezes the others
+    from smtpdiag import catalogue
+
+    for entry in catalogue.providers():
+        assert len(f"{entry.provider}: {entry.name}") <= 72, entry.id

@@ -205,3 +205,22 @@ def test_a_temporary_failure_needs_nobody_until_it_lasts(columns):
     assert widest(screen.text) <= columns
     permanent = run_cli("explain", "550 5.1.1 no such user").stdout
     assert "(user-unknown) — permanent; the sender must act." in permanent
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_explain_reads_unquoted_words_and_puts_the_named_step_first(columns):
+    unquoted = run_in_pty("explain", "421", "4.7.0", columns=columns)
+    assert unquoted.returncode == 0 and "unexpected extra argument" not in unquoted.text
+    assert unquoted.text.startswith("> 421 4.7.0\n")
+    pasted = ("host mx.example.org[192.0.2.1] said: 550-5.7.1 <a@example.org>: Recipient\n"
+              "550 5.7.1 address rejected: Access denied (in reply to RCPT TO command)")
+    screen = run_in_pty("explain", pasted, columns=columns)
+    piped = run_cli("explain", pasted).stdout
+    for text in (screen.text, piped):
+        flat = " ".join(text.split())
+        assert "> 550-5.7.1" in flat  # the continuation mark kept in the echo
+        assert flat.index("Bottom line:") < flat.index("550 Mailbox Unavailable")
+        assert "after RCPT)" in flat and "Also returned after" in flat
+        assert "DATA-END:" not in flat  # the other steps folded into one line
+    assert widest(screen.text) <= columns
+    assert screen.text.split() == piped.split()

@@ -47,24 +47,34 @@ def _runs(items: Any) -> list[str]:
 
 
 def _alternatives(items: Any) -> list[str] | None:
-    """The needle set of a sequence: one run it must contain, or one per branch of a top-level
-    alternation; ``None`` when nothing is certain."""
+    """The needle set of a sequence: one run it must contain, else the alternatives of one of
+    its groups (``(?:user|recipient) unknown``: each branch a needle of its own); ``None``
+    when nothing is certain."""
     runs = [run for run in _runs(items) if len(run.strip()) >= MIN_NEEDLE]
     if runs:
         return [max(runs, key=len)]
-    if len(items) == 1:
-        op, arg = items[0]
+    best: list[str] | None = None
+    for op, arg in items:
+        found = None
         if op is _c.SUBPATTERN:
-            return _alternatives(arg[-1])
-        if op is _c.BRANCH:
-            found = []
-            for branch in arg[1]:
-                sub = _alternatives(branch)
-                if sub is None:
-                    return None
-                found.extend(sub)
-            return found
-    return None
+            found = _alternatives(arg[-1])
+        elif op is _c.BRANCH:
+            found = _branches(arg[1])
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and arg[0] >= 1:
+            found = _alternatives(arg[2])
+        if found and (best is None or min(map(len, found)) > min(map(len, best))):
+            best = found
+    return best
+
+
+def _branches(branches: Any) -> list[str] | None:
+    found: list[str] = []
+    for branch in branches:
+        sub = _alternatives(branch)
+        if sub is None:
+            return None
+        found.extend(sub)
+    return found
 
 
 def needles(pattern: str) -> tuple[str, ...] | None:

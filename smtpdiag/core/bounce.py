@@ -21,8 +21,10 @@ The command the reply answered, where the text names it, is kept as ``command`` 
 
 from __future__ import annotations
 
+import contextlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 __all__ = ["MAX_TEXT", "Diagnostic", "find_command", "read_diagnostic", "unfold"]
 
@@ -57,6 +59,8 @@ _COMMANDS = (
                 r"EHLO|HELO|end of data|connect)\b", re.I), 1),
     (re.compile(r"^Remote-MTA-Command:\s*(\S+)", re.I | re.M), 1),
 )
+_COMMAND_HINTS = (("in reply to",), ("after ",), (">>>",), (" at ", " in ", " during "),
+                  ("remote-mta-command",))
 _COMMAND_NAMES = {
     "rcpt to": "RCPT", "pipelined rcpt to": "RCPT", "mail from": "MAIL",
     "pipelined mail from": "MAIL", "data": "DATA", "end of data": "DATA-END", ".": "DATA-END",
@@ -66,6 +70,7 @@ _COMMAND_NAMES = {
 }
 # Where a reply's text ends inside prose: a blank line, the MTA's own words after it (qmail's
 # "Giving up on 192.0.2.1."), or the next header of a DSN.
+_LOCAL = re.compile(r"Diagnostic-Code:[ \t]*X-Unix\b", re.I)
 _TRANSCRIPT = re.compile(r"^<<<\s*")
 _END = re.compile(r"\n\s*\n|\(in reply to |\n(?=[A-Z][\w-]*: )|'\s*$|##|\n(?=>>> )|"
                   r"\n(?=Giving up on )", re.M)
@@ -85,16 +90,27 @@ class Diagnostic:
     lines: tuple[str, ...]
     command: str | None
     form: str  # reply | dsn | postfix | exim | exchange | sendmail | text | enhanced | words
+    local: bool = False  # a DSN's "Diagnostic-Code: X-Unix; …": a local delivery program failed
 
 
 def unfold(text: str) -> str:
-    """Header folding and wrapped prose undone: a line break before indentation is a space."""
-    return _FOLD.sub(" ", text.replace("\r\n", "\n"))
+    """Header folding and wrapped prose undone: a line break before indentation is a space.
+
+    Japanese MTAs (Lotus Domino, mobile carriers) write ISO-2022-JP straight into headers and
+    plain text parts; its escape sequences are decoded here, so the words can be read."""
+    if "\x1b$" in text:
+        with contextlib.suppress(UnicodeError, LookupError):  # not ISO-2022-JP after all
+            text = text.encode("latin-1").decode("iso-2022-jp")
+    text = text.replace("\r\n", "\n")
+    return _FOLD.sub(" ", text) if "\n" in text else text
 
 
 def find_command(text: str) -> str | None:
     """The SMTP command the text says the reply answered, in ``annotate.STEP_VERBS`` terms."""
-    for pattern, group in _COMMANDS:
+    lowered = text.lower()
+    for (pattern, group), hints in zip(_COMMANDS, _COMMAND_HINTS, strict=True):
+        if not any(hint in lowered for hint in hints):
+            continue  # a cheap test first: each pattern needs one of these words
         match = pattern.search(text)
         if match:
             word = _SPACES.sub(" ", match.group(group).strip().lower())
@@ -106,10 +122,8 @@ def find_command(text: str) -> str | None:
 
 def _reply_at(text: str, start: int) -> re.Match[str] | None:
     """A reply code standing at ``start`` (after spaces or a quote)."""
-    match = _REPLY.search(text, start)
-    if match and not text[start:match.start()].strip(" \t'\"\n"):
-        return match
-    return None
+    skipped = len(text) - len(text[start:].lstrip(" \t'\"\n"))
+    return _REPLY.match(text, skipped)
 
 
 def _extent(text: str, start: int) -> str:
@@ -119,20 +133,33 @@ def _extent(text: str, start: int) -> str:
 
 def _message(body: str, code: str | None, enhanced: str | None) -> tuple[str, tuple[str, ...]]:
     """The reply's lines (marks kept) and its text without codes or continuation marks."""
-    lines = tuple(_TRANSCRIPT.sub("", line.strip()) for line in body.splitlines()
-                  if line.strip())
+    lines = tuple(_TRANSCRIPT.sub("", line) if line.startswith("<<<") else line
+                  for line in (raw.strip() for raw in body.splitlines()) if line)
+    prefix, inner = _prefixes(code, enhanced)
+    parts = [prefix.sub("", line, count=1) for line in lines] if prefix else lines
+    message = " ".join(part for part in parts if part)
+    if "  " in message or "\t" in message:
+        message = _SPACES.sub(" ", message)
+    message = message.strip()
+    if inner is not None and (f"{code}-" in message or f" {code} " in message):
+        # a multi-line reply folded into one DSN field: "…multiple 550 5.7.1 addresses…"
+        message = inner.sub("", message)
+    return message, lines
+
+
+@lru_cache(maxsize=512)
+def _prefixes(code: str | None, enhanced: str | None
+              ) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """The codes at the start of each line of a reply, and its continuation codes inside
+    one line; compiled once per pair of codes."""
     head = (rf"(?:{code}[ -])?\s*" if code else "") + (
         rf"(?:\(?#?{re.escape(enhanced)}\)?\s*)?" if enhanced else "")
-    prefix = re.compile("^" + head) if head else None
-    parts = [prefix.sub("", _TRANSCRIPT.sub("", line), count=1) if prefix else line
-             for line in lines]
-    message = _SPACES.sub(" ", " ".join(part for part in parts if part)).strip()
-    if code:  # a multi-line reply folded into one DSN field: "…multiple 550 5.7.1 addresses…"
-        inner = rf"(?<=\s){code}-\s*" + (rf"(?:{re.escape(enhanced)}\s+)?" if enhanced else "")
-        if enhanced:
-            inner += rf"|(?<=\s){code} {re.escape(enhanced)}\s+"
-        message = re.sub(inner, "", message)
-    return message, lines
+    if not code:
+        return (re.compile("^" + head) if head else None), None
+    inner = rf"(?<=\s){code}-\s*" + (rf"(?:{re.escape(enhanced)}\s+)?" if enhanced else "")
+    if enhanced:
+        inner += rf"|(?<=\s){code} {re.escape(enhanced)}\s+"
+    return re.compile("^" + head), re.compile(inner)
 
 
 def _from_match(text: str, match: re.Match[str], form: str) -> Diagnostic:
@@ -160,14 +187,16 @@ def read_diagnostic(text: str) -> Diagnostic:
     for form, anchor in _ANCHORS:
         for found in anchor.finditer(text):
             match = _reply_at(text, found.end())
+            local = form == "dsn" and bool(_LOCAL.match(text, found.start()))
             if match:
-                return _from_match(text, match, form)
+                result = _from_match(text, match, form)
+                return replace(result, local=True) if local else result
             if form == "dsn":  # "Diagnostic-Code: X-Postfix; host not found": words only
                 body = _extent(text, found.end())
                 enhanced = _ENHANCED_ONLY.search(body)
                 enh = enhanced.group("enh") if enhanced else None
                 message, lines = _message(body, None, None)
-                return Diagnostic(None, enh, message, lines, find_command(text), "dsn")
+                return Diagnostic(None, enh, message, lines, find_command(text), "dsn", local)
     match = next((m for m in _REPLY.finditer(text) if m.group("code")[0] in "45"), None)
     if match:
         return _from_match(text, match, "reply" if match.start() == 0 else "text")

@@ -29,7 +29,7 @@ def record(found: Diagnostic, text: str, *, final: bool | None = None) -> dict[s
         enhanced = None  # its class contradicts the reply: the reply code decides
     entry = catalogue.match_provider(code, enhanced, found.message)
     reason = decide(code=code, enhanced=enhanced, text=found.message, command=found.command,
-                    entry=entry, final=final)
+                    entry=entry, final=final, local=found.local, searched=True)
     result: dict[str, Any] = {
         "schema": BOUNCE_SCHEMA, "input": text[:MAX_INPUT_SHOWN], "code": code,
         "enhanced": enhanced, "step": found.command, "form": found.form, "reason": reason,

@@ -12,7 +12,7 @@ Gmail, Yahoo…) are prose: the returned copy of the message is cut off and the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email import message_from_bytes, message_from_string
 from email.message import Message
 from email.policy import compat32
@@ -126,7 +126,7 @@ def _prose(message: Message) -> str:
 def _with_status(found: Diagnostic, status: str | None) -> Diagnostic:
     if found.enhanced or not status or not re.fullmatch(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}", status):
         return found
-    return Diagnostic(found.code, status, found.message, found.lines, found.command, found.form)
+    return replace(found, enhanced=status)
 
 
 def _cut_short(found: Diagnostic, prose: Diagnostic) -> bool:
@@ -141,6 +141,7 @@ def _cut_short(found: Diagnostic, prose: Diagnostic) -> bool:
 def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
     records = []
     prose_found = read_diagnostic(prose) if prose.strip() else None
+    listed = {address.lower(): text for address, text in segments(prose)}
     for group in groups:
         recipient = _address(_value(group, "Final-Recipient")
                              or _value(group, "Original-Recipient"))
@@ -155,7 +156,9 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
             else None
         if found is None or (found.code is None and found.form == "words"
                              and not found.message):
-            found = prose_found or read_diagnostic(status or "")
+            # no Diagnostic-Code: what the prose says about this recipient, else about all
+            own = _own(listed.get((recipient or "").lower()), recipient or "")
+            found = own or prose_found or read_diagnostic(status or "")
         elif prose_found is not None and _cut_short(found, prose_found):
             found = prose_found
         command = found.command or find_command(prose)
@@ -164,8 +167,7 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
             found = prose_found
         found = _with_status(found, status)
         if command and not found.command:
-            found = Diagnostic(found.code, found.enhanced, found.message, found.lines, command,
-                               found.form)
+            found = replace(found, command=command)
         records.append(Recipient(recipient, action, status, _value(group, "Remote-MTA"),
                                  diagnostic_code, found, action != "delayed"))
     return records
@@ -183,11 +185,14 @@ def read_message(data: bytes) -> list[Recipient]:
             return records
     raw = None
     if not reports and _FIELD.search(data[:MAX_MESSAGE]):
-        # A report the MIME walk did not find: a boundary the body never uses.
-        raw = raw_text(data[:MAX_MESSAGE])
+        # A report the MIME walk did not find: fields written into the text part (decoded
+        # there), or a boundary the body never uses.
+        raw = prose if _FIELD.search(prose.encode("utf-8", "replace")) else raw_text(
+            data[:MAX_MESSAGE])
         groups = [message_from_string(block.strip() + "\n", policy=compat32)
                   for block in re.split(r"\n\s*\n", raw) if _FIELD.search(block.encode())]
-        records = _from_report(groups, prose or _before_fields(raw))
+        records = _from_report(groups, _before_fields(raw) if raw is prose else (
+            prose or _before_fields(raw)))
         if records:
             return records
     if not prose.strip():  # nothing walkable: the body as text
@@ -209,7 +214,7 @@ def _from_prose(prose: str, sender: str | None) -> list[Recipient]:
     """A bounce without a report: one record per recipient it lists, or one for its text."""
     delayed = bool(re.search(r"\b(?:will (?:continue|keep) (?:trying|to try)|still (?:being )?"
                              r"(?:undelivered|retried)|delivery attempts will continue|"
-                             r"has been delayed|DELAYED)\b", prose, re.I))
+                             r"(?:has been|is) delayed|DELAYED)\b", prose, re.I))
     whole = read_diagnostic(prose)
     listed = segments(prose, sender)
     if len(listed) < 2:
@@ -218,11 +223,16 @@ def _from_prose(prose: str, sender: str | None) -> list[Recipient]:
             named = _ADDRESS.search(prose)
             address = named.group(1) if named else None
         return [Recipient(address, None, None, None, None, whole, not delayed)]
-    records = []
-    for address, text in listed:
-        found = read_diagnostic(text)
-        if found.code is None and found.enhanced is None and len(found.message) <= len(
-                address) + 4:  # the address alone: the reason is written once for all
-            found = whole
-        records.append(Recipient(address, None, None, None, None, found, not delayed))
-    return records
+    return [Recipient(address, None, None, None, None, _own(text, address) or whole, not delayed)
+            for address, text in listed]
+
+
+def _own(text: str | None, address: str) -> Diagnostic | None:
+    """What a prose bounce says about one recipient; None when its lines hold only the address
+    (the reason is written once, for all of them)."""
+    if not text:
+        return None
+    found = read_diagnostic(text)
+    if found.code is None and found.enhanced is None and len(found.message) <= len(address) + 4:
+        return None
+    return found

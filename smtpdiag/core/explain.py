@@ -190,7 +190,7 @@ def _contradiction(item: dict[str, Any], enhanced: str | None) -> None:
 
 def explain_reply(reply: Reply, lang: str = "en", *, text: str | None = None,
                   step: str | None = None, final: bool | None = None,
-                  form: str = "reply") -> dict[str, Any]:
+                  form: str = "reply", local: bool = False) -> dict[str, Any]:
     """One reply explained: codes, provider pattern, reason; ``text`` is what patterns see."""
     from .reason import decide
 
@@ -206,7 +206,8 @@ def explain_reply(reply: Reply, lang: str = "en", *, text: str | None = None,
                 f"{entry.provider} uses {reply.enhanced} differently from the registry: "
                 f"{entry.registry_note} The provider's meaning applies here.")
     item["reason"] = decide(code=reply.code, enhanced=reply.enhanced, text=match_text,
-                            command=step, entry=entry, final=final)
+                            command=step, entry=entry, final=final, local=local,
+                            searched=True)
     _contradiction(item, reply.enhanced)
     dropped = _dropped_enhanced(reply)
     if dropped:
@@ -252,11 +253,11 @@ def explain_diagnostic(found: Diagnostic, lang: str = "en", final: bool | None =
                  else found.message,)
         reply = Reply(found.code, lines, enhanced, found.lines)
         return explain_reply(reply, lang, text=found.message, step=found.command, final=final,
-                             form=found.form)
+                             form=found.form, local=found.local)
     view = enhanced_view(found.enhanced, lang) if found.enhanced else None
     item = _item(enhanced=view, step=found.command, form=found.form)
     item["reason"] = decide(code=None, enhanced=found.enhanced, text=found.message,
-                            command=found.command, final=final)
+                            command=found.command, final=final, local=found.local)
     if item["reason"]["decided_by"] == "none" and view is None and not always:
         return None
     _contradiction(item, found.enhanced)

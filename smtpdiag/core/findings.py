@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..model import Attempt, Finding, Reply, Resolution
+from ..model import Attempt, Finding, Reply, Resolution, Step
 from .conduct import conduct_findings
 from .text import shorten
 from .tlsgrade import tls_grade_findings
@@ -22,7 +22,14 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
         found.append(Finding("critical", attempt.error.message, attempt.error.step))
     for step in attempt.steps:
         reply = step.reply
-        if step.elapsed_ms >= SLOW_STEP_MS and step.error is None and step.name != "message":
+        pause = _pre_greet_pause(step)
+        if pause is not None:
+            found.append(Finding(
+                "info", f"pre-greet test: the server sent its first greeting line at once, then "
+                f"waited {pause / 1000:.1f} s before the last, as Postfix's postscreen does "
+                "(postscreen_greet_wait) to catch robots that talk before the greeting ends. "
+                "smtpdiag waited, as a client must: not tarpitting, nothing to fix", step.name))
+        elif step.elapsed_ms >= SLOW_STEP_MS and step.error is None and step.name != "message":
             found.append(Finding(
                 "warning", f"slow: the {step.name} step took {step.elapsed_ms / 1000:.1f} s "
                 "(tarpitting or an overloaded server; the step itself succeeded)"
@@ -66,8 +73,23 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
             found.append(Finding("warning", f"the certificate does not name {attempt.host}",
                                  "tls"))
         found += tls_grade_findings(tls)
+    found += _implicit_tls_found(attempt)
     found += conduct_findings(attempt)
     return tuple(found)
+
+
+def _implicit_tls_found(attempt: Attempt) -> list[Finding]:
+    """``--tls auto`` found a silent port speaking implicit TLS (``net/implicit.py``): its
+    plaintext greeting step failed, and a TLS walk followed on a new connection."""
+    steps = attempt.steps
+    silent = next((i for i, s in enumerate(steps) if s.name == "greeting" and s.error), None)
+    if attempt.tls_mode != "implicit" or silent is None or not any(
+            s.name == "tls" for s in steps[silent + 1:]):
+        return []
+    return [Finding("info", "this port sent no plaintext greeting, but a TLS handshake on a "
+                    "second connection completed: it speaks implicit TLS (RFC 8314), as port "
+                    "465 does, and smtpdiag walked it that way. Next time say --tls implicit",
+                    "greeting")]
 
 
 # Reasons that say the client, not the recipient, was refused (Postfix delays those to RCPT):
@@ -98,6 +120,17 @@ def recipient_findings(attempt: Attempt, recipient: tuple[str, str]) -> tuple[Fi
         return (Finding("info", f"recipient <{address}>: {why}", "rcpt"),)
     return (Finding("warning", f"the recipient <{address}> was refused ({refused.code}): {why}. "
                     "Probe again with --to and an address you mean to reach", "rcpt"),)
+
+
+def _pre_greet_pause(step: Step) -> float | None:
+    """The pause inside a multi-line greeting (ms), when its first line came at once and the
+    rest a second or more later; None otherwise."""
+    if step.name != "greeting" or step.first_line_ms is None or step.reply is None:
+        return None
+    pause = step.elapsed_ms - step.first_line_ms
+    if step.first_line_ms >= SLOW_STEP_MS or pause < SLOW_STEP_MS:
+        return None
+    return pause
 
 
 def with_findings(attempt: Attempt, *, insecure: bool = False,

@@ -18,6 +18,7 @@ usual nature; ``who`` is who must act: ``sender``, ``sender-admin`` or ``recipie
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from .. import catalogue
@@ -65,18 +66,27 @@ def by_basic(code: int, command: str | None) -> str | None:
 
 
 def decide(*, code: int | None, enhanced: str | None, text: str, command: str | None = None,
-           entry: catalogue.ProviderEntry | None = None, final: bool | None = None
-           ) -> dict[str, Any]:
+           entry: catalogue.ProviderEntry | None = None, final: bool | None = None,
+           local: bool = False, searched: bool = False) -> dict[str, Any]:
     """The reason for one reply (or one diagnostic text without a code).
 
     ``entry`` is the provider pattern already matched, if any; text patterns are looked up here.
-    ``final`` is True when a bounce says delivery has stopped (a DSN's ``Action: failed``).
+    ``final`` is True when a bounce says delivery has stopped (a DSN's ``Action: failed``);
+    ``local`` when its report says a local delivery program failed (``X-Unix;``);
+    ``searched`` when ``entry`` is the answer of a search of every kind (even None).
     """
-    found = _decide(code, enhanced, text, command, entry, final)
+    found = _decide(code, enhanced, text if not searched or entry else "", command, entry,
+                    final)
+    if local and found["name"] not in OWN_CAUSE:
+        return reason_for("system-error", decided_by=found["decided_by"] if found["rule"]
+                          else "text", rule=f"X-Unix {found['rule']}".strip(), klass=None,
+                          final=final)
     return _expired_or_sender(found, code, enhanced, command, final)
 
 
-TRANSIENT = frozenset({"network", "system-error", "unknown", "greylisted"})
+TRANSIENT = frozenset({"network", "system-error", "unknown", "greylisted", "syntax"})
+# What a local delivery program may report as the cause itself (else its failure is the cause).
+OWN_CAUSE = frozenset({"mailbox-full", "message-too-big", "system-full"})
 SENDER_SIDE = frozenset({"user-unknown", "host-unknown", "policy", "unknown", "syntax"})
 
 
@@ -84,8 +94,9 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
                        command: str | None, final: bool | None) -> dict[str, Any]:
     """Readings that context makes more specific than the words.
 
-    A bounce that gave up (``final``) on a transient cause: the queue lifetime expired; a delay
-    warning (``final`` False) on one: the message has outlived the sender's warning time.  A
+    A bounce that gave up (``final``) after a transient (4.x.x) reply that names no cause of
+    its own, or after a network failure: the queue lifetime expired; a delay warning (``final``
+    False) on one, or on nothing at all: the message has outlived the sender's warning time.  A
     refusal of the MAIL command, or with a sender-address code (X.1.7, X.1.8), is about the
     sender even when its words say "unknown" or "no such domain" (but not an MTA's own words
     for a protocol slip, such as Postfix's "send HELO/EHLO first").  A generic "User unknown"
@@ -94,10 +105,12 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
     unless an X.1.x code, or a product's own pattern, says the mailbox itself is missing.
     """
     klass = code // 100 if code else (int(enhanced[0]) if enhanced else None)
-    from_tables = found["decided_by"] in ("enhanced", "basic", "none")
-    if final is not None and found["name"] in TRANSIENT and (
-            (klass == 4 and (from_tables or enhanced in ("4.4.1", "4.4.7")))
-            or (klass is None and found["name"] == "network")):
+    # the codes, or a wording that names no cause of its own ("connection timed out")
+    no_cause = found["decided_by"] in ("enhanced", "basic", "none") or found["rule"] in _generic()
+    transient = found["name"] in TRANSIENT and (
+        (klass == 4 and (no_cause or enhanced in ("4.4.1", "4.4.7")))
+        or (klass is None and found["name"] == "network"))
+    if final is not None and (transient or (final is False and found["name"] == "unknown")):
         return reason_for("expired", decided_by="action",
                           rule="Action: failed" if final else "Action: delayed",
                           klass=None, final=final)
@@ -117,11 +130,15 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
     return found
 
 
+@cache
+def _generic() -> frozenset[str]:
+    """Ids of the patterns that name a consequence or no cause (``generic`` in the data)."""
+    return frozenset(entry.id for entry in catalogue.providers() if entry.generic)
+
+
 def _decide(code: int | None, enhanced: str | None, text: str, command: str | None,
             entry: catalogue.ProviderEntry | None, final: bool | None) -> dict[str, Any]:
     klass = code // 100 if code else (int(enhanced[0]) if enhanced else None)
-    if entry is not None and entry.generic and entry.reason == "unknown":
-        entry = None  # a wording known to say nothing: the codes decide
     if entry is not None and entry.kind != "text":
         return reason_for(entry.reason, decided_by="provider", rule=entry.id, klass=klass,
                           final=final, who=entry.who)

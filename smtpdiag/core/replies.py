@@ -124,6 +124,12 @@ class ReplyReader:
         self._cut_lines = 0
         self._cut_bytes = False
 
+    @property
+    def pending_lines(self) -> tuple[str, ...]:
+        """The lines of a reply still unfinished (``220-`` lines with no last one yet), as
+        kept: a timeout inside a multi-line reply shows what did arrive."""
+        return tuple(self._raw)
+
     def feed(self, data: bytes) -> Reply | None:
         start = 0
         while True:

@@ -23,7 +23,7 @@ from ..core.findings import mx_findings, refused_recipient, with_findings
 from ..core.targets import DEFAULT_PORT, Target, parse_target, tls_mode_for
 from ..core.text import shorten
 from ..core.verdicts import OUTCOMES, worst_outcome
-from ..errors import DnsError, SmtpdiagError
+from ..errors import DnsError, SmtpdiagError, UsageError
 from ..model import Attempt, ErrorInfo, Report, Resolution
 from .session import WalkOptions, walk
 
@@ -209,6 +209,13 @@ def _one_summary(verdict: str, last: Attempt, opts: ProbeOptions) -> str:
     return f"{where}: {error.step} failed: {error.message}" if error else f"{where}: failed"
 
 
+def _unusable(target: str, why: str, started_at: str) -> Report:
+    error = UsageError(f"a name has no IDNA A-label ({why}), so it cannot be sent to a server",
+                       step="ehlo")
+    return Report(target=target, verdict="failed", summary=str(error), started_at=started_at,
+                  error=ErrorInfo(error.kind, error.message, error.step))
+
+
 async def probe(target_text: str | Target, opts: ProbeOptions, *,
                 until: float | None = None) -> Report:
     """Probe one target; every network or server failure ends up inside the report.
@@ -226,16 +233,23 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
     else:
         target = parse_target(target_text, port=opts.port, no_mx=opts.no_mx)
     port = target.port or DEFAULT_PORT
-    helo = opts.helo or default_helo()
-    chosen = None if opts.rcpt_to else targets.default_recipient(target)
-    rcpts = opts.rcpt_to if chosen is None else (chosen[0],)
+    try:  # IDN names go as A-labels (EHLO, an ASCII local part's domain); see core.targets
+        helo = targets.a_label(opts.helo or default_helo())
+        mail_from = targets.wire_address(opts.mail_from)
+        chosen = None if opts.rcpt_to else targets.default_recipient(target)
+        rcpts = tuple(targets.wire_address(r) for r in opts.rcpt_to) if chosen is None else (
+            chosen[0],)
+    except UnicodeError as exc:  # the CLI validated its input; an API caller may not have
+        return _unusable(target_text, str(exc), started_at)
     walk_opts = WalkOptions(
-        helo=helo, mail_from=opts.mail_from, rcpt_to=rcpts, auth_user=opts.auth_user,
+        helo=helo, mail_from=mail_from, rcpt_to=rcpts, auth_user=opts.auth_user,
         auth_password=opts.auth_password, tls=tls_mode_for(port, opts.tls),
         timeout=opts.timeout, data_timeout=opts.data_timeout, ca_file=opts.ca_file,
         insecure=opts.insecure, dry_run=opts.dry_run, quit_after=opts.quit_after,
         message=(_dry_run_message if opts.dry_run else test_message)(
-            helo, opts.mail_from, rcpts[0]), progress=opts.progress,
+            helo, mail_from, rcpts[0]), progress=opts.progress,
+        smtputf8=any(targets.needs_smtputf8(a) for a in (mail_from, *rcpts)),
+        sniff_tls=opts.tls == "auto" and tls_mode_for(port, "auto") != "implicit",
     )
 
     def finish(verdict: str, summary: str, resolution: Resolution | None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -21,10 +22,12 @@ from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 from ..core.capabilities import parse_capabilities
 from ..core.replies import REDACTED, Redactor, excerpt
 from ..core.targets import QUIT_POINTS
+from ..core.text import seconds
 from ..core.tlsgrade import refusal_message
 from ..core.verdicts import outcome_of, stopping_reply
 from ..errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError
 from ..model import Attempt, Capabilities, ErrorInfo, Reply, Step, TlsInfo
+from . import implicit
 from .tlsinfo import describe_session, legacy_context, make_context
 from .tlsverify import peer_chain, verify_chain
 from .wire import RecordingProtocol, convert_error, refused_handshake
@@ -54,6 +57,11 @@ class WalkOptions:
     dry_run: bool = False
     quit_after: str | None = None
     message: bytes = b""
+    # An address (sender or recipient) has a non-ASCII local part: MAIL declares SMTPUTF8, and
+    # a server that does not offer it is not sent the addresses at all (RFC 6531 §3.4).
+    smtputf8: bool = False
+    # --tls auto on a port that may be implicit TLS after all: see ``implicit.py``.
+    sniff_tls: bool = False
     # Told (step, where) as each exchange starts, e.g. for a terminal's "waiting for…" line.
     progress: Callable[[str, str], None] | None = field(default=None, repr=False, compare=False)
 
@@ -72,6 +80,14 @@ class _Done(Exception):
     """The walk ended early on purpose: a refusal, or a --quit-after point."""
 
 
+class _ImplicitTls(StepTimeout):
+    """The port sent no greeting, but a TLS handshake on a second connection completed."""
+
+
+class _Unsendable(SmtpdiagError):
+    """What the user asked for cannot be sent to this server; the walk ends politely (QUIT)."""
+
+
 class _Walk:
     def __init__(self, host: str, address: str, port: int, opts: WalkOptions,
                  deadline: float, legacy: bool = False) -> None:
@@ -87,6 +103,7 @@ class _Walk:
         self.caps_before_tls: Capabilities | None = None
         # The refusal that ended the walk early (None when it ran its course), and every reply
         # to RCPT: together they tell accepted, partial, deferred and refused apart.
+        self.sniffed: bool | None = None  # a TLS handshake was tried on a silent port: result
         self.stop: Reply | None = None
         self.rcpt_replies: list[Reply] = []
         # Whatever a server echoes of our secrets is hidden before it is kept anywhere.
@@ -117,6 +134,9 @@ class _Walk:
             if reply is None:
                 error = convert_error(exc, step, timeout, self.proto, self.where)
                 error.message = self.redact(error.message)
+                if step == "greeting" and self.sniffed is False and error.kind == "timeout":
+                    error.message += ("; a TLS handshake on a second connection did not "
+                                      "complete either: not implicit TLS")
                 elapsed = (time.perf_counter() - started) * 1000
                 self.steps.append(Step(step, sent, None, elapsed_ms=elapsed,
                                        error=ErrorInfo(error.kind, error.message, step)))
@@ -176,6 +196,40 @@ class _Walk:
             return reply
         raise ProtocolError(f"the greeting was {first}: a session must open with 220 (or 421 "
                             "or 554 to refuse it; RFC 5321 §3.1, §4.2)")
+
+    async def _greeting_or_tls(self) -> Reply:
+        """The greeting; but if not a byte of it has come after a short silence, a TLS
+        handshake on a second connection says whether the port speaks implicit TLS."""
+        assert self.proto is not None
+        read = asyncio.ensure_future(self._read_greeting())
+        sniff: asyncio.Future[bool] | None = None
+        try:
+            silence = implicit.silence_for(self.opts.timeout)
+            if silence is None:
+                return await read
+            done, _ = await asyncio.wait({read}, timeout=silence)
+            if done or self.proto.bytes_pending or self.proto.unsolicited:
+                return await read
+            sniff = asyncio.ensure_future(implicit.speaks_tls(self.host, self.address,
+                                                              self.port))
+            self.sniffed = False  # until the handshake completes
+            either: set[asyncio.Future[Reply] | asyncio.Future[bool]] = {read, sniff}
+            done_either, _ = await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            if read in done_either:
+                return read.result()
+            self.sniffed = sniff.result()
+            if self.sniffed:
+                raise _ImplicitTls(
+                    f"no greeting in {seconds(silence)} s, but a TLS handshake on a second "
+                    "connection completed: this port speaks implicit TLS; walking it that way",
+                    step="greeting")
+            return await read
+        finally:
+            for task in (read, sniff):
+                if task is not None and not task.done():
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
 
     async def _next_reply(self, wait: float) -> Reply | None:
         """A reply that came (or comes within ``wait`` s) after the one just read, or None."""
@@ -318,7 +372,15 @@ class _Walk:
     async def transaction(self) -> None:
         caps = self.caps or Capabilities()
         size = f" SIZE={len(self.opts.message)}" if caps.size is not None else ""
-        utf8 = " SMTPUTF8" if caps.smtputf8 and not self.opts.mail_from.isascii() else ""
+        if self.opts.smtputf8 and not caps.smtputf8:
+            needing = [a for a in (self.opts.mail_from, *self.opts.rcpt_to) if not a.isascii()]
+            raise _Unsendable(
+                f"not sent: {', '.join(f'<{a}>' for a in needing)} has a non-ASCII local part, "
+                "which may only go to a server that offers SMTPUTF8 (RFC 6531 §3.4); this one "
+                "does not, so smtpdiag stopped before MAIL FROM, as a sending server would "
+                "(it returns such mail: 5.6.7). Use an ASCII address, or a server offering "
+                "SMTPUTF8", step="mail")
+        utf8 = " SMTPUTF8" if self.opts.smtputf8 else ""
         reply = await self.command("mail", f"MAIL FROM:<{self.opts.mail_from}>{size}{utf8}")
         self._refuse_unless(reply, 250)
         self._stop_if("mail")
@@ -357,8 +419,13 @@ class _Walk:
         self._stop_if("connect")
         if self.opts.tls == "implicit":
             await self.handshake("tls")
-        greeting = await self._guard("greeting", None, self._read_greeting)
-        assert greeting is not None
+        started = time.monotonic()
+        greeting = await self._guard("greeting", None, self._greeting_or_tls
+                                     if self.opts.sniff_tls else self._read_greeting)
+        assert greeting is not None and self.proto is not None
+        if self.proto.first_data_at is not None and len(greeting.lines) > 1:
+            first = (self.proto.first_data_at - started) * 1000
+            self.steps[-1] = replace(self.steps[-1], first_line_ms=max(0.0, first))
         self._refuse_unless(greeting, 220)
         self._stop_if("greeting")
         await self.ehlo("ehlo")
@@ -408,6 +475,9 @@ async def _attempt(host: str, address: str, port: int, opts: WalkOptions, deadli
         await walk_.quit()
     except _Done:
         await walk_.quit()
+    except _Unsendable as exc:
+        error = exc
+        await walk_.quit()
     except SmtpdiagError as exc:
         error = exc
     finally:
@@ -438,13 +508,18 @@ async def walk(host: str, address: str, port: int, opts: WalkOptions,
     started = time.perf_counter()
     limit = deadline if deadline is not None else time.monotonic() + opts.timeout * 4
     walk_, error = await _attempt(host, address, port, opts, limit)
+    silent: tuple[Step, ...] = ()
+    if isinstance(error, _ImplicitTls):  # the silent plaintext steps stay, then the TLS walk
+        silent, opts = tuple(walk_.steps), replace(opts, tls="implicit", sniff_tls=False)
+        walk_, error = await _attempt(host, address, port, opts, limit)
     tls = walk_.tls
     if error is not None and refused_handshake(error):
         tls, error = await _diagnose_tls(host, address, port, opts, limit, error)
     outcome = outcome_of(failed=error is not None, stop=walk_.stop,
                          rcpt_replies=walk_.rcpt_replies)
     return Attempt(
-        host=host, address=address, port=port, tls_mode=opts.tls, steps=tuple(walk_.steps),
+        host=host, address=address, port=port, tls_mode=opts.tls,
+        steps=(*silent, *walk_.steps),
         tls=tls, capabilities=walk_.caps, capabilities_before_tls=walk_.caps_before_tls,
         error=ErrorInfo(error.kind, error.message, error.step) if error else None,
         outcome=outcome, elapsed_ms=(time.perf_counter() - started) * 1000,

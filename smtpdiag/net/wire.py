@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 
 from aiosmtplib.errors import SMTPServerDisconnected, SMTPTimeoutError
 from aiosmtplib.protocol import SMTPProtocol
@@ -55,12 +56,17 @@ class RecordingProtocol(SMTPProtocol):
         self.last_reply: Reply | None = None
         self.unsolicited = bytearray()
         self.bytes_pending = 0
+        # When the first bytes of the reply being read arrived (time.monotonic()): a greeting
+        # whose first line came at once and its last much later is postscreen's pre-greet test.
+        self.first_data_at: float | None = None
 
     def data_received(self, data: bytes) -> None:
         waiter = self._response_waiter
         if waiter is None or not self._response_pending or waiter.done():
             self._keep_unsolicited(data)
             return
+        if not self.bytes_pending:
+            self.first_data_at = time.monotonic()
         self.bytes_pending += len(data)
         try:
             reply = self.reader.feed(data)
@@ -92,6 +98,12 @@ class RecordingProtocol(SMTPProtocol):
         """What arrived of an unfinished reply, for a timeout message."""
         if not self.bytes_pending:
             return "nothing was received"
+        lines = self.reader.pending_lines
+        if lines:
+            shown = ", ".join(excerpt(line, 100) for line in lines[:3])
+            more = f" and {len(lines) - 3} more" if len(lines) > 3 else ""
+            count = "1 line" if len(lines) == 1 else f"{len(lines)} lines"
+            return f"{count} of an unfinished reply arrived, with no last line: {shown}{more}"
         if self.bytes_pending == 1:
             return "1 byte of an unfinished reply was received"
         return f"{self.bytes_pending} bytes of an unfinished reply were received"

@@ -194,6 +194,19 @@ def test_a_greeting_is_read_for_enhanced_codes_too() -> None:
         malformed("greeting", "2.0.1234", "subject and detail are 1 to 3 digits each"),)
 
 
+@pytest.mark.parametrize("text", ["2.123.4 ok", "2.1.123 ok", "2.0.0"])
+def test_a_well_formed_code_is_never_called_malformed(text: str) -> None:
+    # even in a reply built by hand without its enhanced code read
+    assert conduct_findings(attempt(said("rcpt", text))) == ()
+
+
+def test_a_two_part_code_in_the_greeting_counts_once_enhancedstatuscodes_is_known() -> None:
+    step = said("greeting", "2.0 hi", 220)
+    assert conduct_findings(attempt(step)) == ()
+    assert conduct_findings(attempt(step, caps=Capabilities(enhancedstatuscodes=True))) == (
+        malformed("greeting", "2.0", "it has two parts, not three"),)
+
+
 # ------------------------------------------------------------------ greeting, QUIT
 
 @pytest.mark.parametrize("code", [220, 421, 554])
@@ -224,6 +237,12 @@ def test_a_quit_never_sent_is_not_judged() -> None:
 
 def test_a_quit_reply_is_not_read_for_enhanced_codes() -> None:
     assert conduct_findings(attempt(said("quit", "2.0.1234 bye", 221))) == ()
+
+
+def test_unasked_data_after_an_odd_greeting_is_kept_beside_it() -> None:
+    greeting = Step("greeting", None, Reply(250, ("hi",)), unasked="junk")
+    assert [f.message[:30] for f in conduct_findings(attempt(greeting))] == [
+        "unasked: after its greeting re", "the greeting refused with 250,"]
 
 
 def test_findings_come_in_step_order() -> None:

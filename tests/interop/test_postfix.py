@@ -133,6 +133,10 @@ def test_postscreen_defers_a_new_client_after_its_deep_protocol_tests(postfix: P
     greeting = step(report, "greeting")
     assert greeting.reply.code == 220 and len(greeting.reply.lines) >= 2  # 220- ... 220
     assert greeting.elapsed_ms >= 1500  # the greet pause (postscreen_greet_wait 2 s)
+    # point 6: named as postscreen's pre-greet test, not as a slow server or a tarpit
+    assert greeting.first_line_ms is not None and greeting.first_line_ms < 500
+    said = [f for f in report.attempts[-1].findings if f.step == "greeting"]
+    assert [f.severity for f in said] == ["info"] and "pre-greet" in said[0].message
     refused = next(s for s in report.attempts[-1].steps if s.reply and s.reply.code == 450)
     assert "4.3.2" in (refused.reply.enhanced or "")
     assert report.verdict == "deferred"
@@ -203,3 +207,30 @@ def test_without_to_a_refused_default_recipient_suggests_to(postfix: Postfix) ->
     warning = next(f for f in report.attempts[-1].findings if f.severity == "warning"
                    and f.step == "rcpt")
     assert "--to" in warning.message and "--to" in report.summary
+
+
+# point 4: non-ASCII addresses
+
+
+def test_a_non_ascii_local_part_is_never_sent_without_smtputf8(postfix: Postfix) -> None:
+    report = run(postfix, "no-utf8", tls="none", rcpt_to=("jörg@interop.test",), dry_run=True)
+    attempt = report.attempts[-1]
+    assert attempt.capabilities is not None and not attempt.capabilities.smtputf8
+    assert report.verdict == "failed" and attempt.error is not None
+    assert attempt.error.step == "mail" and "SMTPUTF8" in attempt.error.message
+    assert "<jörg@interop.test>" in attempt.error.message
+    assert not any(s.name in ("mail", "rcpt") for s in attempt.steps)
+    assert attempt.steps[-1].name == "quit" and attempt.steps[-1].reply.code == 221
+    assert "jörg" not in postfix.log() and "j  rg" not in postfix.log()
+
+
+def test_smtputf8_is_declared_for_a_recipient_and_idn_domains_go_as_a_labels(
+        postfix: Postfix) -> None:
+    report = run(postfix, "plain", tls="none", helo="client.bücher.example",
+                 rcpt_to=("jörg@interop.test", "alice@bücher.example"), dry_run=True)
+    steps = report.attempts[-1].steps
+    assert step(report, "ehlo").sent == "EHLO client.xn--bcher-kva.example"
+    assert step(report, "mail").sent.endswith(" SMTPUTF8")  # the sender is ASCII
+    assert step(report, "mail").reply.code == 250
+    sent = [s.sent for s in steps if s.name == "rcpt"]
+    assert sent == ["RCPT TO:<jörg@interop.test>", "RCPT TO:<alice@xn--bcher-kva.example>"]

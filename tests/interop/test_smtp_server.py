@@ -168,6 +168,7 @@ def exchange(port: int, *commands: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("command", "code", "step"), [
+    ("MAIL FROM:<a@client.interop.test>", 503, "mail"),  # about the order, not the sender
     ("FROB", 500, "ehlo"),
 ])
 def test_its_protocol_refusals_are_read_as_client_syntax_errors(

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from .records import Answer, Hit
 
-__all__ = ["dmarc_hits", "dmarc_records", "dmarc_tags"]
+__all__ = ["authorization_name", "dmarc_hits", "dmarc_records", "dmarc_tags",
+           "report_destinations", "report_hits"]
 
 POLICIES = ("none", "quarantine", "reject")
 
@@ -71,3 +72,38 @@ def dmarc_hits(domain: str, own: Answer, org_domain: str | None, org: Answer | N
     detail = own.error if own.status == "error" else f"no v=DMARC1 TXT record at {where}" + (
         f" nor at _dmarc.{org_domain}" if org_domain and org_domain != domain else "")
     return [Hit("dmarc.none", domain, detail or "")], None
+
+
+def report_destinations(record: str) -> list[str]:
+    """The domains the ``rua`` mailto: URIs send aggregate reports to, in order, once each
+    (RFC 7489 §6.2: comma-separated URIs, each possibly ending in ``!size``)."""
+    found: list[str] = []
+    for uri in dmarc_tags(record).get("rua", "").split(","):
+        uri = uri.strip()
+        if uri[:7].lower() == "mailto:" and "@" in uri:
+            host = uri[7:].split("!", 1)[0].rsplit("@", 1)[1].strip().rstrip(".").lower()
+            if host and host not in found:
+                found.append(host)
+    return found
+
+
+def authorization_name(policy_domain: str, destination: str) -> str:
+    """Where ``destination`` agrees to receive ``policy_domain``'s reports (RFC 7489 §7.1)."""
+    return f"{policy_domain}._report._dmarc.{destination}"
+
+
+def report_hits(policy_domain: str, answers: tuple[tuple[str, Answer], ...]) -> list[Hit]:
+    """Each report destination outside the policy's organisational domain that has not agreed
+    to receive its reports: receivers check, and send that destination none.  ``answers`` are
+    the authorization TXT answers of the external destinations only (the I/O edge knows the
+    public suffix list); a lookup that failed is not judged."""
+    hits = []
+    for destination, answer in answers:
+        if answer.status == "error":
+            continue
+        name = authorization_name(policy_domain, destination)
+        if not any(r.replace(" ", "").lower().startswith("v=dmarc1") for r in answer.records):
+            hits.append(Hit("dmarc.rua-unauthorized", name, f"no v=DMARC1 TXT record at {name}: "
+                            f"{destination} has not agreed to receive reports for "
+                            f"{policy_domain}, so receivers send it none"))
+    return hits

@@ -8,7 +8,7 @@ from dataclasses import replace
 from ...catalogue.audit import software_names
 from ...model import AuditArea, AuditReport
 from .dane import dane_hits, tlsa_name
-from .dmarc import dmarc_hits
+from .dmarc import dmarc_hits, dmarc_records, report_hits
 from .dnsbl import dnsbl_hits
 from .findings import area, overall
 from .mtasts import sts_hits, tlsrpt_hits
@@ -121,6 +121,9 @@ def _dmarc_area(g: Gathered) -> AuditArea:
         return area("dmarc", (), skipped=NOT_ASKED)
     org = g.dmarc[1] if len(g.dmarc) > 1 else None
     hits, record = dmarc_hits(g.domain, g.dmarc[0], g.org_domain, org)
+    if record is not None:
+        policy_domain = g.domain if dmarc_records(g.dmarc[0]) else g.org_domain or g.domain
+        hits += report_hits(policy_domain, g.dmarc_reports)
     facts = [f"organisational domain: {g.org_domain}"] if g.org_domain and \
         g.org_domain != g.domain else []
     return area("dmarc", hits, [*facts, *([f"DMARC: {record}"] if record else [])])

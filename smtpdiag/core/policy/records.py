@@ -125,5 +125,8 @@ class Gathered:
     spf: tuple[Answer, ...] | None = None  # every TXT/A/MX answer SPF evaluation needed
     dmarc: tuple[Answer, ...] | None = None  # the domain's, then the organisational domain's
     org_domain: str | None = None
+    # (destination, answer) for each rua destination outside the policy's organisational
+    # domain: its <policy-domain>._report._dmarc.<destination> TXT (RFC 7489 §7.1)
+    dmarc_reports: tuple[tuple[str, Answer], ...] = ()
     dnsbl: tuple[tuple[str, str, Answer, Answer | None], ...] | None = None
     submission: tuple[SubmissionFacts, ...] | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ...model import Attempt, Reply
+from ...model import Attempt, Capabilities, Reply
 from .records import AddressFacts, Hit
 
 __all__ = ["address_hits", "banner_software", "consistency_hits", "forward_secret",
@@ -59,8 +59,8 @@ def _ptr_hits(facts: AddressFacts) -> list[Hit]:
         return [Hit("addr.no-ptr", where, f"{facts.address} has no PTR record")]
     if not facts.confirmed:
         return [Hit("addr.fcrdns", where, f"{facts.address} → PTR {', '.join(facts.ptr)}, but "
-                    f"{'that name does' if len(facts.ptr) == 1 else 'none of them does'} "
-                    f"not resolve back to {facts.address}")]
+                    f"{'that name does not' if len(facts.ptr) == 1 else 'none of them'} "
+                    f"resolve back to {facts.address}")]
     return []
 
 
@@ -162,6 +162,25 @@ def _differ(label: str, values: dict[str, str]) -> str | None:
     return f"{label}: " + "; ".join(f"{where} {value}" for where, value in values.items())
 
 
+EXTENSIONS = ("SMTPUTF8", "8BITMIME", "CHUNKING", "DSN", "PIPELINING", "ENHANCEDSTATUSCODES")
+
+
+def _extensions(caps: Capabilities) -> set[str]:
+    flags = (caps.smtputf8, caps.eightbitmime, caps.chunking, caps.dsn, caps.pipelining,
+             caps.enhancedstatuscodes)
+    return {name for name, on in zip(EXTENSIONS, flags, strict=True) if on}
+
+
+def _extension_gaps(offered: dict[str, set[str]]) -> str | None:
+    """"SMTPUTF8 missing on b (192.0.2.2)": each extension some MX hosts offer and others not."""
+    gaps = []
+    for name in EXTENSIONS:
+        lacking = [where for where, names in offered.items() if name not in names]
+        if lacking and len(lacking) < len(offered):
+            gaps.append(f"{name} missing on {', '.join(lacking)}")
+    return "; ".join(gaps) or None
+
+
 def consistency_hits(facts: list[AddressFacts], software: Iterable[str]) -> list[Hit]:
     """Where the MX hosts disagree: STARTTLS, certificate trust, TLS version, SIZE, software."""
     known = tuple(software)
@@ -173,6 +192,7 @@ def consistency_hits(facts: list[AddressFacts], software: Iterable[str]) -> list
     versions: dict[str, str] = {}
     sizes: dict[str, str] = {}
     mtas: dict[str, str] = {}
+    extensions: dict[str, set[str]] = {}
     for f in reached:
         attempt = f.attempt
         assert attempt is not None and attempt.capabilities is not None
@@ -187,6 +207,7 @@ def consistency_hits(facts: list[AddressFacts], software: Iterable[str]) -> list
                 trust[where] = "valid" if good else "not valid"
             versions[where] = attempt.tls.version or "?"
         sizes[where] = "no SIZE" if caps.size is None else str(caps.size)
+        extensions[where] = _extensions(caps)
         mtas[where] = banner_software(_reply(attempt, "greeting"), known) or "unnamed"
     hits = []
     for kind, label, values in (
@@ -199,4 +220,6 @@ def consistency_hits(facts: list[AddressFacts], software: Iterable[str]) -> list
         detail = _differ(label, values)
         if detail:
             hits.append(Hit(kind, "MX hosts", detail[:400]))
+        if kind == "consistency.size" and (gaps := _extension_gaps(extensions)):
+            hits.append(Hit("consistency.extensions", "MX hosts", gaps[:400]))
     return hits

@@ -1,0 +1,72 @@
+"""Addresses as they go on the wire (issue 9, point 4): IDN domains as A-labels, SMTPUTF8 only
+when a local part needs it, and user input refused before it could reach a server.  Pure."""
+
+from __future__ import annotations
+
+import pytest
+
+from smtpdiag.core.targets import (
+    a_label,
+    default_recipient,
+    needs_smtputf8,
+    parse_target,
+    validate_address,
+    validate_helo,
+    wire_address,
+)
+from smtpdiag.errors import UsageError
+
+
+@pytest.mark.parametrize(("name", "wire"), [
+    ("example.org", "example.org"),
+    ("bücher.example", "xn--bcher-kva.example"),
+    ("BÜCHER.Example", "xn--bcher-kva.example"),
+    ("faß.de", "xn--fa-hia.de"),  # IDNA 2008: ß is a letter of its own, not "ss"
+    ("xn--bcher-kva.example", "xn--bcher-kva.example"),
+    ("_dmarc.example.org", "_dmarc.example.org"),  # ASCII is left alone, underscores and all
+    ("[192.0.2.1]", "[192.0.2.1]"),
+    ("[IPv6:2001:db8::1]", "[IPv6:2001:db8::1]"),
+    ("münchen.de.", "xn--mnchen-3ya.de."),
+])
+def test_a_label(name: str, wire: str) -> None:
+    assert a_label(name) == wire
+
+
+@pytest.mark.parametrize(("address", "wire", "utf8"), [
+    ("alice@example.org", "alice@example.org", False),
+    ("alice@bücher.example", "alice@xn--bcher-kva.example", False),
+    ("jörg@bücher.example", "jörg@bücher.example", True),  # SMTPUTF8 carries U-labels as is
+    ("jörg@example.org", "jörg@example.org", True),
+    ("", "", False),  # the null sender
+    ("postmaster", "postmaster", False),
+    ("bob@[192.0.2.1]", "bob@[192.0.2.1]", False),
+])
+def test_wire_address(address: str, wire: str, utf8: bool) -> None:
+    assert wire_address(address) == wire
+    assert needs_smtputf8(wire) is utf8
+
+
+def test_the_default_recipient_of_an_idn_target_is_in_a_labels() -> None:
+    assert default_recipient(parse_target("bücher.example"))[0] == \
+        "postmaster@xn--bcher-kva.example"
+    assert default_recipient(parse_target("mx.bücher.example:2525"))[0] == \
+        "postmaster@mx.xn--bcher-kva.example"
+
+
+@pytest.mark.parametrize("value", [
+    "a@ex\u200dample.org",  # a zero-width joiner: IDNA refuses it out of context
+    "a@-bücher.example",
+    "a@bücher-.example",
+    "a@xn--zzzzzz-.example",
+    "a@xn--ls8h.example",  # a valid Punycode label, but of an emoji IDNA 2008 disallows
+    "a@١a.example",  # an Arabic digit before a Latin letter: the bidi rule refuses it
+])
+def test_a_domain_that_has_no_a_label_is_refused_before_the_wire(value: str) -> None:
+    with pytest.raises(UsageError):
+        validate_address(value, "--to")
+
+
+def test_a_helo_name_that_has_no_a_label_is_refused() -> None:
+    assert validate_helo("mx.bücher.example") == "mx.bücher.example"
+    with pytest.raises(UsageError, match="A-label"):
+        validate_helo("mx.xn--ls8h.example")

@@ -1,0 +1,71 @@
+"""The catalogue's index (needles + three-letter pieces) only makes matching faster: for any
+text it answers exactly what trying every pattern in precedence order answers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from smtpdiag import catalogue
+from smtpdiag.catalogue import index
+from smtpdiag.catalogue.needles import needles
+from smtpdiag.core.bounce import read_diagnostic
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def every_pattern(code: int | None, enhanced: str | None, text: str) -> str | None:
+    """The reference: no index, every entry in order, a generic one only as a fallback."""
+    fallback = None
+    for kind in ("provider", "text"):
+        for entry in catalogue.providers():
+            if entry.kind == kind and entry.matches(code, enhanced, text):
+                if not entry.generic:
+                    return entry.id
+                fallback = fallback or entry.id
+    return fallback
+
+
+def texts() -> list[str]:
+    found = [entry.example for entry in catalogue.providers()]
+    found += [p.read_text(encoding="utf-8") for p in sorted((FIXTURES / "texts").glob("*.txt"))]
+    # the same words in other cases, cut short, and run into other words
+    found += [text.upper() for text in found[:80]] + [text[: len(text) // 2] for text in found]
+    found += ["x" + text.replace(" ", "") for text in found[:60]]
+    return found
+
+
+@pytest.mark.parametrize("text", texts())
+def test_the_index_answers_what_every_pattern_answers(text):
+    found = read_diagnostic(text)
+    for code in {found.code, None}:
+        entry = catalogue.match_provider(code, found.enhanced, found.message)
+        assert (entry.id if entry else None) == every_pattern(code, found.enhanced,
+                                                              found.message)
+
+
+def test_needles_are_in_every_match():
+    for entry in catalogue.providers():
+        found = needles(entry.pattern)
+        match = re.search(entry.pattern, read_diagnostic(entry.example).message, re.I | re.S)
+        assert match, entry.id
+        if found is not None:
+            assert any(needle in match.group(0).lower() for needle in found), entry.id
+
+
+@pytest.mark.parametrize(("pattern", "want"), [
+    ("mailbox full", ("mailbox full",)),
+    ("(?:user|recipient) (?:is )?unknown", ("unknown",)),
+    ("(?:user|recipient)[ ,:]*(?:is )?(?:unknown|gone)", ("user", "recipient")),
+    ("a|bc", None),  # a branch too short to be certain
+    ("(?:ab)?x", None),
+])
+def test_needles_of_a_pattern(pattern, want):
+    assert needles(pattern) == want
+
+
+def test_pieces_are_every_run_of_three():
+    assert index.pieces("abcd") == {"abc", "bcd"}
+    assert index.pieces("ab") == set()

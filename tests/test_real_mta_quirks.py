@@ -1,0 +1,166 @@
+"""What real MTAs showed, replayed by scripted servers (issue 9, points 4 and 6): the bytes and
+pauses are the ones Postfix (postscreen, smtputf8_enable = no) sent on loopback; the interop
+tier runs the same cases against the real server where one can be started.  Point 9 (a silent
+port that speaks implicit TLS) is an implicit-TLS server that --tls auto probes on a port
+other than 465."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from smtpdiag.fakeserver import Certs
+
+from .conftest import assert_no_traceback, assert_valid, run_cli
+from .hostile import GREETING, HostileServer, Script, expect, hang, send, sleep, smtp
+
+NO_UTF8_EHLO = b"250-mx.interop.test\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"
+
+
+def _probe(script: Script, *args: str, timeout: str = "2") -> tuple[
+        subprocess.CompletedProcess[str], dict[str, Any], list[bytes]]:
+    with HostileServer(script) as server:
+        result = run_cli("probe", server.target, "--timeout", timeout, "--dry-run", "--json",
+                         "--tls", "none", *args)
+        received = list(server.received)
+    assert_no_traceback(result)
+    report = json.loads(result.stdout)
+    assert_valid(report, "report")
+    return result, report, received
+
+
+def test_a_non_ascii_local_part_never_reaches_a_server_without_smtputf8() -> None:
+    script = [send(GREETING), expect(b"EHLO"), send(NO_UTF8_EHLO), expect(b"QUIT"),
+              send(b"221 bye\r\n")]
+    result, report, received = _probe(script, "--from", "a@client.test",
+                                      "--to", "jörg@example.test")
+    assert result.returncode == 3 and report["verdict"] == "failed"
+    error = report["attempts"][0]["error"]
+    assert error["step"] == "mail" and "SMTPUTF8" in error["message"]
+    assert "<jörg@example.test>" in error["message"] and "RFC 6531" in error["message"]
+    assert not any(line.upper().startswith((b"MAIL", b"RCPT")) for line in received)
+    assert received[-1].upper().startswith(b"QUIT")  # it still says goodbye
+
+
+def test_smtputf8_is_declared_when_only_a_recipient_needs_it() -> None:
+    ehlo = b"250-mx.test\r\n250-SMTPUTF8\r\n250 8BITMIME\r\n"
+    result, report, received = _probe([send(GREETING), smtp(ehlo)], "--from", "a@client.test",
+                                      "--to", "jörg@bücher.example", "--helo", "mx.bücher.example")
+    assert result.returncode == 0, report["summary"]
+    assert b"EHLO mx.xn--bcher-kva.example\r\n" in received
+    mail = next(line for line in received if line.startswith(b"MAIL"))
+    assert mail.rstrip().endswith(b" SMTPUTF8")
+    assert "RCPT TO:<jörg@bücher.example>\r\n".encode() in received
+
+
+def test_an_idn_domain_with_an_ascii_local_part_goes_as_a_labels_without_smtputf8() -> None:
+    result, report, received = _probe([send(GREETING), smtp()], "--from", "a@bücher.example",
+                                      "--to", "b@münchen.example")
+    assert result.returncode == 0, report["summary"]
+    assert b"MAIL FROM:<a@xn--bcher-kva.example> SIZE=" in b"".join(received)
+    assert not any(b"SMTPUTF8" in line for line in received)
+    assert b"RCPT TO:<b@xn--mnchen-3ya.example>\r\n" in received
+
+
+def test_a_bad_idn_name_is_refused_before_anything_is_sent() -> None:
+    with HostileServer([send(GREETING), smtp()]) as server:
+        result = run_cli("probe", server.target, "--to", "a@xn--ls8h.example", "--dry-run")
+        assert server.connections == 0
+    assert result.returncode == 2 and "A-label" in result.stderr
+    assert_no_traceback(result)
+
+
+# point 6: postscreen's pre-greet pause, and a timeout inside a multi-line reply
+
+
+def test_a_220_dash_then_a_pause_is_named_postscreens_pre_greet_test() -> None:
+    script = [send(b"220-mx.interop.test ESMTP interop\r\n"), sleep(1.3),
+              send(b"220 mx.interop.test ESMTP interop\r\n"), smtp()]
+    result, report, _ = _probe(script)
+    assert result.returncode == 0
+    findings = report["attempts"][0]["findings"]
+    greeting = [f for f in findings if f["step"] == "greeting"]
+    assert len(greeting) == 1 and greeting[0]["severity"] == "info", findings
+    assert "pre-greet" in greeting[0]["message"] and "postscreen" in greeting[0]["message"]
+    assert not any(f["message"].startswith("slow:") for f in findings)
+    step = report["attempts"][0]["steps"][1]
+    assert step["first_line_ms"] < 1000 <= step["elapsed_ms"]
+
+
+def test_a_greeting_that_is_slow_as_a_whole_is_still_called_slow() -> None:
+    script = [sleep(1.3), send(b"220-mx.test first\r\n220 mx.test ready\r\n"), smtp()]
+    _, report, _ = _probe(script)
+    said = [f["message"] for f in report["attempts"][0]["findings"] if f["step"] == "greeting"]
+    assert said and said[0].startswith("slow:") and "pre-greet" not in said[0]
+
+
+def test_a_timeout_inside_a_multi_line_reply_shows_the_lines_that_came() -> None:
+    script = [send(b"220-mx.test first line\r\n220-mx.test \x1b[31msecond\r\n"), hang()]
+    result, report, _ = _probe(script, timeout="0.5")
+    assert result.returncode == 3
+    message = report["attempts"][0]["error"]["message"]
+    assert "2 lines of an unfinished reply" in message, message
+    assert "220-mx.test first line" in message and "220-mx.test \\x1b[31msecond" in message
+    assert "\x1b" not in result.stdout + result.stderr  # server text is escaped
+
+
+# point 9: a silent port that speaks implicit TLS, under --tls auto
+
+
+def _implicit_server(certs: Certs) -> HostileServer:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certs.cert_file, certs.key_file)
+    return HostileServer([send(GREETING), smtp()], ssl_context=context)
+
+
+def test_a_silent_port_that_completes_a_tls_handshake_is_walked_as_implicit_tls(
+        tmp_path: Path) -> None:
+    certs = Certs.create(str(tmp_path), kind="good")
+    started = time.monotonic()
+    with _implicit_server(certs) as server:
+        result = run_cli("probe", server.target, "--timeout", "8", "--dry-run", "--json",
+                         "--ca-file", certs.ca_file)
+    took = time.monotonic() - started
+    assert_no_traceback(result)
+    report = json.loads(result.stdout)
+    assert_valid(report, "report")
+    assert result.returncode == 0 and report["verdict"] == "accepted", report["summary"]
+    attempt = report["attempts"][0]
+    assert attempt["tls_mode"] == "implicit" and attempt["tls"]["verified"] is True
+    names = [s["name"] for s in attempt["steps"]]
+    assert names[:4] == ["connect", "greeting", "connect", "tls"], names
+    assert "implicit TLS" in attempt["steps"][1]["error"]["message"]
+    assert any("implicit TLS" in f["message"] and f["severity"] == "info"
+               for f in attempt["findings"])
+    assert took < 8  # not the step timeout: found after a short silence (2 s)
+
+
+def test_a_silent_port_that_is_not_tls_either_says_so_within_one_timeout() -> None:
+    started = time.monotonic()
+    with HostileServer([hang()]) as server:
+        result = run_cli("probe", server.target, "--timeout", "4", "--dry-run", "--json")
+    took = time.monotonic() - started
+    report = json.loads(result.stdout)
+    message = report["attempts"][0]["error"]["message"]
+    assert result.returncode == 3 and "nothing was received" in message
+    assert "did not complete either: not implicit TLS" in message
+    assert took < 7.5  # one step timeout (4 s), not two
+
+
+def test_with_a_short_timeout_no_handshake_is_tried() -> None:
+    with HostileServer([hang()]) as server:
+        result = run_cli("probe", server.target, "--timeout", "1", "--dry-run", "--json")
+        assert server.connections == 1 and server.received == []
+    assert "implicit" not in json.loads(result.stdout)["attempts"][0]["error"]["message"]
+
+
+def test_tls_none_never_tries_a_handshake_on_a_silent_port() -> None:
+    with HostileServer([hang()]) as server:
+        result = run_cli("probe", server.target, "--timeout", "0.6", "--dry-run", "--json",
+                         "--tls", "none")
+        assert server.connections == 1
+    assert "implicit" not in json.loads(result.stdout)["attempts"][0]["error"]["message"]

@@ -19,6 +19,7 @@ Each ``start_*`` raises ``Unavailable`` with a one-line reason when its server c
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -81,6 +82,7 @@ class Postfix:
     root: Path
     ca_file: str
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    watchdog: subprocess.Popen[bytes] | None = None
 
     def port(self, name: str) -> int:
         return LISTENERS[name][0]
@@ -92,6 +94,9 @@ class Postfix:
     def stop(self) -> None:
         """Stop every process this instance started (each in a session of its own, so that
         the whole group goes: ``postfix start-fg`` runs master under a shell)."""
+        if self.watchdog is not None and self.watchdog.poll() is None:
+            self.watchdog.kill()  # its work is done here; it must not outlive us and kill later
+            self.watchdog.wait(5)
         if (self.root / "etc/main.cf").exists():
             subprocess.run(["/usr/sbin/postfix", "-c", str(self.root / "etc"), "stop"],
                            capture_output=True, timeout=30, check=False)
@@ -275,6 +280,7 @@ def start_postfix(cert: str, key: str, ca_file: str, *, chroot: bool = True) -> 
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                   start_new_session=True)
         instance.processes.append(master)
+        instance.watchdog = _watchdog(instance.processes, root)
         for name, (port, what, _) in LISTENERS.items():
             if name != "rate":  # a test's connection must be that listener's first
                 _wait_port(port, 30, master, f"Postfix ({what})")
@@ -289,6 +295,18 @@ def start_postfix(cert: str, key: str, ca_file: str, *, chroot: bool = True) -> 
         instance.stop()
         raise
     return instance
+
+
+def _watchdog(processes: list[subprocess.Popen[bytes]], root: Path) -> subprocess.Popen[bytes]:
+    """A shell that stops the servers' process groups if this process dies without ``stop()``
+    (pytest killed by a timeout, ``kill -9``): otherwise Postfix keeps the tier's fixed ports and
+    every later run of the tier fails with "ports already in use"."""
+    groups = " ".join(f"-{process.pid}" for process in processes)
+    script = (f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
+              f"kill -TERM {groups} 2>/dev/null; sleep 5; kill -KILL {groups} 2>/dev/null; "
+              f"rm -rf {shlex.quote(str(root))}")
+    return subprocess.Popen(["/bin/sh", "-c", script], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 def _tail(path: Path) -> str:

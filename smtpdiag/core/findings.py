@@ -51,8 +51,10 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
             found.append(Finding("warning", "EHLO was refused: the server speaks only basic SMTP "
                                  "(no STARTTLS, AUTH or SIZE)", step.name))
         elif not reply.positive:
-            severity = "warning" if reply.klass == 4 else "critical"
-            said = shorten(f"{step.name} refused: {reply.code} {reply.text}", 300)
+            temporary = reply.klass == 4  # a deferral, as the verdict and check say
+            severity = "warning" if temporary else "critical"
+            verb = "temporarily refused" if temporary else "refused"
+            said = shorten(f"{step.name} {verb}: {reply.code} {reply.text}", 300)
             found.append(Finding(severity, said, step.name))
     caps = attempt.capabilities
     if attempt.tls_mode == "starttls" and attempt.tls is None and caps and not caps.starttls:

@@ -69,7 +69,7 @@ def test_an_error_is_critical_at_its_step() -> None:
         Finding("warning", "slow: the connect step took 1.5 s", "connect"),)),
     (_step("greeting", 421, text="busy", ms=3000.0), None, (
         Finding("warning", "slow: the greeting step took 3.0 s", "greeting"),
-        Finding("warning", "greeting refused: 421 busy", "greeting"))),
+        Finding("warning", "greeting temporarily refused: 421 busy", "greeting"))),
     (_step("message", 250, ms=60_000.0), None, ()),  # the body upload may take its time
     (_step("tls", None, ms=5000.0, error=ErrorInfo("tls", "bad")), None, ()),
 ])
@@ -78,7 +78,8 @@ def test_slow_steps(step: Step, ms: None, expected: tuple[Finding, ...]) -> None
 
 
 @pytest.mark.parametrize(("step", "expected"), [
-    (_step("mail", 450, "try later"), Finding("warning", "mail refused: 450 try later", "mail")),
+    (_step("mail", 450, "try later"),
+     Finding("warning", "mail temporarily refused: 450 try later", "mail")),
     (_step("rcpt", 550, "no such user"),
      Finding("critical", "rcpt refused: 550 no such user", "rcpt")),
     (_step("greeting", 554), Finding("critical", "greeting refused: 554 x", "greeting")),
@@ -140,7 +141,7 @@ def test_the_refused_starttls_reply_is_cut_at_200_characters() -> None:
 def test_a_refused_starttls_is_an_ordinary_refusal_when_nothing_went_on_in_plaintext(
         steps: tuple[Step, ...], options: dict[str, object]) -> None:
     assert attempt_findings(_attempt(*steps, **options)) == (
-        Finding("warning", "starttls refused: 454 no", "starttls"),)
+        Finding("warning", "starttls temporarily refused: 454 no", "starttls"),)
 
 
 def test_another_refusal_the_session_went_on_after_is_not_about_starttls() -> None:
@@ -224,7 +225,7 @@ def test_findings_come_in_order_error_steps_tls() -> None:
         Finding("critical", "rcpt timed out", "rcpt"),
         Finding("warning", "slow: the greeting step took 1.2 s (tarpitting or an overloaded "
                 "server; the step itself succeeded)", "greeting"),
-        Finding("warning", "mail refused: 451 later", "mail"),
+        Finding("warning", "mail temporarily refused: 451 later", "mail"),
         Finding("warning", "the certificate expires in 3 days", "tls"),
     )
 

@@ -41,12 +41,14 @@ def parse_capabilities(reply: Reply, lines: Sequence[str] | None = None) -> Capa
         elif keyword == "SIZE":
             # ASCII digits only: isdigit() is true of "²", which int() refuses (a crash).
             size = int(words[1]) if len(words) > 1 and _NUMBER.fullmatch(words[1]) else 0
-        elif keyword in ("AUTH", "AUTH="):
-            auth += [w for w in (word.upper() for word in words[1:])
-                     if _SASL_NAME.fullmatch(w) and w not in auth]
-        elif keyword.startswith("AUTH="):
-            auth += [w for w in (x.upper() for x in [keyword[5:], *words[1:]])
-                     if _SASL_NAME.fullmatch(w) and w not in auth]
+        elif keyword.startswith("AUTH"):  # AUTH, and the old AUTH=LOGIN form
+            named = [keyword[5:]] if keyword.startswith("AUTH=") else []
+            if keyword in ("AUTH", "AUTH=") or named:
+                for mechanism in (word.upper() for word in [*named, *words[1:]]):
+                    if _SASL_NAME.fullmatch(mechanism) and mechanism not in auth:
+                        auth.append(mechanism)  # once, also when a line repeats it
+            else:
+                other.append(line.strip()[:_OTHER_SHOWN])
         else:
             other.append(line.strip()[:_OTHER_SHOWN])
     return Capabilities(size=size, auth=tuple(auth), other=tuple(other[:50]), **flags)

@@ -52,6 +52,8 @@ def test_without_size_it_is_none() -> None:
 
 @pytest.mark.parametrize(("lines", "auth"), [
     (("AUTH PLAIN LOGIN",), ("PLAIN", "LOGIN")),
+    (("AUTH PLAIN PLAIN LOGIN",), ("PLAIN", "LOGIN")),            # once, within a line too
+    (("AUTH=LOGIN LOGIN",), ("LOGIN",)),
     (("auth plain cram-md5",), ("PLAIN", "CRAM-MD5")),
     (("AUTH PLAIN", "AUTH LOGIN PLAIN"), ("PLAIN", "LOGIN")),     # once each
     (("AUTH PLAIN", "AUTH=PLAIN LOGIN"), ("PLAIN", "LOGIN")),

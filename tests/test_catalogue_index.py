@@ -3,6 +3,7 @@ text it answers exactly what trying every pattern in precedence order answers.""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -69,3 +70,25 @@ def test_needles_of_a_pattern(pattern, want):
 def test_pieces_are_every_run_of_three():
     assert index.pieces("abcd") == {"abc", "bcd"}
     assert index.pieces("ab") == set()
+
+
+def test_the_stored_needles_are_the_computed_ones() -> None:
+    """needles.json spares a cold explain the parsing of every pattern; stale, it would file an
+    edited pattern under needles it no longer has."""
+    with open(index.NEEDLES_FILE, encoding="utf-8") as handle:
+        stored = json.load(handle)["patterns"]
+    assert stored == index.computed_needles(), \
+        "catalogue data changed: run `python -m smtpdiag.catalogue.index` to rewrite needles.json"
+
+
+def test_a_pattern_the_stored_file_does_not_know_is_parsed() -> None:
+    index._entries.cache_clear()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(index, "_stored_needles", lambda: {})
+            parsed = index._entries()
+        index._entries.cache_clear()
+        assert parsed == index._entries()
+        assert any(found for _, found in parsed)
+    finally:
+        index._entries.cache_clear()

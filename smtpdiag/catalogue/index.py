@@ -11,11 +11,12 @@ piece instead of a regular expression per pattern.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from functools import cache
 
-from . import ProviderEntry, providers
+from . import DATA_DIR, ProviderEntry, providers
 from .needles import needles
 
 __all__ = ["candidates"]
@@ -29,9 +30,38 @@ def pieces(lowered: str) -> set[str]:
     return {lowered[i:i + PIECE] for i in range(len(lowered) - PIECE + 1)}
 
 
+NEEDLES_FILE = DATA_DIR / "needles.json"
+
+
+def computed_needles() -> dict[str, list[str] | None]:
+    """Every catalogue pattern's needles, worked out by parsing it (what ``needles.json``
+    stores; ``python -m smtpdiag.catalogue.index`` rewrites that file after a data change)."""
+    return {entry.pattern: (None if (found := needles(entry.pattern)) is None else list(found))
+            for entry in providers()}
+
+
+def _stored_needles() -> dict[str, list[str] | None]:
+    """The needles stored beside the data: parsing 450 patterns costs a cold ``explain`` about
+    0.2 s, three times the rest of its work.  A missing or unreadable file only costs time."""
+    try:
+        with open(NEEDLES_FILE, encoding="utf-8") as handle:
+            stored: dict[str, list[str] | None] = json.load(handle)["patterns"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return stored if isinstance(stored, dict) else {}
+
+
 @cache
 def _entries() -> tuple[tuple[ProviderEntry, tuple[str, ...] | None], ...]:
-    return tuple((entry, needles(entry.pattern)) for entry in providers())
+    stored = _stored_needles()
+
+    def found(pattern: str) -> tuple[str, ...] | None:
+        if pattern in stored:  # a pattern edited since the file was written is parsed anew
+            known = stored[pattern]
+            return None if known is None else tuple(known)
+        return needles(pattern)
+
+    return tuple((entry, found(entry.pattern)) for entry in providers())
 
 
 @cache
@@ -80,3 +110,10 @@ def candidates(code: int | None, text: str, kind: str | None = None) -> Iterator
             entry, found = entries[number]
             if found is None or any(needle in lowered for needle in found):
                 yield entry
+
+
+if __name__ == "__main__":  # python -m smtpdiag.catalogue.index: rewrite needles.json
+    with open(NEEDLES_FILE, "w", encoding="utf-8") as out:
+        json.dump({"version": 1, "patterns": computed_needles()}, out, ensure_ascii=False,
+                  indent=0, sort_keys=True)
+        out.write("\n")

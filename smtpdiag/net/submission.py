@@ -86,11 +86,16 @@ async def _walk(host: str, address: str, port: int, helo: str, ca_file: str | No
             injected = False
         return replace(facts, injection=injected)
     finally:
-        try:
-            writer.write(b"QUIT\r\n")
-            writer.close()
-        except (OSError, RuntimeError):
-            pass
+        _quit(writer)
+
+
+def _quit(writer: asyncio.StreamWriter) -> None:
+    """Say QUIT and close, whatever state the connection is in (a refused or broken one too)."""
+    try:
+        writer.write(b"QUIT\r\n")
+        writer.close()
+    except (OSError, RuntimeError):
+        pass
 
 
 def _context() -> ssl.SSLContext:
@@ -136,11 +141,7 @@ async def _walk_implicit(host: str, address: str, port: int, helo: str, ca_file:
         await asyncio.wait_for(_command(reader, writer, f"EHLO {helo}"), timeout)
         return facts
     finally:
-        try:
-            writer.write(b"QUIT\r\n")
-            writer.close()
-        except (OSError, RuntimeError):
-            pass
+        _quit(writer)
 
 
 async def check_submission(host: str, address: str, port: int, *, helo: str,

@@ -14,9 +14,8 @@ import pytest
 
 from smtpdiag.fakeserver import Certs
 from tests.dnsserver import DnsServer
+from tests.interop.node_servers import unavailable
 from tests.interop.servers import DNS_ADDRESS, Postfix, Unavailable, start_postfix
-
-REQUIRED = os.environ.get("SMTPDIAG_INTEROP") == "require"
 
 # What the tests' DNS server knows: the RBL lists 127.0.0.1; no PTR for it (unknown client).
 RECORDS = {
@@ -26,12 +25,6 @@ RECORDS = {
     ("mx.interop.test", "A"): ["127.0.0.1"],
     ("client.interop.test", "A"): ["127.0.0.1"],
 }
-
-
-def unavailable(reason: str) -> None:
-    if REQUIRED:
-        pytest.fail(f"interop tier required (SMTPDIAG_INTEROP=require) but: {reason}")
-    pytest.skip(f"real-MTA tier not run: {reason}")
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -67,6 +68,22 @@ def unavailable(reason: str) -> NoReturn:
     if os.environ.get("SMTPDIAG_INTEROP") == "require":
         pytest.fail(f"interop tier required (SMTPDIAG_INTEROP=require) but: {reason}")
     pytest.skip(f"real-MTA tier not run: {reason}")
+
+
+def running(start: Callable[[str, str, str], NodeServer], certs_dir: str) -> Iterator[NodeServer]:
+    """A module fixture's body: start the server with a fresh certificate, skip (or fail, in
+    CI) if it cannot run here, stop it afterwards."""
+    from smtpdiag.fakeserver import Certs
+
+    certs = Certs.create(certs_dir, kind="good")
+    try:
+        server = start(certs.cert_file, certs.key_file, certs.ca_file)
+    except Unavailable as exc:
+        unavailable(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @dataclass

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from smtpdiag.fakeserver import Certs
 from smtpdiag.model import Report, Step
 from smtpdiag.net.probe import ProbeOptions, probe
 from tests.interop.node_servers import (
@@ -29,10 +28,9 @@ from tests.interop.node_servers import (
     SLOW_MS,
     USER,
     NodeServer,
+    running,
     start_haraka,
-    unavailable,
 )
-from tests.interop.servers import Unavailable
 
 FQDN = "client.interop.test"
 TARGET = f"127.0.0.1:{HARAKA_PORT}"
@@ -40,15 +38,7 @@ TARGET = f"127.0.0.1:{HARAKA_PORT}"
 
 @pytest.fixture(scope="module")
 def haraka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeServer]:
-    certs = Certs.create(str(tmp_path_factory.mktemp("haraka-certs")), kind="good")
-    try:
-        server = start_haraka(certs.cert_file, certs.key_file, certs.ca_file)
-    except Unavailable as exc:
-        unavailable(str(exc))
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from running(start_haraka, str(tmp_path_factory.mktemp("haraka-certs")))
 
 
 def run(server: NodeServer, **options: object) -> Report:

@@ -17,7 +17,6 @@ import pytest
 
 from smtpdiag.core.annotate import annotate_reply
 from smtpdiag.core.replies import parse_reply
-from smtpdiag.fakeserver import Certs
 from smtpdiag.model import Report, Step
 from smtpdiag.net.probe import ProbeOptions, probe
 from tests.interop.node_servers import (
@@ -25,25 +24,16 @@ from tests.interop.node_servers import (
     SLOW_MS,
     USER,
     NodeServer,
+    running,
     start_smtp_server,
-    unavailable,
 )
-from tests.interop.servers import Unavailable
 
 FQDN = "client.interop.test"
 
 
 @pytest.fixture(scope="module")
 def smtp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeServer]:
-    certs = Certs.create(str(tmp_path_factory.mktemp("smtp-server-certs")), kind="good")
-    try:
-        server = start_smtp_server(certs.cert_file, certs.key_file, certs.ca_file)
-    except Unavailable as exc:
-        unavailable(str(exc))
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from running(start_smtp_server, str(tmp_path_factory.mktemp("smtp-server-certs")))
 
 
 def run(server: NodeServer, listener: str, **options: object) -> Report:

@@ -53,16 +53,23 @@ def test_the_default_recipient_of_an_idn_target_is_in_a_labels() -> None:
         "postmaster@mx.xn--bcher-kva.example"
 
 
-@pytest.mark.parametrize("value", [
-    "a@ex\u200dample.org",  # a zero-width joiner: IDNA refuses it out of context
-    "a@-bücher.example",
-    "a@bücher-.example",
-    "a@xn--zzzzzz-.example",
-    "a@xn--ls8h.example",  # a valid Punycode label, but of an emoji IDNA 2008 disallows
-    "a@١a.example",  # an Arabic digit before a Latin letter: the bidi rule refuses it
+@pytest.mark.parametrize(("value", "message"), [
+    # a zero-width joiner is no letter or digit: refused as a label before IDNA sees it
+    ("a@ex\u200dample.org", r"^--to domain in 'ex\\u200dample\.org' is not a valid host name "
+                            r"\(bad label 'ex\\u200dample'\)$"),
+    ("a@-bücher.example", r"is not a valid host name \(bad label '-bücher'\)$"),
+    ("a@bücher-.example", r"is not a valid host name \(bad label 'bücher-'\)$"),
+    ("a@xn--zzzzzz-.example", r"is not a valid host name \(bad label 'xn--zzzzzz-'\)$"),
+    # a valid Punycode label, but of an emoji IDNA 2008 disallows
+    ("a@xn--ls8h.example", r"^--to 'a@xn--ls8h\.example': the name 'xn--ls8h\.example' has no "
+                           r"IDNA A-label \(.*U\+1F4A9.*\), so it cannot be sent to a server$"),
+    # an Arabic digit before a Latin letter: the bidi rule refuses it
+    ("a@١a.example", r"^--to 'a@١a\.example': the name '١a\.example' has no IDNA A-label "
+                     r"\(.*directionality.*\), so it cannot be sent to a server$"),
 ])
-def test_a_domain_that_has_no_a_label_is_refused_before_the_wire(value: str) -> None:
-    with pytest.raises(UsageError):
+def test_a_domain_that_has_no_a_label_is_refused_before_the_wire(value: str,
+                                                                 message: str) -> None:
+    with pytest.raises(UsageError, match=message):
         validate_address(value, "--to")
 
 

@@ -77,3 +77,21 @@ def test_a_helo_name_that_has_no_a_label_is_refused() -> None:
     assert validate_helo("mx.bücher.example") == "mx.bücher.example"
     with pytest.raises(UsageError, match="A-label"):
         validate_helo("mx.xn--ls8h.example")
+
+
+def test_a_quoted_local_part_keeps_its_at_sign_and_the_domain_is_after_the_last() -> None:
+    assert wire_address('"a@b"@bücher.example') == '"a@b"@xn--bcher-kva.example'
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    ("x" * 53 + ".xn--ls8h.example", "'" + "x" * 53 + ".xn--ls8h.example'"),  # 70: whole
+    ("x" * 54 + ".xn--ls8h.example", "'" + "x" * 54 + ".xn--ls8h.exampl'… (71 characters)"),
+])
+def test_a_long_name_without_an_a_label_is_quoted_up_to_70_characters(name: str,
+                                                                     shown: str) -> None:
+    with pytest.raises(UsageError) as info:
+        validate_address(f"a@{name}", "--to")
+    head = f"--to 'a@{name}': the name {shown} has no IDNA A-label ("
+    assert info.value.message.startswith(head), info.value.message
+    assert info.value.message.endswith("), so it cannot be sent to a server")
+    assert "U+1F4A9" in info.value.message[len(head):]  # idna's own words on why

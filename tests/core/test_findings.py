@@ -262,3 +262,50 @@ def test_distinct_preferences_and_no_mx_say_nothing() -> None:
     assert mx_findings(Resolution("d.test", "mx", mx=(MxHost(10, "a.d.test"),
                                                       MxHost(20, "b.d.test")))) == ()
     assert mx_findings(Resolution("d.test", "implicit-mx")) == ()
+
+
+def _greeting(elapsed: float, first_line: float | None, name: str = "greeting",
+              code: int | None = 220) -> Step:
+    reply = None if code is None else Reply(code, ("mx.test ESMTP", "ready"), None, ())
+    return Step(name, None, reply, elapsed_ms=elapsed, first_line_ms=first_line)
+
+
+def _pre_greet(seconds: str) -> Finding:
+    return Finding(
+        "info", f"pre-greet test: the server sent its first greeting line at once, then waited "
+        f"{seconds} s before the last, as Postfix's postscreen does (postscreen_greet_wait) to "
+        "catch robots that talk before the greeting ends. smtpdiag waited, as a client must: "
+        "not tarpitting, nothing to fix", "greeting")
+
+
+def _slow(name: str, seconds: str) -> Finding:
+    return Finding("warning", f"slow: the {name} step took {seconds} s (tarpitting or an "
+                   "overloaded server; the step itself succeeded)", name)
+
+
+@pytest.mark.parametrize(("step", "expected"), [
+    # the first line at once, the last a second or more later: postscreen's pre-greet test
+    (_greeting(6050.0, 10.0), (_pre_greet("6.0"),)),
+    (_greeting(1010.0, 10.0), (_pre_greet("1.0"),)),  # a pause of exactly one second
+    (_greeting(1009.9, 10.0), (_slow("greeting", "1.0"),)),  # just under: slow, not pre-greet
+    (_greeting(3000.0, 999.9), (_pre_greet("2.0"),)),  # the first line just in time
+    (_greeting(3000.0, 1000.0), (_slow("greeting", "3.0"),)),  # the first line late: slow
+    (_greeting(3000.0, None), (_slow("greeting", "3.0"),)),  # no first-line time: slow
+    (_greeting(500.0, 10.0), ()),
+    # only the greeting is timed so; another step with a first-line time is just slow
+    (_greeting(3000.0, 10.0, name="ehlo", code=250), (_slow("ehlo", "3.0"),)),
+    # without a reply there is no greeting to speak of: slow, as a connect is
+    (_greeting(3000.0, 10.0, code=None),
+     (Finding("warning", "slow: the greeting step took 3.0 s", "greeting"),)),
+])
+def test_a_pre_greet_pause_is_told_apart_from_a_slow_greeting(
+        step: Step, expected: tuple[Finding, ...]) -> None:
+    assert attempt_findings(_attempt(step)) == expected
+
+
+def test_a_pre_greet_pause_goes_with_the_greeting_s_own_findings() -> None:
+    step = Step("greeting", None, Reply(421, ("busy",), None, ()), elapsed_ms=2500.0,
+                first_line_ms=0.0)
+    assert attempt_findings(_attempt(step)) == (
+        _pre_greet("2.5"), Finding("warning", "greeting temporarily refused: 421 busy",
+                                   "greeting"))

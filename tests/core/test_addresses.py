@@ -75,8 +75,20 @@ def test_a_domain_that_has_no_a_label_is_refused_before_the_wire(value: str,
 
 def test_a_helo_name_that_has_no_a_label_is_refused() -> None:
     assert validate_helo("mx.bücher.example") == "mx.bücher.example"
-    with pytest.raises(UsageError, match="A-label"):
+    with pytest.raises(UsageError, match=r"^HELO name 'mx\.xn--ls8h\.example': the name "
+                                         r"'mx\.xn--ls8h\.example' has no IDNA A-label \(.*"
+                                         r"U\+1F4A9.*\), so it cannot be sent to a server$"):
         validate_helo("mx.xn--ls8h.example")
+
+
+@pytest.mark.parametrize("name", [
+    "Mx.Example.COM",  # an all-ASCII name goes as it is typed, capitals and all
+    "[192.0.2.1]",
+    "[IPv6:2001:DB8::1]",
+    "[Ü]",  # an address literal is never IDNA's business, whatever is in it
+])
+def test_a_label_leaves_ascii_names_and_literals_alone(name: str) -> None:
+    assert a_label(name) == name
 
 
 def test_a_quoted_local_part_keeps_its_at_sign_and_the_domain_is_after_the_last() -> None:

@@ -309,3 +309,41 @@ def test_a_pre_greet_pause_goes_with_the_greeting_s_own_findings() -> None:
     assert attempt_findings(_attempt(step)) == (
         _pre_greet("2.5"), Finding("warning", "greeting temporarily refused: 421 busy",
                                    "greeting"))
+
+
+IMPLICIT_FOUND = Finding(
+    "info", "this port sent no plaintext greeting, but a TLS handshake on a second connection "
+    "completed: it speaks implicit TLS (RFC 8314), as port 465 does, and smtpdiag walked it "
+    "that way. Next time say --tls implicit", "greeting")
+SILENT = Step("greeting", None, None, elapsed_ms=10.0,
+              error=ErrorInfo("timeout", "no greeting", "greeting"))
+TLS = Step("tls", None, None, elapsed_ms=10.0)
+GREETED = Step("greeting", None, Reply(220, ("ready",), None, ()), elapsed_ms=10.0)
+
+
+@pytest.mark.parametrize(("steps", "mode", "found"), [
+    # the plaintext greeting never came, then a TLS walk on a second connection
+    ((SILENT, TLS, GREETED), "implicit", True),
+    ((_step("connect", None), SILENT, _step("connect", None), TLS, GREETED), "implicit", True),
+    ((SILENT, _step("connect", None), TLS), "implicit", True),
+    # not so: another mode, no silent greeting, or no TLS after it
+    ((SILENT, TLS, GREETED), "starttls", False),
+    ((SILENT, TLS, GREETED), "none", False),
+    ((TLS, GREETED), "implicit", False),  # an ordinary implicit-TLS walk
+    ((TLS, SILENT), "implicit", False),  # the handshake came before the silence
+    ((SILENT,), "implicit", False),
+    ((GREETED, TLS), "implicit", False),  # a greeting without an error is no silent port
+    ((Step("ehlo", None, None, error=ErrorInfo("timeout", "x", "ehlo")), TLS), "implicit",
+     False),
+])
+def test_implicit_tls_found_on_a_silent_port(steps: tuple[Step, ...], mode: str,
+                                             found: bool) -> None:
+    findings = attempt_findings(_attempt(*steps, tls_mode=mode))
+    assert (IMPLICIT_FOUND in findings) is found
+    assert findings.count(IMPLICIT_FOUND) == int(found)
+
+
+def test_a_clean_walk_found_so_has_that_finding_alone() -> None:
+    attempt = _attempt(SILENT, TLS, GREETED, _step("ehlo", 250), tls_mode="implicit",
+                       error=None)
+    assert attempt_findings(attempt) == (IMPLICIT_FOUND,)

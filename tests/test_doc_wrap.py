@@ -26,3 +26,20 @@ def test_a_number_and_its_unit_never_part(width, color, indent):
     assert not any(re.match(r"\s*(ms|s|bytes|days|KiB)\b", line) for line in lines[1:])
     assert " ".join(text.split()) == " ".join(LINE.split())
     assert "\ue000" not in text
+
+
+@pytest.mark.parametrize("marker", ["1. ", "12. ", "• ", "  - "])
+def test_a_list_item_hangs_past_its_marker(marker):
+    stream = io.StringIO()
+    item = "Both answer RCPT and DATA-END; only 421 answers CONNECT, EHLO, HELO, MAIL and DATA."
+    write_doc(Doc().add(marker, item), stream, color=False, width=40)
+    first, *rest = stream.getvalue().splitlines()
+    assert first.startswith(marker) and rest
+    assert all(line.startswith(" " * len(marker)) and line[len(marker)] != " " for line in rest)
+    assert " ".join(stream.getvalue().split()) == " ".join((marker + item).split())
+
+
+def test_text_that_only_looks_like_a_marker_does_not_hang():
+    stream = io.StringIO()
+    write_doc(Doc().add("1. " + "word " * 20), stream, color=False, width=40)
+    assert all(not line.startswith(" ") for line in stream.getvalue().splitlines())

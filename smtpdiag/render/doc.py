@@ -76,11 +76,16 @@ class Doc:
 def hanging_indent(line: list[Segment]) -> int:
     """How far a wrapped line's continuation is indented: past its leading column, if any.
 
-    A line that starts with spaces, or with a label padded by spaces (``"greeting     "``),
-    keeps that column clear when the terminal wraps it, so annotations read as one block.
+    A line that starts with spaces, with a label padded by spaces (``"greeting     "``) or
+    with a list marker segment (``"1. "``), keeps that column clear when the terminal wraps
+    it, so annotations and list items read as one block.
     """
     first = line[0][0] if line else ""
-    return len(first) if first and (not first.strip() or first.endswith("  ")) else 0
+    marker = len(line) > 1 and _LIST_MARKER.fullmatch(first) is not None
+    return len(first) if first and (not first.strip() or first.endswith("  ") or marker) else 0
+
+
+_LIST_MARKER = re.compile(r" *(?:\d{1,3}\.|[•·-]) ")  # "1. ", "• ": a list item hangs past it
 
 
 def write_doc(doc: Doc, stream: IO[str], *, color: bool, width: int | None = None) -> None:

@@ -525,6 +525,12 @@ def test_a_bad_line_in_the_targets_file_is_named(tmp_path, closed_port):
                              "contains spaces\n")
 
 
+def test_a_bad_target_argument_is_named_once():
+    result = run_cli("check", "bad host!")
+    assert result.returncode == 3
+    assert result.stderr == "smtpdiag: error: target 'bad host!' is empty or contains spaces\n"
+
+
 def test_help_exits_zero():
     result = run_cli("check", "--help")
     assert result.returncode == 0

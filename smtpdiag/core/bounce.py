@@ -98,10 +98,12 @@ _COMMANDS = (
     _says(("but greeting failed",), r"but\s+greeting\s+failed", "CONNECT"),
     _says(("my name was rejected",), r"but\s+my\s+name\s+was\s+rejected", "HELO"),
     _says(("sender was rejected",), r"but\s+sender\s+was\s+rejected", "MAIL"),
-    _says(("to response", "from response", "data response"), r"\b(?:was|for)\s+(RCPT\s+TO|MAIL\s+FROM|DATA)\s+response"),
+    _says(("to response", "from response", "data response"),
+          r"\b(?:was|for)\s+(RCPT\s+TO|MAIL\s+FROM|DATA)\s+response"),
     # Postfix: the greeting refused, or the step a connection broke at
     _says(("refused to talk to me",), r"refused\s+to\s+talk\s+to\s+me", "CONNECT"),
-    _says(("while sending", "while performing"), r"\bwhile\s+(?:sending|performing\s+the)\s+(RCPT\s+TO|MAIL\s+FROM|DATA|"
+    _says(("while sending", "while performing"),
+          r"\bwhile\s+(?:sending|performing\s+the)\s+(RCPT\s+TO|MAIL\s+FROM|DATA|"
           r"end\s+of\s+data|message\s+body|HELO|EHLO|STARTTLS)\b"),
     _says(("initial server greeting",), r"initial\s+server\s+greeting", "CONNECT"),
     # Gmail's old reports number their own steps: "(state 14)"

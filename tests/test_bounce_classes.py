@@ -80,3 +80,23 @@ def test_the_step_makes_vague_readings_specific(text, reason, rule):
 ])
 def test_wordings_that_name_their_cause(text, reason):
     assert classify(text)["reason"]["name"] == reason
+
+
+@pytest.mark.parametrize("name", ["postfix-dsn-two-recipients.eml", "qmail-two-recipients.eml",
+                                  "sendmail-cut-diagnostic.eml", "exim-prose.eml"])
+def test_line_endings_do_not_change_the_reading(name):
+    from pathlib import Path
+
+    from smtpdiag.core.classify import classify_message
+
+    data = (Path(__file__).resolve().parent.parent / "fixtures" / "messages" / name).read_bytes()
+    unix = data.replace(b"\r\n", b"\n")
+
+    def reading(raw: bytes) -> list[tuple[object, ...]]:
+        return [(r["recipient"], r["code"], r["enhanced"], r["step"], r["reason"]["name"])
+                for r in classify_message(raw)]
+
+    want = reading(unix)
+    assert want and all(item[4] != "unknown" for item in want)
+    assert reading(unix.replace(b"\n", b"\r\n")) == want  # DOS
+    assert reading(unix.replace(b"\n", b"\r")) == want  # old Mac: CR alone

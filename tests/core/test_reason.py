@@ -229,3 +229,39 @@ def test_a_protocol_slip_answering_mail_is_not_about_the_sender() -> None:
 
 def test_a_cause_that_is_not_the_sender_s_stays_at_mail() -> None:
     assert decide(code=452, enhanced="4.2.2", text="", command="MAIL")["name"] == "mailbox-full"
+
+
+@pytest.mark.parametrize("command", ["CONNECT", "HELO", "EHLO"])
+def test_an_unknown_host_answering_the_greeting_or_helo_is_the_client_s_name(
+        command: str) -> None:
+    assert decide(code=501, enhanced="5.1.2", text="", command=command) == \
+        expect("blocked", "enhanced", f"5.1.2 at {command}", permanent=True)
+
+
+@pytest.mark.parametrize("command", ["RCPT", "MAIL", None])
+def test_an_unknown_host_elsewhere_stays_so(command: str | None) -> None:
+    found = decide(code=501, enhanced="5.1.2", text="", command=command)
+    assert found["name"] == ("sender-rejected" if command == "MAIL" else "host-unknown")
+
+
+@pytest.mark.parametrize(("code", "enhanced", "command", "name", "rule"), [
+    (554, "5.5.0", "CONNECT", "blocked", "554 at CONNECT"),
+    (421, "4.5.0", "EHLO", "blocked", "421 at EHLO"),
+    (421, "4.0.0", "HELO", "blocked", "421"),  # X.0.0 names no cause: the code decides anyway
+])
+def test_other_status_yields_to_the_basic_code_at_its_step(
+        code: int, enhanced: str, command: str, name: str, rule: str) -> None:
+    found = decide(code=code, enhanced=enhanced, text="", command=command)
+    assert found == expect(name, "basic", rule, permanent=code // 100 == 5)
+
+
+@pytest.mark.parametrize(("code", "enhanced", "command"), [
+    (554, "5.5.0", "RCPT"),  # the basic row names nothing at RCPT
+    (554, "5.5.0", None),
+    (None, "5.5.0", "CONNECT"),  # no basic code to yield to
+    (554, "5.5.1", "CONNECT"),  # a specific protocol status keeps its reading
+])
+def test_other_status_stays_without_a_basic_reading_at_the_step(
+        code: int | None, enhanced: str, command: str | None) -> None:
+    assert decide(code=code, enhanced=enhanced, text="", command=command)["decided_by"] == \
+        "enhanced"

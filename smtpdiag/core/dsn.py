@@ -82,8 +82,33 @@ def _field_groups(part: Message) -> list[Message]:
         text = text.replace("\r\n", "\n")
         groups = [message_from_string(block.strip() + "\n", policy=compat32)
                   for block in re.split(r"\n\s*\n", text) if block.strip()]
-    # A group whose "body" holds more fields (a missing blank line) is read as one group.
-    return groups
+    # A group whose "body" holds more fields (a missing blank line) is read as one group;
+    # recipients written one after the other without blank lines (AOL) are split apart.
+    return [run for group in groups for run in _per_recipient(group)]
+
+
+def _per_recipient(group: Message) -> list[Message]:
+    """One group per recipient when several Final-Recipient fields share a block: a new
+    recipient starts at a Final-Recipient (or at an Original-Recipient before it) once the
+    current one has its own."""
+    items = group.items()
+    if sum(1 for key, _ in items if key.lower() == "final-recipient") < 2:
+        return [group]
+    runs: list[list[tuple[str, str]]] = [[]]
+    for key, value in items:
+        name = key.lower()
+        seen = {field.lower() for field, _ in runs[-1]}
+        if "final-recipient" in seen and name in ("final-recipient", "original-recipient") \
+                and name in seen | {"final-recipient"}:
+            runs.append([])
+        runs[-1].append((key, value))
+    split = []
+    for run in runs:
+        part = Message()
+        for key, value in run:
+            part[key] = value
+        split.append(part)
+    return split
 
 
 def _value(group: Message, name: str) -> str | None:

@@ -32,6 +32,8 @@ _RETURNED = re.compile(
     r"--- ?Below this line|Content-Type: message/rfc822)", re.I | re.M)
 _HEADER_START = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:", re.M)
 _FIELD = re.compile(rb"^(?:Final-Recipient|Original-Recipient):", re.I | re.M)
+# Microsoft 365's report for people: the reply's code alone, in a section for admins.
+_NDR_STATUS = re.compile(r"^Status code:\s*[45][0-9]{2}\b", re.M)
 _REPORT_START = re.compile(r"^(?:Reporting-MTA|Final-Recipient|Original-Recipient|"
                            r"Received-From-MTA|Arrival-Date|Original-Envelope-Id):", re.I | re.M)
 
@@ -244,6 +246,8 @@ def _from_prose(prose: str, sender: str | None) -> list[Recipient]:
                              r"(?:undelivered|retried)|delivery attempts will continue|"
                              r"(?:has been|is) delayed|DELAYED)\b", prose, re.I))
     whole = read_diagnostic(prose)
+    if whole.code is not None and not whole.message and _NDR_STATUS.search(prose):
+        whole = replace(whole, message=_opening(prose))
     listed = segments(prose, sender)
     if len(listed) < 2:
         address = listed[0][0] if listed else None
@@ -253,6 +257,22 @@ def _from_prose(prose: str, sender: str | None) -> list[Recipient]:
         return [Recipient(address, None, None, None, None, whole, not delayed)]
     return [Recipient(address, None, None, None, None, _own(text, address) or whole, not delayed)
             for address, text in listed]
+
+
+def _opening(prose: str) -> str:
+    """A Microsoft 365 report's opening paragraph ("Your message to … couldn't be delivered.
+    … wasn't found at …"), the only words it has for a code given alone further down, under
+    "Status code:"; link-only lines dropped."""
+    kept: list[str] = []
+    for line in prose.strip().splitlines():
+        line = line.strip()
+        if not line:
+            if kept:
+                break
+            continue
+        if not re.fullmatch(r"\[?https?://\S*\]?", line):
+            kept.append(line)
+    return " ".join(kept)[:1_000]
 
 
 def _own(text: str | None, address: str) -> Diagnostic | None:

@@ -28,6 +28,7 @@ from ..core.verdicts import outcome_of, stopping_reply
 from ..errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError
 from ..model import Attempt, Capabilities, ErrorInfo, Reply, Step, TlsInfo
 from . import implicit
+from .stepclock import StepClock
 from .tlsinfo import describe_session, legacy_context, make_context
 from .tlsverify import peer_chain, verify_chain
 from .wire import RecordingProtocol, convert_error, refused_handshake
@@ -95,6 +96,7 @@ class _Walk:
         self.deadline = deadline
         self.legacy = legacy  # the diagnostic handshake (_diagnose_tls): permissive context
         self.where = f"{address}:{port}" if ":" not in address else f"[{address}]:{port}"
+        self.clock = StepClock()
         self.steps: list[Step] = []
         self.proto: RecordingProtocol | None = None
         self.transport: asyncio.BaseTransport | None = None
@@ -123,12 +125,14 @@ class _Walk:
         self._announce(step)
         started = time.perf_counter()
         timeout = self._budget(step)
+        clock = self.clock
+        clock.start(timeout)  # one timer for the walk, not one per step (stepclock.py)
         try:
-            # asyncio.timeout, not wait_for: no extra task per exchange (bench/bench_check.py).
-            async with asyncio.timeout(timeout):
-                reply = await coro_factory()
+            reply = await coro_factory()
         except BaseException as exc:
-            if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
+            if clock.stop() and isinstance(exc, asyncio.CancelledError):
+                exc = TimeoutError()  # the step's own time ran out
+            elif isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
                 raise
             reply = self._parting_421(step, exc)
             if reply is None:
@@ -141,6 +145,7 @@ class _Walk:
                 self.steps.append(Step(step, sent, None, elapsed_ms=elapsed,
                                        error=ErrorInfo(error.kind, error.message, step)))
                 raise error from None
+        clock.stop()
         elapsed = (time.perf_counter() - started) * 1000
         self.steps.append(Step(step, sent, reply, elapsed_ms=elapsed))
         return reply
@@ -450,15 +455,20 @@ class _Walk:
             return
         self._note_unasked()
         self._announce("quit")
+        self.clock.start(budget)
         try:
-            async with asyncio.timeout(budget):
-                reply: Reply | None = await self.proto.exchange(b"QUIT")
-        except (TimeoutError, Exception):
+            reply: Reply | None = await self.proto.exchange(b"QUIT")
+        except BaseException as exc:
+            if not self.clock.stop() and not isinstance(exc, Exception):
+                raise  # not our timer's: Ctrl-C, or the fleet's cancellation
             reply = None
+        else:
+            self.clock.stop()
         self.steps.append(Step("quit", "QUIT", reply,
                                elapsed_ms=(time.perf_counter() - started) * 1000))
 
     def close(self) -> None:
+        self.clock.close()
         if self.transport is not None:
             self.transport.close()
 

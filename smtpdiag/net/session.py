@@ -204,37 +204,56 @@ class _Walk:
 
     async def _greeting_or_tls(self) -> Reply:
         """The greeting; but if not a byte of it has come after a short silence, a TLS
-        handshake on a second connection says whether the port speaks implicit TLS."""
-        assert self.proto is not None
-        read = asyncio.ensure_future(self._read_greeting())
-        sniff: asyncio.Future[bool] | None = None
-        try:
-            silence = implicit.silence_for(self.opts.timeout)
-            if silence is None:
-                return await read
-            done, _ = await asyncio.wait({read}, timeout=silence)
-            if done or self.proto.bytes_pending or self.proto.unsolicited:
-                return await read
-            sniff = asyncio.ensure_future(implicit.speaks_tls(self.host, self.address,
-                                                              self.port))
+        handshake on a second connection says whether the port speaks implicit TLS.
+
+        No task and no ``asyncio.wait`` for the greeting that comes at once (nearly every
+        server's): a timer starts the handshake only after the silence, and a handshake that
+        completes while the greeting is still awaited cancels that wait, which becomes
+        ``_ImplicitTls`` here.
+        """
+        proto = self.proto
+        assert proto is not None
+        silence = implicit.silence_for(self.opts.timeout)
+        if silence is None:
+            return await self._read_greeting()
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        cancelling = task.cancelling()
+        sniff: asyncio.Task[bool] | None = None
+        state = {"reading": True, "found": False}
+
+        def after_silence() -> None:
+            nonlocal sniff
+            if proto.bytes_pending or proto.unsolicited:  # the greeting has begun
+                return
             self.sniffed = False  # until the handshake completes
-            either: set[asyncio.Future[Reply] | asyncio.Future[bool]] = {read, sniff}
-            done_either, _ = await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-            if read in done_either:
-                return read.result()
-            self.sniffed = sniff.result()
-            if self.sniffed:
+            sniff = loop.create_task(implicit.speaks_tls(self.host, self.address, self.port))
+            sniff.add_done_callback(sniffed)
+
+        def sniffed(done: asyncio.Task[bool]) -> None:
+            if state["reading"] and not done.cancelled() and done.exception() is None \
+                    and done.result():
+                state["found"] = self.sniffed = True
+                task.cancel()
+
+        timer = loop.call_later(silence, after_silence)
+        try:
+            return await self._read_greeting()
+        except asyncio.CancelledError:
+            if state["found"] and task.uncancel() <= cancelling:
                 raise _ImplicitTls(
                     f"no greeting in {seconds(silence)} s, but a TLS handshake on a second "
                     "connection completed: this port speaks implicit TLS; walking it that way",
-                    step="greeting")
-            return await read
+                    step="greeting") from None
+            raise
         finally:
-            for task in (read, sniff):
-                if task is not None and not task.done():
-                    task.cancel()
-                    with contextlib.suppress(BaseException):
-                        await task
+            state["reading"] = False
+            timer.cancel()
+            if sniff is not None and not sniff.done():
+                sniff.cancel()
+                with contextlib.suppress(BaseException):
+                    await sniff
 
     async def _next_reply(self, wait: float) -> Reply | None:
         """A reply that came (or comes within ``wait`` s) after the one just read, or None."""

@@ -121,6 +121,7 @@ def test_a_registered_enhanced_code_is_its_registry_entry() -> None:
     ("4.1.1", True),  # X.1.1 lists no class 4, but reply 451
     ("2.1.1", False),  # neither a class 2 nor a 2xx reply listed
     ("4.3.4", False),
+    ("4.5.2", False),  # replies 500-502 are 5xx, whatever a division by another number says
     ("2.0.0", True),
 ])
 def test_usual_class(code: str, usual: bool) -> None:

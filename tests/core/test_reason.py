@@ -15,6 +15,7 @@ import pytest
 
 from smtpdiag import catalogue
 from smtpdiag.core.reason import (
+    _FILTER_NOT_MAILBOX,
     OWN_CAUSE,
     SENDER_SIDE,
     TRANSIENT,
@@ -190,10 +191,10 @@ def test_not_expired(code: int | None, enhanced: str | None, text: str,
 # ------------------------------------------------------------------ the command answered
 
 def test_user_unknown_words_answering_data_are_a_filter() -> None:
-    assert decide(code=550, enhanced=None, text="User unknown", command="DATA") == \
-        expect("policy", "text", "text-user-unknown after DATA", permanent=True)
-    assert decide(code=550, enhanced=None, text="User unknown", command="DATA-END") == \
-        expect("policy", "text", "text-user-unknown after DATA", permanent=True)
+    filtered = {**expect("policy", "text", "text-user-unknown after DATA", permanent=True),
+                "summary": _FILTER_NOT_MAILBOX[False]}
+    assert decide(code=550, enhanced=None, text="User unknown", command="DATA") == filtered
+    assert decide(code=550, enhanced=None, text="User unknown", command="DATA-END") == filtered
 
 
 @pytest.mark.parametrize(("enhanced", "command"), [

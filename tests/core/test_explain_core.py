@@ -506,3 +506,42 @@ def test_a_bounce_whose_words_say_nothing_is_still_a_failure() -> None:
     assert item["reason"]["name"] == "unknown" and item["reason"]["permanent"] is True
     assert item["dsn"]["recipient"] == "dan@far.example"
     assert item["dsn"]["action"] == "failed"
+
+
+def test_the_provider_s_own_reading_comes_before_the_registry_s_class_note() -> None:
+    entry = next(p for p in catalogue.providers() if p.id == "microsoft-recipient-access-denied")
+    item = _only("550 5.4.1 Recipient address rejected: Access denied. AS(201806281) "
+                 "[DM6NAM12FT035.eop-nam12.prod.protection.outlook.com]")
+    assert item["provider"]["id"] == entry.id
+    assert item["notes"][:2] == [
+        f"{entry.provider} uses 5.4.1 differently from the registry: {entry.registry_note} "
+        "The provider's meaning applies here.",
+        "The registry lists X.4.1 with replies 451, none of class 5; it is read as a permanent "
+        "failure."]
+
+
+def test_a_text_pattern_is_a_reason_not_a_provider() -> None:
+    item = _only("552 5.2.2 mailbox full")
+    assert item["provider"] is None
+    assert (item["reason"]["decided_by"], item["reason"]["rule"]) == ("text",
+                                                                      "text-mailbox-full")
+
+
+def test_a_reply_in_a_bounce_that_gave_up_or_from_a_local_program() -> None:
+    reply = Reply(451, ("4.3.0 temporary",), "4.3.0", ())
+    assert explain_reply(reply)["reason"]["name"] != "expired"
+    assert explain_reply(reply, final=True)["reason"]["name"] == "expired"
+    local = explain_reply(Reply(550, ("5.1.1 nope",), "5.1.1", ()), local=True)
+    assert (local["reason"]["name"], local["reason"]["rule"]) == ("system-error", "X-Unix 5.1.1")
+
+
+def test_a_pasted_reply_is_in_the_language_asked_for() -> None:
+    item = explain("550 5.1.1 nope", "tr")["items"][0]
+    assert item["basic"] == basic_view(550, "tr")
+    assert item["enhanced"] == enhanced_view("5.1.1", "tr")
+
+
+def test_the_dropped_code_s_note_names_the_reply_s_own_class() -> None:
+    assert _only("501 2.0.0 odd")["notes"] == [
+        "2.0.0 was not read as the enhanced code: its class 2 contradicts the reply's class 5 "
+        "(RFC 3463 §2), so the reply code decides."]

@@ -516,3 +516,12 @@ def test_positive_is_2xx_and_3xx_with_or_without_expectations(
     assert reasons(rep) == found
     expecting = build_thresholds(expect=["greeting=220"])  # set, but not for this step
     assert reasons(rep, expecting) == found
+
+
+def test_judge_s_metrics_are_the_primary_attempt_s() -> None:
+    first = attempt(step("greeting", ms=500.0), host="mx1.test", outcome="refused")
+    second = attempt(step("greeting", ms=7.0), step("ehlo", ms=3.0), host="mx2.test")
+    rep = report(first, second, elapsed_ms=1500.0)
+    found = judge(rep, Thresholds()).metrics
+    assert found == metrics(rep)
+    assert found.steps == (("greeting", 0.007), ("ehlo", 0.003))

@@ -545,3 +545,13 @@ def test_the_dropped_code_s_note_names_the_reply_s_own_class() -> None:
     assert _only("501 2.0.0 odd")["notes"] == [
         "2.0.0 was not read as the enhanced code: its class 2 contradicts the reply's class 5 "
         "(RFC 3463 §2), so the reply code decides."]
+
+
+def test_a_diagnostic_s_raw_lines_are_the_lines_the_server_sent() -> None:
+    found = read_diagnostic("host mx.b said: 550-5.1.1 first line\n550 5.1.1 second line "
+                            "(in reply to RCPT TO command)")
+    item = explain_diagnostic(found)
+    assert item is not None
+    assert item["reply"]["raw"] == ["550-5.1.1 first line", "550 5.1.1 second line"]
+    assert item["reply"]["lines"] == ["5.1.1 first line second line"]
+    assert (item["step"], item["form"]) == ("RCPT", "postfix")

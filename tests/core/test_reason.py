@@ -266,3 +266,35 @@ def test_other_status_stays_without_a_basic_reading_at_the_step(
         code: int | None, enhanced: str, command: str | None) -> None:
     assert decide(code=code, enhanced=enhanced, text="", command=command)["decided_by"] == \
         "enhanced"
+
+
+@pytest.mark.parametrize(("code", "enhanced", "text", "expired"), [
+    (450, None, "", True),  # nothing names a cause: the basic code's "unknown"
+    (451, "4.4.7", "mail loop detected", True),  # words of a cause, but the code says expiry
+    (451, "4.4.1", "mail loop detected", True),
+    (451, "4.3.0", "mail loop detected", False),  # the words' cause stands
+])
+def test_what_a_transient_failure_that_was_given_up_on_reads_as(
+        code: int, enhanced: str | None, text: str, expired: bool) -> None:
+    found = decide(code=code, enhanced=enhanced, text=text, final=True)
+    assert (found["name"] == "expired") is expired
+    if not expired:
+        assert (found["name"], found["rule"]) == ("network", "text-mail-loop")
+
+
+def test_user_unknown_words_in_a_bounce_that_names_no_step_are_most_likely_a_filter() -> None:
+    assert decide(code=550, enhanced=None, text="User unknown", final=True) == {
+        **expect("policy", "text", "text-user-unknown step not named", permanent=True),
+        "summary": _FILTER_NOT_MAILBOX[True]}
+
+
+@pytest.mark.parametrize(("enhanced", "command", "final"), [
+    ("5.2.1", None, True),  # "550 5.2.1 User unknown" stays the words'
+    (None, None, None),  # no bounce: a reply read on its own
+    (None, "RCPT", True),  # the step is named, and it is RCPT
+])
+def test_user_unknown_words_stay_so_when_the_bounce_says_more(
+        enhanced: str | None, command: str | None, final: bool | None) -> None:
+    found = decide(code=550, enhanced=enhanced, text="User unknown", command=command,
+                   final=final)
+    assert (found["name"], found["rule"]) == ("user-unknown", "text-user-unknown")

@@ -209,16 +209,64 @@ def test_user_unknown_words_elsewhere_stay_so(enhanced: str | None,
         == "user-unknown"
 
 
-@pytest.mark.parametrize(("code", "enhanced", "text", "command", "rule"), [
-    (550, None, "User unknown", "MAIL", "text-user-unknown"),
-    (550, "5.1.7", "", None, "5.1.7"),
-    (553, "5.1.8", "", "RCPT", "5.1.8"),
-    (550, None, "", "MAIL", "550"),
+@pytest.mark.parametrize(("code", "enhanced", "text", "command", "decided_by", "rule"), [
+    (550, None, "User unknown", "MAIL", "text", "text-user-unknown"),
+    (550, "5.1.7", "", None, "enhanced", "5.1.7"),
+    (553, "5.1.8", "", "RCPT", "enhanced", "5.1.8"),
+    (550, None, "", "MAIL", "basic", "550"),
+    # the words say the recipient is unknown, the code that the sender is
+    (550, "5.1.7", "User unknown", "RCPT", "text", "text-user-unknown"),
+    (550, "5.1.8", "User unknown", "RCPT", "text", "text-user-unknown"),
 ])
 def test_a_refusal_of_the_sender(code: int, enhanced: str | None, text: str,
-                                 command: str | None, rule: str) -> None:
+                                 command: str | None, decided_by: str, rule: str) -> None:
     found = decide(code=code, enhanced=enhanced, text=text, command=command)
-    assert found == expect("sender-rejected", found["decided_by"], rule, permanent=True)
+    assert found == expect("sender-rejected", decided_by, rule, permanent=True)
+
+
+def test_a_product_s_user_unknown_answering_mail_is_about_the_sender() -> None:
+    found = decide(code=550, enhanced=None, text="", command="MAIL",
+                   entry=entry("postfix-user-unknown-in-table"))
+    assert found == expect("sender-rejected", "provider", "postfix-user-unknown-in-table",
+                           permanent=True)
+
+
+def test_a_refusal_of_the_sender_that_names_no_rule_says_none() -> None:
+    assert decide(code=None, enhanced=None, text="", command="MAIL") == \
+        expect("sender-rejected", "none", "")
+
+
+@pytest.mark.parametrize(("kwargs", "name"), [
+    # the reply's class, then a bounce's Action:, decide each reading's permanence
+    ({"code": 450, "text": "", "command": "MAIL"}, "sender-rejected"),
+    ({"code": 550, "text": "User unknown", "command": "MAIL", "final": False},
+     "sender-rejected"),
+    ({"code": 450, "enhanced": "4.1.2", "text": "", "command": "HELO"}, "blocked"),
+    ({"code": 501, "enhanced": "5.1.2", "text": "", "command": "HELO", "final": False},
+     "blocked"),
+    ({"code": 554, "enhanced": "5.5.0", "text": "", "command": "CONNECT", "final": False},
+     "blocked"),
+    ({"code": 450, "text": "User unknown", "command": "DATA"}, "policy"),
+    ({"code": 550, "text": "User unknown", "command": "DATA", "final": False}, "policy"),
+    ({"code": 550, "text": "", "final": False,
+      "entry": "postfix-user-unknown-in-table"}, "user-unknown"),
+])
+def test_each_reading_is_as_permanent_as_the_reply_and_the_bounce_say(
+        kwargs: dict[str, Any], name: str) -> None:
+    if "entry" in kwargs:
+        kwargs = {**kwargs, "entry": entry(kwargs["entry"])}
+    found = decide(**{"enhanced": None, **kwargs})
+    assert (found["name"], found["permanent"]) == (name, False)
+
+
+def test_a_500_reply_is_of_class_5() -> None:
+    assert decide(code=500, enhanced=None, text="mailbox full")["permanent"] is True
+    assert decide(code=504, enhanced=None, text="mailbox full")["permanent"] is True
+
+
+def test_other_protocol_status_with_a_code_the_table_lacks() -> None:
+    found = decide(code=557, enhanced="5.5.0", text="", command="CONNECT")
+    assert (found["name"], found["decided_by"]) == ("syntax", "enhanced")
 
 
 def test_a_protocol_slip_answering_mail_is_not_about_the_sender() -> None:

@@ -70,6 +70,10 @@ def test_needles_of_a_pattern(pattern, want):
 def test_pieces_are_every_run_of_three():
     assert index.pieces("abcd") == {"abc", "bcd"}
     assert index.pieces("ab") == set()
+    assert index.pieces("") == set()
+    for text in ("ab" * 1_999 + "xyz", "ab" * 2_000 + "xyz"):  # either side of the slices made
+        assert index.pieces(text) == {text[i:i + 3] for i in range(len(text) - 2)}
+        assert "xyz" in index.pieces(text)
 
 
 def test_the_stored_needles_are_the_computed_ones() -> None:
@@ -92,3 +96,15 @@ def test_a_pattern_the_stored_file_does_not_know_is_parsed() -> None:
         assert any(found for _, found in parsed)
     finally:
         index._entries.cache_clear()
+
+
+def test_a_stored_file_of_another_version_is_not_used(tmp_path, monkeypatch) -> None:
+    """An older needles.json (needles without their pieces) is ignored, not misread."""
+    old = tmp_path / "needles.json"
+    old.write_text('{"version": 1, "patterns": {"mailbox full": ["mailbox full"]}}')
+    monkeypatch.setattr(index, "NEEDLES_FILE", old)
+    assert index._stored_needles() == {}
+    old.write_text("{not json")
+    assert index._stored_needles() == {}
+    index.write_needles()
+    assert index._stored_needles() == index.computed_needles()

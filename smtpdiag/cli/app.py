@@ -1,14 +1,8 @@
-"""The thin command line: parse options, call one function, render, choose the exit code.
+"""The typer app: the one definition of the command line (options, help, usage errors).
 
-Exit codes (also in ``--help`` and the README):
-  0  OK: every step answered positively / the command did what was asked
-  1  the server refused at some step, or the domain accepts no mail (null MX)
-  2  usage error: bad input, nothing was sent
-  3  the probe could not complete: DNS, connect, TLS, timeout, protocol violation
-  70 internal error (a bug; reported in one line)
-  130 interrupted (Ctrl-C) · 141 the output pipe was closed early (``| head``)
-``check`` follows the monitoring-plugins convention instead: 0 OK, 1 WARNING, 2 CRITICAL,
-3 UNKNOWN.
+``smtpdiag.cli.main`` runs it; each command is declared in the module ``COMMANDS`` names and
+registered only when it runs (see ``register_commands``).  Exit codes are listed in
+``smtpdiag.cli``'s docstring and the README.
 """
 
 from __future__ import annotations
@@ -19,6 +13,8 @@ from typing import Annotated
 import typer
 from typer import _click as click
 from typer.core import TyperCommand
+
+from . import command_name
 
 EPILOG = (
     "Exit codes: 0 OK · 1 refused by the server (or domain accepts no mail) · 2 usage error · "
@@ -86,11 +82,6 @@ COMMANDS = {"explain": "catalogue", "compare": "catalogue", "codes": "catalogue"
             "check": "check", "audit": "audit", "exporter": "exporter"}
 
 
-def command_name(argv: list[str]) -> str | None:
-    """The command ``argv`` asks for: its first word that is not an option."""
-    return next((a for a in argv if not a.startswith("-")), None)
-
-
 def register_commands(argv: list[str] | None = None) -> typer.Typer:
     """Register the command ``argv`` names (every command when it names none we know)."""
     import importlib
@@ -113,22 +104,11 @@ def summary(name: str, function: object) -> str:
     return SUMMARIES.get(name) or " ".join(doc.split())
 
 
-def main() -> None:
-    """The command line itself: never lets a traceback through."""
-    try:
-        if not sys.argv[1:]:  # help, and exit 0, like --help (click would say usage error)
-            sys.argv.append("--help")
-        register_commands(sys.argv[1:])
-        if command_name(sys.argv[1:]) == "check":
-            from .check import run_standalone  # monitoring exit codes: usage error is 3
+def run() -> None:
+    """Parse the command line with typer and run the command it names (exits, as click does)."""
+    register_commands(sys.argv[1:])
+    if command_name(sys.argv[1:]) == "check":
+        from .check import run_standalone  # monitoring exit codes: usage error is 3
 
-            raise SystemExit(run_standalone(app))
-        app()
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:  # only where no quiet handler is installed (smtpdiag.interrupt)
-        sys.stderr.write("smtpdiag: interrupted\n")
-        raise SystemExit(130) from None
-    except BaseException as exc:  # a bug (or a cancellation that escaped): one line
-        sys.stderr.write(f"smtpdiag: internal error ({type(exc).__name__}) — please report this\n")
-        raise SystemExit(70) from None
+        raise SystemExit(run_standalone(app))
+    app()

@@ -11,11 +11,11 @@ stays cheap (``tests/test_startup.py``).
 
 from __future__ import annotations
 
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 
-from .errors import UsageError
+from .errors import UsageError, quoted
 
 if TYPE_CHECKING:
     from .core.health import CheckRun
@@ -45,6 +45,7 @@ class ProbeKeywords(TypedDict, total=False):
     no_mx: bool
     all_mx: bool
     nameserver: str | None
+    data_timeout: float
 
 
 def probe_options(target: str | None = None, *, timeout: float = 20.0,
@@ -54,6 +55,26 @@ def probe_options(target: str | None = None, *, timeout: float = 20.0,
 
     ``target``, when given, is parsed too, so a bad one is refused here and not mid-run.
     """
+    from .net.probe import ProbeOptions
+
+    unknown = set(options) - set(ProbeKeywords.__annotations__)
+    if unknown:
+        raise UsageError(f"unknown option(s): {', '.join(sorted(unknown))}")
+    fields = probe_fields(target, timeout=timeout, deadline=deadline, dry_run=dry_run,
+                          options=options, name=str)
+    password = options.get("auth_password")
+    if fields["auth_user"] is not None and password is None:
+        raise UsageError("auth_user needs auth_password")
+    return ProbeOptions(**fields,
+                        auth_password=password if fields["auth_user"] is not None else None)
+
+
+def probe_fields(target: str | None, *, timeout: float, deadline: float | None, dry_run: bool,
+                 options: ProbeKeywords,
+                 name: Callable[[str], str]) -> dict[str, Any]:
+    """Every ``ProbeOptions`` field but the password, validated: the API and the command line
+    share these rules and differ only in how a message spells an option (``name("rcpt_to")``
+    is ``rcpt_to`` here, ``--to`` on the command line)."""
     from .core.targets import (
         QUIT_POINTS,
         parse_nameserver,
@@ -62,56 +83,71 @@ def probe_options(target: str | None = None, *, timeout: float = 20.0,
         validate_address,
         validate_helo,
     )
-    from .net.probe import ProbeOptions
 
-    unknown = set(options) - set(ProbeKeywords.__annotations__)
-    if unknown:
-        raise UsageError(f"unknown option(s): {', '.join(sorted(unknown))}")
     port = options.get("port")
     tls = options.get("tls", "auto")
     quit_after = options.get("quit_after")
     ca_file = options.get("ca_file")
     no_mx = options.get("no_mx", False)
+    data_timeout = options.get("data_timeout", 600.0)
     if target is not None:
         parse_target(target, port=port, no_mx=no_mx)
     if tls not in TLS_MODES:
-        raise UsageError(f"tls must be one of {', '.join(TLS_MODES)}, not {tls!r}")
+        raise UsageError(f"{name('tls')} must be one of {', '.join(TLS_MODES)}, not {tls!r}")
     if port is not None and not (isinstance(port, int) and 0 < port < 65536):
-        raise UsageError(f"port must be 1-65535, not {port!r}")
+        raise UsageError(f"{name('port')} must be 1-65535, not {port!r}")
     if not 0 < timeout <= 3600 or (deadline is not None and not 0 < deadline <= 86400):
-        raise UsageError("timeout and deadline must be positive numbers of seconds")
+        raise UsageError(f"{name('timeout')} and {name('deadline')} must be positive numbers "
+                         "of seconds")
+    if not 0 < data_timeout <= 3600:
+        raise UsageError(f"{name('data_timeout')} must be a positive number of seconds, "
+                         "at most 3600")
     if quit_after is not None and quit_after not in QUIT_POINTS:
-        raise UsageError(f"quit_after must be one of {', '.join(QUIT_POINTS)}")
-    if ca_file is not None and not Path(ca_file).is_file():
-        raise UsageError(f"ca_file {str(ca_file)!r}: no such file")
+        raise UsageError(f"{name('quit_after')} must be one of {', '.join(QUIT_POINTS)}")
+    if ca_file is not None:
+        check_ca_file(Path(ca_file), name("ca_file"))
     rcpt_to = options.get("rcpt_to", ())
-    if isinstance(rcpt_to, str):
-        rcpt_to = (rcpt_to,)
     recipients = tuple(
         "postmaster" if r.strip().lower() in ("postmaster", "<postmaster>")
-        else validate_address(r, "rcpt_to") for r in rcpt_to)
+        else validate_address(r, name("rcpt_to"))
+        for r in ((rcpt_to,) if isinstance(rcpt_to, str) else rcpt_to))
     if "" in recipients:
-        raise UsageError("rcpt_to cannot hold an empty address")
+        raise UsageError(f"{name('rcpt_to')} cannot hold an empty address")
     auth_user = options.get("auth_user")
-    password = options.get("auth_password")
     if auth_user is not None:
-        refuse_controls(auth_user, "auth_user")
+        refuse_controls(auth_user, name("auth_user"))
         if not auth_user.strip():
-            raise UsageError("auth_user must not be empty")
-        if password is None:
-            raise UsageError("auth_user needs auth_password")
+            raise UsageError(f"{name('auth_user')} must not be empty")
     helo = options.get("helo")
     nameserver = options.get("nameserver")
-    return ProbeOptions(
-        port=port, tls=tls, helo=validate_helo(helo) if helo else "",
-        mail_from=validate_address(options.get("mail_from", ""), "mail_from"),
-        rcpt_to=recipients, auth_user=auth_user,
-        auth_password=password if auth_user is not None else None, timeout=timeout,
-        deadline=deadline, ca_file=str(ca_file) if ca_file is not None else None,
-        insecure=options.get("insecure", False), dry_run=dry_run, quit_after=quit_after,
-        no_mx=no_mx, all_mx=options.get("all_mx", False),
-        nameserver=parse_nameserver(nameserver) if nameserver is not None else None,
-    )
+    return {
+        "port": port, "tls": tls, "helo": validate_helo(helo) if helo is not None else "",
+        "mail_from": validate_address(options.get("mail_from", ""), name("mail_from")),
+        "rcpt_to": recipients, "auth_user": auth_user, "timeout": timeout,
+        "data_timeout": data_timeout, "deadline": deadline,
+        "ca_file": str(ca_file) if ca_file is not None else None,
+        "insecure": options.get("insecure", False), "dry_run": dry_run,
+        "quit_after": quit_after, "no_mx": no_mx, "all_mx": options.get("all_mx", False),
+        "nameserver": parse_nameserver(nameserver) if nameserver is not None else None,
+    }
+
+
+def check_ca_file(path: Path, name: str = "ca_file") -> None:
+    """Load the CA file once now: a missing, unreadable or non-PEM file is a usage error
+    before anything is sent, not a failure in the middle of a TLS handshake."""
+    import ssl
+
+    shown = quoted(str(path))
+    if not path.is_file():
+        raise UsageError(f"{name} {shown}: no such file" if not path.exists()
+                         else f"{name} {shown}: not a regular file")
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=str(path))
+    except (ssl.SSLError, ValueError):  # SSLError first: it is an OSError too
+        raise UsageError(f"{name} {shown}: holds no PEM certificate that can be loaded"
+                         ) from None
+    except OSError as exc:
+        raise UsageError(f"{name} {shown}: cannot read it: {exc.strerror or exc}") from None
 
 
 async def probe(target: str, *, timeout: float = 20.0, deadline: float | None = None,

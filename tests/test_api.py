@@ -116,6 +116,9 @@ def test_sync_wrapper_inside_a_running_loop_says_what_to_do_instead(closed_port)
     ({"ca_file": "/no/such/ca.pem"}, "ca_file"),
     ({"nameserver": "dns.example"}, "nameserver"),
     ({"colour": True}, "unknown option"),
+    ({"helo": ""}, r"^HELO name '' is not a valid host name$"),
+    ({"data_timeout": 0}, r"^data_timeout must be a positive number of seconds, at most 3600$"),
+    ({"ca_file": __file__}, r"^ca_file '.*test_api\.py': holds no PEM certificate"),
 ])
 def test_bad_input_raises_usage_error_before_anything_is_sent(server, kwargs, message):
     with pytest.raises(smtpdiag.UsageError, match=message):

@@ -518,7 +518,14 @@ def test_a_bad_line_in_the_targets_file_is_named(tmp_path):
     listing.write_text("127.0.0.1:25\nnot a host\n")
     result = run_cli("check", "--targets-file", str(listing))
     assert result.returncode == 3
-    assert f"{listing}:2" in result.stderr
+    assert result.stderr == (f"smtpdiag: error: {listing}:2: target 'not a host' is empty or "
+                             "contains spaces\n")
+
+
+def test_a_bad_target_argument_is_named_once():
+    result = run_cli("check", "bad host!")
+    assert result.returncode == 3
+    assert result.stderr == "smtpdiag: error: target 'bad host!' is empty or contains spaces\n"
 
 
 def test_help_exits_zero():

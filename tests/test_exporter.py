@@ -142,7 +142,8 @@ def test_a_silent_server_fails_within_the_scrape_timeout(exporter, servers):
 @pytest.mark.parametrize(("query", "headers", "status", "message"), [
     ("/probe?module=plain", {}, 400, "target parameter is missing"),
     ("/probe?target=127.0.0.1:25&module=nope", {}, 400, "unknown module 'nope'; known: plain"),
-    ("/probe?target=bad%20target:1&module=plain", {}, 400, "target 'bad target:1'"),
+    ("/probe?target=bad%20target:1&module=plain", {}, 400,
+     "target 'bad target:1' is empty or contains spaces"),
     ("/probe?target=127.0.0.1:25&module=plain", {"X-Prometheus-Scrape-Timeout-Seconds": "soon"},
      400, "is not a positive number"),
     ("/probe?target=mx.example.com:25&module=plain", {}, 403, "not on the allow-list"),
@@ -152,6 +153,7 @@ def test_bad_requests_are_refused_with_one_line(exporter, query, headers, status
     got, _, body = exporter.get(query, headers)
     assert got == status
     assert message in body and body.count("\n") == 1
+    assert body.count("target '") <= 1  # the target is named once, not once per layer
 
 
 def test_own_metrics_count_probes_and_refusals_and_speak_openmetrics(exporter, servers):

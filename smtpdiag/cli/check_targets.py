@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..core.targets import Target, parse_target
-from ..errors import UsageError, quoted
+from ..errors import UsageError
 
 __all__ = ["MAX_TARGETS_FILE", "Targets", "read_targets"]
 
@@ -164,9 +164,10 @@ def read_targets(arguments: list[str], targets_file: Path | None, *, port: int |
     def parsed(target: str, line: int | None = None) -> Target:
         try:
             return parse_target(target, port=port, no_mx=no_mx)
-        except UsageError as exc:
-            where = f"target {quoted(target)}" if line is None else f"{targets_file}:{line}"
-            raise UsageError(f"{where}: {exc}") from None
+        except UsageError as exc:  # its message names the target; a file line adds where
+            if line is None:
+                raise
+            raise UsageError(f"{targets_file}:{line}: {exc}") from None
 
     found = [parsed(t) for t in arguments]
     source, count = None, 0

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Annotated, Literal, TextIO
 
 import typer
 
-from ..core.targets import QUIT_POINTS, parse_nameserver
 from ..errors import UsageError, quoted
 from .common import (
     EXIT_DEFERRED,
@@ -40,35 +39,16 @@ from .options import (
 if TYPE_CHECKING:
     from ..fakeserver.certs import Certs
 
-__all__ = ["COMMANDS", "build_options", "parse_nameserver"]
+__all__ = ["COMMANDS", "build_options"]
 
 VERDICT_EXIT = {"accepted": EXIT_OK, "partial": EXIT_PARTIAL, "deferred": EXIT_DEFERRED,
                 "refused": EXIT_REFUSED, "no-mail": EXIT_REFUSED, "failed": EXIT_FAILED}
-TLS_MODES = ("auto", "starttls", "implicit", "none")
 PASSWORD_ENV = "SMTPDIAG_PASSWORD"
 _LISTEN_HINTS = {
     errno.EADDRINUSE: "another program listens there: choose another port with --port",
     errno.EACCES: "ports below 1024 need privileges: choose one above 1023 with --port",
     errno.EADDRNOTAVAIL: "this machine has no such address: try --host 127.0.0.1",
 }
-
-
-def check_ca_file(path: Path) -> None:
-    """Load ``--ca-file`` once now: a missing, unreadable or non-PEM file is a usage error
-    before anything is sent, not a failure in the middle of a TLS handshake."""
-    import ssl
-
-    shown = quoted(str(path))
-    if not path.is_file():
-        raise UsageError(f"--ca-file {shown}: no such file" if not path.exists()
-                         else f"--ca-file {shown}: not a regular file")
-    try:
-        ssl.create_default_context().load_verify_locations(cafile=str(path))
-    except (ssl.SSLError, ValueError):  # SSLError first: it is an OSError too
-        raise UsageError(f"--ca-file {shown}: holds no PEM certificate that can be loaded"
-                         ) from None
-    except OSError as exc:
-        raise UsageError(f"--ca-file {shown}: cannot read it: {exc.strerror or exc}") from None
 
 
 def read_password(user: str | None) -> str | None:
@@ -310,46 +290,32 @@ def kept_certs(directory: Path) -> Certs:
 COMMANDS = {"probe": probe_command, "demo": demo_command, "serve": serve_command}
 
 
+def cli_name(keyword: str) -> str:
+    """How the command line spells the option behind an API keyword, for usage messages."""
+    return CLI_NAMES.get(keyword) or "--" + keyword.replace("_", "-")
+
+
+CLI_NAMES = {"rcpt_to": "--to", "mail_from": "--from"}
+
+
 def build_options(*, target: str, port: int | None, tls: str, timeout: float,
                   deadline: float | None, helo: str | None, mail_from: str,
                   rcpt_to: list[str], auth_user: str | None, ca_file: Path | None,
                   insecure: bool, dry_run: bool, quit_after: str | None, no_mx: bool,
                   all_mx: bool, nameserver: str | None, data_timeout: float = 600.0) -> object:
-    """Validate every option (nothing unchecked reaches the wire) and build ProbeOptions."""
-    from ..core.targets import parse_target, refuse_controls, validate_address, validate_helo
+    """Validate every option with the API's rules (nothing unchecked reaches the wire), then
+    ask for the password, and build ProbeOptions."""
+    from ..api import probe_fields
     from ..net.probe import ProbeOptions
 
-    parse_target(target, port=port, no_mx=no_mx)
-    if tls not in TLS_MODES:
-        raise UsageError(f"--tls must be one of {', '.join(TLS_MODES)}")
-    if port is not None and not 0 < port < 65536:
-        raise UsageError("--port must be 1-65535")
-    if not 0 < timeout <= 3600 or (deadline is not None and not 0 < deadline <= 86400):
-        raise UsageError("--timeout and --deadline must be positive numbers of seconds")
-    if not 0 < data_timeout <= 3600:
-        raise UsageError("--data-timeout must be a positive number of seconds, at most 3600")
-    if quit_after is not None and quit_after not in QUIT_POINTS:
-        raise UsageError(f"--quit-after must be one of {', '.join(QUIT_POINTS)}")
-    if ca_file is not None:
-        check_ca_file(ca_file)
-    recipients = tuple(
-        "postmaster" if r.strip().lower() in ("postmaster", "<postmaster>")
-        else validate_address(r, "--to") for r in rcpt_to)
-    if "" in recipients:
-        raise UsageError("--to cannot be empty")
-    if auth_user is not None:
-        refuse_controls(auth_user, "--auth-user")
-        if not auth_user.strip():
-            raise UsageError("--auth-user must not be empty")
+    fields = probe_fields(
+        target, timeout=timeout, deadline=deadline, dry_run=dry_run,
+        options={"port": port, "tls": tls, "helo": helo, "mail_from": mail_from,
+                 "rcpt_to": rcpt_to, "auth_user": auth_user, "ca_file": ca_file,
+                 "insecure": insecure, "quit_after": quit_after, "no_mx": no_mx,
+                 "all_mx": all_mx, "nameserver": nameserver, "data_timeout": data_timeout},
+        name=cli_name)
     if insecure:
         say("warning: --insecure: certificate problems are reported but do not stop the "
             "probe; the session may be intercepted")
-    return ProbeOptions(
-        port=port, tls=tls, helo=validate_helo(helo) if helo is not None else "",
-        mail_from=validate_address(mail_from, "--from"), rcpt_to=recipients,
-        auth_user=auth_user, auth_password=read_password(auth_user), timeout=timeout,
-        data_timeout=data_timeout,
-        deadline=deadline, ca_file=str(ca_file) if ca_file else None, insecure=insecure,
-        dry_run=dry_run, quit_after=quit_after, no_mx=no_mx, all_mx=all_mx,
-        nameserver=parse_nameserver(nameserver) if nameserver is not None else None,
-    )
+    return ProbeOptions(**fields, auth_password=read_password(auth_user))

@@ -176,7 +176,7 @@ class Exporter:
             host = parse_target(target, port=module.options.port,
                                 no_mx=module.options.no_mx).host
         except UsageError as exc:
-            raise _Refused(400, "bad-target", f"target {target!r}: {exc}") from None
+            raise _Refused(400, "bad-target", str(exc)) from None  # it names the target
         if not self.config.allow.allows(host):
             why = ("no target is allowed: start the exporter with --allow PATTERN or set "
                    "allow in [exporter]" if self.config.allow.empty else

@@ -158,7 +158,7 @@ def compare_doc(result: dict[str, Any]) -> Doc:
             doc.add(side[key])
     doc.blank().add((h["differences"], "bold underline"))
     for number, line in enumerate(result["differences"], 1):
-        doc.add(f"{number}. {line}")
+        doc.add(f"{number}. ", line)  # the marker is its own segment: wrapped lines hang
     doc.blank().add((h["which"], "bold underline")).add(result["which"])
     references = dict.fromkeys(ref for side in result["sides"] for ref in side["references"])
     if references:

@@ -92,11 +92,16 @@ class Doc:
 def hanging_indent(line: list[Segment]) -> int:
     """How far a wrapped line's continuation is indented: past its leading column, if any.
 
-    A line that starts with spaces, or with a label padded by spaces (``"greeting     "``),
-    keeps that column clear when the terminal wraps it, so annotations read as one block.
+    A line that starts with spaces, with a label padded by spaces (``"greeting     "``) or
+    with a list marker segment (``"1. "``), keeps that column clear when the terminal wraps
+    it, so annotations and list items read as one block.
     """
     first = line[0][0] if line else ""
-    return len(first) if first and (not first.strip() or first.endswith("  ")) else 0
+    marker = len(line) > 1 and _LIST_MARKER.fullmatch(first) is not None
+    return len(first) if first and (not first.strip() or first.endswith("  ") or marker) else 0
+
+
+_LIST_MARKER = re.compile(r" *(?:\d{1,3}\.|[•·-]) ")  # "1. ", "• ": a list item hangs past it
 
 
 def write_doc(doc: Doc, stream: IO[str], *, color: bool, width: int | None = None) -> None:
@@ -119,10 +124,17 @@ def write_doc(doc: Doc, stream: IO[str], *, color: bool, width: int | None = Non
         indent = hanging_indent(line)
         head, body = Text(), Text()
         for i, (chunk, style) in enumerate(line):
+            chunk = _UNIT_SPACE.sub(_GLUE, chunk)
             (head if i == 0 and indent else body).append(chunk, style=style or None)
-        room = console.width - head.cell_len
-        if not indent or room < 20 or head.cell_len + body.cell_len <= console.width:
-            console.print(head + body)
-            continue
-        for i, part in enumerate(body.wrap(console, room)):
+        if not indent or console.width - head.cell_len < 20:
+            head, body = Text(), head + body
+        for i, part in enumerate(body.wrap(console, console.width - head.cell_len)):
+            part.plain = part.plain.replace(_GLUE, " ")
             console.print((head if i == 0 else Text(" " * head.cell_len)) + part)
+
+
+# A number and its unit stay on one line when a line wraps ("51 ms", never "51" then "ms"):
+# rich breaks at any whitespace, a no-break space included, so the space is swapped for a
+# private-use character while wrapping and put back in each wrapped piece.
+_UNIT_SPACE = re.compile(r"(?<=\d) (?=(?:ms|s|KiB|MiB|bytes|days?|targets?)\b)")
+_GLUE = "\ue000"

@@ -25,6 +25,7 @@ from smtpdiag.core.policy.dane import (
     tlsa_name,
 )
 from smtpdiag.core.policy.records import AddressFacts, Answer, Hit
+from smtpdiag.model import Attempt, Capabilities, ErrorInfo
 
 HOST = "mx.example.test"
 WHERE = "_25._tcp.mx.example.test"
@@ -195,8 +196,8 @@ def test_no_match_and_no_tls_per_address(authenticated: bool, severity: str | No
         *unsigned,
         Hit("dane.no-match", f"{HOST} [192.0.2.1]", "2 usable record(s), none matches the "
             "1-certificate chain presented", severity),
-        Hit("dane.no-tls", f"{HOST} [192.0.2.2]", "no certificate could be read after STARTTLS",
-            severity)]
+        Hit("dane.no-tls", f"{HOST} [192.0.2.2]", "no certificate could be read: the address "
+            "was not probed", severity)]
 
 
 def test_findings_come_host_by_host() -> None:
@@ -206,3 +207,20 @@ def test_findings_come_host_by_host() -> None:
         ("dane.single", "_25._tcp.a.test"), ("dane.unsigned", "_25._tcp.b.test"),
         ("dane.malformed", "_25._tcp.b.test"), ("dane.no-tls", "b.test [192.0.2.1]"),
         ("dane.single", "_25._tcp.b.test")]
+
+
+@pytest.mark.parametrize(("attempt", "why"), [
+    (None, "no certificate could be read: the address was not probed"),
+    (Attempt(HOST, "192.0.2.1", 25, "starttls",
+             error=ErrorInfo("tls", "handshake failed: wrong version number", "starttls")),
+     "no certificate could be read: starttls: handshake failed: wrong version number"),
+    (Attempt(HOST, "192.0.2.1", 25, "starttls", error=ErrorInfo("timeout", "x" * 400)),
+     "no certificate could be read: " + "x" * 270),
+    (Attempt(HOST, "192.0.2.1", 25, "starttls", capabilities=Capabilities()),
+     "no certificate could be read: EHLO lists no STARTTLS"),
+    (Attempt(HOST, "192.0.2.1", 25, "starttls", capabilities=Capabilities(starttls=True)),
+     "no certificate could be read after STARTTLS"),
+])
+def test_no_tls_says_what_the_walk_saw(attempt: Attempt | None, why: str) -> None:
+    facts = AddressFacts(HOST, "192.0.2.1", attempt=attempt, chain=())
+    assert dane_hits((tlsa(EE, TA),), (facts,)) == [Hit("dane.no-tls", f"{HOST} [192.0.2.1]", why)]

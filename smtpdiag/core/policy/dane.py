@@ -108,8 +108,7 @@ def _host_hits(host: str, answer: Answer, addresses: list[AddressFacts]) -> list
     for facts in addresses:
         subject = f"{host} [{facts.address}]"
         if not facts.chain:
-            hits.append(Hit("dane.no-tls", subject, "no certificate could be read after "
-                            "STARTTLS", severity))
+            hits.append(Hit("dane.no-tls", subject, _why_no_chain(facts), severity))
         elif not any(tlsa_matches(r, facts.chain) for r in usable):
             hits.append(Hit("dane.no-match", subject, f"{len(usable)} usable record(s), none "
                             f"matches the {len(facts.chain)}-certificate chain presented",
@@ -117,6 +116,19 @@ def _host_hits(host: str, answer: Answer, addresses: list[AddressFacts]) -> list
     if len(usable) == 1:
         hits.append(Hit("dane.single", where, usable[0].text[:120]))
     return hits
+
+
+def _why_no_chain(facts: AddressFacts) -> str:
+    """Why the address presented no certificate: what its walk saw, not just that it failed."""
+    attempt = facts.attempt
+    if attempt is None:
+        return "no certificate could be read: the address was not probed"
+    if attempt.error is not None:
+        where = f"{attempt.error.step}: " if attempt.error.step else ""
+        return f"no certificate could be read: {where}{attempt.error.message}"[:300]
+    if attempt.capabilities is not None and not attempt.capabilities.starttls:
+        return "no certificate could be read: EHLO lists no STARTTLS"
+    return "no certificate could be read after STARTTLS"
 
 
 def dane_hits(tlsa: tuple[tuple[str, Answer], ...], addresses: tuple[AddressFacts, ...]

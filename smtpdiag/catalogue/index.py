@@ -26,13 +26,41 @@ __all__ = ["computed_needles", "first_match", "pieces", "write_needles"]
 
 PIECE = 3  # characters of a piece; every needle has at least this many
 NEEDLES_FILE = DATA_DIR / "needles.json"
-NEEDLES_VERSION = 2
-# needle -> the piece it is filed under; None: the pattern has no literal and is always tried
-Filing = tuple[tuple[str, str], ...] | None
+NEEDLES_VERSION = 3
+# (needle, the piece it is filed under, or None for a needle shorter than a piece: its entry is
+# tested always, needle first); None for the whole: the pattern has no literal, always tried
+Filing = tuple[tuple[str, str | None], ...] | None
 _Filed = tuple[dict[str, tuple[int, ...]], tuple[int, ...]]
 # Slices of every piece of a text, made once: ``map`` over them builds a text's pieces in C,
 # about twice as fast as a comprehension (``--lines`` builds them for every text).
 _SLICES = [slice(start, start + PIECE) for start in range(4_000)]
+
+
+def _case_folds() -> tuple[dict[int, str], dict[int, str]]:
+    """What case-insensitive matching takes as equal beyond ``str.lower``: ``re`` lower-cases
+    one character at a time (İ is i, where ``str.lower`` gives i and a combining dot) and takes
+    some characters as equal to others (ı and i, ſ and s, ς and σ: ``re._casefix``).  Each
+    such group is folded to its first character, which for ASCII is the letter itself."""
+    try:
+        from re._casefix import _EXTRA_CASES
+    except ImportError:  # private: without it, those few characters only miss the index
+        return {}, {}
+    groups: dict[int, str] = {}
+    for code, others in _EXTRA_CASES.items():
+        groups[code] = chr(min(code, *others))
+    return {0x130: "i"}, groups
+
+
+_BEFORE, _FOLDS = _case_folds()
+
+
+def fold(text: str) -> str:
+    """``text`` as case-insensitive matching sees it: lower-cased, and folded where ``re``
+    takes other characters as equal (only a text that is not ASCII can hold any)."""
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    return text.translate(_BEFORE).lower().translate(_FOLDS)
 
 
 def pieces(lowered: str) -> set[str]:
@@ -49,7 +77,7 @@ def _frequency() -> Counter[str]:
     text, so that an entry is filed under a piece that ordinary replies seldom contain."""
     counts: Counter[str] = Counter()
     for entry in providers():
-        counts.update(pieces(entry.example.lower()))
+        counts.update(pieces(fold(entry.example)))
     return counts
 
 
@@ -61,23 +89,24 @@ def _filing(pattern: str) -> Filing:
     if found is None:
         return None
     frequency = _frequency()
-    return tuple((needle, min(pieces(needle), key=lambda piece: (frequency[piece], piece)))
+    return tuple((needle, min(pieces(needle), key=lambda piece: (frequency[piece], piece),
+                              default=None))
                  for needle in found)
 
 
-def computed_needles() -> dict[str, list[list[str]] | None]:
+def computed_needles() -> dict[str, list[list[str | None]] | None]:
     """Every catalogue pattern's ``[needle, piece]`` pairs, as ``needles.json`` stores them."""
     return {entry.pattern: (None if (filing := _filing(entry.pattern)) is None
                             else [list(pair) for pair in filing])
             for entry in providers()}
 
 
-def _stored_needles() -> dict[str, list[list[str]] | None]:
+def _stored_needles() -> dict[str, list[list[str | None]] | None]:
     """What ``needles.json`` says; a missing, unreadable or older file only costs time."""
     try:
         with open(NEEDLES_FILE, encoding="utf-8") as handle:
             data = json.load(handle)
-        stored: dict[str, list[list[str]] | None] = data["patterns"]
+        stored: dict[str, list[list[str | None]] | None] = data["patterns"]
         if data["version"] != NEEDLES_VERSION or not isinstance(stored, dict):
             return {}
     except (OSError, ValueError, KeyError, TypeError):
@@ -92,7 +121,7 @@ def _entries() -> tuple[tuple[ProviderEntry, Filing], ...]:
     def filing(pattern: str) -> Filing:
         if pattern in stored:  # a pattern edited since the file was written is parsed anew
             known = stored[pattern]
-            return None if known is None else tuple((needle, piece) for needle, piece in known)
+            return None if known is None else tuple((str(needle), piece) for needle, piece in known)
         return _filing(pattern)
 
     return tuple((entry, filing(entry.pattern)) for entry in providers())
@@ -107,10 +136,10 @@ def _filed(code: int | None, kind: str) -> _Filed:
     for number, (entry, found) in enumerate(_entries()):
         if entry.kind != kind or (entry.codes and code not in entry.codes):
             continue
-        if not found:
+        if not found or any(piece is None for _, piece in found):
             always.append(number)
             continue
-        for piece in dict.fromkeys(piece for _, piece in found):
+        for piece in dict.fromkeys(piece for _, piece in found if piece is not None):
             by_piece.setdefault(piece, []).append(number)
     return {piece: tuple(numbers) for piece, numbers in by_piece.items()}, tuple(always)
 
@@ -139,7 +168,7 @@ def first_match(code: int | None, enhanced: str | None, text: str,
     """What ``catalogue.match_provider`` answers (see there), trying only the candidates: the
     entries filed under a piece of the text, and of those only the ones whose needle the text
     contains, each in precedence order."""
-    lowered = text.lower()
+    lowered = fold(text)
     present = pieces(lowered)
     entries = _entries()
     needles_of = _needles()

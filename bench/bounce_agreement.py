@@ -1,14 +1,14 @@
 """How many real bounces ``smtpdiag`` reads, and how often its ``reason`` agrees with sisimai's.
 
-The corpus is sisimai's public collection of real bounce messages (``set-of-emails``,
-``maildir/bsd/*.eml``, BSD 2-clause) and the reference is the reasons sisimai's own test suite
-expects for each of them (``p5-sisimai``, ``t/*-lhost-*.t``, ``t/*-rhost-*.t``,
-``t/890-rfc3464.t``…: ``'01' => [['5.1.1', '550', 'userunknown', 1], …]``, one entry per
-recipient).  Neither is committed here (several MB of third parties' mail); ``--fetch`` clones
-both into the cache directory (``$SMTPDIAG_CORPUS_CACHE`` or ``~/.cache/smtpdiag/corpus``).
+The reference is sisimai, an established bounce classifier, on several sets of real bounce
+messages (``bench/bounce_sets.py`` says which and where their expectations come from).  None of
+them is committed here (third parties' mail); ``--fetch`` clones them into the cache directory
+(``$SMTPDIAG_CORPUS_CACHE`` or ``~/.cache/smtpdiag/corpus``) and ``--reference`` runs sisimai on
+the sets whose expectations are not in sisimai's test suites.
 
 Each message is read as ``smtpdiag explain FILE --jsonl`` reads it (``core.classify``), one
-record per failed recipient, and compared with sisimai's list position by position:
+record per failed recipient, and compared with sisimai's list, recipient by recipient (by
+address when sisimai gave one, else by position):
 
 - *read*: the recipient has a record without ``error`` (a code, an enhanced code or a known
   bounce wording was found);
@@ -16,10 +16,12 @@ record per failed recipient, and compared with sisimai's list position by positi
   below); a recipient we did not read counts as a disagreement.
 
 Messages that are not failures (sisimai's ``delivered``, ``feedback``, ``vacation``) are left
-out.  The hidden scorecard uses a different corpus: fix classes of problems, never these files.
+out.  The hidden scorecard uses a different corpus: fix classes of problems, never these files;
+the held-out set (``bp``) is for checking only: its disagreements are not listed.
 
-    python bench/bounce_agreement.py --fetch            # once
-    python bench/bounce_agreement.py [--show filtered] [--json out.json]
+    python bench/bounce_agreement.py --fetch --reference     # once (git, perl)
+    python bench/bounce_agreement.py                         # every set: one line each
+    python bench/bounce_agreement.py --set bsd [--show filtered] [--json out.json]
 """
 
 from __future__ import annotations
@@ -27,45 +29,46 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from bounce_sets import REPOSITORIES, Corpus, corpora, load_reference, run_sisimai
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("SMTPDIAG_CORPUS_CACHE", Path.home() / ".cache/smtpdiag/corpus"))
-REPOSITORIES = {"set-of-emails": "https://github.com/sisimai/set-of-emails",
-                "p5-sisimai": "https://github.com/sisimai/p5-sisimai"}
-# sisimai's reason names (lib/Sisimai/Reason/*.pm) in our vocabulary (reasons.json).
+# sisimai's reason names (lib/Sisimai/Reason/*.pm) in our vocabulary (reasons.json).  Each
+# sisimai reason goes to the one of ours whose definition is closest; where sisimai has a wider
+# name than ours (filtered, securityerror, toomanyconn) the comment says which part we took.
 SISIMAI = {
     "authfailure": "auth-failed", "badreputation": "reputation", "blocked": "blocked",
     "contenterror": "content", "exceedlimit": "message-too-big", "expired": "expired",
-    "failedstarttls": "tls-required", "filtered": "policy", "hasmoved": "mailbox-moved",
+    "failedstarttls": "tls-required", "hasmoved": "mailbox-moved",
+    "filtered": "policy",  # "rejected by the recipient's filter after RCPT was accepted"
     "hostunknown": "host-unknown", "mailboxfull": "mailbox-full",
     "mailererror": "system-error", "mesgtoobig": "message-too-big",
     "emailtoolarge": "message-too-big", "networkerror": "network", "norelaying": "relay-denied",
     "notaccept": "no-mail", "notcompliantrfc": "not-compliant", "onhold": "unknown",
     "policyviolation": "policy", "ratelimited": "rate-limited", "speeding": "rate-limited",
-    "toomanyconn": "rate-limited", "rejected": "sender-rejected", "requireptr": "requires-ptr",
-    "securityerror": "auth-required", "spamdetected": "spam", "suppressed": "policy",
-    "suspend": "mailbox-disabled", "syntaxerror": "syntax", "systemerror": "system-error",
-    "systemfull": "system-full", "undefined": "unknown", "userunknown": "user-unknown",
-    "virusdetected": "virus",
+    "toomanyconn": "rate-limited",  # too many connections (and sisimai's "too many recipients")
+    "rejected": "sender-rejected", "requireptr": "requires-ptr",
+    "securityerror": "auth-required",  # sisimai: authentication needed or failed (not SPF/DKIM)
+    "spamdetected": "spam", "suppressed": "policy", "suspend": "mailbox-disabled",
+    "syntaxerror": "syntax", "systemerror": "system-error", "systemfull": "system-full",
+    "undefined": "unknown", "userunknown": "user-unknown", "virusdetected": "virus",
 }
 NOT_FAILURES = frozenset({"delivered", "feedback", "vacation"})
-_ENGINE = re.compile(r"my \$enginename\s*=\s*'([^']+)'")
-_ENTRY = re.compile(r"'(\d+)'\s*=>\s*\[\s*((?:\[[^\]]*\]\s*,?\s*)+)\]")
-_RESULT = re.compile(r"\[\s*'([^']*)'\s*,\s*'([^']*)'\s*,\s*'([^']*)'")
 
 
 def fetch(base: str | None) -> None:
-    """Clone (or update) both repositories into the cache; ``base`` replaces GitHub, with
-    ``{name}`` standing for the repository's name (a local mirror)."""
+    """Clone (or update) every repository into the cache; ``base`` replaces GitHub, with
+    ``{name}`` / ``{owner}`` standing for the repository's name and owner (a local mirror)."""
     CACHE.mkdir(parents=True, exist_ok=True)
     for name, url in REPOSITORIES.items():
-        source = base.format(name=name) if base else url
+        owner = url.rstrip("/").split("/")[-2]
+        source = base.format(name=name, owner=owner) if base else url
         target = CACHE / name
         if target.exists():
             subprocess.run(["git", "-C", str(target), "pull", "-q", "--ff-only"], check=True)
@@ -74,61 +77,70 @@ def fetch(base: str | None) -> None:
                            check=True)
 
 
-def expected(tests: Path, corpus: Path) -> dict[Path, list[tuple[str, str, str]]]:
-    """Sample file -> sisimai's [(status, reply code, reason)] per recipient."""
-    found: dict[Path, list[tuple[str, str, str]]] = {}
-    for test in sorted(tests.glob("*.t")):
-        text = test.read_text(encoding="utf-8", errors="replace")
-        engine = _ENGINE.search(text)
-        if engine is None or "$isexpected" not in text:
-            continue
-        prefix = ""
-        if engine.group(1).upper() not in ("ARF", "RFC3464", "RFC3834"):
-            prefix = "rhost-" if "-rhost-" in test.name else "lhost-"
-        for number, body in _ENTRY.findall(text):
-            path = corpus / f"{prefix}{engine.group(1).lower()}-{int(number):02d}.eml"
-            results = _RESULT.findall(body)
-            if path.is_file() and results:
-                found[path] = results
-    return found
-
-
 def ours(data: bytes) -> list[dict[str, Any]]:
     from smtpdiag.core.classify import classify_message
 
     return classify_message(data)
 
 
-def measure(cases: dict[Path, list[tuple[str, str, str]]]) -> dict[str, Any]:
+def _address(value: str | None) -> str:
+    return (value or "").strip().strip("<>").lower()
+
+
+def _pair(records: list[dict[str, Any]], expected: list[tuple[str, str, str, str]]
+          ) -> list[dict[str, Any] | None]:
+    """Our record for each of sisimai's recipients: same address first, else same position."""
+    left = list(range(len(records)))
+    chosen: list[int | None] = [None] * len(expected)
+    for slot, (_s, _c, _r, recipient) in enumerate(expected):
+        for index in left:
+            if recipient and _address(records[index].get("recipient")) == recipient:
+                chosen[slot] = index
+                left.remove(index)
+                break
+    for slot in range(len(expected)):
+        if chosen[slot] is None and slot < len(records) and slot in left:
+            chosen[slot] = slot
+            left.remove(slot)
+    return [records[index] if index is not None else None for index in chosen]
+
+
+def measure(corpus: Corpus) -> dict[str, Any]:
     rows = []
-    for path, results in cases.items():
-        records = ours(path.read_bytes())
-        for index, (status, code, theirs) in enumerate(results):
+    for name, results in corpus.expected.items():
+        records = ours(corpus.messages[name])
+        for index, (record, (status, code, theirs, _to)) in enumerate(
+                zip(_pair(records, results), results, strict=True)):
             if theirs in NOT_FAILURES:
                 continue
-            record = records[index] if index < len(records) else None
             read = record is not None and "error" not in record
-            name = record["reason"]["name"] if read and record else "(not read)"
-            rows.append({"file": path.name, "recipient": index + 1, "sisimai": theirs,
+            reason = record["reason"] if read and record else {}
+            rows.append({"file": name, "recipient": index + 1, "sisimai": theirs,
                          "status": status, "code": code, "expected": SISIMAI.get(theirs, theirs),
-                         "ours": name, "read": read,
-                         "rule": record["reason"]["rule"] if read and record else "",
-                         "decided_by": record["reason"]["decided_by"] if read and record else ""})
-    return {"rows": rows, "files": len(cases)}
+                         "ours": reason.get("name", "(not read)"), "read": read,
+                         "rule": reason.get("rule", ""),
+                         "decided_by": reason.get("decided_by", "")})
+    return {"rows": rows, "files": len(corpus.expected), "set": corpus.name}
 
 
-def report(result: dict[str, Any], show: str | None) -> dict[str, Any]:
+def totals(result: dict[str, Any]) -> dict[str, Any]:
     rows = result["rows"]
-    total = len(rows)
+    total = len(rows) or 1
     read = sum(row["read"] for row in rows)
     agree = sum(row["ours"] == row["expected"] for row in rows)
-    print(f"corpus: {result['files']} messages, {total} failed recipients with a sisimai reason")
-    print(f"read:      {read}/{total} = {100 * read / total:.1f} %")
-    print(f"agreement: {agree}/{total} = {100 * agree / total:.1f} %")
+    return {"set": result["set"], "messages": result["files"], "recipients": len(rows),
+            "read": read, "agree": agree, "read_pct": round(100 * read / total, 1),
+            "agree_pct": round(100 * agree / total, 1)}
+
+
+def detail(result: dict[str, Any], show: str | None) -> None:
+    """The confusion table of one set, and the disagreements about one reason."""
+    rows = result["rows"]
     by_reason: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_reason[row["sisimai"]].append(row)
-    print(f"\n{'sisimai':<16}{'ours':<18}{'n':>4}{'agree':>7}  most frequent other answers")
+    print(f"\n[{result['set']}]\n{'sisimai':<16}{'ours':<18}{'n':>4}{'agree':>7}  "
+          "most frequent other answers")
     for name, group in sorted(by_reason.items(), key=lambda kv: -len(kv[1])):
         hits = sum(row["ours"] == row["expected"] for row in group)
         others = Counter(row["ours"] for row in group if row["ours"] != row["expected"])
@@ -141,30 +153,48 @@ def report(result: dict[str, Any], show: str | None) -> dict[str, Any]:
                 print(f"  {row['file']}#{row['recipient']}: sisimai {row['sisimai']} "
                       f"({row['status']} {row['code']}), ours {row['ours']} "
                       f"[{row['decided_by']} {row['rule']}]")
-    return {"messages": result["files"], "recipients": total, "read": read, "agree": agree,
-            "read_pct": round(100 * read / total, 1), "agree_pct": round(100 * agree / total, 1)}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--fetch", action="store_true", help="clone the corpus into the cache")
-    parser.add_argument("--git-base", help="clone from here instead of GitHub ({name})")
-    parser.add_argument("--corpus", type=Path, default=CACHE / "set-of-emails/maildir/bsd")
-    parser.add_argument("--expected", type=Path, default=CACHE / "p5-sisimai/t")
+    parser.add_argument("--fetch", action="store_true", help="clone the corpora into the cache")
+    parser.add_argument("--git-base", help="clone from here instead of GitHub ({owner}, {name})")
+    parser.add_argument("--reference", action="store_true",
+                        help="run sisimai (perl) on the sets its test suites do not cover")
+    parser.add_argument("--set", action="append", dest="sets",
+                        help="measure only this set (repeatable); its table is printed")
     parser.add_argument("--show", help="list the disagreements about this reason")
     parser.add_argument("--json", type=Path, help="write the rows and totals here")
     args = parser.parse_args()
     if args.fetch:
         fetch(args.git_base)
-    if not args.corpus.is_dir() or not args.expected.is_dir():
-        print(f"no corpus at {args.corpus} / {args.expected}: run with --fetch first",
-              file=sys.stderr)
+    if not (CACHE / "set-of-emails").is_dir():
+        print(f"no corpus in {CACHE}: run with --fetch first", file=sys.stderr)
         return 2
     sys.path.insert(0, str(ROOT))
-    result = measure(expected(args.expected, args.corpus))
-    totals = report(result, args.show)
+    found, results = [], []
+    for corpus in corpora(CACHE, set(args.sets) if args.sets else None):
+        if not corpus.expected:
+            if args.reference:
+                run_sisimai(CACHE, corpus)
+            if not load_reference(CACHE, corpus):
+                print(f"{corpus.name}: no sisimai answers yet (--reference)", file=sys.stderr)
+                continue
+        result = measure(corpus)
+        results.append(result)
+        found.append(totals(result) | {"held_out": corpus.held_out})
+    print(f"{'set':<9}{'messages':>9}{'recipients':>11}{'read %':>8}{'agree %':>9}")
+    for line in found:
+        mark = "  (held out)" if line["held_out"] else ""
+        print(f"{line['set']:<9}{line['messages']:>9}{line['recipients']:>11}"
+              f"{line['read_pct']:>8}{line['agree_pct']:>9}{mark}")
+    for result, line in zip(results, found, strict=True):
+        if args.sets and not line["held_out"]:
+            detail(result, args.show)
     if args.json:
-        args.json.write_text(json.dumps({"totals": totals, "rows": result["rows"]}, indent=1),
+        rows = [row | {"set": result["set"]} for result, line in zip(results, found, strict=True)
+                if not line["held_out"] for row in result["rows"]]
+        args.json.write_text(json.dumps({"totals": found, "rows": rows}, indent=1),
                              encoding="utf-8")
     return 0
 

@@ -42,7 +42,7 @@ def test_a_failed_report_after_a_transient_reply_is_an_expired_queue():
 
 
 @pytest.mark.parametrize(("name", "recipient", "code", "reason", "step"), [
-    ("qmail-prose.eml", "dan@example.org", 550, "user-unknown", None),
+    ("qmail-prose.eml", "dan@example.org", 550, "user-unknown", "RCPT"),
     ("exim-prose.eml", "eve@example.com", 552, "message-too-big", "DATA-END"),
 ])
 def test_prose_bounces_are_read_without_the_returned_copy(name, recipient, code, reason, step):

@@ -513,11 +513,14 @@ def test_usage_errors_are_unknown(args, message, closed_port):
     assert message in " ".join(result.stderr.split()), result.stderr
 
 
-def test_a_bad_line_in_the_targets_file_is_named(tmp_path):
+def test_a_bad_line_in_the_targets_file_is_named(tmp_path, closed_port):
+    # the good first line is a port nothing listens on: no real server is ever reached
     listing = tmp_path / "targets.txt"
-    listing.write_text("127.0.0.1:25\nnot a host\n")
+    listing.write_text(f"127.0.0.1:{closed_port}\nnot a host\n")
     result = run_cli("check", "--targets-file", str(listing))
-    assert result.returncode == 3
+    assert_no_traceback(result)
+    assert result.returncode == 3, (result.stdout, result.stderr)
+    assert result.stdout == ""
     assert result.stderr == (f"smtpdiag: error: {listing}:2: target 'not a host' is empty or "
                              "contains spaces\n")
 

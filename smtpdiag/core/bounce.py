@@ -26,7 +26,8 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-__all__ = ["MAX_TEXT", "Diagnostic", "find_command", "read_diagnostic", "unfold"]
+__all__ = ["MAX_TEXT", "Diagnostic", "command_in_reply", "find_command", "read_diagnostic",
+           "unfold"]
 
 MAX_TEXT = 20_000  # a diagnostic longer than this is cut: no reply is that long
 
@@ -49,25 +50,81 @@ _ANCHORS = (
     ("exchange", re.compile(r"#(?=[0-9]{3} [0-9]\.[0-9])")),
     ("sendmail", re.compile(r"^<<<\s*", re.M)),
 )
+_VERB = (r"RCPT\s+TO|MAIL\s+FROM|end\s+of\s+DATA|DATA|HELO|EHLO|AUTH|STARTTLS|QUIT|RSET|BDAT|"
+         r"LHLO")
+
+
+@dataclass(frozen=True, slots=True)
+class _Says:
+    """One way MTAs write which command a reply answered.  ``hints``: words the text must
+    hold (a cheap test before the pattern); ``step``: the command, else the captured verb;
+    ``last``: the last match counts (a transcript's last command before the refusal)."""
+
+    hints: tuple[str, ...]
+    pattern: re.Pattern[str]
+    step: str | None = None
+    last: bool = False
+
+
+def _says(hints: tuple[str, ...], pattern: str, step: str | None = None, *, flags: int = re.I,
+          last: bool = False) -> _Says:
+    return _Says(hints, re.compile(pattern, flags), step, last)
+
+
+# Tried in order; the first that matches names the command.
 _COMMANDS = (
-    (re.compile(r"in reply to (?:the )?(RCPT TO|MAIL FROM|end of DATA|DATA|HELO|EHLO|AUTH|"
-                r"STARTTLS|QUIT|RSET|BDAT|LHLO)\b", re.I), 1),
-    (re.compile(r"\bafter (RCPT TO|MAIL FROM|end of data|DATA|initial connection|HELO|EHLO|"
-                r"AUTH|STARTTLS|pipelined RCPT TO|pipelined MAIL FROM)\b", re.I), 1),
-    (re.compile(r"^>>>\s*(RCPT TO|MAIL FROM|DATA|EHLO|HELO|STARTTLS|AUTH|\.)", re.I | re.M), 1),
-    (re.compile(r"\b(?:error|failed|rejected|failure) (?:at|in|during) (RCPT TO|MAIL FROM|DATA|"
-                r"EHLO|HELO|end of data|connect)\b", re.I), 1),
-    (re.compile(r"^Remote-MTA-Command:\s*(\S+)", re.I | re.M), 1),
+    # Postfix "(in reply to RCPT TO command)", folded anywhere
+    _says(("reply to",), rf"in\s+reply\s+to\s+(?:the\s+)?({_VERB})\b"),
+    # Exim "after RCPT TO:<…>", GMX "after RCPT command", "after end of data"
+    _says(("after ",), r"\bafter\s+(RCPT(?:\s+TO)?|MAIL(?:\s+FROM)?|end\s+of\s+data|DATA|"
+          r"initial\s+connection|HELO|EHLO|AUTH|STARTTLS|pipelined\s+RCPT\s+TO|"
+          r"pipelined\s+MAIL\s+FROM)\b"),
+    # a transcript (">>> RCPT To:<…>"; Trend Micro writes "Sent <<<"): the last command sent
+    _says((">>>", "<<<"), r"^[ \t]*(?:>>>|Sent\s*<<<)\s*(RCPT\s+TO|MAIL\s+FROM|DATA|EHLO|"
+          r"HELO|STARTTLS|AUTH|\.)", flags=re.I | re.M, last=True),
+    _says(("rcpt", "mail from", "data", "ehlo", "helo", "connect"),
+          r"\b(?:(?:error|failed|rejected|failure)\s+(?:at|in|during|following)|in)\s+"
+          r"(RCPT\s+TO|MAIL\s+FROM|DATA|EHLO|HELO|end\s+of\s+data|connect)\b|"
+          r"\bfollowing\s+(RCPT|MAIL|DATA)\s+command"),
+    _says(("remote-mta-command",), r"^Remote-MTA-Command:\s*(\S+)", flags=re.I | re.M),
+    # DragonFly Mail Agent: "… did not like our RCPT TO:" / "… our final DATA:"
+    _says(("did not like our",), r"did\s+not\s+like\s+our\s+(RCPT\s+TO|MAIL\s+FROM|DATA|"
+          r"final\s+DATA|EHLO|HELO)"),
+    # qmail-remote's own words for each step, and "most progress was RCPT TO response"
+    _says(("does not like recipient",), r"does\s+not\s+like\s+recipient", "RCPT"),
+    _says(("failed on data",), r"failed\s+on\s+DATA\s+command", "DATA"),
+    _says(("after i sent the message",), r"failed\s+after\s+I\s+sent\s+the\s+message",
+          "DATA-END"),
+    _says(("but greeting failed",), r"but\s+greeting\s+failed", "CONNECT"),
+    _says(("my name was rejected",), r"but\s+my\s+name\s+was\s+rejected", "HELO"),
+    _says(("sender was rejected",), r"but\s+sender\s+was\s+rejected", "MAIL"),
+    _says(("to response", "from response", "data response"),
+          r"\b(?:was|for)\s+(RCPT\s+TO|MAIL\s+FROM|DATA)\s+response"),
+    # Postfix: the greeting refused, or the step a connection broke at
+    _says(("refused to talk to me",), r"refused\s+to\s+talk\s+to\s+me", "CONNECT"),
+    _says(("while sending", "while performing"),
+          r"\bwhile\s+(?:sending|performing\s+the)\s+(RCPT\s+TO|MAIL\s+FROM|DATA|"
+          r"end\s+of\s+data|message\s+body|HELO|EHLO|STARTTLS)\b"),
+    _says(("initial server greeting",), r"initial\s+server\s+greeting", "CONNECT"),
+    # Gmail's old reports number their own steps: "(state 14)"
+    _says(("(state ",), r"\(state\s+(1[3-8])\)"),
+    # Sendmail: a refusal read straight after connecting, before any ">>>" command
+    _says(("while talking to",), r"while\s+talking\s+to\s+[^\n]*\n\s*<<<\s*[45]", "CONNECT"),
 )
-_COMMAND_HINTS = (("in reply to",), ("after ",), (">>>",), (" at ", " in ", " during "),
-                  ("remote-mta-command",))
+# Every hint at once: most texts hold none, and are done with one search.
+_ANY_HINT = re.compile("|".join(sorted({re.escape(hint) for says in _COMMANDS
+                                        for hint in says.hints}, key=len, reverse=True)))
 _COMMAND_NAMES = {
     "rcpt to": "RCPT", "pipelined rcpt to": "RCPT", "mail from": "MAIL",
     "pipelined mail from": "MAIL", "data": "DATA", "end of data": "DATA-END", ".": "DATA-END",
     "initial connection": "CONNECT", "connect": "CONNECT", "helo": "HELO", "ehlo": "EHLO",
     "lhlo": "EHLO", "auth": "AUTH", "starttls": "STARTTLS", "quit": "QUIT", "rset": "RSET",
     "bdat": "DATA-END", "rcpt": "RCPT", "mail": "MAIL", "conn": "CONNECT",
+    "final data": "DATA-END", "message body": "DATA-END",
+    "13": "EHLO", "14": "RCPT", "15": "DATA", "16": "DATA", "17": "DATA", "18": "DATA-END",
 }
+# A reply that names the step itself in capitals ("User unknown [RCPT_TO]"): the last named.
+_VERB_TOKEN = re.compile(r"(?<![A-Za-z])(RCPT(?:[ _]TO)?|MAIL[ _]FROM|DATA|EHLO|HELO)(?![A-Za-z])")
 # Where a reply's text ends inside prose: a blank line, the MTA's own words after it (qmail's
 # "Giving up on 192.0.2.1."), or the next header of a DSN.
 _LOCAL = re.compile(r"Diagnostic-Code:[ \t]*X-Unix\b", re.I)
@@ -108,16 +165,34 @@ def unfold(text: str) -> str:
 def find_command(text: str) -> str | None:
     """The SMTP command the text says the reply answered, in ``annotate.STEP_VERBS`` terms."""
     lowered = text.lower()
-    for (pattern, group), hints in zip(_COMMANDS, _COMMAND_HINTS, strict=True):
-        if not any(hint in lowered for hint in hints):
+    if not _ANY_HINT.search(lowered):
+        return None
+    for says in _COMMANDS:
+        if not any(hint in lowered for hint in says.hints):
             continue  # a cheap test first: each pattern needs one of these words
-        match = pattern.search(text)
+        match = says.pattern.search(text)
+        if match and says.last:
+            match = next(reversed(list(says.pattern.finditer(text))), match)
         if match:
-            word = _SPACES.sub(" ", match.group(group).strip().lower())
+            if says.step:
+                return says.step
+            word = " ".join(next(g for g in match.groups() if g).lower().split())
             name = _COMMAND_NAMES.get(word) or _COMMAND_NAMES.get(word.split(" ")[0])
             if name:
                 return name
     return None
+
+
+def command_in_reply(message: str) -> str | None:
+    """The step a reply's own text names in capitals (``… User unknown [RCPT_TO]``), the last
+    one named; for reports that say nothing else about the step."""
+    if not any(verb in message for verb in ("RCPT", "MAIL", "DATA", "EHLO", "HELO")):
+        return None
+    found = _VERB_TOKEN.findall(message)
+    if not found:
+        return None
+    word = found[-1].replace("_", " ").lower()
+    return _COMMAND_NAMES.get(word) or _COMMAND_NAMES.get(word.split(" ")[0])
 
 
 def _reply_at(text: str, start: int) -> re.Match[str] | None:
@@ -175,7 +250,8 @@ def _from_match(text: str, match: re.Match[str], form: str) -> Diagnostic:
         if found and found.group("enh")[0] == code[0]:
             enhanced = found.group("enh")
     message, lines = _message(body, code, enhanced)
-    return Diagnostic(int(code), enhanced, message, lines, find_command(text), form)
+    command = find_command(text) or command_in_reply(message)
+    return Diagnostic(int(code), enhanced, message, lines, command, form)
 
 
 def read_diagnostic(text: str) -> Diagnostic:

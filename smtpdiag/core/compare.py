@@ -52,20 +52,6 @@ def _side(text: str, lang: str) -> dict[str, Any]:
     }
 
 
-_LEADS = ("after", "when", "whenever", "right", "immediately", "during", "at", "before", "on",
-          "in", "while", "if", "only", "as", "once", "upon")
-
-
-def _encounter(side: dict[str, Any]) -> str:
-    """"You encounter 250 after …": continue the sentence into the entry's "when" text."""
-    when = side["when"].strip()
-    if not when:
-        return ""
-    lead = when.split(" ", 1)[0].lower()
-    joined = _lower_first(when) if lead in _LEADS else f"when {_lower_first(when)}"
-    return f"You encounter {side['code']} {joined}"
-
-
 def _means(side: dict[str, Any]) -> str:
     """"211 is a status report …" or "250 means that the requested action …"."""
     text = side["description"]
@@ -95,7 +81,8 @@ def _answer_difference(a: dict[str, Any], b: dict[str, Any]) -> str:
     answers EHLO, DATA-END."."""
     answers_a, answers_b = _answers(a), _answers(b)
     if answers_a == answers_b:
-        return f"Both {answers_a.replace('answers', 'answer', 1)}."
+        verb, what = answers_a.split(" ", 1)
+        return f"Both {verb.removesuffix('s')} {what}."  # "Both report mailbox status (X.2.X)."
     ca, cb = a.get("commands") or [], b.get("commands") or []
     shared = [c for c in ca if c in cb]
     if a["kind"] == b["kind"] == "basic" and shared:

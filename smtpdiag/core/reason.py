@@ -88,6 +88,8 @@ TRANSIENT = frozenset({"network", "system-error", "unknown", "greylisted", "synt
 # What a local delivery program may report as the cause itself (else its failure is the cause).
 OWN_CAUSE = frozenset({"mailbox-full", "message-too-big", "system-full"})
 SENDER_SIDE = frozenset({"user-unknown", "host-unknown", "policy", "unknown", "syntax"})
+# "Access denied" names no object: answering MAIL, what was denied is the sender address.
+ACCESS_DENIED = frozenset({"text-access-denied", "sendmail-access-denied"})
 
 
 def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | None,
@@ -124,7 +126,7 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
     # error") says the client erred, whatever command it answered: not the sender address.
     slip = found["decided_by"] == "provider" and found["name"] == "syntax"
     if (command == "MAIL" or sender_code) and not slip and (
-            found["name"] in SENDER_SIDE or found["rule"] == "text-access-denied"):
+            found["name"] in SENDER_SIDE or found["rule"] in ACCESS_DENIED):
         return reason_for("sender-rejected", decided_by=found["decided_by"],
                           rule=found["rule"] or (enhanced or ""), klass=klass, final=final)
     return found

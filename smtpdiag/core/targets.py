@@ -37,6 +37,9 @@ DEFAULT_PORT = 25
 QUIT_POINTS = ("connect", "greeting", "ehlo", "tls", "auth", "mail", "rcpt")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _LOCAL_SPECIALS = frozenset("!#$%&'*+/=?^_`{|}~.-")
+# Never in an unquoted mailbox; inside an address literal ':' is, so the literal is read apart.
+_NOT_IN_MAILBOX = frozenset(" <>\"(),;:\\")
+_LDH_TAG = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")  # RFC 5321 Standardized-tag
 # ASCII only: str.isdigit() also accepts "²⁵" and "２５", which int() then refuses or reads.
 _PORT = re.compile(r"[0-9]{1,5}")
 
@@ -51,6 +54,33 @@ def _valid_label(label: str) -> bool:
 
 def _valid_local(local: str) -> bool:
     return all(c.isalnum() or c in _LOCAL_SPECIALS or ord(c) > 127 for c in local)
+
+
+def _literal_problem(inner: str) -> str | None:
+    """What is wrong with the inside of an address literal (RFC 5321 §4.1.3), ``""`` if it
+    is simply invalid, or ``None`` if it is good: an IPv4 dotted quad, or ``IPv6:`` (the tag
+    in any case, as ABNF strings are) and an IPv6 address without a zone (``%eth0`` is no
+    part of the grammar).  Untagged IPv6 and the general ``tag:content`` form are named, as
+    a user may well type them: no tag but ``IPv6`` is registered, so no server reads one."""
+    tag, colon, rest = inner.partition(":")
+    if not colon:
+        return None if _is_ip(ipaddress.IPv4Address, inner) else ""
+    if tag.lower() == "ipv6":
+        return None if "%" not in rest and _is_ip(ipaddress.IPv6Address, rest) else ""
+    if _is_ip(ipaddress.IPv6Address, inner):
+        return f" (an IPv6 address is written [IPv6:{inner.partition('%')[0]}])"
+    if _LDH_TAG.fullmatch(tag) and rest:
+        return (f" (its tag {quoted(tag, 40)} is not one SMTP defines: only IPv4 "
+                "and [IPv6:…] literals are)")
+    return ""
+
+
+def _is_ip(kind: type[ipaddress.IPv4Address | ipaddress.IPv6Address], text: str) -> bool:
+    try:
+        kind(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,19 +248,19 @@ def validate_address(value: str, what: str = "address") -> str:
         address = address[1:-1]
     if address == "":
         return ""
-    if len(address) > 254 or address.count("@") != 1 or any(c in address for c in " <>\"(),;:\\"):
+    local, at, domain = address.partition("@")
+    literal = domain.startswith("[") and domain.endswith("]")
+    if (len(address) > 254 or "@" in domain or not at
+            or not _NOT_IN_MAILBOX.isdisjoint(local if literal else address)):
         raise UsageError(f"{what} {quoted(value)} is not a valid mailbox (expected local@domain)")
-    local, domain = address.split("@")
     if not local or len(local) > 64 or not _valid_local(local):
         raise UsageError(f"{what} {quoted(value)} has an invalid local part {quoted(local, 70)}")
     if local.startswith(".") or local.endswith(".") or ".." in local:
         raise UsageError(f"{what} {quoted(value)} has misplaced dots in its local part")
-    if domain.startswith("[") and domain.endswith("]"):
-        literal = domain[1:-1].removeprefix("IPv6:")
-        try:
-            ipaddress.ip_address(literal)
-        except ValueError:
-            raise UsageError(f"{what} {quoted(value)} has an invalid address literal") from None
+    if literal:
+        problem = _literal_problem(domain[1:-1])
+        if problem is not None:
+            raise UsageError(f"{what} {quoted(value)} has an invalid address literal{problem}")
     else:
         _has_a_label(_check_hostname(domain, f"{what} domain in", UsageError), what, value)
     return address
@@ -241,11 +271,9 @@ def validate_helo(value: str) -> str:
     refuse_controls(value, "HELO name")
     name = value.strip()
     if name.startswith("[") and name.endswith("]"):
-        try:
-            ipaddress.ip_address(name[1:-1].removeprefix("IPv6:"))
-        except ValueError:
-            raise UsageError(f"HELO name {quoted(value)} is not a valid address literal"
-                             ) from None
+        problem = _literal_problem(name[1:-1])
+        if problem is not None:
+            raise UsageError(f"HELO name {quoted(value)} is not a valid address literal{problem}")
         return name
     checked = _check_hostname(name, "HELO name", UsageError)
     _has_a_label(checked, "HELO name", value)

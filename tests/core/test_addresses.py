@@ -53,20 +53,57 @@ def test_the_default_recipient_of_an_idn_target_is_in_a_labels() -> None:
         "postmaster@mx.xn--bcher-kva.example"
 
 
-@pytest.mark.parametrize("value", [
-    "a@ex\u200dample.org",  # a zero-width joiner: IDNA refuses it out of context
-    "a@-bücher.example",
-    "a@bücher-.example",
-    "a@xn--zzzzzz-.example",
-    "a@xn--ls8h.example",  # a valid Punycode label, but of an emoji IDNA 2008 disallows
-    "a@١a.example",  # an Arabic digit before a Latin letter: the bidi rule refuses it
+@pytest.mark.parametrize(("value", "message"), [
+    # a zero-width joiner is no letter or digit: refused as a label before IDNA sees it
+    ("a@ex\u200dample.org", r"^--to domain in 'ex\\u200dample\.org' is not a valid host name "
+                            r"\(bad label 'ex\\u200dample'\)$"),
+    ("a@-bücher.example", r"is not a valid host name \(bad label '-bücher'\)$"),
+    ("a@bücher-.example", r"is not a valid host name \(bad label 'bücher-'\)$"),
+    ("a@xn--zzzzzz-.example", r"is not a valid host name \(bad label 'xn--zzzzzz-'\)$"),
+    # a valid Punycode label, but of an emoji IDNA 2008 disallows
+    ("a@xn--ls8h.example", r"^--to 'a@xn--ls8h\.example': the name 'xn--ls8h\.example' has no "
+                           r"IDNA A-label \(.*U\+1F4A9.*\), so it cannot be sent to a server$"),
+    # an Arabic digit before a Latin letter: the bidi rule refuses it
+    ("a@١a.example", r"^--to 'a@١a\.example': the name '١a\.example' has no IDNA A-label "
+                     r"\(.*directionality.*\), so it cannot be sent to a server$"),
 ])
-def test_a_domain_that_has_no_a_label_is_refused_before_the_wire(value: str) -> None:
-    with pytest.raises(UsageError):
+def test_a_domain_that_has_no_a_label_is_refused_before_the_wire(value: str,
+                                                                 message: str) -> None:
+    with pytest.raises(UsageError, match=message):
         validate_address(value, "--to")
 
 
 def test_a_helo_name_that_has_no_a_label_is_refused() -> None:
     assert validate_helo("mx.bücher.example") == "mx.bücher.example"
-    with pytest.raises(UsageError, match="A-label"):
+    with pytest.raises(UsageError, match=r"^HELO name 'mx\.xn--ls8h\.example': the name "
+                                         r"'mx\.xn--ls8h\.example' has no IDNA A-label \(.*"
+                                         r"U\+1F4A9.*\), so it cannot be sent to a server$"):
         validate_helo("mx.xn--ls8h.example")
+
+
+@pytest.mark.parametrize("name", [
+    "Mx.Example.COM",  # an all-ASCII name goes as it is typed, capitals and all
+    "[192.0.2.1]",
+    "[IPv6:2001:DB8::1]",
+    "[Ü]",  # an address literal is never IDNA's business, whatever is in it
+])
+def test_a_label_leaves_ascii_names_and_literals_alone(name: str) -> None:
+    assert a_label(name) == name
+
+
+def test_a_quoted_local_part_keeps_its_at_sign_and_the_domain_is_after_the_last() -> None:
+    assert wire_address('"a@b"@bücher.example') == '"a@b"@xn--bcher-kva.example'
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    ("x" * 53 + ".xn--ls8h.example", "'" + "x" * 53 + ".xn--ls8h.example'"),  # 70: whole
+    ("x" * 54 + ".xn--ls8h.example", "'" + "x" * 54 + ".xn--ls8h.exampl'… (71 characters)"),
+])
+def test_a_long_name_without_an_a_label_is_quoted_up_to_70_characters(name: str,
+                                                                     shown: str) -> None:
+    with pytest.raises(UsageError) as info:
+        validate_address(f"a@{name}", "--to")
+    head = f"--to 'a@{name}': the name {shown} has no IDNA A-label ("
+    assert info.value.message.startswith(head), info.value.message
+    assert info.value.message.endswith("), so it cannot be sent to a server")
+    assert "U+1F4A9" in info.value.message[len(head):]  # idna's own words on why

@@ -262,3 +262,88 @@ def test_distinct_preferences_and_no_mx_say_nothing() -> None:
     assert mx_findings(Resolution("d.test", "mx", mx=(MxHost(10, "a.d.test"),
                                                       MxHost(20, "b.d.test")))) == ()
     assert mx_findings(Resolution("d.test", "implicit-mx")) == ()
+
+
+def _greeting(elapsed: float, first_line: float | None, name: str = "greeting",
+              code: int | None = 220) -> Step:
+    reply = None if code is None else Reply(code, ("mx.test ESMTP", "ready"), None, ())
+    return Step(name, None, reply, elapsed_ms=elapsed, first_line_ms=first_line)
+
+
+def _pre_greet(seconds: str) -> Finding:
+    return Finding(
+        "info", f"pre-greet test: the server sent its first greeting line at once, then waited "
+        f"{seconds} s before the last, as Postfix's postscreen does (postscreen_greet_wait) to "
+        "catch robots that talk before the greeting ends. smtpdiag waited, as a client must: "
+        "not tarpitting, nothing to fix", "greeting")
+
+
+def _slow(name: str, seconds: str) -> Finding:
+    return Finding("warning", f"slow: the {name} step took {seconds} s (tarpitting or an "
+                   "overloaded server; the step itself succeeded)", name)
+
+
+@pytest.mark.parametrize(("step", "expected"), [
+    # the first line at once, the last a second or more later: postscreen's pre-greet test
+    (_greeting(6050.0, 10.0), (_pre_greet("6.0"),)),
+    (_greeting(1010.0, 10.0), (_pre_greet("1.0"),)),  # a pause of exactly one second
+    (_greeting(1009.9, 10.0), (_slow("greeting", "1.0"),)),  # just under: slow, not pre-greet
+    (_greeting(3000.0, 999.9), (_pre_greet("2.0"),)),  # the first line just in time
+    (_greeting(3000.0, 1000.0), (_slow("greeting", "3.0"),)),  # the first line late: slow
+    (_greeting(3000.0, None), (_slow("greeting", "3.0"),)),  # no first-line time: slow
+    (_greeting(500.0, 10.0), ()),
+    # only the greeting is timed so; another step with a first-line time is just slow
+    (_greeting(3000.0, 10.0, name="ehlo", code=250), (_slow("ehlo", "3.0"),)),
+    # without a reply there is no greeting to speak of: slow, as a connect is
+    (_greeting(3000.0, 10.0, code=None),
+     (Finding("warning", "slow: the greeting step took 3.0 s", "greeting"),)),
+])
+def test_a_pre_greet_pause_is_told_apart_from_a_slow_greeting(
+        step: Step, expected: tuple[Finding, ...]) -> None:
+    assert attempt_findings(_attempt(step)) == expected
+
+
+def test_a_pre_greet_pause_goes_with_the_greeting_s_own_findings() -> None:
+    step = Step("greeting", None, Reply(421, ("busy",), None, ()), elapsed_ms=2500.0,
+                first_line_ms=0.0)
+    assert attempt_findings(_attempt(step)) == (
+        _pre_greet("2.5"), Finding("warning", "greeting temporarily refused: 421 busy",
+                                   "greeting"))
+
+
+IMPLICIT_FOUND = Finding(
+    "info", "this port sent no plaintext greeting, but a TLS handshake on a second connection "
+    "completed: it speaks implicit TLS (RFC 8314), as port 465 does, and smtpdiag walked it "
+    "that way. Next time say --tls implicit", "greeting")
+SILENT = Step("greeting", None, None, elapsed_ms=10.0,
+              error=ErrorInfo("timeout", "no greeting", "greeting"))
+TLS = Step("tls", None, None, elapsed_ms=10.0)
+GREETED = Step("greeting", None, Reply(220, ("ready",), None, ()), elapsed_ms=10.0)
+
+
+@pytest.mark.parametrize(("steps", "mode", "found"), [
+    # the plaintext greeting never came, then a TLS walk on a second connection
+    ((SILENT, TLS, GREETED), "implicit", True),
+    ((_step("connect", None), SILENT, _step("connect", None), TLS, GREETED), "implicit", True),
+    ((SILENT, _step("connect", None), TLS), "implicit", True),
+    # not so: another mode, no silent greeting, or no TLS after it
+    ((SILENT, TLS, GREETED), "starttls", False),
+    ((SILENT, TLS, GREETED), "none", False),
+    ((TLS, GREETED), "implicit", False),  # an ordinary implicit-TLS walk
+    ((TLS, SILENT), "implicit", False),  # the handshake came before the silence
+    ((SILENT,), "implicit", False),
+    ((GREETED, TLS), "implicit", False),  # a greeting without an error is no silent port
+    ((Step("ehlo", None, None, error=ErrorInfo("timeout", "x", "ehlo")), TLS), "implicit",
+     False),
+])
+def test_implicit_tls_found_on_a_silent_port(steps: tuple[Step, ...], mode: str,
+                                             found: bool) -> None:
+    findings = attempt_findings(_attempt(*steps, tls_mode=mode))
+    assert (IMPLICIT_FOUND in findings) is found
+    assert findings.count(IMPLICIT_FOUND) == int(found)
+
+
+def test_a_clean_walk_found_so_has_that_finding_alone() -> None:
+    attempt = _attempt(SILENT, TLS, GREETED, _step("ehlo", 250), tls_mode="implicit",
+                       error=None)
+    assert attempt_findings(attempt) == (IMPLICIT_FOUND,)

@@ -13,7 +13,8 @@ address when sisimai gave one, else by position):
 - *read*: the recipient has a record without ``error`` (a code, an enhanced code or a known
   bounce wording was found);
 - *agreement*: our ``reason`` is what sisimai's reason means in our vocabulary (``SISIMAI``
-  below); a recipient we did not read counts as a disagreement.
+  below; "fair" also counts the second reason of ours that a wider sisimai reason covers,
+  ``ALSO``); a recipient we did not read counts as a disagreement.
 
 Messages that are not failures (sisimai's ``delivered``, ``feedback``, ``vacation``) are left
 out.  The hidden scorecard uses a different corpus: fix classes of problems, never these files;
@@ -58,6 +59,14 @@ SISIMAI = {
     "spamdetected": "spam", "suppressed": "policy", "suspend": "mailbox-disabled",
     "syntaxerror": "syntax", "systemerror": "system-error", "systemfull": "system-full",
     "undefined": "unknown", "userunknown": "user-unknown", "virusdetected": "virus",
+}
+# Where one sisimai reason covers two of ours, by its own definition and word lists, either of
+# ours agrees in the "fair" count; the "strict" count takes only the table above.
+ALSO = {
+    "toomanyconn": ("too-many-recipients",),  # its words include "too many recipients"
+    "securityerror": ("tls-required",),  # "STARTTLS is required", "TLS required but …"
+    "contenterror": ("not-compliant",),  # 8-bit data in a header, malformed MIME headers
+    "policyviolation": ("not-compliant",),  # "header error", several addresses in From:
 }
 NOT_FAILURES = frozenset({"delivered", "feedback", "vacation"})
 
@@ -115,9 +124,12 @@ def measure(corpus: Corpus) -> dict[str, Any]:
                 continue
             read = record is not None and "error" not in record
             reason = record["reason"] if read and record else {}
+            expected = SISIMAI.get(theirs, theirs)
+            ours_name = reason.get("name", "(not read)")
             rows.append({"file": name, "recipient": index + 1, "sisimai": theirs,
-                         "status": status, "code": code, "expected": SISIMAI.get(theirs, theirs),
-                         "ours": reason.get("name", "(not read)"), "read": read,
+                         "status": status, "code": code, "expected": expected,
+                         "ours": ours_name, "read": read,
+                         "fair": ours_name == expected or ours_name in ALSO.get(theirs, ()),
                          "rule": reason.get("rule", ""),
                          "decided_by": reason.get("decided_by", "")})
     return {"rows": rows, "files": len(corpus.expected), "set": corpus.name}
@@ -128,9 +140,10 @@ def totals(result: dict[str, Any]) -> dict[str, Any]:
     total = len(rows) or 1
     read = sum(row["read"] for row in rows)
     agree = sum(row["ours"] == row["expected"] for row in rows)
+    fair = sum(row["fair"] for row in rows)
     return {"set": result["set"], "messages": result["files"], "recipients": len(rows),
-            "read": read, "agree": agree, "read_pct": round(100 * read / total, 1),
-            "agree_pct": round(100 * agree / total, 1)}
+            "read": read, "agree": agree, "fair": fair, "read_pct": round(100 * read / total, 1),
+            "agree_pct": round(100 * agree / total, 1), "fair_pct": round(100 * fair / total, 1)}
 
 
 def detail(result: dict[str, Any], show: str | None) -> None:
@@ -183,11 +196,12 @@ def main() -> int:
         result = measure(corpus)
         results.append(result)
         found.append(totals(result) | {"held_out": corpus.held_out})
-    print(f"{'set':<9}{'messages':>9}{'recipients':>11}{'read %':>8}{'agree %':>9}")
+    print(f"{'set':<9}{'messages':>9}{'recipients':>11}{'read %':>8}{'agree %':>9}"
+          f"{'fair %':>8}")
     for line in found:
         mark = "  (held out)" if line["held_out"] else ""
         print(f"{line['set']:<9}{line['messages']:>9}{line['recipients']:>11}"
-              f"{line['read_pct']:>8}{line['agree_pct']:>9}{mark}")
+              f"{line['read_pct']:>8}{line['agree_pct']:>9}{line['fair_pct']:>8}{mark}")
     for result, line in zip(results, found, strict=True):
         if args.sets and not line["held_out"]:
             detail(result, args.show)

@@ -37,3 +37,66 @@ def test_no_mail_server_is_told_from_no_domain(text, reason):
 def test_a_host_not_accepting_network_messages_for_good_accepts_no_mail(text, reason, rule):
     got = classify(text)["reason"]
     assert (got["name"], got["decided_by"], got["rule"]) == (reason, "enhanced", rule)
+
+
+def test_qmail_words_before_its_code_are_the_reply():
+    # qmail-send puts the code after the reason, then its own "not going to try again"
+    text = ("<ann@example.org>:\nUnable to contact LDAP server. (#4.4.3)I'm not going to try "
+            "again; this\nmessage has been in the queue too long.")
+    record = classify(text)
+    assert record["enhanced"] == "4.4.3"
+    assert (record["reason"]["name"], record["reason"]["rule"]) == (
+        "system-error", "text-directory-unreachable")
+    # with nothing before the code, the words after it are read as before
+    assert classify("5.2.2 <ann@example.org>... Mailbox Full")["reason"]["name"] == "mailbox-full"
+
+
+@pytest.mark.parametrize(("text", "reason", "rule"), [
+    # an invalid domain answering HELO is the client's own name, not the recipient's domain
+    ("Connected to 192.0.2.9 but my name was rejected.\nRemote host said: 501 Invalid domain "
+     "name", "blocked", "text-host-unknown at HELO"),
+    ("host mx[192.0.2.9] said: 550 Invalid domain name (in reply to RCPT TO command)",
+     "host-unknown", "text-host-unknown"),
+    # "other protocol status" says less than 554 answering the greeting
+    ("... while talking to mx.example.org.:\n<<< 554 5.5.0 no thanks", "blocked",
+     "554 at CONNECT"),
+    ("554 5.5.0 no thanks", "syntax", "5.5.0"),
+    # but a code with a subject of its own still decides
+    ("host mx[192.0.2.9] said: 550 5.6.0 bad attachment (in reply to RCPT TO command)",
+     "content", "5.6.0"),
+])
+def test_the_step_makes_vague_readings_specific(text, reason, rule):
+    got = classify(text)["reason"]
+    assert (got["name"], got["rule"]) == (reason, rule)
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("Your email to group team@example.org was rejected due to spam classification. To fix "
+     "it, check your SPF and DKIM records.", "spam"),
+    ("<ann@example.org>... Insecure Mail Relay", "relay-denied"),
+    ("450 service permits 2 unverifyable sending IPs - mx.example.org is not 192.0.2.7",
+     "requires-ptr"),
+    ("ann@example.org: Network error on destination MXs", "network"),
+])
+def test_wordings_that_name_their_cause(text, reason):
+    assert classify(text)["reason"]["name"] == reason
+
+
+@pytest.mark.parametrize("name", ["postfix-dsn-two-recipients.eml", "qmail-two-recipients.eml",
+                                  "sendmail-cut-diagnostic.eml", "exim-prose.eml"])
+def test_line_endings_do_not_change_the_reading(name):
+    from pathlib import Path
+
+    from smtpdiag.core.classify import classify_message
+
+    data = (Path(__file__).resolve().parent.parent / "fixtures" / "messages" / name).read_bytes()
+    unix = data.replace(b"\r\n", b"\n")
+
+    def reading(raw: bytes) -> list[tuple[object, ...]]:
+        return [(r["recipient"], r["code"], r["enhanced"], r["step"], r["reason"]["name"])
+                for r in classify_message(raw)]
+
+    want = reading(unix)
+    assert want and all(item[4] != "unknown" for item in want)
+    assert reading(unix.replace(b"\n", b"\r\n")) == want  # DOS
+    assert reading(unix.replace(b"\n", b"\r")) == want  # old Mac: CR alone

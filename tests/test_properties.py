@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import re
+from collections.abc import Callable
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from smtpdiag.core.annotate import STEP_VERBS, annotate_attempt, annotate_reply
 from smtpdiag.core.findings import attempt_findings
-from smtpdiag.core.health import STATES, Reason, judge
+from smtpdiag.core.health import STATES, CheckResult, Metrics, Reason, judge
 from smtpdiag.core.replies import (
     MAX_LINE_BYTES,
     MAX_LINE_KEPT,
@@ -26,8 +28,9 @@ from smtpdiag.core.replies import (
     parse_enhanced,
     parse_reply,
 )
+from smtpdiag.core.targets import Target, _parse_target, parse_target
 from smtpdiag.core.thresholds import build_thresholds
-from smtpdiag.errors import ProtocolError
+from smtpdiag.errors import ProtocolError, TargetError
 from smtpdiag.model import (
     Annotation,
     Attempt,
@@ -42,6 +45,7 @@ from smtpdiag.model import (
     Step,
     TlsInfo,
 )
+from smtpdiag.render.check_formats import jsonl_line, line_json
 from smtpdiag.render.doc import clean, write_doc
 from smtpdiag.render.report_view import report_doc, transcript_text
 
@@ -338,6 +342,37 @@ def test_rich_view_sends_nothing_but_sgr_colour_codes(report: Report) -> None:
     assert not UNSAFE.search(stripped)
 
 
+MS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(0, 10**6).map(float))
+
+
+@st.composite
+def check_results(draw: st.DrawFn) -> CheckResult:
+    t = lambda: draw(HOSTILE_TEXT)  # noqa: E731 - a short name for a fresh hostile string
+    maybe = lambda value: draw(st.sampled_from([None, value]))  # noqa: E731
+    steps = tuple(Step(t(), maybe(t()), maybe(Reply(draw(CODE), (t(),))), None, draw(MS),
+                       maybe(ErrorInfo(t(), t(), maybe(t()))))
+                  for _ in range(draw(st.integers(0, 3))))
+    tls = maybe(TlsInfo(t(), maybe(t()), maybe(t()), None, None, (), None,
+                        maybe(draw(st.integers(-10**6, 10**6))),
+                        draw(st.sampled_from([True, False, None])), draw(st.booleans()),
+                        maybe(t()), draw(MS)))
+    attempts = tuple(Attempt(t(), maybe(t()), draw(st.integers(0, 65535)), t(), steps, tls)
+                     for _ in range(draw(st.integers(0, 2))))
+    report = Report(target=t(), verdict=t(), summary=t(), attempts=attempts,
+                    started_at=t(), elapsed_ms=draw(MS))
+    reasons = tuple(Reason(draw(st.sampled_from(STATES)), t(), maybe(t()))
+                    for _ in range(draw(st.integers(0, 3))))
+    return CheckResult(draw(st.integers(0, 10**9)), report, draw(st.sampled_from(STATES)),
+                       reasons, t(), Metrics(0.0))
+
+
+@given(check_results())
+def test_the_compact_line_is_what_the_encoder_makes_of_line_json(result: CheckResult) -> None:
+    encoded = json.JSONEncoder(separators=(",", ":")).encode(line_json(result)) + "\n"
+    assert jsonl_line(result) == encoded
+    assert jsonl_line(result).isascii()
+
+
 @given(HOSTILE_TEXT)
 def test_clean_leaves_nothing_unsafe_and_safe_text_untouched(text: str) -> None:
     shown = clean(text)
@@ -345,3 +380,20 @@ def test_clean_leaves_nothing_unsafe_and_safe_text_untouched(text: str) -> None:
     assert not UNSAFE.search(shown)
     if "\n" not in text and not UNSAFE.search(text):
         assert shown == text  # markup, emoji codes and ordinary text are left as they are
+
+
+TARGET_TEXT = st.text("0123456789aZ.-_:[] é", max_size=24) | st.from_regex(
+    r"\A[0-9]{1,4}(\.[0-9]{1,4}){2,4}(:[0-9]{0,6})?\Z")
+
+
+@given(TARGET_TEXT, st.sampled_from([None, 25]), st.booleans())
+def test_the_fast_target_path_agrees_with_the_full_parser(text: str, port: int | None,
+                                                          no_mx: bool) -> None:
+    def outcome(parse: Callable[[], Target]) -> object:
+        try:
+            return parse()
+        except TargetError as exc:
+            return str(exc)
+
+    assert outcome(lambda: parse_target(text, port=port, no_mx=no_mx)) == outcome(
+        lambda: _parse_target(text, port, no_mx))

@@ -278,7 +278,10 @@ def read_diagnostic(text: str) -> Diagnostic:
         return _from_match(text, match, "reply" if match.start() == 0 else "text")
     enhanced = _ENHANCED_ONLY.search(text)
     if enhanced:
-        message, lines = _message(_extent(text, enhanced.start()), None, None)
+        # qmail writes the code after its words ("Unable to contact LDAP server. (#4.4.3)"):
+        # the line's words before the code are part of the reply
+        start = text.rfind("\n", 0, enhanced.start()) + 1
+        message, lines = _message(_extent(text, start), None, None)
         message = message.replace(enhanced.group(0).lstrip("(#"), "", 1).strip(" ()#")
         return Diagnostic(None, enhanced.group("enh"), message or text, lines,
                           find_command(text), "enhanced")

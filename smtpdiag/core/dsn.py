@@ -175,7 +175,10 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
 
 def read_message(data: bytes) -> list[Recipient]:
     """Every failed recipient of one bounce message (``[]`` when it reports none)."""
-    message = message_from_bytes(data[:MAX_MESSAGE], policy=compat32)
+    data = data[:MAX_MESSAGE]
+    if b"\r" in data:  # CRLF, or the bare CR of old Mac mailers: every reader below splits on LF
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    message = message_from_bytes(data, policy=compat32)
     prose = _prose(message)
     reports = [part for part in message.walk() if part.get_content_type() in (
         "message/delivery-status", "message/global-delivery-status")]

@@ -90,6 +90,7 @@ OWN_CAUSE = frozenset({"mailbox-full", "message-too-big", "system-full"})
 SENDER_SIDE = frozenset({"user-unknown", "host-unknown", "policy", "unknown", "syntax"})
 # "Access denied" names no object: answering MAIL, what was denied is the sender address.
 ACCESS_DENIED = frozenset({"text-access-denied", "sendmail-access-denied"})
+CLIENT_STEPS = frozenset({"CONNECT", "HELO", "EHLO"})
 
 
 def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | None,
@@ -129,6 +130,18 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
             found["name"] in SENDER_SIDE or found["rule"] in ACCESS_DENIED):
         return reason_for("sender-rejected", decided_by=found["decided_by"],
                           rule=found["rule"] or (enhanced or ""), klass=klass, final=final)
+    if command in CLIENT_STEPS and found["name"] == "host-unknown":
+        # "invalid domain name" answering HELO or the greeting is about the client's own name
+        return reason_for("blocked", decided_by=found["decided_by"],
+                          rule=f"{found['rule']} at {command}", klass=klass, final=final)
+    if found["decided_by"] == "enhanced" and code and command and enhanced \
+            and catalogue.registry_key(enhanced) in ("X.0.0", "X.5.0"):
+        # "other undefined status" or "other protocol status" says less than the basic code
+        # at its step (554 answering the greeting: the client is refused)
+        at_step = _table()["basic"].get(str(code), {}).get(command)
+        if at_step and at_step != "unknown":
+            return reason_for(at_step, decided_by="basic", rule=f"{code} at {command}",
+                              klass=klass, final=final)
     return found
 
 

@@ -131,6 +131,10 @@ class ReplyReader:
         return tuple(self._raw)
 
     def feed(self, data: bytes) -> Reply | None:
+        if self._code is None and not self._partial_len:
+            reply = self._whole(data)
+            if reply is not None:
+                return reply
         start = 0
         while True:
             end = data.find(b"\n", start)
@@ -152,6 +156,38 @@ class ReplyReader:
                 self.clear()
                 self.trailing = data[start:start + MAX_LINE_KEPT]
                 return reply
+
+    def _whole(self, data: bytes) -> Reply | None:
+        """The fast path: ``data`` is exactly one whole reply of short, well-formed lines (as a
+        server nearly always sends it, in one read).  The ``Reply`` is what the line-by-line
+        path makes of the same bytes; None for anything else (a partial, a long line, a bad
+        code, bytes after the reply), which the line-by-line path then reads and names."""
+        if not data.endswith(b"\n"):
+            return None
+        lines = data.split(b"\n")
+        lines.pop()  # the empty tail after the last line end
+        if len(lines) > MAX_LINES_KEPT:
+            return None
+        code = data[:3]
+        last = len(lines) - 1
+        texts, raw = [], []
+        for number, line in enumerate(lines):
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if (len(line) > MAX_LINE_KEPT or not line.startswith(code)
+                    or (line[3:4] != (b"-" if number < last else b" ") and (
+                        number < last or len(line) != 3))):
+                return None
+            text = self.redact(_decode(line[4:]))
+            texts.append(text)
+            raw.append(_decode(line[:4]) + text)
+        if not _CODE.match(code):
+            return None
+        kept = tuple(texts)
+        self.full_lines = kept
+        self.trailing = b""
+        return Reply(code=int(code), lines=kept, enhanced=parse_enhanced(kept[0], int(code)),
+                     raw=tuple(raw), truncated=False)
 
     def _append(self, chunk: bytes) -> None:
         room = MAX_LINE_BYTES - len(self._partial)

@@ -185,6 +185,40 @@ def parse_target(text: str, *, port: int | None = None, no_mx: bool = False) -> 
     an explicit ``port`` (``--port``) applies when the text carries none.
     """
     refuse_controls(text, "target", TargetError)
+    return _plain_target(text, port, no_mx) or _parse_target(text, port, no_mx)
+
+
+# An IPv4 address as ``ipaddress`` reads one (four decimal octets, no leading zeros), and an
+# ASCII host name whose every label ``_valid_label`` takes, with one optional trailing dot.
+_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+                   r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])")
+_ASCII_NAME = re.compile(r"(?:(?!-)[A-Za-z0-9_-]{1,63}(?<!-)\.)*(?!-)[A-Za-z0-9_-]{1,63}(?<!-)\.?")
+
+
+def _plain_target(text: str, port: int | None, no_mx: bool) -> Target | None:
+    """The common case cheaply: an ASCII ``host`` or ``host:port`` with a valid port and an
+    IPv4 address or a valid name, as ``_parse_target`` reads it (without ``ipaddress``'s
+    parse or a check per character); None for anything else, which ``_parse_target`` reads
+    or refuses with its precise message."""
+    raw = text.strip()
+    if not raw.isascii() or raw.startswith("[") or " " in raw or raw.count(":") > 1:
+        return None
+    host, _, port_text = raw.partition(":")
+    text_port = None
+    if port_text or ":" in raw:
+        if not _PORT.fullmatch(port_text) or not 0 < int(port_text) < 65536:
+            return None
+        text_port = int(port_text)
+    chosen_port = text_port if text_port is not None else port
+    if _IPV4.fullmatch(host):
+        return Target(raw, host, chosen_port, literal=True)
+    name = host[:-1] if host.endswith(".") else host
+    if len(name) > 253 or not _ASCII_NAME.fullmatch(host):
+        return None
+    return Target(raw, name.lower(), chosen_port, mail_domain=text_port is None and not no_mx)
+
+
+def _parse_target(text: str, port: int | None, no_mx: bool) -> Target:
     raw = unicodedata.normalize("NFC", text.strip())
     if not raw or " " in raw:
         raise TargetError(f"target {quoted(text)} is empty or contains spaces")

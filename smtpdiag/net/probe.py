@@ -18,13 +18,11 @@ from functools import lru_cache
 
 from .. import __version__
 from ..core import targets
-from ..core.annotate import annotate_attempt
-from ..core.findings import mx_findings, refused_recipient, with_findings
 from ..core.targets import DEFAULT_PORT, Target, parse_target, tls_mode_for
 from ..core.text import shorten
 from ..core.verdicts import OUTCOMES, worst_outcome
 from ..errors import DnsError, SmtpdiagError, UsageError
-from ..model import Attempt, ErrorInfo, Report, Resolution
+from ..model import Attempt, ErrorInfo, Reply, Report, Resolution
 from .session import WalkOptions, walk
 
 __all__ = ["ProbeOptions", "default_deadline", "default_helo", "probe", "test_message"]
@@ -59,6 +57,19 @@ class ProbeOptions:
     explain: bool = True
     # Told (step, where) as each step starts, DNS included; see WalkOptions.progress.
     progress: Callable[[str, str], None] | None = field(default=None, repr=False, compare=False)
+
+
+_STAMP: list[tuple[int, str]] = [(0, "")]
+
+
+def now_text() -> str:
+    """Now, to the second, as reports write it; formatted once a second, not once a probe."""
+    second = int(time.time())
+    last, text = _STAMP[0]
+    if second != last:
+        text = datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")
+        _STAMP[0] = (second, text)
+    return text
 
 
 def default_helo() -> str:
@@ -170,13 +181,27 @@ def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions,
         return "nothing was probed"
     subject = next((a for a in attempts if a.outcome == verdict), attempts[-1])
     text = _one_summary(verdict, subject, opts)
-    if chosen is not None and refused_recipient(subject) is not None:
+    if chosen is not None and _refused_rcpt(subject) and refused_recipient(subject) is not None:
         text += f"; no --to was given, so <{chosen[0]}> was tried: name a real one with --to"
     if len(attempts) > 1 and opts.all_mx:
         counts = {o: sum(a.outcome == o for a in attempts) for o in reversed(OUTCOMES)}
         rest = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
         text = f"{text} [{len(attempts)} addresses walked: {rest}]"
     return text
+
+
+def _refused_rcpt(attempt: Attempt) -> bool:
+    """Whether any recipient was refused: a cheap test before ``refused_recipient``'s."""
+    return any(s.name == "rcpt" and s.reply is not None and not s.reply.positive
+               for s in attempt.steps)
+
+
+def refused_recipient(attempt: Attempt) -> Reply | None:
+    """``core.findings.refused_recipient``, imported when a recipient was refused: a probe
+    whose line has no annotations (``check``) never loads the findings or the catalogue."""
+    from ..core.findings import refused_recipient as first_refusal
+
+    return first_refusal(attempt)
 
 
 def _one_summary(verdict: str, last: Attempt, opts: ProbeOptions) -> str:
@@ -224,7 +249,7 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
     a fleet parses each target once; ``until`` (``time.monotonic()`` time) replaces the
     deadline the options give.
     """
-    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    started_at = now_text()
     started = time.perf_counter()
     deadline = until if until is not None else (
         time.monotonic() + (opts.deadline or default_deadline(opts)))
@@ -268,6 +293,8 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
     except SmtpdiagError as exc:
         return finish("failed", f"{exc}", None, [], exc)
     if resolution.mx:
+        from ..core.findings import mx_findings
+
         resolution = replace(resolution, findings=mx_findings(resolution))
     if resolution.method == "null-mx":
         return finish("no-mail", f"{target.host} publishes a null MX (RFC 7505): this domain "
@@ -288,6 +315,9 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
             if not _should_fall_back(attempt) or time.monotonic() >= deadline:
                 break
     if opts.explain:
+        from ..core.annotate import annotate_attempt
+        from ..core.findings import with_findings
+
         attempts = [with_findings(annotate_attempt(a), insecure=opts.insecure, recipient=chosen)
                     for a in attempts]
     walked = [a for a in attempts if a.address is not None] or attempts

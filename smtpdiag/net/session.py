@@ -243,13 +243,11 @@ class _Walk:
         except Exception:  # silence, a hang-up, junk: no late greeting, that is all
             return None
 
-    async def _send(self, line: str) -> Reply:
-        assert self.proto is not None
-        await self.proto.execute_command(line.encode("utf-8"))
-        return self.proto.take_reply()
-
     async def command(self, step: str, line: str, shown: str | None = None) -> Reply:
-        reply = await self._guard(step, shown or line, lambda: self._send(line))
+        proto = self.proto
+        assert proto is not None
+        data = line.encode("utf-8")
+        reply = await self._guard(step, shown or line, lambda: proto.exchange(data))
         assert reply is not None
         return reply
 
@@ -454,8 +452,7 @@ class _Walk:
         self._announce("quit")
         try:
             async with asyncio.timeout(budget):
-                await self.proto.execute_command(b"QUIT")
-            reply = self.proto.last_reply
+                reply: Reply | None = await self.proto.exchange(b"QUIT")
         except (TimeoutError, Exception):
             reply = None
         self.steps.append(Step("quit", "QUIT", reply,

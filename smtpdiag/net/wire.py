@@ -15,7 +15,7 @@ import ssl
 import time
 
 from aiosmtplib.errors import SMTPServerDisconnected, SMTPTimeoutError
-from aiosmtplib.protocol import SMTPProtocol
+from aiosmtplib.protocol import COMMAND_INJECTION_REGEX, SMTPProtocol
 from aiosmtplib.response import SMTPResponse
 
 from ..core.replies import ReplyReader, excerpt
@@ -79,6 +79,29 @@ class RecordingProtocol(SMTPProtocol):
             self.unsolicited.clear()  # what matters is what came unasked after this reply
             self._keep_unsolicited(self.reader.trailing)
             waiter.set_result(SMTPResponse(reply.code, "\n".join(reply.lines)))
+
+    async def exchange(self, command: bytes) -> Reply:
+        """Send one command line and return its reply.
+
+        ``execute_command`` without its lock and its ``wait_for``: a walk never has two
+        commands under way on one connection, and its own timer bounds each step, so neither
+        is needed; the checks, the errors and the waiter's life are the same.
+        """
+        if COMMAND_INJECTION_REGEX.search(command):
+            raise ValueError("Command arg contains a prohibited control character")
+        waiter = self._response_waiter
+        if self._command_lock is None or waiter is None:
+            raise SMTPServerDisconnected("Server not connected")
+        self._response_pending = True
+        self.write(command + b"\r\n")
+        if command == b"QUIT":
+            self._quit_sent = True
+        try:
+            await waiter
+        finally:
+            self._response_pending = False
+            self._response_waiter = None if self.transport is None else self._loop.create_future()
+        return self.take_reply()
 
     def _keep_unsolicited(self, data: bytes) -> None:
         """Nothing was asked: keep a little of it to explain a later disconnect."""

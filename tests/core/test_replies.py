@@ -423,3 +423,83 @@ def test_a_line_of_exactly_max_line_bytes_fed_in_two_parts_is_kept_whole() -> No
     reply = reader.feed(data[MAX_LINE_BYTES - 1:])
     assert reply is not None and reply.truncated
     assert reader.full_lines == ("x" * (MAX_LINE_BYTES - 4),)
+
+
+def _bytewise(reader: ReplyReader, data: bytes) -> Reply | None:
+    """Feed the first byte, then the rest: never the one-read fast path (a line is under way),
+    always the line-by-line one, which leaves what follows the reply in ``trailing``."""
+    return reader.feed(data[:1]) or reader.feed(data[1:])
+
+
+WHOLE_REPLIES = [
+    b"250 2.1.0 Ok\r\n",
+    b"250 ok\n",
+    b"250\r\n",
+    b"220 \r\n",
+    b"250-a.example\r\n250-PIPELINING\r\n250 SIZE 10240000\r\n",
+    b"250-a\n250 b\n",
+    b"250-\r\n250 x\r\n",
+    b"250-a\r\n250\r\n",
+    b"554 5.7.1 no \xff\xfe thanks\r\n",
+    b"250 x\r\r\n",
+    b"250 " + b"x" * (MAX_LINE_KEPT - 4) + b"\r\n",
+    b"".join(b"250-l\r\n" for _ in range(MAX_LINES_KEPT - 1)) + b"250 end\r\n",
+    b"535 5.7.8 c2VjcmV0 refused\r\n",
+]
+
+
+@pytest.mark.parametrize("data", WHOLE_REPLIES)
+def test_a_whole_reply_in_one_read_takes_the_fast_path_and_reads_as_line_by_line(
+        data: bytes) -> None:
+    fast, slow = ReplyReader(Redactor(["c2VjcmV0"])), ReplyReader(Redactor(["c2VjcmV0"]))
+    assert fast._whole(data) is not None
+    reply = fast.feed(data)
+    assert reply is not None
+    assert reply == _bytewise(slow, data)
+    assert (fast.full_lines, fast.trailing) == (slow.full_lines, slow.trailing)
+    assert fast.feed(b"221 bye\r\n") == Reply(221, ("bye",), None, ("221 bye",))
+
+
+NOT_WHOLE = [
+    b"250-a\r\n",  # no last line
+    b"250-a\r\n251 b\r\n",  # mixed codes
+    b"250 a\r\n250 b\r\n",  # bytes after the reply
+    b"250 a\r\n\r\n",
+    b"250-a\r\n250\tb\r\n",
+    b"250xa\r\n",
+    b"25\r\n",
+    b"\n",
+    b"2500 a\r\n",
+    b"260 no\r\n",
+    b"199 no\r\n",
+    b"250 " + b"x" * (MAX_LINE_KEPT - 3) + b"\r\n",  # one byte past what a line keeps
+    b"".join(b"250-l\r\n" for _ in range(MAX_LINES_KEPT)) + b"250 end\r\n",
+    b"250 ok",  # no line end
+]
+
+
+@pytest.mark.parametrize("data", NOT_WHOLE)
+def test_anything_else_is_left_to_the_line_by_line_path(data: bytes) -> None:
+    assert ReplyReader()._whole(data) is None
+    whole, slow = ReplyReader(), ReplyReader()
+    try:
+        expected: object = _bytewise(slow, data)
+    except ProtocolError as exc:
+        expected = str(exc)
+    try:
+        got: object = whole.feed(data)
+    except ProtocolError as exc:
+        got = str(exc)
+    assert got == expected
+    assert (whole.full_lines, whole.trailing) == (slow.full_lines, slow.trailing)
+
+
+def test_the_fast_path_is_not_taken_in_the_middle_of_a_reply() -> None:
+    reader = ReplyReader()
+    assert reader.feed(b"250-first\r\n250-sec") is None
+    assert reader.feed(b"ond\r\n250 last\r\n") == Reply(
+        250, ("first", "second", "last"), None, ("250-first", "250-second", "250 last"))
+    reader = ReplyReader()
+    assert reader.feed(b"250-first\r\n") is None
+    assert reader.feed(b"250 last\r\n") == Reply(250, ("first", "last"), None,
+                                                 ("250-first", "250 last"))

@@ -11,6 +11,8 @@ from smtpdiag.core.targets import (
     DEFAULT_PORT,
     QUIT_POINTS,
     Target,
+    _parse_target,
+    _plain_target,
     parse_nameserver,
     parse_target,
     refuse_controls,
@@ -366,3 +368,44 @@ def test_accepted_nameservers(text: str, expected: tuple[str, int]) -> None:
 def test_refused_nameservers(text: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         parse_nameserver(text)
+
+
+def _outcome(parse: object, text: str, port: int | None = None, no_mx: bool = False) -> object:
+    try:
+        return parse(text, port, no_mx)  # type: ignore[operator]
+    except TargetError as exc:
+        return str(exc)
+
+
+PLAIN_EDGES = [
+    "127.0.0.1", "127.0.0.1:25", "0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.5",
+    "01.2.3.4", "1.2.3.04", "10.0.0.1.", "192.168.1.1:65535", "192.168.1.1:65536",
+    "1.2.3.4:0", "1.2.3.4:", ":25", "mx.example.com", "MX.Example.COM:587", "example.com.",
+    "example.com..", ".example.com", "-a.example", "a-.example", "a_b.example", "a--b.example",
+    "a" * 63 + ".example", "a" * 64 + ".example", ("a" * 63 + ".") * 3 + "a" * 61,
+    ("a" * 63 + ".") * 3 + "a" * 62, ("a" * 63 + ".") * 3 + "a" * 61 + ".", "host:2_5",
+    "host:25:26", "host: 25", " host ", "x", "1", "[127.0.0.1]:25", "[::1]", "::1", "a.b:00025",
+    "exämple.com", "a..b", "a/b", "a$b",
+]
+
+
+@pytest.mark.parametrize("text", PLAIN_EDGES)
+@pytest.mark.parametrize(("port", "no_mx"), [(None, False), (587, True)])
+def test_the_fast_path_reads_every_target_as_the_full_parser_does(
+        text: str, port: int | None, no_mx: bool) -> None:
+    assert _outcome(_plain_target, text, port, no_mx) in (
+        None, _outcome(_parse_target, text, port, no_mx))
+    assert _outcome(lambda t, p, n: parse_target(t, port=p, no_mx=n), text, port, no_mx) == \
+        _outcome(_parse_target, text, port, no_mx)
+
+
+@pytest.mark.parametrize(("text", "taken"), [
+    ("127.0.0.1:25", True), ("mx.example.com", True), ("example.com.", True),
+    ("a" * 63 + ".example", True), (("a" * 63 + ".") * 3 + "a" * 61, True),
+    (("a" * 63 + ".") * 3 + "a" * 61 + ".", True), ("1.2.3.4:65535", True),
+    ("exämple.com", False), ("[::1]:25", False), ("::1", False), ("a b", False),
+    ("host:", False), ("host:65536", False), ("host:0", False), ("a..b", False),
+    (("a" * 63 + ".") * 3 + "a" * 62, False), ("-a.example", False),
+])
+def test_the_fast_path_takes_the_common_forms(text: str, taken: bool) -> None:
+    assert (_plain_target(text, None, False) is not None) is taken

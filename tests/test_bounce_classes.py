@@ -100,3 +100,52 @@ def test_line_endings_do_not_change_the_reading(name):
     assert want and all(item[4] != "unknown" for item in want)
     assert reading(unix.replace(b"\n", b"\r\n")) == want  # DOS
     assert reading(unix.replace(b"\n", b"\r")) == want  # old Mac: CR alone
+
+
+def _bounce(body: str) -> bytes:
+    head = ("From: MAILER-DAEMON@relay.sender.example\nTo: vic@sender.example\n"
+            "Subject: Undelivered Mail Returned to Sender\n\n")
+    return (head + body).encode()
+
+
+@pytest.mark.parametrize(("body", "reason", "rule"), [
+    # a bare "User unknown" in a bounce that names no step: a filter's refusal (sisimai's
+    # "filtered"), the way it reads after DATA
+    ("<wes@example.org>: host mx.example.org[192.0.2.5] said: 550\n    <wes@example.org>: "
+     "User unknown\n", "policy", "text-user-unknown step not named"),
+    # the step named: the address itself
+    ("<wes@example.org>: host mx.example.org[192.0.2.5] said: 550\n    <wes@example.org>: "
+     "User unknown (in reply to RCPT TO command)\n", "user-unknown", "text-user-unknown"),
+    # an X.1.1 code says the mailbox is missing, wherever it was said
+    ("<wes@example.org>: host mx.example.org[192.0.2.5] said: 550 5.1.1\n    "
+     "<wes@example.org>: User unknown\n", "user-unknown", "text-user-unknown"),
+    # "550 5.2.1 User unknown": the text wins over the registry's "mailbox disabled"
+    ("<wes@example.org>: host mx.example.org[192.0.2.5] said: 550 5.2.1\n    "
+     "<wes@example.org>: User unknown\n", "user-unknown", "text-user-unknown"),
+    # a product's own wording for a missing address decides whatever the step
+    ("Your message\n  To:      wes@example.org\n  Subject: plans\ndid not reach the following "
+     "recipient(s):\nwes@example.org on Mon, 30 Nov 2026 10:00:00 +0000\n    The recipient "
+     "name is not recognized\n", "user-unknown", "exchange2003-recipient-not-recognized"),
+    ("------- Failure Reasons --------\nUser wes (wes@example.org) not listed in Domino "
+     "Directory\nwes@example.org\n", "user-unknown", "domino-not-in-directory"),
+    ("** Address not found **\n\nYour message wasn't delivered to wes@example.org because the "
+     "address couldn't be found.\n", "user-unknown", "gmail-address-not-found"),
+])
+def test_user_unknown_in_a_bounce_that_names_no_step(body, reason, rule):
+    from smtpdiag.core.classify import classify_message
+
+    (record,) = classify_message(_bounce(body))
+    assert (record["reason"]["name"], record["reason"]["rule"]) == (reason, rule)
+
+
+def test_a_pasted_reply_names_no_step_and_stays_user_unknown():
+    got = classify("550 <wes@example.org>: User unknown")["reason"]
+    assert (got["name"], got["rule"]) == ("user-unknown", "text-user-unknown")
+
+
+def test_outlook_com_mailbox_unavailable_with_its_numbers_is_a_missing_mailbox():
+    got = classify("550 Requested action not taken: mailbox unavailable "
+                   "(-2147221238:3954:-2147467259)")["reason"]
+    assert (got["name"], got["decided_by"]) == ("user-unknown", "provider")
+    # the standard text alone stays what 550 means at its step
+    assert classify("550 Requested action not taken: mailbox unavailable")["provider"] is None

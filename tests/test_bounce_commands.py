@@ -30,6 +30,11 @@ MESSAGES = Path(__file__).resolve().parent.parent / "fixtures" / "messages"
      "RCPT"),
     ("   >>> DATA\n   <<< 554 no thanks", "DATA"),
     ("Sent <<< RCPT TO:<c@d.example>\nReceived >>> 550 nope", "RCPT"),
+    # an indented transcript, as bounce prose quotes it (and unfolding joins it into a line)
+    ("Each recipient was rejected by a remote mail server.\n    >>> RCPT TO:<c@d.example>\n"
+     "    <<< 550 <c@d.example>: User unknown", "RCPT"),
+    # an MTA's log form
+    ("SMTP:RCPT host 192.0.2.8: 553 5.3.0 <c@d.example>... No such user here", "RCPT"),
     # Sendmail: refused straight after connecting, before any command was sent
     ("... while talking to mx.d.example.:\n<<< 554 go away\n554 5.0.0 Service unavailable",
      "CONNECT"),
@@ -105,3 +110,15 @@ def test_dragonfly_bounce_names_the_step_and_the_recipient():
 ])
 def test_access_denied_is_about_what_the_step_offered(text, reason):
     assert classify(text)["reason"]["name"] == reason
+
+
+@pytest.mark.parametrize(("text", "code", "enhanced", "message"), [
+    # Yahoo's prose writes the code with a colon
+    ("550: 5.2.2 <c@d.example>... Mailbox Full", 550, "5.2.2", "<c@d.example>... Mailbox Full"),
+    ("<c@d.example>:\n550: <c@d.example>: User unknown", 550, None, "<c@d.example>: User unknown"),
+    # a time of day is no reply
+    ("at 10:30: 250: fine", None, None, "at 10:30: 250: fine"),
+])
+def test_a_code_followed_by_a_colon_is_a_reply(text, code, enhanced, message):
+    found = read_diagnostic(text)
+    assert (found.code, found.enhanced, found.message) == (code, enhanced, message)

@@ -126,6 +126,12 @@ def test_raw_text_drops_mime_lines_only():
     # no Diagnostic-Code in the report: each recipient's own line of the prose
     ("opensmtpd-dsn-no-diagnostic.eml", [("xena@example.net", 550, None, "user-unknown"),
                                          ("yann@example.net", 552, None, "mailbox-full")]),
+    # AOL writes the recipients' field groups one after the other, without blank lines
+    ("aol-dsn-no-blank-lines.eml", [("rosa@example.net", 552, None, "mailbox-full"),
+                                    ("sven@example.net", 550, None, "user-unknown")]),
+    # Microsoft 365's report for people: only "Status code: 550 5.1.10" in the admins'
+    # section; its opening words say what happened (not the registry's null MX)
+    ("m365-ndr-status-code.eml", [("uli@contoso.example", 550, None, "user-unknown")]),
     # a warning that only says "delayed": the sender's warning time has passed
     ("gmail-delayed-prose.eml", [("carl@example.com", None, None, "expired")]),
 ])

@@ -38,8 +38,8 @@ _ENH = r"[245]\.[0-9]{1,3}\.[0-9]{1,3}"  # ASCII: \d also takes "٧"
 # A reply: a code, a separator, optionally an enhanced code.  Not part of a longer number, an
 # IP address, a date or a size; the characters that may stand before it are those real MTAs put.
 _REPLY = re.compile(
-    rf"(?:(?<=^)|(?<=[\s:;'\"(\[#<=>]))(?P<code>{_CODE})(?P<sep>[ -]|$)"
-    rf"(?:(?P<enh>{_ENH})(?![0-9.]*[0-9]))?", re.MULTILINE)
+    rf"(?:(?<=^)|(?<=[\s:;'\"(\[#<=>]))(?P<code>{_CODE})(?P<sep>[ -]|:(?= )|$)"
+    rf"(?: ?(?P<enh>{_ENH})(?![0-9.]*[0-9]))?", re.MULTILINE)
 _ENHANCED_ONLY = re.compile(rf"(?<![\w.\-/])\(?#?(?P<enh>{_ENH})(?![\w]|\.[0-9])")
 _ANCHORS = (
     ("dsn", re.compile(r"^Diagnostic-Code:[ \t]*[A-Za-z0-9-]*[ \t]*;?[ \t]*", re.I | re.M)),
@@ -80,8 +80,11 @@ _COMMANDS = (
           r"initial\s+connection|HELO|EHLO|AUTH|STARTTLS|pipelined\s+RCPT\s+TO|"
           r"pipelined\s+MAIL\s+FROM)\b"),
     # a transcript (">>> RCPT To:<…>"; Trend Micro writes "Sent <<<"): the last command sent
-    _says((">>>", "<<<"), r"^[ \t]*(?:>>>|Sent\s*<<<)\s*(RCPT\s+TO|MAIL\s+FROM|DATA|EHLO|"
+    # (indented lines may have been unfolded into one: ">>>" is looked for after any space)
+    _says((">>>", "<<<"), r"(?:^|\s)(?:>>>|Sent\s*<<<)\s*(RCPT\s+TO|MAIL\s+FROM|DATA|EHLO|"
           r"HELO|STARTTLS|AUTH|\.)", flags=re.I | re.M, last=True),
+    # an MTA's own log form: "SMTP:RCPT host 192.0.2.8: 553 …"
+    _says(("smtp:",), r"\bSMTP:(RCPT|MAIL|DATA|EHLO|HELO)\b"),
     _says(("rcpt", "mail from", "data", "ehlo", "helo", "connect"),
           r"\b(?:(?:error|failed|rejected|failure)\s+(?:at|in|during|following)|in)\s+"
           r"(RCPT\s+TO|MAIL\s+FROM|DATA|EHLO|HELO|end\s+of\s+data|connect)\b|"
@@ -227,7 +230,7 @@ def _prefixes(code: str | None, enhanced: str | None
               ) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
     """The codes at the start of each line of a reply, and its continuation codes inside
     one line; compiled once per pair of codes."""
-    head = (rf"(?:{code}[ -])?\s*" if code else "") + (
+    head = (rf"(?:{code}(?:[ -]|:(?= )))?\s*" if code else "") + (
         rf"(?:\(?#?{re.escape(enhanced)}\)?\s*)?" if enhanced else "")
     if not code:
         return (re.compile("^" + head) if head else None), None

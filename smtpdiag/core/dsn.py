@@ -32,6 +32,8 @@ _RETURNED = re.compile(
     r"--- ?Below this line|Content-Type: message/rfc822)", re.I | re.M)
 _HEADER_START = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:", re.M)
 _FIELD = re.compile(rb"^(?:Final-Recipient|Original-Recipient):", re.I | re.M)
+# Microsoft 365's report for people: the reply's code alone, in a section for admins.
+_NDR_STATUS = re.compile(r"^Status code:\s*[45][0-9]{2}\b", re.M)
 _REPORT_START = re.compile(r"^(?:Reporting-MTA|Final-Recipient|Original-Recipient|"
                            r"Received-From-MTA|Arrival-Date|Original-Envelope-Id):", re.I | re.M)
 
@@ -82,8 +84,33 @@ def _field_groups(part: Message) -> list[Message]:
         text = text.replace("\r\n", "\n")
         groups = [message_from_string(block.strip() + "\n", policy=compat32)
                   for block in re.split(r"\n\s*\n", text) if block.strip()]
-    # A group whose "body" holds more fields (a missing blank line) is read as one group.
-    return groups
+    # A group whose "body" holds more fields (a missing blank line) is read as one group;
+    # recipients written one after the other without blank lines (AOL) are split apart.
+    return [run for group in groups for run in _per_recipient(group)]
+
+
+def _per_recipient(group: Message) -> list[Message]:
+    """One group per recipient when several Final-Recipient fields share a block: a new
+    recipient starts at a Final-Recipient (or at an Original-Recipient before it) once the
+    current one has its own."""
+    items = group.items()
+    if sum(1 for key, _ in items if key.lower() == "final-recipient") < 2:
+        return [group]
+    runs: list[list[tuple[str, str]]] = [[]]
+    for key, value in items:
+        name = key.lower()
+        seen = {field.lower() for field, _ in runs[-1]}
+        if "final-recipient" in seen and name in ("final-recipient", "original-recipient") \
+                and name in seen | {"final-recipient"}:
+            runs.append([])
+        runs[-1].append((key, value))
+    split = []
+    for run in runs:
+        part = Message()
+        for key, value in run:
+            part[key] = value
+        split.append(part)
+    return split
 
 
 def _value(group: Message, name: str) -> str | None:
@@ -219,6 +246,8 @@ def _from_prose(prose: str, sender: str | None) -> list[Recipient]:
                              r"(?:undelivered|retried)|delivery attempts will continue|"
                              r"(?:has been|is) delayed|DELAYED)\b", prose, re.I))
     whole = read_diagnostic(prose)
+    if whole.code is not None and not whole.message and _NDR_STATUS.search(prose):
+        whole = replace(whole, message=_opening(prose))
     listed = segments(prose, sender)
     if len(listed) < 2:
         address = listed[0][0] if listed else None
@@ -228,6 +257,22 @@ def _from_prose(prose: str, sender: str | None) -> list[Recipient]:
         return [Recipient(address, None, None, None, None, whole, not delayed)]
     return [Recipient(address, None, None, None, None, _own(text, address) or whole, not delayed)
             for address, text in listed]
+
+
+def _opening(prose: str) -> str:
+    """A Microsoft 365 report's opening paragraph ("Your message to … couldn't be delivered.
+    … wasn't found at …"), the only words it has for a code given alone further down, under
+    "Status code:"; link-only lines dropped."""
+    kept: list[str] = []
+    for line in prose.strip().splitlines():
+        line = line.strip()
+        if not line:
+            if kept:
+                break
+            continue
+        if not re.fullmatch(r"\[?https?://\S*\]?", line):
+            kept.append(line)
+    return " ".join(kept)[:1_000]
 
 
 def _own(text: str | None, address: str) -> Diagnostic | None:

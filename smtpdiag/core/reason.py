@@ -105,7 +105,11 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
     for a protocol slip, such as Postfix's "send HELO/EHLO first").  A generic "User unknown"
     wording in answer to DATA, after the same address was accepted at RCPT, is a recipient-side
     filter refusing the message (mobile carriers word their sender filters so): ``policy`` —
-    unless an X.1.x code, or a product's own pattern, says the mailbox itself is missing.
+    unless an X.1.x code, or a product's own pattern, says the mailbox itself is missing.  So
+    is that wording in a bounce that names no step at all: an address refused at RCPT is
+    reported as such (Postfix's "in reply to RCPT TO", a transcript, qmail's "does not like
+    recipient", an X.1.1 code); a bare "User unknown" with none of them comes from a filter,
+    as sisimai also reads it.  A pasted reply (no bounce around it) is not read so.
     """
     klass = code // 100 if code else (int(enhanced[0]) if enhanced else None)
     # the codes, or a wording that names no cause of its own ("connection timed out")
@@ -117,12 +121,15 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
         return reason_for("expired", decided_by="action",
                           rule="Action: failed" if final else "Action: delayed",
                           klass=None, final=final)
-    if (command in ("DATA", "DATA-END") and found["name"] == "user-unknown"
-            and found["decided_by"] == "text"
-            and not (enhanced and catalogue.registry_key(enhanced).startswith("X.1."))):
+    key = catalogue.registry_key(enhanced) if enhanced else ""
+    # a bounce that names no step; "550 5.2.1 User unknown" stays the text's (the issue's rule)
+    unnamed = command is None and final is not None and key != "X.2.1"
+    if ((command in ("DATA", "DATA-END") or unnamed) and found["name"] == "user-unknown"
+            and found["decided_by"] == "text" and not key.startswith("X.1.")):
         return reason_for("policy", decided_by=found["decided_by"],
-                          rule=f"{found['rule']} after DATA", klass=klass, final=final)
-    sender_code = bool(enhanced) and catalogue.registry_key(enhanced or "") in ("X.1.7", "X.1.8")
+                          rule=f"{found['rule']} {'step not named' if unnamed else 'after DATA'}",
+                          klass=klass, final=final)
+    sender_code = key in ("X.1.7", "X.1.8")
     # An MTA's own wording for a protocol slip ("send HELO/EHLO first", postscreen's "Protocol
     # error") says the client erred, whatever command it answered: not the sender address.
     slip = found["decided_by"] == "provider" and found["name"] == "syntax"

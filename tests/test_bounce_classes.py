@@ -138,6 +138,23 @@ def test_user_unknown_in_a_bounce_that_names_no_step(body, reason, rule):
     assert (record["reason"]["name"], record["reason"]["rule"]) == (reason, rule)
 
 
+@pytest.mark.parametrize(("step", "says"), [
+    ("", "the bounce names no SMTP step"),
+    (" (in reply to end of DATA command)", "it answered DATA, after the address was accepted"),
+])
+def test_the_bottom_line_says_why_user_unknown_reads_as_a_filter(step, says):
+    from smtpdiag.core.classify import classify_message
+
+    (record,) = classify_message(_bounce(
+        f"<wes@example.org>: host mx.example.org[192.0.2.5] said: 550\n    <wes@example.org>: "
+        f"User unknown{step}\n"))
+    summary = record["reason"]["summary"]
+    assert record["reason"]["name"] == "policy"
+    assert 'its words say "user unknown"' in summary and says in summary
+    user_unknown = classify("550 5.1.1 User unknown")["reason"]
+    assert "filter" not in user_unknown["summary"]
+
+
 def test_a_pasted_reply_names_no_step_and_stays_user_unknown():
     got = classify("550 <wes@example.org>: User unknown")["reason"]
     assert (got["name"], got["rule"]) == ("user-unknown", "text-user-unknown")

@@ -36,8 +36,9 @@ def reason_names() -> tuple[str, ...]:
 
 
 def reason_for(name: str, *, decided_by: str, rule: str, klass: int | None = None,
-               final: bool | None = None, who: str = "") -> dict[str, Any]:
-    """The ``reason`` object: name, permanent, who, decided_by, rule, summary."""
+               final: bool | None = None, who: str = "", summary: str = "") -> dict[str, Any]:
+    """The ``reason`` object: name, permanent, who, decided_by, rule, summary (the reason's
+    own, unless the rule that decided needs saying: ``summary``)."""
     info = _table()["reasons"][name]
     permanent = info["permanent"]
     if klass in (4, 5):
@@ -45,7 +46,7 @@ def reason_for(name: str, *, decided_by: str, rule: str, klass: int | None = Non
     if final is not None:
         permanent = final
     return {"name": name, "permanent": permanent, "who": who or info["who"],
-            "decided_by": decided_by, "rule": rule, "summary": info["summary"]}
+            "decided_by": decided_by, "rule": rule, "summary": summary or info["summary"]}
 
 
 def by_enhanced(enhanced: str) -> str | None:
@@ -93,6 +94,16 @@ ACCESS_DENIED = frozenset({"text-access-denied", "sendmail-access-denied"})
 CLIENT_STEPS = frozenset({"CONNECT", "HELO", "EHLO"})
 
 
+# Why "User unknown" is read as a filter's refusal: the words alone would mislead an admin.
+_FILTER_NOT_MAILBOX = {
+    False: "a filter of the receiver refused the message, though its words say \"user unknown\": "
+           "it answered DATA, after the address was accepted at RCPT",
+    True: "most likely a filter of the receiver refused the message: its words say \"user "
+          "unknown\", but the bounce names no SMTP step, as filters' refusals mostly do (the "
+          "address may still be wrong)",
+}
+
+
 def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | None,
                        command: str | None, final: bool | None) -> dict[str, Any]:
     """Readings that context makes more specific than the words.
@@ -128,7 +139,8 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
             and found["decided_by"] == "text" and not key.startswith("X.1.")):
         return reason_for("policy", decided_by=found["decided_by"],
                           rule=f"{found['rule']} {'step not named' if unnamed else 'after DATA'}",
-                          klass=klass, final=final)
+                          klass=klass, final=final,
+                          summary=_FILTER_NOT_MAILBOX[unnamed])
     sender_code = key in ("X.1.7", "X.1.8")
     # An MTA's own wording for a protocol slip ("send HELO/EHLO first", postscreen's "Protocol
     # error") says the client erred, whatever command it answered: not the sender address.

@@ -132,6 +132,8 @@ def _judge_reply(step: Step, thresholds: Thresholds, after_ehlo_refused: bool) -
     reply = step.reply
     if reply is None or step.name == "quit":
         return None
+    if not thresholds.expect and 200 <= reply.code < 400:  # positive, and nothing expected
+        return None
     user = logical_step(step.name)
     expectation = thresholds.expectation(user) if user and thresholds.expect else None
     if expectation is not None and step.name != "helo" and not (
@@ -154,7 +156,7 @@ def _judge_reply(step: Step, thresholds: Thresholds, after_ehlo_refused: bool) -
 
 def _missing_expectations(attempt: Attempt, thresholds: Thresholds) -> list[Reason]:
     """Expected steps that never happened in a walk that otherwise went as planned."""
-    if attempt.outcome != "accepted":
+    if attempt.outcome != "accepted" or not thresholds.expect:
         return []
     reasons = []
     names = {s.name for s in attempt.steps}
@@ -173,8 +175,9 @@ def _missing_expectations(attempt: Attempt, thresholds: Thresholds) -> list[Reas
 
 def _step_seconds(attempt: Attempt) -> dict[str, float]:
     times: dict[str, float] = {}
+    user_step = _LOGICAL.get
     for step in attempt.steps:
-        user = logical_step(step.name)
+        user = user_step(step.name)
         if user is not None:
             times[user] = times.get(user, 0.0) + step.elapsed_ms / 1000
     return times
@@ -238,7 +241,10 @@ def primary_attempt(report: Report) -> Attempt | None:
 
 
 def metrics(report: Report) -> Metrics:
-    attempt = primary_attempt(report)
+    return _metrics(report, primary_attempt(report))
+
+
+def _metrics(report: Report, attempt: Attempt | None) -> Metrics:
     if attempt is None:
         return Metrics(report.elapsed_ms / 1000)
     times = _step_seconds(attempt)
@@ -274,12 +280,14 @@ def judge(report: Report, thresholds: Thresholds, *, index: int = 0,
             why = attempt.error.message if attempt.error else f"outcome {attempt.outcome}"
             reasons.append(Reason("WARNING", f"{_where(attempt)} did not answer properly "
                                   f"({why}); a later host was tried", None))
-    reasons.append(_over("the session", report.elapsed_ms / 1000, thresholds.warn,
-                         thresholds.crit, None) or Reason("OK", ""))
-    unique = list(dict.fromkeys(r for r in reasons if r.state != "OK"))
+    slow = _over("the session", report.elapsed_ms / 1000, thresholds.warn, thresholds.crit,
+                 None)
+    if slow is not None:
+        reasons.append(slow)
+    unique = list(dict.fromkeys(r for r in reasons if r.state != "OK")) if reasons else []
     unique.sort(key=lambda r: -_SEVERITY[r.state])
     state = worst(r.state for r in unique)
-    found_metrics = metrics(report)
+    found_metrics = _metrics(report, primary)
     if unique:
         summary = unique[0].message + (f" (+{len(unique) - 1} more)" if len(unique) > 1 else "")
     else:

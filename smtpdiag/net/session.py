@@ -28,6 +28,7 @@ from ..core.verdicts import outcome_of, stopping_reply
 from ..errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError
 from ..model import Attempt, Capabilities, ErrorInfo, Reply, Step, TlsInfo
 from . import implicit
+from .stepclock import StepClock
 from .tlsinfo import describe_session, legacy_context, make_context
 from .tlsverify import peer_chain, verify_chain
 from .wire import RecordingProtocol, convert_error, refused_handshake
@@ -95,6 +96,7 @@ class _Walk:
         self.deadline = deadline
         self.legacy = legacy  # the diagnostic handshake (_diagnose_tls): permissive context
         self.where = f"{address}:{port}" if ":" not in address else f"[{address}]:{port}"
+        self.clock = StepClock()
         self.steps: list[Step] = []
         self.proto: RecordingProtocol | None = None
         self.transport: asyncio.BaseTransport | None = None
@@ -123,12 +125,14 @@ class _Walk:
         self._announce(step)
         started = time.perf_counter()
         timeout = self._budget(step)
+        clock = self.clock
+        clock.start(timeout)  # one timer for the walk, not one per step (stepclock.py)
         try:
-            # asyncio.timeout, not wait_for: no extra task per exchange (bench/bench_check.py).
-            async with asyncio.timeout(timeout):
-                reply = await coro_factory()
+            reply = await coro_factory()
         except BaseException as exc:
-            if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
+            if clock.stop() and isinstance(exc, asyncio.CancelledError):
+                exc = TimeoutError()  # the step's own time ran out
+            elif isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
                 raise
             reply = self._parting_421(step, exc)
             if reply is None:
@@ -141,6 +145,7 @@ class _Walk:
                 self.steps.append(Step(step, sent, None, elapsed_ms=elapsed,
                                        error=ErrorInfo(error.kind, error.message, step)))
                 raise error from None
+        clock.stop()
         elapsed = (time.perf_counter() - started) * 1000
         self.steps.append(Step(step, sent, reply, elapsed_ms=elapsed))
         return reply
@@ -199,37 +204,56 @@ class _Walk:
 
     async def _greeting_or_tls(self) -> Reply:
         """The greeting; but if not a byte of it has come after a short silence, a TLS
-        handshake on a second connection says whether the port speaks implicit TLS."""
-        assert self.proto is not None
-        read = asyncio.ensure_future(self._read_greeting())
-        sniff: asyncio.Future[bool] | None = None
-        try:
-            silence = implicit.silence_for(self.opts.timeout)
-            if silence is None:
-                return await read
-            done, _ = await asyncio.wait({read}, timeout=silence)
-            if done or self.proto.bytes_pending or self.proto.unsolicited:
-                return await read
-            sniff = asyncio.ensure_future(implicit.speaks_tls(self.host, self.address,
-                                                              self.port))
+        handshake on a second connection says whether the port speaks implicit TLS.
+
+        No task and no ``asyncio.wait`` for the greeting that comes at once (nearly every
+        server's): a timer starts the handshake only after the silence, and a handshake that
+        completes while the greeting is still awaited cancels that wait, which becomes
+        ``_ImplicitTls`` here.
+        """
+        proto = self.proto
+        assert proto is not None
+        silence = implicit.silence_for(self.opts.timeout)
+        if silence is None:
+            return await self._read_greeting()
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        cancelling = task.cancelling()
+        sniff: asyncio.Task[bool] | None = None
+        state = {"reading": True, "found": False}
+
+        def after_silence() -> None:
+            nonlocal sniff
+            if proto.bytes_pending or proto.unsolicited:  # the greeting has begun
+                return
             self.sniffed = False  # until the handshake completes
-            either: set[asyncio.Future[Reply] | asyncio.Future[bool]] = {read, sniff}
-            done_either, _ = await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-            if read in done_either:
-                return read.result()
-            self.sniffed = sniff.result()
-            if self.sniffed:
+            sniff = loop.create_task(implicit.speaks_tls(self.host, self.address, self.port))
+            sniff.add_done_callback(sniffed)
+
+        def sniffed(done: asyncio.Task[bool]) -> None:
+            if state["reading"] and not done.cancelled() and done.exception() is None \
+                    and done.result():
+                state["found"] = self.sniffed = True
+                task.cancel()
+
+        timer = loop.call_later(silence, after_silence)
+        try:
+            return await self._read_greeting()
+        except asyncio.CancelledError:
+            if state["found"] and task.uncancel() <= cancelling:
                 raise _ImplicitTls(
                     f"no greeting in {seconds(silence)} s, but a TLS handshake on a second "
                     "connection completed: this port speaks implicit TLS; walking it that way",
-                    step="greeting")
-            return await read
+                    step="greeting") from None
+            raise
         finally:
-            for task in (read, sniff):
-                if task is not None and not task.done():
-                    task.cancel()
-                    with contextlib.suppress(BaseException):
-                        await task
+            state["reading"] = False
+            timer.cancel()
+            if sniff is not None and not sniff.done():
+                sniff.cancel()
+                with contextlib.suppress(BaseException):
+                    await sniff
 
     async def _next_reply(self, wait: float) -> Reply | None:
         """A reply that came (or comes within ``wait`` s) after the one just read, or None."""
@@ -450,15 +474,20 @@ class _Walk:
             return
         self._note_unasked()
         self._announce("quit")
+        self.clock.start(budget)
         try:
-            async with asyncio.timeout(budget):
-                reply: Reply | None = await self.proto.exchange(b"QUIT")
-        except (TimeoutError, Exception):
+            reply: Reply | None = await self.proto.exchange(b"QUIT")
+        except BaseException as exc:
+            if not self.clock.stop() and not isinstance(exc, Exception):
+                raise  # not our timer's: Ctrl-C, or the fleet's cancellation
             reply = None
+        else:
+            self.clock.stop()
         self.steps.append(Step("quit", "QUIT", reply,
                                elapsed_ms=(time.perf_counter() - started) * 1000))
 
     def close(self) -> None:
+        self.clock.close()
         if self.transport is not None:
             self.transport.close()
 

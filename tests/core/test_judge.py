@@ -504,3 +504,15 @@ def test_metrics_come_from_the_primary_attempt() -> None:
     first = attempt(step("greeting", ms=500.0), host="mx1.test", outcome="refused")
     second = attempt(step("greeting", ms=7.0), host="mx2.test")
     assert metrics(report(first, second)).steps == (("greeting", 0.007),)
+
+
+@pytest.mark.parametrize(("code", "found"), [
+    (199, (Reason("CRITICAL", "mail refused: 199 ok", "mail"),)), (200, ()), (399, ()),
+    (400, (Reason("WARNING", "mail temporarily refused: 400 ok", "mail"),)),
+])
+def test_positive_is_2xx_and_3xx_with_or_without_expectations(
+        code: int, found: tuple[Reason, ...]) -> None:
+    rep = report(attempt(step("connect"), step("greeting"), step("mail", code)))
+    assert reasons(rep) == found
+    expecting = build_thresholds(expect=["greeting=220"])  # set, but not for this step
+    assert reasons(rep, expecting) == found

@@ -1,0 +1,118 @@
+"""``net/stepclock.py``: one timer per walk enforces each step's limit as ``asyncio.timeout``
+would, on a real event loop (no network needed)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from smtpdiag.net.stepclock import StepClock
+
+
+async def _step(clock: StepClock, limit: float, takes: float) -> str:
+    clock.start(limit)
+    try:
+        await asyncio.sleep(takes)
+    except asyncio.CancelledError:
+        if clock.stop():
+            return "timeout"
+        raise
+    clock.stop()
+    return "done"
+
+
+def test_a_step_within_its_limit_is_left_alone_and_one_timer_serves_every_step() -> None:
+    async def main() -> list[object]:
+        clock = StepClock()
+        seen = [await _step(clock, 5, 0)]
+        handle = clock._handle
+        seen += [await _step(clock, 5, 0.01), await _step(clock, 6, 0)]
+        seen.append(clock._handle is handle)  # later, longer limits keep the one timer
+        clock.close()
+        seen.append(clock._handle)
+        return seen
+
+    assert asyncio.run(main()) == ["done", "done", "done", True, None]
+
+
+def test_a_step_that_overruns_is_cancelled_and_told_it_was_the_clock() -> None:
+    async def main() -> tuple[str, str, int]:
+        clock = StepClock()
+        first = await _step(clock, 0.05, 5)
+        task = asyncio.current_task()
+        assert task is not None
+        second = await _step(clock, 5, 0)  # the task carries on, uncancelled
+        clock.close()
+        return first, second, task.cancelling()
+
+    assert asyncio.run(main()) == ("timeout", "done", 0)
+
+
+def test_the_timer_moves_on_to_the_step_under_way() -> None:
+    async def main() -> list[str]:
+        clock = StepClock()
+        results = [await _step(clock, 0.1, 0.06)]
+        # The timer set for 0.1 s fires during this step, which may take 0.2 s: not cut.
+        results.append(await _step(clock, 0.2, 0.1))
+        clock.close()
+        return results
+
+    assert asyncio.run(main()) == ["done", "done"]
+
+
+def test_a_shorter_limit_than_the_timer_gets_its_own() -> None:
+    async def main() -> list[str]:
+        clock = StepClock()
+        results = [await _step(clock, 30, 0)]
+        results.append(await _step(clock, 0.05, 5))  # not 30 s: its own, earlier, limit
+        clock.close()
+        return results
+
+    assert asyncio.run(main()) == ["done", "timeout"]
+
+
+def test_a_cancellation_from_elsewhere_is_not_taken_for_a_timeout() -> None:
+    async def walk() -> str:
+        clock = StepClock()
+        try:
+            return await _step(clock, 5, 5)
+        finally:
+            clock.close()
+
+    async def main() -> None:
+        task = asyncio.ensure_future(walk())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+
+
+def test_both_at_once_the_outer_cancellation_wins() -> None:
+    clocks: list[StepClock] = []
+
+    async def walk() -> str:
+        clock = StepClock()
+        clocks.append(clock)
+        try:
+            return await _step(clock, 0.01, 5)
+        finally:
+            clock.close()
+
+    async def main() -> None:
+        task = asyncio.ensure_future(walk())
+        await asyncio.sleep(0)  # the walk starts its step and waits
+        time.sleep(0.02)  # the step's time runs out while the loop is held here
+        clock = clocks[0]
+        assert clock._handle is not None
+        clock._handle.cancel()
+        clock._check()  # the clock's timer fires (run by hand, so the order is known) ...
+        assert clock._fired
+        task.cancel()  # ... and in the same pass someone else cancels the walk
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())

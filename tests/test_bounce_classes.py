@@ -213,16 +213,15 @@ def test_an_expiry_wording_gives_way_to_the_cause_it_names(text, reason, rule):
     assert (got["name"], got["rule"]) == (reason, rule)
 
 
-def test_a_specific_code_beats_a_generic_product_pattern_too():
+def test_a_products_own_generic_pattern_knows_its_codes():
     from smtpdiag import catalogue
     from smtpdiag.core.reason import decide
 
-    entry = next(e for e in catalogue.providers() if e.id == "exim-retry-timeout")
-    assert entry.generic
-    text = "retry timeout exceeded"
-    assert decide(code=None, enhanced=None, text=text, entry=entry)["rule"] == entry.id
-    got = decide(code=452, enhanced="4.2.2", text=text, entry=entry)
-    assert (got["name"], got["decided_by"]) == ("mailbox-full", "enhanced")
+    # Orange's "Service refusé" comes with an enhanced code of its own that says nothing
+    entry = next(e for e in catalogue.providers() if e.id == "orange-service-refused")
+    assert entry.generic and entry.kind == "provider"
+    got = decide(code=421, enhanced="4.2.1", text="Service refuse", entry=entry)
+    assert (got["name"], got["decided_by"]) == ("unknown", "provider")
 
 
 @pytest.mark.parametrize(("text", "reason", "rule"), [

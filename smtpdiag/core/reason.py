@@ -6,8 +6,9 @@ rule decides, in this order (``decided_by`` in the result says which):
 1. ``provider`` — a provider's, MTA's, filter's or block list's own pattern;
 2. ``text``     — a wording that names the cause whatever server wrote it;
 3. ``enhanced`` — the enhanced status code (RFC 3463 / IANA registry), class-specific first;
-   it comes before a ``generic`` wording (one that names a consequence or no cause: "try
-   again later", "message expired") when it names a cause of its own (4.3.2, 4.2.2, 4.7.1);
+   it comes before a ``generic`` wording any server uses (one that names a consequence or no
+   cause: "try again later", "message expired") when it names a cause of its own (4.3.2,
+   4.2.2, 4.7.1).  A product's own pattern knows that product's codes and still decides.
 4. ``basic``    — the three-digit code, read for the command it answered where known;
 5. ``none``     — nothing says why: ``unknown``.
 
@@ -190,8 +191,6 @@ def _names_a_cause(enhanced: str | None, wording: catalogue.ProviderEntry) -> bo
 def _decide(code: int | None, enhanced: str | None, text: str, command: str | None,
             entry: catalogue.ProviderEntry | None, final: bool | None) -> dict[str, Any]:
     klass = code // 100 if code else (int(enhanced[0]) if enhanced else None)
-    if entry is not None and entry.generic and _names_a_cause(enhanced, entry):
-        entry = None  # "try again later", "delivery temporarily suspended": the code says why
     if entry is not None and entry.kind != "text":
         return reason_for(entry.reason, decided_by="provider", rule=entry.id, klass=klass,
                           final=final, who=entry.who)

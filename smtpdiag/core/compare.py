@@ -112,7 +112,7 @@ def _differences(a: dict[str, Any], b: dict[str, Any], kind: str, same: bool) ->
     return lines
 
 
-def _which(a: dict[str, Any], b: dict[str, Any], same: bool) -> str:
+def _which(a: dict[str, Any], b: dict[str, Any]) -> str:
     """For whoever writes the server side: which to send, by what the client should do."""
     send = _class_texts()["send_when"]
     ka, kb = str(a["class"]), str(b["class"])
@@ -138,7 +138,7 @@ def compare(first: str, second: str, lang: str = "en") -> dict[str, Any]:
         joiner = "In contrast"
     summary = f"{category} {_means(a)} {joiner}, {_means(b)}"
     differences = _differences(a, b, kind, same_class)
-    which = _which(a, b, same_class)
+    which = _which(a, b)
     return {
         "schema": COMPARE_SCHEMA, "lang": lang,
         "title": f"SMTP {a['code']} {a['name']} vs {b['code']} {b['name']}",

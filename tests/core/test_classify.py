@@ -109,3 +109,27 @@ def test_classify_reads_the_stripped_line() -> None:
     assert "error" not in got
     assert classify("   hello   ")["input"] == "hello"
     assert classify("hello")["error"] == NOTHING
+
+
+def test_a_provider_pattern_for_another_enhanced_code_does_not_match() -> None:
+    words = "Your email has been rate limited because SPF authentication didn't pass"
+    assert classify(f"421 4.7.27 {words}")["provider"] == "gmail-spf-rate-limited"
+    assert classify(f"421 4.7.0 {words}")["provider"] is None
+
+
+def test_a_bounce_message_is_one_record_per_recipient_with_its_report() -> None:
+    from pathlib import Path
+
+    from smtpdiag.core.classify import classify_message
+    from smtpdiag.core.dsn import read_message
+
+    data = (Path(__file__).resolve().parents[2] / "fixtures" / "messages" /
+            "postfix-dsn-two-recipients.eml").read_bytes()
+    records = classify_message(data)
+    assert [(r["recipient"], r["action"], r["status"], r["remote_mta"]) for r in records] == [
+        ("ana@example.net", "failed", "5.1.1", "dns; mx1.example.net"),
+        ("ben@example.com", "failed", "5.2.2", "dns; mx.example.com"),
+    ]
+    for found, item in zip(read_message(data), records, strict=True):
+        assert item["input"] == found.diagnostic_code
+        assert item["reason"]["permanent"] is True  # Action: failed

@@ -206,6 +206,13 @@ def test_a_basic_and_an_enhanced_code_of_one_class_differ_in_category_not_in_adv
                                "mailbox address).")
 
 
+def test_an_enhanced_side_is_in_the_language_asked_for() -> None:
+    first, second = compare("5.1.1", "4.7.1", "tr")["sides"]
+    assert first["class_name"] == enhanced_view("5.1.1", "tr")["class_name"]
+    assert second["class_name"] == enhanced_view("4.7.1", "tr")["class_name"]
+    assert first["class_name"] != enhanced_view("5.1.1")["class_name"]
+
+
 def test_two_enhanced_codes_of_one_class() -> None:
     result = compare("5.1.1", "5.7.1")
     assert result["title"] == ("SMTP 5.1.1 Bad destination mailbox address vs 5.7.1 Delivery "

@@ -121,6 +121,7 @@ def test_a_registered_enhanced_code_is_its_registry_entry() -> None:
     ("4.1.1", True),  # X.1.1 lists no class 4, but reply 451
     ("2.1.1", False),  # neither a class 2 nor a 2xx reply listed
     ("4.3.4", False),
+    ("4.5.2", False),  # replies 500-502 are 5xx, whatever a division by another number says
     ("2.0.0", True),
 ])
 def test_usual_class(code: str, usual: bool) -> None:
@@ -389,3 +390,119 @@ def test_a_bounce_message_is_one_item_per_recipient() -> None:
         assert item["dsn"]["action"] == "failed"
         assert item["reason"]["permanent"] is True
     assert items[0]["dsn"]["recipient"] != items[1]["dsn"]["recipient"]
+
+
+# ------------------------------------------------------------------ the language, all through
+
+def test_every_view_is_in_the_language_asked_for() -> None:
+    tr_basic = catalogue.headings("tr")["classes"]["4"]
+    tr_enhanced = catalogue.headings("tr")["enhanced_classes"]["5"]
+    assert tr_basic != catalogue.headings("en")["classes"]["4"]
+    assert explain("5.1.1", "tr")["items"][0]["enhanced"]["class_name"] == tr_enhanced
+    assert explain("5.1.1 user unknown", "tr")["items"][0]["enhanced"]["class_name"] == \
+        tr_enhanced
+    found = read_diagnostic("Diagnostic-Code: smtp; 451 4.3.0 temporary")
+    item = explain_diagnostic(found, "tr")
+    assert item is not None and item["basic"]["class_name"] == tr_basic
+    data = (MESSAGES / "postfix-dsn-two-recipients.eml").read_bytes()
+    assert explain_message(data, "tr")[0]["basic"]["class_name"] == \
+        catalogue.headings("tr")["classes"]["5"]
+
+
+# ------------------------------------------------------------------ diagnostics, field by field
+
+def test_a_diagnostic_s_reply_keeps_its_code_class_enhanced_code_and_raw_lines() -> None:
+    found = read_diagnostic("Diagnostic-Code: smtp; 451 4.3.0 temporary")
+    item = explain_diagnostic(found)
+    assert item is not None
+    assert item["reply"] == {"code": 451, "enhanced": "4.3.0", "lines": ["4.3.0 temporary"],
+                             "raw": ["451 4.3.0 temporary"]}
+    assert item["enhanced"] == enhanced_view("4.3.0")
+
+
+def test_a_diagnostic_without_an_enhanced_code_is_its_words() -> None:
+    found = read_diagnostic("Diagnostic-Code: smtp; 550 no such user here")
+    item = explain_diagnostic(found)
+    assert item is not None
+    assert item["reply"]["lines"] == [found.message] == ["no such user here"]
+    assert item["reply"]["raw"] == list(found.lines)
+
+
+def test_a_diagnostic_s_code_and_a_final_bounce() -> None:
+    found = read_diagnostic("Diagnostic-Code: smtp; 451 4.3.0 temporary")
+    assert explain_diagnostic(found)["reason"]["name"] != "expired"  # type: ignore[index]
+    item = explain_diagnostic(found, final=True)
+    assert item is not None and (item["reason"]["name"], item["reason"]["decided_by"]) == (
+        "expired", "action")
+
+
+def test_a_local_program_s_diagnostic() -> None:
+    found = read_diagnostic("Diagnostic-Code: X-Unix; 550 5.1.1 nope")
+    item = explain_diagnostic(found)
+    assert item is not None
+    assert (item["reason"]["name"], item["reason"]["rule"]) == ("system-error", "X-Unix 5.1.1")
+
+
+def test_an_enhanced_code_with_words_is_read_with_its_command_and_context() -> None:
+    found = read_diagnostic("5.1.2 bad host name (in reply to HELO command)")
+    item = explain_diagnostic(found, "tr")
+    assert item is not None
+    assert item["step"] == "HELO" and item["form"] == "enhanced"
+    assert item["enhanced"] == enhanced_view("5.1.2", "tr")
+    assert (item["reason"]["name"], item["reason"]["rule"]) == ("blocked", "5.1.2 at HELO")
+    assert _only("5.2.2 zzz")["reason"]["decided_by"] == "enhanced"
+    later = explain_diagnostic(read_diagnostic("4.3.0 zzz"), final=True)
+    assert later is not None and later["reason"]["name"] == "expired"
+
+
+def test_words_that_contradict_an_enhanced_code_say_so() -> None:
+    item = _only("5.7.1 mailbox full")
+    assert item["reason"]["name"] == "mailbox-full"
+    assert item["notes"] == [
+        f"The text says mailbox-full ({item['reason']['summary']}); that wins over what 5.7.1 "
+        f"means in the registry ({enhanced_view('5.7.1')['name']}: policy)."]
+
+
+# ------------------------------------------------------------------ bounce messages
+
+def test_a_bounce_that_gave_up_after_a_timeout_expired() -> None:
+    (item,) = explain_message((MESSAGES / "postfix-dsn-expired.eml").read_bytes())
+    assert (item["reason"]["name"], item["reason"]["rule"]) == ("expired", "Action: failed")
+    assert item["dsn"]["recipient"] == "cara@slow.example"
+
+
+def test_a_delay_warning_in_words_is_an_expiry_warning() -> None:
+    (item,) = explain_message((MESSAGES / "gmail-delayed-prose.eml").read_bytes())
+    assert (item["reason"]["name"], item["reason"]["rule"]) == ("expired", "Action: delayed")
+    assert item["reason"]["permanent"] is False
+
+
+UNREADABLE = b"""From: MAILER-DAEMON@mail.sender.example
+To: alice@sender.example
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="XX"
+
+--XX
+Content-Type: text/plain
+
+It did not work.
+
+--XX
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mail.sender.example
+
+Final-Recipient: rfc822; dan@far.example
+Action: failed
+Diagnostic-Code: smtp; the weather is fine
+
+--XX--
+"""
+
+
+def test_a_bounce_whose_words_say_nothing_is_still_a_failure() -> None:
+    (item,) = explain_message(UNREADABLE)
+    assert item["reason"]["name"] == "unknown" and item["reason"]["permanent"] is True
+    assert item["dsn"]["recipient"] == "dan@far.example"
+    assert item["dsn"]["action"] == "failed"

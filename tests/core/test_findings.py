@@ -292,6 +292,7 @@ def _slow(name: str, seconds: str) -> Finding:
     (_greeting(3000.0, 1000.0), (_slow("greeting", "3.0"),)),  # the first line late: slow
     (_greeting(3000.0, None), (_slow("greeting", "3.0"),)),  # no first-line time: slow
     (_greeting(500.0, 10.0), ()),
+    (_greeting(100_010.0, 10.0), (_pre_greet("100.0"),)),  # seconds are thousandths exactly
     # only the greeting is timed so; another step with a first-line time is just slow
     (_greeting(3000.0, 10.0, name="ehlo", code=250), (_slow("ehlo", "3.0"),)),
     # without a reply there is no greeting to speak of: slow, as a connect is
@@ -332,6 +333,8 @@ GREETED = Step("greeting", None, Reply(220, ("ready",), None, ()), elapsed_ms=10
     ((TLS, GREETED), "implicit", False),  # an ordinary implicit-TLS walk
     ((TLS, SILENT), "implicit", False),  # the handshake came before the silence
     ((SILENT,), "implicit", False),
+    ((SILENT, TLS), "implicit", True),
+    ((SILENT, GREETED, _step("ehlo", 250)), "implicit", False),  # other steps, but no TLS
     ((GREETED, TLS), "implicit", False),  # a greeting without an error is no silent port
     ((Step("ehlo", None, None, error=ErrorInfo("timeout", "x", "ehlo")), TLS), "implicit",
      False),

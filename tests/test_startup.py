@@ -50,9 +50,10 @@ def test_quick_commands_import_no_heavy_library(argv):
 
 # Typer (with its click and inspect work) is for command lines that have options to parse; the
 # mailbox and email packages are for messages and mailboxes; the regex parser behind the
-# catalogue's needles only for a pattern that needles.json does not know.
+# catalogue's needles only for a pattern that needles.json does not know; the report records of
+# model.py (a reply needs only smtpdiag.reply) for a probe.
 NOT_FOR_PLAIN_WORDS = ("typer", "click", "shellingham", "mailbox", "email",
-                       "smtpdiag.cli.app", "smtpdiag.catalogue.needles")
+                       "smtpdiag.cli.app", "smtpdiag.catalogue.needles", "smtpdiag.model")
 
 
 @pytest.mark.parametrize("argv", [
@@ -69,4 +70,5 @@ def test_a_quick_command_of_plain_words_starts_without_typer(argv):
 
 def test_reading_many_lines_loads_no_mailbox_code():
     assert loaded_modules("explain", "--lines", "/dev/null", "--jsonl",
-                          heavy=("mailbox", "email", "smtpdiag.catalogue.needles")) == []
+                          heavy=("mailbox", "email", "smtpdiag.catalogue.needles",
+                                 "smtpdiag.model")) == []

@@ -30,10 +30,7 @@ NEEDLES_VERSION = 3
 # (needle, the piece it is filed under, or None for a needle shorter than a piece: its entry is
 # tested always, needle first); None for the whole: the pattern has no literal, always tried
 Filing = tuple[tuple[str, str | None], ...] | None
-_Filed = tuple[dict[str, tuple[int, ...]], tuple[int, ...]]
-# Slices of every piece of a text, made once: ``map`` over them builds a text's pieces in C,
-# about twice as fast as a comprehension (``--lines`` builds them for every text).
-_SLICES = [slice(start, start + PIECE) for start in range(4_000)]
+_Filed = tuple[dict[tuple[str, ...], tuple[int, ...]], tuple[int, ...]]
 
 
 def _case_folds() -> tuple[dict[int, str], dict[int, str]]:
@@ -65,10 +62,14 @@ def fold(text: str) -> str:
 
 def pieces(lowered: str) -> set[str]:
     """Every run of ``PIECE`` characters of a (lower-cased) text."""
-    count = len(lowered) - PIECE + 1
-    if count <= len(_SLICES):
-        return set(map(lowered.__getitem__, _SLICES[:max(count, 0)]))
-    return {lowered[i:i + PIECE] for i in range(count)}
+    return {lowered[i:i + PIECE] for i in range(len(lowered) - PIECE + 1)}
+
+
+def _grams(lowered: str) -> set[tuple[str, ...]]:
+    """A text's pieces as tuples of characters, the form the index looks them up in: ``zip``
+    makes them in C from characters Python keeps made, about twice as fast as slicing out
+    strings (``--lines`` makes them for every text)."""
+    return set(zip(lowered, lowered[1:], lowered[2:], strict=False))
 
 
 @cache
@@ -131,7 +132,7 @@ def _entries() -> tuple[tuple[ProviderEntry, Filing], ...]:
 def _filed(code: int | None, kind: str) -> _Filed:
     """For the entries of one kind that may answer ``code``: piece -> entry numbers, and the
     numbers of entries that have to be tried always."""
-    by_piece: dict[str, list[int]] = {}
+    by_piece: dict[tuple[str, ...], list[int]] = {}
     always: list[int] = []
     for number, (entry, found) in enumerate(_entries()):
         if entry.kind != kind or (entry.codes and code not in entry.codes):
@@ -140,7 +141,7 @@ def _filed(code: int | None, kind: str) -> _Filed:
             always.append(number)
             continue
         for piece in dict.fromkeys(piece for _, piece in found if piece is not None):
-            by_piece.setdefault(piece, []).append(number)
+            by_piece.setdefault(tuple(piece), []).append(number)
     return {piece: tuple(numbers) for piece, numbers in by_piece.items()}, tuple(always)
 
 
@@ -151,10 +152,18 @@ def _needles() -> tuple[tuple[str, ...] | None, ...]:
                  for _, found in _entries())
 
 
-def _numbers(code: int | None, kind: str, present: set[str]) -> tuple[int, ...] | list[int]:
+@cache
+def _keys(code: int | None, kind: str) -> frozenset[tuple[str, ...]]:
+    """The pieces entries are filed under, as a set: a set intersected with a dict walks the
+    whole dict, with a set only the smaller of the two."""
+    return frozenset(_filed(code, kind)[0])
+
+
+def _numbers(code: int | None, kind: str, present: set[tuple[str, ...]]
+             ) -> tuple[int, ...] | list[int]:
     """The numbers of the entries of one kind filed under a piece the text has, in order."""
     by_piece, always = _filed(code, kind)
-    hits = present.intersection(by_piece)
+    hits = present.intersection(_keys(code, kind))
     if not always and len(hits) <= 1:  # the usual case: no set to build, no sort
         return by_piece[hits.pop()] if hits else ()
     numbers = set(always)
@@ -169,7 +178,7 @@ def first_match(code: int | None, enhanced: str | None, text: str,
     entries filed under a piece of the text, and of those only the ones whose needle the text
     contains, each in precedence order."""
     lowered = fold(text)
-    present = pieces(lowered)
+    present = _grams(lowered)
     entries = _entries()
     needles_of = _needles()
     fallback = None

@@ -38,7 +38,9 @@ def json_text(data: object, indent: int | None = 2) -> str:
 
     ``json.loads`` gives back exactly the original text; only the escaping differs.
     """
-    text = _encoder(indent).encode(data)
+    text: str = _encoder(indent).encode(data)
+    if text.isascii() and "\x7f" not in text:  # nothing to escape: spare the scan
+        return text
     return _JSON_UNSAFE.sub(_json_escape, text)
 
 

@@ -36,21 +36,62 @@ def time_process(argv: list[str], runs: int, env: dict[str, str] | None = None) 
     return times
 
 
-def summary(times: list[float]) -> dict[str, float]:
-    return {
-        "median_ms": statistics.median(times) * 1000,
-        "min_ms": min(times) * 1000,
-        "max_ms": max(times) * 1000,
-        "stdev_ms": (statistics.stdev(times) if len(times) > 1 else 0.0) * 1000,
-        "runs": len(times),
+def time_with_cpu(argv: list[str], runs: int, env: dict[str, str] | None = None
+                  ) -> dict[str, list[float]]:
+    """Wall-clock and CPU seconds (user + system, of the process and anything it waits for) of
+    ``runs`` cold runs of ``argv``, output discarded.  CPU time says what a run costs when other
+    processes share the machine (then wall time mostly says how busy it was).
+
+    The warm-up run may write bytecode (``PYTHONDONTWRITEBYTECODE`` is dropped): an installed
+    package has its ``.pyc`` files, and a run without them would time Python's compiler.
+    """
+    full_env = dict(os.environ, **(env or {}))
+    full_env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run(argv, capture_output=True, env=full_env, check=False)
+    wall, cpu = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 env=full_env)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall.append(time.perf_counter() - start)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        cpu.append(usage.ru_utime + usage.ru_stime)
+    return {"wall": wall, "cpu": cpu}
+
+
+def summary(times: list[float] | dict[str, list[float]]) -> dict[str, float]:
+    """Median, spread and count of wall times; with ``time_with_cpu``'s result, CPU too."""
+    wall = times["wall"] if isinstance(times, dict) else times
+    result = {
+        "median_ms": statistics.median(wall) * 1000,
+        "min_ms": min(wall) * 1000,
+        "max_ms": max(wall) * 1000,
+        "stdev_ms": (statistics.stdev(wall) if len(wall) > 1 else 0.0) * 1000,
+        "runs": len(wall),
     }
+    if isinstance(times, dict):
+        result["cpu_median_ms"] = statistics.median(times["cpu"]) * 1000
+        result["cpu_min_ms"] = min(times["cpu"]) * 1000
+    return result
 
 
 def line(label: str, stats: dict[str, float], baseline: dict[str, float] | None = None) -> str:
     ratio = f"  {stats['median_ms'] / baseline['median_ms']:.2f}x baseline" if baseline else ""
+    cpu = ""
+    if "cpu_median_ms" in stats:
+        cpu = f"  cpu {stats['cpu_median_ms']:7.1f} ms (min {stats['cpu_min_ms']:.1f})"
+        if baseline and "cpu_median_ms" in baseline:
+            cpu += f" {stats['cpu_median_ms'] / baseline['cpu_median_ms']:.2f}x"
     return (f"{label:<38} median {stats['median_ms']:7.1f} ms  "
             f"(min {stats['min_ms']:.1f}, max {stats['max_ms']:.1f}, "
-            f"sd {stats['stdev_ms']:.1f}, n={stats['runs']:.0f}){ratio}")
+            f"sd {stats['stdev_ms']:.1f}, n={stats['runs']:.0f}){ratio}{cpu}")
+
+
+def load() -> str:
+    """The machine's load average and cores, to print beside any timing."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (5 min {five:.2f}) on {os.cpu_count()} cores"
 
 
 def save(name: str, data: object) -> Path:

@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from .reply import Reply as Reply  # its own module: a quick explain needs only this record
+
 REPORT_VERSION = 2
 
 CLASS_NAMES = {
@@ -20,29 +22,6 @@ CLASS_NAMES = {
     4: "Transient Negative Completion",
     5: "Permanent Negative Completion",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """One complete SMTP reply: a code, an optional enhanced code, and its text lines."""
-
-    code: int
-    lines: tuple[str, ...]
-    enhanced: str | None = None
-    raw: tuple[str, ...] = ()
-    truncated: bool = False
-
-    @property
-    def klass(self) -> int:
-        return self.code // 100
-
-    @property
-    def text(self) -> str:
-        return " ".join(line for line in self.lines if line)
-
-    @property
-    def positive(self) -> bool:
-        return self.klass in (2, 3)
 
 
 @dataclass(frozen=True, slots=True)

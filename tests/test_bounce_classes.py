@@ -166,3 +166,71 @@ def test_outlook_com_mailbox_unavailable_with_its_numbers_is_a_missing_mailbox()
     assert (got["name"], got["decided_by"]) == ("user-unknown", "provider")
     # the standard text alone stays what 550 means at its step
     assert classify("550 Requested action not taken: mailbox unavailable")["provider"] is None
+
+
+# A generic wording names a consequence or no cause: a specific enhanced code or wording beside
+# it decides.  Each "try again later" case also asserts the wording alone still reads as before.
+@pytest.mark.parametrize(("text", "reason", "decided_by", "rule"), [
+    ("421 4.3.2 System not accepting network messages, try later", "system-error",
+     "enhanced", "4.3.2"),
+    ("421 4.3.2 Service shutting down, please retry later", "system-error", "enhanced",
+     "4.3.2"),
+    ("451 4.7.1 Service unavailable - try again later", "blocked", "enhanced", "4.7.1"),
+    ("452 4.2.2 Over the limit, try again later", "mailbox-full", "enhanced", "4.2.2"),
+    ("452 4.2.2 Mailbox full, try again later", "mailbox-full", "text", "text-mailbox-full"),
+    # no code or an "other" detail says no more than the wording: it still decides
+    ("451 Please try again later", "greylisted", "text", "greylisting-try-again-later"),
+    ("451 4.3.0 Please try again later", "greylisted", "text", "greylisting-try-again-later"),
+    ("451 4.7.0 Please try again later", "greylisted", "text", "greylisting-try-again-later"),
+    ("451 4.9.9 Please try again later", "greylisted", "text", "greylisting-try-again-later"),
+    ("451 Temporarily deferred, please retry later", "greylisted", "text",
+     "greylisting-try-again-later"),
+    ("450 4.2.0 Greylisted, try again in 300 seconds", "greylisted", "text",
+     "greylisting-generic"),
+    ("550 5.7.1 Greylisted, come back later", "greylisted", "text", "text-greylisted"),
+])
+def test_a_generic_retry_wording_never_beats_a_specific_code(text, reason, decided_by, rule):
+    got = classify(text)["reason"]
+    assert (got["name"], got["decided_by"], got["rule"]) == (reason, decided_by, rule)
+
+
+@pytest.mark.parametrize(("text", "reason", "rule"), [
+    # an expiry that names its cause: the cause
+    ("Message expired, DNS query failed", "network", "text-dns-try-again"),
+    ("550 5.4.312 Message expired, DNS query failed", "network", "text-dns-try-again"),
+    ("Message expired: host or domain name not found", "host-unknown", "text-host-unknown"),
+    ("Delivery expired, mailbox full", "mailbox-full", "text-mailbox-full"),
+    ("Name service error for name=example.org type=MX: Malformed or unexpected name server "
+     "reply", "network", "text-dns-try-again"),
+    # an expiry beside a bare connection failure (the last attempt's) stays an expiry
+    ("Message expired, connection refused", "expired", "text-expired"),
+    ("Message expired: could not be delivered for 5 days", "expired", "text-expired"),
+    ("connect to mx.example.org[192.0.2.4]:25: Connection timed out", "network",
+     "text-network"),
+])
+def test_an_expiry_wording_gives_way_to_the_cause_it_names(text, reason, rule):
+    got = classify(text)["reason"]
+    assert (got["name"], got["rule"]) == (reason, rule)
+
+
+def test_a_products_own_generic_pattern_knows_its_codes():
+    from smtpdiag import catalogue
+    from smtpdiag.core.reason import decide
+
+    # Orange's "Service refusé" comes with an enhanced code of its own that says nothing
+    entry = next(e for e in catalogue.providers() if e.id == "orange-service-refused")
+    assert entry.generic and entry.kind == "provider"
+    got = decide(code=421, enhanced="4.2.1", text="Service refuse", entry=entry)
+    assert (got["name"], got["decided_by"]) == ("unknown", "provider")
+
+
+@pytest.mark.parametrize(("text", "reason", "rule"), [
+    # a routing code beside a network wording: the words say which failure it was
+    ("550 5.4.4 Connection timed out", "network", "text-network"),
+    ("451 4.4.2 Connection reset by peer", "network", "text-network"),
+    # a routing code beside a retry wording that names nothing: the code
+    ("451 4.4.4 Unable to route, try again later", "host-unknown", "4.4.4"),
+])
+def test_a_network_wording_says_more_than_a_routing_code(text, reason, rule):
+    got = classify(text)["reason"]
+    assert (got["name"], got["rule"]) == (reason, rule)

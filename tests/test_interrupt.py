@@ -169,7 +169,7 @@ def test_an_interrupt_outside_any_command_is_not_an_internal_error() -> None:
     code = ("import sys; sys.argv = ['smtpdiag', 'explain', '550']\n"
             "import smtpdiag.cli as cli\n"
             "def boom(argv=None):\n    raise KeyboardInterrupt\n"
-            "cli.register_commands = boom\ncli.main()\n")
+            "cli.direct_call = boom\ncli.main()\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env=_env(), timeout=60, check=False)
     _assert_interrupted(result)

@@ -28,8 +28,8 @@ main()
 """
 
 
-def loaded_modules(*argv: str) -> list[str]:
-    code = PROBE.format(heavy=HEAVY, argv=list(argv))
+def loaded_modules(*argv: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    code = PROBE.format(heavy=heavy, argv=list(argv))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60, check=False)
     line = next(x for x in result.stderr.splitlines() if x.startswith("LOADED:"))
@@ -46,3 +46,29 @@ def loaded_modules(*argv: str) -> list[str]:
 ])
 def test_quick_commands_import_no_heavy_library(argv):
     assert loaded_modules(*argv) == []
+
+
+# Typer (with its click and inspect work) is for command lines that have options to parse; the
+# mailbox and email packages are for messages and mailboxes; the regex parser behind the
+# catalogue's needles only for a pattern that needles.json does not know; the report records of
+# model.py (a reply needs only smtpdiag.reply) for a probe.
+NOT_FOR_PLAIN_WORDS = ("typer", "click", "shellingham", "mailbox", "email",
+                       "smtpdiag.cli.app", "smtpdiag.catalogue.needles", "smtpdiag.model")
+
+
+@pytest.mark.parametrize("argv", [
+    ("explain", "550"),
+    ("explain", "550", "5.7.1", "Relay", "access", "denied"),
+    ("explain", "550 5.7.26 unauthenticated sender gsmtp"),
+    ("explain", "Diagnostic-Code: smtp; 550 5.1.1 <a@example.org>: Recipient address rejected: "
+                "User unknown in virtual mailbox table"),
+    ("compare", "211", "250"),
+])
+def test_a_quick_command_of_plain_words_starts_without_typer(argv):
+    assert loaded_modules(*argv, heavy=HEAVY + NOT_FOR_PLAIN_WORDS) == []
+
+
+def test_reading_many_lines_loads_no_mailbox_code():
+    assert loaded_modules("explain", "--lines", "/dev/null", "--jsonl",
+                          heavy=("mailbox", "email", "smtpdiag.catalogue.needles",
+                                 "smtpdiag.model")) == []

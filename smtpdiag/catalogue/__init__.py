@@ -217,12 +217,6 @@ def match_provider(code: int | None, enhanced: str | None, text: str,
     """The first entry (``provider`` kind before ``text``, then file order: specific before
     generic) matching this reply; ``kind`` limits the search to one kind.  An entry marked
     ``generic`` answers only when no other entry matches."""
-    from .index import candidates
+    from .index import first_match
 
-    fallback = None
-    for entry in candidates(code, text, kind):
-        if (fallback is None or not entry.generic) and entry.matches(code, enhanced, text):
-            if not entry.generic:
-                return entry
-            fallback = entry
-    return fallback
+    return first_match(code, enhanced, text, kind)

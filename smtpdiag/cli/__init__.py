@@ -9,81 +9,27 @@ Exit codes (also in ``--help`` and the README):
   130 interrupted (Ctrl-C) · 141 the output pipe was closed early (``| head``)
 ``check`` follows the monitoring-plugins convention instead: 0 OK, 1 WARNING, 2 CRITICAL,
 3 UNKNOWN.
+
+The command line is defined once, for typer, in ``app.py`` and the command modules.  Importing
+typer and building a command costs a quick ``explain 550`` about a third of its time, so a
+command line made only of a quick command and plain words (``smtpdiag explain 550 5.7.1 Relay
+access denied``, ``smtpdiag compare 211 250``) calls that command's function directly with the
+words as its arguments, exactly what typer would pass: no option to parse, every option at its
+default (tests/test_cli_direct.py runs such lines both ways and compares everything).
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import Annotated
+from collections.abc import Callable
 
-import typer
-from typer import _click as click
-from typer.core import TyperCommand
+__all__ = ["command_name", "direct_call", "main"]
 
-EPILOG = (
-    "Exit codes: 0 OK · 1 refused by the server (or domain accepts no mail) · 2 usage error · "
-    "3 could not complete (DNS, connect, TLS, timeout, protocol) · 70 internal error · "
-    "130 interrupted (Ctrl-C) · 141 output pipe closed early. "
-    "check: 0 OK · 1 WARNING · 2 CRITICAL · 3 UNKNOWN."
-)
-
-app = typer.Typer(
-    name="smtpdiag",
-    epilog=EPILOG,
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    # Help uses the terminal's width up to 120 columns (click stops at 80 by default).
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120},
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        from .. import __version__
-
-        sys.stdout.write(f"smtpdiag {__version__}\n")
-        raise typer.Exit(0)
-
-
-@app.callback()
-def root(
-    version: Annotated[bool, typer.Option(
-        "--version", "-V", is_eager=True, callback=_version,
-        help="Print the version and exit.")] = False,
-) -> None:
-    """Live SMTP session diagnostics: every reply annotated with its meaning and a fix."""
-
-
-class _Command(TyperCommand):
-    """A command whose usage line reads ``TARGET``, not typer's ``{TARGET}``."""
-
-    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
-        return [piece[1:-1] if piece.startswith("{") and piece.endswith("}") else piece
-                for piece in super().collect_usage_pieces(ctx)]
-
-
-# One line each in the command list: written to fit, so click never cuts them with "...".
-SUMMARIES = {
-    "explain": "Explain a reply code, an enhanced code or a pasted bounce.",
-    "compare": "Compare two codes: meaning, when sent, what a client does next.",
-    "codes": "The catalogue as a table.",
-    "probe": "Walk a mail server through a session and explain every reply.",
-    "demo": "Probe the embedded fake server: a real, annotated session.",
-    "serve": "Run the embedded fake SMTP server for testing your mail code.",
-    "check": "Health-check mail servers for CI and Nagios/Icinga monitoring.",
-    "audit": "Audit a mail domain: its MX hosts' SMTP, TLS and DNS.",
-}
-
-
-# Each command lives in the module named here and is registered on demand: typer builds the
-# options of every registered command at each start (six of them: ~5.4 ms; probe alone: ~2.7 ms,
-# timed around typer.main.get_command), so a run registers only the command it runs; help and
-# unknown commands get all of them.  The callback above keeps the app a group with one command.
-COMMANDS = {"explain": "catalogue", "compare": "catalogue", "codes": "catalogue",
-            "probe": "probe", "demo": "probe", "serve": "probe",
-            "check": "check", "audit": "audit", "exporter": "exporter"}
+# command -> (module, function, how many words it takes: None for any number, at least one).
+# Each function is the body its typer command calls with every option at its default.
+DIRECT = {"explain": ("catalogue_run", "explain", None),
+          "compare": ("catalogue_run", "compare", 2)}
 
 
 def command_name(argv: list[str]) -> str | None:
@@ -91,39 +37,43 @@ def command_name(argv: list[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
-def register_commands(argv: list[str] | None = None) -> typer.Typer:
-    """Register the command ``argv`` names (every command when it names none we know)."""
+def direct_call(argv: list[str]) -> Callable[[], None] | None:
+    """The command ``argv`` runs, when typer has nothing to do for it: a quick command followed
+    only by plain words (no option, no ``-`` or ``--``), as many as it takes; else None.
+
+    Typer also answers shell-completion requests (an ``_…_COMPLETE`` variable) and expands
+    wildcards on Windows; such runs are left to it.
+    """
+    if not argv or argv[0] not in DIRECT or os.name != "posix":
+        return None
+    words = argv[1:]
+    module_name, function_name, count = DIRECT[argv[0]]
+    if any(word.startswith("-") for word in words) or not words or (
+            count is not None and len(words) != count):
+        return None
+    if any(name.startswith("_") and name.endswith("_COMPLETE") for name in os.environ):
+        return None
     import importlib
 
-    name = command_name(argv) if argv is not None else None
-    wanted = [name] if name in COMMANDS else list(COMMANDS)
-    present = {info.name for info in app.registered_commands}
-    for command in wanted:
-        if command not in present:
-            module = importlib.import_module(f".{COMMANDS[command]}", __package__)
-            function = module.COMMANDS[command]
-            app.command(command, cls=_Command, short_help=summary(command, function))(function)
-    return app
+    function = getattr(importlib.import_module(f".{module_name}", __package__), function_name)
+    if count is None:
+        return lambda: function(words)
+    return lambda: function(*words)
 
 
-def summary(name: str, function: object) -> str:
-    """The command's line in the list: ``SUMMARIES``, else its docstring's first paragraph
-    (given whole: click would cut a derived one with "...")."""
-    doc = (getattr(function, "__doc__", None) or "").strip().split("\n\n")[0]
-    return SUMMARIES.get(name) or " ".join(doc.split())
-
-
-def main() -> None:
-    """The command line itself: never lets a traceback through."""
+def main(*, direct: bool = True) -> None:
+    """The command line itself: never lets a traceback through.  ``direct=False``: always
+    through typer (what the direct calls are compared with)."""
     try:
         if not sys.argv[1:]:  # help, and exit 0, like --help (click would say usage error)
             sys.argv.append("--help")
-        register_commands(sys.argv[1:])
-        if command_name(sys.argv[1:]) == "check":
-            from .check import run_standalone  # monitoring exit codes: usage error is 3
+        call = direct_call(sys.argv[1:]) if direct else None
+        if call is not None:
+            call()
+            raise SystemExit(0)  # as click ends a command that returned
+        from .app import run
 
-            raise SystemExit(run_standalone(app))
-        app()
+        run()
     except SystemExit:
         raise
     except KeyboardInterrupt:  # only where no quiet handler is installed (smtpdiag.interrupt)

@@ -80,7 +80,7 @@ async def _collect(targets: Collection[str | Target], options: ProbeOptions,
 
     from ..core.health import judge
     from ..net.fleet import probe_many
-    from .check_audit import Auditor
+    from .check_audit import Auditor, AuditQueue
 
     loop = asyncio.get_running_loop()
     ticker: asyncio.TimerHandle | None = None
@@ -94,17 +94,17 @@ async def _collect(targets: Collection[str | Target], options: ProbeOptions,
     auditor = None if audit is None else Auditor(
         audit, None if deadline is None else time.monotonic() + deadline,
         f"{deadline:g}" if deadline is not None else "-", options.progress)
-    audits: list[asyncio.Future[CheckResult]] = []
+    audits = None if auditor is None else AuditQueue(auditor, on_result, concurrency)
     try:
         async for index, report in probe_many(targets, options, concurrency=concurrency,
                                               deadline=deadline):
             result = judge(report, thresholds, index=index, all_hosts=options.all_mx)
-            if auditor is None:
+            if audits is None:
                 on_result(result)
             else:
-                audits.append(asyncio.ensure_future(auditor(result)))
-        for done in asyncio.as_completed(audits):
-            on_result(await done)
+                await audits.add(result)
+        if audits is not None:
+            await audits.drain()
     finally:
         if ticker is not None:
             ticker.cancel()

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..model import AuditReport
     from ..net.audit import AuditOptions
 
-__all__ = ["Auditor"]
+__all__ = ["AuditQueue", "Auditor"]
 
 
 class Auditor:
@@ -60,3 +60,46 @@ class Auditor:
         for task in self.audits.values():
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+class AuditQueue:
+    """Audited results handed on as each audit finishes, at most ``limit`` audits under way.
+
+    A result waits for its audit in a task; without a bound, a run would hold one task (and
+    its result) per target until the end.  ``add`` waits while ``limit`` audits are under
+    way, so what is held is bounded by the concurrency, whatever the number of targets.
+    """
+
+    def __init__(self, auditor: Auditor, deliver: Callable[[CheckResult], None],
+                 limit: int) -> None:
+        self.auditor, self.deliver, self.limit = auditor, deliver, max(1, limit)
+        self.pending: set[asyncio.Task[CheckResult]] = set()
+        self.failure: BaseException | None = None
+
+    async def add(self, result: CheckResult) -> None:
+        task = asyncio.ensure_future(self.auditor(result))
+        self.pending.add(task)
+        task.add_done_callback(self._done)
+        while len(self.pending) >= self.limit:
+            await asyncio.wait(self.pending, return_when=asyncio.FIRST_COMPLETED)
+        self._raise()
+
+    async def drain(self) -> None:
+        """Wait for every audit under way (each result is handed on as it finishes)."""
+        while self.pending:
+            await asyncio.wait(self.pending)
+        self._raise()
+
+    def _done(self, task: asyncio.Task[CheckResult]) -> None:
+        self.pending.discard(task)
+        if task.cancelled():
+            return
+        failure = task.exception()
+        if failure is not None:  # a bug: raised where add or drain is awaited
+            self.failure = self.failure or failure
+            return
+        self.deliver(task.result())
+
+    def _raise(self) -> None:
+        if self.failure is not None:
+            raise self.failure

@@ -78,7 +78,7 @@ def _work(shard: _Shard, conn: Connection, options: ProbeOptions,
 
     from ..core.health import judge
     from ..net.fleet import probe_many
-    from .check_audit import Auditor
+    from .check_audit import Auditor, AuditQueue
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops us with TERM
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -97,18 +97,18 @@ def _work(shard: _Shard, conn: Connection, options: ProbeOptions,
 
         auditor = None if audit is None else Auditor(
             audit, end, f"{deadline:g}" if deadline is not None else "-")
-        audits: list[asyncio.Future[CheckResult]] = []
+        audits = None if auditor is None else AuditQueue(auditor, add, concurrency)
         try:
             async for position, report in probe_many(shard, options, concurrency=concurrency,
                                                      deadline=deadline, ends_at=end):
                 result = judge(report, thresholds, index=shard.index(position),
                                all_hosts=options.all_mx)
-                if auditor is None:
+                if audits is None:
                     add(result)
                 else:
-                    audits.append(asyncio.ensure_future(auditor(result)))
-            for done in asyncio.as_completed(audits):
-                add(await done)
+                    await audits.add(result)
+            if audits is not None:
+                await audits.drain()
         finally:
             if auditor is not None:
                 await auditor.close()

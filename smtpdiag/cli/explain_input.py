@@ -6,13 +6,15 @@ memory.
 
 from __future__ import annotations
 
-import mailbox
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    import mailbox
 
 __all__ = ["documents", "line_documents"]
 
@@ -44,6 +46,8 @@ def _bytes_document(data: bytes, label: str, lang: str) -> dict[str, Any]:
 
 
 def _mailbox(path: Path) -> mailbox.Mailbox[Any] | None:
+    import mailbox  # with the email package it loads, only where a mailbox may be read
+
     if path.is_dir() and (path / "cur").is_dir() and (path / "new").is_dir():
         return mailbox.Maildir(str(path), factory=None, create=False)
     if path.is_file():
@@ -56,6 +60,8 @@ def _mailbox(path: Path) -> mailbox.Mailbox[Any] | None:
 
 def _messages(path: Path) -> Iterator[tuple[bytes, str, dict[str, Any]]]:
     """Every message of an mbox, a maildir or a plain directory of message files."""
+    import mailbox
+
     box = _mailbox(path)
     if box is not None:
         for number, key in enumerate(sorted(box.keys()) if isinstance(box, mailbox.Maildir)

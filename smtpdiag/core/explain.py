@@ -15,7 +15,7 @@ from .. import catalogue
 from ..errors import ProtocolError, UsageError, quoted
 
 if TYPE_CHECKING:
-    from ..model import Reply
+    from ..reply import Reply
     from .bounce import Diagnostic
 
 __all__ = [
@@ -245,7 +245,7 @@ def explain_diagnostic(found: Diagnostic, lang: str = "en", final: bool | None =
     from .reason import decide
 
     if found.code is not None:
-        from ..model import Reply
+        from ..reply import Reply
 
         enhanced = found.enhanced if found.enhanced and found.enhanced[0] == str(
             found.code)[0] else None

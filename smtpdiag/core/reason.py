@@ -6,6 +6,9 @@ rule decides, in this order (``decided_by`` in the result says which):
 1. ``provider`` — a provider's, MTA's, filter's or block list's own pattern;
 2. ``text``     — a wording that names the cause whatever server wrote it;
 3. ``enhanced`` — the enhanced status code (RFC 3463 / IANA registry), class-specific first;
+   it comes before a ``generic`` wording any server uses (one that names a consequence or no
+   cause: "try again later", "message expired") when it names a cause of its own (4.3.2,
+   4.2.2, 4.7.1).  A product's own pattern knows that product's codes and still decides.
 4. ``basic``    — the three-digit code, read for the command it answered where known;
 5. ``none``     — nothing says why: ``unknown``.
 
@@ -170,6 +173,21 @@ def _generic() -> frozenset[str]:
     return frozenset(entry.id for entry in catalogue.providers() if entry.generic)
 
 
+def _names_a_cause(enhanced: str | None, wording: catalogue.ProviderEntry) -> bool:
+    """Whether an enhanced code names a cause of its own (4.3.2 "system not accepting network
+    messages", 4.2.2 "mailbox full", 4.7.1): then a generic wording beside it ("try again
+    later", "message expired") does not decide.  An "other" detail (X.3.0, X.7.0) names no
+    more than its subject, and no more than the wording; a network and routing code (X.4.x)
+    beside a network wording ("connection timed out") says less than the words about which
+    network failure it was.
+    """
+    if not enhanced or enhanced.endswith(".0"):
+        return False
+    if wording.reason == "network" and catalogue.registry_key(enhanced).startswith("X.4."):
+        return False
+    return by_enhanced(enhanced) is not None
+
+
 def _decide(code: int | None, enhanced: str | None, text: str, command: str | None,
             entry: catalogue.ProviderEntry | None, final: bool | None) -> dict[str, Any]:
     klass = code // 100 if code else (int(enhanced[0]) if enhanced else None)
@@ -178,7 +196,8 @@ def _decide(code: int | None, enhanced: str | None, text: str, command: str | No
                           final=final, who=entry.who)
     text_entry = entry if entry is not None else (
         catalogue.match_provider(code, enhanced, text, kind="text") if text else None)
-    if text_entry is not None:
+    if text_entry is not None and not (text_entry.generic
+                                       and _names_a_cause(enhanced, text_entry)):
         return reason_for(text_entry.reason, decided_by="text", rule=text_entry.id, klass=klass,
                           final=final)
     if enhanced:

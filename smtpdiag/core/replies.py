@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 
 from ..errors import ProtocolError
-from ..model import Reply
+from ..reply import Reply
 
 __all__ = [
     "MAX_LINES_KEPT",

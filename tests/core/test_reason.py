@@ -112,9 +112,18 @@ def test_a_provider_pattern_decides_first_with_its_own_who() -> None:
 
 
 def test_a_text_pattern_passed_in_decides_as_text() -> None:
-    item = entry("greylisting-try-again-later")
-    assert item.kind == "text"
+    item = entry("text-greylisted")
+    assert item.kind == "text" and not item.generic
     assert decide(code=450, enhanced="4.7.1", text="", entry=item) == \
+        expect(item.reason, "text", item.id, permanent=False)
+
+
+def test_a_generic_text_pattern_passed_in_yields_to_a_code_that_names_a_cause() -> None:
+    item = entry("greylisting-try-again-later")
+    assert item.kind == "text" and item.generic
+    assert decide(code=450, enhanced="4.7.1", text="", entry=item) == \
+        expect("blocked", "enhanced", "4.7.1", permanent=False)
+    assert decide(code=450, enhanced="4.7.0", text="", entry=item) == \
         expect(item.reason, "text", item.id, permanent=False)
 
 

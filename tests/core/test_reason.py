@@ -355,3 +355,15 @@ def test_user_unknown_words_stay_so_when_the_bounce_says_more(
     found = decide(code=550, enhanced=enhanced, text="User unknown", command=command,
                    final=final)
     assert (found["name"], found["rule"]) == ("user-unknown", "text-user-unknown")
+
+
+@pytest.mark.parametrize(("code", "enhanced", "text", "decided_by"), [
+    (550, None, "mailbox full", "text"),
+    (550, "5.2.2", "", "enhanced"),
+    (552, None, "", "basic"),
+])
+def test_a_delay_warning_makes_any_reading_transient(code: int, enhanced: str | None,
+                                                     text: str, decided_by: str) -> None:
+    found = decide(code=code, enhanced=enhanced, text=text, final=False)
+    assert (found["decided_by"], found["permanent"]) == (decided_by, False)
+    assert decide(code=code, enhanced=enhanced, text=text, final=True)["permanent"] is True

@@ -63,6 +63,12 @@ def _messages(path: Path) -> Iterator[tuple[bytes, str, dict[str, Any]]]:
     import mailbox
 
     box = _mailbox(path)
+    if isinstance(box, mailbox.mbox) and _bare_cr(path):
+        from ..core.dsn import split_mbox
+
+        for number, data in enumerate(split_mbox(path.read_bytes()), 1):
+            yield data[:MAX_INPUT], f"{path}#{number}", {"path": str(path), "message": number}
+        return
     if box is not None:
         for number, key in enumerate(sorted(box.keys()) if isinstance(box, mailbox.Maildir)
                                      else box.keys(), 1):
@@ -119,15 +125,23 @@ def documents(query: list[str], lang: str, records: bool = False) -> Iterator[di
 
 
 def _count_from(path: Path) -> int:
-    """How many mbox separators the file has, up to 2 (one message is read as a message)."""
+    """How many mbox separators the file has, up to 2 (one message is read as a message); a
+    file with bare CR line endings (old Mac mailers) is one "line" to Python: its separators
+    are found after a CR."""
     count = 0
     with open(path, "rb") as handle:
         for line in handle:
-            if line.startswith(b"From "):
-                count += 1
-                if count > 1:
-                    break
+            count += line.startswith(b"From ") + line.count(b"\rFrom ")
+            if count > 1:
+                break
     return count
+
+
+def _bare_cr(path: Path) -> bool:
+    """Whether the file's lines end with a bare CR, which ``mailbox.mbox`` cannot split."""
+    with open(path, "rb") as handle:
+        head = handle.read(65_536)
+    return b"\r" in head and b"\n" not in head
 
 
 def line_documents(source: str, lang: str) -> Iterator[dict[str, Any]]:

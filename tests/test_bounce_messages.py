@@ -69,6 +69,20 @@ def test_cli_reads_a_message_file(tmp_path):
     assert len(document["items"]) == 2
 
 
+@pytest.mark.parametrize("via_stdin", [False, True])
+def test_cli_gives_one_record_per_recipient_of_a_single_message_with_jsonl(via_stdin):
+    path = MESSAGES / "postfix-dsn-two-recipients.eml"
+    result = (run_cli("explain", "-", "--jsonl", stdin=path.read_text()) if via_stdin
+              else run_cli("explain", str(path), "--jsonl"))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["recipient"], r["reason"]["name"]) for r in records] == [
+        ("ana@example.net", "user-unknown"), ("ben@example.com", "mailbox-full")]
+    assert {r["source"]["path"] for r in records} == {"-" if via_stdin else str(path)}
+    for record in records:
+        assert_valid(record, "bounce")
+
+
 def test_cli_streams_an_mbox_as_records():
     result = run_cli("explain", str(FIXTURES / "bounces.mbox"), "--jsonl")
     assert result.returncode == 0, result.stderr

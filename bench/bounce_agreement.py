@@ -87,9 +87,12 @@ def fetch(base: str | None) -> None:
 
 
 def ours(data: bytes) -> list[dict[str, Any]]:
+    """As ``explain FILE --jsonl`` reads a file: an mbox of several messages (a bounce and
+    the postmaster's copy after it) gives the records of each."""
     from smtpdiag.core.classify import classify_message
+    from smtpdiag.core.dsn import split_mbox
 
-    return classify_message(data)
+    return [record for message in split_mbox(data) for record in classify_message(message)]
 
 
 def _address(value: str | None) -> str:

@@ -69,6 +69,20 @@ def test_cli_reads_a_message_file(tmp_path):
     assert len(document["items"]) == 2
 
 
+@pytest.mark.parametrize("via_stdin", [False, True])
+def test_cli_gives_one_record_per_recipient_of_a_single_message_with_jsonl(via_stdin):
+    path = MESSAGES / "postfix-dsn-two-recipients.eml"
+    result = (run_cli("explain", "-", "--jsonl", stdin=path.read_text()) if via_stdin
+              else run_cli("explain", str(path), "--jsonl"))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["recipient"], r["reason"]["name"]) for r in records] == [
+        ("ana@example.net", "user-unknown"), ("ben@example.com", "mailbox-full")]
+    assert {r["source"]["path"] for r in records} == {"-" if via_stdin else str(path)}
+    for record in records:
+        assert_valid(record, "bounce")
+
+
 def test_cli_streams_an_mbox_as_records():
     result = run_cli("explain", str(FIXTURES / "bounces.mbox"), "--jsonl")
     assert result.returncode == 0, result.stderr
@@ -78,6 +92,37 @@ def test_cli_streams_an_mbox_as_records():
     assert [r["source"]["message"] for r in records] == [1, 1, 2, 3]
     for record in records:
         assert_valid(record, "bounce")
+
+
+@pytest.mark.parametrize("ending", [b"\r\n", b"\r"], ids=["dos", "mac"])
+def test_cli_reads_an_mbox_the_same_whatever_its_line_endings(tmp_path, ending):
+    # an old Mac mailer's bare CR makes the whole file one "line" to line-based mbox readers
+    unix = (FIXTURES / "bounces.mbox").read_bytes().replace(b"\r\n", b"\n")
+    twin = tmp_path / "bounces.mbox"
+    twin.write_bytes(unix.replace(b"\n", ending))
+
+    def reading(path: Path) -> list[tuple[object, ...]]:
+        result = run_cli("explain", str(path), "--jsonl")
+        assert result.returncode == 0, result.stderr
+        return [(r["recipient"], r["code"], r["reason"]["name"], r["source"]["message"])
+                for r in map(json.loads, result.stdout.splitlines())]
+
+    want = reading(FIXTURES / "bounces.mbox")
+    assert [item[3] for item in want] == [1, 1, 2, 3]
+    assert reading(twin) == want
+
+
+def test_split_mbox_finds_messages_by_their_separator_lines_only():
+    from smtpdiag.core.dsn import split_mbox
+
+    one = b"From: ann@example.org\nSubject: hi\n\nbody\n"
+    assert split_mbox(one) == [one]  # not an mbox: the message itself
+    two = (b"From MAILER-DAEMON  Thu Jul  2 12:05:05 2026\rSubject: a\r\rFrom here on, text\r"
+           b"From double-bounce@example.org Thu Jul  2 12:05:06 2026\rSubject: b\r\rx\r")
+    assert split_mbox(two) == [b"Subject: a\n\nFrom here on, text\n", b"Subject: b\n\nx\n"]
+    # a first line that is no ctime separator is still dropped as the mbox's own
+    assert split_mbox(b"From someone\nSubject: c\n\ny") == [b"Subject: c\n\ny"]
+    assert split_mbox(b"From x Mon ") == [b""]
 
 
 def test_cli_reads_a_maildir(tmp_path):

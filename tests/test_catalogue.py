@@ -162,3 +162,12 @@ def test_unknown_language_falls_back_to_english():
 def test_rcpt_advice_reads_what_postfix_really_refused(code, text, words):
     reply = Reply(code, (text,), text.split()[0])
     assert any(words in line for line in annotate_reply(reply, "rcpt").advice)
+
+
+def test_the_languages_the_cli_offers_are_the_ones_the_data_carries():
+    import json
+
+    from smtpdiag.languages import LANGUAGES
+
+    table = json.loads((catalogue.DATA_DIR / "i18n.json").read_text(encoding="utf-8"))
+    assert set(LANGUAGES) == {"en", *table["languages"]} and LANGUAGES[0] == "en"

@@ -72,3 +72,9 @@ def test_reading_many_lines_loads_no_mailbox_code():
     assert loaded_modules("explain", "--lines", "/dev/null", "--jsonl",
                           heavy=("mailbox", "email", "smtpdiag.catalogue.needles",
                                  "smtpdiag.model")) == []
+
+
+@pytest.mark.parametrize("argv", [("check", "--help"), ("probe", "--help"), ("--help",)])
+def test_the_command_line_itself_does_not_load_the_catalogue(argv):
+    # --lang is checked against smtpdiag.languages; the catalogue loads when text is explained
+    assert loaded_modules(*argv, heavy=("smtpdiag.catalogue",)) == []

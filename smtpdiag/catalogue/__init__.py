@@ -15,6 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..languages import LANGUAGES
+
 __all__ = [
     "DATA_DIR",
     "LANGUAGES",
@@ -35,7 +37,6 @@ __all__ = [
 ]
 
 DATA_DIR = Path(__file__).with_name("data")
-LANGUAGES = ("en", "id", "vi", "zh", "tr")
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,8 @@ def explain(
     ] = None,
     jsonl: Annotated[
         bool, typer.Option("--jsonl", help="One JSON bounce record per line of --lines, or per "
-                                           "failed recipient of an mbox or maildir, streamed.")
+                                           "failed recipient of a message, an mbox or a "
+                                           "maildir, streamed.")
     ] = False,
     lang: LangOption = None,
     json_output: JsonOption = False,

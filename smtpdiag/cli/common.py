@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
-from ..catalogue import LANGUAGES
 from ..errors import SmtpdiagError, UsageError, quoted
 from ..interrupt import EXIT_INTERRUPTED
+from ..languages import LANGUAGES
 from ..render.doc import Doc, clean, json_text, write_doc
 
 __all__ = [

@@ -33,16 +33,22 @@ def _message_document(data: bytes, label: str, lang: str,
     return document
 
 
-def _bytes_document(data: bytes, label: str, lang: str) -> dict[str, Any]:
+def _bytes_documents(data: bytes, label: str, lang: str,
+                     records: bool) -> Iterator[dict[str, Any]]:
+    """One message (a file or stdin): its explain document, or with ``records`` a bounce
+    record per failed recipient, as for an mbox; text that is no message: its explanation."""
     from ..core.dsn import is_message
     from ..core.explain import explain
 
-    if is_message(data):
+    if not is_message(data):
+        yield explain(data.decode("utf-8", "replace"), lang)
+    elif records:
+        yield from _records(data, label, {"path": label})
+    else:
         document = _message_document(data, label, lang, {"path": label})
-        if document["items"]:
-            return document
-        raise UsageError(f"{label}: {document['error']}")
-    return explain(data.decode("utf-8", "replace"), lang)
+        if not document["items"]:
+            raise UsageError(f"{label}: {document['error']}")
+        yield document
 
 
 def _mailbox(path: Path) -> mailbox.Mailbox[Any] | None:
@@ -63,6 +69,12 @@ def _messages(path: Path) -> Iterator[tuple[bytes, str, dict[str, Any]]]:
     import mailbox
 
     box = _mailbox(path)
+    if isinstance(box, mailbox.mbox) and _bare_cr(path):
+        from ..core.dsn import split_mbox
+
+        for number, data in enumerate(split_mbox(path.read_bytes()), 1):
+            yield data[:MAX_INPUT], f"{path}#{number}", {"path": str(path), "message": number}
+        return
     if box is not None:
         for number, key in enumerate(sorted(box.keys()) if isinstance(box, mailbox.Maildir)
                                      else box.keys(), 1):
@@ -73,30 +85,35 @@ def _messages(path: Path) -> Iterator[tuple[bytes, str, dict[str, Any]]]:
         yield file.read_bytes()[:MAX_INPUT], str(file), {"path": str(file), "message": number}
 
 
-def _many(path: Path, lang: str, records: bool) -> Iterator[dict[str, Any]]:
-    """A document per message, or with ``records`` a bounce record per failed recipient."""
+def _records(data: bytes, label: str, source: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """A bounce record per failed recipient of one message, or one saying none was found."""
     from ..core.classify import BOUNCE_SCHEMA, classify_message
 
+    found = classify_message(data)
+    for item in found:
+        item["source"] = source
+        yield item
+    if not found:
+        yield {"schema": BOUNCE_SCHEMA, "input": label, "source": source,
+               "error": "no failed recipient or diagnostic text found in this message"}
+
+
+def _many(path: Path, lang: str, records: bool) -> Iterator[dict[str, Any]]:
+    """A document per message, or with ``records`` a bounce record per failed recipient."""
     for data, label, source in _messages(path):
-        if not records:
+        if records:
+            yield from _records(data, label, source)
+        else:
             yield _message_document(data, label, lang, source)
-            continue
-        found = classify_message(data)
-        for item in found:
-            item["source"] = source
-            yield item
-        if not found:
-            yield {"schema": BOUNCE_SCHEMA, "input": label, "source": source,
-                   "error": "no failed recipient or diagnostic text found in this message"}
 
 
 def documents(query: list[str], lang: str, records: bool = False) -> Iterator[dict[str, Any]]:
     """The explain documents for ``explain``'s arguments (a message file gives one, an mbox or
-    a maildir one per message; with ``records``, mboxes and maildirs give bounce records)."""
+    a maildir one per message); with ``records``, every message gives bounce records."""
     from ..core.explain import explain
 
     if query == ["-"]:
-        yield _bytes_document(sys.stdin.buffer.read(MAX_INPUT), "-", lang)
+        yield from _bytes_documents(sys.stdin.buffer.read(MAX_INPUT), "-", lang, records)
         return
     if len(query) == 1 and query[0].strip() and "\n" not in query[0]:
         path = Path(query[0])
@@ -112,22 +129,30 @@ def documents(query: list[str], lang: str, records: bool = False) -> Iterator[di
                 data = path.read_bytes()[:MAX_INPUT]
             except OSError as exc:
                 raise UsageError(f"cannot read {query[0]}: {exc.strerror}") from None
-            yield _bytes_document(data, query[0], lang)
+            yield from _bytes_documents(data, query[0], lang, records)
             return
     # "explain 421 4.7.0" unquoted: the words are one reply, as typed.
     yield explain(" ".join(query), lang)
 
 
 def _count_from(path: Path) -> int:
-    """How many mbox separators the file has, up to 2 (one message is read as a message)."""
+    """How many mbox separators the file has, up to 2 (one message is read as a message); a
+    file with bare CR line endings (old Mac mailers) is one "line" to Python: its separators
+    are found after a CR."""
     count = 0
     with open(path, "rb") as handle:
         for line in handle:
-            if line.startswith(b"From "):
-                count += 1
-                if count > 1:
-                    break
+            count += line.startswith(b"From ") + line.count(b"\rFrom ")
+            if count > 1:
+                break
     return count
+
+
+def _bare_cr(path: Path) -> bool:
+    """Whether the file's lines end with a bare CR, which ``mailbox.mbox`` cannot split."""
+    with open(path, "rb") as handle:
+        head = handle.read(65_536)
+    return b"\r" in head and b"\n" not in head
 
 
 def line_documents(source: str, lang: str) -> Iterator[dict[str, Any]]:

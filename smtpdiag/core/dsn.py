@@ -20,7 +20,7 @@ from email.policy import compat32
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
 from .prose import raw_text, segments
 
-__all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message"]
+__all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "split_mbox"]
 
 MAX_MESSAGE = 2_000_000  # bytes of one message read; a bounce's report is near the top
 _ADDRESS = re.compile(r"<?([A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?")
@@ -198,6 +198,29 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
         records.append(Recipient(recipient, action, status, _value(group, "Remote-MTA"),
                                  diagnostic_code, found, action != "delayed"))
     return records
+
+
+# An mbox separator: "From " at the start of a line, a sender and a ctime date (the weekday).
+_SEPARATOR = re.compile(rb"^From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ", re.M)
+
+
+def split_mbox(data: bytes) -> list[bytes]:
+    """The messages of mbox-formatted bytes, each without its separator line; other data is
+    one message.  Any line ending: a file saved by an old Mac mailer ends its lines with a
+    bare CR, which line-based mbox readers (``mailbox.mbox``) see as one line, so one message
+    with the next ones hidden inside it."""
+    if not data.startswith(b"From "):
+        return [data]
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    starts = [found.start() for found in _SEPARATOR.finditer(data)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    messages = []
+    for start, end in zip(starts, [*starts[1:], len(data)], strict=True):
+        newline = data.find(b"\n", start, end)
+        messages.append(data[newline + 1:end] if newline >= 0 else b"")
+    return messages
 
 
 def read_message(data: bytes) -> list[Recipient]:

@@ -367,3 +367,25 @@ def test_a_delay_warning_makes_any_reading_transient(code: int, enhanced: str | 
     found = decide(code=code, enhanced=enhanced, text=text, final=False)
     assert (found["decided_by"], found["permanent"]) == (decided_by, False)
     assert decide(code=code, enhanced=enhanced, text=text, final=True)["permanent"] is True
+
+
+@pytest.mark.parametrize("entry_id", ["comcast-dnsbl", "mimecast-anti-spoofing",
+                                      "yahoo-ts-complaints-deferred"])
+def test_decide_looks_up_text_patterns_only_a_product_entry_is_the_callers(entry_id: str) -> None:
+    # a product's pattern decides only when the caller passes it (it searched every kind);
+    # decide's own lookup is of the wording patterns, which know nothing of these texts
+    entry = next(e for e in catalogue.providers() if e.id == entry_id)
+    bare = decide(code=550, enhanced=None, text="")
+    assert decide(code=550, enhanced=None, text=entry.example) == bare
+    assert decide(code=550, enhanced=None, text=entry.example, entry=entry)["rule"] == entry_id
+
+
+@pytest.mark.parametrize(("code", "rule"), [
+    (550, "dnsbl-generic"), (554, "dnsbl-generic"),
+    # outside the codes that wording pattern lists, the next one that knows the words decides
+    (521, "text-blocked-using"), (421, "text-blocked-using"),
+])
+def test_a_wording_pattern_answers_only_the_codes_it_lists(code: int, rule: str) -> None:
+    text = "rejected because 203.0.113.10 is in a black list at dnsbl.example.net"
+    got = decide(code=code, enhanced=None, text=text)
+    assert (got["name"], got["decided_by"], got["rule"]) == ("blocked", "text", rule)

@@ -78,9 +78,8 @@ async def _collect(targets: Collection[str | Target], options: ProbeOptions,
                    audit: AuditOptions | None = None) -> None:
     import asyncio
 
-    from ..core.health import judge
     from ..net.fleet import probe_many
-    from .check_audit import Auditor, AuditQueue
+    from .check_audit import Auditor, judge_all
 
     loop = asyncio.get_running_loop()
     ticker: asyncio.TimerHandle | None = None
@@ -94,22 +93,14 @@ async def _collect(targets: Collection[str | Target], options: ProbeOptions,
     auditor = None if audit is None else Auditor(
         audit, None if deadline is None else time.monotonic() + deadline,
         f"{deadline:g}" if deadline is not None else "-", options.progress)
-    audits = None if auditor is None else AuditQueue(auditor, on_result, concurrency)
     try:
-        async for index, report in probe_many(targets, options, concurrency=concurrency,
-                                              deadline=deadline):
-            result = judge(report, thresholds, index=index, all_hosts=options.all_mx)
-            if audits is None:
-                on_result(result)
-            else:
-                await audits.add(result)
-        if audits is not None:
-            await audits.drain()
+        await judge_all(probe_many(targets, options, concurrency=concurrency,
+                                   deadline=deadline),
+                        thresholds, all_hosts=options.all_mx, deliver=on_result,
+                        auditor=auditor, concurrency=concurrency)
     finally:
         if ticker is not None:
             ticker.cancel()
-        if auditor is not None:
-            await auditor.close()
 
 
 def run_check(targets: Collection[str | Target], options: ProbeOptions, thresholds: Thresholds,

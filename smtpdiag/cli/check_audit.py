@@ -10,15 +10,42 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..core.health import CheckResult
-    from ..model import AuditReport
+    from ..core.thresholds import Thresholds
+    from ..model import AuditReport, Report
     from ..net.audit import AuditOptions
 
-__all__ = ["AuditQueue", "Auditor"]
+__all__ = ["AuditQueue", "Auditor", "judge_all"]
+
+
+async def judge_all(reports: AsyncIterator[tuple[int, Report]], thresholds: Thresholds, *,
+                    all_hosts: bool, deliver: Callable[[CheckResult], None],
+                    auditor: Auditor | None, concurrency: int,
+                    index: Callable[[int], int] | None = None) -> None:
+    """Judge each probed report as it comes and hand the result on, after its audit when
+    there is an ``auditor`` (closed at the end, whatever happened).  The one loop of ``check``,
+    in the single process and in each worker; ``index`` maps a worker's positions onto the
+    run's."""
+    from ..core.health import judge
+
+    audits = None if auditor is None else AuditQueue(auditor, deliver, concurrency)
+    try:
+        async for position, report in reports:
+            result = judge(report, thresholds, index=position if index is None
+                           else index(position), all_hosts=all_hosts)
+            if audits is None:
+                deliver(result)
+            else:
+                await audits.add(result)
+        if audits is not None:
+            await audits.drain()
+    finally:
+        if auditor is not None:
+            await auditor.close()
 
 
 class Auditor:

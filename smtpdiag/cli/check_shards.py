@@ -76,9 +76,8 @@ def _work(shard: _Shard, conn: Connection, options: ProbeOptions,
     result)]`` batches."""
     import asyncio
 
-    from ..core.health import judge
     from ..net.fleet import probe_many
-    from .check_audit import Auditor, AuditQueue
+    from .check_audit import Auditor, judge_all
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops us with TERM
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -97,21 +96,10 @@ def _work(shard: _Shard, conn: Connection, options: ProbeOptions,
 
         auditor = None if audit is None else Auditor(
             audit, end, f"{deadline:g}" if deadline is not None else "-")
-        audits = None if auditor is None else AuditQueue(auditor, add, concurrency)
-        try:
-            async for position, report in probe_many(shard, options, concurrency=concurrency,
-                                                     deadline=deadline, ends_at=end):
-                result = judge(report, thresholds, index=shard.index(position),
-                               all_hosts=options.all_mx)
-                if audits is None:
-                    add(result)
-                else:
-                    await audits.add(result)
-            if audits is not None:
-                await audits.drain()
-        finally:
-            if auditor is not None:
-                await auditor.close()
+        await judge_all(probe_many(shard, options, concurrency=concurrency, deadline=deadline,
+                                   ends_at=end),
+                        thresholds, all_hosts=options.all_mx, deliver=add, auditor=auditor,
+                        concurrency=concurrency, index=shard.index)
         if batch:
             conn.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smtpdiag.core.classify import classify_message
+import pytest
+
+from smtpdiag.core.classify import classify, classify_message
 from smtpdiag.core.prose import segments
 
 MESSAGES = Path(__file__).resolve().parent.parent / "fixtures" / "messages"
@@ -52,3 +54,17 @@ def test_a_recipient_listed_twice_keeps_its_first_text_when_it_has_words():
     prose = ("<ann@example.org>\n\n   ----- Transcript of session follows -----\n"
              "<ann@example.org>... User unknown\n")
     assert segments(prose) == [("ann@example.org", "<ann@example.org>... User unknown")]
+
+
+@pytest.mark.parametrize(("text", "code", "enhanced", "reason"), [
+    # SES's own status ("Unknown address error") is its guess; the quoted reply is the server's
+    ("smtp; 5.1.0 - Unknown address error 550-'5.7.1 <b-1@bounces.example>... Access denied' "
+     "(delivery attempts: 0)", 550, "5.7.1", "blocked"),
+    ("5.1.0 - Unknown address error 550-'5.2.2 <ann@example.org>... Mailbox Full' "
+     "(delivery attempts: 0)", 550, "5.2.2", "mailbox-full"),
+    ("5.3.0 - Other mail system problem 552-'message too large'", 552, None, "message-too-big"),
+])
+def test_amazon_ses_quoted_reply_is_the_servers_reply(text, code, enhanced, reason):
+    record = classify(text)
+    assert (record["code"], record["enhanced"], record["reason"]["name"]) == (
+        code, enhanced, reason)

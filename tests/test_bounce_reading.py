@@ -101,3 +101,13 @@ def test_an_attachment_is_not_taken_for_the_bounce_without_cause(sender, subject
         b"Subject: Fwd: failure notice", b"Subject: " + subject)
     (record,) = classify_message(data)
     assert record["reason"]["rule"] != "qmail-no-mailbox"
+
+
+def test_each_recipient_keeps_the_step_its_own_lines_name():
+    # Postfix writes "in reply to …" per recipient: the second answered the end of DATA
+    first, second = classify_message(read("postfix-dsn-two-steps.eml"))
+    assert (first["recipient"], first["step"], first["reason"]["name"]) == (
+        "ivo@north.example", "RCPT", "user-unknown")
+    assert (second["recipient"], second["step"]) == ("jan@south.example", "DATA-END")
+    assert (second["reason"]["name"], second["reason"]["rule"]) == (
+        "policy", "text-user-unknown after DATA")

@@ -225,7 +225,11 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
             found = own or about_all or read_diagnostic(_value(group, "Status") or "")
         elif prose_found is not None and _cut_short(found, prose_found):
             found = prose_found
-        command = found.command or find_command(prose)
+        # the step this recipient's own lines name (Postfix writes one "in reply to" each),
+        # else the one the prose names (a transcript's command before the list)
+        own_lines = listed.get((recipient or "").lower())
+        command = found.command or (find_command(own_lines) if own_lines else None) \
+            or find_command(prose)
         if found.code is None and prose_found is not None and prose_found.code is not None \
                 and not diagnostic_code:
             found = prose_found

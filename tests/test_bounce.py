@@ -35,6 +35,19 @@ def test_folded_diagnostic_code_is_one_reply():
     assert found.message == "<a@example.org>: Recipient address rejected: User unknown"
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("retry timeout exceeded (reason: 550 5.1.1 User unknown)", "User unknown"),
+    ("failed ( 550 5.1.1 User unknown )", "User unknown"),
+    ("failed (550 5.1.1 User unknown (no such user))", "User unknown (no such user)"),
+    # not written inside parentheses: the reply's own ")" is the server's, and stays
+    ("550 5.1.1 User unknown (no such user))", "User unknown (no such user))"),
+    ("(note) 550 5.1.1 User unknown)", "User unknown)"),
+])
+def test_a_reply_written_inside_parentheses_leaves_the_closing_one_behind(text, message):
+    found = read_diagnostic(text)
+    assert (found.code, found.enhanced, found.message) == (550, "5.1.1", message)
+
+
 def test_a_code_inside_an_address_or_number_is_not_a_reply():
     found = read_diagnostic("Connection timed out to 10.5.2.1 port 5500 at 2024-05-50")
     assert (found.code, found.enhanced, found.form) == (None, None, "words")

@@ -298,3 +298,13 @@ def test_check_progress_names_the_hosts_still_waited_for():
     assert f"waiting for {slow_target}" in screen.seen
     assert re.search(r"\d:\d\d:\d\d", screen.seen)  # the time elapsed
     assert "waiting for" not in piped.stderr + piped.stdout
+
+
+@pytest.mark.parametrize("flag", [(), ("--progress",)])
+def test_check_of_one_target_shows_the_step_under_way_not_a_bar_of_one(flag):
+    with FakeServer("slow-greeting", tls="none") as slow:
+        target = f"127.0.0.1:{slow.port}"
+        screen = run_in_pty("check", target, "--tls", "none", *flag, columns=120)
+    assert screen.returncode == 0
+    assert f"{target}: greeting" in screen.seen
+    assert "waiting for" not in screen.seen

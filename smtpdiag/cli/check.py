@@ -24,7 +24,15 @@ from ..errors import UsageError
 from ..render.check_formats import CheckFormat
 from .check_output import BATCH_SECONDS, Lines
 from .check_progress import Progress, lanes_for
-from .common import EXIT_INTERNAL, guarded, output_width, step_status, use_color, wrap_width
+from .common import (
+    EXIT_INTERNAL,
+    guarded,
+    output_width,
+    person_watches,
+    step_status,
+    use_color,
+    wrap_width,
+)
 from .options import (
     CaFileOption,
     FromOption,
@@ -127,10 +135,12 @@ def run_check(targets: Collection[str | Target], options: ProbeOptions, threshol
     # No bar by default when results stream onto the same terminal: they are the progress.
     watched = output is None and sys.stdout.isatty()
     streaming_here = streamer is not None and watched
-    show = progress if progress is not None else (
-        len(targets) > 1 and sys.stderr.isatty() and not streaming_here)
-    # One target on a terminal: probe's status line (the step under way), not a bar of one.
-    status = progress is None and len(targets) == 1 and workers == 1
+    # One target on a terminal, asked for or by default: probe's status line (the step under
+    # way), not a bar of one; --progress off a terminal keeps the bar it asked for.
+    status = (len(targets) == 1 and workers == 1 and progress is not False
+              and (progress is None or person_watches(sys.stderr)))
+    show = not status and (progress if progress is not None else (
+        len(targets) > 1 and sys.stderr.isatty() and not streaming_here))
     # Names for the bar, read as it needs them: the targets are never all held (check_targets).
     names = (t if isinstance(t, str) else t.text for t in targets) if show else ()
     lines = Lines(stream, eager=watched)

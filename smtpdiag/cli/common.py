@@ -66,7 +66,7 @@ def choose_lang(option: str | None) -> str:
     return "en"
 
 
-def _terminal(stream: Any) -> bool:
+def person_watches(stream: Any) -> bool:
     """A person is watching ``stream``: a real terminal that is not TERM=dumb.
 
     NO_COLOR is not part of this: it turns off colour, and nothing else (wrapping and the
@@ -80,7 +80,7 @@ def use_color(stream: Any = None) -> bool:
     """Colour only on a real terminal, honouring NO_COLOR, FORCE_COLOR and TERM=dumb."""
     if os.environ.get("NO_COLOR"):
         return False
-    return bool(os.environ.get("FORCE_COLOR")) or _terminal(stream or sys.stdout)
+    return bool(os.environ.get("FORCE_COLOR")) or person_watches(stream or sys.stdout)
 
 
 def output_width(stream: Any = None) -> int | None:
@@ -90,7 +90,7 @@ def output_width(stream: Any = None) -> int | None:
     columns = os.environ.get("COLUMNS", "")
     if columns.isdigit() and int(columns) > 0:
         return int(columns)
-    if _terminal(stream):
+    if person_watches(stream):
         try:
             return os.get_terminal_size(stream.fileno()).columns or 80
         except (AttributeError, ValueError, OSError):
@@ -101,7 +101,7 @@ def output_width(stream: Any = None) -> int | None:
 def wrap_width(stream: Any = None) -> int | None:
     """The width a ``Doc`` is wrapped at: only for a terminal or forced colour, never a pipe."""
     stream = stream or sys.stdout
-    if _terminal(stream) or use_color(stream):
+    if person_watches(stream) or use_color(stream):
         return output_width(stream) or 80
     return None
 
@@ -115,7 +115,7 @@ def step_status(target: str) -> Iterator[Callable[[str, str], None] | None]:
     Yields the progress callback for ``ProbeOptions``, or None when stderr is not a terminal
     (pipes, CI, FORCE_COLOR included: the line is for people only).
     """
-    if not _terminal(sys.stderr):
+    if not person_watches(sys.stderr):
         yield None
         return
     from rich.console import Console
@@ -151,7 +151,7 @@ def say(message: str) -> None:
     if len(text) > MAX_MESSAGE:
         text = f"{text[:MAX_MESSAGE]}… ({len(text) - MAX_MESSAGE} more characters)"
     text = f"smtpdiag: {text}"
-    width = output_width(sys.stderr) if _terminal(sys.stderr) else None
+    width = output_width(sys.stderr) if person_watches(sys.stderr) else None
     if width is not None and len(text) > width:
         import textwrap
 

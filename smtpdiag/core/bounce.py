@@ -205,8 +205,16 @@ def _reply_at(text: str, start: int) -> re.Match[str] | None:
 
 
 def _extent(text: str, start: int) -> str:
+    """The reply from ``start`` to the end of what the MTA quoted; a reply written inside
+    parentheses ("(reason: 550 5.1.1 User unknown)") leaves its closing one behind."""
     end = _END.search(text, start)
-    return text[start:end.start() if end else len(text)][:2_000]
+    body = text[start:end.start() if end else len(text)][:2_000]
+    stripped = body.rstrip()
+    if stripped.endswith(")") and stripped.count(")") > stripped.count("("):
+        before = text[:start].rstrip(" \t'\"\n")
+        if before.rfind("(") > before.rfind(")"):
+            return stripped[:-1].rstrip()
+    return body
 
 
 def _message(body: str, code: str | None, enhanced: str | None) -> tuple[str, tuple[str, ...]]:

@@ -125,12 +125,18 @@ def run_check(targets: Collection[str | Target], options: ProbeOptions, threshol
     import asyncio
 
     from ..core.health import STATES, CheckRun, exit_code, worst
-    from ..render.check_formats import STREAMERS, jsonl_full_line, render, write_rendered
+    from ..render.check_formats import (
+        STREAMERS,
+        jsonl_full_line,
+        render,
+        shows_annotations,
+        write_rendered,
+    )
     from .check_output import Lines, stop_on_sigterm
 
     streamer = jsonl_full_line if full and fmt is CheckFormat.jsonl else STREAMERS.get(fmt)
-    if streamer is not None and not full:
-        options = replace(options, explain=False)  # the compact line has no annotations
+    if not shows_annotations(fmt, full):  # compute only what the format shows
+        options = replace(options, explain=False)
     stream = _open_output(output)
     # No bar by default when results stream onto the same terminal: they are the progress.
     watched = output is None and sys.stdout.isatty()

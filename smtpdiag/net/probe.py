@@ -25,7 +25,8 @@ from ..errors import DnsError, SmtpdiagError, UsageError
 from ..model import Attempt, ErrorInfo, Reply, Report, Resolution
 from .session import WalkOptions, walk
 
-__all__ = ["ProbeOptions", "default_deadline", "default_helo", "probe", "test_message"]
+__all__ = ["ProbeOptions", "default_deadline", "default_helo", "explain_attempts", "probe",
+           "test_message"]
 
 FALLBACK_STEPS = ("connect", "tls", "greeting")
 
@@ -234,6 +235,18 @@ def _one_summary(verdict: str, last: Attempt, opts: ProbeOptions) -> str:
     return f"{where}: {error.step} failed: {error.message}" if error else f"{where}: failed"
 
 
+def explain_attempts(attempts: list[Attempt], opts: ProbeOptions,
+                     chosen: tuple[str, str] | None) -> list[Attempt]:
+    """Every reply annotated and the findings added (``opts.explain``): what only the full
+    report shows.  Judging never reads them, so ``check`` skips this for formats without
+    room for them; ``chosen`` is the default recipient and why, when ``--to`` was not given."""
+    from ..core.annotate import annotate_attempt
+    from ..core.findings import with_findings
+
+    return [with_findings(annotate_attempt(a), insecure=opts.insecure, recipient=chosen)
+            for a in attempts]
+
+
 def _unusable(target: str, why: str, started_at: str) -> Report:
     error = UsageError(f"a name has no IDNA A-label ({why}), so it cannot be sent to a server",
                        step="ehlo")
@@ -315,11 +328,7 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
             if not _should_fall_back(attempt) or time.monotonic() >= deadline:
                 break
     if opts.explain:
-        from ..core.annotate import annotate_attempt
-        from ..core.findings import with_findings
-
-        attempts = [with_findings(annotate_attempt(a), insecure=opts.insecure, recipient=chosen)
-                    for a in attempts]
+        attempts = explain_attempts(attempts, opts, chosen)
     walked = [a for a in attempts if a.address is not None] or attempts
     verdict = worst_outcome(a.outcome for a in walked) if opts.all_mx else walked[-1].outcome
     return finish(verdict, _summary(verdict, walked, opts, chosen), resolution, attempts)

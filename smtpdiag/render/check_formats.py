@@ -46,6 +46,7 @@ __all__ = [
     "report_json",
     "run_json",
     "run_summary",
+    "shows_annotations",
     "target_json",
     "write_rendered",
 ]
@@ -268,6 +269,13 @@ RENDERERS: dict[CheckFormat, Callable[[CheckRun], str | Doc]] = {
 STREAMERS: dict[CheckFormat, Callable[[CheckResult], str]] = {
     CheckFormat.jsonl: jsonl_line,
 }
+
+
+def shows_annotations(fmt: CheckFormat, full: bool = False) -> bool:
+    """Whether ``fmt`` shows what only an annotated report has (each reply's meaning, the
+    findings): the full reports of ``json`` and ``jsonl --full``.  Every other format is built
+    from the judged states, reasons and numbers, so ``check`` skips annotating for it."""
+    return fmt is CheckFormat.json or (full and fmt is CheckFormat.jsonl)
 
 
 def render(run: CheckRun, fmt: CheckFormat, width: int | None = None) -> str | Doc:

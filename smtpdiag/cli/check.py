@@ -288,7 +288,8 @@ def check(
         "--require-tls", help="CRITICAL when a session goes on without TLS.")] = False,
     fmt: Annotated[CheckFormat, typer.Option(
         "--format", case_sensitive=False,
-        help="text | json | jsonl (streamed, one compact line per target) | junit | nagios.")
+        help="text | json | jsonl (streamed, one compact line per target) | junit (streamed) | "
+             "nagios.")
     ] = CheckFormat.text,
     full: Annotated[bool, typer.Option(
         "--full", help="jsonl: the full annotated report in every line (about 10x larger).")
@@ -312,7 +313,7 @@ def check(
     Walks each target like probe (but dry-run: no DATA unless --send), judges every reply,
     time and certificate against the thresholds. Exit codes: 0 OK · 1 WARNING ·
     2 CRITICAL · 3 UNKNOWN (usage error, could not run); the worst target wins;
-    130/143 stopped by SIGINT/SIGTERM (every jsonl line written so far is complete);
+    130/143 stopped by SIGINT/SIGTERM (the targets finished so far are written);
     141 output pipe closed early.
     """
     code = EXIT_UNKNOWN

@@ -55,7 +55,7 @@ class ReasonNote:
     name: str
     permanent: bool
     who: str  # sender | sender-admin | recipient-admin
-    decided_by: str  # provider | text | action | enhanced | basic | none
+    decided_by: str  # session | provider | text | report | action | enhanced | basic | none
     rule: str
     summary: str
 

@@ -13,7 +13,8 @@ import sys
 import pytest
 
 HEAVY = ("asyncio", "aiosmtplib", "dns", "rich", "cryptography", "aiosmtpd", "trustme",
-         "pydantic", "smtpdiag.net.session", "smtpdiag.fakeserver.server")
+         "pydantic", "smtpdiag.net.session", "smtpdiag.net.steps", "smtpdiag.net.dialogue",
+         "smtpdiag.fakeserver.server")
 
 PROBE = """
 import atexit, sys

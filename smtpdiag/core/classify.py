@@ -21,15 +21,17 @@ BOUNCE_SCHEMA = "smtpdiag.bounce/1"
 MAX_INPUT_SHOWN = 1_000
 
 
-def record(found: Diagnostic, text: str, *, final: bool | None = None) -> dict[str, Any]:
-    """The record of one diagnostic found in ``text``."""
+def record(found: Diagnostic, text: str, *, final: bool | None = None,
+           report: str = "") -> dict[str, Any]:
+    """The record of one diagnostic found in ``text``; ``report``: what its bounce says to
+    people about the failure."""
     code = found.code
     enhanced = found.enhanced
     if code is not None and enhanced and enhanced[0] != str(code)[0]:
         enhanced = None  # its class contradicts the reply: the reply code decides
     entry = catalogue.match_provider(code, enhanced, found.message)
     reason = decide(code=code, enhanced=enhanced, text=found.message, command=found.command,
-                    entry=entry, final=final, local=found.local, searched=True)
+                    entry=entry, final=final, local=found.local, searched=True, report=report)
     result: dict[str, Any] = {
         "schema": BOUNCE_SCHEMA, "input": text[:MAX_INPUT_SHOWN], "code": code,
         "enhanced": enhanced, "step": found.command, "form": found.form, "reason": reason,
@@ -54,7 +56,7 @@ def classify_message(data: bytes) -> list[dict[str, Any]]:
     records = []
     for found in read_message(data):
         item = record(found.diagnostic, found.diagnostic_code or found.diagnostic.message,
-                      final=found.final)
+                      final=found.final, report=found.report)
         item.update(recipient=found.recipient, action=found.action, status=found.status,
                     remote_mta=found.remote_mta)
         records.append(item)

@@ -20,7 +20,8 @@ from email.policy import compat32
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
 from .prose import raw_text, segments
 
-__all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "split_mbox"]
+__all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "report_words",
+           "split_mbox"]
 
 MAX_MESSAGE = 2_000_000  # bytes of one message read; a bounce's report is near the top
 _ADDRESS = re.compile(r"<?([A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?")
@@ -34,6 +35,13 @@ _HEADER_START = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:", re.M)
 _FIELD = re.compile(rb"^(?:Final-Recipient|Original-Recipient):", re.I | re.M)
 # Microsoft 365's report for people: the reply's code alone, in a section for admins.
 _NDR_STATUS = re.compile(r"^Status code:\s*[45][0-9]{2}\b", re.M)
+# Gmail's report headline ("** Address not found **") and the paragraph under it ("Your message
+# wasn't delivered to … because the address couldn't be found …").
+_HEADLINE = re.compile(r"^[ \t]*\*\*[ \t]*(?P<head>[^*\n]{3,80}?)[ \t]*\*\*[ \t]*\n(?:[ \t]*\n)*"
+                       r"(?P<said>[^\n]{0,500}(?:\n[^\n]{1,500}){0,3})", re.M)
+# Sendmail's Subject names the first failure ("Returned mail: User unknown"), or nothing.
+_SUBJECT_CAUSE = re.compile(r"Returned mail:\s*(?P<cause>.{3,300})", re.I)
+_NO_CAUSE = re.compile(r"\bsee (?:the )?transcript\b|\bfor details\b", re.I)
 _REPORT_START = re.compile(r"^(?:Reporting-MTA|Final-Recipient|Original-Recipient|"
                            r"Received-From-MTA|Arrival-Date|Original-Envelope-Id):", re.I | re.M)
 
@@ -49,6 +57,7 @@ class Recipient:
     diagnostic_code: str | None
     diagnostic: Diagnostic
     final: bool
+    report: str = ""  # what the bounce tells people about the failure (``report_words``)
 
 
 def is_message(data: bytes) -> bool:
@@ -150,6 +159,30 @@ def _prose(message: Message) -> str:
     return body[:cut.start()] if cut else body
 
 
+def report_words(message: Message, prose: str, recipients: int = 1) -> str:
+    """What a bounce tells people about why delivery failed, apart from the quoted reply:
+    Gmail's report sentence under its headline ("** Address not found **" / "Your message
+    wasn't delivered to … because the address couldn't be found …"; the headline alone where no
+    sentence follows), and, in a bounce for one recipient, Sendmail's Subject ("Returned mail:
+    User unknown": it names the first failure only; not "see transcript for details", nor any
+    Subject that repeats the original message's, like Exchange's "Undeliverable: …").  The
+    reason reads it where the reply's own words name no cause (``reason.decide``)."""
+    said = []
+    headline = _HEADLINE.search(prose)
+    if headline:
+        said.append(" ".join(headline.group("said").split()) or headline.group("head"))
+    subject = _SUBJECT_CAUSE.match(unfold(str(message.get("Subject") or "")).strip())
+    if subject and recipients == 1 and not _NO_CAUSE.search(subject.group("cause")):
+        said.append(subject.group("cause").strip())
+    return " ".join(said)[:1_000]
+
+
+def _told(records: list[Recipient], message: Message, prose: str) -> list[Recipient]:
+    """The records, each with what the bounce's report says (``report_words``)."""
+    report = report_words(message, prose, len(records))
+    return [replace(found, report=report) for found in records] if report else records
+
+
 def _with_status(found: Diagnostic, status: str | None) -> Diagnostic:
     if found.enhanced or not status or not re.fullmatch(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}", status):
         return found
@@ -235,7 +268,7 @@ def read_message(data: bytes) -> list[Recipient]:
     for part in reports:
         records = _from_report(_field_groups(part), prose)
         if records:
-            return records
+            return _told(records, message, prose)
     raw = None
     if not reports and _FIELD.search(data[:MAX_MESSAGE]):
         # A report the MIME walk did not find: fields written into the text part (decoded
@@ -247,12 +280,12 @@ def read_message(data: bytes) -> list[Recipient]:
         records = _from_report(groups, _before_fields(raw) if raw is prose else (
             prose or _before_fields(raw)))
         if records:
-            return records
+            return _told(records, message, prose)
     if not prose.strip():  # nothing walkable: the body as text
         prose = _before_fields(raw if raw is not None else raw_text(data[:MAX_MESSAGE]))
     if not prose.strip():
         return []
-    return _from_prose(prose, _address(str(message.get("To", ""))))
+    return _told(_from_prose(prose, _address(str(message.get("To", "")))), message, prose)
 
 
 def _before_fields(text: str) -> str:

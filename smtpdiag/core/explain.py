@@ -190,8 +190,9 @@ def _contradiction(item: dict[str, Any], enhanced: str | None) -> None:
 
 def explain_reply(reply: Reply, lang: str = "en", *, text: str | None = None,
                   step: str | None = None, final: bool | None = None,
-                  form: str = "reply", local: bool = False) -> dict[str, Any]:
-    """One reply explained: codes, provider pattern, reason; ``text`` is what patterns see."""
+                  form: str = "reply", local: bool = False, report: str = "") -> dict[str, Any]:
+    """One reply explained: codes, provider pattern, reason; ``text`` is what patterns see;
+    ``report`` what its bounce says to people about the failure."""
     from .reason import decide
 
     item = _item(reply=reply, basic=basic_view(reply.code, lang),
@@ -207,7 +208,8 @@ def explain_reply(reply: Reply, lang: str = "en", *, text: str | None = None,
                 f"{entry.registry_note} The provider's meaning applies here.")
     item["reason"] = decide(code=reply.code, enhanced=reply.enhanced, text=match_text,
                             command=step, entry=entry, final=final, local=local,
-                            searched=True)
+                            searched=True, report=report)
+    _reported(item, report)
     _contradiction(item, reply.enhanced)
     dropped = _dropped_enhanced(reply)
     if dropped:
@@ -238,8 +240,17 @@ def _code_item(stripped: str, lang: str) -> dict[str, Any]:
     return item
 
 
+def _reported(item: dict[str, Any], report: str) -> None:
+    """Say so when the bounce's own words for people decided, not the reply's."""
+    if item["reason"]["decided_by"] == "report":
+        item["notes"].append(
+            f"The bounce's report says {quoted(report[:200])}: read as {item['reason']['name']} "
+            "(the reply's own words name no cause, or none that tells a missing address from "
+            "a filter).")
+
+
 def explain_diagnostic(found: Diagnostic, lang: str = "en", final: bool | None = None,
-                       always: bool = False) -> dict[str, Any] | None:
+                       always: bool = False, report: str = "") -> dict[str, Any] | None:
     """A reply found inside other text explained; ``None`` when nothing in it is understood
     (unless ``always``: a bounce message is a failure even when its words say nothing)."""
     from .reason import decide
@@ -253,13 +264,14 @@ def explain_diagnostic(found: Diagnostic, lang: str = "en", final: bool | None =
                  else found.message,)
         reply = Reply(found.code, lines, enhanced, found.lines)
         return explain_reply(reply, lang, text=found.message, step=found.command, final=final,
-                             form=found.form, local=found.local)
+                             form=found.form, local=found.local, report=report)
     view = enhanced_view(found.enhanced, lang) if found.enhanced else None
     item = _item(enhanced=view, step=found.command, form=found.form)
     item["reason"] = decide(code=None, enhanced=found.enhanced, text=found.message,
-                            command=found.command, final=final, local=found.local)
+                            command=found.command, final=final, local=found.local, report=report)
     if item["reason"]["decided_by"] == "none" and view is None and not always:
         return None
+    _reported(item, report)
     _contradiction(item, found.enhanced)
     item["text"] = found.message
     return item
@@ -271,7 +283,8 @@ def explain_message(data: bytes, lang: str = "en") -> list[dict[str, Any]]:
 
     items = []
     for record in read_message(data):
-        item = explain_diagnostic(record.diagnostic, lang, final=record.final, always=True)
+        item = explain_diagnostic(record.diagnostic, lang, final=record.final, always=True,
+                                  report=record.report)
         assert item is not None
         item["dsn"] = {"recipient": record.recipient, "action": record.action,
                        "status": record.status, "remote_mta": record.remote_mta,

@@ -5,6 +5,8 @@ rule decides, in this order (``decided_by`` in the result says which):
 
 1. ``provider`` — a provider's, MTA's, filter's or block list's own pattern;
 2. ``text``     — a wording that names the cause whatever server wrote it;
+   ``report`` — a bounce's own words for people (Gmail's "** Address not found **", Sendmail's
+   "Returned mail: User unknown"), where the reply's words name no cause of their own;
 3. ``enhanced`` — the enhanced status code (RFC 3463 / IANA registry), class-specific first;
    it comes before a ``generic`` wording any server uses (one that names a consequence or no
    cause: "try again later", "message expired") when it names a cause of its own (4.3.2,
@@ -71,16 +73,19 @@ def by_basic(code: int, command: str | None) -> str | None:
 
 def decide(*, code: int | None, enhanced: str | None, text: str, command: str | None = None,
            entry: catalogue.ProviderEntry | None = None, final: bool | None = None,
-           local: bool = False, searched: bool = False) -> dict[str, Any]:
+           local: bool = False, searched: bool = False, report: str = "") -> dict[str, Any]:
     """The reason for one reply (or one diagnostic text without a code).
 
     ``entry`` is the provider pattern already matched, if any; text patterns are looked up here.
     ``final`` is True when a bounce says delivery has stopped (a DSN's ``Action: failed``);
     ``local`` when its report says a local delivery program failed (``X-Unix;``);
-    ``searched`` when ``entry`` is the answer of a search of every kind (even None).
+    ``searched`` when ``entry`` is the answer of a search of every kind (even None);
+    ``report`` is what the bounce itself says to people about the failure (``dsn.report_words``).
     """
     found = _decide(code, enhanced, text if not searched or entry else "", command, entry,
                     final)
+    if report:
+        found = _reported(found, report, code, enhanced, command, final)
     if local and found["name"] not in OWN_CAUSE:
         return reason_for("system-error", decided_by=found["decided_by"] if found["rule"]
                           else "text", rule=f"X-Unix {found['rule']}".strip(), klass=None,
@@ -165,6 +170,27 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
             return reason_for(at_step, decided_by="basic", rule=f"{code} at {command}",
                               klass=klass, final=final)
     return found
+
+
+def _reported(found: dict[str, Any], report: str, code: int | None, enhanced: str | None,
+              command: str | None, final: bool | None) -> dict[str, Any]:
+    """The cause a bounce's report names, where the reply's words name none (only codes, or a
+    generic wording), or only a "User unknown" of a bounce that names no step: where the
+    sender's MTA says in its own words that the address was not found (Gmail's "the address
+    couldn't be found"), the address was refused, not the message.  Only a product's own
+    wording is read in a report (``provider`` patterns): the report is chatty prose, in which
+    a wording any server uses ("couldn't be found", "try again") names too little."""
+    weak = found["decided_by"] in ("enhanced", "basic", "none") or found["rule"] in _generic()
+    unnamed = (found["decided_by"] == "text" and found["name"] == "user-unknown"
+               and command is None)
+    if not (weak or unnamed):
+        return found
+    said = catalogue.match_provider(code, enhanced, report, kind="provider")
+    if said is None or said.generic or (unnamed and said.reason != "user-unknown"):
+        return found
+    return reason_for(said.reason, decided_by="report", rule=f"report {said.id}",
+                      klass=code // 100 if code else (int(enhanced[0]) if enhanced else None),
+                      final=final, who=said.who)
 
 
 @cache

@@ -1,0 +1,193 @@
+"""Every exchange of a walk as one timed, recorded step; the walk's state and its control flow.
+
+``StepWalk`` holds what one walk over one connection has learnt (its steps, TLS facts,
+capabilities, the refusal that ended it) and runs each exchange through ``_guard``: timed by the
+walk's one ``StepClock``, recorded as a ``Step`` with its raw reply, and whatever goes wrong
+converted (``wire.convert_error``) into the most specific smtpdiag error, named after the step.
+The SMTP dialogue itself is built on it (``greeting.py``, then ``dialogue.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from aiosmtplib.errors import SMTPServerDisconnected
+
+from ..core.replies import Redactor, secret_forms
+from ..errors import SmtpdiagError, StepTimeout
+from ..model import Capabilities, ErrorInfo, Reply, Step, TlsInfo
+from .stepclock import StepClock
+from .walkoptions import WalkOptions
+from .wire import RecordingProtocol, convert_error
+
+__all__ = ["Done", "ImplicitTls", "StepWalk", "Unsendable"]
+
+
+class Done(Exception):
+    """The walk ended early on purpose: a refusal, or a --quit-after point."""
+
+
+class ImplicitTls(StepTimeout):
+    """The port sent no greeting, but a TLS handshake on a second connection completed."""
+
+
+class Unsendable(SmtpdiagError):
+    """What the user asked for cannot be sent to this server; the walk ends politely (QUIT)."""
+
+
+class StepWalk:
+    """One walk's state, and each exchange run as a recorded step (see the module's doc)."""
+
+    def __init__(self, host: str, address: str, port: int, opts: WalkOptions,
+                 deadline: float, legacy: bool = False) -> None:
+        self.host, self.address, self.port, self.opts = host, address, port, opts
+        self.deadline = deadline
+        self.legacy = legacy  # the diagnostic handshake (_diagnose_tls): permissive context
+        self.where = f"{address}:{port}" if ":" not in address else f"[{address}]:{port}"
+        self.clock = StepClock()
+        self.steps: list[Step] = []
+        self.proto: RecordingProtocol | None = None
+        self.transport: asyncio.BaseTransport | None = None
+        self.tls: TlsInfo | None = None
+        self.caps: Capabilities | None = None
+        self.caps_before_tls: Capabilities | None = None
+        # The refusal that ended the walk early (None when it ran its course), and every reply
+        # to RCPT: together they tell accepted, partial, deferred and refused apart.
+        self.sniffed: bool | None = None  # a TLS handshake was tried on a silent port: result
+        self.stop: Reply | None = None
+        self.rcpt_replies: list[Reply] = []
+        # Whatever a server echoes of our secrets is hidden before it is kept anywhere.
+        self.redact = Redactor(secret_forms(opts.auth_password, (opts.auth_user,)))
+
+    def _budget(self, step: str) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise StepTimeout("the overall deadline was reached", step=step)
+        wait = self.opts.data_timeout if step == "message" else self.opts.timeout
+        return min(wait, left)
+
+    async def _guard(self, step: str, sent: str | None,
+                     coro_factory: Callable[[], Awaitable[Reply | None]]) -> Reply | None:
+        """Run one exchange; record it as a step; convert whatever goes wrong."""
+        self._note_unasked()
+        self._announce(step)
+        started = time.perf_counter()
+        timeout = self._budget(step)
+        clock = self.clock
+        clock.start(timeout)  # one timer for the walk, not one per step (stepclock.py)
+        try:
+            reply = await coro_factory()
+        except BaseException as exc:
+            if clock.stop() and isinstance(exc, asyncio.CancelledError):
+                exc = TimeoutError()  # the step's own time ran out
+            elif isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
+                raise
+            reply = self._parting_421(step, exc)
+            if reply is None:
+                error = convert_error(exc, step, timeout, self.proto, self.where)
+                error.message = self.redact(error.message)
+                if step == "greeting" and self.sniffed is False and error.kind == "timeout":
+                    error.message += ("; a TLS handshake on a second connection did not "
+                                      "complete either: not implicit TLS")
+                elapsed = (time.perf_counter() - started) * 1000
+                self.steps.append(Step(step, sent, None, elapsed_ms=elapsed,
+                                       error=ErrorInfo(error.kind, error.message, step)))
+                raise error from None
+        clock.stop()
+        elapsed = (time.perf_counter() - started) * 1000
+        self.steps.append(Step(step, sent, reply, elapsed_ms=elapsed))
+        return reply
+
+    def _note_unasked(self) -> None:
+        """Whatever arrived unasked since the last reply belongs to that reply's step (a second
+        reply, one glued to it, junk, a STARTTLS answer padded with injected commands).  The
+        bytes stay where they are: a 421 among them may yet answer the next command."""
+        if self.proto is None or not self.proto.unsolicited or not self.steps:
+            return
+        last = self.steps[-1]
+        if last.reply is not None and last.unasked is None:
+            seen = bytes(self.proto.unsolicited).decode("utf-8", "backslashreplace")
+            self.steps[-1] = replace(last, unasked=self.redact(seen, cut=True).rstrip("\r\n"))
+
+    def _announce(self, step: str) -> None:
+        if self.opts.progress is not None:
+            named = self.host not in (self.address, f"[{self.address}]")
+            self.opts.progress(step, f"{self.host} ({self.where})" if named else self.where)
+
+    def _parting_421(self, step: str, exc: BaseException) -> Reply | None:
+        """RFC 5321 §3.8: a server may send 421 at any time, unasked, and hang up.  Whether it
+        did so just before or just after our command went out, that 421 is its answer: a
+        refusal, not a failure to read one.  Never across a TLS handshake (plaintext sent then
+        is discarded, as it could be injected)."""
+        if step == "tls" or self.proto is None or not isinstance(
+                exc, (SMTPServerDisconnected, ConnectionError)):
+            return None
+        reply = self.proto.unsolicited_reply()
+        return reply if reply is not None and reply.code == 421 else None
+
+    async def _read(self) -> Reply:
+        assert self.proto is not None
+        await self.proto.read_response()
+        return self.proto.take_reply()
+
+    async def command(self, step: str, line: str, shown: str | None = None) -> Reply:
+        proto = self.proto
+        assert proto is not None
+        data = line.encode("utf-8")
+        reply = await self._guard(step, shown or line, lambda: proto.exchange(data))
+        assert reply is not None
+        return reply
+
+    def _stop_if(self, point: str) -> None:
+        if self.opts.quit_after == point:
+            raise Done
+
+    def _refuse_unless(self, reply: Reply, *good: int) -> None:
+        if reply.code not in good and not (not good and reply.positive):
+            self.stop = reply
+            raise Done
+
+    async def connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        proto = self.proto = RecordingProtocol(loop)
+        proto.reader.redact = self.redact
+
+        async def open_connection() -> None:
+            self.transport, _ = await loop.create_connection(
+                lambda: proto, self.address, self.port)
+
+        await self._guard("connect", None, open_connection)
+
+    async def quit(self) -> None:
+        """Say goodbye politely; a server that already hung up is not an error of the walk."""
+        last = self.steps[-1] if self.steps else None
+        if self.legacy or self.proto is None or not self.proto.is_connected or last is None or \
+                last.name == "connect":
+            return
+        if last.reply is not None and last.reply.code == 421:
+            return
+        started = time.perf_counter()
+        budget = min(self.opts.timeout, 5, self.deadline - time.monotonic())
+        if budget <= 0:
+            return
+        self._note_unasked()
+        self._announce("quit")
+        self.clock.start(budget)
+        try:
+            reply: Reply | None = await self.proto.exchange(b"QUIT")
+        except BaseException as exc:
+            if not self.clock.stop() and not isinstance(exc, Exception):
+                raise  # not our timer's: Ctrl-C, or the fleet's cancellation
+            reply = None
+        else:
+            self.clock.stop()
+        self.steps.append(Step("quit", "QUIT", reply,
+                               elapsed_ms=(time.perf_counter() - started) * 1000))
+
+    def close(self) -> None:
+        self.clock.close()
+        if self.transport is not None:
+            self.transport.close()

@@ -217,8 +217,11 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
         if found is None or (found.code is None and found.form == "words"
                              and not found.message):
             # no Diagnostic-Code: what the prose says about this recipient, else about all
+            # (unless it lists others only), else the Status field with its comment
             own = _own(listed.get((recipient or "").lower()), recipient or "")
-            found = own or prose_found or read_diagnostic(status or "")
+            about_all = None if listed and (recipient or "").lower() not in listed \
+                else prose_found
+            found = own or about_all or read_diagnostic(_value(group, "Status") or "")
         elif prose_found is not None and _cut_short(found, prose_found):
             found = prose_found
         command = found.command or find_command(prose)

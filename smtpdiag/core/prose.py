@@ -34,6 +34,8 @@ _MID_SENTENCE = re.compile(r"\b(?:by|from|to|for|of)$", re.I)
 _MIME_LINE = re.compile(r"^(?:[ \t]*--[^\s]+[ \t]*|Content-[A-Za-z-]+:.*|MIME-Version:.*|"
                         r"[ \t]*boundary=.*|This is a (?:multi-part|MIME-encapsulated) message.*)$",
                         re.I | re.M)
+# A section head of a prose bounce ("   ----- Transcript of session follows -----").
+_HEAD_LINE = re.compile(r"^[ \t]*-{3,}[^\n]*-{3,}[ \t]*$", re.M)
 MAX_RECIPIENTS = 1_000
 
 
@@ -56,9 +58,17 @@ def segments(prose: str, sender: str | None = None) -> list[tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     for number, (start, address, recipient) in enumerate(starts):
         end = starts[number + 1][0] if number + 1 < len(starts) else len(prose)
-        if recipient:
-            found.setdefault(address.lower(), (address, prose[start:end].strip()))
+        key = address.lower()
+        if recipient and (key not in found or _bare(found[key][1], address)):
+            found[key] = (address, prose[start:end].strip())
     return list(found.values())
+
+
+def _bare(text: str, address: str) -> bool:
+    """Whether a recipient's text holds nothing but its address and section heads (Sendmail
+    lists the address under "The following addresses had permanent fatal errors", then
+    writes why in the transcript below: "<ann@…>... Deferred: Connection refused by …")."""
+    return not _HEAD_LINE.sub("", text.replace(address, "")).strip(" \t\n<>\"'")
 
 
 def raw_text(data: bytes) -> str:

@@ -88,6 +88,13 @@ from smtpdiag.core.classify import classify
     ("550 This is not an open relay, so get lost", "relay-denied", "text-relay-denied"),
     ("554 5.4.6 Message looping between servers", "network", "text-mail-loop"),
     ("451 4.3.5 Server configuration error", "system-error", "text-config-error"),
+    ("451 Could not load DRD for domain (example.org) rcpt (ana@example.org)", "system-error",
+     "text-config-error"),
+    # a header the message carries twice is its format, not a failed signature
+    ("554 Transaction failed: Duplicate header 'DKIM-Signature'.", "not-compliant",
+     "text-rfc5322"),
+    ("550 5.7.20 No passing DKIM signature found", "auth-failed", "text-dkim"),
+    ("mx.example.org: host name lookup failure", "network", "text-dns-try-again"),
     ("550 Mail receiving disabled for this domain", "no-mail", "text-null-mx"),
 ])
 def test_a_wording_names_its_cause(text: str, reason: str, rule: str) -> None:
@@ -111,6 +118,13 @@ def test_a_wording_names_its_cause(text: str, reason: str, rule: str) -> None:
      "microsoft-hop-count-exceeded"),
     ("550 Too many received headers - possible mail loop", "network", "haraka-mail-loop"),
     ("mail forwarding loop for ana@example.org", "network", "postfix-too-many-hops"),
+    # Postfix's "Access denied" is about whatever its words name: host, sender or recipient
+    ("554 5.7.1 <mx.example.net[192.0.2.9]>: Client host rejected: Access denied", "blocked",
+     "postfix-access-denied"),
+    ("554 5.7.1 <ann@example.net>: Sender address rejected: Access denied", "sender-rejected",
+     "postfix-sender-access-denied"),
+    ("554 5.7.1 <bob@example.org>: Recipient address rejected: Access denied", "user-unknown",
+     "postfix-recipient-access-denied"),
     # MessageLabs: the sender's address, the relay, and the rest (mostly the sending IP)
     ("553 Your email address has been blacklisted", "sender-rejected",
      "messagelabs-sender-blacklisted"),

@@ -146,6 +146,39 @@ def test_a_product_s_words_name_its_cause(text: str, reason: str, rule: str) -> 
     assert (found["name"], found["rule"]) == (reason, rule)
 
 
+@pytest.mark.parametrize(("text", "reason", "rule"), [
+    # MTAs' own words for a domain with nowhere to deliver, or a route they could not use
+    ("550 Unrouteable address", "host-unknown", "exim-unrouteable-address"),
+    ("No valid route to remote MX", "network", "opensmtpd-network-error"),
+    ("451 Temporary failure in MX lookup", "network", "text-dns-try-again"),
+    ("554 Message has exceeded the maximum hop count", "network", "text-mail-loop"),
+    ('550 Too many "Received" headers', "network", "text-mail-loop"),
+    # the mailbox's storage, and the system's disk, told apart
+    ("452 4.2.2 ana@example.org: this mailbox is out of storage space", "mailbox-full",
+     "text-storage-allocation"),
+    ("552 Account storage limit reached", "mailbox-full", "text-storage-allocation"),
+    ("452 Requested action not taken: mailbox unavailable (not enough free space)",
+     "system-full", "text-system-full"),
+    ("550 Requested action not taken: mailbox unavailable", "user-unknown",
+     "text-no-mailbox"),
+    # too much at once, the receiver's own delivery, syntax, attachments, login, sender domain
+    ("421 Message threshold exceeded", "rate-limited", "text-rate-limit"),
+    ("451 Max message per connection reached", "rate-limited", "text-rate-limit"),
+    ("432 4.3.2 STOREDRV.Deliver; recipient thread limit exceeded", "rate-limited",
+     "text-rate-limit"),
+    ("550 delivery to pipe forbidden", "system-error", "text-local-mailer"),
+    ("451 LMTP error after end of data: 451 4.3.0 Temporary internal failure",
+     "system-error", "text-local-mailer"),
+    ("501 angle-brackets nested too deep", "syntax", "text-syntax"),
+    ("554 Attachment extension is forbidden", "virus", "text-attachment"),
+    ("535 Incorrect authentication data", "auth-required", "text-auth-required"),
+    ("554 Connection denied for 192.0.2.9", "blocked", "text-client-refused"),
+])
+def test_an_mta_s_words_name_its_cause(text: str, reason: str, rule: str) -> None:
+    found = classify(text)["reason"]
+    assert (found["name"], found["rule"]) == (reason, rule)
+
+
 def test_a_user_unknown_elsewhere_is_not_the_carrier_s_filter() -> None:
     # the carrier's empty-address form is its own; an address in front is a missing mailbox
     found = classify("550 <ana@example.org>: User unknown")["reason"]

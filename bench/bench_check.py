@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_check.py [--sizes 1000,10000,100000] [--concurrency 100,500]
         [--runs 3] [--big-runs 1] [--scaling 10000] [--budget 1080] [--run-timeout 400]
         [--listeners 8] [--responders 1] [--loop auto] [--profile]
+        [--formats jsonl,nagios,junit,text] [--formats-size 100000]
 
 All traffic is loopback (127.0.0.1).  Every process runs on its own:
 - the target: ``bench/responder.py``, a minimal asyncio SMTP responder with ``--listeners``
@@ -20,7 +21,9 @@ For each size N and concurrency C the floor and smtpdiag run alternately ``--run
 the whole process tree, from ``wait4``), peak RSS (the client's VmHWM; with workers, the most
 the process tree held at once, sampled every 10 ms), each with its ratio to the floor.
 Targets (issue 13): CPU per probe <= 1.3x the floor; peak RSS <= 80 MiB at 100,000 targets,
-concurrency 500; with every core, throughput >= 1.2x the single-process floor.
+concurrency 500; with every core, throughput >= 1.2x the single-process floor.  ``--formats``
+adds one run per output format at ``--formats-size`` targets (``check_formats.py``): peak RSS
+must hold for every streaming format, not only jsonl.
 
 The run is bounded: each client process is killed after ``--run-timeout`` seconds, and no new
 run starts once ``--budget`` seconds have passed (what was skipped is said).  The machine is
@@ -183,9 +186,10 @@ def run_floor(targets_file: str, concurrency: int, timeout: float) -> dict[str, 
     return result
 
 
-def check_argv(targets_file: str, out_file: str, concurrency: int, workers: int) -> list[str]:
+def check_argv(targets_file: str, out_file: str, concurrency: int, workers: int,
+               fmt: str = "jsonl") -> list[str]:
     return ["-m", "smtpdiag", "check", "--targets-file", targets_file, "--concurrency",
-            str(concurrency), "--timeout", "60", "--helo", HELO, "--format", "jsonl",
+            str(concurrency), "--timeout", "60", "--helo", HELO, "--format", fmt,
             "--output", out_file, "--no-progress", "--workers", str(workers)]
 
 
@@ -278,6 +282,14 @@ def bench(args: argparse.Namespace) -> int:
                 scaling(args, budget, ports, tmp, out_file, cpus, results)
             for count in big:
                 one_size(args, budget, ports, tmp, out_file, count, server_pids, results)
+            if args.formats and budget.allows("formats"):
+                from check_formats import bench_formats
+
+                results["formats"] = bench_formats(
+                    args.formats, args.formats_size, max(args.concurrency),
+                    listing=targets_file(tmp, ports, args.formats_size), out_file=out_file,
+                    timeout=args.run_timeout, measure=measure, floor=run_floor,
+                    argv=check_argv)
             if args.profile:
                 profile(targets_file(tmp, ports, min(args.sizes)), out_file)
     finally:
@@ -375,6 +387,12 @@ def verdicts(results: dict[str, Any]) -> None:
               f"{rss:.1f} MiB {met(rss <= TARGET_RSS_MIB)}")
     else:
         print("  peak RSS at 100,000 targets, concurrency 500: not measured this run")
+    formats = results.get("formats") or {}
+    for fmt in ("jsonl", "nagios", "junit", "text"):
+        if fmt in formats and (formats["targets"], formats["concurrency"]) == (100_000, 500):
+            rss = formats[fmt]["peak_rss_mib"]
+            print(f"  --format {fmt}: peak RSS at 100,000 targets, concurrency 500 <= "
+                  f"{TARGET_RSS_MIB:.0f} MiB: {rss:.1f} MiB {met(rss <= TARGET_RSS_MIB)}")
     scaling_ = results.get("scaling") or {}
     best = max((v["probes_per_s"] for k, v in scaling_.items() if k.startswith("workers_")),
                default=None)
@@ -400,6 +418,14 @@ def _numbers(text: str) -> list[int]:
     return [int(part.replace("_", "")) for part in text.split(",") if part]
 
 
+def _numbers_one(text: str) -> int:
+    return _numbers(text)[0]
+
+
+def _numbers_one(text: str) -> int:
+    return _numbers(text)[0]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--sizes", type=_numbers, default=[1000, 10000, 100000])
@@ -418,6 +444,10 @@ def main() -> int:
     parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto",
                         help="the responder's event loop (auto: uvloop when installed)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--formats", type=lambda text: [f for f in text.split(",") if f],
+                        default=[], help="also measure these output formats (jsonl, nagios, "
+                        "junit, text, json) at --formats-size targets, the largest concurrency")
+    parser.add_argument("--formats-size", type=_numbers_one, default=100_000)
     parser.add_argument("--floor", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor is not None:

@@ -68,3 +68,46 @@ def test_amazon_ses_quoted_reply_is_the_servers_reply(text, code, enhanced, reas
     record = classify(text)
     assert (record["code"], record["enhanced"], record["reason"]["name"]) == (
         code, enhanced, reason)
+
+
+def test_a_bounce_forwarded_as_an_attachment_is_read():
+    (record,) = classify_message(read("forwarded-qmail-bounce.eml"))
+    assert record["recipient"] == "ann@example.org"
+    assert (record["enhanced"], record["reason"]["name"], record["reason"]["rule"]) == (
+        "5.1.1", "user-unknown", "qmail-no-mailbox")
+
+
+def test_a_forwarded_report_is_read_with_its_fields():
+    report = read("postfix-dsn-two-recipients.eml")
+    outer = (b"From: Bob <bob@sender.example>\nTo: desk@sender.example\nSubject: FW: bounce\n"
+             b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"o\"\n\n--o\n"
+             b"Content-Type: text/plain\n\nplease check\n\n--o\nContent-Type: message/rfc822\n\n"
+             + report.replace(b"\r\n", b"\n") + b"\n--o--\n")
+    records = classify_message(outer)
+    assert [r["recipient"] for r in records] == ["ana@example.net", "ben@example.com"]
+    assert [r["reason"]["name"] for r in records] == ["user-unknown", "mailbox-full"]
+
+
+@pytest.mark.parametrize(("sender", "subject"), [
+    # a mail system's own bounce: its attachment is the returned original, whatever it says
+    (b"MAILER-DAEMON@mx.example.org", b"Fwd: failure notice"),
+    # a person's message that does not say it forwards: its attachment's Subject proves nothing
+    (b"Bob <bob@sender.example>", b"have a look"),
+])
+def test_an_attachment_is_not_taken_for_the_bounce_without_cause(sender, subject):
+    data = read("forwarded-qmail-bounce.eml").replace(  # the attachment: from a person
+        b"From: MAILER-DAEMON@mx.example.org\n", b"From: carl@example.org\n").replace(
+        b"From: Bob <bob@sender.example>", b"From: " + sender).replace(
+        b"Subject: Fwd: failure notice", b"Subject: " + subject)
+    (record,) = classify_message(data)
+    assert record["reason"]["rule"] != "qmail-no-mailbox"
+
+
+def test_each_recipient_keeps_the_step_its_own_lines_name():
+    # Postfix writes "in reply to …" per recipient: the second answered the end of DATA
+    first, second = classify_message(read("postfix-dsn-two-steps.eml"))
+    assert (first["recipient"], first["step"], first["reason"]["name"]) == (
+        "ivo@north.example", "RCPT", "user-unknown")
+    assert (second["recipient"], second["step"]) == ("jan@south.example", "DATA-END")
+    assert (second["reason"]["name"], second["reason"]["rule"]) == (
+        "policy", "text-user-unknown after DATA")

@@ -88,6 +88,13 @@ from smtpdiag.core.classify import classify
     ("550 This is not an open relay, so get lost", "relay-denied", "text-relay-denied"),
     ("554 5.4.6 Message looping between servers", "network", "text-mail-loop"),
     ("451 4.3.5 Server configuration error", "system-error", "text-config-error"),
+    ("451 Could not load DRD for domain (example.org) rcpt (ana@example.org)", "system-error",
+     "text-config-error"),
+    # a header the message carries twice is its format, not a failed signature
+    ("554 Transaction failed: Duplicate header 'DKIM-Signature'.", "not-compliant",
+     "text-rfc5322"),
+    ("550 5.7.20 No passing DKIM signature found", "auth-failed", "text-dkim"),
+    ("mx.example.org: host name lookup failure", "network", "text-dns-try-again"),
     ("550 Mail receiving disabled for this domain", "no-mail", "text-null-mx"),
 ])
 def test_a_wording_names_its_cause(text: str, reason: str, rule: str) -> None:
@@ -111,6 +118,13 @@ def test_a_wording_names_its_cause(text: str, reason: str, rule: str) -> None:
      "microsoft-hop-count-exceeded"),
     ("550 Too many received headers - possible mail loop", "network", "haraka-mail-loop"),
     ("mail forwarding loop for ana@example.org", "network", "postfix-too-many-hops"),
+    # Postfix's "Access denied" is about whatever its words name: host, sender or recipient
+    ("554 5.7.1 <mx.example.net[192.0.2.9]>: Client host rejected: Access denied", "blocked",
+     "postfix-access-denied"),
+    ("554 5.7.1 <ann@example.net>: Sender address rejected: Access denied", "sender-rejected",
+     "postfix-sender-access-denied"),
+    ("554 5.7.1 <bob@example.org>: Recipient address rejected: Access denied", "user-unknown",
+     "postfix-recipient-access-denied"),
     # MessageLabs: the sender's address, the relay, and the rest (mostly the sending IP)
     ("553 Your email address has been blacklisted", "sender-rejected",
      "messagelabs-sender-blacklisted"),
@@ -128,6 +142,39 @@ def test_a_wording_names_its_cause(text: str, reason: str, rule: str) -> None:
      "550 : User unknown", "policy", "kddi-au-reception-filter"),
 ])
 def test_a_product_s_words_name_its_cause(text: str, reason: str, rule: str) -> None:
+    found = classify(text)["reason"]
+    assert (found["name"], found["rule"]) == (reason, rule)
+
+
+@pytest.mark.parametrize(("text", "reason", "rule"), [
+    # MTAs' own words for a domain with nowhere to deliver, or a route they could not use
+    ("550 Unrouteable address", "host-unknown", "exim-unrouteable-address"),
+    ("No valid route to remote MX", "network", "opensmtpd-network-error"),
+    ("451 Temporary failure in MX lookup", "network", "text-dns-try-again"),
+    ("554 Message has exceeded the maximum hop count", "network", "text-mail-loop"),
+    ('550 Too many "Received" headers', "network", "text-mail-loop"),
+    # the mailbox's storage, and the system's disk, told apart
+    ("452 4.2.2 ana@example.org: this mailbox is out of storage space", "mailbox-full",
+     "text-storage-allocation"),
+    ("552 Account storage limit reached", "mailbox-full", "text-storage-allocation"),
+    ("452 Requested action not taken: mailbox unavailable (not enough free space)",
+     "system-full", "text-system-full"),
+    ("550 Requested action not taken: mailbox unavailable", "user-unknown",
+     "text-no-mailbox"),
+    # too much at once, the receiver's own delivery, syntax, attachments, login, sender domain
+    ("421 Message threshold exceeded", "rate-limited", "text-rate-limit"),
+    ("451 Max message per connection reached", "rate-limited", "text-rate-limit"),
+    ("432 4.3.2 STOREDRV.Deliver; recipient thread limit exceeded", "rate-limited",
+     "text-rate-limit"),
+    ("550 delivery to pipe forbidden", "system-error", "text-local-mailer"),
+    ("451 LMTP error after end of data: 451 4.3.0 Temporary internal failure",
+     "system-error", "text-local-mailer"),
+    ("501 angle-brackets nested too deep", "syntax", "text-syntax"),
+    ("554 Attachment extension is forbidden", "virus", "text-attachment"),
+    ("535 Incorrect authentication data", "auth-required", "text-auth-required"),
+    ("554 Connection denied for 192.0.2.9", "blocked", "text-client-refused"),
+])
+def test_an_mta_s_words_name_its_cause(text: str, reason: str, rule: str) -> None:
     found = classify(text)["reason"]
     assert (found["name"], found["rule"]) == (reason, rule)
 

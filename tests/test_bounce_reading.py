@@ -159,3 +159,20 @@ def test_unquoted_takes_one_level_only_where_most_lines_are_quoted():
     assert unquoted("> a\n> > b\n>\n> c") == "a\n> b\n\nc"
     assert unquoted("Hello,\nsee below\nthanks\n> one quoted line") == (
         "Hello,\nsee below\nthanks\n> one quoted line")
+
+
+def test_a_diagnostic_code_with_the_code_alone_takes_the_recipients_own_words():
+    (record,) = classify_message(read("dsn-code-only-diagnostic.eml"))
+    assert (record["recipient"], record["code"], record["step"]) == ("kim@example.org", 550,
+                                                                     "RCPT")
+    assert record["reason"]["name"] == "mailbox-full"
+
+
+def test_postfixs_folded_reply_naming_the_recipient_again_continues_its_text():
+    prose = ("<kim@example.org>: host mx.example.org[192.0.2.93] said: 550 5.2.2\n"
+             "    <kim@example.org>: mailbox full (in reply to RCPT TO command)\n\n"
+             "<lee@example.org>: host mx.example.org[192.0.2.93] said: 550 5.1.1\n"
+             "    <lee@example.org>: unknown\n")
+    assert [text.splitlines()[-1].strip() for _, text in segments(prose)] == [
+        "<kim@example.org>: mailbox full (in reply to RCPT TO command)",
+        "<lee@example.org>: unknown"]

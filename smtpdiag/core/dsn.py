@@ -226,6 +226,13 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
             found = own or about_all or read_diagnostic(_value(group, "Status") or "")
         elif prose_found is not None and _cut_short(found, prose_found):
             found = prose_found
+        elif found.code is not None and not found.message.replace(str(found.code), "", 1) \
+                .strip(" .-"):
+            # a Diagnostic-Code with the code alone ("smtp; 550"): the words this recipient's
+            # own prose lines give for the same code
+            own = _own(listed.get((recipient or "").lower()), recipient or "")
+            if own is not None and own.code == found.code and own.message:
+                found = own
         # the step this recipient's own lines name (Postfix writes one "in reply to" each),
         # else the one the prose names (a transcript's command before the list)
         own_lines = listed.get((recipient or "").lower())

@@ -43,6 +43,7 @@ _MIME_LINE = re.compile(r"^(?:[ \t]*--[^\s]+[ \t]*|Content-[A-Za-z-]+:.*|MIME-Ve
 # A section head of a prose bounce ("   ----- Transcript of session follows -----").
 _HEAD_LINE = re.compile(r"^[ \t]*-{3,}[^\n]*-{3,}[ \t]*$", re.M)
 MAX_RECIPIENTS = 1_000
+_BLANK = re.compile(r"\n[ \t]*\n")
 # What HTML holds that is no text (a style sheet, a script), where its lines break, its tags.
 _HTML_DROP = re.compile(r"<(style|script|head)\b[^>]{0,500}>.*?</\1\s*>", re.I | re.S)
 _HTML_BREAK = re.compile(r"<(?:br|/?p|/?div|/?tr|/?li|/?h[1-6]|/?table|/?pre)\b[^>]{0,500}>", re.I)
@@ -68,6 +69,9 @@ def segments(prose: str, sender: str | None = None) -> list[tuple[str, str]]:
     starts: list[tuple[int, str, bool]] = []  # where, which address, whether a recipient
     for match in _RECIPIENT_LINE.finditer(prose):
         address = match.group("address") or match.group("summary")
+        if starts and starts[-1][1].lower() == address.lower() and prose[match.start()] in " \t" \
+                and not _BLANK.search(prose, starts[-1][0], match.start()):
+            continue  # Postfix folds a reply's own "<ann@…>: …" onto an indented line
         before = prose[max(0, match.start() - 200):match.start()].rstrip()
         starts.append((match.start(), address, address.lower() != (sender or "").lower()
                        and not _MID_SENTENCE.search(before)))

@@ -51,7 +51,8 @@ def silent_port() -> Iterator[int]:
 
 
 def _stopped_run(fmt: str, signum: int, healthy: FakeServer, silent: int, tmp_path: Path,
-                 ready: str | None) -> tuple[subprocess.Popen[str], str, str, str]:
+                 ready: str | None, workers: str = "1"
+                 ) -> tuple[subprocess.Popen[str], str, str, str]:
     """Run check over HEALTHY good targets then SILENT hanging ones; signal it once the good
     ones are done (``ready``: a text the file shows by then, else the server's count of
     QUITs); return the process, its stderr, and the file before and after."""
@@ -63,7 +64,7 @@ def _stopped_run(fmt: str, signum: int, healthy: FakeServer, silent: int, tmp_pa
     proc = subprocess.Popen(
         [sys.executable, "-m", "smtpdiag", "check", "--targets-file", str(listing),
          "--timeout", "60", "--helo", HELO, "--format", fmt, "--output", str(out),
-         "--concurrency", str(HEALTHY + SILENT), "--workers", "1"],
+         "--concurrency", str(HEALTHY + SILENT), "--workers", workers],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         deadline = time.monotonic() + 40
@@ -94,11 +95,12 @@ def _stopped_run(fmt: str, signum: int, healthy: FakeServer, silent: int, tmp_pa
     return proc, stderr, before, out.read_text()
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(("signum", "workers"), [
+    (signal.SIGINT, "1"), (signal.SIGTERM, "1"), (signal.SIGTERM, "2")])
 def test_a_stopped_junit_run_keeps_its_suites_and_ends_the_document(healthy, silent_port,
-                                                                     tmp_path, signum):
+                                                                     tmp_path, signum, workers):
     _, stderr, before, after = _stopped_run("junit", signum, healthy, silent_port, tmp_path,
-                                            ready="</testsuite>")
+                                            ready="</testsuite>", workers=workers)
     assert after.startswith(before)  # nothing written before the signal was lost
     root = ET.fromstring(after)  # and the document is whole: it parses
     suites = root.findall("testsuite")
@@ -111,11 +113,12 @@ def test_a_stopped_junit_run_keeps_its_suites_and_ends_the_document(healthy, sil
     assert f"the {HEALTHY} targets finished are written, and the document is closed" in stderr
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(("signum", "workers"), [
+    (signal.SIGINT, "1"), (signal.SIGTERM, "1"), (signal.SIGINT, "2")])
 def test_a_stopped_nagios_run_writes_the_targets_it_finished(healthy, silent_port, tmp_path,
-                                                             signum):
+                                                             signum, workers):
     _, stderr, before, after = _stopped_run("nagios", signum, healthy, silent_port, tmp_path,
-                                            ready=None)
+                                            ready=None, workers=workers)
     assert before == ""
     first, *long = after.splitlines()
     name = signal.Signals(signum).name

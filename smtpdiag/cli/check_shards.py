@@ -83,25 +83,45 @@ def _work(shard: _Shard, conn: Connection, options: ProbeOptions,
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     async def run() -> None:
+        import asyncio
+
         batch: list[tuple[int, str, Any]] = []
         sent = time.monotonic()
+        timer: asyncio.TimerHandle | None = None
+
+        def send() -> None:
+            nonlocal batch, sent
+            conn.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
+            batch, sent = [], time.monotonic()
 
         def add(result: CheckResult) -> None:
-            nonlocal batch, sent
             batch.append((result.index, result.state,
                           streamer(result) if streamer is not None else result))
             if len(batch) >= BATCH or time.monotonic() - sent >= _SEND_SECONDS:
-                conn.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
-                batch, sent = [], time.monotonic()
+                send()
 
+        def send_waiting() -> None:
+            """Results no later result carried along (the rest hang): sent within 0.1 s all
+            the same, so the parent's bar moves and a stopped run has them."""
+            nonlocal timer
+            if batch and time.monotonic() - sent >= _SEND_SECONDS:
+                send()
+            timer = loop.call_later(_SEND_SECONDS, send_waiting)
+
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(_SEND_SECONDS, send_waiting)
         auditor = None if audit is None else Auditor(
             audit, end, f"{deadline:g}" if deadline is not None else "-")
-        await judge_all(probe_many(shard, options, concurrency=concurrency, deadline=deadline,
-                                   ends_at=end),
-                        thresholds, all_hosts=options.all_mx, deliver=add, auditor=auditor,
-                        concurrency=concurrency, index=shard.index)
+        try:
+            await judge_all(probe_many(shard, options, concurrency=concurrency,
+                                       deadline=deadline, ends_at=end),
+                            thresholds, all_hosts=options.all_mx, deliver=add,
+                            auditor=auditor, concurrency=concurrency, index=shard.index)
+        finally:
+            if timer is not None:
+                timer.cancel()
         if batch:
-            conn.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
+            send()
 
     try:
         asyncio.run(run())

@@ -144,3 +144,21 @@ def test_a_stopped_text_run_writes_the_targets_it_finished(healthy, silent_port,
     assert len(rows) == HEALTHY
     assert all(f"127.0.0.1:{healthy.port}" in row for row in rows)
     assert f"the {HEALTHY} targets finished are written" in stderr
+
+
+def test_a_stopped_json_run_writes_a_whole_document_of_the_targets_it_finished(
+        healthy, silent_port, tmp_path):
+    import json
+
+    from .conftest import assert_valid
+
+    _, stderr, _, after = _stopped_run("json", signal.SIGTERM, healthy, silent_port, tmp_path,
+                                       ready=None)
+    document = json.loads(after)
+    assert_valid(document, "check")
+    assert [t["state"] for t in document["targets"]] == ["OK"] * HEALTHY
+    assert [t["index"] for t in document["targets"]] == list(range(HEALTHY))
+    assert document["counts"]["OK"] == HEALTHY
+    assert document["summary"].endswith(f"stopped by SIGTERM after {HEALTHY} of "
+                                        f"{HEALTHY + SILENT} targets")
+    assert f"the {HEALTHY} targets finished are written" in stderr

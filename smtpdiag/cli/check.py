@@ -119,11 +119,12 @@ def run_check(targets: Collection[str | Target], options: ProbeOptions, threshol
               workers: int = 1, audit: AuditOptions | None = None) -> int:
     """Probe every target, judge, write; return the monitoring exit code.
 
-    No format keeps the results themselves but json: jsonl and junit write each one as it
-    comes, nagios and text keep a compact record of each on disk for the end
-    (``check_writers``).  With ``workers`` > 1 the targets are sharded over that many
-    processes (``check_shards``).  A run stopped by SIGINT or SIGTERM keeps every result it
-    wrote, writes what the format still owes for the targets finished, and exits 130 or 143.
+    No format keeps the results themselves: jsonl and junit write each one as it comes;
+    nagios, text and json, whose heads need the whole run, keep each target's part of the
+    output on disk for the end (``check_writers``).  With ``workers`` > 1 the targets are
+    sharded over that many processes (``check_shards``).  A run stopped by SIGINT or
+    SIGTERM keeps every result it wrote, writes what the format still owes for the targets
+    finished, and exits 130 or 143.
     """
     import asyncio
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from smtpdiag.core.classify import classify, classify_message
-from smtpdiag.core.prose import segments
+from smtpdiag.core.prose import html_text, segments
 
 MESSAGES = Path(__file__).resolve().parent.parent / "fixtures" / "messages"
 
@@ -111,3 +111,18 @@ def test_each_recipient_keeps_the_step_its_own_lines_name():
     assert (second["recipient"], second["step"]) == ("jan@south.example", "DATA-END")
     assert (second["reason"]["name"], second["reason"]["rule"]) == (
         "policy", "text-user-unknown after DATA")
+
+
+def test_a_bounce_in_html_only_is_read_by_its_words():
+    (record,) = classify_message(read("html-only-ndr.eml"))
+    assert record["recipient"] == "ann@example.org"
+    assert (record["code"], record["enhanced"], record["form"]) == (550, "5.1.1", "exchange")
+    assert "&#39;" not in record["input"] and "font-family" not in record["input"]
+
+
+def test_html_text_keeps_lines_and_drops_style_sheets():
+    text = html_text("<head><style>.a { color: red }</style></head><body><p>&lt;ann@example.org"
+                     "&gt;:</p><p>mailbox couldn&#39;t be found</p><script>x()</script></body>")
+    assert "color" not in text and "x()" not in text
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert lines == ["<ann@example.org>:", "mailbox couldn't be found"]

@@ -19,7 +19,7 @@ from email.message import Message
 from email.policy import compat32
 
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
-from .prose import forwarded_bounce, raw_text, segments
+from .prose import forwarded_bounce, html_text, raw_text, segments
 
 __all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "report_words",
            "split_mbox"]
@@ -153,7 +153,7 @@ def _prose(message: Message) -> str:
             if kind == "text/html" and texts:
                 continue
             if kind == "text/html":
-                text = re.sub(r"<[^>]{0,500}>", " ", text)
+                text = html_text(text)
             texts.append(text)
     body = "\n".join(texts).replace("\r\n", "\n")
     cut = _RETURNED.search(body, 1)

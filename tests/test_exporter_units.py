@@ -11,7 +11,7 @@ from smtpdiag.errors import UsageError
 from smtpdiag.exporter.allow import AllowList
 from smtpdiag.exporter.config import load_config, parse_listen
 from smtpdiag.exporter.metrics import ProbeCollector, success
-from smtpdiag.exporter.server import Redactor
+from smtpdiag.exporter.server import redactor
 from smtpdiag.model import Annotation, Attempt, ErrorInfo, Finding, Reply, Report, Step, TlsInfo
 from tests.exporterproc import samples
 
@@ -151,11 +151,14 @@ def test_parse_listen_refuses(text):
 
 
 def test_redactor_hides_the_secret_and_its_auth_encodings():
-    redact = Redactor(("hunter22",), ("me",))
+    redact = redactor(("hunter22",), ("me",))
     assert redact("pw hunter22 end") == "pw <redacted> end"
     assert redact("AUTH PLAIN AG1lAGh1bnRlcjIy") == "AUTH PLAIN <redacted>"  # \0me\0hunter22
     assert redact("334 aHVudGVyMjI=") == "334 <redacted>"  # LOGIN: base64 of the password
-    assert Redactor(())("unchanged") == "unchanged"
+    assert redact("AUTH PLAIN AABodW50ZXIyMg") == "AUTH PLAIN <redacted>"  # no user, unpadded
+    assert redact("334 aHVudGVyMjI") == "334 <redacted>"  # an echo that dropped the padding
+    assert redactor(())("unchanged") == "unchanged"
+    assert redactor(("ab",))("cab 0 ab") == "cab 0 ab"  # too short to hide without harm
 
 
 # -- metrics -------------------------------------------------------------------------------------

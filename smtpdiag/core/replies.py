@@ -10,6 +10,7 @@ the session hides secrets the peer echoes back, before anything is kept or excer
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable
 
@@ -27,6 +28,7 @@ __all__ = [
     "parse_enhanced",
     "parse_reply",
     "parse_reply_text",
+    "secret_forms",
 ]
 
 MAX_LINE_BYTES = 65_536  # RFC 5321 allows 512; anything past this is not a mail server
@@ -68,6 +70,16 @@ def parse_enhanced(text: str, code: int | None = None) -> str | None:
 
 def _decode(line: bytes) -> str:
     return line.decode("utf-8", "backslashreplace")
+
+
+def secret_forms(password: str | None, users: Iterable[str | None] = ("",)) -> tuple[str, ...]:
+    """The password as we may send it: as is, base64 (AUTH LOGIN), inside the AUTH PLAIN token
+    of each of ``users``; base64 forms also without their ``=`` padding, which an echo may drop."""
+    if not password:
+        return ()
+    encoded = [base64.b64encode(raw.encode()).decode()
+               for raw in (password, *(f"\0{user or ''}\0{password}" for user in users))]
+    return tuple(dict.fromkeys((password, *encoded, *(e.rstrip("=") for e in encoded))))
 
 
 class Redactor:

@@ -13,7 +13,6 @@ one to begin with.
 from __future__ import annotations
 
 import asyncio
-import base64
 import html
 import logging
 import math
@@ -35,6 +34,7 @@ from prometheus_client.process_collector import ProcessCollector
 
 from .. import __version__
 from ..core.health import judge
+from ..core.replies import Redactor, secret_forms
 from ..core.targets import parse_target
 from ..errors import UsageError
 from ..model import AuditReport, Report
@@ -43,7 +43,7 @@ from ..render.doc import clean
 from .config import DEFAULT_MODULE, ExporterConfig, Module
 from .metrics import AuditCollector, ProbeCollector, success
 
-__all__ = ["TIMEOUT_HEADER", "Exporter", "Redactor"]
+__all__ = ["TIMEOUT_HEADER", "Exporter", "redactor"]
 
 TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 MIN_BUDGET = 0.2  # seconds: less than this left for a probe is not worth starting
@@ -51,22 +51,14 @@ QUEUE_FACTOR = 10  # requests that may wait for a slot, per slot; more are refus
 log = logging.getLogger("smtpdiag.exporter")
 
 
-class Redactor:
-    """Replaces every secret, and the base64 forms AUTH sends it in, with ``<redacted>``."""
+def redactor(secrets: tuple[str, ...], users: tuple[str, ...] = ()) -> Redactor:
+    """Hides every secret of the config, and each form AUTH sends it in, in what is served.
 
-    def __init__(self, secrets: tuple[str, ...], users: tuple[str, ...] = ()) -> None:
-        forms: set[str] = set()
-        for secret in secrets:
-            forms.add(secret)
-            forms.add(base64.b64encode(secret.encode()).decode())
-            for user in (*users, ""):
-                forms.add(base64.b64encode(f"\0{user}\0{secret}".encode()).decode())
-        self.forms = sorted((f for f in forms if len(f) >= 3), key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for form in self.forms:
-            text = text.replace(form, "<redacted>")
-        return text
+    Forms shorter than three characters are left: hiding every "0" of a metrics page would
+    break the page and hide nothing a reader could not guess.
+    """
+    forms = (form for secret in secrets for form in secret_forms(secret, (*users, "")))
+    return Redactor(form for form in forms if len(form) >= 3)
 
 
 class _Metrics:
@@ -109,7 +101,7 @@ class Exporter:
         self.config = config
         users = tuple(m.options.auth_user for m in config.modules.values()
                       if m.options.auth_user)
-        self.redact = Redactor(config.secrets, users)
+        self.redact = redactor(config.secrets, users)
         self.metrics = _Metrics()
         self.slots = asyncio.Semaphore(config.concurrency)
         self.waiting = 0

@@ -24,10 +24,10 @@ from ..errors import SmtpdiagError, TlsError
 from ..model import Attempt, ErrorInfo, Step, TlsInfo
 from .dialogue import Walk
 from .steps import Done, ImplicitTls, Unsendable
-from .walkoptions import WalkOptions, secret_forms
+from .walkoptions import WalkOptions
 from .wire import refused_handshake
 
-__all__ = ["QUIT_POINTS", "WalkOptions", "secret_forms", "walk"]
+__all__ = ["QUIT_POINTS", "WalkOptions", "walk"]
 
 
 async def _attempt(host: str, address: str, port: int, opts: WalkOptions, deadline: float,

@@ -16,11 +16,11 @@ from dataclasses import replace
 
 from aiosmtplib.errors import SMTPServerDisconnected
 
-from ..core.replies import Redactor
+from ..core.replies import Redactor, secret_forms
 from ..errors import SmtpdiagError, StepTimeout
 from ..model import Capabilities, ErrorInfo, Reply, Step, TlsInfo
 from .stepclock import StepClock
-from .walkoptions import WalkOptions, secret_forms
+from .walkoptions import WalkOptions
 from .wire import RecordingProtocol, convert_error
 
 __all__ = ["Done", "ImplicitTls", "StepWalk", "Unsendable"]
@@ -60,7 +60,7 @@ class StepWalk:
         self.stop: Reply | None = None
         self.rcpt_replies: list[Reply] = []
         # Whatever a server echoes of our secrets is hidden before it is kept anywhere.
-        self.redact = Redactor(secret_forms(opts.auth_user, opts.auth_password))
+        self.redact = Redactor(secret_forms(opts.auth_password, (opts.auth_user,)))
 
     def _budget(self, step: str) -> float:
         left = self.deadline - time.monotonic()

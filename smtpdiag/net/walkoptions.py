@@ -6,11 +6,10 @@ place, and so that the redaction of an echoed password starts from the same list
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["WalkOptions", "secret_forms"]
+__all__ = ["WalkOptions"]
 
 
 @dataclass(frozen=True)
@@ -39,14 +38,3 @@ class WalkOptions:
     sniff_tls: bool = False
     # Told (step, where) as each exchange starts, e.g. for a terminal's "waiting for…" line.
     progress: Callable[[str, str], None] | None = field(default=None, repr=False, compare=False)
-
-
-
-def secret_forms(user: str | None, password: str | None) -> tuple[str, ...]:
-    """The password as we may send it: as is, base64 (AUTH LOGIN), inside the AUTH PLAIN token;
-    base64 forms also without their ``=`` padding, which an echo may drop."""
-    if not password:
-        return ()
-    encoded = [base64.b64encode(raw.encode()).decode()
-               for raw in (password, f"\0{user or ''}\0{password}")]
-    return (password, *encoded, *(e.rstrip("=") for e in encoded))

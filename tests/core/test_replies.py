@@ -18,6 +18,7 @@ from smtpdiag.core.replies import (
     parse_enhanced,
     parse_reply,
     parse_reply_text,
+    secret_forms,
 )
 from smtpdiag.errors import ProtocolError
 from smtpdiag.model import Reply
@@ -110,6 +111,14 @@ def test_parse_enhanced_defaults_to_any_class() -> None:
 ])
 def test_redactor(secrets: list[str], text: str, cut: bool, shown: str) -> None:
     assert Redactor(secrets)(text, cut=cut) == shown
+
+
+def test_secret_forms_are_every_way_auth_sends_the_password() -> None:
+    # base64 of "pw", of "\0me\0pw" (PLAIN for user me), of "\0\0pw" (PLAIN, no user)
+    assert secret_forms("pw", ("me", None)) == (
+        "pw", "cHc=", "AG1lAHB3", "AABwdw==", "cHc", "AABwdw")
+    assert secret_forms("pw") == ("pw", "cHc=", "AABwdw==", "cHc", "AABwdw")
+    assert secret_forms("") == () and secret_forms(None, ("me",)) == ()
 
 
 def test_redactor_defaults() -> None:

@@ -122,9 +122,8 @@ def run_check(targets: Collection[str | Target], options: ProbeOptions, threshol
     that many processes (``check_shards``).  A run stopped by SIGINT or SIGTERM keeps every
     line it wrote and exits 130 or 143.
     """
-    import asyncio
-
     from ..core.health import STATES, CheckRun, exit_code, worst
+    from ..net import eventloop
     from ..render.check_formats import (
         STREAMERS,
         jsonl_full_line,
@@ -190,9 +189,9 @@ def run_check(targets: Collection[str | Target], options: ProbeOptions, threshol
             first = next(iter(targets))
             with step_status(first if isinstance(first, str) else first.text) if status \
                     else contextlib.nullcontext() as step:
-                asyncio.run(_collect(targets, options if step is None else replace(
+                eventloop.run(_collect(targets, options if step is None else replace(
                     options, progress=step), thresholds, concurrency, deadline, on_result,
-                    lines.tick, audit))
+                    lines.tick, audit), len(targets))
         elapsed = time.perf_counter() - started
         reached = deadline is not None and elapsed >= deadline
         lines.flush()

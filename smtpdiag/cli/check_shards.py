@@ -133,9 +133,8 @@ def run_sharded(targets: Collection[str | Target], options: ProbeOptions, thresh
     state, line)`` (streamed formats) or ``on_result`` as it arrives; ``tick`` while waiting."""
     import multiprocessing
 
-    from ..net.fleet import GRACE
-
     from ..net.eventloop import loop_factory
+    from ..net.fleet import GRACE
 
     # A bad SMTPDIAG_LOOP is said once, here, not by every worker; uvloop is imported once.
     loop_factory(len(targets))

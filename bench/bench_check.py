@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_check.py [--sizes 1000,10000,100000] [--concurrency 100,500]
         [--runs 3] [--big-runs 1] [--scaling 10000] [--budget 1080] [--run-timeout 400]
         [--listeners 8] [--responders 1] [--loop auto] [--client-loops asyncio,uvloop]
-        [--profile]
+        [--profile] [--formats jsonl,nagios,junit,text] [--formats-size 100000]
 
 All traffic is loopback (127.0.0.1).  Every process runs on its own:
 - the target: ``bench/responder.py``, a minimal asyncio SMTP responder with ``--listeners``
@@ -26,7 +26,9 @@ For each size N and concurrency C the floor and smtpdiag run alternately ``--run
 the whole process tree, from ``wait4``), peak RSS (the client's VmHWM; with workers, the most
 the process tree held at once, sampled every 10 ms), each with its ratio to the floor.
 Targets (issue 13): CPU per probe <= 1.3x the floor; peak RSS <= 80 MiB at 100,000 targets,
-concurrency 500; with every core, throughput >= 1.2x the single-process floor.
+concurrency 500; with every core, throughput >= 1.2x the single-process floor.  ``--formats``
+adds one run per output format at ``--formats-size`` targets (``check_formats.py``, on the
+first client loop): peak RSS must hold for every streaming format, not only jsonl.
 
 The run is bounded: each client process is killed after ``--run-timeout`` seconds, and no new
 run starts once ``--budget`` seconds have passed (what was skipped is said).  The machine is
@@ -68,9 +70,10 @@ def run_floor(targets_file: str, concurrency: int, loop: str, timeout: float) ->
     return result
 
 
-def check_argv(targets_file: str, out_file: str, concurrency: int, workers: int) -> list[str]:
+def check_argv(targets_file: str, out_file: str, concurrency: int, workers: int,
+               fmt: str = "jsonl") -> list[str]:
     return ["-m", "smtpdiag", "check", "--targets-file", targets_file, "--concurrency",
-            str(concurrency), "--timeout", "60", "--helo", HELO, "--format", "jsonl",
+            str(concurrency), "--timeout", "60", "--helo", HELO, "--format", fmt,
             "--output", out_file, "--no-progress", "--workers", str(workers)]
 
 
@@ -174,6 +177,19 @@ def bench(args: argparse.Namespace) -> int:
                 scaling(args, budget, ports, tmp, out_file, cpus, results)
             for count in big:
                 one_size(args, budget, ports, tmp, out_file, count, server_pids, results)
+            if args.formats and budget.allows("formats"):
+                from check_formats import bench_formats
+
+                loop = args.client_loops[0]
+                results["formats"] = bench_formats(
+                    args.formats, args.formats_size, max(args.concurrency),
+                    listing=targets_file(tmp, ports, args.formats_size), out_file=out_file,
+                    timeout=args.run_timeout,
+                    measure=lambda argv, timeout: measure(argv, timeout,
+                                                          {"SMTPDIAG_LOOP": loop}),
+                    floor=lambda listing, concurrency, timeout: run_floor(
+                        listing, concurrency, loop, timeout),
+                    argv=check_argv)
             if args.profile:
                 profile(targets_file(tmp, ports, min(args.sizes)), out_file)
     finally:
@@ -290,6 +306,12 @@ def verdicts(results: dict[str, Any]) -> None:
               f"{TARGET_RSS_MIB:.0f} MiB: {rss:.1f} MiB {met(rss <= TARGET_RSS_MIB)}")
     if "100000@500" not in results["sizes"]:
         print("  peak RSS at 100,000 targets, concurrency 500: not measured this run")
+    formats = results.get("formats") or {}
+    for fmt in ("jsonl", "nagios", "junit", "text"):
+        if fmt in formats and (formats["targets"], formats["concurrency"]) == (100_000, 500):
+            rss = formats[fmt]["peak_rss_mib"]
+            print(f"  --format {fmt}: peak RSS at 100,000 targets, concurrency 500 <= "
+                  f"{TARGET_RSS_MIB:.0f} MiB: {rss:.1f} MiB {met(rss <= TARGET_RSS_MIB)}")
     for loop in results.get("client_loops", []):
         scaled = (results.get("scaling") or {}).get(loop)
         if not scaled:
@@ -314,6 +336,10 @@ def profile(listing: str, out_file: str) -> None:
 
 def _numbers(text: str) -> list[int]:
     return [int(part.replace("_", "")) for part in text.split(",") if part]
+
+
+def _numbers_one(text: str) -> int:
+    return _numbers(text)[0]
 
 
 def _loops(text: str) -> list[str]:
@@ -347,6 +373,10 @@ def main() -> int:
                         help="the loops both clients run on, each compared on its own "
                              "(default: asyncio, and uvloop when installed)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--formats", type=lambda text: [f for f in text.split(",") if f],
+                        default=[], help="also measure these output formats (jsonl, nagios, "
+                        "junit, text, json) at --formats-size targets, the largest concurrency")
+    parser.add_argument("--formats-size", type=_numbers_one, default=100_000)
     args = parser.parse_args()
     if "uvloop" in args.client_loops and not has_uvloop:
         parser.error("--client-loops uvloop: uvloop is not installed (pip install uvloop)")

@@ -19,6 +19,12 @@ from smtpdiag.core.classify import classify
     ("ann@example.org: No MX found for domain", "no-mail"),
     ("<ann@example.org>: No mx record found for domain=example.org", "no-mail"),
     ("550 5.1.10 the recipient's domain has a null MX", "no-mail"),
+    # Gmail's lookups answered (NOERROR) with no MX and no address, however long the name
+    ("DNS Error: 16578478 DNS type 'mx' lookup of a-long-look-alike-name.example responded "
+     "with code NOERROR 16578478 DNS type 'mx' lookup of a-long-look-alike-name.example had no "
+     "relevant answers.", "no-mail"),
+    ("DNS Error: 2135 DNS type 'mx' lookup of example.invalid responded with code NXDOMAIN "
+     "Domain name not found: example.invalid", "host-unknown"),
     # a domain that does not exist at all stays unknown
     ("Host or domain name not found. Name service error for name=example.invalid type=MX: "
      "Host not found", "host-unknown"),

@@ -84,7 +84,8 @@ def test_wordings_and_codes(text, reason, rule):
     (None, "4.4.6", "mail loop detected", True, "network"),
     # a delay warning keeps a cause it names, and expires one it does not
     (452, "4.2.2", "Mailbox full", False, "mailbox-full"),
-    (None, "4.4.2", "No route to host", False, "expired"),
+    (None, "4.4.2", "No route to host", False, "network"),  # a named network fault
+    (None, "4.4.2", "Connection timed out", False, "expired"),
     (None, "4.5.0", "", False, "expired"),
     (None, None, "", False, "expired"),
     # a permanent refusal is never an expiry

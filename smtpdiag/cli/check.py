@@ -22,7 +22,7 @@ import typer
 
 from ..errors import UsageError
 from ..render.check_formats import CheckFormat
-from .check_output import BATCH_SECONDS, Lines
+from .check_output import BATCH_SECONDS
 from .check_progress import Progress, lanes_for
 from .common import (
     EXIT_INTERNAL,
@@ -44,11 +44,13 @@ from .options import (
 )
 
 if TYPE_CHECKING:
-    from ..core.health import CheckResult, CheckRun
+    from ..core.health import CheckResult
     from ..core.targets import Target
     from ..core.thresholds import Thresholds
     from ..net.audit import AuditOptions
     from ..net.probe import ProbeOptions
+    from ..render.check_totals import RunTotals
+    from .check_writers import Writer
 
 __all__ = ["COMMANDS", "EXIT_UNKNOWN", "choose_workers", "run_check", "run_standalone"]
 
@@ -115,31 +117,32 @@ def run_check(targets: Collection[str | Target], options: ProbeOptions, threshol
               *, concurrency: int, deadline: float | None, fmt: CheckFormat,
               output: Path | None, progress: bool | None, full: bool = False,
               workers: int = 1, audit: AuditOptions | None = None) -> int:
-    """Probe every target, judge, render; return the monitoring exit code.
+    """Probe every target, judge, write; return the monitoring exit code.
 
-    Streamed formats (jsonl) write each result as it comes and keep only the counts; the
-    others keep every result for the end.  With ``workers`` > 1 the targets are sharded over
-    that many processes (``check_shards``).  A run stopped by SIGINT or SIGTERM keeps every
-    line it wrote and exits 130 or 143.
+    No format keeps the results themselves but json: jsonl and junit write each one as it
+    comes, nagios and text keep a compact record of each on disk for the end
+    (``check_writers``).  With ``workers`` > 1 the targets are sharded over that many
+    processes (``check_shards``).  A run stopped by SIGINT or SIGTERM keeps every result it
+    wrote, writes what the format still owes for the targets finished, and exits 130 or 143.
     """
-    from ..core.health import STATES, CheckRun, exit_code, worst
+    from ..core.health import STATES, exit_code, worst
     from ..net import eventloop
-    from ..render.check_formats import (
-        STREAMERS,
-        jsonl_full_line,
-        render,
-        shows_annotations,
-        write_rendered,
-    )
-    from .check_output import Lines, stop_on_sigterm
+    from ..render.check_formats import shows_annotations
+    from ..render.check_totals import RunTotals
+    from .check_output import stop_on_sigterm
+    from .check_writers import writer_for
 
-    streamer = jsonl_full_line if full and fmt is CheckFormat.jsonl else STREAMERS.get(fmt)
     if not shows_annotations(fmt, full):  # compute only what the format shows
         options = replace(options, explain=False)
     stream = _open_output(output)
-    # No bar by default when results stream onto the same terminal: they are the progress.
     watched = output is None and sys.stdout.isatty()
-    streaming_here = streamer is not None and watched
+    here = output is None and fmt is CheckFormat.text
+    writer = writer_for(fmt, stream, size=len(targets), thresholds=thresholds, full=full,
+                        watched=watched, color=here and use_color(stream),
+                        fit=output_width(stream) if here else None,
+                        wrap=wrap_width(stream) if here else None)
+    # No bar by default when results stream onto the same terminal: they are the progress.
+    streaming_here = writer.streams and watched
     # One target on a terminal, asked for or by default: probe's status line (the step under
     # way), not a bar of one; --progress off a terminal keeps the bar it asked for.
     status = (len(targets) == 1 and workers == 1 and progress is not False
@@ -148,29 +151,27 @@ def run_check(targets: Collection[str | Target], options: ProbeOptions, threshol
         len(targets) > 1 and sys.stderr.isatty() and not streaming_here))
     # Names for the bar, read as it needs them: the targets are never all held (check_targets).
     names = (t if isinstance(t, str) else t.text for t in targets) if show else ()
-    lines = Lines(stream, eager=watched)
     counts = dict.fromkeys(STATES, 0)
-    kept: list[CheckResult] = []
     bar: Progress | None = None
 
-    def on_state(state: str, index: int | None = None) -> None:
+    def on_line(index: int, state: str, piece: object) -> None:  # a piece, here or a worker's
         counts[state] += 1
         if bar is not None:
             bar.advance(state, index)
+        writer.add(index, state, piece)
 
     def on_result(result: CheckResult) -> None:
-        on_state(result.state, result.index)
-        if streamer is not None:
-            lines.add(streamer(result))
-        else:
-            kept.append(result)
-
-    def on_line(index: int, state: str, line: str) -> None:  # a streamed result from a worker
-        on_state(state, index)
-        lines.add(line)
+        on_line(result.index, result.state, writer.piece(result))
 
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
+
+    def totals(stopped: str | None = None) -> RunTotals:
+        elapsed = time.perf_counter() - started
+        return RunTotals(dict(counts), started_at, elapsed * 1000,
+                         deadline is not None and elapsed >= deadline, options.dry_run,
+                         targets=len(targets), stopped=stopped)
+
     stop_on_sigterm()
     # What is alive now (modules, the parsed targets) lives as long as the run: out of the
     # collector's way, so that its full collections scan only what the probes create.
@@ -181,8 +182,8 @@ def run_check(targets: Collection[str | Target], options: ProbeOptions, threshol
 
             bar = Progress(len(targets), show, names, lanes_for(len(targets), concurrency, workers))
             run_sharded(targets, options, thresholds, workers=workers,
-                        concurrency=concurrency, deadline=deadline, streamer=streamer,
-                        on_line=on_line, on_result=on_result, tick=lines.tick,
+                        concurrency=concurrency, deadline=deadline, streamer=writer.piece,
+                        on_line=on_line, on_result=on_result, tick=writer.tick,
                         started=started, audit=audit)
         else:
             bar = Progress(len(targets), show, names, lanes_for(len(targets), concurrency))
@@ -191,50 +192,40 @@ def run_check(targets: Collection[str | Target], options: ProbeOptions, threshol
                     else contextlib.nullcontext() as step:
                 eventloop.run(_collect(targets, options if step is None else replace(
                     options, progress=step), thresholds, concurrency, deadline, on_result,
-                    lines.tick, audit), len(targets))
-        elapsed = time.perf_counter() - started
-        reached = deadline is not None and elapsed >= deadline
-        lines.flush()
+                    writer.tick, audit), len(targets))
+        done = totals()
         if bar is not None:
             bar.stop()
-        if streamer is not None:
-            return exit_code(worst(s for s, n in counts.items() if n))
-        kept.sort(key=lambda r: r.index)
-        run: CheckRun = CheckRun(
-            tuple(kept), thresholds, started_at=started_at, elapsed_ms=elapsed * 1000,
-            deadline_reached=reached, dry_run=options.dry_run)
-        here = output is None and fmt is CheckFormat.text
-        color = here and use_color(stream)
-        write_rendered(render(run, fmt, output_width(stream) if here else None), stream,
-                       color=color, width=wrap_width(stream) if here else None)
-        return exit_code(run.state)
+        writer.finish(done)
+        return exit_code(worst(s for s, n in counts.items() if n))
     except KeyboardInterrupt as exc:
         if bar is not None:
             bar.stop()
-        return _interrupted(exc, lines, sum(counts.values()), len(targets), streamer is not None)
+        return _interrupted(exc, writer, totals, len(targets))
     finally:
-        with contextlib.suppress(OSError):
-            lines.flush()
+        writer.close()
         if bar is not None:
             bar.stop()
         if output is not None:
             stream.close()
 
 
-def _interrupted(exc: KeyboardInterrupt, lines: Lines, done: int, total: int,
-                 streamed: bool) -> int:
-    """Say what a stopped run leaves; the shell's 128 + signal number (130 for Ctrl-C)."""
+def _interrupted(exc: KeyboardInterrupt, writer: Writer,
+                 totals: Callable[[str | None], RunTotals], total: int) -> int:
+    """Write what a stopped run keeps and say so; the shell's 128 + signal number (130 for
+    Ctrl-C)."""
     import signal
 
     from .check_output import Interrupted
 
     signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+    name = signal.Signals(signum).name
+    stopped = totals(name)
+    kept = "nothing was written"
     with contextlib.suppress(OSError):
-        lines.flush()
-    kept = (f"; the {lines.written} lines written are complete" if streamed else
-            "; nothing was written (this format is written at the end; jsonl streams)")
-    sys.stderr.write(f"smtpdiag check: stopped by {signal.Signals(signum).name} after "
-                     f"{done} of {total} targets{kept}\n")
+        kept = writer.stop(stopped)
+    sys.stderr.write(f"smtpdiag check: stopped by {name} after {stopped.done} of {total} "
+                     f"targets; {kept}\n")
     return 128 + signum
 
 
@@ -296,7 +287,8 @@ def check(
         "--require-tls", help="CRITICAL when a session goes on without TLS.")] = False,
     fmt: Annotated[CheckFormat, typer.Option(
         "--format", case_sensitive=False,
-        help="text | json | jsonl (streamed, one compact line per target) | junit | nagios.")
+        help="text | json | jsonl (streamed, one compact line per target) | junit (streamed) | "
+             "nagios.")
     ] = CheckFormat.text,
     full: Annotated[bool, typer.Option(
         "--full", help="jsonl: the full annotated report in every line (about 10x larger).")
@@ -320,7 +312,7 @@ def check(
     Walks each target like probe (but dry-run: no DATA unless --send), judges every reply,
     time and certificate against the thresholds. Exit codes: 0 OK · 1 WARNING ·
     2 CRITICAL · 3 UNKNOWN (usage error, could not run); the worst target wins;
-    130/143 stopped by SIGINT/SIGTERM (every jsonl line written so far is complete);
+    130/143 stopped by SIGINT/SIGTERM (the targets finished so far are written);
     141 output pipe closed early.
     """
     code = EXIT_UNKNOWN

@@ -10,6 +10,8 @@ first that finds a reply code (or an enhanced status code) wins:
 - qmail ``Remote host said: 550 …`` and ``(#5.1.1)``
 - Exchange / Microsoft 365 ``#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##`` and
   ``Remote Server returned '550 …'``
+- Amazon SES's older reports, its own status before the quoted reply (``5.1.0 - Unknown
+  address error 550-'5.2.2 <…>... Mailbox Full'``): the quoted reply is read
 - Sendmail transcripts (``>>> RCPT To:<…>`` then ``<<< 550 …``), Gmail, Amazon SES and any
   other text where a reply code stands after a colon, a quote or at a line start
 - an enhanced code alone (``5.2.2 <x>... Mailbox Full``), and finally text with no code at all,
@@ -265,12 +267,24 @@ def _from_match(text: str, match: re.Match[str], form: str) -> Diagnostic:
     return Diagnostic(int(code), enhanced, message, lines, command, form)
 
 
+# Amazon SES's older reports: its own status and words first, the remote reply quoted after
+# them ("5.1.0 - Unknown address error 550-'5.7.1 <…>... Access denied' (delivery attempts:
+# 0)"); the status is SES's guess, the quoted reply is what the server said.
+_SES = re.compile(rf"(?:^|;\s*)[245]\.[0-9]{{1,3}}\.[0-9]{{1,3}} - [^'\n]{{0,80}}?"
+                  rf"(?P<code>{_CODE})-'(?P<reply>[^\n]{{1,2000}}?)'(?= \(delivery attempts|\s*$)",
+                  re.M)
+
+
 def read_diagnostic(text: str) -> Diagnostic:
     """The reply inside ``text``, or the text itself (``form="words"``) when it holds none."""
     text = unfold(text[:MAX_TEXT]).strip()
     first = _reply_at(text, 0)
     if first:  # a reply as pasted; what it quotes inside is part of its text
         return _from_match(text, first, "reply")
+    ses = _SES.search(text) if "-'" in text else None
+    if ses:
+        quoted = f"{ses.group('code')} {ses.group('reply')}"
+        return replace(read_diagnostic(quoted), form="dsn" if ses.start() else "text")
     for form, anchor in _ANCHORS:
         for found in anchor.finditer(text):
             match = _reply_at(text, found.end())

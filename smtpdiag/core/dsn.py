@@ -11,6 +11,7 @@ Gmail, Yahoo…) are prose: the returned copy of the message is cut off and the 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, replace
 from email import message_from_bytes, message_from_string
@@ -18,7 +19,7 @@ from email.message import Message
 from email.policy import compat32
 
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
-from .prose import raw_text, segments
+from .prose import forwarded_bounce, raw_text, segments
 
 __all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "report_words",
            "split_mbox"]
@@ -217,11 +218,18 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
         if found is None or (found.code is None and found.form == "words"
                              and not found.message):
             # no Diagnostic-Code: what the prose says about this recipient, else about all
+            # (unless it lists others only), else the Status field with its comment
             own = _own(listed.get((recipient or "").lower()), recipient or "")
-            found = own or prose_found or read_diagnostic(status or "")
+            about_all = None if listed and (recipient or "").lower() not in listed \
+                else prose_found
+            found = own or about_all or read_diagnostic(_value(group, "Status") or "")
         elif prose_found is not None and _cut_short(found, prose_found):
             found = prose_found
-        command = found.command or find_command(prose)
+        # the step this recipient's own lines name (Postfix writes one "in reply to" each),
+        # else the one the prose names (a transcript's command before the list)
+        own_lines = listed.get((recipient or "").lower())
+        command = found.command or (find_command(own_lines) if own_lines else None) \
+            or find_command(prose)
         if found.code is None and prose_found is not None and prose_found.code is not None \
                 and not diagnostic_code:
             found = prose_found
@@ -256,12 +264,19 @@ def split_mbox(data: bytes) -> list[bytes]:
     return messages
 
 
-def read_message(data: bytes) -> list[Recipient]:
-    """Every failed recipient of one bounce message (``[]`` when it reports none)."""
+def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
+    """Every failed recipient of one bounce message (``[]`` when it reports none); a message
+    that forwards a bounce as an attachment gives the bounce's (``prose.forwarded_bounce``)."""
     data = data[:MAX_MESSAGE]
     if b"\r" in data:  # CRLF, or the bare CR of old Mac mailers: every reader below splits on LF
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     message = message_from_bytes(data, policy=compat32)
+    attached = forwarded_bounce(message) if depth < 3 else None
+    if attached is not None:
+        with contextlib.suppress(UnicodeError, LookupError, ValueError, TypeError):
+            found = read_message(attached.as_bytes(), depth + 1)
+            if found:
+                return found
     prose = _prose(message)
     reports = [part for part in message.walk() if part.get_content_type() in (
         "message/delivery-status", "message/global-delivery-status")]

@@ -14,13 +14,16 @@ by what went wrong for it::
 Only lines that start with an address count: an address inside a sentence is not a recipient.
 ``raw_text`` is for a message whose MIME cannot be walked (a boundary the body never uses, a
 ``boundary=`` parameter not folded into its header): its body as text, without MIME lines.
+``forwarded_bounce`` finds the bounce a person forwarded as an attachment ("Fwd: failure
+notice" with the bounce attached as ``message/rfc822``), as admins receive them from users.
 """
 
 from __future__ import annotations
 
 import re
+from email.message import Message
 
-__all__ = ["raw_text", "segments"]
+__all__ = ["forwarded_bounce", "raw_text", "segments"]
 
 _ADDRESS = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 # A line that starts with a recipient, as the bounce formats above write one.
@@ -34,7 +37,17 @@ _MID_SENTENCE = re.compile(r"\b(?:by|from|to|for|of)$", re.I)
 _MIME_LINE = re.compile(r"^(?:[ \t]*--[^\s]+[ \t]*|Content-[A-Za-z-]+:.*|MIME-Version:.*|"
                         r"[ \t]*boundary=.*|This is a (?:multi-part|MIME-encapsulated) message.*)$",
                         re.I | re.M)
+# A section head of a prose bounce ("   ----- Transcript of session follows -----").
+_HEAD_LINE = re.compile(r"^[ \t]*-{3,}[^\n]*-{3,}[ \t]*$", re.M)
 MAX_RECIPIENTS = 1_000
+# Who writes bounces, and the Subjects they give them.
+_BOUNCER = re.compile(r"mailer-daemon|postmaster|mail delivery (?:sub)?system|"
+                      r"mail administrator|mailadmin|\bMAILER\b", re.I)
+_BOUNCE_SUBJECT = re.compile(r"undeliver|delivery (?:status|fail|notification|report|problem)|"
+                             r"returned mail|failure notice|delivery failed|non-?delivery|"
+                             r"could not be delivered|delivery has failed|mail system error",
+                             re.I)
+_FORWARDED = re.compile(r"^\s*(?:fwd?|fw|wg|tr|rv|enc|doorst)\s*:", re.I)
 
 
 def segments(prose: str, sender: str | None = None) -> list[tuple[str, str]]:
@@ -56,9 +69,17 @@ def segments(prose: str, sender: str | None = None) -> list[tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     for number, (start, address, recipient) in enumerate(starts):
         end = starts[number + 1][0] if number + 1 < len(starts) else len(prose)
-        if recipient:
-            found.setdefault(address.lower(), (address, prose[start:end].strip()))
+        key = address.lower()
+        if recipient and (key not in found or _bare(found[key][1], address)):
+            found[key] = (address, prose[start:end].strip())
     return list(found.values())
+
+
+def _bare(text: str, address: str) -> bool:
+    """Whether a recipient's text holds nothing but its address and section heads (Sendmail
+    lists the address under "The following addresses had permanent fatal errors", then
+    writes why in the transcript below: "<ann@…>... Deferred: Connection refused by …")."""
+    return not _HEAD_LINE.sub("", text.replace(address, "")).strip(" \t\n<>\"'")
 
 
 def raw_text(data: bytes) -> str:
@@ -67,3 +88,33 @@ def raw_text(data: bytes) -> str:
     head_end = text.find("\n\n")
     body = text[head_end + 2:] if head_end >= 0 else text
     return _MIME_LINE.sub("", body)
+
+
+def _is_bounce(message: Message, *, subject: bool) -> bool:
+    """Whether a message was written by a mail system about a failed delivery: a report, a
+    mail system's From, or (``subject``) a bounce's Subject that is not a forward's."""
+    if message.get_content_type() == "multipart/report":
+        return True
+    if _BOUNCER.search(str(message.get("From") or "")):
+        return True
+    title = str(message.get("Subject") or "")
+    return subject and not _FORWARDED.match(title) and bool(_BOUNCE_SUBJECT.search(title))
+
+
+def forwarded_bounce(message: Message) -> Message | None:
+    """The bounce a person forwarded as an attachment, where ``message`` is not one itself;
+    None otherwise (a bounce's own attached ``message/rfc822`` is the returned original).  An
+    attachment counts as a bounce by its report or its mail system's From; by its Subject only
+    when the message says it forwards ("Fwd: …"): a bounce from a mail system this does not
+    know by name may return an original whose Subject talks of failed deliveries."""
+    if _is_bounce(message, subject=False):
+        return None
+    forwards = bool(_FORWARDED.match(str(message.get("Subject") or "")))
+    for part in message.walk():
+        if part.get_content_type() != "message/rfc822":
+            continue
+        inner = part.get_payload()
+        attached = inner[0] if isinstance(inner, list) and inner else None
+        if isinstance(attached, Message) and _is_bounce(attached, subject=forwards):
+            return attached
+    return None

@@ -117,8 +117,10 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
     """Readings that context makes more specific than the words.
 
     A bounce that gave up (``final``) after a transient (4.x.x) reply that names no cause of
-    its own, or after a network failure: the queue lifetime expired; a delay warning (``final``
-    False) on one, or on nothing at all: the message has outlived the sender's warning time.  A
+    its own, or after a host that could not be reached or did not answer: the queue lifetime
+    expired; a delay warning (``final`` False) on one, or on nothing at all: the message has
+    outlived the sender's warning time.  Words that name the network fault itself (a DNS
+    failure, no route to the host, a mail loop) stay the cause, unless the code is 4.4.7.  A
     refusal of the MAIL command, or with a sender-address code (X.1.7, X.1.8), is about the
     sender even when its words say "unknown" or "no such domain" (but not an MTA's own words
     for a protocol slip, such as Postfix's "send HELO/EHLO first").  A generic "User unknown"
@@ -133,7 +135,10 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
     klass = code // 100 if code else (int(enhanced[0]) if enhanced else None)
     # the codes, or a wording that names no cause of its own ("connection timed out")
     no_cause = found["decided_by"] in ("enhanced", "basic", "none") or found["rule"] in _generic()
-    transient = found["name"] in TRANSIENT and (
+    # words that name a network fault (a DNS failure, no route, a loop) stay the cause after
+    # the queue gave up: someone must fix that fault; a host that did not answer is the expiry
+    fault = found["name"] == "network" and not no_cause
+    transient = found["name"] in TRANSIENT and not (fault and enhanced != "4.4.7") and (
         (klass == 4 and (no_cause or enhanced in ("4.4.1", "4.4.7")))
         or (klass is None and found["name"] == "network"))
     if final is not None and (transient or (final is False and found["name"] == "unknown")):

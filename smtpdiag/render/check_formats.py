@@ -19,6 +19,7 @@ from functools import cache
 from json.encoder import encode_basestring_ascii
 from typing import IO, TYPE_CHECKING, Any
 
+from .check_totals import run_summary
 from .doc import Doc, json_text, write_doc
 from .json_report import report_json
 
@@ -83,16 +84,6 @@ def target_json(result: CheckResult) -> dict[str, Any]:
         },
         "report": report_json(result.report),
     }
-
-
-def run_summary(run: CheckRun) -> str:
-    if len(run.results) == 1:
-        result = run.results[0]
-        return f"{result.target}: {result.summary}"
-    counts = run.counts()
-    parts = [f"{counts[s]} {s}" for s in ("CRITICAL", "WARNING", "UNKNOWN", "OK") if counts[s]]
-    extra = "; the overall deadline was reached" if run.deadline_reached else ""
-    return f"{len(run.results)} targets: {', '.join(parts)}{extra}"
 
 
 def run_json(run: CheckRun) -> dict[str, Any]:

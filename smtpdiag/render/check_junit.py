@@ -5,6 +5,13 @@ ehlo, tls, auth, mail, rcpt, data) plus ``session`` (the whole session's time an
 to no single step).  A WARNING or CRITICAL reason is a ``<failure type="WARNING|CRITICAL">`` of
 its step, an UNKNOWN one an ``<error>``.  Built with ElementTree (which escapes markup); server
 text is made safe with ``clean`` first, since XML 1.0 cannot carry control characters at all.
+
+Written as results arrive, in input order: the document's head, then each target's suite
+(``junit_suite``, whole, with its own ``tests``/``failures``/``errors``), then the tail.  The
+``<testsuites>`` wrapper carries no totals, since a start tag cannot wait for the last target:
+JUnit consumers count the test cases themselves (Jenkins, GitLab), and pytest's own
+``--junitxml`` writes the wrapper the same way; the totals are in a comment before the end
+tag, for people.  A run stopped by a signal still ends the document, so the file parses.
 """
 
 from __future__ import annotations
@@ -14,12 +21,16 @@ import xml.etree.ElementTree as ET
 
 from ..core.health import CheckResult, CheckRun, Reason, exit_code, logical_step, worst
 from ..core.thresholds import TIME_STEPS
+from .check_totals import RunTotals
 from .doc import clean as _clean
 
-__all__ = ["junit_xml"]
+__all__ = ["JUNIT_HEAD", "JunitSuite", "junit_suite", "junit_tail", "junit_xml"]
 
 SESSION = "session"
+JUNIT_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="smtpdiag check">\n'
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")  # what clean() lets through, XML cannot
+
+JunitSuite = tuple[str, int, int, int]  # the suite's text, its tests, failures and errors
 
 
 def clean(text: str) -> str:
@@ -41,9 +52,11 @@ def _cases(result: CheckResult) -> list[tuple[str, float, list[Reason]]]:
         (SESSION, result.metrics.total, grouped.get(SESSION, []))]
 
 
-def _suite(parent: ET.Element, result: CheckResult) -> tuple[int, int, int]:
+def junit_suite(result: CheckResult) -> JunitSuite:
+    """One target's ``<testsuite>``, indented as a child of ``<testsuites>``, one line per
+    element, and its counts."""
     cases = _cases(result)
-    suite = ET.SubElement(parent, "testsuite", {
+    suite = ET.Element("testsuite", {
         "name": clean(result.target),
         "timestamp": result.report.started_at.removesuffix("+00:00"),
         "time": _seconds(result.metrics.total),
@@ -69,18 +82,25 @@ def _suite(parent: ET.Element, result: CheckResult) -> tuple[int, int, int]:
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))
     suite.set("skipped", "0")
-    return len(cases), failures, errors
+    ET.indent(suite, level=1)
+    return "  " + ET.tostring(suite, "unicode") + "\n", len(cases), failures, errors
+
+
+def junit_tail(totals: RunTotals, tests: int, failures: int, errors: int) -> str:
+    """The totals, as a comment (no ``--`` can reach it: counts and numbers only), and the
+    end tag."""
+    parts = [f"{totals.counts[s]} {s}" for s in ("CRITICAL", "WARNING", "UNKNOWN", "OK")
+             if totals.counts[s]]
+    extra = "; the overall deadline was reached" if totals.deadline_reached else ""
+    if totals.stopped:
+        extra += f"; stopped by {totals.stopped} after {totals.done} of {totals.targets} targets"
+    return (f"  <!-- smtpdiag check: {totals.state}; {totals.done} targets: {', '.join(parts)}"
+            f"{extra}; {tests} tests, {failures} failures, {errors} errors; "
+            f"{_seconds(totals.elapsed_ms / 1000)} s -->\n</testsuites>\n")
 
 
 def junit_xml(run: CheckRun) -> str:
-    root = ET.Element("testsuites", {"name": "smtpdiag check",
-                                     "time": _seconds(run.elapsed_ms / 1000)})
-    tests = failures = errors = 0
-    for result in run.results:
-        counts = _suite(root, result)
-        tests, failures, errors = tests + counts[0], failures + counts[1], errors + counts[2]
-    root.set("tests", str(tests))
-    root.set("failures", str(failures))
-    root.set("errors", str(errors))
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+    suites = [junit_suite(result) for result in run.results]
+    return JUNIT_HEAD + "".join(suite[0] for suite in suites) + junit_tail(
+        RunTotals.of(run), sum(suite[1] for suite in suites),
+        sum(suite[2] for suite in suites), sum(suite[3] for suite in suites))

@@ -328,15 +328,44 @@ def test_other_status_stays_without_a_basic_reading_at_the_step(
 @pytest.mark.parametrize(("code", "enhanced", "text", "expired"), [
     (450, None, "", True),  # nothing names a cause: the basic code's "unknown"
     (451, "4.4.7", "mail loop detected", True),  # words of a cause, but the code says expiry
-    (451, "4.4.1", "mail loop detected", True),
+    (451, "4.4.1", "mail loop detected", False),  # "no answer from host": the loop stands
     (451, "4.3.0", "mail loop detected", False),  # the words' cause stands
+    (None, "4.4.1", "No route to host", False),
+    (None, "4.4.1", "Host not found, try again", False),
+    (None, "4.4.1", "Connection timed out", True),  # a host that did not answer: expiry
+    (421, None, "Connection refused", True),
 ])
 def test_what_a_transient_failure_that_was_given_up_on_reads_as(
         code: int, enhanced: str | None, text: str, expired: bool) -> None:
     found = decide(code=code, enhanced=enhanced, text=text, final=True)
     assert (found["name"] == "expired") is expired
     if not expired:
-        assert (found["name"], found["rule"]) == ("network", "text-mail-loop")
+        assert (found["name"], found["decided_by"]) == ("network", "text")
+        assert found["rule"] in ("text-mail-loop", "text-no-route", "text-dns-try-again")
+
+
+@pytest.mark.parametrize(("text", "rule", "expired"), [
+    ("The recipient server did not accept our requests to connect. [mx 192.0.2.5: timed out]",
+     "gmail-server-did-not-accept", True),
+    ("Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)", "qmail-couldnt-connect",
+     True),
+    ("conversation with mx[192.0.2.5] timed out while sending RCPT TO",
+     "postfix-conversation-timed-out", True),
+    ("Deferred: Connection refused by mx.example.org.", "sendmail-deferred-connection-refused",
+     True),
+    # the server took the connection and dropped it at a step: a fault of that server
+    ("lost connection with mx[192.0.2.5] while performing the HELO handshake",
+     "postfix-lost-connection", False),
+    ("Network error on destination MXs", "opensmtpd-network-error", False),
+])
+@pytest.mark.parametrize("final", [True, False])
+def test_a_product_s_could_not_connect_expires_its_named_fault_stays(
+        text: str, rule: str, expired: bool, final: bool) -> None:
+    entry = catalogue.match_provider(None, None, text)
+    assert entry is not None and entry.id == rule
+    found = decide(code=None, enhanced=None, text=text, entry=entry, final=final)
+    assert found["name"] == ("expired" if expired else "network")
+    assert found["decided_by"] == ("action" if expired else "provider")
 
 
 def test_user_unknown_words_in_a_bounce_that_names_no_step_are_most_likely_a_filter() -> None:

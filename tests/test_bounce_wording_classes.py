@@ -1,0 +1,185 @@
+"""Classes of wording that real bounces use for a cause, each read as that cause.
+
+Each case is a reply written the way some server words it (in our own words), which the
+catalogue used to leave to its code (a 554 read as ``policy``) or gave to a neighbouring cause.
+The rule that decides is checked too, so that a case cannot pass by accident of its code.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from smtpdiag.core.classify import classify
+
+
+@pytest.mark.parametrize(("text", "reason", "rule"), [
+    # the quota, in the many ways servers say it is used up
+    ("552 5.2.2 ana@example.org: mailbox quota usage exceeded", "mailbox-full",
+     "text-over-quota"),
+    ("452 4.2.2 Quota violation for ana@example.org", "mailbox-full", "text-over-quota"),
+    ("552 ana@example.org has reached the disk quota", "mailbox-full", "text-over-quota"),
+    ("552 Message would be over the allowed quota", "mailbox-full", "text-over-quota"),
+    ("552 ana@example.org: the diskspace quota is used", "mailbox-full",
+     "text-over-quota"),
+    ("550 Recipient rejected: mailbox would exceed maximum allowed storage", "mailbox-full",
+     "text-over-quota"),
+    ("552 Not enough storage space in the mailbox of ana@example.org", "mailbox-full",
+     "text-storage-allocation"),
+    ("554 The recipient's mailbox does not have enough space", "mailbox-full",
+     "text-storage-allocation"),
+    # a sending quota is the sender's rate, not the recipient's mailbox
+    ("454 Throttling failure: Daily message quota exceeded.", "rate-limited",
+     "text-rate-limit"),
+    # a mailbox that exists but is switched off
+    ("550 5.2.1 The account ana@example.org is currently suspended", "mailbox-disabled",
+     "text-mailbox-disabled"),
+    ("550 Mailbox currently suspended - please contact the owner", "mailbox-disabled",
+     "text-mailbox-disabled"),
+    ("550 ana@example.org: user is terminated", "mailbox-disabled", "text-mailbox-disabled"),
+    ("550 This address no longer accepts mail", "mailbox-disabled", "text-inactive-account"),
+    # the mailbox is not there, in words the patterns lacked
+    ("550 No mailbox found for ana@example.org", "user-unknown", "text-no-mailbox"),
+    ("550 5.1.1 Recipient address rejected: invalid-recipient", "user-unknown",
+     "text-no-mailbox"),
+    ("554 vdeliver: Invalid or unknown virtual user 'ana'", "user-unknown", "text-no-mailbox"),
+    ("550 ana@example.org is not an active address at this host", "user-unknown",
+     "text-no-mailbox"),
+    ("550 The e-mail address ana@example.org could not be found", "user-unknown",
+     "text-no-mailbox"),
+    ("550 Address not present in directory", "user-unknown", "text-no-mailbox"),
+    # ... and the domain, not the mailbox, when the words say so
+    ("550 5.1.2 <ana@example.invalid>: Recipient address rejected: unknown domain name",
+     "host-unknown", "text-host-unknown"),
+    ("451 mx.example.org: Name or service not known", "host-unknown", "text-host-unknown"),
+    # the sender refused, however it is worded
+    ("550 Sender email address rejected", "sender-rejected", "text-sender-rejected"),
+    ("553 Bogus mail from <ana@example.org>", "sender-rejected", "text-sender-rejected"),
+    ("550 Sender is in my black list", "sender-rejected", "text-sender-rejected"),
+    ("550 Your e-mail address is blocklisted here", "sender-rejected",
+     "text-sender-rejected"),
+    ("550 Connections not accepted from servers without a valid sender domain",
+     "sender-rejected", "text-sender-rejected"),
+    # the client's address refused
+    ("554 Sending IP address 192.0.2.9 rejected", "blocked", "text-client-refused"),
+    ("550 We are not currently accepting mail from your IP", "blocked",
+     "text-client-refused"),
+    ("554 Server access forbidden by your IP 192.0.2.9", "blocked", "text-client-refused"),
+    ("554 Rejecting open proxy 192.0.2.9", "blocked", "text-client-refused"),
+    # size, connections, queue lifetime
+    ("552 Message exceeded maximum inbound message size", "message-too-big",
+     "text-message-too-large"),
+    ("552 The message exceeds the inbound message size limit", "message-too-big",
+     "text-message-too-large"),
+    ("421 Too many SMTP sessions for this host", "rate-limited",
+     "text-too-many-connections"),
+    ("421 Trop de connexions, veuillez ralentir", "rate-limited",
+     "text-too-many-connections"),
+    ("550 You have exceeded the maximum messages per hour", "rate-limited",
+     "text-rate-limit"),
+    ("Message was not reachable within the allowed queue period", "expired", "text-expired"),
+    # a filter that will not say whether it saw spam or malware: spam is far likelier
+    ("550 5.7.1 Message contains spam or virus.", "spam", "text-spam-or-virus"),
+    ("554 Your message failed several antispam checks", "spam", "text-spam"),
+    ("550 5.7.1 Virus found in attachment", "virus", "text-virus"),
+    # authentication, relaying, loops, a receiver's own set-up
+    ("535 Authentication failure", "auth-required", "text-auth-required"),
+    ("550 Please turn on SMTP authentication in your mail client", "auth-required",
+     "text-auth-required"),
+    ("550 This is not an open relay, so get lost", "relay-denied", "text-relay-denied"),
+    ("554 5.4.6 Message looping between servers", "network", "text-mail-loop"),
+    ("451 4.3.5 Server configuration error", "system-error", "text-config-error"),
+    ("451 Could not load DRD for domain (example.org) rcpt (ana@example.org)", "system-error",
+     "text-config-error"),
+    # a header the message carries twice is its format, not a failed signature
+    ("554 Transaction failed: Duplicate header 'DKIM-Signature'.", "not-compliant",
+     "text-rfc5322"),
+    ("550 5.7.20 No passing DKIM signature found", "auth-failed", "text-dkim"),
+    ("mx.example.org: host name lookup failure", "network", "text-dns-try-again"),
+    ("550 Mail receiving disabled for this domain", "no-mail", "text-null-mx"),
+])
+def test_a_wording_names_its_cause(text: str, reason: str, rule: str) -> None:
+    found = classify(text)["reason"]
+    assert (found["name"], found["rule"]) == (reason, rule)
+
+
+@pytest.mark.parametrize(("text", "reason", "rule"), [
+    # a product's words for one cause do not take another cause's words with them
+    ("550 5.1.1 Boite du destinataire pleine", "mailbox-full", "orange-mailbox-full"),
+    ("550 Recipient rejected: temporarily inactive", "mailbox-disabled",
+     "text-inactive-account"),
+    ("550 Invalid recipient <ana@example.org>", "user-unknown", "opensmtpd-invalid-recipient"),
+    ("550 Recipient rejected", "user-unknown", "opensmtpd-invalid-recipient"),
+    # cPanel's refusal to relay for a client that did not log in: logging in is the fix
+    ("550 Please turn on SMTP Authentication in your mail client. mx.example.org "
+     "[192.0.2.9]:2525 is not permitted to relay through this server without "
+     "authentication.", "auth-required", "exim-cpanel-relay-needs-auth"),
+    # a loop is a routing fault, whichever product reports it
+    ("554 5.4.14 Hop count exceeded - possible mail loop", "network",
+     "microsoft-hop-count-exceeded"),
+    ("550 Too many received headers - possible mail loop", "network", "haraka-mail-loop"),
+    ("mail forwarding loop for ana@example.org", "network", "postfix-too-many-hops"),
+    # Postfix's "Access denied" is about whatever its words name: host, sender or recipient
+    ("554 5.7.1 <mx.example.net[192.0.2.9]>: Client host rejected: Access denied", "blocked",
+     "postfix-access-denied"),
+    ("554 5.7.1 <ann@example.net>: Sender address rejected: Access denied", "sender-rejected",
+     "postfix-sender-access-denied"),
+    ("554 5.7.1 <bob@example.org>: Recipient address rejected: Access denied", "user-unknown",
+     "postfix-recipient-access-denied"),
+    # MessageLabs: the sender's address, the relay, and the rest (mostly the sending IP)
+    ("553 Your email address has been blacklisted", "sender-rejected",
+     "messagelabs-sender-blacklisted"),
+    ("553-you are trying to use me [server-1.tower-2.messagelabs.com] as a relay, but I have "
+     "not been configured to let you", "relay-denied", "messagelabs-not-a-relay"),
+    ("550 server-1.tower-2.messagelabs.com: ana@example.org is over quota", "mailbox-full",
+     "text-over-quota"),
+    ("553 Refused by server-1.tower-2.messagelabs.com", "blocked", "symantec-messagelabs"),
+    # mobile carriers' gateways
+    ("Message could not be delivered to mobile. Error: No valid recipients for this MM",
+     "user-unknown", "verizon-mms-no-valid-recipients"),
+    ("550 <ana@ezweb.ne.jp>: User unknown", "user-unknown", "kddi-au-user-unknown"),
+    ("550 : User unknown", "policy", "kddi-au-reception-filter"),
+    ("550 5.1.351 Remote server returned unknown recipient or mailbox unavailable -> "
+     "550 : User unknown", "policy", "kddi-au-reception-filter"),
+])
+def test_a_product_s_words_name_its_cause(text: str, reason: str, rule: str) -> None:
+    found = classify(text)["reason"]
+    assert (found["name"], found["rule"]) == (reason, rule)
+
+
+@pytest.mark.parametrize(("text", "reason", "rule"), [
+    # MTAs' own words for a domain with nowhere to deliver, or a route they could not use
+    ("550 Unrouteable address", "host-unknown", "exim-unrouteable-address"),
+    ("No valid route to remote MX", "network", "opensmtpd-network-error"),
+    ("451 Temporary failure in MX lookup", "network", "text-dns-try-again"),
+    ("554 Message has exceeded the maximum hop count", "network", "text-mail-loop"),
+    ('550 Too many "Received" headers', "network", "text-mail-loop"),
+    # the mailbox's storage, and the system's disk, told apart
+    ("452 4.2.2 ana@example.org: this mailbox is out of storage space", "mailbox-full",
+     "text-storage-allocation"),
+    ("552 Account storage limit reached", "mailbox-full", "text-storage-allocation"),
+    ("452 Requested action not taken: mailbox unavailable (not enough free space)",
+     "system-full", "text-system-full"),
+    ("550 Requested action not taken: mailbox unavailable", "user-unknown",
+     "text-no-mailbox"),
+    # too much at once, the receiver's own delivery, syntax, attachments, login, sender domain
+    ("421 Message threshold exceeded", "rate-limited", "text-rate-limit"),
+    ("451 Max message per connection reached", "rate-limited", "text-rate-limit"),
+    ("432 4.3.2 STOREDRV.Deliver; recipient thread limit exceeded", "rate-limited",
+     "text-rate-limit"),
+    ("550 delivery to pipe forbidden", "system-error", "text-local-mailer"),
+    ("451 LMTP error after end of data: 451 4.3.0 Temporary internal failure",
+     "system-error", "text-local-mailer"),
+    ("501 angle-brackets nested too deep", "syntax", "text-syntax"),
+    ("554 Attachment extension is forbidden", "virus", "text-attachment"),
+    ("535 Incorrect authentication data", "auth-required", "text-auth-required"),
+    ("554 Connection denied for 192.0.2.9", "blocked", "text-client-refused"),
+])
+def test_an_mta_s_words_name_its_cause(text: str, reason: str, rule: str) -> None:
+    found = classify(text)["reason"]
+    assert (found["name"], found["rule"]) == (reason, rule)
+
+
+def test_a_user_unknown_elsewhere_is_not_the_carrier_s_filter() -> None:
+    # the carrier's empty-address form is its own; an address in front is a missing mailbox
+    found = classify("550 <ana@example.org>: User unknown")["reason"]
+    assert (found["name"], found["rule"]) == ("user-unknown", "text-user-unknown")

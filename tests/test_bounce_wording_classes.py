@@ -94,6 +94,12 @@ from smtpdiag.core.classify import classify
     ("554 Transaction failed: Duplicate header 'DKIM-Signature'.", "not-compliant",
      "text-rfc5322"),
     ("550 5.7.20 No passing DKIM signature found", "auth-failed", "text-dkim"),
+    # a flood from "your DKIM domain" or "your SPF domain" names the domain, not a failed check
+    ("421-4.7.28 Our system has detected an unusual rate of unsolicited mail originating from "
+     "your DKIM domain", "spam", "text-spam"),
+    ("421 4.7.28 unusual rate of unsolicited mail from your SPF domain example.org", "spam",
+     "text-spam"),
+    ("550 5.7.23 SPF validation failed for example.org", "auth-failed", "text-spf"),
     ("mx.example.org: host name lookup failure", "network", "text-dns-try-again"),
     ("550 Mail receiving disabled for this domain", "no-mail", "text-null-mx"),
 ])

@@ -179,6 +179,18 @@ def test_a_product_s_words_name_its_cause(text: str, reason: str, rule: str) -> 
     ("554 Attachment extension is forbidden", "virus", "text-attachment"),
     ("535 Incorrect authentication data", "auth-required", "text-auth-required"),
     ("554 Connection denied for 192.0.2.9", "blocked", "text-client-refused"),
+    # qmail's recipient lists, more ways to say nobody is there, a forward DNS mismatch
+    ("553 sorry, this recipient is not in my validrcptto list (#5.7.1)", "user-unknown",
+     "qmail-rcptto-lists"),
+    ("553 sorry, your envelope recipient is in my badrcptto list (#5.7.1)", "user-unknown",
+     "qmail-rcptto-lists"),
+    ("550 There is no one at this address", "user-unknown", "text-no-mailbox"),
+    ("550 No existe ese usuario en este dominio", "user-unknown", "i18n-user-unknown"),
+    ("550 Nessun utente simile in questo indirizzo", "user-unknown", "i18n-user-unknown"),
+    ("450 Please try again slower", "rate-limited", "text-rate-limit"),
+    ("421 Too many errors from your IP, closing", "rate-limited", "text-too-many-connections"),
+    ("550 The forward DNS entry does not point to the sending IP", "requires-ptr",
+     "text-reverse-dns"),
 ])
 def test_an_mta_s_words_name_its_cause(text: str, reason: str, rule: str) -> None:
     found = classify(text)["reason"]

@@ -191,6 +191,22 @@ def test_a_product_s_words_name_its_cause(text: str, reason: str, rule: str) -> 
     ("421 Too many errors from your IP, closing", "rate-limited", "text-too-many-connections"),
     ("550 The forward DNS entry does not point to the sending IP", "requires-ptr",
      "text-reverse-dns"),
+    # the address between the subject and its verdict
+    ("550 User ana@example.org does not exist", "user-unknown", "text-user-unknown"),
+    ("550 Recipient <ana@example.org> unknown", "user-unknown", "text-user-unknown"),
+    # Exchange's sentences for people, each for its own cause
+    ("The recipient's e-mail address was not found in the recipient's e-mail system.",
+     "user-unknown", "text-no-mailbox"),
+    ("The destination server for this recipient could not be found in Domain Name Service "
+     "(DNS).", "host-unknown", "text-host-unknown"),
+    ("A configuration error in the e-mail system caused the message to bounce between two "
+     "servers or to be forwarded to itself.", "network", "text-mail-loop"),
+    ("You do not have permission to send to this recipient.", "policy", "text-policy"),
+    ("The message reached the recipient's e-mail system, but delivery was refused.", "policy",
+     "text-policy"),
+    ("550 5.7.1 Mailaddress is administratively disabled", "mailbox-disabled",
+     "text-mailbox-disabled"),
+    ("554 5.7.1 Message rejected because of unacceptable content", "content", "text-content"),
 ])
 def test_an_mta_s_words_name_its_cause(text: str, reason: str, rule: str) -> None:
     found = classify(text)["reason"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from smtpdiag.core.classify import classify, classify_message
-from smtpdiag.core.prose import segments
+from smtpdiag.core.prose import html_text, segments, unquoted
 
 MESSAGES = Path(__file__).resolve().parent.parent / "fixtures" / "messages"
 
@@ -111,3 +111,51 @@ def test_each_recipient_keeps_the_step_its_own_lines_name():
     assert (second["recipient"], second["step"]) == ("jan@south.example", "DATA-END")
     assert (second["reason"]["name"], second["reason"]["rule"]) == (
         "policy", "text-user-unknown after DATA")
+
+
+def test_a_bounce_in_html_only_is_read_by_its_words():
+    (record,) = classify_message(read("html-only-ndr.eml"))
+    assert record["recipient"] == "ann@example.org"
+    assert (record["code"], record["enhanced"], record["form"]) == (550, "5.1.1", "exchange")
+    assert "&#39;" not in record["input"] and "font-family" not in record["input"]
+
+
+def test_html_text_keeps_lines_and_drops_style_sheets():
+    text = html_text("<head><style>.a { color: red }</style></head><body><p>&lt;ann@example.org"
+                     "&gt;:</p><p>mailbox couldn&#39;t be found</p><script>x()</script></body>")
+    assert "color" not in text and "x()" not in text
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert lines == ["<ann@example.org>:", "mailbox couldn't be found"]
+
+
+@pytest.mark.parametrize(("name", "recipient"), [
+    # the recipient only in the X-Failed-Recipients header; the sender greeted in the text
+    ("groups-x-failed-recipients.eml", "team-lunch@groups.example"),
+    # no recipient listed: the first address that is not the sender the bounce went back to
+    ("mms-gateway-no-list.eml", "5550100@mms.example"),
+])
+def test_the_failed_recipient_is_never_the_sender(name, recipient):
+    (record,) = classify_message(read(name))
+    assert record["recipient"] == recipient
+
+
+def test_x_failed_recipients_gives_one_record_each():
+    data = read("groups-x-failed-recipients.eml").replace(
+        b"X-Failed-Recipients: team-lunch@groups.example",
+        b"X-Failed-Recipients: team-lunch@groups.example,\n  team-dinner@groups.example")
+    records = classify_message(data)
+    assert [r["recipient"] for r in records] == ["team-lunch@groups.example",
+                                                  "team-dinner@groups.example"]
+
+
+def test_a_bounce_forwarded_inline_with_quoted_lines_is_read():
+    (record,) = classify_message(read("quoted-forwarded-sendmail.eml"))
+    assert (record["recipient"], record["code"], record["step"]) == (
+        "dave@example.org", 550, "RCPT")
+    assert record["reason"]["name"] == "user-unknown"
+
+
+def test_unquoted_takes_one_level_only_where_most_lines_are_quoted():
+    assert unquoted("> a\n> > b\n>\n> c") == "a\n> b\n\nc"
+    assert unquoted("Hello,\nsee below\nthanks\n> one quoted line") == (
+        "Hello,\nsee below\nthanks\n> one quoted line")

@@ -14,16 +14,19 @@ by what went wrong for it::
 Only lines that start with an address count: an address inside a sentence is not a recipient.
 ``raw_text`` is for a message whose MIME cannot be walked (a boundary the body never uses, a
 ``boundary=`` parameter not folded into its header): its body as text, without MIME lines.
-``forwarded_bounce`` finds the bounce a person forwarded as an attachment ("Fwd: failure
-notice" with the bounce attached as ``message/rfc822``), as admins receive them from users.
+``html_text`` reads a bounce sent as HTML only (Microsoft 365, webmail providers): its words,
+a line per block, entities decoded.  ``forwarded_bounce`` finds the bounce a person forwarded
+as an attachment ("Fwd: failure notice" with the bounce attached as ``message/rfc822``), as
+admins receive them from users.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from email.message import Message
 
-__all__ = ["forwarded_bounce", "raw_text", "segments"]
+__all__ = ["forwarded_bounce", "html_text", "raw_text", "segments", "unquoted"]
 
 _ADDRESS = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 # A line that starts with a recipient, as the bounce formats above write one.
@@ -40,6 +43,10 @@ _MIME_LINE = re.compile(r"^(?:[ \t]*--[^\s]+[ \t]*|Content-[A-Za-z-]+:.*|MIME-Ve
 # A section head of a prose bounce ("   ----- Transcript of session follows -----").
 _HEAD_LINE = re.compile(r"^[ \t]*-{3,}[^\n]*-{3,}[ \t]*$", re.M)
 MAX_RECIPIENTS = 1_000
+# What HTML holds that is no text (a style sheet, a script), where its lines break, its tags.
+_HTML_DROP = re.compile(r"<(style|script|head)\b[^>]{0,500}>.*?</\1\s*>", re.I | re.S)
+_HTML_BREAK = re.compile(r"<(?:br|/?p|/?div|/?tr|/?li|/?h[1-6]|/?table|/?pre)\b[^>]{0,500}>", re.I)
+_HTML_TAG = re.compile(r"<[^>]{0,500}>")
 # Who writes bounces, and the Subjects they give them.
 _BOUNCER = re.compile(r"mailer-daemon|postmaster|mail delivery (?:sub)?system|"
                       r"mail administrator|mailadmin|\bMAILER\b", re.I)
@@ -80,6 +87,27 @@ def _bare(text: str, address: str) -> bool:
     lists the address under "The following addresses had permanent fatal errors", then
     writes why in the transcript below: "<ann@…>... Deferred: Connection refused by …")."""
     return not _HEAD_LINE.sub("", text.replace(address, "")).strip(" \t\n<>\"'")
+
+
+def html_text(text: str) -> str:
+    """The words of an HTML part: style sheets and scripts left out, a line per block (so a
+    recipient's line still starts a line), entities decoded (``couldn&#39;t`` reads as the
+    words patterns know)."""
+    text = _HTML_DROP.sub(" ", text)
+    text = _HTML_TAG.sub(" ", _HTML_BREAK.sub("\n", text))
+    return html.unescape(text)
+
+
+_QUOTE_MARK = re.compile(r"^[ \t]*>[ \t]?", re.M)
+
+
+def unquoted(text: str) -> str:
+    """A bounce forwarded inline with its lines quoted ("> The original message was received
+    at …" under "Begin forwarded message:"): one level of quote marks taken off where most of
+    its lines carry one, so its recipients start lines again; other text as it is."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    marked = sum(1 for line in lines if line.lstrip().startswith(">"))
+    return _QUOTE_MARK.sub("", text) if lines and marked * 2 > len(lines) else text
 
 
 def raw_text(data: bytes) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from smtpdiag.core.classify import classify, classify_message
-from smtpdiag.core.prose import html_text, segments
+from smtpdiag.core.prose import html_text, segments, unquoted
 
 MESSAGES = Path(__file__).resolve().parent.parent / "fixtures" / "messages"
 
@@ -126,3 +126,36 @@ def test_html_text_keeps_lines_and_drops_style_sheets():
     assert "color" not in text and "x()" not in text
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     assert lines == ["<ann@example.org>:", "mailbox couldn't be found"]
+
+
+@pytest.mark.parametrize(("name", "recipient"), [
+    # the recipient only in the X-Failed-Recipients header; the sender greeted in the text
+    ("groups-x-failed-recipients.eml", "team-lunch@groups.example"),
+    # no recipient listed: the first address that is not the sender the bounce went back to
+    ("mms-gateway-no-list.eml", "5550100@mms.example"),
+])
+def test_the_failed_recipient_is_never_the_sender(name, recipient):
+    (record,) = classify_message(read(name))
+    assert record["recipient"] == recipient
+
+
+def test_x_failed_recipients_gives_one_record_each():
+    data = read("groups-x-failed-recipients.eml").replace(
+        b"X-Failed-Recipients: team-lunch@groups.example",
+        b"X-Failed-Recipients: team-lunch@groups.example,\n  team-dinner@groups.example")
+    records = classify_message(data)
+    assert [r["recipient"] for r in records] == ["team-lunch@groups.example",
+                                                  "team-dinner@groups.example"]
+
+
+def test_a_bounce_forwarded_inline_with_quoted_lines_is_read():
+    (record,) = classify_message(read("quoted-forwarded-sendmail.eml"))
+    assert (record["recipient"], record["code"], record["step"]) == (
+        "dave@example.org", 550, "RCPT")
+    assert record["reason"]["name"] == "user-unknown"
+
+
+def test_unquoted_takes_one_level_only_where_most_lines_are_quoted():
+    assert unquoted("> a\n> > b\n>\n> c") == "a\n> b\n\nc"
+    assert unquoted("Hello,\nsee below\nthanks\n> one quoted line") == (
+        "Hello,\nsee below\nthanks\n> one quoted line")

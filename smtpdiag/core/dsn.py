@@ -19,7 +19,7 @@ from email.message import Message
 from email.policy import compat32
 
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
-from .prose import forwarded_bounce, html_text, raw_text, segments
+from .prose import forwarded_bounce, html_text, raw_text, segments, unquoted
 
 __all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "report_words",
            "split_mbox"]
@@ -32,6 +32,7 @@ _RETURNED = re.compile(
     r"message|Returned message|Undelivered message|Headers of|Copy of)|"
     r"[-=]+\s*(?:Original|Returned|Undelivered)\b|Return-Path:|Received: from |"
     r"--- ?Below this line|Content-Type: message/rfc822)", re.I | re.M)
+_SYSTEM = re.compile(r"(?:mailer-daemon|postmaster)@", re.I)
 _HEADER_START = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:", re.M)
 _FIELD = re.compile(rb"^(?:Final-Recipient|Original-Recipient):", re.I | re.M)
 # Microsoft 365's report for people: the reply's code alone, in a section for admins.
@@ -300,7 +301,10 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
         prose = _before_fields(raw if raw is not None else raw_text(data[:MAX_MESSAGE]))
     if not prose.strip():
         return []
-    return _told(_from_prose(prose, _address(str(message.get("To", "")))), message, prose)
+    failed = [found.group(1) for found in _ADDRESS.finditer(
+        str(message.get("X-Failed-Recipients") or ""))][:1_000]
+    return _told(_from_prose(unquoted(prose), _address(str(message.get("To", ""))), failed),
+                 message, prose)
 
 
 def _before_fields(text: str) -> str:
@@ -311,23 +315,32 @@ def _before_fields(text: str) -> str:
     return text[:cut.start()] if cut else text
 
 
-def _from_prose(prose: str, sender: str | None) -> list[Recipient]:
-    """A bounce without a report: one record per recipient it lists, or one for its text."""
+def _from_prose(prose: str, sender: str | None, failed: list[str] | None = None
+                ) -> list[Recipient]:
+    """A bounce without a report: one record per recipient it lists (or its
+    X-Failed-Recipients header names), or one for its text."""
     delayed = bool(re.search(r"\b(?:will (?:continue|keep) (?:trying|to try)|still (?:being )?"
                              r"(?:undelivered|retried)|delivery attempts will continue|"
                              r"(?:has been|is) delayed|DELAYED)\b", prose, re.I))
     whole = read_diagnostic(prose)
     if whole.code is not None and not whole.message and _NDR_STATUS.search(prose):
         whole = replace(whole, message=_opening(prose))
-    listed = segments(prose, sender)
+    listed = segments(prose, sender) or [(address, "") for address in failed or ()]
     if len(listed) < 2:
-        address = listed[0][0] if listed else None
-        if address is None:
-            named = _ADDRESS.search(prose)
-            address = named.group(1) if named else None
+        address = listed[0][0] if listed else _named(prose, sender)
         return [Recipient(address, None, None, None, None, whole, not delayed)]
     return [Recipient(address, None, None, None, None, _own(text, address) or whole, not delayed)
             for address, text in listed]
+
+
+def _named(prose: str, sender: str | None) -> str | None:
+    """The first address a bounce that lists no recipient names, other than the sender it is
+    sent back to (quoted in the returned copy's From:) and the mail system's own."""
+    for found in _ADDRESS.finditer(prose):
+        address = found.group(1)
+        if address.lower() != (sender or "").lower() and not _SYSTEM.match(address):
+            return address
+    return None
 
 
 def _opening(prose: str) -> str:

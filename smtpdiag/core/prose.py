@@ -26,7 +26,7 @@ import html
 import re
 from email.message import Message
 
-__all__ = ["forwarded_bounce", "html_text", "raw_text", "segments"]
+__all__ = ["forwarded_bounce", "html_text", "raw_text", "segments", "unquoted"]
 
 _ADDRESS = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 # A line that starts with a recipient, as the bounce formats above write one.
@@ -96,6 +96,18 @@ def html_text(text: str) -> str:
     text = _HTML_DROP.sub(" ", text)
     text = _HTML_TAG.sub(" ", _HTML_BREAK.sub("\n", text))
     return html.unescape(text)
+
+
+_QUOTE_MARK = re.compile(r"^[ \t]*>[ \t]?", re.M)
+
+
+def unquoted(text: str) -> str:
+    """A bounce forwarded inline with its lines quoted ("> The original message was received
+    at …" under "Begin forwarded message:"): one level of quote marks taken off where most of
+    its lines carry one, so its recipients start lines again; other text as it is."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    marked = sum(1 for line in lines if line.lstrip().startswith(">"))
+    return _QUOTE_MARK.sub("", text) if lines and marked * 2 > len(lines) else text
 
 
 def raw_text(data: bytes) -> str:

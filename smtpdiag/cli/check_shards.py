@@ -74,8 +74,7 @@ def _work(shard: _Shard, conn: Connection, options: ProbeOptions,
           streamer: Streamer | None, audit: AuditOptions | None = None) -> None:
     """One worker: probe (and with ``audit``, audit) the shard, send ``[(index, state, line or
     result)]`` batches."""
-    import asyncio
-
+    from ..net import eventloop
     from ..net.fleet import probe_many
     from .check_audit import Auditor, judge_all
 
@@ -104,7 +103,7 @@ def _work(shard: _Shard, conn: Connection, options: ProbeOptions,
             conn.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
 
     try:
-        asyncio.run(run())
+        eventloop.run(run(), len(shard.targets))  # the loop the whole run would have
     except BrokenPipeError:  # the parent is gone; nobody to report to
         pass
     except Exception as exc:  # a bug: the parent reports this shard's missing targets
@@ -134,8 +133,11 @@ def run_sharded(targets: Collection[str | Target], options: ProbeOptions, thresh
     state, line)`` (streamed formats) or ``on_result`` as it arrives; ``tick`` while waiting."""
     import multiprocessing
 
+    from ..net.eventloop import loop_factory
     from ..net.fleet import GRACE
 
+    # A bad SMTPDIAG_LOOP is said once, here, not by every worker; uvloop is imported once.
+    loop_factory(len(targets))
     context = multiprocessing.get_context("fork")
     # One deadline for the run: the time since it started counts against it.
     end = None if deadline is None else (

@@ -204,6 +204,17 @@ def test_a_product_s_words_name_its_cause(text: str, reason: str, rule: str) -> 
     ("You do not have permission to send to this recipient.", "policy", "text-policy"),
     ("The message reached the recipient's e-mail system, but delivery was refused.", "policy",
      "text-policy"),
+    # Microsoft 365's sentences for people
+    ("Your message to ana@example.org couldn't be delivered. ana wasn't found at example.org.",
+     "user-unknown", "text-no-mailbox"),
+    ("Your message couldn't be delivered because delivery to this address is restricted.",
+     "policy", "text-policy"),
+    ("Your message can't be delivered because one or more recipients are blocked by your "
+     "organization's tenant recipient block policy.", "policy", "text-policy"),
+    ("The group only accepts messages from people in its organization or on its allowed "
+     "senders list", "policy", "text-policy"),
+    # qmail: a CNAME lookup that failed for now is a DNS fault, not a missing domain
+    ("CNAME lookup failed temporarily. (#4.4.3)", "network", "text-dns-try-again"),
     ("550 5.7.1 Mailaddress is administratively disabled", "mailbox-disabled",
      "text-mailbox-disabled"),
     ("554 5.7.1 Message rejected because of unacceptable content", "content", "text-content"),

@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/bench_check.py [--sizes 1000,10000,100000] [--concurrency 100,500]
         [--runs 3] [--big-runs 1] [--scaling 10000] [--budget 1080] [--run-timeout 400]
-        [--listeners 8] [--responders 1] [--loop auto] [--profile]
-        [--formats jsonl,nagios,junit,text] [--formats-size 100000]
+        [--listeners 8] [--responders 1] [--loop auto] [--client-loops asyncio,uvloop]
+        [--profile] [--formats jsonl,nagios,junit,text] [--formats-size 100000]
 
 All traffic is loopback (127.0.0.1).  Every process runs on its own:
 - the target: ``bench/responder.py``, a minimal asyncio SMTP responder with ``--listeners``
@@ -12,18 +12,23 @@ All traffic is loopback (127.0.0.1).  Every process runs on its own:
   ``--loop auto`` (the default) it runs on uvloop when that is installed (``pip install
   uvloop``): about a third of the CPU per session, which matters where the responder shares
   two cores with the clients; its CPU per probe is printed beside each client's;
-- the floor: a bare aiosmtplib script doing the same dry-run session (connect, greeting, EHLO,
-  MAIL, RCPT, RSET, QUIT) with the same concurrency (a pool of that many tasks);
+- the floor: ``bench/check_floor.py``, a bare aiosmtplib script doing the same dry-run session
+  (connect, greeting, EHLO, MAIL, RCPT, RSET, QUIT) with the same concurrency;
 - smtpdiag: ``smtpdiag check --targets-file F --concurrency C --format jsonl --output FILE``
   (``--workers 1`` for the per-process figures; 1..CPUs for the scaling).
+Both clients run on each of ``--client-loops`` (default: asyncio's own loop, and uvloop when it
+is installed; smtpdiag is told with ``SMTPDIAG_LOOP``), and each is compared with the floor
+*on the same loop*: that is the target.  Beside it, smtpdiag on uvloop against the floor on
+asyncio's loop says what ``pip install 'smtpdiag[fast]'`` buys a user over a plain script; it
+is printed as such and is not the target.
 For each size N and concurrency C the floor and smtpdiag run alternately ``--runs`` times
 (``--big-runs`` at 100,000 and more); reported: probes/s, CPU ms per probe (user + system of
 the whole process tree, from ``wait4``), peak RSS (the client's VmHWM; with workers, the most
 the process tree held at once, sampled every 10 ms), each with its ratio to the floor.
 Targets (issue 13): CPU per probe <= 1.3x the floor; peak RSS <= 80 MiB at 100,000 targets,
 concurrency 500; with every core, throughput >= 1.2x the single-process floor.  ``--formats``
-adds one run per output format at ``--formats-size`` targets (``check_formats.py``): peak RSS
-must hold for every streaming format, not only jsonl.
+adds one run per output format at ``--formats-size`` targets (``check_formats.py``, on the
+first client loop): peak RSS must hold for every streaming format, not only jsonl.
 
 The run is bounded: each client process is killed after ``--run-timeout`` seconds, and no new
 run starts once ``--budget`` seconds have passed (what was skipped is said).  The machine is
@@ -34,17 +39,18 @@ medians.  Results go to ``bench/results/check.json``.
 from __future__ import annotations
 
 import argparse
-import asyncio
+import importlib.util
 import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from check_measure import cpu_seconds, measure, tree
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -52,133 +58,11 @@ HELO = "bench.smtpdiag.test"
 TARGET_CPU_RATIO = 1.3
 TARGET_RSS_MIB = 80.0
 TARGET_SCALING = 1.2
-_TICK = os.sysconf("SC_CLK_TCK")
 
 
-# -- the floor (run as ``bench_check.py --floor FILE --concurrency C``) -------------------------
-
-
-def floor(targets_file: str, concurrency: int) -> None:
-    """The same sessions with bare aiosmtplib, a pool of ``concurrency`` tasks."""
-    import aiosmtplib
-
-    targets = Path(targets_file).read_text().split()
-
-    async def session(target: str) -> bool:
-        host, port = target.rsplit(":", 1)
-        smtp = aiosmtplib.SMTP(hostname=host, port=int(port), timeout=30, use_tls=False,
-                               start_tls=False, local_hostname=HELO)
-        try:
-            await smtp.connect()
-            await smtp.ehlo()
-            await smtp.mail("")
-            await smtp.rcpt("postmaster")
-            await smtp.rset()
-            await smtp.quit()
-            return True
-        except aiosmtplib.SMTPException:
-            smtp.close()
-            return False
-
-    async def main() -> int:
-        todo = iter(targets)
-        ok = 0
-
-        async def worker() -> None:
-            nonlocal ok
-            for target in todo:
-                done = await session(target)  # not ``ok += await …``: that reads ok first
-                ok += done
-
-        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(targets)))))
-        return ok
-
-    print(json.dumps({"ok": asyncio.run(main()), "total": len(targets)}))
-
-
-# -- measuring -------------------------------------------------------------------------------
-
-
-def _tree(pid: int) -> list[int]:
-    pids, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        pids.append(current)
-        try:
-            with open(f"/proc/{current}/task/{current}/children") as handle:
-                todo += [int(p) for p in handle.read().split()]
-        except OSError:
-            pass
-    return pids
-
-
-def _status_kib(pid: int, field: str) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith(field):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def _watch_memory(pid: int, done: threading.Event, peak: dict[str, float]) -> None:
-    """The client's own peak (VmHWM) and the most its process tree held at once (VmRSS sum).
-
-    ``wait4``'s ``ru_maxrss`` would not do: Linux carries the parent's peak across fork and
-    exec into the child's, so every child would seem at least as big as this script.
-    """
-    while not done.is_set():
-        peak["own"] = max(peak["own"], _status_kib(pid, "VmHWM:") / 1024)
-        tree = sum(_status_kib(p, "VmRSS:") for p in _tree(pid)) / 1024
-        peak["tree"] = max(peak["tree"], tree)
-        done.wait(0.01)
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system time of these processes so far (and of their reaped children)."""
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
-        except (OSError, ValueError, IndexError):
-            pass
-    return total / _TICK
-
-
-def measure(argv: list[str], timeout: float) -> dict[str, Any]:
-    """Wall time, CPU time (the whole tree, from wait4) and peak RSS of one client process."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                text=True)
-        done, peak = threading.Event(), {"own": 0.0, "tree": 0.0}
-        poller = threading.Thread(target=_watch_memory, args=(proc.pid, done, peak))
-        poller.start()
-        killer = threading.Timer(timeout, proc.kill)
-        killer.start()
-        # WNOWAIT: the child stays a zombie (its /proc entry readable) until reaped below.
-        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
-        killer.cancel()
-        done.set()
-        poller.join()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
-                "rss_mib": peak["own"], "tree_rss_mib": peak["tree"],
-                "exit": proc.returncode, "stdout": out.read(), "stderr": err.read()[-2000:],
-                "killed": proc.returncode == -9}
-
-
-def run_floor(targets_file: str, concurrency: int, timeout: float) -> dict[str, Any]:
-    result = measure([sys.executable, __file__, "--floor", targets_file, "--concurrency",
-                      str(concurrency)], timeout)
+def run_floor(targets_file: str, concurrency: int, loop: str, timeout: float) -> dict[str, Any]:
+    result = measure([sys.executable, str(HERE / "check_floor.py"), targets_file,
+                      str(concurrency), loop], timeout)
     try:
         result["ok"] = json.loads(result["stdout"])["ok"]
     except (ValueError, KeyError):
@@ -193,10 +77,10 @@ def check_argv(targets_file: str, out_file: str, concurrency: int, workers: int,
             "--output", out_file, "--no-progress", "--workers", str(workers)]
 
 
-def run_smtpdiag(targets_file: str, out_file: str, concurrency: int, workers: int,
+def run_smtpdiag(targets_file: str, out_file: str, concurrency: int, workers: int, loop: str,
                  timeout: float) -> dict[str, Any]:
     result = measure([sys.executable, *check_argv(targets_file, out_file, concurrency,
-                                                  workers)], timeout)
+                                                  workers)], timeout, {"SMTPDIAG_LOOP": loop})
     ok = 0
     with open(out_file) as lines:
         for line in lines:
@@ -219,20 +103,24 @@ def summarise(runs: list[dict[str, Any]], targets: int) -> dict[str, Any]:
 
 
 def show(label: str, stats: dict[str, Any], base: dict[str, Any] | None,
-         tree: bool = False) -> str:
+         tree_rss: bool = False) -> str:
     rate = (f"{stats['probes_per_s']:7.0f} probes/s [{stats['rate_min']:.0f}-"
             f"{stats['rate_max']:.0f}]")
     cpu = (f"CPU {stats['cpu_ms_per_probe']:.3f} ms/probe [{stats['cpu_min']:.3f}-"
            f"{stats['cpu_max']:.3f}], {stats['busy'] * 100:3.0f}% busy")
-    rss = stats["peak_tree_rss_mib"] if tree else stats["peak_rss_mib"]
-    text = f"  {label:<22} {rate}  {cpu}  peak RSS {rss:6.1f} MiB"
+    rss = stats["peak_tree_rss_mib"] if tree_rss else stats["peak_rss_mib"]
+    text = f"  {label:<30} {rate}  {cpu}  peak RSS {rss:6.1f} MiB"
     if base is not None:
-        base_rss = base["peak_tree_rss_mib"] if tree else base["peak_rss_mib"]
-        text += (f"  | rate {stats['probes_per_s'] / base['probes_per_s']:.2f}x, "
-                 f"CPU {stats['cpu_ms_per_probe'] / base['cpu_ms_per_probe']:.2f}x, "
-                 f"RSS {rss / base_rss:.2f}x floor")
+        text += "  | " + ratios(stats, base, tree_rss)
     return text + (f"  (only {stats['ok']} OK; {stats['killed']} run(s) killed)"
                    if stats["killed"] or stats["ok"] < stats.get("targets", 0) else "")
+
+
+def ratios(stats: dict[str, Any], base: dict[str, Any], tree_rss: bool = False) -> str:
+    key = "peak_tree_rss_mib" if tree_rss else "peak_rss_mib"
+    return (f"rate {stats['probes_per_s'] / base['probes_per_s']:.2f}x, "
+            f"CPU {stats['cpu_ms_per_probe'] / base['cpu_ms_per_probe']:.2f}x, "
+            f"RSS {stats[key] / base[key]:.2f}x floor")
 
 
 class Budget:
@@ -257,24 +145,31 @@ def targets_file(tmp: str, ports: list[int], count: int) -> str:
 
 def bench(args: argparse.Namespace) -> int:
     budget = Budget(args.budget)
+    # An installed package has its .pyc files; with PYTHONDONTWRITEBYTECODE set (as some shells
+    # and CI images do) every run of a development install would time Python's compiler, about
+    # a tenth of a second of each start-up.  The warm-up runs below write them.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     server = subprocess.Popen([sys.executable, str(HERE / "responder.py"), "--listeners",
                                str(args.listeners), "--processes", str(args.responders),
                                "--loop", args.loop],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    results: dict[str, Any] = {"sizes": {}, "scaling": {}}
+    results: dict[str, Any] = {"sizes": {}, "scaling": {}, "client_loops": args.client_loops}
     cpus = len(os.sched_getaffinity(0))
     load = os.getloadavg()
     print(f"bench_check: {cpus} CPUs, load average {load[0]:.2f} at the start; responder "
-          f"{args.responders} process(es), {args.listeners} listeners; ratios are to the "
-          "floor measured in the same run")
+          f"{args.responders} process(es), {args.listeners} listeners; clients on "
+          f"{' and '.join(args.client_loops)}; ratios are to the floor on the same loop, "
+          "measured in the same run")
     try:
         assert server.stdout is not None
         ports = json.loads(server.stdout.readline())
-        server_pids = _tree(server.pid)
+        server_pids = tree(server.pid)
         with tempfile.TemporaryDirectory(prefix="smtpdiag-bench-") as tmp:
             out_file = os.path.join(tmp, "out.jsonl")
             warm = targets_file(tmp, ports, 1000)
-            run_floor(warm, 100, args.run_timeout)
+            for loop in args.client_loops:
+                run_floor(warm, 100, loop, args.run_timeout)
+                run_smtpdiag(warm, out_file, 100, 1, loop, args.run_timeout)
             big = [n for n in args.sizes if n >= 100_000]
             for count in [n for n in args.sizes if n < 100_000]:
                 one_size(args, budget, ports, tmp, out_file, count, server_pids, results)
@@ -285,10 +180,15 @@ def bench(args: argparse.Namespace) -> int:
             if args.formats and budget.allows("formats"):
                 from check_formats import bench_formats
 
+                loop = args.client_loops[0]
                 results["formats"] = bench_formats(
                     args.formats, args.formats_size, max(args.concurrency),
                     listing=targets_file(tmp, ports, args.formats_size), out_file=out_file,
-                    timeout=args.run_timeout, measure=measure, floor=run_floor,
+                    timeout=args.run_timeout,
+                    measure=lambda argv, timeout: measure(argv, timeout,
+                                                          {"SMTPDIAG_LOOP": loop}),
+                    floor=lambda listing, concurrency, timeout: run_floor(
+                        listing, concurrency, loop, timeout),
                     argv=check_argv)
             if args.profile:
                 profile(targets_file(tmp, ports, min(args.sizes)), out_file)
@@ -311,81 +211,100 @@ def bench(args: argparse.Namespace) -> int:
 def one_size(args: argparse.Namespace, budget: Budget, ports: list[int], tmp: str,
              out_file: str, count: int, server_pids: list[int],
              results: dict[str, Any]) -> None:
-    """N = ``count`` at each concurrency: the floor and smtpdiag alternately, ``--runs`` times
-    (``--big-runs`` from 100,000 on), with the responder's CPU per probe for each."""
+    """N = ``count`` at each concurrency: the floor and smtpdiag alternately, on each client
+    loop, ``--runs`` times (``--big-runs`` from 100,000 on), with the responder's CPU per
+    probe for each."""
     listing = targets_file(tmp, ports, count)
     runs = args.big_runs if count >= 100_000 else args.runs
     for concurrency in args.concurrency:
         key = f"{count}@{concurrency}"
-        floor_runs: list[dict[str, Any]] = []
-        ours: list[dict[str, Any]] = []
-        responder: dict[str, list[float]] = {"floor": [], "smtpdiag": []}
+        measured: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        responder: dict[tuple[str, str], list[float]] = {}
         for _ in range(runs):
             if not budget.allows(key):
                 break
-            before = cpu_seconds(server_pids)
-            floor_runs.append(run_floor(listing, concurrency, args.run_timeout))
-            middle = cpu_seconds(server_pids)
-            ours.append(run_smtpdiag(listing, out_file, concurrency, 1, args.run_timeout))
-            responder["floor"].append((middle - before) / count)
-            responder["smtpdiag"].append((cpu_seconds(server_pids) - middle) / count)
-        if not ours:
+            for loop in args.client_loops:
+                for client in ("floor", "smtpdiag"):
+                    before = cpu_seconds(server_pids)
+                    measured.setdefault((loop, client), []).append(
+                        run_floor(listing, concurrency, loop, args.run_timeout)
+                        if client == "floor" else
+                        run_smtpdiag(listing, out_file, concurrency, 1, loop, args.run_timeout))
+                    responder.setdefault((loop, client), []).append(
+                        (cpu_seconds(server_pids) - before) / count)
+        if not measured:
             continue
-        base, mine = summarise(floor_runs, count), summarise(ours, count)
-        for name, stats in (("floor", base), ("smtpdiag", mine)):
-            stats["responder_cpu_ms_per_probe"] = statistics.median(responder[name]) * 1000
-        results["sizes"][key] = {"floor": base, "smtpdiag": mine}
-        print(f"N = {count:,}, concurrency {concurrency}, {len(ours)} run(s) each "
+        print(f"N = {count:,}, concurrency {concurrency}, {runs} run(s) each "
               f"(median [min-max]):")
-        print(show("floor (bare aiosmtplib)", base, None))
-        print(show("smtpdiag check", mine, base))
-        print(f"  {'':<22} responder CPU per probe: {base['responder_cpu_ms_per_probe']:.3f} "
-              f"ms beside the floor, {mine['responder_cpu_ms_per_probe']:.3f} ms beside "
-              "smtpdiag")
+        entry: dict[str, Any] = {}
+        for loop in args.client_loops:
+            base = summarise(measured[(loop, "floor")], count)
+            mine = summarise(measured[(loop, "smtpdiag")], count)
+            for name, stats in (("floor", base), ("smtpdiag", mine)):
+                stats["responder_cpu_ms_per_probe"] = statistics.median(
+                    responder[(loop, name)]) * 1000
+            entry[loop] = {"floor": base, "smtpdiag": mine}
+            print(show(f"floor on {loop}", base, None))
+            print(show(f"smtpdiag check on {loop}", mine, base))
+            print(f"  {'':<30} responder CPU per probe: "
+                  f"{base['responder_cpu_ms_per_probe']:.3f} ms beside the floor, "
+                  f"{mine['responder_cpu_ms_per_probe']:.3f} ms beside smtpdiag")
+        if {"asyncio", "uvloop"} <= entry.keys():
+            print(f"  not the target: smtpdiag on uvloop against the floor on asyncio: "
+                  f"{ratios(entry['uvloop']['smtpdiag'], entry['asyncio']['floor'])}")
+        results["sizes"][key] = entry
 
 
 def scaling(args: argparse.Namespace, budget: Budget, ports: list[int], tmp: str,
             out_file: str, cpus: int, results: dict[str, Any]) -> None:
     count, concurrency = args.scaling, max(args.concurrency)
     listing = targets_file(tmp, ports, count)
-    floor_runs: list[dict[str, Any]] = []
-    per_workers: dict[int, list[dict[str, Any]]] = {w: [] for w in range(1, cpus + 1)}
+    floors: dict[str, list[dict[str, Any]]] = {loop: [] for loop in args.client_loops}
+    ours: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for _ in range(args.runs):
         if not budget.allows(f"scaling {count}@{concurrency}"):
             break
-        floor_runs.append(run_floor(listing, concurrency, args.run_timeout))
-        for workers in per_workers:
-            per_workers[workers].append(run_smtpdiag(listing, out_file, concurrency, workers,
-                                                     args.run_timeout))
-    if not floor_runs:
+        for loop in args.client_loops:
+            floors[loop].append(run_floor(listing, concurrency, loop, args.run_timeout))
+            for workers in range(1, cpus + 1):
+                ours.setdefault((loop, workers), []).append(run_smtpdiag(
+                    listing, out_file, concurrency, workers, loop, args.run_timeout))
+    if not ours:
         return
-    base = summarise(floor_runs, count)
-    print(f"scaling, N = {count:,}, concurrency {concurrency} in all, {len(floor_runs)} run(s) "
+    print(f"scaling, N = {count:,}, concurrency {concurrency} in all, {args.runs} run(s) "
           "each; peak RSS of the whole process tree:")
-    print(show("floor (one process)", base, None, tree=True))
-    results["scaling"] = {"targets": count, "concurrency": concurrency, "floor": base}
-    for workers, runs in per_workers.items():
-        stats = summarise(runs, count)
-        results["scaling"][f"workers_{workers}"] = stats
-        print(show(f"smtpdiag --workers {workers}", stats, base, tree=True))
+    results["scaling"] = {"targets": count, "concurrency": concurrency}
+    for loop in args.client_loops:
+        base = summarise(floors[loop], count)
+        results["scaling"][loop] = {"floor": base}
+        print(show(f"floor on {loop} (one process)", base, None, tree_rss=True))
+        for workers in range(1, cpus + 1):
+            stats = summarise(ours[(loop, workers)], count)
+            results["scaling"][loop][f"workers_{workers}"] = stats
+            print(show(f"smtpdiag --workers {workers} on {loop}", stats, base, tree_rss=True))
+    if {"asyncio", "uvloop"} <= set(args.client_loops):
+        best = max((v for k, v in results["scaling"]["uvloop"].items()
+                    if k.startswith("workers_")), key=lambda v: v["probes_per_s"])
+        print(f"  not the target: smtpdiag's best on uvloop against the floor on asyncio: "
+              f"{ratios(best, results['scaling']['asyncio']['floor'], True)}")
 
 
 def verdicts(results: dict[str, Any]) -> None:
     def met(ok: bool) -> str:
         return "met" if ok else "NOT met"
 
-    print("targets:")
-    for key, pair in results["sizes"].items():
-        ratio = pair["smtpdiag"]["cpu_ms_per_probe"] / pair["floor"]["cpu_ms_per_probe"]
-        pair["cpu_ratio"] = ratio
-        print(f"  {key}: CPU per probe <= {TARGET_CPU_RATIO}x floor: {ratio:.2f}x "
-              f"{met(ratio <= TARGET_CPU_RATIO)}")
-    big = results["sizes"].get("100000@500")
-    if big is not None:
-        rss = big["smtpdiag"]["peak_rss_mib"]
-        print(f"  peak RSS at 100,000 targets, concurrency 500 <= {TARGET_RSS_MIB:.0f} MiB: "
-              f"{rss:.1f} MiB {met(rss <= TARGET_RSS_MIB)}")
-    else:
+    print("targets (each against the floor on the same loop):")
+    for key, entry in results["sizes"].items():
+        for loop, pair in entry.items():
+            ratio = pair["smtpdiag"]["cpu_ms_per_probe"] / pair["floor"]["cpu_ms_per_probe"]
+            pair["cpu_ratio"] = ratio
+            print(f"  {key} on {loop}: CPU per probe <= {TARGET_CPU_RATIO}x floor: {ratio:.2f}x "
+                  f"{met(ratio <= TARGET_CPU_RATIO)}")
+    for loop, pair in (results["sizes"].get("100000@500") or {}).items():
+        rss = pair["smtpdiag"]["peak_rss_mib"]
+        print(f"  peak RSS at 100,000 targets, concurrency 500, on {loop} <= "
+              f"{TARGET_RSS_MIB:.0f} MiB: {rss:.1f} MiB {met(rss <= TARGET_RSS_MIB)}")
+    if "100000@500" not in results["sizes"]:
         print("  peak RSS at 100,000 targets, concurrency 500: not measured this run")
     formats = results.get("formats") or {}
     for fmt in ("jsonl", "nagios", "junit", "text"):
@@ -393,13 +312,14 @@ def verdicts(results: dict[str, Any]) -> None:
             rss = formats[fmt]["peak_rss_mib"]
             print(f"  --format {fmt}: peak RSS at 100,000 targets, concurrency 500 <= "
                   f"{TARGET_RSS_MIB:.0f} MiB: {rss:.1f} MiB {met(rss <= TARGET_RSS_MIB)}")
-    scaling_ = results.get("scaling") or {}
-    best = max((v["probes_per_s"] for k, v in scaling_.items() if k.startswith("workers_")),
-               default=None)
-    if best is not None:
-        ratio = best / scaling_["floor"]["probes_per_s"]
-        print(f"  every core: best throughput >= {TARGET_SCALING}x the one-process floor: "
-              f"{ratio:.2f}x {met(ratio >= TARGET_SCALING)}")
+    for loop in results.get("client_loops", []):
+        scaled = (results.get("scaling") or {}).get(loop)
+        if not scaled:
+            continue
+        best = max(v["probes_per_s"] for k, v in scaled.items() if k.startswith("workers_"))
+        ratio = best / scaled["floor"]["probes_per_s"]
+        print(f"  every core on {loop}: best throughput >= {TARGET_SCALING}x the one-process "
+              f"floor: {ratio:.2f}x {met(ratio >= TARGET_SCALING)}")
 
 
 def profile(listing: str, out_file: str) -> None:
@@ -422,8 +342,12 @@ def _numbers_one(text: str) -> int:
     return _numbers(text)[0]
 
 
-def _numbers_one(text: str) -> int:
-    return _numbers(text)[0]
+def _loops(text: str) -> list[str]:
+    loops = [part.strip() for part in text.split(",") if part.strip()]
+    for loop in loops:
+        if loop not in ("asyncio", "uvloop"):
+            raise argparse.ArgumentTypeError(f"{loop!r}: a client loop is asyncio or uvloop")
+    return loops
 
 
 def main() -> int:
@@ -443,16 +367,19 @@ def main() -> int:
     parser.add_argument("--responders", type=int, default=1)
     parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto",
                         help="the responder's event loop (auto: uvloop when installed)")
+    has_uvloop = importlib.util.find_spec("uvloop") is not None
+    parser.add_argument("--client-loops", type=_loops,
+                        default=["asyncio", "uvloop"] if has_uvloop else ["asyncio"],
+                        help="the loops both clients run on, each compared on its own "
+                             "(default: asyncio, and uvloop when installed)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--formats", type=lambda text: [f for f in text.split(",") if f],
                         default=[], help="also measure these output formats (jsonl, nagios, "
                         "junit, text, json) at --formats-size targets, the largest concurrency")
     parser.add_argument("--formats-size", type=_numbers_one, default=100_000)
-    parser.add_argument("--floor", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.floor is not None:
-        floor(args.floor, args.concurrency[0])
-        return 0
+    if "uvloop" in args.client_loops and not has_uvloop:
+        parser.error("--client-loops uvloop: uvloop is not installed (pip install uvloop)")
     return bench(args)
 
 

@@ -94,6 +94,12 @@ from smtpdiag.core.classify import classify
     ("554 Transaction failed: Duplicate header 'DKIM-Signature'.", "not-compliant",
      "text-rfc5322"),
     ("550 5.7.20 No passing DKIM signature found", "auth-failed", "text-dkim"),
+    # a flood from "your DKIM domain" or "your SPF domain" names the domain, not a failed check
+    ("421-4.7.28 Our system has detected an unusual rate of unsolicited mail originating from "
+     "your DKIM domain", "spam", "text-spam"),
+    ("421 4.7.28 unusual rate of unsolicited mail from your SPF domain example.org", "spam",
+     "text-spam"),
+    ("550 5.7.23 SPF validation failed for example.org", "auth-failed", "text-spf"),
     ("mx.example.org: host name lookup failure", "network", "text-dns-try-again"),
     ("550 Mail receiving disabled for this domain", "no-mail", "text-null-mx"),
 ])
@@ -173,6 +179,45 @@ def test_a_product_s_words_name_its_cause(text: str, reason: str, rule: str) -> 
     ("554 Attachment extension is forbidden", "virus", "text-attachment"),
     ("535 Incorrect authentication data", "auth-required", "text-auth-required"),
     ("554 Connection denied for 192.0.2.9", "blocked", "text-client-refused"),
+    # qmail's recipient lists, more ways to say nobody is there, a forward DNS mismatch
+    ("553 sorry, this recipient is not in my validrcptto list (#5.7.1)", "user-unknown",
+     "qmail-rcptto-lists"),
+    ("553 sorry, your envelope recipient is in my badrcptto list (#5.7.1)", "user-unknown",
+     "qmail-rcptto-lists"),
+    ("550 There is no one at this address", "user-unknown", "text-no-mailbox"),
+    ("550 No existe ese usuario en este dominio", "user-unknown", "i18n-user-unknown"),
+    ("550 Nessun utente simile in questo indirizzo", "user-unknown", "i18n-user-unknown"),
+    ("450 Please try again slower", "rate-limited", "text-rate-limit"),
+    ("421 Too many errors from your IP, closing", "rate-limited", "text-too-many-connections"),
+    ("550 The forward DNS entry does not point to the sending IP", "requires-ptr",
+     "text-reverse-dns"),
+    # the address between the subject and its verdict
+    ("550 User ana@example.org does not exist", "user-unknown", "text-user-unknown"),
+    ("550 Recipient <ana@example.org> unknown", "user-unknown", "text-user-unknown"),
+    # Exchange's sentences for people, each for its own cause
+    ("The recipient's e-mail address was not found in the recipient's e-mail system.",
+     "user-unknown", "text-no-mailbox"),
+    ("The destination server for this recipient could not be found in Domain Name Service "
+     "(DNS).", "host-unknown", "text-host-unknown"),
+    ("A configuration error in the e-mail system caused the message to bounce between two "
+     "servers or to be forwarded to itself.", "network", "text-mail-loop"),
+    ("You do not have permission to send to this recipient.", "policy", "text-policy"),
+    ("The message reached the recipient's e-mail system, but delivery was refused.", "policy",
+     "text-policy"),
+    # Microsoft 365's sentences for people
+    ("Your message to ana@example.org couldn't be delivered. ana wasn't found at example.org.",
+     "user-unknown", "text-no-mailbox"),
+    ("Your message couldn't be delivered because delivery to this address is restricted.",
+     "policy", "text-policy"),
+    ("Your message can't be delivered because one or more recipients are blocked by your "
+     "organization's tenant recipient block policy.", "policy", "text-policy"),
+    ("The group only accepts messages from people in its organization or on its allowed "
+     "senders list", "policy", "text-policy"),
+    # qmail: a CNAME lookup that failed for now is a DNS fault, not a missing domain
+    ("CNAME lookup failed temporarily. (#4.4.3)", "network", "text-dns-try-again"),
+    ("550 5.7.1 Mailaddress is administratively disabled", "mailbox-disabled",
+     "text-mailbox-disabled"),
+    ("554 5.7.1 Message rejected because of unacceptable content", "content", "text-content"),
 ])
 def test_an_mta_s_words_name_its_cause(text: str, reason: str, rule: str) -> None:
     found = classify(text)["reason"]

@@ -51,7 +51,8 @@ def silent_port() -> Iterator[int]:
 
 
 def _stopped_run(fmt: str, signum: int, healthy: FakeServer, silent: int, tmp_path: Path,
-                 ready: str | None) -> tuple[subprocess.Popen[str], str, str, str]:
+                 ready: str | None, workers: str = "1"
+                 ) -> tuple[subprocess.Popen[str], str, str, str]:
     """Run check over HEALTHY good targets then SILENT hanging ones; signal it once the good
     ones are done (``ready``: a text the file shows by then, else the server's count of
     QUITs); return the process, its stderr, and the file before and after."""
@@ -63,7 +64,7 @@ def _stopped_run(fmt: str, signum: int, healthy: FakeServer, silent: int, tmp_pa
     proc = subprocess.Popen(
         [sys.executable, "-m", "smtpdiag", "check", "--targets-file", str(listing),
          "--timeout", "60", "--helo", HELO, "--format", fmt, "--output", str(out),
-         "--concurrency", str(HEALTHY + SILENT), "--workers", "1"],
+         "--concurrency", str(HEALTHY + SILENT), "--workers", workers],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         deadline = time.monotonic() + 40
@@ -94,11 +95,12 @@ def _stopped_run(fmt: str, signum: int, healthy: FakeServer, silent: int, tmp_pa
     return proc, stderr, before, out.read_text()
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(("signum", "workers"), [
+    (signal.SIGINT, "1"), (signal.SIGTERM, "1"), (signal.SIGTERM, "2")])
 def test_a_stopped_junit_run_keeps_its_suites_and_ends_the_document(healthy, silent_port,
-                                                                     tmp_path, signum):
+                                                                     tmp_path, signum, workers):
     _, stderr, before, after = _stopped_run("junit", signum, healthy, silent_port, tmp_path,
-                                            ready="</testsuite>")
+                                            ready="</testsuite>", workers=workers)
     assert after.startswith(before)  # nothing written before the signal was lost
     root = ET.fromstring(after)  # and the document is whole: it parses
     suites = root.findall("testsuite")
@@ -111,11 +113,12 @@ def test_a_stopped_junit_run_keeps_its_suites_and_ends_the_document(healthy, sil
     assert f"the {HEALTHY} targets finished are written, and the document is closed" in stderr
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(("signum", "workers"), [
+    (signal.SIGINT, "1"), (signal.SIGTERM, "1"), (signal.SIGINT, "2")])
 def test_a_stopped_nagios_run_writes_the_targets_it_finished(healthy, silent_port, tmp_path,
-                                                             signum):
+                                                             signum, workers):
     _, stderr, before, after = _stopped_run("nagios", signum, healthy, silent_port, tmp_path,
-                                            ready=None)
+                                            ready=None, workers=workers)
     assert before == ""
     first, *long = after.splitlines()
     name = signal.Signals(signum).name
@@ -140,4 +143,22 @@ def test_a_stopped_text_run_writes_the_targets_it_finished(healthy, silent_port,
     rows = [line for line in lines if line.startswith("OK ")]
     assert len(rows) == HEALTHY
     assert all(f"127.0.0.1:{healthy.port}" in row for row in rows)
+    assert f"the {HEALTHY} targets finished are written" in stderr
+
+
+def test_a_stopped_json_run_writes_a_whole_document_of_the_targets_it_finished(
+        healthy, silent_port, tmp_path):
+    import json
+
+    from .conftest import assert_valid
+
+    _, stderr, _, after = _stopped_run("json", signal.SIGTERM, healthy, silent_port, tmp_path,
+                                       ready=None)
+    document = json.loads(after)
+    assert_valid(document, "check")
+    assert [t["state"] for t in document["targets"]] == ["OK"] * HEALTHY
+    assert [t["index"] for t in document["targets"]] == list(range(HEALTHY))
+    assert document["counts"]["OK"] == HEALTHY
+    assert document["summary"].endswith(f"stopped by SIGTERM after {HEALTHY} of "
+                                        f"{HEALTHY + SILENT} targets")
     assert f"the {HEALTHY} targets finished are written" in stderr

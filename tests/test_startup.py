@@ -79,3 +79,12 @@ def test_reading_many_lines_loads_no_mailbox_code():
 def test_the_command_line_itself_does_not_load_the_catalogue(argv):
     # --lang is checked against smtpdiag.languages; the catalogue loads when text is explained
     assert loaded_modules(*argv, heavy=("smtpdiag.catalogue",)) == []
+
+
+def test_a_check_in_one_process_loads_no_sharding_machinery():
+    # multiprocessing is for --workers 2 and more (check_shards); a refused port makes the
+    # check quick, and its result is not what this is about
+    assert loaded_modules("check", "127.0.0.1:1", "127.0.0.1:2", "--workers", "1",
+                          "--format", "jsonl",
+                          heavy=("multiprocessing", "smtpdiag.cli.check_shards",
+                                 "smtpdiag.catalogue")) == []

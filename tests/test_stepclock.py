@@ -116,3 +116,58 @@ def test_both_at_once_the_outer_cancellation_wins() -> None:
             await task
 
     asyncio.run(main())
+
+
+async def _walk_in_probe(outer: StepClock, outer_limit: float, inner_limit: float,
+                         takes: float) -> str:
+    """A fleet worker's clock (outer, one per worker) around a walk's clock (inner, one per
+    walk) on the same task, as ``fleet._one`` runs ``probe``."""
+    outer.start(outer_limit)
+    try:
+        inner = StepClock()
+        try:
+            result = "walk " + await _step(inner, inner_limit, takes)
+        finally:
+            inner.close()
+    except asyncio.CancelledError:
+        if outer.stop():
+            return "fleet timeout"
+        raise
+    outer.stop()
+    return result
+
+
+@pytest.mark.parametrize(("outer", "inner", "expected"), [
+    (5, 0.05, "walk timeout"),  # the walk's own step limit comes first: the walk says so
+    (0.05, 5, "fleet timeout"),  # the fleet's limit comes first: the walk re-raises, fleet says
+    (5, 5, "walk done"),
+])
+def test_a_fleet_clock_and_a_walk_clock_on_one_task_each_know_their_own_cancellation(
+        outer: float, inner: float, expected: str) -> None:
+    async def main() -> tuple[str, str, int]:
+        clock = StepClock()
+        first = await _walk_in_probe(clock, outer, inner, 0.5)
+        second = await _walk_in_probe(clock, 5, 5, 0)  # the next probe runs uncut
+        clock.close()
+        task = asyncio.current_task()
+        assert task is not None
+        return first, second, task.cancelling()
+
+    assert asyncio.run(main()) == (expected, "walk done", 0)
+
+
+def test_an_outside_cancellation_still_wins_over_both_clocks() -> None:
+    async def worker() -> str:
+        return await _walk_in_probe(StepClock(), 5, 5, 5)  # the clocks of the worker's task
+
+    async def main() -> str:
+        task = asyncio.create_task(worker())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            return "cancelled"
+        return "not cancelled"
+
+    assert asyncio.run(main()) == "cancelled"

@@ -119,15 +119,15 @@ def run_check(targets: Collection[str | Target], options: ProbeOptions, threshol
               workers: int = 1, audit: AuditOptions | None = None) -> int:
     """Probe every target, judge, write; return the monitoring exit code.
 
-    No format keeps the results themselves but json: jsonl and junit write each one as it
-    comes, nagios and text keep a compact record of each on disk for the end
-    (``check_writers``).  With ``workers`` > 1 the targets are sharded over that many
-    processes (``check_shards``).  A run stopped by SIGINT or SIGTERM keeps every result it
-    wrote, writes what the format still owes for the targets finished, and exits 130 or 143.
+    No format keeps the results themselves: jsonl and junit write each one as it comes;
+    nagios, text and json, whose heads need the whole run, keep each target's part of the
+    output on disk for the end (``check_writers``).  With ``workers`` > 1 the targets are
+    sharded over that many processes (``check_shards``).  A run stopped by SIGINT or
+    SIGTERM keeps every result it wrote, writes what the format still owes for the targets
+    finished, and exits 130 or 143.
     """
-    import asyncio
-
     from ..core.health import STATES, exit_code, worst
+    from ..net import eventloop
     from ..render.check_formats import shows_annotations
     from ..render.check_totals import RunTotals
     from .check_output import stop_on_sigterm
@@ -191,9 +191,9 @@ def run_check(targets: Collection[str | Target], options: ProbeOptions, threshol
             first = next(iter(targets))
             with step_status(first if isinstance(first, str) else first.text) if status \
                     else contextlib.nullcontext() as step:
-                asyncio.run(_collect(targets, options if step is None else replace(
+                eventloop.run(_collect(targets, options if step is None else replace(
                     options, progress=step), thresholds, concurrency, deadline, on_result,
-                    writer.tick, audit))
+                    writer.tick, audit), len(targets))
         done = totals()
         if bar is not None:
             bar.stop()

@@ -55,10 +55,10 @@ class Lane:
 def lanes_for(total: int, concurrency: int, workers: int = 1) -> list[Lane]:
     """One lane per process: with ``workers`` > 1, worker k takes every Nth target from the
     k-th on with its share of ``concurrency`` (as ``check_shards`` deals them)."""
-    from .check_shards import shares
-
     if workers <= 1:
         return [Lane(range(total), max(1, concurrency))]
+    from .check_shards import shares  # multiprocessing and pickle: only when sharding
+
     return [Lane(range(k, total, workers), max(1, share))
             for k, share in enumerate(shares(concurrency, workers))]
 

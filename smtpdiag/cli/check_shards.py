@@ -74,8 +74,7 @@ def _work(shard: _Shard, conn: Connection, options: ProbeOptions,
           streamer: Streamer | None, audit: AuditOptions | None = None) -> None:
     """One worker: probe (and with ``audit``, audit) the shard, send ``[(index, state, line or
     result)]`` batches."""
-    import asyncio
-
+    from ..net import eventloop
     from ..net.fleet import probe_many
     from .check_audit import Auditor, judge_all
 
@@ -83,28 +82,48 @@ def _work(shard: _Shard, conn: Connection, options: ProbeOptions,
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     async def run() -> None:
+        import asyncio
+
         batch: list[tuple[int, str, Any]] = []
         sent = time.monotonic()
+        timer: asyncio.TimerHandle | None = None
+
+        def send() -> None:
+            nonlocal batch, sent
+            conn.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
+            batch, sent = [], time.monotonic()
 
         def add(result: CheckResult) -> None:
-            nonlocal batch, sent
             batch.append((result.index, result.state,
                           streamer(result) if streamer is not None else result))
             if len(batch) >= BATCH or time.monotonic() - sent >= _SEND_SECONDS:
-                conn.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
-                batch, sent = [], time.monotonic()
+                send()
 
+        def send_waiting() -> None:
+            """Results no later result carried along (the rest hang): sent within 0.1 s all
+            the same, so the parent's bar moves and a stopped run has them."""
+            nonlocal timer
+            if batch and time.monotonic() - sent >= _SEND_SECONDS:
+                send()
+            timer = loop.call_later(_SEND_SECONDS, send_waiting)
+
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(_SEND_SECONDS, send_waiting)
         auditor = None if audit is None else Auditor(
             audit, end, f"{deadline:g}" if deadline is not None else "-")
-        await judge_all(probe_many(shard, options, concurrency=concurrency, deadline=deadline,
-                                   ends_at=end),
-                        thresholds, all_hosts=options.all_mx, deliver=add, auditor=auditor,
-                        concurrency=concurrency, index=shard.index)
+        try:
+            await judge_all(probe_many(shard, options, concurrency=concurrency,
+                                       deadline=deadline, ends_at=end),
+                            thresholds, all_hosts=options.all_mx, deliver=add,
+                            auditor=auditor, concurrency=concurrency, index=shard.index)
+        finally:
+            if timer is not None:
+                timer.cancel()
         if batch:
-            conn.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
+            send()
 
     try:
-        asyncio.run(run())
+        eventloop.run(run(), len(shard.targets))  # the loop the whole run would have
     except BrokenPipeError:  # the parent is gone; nobody to report to
         pass
     except Exception as exc:  # a bug: the parent reports this shard's missing targets
@@ -134,8 +153,11 @@ def run_sharded(targets: Collection[str | Target], options: ProbeOptions, thresh
     state, line)`` (streamed formats) or ``on_result`` as it arrives; ``tick`` while waiting."""
     import multiprocessing
 
+    from ..net.eventloop import loop_factory
     from ..net.fleet import GRACE
 
+    # A bad SMTPDIAG_LOOP is said once, here, not by every worker; uvloop is imported once.
+    loop_factory(len(targets))
     context = multiprocessing.get_context("fork")
     # One deadline for the run: the time since it started counts against it.
     end = None if deadline is None else (

@@ -12,7 +12,8 @@ end of the output when the run ends, or what a stopped run has when a signal sto
   record goes to a ``Spool`` on disk, and the output is written from it at the end (or at a
   stop, for the targets finished); memory keeps 8 bytes a target, the counts, the columns'
   widths and the five targets nagios names.
-- ``json``: one document of full reports, so it keeps every result until the end.
+- ``json``: its head needs the whole run too, so each target's item of the document (its full
+  report, already JSON text) goes to a ``Spool``, like nagios and text.
 """
 
 from __future__ import annotations
@@ -230,37 +231,23 @@ class TextWriter(SpoolWriter):
             write_doc(doc, self.stream, color=self.color, width=self.wrap)
 
 
-def _same(result: CheckResult) -> CheckResult:
-    return result
+class JsonWriter(SpoolWriter):
+    """One document whose head needs the whole run: each target's item, already text, on
+    disk until the end (full reports: several KiB a target, on disk, not in memory)."""
 
+    def __init__(self, stream: IO[str], size: int, thresholds: Thresholds) -> None:
+        from ..render.check_formats import json_piece
 
-class JsonWriter(Writer):
-    """One document of full reports: every result is kept until the end (use jsonl to
-    stream)."""
-
-    streams = False
-
-    def __init__(self, stream: IO[str], thresholds: Thresholds) -> None:
-        super().__init__(stream, _same)
+        super().__init__(stream, json_piece, size)
         self.thresholds = thresholds
-        self.kept: list[CheckResult] = []
 
-    def add(self, index: int, state: str, piece: Any) -> None:
-        self.kept.append(piece)
+    def summary_of(self, piece: Any) -> tuple[str, str, float]:
+        return piece[0], piece[1], piece[2]
 
-    def finish(self, totals: RunTotals) -> None:
-        from ..core.health import CheckRun
-        from ..render.check_formats import run_json
-        from ..render.doc import json_text
+    def write(self, totals: RunTotals) -> None:
+        from ..render.check_formats import write_json
 
-        self.kept.sort(key=lambda r: r.index)
-        run = CheckRun(tuple(self.kept), self.thresholds, started_at=totals.started_at,
-                       elapsed_ms=totals.elapsed_ms, deadline_reached=totals.deadline_reached,
-                       dry_run=totals.dry_run)
-        self.stream.write(json_text(run_json(run)) + "\n")
-
-    def stop(self, totals: RunTotals) -> str:
-        return "nothing was written (json is one document, written at the end; jsonl streams)"
+        write_json(totals, self.thresholds, (piece[3] for piece in self.spool), self.stream)
 
 
 def writer_for(fmt: CheckFormat, stream: IO[str], *, size: int, thresholds: Thresholds,
@@ -278,4 +265,4 @@ def writer_for(fmt: CheckFormat, stream: IO[str], *, size: int, thresholds: Thre
         return NagiosWriter(stream, size, thresholds)
     if fmt is CheckFormat.text:
         return TextWriter(stream, size, thresholds, color=color, fit=fit, wrap=wrap)
-    return JsonWriter(stream, thresholds)
+    return JsonWriter(stream, size, thresholds)

@@ -23,6 +23,7 @@ from ..core.text import seconds
 from ..errors import SmtpdiagError, UsageError
 from ..model import ErrorInfo, Report
 from .probe import ProbeOptions, default_deadline, probe
+from .stepclock import StepClock
 
 __all__ = ["GRACE", "probe_many"]
 
@@ -49,33 +50,50 @@ def _failed(target: str | Target, opts: ProbeOptions, kind: str, message: str, s
 
 
 async def _one(target: str | Target, opts: ProbeOptions, end: float | None,
-               overall: str) -> Report:
-    """One probe within its own limit and what is left of the overall deadline."""
+               overall: str, clock: StepClock) -> Report:
+    """One probe within its own limit and what is left of the overall deadline.
+
+    The limit is kept by the fleet worker's one ``StepClock`` (``stepclock.py``), not by an
+    ``asyncio.timeout`` per probe: the same cancellation when it runs out (and one from
+    elsewhere still wins), without a timer set and cancelled for every target."""
     own = opts.deadline or default_deadline(opts)
     now = time.monotonic()
     limit = min(own, end - now) if end is not None else own
     started, wall = time.perf_counter(), time.time()  # formatted only if the fleet reports
+    clock.start(limit + GRACE)
     try:
-        async with asyncio.timeout(limit + GRACE):  # no task per probe, unlike wait_for
-            report = await probe(target, opts, until=now + limit)
-        if end is not None and limit < own and report.error is None and any(
-                a.error is not None and a.error.kind == "timeout" for a in report.attempts
-        ) and time.monotonic() >= end - GRACE:
-            # The probe timed out on the overall deadline, not on its own: say so.
-            report = replace(report, error=ErrorInfo(
-                "timeout", f"cut off by the overall deadline of {overall} s", None))
-        return report
+        report = await probe(target, opts, until=now + limit)
+    except asyncio.CancelledError:
+        if not clock.stop():
+            raise  # not the probe's time running out: Ctrl-C, or the fleet's end
+        return _timed_out(target, opts, end, overall, limit, started, wall)
     except TimeoutError:
-        cut = (f"cut off by the overall deadline of {overall} s" if end is not None
-               and time.monotonic() >= end else f"no result within {seconds(limit)} s")
-        return _failed(target, opts, "timeout", cut, _now(wall),
-                       (time.perf_counter() - started) * 1000)
+        clock.stop()
+        return _timed_out(target, opts, end, overall, limit, started, wall)
     except SmtpdiagError as exc:  # a target that cannot be parsed: ours, not the server's
+        clock.stop()
         return _failed(target, opts, exc.kind, str(exc), _now(wall),
                        (time.perf_counter() - started) * 1000)
     except Exception as exc:  # a bug in one probe must not take the others down
+        clock.stop()
         return _failed(target, opts, "error", f"internal error ({type(exc).__name__}): {exc}",
                        _now(wall), (time.perf_counter() - started) * 1000)
+    clock.stop()
+    if end is not None and limit < own and report.error is None and any(
+            a.error is not None and a.error.kind == "timeout" for a in report.attempts
+    ) and time.monotonic() >= end - GRACE:
+        # The probe timed out on the overall deadline, not on its own: say so.
+        report = replace(report, error=ErrorInfo(
+            "timeout", f"cut off by the overall deadline of {overall} s", None))
+    return report
+
+
+def _timed_out(target: str | Target, opts: ProbeOptions, end: float | None, overall: str,
+               limit: float, started: float, wall: float) -> Report:
+    cut = (f"cut off by the overall deadline of {overall} s" if end is not None
+           and time.monotonic() >= end else f"no result within {seconds(limit)} s")
+    return _failed(target, opts, "timeout", cut, _now(wall),
+                   (time.perf_counter() - started) * 1000)
 
 
 async def probe_many(targets: Collection[str | Target], opts: ProbeOptions, *,
@@ -102,11 +120,15 @@ async def probe_many(targets: Collection[str | Target], opts: ProbeOptions, *,
     count = 0
 
     async def worker() -> None:
-        for index, target in todo:
-            if end is not None and time.monotonic() >= end:
-                return  # the rest are reported as never started, below
-            started[index] = time.perf_counter()
-            queue.put_nowait((index, await _one(target, opts, end, overall)))
+        clock = StepClock()  # one timer for every probe this worker runs, one after another
+        try:
+            for index, target in todo:
+                if end is not None and time.monotonic() >= end:
+                    return  # the rest are reported as never started, below
+                started[index] = time.perf_counter()
+                queue.put_nowait((index, await _one(target, opts, end, overall, clock)))
+        finally:
+            clock.close()
 
     workers = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(targets)))]
     try:

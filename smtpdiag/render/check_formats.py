@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from functools import cache
 from json.encoder import encode_basestring_ascii
 from typing import IO, TYPE_CHECKING, Any
 
-from .check_totals import run_summary
+from .check_totals import RunTotals, run_summary, totals_summary
 from .doc import Doc, json_text, write_doc
 from .json_report import report_json
 
 if TYPE_CHECKING:
     from ..core.health import CheckResult, CheckRun
+    from ..core.thresholds import Thresholds
 
 
 def exit_code(state: str) -> int:
@@ -40,6 +41,8 @@ __all__ = [
     "RENDERERS",
     "STREAMERS",
     "CheckFormat",
+    "head_json",
+    "json_piece",
     "jsonl_full_line",
     "jsonl_line",
     "line_json",
@@ -49,6 +52,7 @@ __all__ = [
     "run_summary",
     "shows_annotations",
     "target_json",
+    "write_json",
     "write_rendered",
 ]
 
@@ -86,21 +90,49 @@ def target_json(result: CheckResult) -> dict[str, Any]:
     }
 
 
-def run_json(run: CheckRun) -> dict[str, Any]:
+def head_json(totals: RunTotals, thresholds: Thresholds) -> dict[str, Any]:
+    """The json document but its targets (the last key), from the run's counts alone."""
     return {
         "schema": CHECK_SCHEMA,
         "version": 1,
-        "state": run.state,
-        "exit_code": exit_code(run.state),
-        "summary": run_summary(run),
-        "counts": run.counts(),
-        "started_at": run.started_at,
-        "elapsed_ms": run.elapsed_ms,
-        "deadline_reached": run.deadline_reached,
-        "dry_run": run.dry_run,
-        "thresholds": run.thresholds.to_dict(),
-        "targets": [target_json(r) for r in run.results],
+        "state": totals.state,
+        "exit_code": exit_code(totals.state),
+        "summary": totals_summary(totals),
+        "counts": dict(totals.counts),
+        "started_at": totals.started_at,
+        "elapsed_ms": totals.elapsed_ms,
+        "deadline_reached": totals.deadline_reached,
+        "dry_run": totals.dry_run,
+        "thresholds": thresholds.to_dict(),
     }
+
+
+def run_json(run: CheckRun) -> dict[str, Any]:
+    return {**head_json(RunTotals.of(run), run.thresholds),
+            "targets": [target_json(r) for r in run.results]}
+
+
+JsonPiece = tuple[str, str, float, str]  # target, summary, seconds, the item's text
+
+
+def json_piece(result: CheckResult) -> JsonPiece:
+    """One item of the document's ``targets`` as ``json_text`` writes it there (at depth 2),
+    and what a run of one target says in its summary."""
+    text = "    " + json_text(target_json(result)).replace("\n", "\n    ")
+    return result.target, result.summary, result.metrics.total, text
+
+
+def write_json(totals: RunTotals, thresholds: Thresholds, items: Iterable[str],
+               stream: IO[str]) -> None:
+    """The json document from its head and its items' texts (``json_piece``) in input order:
+    ``json_text`` of the whole, character for character, without holding the reports."""
+    head = json_text({**head_json(totals, thresholds), "targets": []})
+    stream.write(head.removesuffix("[]\n}"))
+    separator = "[\n"
+    for item in items:
+        stream.write(separator + item)
+        separator = ",\n"
+    stream.write("[]\n}\n" if separator == "[\n" else "\n  ]\n}\n")
 
 
 def _json(run: CheckRun) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smtpdiag.core.replies import (
     MAX_FULL_KEPT,
@@ -512,3 +514,48 @@ def test_the_fast_path_is_not_taken_in_the_middle_of_a_reply() -> None:
     assert reader.feed(b"250-first\r\n") is None
     assert reader.feed(b"250 last\r\n") == Reply(250, ("first", "last"), None,
                                                  ("250-first", "250 last"))
+
+
+ONE_LINE_REPLIES = [
+    b"250 2.1.0 Ok\r\n",
+    b"250\n",
+    b"535 5.7.8 c2VjcmV0 refused\r\n",  # a secret echoed: redacted on the fast path too
+    b"421 4.3.2 \xc3\xa9t\xe9 \x1b[2J\r\n",  # bad UTF-8 and a control, kept as received
+    b"250 " + b"x" * (MAX_LINE_KEPT - 6) + b"\r\n",  # the longest line it takes
+]
+
+
+@pytest.mark.parametrize("secrets", [(), ("c2VjcmV0",)])
+@pytest.mark.parametrize("data", ONE_LINE_REPLIES)
+def test_one_short_line_takes_the_one_line_path_and_reads_as_line_by_line(
+        data: bytes, secrets: tuple[str, ...]) -> None:
+    fast, slow = ReplyReader(Redactor(secrets)), ReplyReader(Redactor(secrets))
+    assert fast._one_line(data) is not None
+    assert fast.feed(data) == _bytewise(slow, data)
+    assert (fast.full_lines, fast.trailing) == (slow.full_lines, slow.trailing)
+    if secrets and b"c2VjcmV0" in data:
+        assert fast.full_lines == (f"5.7.8 {REDACTED} refused",)
+
+
+@settings(max_examples=400, deadline=None)
+@given(code=st.sampled_from([b"250", b"220", b"554", b"199", b"260", b"25", b"2500", b""]),
+       sep=st.sampled_from([b" ", b"-", b"", b"\t", b"x"]),
+       text=st.binary(max_size=40).filter(lambda b: b"\n" not in b),
+       end=st.sampled_from([b"\r\n", b"\n", b"\r\r\n"]),
+       secret=st.sampled_from(["", "ok", "\\xff"]))
+def test_any_one_line_read_in_one_read_is_what_the_line_by_line_path_makes(
+        code: bytes, sep: bytes, text: bytes, end: bytes, secret: str) -> None:
+    """The one-line path and the line-by-line path: the same reply or the same error, the
+    same ``full_lines`` and ``trailing``, whatever the line."""
+    data = code + sep + text + end
+    fast, slow = ReplyReader(Redactor([secret])), ReplyReader(Redactor([secret]))
+    try:
+        expected: object = _bytewise(slow, data)
+    except ProtocolError as exc:
+        expected = str(exc)
+    try:
+        got: object = fast.feed(data)
+    except ProtocolError as exc:
+        got = str(exc)
+    assert got == expected
+    assert (fast.full_lines, fast.trailing) == (slow.full_lines, slow.trailing)

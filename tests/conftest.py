@@ -7,6 +7,8 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,22 @@ def free_port(host: str = "127.0.0.1") -> int:
 @pytest.fixture
 def closed_port() -> int:
     return free_port()
+
+
+@contextmanager
+def silent_listener() -> Iterator[int]:
+    """A loopback port that accepts connections (the kernel does) and never says a word: a
+    server that hangs, for timeouts and stopped runs."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(100)
+        yield sock.getsockname()[1]
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    with silent_listener() as port:
+        yield port
 
 
 def ipv6_loopback_problem() -> str | None:

@@ -173,27 +173,6 @@ def test_real_metrics(probed):
 # -- the fleet -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that accepts connections (the kernel does) but never says a word."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(50)
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        sock.close()
-
-
-@pytest.fixture
-def closed_port() -> int:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port: int = sock.getsockname()[1]
-    sock.close()  # bound, never listened: nobody is there
-    return port
-
-
 def fleet(targets: list[str], opts: ProbeOptions, **kwargs: Any
           ) -> list[tuple[float, int, Report]]:
     async def run() -> list[tuple[float, int, Report]]:

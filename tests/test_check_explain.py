@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -34,6 +33,7 @@ from smtpdiag.render.check_formats import (
     write_rendered,
 )
 
+from .conftest import free_port, silent_listener
 from .test_startup import loaded_modules
 
 HELO = "explain.smtpdiag.test"
@@ -66,22 +66,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Fake
 
 @pytest.fixture(scope="module")
 def silent_port() -> Iterator[int]:
-    """Accepts connections (the kernel does) and never says a word: a timeout."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(50)
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        sock.close()
-
-
-def closed_port() -> int:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port: int = sock.getsockname()[1]
-    sock.close()  # bound, never listened: the connection is refused
-    return port
+    """Module-wide: its one connection stays open while every format is rendered."""
+    with silent_listener() as port:
+        yield port
 
 
 def options(server: FakeServer | None) -> ProbeOptions:
@@ -95,7 +82,7 @@ def options(server: FakeServer | None) -> ProbeOptions:
 def pairs(servers: dict[str, FakeServer], silent_port: int) -> list[tuple[Report, Report]]:
     """Each target probed once as check does (no annotations), and the same report annotated."""
     jobs = [(f"127.0.0.1:{s.port}", options(s)) for s in servers.values()]
-    jobs += [(f"127.0.0.1:{closed_port()}", options(None)),
+    jobs += [(f"127.0.0.1:{free_port()}", options(None)),
              (f"127.0.0.1:{silent_port}", options(None))]
 
     async def run() -> list[Report]:

@@ -11,7 +11,6 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from smtpdiag.cli.check_output import BATCH_BYTES, Lines
 from smtpdiag.cli.check_shards import shares
 from smtpdiag.fakeserver import FakeServer
 
-from .conftest import assert_no_traceback, assert_valid, load_schema, run_cli
+from .conftest import assert_no_traceback, assert_valid, free_port, load_schema, run_cli
 
 HELO = "fleet.smtpdiag.test"
 
@@ -43,30 +42,10 @@ def servers() -> Iterator[dict[str, FakeServer]]:
             server.stop()
 
 
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """Accepts connections (the kernel does) and never says a word."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(100)
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        sock.close()
-
-
-def dead_port() -> int:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port: int = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
 @pytest.fixture(scope="module")
 def fleet(servers: dict[str, FakeServer]) -> list[str]:
     """Twenty targets of five kinds, interleaved so that every worker gets a mix."""
-    kinds = [f"127.0.0.1:{s.port}" for s in servers.values()] + [f"127.0.0.1:{dead_port()}"]
+    kinds = [f"127.0.0.1:{s.port}" for s in servers.values()] + [f"127.0.0.1:{free_port()}"]
     return [kinds[i % len(kinds)] for i in range(20)]
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,17 +36,6 @@ def healthy() -> Iterator[FakeServer]:
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(50)
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        sock.close()
 
 
 def _stopped_run(fmt: str, signum: int, healthy: FakeServer, silent: int, tmp_path: Path,

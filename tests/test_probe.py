@@ -7,7 +7,6 @@ import json
 import os
 import pty
 import select
-import socket
 import subprocess
 import sys
 
@@ -17,7 +16,13 @@ from smtpdiag.fakeserver import DEMO_PASSWORD, DEMO_USER, Certs, FakeServer
 from smtpdiag.model import Report
 from smtpdiag.net.probe import ProbeOptions, probe
 from smtpdiag.render.json_report import report_json
-from tests.conftest import assert_no_traceback, assert_valid, ipv6_loopback_problem, run_cli
+from tests.conftest import (
+    assert_no_traceback,
+    assert_valid,
+    free_port,
+    ipv6_loopback_problem,
+    run_cli,
+)
 
 
 def run(target: str, **options: object) -> Report:
@@ -32,12 +37,6 @@ def names(report: Report) -> list[str]:
 
 def step(report: Report, name: str):
     return next(s for s in report.attempts[-1].steps if s.name == name)
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -245,7 +244,7 @@ def test_ipv6_literal_with_port():
 
 
 def test_refused_connection_is_a_connect_failure():
-    report = run(f"127.0.0.1:{closed_port()}")
+    report = run(f"127.0.0.1:{free_port()}")
     assert report.verdict == "failed"
     assert report.attempts[0].error.kind == "connect"
     assert "refused" in report.attempts[0].error.message
@@ -260,7 +259,7 @@ def test_cli_exit_codes_and_json_schema(plain, tmp_path):
     document = json.loads(ok.stdout)
     assert_valid(document, "report")
     assert document["verdict"] == "accepted"
-    failed = run_cli("probe", f"127.0.0.1:{closed_port()}", "--json", "--timeout", "2")
+    failed = run_cli("probe", f"127.0.0.1:{free_port()}", "--json", "--timeout", "2")
     assert failed.returncode == 3
     assert_valid(json.loads(failed.stdout), "report")
     usage = run_cli("probe", "bad host name")

@@ -82,9 +82,10 @@ def test_the_command_line_itself_does_not_load_the_catalogue(argv):
 
 
 def test_a_check_in_one_process_loads_no_sharding_machinery():
-    # multiprocessing is for --workers 2 and more (check_shards); a refused port makes the
-    # check quick, and its result is not what this is about
+    # multiprocessing is for --workers 2 and more (check_shards), the spool (pickle, a temporary
+    # file) for the formats that wait for the end; a refused port makes the check quick, and
+    # its result is not what this is about
     assert loaded_modules("check", "127.0.0.1:1", "127.0.0.1:2", "--workers", "1",
                           "--format", "jsonl",
-                          heavy=("multiprocessing", "smtpdiag.cli.check_shards",
-                                 "smtpdiag.catalogue")) == []
+                          heavy=("multiprocessing", "smtpdiag.cli.check_shards", "pickle",
+                                 "smtpdiag.cli.check_spool", "smtpdiag.catalogue")) == []

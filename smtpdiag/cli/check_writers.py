@@ -24,13 +24,13 @@ from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 
 from .check_output import Lines
-from .check_spool import Spool
 
 if TYPE_CHECKING:
     from ..core.health import CheckResult
     from ..core.thresholds import Thresholds
     from ..render.check_formats import CheckFormat
     from ..render.check_totals import RunTotals
+    from .check_spool import Spool
 
 __all__ = ["WAITING_CHARS", "InOrder", "Writer", "writer_for"]
 
@@ -54,6 +54,8 @@ class InOrder:
                 self.held += len(text)
             else:
                 if self.spool is None:
+                    from .check_spool import Spool  # pickle and tempfile: only when needed
+
                     self.spool = Spool(self.size)
                 self.spool.add(index, text)
             return
@@ -160,6 +162,8 @@ class SpoolWriter(Writer):
 
     def __init__(self, stream: IO[str], piece: Callable[[CheckResult], Any], size: int) -> None:
         super().__init__(stream, piece)
+        from .check_spool import Spool  # pickle and tempfile: not for jsonl
+
         self.spool = Spool(size)
 
     def add(self, index: int, state: str, piece: Any) -> None:

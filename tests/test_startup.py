@@ -16,11 +16,15 @@ HEAVY = ("asyncio", "aiosmtplib", "dns", "rich", "cryptography", "aiosmtpd", "tr
          "pydantic", "smtpdiag.net.session", "smtpdiag.net.steps", "smtpdiag.net.dialogue",
          "smtpdiag.fakeserver.server")
 
+# Only what the command loads counts: a module the interpreter had before it started is not its
+# doing (coverage's subprocess measurement in CI loads multiprocessing into every Python).
 PROBE = """
 import atexit, sys
 heavy = {heavy!r}
+before = set(sys.modules)
 def report():
-    loaded = sorted(m for m in sys.modules if m in heavy or m.split(".")[0] in heavy)
+    loaded = sorted(m for m in sys.modules
+                    if m not in before and (m in heavy or m.split(".")[0] in heavy))
     sys.stderr.write("LOADED:" + ",".join(loaded) + "\\n")
 atexit.register(report)
 sys.argv = ["smtpdiag", *{argv!r}]

@@ -20,6 +20,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,6 +54,9 @@ def fake_server(tls: str) -> Iterator[tuple[int, str | None]]:
             found = re.search(r"(/\S+\.pem)", text)
             if found:
                 ca_file = found.group(1)
+        # The server logs every session to stdout: read on, or a full pipe stalls the server
+        # (after a few dozen sessions) and the sessions time out.
+        threading.Thread(target=proc.stdout.read, daemon=True).start()
         for _ in range(50):  # wait until connections are accepted
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()

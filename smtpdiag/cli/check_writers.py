@@ -19,6 +19,7 @@ end of the output when the run ends, or what a stopped run has when a signal sto
 from __future__ import annotations
 
 import contextlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import IO, TYPE_CHECKING, Any
@@ -155,7 +156,7 @@ class JunitWriter(Writer):
         self.order.close()
 
 
-class SpoolWriter(Writer):
+class SpoolWriter(Writer, ABC):
     """nagios and text: records on disk until the end."""
 
     streams = False
@@ -171,11 +172,13 @@ class SpoolWriter(Writer):
             self.first = self.summary_of(piece)
         self.spool.add(index, piece)
 
+    @abstractmethod
     def summary_of(self, piece: Any) -> tuple[str, str, float]:
-        raise NotImplementedError
+        """The first line's (state, target, seconds) from a record, for a stopped run."""
 
+    @abstractmethod
     def write(self, totals: RunTotals) -> None:
-        raise NotImplementedError
+        """The whole output, from the records on disk, at the end."""
 
     def finish(self, totals: RunTotals) -> None:
         totals.first = self.first

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -489,19 +491,19 @@ NOT_WHOLE = [
 ]
 
 
+def _outcome(read: Callable[[], object]) -> object:
+    """What a read gives: its reply, or the words of the protocol error it raises."""
+    try:
+        return read()
+    except ProtocolError as exc:
+        return str(exc)
+
+
 @pytest.mark.parametrize("data", NOT_WHOLE)
 def test_anything_else_is_left_to_the_line_by_line_path(data: bytes) -> None:
     assert ReplyReader()._whole(data) is None
     whole, slow = ReplyReader(), ReplyReader()
-    try:
-        expected: object = _bytewise(slow, data)
-    except ProtocolError as exc:
-        expected = str(exc)
-    try:
-        got: object = whole.feed(data)
-    except ProtocolError as exc:
-        got = str(exc)
-    assert got == expected
+    assert _outcome(lambda: whole.feed(data)) == _outcome(lambda: _bytewise(slow, data))
     assert (whole.full_lines, whole.trailing) == (slow.full_lines, slow.trailing)
 
 
@@ -549,13 +551,5 @@ def test_any_one_line_read_in_one_read_is_what_the_line_by_line_path_makes(
     same ``full_lines`` and ``trailing``, whatever the line."""
     data = code + sep + text + end
     fast, slow = ReplyReader(Redactor([secret])), ReplyReader(Redactor([secret]))
-    try:
-        expected: object = _bytewise(slow, data)
-    except ProtocolError as exc:
-        expected = str(exc)
-    try:
-        got: object = fast.feed(data)
-    except ProtocolError as exc:
-        got = str(exc)
-    assert got == expected
+    assert _outcome(lambda: fast.feed(data)) == _outcome(lambda: _bytewise(slow, data))
     assert (fast.full_lines, fast.trailing) == (slow.full_lines, slow.trailing)

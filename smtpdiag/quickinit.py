@@ -49,6 +49,5 @@ def quick_init(cls: type[T]) -> type[T]:
     exec(source, space)
     init = space["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__doc__ = cls.__init__.__doc__
-    cls.__init__ = init
+    cls.__init__ = init  # type: ignore[method-assign]
     return cls

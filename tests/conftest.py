@@ -17,16 +17,45 @@ import pytest
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "smtpdiag" / "schema"
 
 
-def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m smtpdiag`` as a user would, piped (so: plain output, no colour)."""
+def _cli_env(env: dict[str, str] | None = None) -> dict[str, str]:
     full_env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
     full_env.update({"LANG": "C.UTF-8", "LC_ALL": "", "PYTHONIOENCODING": "utf-8"})
     full_env.update(env or {})
+    return full_env
+
+
+def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m smtpdiag`` as a user would, piped (so: plain output, no colour)."""
     return subprocess.run(
         [sys.executable, "-m", "smtpdiag", *args], input=stdin, capture_output=True,
-        text=True, env=full_env, timeout=timeout, check=False,
+        text=True, env=_cli_env(env), timeout=timeout, check=False,
     )
+
+
+@contextmanager
+def cli_process(*args: str) -> Iterator[subprocess.Popen[str]]:
+    """``python -m smtpdiag`` started as ``run_cli`` runs it, for a test to signal while it
+    runs; killed at the end if the test left it running."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smtpdiag", *args], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=_cli_env())
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def stop_by_signal(proc: subprocess.Popen[str], signum: int) -> str:
+    """Send ``proc`` a real signal and wait: it must end as a stopped run does (exit
+    128 + the signal's number, nothing on stdout, no traceback).  Its stderr."""
+    os.kill(proc.pid, signum)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr and stdout == "", (stdout, stderr)
+    return stderr
 
 
 def load_schema(name: str) -> dict[str, Any]:

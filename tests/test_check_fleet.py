@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,15 @@ from smtpdiag.cli.check_output import BATCH_BYTES, Lines
 from smtpdiag.cli.check_shards import shares
 from smtpdiag.fakeserver import FakeServer
 
-from .conftest import assert_no_traceback, assert_valid, free_port, load_schema, run_cli
+from .conftest import (
+    assert_no_traceback,
+    assert_valid,
+    cli_process,
+    free_port,
+    load_schema,
+    run_cli,
+    stop_by_signal,
+)
 
 HELO = "fleet.smtpdiag.test"
 
@@ -171,22 +178,11 @@ def test_a_stopped_run_keeps_every_line_it_wrote(servers, silent_port, tmp_path,
     listing = tmp_path / "targets.txt"
     listing.write_text("".join(f"{healthy}\n" if i % 2 else f"{silent}\n" for i in range(40)))
     out = tmp_path / "out.jsonl"
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smtpdiag", "check", "--targets-file", str(listing),
-         "--timeout", "60", "--helo", HELO, "--format", "jsonl", "--output", str(out),
-         "--concurrency", "24", "--workers", workers],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
+    with cli_process("check", "--targets-file", str(listing), "--timeout", "60", "--helo", HELO,
+                     "--format", "jsonl", "--output", str(out), "--concurrency", "24",
+                     "--workers", workers) as proc:
         before = _wait_for_lines(out, 20, proc)  # every healthy target; the silent ones hang
-        os.kill(proc.pid, signum)
-        stdout, stderr = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 128 + signum, stderr
-    assert "Traceback" not in stderr and stdout == ""
+        stderr = stop_by_signal(proc, signum)
     assert f"stopped by {signal.Signals(signum).name}" in stderr
     text = out.read_text()
     assert before.endswith("\n") and text.endswith("\n")  # only whole lines, ever

@@ -10,11 +10,9 @@ for the rest, so the run is stopped while those hang.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -23,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from smtpdiag.fakeserver import FakeServer
+
+from .conftest import cli_process, stop_by_signal
 
 HELO = "stop.smtpdiag.test"
 HEALTHY = 12
@@ -48,13 +48,9 @@ def _stopped_run(fmt: str, signum: int, healthy: FakeServer, silent: int, tmp_pa
     listing.write_text(f"127.0.0.1:{healthy.port}\n" * HEALTHY + f"127.0.0.1:{silent}\n" * SILENT)
     out = tmp_path / f"out.{fmt}"
     quits = healthy.recorded.commands.count("QUIT")
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smtpdiag", "check", "--targets-file", str(listing),
-         "--timeout", "60", "--helo", HELO, "--format", fmt, "--output", str(out),
-         "--concurrency", str(HEALTHY + SILENT), "--workers", workers],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
+    with cli_process("check", "--targets-file", str(listing), "--timeout", "60", "--helo", HELO,
+                     "--format", fmt, "--output", str(out), "--concurrency",
+                     str(HEALTHY + SILENT), "--workers", workers) as proc:
         deadline = time.monotonic() + 40
         before = ""
         while time.monotonic() < deadline:
@@ -70,14 +66,7 @@ def _stopped_run(fmt: str, signum: int, healthy: FakeServer, silent: int, tmp_pa
             time.sleep(0.05)
         else:
             raise AssertionError("the healthy targets were never done")
-        os.kill(proc.pid, signum)
-        stdout, stderr = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 128 + signum, stderr
-    assert "Traceback" not in stderr and stdout == ""
+        stderr = stop_by_signal(proc, signum)
     name = signal.Signals(signum).name
     assert f"stopped by {name} after {HEALTHY} of {HEALTHY + SILENT} targets" in stderr, stderr
     return proc, stderr, before, out.read_text()

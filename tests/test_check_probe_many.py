@@ -1,0 +1,79 @@
+"""``probe_many``, the fleet under ``check``: a slow host holds back no other, the overall
+deadline reports the targets it never let start, and each target has its own timeout.
+Real fake servers and a port that never greets, on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from smtpdiag.core.health import judge
+from smtpdiag.core.thresholds import Thresholds
+from smtpdiag.fakeserver import FakeServer
+from smtpdiag.model import Report
+from smtpdiag.net.fleet import probe_many
+from smtpdiag.net.probe import ProbeOptions
+
+from .check_servers import FAST, running_servers, where
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, FakeServer]]:
+    yield from running_servers(tmp_path_factory, ("healthy", "greylist"))
+
+
+def fleet(targets: list[str], opts: ProbeOptions, **kwargs: Any
+          ) -> list[tuple[float, int, Report]]:
+    async def run() -> list[tuple[float, int, Report]]:
+        started = time.monotonic()
+        return [(time.monotonic() - started, index, report)
+                async for index, report in probe_many(targets, opts, **kwargs)]
+
+    return asyncio.run(run())
+
+
+def test_fleet_a_slow_host_does_not_hold_back_the_others(servers, silent_port, closed_port):
+    targets = [f"127.0.0.1:{silent_port}", where(servers["healthy"]),
+               f"127.0.0.1:{closed_port}", where(servers["greylist"])]
+    got = fleet(targets, replace(FAST, timeout=10, deadline=10),
+                deadline=0.8)
+    assert sorted(index for _, index, _ in got) == [0, 1, 2, 3]
+    by_index = {index: (at, report) for at, index, report in got}
+    assert got[-1][1] == 0  # the silent host comes last
+    for index in (1, 2, 3):
+        assert by_index[index][0] < 0.5
+    at, silent = by_index[0]
+    assert 0.7 < at < 1.5
+    assert silent.verdict == "failed"
+    assert silent.error is not None and "overall deadline of 0.8 s" in silent.error.message
+    assert judge(silent, Thresholds()).state == "CRITICAL"
+    assert judge(by_index[1][1], Thresholds()).state == "OK"
+    assert judge(by_index[2][1], Thresholds()).state == "CRITICAL"
+    assert judge(by_index[3][1], Thresholds()).state == "WARNING"
+
+
+def test_fleet_reports_targets_the_deadline_never_let_start(servers, silent_port):
+    targets = [f"127.0.0.1:{silent_port}", where(servers["healthy"])]
+    got = fleet(targets, FAST, concurrency=1, deadline=0.5)
+    reports = {index: report for _, index, report in got}
+    assert reports[1].verdict == "failed" and reports[1].error is not None
+    assert reports[1].error.kind == "timeout"
+    assert "not started" in reports[1].error.message
+    assert judge(reports[0], Thresholds()).state == "CRITICAL"
+
+
+def test_fleet_per_target_timeout_and_concurrency(servers, silent_port):
+    targets = [where(servers["healthy"])] * 6 + [f"127.0.0.1:{silent_port}"]
+    started = time.monotonic()
+    got = fleet(targets, replace(FAST, timeout=0.4, deadline=0.4),
+                concurrency=3)
+    assert time.monotonic() - started < 2
+    states = [judge(report, Thresholds()).state for _, _, report in sorted(
+        got, key=lambda item: item[1])]
+    assert states == ["OK"] * 6 + ["CRITICAL"]

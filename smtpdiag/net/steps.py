@@ -68,7 +68,7 @@ class StepWalk:
         if left <= 0:
             raise StepTimeout("the overall deadline was reached", step=step)
         wait = self.opts.data_timeout if step == "message" else self.opts.timeout
-        return min(wait, left)
+        return wait if wait < left else left
 
     def _begin(self, step: str) -> float:
         """A step begins: what came unasked is filed, the step is announced, the walk's clock
@@ -77,9 +77,15 @@ class StepWalk:
         proto = self.proto
         if proto is not None and proto.unsolicited:
             self._note_unasked()
-        if self.opts.progress is not None:
+        opts = self.opts
+        if opts.progress is not None:
             self._announce(step)
-        timeout = self._budget(step)
+        left = self.deadline - time.monotonic()  # as _budget, written out: once per step
+        if left <= 0:
+            raise StepTimeout("the overall deadline was reached", step=step)
+        timeout = opts.data_timeout if step == "message" else opts.timeout
+        if left < timeout:
+            timeout = left
         self.clock.start(timeout)
         return timeout
 

@@ -152,10 +152,6 @@ class StepWalk:
         reply = self.proto.unsolicited_reply()
         return reply if reply is not None and reply.code == 421 else None
 
-    async def _read(self) -> Reply:
-        assert self.proto is not None
-        return await self.proto.receive()
-
     async def command(self, step: str, line: str, shown: str | None = None) -> Reply:
         """One command and its reply, as one step: ``_guard`` written out, since every command
         of every walk comes through here (no coroutine made per step to be guarded)."""
@@ -204,8 +200,10 @@ class StepWalk:
         budget = min(self.opts.timeout, 5, self.deadline - time.monotonic())
         if budget <= 0:
             return
-        self._note_unasked()
-        self._announce("quit")
+        if self.proto.unsolicited:
+            self._note_unasked()
+        if self.opts.progress is not None:
+            self._announce("quit")
         self.clock.start(budget)
         try:
             reply: Reply | None = await self.proto.exchange(b"QUIT")

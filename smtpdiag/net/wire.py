@@ -190,6 +190,13 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         if room > 0:
             self.unsolicited.extend(data[:room])
 
+    @property
+    def reply_ready(self) -> bool:
+        """A reply (or the error reading it) has arrived and waits to be taken: reading it
+        needs no wait at all."""
+        waiter = self._response_waiter
+        return waiter is not None and waiter.done()
+
     def take_reply(self) -> Reply:
         """The reply just completed (``read_response`` returned), cleared for the next one."""
         reply = self.last_reply

@@ -30,6 +30,9 @@ concurrency 500; with every core, throughput >= 1.2x the single-process floor.  
 adds one run per output format at ``--formats-size`` targets (``check_formats.py``, on the
 first client loop): peak RSS must hold for every streaming format, not only jsonl.
 
+Where the time of one run goes, process by process (CPU, waiting for a core, asleep), is what
+``bench/check_tree.py`` shows: for a ``--workers`` run that is not busy on every core.
+
 The run is bounded: each client process is killed after ``--run-timeout`` seconds, and no new
 run starts once ``--budget`` seconds have passed (what was skipped is said).  The machine is
 shared, so rates vary from run to run: compare the ratios, and the min/max printed beside the

@@ -228,3 +228,26 @@ def test_a_user_unknown_elsewhere_is_not_the_carrier_s_filter() -> None:
     # the carrier's empty-address form is its own; an address in front is a missing mailbox
     found = classify("550 <ana@example.org>: User unknown")["reason"]
     assert (found["name"], found["rule"]) == ("user-unknown", "text-user-unknown")
+
+
+# "… couldn't be found" names a missing address only when what was not found is an address:
+# the same words about a domain or a host are a DNS failure (Gmail: "because the domain
+# example.invalid couldn't be found").
+NOT_FOUND = ["{} couldn't be found", "{} could not be found", "{} cannot be found",
+             "{} no longer exists",
+             "Your message wasn't delivered to ana@example.invalid because {} couldn't be "
+             "found. Check for typos or unnecessary spaces and try again."]
+HOSTS = ["the domain example.invalid", "the recipient domain", "domain name example.invalid",
+         "the host mx.example.invalid", "The domain"]
+ADDRESSES = ["the address", "ana@example.org", "the mailbox", "the recipient",
+             "The email account"]
+
+
+@pytest.mark.parametrize("wording", NOT_FOUND)
+def test_what_could_not_be_found_is_a_domain_or_an_address(wording: str) -> None:
+    for subject in HOSTS:
+        for text in (f"550 5.1.2 {wording.format(subject)}", wording.format(subject)):
+            assert classify(text)["reason"]["name"] == "host-unknown", text
+    for subject in ADDRESSES:
+        for text in (f"550 5.1.1 {wording.format(subject)}", wording.format(subject)):
+            assert classify(text)["reason"]["name"] == "user-unknown", text

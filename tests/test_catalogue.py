@@ -18,7 +18,7 @@ ENHANCED_KEYS = {"code", "name", "basic_codes", "classes", "description", "when"
                  "fix_server", "references"}
 PROVIDER_KEYS = {"id", "provider", "codes", "enhanced", "pattern", "name", "description", "fix",
                  "overrides_registry", "registry_note", "references", "example", "reason", "kind",
-                 "who", "generic"}
+                 "who", "generic", "catch_all"}
 PATTERN_REQUIRED = {"id", "provider", "pattern", "name", "description", "fix", "reason",
                     "example"}
 # RFC 5321 and the extensions the catalogue must cover.

@@ -18,14 +18,29 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def every_pattern(code: int | None, enhanced: str | None, text: str) -> str | None:
-    """The reference: no index, every entry in order, a generic one only as a fallback."""
+    """The reference: no index, every entry in order, a generic one only as a fallback; a
+    name alone (catch_all) unless the text without every name matches another cause."""
+    found = first = _every(code, enhanced, text)
+    rest = text
+    while found is not None and found.catch_all:
+        rest = re.sub(found.pattern, " ", rest, flags=re.IGNORECASE | re.DOTALL)
+        found = _every(code, enhanced, rest)
+        if found is not None and found.generic:
+            found = None
+    if first is not None and first.catch_all and found is not None \
+            and found.reason != first.reason:
+        return found.id
+    return None if first is None else first.id
+
+
+def _every(code: int | None, enhanced: str | None, text: str) -> catalogue.ProviderEntry | None:
     fallback = None
     for kind in ("provider", "text"):
         for entry in catalogue.providers():
             if entry.kind == kind and entry.matches(code, enhanced, text):
                 if not entry.generic:
-                    return entry.id
-                fallback = fallback or entry.id
+                    return entry
+                fallback = fallback or entry
     return fallback
 
 

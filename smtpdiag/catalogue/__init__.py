@@ -82,6 +82,11 @@ class ProviderEntry:
     or ``text`` (wording not tied to one product); ``reason`` is a name from ``reasons.json``.
     ``generic`` marks a wording that names a consequence or no cause ("try again later", "retry
     timeout exceeded"): any other entry matching the same text names the cause and wins.
+    ``catch_all`` marks a pattern that is a product's or block list's name alone ("websense",
+    "spamhaus"): it says who answered, not why, so an entry whose words name another cause
+    ("user unknown" in a reply that also names the filter) wins over it, the name's own words
+    aside; words that name its own cause ("blocked using") leave it the answer (its fix is the
+    more specific), and it wins over a ``generic`` wording.
     """
 
     id: str
@@ -100,6 +105,7 @@ class ProviderEntry:
     kind: str = "provider"
     who: str = ""  # who must act, when not the reason's usual party (a receiver's false block)
     generic: bool = False
+    catch_all: bool = False
     _compiled: list[re.Pattern[str]] = field(default_factory=list, compare=False, repr=False)
 
     def matches(self, code: int | None, enhanced: str | None, text: str) -> bool:
@@ -107,9 +113,16 @@ class ProviderEntry:
             return False
         if self.enhanced and enhanced and self.enhanced != enhanced:
             return False
+        return self._regex().search(text) is not None
+
+    def without_match(self, text: str) -> str:
+        """``text`` with what this pattern matches taken out (a name, to read the rest)."""
+        return self._regex().sub(" ", text)
+
+    def _regex(self) -> re.Pattern[str]:
         if not self._compiled:
             self._compiled.append(re.compile(self.pattern, re.IGNORECASE | re.DOTALL))
-        return self._compiled[0].search(text) is not None
+        return self._compiled[0]
 
 
 def _read(name: str) -> dict[str, Any]:
@@ -155,6 +168,7 @@ def enhanced_parts() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str
 PATTERN_DEFAULTS: dict[str, Any] = {
     "codes": [], "enhanced": None, "overrides_registry": False, "registry_note": "",
     "references": [], "example": "", "kind": "provider", "generic": False,
+    "catch_all": False,
 }
 
 
@@ -217,6 +231,7 @@ def match_provider(code: int | None, enhanced: str | None, text: str,
                    kind: str | None = None) -> ProviderEntry | None:
     """The first entry (``provider`` kind before ``text``, then file order: specific before
     generic) matching this reply; ``kind`` limits the search to one kind.  An entry marked
+    ``catch_all`` (a name alone) yields to an entry that names another cause, and one marked
     ``generic`` answers only when no other entry matches."""
     from .index import first_match
 

@@ -176,7 +176,40 @@ def first_match(code: int | None, enhanced: str | None, text: str,
                 kind: str | None = None) -> ProviderEntry | None:
     """What ``catalogue.match_provider`` answers (see there), trying only the candidates: the
     entries filed under a piece of the text, and of those only the ones whose needle the text
-    contains, each in precedence order."""
+    contains, each in precedence order.
+
+    A name alone (``catch_all``) that matches first answers only if the rest of the text, the
+    name taken out, names no other cause: "User unknown (websense)" is a missing mailbox, and
+    "blocked using Barracuda Reputation" is not read as "reputation" for the name's own word.
+    """
+    found, fallback = _first(code, enhanced, text, kind)
+    if found is not None and found.catch_all:
+        other = _beside_names(found, code, enhanced, text, kind)
+        if other is not None and other.reason != found.reason:
+            return other
+    return found or fallback
+
+
+MAX_NAMES = 8  # names alone taken out of one text before the rest is read
+
+
+def _beside_names(name: ProviderEntry, code: int | None, enhanced: str | None, text: str,
+                  kind: str | None) -> ProviderEntry | None:
+    """The first entry that is not a name alone matching what is left of ``text`` once every
+    name is taken out ("zrd.spamhaus.org Zero Reputation Domain" holds two)."""
+    rest = text
+    for _ in range(MAX_NAMES):
+        rest = name.without_match(rest)
+        found = _first(code, enhanced, rest, kind)[0]
+        if found is None or not found.catch_all:
+            return found
+        name = found
+    return None
+
+
+def _first(code: int | None, enhanced: str | None, text: str, kind: str | None
+           ) -> tuple[ProviderEntry | None, ProviderEntry | None]:
+    """The first entry that matches and is not generic, and the first generic one before it."""
     lowered = fold(text)
     present = _grams(lowered)
     entries = _entries()
@@ -194,9 +227,9 @@ def first_match(code: int | None, enhanced: str | None, text: str,
             entry = entries[number][0]
             if (fallback is None or not entry.generic) and entry.matches(code, enhanced, text):
                 if not entry.generic:
-                    return entry
+                    return entry, fallback
                 fallback = entry
-    return fallback
+    return None, fallback
 
 
 def write_needles() -> None:

@@ -5,6 +5,10 @@ rule decides, in this order (``decided_by`` in the result says which):
 
 1. ``provider`` — a provider's, MTA's, filter's or block list's own pattern;
 2. ``text``     — a wording that names the cause whatever server wrote it;
+   a pattern that is a product's or list's name alone (``catch_all``: "websense", "spamhaus")
+   names who answered, not why: it decides only where no wording names a cause (the search,
+   ``catalogue.match_provider``, takes it only then); the code beside it does not outrank it
+   (a bounce's Status is often the reporting MTA's guess: Sendmail files a 553 as 5.1.3);
    ``report`` — a bounce's own words for people (Gmail's "** Address not found **", Sendmail's
    "Returned mail: User unknown"), where the reply's words name no cause of their own;
 3. ``enhanced`` — the enhanced status code (RFC 3463 / IANA registry), class-specific first;

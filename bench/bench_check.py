@@ -33,7 +33,8 @@ first client loop): peak RSS must hold for every streaming format, not only json
 The run is bounded: each client process is killed after ``--run-timeout`` seconds, and no new
 run starts once ``--budget`` seconds have passed (what was skipped is said).  The machine is
 shared, so rates vary from run to run: compare the ratios, and the min/max printed beside the
-medians.  Results go to ``bench/results/check.json``.
+medians.  Results go to ``bench/results/check.json`` for a whole default run, else to a file
+named by the sizes, concurrencies and scaling measured (``.partial.json`` when cut short).
 """
 
 from __future__ import annotations
@@ -200,12 +201,24 @@ def bench(args: argparse.Namespace) -> int:
     if budget.skipped:
         print(f"skipped (--budget {args.budget:g} s spent): {', '.join(budget.skipped)}")
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "check.json"
+    path = RESULTS / results_name(args, budget)
     results.update(when=time.strftime("%Y-%m-%dT%H:%M:%S%z"), python=sys.version.split()[0],
                    cpus=cpus, load_average_at_start=load, skipped=budget.skipped)
     path.write_text(json.dumps(results, indent=2))
     print(f"written to {path}")
     return 0
+
+
+def results_name(args: argparse.Namespace, budget: Budget) -> str:
+    """``check.json`` for a whole run with the default sizes; any other run is named by what
+    it measured (``check.n10000-c500-s10000.json``), and a run the budget cut short is
+    ``….partial.json``, so neither overwrites the full figures."""
+    whole = (args.sizes == [1000, 10000, 100000] and args.concurrency == [100, 500]
+             and args.scaling == 10000 and not args.formats)
+    name = "check" if whole else "check.n{}-c{}-s{}{}".format(
+        "+".join(map(str, args.sizes)) or "0", "+".join(map(str, args.concurrency)),
+        args.scaling, "-f" + "+".join(args.formats) if args.formats else "")
+    return name + (".partial.json" if budget.skipped else ".json")
 
 
 def one_size(args: argparse.Namespace, budget: Budget, ports: list[int], tmp: str,

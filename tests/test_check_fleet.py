@@ -131,6 +131,27 @@ def test_one_deadline_for_every_worker(servers, silent_port):
         assert "overall deadline of 1.5 s" in item["summary"]
 
 
+def test_a_deadline_reports_every_target_once_whatever_the_workers(servers, silent_port):
+    """Two silent hosts hold both probes until the deadline; the rest never start.  The
+    workers take targets from one counter only as a probe comes free, so they report the
+    same targets as cut off and as never started as one process does."""
+    healthy, silent = f"127.0.0.1:{servers['healthy'].port}", f"127.0.0.1:{silent_port}"
+    targets = [silent, silent] + [healthy] * 6 + [silent] * 2
+    seen = []
+    for workers in ("1", "2"):
+        result = check(*targets, "--timeout", "30", "--deadline", "1.5", "--format", "jsonl",
+                       "--workers", workers, "--concurrency", "2")
+        assert result.returncode == 2
+        seen.append(sorted((item["index"], item["state"], item["summary"])
+                           for item in jsonl_text(result.stdout)))
+    assert seen[0] == seen[1]
+    assert [index for index, _, _ in seen[0]] == list(range(len(targets)))
+    assert all(state == "CRITICAL" for _, state, _ in seen[0])
+    assert ["cut off by the overall deadline" in summary for _, _, summary in seen[0]] == [
+        True, True] + [False] * 8
+    assert all("not started" in summary for _, _, summary in seen[0][2:])
+
+
 def jsonl_text(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
 

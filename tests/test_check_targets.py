@@ -37,8 +37,9 @@ def test_the_file_is_read_again_on_every_walk_and_gives_the_same_targets(tmp_pat
         assert texts(walks[1]) == expected[1:] and texts(walks[0]) == expected[1:]
         last = list(targets)[-1]
         assert isinstance(last, Target) and last.mail_domain and last.host == "last.example"
-        assert [(i, t.text) for i, t in targets.every(1, 2)] == [  # type: ignore[union-attr]
+        assert [(i, t.text) for i, t in targets.pick(iter([1, 3]))] == [  # type: ignore[union-attr]
             (1, "mx1.example.com:25"), (3, "[2001:db8::1]:587")]
+        assert [i for i, _ in targets.pick(iter([0, 4, 5, 9]))] == [0, 4]  # none past the end
         assert targets.first().text == "first.example:2525"
         assert "192.0.2.1" not in targets and list(targets)[2] in targets
     finally:

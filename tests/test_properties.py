@@ -45,7 +45,7 @@ from smtpdiag.model import (
     Step,
     TlsInfo,
 )
-from smtpdiag.render.check_formats import jsonl_line, line_json
+from smtpdiag.render.check_formats import _ms_v, jsonl_line, line_json
 from smtpdiag.render.doc import clean, write_doc
 from smtpdiag.render.report_view import report_doc, transcript_text
 
@@ -371,6 +371,14 @@ def test_the_compact_line_is_what_the_encoder_makes_of_line_json(result: CheckRe
     encoded = json.JSONEncoder(separators=(",", ":")).encode(line_json(result)) + "\n"
     assert jsonl_line(result) == encoded
     assert jsonl_line(result).isascii()
+
+
+@given(st.one_of(st.floats(), st.floats(-2e9, 2e9), st.integers(-10**12, 10**12),
+                 st.integers(0, 10**12).map(lambda n: n / 1000),
+                 st.integers(0, 10**12).map(lambda n: n / 1000 + 0.0005),
+                 st.integers(0, 10**12).map(lambda n: n / 10000)))
+def test_a_time_in_the_line_is_what_the_encoder_makes_of_it_rounded(value: float) -> None:
+    assert _ms_v(value) == json.JSONEncoder().encode(round(value, 3))
 
 
 @given(HOSTILE_TEXT)

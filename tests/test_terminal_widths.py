@@ -178,17 +178,22 @@ def test_the_targets_under_way_follow_how_each_lane_takes_them():
     assert one.waiting() == "waiting for h0, h1"
     one.advance("OK", 1)
     assert one.waiting() == "waiting for h0, h2"
-    two = Progress(7, False, names, lanes_for(7, 3, workers=2))  # shares: 2 and 1
-    assert [list(lane.indices) for lane in two.lanes] == [[0, 2, 4, 6], [1, 3, 5]]
+    # With workers, each takes the next target from one shared counter: still input order,
+    # the whole concurrency under way, one lane.
+    two = Progress(7, False, names, lanes_for(7, 3))
+    assert [list(lane.indices) for lane in two.lanes] == [list(range(7))]
     assert two.waiting() == "waiting for h0, h1, h2"
-    for index in (0, 2, 4):
+    for index in (0, 2):
         two.advance("OK", index)
-    assert two.waiting() == "waiting for h1, h6"
+    assert two.waiting() == "waiting for h1, h3, h4"
     two.advance("WARNING", 1)
-    assert two.waiting() == "waiting for h3, h6"
-    for index in (3, 5, 6):
+    assert two.waiting() == "waiting for h3, h4, h5"
+    for index in (3, 4, 5, 6):
         two.advance("OK", index)
     assert two.waiting() == ""
+    quiet = Progress(7, False, (), lanes_for(7, 3))  # no names: nothing to follow
+    quiet.advance("OK", 0)
+    assert quiet.waiting() == "" and quiet.lanes[0].finished == 0
     many = Progress(9, False, [*names, "h7", "h8"], lanes_for(9, 5))
     assert many.waiting() == "waiting for h0, h1, h2 +2"
 

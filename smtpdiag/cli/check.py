@@ -181,7 +181,7 @@ def run_check(targets: Collection[str | Target], options: ProbeOptions, threshol
         if workers > 1:
             from .check_shards import run_sharded
 
-            bar = Progress(len(targets), show, names, lanes_for(len(targets), concurrency, workers))
+            bar = Progress(len(targets), show, names, lanes_for(len(targets), concurrency))
             run_sharded(targets, options, thresholds, workers=workers,
                         concurrency=concurrency, deadline=deadline, streamer=writer.piece,
                         on_line=on_line, on_result=on_result, tick=writer.tick,

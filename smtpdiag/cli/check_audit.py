@@ -24,19 +24,16 @@ __all__ = ["AuditQueue", "Auditor", "judge_all"]
 
 async def judge_all(reports: AsyncIterator[tuple[int, Report]], thresholds: Thresholds, *,
                     all_hosts: bool, deliver: Callable[[CheckResult], None],
-                    auditor: Auditor | None, concurrency: int,
-                    index: Callable[[int], int] | None = None) -> None:
+                    auditor: Auditor | None, concurrency: int) -> None:
     """Judge each probed report as it comes and hand the result on, after its audit when
     there is an ``auditor`` (closed at the end, whatever happened).  The one loop of ``check``,
-    in the single process and in each worker; ``index`` maps a worker's positions onto the
-    run's."""
+    in the single process and in each worker."""
     from ..core.health import judge
 
     audits = None if auditor is None else AuditQueue(auditor, deliver, concurrency)
     try:
         async for position, report in reports:
-            result = judge(report, thresholds, index=position if index is None
-                           else index(position), all_hosts=all_hosts)
+            result = judge(report, thresholds, index=position, all_hosts=all_hosts)
             if audits is None:
                 deliver(result)
             else:

@@ -2,10 +2,10 @@
 
 The bar names the targets still being waited for and the time elapsed, also when ``--workers``
 shares the targets over processes.  Nobody reports which targets have started, but it follows
-from how they are taken: each lane (the one process, or worker k) takes its targets in input
-order and keeps ``running`` of them under way, so the ones under way are the unfinished among
-its first ``finished + running``.  A single target on a terminal gets ``probe``'s status line
-instead (the step under way and where), which says more than a bar of one.
+from how they are taken: in input order (by the one process, or from the counter the workers
+share), with ``--concurrency`` of them under way, so the ones under way are the unfinished
+among the first ``finished + concurrency``.  A single target on a terminal gets ``probe``'s
+status line instead (the step under way and where), which says more than a bar of one.
 """
 
 from __future__ import annotations
@@ -52,15 +52,10 @@ class Lane:
         return list(self.open)
 
 
-def lanes_for(total: int, concurrency: int, workers: int = 1) -> list[Lane]:
-    """One lane per process: with ``workers`` > 1, worker k takes every Nth target from the
-    k-th on with its share of ``concurrency`` (as ``check_shards`` deals them)."""
-    if workers <= 1:
-        return [Lane(range(total), max(1, concurrency))]
-    from .check_shards import shares  # multiprocessing and pickle: only when sharding
-
-    return [Lane(range(k, total, workers), max(1, share))
-            for k, share in enumerate(shares(concurrency, workers))]
+def lanes_for(total: int, concurrency: int) -> list[Lane]:
+    """One lane: the targets in input order, ``concurrency`` under way, with any number of
+    workers (each takes the next target from one shared counter when a probe comes free)."""
+    return [Lane(range(total), max(1, concurrency))]
 
 
 class Progress:
@@ -118,7 +113,7 @@ class Progress:
         return self.known[index]
 
     def advance(self, state: str, index: int | None = None) -> None:
-        if index is not None:
+        if index is not None and self.names is not None:  # no names, none waited for shown
             self.known.pop(index, None)
             lane = next((lane for lane in self.lanes if index in lane.indices), None)
             if lane is not None:

@@ -2,8 +2,9 @@
 
 One Python process probes about as fast as one core runs its event loop, so a large run forks
 N workers (``fork``: they start at once, with everything imported and the targets parsed).
-Worker k takes every Nth target from the k-th on, so slow and fast hosts spread evenly, with
-its share of ``--concurrency`` and the same overall deadline (one point in ``time.monotonic``,
+Each worker takes the next target whenever one of its probes comes free (``_Claims``), so the
+work follows the CPU each one gets; it has its share of ``--concurrency`` and the same
+overall deadline (one point in ``time.monotonic``,
 which every process shares).  It judges each report and renders what the output needs (the
 streamed line, else the pickled ``CheckResult``), and sends them to the parent in batches.
 The parent is the only writer: one progress bar, one output, the same results as one process
@@ -20,9 +21,8 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Collection, Iterator
-from itertools import islice
 from multiprocessing.connection import Connection, wait
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from ..core.health import CheckResult
@@ -45,31 +45,51 @@ def shares(total: int, parts: int) -> list[int]:
     return [total // parts + (k < total % parts) for k in range(parts)]
 
 
-class _Shard:
-    """Worker ``start``'s share of ``targets``: every ``step``-th from the ``start``-th, taken
-    as they are probed (a ``Targets`` parses only these lines), never held as a list."""
+class _Claims:
+    """The run's targets, each taken by whichever worker has a probe to spare first.
 
-    def __init__(self, targets: Collection[str | Target], start: int, step: int) -> None:
-        self.targets, self.start, self.step = targets, start, step
+    A fixed share per worker (every Nth target) let one worker finish early while another,
+    which the scheduler gave less of a core, still had a queue of its own: the run's tail
+    used one core.  Taken one at a time as probes come free, the targets follow the CPU each
+    worker gets, and a worker whose probes all hang (silent hosts) takes no more of them,
+    as one process's pool would not.  The counter is shared memory set up before the fork.
+    """
 
-    def __len__(self) -> int:
-        return len(range(self.start, len(self.targets), self.step))
+    def __init__(self, targets: Collection[str | Target], context: Any) -> None:
+        self.targets, self.total = targets, len(targets)
+        self.next = context.RawValue("q", 0)
+        self.lock = context.Lock()
 
-    def __iter__(self) -> Iterator[str | Target]:
-        every = getattr(self.targets, "every", None)
-        if every is not None:
-            return (target for _, target in every(self.start, self.step))
-        return islice(self.targets, self.start, None, self.step)
+    def _indexes(self) -> Iterator[int]:
+        counter, lock, total = self.next, self.lock, self.total
+        while True:
+            with lock:
+                index = counter.value
+                counter.value = index + 1
+            if index >= total:
+                return
+            yield index
 
-    def __contains__(self, item: object) -> bool:  # a Collection; not used on a hot path
-        return any(target == item for target in self)
+    def taken(self) -> Iterator[tuple[int, str | Target]]:
+        """``(index, target)`` for each target this process takes, in increasing order."""
+        pick = getattr(self.targets, "pick", None)
+        if pick is not None:  # a Targets: parses only the lines it hands out
+            return cast("Iterator[tuple[int, str | Target]]", pick(self._indexes()))
+        return _pick(enumerate(self.targets), self._indexes())
 
-    def index(self, position: int) -> int:
-        """The index in the whole run of the ``position``-th target of this share."""
-        return self.start + position * self.step
+
+def _pick(items: Iterator[tuple[int, Any]], wanted: Iterator[int]) -> Iterator[tuple[int, Any]]:
+    """The items whose index is wanted (both in increasing order)."""
+    for want in wanted:
+        for index, item in items:
+            if index == want:
+                yield index, item
+                break
+        else:
+            return
 
 
-def _work(shard: _Shard, conn: Connection, options: ProbeOptions,
+def _work(claims: _Claims, conn: Connection, options: ProbeOptions,
           thresholds: Thresholds, concurrency: int, deadline: float | None, end: float | None,
           streamer: Streamer | None, audit: AuditOptions | None = None) -> None:
     """One worker: probe (and with ``audit``, audit) the shard, send ``[(index, state, line or
@@ -112,10 +132,11 @@ def _work(shard: _Shard, conn: Connection, options: ProbeOptions,
         auditor = None if audit is None else Auditor(
             audit, end, f"{deadline:g}" if deadline is not None else "-")
         try:
-            await judge_all(probe_many(shard, options, concurrency=concurrency,
-                                       deadline=deadline, ends_at=end),
+            await judge_all(probe_many(claims.targets, options, concurrency=concurrency,
+                                       deadline=deadline, ends_at=end,
+                                       numbered=claims.taken()),
                             thresholds, all_hosts=options.all_mx, deliver=add,
-                            auditor=auditor, concurrency=concurrency, index=shard.index)
+                            auditor=auditor, concurrency=concurrency)
         finally:
             if timer is not None:
                 timer.cancel()
@@ -123,7 +144,7 @@ def _work(shard: _Shard, conn: Connection, options: ProbeOptions,
             send()
 
     try:
-        eventloop.run(run(), len(shard.targets))  # the loop the whole run would have
+        eventloop.run(run(), claims.total)  # the loop the whole run would have
     except BrokenPipeError:  # the parent is gone; nobody to report to
         pass
     except Exception as exc:  # a bug: the parent reports this shard's missing targets
@@ -164,11 +185,11 @@ def run_sharded(targets: Collection[str | Target], options: ProbeOptions, thresh
         time.monotonic() + deadline - (time.perf_counter() - started))
     gc.freeze()  # the workers share these pages with us until they write to them
     pending: dict[Connection, Any] = {}
+    claims = _Claims(targets, context)
     for k, share in enumerate(shares(concurrency, workers)):
         receive, send = context.Pipe(duplex=False)
-        shard = _Shard(targets, k, workers)
         process = context.Process(target=_work, daemon=True, name=f"smtpdiag-check-{k}",
-                                  args=(shard, send, options, thresholds, share, deadline, end,
+                                  args=(claims, send, options, thresholds, share, deadline, end,
                                         streamer, audit))
         process.start()
         send.close()

@@ -115,12 +115,17 @@ class Targets:
     def __contains__(self, item: object) -> bool:  # a Collection; not used on a hot path
         return any(target == item for target in self)
 
-    def every(self, start: int, step: int) -> Iterator[tuple[int, Target | str]]:
-        """``(index, target)`` for every ``step``-th target from the ``start``-th: one worker's
-        share, parsing only its own lines."""
-        for index, target in enumerate(self._texts()):
-            if index >= start and (index - start) % step == 0:
-                yield index, target if isinstance(target, Target) else self._parsed(target)
+    def pick(self, wanted: Iterator[int]) -> Iterator[tuple[int, Target | str]]:
+        """``(index, target)`` for each index ``wanted`` (in increasing order, drawn as they
+        are needed): one worker's share, parsing only its own lines."""
+        texts = enumerate(self._texts())
+        for want in wanted:
+            for index, target in texts:
+                if index == want:
+                    yield index, target if isinstance(target, Target) else self._parsed(target)
+                    break
+            else:
+                return
 
     def _texts(self) -> Iterator[Target | str]:
         yield from self.arguments

@@ -86,7 +86,18 @@ class CheckResult:
     state: str
     reasons: tuple[Reason, ...]
     summary: str
-    metrics: Metrics
+    known_metrics: Metrics | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def metrics(self) -> Metrics:
+        """The report's numbers (``metrics``): as given, else worked out when first asked for
+        and kept.  Most outputs never ask (a jsonl line takes the steps' times as they are),
+        and a fleet of probes need not pay for them."""
+        found = self.known_metrics
+        if found is None:
+            found = metrics(self.report)
+            object.__setattr__(self, "known_metrics", found)
+        return found
 
     @property
     def target(self) -> str:
@@ -199,9 +210,17 @@ def _judge_attempt(attempt: Attempt, thresholds: Thresholds) -> list[Reason]:
         state = "UNKNOWN" if attempt.error.kind in _OURS else "CRITICAL"
         where = attempt.error.step or "probe"
         reasons.append(Reason(state, f"{where}: {attempt.error.message}", attempt.error.step))
-    helo_ok = any(s.name == "helo" and s.reply and s.reply.code == 250 for s in attempt.steps)
-    reasons += [_judge_reply(step, thresholds, helo_ok) for step in attempt.steps]
-    reasons += _missing_expectations(attempt, thresholds)
+    # Only the replies that may say something are judged: with nothing expected, a positive
+    # one never does (nor QUIT's), which in a healthy walk is every one.
+    expect = thresholds.expect
+    said = [step for step in attempt.steps if step.reply is not None and step.name != "quit"
+            and (expect or not 200 <= step.reply.code < 400)]
+    if said:
+        helo_ok = any(s.name == "helo" and s.reply and s.reply.code == 250
+                      for s in attempt.steps)
+        reasons += [_judge_reply(step, thresholds, helo_ok) for step in said]
+    if expect:
+        reasons += _missing_expectations(attempt, thresholds)
     if thresholds.step_warn or thresholds.step_crit:  # most checks set no per-step limit
         for step, seconds in _step_seconds(attempt).items():
             reasons.append(_over(step, seconds, *thresholds.step_limits(step), step))
@@ -285,12 +304,12 @@ def judge(report: Report, thresholds: Thresholds, *, index: int = 0,
     if slow is not None:
         reasons.append(slow)
     unique = list(dict.fromkeys(reasons))  # no reason is ever OK: none is built with it
-    unique.sort(key=lambda r: -_SEVERITY[r.state])
-    state = worst(r.state for r in unique)
-    found_metrics = _metrics(report, primary)
+    if len(unique) > 1:
+        unique.sort(key=lambda r: -_SEVERITY[r.state])
+    state = worst(r.state for r in unique) if unique else "OK"
     if unique:
         summary = unique[0].message + (f" (+{len(unique) - 1} more)" if len(unique) > 1 else "")
     else:
         mode = " (dry run)" if report.dry_run else ""
         summary = f"every step answered as expected{mode}"
-    return CheckResult(index, report, state, tuple(unique), summary, found_metrics)
+    return CheckResult(index, report, state, tuple(unique), summary)

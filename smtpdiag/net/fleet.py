@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -98,11 +98,15 @@ def _timed_out(target: str | Target, opts: ProbeOptions, end: float | None, over
 
 async def probe_many(targets: Collection[str | Target], opts: ProbeOptions, *,
                      concurrency: int = 20, deadline: float | None = None,
-                     ends_at: float | None = None) -> AsyncIterator[tuple[int, Report]]:
+                     ends_at: float | None = None,
+                     numbered: Iterator[tuple[int, str | Target]] | None = None,
+                     ) -> AsyncIterator[tuple[int, Report]]:
     """Probe every target; yield ``(index into targets, Report)`` as each one finishes.
 
     ``deadline`` (seconds) starts now, unless ``ends_at`` says when it ends (a
     ``time.monotonic()`` point: a run split over processes has one deadline for all).
+    ``numbered`` gives the ``(index, target)`` pairs to probe instead of every target of
+    ``targets`` (then only its size counts): a ``--workers`` process's share, taken as it goes.
     """
     if concurrency < 1:
         raise UsageError("concurrency must be at least 1")
@@ -111,54 +115,77 @@ async def probe_many(targets: Collection[str | Target], opts: ProbeOptions, *,
     end = ends_at if ends_at is not None else (
         time.monotonic() + deadline if deadline is not None else None)
     overall = f"{deadline:g}" if deadline is not None else "-"
-    queue: asyncio.Queue[tuple[int, Report]] = asyncio.Queue()
-    todo = iter(enumerate(targets))
+    # A finished probe, or None when one of the probing tasks has run out of targets.
+    queue: asyncio.Queue[tuple[int, Report] | None] = asyncio.Queue()
+    todo = numbered if numbered is not None else enumerate(targets)
     # Memory per target is one byte (reported or not); what is kept per probe under way goes
     # when its report does, so 100,000 targets cost no more than 1,000.
-    started: dict[int, float] = {}
+    started: dict[int, tuple[float, str | Target]] = {}
+    unstarted: list[tuple[int, str | Target]] = []  # taken when the deadline had come
     reported = bytearray(len(targets))
-    count = 0
+    running = min(concurrency, len(targets))
 
     async def worker() -> None:
         clock = StepClock()  # one timer for every probe this worker runs, one after another
         try:
             for index, target in todo:
                 if end is not None and time.monotonic() >= end:
-                    return  # the rest are reported as never started, below
-                started[index] = time.perf_counter()
+                    unstarted.append((index, target))  # reported below, with the rest
+                    return
+                started[index] = (time.perf_counter(), target)
                 queue.put_nowait((index, await _one(target, opts, end, overall, clock)))
         finally:
             clock.close()
+            queue.put_nowait(None)
 
-    workers = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(targets)))]
+    workers = [asyncio.create_task(worker()) for _ in range(running)]
     try:
-        while count < len(targets):
+        while running:
             if end is None:
-                index, report = await queue.get()
+                item = await queue.get()
             else:
                 try:
                     async with asyncio.timeout(max(0.0, end + GRACE - time.monotonic())):
-                        index, report = await queue.get()
+                        item = await queue.get()
                 except TimeoutError:
                     break
-            reported[index], count = 1, count + 1
-            started.pop(index, None)
+            if item is None:
+                running -= 1
+                continue
+            index, report = item
+            reported[index] = 1
+            del started[index]
             yield index, report
     finally:
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
     while not queue.empty():  # finished in the very last moment
-        index, report = queue.get_nowait()
-        if not reported[index]:
-            reported[index] = 1
-            yield index, report
-    if 0 not in reported:  # every target reported: no need to walk them all again
-        return
-    for index, target in enumerate(targets):
-        if not reported[index]:
-            began = started.get(index)
-            message = (f"cut off by the overall deadline of {overall} s" if began is not None
-                       else f"not started: the overall deadline of {overall} s came first")
-            elapsed = (time.perf_counter() - began) * 1000 if began is not None else 0.0
-            yield index, _failed(target, opts, "timeout", message, _now(), elapsed)
+        item = queue.get_nowait()
+        if item is not None and not reported[item[0]]:
+            reported[item[0]] = 1
+            started.pop(item[0], None)
+            yield item
+    # What the deadline cut off or never let start, in input order: those under way or
+    # taken, then every target no probe took.
+    left = sorted([(index, began, target) for index, (began, target) in started.items()
+                   if not reported[index]]
+                  + [(index, None, target) for index, target in unstarted], key=_first)
+    for index, began, target in left:
+        if began is not None:
+            yield index, _failed(target, opts, "timeout",
+                                 f"cut off by the overall deadline of {overall} s", _now(),
+                                 (time.perf_counter() - began) * 1000)
+        else:
+            yield index, _never(target, opts, overall)
+    for index, target in todo:
+        yield index, _never(target, opts, overall)
+
+
+def _first(item: tuple[int, float | None, str | Target]) -> int:
+    return item[0]
+
+
+def _never(target: str | Target, opts: ProbeOptions, overall: str) -> Report:
+    return _failed(target, opts, "timeout",
+                   f"not started: the overall deadline of {overall} s came first", _now(), 0.0)

@@ -176,3 +176,78 @@ def test_postfixs_folded_reply_naming_the_recipient_again_continues_its_text():
     assert [text.splitlines()[-1].strip() for _, text in segments(prose)] == [
         "<kim@example.org>: mailbox full (in reply to RCPT TO command)",
         "<lee@example.org>: unknown"]
+
+
+def test_sendmail_v5_gives_each_recipient_only_its_own_lines():
+    # Sendmail V5 writes each recipient's dialogue and its host's line *above* its summary
+    # line, and a deferred host's dialogue between two failed recipients: none of it is the
+    # neighbour's, and a host that was only deferred (late.example) is not a failure
+    records = classify_message(read("sendmail-v5-four-recipients.eml"))
+    assert [(r["recipient"], r["reason"]["name"], r["step"]) for r in records] == [
+        ("ines@lost.example", "host-unknown", None),
+        ("paul@firm.example", "user-unknown", "RCPT"),
+        ("rosa@shop.example", "message-too-big", "DATA"),
+        ("tom@nowhere.example", "host-unknown", None)]
+    assert records[1]["input"] == "<paul@firm.example>... No such mailbox here"
+    assert records[2]["input"] == "Message exceeds the size limit of this site"
+    for record in records:
+        assert "slow.example" not in record["input"] and "late.example" not in record["input"]
+        assert "Unsent" not in record["input"]
+
+
+def test_sendmail_v8_reads_each_recipient_s_step_from_its_own_dialogue():
+    jan, mia = classify_message(read("sendmail-v8-two-hosts.eml"))
+    assert (jan["recipient"], jan["reason"]["name"], jan["step"]) == (
+        "jan@firm.example", "user-unknown", "RCPT")
+    assert (mia["recipient"], mia["reason"]["name"], mia["step"]) == (
+        "mia@shop.example", "mailbox-full", "DATA")
+
+
+V5_TRANSCRIPT = """\
+   ----- Transcript of session follows -----
+550 lost.example (smtp)... 550 Host unknown
+554 <ines@lost.example>... 550 Host unknown
+While talking to mx.slow.example:
+>>> QUIT
+<<< 421 busy
+421 slow.example (smtp)... Deferred
+While talking to mail.firm.example:
+>>> RCPT To:<paul@firm.example>
+<<< 550 No such mailbox
+550 <paul@firm.example>... User unknown
+<<< 503 Need RCPT
+"""
+
+
+def test_a_sendmail_summary_line_takes_the_lines_above_it_up_to_its_dialogue():
+    assert segments(V5_TRANSCRIPT) == [
+        ("ines@lost.example", "550 lost.example (smtp)... 550 Host unknown\n"
+                              "554 <ines@lost.example>... 550 Host unknown"),
+        ("paul@firm.example", "While talking to mail.firm.example:\n"
+                              ">>> RCPT To:<paul@firm.example>\n<<< 550 No such mailbox\n"
+                              "550 <paul@firm.example>... User unknown")]
+    # without a "While talking to", the answer just above is its own; an earlier one is not
+    prose = ("<<< 550 first\n550 <ann@a.example>... User unknown\n"
+             "<<< 552 second\n552 <bob@b.example>... Mailbox full\n")
+    assert segments(prose) == [
+        ("ann@a.example", "<<< 550 first\n550 <ann@a.example>... User unknown"),
+        ("bob@b.example", "<<< 552 second\n552 <bob@b.example>... Mailbox full")]
+    # the last line of all, with no line end
+    assert segments("550 <ann@a.example>... User unknown") == [
+        ("ann@a.example", "550 <ann@a.example>... User unknown")]
+
+
+def test_a_recipient_listed_above_the_transcript_keeps_both_its_texts():
+    prose = ("   ----- The following addresses had permanent fatal errors -----\n"
+             "<ann@a.example>\n    (reason: 550 5.1.1 User unknown)\n"
+             "<bob@b.example>\n    (reason: 552 5.2.2 Mailbox full)\n\n"
+             "   ----- Transcript of session follows -----\n"
+             "... while talking to mx.a.example.:\n>>> RCPT To:<ann@a.example>\n"
+             "<<< 550 5.1.1 User unknown\n550 5.1.1 <ann@a.example>... User unknown\n")
+    assert segments(prose) == [
+        ("ann@a.example", "<ann@a.example>\n    (reason: 550 5.1.1 User unknown)\n"
+                          "... while talking to mx.a.example.:\n>>> RCPT To:<ann@a.example>\n"
+                          "<<< 550 5.1.1 User unknown\n"
+                          "550 5.1.1 <ann@a.example>... User unknown"),
+        # the section head ends bob's lines: the transcript below it is ann's
+        ("bob@b.example", "<bob@b.example>\n    (reason: 552 5.2.2 Mailbox full)")]

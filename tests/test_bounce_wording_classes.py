@@ -251,3 +251,30 @@ def test_what_could_not_be_found_is_a_domain_or_an_address(wording: str) -> None
     for subject in ADDRESSES:
         for text in (f"550 5.1.1 {wording.format(subject)}", wording.format(subject)):
             assert classify(text)["reason"]["name"] == "user-unknown", text
+
+
+@pytest.mark.parametrize("text", [
+    "554 RCPT (ana@example.org) dosn't exist",  # a real server's own spelling
+    "550 <ana@example.org> does not exist",
+    "550 ana@example.org: doesnt exist",
+    "550 [ana@example.org] does not exists",
+])
+def test_an_address_that_does_not_exist_is_a_missing_mailbox(text: str) -> None:
+    found = classify(text)["reason"]
+    assert (found["name"], found["rule"]) == ("user-unknown", "text-user-unknown")
+    # the same words about a domain name alone are the domain's
+    domain = text.replace("ana@", "the domain ").replace("<", "").replace(">", "")
+    assert classify(domain)["reason"]["name"] != "user-unknown", domain
+
+
+@pytest.mark.parametrize("text", [
+    "550 The mail server could not deliver mail to kim@example.net. The account or domain "
+    "may not exist, they may be blacklisted, or missing the proper dns entries.",
+    # as an Exim prose bounce quotes it: no code, wrapped
+    "The mail server could not deliver mail to kim@example.net.  The account or domain may "
+    "not exist, they may be\n    blacklisted, or missing the proper dns entries.",
+])
+def test_a_sentence_that_lists_possible_causes_is_not_read_by_one_of_them(text: str) -> None:
+    # cPanel's sentence names three causes it cannot tell apart: not "blacklisted" alone
+    found = classify(text)["reason"]
+    assert (found["name"], found["rule"]) == ("unknown", "exim-cpanel-could-not-deliver")

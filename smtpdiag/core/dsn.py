@@ -31,8 +31,8 @@ MAX_MESSAGE = 2_000_000  # bytes of one message read; a bounce's report is near 
 _ADDRESS = re.compile(r"<?([A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?")
 # Where the copy of the returned message (or its headers) starts in a prose bounce.
 _RETURNED = re.compile(
-    r"^(?:-+ ?(?:This is a copy of|Original message|Below this line is a copy|The original "
-    r"message|Returned message|Undelivered message|Headers of|Copy of)|"
+    r"^(?:[ \t]*-+ ?(?:This is a copy of|Original message|Below this line is a copy|The original "
+    r"message|Returned message|Undelivered message|Unsent message|Headers of|Copy of)|"
     r"[-=]+\s*(?:Original|Returned|Undelivered)\b|Return-Path:|Received: from |"
     r"--- ?Below this line|Content-Type: message/rfc822)", re.I | re.M)
 _SYSTEM = re.compile(r"(?:mailer-daemon|postmaster)@", re.I)

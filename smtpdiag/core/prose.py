@@ -42,6 +42,12 @@ _MIME_LINE = re.compile(r"^(?:[ \t]*--[^\s]+[ \t]*|Content-[A-Za-z-]+:.*|MIME-Ve
                         re.I | re.M)
 # A section head of a prose bounce ("   ----- Transcript of session follows -----").
 _HEAD_LINE = re.compile(r"^[ \t]*-{3,}[^\n]*-{3,}[ \t]*$", re.M)
+# Sendmail's dialogue with one host ("... while talking to mx.example.org.:"), and the lines
+# just above a summary line: what was sent and answered (">>> DATA", "<<< 550 …") and Sendmail
+# V5's per-host lines ("550 example.org (smtp)... 550 Host unknown").
+_TALKING = re.compile(r"^[ \t]*(?:\.\.\.[ \t]*)?while talking to\b", re.I | re.M)
+_DIALOGUE_LINES = re.compile(
+    r"(?:^[ \t]*(?:<<<|>>>|[245][0-9]{2} [^\s<>@]+ \([\w-]+\)\.\.\.)[^\n]*\n[ \t]*)+\Z", re.M)
 MAX_RECIPIENTS = 1_000
 _BLANK = re.compile(r"\n[ \t]*\n")
 # What HTML holds that is no text (a style sheet, a script), where its lines break, its tags.
@@ -66,7 +72,8 @@ def segments(prose: str, sender: str | None = None) -> list[tuple[str, str]]:
     delivered").  A recipient listed twice
     (a bounce written in two languages) keeps its first text.
     """
-    starts: list[tuple[int, str, bool]] = []  # where, which address, whether a recipient
+    # where, which address, whether a recipient, whether a Sendmail summary line
+    starts: list[tuple[int, str, bool, bool]] = []
     for match in _RECIPIENT_LINE.finditer(prose):
         address = match.group("address") or match.group("summary")
         if starts and starts[-1][1].lower() == address.lower() and prose[match.start()] in " \t" \
@@ -74,16 +81,48 @@ def segments(prose: str, sender: str | None = None) -> list[tuple[str, str]]:
             continue  # Postfix folds a reply's own "<ann@…>: …" onto an indented line
         before = prose[max(0, match.start() - 200):match.start()].rstrip()
         starts.append((match.start(), address, address.lower() != (sender or "").lower()
-                       and not _MID_SENTENCE.search(before)))
+                       and not _MID_SENTENCE.search(before), match.group("summary") is not None))
         if len(starts) >= MAX_RECIPIENTS:
             break
     found: dict[str, tuple[str, str]] = {}
-    for number, (start, address, recipient) in enumerate(starts):
-        end = starts[number + 1][0] if number + 1 < len(starts) else len(prose)
+    done = 0  # where the previous recipient's own lines end
+    for number, (start, address, recipient, summary) in enumerate(starts):
+        following = starts[number + 1][0] if number + 1 < len(starts) else len(prose)
+        begin, end = (_transcript_start(prose, done, start), _line_end(prose, start)) \
+            if summary else (start, _section_end(prose, start, following))
+        done = end
         key = address.lower()
         if recipient and (key not in found or _bare(found[key][1], address)):
-            found[key] = (address, prose[start:end].strip())
+            found[key] = (address, prose[begin:end].strip())
+        elif recipient and summary and begin < start:
+            # listed above ("(reason: …)"), its dialogue in the transcript below: both its own
+            found[key] = (address, f"{found[key][1]}\n{prose[begin:end].strip()}")
     return list(found.values())
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start)
+    return len(text) if end < 0 else end
+
+
+def _section_end(prose: str, start: int, following: int) -> int:
+    """Where a recipient's lines end: at the next recipient, or before at a section head
+    ("----- Transcript of session follows -----": the transcript is each recipient's own)."""
+    head = _HEAD_LINE.search(prose, _line_end(prose, start), following)
+    return head.start() if head else following
+
+
+def _transcript_start(prose: str, done: int, start: int) -> int:
+    """Where a Sendmail summary line's own lines start.  Sendmail writes each recipient's
+    dialogue before its summary line ("While talking to mx…:", ">>> RCPT To:<…>", "<<< 550 …",
+    then "550 <ann@…>... User unknown"), and Sendmail V5 a line per host before it ("550
+    example.org (smtp)... 550 Host unknown"); what stands between the previous recipient's
+    lines and the last dialogue (another host's, a deferred one's) is nobody's here."""
+    talking = [found.start() for found in _TALKING.finditer(prose, done, start)]
+    if talking:
+        return talking[-1]
+    dialogue = _DIALOGUE_LINES.search(prose[done:start])
+    return done + dialogue.start() if dialogue else start
 
 
 def _bare(text: str, address: str) -> bool:

@@ -91,18 +91,16 @@ def _text(part: Message) -> str:
 def _field_groups(part: Message) -> list[Message]:
     """The per-message and per-recipient field groups of a delivery-status part.
 
-    The email package splits a plain ``message/delivery-status`` into its groups itself.  A
+    The email package splits a plain ``message/delivery-status`` into its groups itself, but
+    keeps 8-bit bytes (a UTF-8 address) as undecodable characters; a
     ``message/global-delivery-status`` (RFC 6533, for SMTPUTF8 mail) it reads as one message,
     the first group's fields with every other group in its body; an encoded part (base64,
-    quoted-printable) as encoded text.  Those are read again from their decoded text."""
+    quoted-printable) as encoded text.  So every part is read again from its decoded text."""
     payload = part.get_payload()  # a list: the email package parses every message/* part
-    groups = [group for group in payload if isinstance(group, Message)]
     encoding = str(part.get("Content-Transfer-Encoding") or "").strip().lower()
-    if part.get_content_type() != "message/delivery-status" \
-            or encoding in ("base64", "quoted-printable"):
-        text = _status_text(groups, encoding)
-        groups = [message_from_string(block.strip() + "\n", policy=compat32)
-                  for block in re.split(r"\n\s*\n", text) if block.strip()]
+    text = _status_text([group for group in payload if isinstance(group, Message)], encoding)
+    groups = [message_from_string(block.strip() + "\n", policy=compat32)
+              for block in re.split(r"\n\s*\n", text) if block.strip()]
     # A group whose "body" holds more fields (a missing blank line) is read as one group;
     # recipients written one after the other without blank lines (AOL) are split apart.
     return [run for group in groups for run in _per_recipient(group)]

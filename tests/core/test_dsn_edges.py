@@ -153,6 +153,7 @@ def _report(kind: str, encoding: str) -> bytes:
 
 
 @pytest.mark.parametrize(("kind", "encoding"), [
+    ("message/delivery-status", ""),  # UTF-8 in a plain report: read as UTF-8
     ("message/global-delivery-status", ""),
     ("message/global-delivery-status", "base64"),
     ("message/global-delivery-status", "quoted-printable"),

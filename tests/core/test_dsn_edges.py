@@ -228,3 +228,36 @@ def test_the_sender_on_a_line_of_its_own_is_not_a_recipient() -> None:
     prose = f"<{ANN}>:\n550 5.1.1 User unknown\n\nsender@example.com\nwrote the message\n"
     assert [r.recipient for r in _from_prose(prose, "sender@example.com")] == [ANN]
     assert len(_from_prose(prose, None)) == 2
+
+
+def _fields_only(*fields: str) -> bytes:
+    """A report with no words for people: its delivery-status part alone."""
+    status = "Reporting-MTA: dns; mx.example\n\n" + "\n".join(fields) + "\n"
+    return (b"From: MAILER-DAEMON@mx.example\nMIME-Version: 1.0\nContent-Type: multipart/report;"
+            b" report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: "
+            b"message/delivery-status\n\n" + status.encode() + b"\n--B--\n")
+
+
+def test_without_prose_or_a_diagnostic_code_the_status_and_its_comment_are_read() -> None:
+    (found,) = read_message(_fields_only("Final-Recipient: rfc822; ann@example.org",
+                                         "Action: failed",
+                                         "Status: 5.1.1 (bad destination mailbox address)"))
+    assert (found.status, found.diagnostic.enhanced) == ("5.1.1", "5.1.1")
+    assert found.diagnostic.message == "bad destination mailbox address"
+
+
+def test_a_recipient_named_only_by_its_original_recipient_field() -> None:
+    (found,) = read_message(_fields_only("Original-Recipient: rfc822; ann@example.org",
+                                         "Action: failed", "Status: 5.1.1"))
+    assert found.recipient == ANN
+
+
+@pytest.mark.parametrize(("status", "enhanced"), [
+    ("5.1.1", "5.1.1"), ("4.4.7", "4.4.7"), ("9.1.1", None), ("5.1", None)])
+def test_the_status_field_gives_the_enhanced_code_a_reply_lacks(status: str,
+                                                                enhanced: str | None) -> None:
+    (found,) = read_message(_fields_only("Final-Recipient: rfc822; ann@example.org",
+                                         "Action: failed", f"Status: {status}",
+                                         "Diagnostic-Code: smtp; 550 User unknown"))
+    assert (found.diagnostic.code, found.diagnostic.enhanced) == (550, enhanced)
+    assert found.diagnostic.message == "User unknown"

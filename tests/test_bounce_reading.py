@@ -251,3 +251,11 @@ def test_a_recipient_listed_above_the_transcript_keeps_both_its_texts():
                           "550 5.1.1 <ann@a.example>... User unknown"),
         # the section head ends bob's lines: the transcript below it is ann's
         ("bob@b.example", "<bob@b.example>\n    (reason: 552 5.2.2 Mailbox full)")]
+
+
+def test_a_summary_line_without_a_dialogue_adds_nothing_to_a_recipient_listed_above():
+    prose = ("<ann@a.example>\n    (reason: 550 5.1.1 User unknown)\n\n"
+             "   ----- Transcript of session follows -----\n"
+             "550 5.1.1 <ann@a.example>... User unknown\n")
+    assert segments(prose) == [("ann@a.example",
+                                 "<ann@a.example>\n    (reason: 550 5.1.1 User unknown)")]

@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from .quickinit import quick_init
 from .reply import Reply as Reply  # its own module: a quick explain needs only this record
 
 REPORT_VERSION = 2
@@ -76,6 +77,7 @@ class Annotation:
     reason: ReasonNote | None = None  # set for every refusal (4xx, 5xx)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ErrorInfo:
     """A failure that ended a walk, in the form every renderer can show."""
@@ -85,6 +87,7 @@ class ErrorInfo:
     step: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Step:
     """One exchange of the walk: what we sent, what came back, how long it took."""
@@ -121,6 +124,7 @@ class TlsInfo:
     handshake_ms: float = 0.0
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Capabilities:
     """The EHLO extensions that matter for diagnosis, plus everything else advertised."""
@@ -146,6 +150,7 @@ class Finding:
     step: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Attempt:
     """One connection to one address of one host, and the walk over it."""
@@ -173,6 +178,7 @@ class MxHost:
     cname: str | None = None  # the name this MX target is an alias of (it should be none)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Resolution:
     """How a target became addresses: MX, implicit MX, a literal, or a name used as is."""
@@ -183,6 +189,7 @@ class Resolution:
     findings: tuple[Finding, ...] = ()  # about the MX set itself (aliases, equal preferences)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Report:
     """Everything a probe learned about one target; the one input of every renderer."""

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .quickinit import quick_init
 
+
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Reply:
     """One complete SMTP reply: a code, an optional enhanced code, and its text lines."""

@@ -21,6 +21,7 @@ __all__ = [
     "MAX_LINES_KEPT",
     "MAX_LINE_BYTES",
     "MAX_LINE_KEPT",
+    "NO_SECRETS",
     "REDACTED",
     "Redactor",
     "ReplyReader",
@@ -106,6 +107,9 @@ class Redactor:
         return text
 
 
+NO_SECRETS = Redactor()  # nothing to hide: one for every walk without a password
+
+
 class ReplyReader:
     """Incremental reply parser: ``feed`` bytes, get a ``Reply`` once one is complete.
 
@@ -119,7 +123,7 @@ class ReplyReader:
     """
 
     def __init__(self, redact: Redactor | None = None) -> None:
-        self.redact = redact or Redactor()
+        self.redact = redact or NO_SECRETS
         self.trailing = b""
         self.full_lines: tuple[str, ...] = ()  # the last reply's lines, long ones uncut
         self.clear()

@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..errors import TargetError, UsageError, quoted
+from ..quickinit import quick_init
 
 __all__ = [
     "DEFAULT_PORT",
@@ -83,6 +84,7 @@ def _is_ip(kind: type[ipaddress.IPv4Address | ipaddress.IPv6Address], text: str)
     return True
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Target:
     """A place to probe: an IP literal, a host name with a port, or a mail domain."""

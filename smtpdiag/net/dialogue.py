@@ -165,8 +165,7 @@ class Walk(GreetingWalk):
             # DATA was already answered 354; send the dot-stuffed body and its end marker.
             body = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(self.opts.message))
             proto.write(body + b".\r\n")
-            await proto.read_response()
-            return proto.take_reply()
+            return await proto.receive()
 
         body = await self._guard("message", f"<test message, {len(self.opts.message)} bytes>",
                                  send_body)

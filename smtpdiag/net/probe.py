@@ -247,6 +247,40 @@ def explain_attempts(attempts: list[Attempt], opts: ProbeOptions,
             for a in attempts]
 
 
+_PLANS: dict[tuple[int, int, str | None], tuple[ProbeOptions, WalkOptions]] = {}
+
+
+def _walk_options(opts: ProbeOptions, port: int, recipient: str | None) -> WalkOptions:
+    """What each walk is asked to do, for these options, this port and (with no ``--to``)
+    this default recipient: the same for every target of a fleet that shares them, so it is
+    made once and kept (the options themselves are kept with it, so the key, their ``id``,
+    stays theirs).  Raises ``UnicodeError`` for a name that has no A-label."""
+    key = (id(opts), port, recipient)
+    plan = _PLANS.get(key)
+    if plan is not None and plan[0] is opts:
+        return plan[1]
+    helo = targets.a_label(opts.helo or default_helo())
+    mail_from = targets.wire_address(opts.mail_from)
+    rcpts = tuple(targets.wire_address(r) for r in opts.rcpt_to) if recipient is None else (
+        recipient,)
+    walk_opts = WalkOptions(
+        helo=helo, mail_from=mail_from, rcpt_to=rcpts, auth_user=opts.auth_user,
+        auth_password=opts.auth_password, tls=tls_mode_for(port, opts.tls),
+        timeout=opts.timeout, data_timeout=opts.data_timeout, ca_file=opts.ca_file,
+        insecure=opts.insecure, dry_run=opts.dry_run, quit_after=opts.quit_after,
+        message=(_dry_run_message if opts.dry_run else test_message)(
+            helo, mail_from, rcpts[0]), progress=opts.progress,
+        smtputf8=any(targets.needs_smtputf8(a) for a in (mail_from, *rcpts)),
+        sniff_tls=opts.tls == "auto" and tls_mode_for(port, "auto") != "implicit",
+    )
+    if not opts.dry_run:  # a message's Date and Message-ID are its own: made for each walk
+        return walk_opts
+    if len(_PLANS) >= 256:  # a caller making new options for every probe: keep the newest
+        _PLANS.clear()
+    _PLANS[key] = (opts, walk_opts)
+    return walk_opts
+
+
 def _unusable(target: str, why: str, started_at: str) -> Report:
     error = UsageError(f"a name has no IDNA A-label ({why}), so it cannot be sent to a server",
                        step="ehlo")
@@ -272,23 +306,10 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
         target = parse_target(target_text, port=opts.port, no_mx=opts.no_mx)
     port = target.port or DEFAULT_PORT
     try:  # IDN names go as A-labels (EHLO, an ASCII local part's domain); see core.targets
-        helo = targets.a_label(opts.helo or default_helo())
-        mail_from = targets.wire_address(opts.mail_from)
         chosen = None if opts.rcpt_to else targets.default_recipient(target)
-        rcpts = tuple(targets.wire_address(r) for r in opts.rcpt_to) if chosen is None else (
-            chosen[0],)
+        walk_opts = _walk_options(opts, port, None if chosen is None else chosen[0])
     except UnicodeError as exc:  # the CLI validated its input; an API caller may not have
         return _unusable(target_text, str(exc), started_at)
-    walk_opts = WalkOptions(
-        helo=helo, mail_from=mail_from, rcpt_to=rcpts, auth_user=opts.auth_user,
-        auth_password=opts.auth_password, tls=tls_mode_for(port, opts.tls),
-        timeout=opts.timeout, data_timeout=opts.data_timeout, ca_file=opts.ca_file,
-        insecure=opts.insecure, dry_run=opts.dry_run, quit_after=opts.quit_after,
-        message=(_dry_run_message if opts.dry_run else test_message)(
-            helo, mail_from, rcpts[0]), progress=opts.progress,
-        smtputf8=any(targets.needs_smtputf8(a) for a in (mail_from, *rcpts)),
-        sniff_tls=opts.tls == "auto" and tls_mode_for(port, "auto") != "implicit",
-    )
 
     def finish(verdict: str, summary: str, resolution: Resolution | None,
                attempts: list[Attempt], error: SmtpdiagError | None = None) -> Report:

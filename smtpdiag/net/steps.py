@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from aiosmtplib.errors import SMTPServerDisconnected
 
-from ..core.replies import Redactor, secret_forms
+from ..core.replies import NO_SECRETS, Redactor, secret_forms
 from ..errors import SmtpdiagError, StepTimeout
 from ..model import Capabilities, ErrorInfo, Reply, Step, TlsInfo
 from .stepclock import StepClock
@@ -60,7 +60,8 @@ class StepWalk:
         self.stop: Reply | None = None
         self.rcpt_replies: list[Reply] = []
         # Whatever a server echoes of our secrets is hidden before it is kept anywhere.
-        self.redact = Redactor(secret_forms(opts.auth_password, (opts.auth_user,)))
+        self.redact = Redactor(secret_forms(opts.auth_password, (opts.auth_user,))) \
+            if opts.auth_password else NO_SECRETS
 
     def _budget(self, step: str) -> float:
         left = self.deadline - time.monotonic()
@@ -69,36 +70,53 @@ class StepWalk:
         wait = self.opts.data_timeout if step == "message" else self.opts.timeout
         return min(wait, left)
 
+    def _begin(self, step: str) -> float:
+        """A step begins: what came unasked is filed, the step is announced, the walk's clock
+        is set to the step's limit (one timer for the walk, not one per step: stepclock.py).
+        Returns that limit."""
+        proto = self.proto
+        if proto is not None and proto.unsolicited:
+            self._note_unasked()
+        if self.opts.progress is not None:
+            self._announce(step)
+        timeout = self._budget(step)
+        self.clock.start(timeout)
+        return timeout
+
+    def _failed(self, step: str, sent: str | None, exc: BaseException, started: float,
+                timeout: float) -> Reply:
+        """A step went wrong: the server's parting 421 when that is what happened (its answer),
+        else the step recorded with its error and the error raised, converted and named."""
+        if self.clock.stop() and isinstance(exc, asyncio.CancelledError):
+            exc = TimeoutError()  # the step's own time ran out
+        elif isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
+            raise exc
+        reply = self._parting_421(step, exc)
+        if reply is not None:
+            self.steps.append(Step(step, sent, reply, None,
+                                   (time.perf_counter() - started) * 1000))
+            return reply
+        error = convert_error(exc, step, timeout, self.proto, self.where)
+        error.message = self.redact(error.message)
+        if step == "greeting" and self.sniffed is False and error.kind == "timeout":
+            error.message += ("; a TLS handshake on a second connection did not "
+                              "complete either: not implicit TLS")
+        elapsed = (time.perf_counter() - started) * 1000
+        self.steps.append(Step(step, sent, None, elapsed_ms=elapsed,
+                               error=ErrorInfo(error.kind, error.message, step)))
+        raise error from None
+
     async def _guard(self, step: str, sent: str | None,
                      coro_factory: Callable[[], Awaitable[Reply | None]]) -> Reply | None:
         """Run one exchange; record it as a step; convert whatever goes wrong."""
-        self._note_unasked()
-        self._announce(step)
+        timeout = self._begin(step)
         started = time.perf_counter()
-        timeout = self._budget(step)
-        clock = self.clock
-        clock.start(timeout)  # one timer for the walk, not one per step (stepclock.py)
         try:
             reply = await coro_factory()
         except BaseException as exc:
-            if clock.stop() and isinstance(exc, asyncio.CancelledError):
-                exc = TimeoutError()  # the step's own time ran out
-            elif isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
-                raise
-            reply = self._parting_421(step, exc)
-            if reply is None:
-                error = convert_error(exc, step, timeout, self.proto, self.where)
-                error.message = self.redact(error.message)
-                if step == "greeting" and self.sniffed is False and error.kind == "timeout":
-                    error.message += ("; a TLS handshake on a second connection did not "
-                                      "complete either: not implicit TLS")
-                elapsed = (time.perf_counter() - started) * 1000
-                self.steps.append(Step(step, sent, None, elapsed_ms=elapsed,
-                                       error=ErrorInfo(error.kind, error.message, step)))
-                raise error from None
-        clock.stop()
-        elapsed = (time.perf_counter() - started) * 1000
-        self.steps.append(Step(step, sent, reply, elapsed_ms=elapsed))
+            return self._failed(step, sent, exc, started, timeout)
+        self.clock.stop()
+        self.steps.append(Step(step, sent, reply, None, (time.perf_counter() - started) * 1000))
         return reply
 
     def _note_unasked(self) -> None:
@@ -130,15 +148,22 @@ class StepWalk:
 
     async def _read(self) -> Reply:
         assert self.proto is not None
-        await self.proto.read_response()
-        return self.proto.take_reply()
+        return await self.proto.receive()
 
     async def command(self, step: str, line: str, shown: str | None = None) -> Reply:
+        """One command and its reply, as one step: ``_guard`` written out, since every command
+        of every walk comes through here (no coroutine made per step to be guarded)."""
         proto = self.proto
         assert proto is not None
-        data = line.encode("utf-8")
-        reply = await self._guard(step, shown or line, lambda: proto.exchange(data))
-        assert reply is not None
+        sent = shown or line
+        timeout = self._begin(step)
+        started = time.perf_counter()
+        try:
+            reply = await proto.exchange(line.encode("utf-8"))
+        except BaseException as exc:
+            return self._failed(step, sent, exc, started, timeout)
+        self.clock.stop()
+        self.steps.append(Step(step, sent, reply, None, (time.perf_counter() - started) * 1000))
         return reply
 
     def _stop_if(self, point: str) -> None:

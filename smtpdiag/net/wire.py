@@ -48,6 +48,9 @@ def refused_handshake(error: SmtpdiagError) -> bool:
                                        for reason in HANDSHAKE_REFUSALS)
 
 
+# What the waiter of aiosmtplib's ``read_response`` is given: only a signal that a reply is
+# complete, which ``take_reply`` then hands out whole (nothing here reads its text).
+_ARRIVED = SMTPResponse(0, "")
 _RECEIVE_BYTES = 256 * 1024  # what asyncio's socket transport reads at most at a time
 _receiving = threading.local()  # one receive buffer per thread (an event loop has one)
 
@@ -128,7 +131,7 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
             self.bytes_pending = 0
             self.unsolicited.clear()  # what matters is what came unasked after this reply
             self._keep_unsolicited(self.reader.trailing)
-            waiter.set_result(SMTPResponse(reply.code, "\n".join(reply.lines)))
+            waiter.set_result(_ARRIVED)
 
     async def exchange(self, command: bytes) -> Reply:
         """Send one command line and return its reply.
@@ -139,13 +142,21 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         """
         if COMMAND_INJECTION_REGEX.search(command):
             raise ValueError("Command arg contains a prohibited control character")
-        waiter = self._response_waiter
-        if self._command_lock is None or waiter is None:
+        if self._command_lock is None or self._response_waiter is None:
             raise SMTPServerDisconnected("Server not connected")
         self._response_pending = True
         self.write(command + b"\r\n")
         if command == b"QUIT":
             self._quit_sent = True
+        return await self.receive()
+
+    async def receive(self) -> Reply:
+        """The next reply (the greeting, or the answer to what was just sent): the waiter of
+        ``read_response`` awaited without its ``wait_for``, as ``exchange`` does."""
+        waiter = self._response_waiter
+        if waiter is None:
+            raise SMTPServerDisconnected("Connection lost")
+        self._response_pending = True
         try:
             await waiter
         finally:

@@ -60,6 +60,11 @@ def parse_code(text: str) -> tuple[str, int | str]:
 
 
 def basic_view(code: int, lang: str = "en") -> dict[str, Any]:
+    """A basic code as the catalogue has it, or, if it lacks it, as its digits read: any code
+    from 200 to 599, a middle digit RFC 5321 leaves unused (``470``) included, read by its
+    class.  ``ValueError`` for a number that is no reply code (no class 2-5)."""
+    if not 200 <= code <= 599:
+        raise ValueError(f"{code} is not an SMTP reply code: it must be 200-599 (RFC 5321 §4.2)")
     names = catalogue.headings(lang)["classes"]
     entry = catalogue.lookup_basic(code)
     klass = str(code // 100)

@@ -59,7 +59,8 @@ def exit_code(state: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """One thing that made a result worse than OK (or, for OK, the one-line summary)."""
+    """One thing that made a result worse than OK: its state is WARNING, CRITICAL or UNKNOWN,
+    never OK (an OK result has no reasons, only its summary)."""
 
     state: str
     message: str
@@ -294,8 +295,7 @@ def judge(report: Report, thresholds: Thresholds, *, index: int = 0,
             found = _judge_attempt(attempt, thresholds)
             prefix = f"{_where(attempt)}: " if all_hosts and len(report.attempts) > 1 else ""
             reasons += [Reason(r.state, prefix + r.message, r.step) for r in found]
-        elif attempt.outcome != "accepted" or any(
-                r.state != "OK" for r in _judge_attempt(attempt, Thresholds())):
+        elif attempt.outcome != "accepted" or _judge_attempt(attempt, Thresholds()):
             why = attempt.error.message if attempt.error else f"outcome {attempt.outcome}"
             reasons.append(Reason("WARNING", f"{_where(attempt)} did not answer properly "
                                   f"({why}); a later host was tried", None))
@@ -303,7 +303,7 @@ def judge(report: Report, thresholds: Thresholds, *, index: int = 0,
                  None)
     if slow is not None:
         reasons.append(slow)
-    unique = list(dict.fromkeys(r for r in reasons if r.state != "OK")) if reasons else []
+    unique = list(dict.fromkeys(reasons))  # no reason is ever OK: none is built with it
     if len(unique) > 1:
         unique.sort(key=lambda r: -_SEVERITY[r.state])
     state = worst(r.state for r in unique) if unique else "OK"

@@ -1,0 +1,165 @@
+"""``core/dsn.py`` at its edges, where the fixture bounces never go: what counts as a message,
+an mbox's separators and line endings, the prose kept before a report's fields, Microsoft
+365's opening paragraph, a recipient's own lines that hold only its address, and when a
+Diagnostic-Code's one line yields to the prose's whole reply.  Pure.
+"""
+
+from __future__ import annotations
+
+import base64
+import quopri
+
+import pytest
+
+from smtpdiag.core.bounce import read_diagnostic
+from smtpdiag.core.dsn import (
+    _before_fields,
+    _cut_short,
+    _opening,
+    _own,
+    is_message,
+    read_message,
+    split_mbox,
+)
+
+ANN = "ann@example.org"
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"From someone Mon Jun  1 10:00:00 2026\nx", True),  # an mbox
+    (b"  \n\nFrom someone", True),  # leading blank lines are no content
+    (b"Subject: hi\n\nbody", True),
+    (b"Subject: hi\r\n\r\nbody", True),  # CRLF line ends
+    (b"Subject: hi\nno blank line ends the headers", False),
+    (b"550 5.1.1 <ann@example.org>: User unknown", False),  # a pasted reply
+    (b"Subject hi\n\nbody", False),  # no colon: no header
+])
+def test_a_message_starts_with_headers_and_has_a_blank_line(data: bytes, message: bool) -> None:
+    assert is_message(data) is message
+
+
+def test_the_blank_line_is_looked_for_in_the_first_200000_bytes_only() -> None:
+    head = b"Subject: a\n"
+    at = 200_000 - 1  # the blank line's first "\n" is the last byte looked at
+    inside = head + b"x" * (at - len(head) - 1) + b"\n\nbody"
+    assert inside.index(b"\n\n") == at - 1
+    assert is_message(inside)
+    past = head + b"x" * (at - len(head)) + b"\n\nbody"
+    assert past.index(b"\n\n") == at
+    assert not is_message(past)
+
+
+def test_headers_are_looked_for_in_the_first_2000_bytes_only() -> None:
+    assert is_message(b"X" * 1_999 + b": v\n\nbody")
+    assert not is_message(b"X" * 2_000 + b": v\n\nbody")
+
+
+def test_an_mbox_with_crlf_line_ends_splits_into_lf_messages() -> None:
+    data = (b"From a Mon Jun  1 10:00:00 2026\r\nSubject: a\r\n\r\nx\r\n"
+            b"From b Tue Jun  2 10:00:00 2026\r\nSubject: b\r\n\r\ny\r\n")
+    assert split_mbox(data) == [b"Subject: a\n\nx\n", b"Subject: b\n\ny\n"]
+
+
+def test_text_before_the_first_separator_is_a_message_of_its_own() -> None:
+    # "From " without a date is no separator: the first message runs to the real one
+    data = b"From someone\nSubject: a\n\nx\nFrom b Mon Jun  1 10:00:00 2026\nSubject: b\n\ny\n"
+    assert split_mbox(data) == [b"Subject: a\n\nx\n", b"Subject: b\n\ny\n"]
+
+
+def test_prose_read_from_a_raw_body_ends_at_the_reports_fields() -> None:
+    text = "Sorry, it failed.\n\nReporting-MTA: dns; mx.example\nFinal-Recipient: rfc822; a@b.c\n"
+    assert _before_fields(text) == "Sorry, it failed.\n\n"
+    assert _before_fields("No fields here.\n") == "No fields here.\n"
+
+
+def test_prose_read_from_a_raw_body_ends_where_the_returned_message_starts() -> None:
+    text = "It failed.\n----- Original message -----\nSubject: hi\n"
+    assert _before_fields(text) == "It failed.\n"
+    # the returned copy is looked for after the first character: a text that starts with
+    # its marker keeps it, one whose second line does is cut there
+    assert _before_fields("----- Original message -----\nx") == "----- Original message -----\nx"
+    assert _before_fields("\n----- Original message -----\nx") == "\n"
+
+
+def test_the_opening_paragraph_skips_links_and_the_blank_lines_after_them() -> None:
+    prose = ("https://aka.ms/EXOSmtpErrors\n\nYour message to ann@example.org couldn't be "
+             "delivered.\n[https://aka.ms/x]\nann wasn't found at example.org.\n\nStatus code: 550")
+    assert _opening(prose) == ("Your message to ann@example.org couldn't be delivered. "
+                               "ann wasn't found at example.org.")
+
+
+def test_the_opening_paragraph_is_cut_at_1000_characters() -> None:
+    assert _opening("word " * 400) == ("word " * 200)[:1_000]
+    assert len(_opening("word " * 400)) == 1_000
+
+
+@pytest.mark.parametrize(("text", "bare"), [
+    (f"<{ANN}>:", True),
+    (f"{ANN}:  ab", True),  # the address and 4 characters more: nothing said
+    (f"{ANN}: abc", False),  # 5 more: words of its own
+    (f"550 {ANN}", False),  # a reply code is something said
+    (f"5.1.1 {ANN}", False),  # and so is an enhanced code
+    ("", True),
+])
+def test_a_recipients_own_lines_count_only_when_they_say_more_than_the_address(
+        text: str, bare: bool) -> None:
+    own = _own(text, ANN)
+    assert (own is None) is bare
+    if own is not None:
+        assert own == read_diagnostic(text)
+
+
+def test_a_cut_short_diagnostic_code_is_a_first_line_ending_in_a_dash() -> None:
+    cut = read_diagnostic("550-5.1.1 The email account that you tried to reach does not exist.")
+    whole = read_diagnostic("550-5.1.1 The email account that you tried to reach does not "
+                            "exist.\n550 5.1.1 Please try double-checking the address.")
+    assert _cut_short(cut, whole)
+    assert not _cut_short(cut, read_diagnostic("451-4.3.0 " + whole.message))  # another code
+    # the whole reply must be longer, and start with the first line's first 40 characters
+    same = read_diagnostic("550 5.1.1 The email account that you tried to reach does not "
+                           "exist.")
+    assert not _cut_short(cut, same)
+    differs_at_41 = read_diagnostic("550 5.1.1 The email account that you tried to reacH "
+                                    "someone else, who does not exist at all.")
+    assert differs_at_41.message[:41] != cut.message[:41]
+    assert differs_at_41.message[:40] == cut.message[:40]
+    assert _cut_short(cut, differs_at_41)
+
+
+def test_a_diagnostic_code_without_the_dash_or_a_code_is_not_cut_short() -> None:
+    whole = read_diagnostic("550 User unknown, and more words after it")
+    assert not _cut_short(read_diagnostic("550 User unknown"), whole)  # a one-line reply
+    assert not _cut_short(read_diagnostic("User unknown"), whole)  # no code at all
+
+
+_STATUS = ("Reporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; jösé@example.org\n"
+           "Action: failed\nStatus: 5.1.1\nRemote-MTA: dns; mx.example.org\n"
+           "Diagnostic-Code: smtp; 550 5.1.1 User unknown\n").encode()
+
+
+def _report(kind: str, encoding: str) -> bytes:
+    body = {"": _STATUS, "base64": base64.encodebytes(_STATUS),
+            "quoted-printable": quopri.encodestring(_STATUS)}[encoding]
+    cte = f"Content-Transfer-Encoding: {encoding}\n".encode() if encoding else b""
+    return (b"From: MAILER-DAEMON@mx.example\nMIME-Version: 1.0\nContent-Type: multipart/report;"
+            b" report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\n"
+            b"Your message could not be delivered.\n\n--B\nContent-Type: " + kind.encode()
+            + b"\n" + cte + b"\n" + body + b"\n--B--\n")
+
+
+@pytest.mark.parametrize(("kind", "encoding"), [
+    ("message/global-delivery-status", ""),
+    ("message/global-delivery-status", "base64"),
+    ("message/global-delivery-status", "quoted-printable"),
+    ("message/delivery-status", "base64"),
+    ("message/delivery-status", "quoted-printable"),
+])
+def test_a_global_or_encoded_report_gives_every_field(kind: str, encoding: str) -> None:
+    # RFC 6533's global report (SMTPUTF8 mail) and a report sent base64 or quoted-printable
+    # were read as one group, or as encoded text: no recipient, action, status or reply
+    (found,) = read_message(_report(kind, encoding))
+    assert (found.recipient, found.action, found.status, found.remote_mta) == (
+        "jösé@example.org", "failed", "5.1.1", "dns; mx.example.org")
+    assert (found.diagnostic.code, found.diagnostic.enhanced, found.diagnostic.message) == (
+        550, "5.1.1", "User unknown")
+    assert found.diagnostic.form == "dsn" and found.final

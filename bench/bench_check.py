@@ -30,6 +30,9 @@ concurrency 500; with every core, throughput >= 1.2x the single-process floor.  
 adds one run per output format at ``--formats-size`` targets (``check_formats.py``, on the
 first client loop): peak RSS must hold for every streaming format, not only jsonl.
 
+Where the time of one run goes, process by process (CPU, waiting for a core, asleep), is what
+``bench/check_tree.py`` shows: for a ``--workers`` run that is not busy on every core.
+
 The run is bounded: each client process is killed after ``--run-timeout`` seconds, and no new
 run starts once ``--budget`` seconds have passed (what was skipped is said).  The machine is
 shared, so rates vary from run to run: compare the ratios, and the min/max printed beside the
@@ -51,7 +54,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from check_measure import cpu_seconds, measure, tree
+from check_measure import cpu_seconds, measure, tree, with_responder
+from check_report import ratios, show, summarise
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -88,40 +92,6 @@ def run_smtpdiag(targets_file: str, out_file: str, concurrency: int, workers: in
             ok += '"state":"OK"' in line
     result["ok"] = ok
     return result
-
-
-def summarise(runs: list[dict[str, Any]], targets: int) -> dict[str, Any]:
-    rates = [targets / r["wall_s"] for r in runs]
-    cpus = [r["cpu_s"] * 1000 / targets for r in runs]
-    return {"probes_per_s": statistics.median(rates), "rate_min": min(rates),
-            "rate_max": max(rates), "cpu_ms_per_probe": statistics.median(cpus),
-            "cpu_min": min(cpus), "cpu_max": max(cpus),
-            "busy": statistics.median(r["cpu_s"] / r["wall_s"] for r in runs),
-            "peak_rss_mib": max(r["rss_mib"] for r in runs),
-            "peak_tree_rss_mib": max(r["tree_rss_mib"] for r in runs),
-            "ok": min(r["ok"] for r in runs), "runs": len(runs),
-            "killed": sum(r["killed"] for r in runs), "targets": targets}
-
-
-def show(label: str, stats: dict[str, Any], base: dict[str, Any] | None,
-         tree_rss: bool = False) -> str:
-    rate = (f"{stats['probes_per_s']:7.0f} probes/s [{stats['rate_min']:.0f}-"
-            f"{stats['rate_max']:.0f}]")
-    cpu = (f"CPU {stats['cpu_ms_per_probe']:.3f} ms/probe [{stats['cpu_min']:.3f}-"
-           f"{stats['cpu_max']:.3f}], {stats['busy'] * 100:3.0f}% busy")
-    rss = stats["peak_tree_rss_mib"] if tree_rss else stats["peak_rss_mib"]
-    text = f"  {label:<30} {rate}  {cpu}  peak RSS {rss:6.1f} MiB"
-    if base is not None:
-        text += "  | " + ratios(stats, base, tree_rss)
-    return text + (f"  (only {stats['ok']} OK; {stats['killed']} run(s) killed)"
-                   if stats["killed"] or stats["ok"] < stats.get("targets", 0) else "")
-
-
-def ratios(stats: dict[str, Any], base: dict[str, Any], tree_rss: bool = False) -> str:
-    key = "peak_tree_rss_mib" if tree_rss else "peak_rss_mib"
-    return (f"rate {stats['probes_per_s'] / base['probes_per_s']:.2f}x, "
-            f"CPU {stats['cpu_ms_per_probe'] / base['cpu_ms_per_probe']:.2f}x, "
-            f"RSS {stats[key] / base[key]:.2f}x floor")
 
 
 class Budget:
@@ -175,7 +145,7 @@ def bench(args: argparse.Namespace) -> int:
             for count in [n for n in args.sizes if n < 100_000]:
                 one_size(args, budget, ports, tmp, out_file, count, server_pids, results)
             if args.scaling:  # before the big sizes, which a tight --budget may cut
-                scaling(args, budget, ports, tmp, out_file, cpus, results)
+                scaling(args, budget, ports, tmp, out_file, cpus, server_pids, results)
             for count in big:
                 one_size(args, budget, ports, tmp, out_file, count, server_pids, results)
             if args.formats and budget.allows("formats"):
@@ -269,7 +239,7 @@ def one_size(args: argparse.Namespace, budget: Budget, ports: list[int], tmp: st
 
 
 def scaling(args: argparse.Namespace, budget: Budget, ports: list[int], tmp: str,
-            out_file: str, cpus: int, results: dict[str, Any]) -> None:
+            out_file: str, cpus: int, server_pids: list[int], results: dict[str, Any]) -> None:
     count, concurrency = args.scaling, max(args.concurrency)
     listing = targets_file(tmp, ports, count)
     floors: dict[str, list[dict[str, Any]]] = {loop: [] for loop in args.client_loops}
@@ -278,10 +248,12 @@ def scaling(args: argparse.Namespace, budget: Budget, ports: list[int], tmp: str
         if not budget.allows(f"scaling {count}@{concurrency}"):
             break
         for loop in args.client_loops:
-            floors[loop].append(run_floor(listing, concurrency, loop, args.run_timeout))
+            floors[loop].append(with_responder(server_pids, count, run_floor, listing,
+                                               concurrency, loop, args.run_timeout))
             for workers in range(1, cpus + 1):
-                ours.setdefault((loop, workers), []).append(run_smtpdiag(
-                    listing, out_file, concurrency, workers, loop, args.run_timeout))
+                ours.setdefault((loop, workers), []).append(with_responder(
+                    server_pids, count, run_smtpdiag, listing, out_file, concurrency,
+                    workers, loop, args.run_timeout))
     if not ours:
         return
     print(f"scaling, N = {count:,}, concurrency {concurrency} in all, {args.runs} run(s) "
@@ -291,15 +263,31 @@ def scaling(args: argparse.Namespace, budget: Budget, ports: list[int], tmp: str
         base = summarise(floors[loop], count)
         results["scaling"][loop] = {"floor": base}
         print(show(f"floor on {loop} (one process)", base, None, tree_rss=True))
+        base["responder_cpu_ms_per_probe"] = _responder_ms(floors[loop])
         for workers in range(1, cpus + 1):
             stats = summarise(ours[(loop, workers)], count)
+            stats["responder_cpu_ms_per_probe"] = _responder_ms(ours[(loop, workers)])
             results["scaling"][loop][f"workers_{workers}"] = stats
             print(show(f"smtpdiag --workers {workers} on {loop}", stats, base, tree_rss=True))
+            if workers > 1:
+                print(f"  {'':<30} of its CPU per probe: the parent (reading, merging, "
+                      f"writing) {stats['own_cpu_ms_per_probe']:.3f} ms, the workers "
+                      f"{stats['cpu_ms_per_probe'] - stats['own_cpu_ms_per_probe']:.3f} ms")
+        beside = [results["scaling"][loop][f"workers_{w}"]["responder_cpu_ms_per_probe"]
+                  for w in range(1, cpus + 1)]
+        print(f"  {'':<30} responder CPU per probe: "
+              f"{base['responder_cpu_ms_per_probe']:.3f} ms beside the floor, "
+              + ", ".join(f"{ms:.3f} ms beside --workers {w}"
+                          for w, ms in enumerate(beside, 1)))
     if {"asyncio", "uvloop"} <= set(args.client_loops):
         best = max((v for k, v in results["scaling"]["uvloop"].items()
                     if k.startswith("workers_")), key=lambda v: v["probes_per_s"])
         print(f"  not the target: smtpdiag's best on uvloop against the floor on asyncio: "
               f"{ratios(best, results['scaling']['asyncio']['floor'], True)}")
+
+
+def _responder_ms(runs: list[dict[str, Any]]) -> float:
+    return float(statistics.median(r["responder_ms"] for r in runs))
 
 
 def verdicts(results: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
 """Measuring one client process of ``bench_check.py``: wall time, CPU time of its whole process
-tree (``wait4``) and peak memory (its own ``VmHWM``, and the most its tree held at once)."""
+tree (``wait4``) and of the process alone, and peak memory (its own ``VmHWM``, and the most its
+tree held at once)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["cpu_seconds", "measure", "tree"]
+__all__ = ["cpu_seconds", "measure", "tree", "with_responder"]
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -65,6 +67,17 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / _TICK
 
 
+def _own_cpu_seconds(pid: int) -> float:
+    """User + system time of this process alone (not of its children): with ``--workers``,
+    the parent's share of the tree's CPU."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def measure(argv: list[str], timeout: float, env: dict[str, str] | None = None
             ) -> dict[str, Any]:
     """Wall time, CPU time (the whole tree, from wait4) and peak RSS of one client process."""
@@ -79,6 +92,7 @@ def measure(argv: list[str], timeout: float, env: dict[str, str] | None = None
         killer.start()
         # WNOWAIT: the child stays a zombie (its /proc entry readable) until reaped below.
         os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        own = _own_cpu_seconds(proc.pid)  # final: the zombie's own times, its children's apart
         killer.cancel()
         done.set()
         poller.join()
@@ -87,7 +101,17 @@ def measure(argv: list[str], timeout: float, env: dict[str, str] | None = None
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+        return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "own_cpu_s": own,
                 "rss_mib": peak["own"], "tree_rss_mib": peak["tree"],
                 "exit": proc.returncode, "stdout": out.read(), "stderr": err.read()[-2000:],
                 "killed": proc.returncode == -9}
+
+
+def with_responder(server_pids: list[int], count: int, run: Callable[..., dict[str, Any]],
+                   *args: Any) -> dict[str, Any]:
+    """``run(*args)``, one client run of ``count`` probes, with the responder's CPU per probe
+    meanwhile (``responder_ms``)."""
+    before = cpu_seconds(server_pids)
+    result = run(*args)
+    result["responder_ms"] = (cpu_seconds(server_pids) - before) * 1000 / count
+    return result

@@ -213,8 +213,8 @@ def jsonl_line(result: CheckResult) -> str:
     if attempt is not None:
         for step in attempt.steps:
             reply, error = step.reply, step.error
-            code = "null" if reply is None else _v(reply.code)
-            steps.append(f'{{"step":{_name(step.name)},"code":{code},"ms":{_ms_v(step.elapsed_ms)}'
+            steps.append(_step_head(step.name, None if reply is None else reply.code)
+                         + _ms_v(step.elapsed_ms)
                          + ("}" if error is None else f',"error":{_s(error.kind)}}}'))
         if attempt.tls is not None:
             f = attempt.tls
@@ -235,16 +235,21 @@ def jsonl_line(result: CheckResult) -> str:
 
 
 _s = encode_basestring_ascii  # a str as the encoder writes it (ensure_ascii)
-_NAMES: dict[str, str] = {}  # step names as _s writes them: a few, met on every line
+# A step's text up to its time, by step name and reply code: a few dozen pairs, met on every
+# line ("ehlo" and 250, "rcpt" and 250...).  Up to _HEADS_KEPT are kept; others are built.
+_HEADS: dict[tuple[str, int | None], str] = {}
+_HEADS_KEPT = 256
 
 
-def _name(name: str) -> str:
-    text = _NAMES.get(name)
-    if text is None:
-        text = _s(name)
-        if len(_NAMES) < 64:  # the walk's own names; a stranger is not kept
-            _NAMES[name] = text
-    return text
+def _step_head(name: str, code: int | None) -> str:
+    if code is not None and type(code) is not int:  # True == 1: never share their entry
+        return f'{{"step":{_s(name)},"code":{_v(code)},"ms":'
+    head = _HEADS.get((name, code))
+    if head is None:
+        head = f'{{"step":{_s(name)},"code":{_v(code)},"ms":'
+        if len(_HEADS) < _HEADS_KEPT:
+            _HEADS[name, code] = head
+    return head
 
 
 def _ms_v(value: float) -> str:

@@ -251,3 +251,21 @@ def test_a_recipient_listed_above_the_transcript_keeps_both_its_texts():
                           "550 5.1.1 <ann@a.example>... User unknown"),
         # the section head ends bob's lines: the transcript below it is ann's
         ("bob@b.example", "<bob@b.example>\n    (reason: 552 5.2.2 Mailbox full)")]
+
+
+def test_a_summary_line_without_a_dialogue_adds_nothing_to_a_recipient_listed_above():
+    prose = ("<ann@a.example>\n    (reason: 550 5.1.1 User unknown)\n\n"
+             "   ----- Transcript of session follows -----\n"
+             "550 5.1.1 <ann@a.example>... User unknown\n")
+    assert segments(prose) == [("ann@a.example",
+                                 "<ann@a.example>\n    (reason: 550 5.1.1 User unknown)")]
+
+
+def test_a_summary_line_takes_its_lines_from_a_bounded_stretch_above_it():
+    # hostile text: a dialogue of 50,000 lines above one summary line is read from its end
+    from smtpdiag.core.prose import MAX_DIALOGUE
+
+    summary = "550 <ann@a.example>... User unknown"
+    ((address, text),) = segments("<<< 550 no\n" * 50_000 + summary + "\n")
+    assert address == "ann@a.example" and text.endswith(summary)
+    assert MAX_DIALOGUE - 20 < len(text) - len(summary) <= MAX_DIALOGUE

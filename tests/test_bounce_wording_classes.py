@@ -278,3 +278,12 @@ def test_a_sentence_that_lists_possible_causes_is_not_read_by_one_of_them(text: 
     # cPanel's sentence names three causes it cannot tell apart: not "blacklisted" alone
     found = classify(text)["reason"]
     assert (found["name"], found["rule"]) == ("unknown", "exim-cpanel-could-not-deliver")
+
+
+@pytest.mark.parametrize("text", [
+    "553 5.1.2 Unknown address domain",
+    "The domain you tried to reach does not exist",
+    "550 The domain that you entered doesn't exist",
+])
+def test_a_missing_domain_is_not_read_as_a_missing_address(text: str) -> None:
+    assert classify(text)["reason"]["name"] == "host-unknown"

@@ -78,6 +78,7 @@ def _names() -> list[tuple[str, str]]:
 def test_there_are_names_of_filters_and_of_block_lists_and_a_wording() -> None:
     ids = {entry_id for entry_id, _ in _names()}
     assert {"forcepoint-websense", "spamexperts", "mailspike", "nordspam", "spamhaus-zen",
+            "cisco-ironport-rejected-name", "clamav-virus-name", "spamassassin-score-name",
             "text-block-list-name"} <= ids
 
 

@@ -46,8 +46,8 @@ _HEAD_LINE = re.compile(r"^[ \t]*-{3,}[^\n]*-{3,}[ \t]*$", re.M)
 # just above a summary line: what was sent and answered (">>> DATA", "<<< 550 …") and Sendmail
 # V5's per-host lines ("550 example.org (smtp)... 550 Host unknown").
 _TALKING = re.compile(r"^[ \t]*(?:\.\.\.[ \t]*)?while talking to\b", re.I | re.M)
-_DIALOGUE_LINES = re.compile(
-    r"(?:^[ \t]*(?:<<<|>>>|[245][0-9]{2} [^\s<>@]+ \([\w-]+\)\.\.\.)[^\n]*\n[ \t]*)+\Z", re.M)
+_DIALOGUE_LINE = re.compile(r"[ \t]*(?:<<<|>>>|[245][0-9]{2} [^\s<>@]+ \([\w-]+\)\.\.\.)")
+MAX_DIALOGUE = 4_000  # characters above a summary line searched for its own lines
 MAX_RECIPIENTS = 1_000
 _BLANK = re.compile(r"\n[ \t]*\n")
 # What HTML holds that is no text (a style sheet, a script), where its lines break, its tags.
@@ -118,11 +118,16 @@ def _transcript_start(prose: str, done: int, start: int) -> int:
     then "550 <ann@…>... User unknown"), and Sendmail V5 a line per host before it ("550
     example.org (smtp)... 550 Host unknown"); what stands between the previous recipient's
     lines and the last dialogue (another host's, a deferred one's) is nobody's here."""
-    talking = [found.start() for found in _TALKING.finditer(prose, done, start)]
+    low = max(done, start - MAX_DIALOGUE)
+    talking = [found.start() for found in _TALKING.finditer(prose, low, start)]
     if talking:
         return talking[-1]
-    dialogue = _DIALOGUE_LINES.search(prose[done:start])
-    return done + dialogue.start() if dialogue else start
+    begin = start
+    for line in reversed(prose[low:start].split("\n")[:-1]):
+        if not _DIALOGUE_LINE.match(line):
+            break
+        begin -= len(line) + 1
+    return begin
 
 
 def _bare(text: str, address: str) -> bool:

@@ -91,36 +91,31 @@ def _text(part: Message) -> str:
 def _field_groups(part: Message) -> list[Message]:
     """The per-message and per-recipient field groups of a delivery-status part.
 
-    The email package splits a plain ``message/delivery-status`` into its groups itself.  A
+    The email package splits a plain ``message/delivery-status`` into its groups itself, but
+    keeps 8-bit bytes (a UTF-8 address) as undecodable characters; a
     ``message/global-delivery-status`` (RFC 6533, for SMTPUTF8 mail) it reads as one message,
     the first group's fields with every other group in its body; an encoded part (base64,
-    quoted-printable) as encoded text.  Those are read again from their decoded text."""
-    payload = part.get_payload()
+    quoted-printable) as encoded text.  So every part is read again from its decoded text."""
+    payload = part.get_payload()  # a list: the email package parses every message/* part
     encoding = str(part.get("Content-Transfer-Encoding") or "").strip().lower()
-    if isinstance(payload, list) and part.get_content_type() == "message/delivery-status" \
-            and encoding not in ("base64", "quoted-printable"):
-        groups = [group for group in payload if isinstance(group, Message)]
-    else:
-        text = _status_text(payload, encoding)
-        groups = [message_from_string(block.strip() + "\n", policy=compat32)
-                  for block in re.split(r"\n\s*\n", text) if block.strip()]
+    text = _status_text([group for group in payload if isinstance(group, Message)], encoding)
+    groups = [message_from_string(block.strip() + "\n", policy=compat32)
+              for block in re.split(r"\n\s*\n", text) if block.strip()]
     # A group whose "body" holds more fields (a missing blank line) is read as one group;
     # recipients written one after the other without blank lines (AOL) are split apart.
     return [run for group in groups for run in _per_recipient(group)]
 
 
-def _status_text(payload: object, encoding: str) -> str:
-    """A delivery-status part's text, decoded (``_field_groups``)."""
-    if isinstance(payload, list):
-        data = b"\n".join(p.as_bytes() for p in payload if isinstance(p, Message))
-    else:
-        data = str(payload or "").encode("utf-8", "surrogateescape")
+def _status_text(parsed: list[Message], encoding: str) -> str:
+    """A delivery-status part's text, decoded (``_field_groups``); CRLF line ends are read
+    as they are (the fields' values are stripped)."""
+    data = b"\n".join(group.as_bytes() for group in parsed)
     if encoding == "base64":
-        with contextlib.suppress(binascii.Error):
+        with contextlib.suppress(binascii.Error):  # not base64 after all: read as it is
             data = base64.b64decode(data)
     elif encoding == "quoted-printable":
         data = quopri.decodestring(data)
-    return data.decode("utf-8", "replace").replace("\r\n", "\n")
+    return data.decode("utf-8", "replace")
 
 
 def _per_recipient(group: Message) -> list[Message]:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import base64
 import quopri
+from email import message_from_string
+from email.message import Message
+from email.policy import compat32
 
 import pytest
 
@@ -15,8 +18,10 @@ from smtpdiag.core.bounce import read_diagnostic
 from smtpdiag.core.dsn import (
     _before_fields,
     _cut_short,
+    _from_prose,
     _opening,
     _own,
+    _per_recipient,
     is_message,
     read_message,
     split_mbox,
@@ -148,6 +153,7 @@ def _report(kind: str, encoding: str) -> bytes:
 
 
 @pytest.mark.parametrize(("kind", "encoding"), [
+    ("message/delivery-status", ""),  # UTF-8 in a plain report: read as UTF-8
     ("message/global-delivery-status", ""),
     ("message/global-delivery-status", "base64"),
     ("message/global-delivery-status", "quoted-printable"),
@@ -163,3 +169,95 @@ def test_a_global_or_encoded_report_gives_every_field(kind: str, encoding: str) 
     assert (found.diagnostic.code, found.diagnostic.enhanced, found.diagnostic.message) == (
         550, "5.1.1", "User unknown")
     assert found.diagnostic.form == "dsn" and found.final
+
+
+def test_a_report_whose_base64_is_broken_is_read_from_its_prose() -> None:
+    broken = _report("message/delivery-status", "base64").replace(
+        base64.encodebytes(_STATUS), b"UmVwb3J0aW5nLU1UQT")  # cut short: bad padding
+    (found,) = read_message(broken)
+    assert (found.action, found.status, found.diagnostic.code) == (None, None, None)
+    assert found.diagnostic.message.startswith("Your message could not be delivered.")
+
+
+def test_a_report_with_bytes_that_are_not_utf8_and_crlf_line_ends_is_read() -> None:
+    status = _STATUS.replace("jösé".encode(), b"j\xf6s\xe9").replace(b"\n", b"\r\n")
+    data = _report("message/delivery-status", "base64").replace(
+        base64.encodebytes(_STATUS), base64.encodebytes(status))
+    (found,) = read_message(data)
+    assert (found.recipient, found.action, found.status) == (
+        "j\ufffds\ufffd@example.org", "failed", "5.1.1")
+    assert found.diagnostic.message == "User unknown"
+
+
+def _group(*fields: str) -> Message:
+    return message_from_string("\n".join(fields) + "\n", policy=compat32)
+
+
+def test_recipients_written_without_blank_lines_between_them_are_split_apart() -> None:
+    runs = _per_recipient(_group("Final-Recipient: rfc822; a@x.org", "Action: failed",
+                                 "Final-Recipient: rfc822; b@x.org", "Action: delayed"))
+    assert [run.items() for run in runs] == [
+        [("Final-Recipient", "rfc822; a@x.org"), ("Action", "failed")],
+        [("Final-Recipient", "rfc822; b@x.org"), ("Action", "delayed")]]
+
+
+def test_one_recipient_with_two_original_recipient_fields_stays_one_group() -> None:
+    group = _group("Final-Recipient: rfc822; a@x.org", "Original-Recipient: rfc822; b@x.org",
+                   "Original-Recipient: rfc822; c@x.org", "Action: failed", "Status: 5.0.0")
+    assert _per_recipient(group) == [group]
+
+
+@pytest.mark.parametrize("words", [
+    "Will keep trying for 5 days.", "The message is still being retried.",
+    "Delivery attempts will continue.", "Your message HAS BEEN DELAYED."])
+def test_a_prose_bounce_that_says_it_will_try_again_is_not_final(words: str) -> None:
+    (found,) = _from_prose(f"<{ANN}>:\n451 4.4.1 Connection timed out\n{words}\n", None)
+    assert not found.final
+    (final,) = _from_prose(f"<{ANN}>:\n451 4.4.1 Connection timed out\n", None)
+    assert final.final
+
+
+def test_a_status_code_section_does_not_replace_words_the_reply_has() -> None:
+    prose = (f"Your message to {ANN} couldn't be delivered.\n\nRemote Server returned '550 "
+             "5.1.1 User unknown'\n\nStatus code: 550\n")
+    (found,) = _from_prose(prose, None)
+    assert found.diagnostic.message == "User unknown"
+
+
+def test_the_sender_on_a_line_of_its_own_is_not_a_recipient() -> None:
+    prose = f"<{ANN}>:\n550 5.1.1 User unknown\n\nsender@example.com\nwrote the message\n"
+    assert [r.recipient for r in _from_prose(prose, "sender@example.com")] == [ANN]
+    assert len(_from_prose(prose, None)) == 2
+
+
+def _fields_only(*fields: str) -> bytes:
+    """A report with no words for people: its delivery-status part alone."""
+    status = "Reporting-MTA: dns; mx.example\n\n" + "\n".join(fields) + "\n"
+    return (b"From: MAILER-DAEMON@mx.example\nMIME-Version: 1.0\nContent-Type: multipart/report;"
+            b" report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: "
+            b"message/delivery-status\n\n" + status.encode() + b"\n--B--\n")
+
+
+def test_without_prose_or_a_diagnostic_code_the_status_and_its_comment_are_read() -> None:
+    (found,) = read_message(_fields_only("Final-Recipient: rfc822; ann@example.org",
+                                         "Action: failed",
+                                         "Status: 5.1.1 (bad destination mailbox address)"))
+    assert (found.status, found.diagnostic.enhanced) == ("5.1.1", "5.1.1")
+    assert found.diagnostic.message == "bad destination mailbox address"
+
+
+def test_a_recipient_named_only_by_its_original_recipient_field() -> None:
+    (found,) = read_message(_fields_only("Original-Recipient: rfc822; ann@example.org",
+                                         "Action: failed", "Status: 5.1.1"))
+    assert found.recipient == ANN
+
+
+@pytest.mark.parametrize(("status", "enhanced"), [
+    ("5.1.1", "5.1.1"), ("4.4.7", "4.4.7"), ("9.1.1", None), ("5.1", None)])
+def test_the_status_field_gives_the_enhanced_code_a_reply_lacks(status: str,
+                                                                enhanced: str | None) -> None:
+    (found,) = read_message(_fields_only("Final-Recipient: rfc822; ann@example.org",
+                                         "Action: failed", f"Status: {status}",
+                                         "Diagnostic-Code: smtp; 550 User unknown"))
+    assert (found.diagnostic.code, found.diagnostic.enhanced) == (550, enhanced)
+    assert found.diagnostic.message == "User unknown"

@@ -84,6 +84,7 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         self.first_data_at: float | None = None
         self._raw_transport: asyncio.BaseTransport | None = None
         self._view = _receive_buffer()
+        self._ended: asyncio.Future[None] | None = None  # see hung_up
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -105,6 +106,16 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         state = getattr(raw, "__dict__", None)
         if state is not None and state.get("_read_ready_cb") is not None:
             state["_read_ready_cb"] = None
+        ended = self._ended
+        if ended is not None and not ended.done():
+            ended.set_result(None)
+
+    async def hung_up(self) -> None:
+        """Until the server has closed the connection (at once when it has)."""
+        if self.transport is None:
+            return
+        self._ended = self._loop.create_future()
+        await self._ended
 
     def get_buffer(self, sizehint: int) -> memoryview:
         self._view = _receive_buffer()

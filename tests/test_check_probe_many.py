@@ -77,3 +77,42 @@ def test_fleet_per_target_timeout_and_concurrency(servers, silent_port):
     states = [judge(report, Thresholds()).state for _, _, report in sorted(
         got, key=lambda item: item[1])]
     assert states == ["OK"] * 6 + ["CRITICAL"]
+
+
+def test_delivered_reports_are_the_ones_the_iterator_gives(servers, silent_port, closed_port):
+    """``deliver`` takes each report from its probe's task; the iterator then gives only what
+    the deadline left.  The same targets, verdicts and errors either way."""
+    targets = [where(servers["healthy"]), f"127.0.0.1:{silent_port}",
+               f"127.0.0.1:{closed_port}", where(servers["greylist"])] * 3
+    opts = replace(FAST, timeout=10, deadline=10)
+
+    async def delivered() -> list[tuple[int, Report]]:
+        got: list[tuple[int, Report]] = []
+        left = [item async for item in probe_many(
+            targets, opts, concurrency=4, deadline=0.8,
+            deliver=lambda index, report: got.append((index, report)))]
+        assert all(report.error is not None for _, report in left)  # only what was cut off
+        return got + left
+
+    def facts(items: list[tuple[int, Report]]) -> list[tuple[int, str, str | None]]:
+        return sorted((i, r.verdict, r.error.kind if r.error else None) for i, r in items)
+
+    iterated = [(index, report) for _, index, report in fleet(
+        targets, opts, concurrency=4, deadline=0.8)]
+    assert facts(asyncio.run(delivered())) == facts(iterated)
+    assert [i for i, _, _ in facts(iterated)] == list(range(len(targets)))
+    assert {i for i, _, kind in facts(iterated) if kind == "timeout"} == {1, 5, 9}
+
+
+def test_an_error_in_deliver_ends_the_run_and_is_raised(servers):
+    targets = [where(servers["healthy"])] * 6
+
+    async def run() -> None:
+        def deliver(index: int, report: Report) -> None:
+            raise BrokenPipeError("the output went away")
+
+        async for _ in probe_many(targets, FAST, concurrency=2, deliver=deliver):
+            pass
+
+    with pytest.raises(BrokenPipeError, match="output went away"):
+        asyncio.run(run())

@@ -104,8 +104,8 @@ async def _collect(targets: Collection[str | Target], options: ProbeOptions,
         audit, None if deadline is None else time.monotonic() + deadline,
         f"{deadline:g}" if deadline is not None else "-", options.progress)
     try:
-        await judge_all(probe_many(targets, options, concurrency=concurrency,
-                                   deadline=deadline),
+        await judge_all(lambda on_report: probe_many(targets, options, concurrency=concurrency,
+                                                     deadline=deadline, deliver=on_report),
                         thresholds, all_hosts=options.all_mx, deliver=on_result,
                         auditor=auditor, concurrency=concurrency)
     finally:

@@ -22,17 +22,26 @@ if TYPE_CHECKING:
 __all__ = ["AuditQueue", "Auditor", "judge_all"]
 
 
-async def judge_all(reports: AsyncIterator[tuple[int, Report]], thresholds: Thresholds, *,
+Probing = Callable[["Callable[[int, Report], None] | None"],
+                   AsyncIterator[tuple[int, "Report"]]]
+
+
+async def judge_all(probing: Probing, thresholds: Thresholds, *,
                     all_hosts: bool, deliver: Callable[[CheckResult], None],
                     auditor: Auditor | None, concurrency: int) -> None:
     """Judge each probed report as it comes and hand the result on, after its audit when
     there is an ``auditor`` (closed at the end, whatever happened).  The one loop of ``check``,
-    in the single process and in each worker."""
+    in the single process and in each worker.  ``probing(on_report)`` is ``probe_many``: with
+    no audit, each report is judged and handed on from its probe's own task (``on_report``),
+    and only what the deadline left comes through the iterator."""
     from ..core.health import judge
+
+    def judged(position: int, report: Report) -> None:
+        deliver(judge(report, thresholds, index=position, all_hosts=all_hosts))
 
     audits = None if auditor is None else AuditQueue(auditor, deliver, concurrency)
     try:
-        async for position, report in reports:
+        async for position, report in probing(judged if audits is None else None):
             result = judge(report, thresholds, index=position, all_hosts=all_hosts)
             if audits is None:
                 deliver(result)

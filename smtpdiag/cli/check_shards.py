@@ -132,9 +132,9 @@ def _work(claims: _Claims, conn: Connection, options: ProbeOptions,
         auditor = None if audit is None else Auditor(
             audit, end, f"{deadline:g}" if deadline is not None else "-")
         try:
-            await judge_all(probe_many(claims.targets, options, concurrency=concurrency,
-                                       deadline=deadline, ends_at=end,
-                                       numbered=claims.taken()),
+            await judge_all(lambda on_report: probe_many(
+                claims.targets, options, concurrency=concurrency, deadline=deadline, ends_at=end,
+                numbered=claims.taken(), deliver=on_report),
                             thresholds, all_hosts=options.all_mx, deliver=add,
                             auditor=auditor, concurrency=concurrency)
         finally:

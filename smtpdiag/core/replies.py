@@ -147,8 +147,9 @@ class ReplyReader:
         return tuple(self._raw)
 
     def feed(self, data: bytes) -> Reply | None:
-        if self._code is None and not self._partial_len:
-            reply = self._whole(data)
+        if self._code is None and not self._partial_len and data.endswith(b"\n"):
+            reply = self._one_line(data) if len(data) <= MAX_LINE_KEPT and data.find(
+                b"\n", 0, -1) == -1 else self._whole(data)
             if reply is not None:
                 return reply
         start = 0
@@ -189,6 +190,7 @@ class ReplyReader:
         code = data[:3]
         last = len(lines) - 1
         texts, raw = [], []
+        redact = self.redact if self.redact.secrets else None
         for number, line in enumerate(lines):
             if line.endswith(b"\r"):
                 line = line[:-1]
@@ -196,9 +198,16 @@ class ReplyReader:
                     or (line[3:4] != (b"-" if number < last else b" ") and (
                         number < last or len(line) != 3))):
                 return None
-            text = self.redact(_decode(line[4:]))
-            texts.append(text)
-            raw.append(_decode(line[:4]) + text)
+            # Its first four bytes are the code and an ASCII separator (or it is the code
+            # alone; a code that is not ASCII digits is refused below): one decode serves both.
+            whole = line.decode("utf-8", "backslashreplace")
+            if redact is None:
+                texts.append(whole[4:])
+                raw.append(whole)
+            else:
+                text = redact(whole[4:])
+                texts.append(text)
+                raw.append(whole[:4] + text)
         if not _CODE.match(code):
             return None
         kept = tuple(texts)
@@ -214,15 +223,20 @@ class ReplyReader:
         code = line[:3]
         if (line[3:4] != b" " and len(line) != 3) or not _CODE.match(code):
             return None
-        text = _decode(line[4:])
+        # The first four bytes are ASCII (checked above), so the line decodes as its two parts.
+        raw = line.decode("utf-8", "backslashreplace")
+        text = raw[4:]
         if self.redact.secrets:
             text = self.redact(text)
+            raw = raw[:4] + text
         kept = (text,)
         self.full_lines = kept
         self.trailing = b""
         number = int(code)
-        return Reply(code=number, lines=kept, enhanced=parse_enhanced(text, number),
-                     raw=(_decode(line[:4]) + text,), truncated=False)
+        # Only a text that starts with a class digit (or blanks) can hold an enhanced code.
+        first = text[:1]
+        enhanced = parse_enhanced(text, number) if first in "245" or first.isspace() else None
+        return Reply(number, kept, enhanced, (raw,), False)
 
     def _append(self, chunk: bytes) -> None:
         room = MAX_LINE_BYTES - len(self._partial)

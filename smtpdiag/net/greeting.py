@@ -28,7 +28,8 @@ class GreetingWalk(StepWalk):
         else is a protocol violation, named as such.  A server that sent a reply and then its 220
         "talks before its greeting" (the mirror of what Postfix's postscreen punishes in
         clients): its first reply is not taken for the greeting."""
-        reply = await self._read()
+        assert self.proto is not None
+        reply = await self.proto.receive()
         if reply.code in GREETING_CODES:
             return reply
         first = excerpt(reply.raw[0] if reply.raw else str(reply.code), 120)
@@ -54,7 +55,7 @@ class GreetingWalk(StepWalk):
         proto = self.proto
         assert proto is not None
         silence = implicit.silence_for(self.opts.timeout)
-        if silence is None:
+        if silence is None or proto.reply_ready:  # no silence to wait out: it is here
             return await self._read_greeting()
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()

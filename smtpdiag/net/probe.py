@@ -122,11 +122,14 @@ def default_recipient(target: Target) -> str:
     return targets.default_recipient(target)[0]
 
 
+_LITERAL = Resolution(None, "literal")
+
+
 async def _candidates(target: Target, opts: ProbeOptions, deadline: float
                       ) -> tuple[Resolution, list[tuple[str, tuple[str, ...], str | None]]]:
     """(resolution, [(host, addresses, why-none)]) for the target."""
     if target.literal:
-        return Resolution(None, "literal"), [(target.host, (target.host,), None)]
+        return _LITERAL, [(target.host, (target.host,), None)]
     timeout = max(0.1, min(opts.timeout, deadline - time.monotonic()))
     if target.mail_domain:
         from .dns import Resolver
@@ -323,7 +326,8 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
     if opts.progress is not None and not target.literal:
         opts.progress("dns", target.host)
     try:
-        resolution, candidates = await _candidates(target, opts, deadline)
+        resolution, candidates = (_LITERAL, [(target.host, (target.host,), None)]) \
+            if target.literal else await _candidates(target, opts, deadline)
     except SmtpdiagError as exc:
         return finish("failed", f"{exc}", None, [], exc)
     if resolution.mx:

@@ -68,7 +68,7 @@ class StepWalk:
         if left <= 0:
             raise StepTimeout("the overall deadline was reached", step=step)
         wait = self.opts.data_timeout if step == "message" else self.opts.timeout
-        return min(wait, left)
+        return wait if wait < left else left
 
     def _begin(self, step: str) -> float:
         """A step begins: what came unasked is filed, the step is announced, the walk's clock
@@ -77,9 +77,15 @@ class StepWalk:
         proto = self.proto
         if proto is not None and proto.unsolicited:
             self._note_unasked()
-        if self.opts.progress is not None:
+        opts = self.opts
+        if opts.progress is not None:
             self._announce(step)
-        timeout = self._budget(step)
+        left = self.deadline - time.monotonic()  # as _budget, written out: once per step
+        if left <= 0:
+            raise StepTimeout("the overall deadline was reached", step=step)
+        timeout = opts.data_timeout if step == "message" else opts.timeout
+        if left < timeout:
+            timeout = left
         self.clock.start(timeout)
         return timeout
 
@@ -146,10 +152,6 @@ class StepWalk:
         reply = self.proto.unsolicited_reply()
         return reply if reply is not None and reply.code == 421 else None
 
-    async def _read(self) -> Reply:
-        assert self.proto is not None
-        return await self.proto.receive()
-
     async def command(self, step: str, line: str, shown: str | None = None) -> Reply:
         """One command and its reply, as one step: ``_guard`` written out, since every command
         of every walk comes through here (no coroutine made per step to be guarded)."""
@@ -198,8 +200,10 @@ class StepWalk:
         budget = min(self.opts.timeout, 5, self.deadline - time.monotonic())
         if budget <= 0:
             return
-        self._note_unasked()
-        self._announce("quit")
+        if self.proto.unsolicited:
+            self._note_unasked()
+        if self.opts.progress is not None:
+            self._announce("quit")
         self.clock.start(budget)
         try:
             reply: Reply | None = await self.proto.exchange(b"QUIT")

@@ -129,8 +129,10 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         if reply is not None:
             self.last_reply = reply
             self.bytes_pending = 0
-            self.unsolicited.clear()  # what matters is what came unasked after this reply
-            self._keep_unsolicited(self.reader.trailing)
+            if self.unsolicited:  # what matters is what came unasked after this reply
+                self.unsolicited.clear()
+            if self.reader.trailing:
+                self._keep_unsolicited(self.reader.trailing)
             waiter.set_result(_ARRIVED)
 
     async def exchange(self, command: bytes) -> Reply:
@@ -142,13 +144,26 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         """
         if COMMAND_INJECTION_REGEX.search(command):
             raise ValueError("Command arg contains a prohibited control character")
-        if self._command_lock is None or self._response_waiter is None:
+        waiter = self._response_waiter
+        if self._command_lock is None or waiter is None:
             raise SMTPServerDisconnected("Server not connected")
+        transport = self.transport
+        if transport is None or transport.is_closing():  # as SMTPProtocol.write
+            raise SMTPServerDisconnected("Connection lost")
         self._response_pending = True
-        self.write(command + b"\r\n")
+        transport.write(command + b"\r\n")  # type: ignore[attr-defined]
         if command == b"QUIT":
             self._quit_sent = True
-        return await self.receive()
+        try:
+            await waiter
+        finally:
+            self._response_pending = False  # as _next_waiter, written out: once per command
+            self._response_waiter = None if self.transport is None else self._loop.create_future()
+        reply = self.last_reply
+        if reply is None:  # pragma: no cover - the waiter is only set after it is
+            raise ProtocolError("no reply was parsed")
+        self.last_reply = None
+        return reply
 
     async def receive(self) -> Reply:
         """The next reply (the greeting, or the answer to what was just sent): the waiter of
@@ -160,15 +175,27 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         try:
             await waiter
         finally:
-            self._response_pending = False
-            self._response_waiter = None if self.transport is None else self._loop.create_future()
+            self._next_waiter()
         return self.take_reply()
+
+    def _next_waiter(self) -> None:
+        """A reply was taken (or will never come): a new waiter for the next, as
+        ``read_response`` leaves it, unless the connection is gone."""
+        self._response_pending = False
+        self._response_waiter = None if self.transport is None else self._loop.create_future()
 
     def _keep_unsolicited(self, data: bytes) -> None:
         """Nothing was asked: keep a little of it to explain a later disconnect."""
         room = _UNSOLICITED_KEPT - len(self.unsolicited)
         if room > 0:
             self.unsolicited.extend(data[:room])
+
+    @property
+    def reply_ready(self) -> bool:
+        """A reply (or the error reading it) has arrived and waits to be taken: reading it
+        needs no wait at all."""
+        waiter = self._response_waiter
+        return waiter is not None and waiter.done()
 
     def take_reply(self) -> Reply:
         """The reply just completed (``read_response`` returned), cleared for the next one."""

@@ -461,10 +461,11 @@ WHOLE_REPLIES = [
 ]
 
 
+@pytest.mark.parametrize("secrets", [(), ("c2VjcmV0",)])
 @pytest.mark.parametrize("data", WHOLE_REPLIES)
 def test_a_whole_reply_in_one_read_takes_the_fast_path_and_reads_as_line_by_line(
-        data: bytes) -> None:
-    fast, slow = ReplyReader(Redactor(["c2VjcmV0"])), ReplyReader(Redactor(["c2VjcmV0"]))
+        data: bytes, secrets: tuple[str, ...]) -> None:
+    fast, slow = ReplyReader(Redactor(secrets)), ReplyReader(Redactor(secrets))
     assert fast._whole(data) is not None
     reply = fast.feed(data)
     assert reply is not None
@@ -523,6 +524,9 @@ ONE_LINE_REPLIES = [
     b"250\n",
     b"535 5.7.8 c2VjcmV0 refused\r\n",  # a secret echoed: redacted on the fast path too
     b"421 4.3.2 \xc3\xa9t\xe9 \x1b[2J\r\n",  # bad UTF-8 and a control, kept as received
+    b"250   2.1.5 spaced\r\n",  # an enhanced code after blanks is still read
+    b"550 \xc2\xa05.1.1 after a no-break space\r\n",
+    b"250 ok 2.1.0\r\n",  # not at the start: no enhanced code
     b"250 " + b"x" * (MAX_LINE_KEPT - 6) + b"\r\n",  # the longest line it takes
 ]
 

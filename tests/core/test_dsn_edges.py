@@ -22,6 +22,7 @@ from smtpdiag.core.dsn import (
     _opening,
     _own,
     _per_recipient,
+    _text,
     is_message,
     read_message,
     split_mbox,
@@ -261,3 +262,21 @@ def test_the_status_field_gives_the_enhanced_code_a_reply_lacks(status: str,
                                          "Diagnostic-Code: smtp; 550 User unknown"))
     assert (found.diagnostic.code, found.diagnostic.enhanced) == (550, enhanced)
     assert found.diagnostic.message == "User unknown"
+
+
+def _part(charset: str, body: bytes) -> Message:
+    from email import message_from_bytes
+
+    return message_from_bytes(f"Content-Type: text/plain; charset={charset}\n\n".encode() + body,
+                              policy=compat32)
+
+
+@pytest.mark.parametrize(("charset", "body", "text"), [
+    ("ascii", "Benutzer unbekannt: é".encode(), "Benutzer unbekannt: \ufffd\ufffd"),
+    ("x-no-such-charset", "usuário".encode(), "usuário"),  # unknown: read as UTF-8
+    ("x-no-such-charset", b"usu\xe1rio", "usu\ufffdrio"),  # and what is not UTF-8 replaced
+    ("iso-8859-1", b"usu\xe1rio", "usuário"),
+])
+def test_a_text_part_is_read_in_its_charset_and_never_raises(charset: str, body: bytes,
+                                                             text: str) -> None:
+    assert _text(_part(charset, body)) == text

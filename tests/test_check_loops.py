@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import sys
 from collections.abc import Iterator
@@ -93,11 +94,20 @@ def targets() -> Iterator[list[str]]:
             server.stop()
 
 
+_WAITED = re.compile(r"within \d+(?:\.\d+)? s")
+
+
+def _untimed(text: str) -> str:
+    """``text`` with the length of a wait blanked: a silent host's last step waits for what is
+    left of its deadline, which a loaded machine shortens (3 s on one run, 2.9 s on the next)."""
+    return _WAITED.sub("within N s", text)
+
+
 def _lines(stdout: str) -> list[tuple[Any, ...]]:
     """Every line's facts but its times, in input order."""
     items = sorted((json.loads(line) for line in stdout.splitlines()), key=lambda i: i["index"])
-    return [(i["index"], i["target"], i["state"], i["summary"], i["verdict"],
-             [(r["state"], r["message"], r["step"]) for r in i["reasons"]],
+    return [(i["index"], i["target"], i["state"], _untimed(i["summary"]), i["verdict"],
+             [(r["state"], _untimed(r["message"]), r["step"]) for r in i["reasons"]],
              [(s["step"], s["code"]) for s in i["steps"]]) for i in items]
 
 
@@ -118,4 +128,4 @@ def test_uvloop_and_asyncio_report_the_same_lines(targets: list[str], workers: s
     assert code == 2 and len(lines) == len(targets)
     assert {line[2] for line in lines} == {"OK", "WARNING", "CRITICAL"}
     summaries = " ".join(line[3] for line in lines)
-    assert "connection refused" in summaries and "no complete answer within" in summaries
+    assert "connection refused" in summaries and "no complete answer within N s" in summaries

@@ -127,9 +127,8 @@ _LITERAL = Resolution(None, "literal")
 
 async def _candidates(target: Target, opts: ProbeOptions, deadline: float
                       ) -> tuple[Resolution, list[tuple[str, tuple[str, ...], str | None]]]:
-    """(resolution, [(host, addresses, why-none)]) for the target."""
-    if target.literal:
-        return _LITERAL, [(target.host, (target.host,), None)]
+    """(resolution, [(host, addresses, why-none)]) for a target that is a name (an IP
+    literal is its own address: ``probe`` takes it as it is, with no coroutine to await)."""
     timeout = max(0.1, min(opts.timeout, deadline - time.monotonic()))
     if target.mail_domain:
         from .dns import Resolver

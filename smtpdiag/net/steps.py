@@ -79,15 +79,9 @@ class StepWalk:
         proto = self.proto
         if proto is not None and proto.unsolicited:
             self._note_unasked()
-        opts = self.opts
-        if opts.progress is not None:
+        if self.opts.progress is not None:
             self._announce(step)
-        left = self.deadline - time.monotonic()  # as _budget, written out: once per step
-        if left <= 0:
-            raise StepTimeout("the overall deadline was reached", step=step)
-        timeout = opts.data_timeout if step == "message" else opts.timeout
-        if left < timeout:
-            timeout = left
+        timeout = self._budget(step)
         self.clock.start(timeout)
         return timeout
 

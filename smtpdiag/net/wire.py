@@ -168,13 +168,8 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         try:
             await waiter
         finally:
-            self._response_pending = False  # as _next_waiter, written out: once per command
-            self._response_waiter = None if self.transport is None else self._loop.create_future()
-        reply = self.last_reply
-        if reply is None:  # pragma: no cover - the waiter is only set after it is
-            raise ProtocolError("no reply was parsed")
-        self.last_reply = None
-        return reply
+            self._next_waiter()
+        return self.take_reply()
 
     async def receive(self) -> Reply:
         """The next reply (the greeting, or the answer to what was just sent): the waiter of

@@ -75,18 +75,9 @@ class _Claims:
         pick = getattr(self.targets, "pick", None)
         if pick is not None:  # a Targets: parses only the lines it hands out
             return cast("Iterator[tuple[int, str | Target]]", pick(self._indexes()))
-        return _pick(enumerate(self.targets), self._indexes())
+        from .check_targets import picked
 
-
-def _pick(items: Iterator[tuple[int, Any]], wanted: Iterator[int]) -> Iterator[tuple[int, Any]]:
-    """The items whose index is wanted (both in increasing order)."""
-    for want in wanted:
-        for index, item in items:
-            if index == want:
-                yield index, item
-                break
-        else:
-            return
+        return picked(enumerate(self.targets), self._indexes())
 
 
 def _work(claims: _Claims, conn: Connection, options: ProbeOptions,

@@ -25,7 +25,7 @@ from typing import IO, Any
 from ..core.targets import Target, parse_target
 from ..errors import UsageError
 
-__all__ = ["MAX_TARGETS_FILE", "Targets", "read_targets"]
+__all__ = ["MAX_TARGETS_FILE", "Targets", "picked", "read_targets"]
 
 MAX_TARGETS_FILE = 100_000_000  # characters: a million targets and their comments
 _CHUNK = 1 << 16
@@ -89,6 +89,18 @@ class _Source:
             yield from _lines(text)
 
 
+
+def picked(items: Iterator[tuple[int, Any]], wanted: Iterator[int]) -> Iterator[tuple[int, Any]]:
+    """The ``(index, item)`` pairs whose index is ``wanted`` (both in increasing order), each
+    drawn only when the one before it has been taken."""
+    for want in wanted:
+        for index, item in items:
+            if index == want:
+                yield index, item
+                break
+        else:
+            return
+
 class Targets:
     """The run's targets in input order: ``len()``, and iterated (again) as often as needed.
 
@@ -118,14 +130,8 @@ class Targets:
     def pick(self, wanted: Iterator[int]) -> Iterator[tuple[int, Target | str]]:
         """``(index, target)`` for each index ``wanted`` (in increasing order, drawn as they
         are needed): one worker's share, parsing only its own lines."""
-        texts = enumerate(self._texts())
-        for want in wanted:
-            for index, target in texts:
-                if index == want:
-                    yield index, target if isinstance(target, Target) else self._parsed(target)
-                    break
-            else:
-                return
+        for index, target in picked(enumerate(self._texts()), wanted):
+            yield index, target if isinstance(target, Target) else self._parsed(target)
 
     def _texts(self) -> Iterator[Target | str]:
         yield from self.arguments

@@ -1,8 +1,8 @@
 """A dry-run probe as a whole process, beside the floor of this stack, in the same run.
 
 The fake server runs as its own process (``smtpdiag serve``) so that it never shares a GIL with
-what is measured.  Reported, each as a median of --runs cold processes, wall and CPU time (CPU says more on a
-loaded machine); bytecode may be cached, as in any installed package (``time_with_cpu``):
+what is measured.  Reported, each as a median of --runs cold processes, wall and CPU time (CPU
+says more on a loaded machine), bytecode cached as in any installed package (``time_with_cpu``):
   - bare aiosmtplib doing the same session (bench/bare_session.py) — the floor;
   - ``smtpdiag probe --dry-run`` (target: <= 1.5x the floor);
   - ``swaks --quit-after RCPT`` when swaks is installed.

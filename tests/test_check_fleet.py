@@ -84,6 +84,37 @@ def test_workers_give_the_same_json_states_in_the_same_order(fleet):
     assert documents[0]["counts"] == documents[1]["counts"]
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_unbuffered_json_through_a_full_pipe_is_whole(fleet, workers):
+    """``PYTHONUNBUFFERED=1`` (as this machine's environment sets it) and a pipe that takes
+    only part of a write: the document (about 200 KB) still arrives whole.  Python's unbuffered
+    stdout dropped what a short write left, so a target's item lost its tail now and then
+    (invalid JSON); a non-blocking pipe read only once full makes every write short."""
+    import fcntl
+    import sys
+    import termios
+
+    from .conftest import _cli_env
+
+    read, write = os.pipe()
+    fcntl.fcntl(write, fcntl.F_SETFL, fcntl.fcntl(write, fcntl.F_GETFL) | os.O_NONBLOCK)
+    with os.fdopen(read, "rb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "smtpdiag", "check", "--timeout", "5", "--helo", HELO,
+             *fleet, "--format", "json", "--workers", workers], stdout=write,
+            stderr=subprocess.PIPE, env=_cli_env({"PYTHONUNBUFFERED": "1"}))
+        os.close(write)
+        waiting = bytearray(4)
+        while proc.poll() is None:  # until the pipe is full (or the run ended)
+            fcntl.ioctl(out.fileno(), termios.FIONREAD, waiting)
+            if int.from_bytes(waiting, sys.byteorder) >= 60_000:
+                break
+            time.sleep(0.05)
+        document = out.read()
+        assert proc.wait(60) == 2, proc.communicate()[1]
+    assert len(json.loads(document)["targets"]) == len(fleet)
+
+
 def test_workers_give_the_same_jsonl_lines(fleet, tmp_path):
     outputs = []
     for workers in ("1", "2", "4"):

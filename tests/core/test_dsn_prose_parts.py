@@ -90,3 +90,18 @@ def test_every_recipient_of_a_prose_bounce_is_final_unless_it_will_be_tried_agai
                                          + listed)))
     assert [(f.recipient, f.final) for f in delayed] == [("ann@example.org", False),
                                                          ("cy@example.org", False)]
+
+
+def test_a_text_part_in_a_broken_or_unknown_transfer_encoding_is_read_as_it_is() -> None:
+    words = b"550 5.1.1 <ann@example.org>: no such user"
+    broken = {  # not uuencode, a bad =-escape, not UTF-8; base64 without its padding
+        b"x-uuencode": words + b" \xff=\n=ZZ\n", b"quoted-printable": words + b" \xff=\n=ZZ\n",
+        b"x-made-up": words + b" \xff\n", b"8bit": words + b" \xff\n",
+        b"base64": base64.b64encode(words + b" here\n").rstrip(b"=") + b"\n",
+    }
+    for encoding, body in broken.items():
+        data = _bounce(_text(body, b"text/plain; charset=utf-8",
+                             b"Content-Transfer-Encoding: " + encoding))
+        (found,) = read_message(data)
+        assert (found.recipient, found.diagnostic.code) == ("ann@example.org", 550), encoding
+        assert found.diagnostic.message.startswith("<ann@example.org>: no such user"), encoding

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from ..languages import LANGUAGES
+from ..record import record
 
 __all__ = [
     "DATA_DIR",
@@ -39,7 +40,7 @@ __all__ = [
 DATA_DIR = Path(__file__).with_name("data")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BasicEntry:
     """One three-digit reply code and what it means, per command where that differs."""
 
@@ -58,7 +59,7 @@ class BasicEntry:
         return self.code // 100
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EnhancedEntry:
     """One registry entry of the enhanced status codes, in its ``X.S.D`` form."""
 
@@ -73,7 +74,7 @@ class EnhancedEntry:
     references: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProviderEntry:
     """A provider's, MTA's, filter's or block list's reply, or a wording any server uses,
     recognised by a text pattern (and by basic codes, when ``codes`` is not empty).

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from email import message_from_bytes, message_from_string
 from email.message import Message
 from email.policy import compat32
+from typing import cast
 
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
 from .prose import forwarded_bounce, html_text, raw_text, segments, unquoted
@@ -77,7 +78,7 @@ def _text(part: Message) -> str:
     """A text part's words.  ``get_payload(decode=True)`` on a part that is not multipart gives
     bytes whatever its transfer encoding, and never raises: bogus base64 or uuencode comes
     back as it is (``tests/core/test_dsn_prose_parts.py``)."""
-    payload: bytes = part.get_payload(decode=True)
+    payload = cast(bytes, part.get_payload(decode=True))
     charset = part.get_content_charset() or "utf-8"
     try:
         return payload.decode(charset, "replace")

@@ -230,10 +230,10 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
         diagnostic_code = _value(group, "Diagnostic-Code")
         found = read_diagnostic(f"Diagnostic-Code: {diagnostic_code}") if diagnostic_code \
             else None
-        if found is None or (found.code is None and found.form == "words"
-                             and not found.message):
-            # no Diagnostic-Code: what the prose says about this recipient, else about all
-            # (unless it lists others only), else the Status field with its comment
+        if found is None or (found.code is None and not found.message):
+            # no Diagnostic-Code, or one that says nothing ("smtp;"): what the prose says
+            # about this recipient, else about all (unless it lists others only), else the
+            # Status field with its comment
             own = _own(listed.get((recipient or "").lower()), recipient or "")
             about_all = None if listed and (recipient or "").lower() not in listed \
                 else prose_found

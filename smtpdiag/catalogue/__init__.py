@@ -13,7 +13,7 @@ import re
 from dataclasses import field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..languages import LANGUAGES
 from ..record import record
@@ -35,6 +35,7 @@ __all__ = [
     "providers",
     "reasons",
     "registry_key",
+    "unassigned_enhanced_class",
 ]
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -164,6 +165,11 @@ def enhanced_parts() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str
     """The class and subject meanings, so an unregistered code is still read by its parts."""
     data = _enhanced_file()
     return data["classes"], data["subjects"]
+
+
+def unassigned_enhanced_class() -> dict[str, str]:
+    """What an enhanced code whose class RFC 3463 does not define (``3.1.1``) can still say."""
+    return cast(dict[str, str], _enhanced_file()["unassigned_class"])
 
 
 PATTERN_DEFAULTS: dict[str, Any] = {

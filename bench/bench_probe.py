@@ -1,7 +1,8 @@
 """A dry-run probe as a whole process, beside the floor of this stack, in the same run.
 
 The fake server runs as its own process (``smtpdiag serve``) so that it never shares a GIL with
-what is measured.  Reported, each as a median of --runs cold processes:
+what is measured.  Reported, each as a median of --runs cold processes, wall and CPU time (CPU
+says more on a loaded machine), bytecode cached as in any installed package (``time_with_cpu``):
   - bare aiosmtplib doing the same session (bench/bare_session.py) — the floor;
   - ``smtpdiag probe --dry-run`` (target: <= 1.5x the floor);
   - ``swaks --quit-after RCPT`` when swaks is installed.
@@ -26,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from common import have, line, save, smtpdiag_command, summary, time_process
+from common import have, line, load, save, smtpdiag_command, summary, time_with_cpu
 
 HERE = Path(__file__).resolve().parent
 STEPS = 7  # connect, greeting, ehlo, mail, rcpt, rset, quit
@@ -100,23 +101,23 @@ def main() -> int:
     for tls in ("none", "starttls"):
         with fake_server(tls) as (port, ca_file):
             extra = [ca_file] if ca_file else []
-            floor = summary(time_process(
+            floor = summary(time_with_cpu(
                 [sys.executable, str(HERE / "bare_session.py"), "127.0.0.1", str(port), *extra],
                 args.runs))
             probe_args = [*cmd, "probe", f"127.0.0.1:{port}", "--dry-run", "--helo",
                           "bench.smtpdiag.test", "--tls", tls if tls == "none" else "starttls"]
             if ca_file:
                 probe_args += ["--ca-file", ca_file]
-            ours = summary(time_process(probe_args, args.runs))
+            ours = summary(time_with_cpu(probe_args, args.runs))
             ratio = ours["median_ms"] / floor["median_ms"]
             label = "plain" if tls == "none" else "STARTTLS"
-            print(f"--- {label} session on 127.0.0.1:{port}")
+            print(f"--- {label} session on 127.0.0.1:{port} ({load()})")
             print(line("bare aiosmtplib process (floor)", floor))
             print(line("smtpdiag probe --dry-run", ours, floor),
                   f" [{'ok' if ratio <= 1.5 else 'OVER TARGET'}: target 1.5x]")
             results[label] = {"floor": floor, "smtpdiag": ours, "ratio": ratio}
             if have("swaks"):
-                swaks = summary(time_process(
+                swaks = summary(time_with_cpu(
                     ["swaks", "--server", f"127.0.0.1:{port}", "--quit-after", "RCPT",
                      "--to", "postmaster@smtpdiag.test", "--helo", "bench.smtpdiag.test",
                      *(["-tls"] if ca_file else [])], args.runs))

@@ -9,10 +9,10 @@ escaping for a terminal is the renderers' job, never the model's.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
-from .quickinit import quick_init
+from .record import record
 from .reply import Reply as Reply  # its own module: a quick explain needs only this record
 
 REPORT_VERSION = 2
@@ -25,7 +25,7 @@ CLASS_NAMES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EnhancedNote:
     """What an enhanced status code means, from the registry or from its parts."""
 
@@ -36,7 +36,7 @@ class EnhancedNote:
     registered: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProviderNote:
     """A provider- or MTA-specific reply recognised by code and text pattern."""
 
@@ -49,7 +49,7 @@ class ProviderNote:
     registry_note: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReasonNote:
     """Why a reply refused, in the documented vocabulary (``catalogue/data/reasons.json``)."""
 
@@ -61,7 +61,7 @@ class ReasonNote:
     summary: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Annotation:
     """What a reply means in the context of the step that it answered."""
 
@@ -77,8 +77,7 @@ class Annotation:
     reason: ReasonNote | None = None  # set for every refusal (4xx, 5xx)
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@record
 class ErrorInfo:
     """A failure that ended a walk, in the form every renderer can show."""
 
@@ -87,8 +86,7 @@ class ErrorInfo:
     step: str | None = None
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@record
 class Step:
     """One exchange of the walk: what we sent, what came back, how long it took."""
 
@@ -106,7 +104,7 @@ class Step:
     first_line_ms: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TlsInfo:
     """Facts about the TLS layer of a session, recorded even when verification failed."""
 
@@ -124,8 +122,7 @@ class TlsInfo:
     handshake_ms: float = 0.0
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@record
 class Capabilities:
     """The EHLO extensions that matter for diagnosis, plus everything else advertised."""
 
@@ -141,7 +138,7 @@ class Capabilities:
     other: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Finding:
     """A judgement over a whole attempt: ``severity`` is ok, info, warning or critical."""
 
@@ -150,8 +147,7 @@ class Finding:
     step: str | None = None
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@record
 class Attempt:
     """One connection to one address of one host, and the walk over it."""
 
@@ -171,15 +167,16 @@ class Attempt:
     capabilities_before_tls: Capabilities | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MxHost:
+    """One MX record's target and preference, as the domain's DNS gave it."""
+
     preference: int
     host: str
     cname: str | None = None  # the name this MX target is an alias of (it should be none)
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@record
 class Resolution:
     """How a target became addresses: MX, implicit MX, a literal, or a name used as is."""
 
@@ -189,8 +186,7 @@ class Resolution:
     findings: tuple[Finding, ...] = ()  # about the MX set itself (aliases, equal preferences)
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@record
 class Report:
     """Everything a probe learned about one target; the one input of every renderer."""
 
@@ -241,7 +237,7 @@ def plain(value: Any) -> Any:
 AUDIT_VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuditFinding:
     """One judgement of ``audit``: what was seen (``detail``) and, from the catalogue, what it
     means, why it matters to senders and how to fix it.  ``id`` names the catalogue entry."""
@@ -257,7 +253,7 @@ class AuditFinding:
     fix: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuditArea:
     """One section of an audit: its verdict, the facts looked at, and the findings."""
 
@@ -269,7 +265,7 @@ class AuditArea:
     note: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuditReport:
     """The delivery posture of one mail domain; the one input of the audit renderers."""
 

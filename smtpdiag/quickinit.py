@@ -49,5 +49,6 @@ def quick_init(cls: type[T]) -> type[T]:
     exec(source, space)
     init = space["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__annotations__ = {**{f.name: f.type for f in fields}, "return": None}  # as dataclass
     cls.__init__ = init  # type: ignore[method-assign]
     return cls

@@ -5,13 +5,10 @@ time.  ``model`` re-exports it; import it from either.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from .quickinit import quick_init
+from .record import record
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@record
 class Reply:
     """One complete SMTP reply: a code, an optional enhanced code, and its text lines."""
 

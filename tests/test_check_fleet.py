@@ -84,6 +84,37 @@ def test_workers_give_the_same_json_states_in_the_same_order(fleet):
     assert documents[0]["counts"] == documents[1]["counts"]
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_unbuffered_json_through_a_full_pipe_is_whole(fleet, workers):
+    """``PYTHONUNBUFFERED=1`` (as this machine's environment sets it) and a pipe that takes
+    only part of a write: the document (about 200 KB) still arrives whole.  Python's unbuffered
+    stdout dropped what a short write left, so a target's item lost its tail now and then
+    (invalid JSON); a non-blocking pipe read only once full makes every write short."""
+    import fcntl
+    import sys
+    import termios
+
+    from .conftest import _cli_env
+
+    read, write = os.pipe()
+    fcntl.fcntl(write, fcntl.F_SETFL, fcntl.fcntl(write, fcntl.F_GETFL) | os.O_NONBLOCK)
+    with os.fdopen(read, "rb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "smtpdiag", "check", "--timeout", "5", "--helo", HELO,
+             *fleet, "--format", "json", "--workers", workers], stdout=write,
+            stderr=subprocess.PIPE, env=_cli_env({"PYTHONUNBUFFERED": "1"}))
+        os.close(write)
+        waiting = bytearray(4)
+        while proc.poll() is None:  # until the pipe is full (or the run ended)
+            fcntl.ioctl(out.fileno(), termios.FIONREAD, waiting)
+            if int.from_bytes(waiting, sys.byteorder) >= 60_000:
+                break
+            time.sleep(0.05)
+        document = out.read()
+        assert proc.wait(60) == 2, proc.communicate()[1]
+    assert len(json.loads(document)["targets"]) == len(fleet)
+
+
 def test_workers_give_the_same_jsonl_lines(fleet, tmp_path):
     outputs = []
     for workers in ("1", "2", "4"):
@@ -254,3 +285,32 @@ def test_bad_workers_is_unknown(closed_port):
     result = run_cli("check", "--workers", "0", f"127.0.0.1:{closed_port}")
     assert result.returncode == 3 and result.stdout == ""
     assert result.stderr == "smtpdiag: error: --workers must be 1-64\n"
+
+
+def test_the_bar_counts_jsonl_lines_that_workers_send_joined(tmp_path):
+    """With workers, jsonl lines come to the parent a batch at a time: the bar on the terminal
+    still counts every target and names the one waited for."""
+    import re
+
+    from .terminal import run_in_pty
+
+    out = tmp_path / "out.jsonl"
+    with FakeServer("healthy", tls="none") as fast, \
+            FakeServer("slow-greeting", tls="none") as slow:
+        slow_target = f"127.0.0.1:{slow.port}"
+        screen = run_in_pty("check", *[f"127.0.0.1:{fast.port}"] * 5, slow_target, "--tls",
+                            "none", "--format", "jsonl", "--output", str(out), "--progress",
+                            "--workers", "2", "--concurrency", "2", columns=120)
+    assert screen.returncode == 0
+    assert re.search(r"5/6 +\d:\d\d:\d\d +waiting for " + re.escape(slow_target), screen.seen)
+    assert "6/6" in screen.seen
+    assert sorted(item["index"] for item in jsonl(out)) == list(range(6))
+
+
+def test_lines_joined_count_as_the_lines_they_hold():
+    stream = io.StringIO()
+    lines = Lines(stream)
+    lines.add('{"a":1}\n{"a":2}\n{"a":3}\n', 3)
+    lines.add('{"a":4}\n')
+    lines.flush()
+    assert lines.written == 4 and stream.getvalue().count("\n") == 4

@@ -93,3 +93,13 @@ def test_a_check_in_one_process_loads_no_sharding_machinery():
                           "--format", "jsonl",
                           heavy=("multiprocessing", "smtpdiag.cli.check_shards", "pickle",
                                  "smtpdiag.cli.check_spool", "smtpdiag.catalogue")) == []
+
+
+def test_a_plain_probe_loads_no_certificate_code():
+    # cryptography (some 40 ms of imports) verifies a chain: a session without TLS never needs it
+    from smtpdiag.fakeserver import FakeServer
+
+    with FakeServer("healthy", tls="none") as server:
+        assert loaded_modules("probe", f"127.0.0.1:{server.port}", "--dry-run", "--tls", "none",
+                              "--helo", "client.smtpdiag.test",
+                              heavy=("cryptography", "trustme")) == []

@@ -51,15 +51,23 @@ def test_a_step_that_overruns_is_cancelled_and_told_it_was_the_clock() -> None:
 
 
 def test_the_timer_moves_on_to_the_step_under_way() -> None:
-    async def main() -> list[str]:
+    # Ordered, not timed: the first step ends at once and leaves the timer set for its 0.1 s;
+    # the second may take 30 s and sleeps 0.3 s, so that timer fires during it, however slow
+    # the machine (a sleep only ever runs late), and must move on to the second step's end.
+    async def main() -> tuple[list[str], float, float]:
         clock = StepClock()
-        results = [await _step(clock, 0.1, 0.06)]
-        # The timer set for 0.1 s fires during this step, which may take 0.2 s: not cut.
-        results.append(await _step(clock, 0.2, 0.1))
+        results = [await _step(clock, 0.1, 0)]
+        assert clock._handle is not None
+        first_end = clock._handle.when()
+        results.append(await _step(clock, 30, 0.3))
+        assert clock._handle is not None, "the timer was dropped, not moved on"
+        moved_to = clock._handle.when()
         clock.close()
-        return results
+        return results, first_end, moved_to
 
-    assert asyncio.run(main()) == ["done", "done"]
+    results, first_end, moved_to = asyncio.run(main())
+    assert results == ["done", "done"]
+    assert moved_to > first_end + 29  # re-set for the second step's end (30 s after it began)
 
 
 def test_a_shorter_limit_than_the_timer_gets_its_own() -> None:

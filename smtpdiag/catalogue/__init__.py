@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..languages import LANGUAGES
+from ..record import record
 
 __all__ = [
     "DATA_DIR",
@@ -34,12 +35,13 @@ __all__ = [
     "providers",
     "reasons",
     "registry_key",
+    "unassigned_enhanced_class",
 ]
 
 DATA_DIR = Path(__file__).with_name("data")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BasicEntry:
     """One three-digit reply code and what it means, per command where that differs."""
 
@@ -58,7 +60,7 @@ class BasicEntry:
         return self.code // 100
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EnhancedEntry:
     """One registry entry of the enhanced status codes, in its ``X.S.D`` form."""
 
@@ -73,7 +75,7 @@ class EnhancedEntry:
     references: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProviderEntry:
     """A provider's, MTA's, filter's or block list's reply, or a wording any server uses,
     recognised by a text pattern (and by basic codes, when ``codes`` is not empty).
@@ -163,6 +165,11 @@ def enhanced_parts() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str
     """The class and subject meanings, so an unregistered code is still read by its parts."""
     data = _enhanced_file()
     return data["classes"], data["subjects"]
+
+
+def unassigned_enhanced_class() -> dict[str, str]:
+    """What an enhanced code whose class RFC 3463 does not define (``3.1.1``) can still say."""
+    return cast(dict[str, str], _enhanced_file()["unassigned_class"])
 
 
 PATTERN_DEFAULTS: dict[str, Any] = {

@@ -64,6 +64,9 @@ def direct_call(argv: list[str]) -> Callable[[], None] | None:
 def main(*, direct: bool = True) -> None:
     """The command line itself: never lets a traceback through.  ``direct=False``: always
     through typer (what the direct calls are compared with)."""
+    from .whole_writes import whole_std_streams
+
+    whole_std_streams()  # unbuffered (python -u), a short write would drop the rest of it
     try:
         if not sys.argv[1:]:  # help, and exit 0, like --help (click would say usage error)
             sys.argv.append("--help")

@@ -12,7 +12,7 @@ import contextlib
 import gc
 import sys
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,6 +164,15 @@ def run_check(targets: Collection[str | Target], options: ProbeOptions, threshol
     def on_result(result: CheckResult) -> None:
         on_line(result.index, result.state, writer.piece(result))
 
+    def on_lines(indexes: Sequence[int], states: list[str], text: str) -> None:
+        """A worker's batch of lines, joined (``writer.only_joins``)."""
+        for state in states:
+            counts[state] += 1
+        if bar is not None and bar.shows:
+            for index, state in zip(indexes, states, strict=True):
+                bar.advance(state, index)
+        writer.add_lines(text, len(states))
+
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
 
@@ -185,7 +194,8 @@ def run_check(targets: Collection[str | Target], options: ProbeOptions, threshol
             run_sharded(targets, options, thresholds, workers=workers,
                         concurrency=concurrency, deadline=deadline, streamer=writer.piece,
                         on_line=on_line, on_result=on_result, tick=writer.tick,
-                        started=started, audit=audit)
+                        started=started, audit=audit,
+                        on_lines=on_lines if writer.only_joins else None)
         else:
             bar = Progress(len(targets), show, names, lanes_for(len(targets), concurrency))
             first = next(iter(targets))

@@ -50,12 +50,15 @@ class Lines:
         self.eager = eager
         self.parts: list[str] = []
         self.size = 0
+        self.waiting = 0  # lines in parts
         self.written = 0  # lines
         self.last = time.monotonic()
 
-    def add(self, line: str) -> None:
+    def add(self, line: str, count: int = 1) -> None:
+        """``line``, or ``count`` whole lines in one text (a ``--workers`` batch)."""
         self.parts.append(line)
         self.size += len(line)
+        self.waiting += count
         if self.eager or self.size >= BATCH_BYTES or time.monotonic() - self.last >= BATCH_SECONDS:
             self.flush()
 
@@ -74,7 +77,7 @@ class Lines:
         try:
             self.stream.write("".join(self.parts))
             self.stream.flush()
-            self.written += len(self.parts)
-            self.parts, self.size = [], 0
+            self.written += self.waiting
+            self.parts, self.size, self.waiting = [], 0, 0
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)

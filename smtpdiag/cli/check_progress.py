@@ -112,6 +112,11 @@ class Progress:
             self.read += 1
         return self.known[index]
 
+    @property
+    def shows(self) -> bool:
+        """Whether ``advance`` does anything: a bar, or names of targets waited for."""
+        return self.bar is not None or self.names is not None
+
     def advance(self, state: str, index: int | None = None) -> None:
         if index is not None and self.names is not None:  # no names, none waited for shown
             self.known.pop(index, None)

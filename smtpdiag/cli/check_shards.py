@@ -17,11 +17,13 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import selectors
 import signal
 import sys
 import time
-from collections.abc import Callable, Collection, Iterator
-from multiprocessing.connection import Connection, wait
+from array import array
+from collections.abc import Callable, Collection, Iterator, Sequence
+from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
@@ -37,7 +39,9 @@ BATCH = 64  # results per message to the parent (or what 0.1 s brought)
 _SEND_SECONDS = 0.1
 _LATE = 5.0  # seconds past the deadline (plus the fleet's grace) before workers are stopped
 
-Streamer = Callable[["CheckResult"], str]
+Streamer = Callable[["CheckResult"], Any]
+# (indexes, states, text): a batch of lines joined, for formats that only join them (jsonl).
+OnLines = Callable[[Sequence[int], list[str], str], None]
 
 
 def shares(total: int, parts: int) -> list[int]:
@@ -82,9 +86,10 @@ class _Claims:
 
 def _work(claims: _Claims, conn: Connection, options: ProbeOptions,
           thresholds: Thresholds, concurrency: int, deadline: float | None, end: float | None,
-          streamer: Streamer | None, audit: AuditOptions | None = None) -> None:
-    """One worker: probe (and with ``audit``, audit) the shard, send ``[(index, state, line or
-    result)]`` batches."""
+          streamer: Streamer | None, audit: AuditOptions | None = None,
+          joined: bool = False) -> None:
+    """One worker: probe (and with ``audit``, audit) the shard, send ``[(index, state, piece
+    or result)]`` batches; ``joined``: ``(indexes, states, the lines joined)`` instead."""
     from ..net import eventloop
     from ..net.fleet import probe_many
     from .check_audit import Auditor, judge_all
@@ -95,18 +100,29 @@ def _work(claims: _Claims, conn: Connection, options: ProbeOptions,
     async def run() -> None:
         import asyncio
 
-        batch: list[tuple[int, str, Any]] = []
+        batch: list[Any] = []  # (index, state, piece or result); joined: the lines
+        indexes: array[int] = array("q")  # joined: each line's index and state
+        states: list[str] = []
         sent = time.monotonic()
         timer: asyncio.TimerHandle | None = None
 
         def send() -> None:
-            nonlocal batch, sent
-            conn.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
+            nonlocal batch, indexes, states, sent
+            message = (indexes.tobytes(), states, "".join(batch)) if joined else batch
+            conn.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
             batch, sent = [], time.monotonic()
+            if joined:
+                indexes, states = array("q"), []
 
         def add(result: CheckResult) -> None:
-            batch.append((result.index, result.state,
-                          streamer(result) if streamer is not None else result))
+            if joined:
+                assert streamer is not None
+                indexes.append(result.index)
+                states.append(result.state)
+                batch.append(streamer(result))
+            else:
+                batch.append((result.index, result.state,
+                              streamer(result) if streamer is not None else result))
             if len(batch) >= BATCH or time.monotonic() - sent >= _SEND_SECONDS:
                 send()
 
@@ -160,9 +176,12 @@ def run_sharded(targets: Collection[str | Target], options: ProbeOptions, thresh
                 *, workers: int, concurrency: int, deadline: float | None,
                 streamer: Streamer | None, on_line: Callable[[int, str, str], None],
                 on_result: Callable[[CheckResult], None], tick: Callable[[], None],
-                started: float, audit: AuditOptions | None = None) -> None:
+                started: float, audit: AuditOptions | None = None,
+                on_lines: OnLines | None = None) -> None:
     """Probe ``targets`` in ``workers`` processes; hand each result to ``on_line(index,
-    state, line)`` (streamed formats) or ``on_result`` as it arrives; ``tick`` while waiting."""
+    state, piece)`` (``streamer``'s piece) or ``on_result`` as it arrives; ``tick`` while
+    waiting.  With ``on_lines`` (the pieces are lines, only joined), each batch goes to
+    ``on_lines(indexes, states, text)`` at once."""
     import multiprocessing
 
     from ..net.eventloop import loop_factory
@@ -177,26 +196,40 @@ def run_sharded(targets: Collection[str | Target], options: ProbeOptions, thresh
     gc.freeze()  # the workers share these pages with us until they write to them
     pending: dict[Connection, Any] = {}
     claims = _Claims(targets, context)
+    joined = on_lines is not None and streamer is not None
+    ready = selectors.DefaultSelector()  # one, not one per wait: a wait per batch
     for k, share in enumerate(shares(concurrency, workers)):
         receive, send = context.Pipe(duplex=False)
         process = context.Process(target=_work, daemon=True, name=f"smtpdiag-check-{k}",
                                   args=(claims, send, options, thresholds, share, deadline, end,
-                                        streamer, audit))
+                                        streamer, audit, joined))
         process.start()
         send.close()
         pending[receive] = process
+        ready.register(receive, selectors.EVENT_READ)
     seen = bytearray(len(targets))
     try:
         while pending:
-            for conn in wait(list(pending), timeout=_SEND_SECONDS):
+            for key, _ in ready.select(timeout=_SEND_SECONDS):
+                conn = key.fileobj
                 assert isinstance(conn, Connection)
                 try:
-                    batch = pickle.loads(conn.recv_bytes())
+                    message = pickle.loads(conn.recv_bytes())
                 except (EOFError, OSError):
+                    ready.unregister(conn)
                     pending.pop(conn).join()
                     conn.close()
                     continue
-                for index, state, payload in batch:
+                if joined:
+                    assert on_lines is not None
+                    raw, states, text = message
+                    numbers = array("q")
+                    numbers.frombytes(raw)
+                    for index in numbers:
+                        seen[index] = 1
+                    on_lines(numbers, states, text)
+                    continue
+                for index, state, payload in message:
                     seen[index] = 1
                     if streamer is not None:
                         on_line(index, state, payload)
@@ -206,6 +239,7 @@ def run_sharded(targets: Collection[str | Target], options: ProbeOptions, thresh
             if end is not None and time.monotonic() > end + GRACE + _LATE:
                 break
     finally:
+        ready.close()
         for conn, process in pending.items():
             if process.is_alive():
                 os.kill(process.pid, signal.SIGTERM)

@@ -93,6 +93,7 @@ class Writer:
     ``finish``, ``stop``, ``close``."""
 
     streams = True  # written as results arrive (so they are the progress on a terminal)
+    only_joins = True  # pieces are whole lines, written as they come: ``add_lines`` takes many
 
     def __init__(self, stream: IO[str], piece: Callable[[CheckResult], Any], *,
                  eager: bool = False) -> None:
@@ -103,6 +104,10 @@ class Writer:
 
     def add(self, index: int, state: str, piece: Any) -> None:
         self.lines.add(piece)
+
+    def add_lines(self, text: str, count: int) -> None:
+        """``count`` pieces joined (``only_joins`` writers)."""
+        self.lines.add(text, count)
 
     def tick(self) -> None:
         self.lines.tick()
@@ -121,6 +126,8 @@ class Writer:
 
 
 class JunitWriter(Writer):
+    only_joins = False  # in input order
+
     def __init__(self, stream: IO[str], size: int, *, eager: bool) -> None:
         from ..render.check_junit import JUNIT_HEAD, junit_suite
 
@@ -160,6 +167,7 @@ class SpoolWriter(Writer, ABC):
     """nagios and text: records on disk until the end."""
 
     streams = False
+    only_joins = False
 
     def __init__(self, stream: IO[str], piece: Callable[[CheckResult], Any], size: int) -> None:
         super().__init__(stream, piece)

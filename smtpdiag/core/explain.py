@@ -89,13 +89,22 @@ def basic_view(code: int, lang: str = "en") -> dict[str, Any]:
 
 
 def enhanced_view(code: str, lang: str = "en") -> dict[str, Any]:
+    """An enhanced code as the registry has it, or, where it lacks the detail, as its class and
+    subject read.  A class RFC 3463 does not define (``3.1.1``) is said to be unknown, its
+    subject and detail still read; ``ValueError`` for text that is no ``class.subject.detail``
+    (``parse_code`` refuses both before a user's code gets here)."""
+    if not _ENHANCED.fullmatch(code):
+        raise ValueError(f"{quoted(code)} is not an enhanced status code: it must be "
+                         "class.subject.detail, each a number (RFC 3463 §2)")
     klass, subject, detail = code.split(".")
     classes, subjects = catalogue.enhanced_parts()
     names = catalogue.headings(lang)["enhanced_classes"]
+    unknown = catalogue.unassigned_enhanced_class() if klass not in classes else None
+    note = f"{unknown['description']} " if unknown else ""
     entry = catalogue.lookup_enhanced(code)
     view: dict[str, Any] = {
         "code": code, "registry_code": catalogue.registry_key(code), "class": int(klass),
-        "class_name": names[klass],
+        "class_name": f"Unassigned class {klass}" if unknown else names[klass],
         "subject_name": subjects.get(subject, {}).get("name", f"Unassigned subject {subject}"),
     }
     if entry is not None:
@@ -103,7 +112,7 @@ def enhanced_view(code: str, lang: str = "en") -> dict[str, Any]:
             name=entry.name, registered=True,
             usual_class=int(klass) in entry.classes
             or any(code // 100 == int(klass) for code in entry.basic_codes),
-            description=entry.description, when=entry.when, fix=entry.fix,
+            description=note + entry.description, when=entry.when, fix=entry.fix,
             fix_server=entry.fix_server, references=list(entry.references),
         )
         return view
@@ -113,10 +122,11 @@ def enhanced_view(code: str, lang: str = "en") -> dict[str, Any]:
     view.update(
         name=f"{view['subject_name']} (detail {detail} is not registered)", registered=False,
         usual_class=False,
-        description=f"{classes[klass]['description']} {subject_text}",
+        description=note + (f"{classes[klass]['description']} " if not unknown else "")
+        + subject_text,
         when="When a server uses a detail number of its own; the class and subject still "
         "say what kind of problem it is.",
-        fix=catalogue.digits()["fix"][klass], fix_server="",
+        fix=unknown["fix"] if unknown else catalogue.digits()["fix"][klass], fix_server="",
         references=["RFC 3463 §2", "IANA SMTP Enhanced Status Codes registry"],
     )
     return view

@@ -20,10 +20,10 @@ The rules, for the attempt that answered (or every attempt with ``all_hosts``):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from ..model import Attempt, Reply, Report, Step
-from ..quickinit import quick_init
+from ..record import record
 from .text import shorten
 from .thresholds import STEP_PARTS, TIME_STEPS, Thresholds
 
@@ -58,7 +58,7 @@ def exit_code(state: str) -> int:
     return STATES.index(state)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reason:
     """One thing that made a result worse than OK: its state is WARNING, CRITICAL or UNKNOWN,
     never OK (an OK result has no reasons, only its summary)."""
@@ -68,7 +68,7 @@ class Reason:
     step: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Metrics:
     """The numbers a monitor graphs: seconds per user-named step, handshake, certificate."""
 
@@ -78,8 +78,7 @@ class Metrics:
     cert_days: int | None = None
 
 
-@quick_init  # one a target
-@dataclass(frozen=True, slots=True)
+@record
 class CheckResult:
     """One target judged: its full report, its state and why."""
 
@@ -106,7 +105,7 @@ class CheckResult:
         return self.report.target
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CheckRun:
     """A whole ``smtpdiag check`` run: every result in input order, and the worst state."""
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from dataclasses import dataclass
 
 from ..errors import TargetError, UsageError, quoted
-from ..quickinit import quick_init
+from ..record import record
 
 __all__ = [
     "DEFAULT_PORT",
@@ -84,8 +83,7 @@ def _is_ip(kind: type[ipaddress.IPv4Address | ipaddress.IPv6Address], text: str)
     return True
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@record
 class Target:
     """A place to probe: an IP literal, a host name with a port, or a mail domain."""
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from ..errors import UsageError, quoted
+from ..record import record
 from .targets import QUIT_POINTS
 
 __all__ = [
@@ -45,7 +45,7 @@ _SECONDS = re.compile(r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9
 _CODE = re.compile(r"[2-5](?:[0-5][0-9]|xx)", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Expectation:
     """The replies accepted at one step: exact codes (250) and classes (2 for ``2xx``)."""
 
@@ -61,7 +61,7 @@ class Expectation:
         return ",".join([*(str(c) for c in self.codes), *(f"{k}xx" for k in self.classes)])
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Thresholds:
     """What turns a report into WARNING or CRITICAL; seconds are floats, days integers."""
 

@@ -9,6 +9,7 @@ checked instead of stopping.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -246,15 +247,23 @@ async def gather(domain: str, opts: AuditOptions) -> Gathered:
     resolver = PolicyResolver(opts.nameserver, opts.timeout)
     side = asyncio.gather(_sts(resolver, domain, opts), _spf(resolver, domain),
                           _dmarc(resolver, domain))
-    mx = await gather_mx(resolver, domain)
-    pairs = list(dict.fromkeys((h.host, a) for h in mx.hosts for a in h.addresses))
-    addresses = await asyncio.gather(
-        *(_address(resolver, host, address, domain, opts) for host, address in pairs))
-    tlsa, addresses = await _dane(resolver, mx, addresses, opts)
-    submission = await _submission(resolver, domain, mx, opts) if (
-        opts.submission or opts.submissions) else None
-    dnsbl = await _dnsbl(resolver, pairs, opts.dnsbl) if opts.dnsbl else None
-    (sts_txt, sts_policy, tlsrpt), spf, (dmarc, org) = await side
+    try:
+        mx = await gather_mx(resolver, domain)
+        pairs = list(dict.fromkeys((h.host, a) for h in mx.hosts for a in h.addresses))
+        addresses = await asyncio.gather(
+            *(_address(resolver, host, address, domain, opts) for host, address in pairs))
+        tlsa, addresses = await _dane(resolver, mx, addresses, opts)
+        submission = await _submission(resolver, domain, mx, opts) if (
+            opts.submission or opts.submissions) else None
+        dnsbl = await _dnsbl(resolver, pairs, opts.dnsbl) if opts.dnsbl else None
+        (sts_txt, sts_policy, tlsrpt), spf, (dmarc, org) = await side
+    finally:
+        # Cancelled (the run's deadline) or failed before ``side`` was awaited: its questions
+        # would run on unowned, and Python would print their cancellation at exit.
+        if not side.done():
+            side.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await side
     reports = await _dmarc_reports(resolver, domain, dmarc, org)
     return Gathered(domain, mx, tuple(addresses), sts_txt=sts_txt, sts_policy=sts_policy,
                     tlsrpt=tlsrpt, tlsa=tlsa, spf=spf, dmarc=dmarc, org_domain=org,

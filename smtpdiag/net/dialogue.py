@@ -22,8 +22,9 @@ from ..core.verdicts import stopping_reply
 from ..errors import ConnectError, ProtocolError, TlsError
 from ..model import Capabilities, Reply
 from .greeting import GreetingWalk
+from .roots import ca_file_roots
 from .steps import Done, Unsendable
-from .tlsinfo import describe_session, legacy_context, make_context
+from .tlsinfo import describe_session, handshake_context, legacy_context
 from .tlsverify import peer_chain, verify_chain
 
 __all__ = ["Walk"]
@@ -36,7 +37,9 @@ class Walk(GreetingWalk):
         """One handshake, never verified by OpenSSL; the chain is verified afterwards from this
         same session (``tlsverify``), so a bad certificate costs no second connection."""
         loop = asyncio.get_running_loop()
-        context = legacy_context() if self.legacy else make_context(self.opts.ca_file, False)
+        context = legacy_context() if self.legacy else handshake_context()
+        if self.opts.ca_file and not self.legacy:
+            ca_file_roots(self.opts.ca_file)  # an unreadable --ca-file is a usage error, now
         if context is None:
             raise TlsError("this machine's OpenSSL cannot offer TLS older than 1.2", step=step)
         started = time.perf_counter()

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import ssl
 
-from .tlsinfo import make_context
+from .tlsinfo import handshake_context
 
 __all__ = ["SILENCE", "silence_for", "speaks_tls"]
 
@@ -32,7 +32,7 @@ async def speaks_tls(host: str, address: str, port: int) -> bool:
     """Whether a TLS handshake with ``address:port`` completes (the certificate is not judged
     here: only whether TLS is spoken).  Bounded by the caller's timeout; never raises for
     anything the network or the server does."""
-    context = make_context(None, False)
+    context = handshake_context()
     writer = None
     try:
         _, writer = await asyncio.open_connection(address, port, ssl=context,

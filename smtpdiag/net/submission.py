@@ -13,6 +13,7 @@ import ssl
 from dataclasses import replace
 
 from ..core.policy.records import SubmissionFacts
+from .tlsinfo import handshake_context
 
 __all__ = ["INJECTION_WAIT", "check_submission"]
 
@@ -73,7 +74,8 @@ async def _walk(host: str, address: str, port: int, helo: str, ca_file: str | No
         if code != 220:
             return replace(facts, tls_error=f"STARTTLS answered {code}")
         try:
-            await asyncio.wait_for(writer.start_tls(_context(), server_hostname=host), timeout)
+            await asyncio.wait_for(
+                writer.start_tls(handshake_context(), server_hostname=host), timeout)
         except (ssl.SSLError, OSError) as exc:
             return replace(facts, tls_error=str(exc)[:200])
         facts = _with_tls(facts, writer, ca_file)
@@ -98,15 +100,6 @@ def _quit(writer: asyncio.StreamWriter) -> None:
         pass
 
 
-def _context() -> ssl.SSLContext:
-    """No verification in the handshake: the posture is judged whatever the certificate, and
-    the chain the server sent is verified after it (``tlsverify``), on the same connection."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 def _with_tls(facts: SubmissionFacts, writer: asyncio.StreamWriter, ca_file: str | None
               ) -> SubmissionFacts:
     """The version and the certificate's verdict, for the host name a mail client uses."""
@@ -126,7 +119,8 @@ async def _walk_implicit(host: str, address: str, port: int, helo: str, ca_file:
     facts = SubmissionFacts(host, address, port, implicit=True)
     try:
         try:
-            await asyncio.wait_for(writer.start_tls(_context(), server_hostname=host), timeout)
+            await asyncio.wait_for(
+                writer.start_tls(handshake_context(), server_hostname=host), timeout)
         except (ssl.SSLError, OSError, TimeoutError) as exc:
             reason = str(exc) or type(exc).__name__
             if "WRONG_VERSION_NUMBER" in reason or "record layer" in reason.lower():

@@ -13,6 +13,8 @@ import asyncio
 import ssl
 from typing import Any
 
+from .tlsinfo import handshake_context
+
 __all__ = ["presented_chain"]
 
 DER = 2  # _ssl.ENCODING_DER
@@ -41,9 +43,7 @@ def _chain(ssl_object: Any) -> tuple[bytes, ...]:
 async def presented_chain(host: str, address: str, port: int, helo: str,
                           timeout: float) -> tuple[tuple[bytes, ...], str | None]:
     """(chain, None), or ((), why) when no TLS session could be had."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+    context = handshake_context()
 
     async def run() -> tuple[bytes, ...]:
         reader, writer = await asyncio.open_connection(address, port)

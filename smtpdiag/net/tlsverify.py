@@ -15,12 +15,12 @@ reads the same as in ``openssl s_client`` or a mail log.
 from __future__ import annotations
 
 import ipaddress
-import warnings
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from .tlsinfo import hostname_matches, make_context
+from .roots import root_certificates
+from .tlsinfo import hostname_matches
 
 __all__ = ["peer_chain", "verify_chain"]
 
@@ -43,19 +43,10 @@ def peer_chain(ssl_object: Any) -> list[bytes]:
 @cache
 def _roots(ca_file: str | None) -> Any:
     """The trust store: the system's default roots plus ``ca_file``, as ``cryptography`` sees
-    them (cached: parsing some 150 roots is worth doing once per process)."""
-    from cryptography import x509
+    them (``roots``; cached: worth doing once per process)."""
     from cryptography.x509.verification import Store
 
-    context = make_context(ca_file, False)  # the handshake's own: loaded once, not twice
-    certs = []
-    with warnings.catch_warnings():  # a few old system roots have a non-positive serial
-        warnings.simplefilter("ignore")
-        for der in context.get_ca_certs(binary_form=True):
-            try:
-                certs.append(x509.load_der_x509_certificate(der))
-            except ValueError:
-                continue
+    certs = root_certificates(ca_file)
     return Store(certs) if certs else None
 
 

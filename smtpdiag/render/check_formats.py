@@ -233,18 +233,32 @@ def jsonl_line(result: CheckResult) -> str:
                    f'{_v(f.verified)},"verify_error":{_v(f.verify_error)},"hostname_matched":'
                    f'{_v(f.hostname_matched)},"days_left":{_v(f.days_left)},"handshake_ms":'
                    f'{_ms_v(f.handshake_ms)}}}')
-        host, address, port = _v(attempt.host), _v(attempt.address), _v(attempt.port)
+        host = _v(attempt.host)
+        address = host if attempt.address == attempt.host else _v(attempt.address)
+        port = _v(attempt.port)
         shown_steps = ",".join(steps)
     else:
         host = address = port = "null"
         shown_steps = ""
+    # From the state to the verdict: the same text for most of a fleet (a healthy target's),
+    # so kept once made while there is no reason in it.
+    verdict = report.verdict
+    middle = _MIDDLES.get((result.state, result.summary, verdict)) if not reasons else None
+    if middle is None:
+        middle = (f'"state":{_s(result.state)},"exit_code":{exit_codes[result.state]},'
+                  f'"summary":{_s(result.summary)},"reasons":[{reasons}],'
+                  f'"verdict":{_s(verdict)}')
+        if not reasons and len(_MIDDLES) < _MIDDLES_KEPT:
+            _MIDDLES[result.state, result.summary, verdict] = middle
     return (
         f'{{"schema":"{CHECK_LINE_SCHEMA}","index":{_v(result.index)},"target":'
-        f'{_s(result.target)},"state":{_s(result.state)},"exit_code":'
-        f'{exit_codes[result.state]},"summary":{_s(result.summary)},"reasons":[{reasons}],'
-        f'"verdict":{_s(report.verdict)},"host":{host},"address":{address},"port":{port},'
+        f'{_s(result.target)},{middle},"host":{host},"address":{address},"port":{port},'
         f'"started_at":{_s(report.started_at)},"elapsed_ms":{_ms_v(report.elapsed_ms)},'
         f'"steps":[{shown_steps}],"tls":{tls}}}\n')
+
+
+_MIDDLES: dict[tuple[str, str, str], str] = {}
+_MIDDLES_KEPT = 64  # a summary without a reason is one of a few sentences, but bound it
 
 
 # ``primary_attempt`` and each state's exit code, from ``core.health`` once it is first needed

@@ -6,6 +6,7 @@ seldom runs and finds nothing.  Real probes of a real server on loopback, on asy
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 from collections.abc import Iterator
 
@@ -35,7 +36,7 @@ def _client_transports(port: int) -> int:
 def test_probes_leave_no_transport_for_the_cyclic_collector(server: FakeServer) -> None:
     targets = [f"127.0.0.1:{server.port}"] * 12
     ca_file = server.certs.ca_file if server.certs is not None else None
-    options = ProbeOptions(**{**OPTIONS.__dict__, "tls": server.tls, "ca_file": ca_file})
+    options = dataclasses.replace(OPTIONS, tls=server.tls, ca_file=ca_file)
 
     async def run() -> tuple[list[str], int]:
         verdicts = [r.verdict async for _, r in probe_many(targets, options, concurrency=4)]

@@ -223,6 +223,22 @@ def _args(case: Case, server: HostileServer, certs: dict[str, Certs]) -> list[st
     return [*args, "--tls", "implicit"] if case.implicit else args
 
 
+def _tls_work(case: Case, certs: dict[str, Certs]) -> tuple[float, float]:
+    """What the CLI takes (wall, walk) for an implicit-TLS case's work done right, just before
+    it: on a loaded machine loading the TLS verifier took 9 s of wall and 2.1 s of walk; only
+    the wait beyond that work is the deadline's to bound.  Other cases only wait: (0, 0)."""
+    if not case.implicit:
+        return 0.0, 0.0
+    good = certs["good"]
+    with HostileServer([send(GREETING), smtp()], ssl_context=good.server_context()) as server:
+        started = time.monotonic()
+        result = run_cli("probe", server.target, "--timeout", "30", "--dry-run", "--json",
+                         "--ca-file", good.ca_file, "--tls", "implicit")
+        wall = time.monotonic() - started
+    assert result.returncode == 0, result.stdout + result.stderr
+    return wall, json.loads(result.stdout)["elapsed_ms"]
+
+
 def _verdict(stdout: str) -> str:
     lines = [line for line in stdout.splitlines() if line.startswith("Verdict: ")]
     assert len(lines) == 1, stdout
@@ -233,13 +249,14 @@ def _verdict(stdout: str) -> str:
 def test_human_view_gives_one_clear_message_naming_the_step(
         case: Case, certs: dict[str, Certs], tmp_path: Path) -> None:
     transcript = tmp_path / "transcript.txt"
+    work = _tls_work(case, certs)[0]
     with _server(case, certs) as server:
         started = time.monotonic()
         result = run_cli(*_args(case, server, certs), "--transcript", str(transcript))
         wall = time.monotonic() - started
     assert_no_traceback(result)
     assert result.returncode == case.exit, result.stdout + result.stderr
-    assert wall < case.timeout + SLACK + STARTUP
+    assert wall < case.timeout + SLACK + max(STARTUP, work)
     verdict = _verdict(result.stdout)
     if case.exit == 3:
         assert verdict.startswith("Verdict: FAILED"), verdict
@@ -264,6 +281,7 @@ def test_human_view_gives_one_clear_message_naming_the_step(
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_json_report_is_valid_and_carries_the_error(case: Case, certs: dict[str, Certs]) -> None:
+    work_ms = _tls_work(case, certs)[1]
     with _server(case, certs) as server:
         result = run_cli(*_args(case, server, certs), "--json")
     sent, wanted = verbs(server.received), SENT[case.name]
@@ -272,7 +290,7 @@ def test_json_report_is_valid_and_carries_the_error(case: Case, certs: dict[str,
     assert result.returncode == case.exit, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert_valid(report, "report")
-    assert report["elapsed_ms"] < (case.timeout + SLACK) * 1000
+    assert report["elapsed_ms"] < (case.timeout + SLACK) * 1000 + work_ms
     attempt = report["attempts"][-1]
     if case.exit == 3:
         assert report["verdict"] == attempt["outcome"] == "failed"

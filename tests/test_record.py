@@ -20,11 +20,14 @@ import smtpdiag.core.health
 import smtpdiag.core.targets
 import smtpdiag.core.thresholds
 import smtpdiag.model
+import smtpdiag.net.probe
+import smtpdiag.net.walkoptions
 import smtpdiag.reply
 from smtpdiag.record import record
 
 MODULES = (smtpdiag.model, smtpdiag.reply, smtpdiag.core.targets, smtpdiag.core.health,
-           smtpdiag.core.thresholds, smtpdiag.catalogue)
+           smtpdiag.core.thresholds, smtpdiag.catalogue, smtpdiag.net.walkoptions,
+           smtpdiag.net.probe)
 RECORDS = sorted({value for module in MODULES for value in vars(module).values()
                   if isinstance(value, type) and dataclasses.is_dataclass(value)
                   and value.__module__ == module.__name__
@@ -57,7 +60,8 @@ def both(cls: type, salt: int) -> tuple[Any, Any]:
 
 def test_the_records_are_found():
     names = {cls.__name__ for cls in RECORDS}
-    assert {"Report", "Step", "Reply", "Target", "CheckResult", "Thresholds"} <= names
+    assert {"Report", "Step", "Reply", "Target", "CheckResult", "Thresholds", "WalkOptions",
+            "ProbeOptions"} <= names
     assert len(RECORDS) >= 24
 
 

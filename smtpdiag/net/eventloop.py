@@ -52,4 +52,18 @@ def run(main: Coroutine[Any, Any, T], targets: int) -> T:
         main.close()  # never awaited: say nothing about it
         raise
     with asyncio.Runner(loop_factory=factory) as runner:
+        runner.get_loop().set_exception_handler(_abandoned_network_errors_quiet)
         return runner.run(main)
+
+
+def _abandoned_network_errors_quiet(loop: asyncio.AbstractEventLoop,
+                                    context: dict[str, Any]) -> None:
+    """A connection the run gave up on (an implicit-TLS sniff cancelled as the greeting came,
+    a probe the deadline cut) can still fail inside the loop, on a future no one awaits any
+    more; uvloop's TLS handshake does (MagicStack/uvloop#437).  Its report is a traceback on
+    the user's terminal about a connection the run's own result already accounts for, so a
+    network error (``OSError``, which ``ssl.SSLError`` is) there is dropped.  Anything else
+    is still reported by the loop's default handler: it would be our bug."""
+    if isinstance(context.get("exception"), OSError):
+        return
+    loop.default_exception_handler(context)

@@ -12,7 +12,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -23,6 +23,7 @@ from ..core.text import shorten
 from ..core.verdicts import OUTCOMES, worst_outcome
 from ..errors import DnsError, SmtpdiagError, UsageError
 from ..model import Attempt, ErrorInfo, Reply, Report, Resolution
+from ..record import record
 from .session import WalkOptions, walk
 
 __all__ = ["ProbeOptions", "default_deadline", "default_helo", "explain_attempts", "probe",
@@ -31,7 +32,7 @@ __all__ = ["ProbeOptions", "default_deadline", "default_helo", "explain_attempts
 FALLBACK_STEPS = ("connect", "tls", "greeting")
 
 
-@dataclass(frozen=True)
+@record
 class ProbeOptions:
     """The probe's options; every user string in here was validated by the CLI already."""
 

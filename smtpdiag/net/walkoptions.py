@@ -7,12 +7,14 @@ place, and so that the redaction of an echoed password starts from the same list
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from ..record import record
 
 __all__ = ["WalkOptions"]
 
 
-@dataclass(frozen=True)
+@record
 class WalkOptions:
     """Everything one walk needs; user strings were validated before they got here."""
 

@@ -1,0 +1,89 @@
+"""``core/dsn.py``: which groups of a delivery-status report are failures (not a delivered,
+relayed or expanded recipient, not the per-message group), which are final (not a delay), and
+where a recipient's words come from when its Diagnostic-Code gives none.  Asserted as
+``read_message`` gives them.  Pure.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from smtpdiag.core.dsn import read_message
+
+
+def _dsn(prose: str, *groups: str) -> bytes:
+    """A multipart/report bounce: the prose, then the per-message group and ``groups``."""
+    fields = "\n\n".join(["Reporting-MTA: dns; mx.example.net", *groups])
+    return (
+        "From: MAILER-DAEMON@mx.example.net\nTo: bob@example.net\nSubject: Delivery report\n"
+        "MIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+        f"--B\nContent-Type: text/plain\n\n{prose}\n"
+        f"--B\nContent-Type: message/delivery-status\n\n{fields}\n\n--B--\n").encode()
+
+
+def _group(recipient: str, action: str, status: str, diagnostic: str | None = None) -> str:
+    lines = [f"Final-Recipient: rfc822; {recipient}", f"Action: {action}", f"Status: {status}"]
+    return "\n".join(lines + ([f"Diagnostic-Code: smtp; {diagnostic}"] if diagnostic else []))
+
+
+FAILED = _group("cy@example.org", "failed", "5.1.1", "550 5.1.1 no such user")
+
+
+@pytest.mark.parametrize("action", ["delivered", "relayed", "expanded"])
+def test_a_recipient_that_was_not_a_failure_is_not_listed_nor_stops_the_rest(action: str
+                                                                              ) -> None:
+    data = _dsn("Report.", _group("ann@example.org", action, "2.0.0", "250 2.0.0 ok"), FAILED)
+    assert [(f.recipient, f.action, f.diagnostic.code) for f in read_message(data)] == [
+        ("cy@example.org", "failed", 550)]
+
+
+def test_a_delayed_recipient_is_not_final_and_a_failed_one_is() -> None:
+    delayed = _group("ann@example.org", "delayed", "4.4.1", "421 4.4.1 no answer yet")
+    found = read_message(_dsn("Report.", delayed, FAILED))
+    assert [(f.recipient, f.final) for f in found] == [("ann@example.org", False),
+                                                       ("cy@example.org", True)]
+
+
+def test_a_group_without_a_recipient_field_is_still_a_failure() -> None:
+    nameless = "Action: failed\nStatus: 5.7.1\nDiagnostic-Code: smtp; 550 5.7.1 refused"
+    found = read_message(_dsn("Report.", nameless))
+    assert [(f.recipient, f.status, f.diagnostic.code) for f in found] == [
+        (None, "5.7.1", 550)]
+
+
+def test_without_a_diagnostic_code_the_prose_s_reply_is_the_recipient_s() -> None:
+    prose = "Delivery failed:\n\n550 5.2.2 mailbox over quota"
+    (found,) = read_message(_dsn(prose, _group("ann@example.org", "failed", "5.2.2")))
+    assert (found.diagnostic.code, found.diagnostic.enhanced, found.diagnostic.message) == (
+        550, "5.2.2", "mailbox over quota")
+
+
+def test_a_diagnostic_code_of_words_alone_keeps_its_words() -> None:
+    group = _group("ann@example.org", "failed", "5.0.0", "mailbox unavailable, try never")
+    (found,) = read_message(_dsn("Delivery failed.", group))
+    assert found.diagnostic.message == "mailbox unavailable, try never"
+    assert found.diagnostic.enhanced == "5.0.0"  # from the Status field
+
+
+def test_a_recipient_s_own_lines_that_hold_only_its_address_give_no_words_of_their_own() -> None:
+    prose = "These recipients failed:\n\n<ann@example.org>:\n\n550 5.1.1 user unknown"
+    (found,) = read_message(_dsn(prose, _group("ann@example.org", "failed", "5.1.1")))
+    assert (found.diagnostic.code, found.diagnostic.message) == (550, "user unknown")
+
+
+def test_a_diagnostic_code_with_the_code_alone_takes_the_recipient_s_own_words() -> None:
+    prose = "<ann@example.org>: host mx.example.org said: 550 mailbox disabled"
+    (found,) = read_message(_dsn(prose, _group("ann@example.org", "failed", "5.2.1", "550")))
+    assert (found.diagnostic.code, found.diagnostic.message) == (550, "mailbox disabled")
+    other = read_message(_dsn(prose, _group("cy@example.org", "failed", "5.2.1", "550")))
+    assert other[0].diagnostic.message == "550"  # another recipient's words are not its
+
+
+@pytest.mark.parametrize("empty", ["smtp;", "X-Postfix;"])
+def test_a_diagnostic_code_that_says_nothing_yields_to_the_prose(empty: str) -> None:
+    prose = "Delivery failed:\n\n550 5.2.2 mailbox over quota"
+    group = _group("ann@example.org", "failed", "5.2.2") + f"\nDiagnostic-Code: {empty}"
+    (found,) = read_message(_dsn(prose, group))
+    assert (found.diagnostic_code, found.diagnostic.code, found.diagnostic.message) == (
+        empty, 550, "mailbox over quota")

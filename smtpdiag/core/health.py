@@ -257,6 +257,9 @@ def _where(attempt: Attempt) -> str:
 
 def primary_attempt(report: Report) -> Attempt | None:
     """The attempt whose walk counts: the last host tried (the one that answered, if any)."""
+    attempts = report.attempts
+    if len(attempts) == 1:  # nearly every report: one host, one address
+        return attempts[0]
     walked = [a for a in report.attempts if a.address is not None] or list(report.attempts)
     return walked[-1] if walked else None
 
@@ -300,17 +303,20 @@ def judge(report: Report, thresholds: Thresholds, *, index: int = 0,
             why = attempt.error.message if attempt.error else f"outcome {attempt.outcome}"
             reasons.append(Reason("WARNING", f"{_where(attempt)} did not answer properly "
                                   f"({why}); a later host was tried", None))
-    slow = _over("the session", report.elapsed_ms / 1000, thresholds.warn, thresholds.crit,
-                 None)
-    if slow is not None:
-        reasons.append(slow)
+    if thresholds.warn is not None or thresholds.crit is not None:
+        slow = _over("the session", report.elapsed_ms / 1000, thresholds.warn,
+                     thresholds.crit, None)
+        if slow is not None:
+            reasons.append(slow)
+    if not reasons:  # a healthy target, as most of a fleet is
+        return CheckResult(index, report, "OK", (), _ALL_WELL_DRY if report.dry_run else _ALL_WELL)
     unique = list(dict.fromkeys(reasons))  # no reason is ever OK: none is built with it
     if len(unique) > 1:
         unique.sort(key=lambda r: -_SEVERITY[r.state])
-    state = worst(r.state for r in unique) if unique else "OK"
-    if unique:
-        summary = unique[0].message + (f" (+{len(unique) - 1} more)" if len(unique) > 1 else "")
-    else:
-        mode = " (dry run)" if report.dry_run else ""
-        summary = f"every step answered as expected{mode}"
+    state = worst(r.state for r in unique)
+    summary = unique[0].message + (f" (+{len(unique) - 1} more)" if len(unique) > 1 else "")
     return CheckResult(index, report, state, tuple(unique), summary)
+
+
+_ALL_WELL = "every step answered as expected"
+_ALL_WELL_DRY = f"{_ALL_WELL} (dry run)"

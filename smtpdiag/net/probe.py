@@ -161,6 +161,8 @@ def default_deadline(opts: ProbeOptions) -> float:
 
 
 def _should_fall_back(attempt: Attempt) -> bool:
+    if attempt.outcome == "accepted":  # its greeting was a 220 (nearly every walk)
+        return False
     if attempt.outcome == "failed":
         return attempt.error is None or attempt.error.step in (*FALLBACK_STEPS, "dns")
     greeting = next((s for s in attempt.steps if s.name == "greeting"), None)
@@ -185,7 +187,8 @@ def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions,
         return "nothing was probed"
     subject = next((a for a in attempts if a.outcome == verdict), attempts[-1])
     text = _one_summary(verdict, subject, opts)
-    if chosen is not None and _refused_rcpt(subject) and refused_recipient(subject) is not None:
+    if chosen is not None and subject.outcome != "accepted" and _refused_rcpt(subject) and \
+            refused_recipient(subject) is not None:  # accepted: no recipient was refused
         text += f"; no --to was given, so <{chosen[0]}> was tried: name a real one with --to"
     if len(attempts) > 1 and opts.all_mx:
         counts = {o: sum(a.outcome == o for a in attempts) for o in reversed(OUTCOMES)}

@@ -200,38 +200,77 @@ def jsonl_line(result: CheckResult) -> str:
     straight from the result, without building ``line_json``'s dict first: at fleet scale the
     dict and the generic encoder cost more than the probe's own bookkeeping.  The text is the
     one the encoder makes of ``line_json`` (compact separators), character for character; a
-    test holds the two together.
+    test holds the two together.  It runs once a target, so nothing in it is imported or
+    built per line that could be once (``_health``, ``_step_head``).
     """
-    from ..core.health import STATES, primary_attempt
-
+    primary_attempt, exit_codes = _HEALTH or _health()
     report = result.report
     attempt = primary_attempt(report)
-    reasons = ",".join(f'{{"state":{_s(r.state)},"message":{_s(r.message)},"step":{_v(r.step)}}}'
-                       for r in result.reasons)
+    reasons = ",".join(
+        f'{{"state":{_s(r.state)},"message":{_s(r.message)},"step":{_v(r.step)}}}'
+        for r in result.reasons) if result.reasons else ""
     tls = "null"
-    steps: list[str] = []
     if attempt is not None:
+        steps = []
         for step in attempt.steps:
-            reply, error = step.reply, step.error
-            steps.append(_step_head(step.name, None if reply is None else reply.code)
-                         + _ms_v(step.elapsed_ms)
-                         + ("}" if error is None else f',"error":{_s(error.kind)}}}'))
+            reply, error, ms = step.reply, step.error, step.elapsed_ms
+            code = None if reply is None else reply.code
+            head = _HEADS.get((step.name, code)) if code is None or type(code) is int else None
+            if head is None:
+                head = _step_head(step.name, code)
+            # _ms_v(ms) written out: eight times a line
+            if type(ms) is float and -1e9 < ms < 1e9:
+                shown = f"{ms:.3f}".rstrip("0")
+                if shown[-1] == ".":
+                    shown += "0"
+            else:
+                shown = _v(_ms(ms))
+            steps.append(f"{head}{shown}}}" if error is None else
+                         f'{head}{shown},"error":{_s(error.kind)}}}')
         if attempt.tls is not None:
             f = attempt.tls
             tls = (f'{{"version":{_v(f.version)},"cipher":{_v(f.cipher)},"verified":'
                    f'{_v(f.verified)},"verify_error":{_v(f.verify_error)},"hostname_matched":'
                    f'{_v(f.hostname_matched)},"days_left":{_v(f.days_left)},"handshake_ms":'
                    f'{_ms_v(f.handshake_ms)}}}')
-        host, address, port = _v(attempt.host), _v(attempt.address), _v(attempt.port)
+        host = _v(attempt.host)
+        address = host if attempt.address == attempt.host else _v(attempt.address)
+        port = _v(attempt.port)
+        shown_steps = ",".join(steps)
     else:
         host = address = port = "null"
+        shown_steps = ""
+    # From the state to the verdict: the same text for most of a fleet (a healthy target's),
+    # so kept once made while there is no reason in it.
+    verdict = report.verdict
+    middle = _MIDDLES.get((result.state, result.summary, verdict)) if not reasons else None
+    if middle is None:
+        middle = (f'"state":{_s(result.state)},"exit_code":{exit_codes[result.state]},'
+                  f'"summary":{_s(result.summary)},"reasons":[{reasons}],'
+                  f'"verdict":{_s(verdict)}')
+        if not reasons and len(_MIDDLES) < _MIDDLES_KEPT:
+            _MIDDLES[result.state, result.summary, verdict] = middle
     return (
         f'{{"schema":"{CHECK_LINE_SCHEMA}","index":{_v(result.index)},"target":'
-        f'{_s(result.target)},"state":{_s(result.state)},"exit_code":'
-        f'{STATES.index(result.state)},"summary":{_s(result.summary)},"reasons":[{reasons}],'
-        f'"verdict":{_s(report.verdict)},"host":{host},"address":{address},"port":{port},'
+        f'{_s(result.target)},{middle},"host":{host},"address":{address},"port":{port},'
         f'"started_at":{_s(report.started_at)},"elapsed_ms":{_ms_v(report.elapsed_ms)},'
-        f'"steps":[{",".join(steps)}],"tls":{tls}}}\n')
+        f'"steps":[{shown_steps}],"tls":{tls}}}\n')
+
+
+_MIDDLES: dict[tuple[str, str, str], str] = {}
+_MIDDLES_KEPT = 64  # a summary without a reason is one of a few sentences, but bound it
+
+
+# ``primary_attempt`` and each state's exit code, from ``core.health`` once it is first needed
+# (a function-level import costs about 2 µs each time it runs: a line's worth of JSON).
+_HEALTH: list[Any] = []
+
+
+def _health() -> list[Any]:
+    from ..core.health import STATES, primary_attempt
+
+    _HEALTH[:] = [primary_attempt, {state: str(code) for code, state in enumerate(STATES)}]
+    return _HEALTH
 
 
 _s = encode_basestring_ascii  # a str as the encoder writes it (ensure_ascii)

@@ -19,6 +19,7 @@ from functools import cache
 from json.encoder import encode_basestring_ascii
 from typing import IO, TYPE_CHECKING, Any
 
+from ..core.health import STATES, exit_code, primary_attempt
 from .check_totals import RunTotals, run_summary, totals_summary
 from .doc import Doc, json_text, write_doc
 from .json_report import report_json
@@ -27,12 +28,6 @@ if TYPE_CHECKING:
     from ..core.health import CheckResult, CheckRun
     from ..core.thresholds import Thresholds
 
-
-def exit_code(state: str) -> int:
-    """The monitoring exit code of a state (health.py is loaded only when a check runs)."""
-    from ..core.health import exit_code as code_of
-
-    return code_of(state)
 
 __all__ = [
     "CHECK_LINE_SCHEMA",
@@ -154,8 +149,6 @@ def line_json(result: CheckResult) -> dict[str, Any]:
     The attempt that counts (the host that answered, else the last one tried) gives the steps
     and TLS facts; earlier hosts appear in ``reasons`` when they failed.
     """
-    from ..core.health import STATES, primary_attempt
-
     report = result.report
     attempt = primary_attempt(report)
     steps: list[dict[str, Any]] = []
@@ -200,10 +193,9 @@ def jsonl_line(result: CheckResult) -> str:
     straight from the result, without building ``line_json``'s dict first: at fleet scale the
     dict and the generic encoder cost more than the probe's own bookkeeping.  The text is the
     one the encoder makes of ``line_json`` (compact separators), character for character; a
-    test holds the two together.  It runs once a target, so nothing in it is imported or
-    built per line that could be once (``_health``, ``_step_head``).
+    test holds the two together.  It runs once a target, so nothing in it is built per line
+    that could be once (``_EXIT_CODES``, ``_step_head``).
     """
-    primary_attempt, exit_codes = _HEALTH or _health()
     report = result.report
     attempt = primary_attempt(report)
     reasons = ",".join(
@@ -213,20 +205,10 @@ def jsonl_line(result: CheckResult) -> str:
     if attempt is not None:
         steps = []
         for step in attempt.steps:
-            reply, error, ms = step.reply, step.error, step.elapsed_ms
-            code = None if reply is None else reply.code
-            head = _HEADS.get((step.name, code)) if code is None or type(code) is int else None
-            if head is None:
-                head = _step_head(step.name, code)
-            # _ms_v(ms) written out: eight times a line
-            if type(ms) is float and -1e9 < ms < 1e9:
-                shown = f"{ms:.3f}".rstrip("0")
-                if shown[-1] == ".":
-                    shown += "0"
-            else:
-                shown = _v(_ms(ms))
-            steps.append(f"{head}{shown}}}" if error is None else
-                         f'{head}{shown},"error":{_s(error.kind)}}}')
+            reply, error = step.reply, step.error
+            head = _step_head(step.name, None if reply is None else reply.code) \
+                + _ms_v(step.elapsed_ms)
+            steps.append(f"{head}}}" if error is None else f'{head},"error":{_s(error.kind)}}}')
         if attempt.tls is not None:
             f = attempt.tls
             tls = (f'{{"version":{_v(f.version)},"cipher":{_v(f.cipher)},"verified":'
@@ -245,7 +227,7 @@ def jsonl_line(result: CheckResult) -> str:
     verdict = report.verdict
     middle = _MIDDLES.get((result.state, result.summary, verdict)) if not reasons else None
     if middle is None:
-        middle = (f'"state":{_s(result.state)},"exit_code":{exit_codes[result.state]},'
+        middle = (f'"state":{_s(result.state)},"exit_code":{_EXIT_CODES[result.state]},'
                   f'"summary":{_s(result.summary)},"reasons":[{reasons}],'
                   f'"verdict":{_s(verdict)}')
         if not reasons and len(_MIDDLES) < _MIDDLES_KEPT:
@@ -261,16 +243,7 @@ _MIDDLES: dict[tuple[str, str, str], str] = {}
 _MIDDLES_KEPT = 64  # a summary without a reason is one of a few sentences, but bound it
 
 
-# ``primary_attempt`` and each state's exit code, from ``core.health`` once it is first needed
-# (a function-level import costs about 2 µs each time it runs: a line's worth of JSON).
-_HEALTH: list[Any] = []
-
-
-def _health() -> list[Any]:
-    from ..core.health import STATES, primary_attempt
-
-    _HEALTH[:] = [primary_attempt, {state: str(code) for code, state in enumerate(STATES)}]
-    return _HEALTH
+_EXIT_CODES = {state: str(code) for code, state in enumerate(STATES)}
 
 
 _s = encode_basestring_ascii  # a str as the encoder writes it (ensure_ascii)

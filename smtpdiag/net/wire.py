@@ -155,8 +155,7 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         """
         if COMMAND_INJECTION_REGEX.search(command):
             raise ValueError("Command arg contains a prohibited control character")
-        waiter = self._response_waiter
-        if self._command_lock is None or waiter is None:
+        if self._command_lock is None or self._response_waiter is None:
             raise SMTPServerDisconnected("Server not connected")
         transport = self.transport
         if transport is None or transport.is_closing():  # as SMTPProtocol.write
@@ -165,11 +164,7 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         transport.write(command + b"\r\n")  # type: ignore[attr-defined]
         if command == b"QUIT":
             self._quit_sent = True
-        try:
-            await waiter
-        finally:
-            self._next_waiter()
-        return self.take_reply()
+        return await self.receive()
 
     async def receive(self) -> Reply:
         """The next reply (the greeting, or the answer to what was just sent): the waiter of

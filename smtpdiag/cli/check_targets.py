@@ -89,7 +89,6 @@ class _Source:
             yield from _lines(text)
 
 
-
 def picked(items: Iterator[tuple[int, Any]], wanted: Iterator[int]) -> Iterator[tuple[int, Any]]:
     """The ``(index, item)`` pairs whose index is ``wanted`` (both in increasing order), each
     drawn only when the one before it has been taken."""
@@ -100,6 +99,7 @@ def picked(items: Iterator[tuple[int, Any]], wanted: Iterator[int]) -> Iterator[
                 break
         else:
             return
+
 
 class Targets:
     """The run's targets in input order: ``len()``, and iterated (again) as often as needed.

@@ -54,7 +54,7 @@ async def fetch_policy(resolver: PolicyResolver, domain: str, *, port: int, time
         return HttpsPolicy(url, error="connect", error_detail=why)
     literal = f"[{address}]" if ":" in address else address
     try:
-        async with httpx.AsyncClient(verify=make_context(ca_file, True), trust_env=False,
+        async with httpx.AsyncClient(verify=make_context(ca_file), trust_env=False,
                                      follow_redirects=False, timeout=timeout) as client:
             request = client.build_request(
                 "GET", f"https://{literal}:{port}{PATH}",

@@ -38,9 +38,9 @@ def handshake_context() -> ssl.SSLContext:
 
 
 @cache
-def make_context(ca_file: str | None, verify: bool) -> ssl.SSLContext:
-    """A client context: the system trust store plus ``ca_file``; verification on unless told.
-    For clients that let OpenSSL verify (the MTA-STS policy fetch), not for SMTP handshakes."""
+def make_context(ca_file: str | None) -> ssl.SSLContext:
+    """A verifying client context: the system trust store plus ``ca_file``.  For clients that
+    let OpenSSL verify (the MTA-STS policy fetch); SMTP handshakes use ``handshake_context``."""
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     if ca_file:
         try:
@@ -48,9 +48,6 @@ def make_context(ca_file: str | None, verify: bool) -> ssl.SSLContext:
         except (OSError, ssl.SSLError, ValueError) as exc:  # the CLI checked; the API may not
             raise UsageError(f"cannot load the CA file {quoted(ca_file)}: "
                              f"{getattr(exc, 'strerror', None) or exc}") from None
-    if not verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
     return context
 
 

@@ -233,10 +233,7 @@ class ReplyReader:
         self.full_lines = kept
         self.trailing = b""
         number = int(code)
-        # Only a text that starts with a class digit (or blanks) can hold an enhanced code.
-        first = text[:1]
-        enhanced = parse_enhanced(text, number) if first in "245" or first.isspace() else None
-        return Reply(number, kept, enhanced, (raw,), False)
+        return Reply(number, kept, parse_enhanced(text, number), (raw,), False)
 
     def _append(self, chunk: bytes) -> None:
         room = MAX_LINE_BYTES - len(self._partial)

@@ -30,6 +30,10 @@ concurrency 500; with every core, throughput >= 1.2x the single-process floor.  
 adds one run per output format at ``--formats-size`` targets (``check_formats.py``, on the
 first client loop): peak RSS must hold for every streaming format, not only jsonl.
 
+Beside the scaling, what every core could give at the CPU a probe measured (the tree's and the
+responder's), against the floor held to one core, and the tree's CPU a probe 1.2x needs: on a
+shared machine the rates say how busy it was, these say whether the target is within reach.
+
 Where the time of one run goes, process by process (CPU, waiting for a core, asleep), is what
 ``bench/check_tree.py`` shows: for a ``--workers`` run that is not busy on every core.
 
@@ -55,7 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from check_measure import cpu_seconds, measure, tree, with_responder
-from check_report import ratios, show, summarise
+from check_report import core_bound, ratios, show, show_bound, summarise
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -273,6 +277,9 @@ def scaling(args: argparse.Namespace, budget: Budget, ports: list[int], tmp: str
                 print(f"  {'':<30} of its CPU per probe: the parent (reading, merging, "
                       f"writing) {stats['own_cpu_ms_per_probe']:.3f} ms, the workers "
                       f"{stats['cpu_ms_per_probe'] - stats['own_cpu_ms_per_probe']:.3f} ms")
+        most = results["scaling"][loop][f"workers_{cpus}"]
+        most["bound"] = core_bound(base, most, cpus, TARGET_SCALING)
+        print(show_bound(most["bound"], most, base, cpus, TARGET_SCALING))
         beside = [results["scaling"][loop][f"workers_{w}"]["responder_cpu_ms_per_probe"]
                   for w in range(1, cpus + 1)]
         print(f"  {'':<30} responder CPU per probe: "

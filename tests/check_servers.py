@@ -7,7 +7,6 @@ each starts (once per module) only the servers it names.  Nothing leaves 127.0.0
 from __future__ import annotations
 
 import datetime
-import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -90,12 +89,9 @@ def options_for(server: FakeServer, **changes: Any) -> ProbeOptions:
     return replace(FAST, ca_file=ca, **changes)
 
 
-def mixed_targets(servers: dict[str, FakeServer]) -> list[str]:
-    """Three live servers (OK, WARNING, CRITICAL) and a dead one (nothing listens)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    dead = sock.getsockname()[1]
-    sock.close()
+def mixed_targets(servers: dict[str, FakeServer], dead: int) -> list[str]:
+    """Three live servers (OK, WARNING, CRITICAL) and a dead one: ``dead``, a port held by
+    ``conftest.closed_port_held`` while they are probed."""
     return [where(servers[name]) for name in MIXED] + [f"127.0.0.1:{dead}"]
 
 

@@ -79,19 +79,25 @@ def cli() -> Any:
     return run_cli
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A loopback port nothing listens on (bound, then closed: the kernel does not hand it out
-    again at once), for tests that must not reach a real server such as one on port 25."""
+@contextmanager
+def closed_port_held(host: str = "127.0.0.1") -> Iterator[int]:
+    """A loopback port nothing listens on, for as long as the block runs: bound but never
+    listening, so the kernel refuses every connection to it (RST), and no other socket can
+    take it meanwhile.  A port bound and closed at once could be taken by the next server to
+    bind port 0 (another test's, or a benchmark's on this shared machine), or be the very
+    ephemeral port a client connecting to it is given: a connection to itself (TCP's
+    simultaneous open), which then waits for a greeting instead of being refused.  A port
+    bound by ``bind`` is never handed out as a connecting client's ephemeral port."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-    return port
+        yield sock.getsockname()[1]
 
 
 @pytest.fixture
-def closed_port() -> int:
-    return free_port()
+def closed_port() -> Iterator[int]:
+    with closed_port_held() as port:
+        yield port
 
 
 @contextmanager

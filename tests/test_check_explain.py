@@ -33,7 +33,7 @@ from smtpdiag.render.check_formats import (
     write_rendered,
 )
 
-from .conftest import free_port, silent_listener
+from .conftest import closed_port_held, silent_listener
 from .test_startup import loaded_modules
 
 HELO = "explain.smtpdiag.test"
@@ -82,13 +82,14 @@ def options(server: FakeServer | None) -> ProbeOptions:
 def pairs(servers: dict[str, FakeServer], silent_port: int) -> list[tuple[Report, Report]]:
     """Each target probed once as check does (no annotations), and the same report annotated."""
     jobs = [(f"127.0.0.1:{s.port}", options(s)) for s in servers.values()]
-    jobs += [(f"127.0.0.1:{free_port()}", options(None)),
-             (f"127.0.0.1:{silent_port}", options(None))]
+    with closed_port_held() as closed:
+        jobs += [(f"127.0.0.1:{closed}", options(None)),
+                 (f"127.0.0.1:{silent_port}", options(None))]
 
-    async def run() -> list[Report]:
-        return await asyncio.gather(*(probe(target, opts) for target, opts in jobs))
+        async def run() -> list[Report]:
+            return await asyncio.gather(*(probe(target, opts) for target, opts in jobs))
 
-    plain_reports = asyncio.run(run())
+        plain_reports = asyncio.run(run())
     found = []
     for (target, opts), plain in zip(jobs, plain_reports, strict=True):
         chosen = targets.default_recipient(targets.parse_target(target))

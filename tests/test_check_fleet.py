@@ -28,7 +28,7 @@ from .conftest import (
     assert_no_traceback,
     assert_valid,
     cli_process,
-    free_port,
+    closed_port_held,
     load_schema,
     run_cli,
     stop_by_signal,
@@ -50,10 +50,11 @@ def servers() -> Iterator[dict[str, FakeServer]]:
 
 
 @pytest.fixture(scope="module")
-def fleet(servers: dict[str, FakeServer]) -> list[str]:
+def fleet(servers: dict[str, FakeServer]) -> Iterator[list[str]]:
     """Twenty targets of five kinds, interleaved so that every worker gets a mix."""
-    kinds = [f"127.0.0.1:{s.port}" for s in servers.values()] + [f"127.0.0.1:{free_port()}"]
-    return [kinds[i % len(kinds)] for i in range(20)]
+    with closed_port_held() as closed:
+        kinds = [f"127.0.0.1:{s.port}" for s in servers.values()] + [f"127.0.0.1:{closed}"]
+        yield [kinds[i % len(kinds)] for i in range(20)]
 
 
 def check(*args: str, timeout: float = 60) -> Any:

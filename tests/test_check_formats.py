@@ -16,7 +16,7 @@ import pytest
 from smtpdiag.fakeserver import FakeServer
 
 from .check_servers import MIXED, MIXED_STATES, check, mixed_targets, running_servers, where
-from .conftest import assert_valid, load_schema
+from .conftest import assert_valid, closed_port_held, load_schema
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +25,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Fake
 
 
 @pytest.fixture(scope="module")
-def mixed(servers: dict[str, FakeServer]) -> list[str]:
-    return mixed_targets(servers)
+def mixed(servers: dict[str, FakeServer]) -> Iterator[list[str]]:
+    with closed_port_held() as dead:
+        yield mixed_targets(servers, dead)
 
 
 def test_text_is_a_table_and_the_reasons(mixed):

@@ -22,10 +22,21 @@ from smtpdiag.net.probe import ProbeOptions
 
 from .check_servers import FAST, running_servers, where
 
+# The fleet's deadline where healthy hosts must finish inside it: a loaded 2-core machine took
+# 0.8 s for three loopback probes at once (a 0.8-s deadline then cut one of them).  What is
+# asserted is the order and the verdicts, which a fleet that held the others back would get
+# wrong whatever the deadline; a longer one only spends the silent host's wait.
+ROOMY = 2.5
+SLACK = 1.0  # the brief: a deadline is honoured within one second
+
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, FakeServer]]:
-    yield from running_servers(tmp_path_factory, ("healthy", "greylist"))
+    """The two servers, each probed once before any test times a fleet: a process's first
+    probe loads what every later one reuses, 1.8 s of a loaded machine's wall clock."""
+    for running in running_servers(tmp_path_factory, ("healthy", "greylist")):
+        fleet([where(server) for server in running.values()], FAST)
+        yield running
 
 
 def fleet(targets: list[str], opts: ProbeOptions, **kwargs: Any
@@ -41,17 +52,14 @@ def fleet(targets: list[str], opts: ProbeOptions, **kwargs: Any
 def test_fleet_a_slow_host_does_not_hold_back_the_others(servers, silent_port, closed_port):
     targets = [f"127.0.0.1:{silent_port}", where(servers["healthy"]),
                f"127.0.0.1:{closed_port}", where(servers["greylist"])]
-    got = fleet(targets, replace(FAST, timeout=10, deadline=10),
-                deadline=0.8)
+    got = fleet(targets, replace(FAST, timeout=10, deadline=10), deadline=ROOMY)
     assert sorted(index for _, index, _ in got) == [0, 1, 2, 3]
     by_index = {index: (at, report) for at, index, report in got}
-    assert got[-1][1] == 0  # the silent host comes last
-    for index in (1, 2, 3):
-        assert by_index[index][0] < 0.5
+    assert got[-1][1] == 0  # the silent host comes last, the others as they finish
     at, silent = by_index[0]
-    assert 0.7 < at < 1.5
+    assert ROOMY - 0.1 < at < ROOMY + SLACK
     assert silent.verdict == "failed"
-    assert silent.error is not None and "overall deadline of 0.8 s" in silent.error.message
+    assert silent.error is not None and f"overall deadline of {ROOMY:g} s" in silent.error.message
     assert judge(silent, Thresholds()).state == "CRITICAL"
     assert judge(by_index[1][1], Thresholds()).state == "OK"
     assert judge(by_index[2][1], Thresholds()).state == "CRITICAL"
@@ -69,14 +77,17 @@ def test_fleet_reports_targets_the_deadline_never_let_start(servers, silent_port
 
 
 def test_fleet_per_target_timeout_and_concurrency(servers, silent_port):
+    """The silent host is cut by its own step timeout (1 s), long before its probe's deadline
+    (10 s), in a fleet that has no deadline of its own; three at a time."""
     targets = [where(servers["healthy"])] * 6 + [f"127.0.0.1:{silent_port}"]
     started = time.monotonic()
-    got = fleet(targets, replace(FAST, timeout=0.4, deadline=0.4),
-                concurrency=3)
-    assert time.monotonic() - started < 2
-    states = [judge(report, Thresholds()).state for _, _, report in sorted(
-        got, key=lambda item: item[1])]
-    assert states == ["OK"] * 6 + ["CRITICAL"]
+    got = fleet(targets, replace(FAST, timeout=1, deadline=10), concurrency=3)
+    assert time.monotonic() - started < 1 + 5 * SLACK  # well under the probe's 10 s
+    reports = [report for _, _, report in sorted(got, key=lambda item: item[1])]
+    assert [judge(report, Thresholds()).state for report in reports] == ["OK"] * 6 + [
+        "CRITICAL"]
+    silent = reports[-1].attempts[-1].error
+    assert silent is not None and silent.kind == "timeout" and silent.step == "greeting"
 
 
 def test_delivered_reports_are_the_ones_the_iterator_gives(servers, silent_port, closed_port):
@@ -89,7 +100,7 @@ def test_delivered_reports_are_the_ones_the_iterator_gives(servers, silent_port,
     async def delivered() -> list[tuple[int, Report]]:
         got: list[tuple[int, Report]] = []
         left = [item async for item in probe_many(
-            targets, opts, concurrency=4, deadline=0.8,
+            targets, opts, concurrency=4, deadline=ROOMY,
             deliver=lambda index, report: got.append((index, report)))]
         assert all(report.error is not None for _, report in left)  # only what was cut off
         return got + left
@@ -98,7 +109,7 @@ def test_delivered_reports_are_the_ones_the_iterator_gives(servers, silent_port,
         return sorted((i, r.verdict, r.error.kind if r.error else None) for i, r in items)
 
     iterated = [(index, report) for _, index, report in fleet(
-        targets, opts, concurrency=4, deadline=0.8)]
+        targets, opts, concurrency=4, deadline=ROOMY)]
     assert facts(asyncio.run(delivered())) == facts(iterated)
     assert [i for i, _, _ in facts(iterated)] == list(range(len(targets)))
     assert {i for i, _, kind in facts(iterated) if kind == "timeout"} == {1, 5, 9}

@@ -19,7 +19,7 @@ from smtpdiag.render.json_report import report_json
 from tests.conftest import (
     assert_no_traceback,
     assert_valid,
-    free_port,
+    closed_port_held,
     ipv6_loopback_problem,
     run_cli,
 )
@@ -243,8 +243,8 @@ def test_ipv6_literal_with_port():
     assert report.summary.startswith(f"[::1]:{server.port}")
 
 
-def test_refused_connection_is_a_connect_failure():
-    report = run(f"127.0.0.1:{free_port()}")
+def test_refused_connection_is_a_connect_failure(closed_port):
+    report = run(f"127.0.0.1:{closed_port}")
     assert report.verdict == "failed"
     assert report.attempts[0].error.kind == "connect"
     assert "refused" in report.attempts[0].error.message
@@ -259,7 +259,8 @@ def test_cli_exit_codes_and_json_schema(plain, tmp_path):
     document = json.loads(ok.stdout)
     assert_valid(document, "report")
     assert document["verdict"] == "accepted"
-    failed = run_cli("probe", f"127.0.0.1:{free_port()}", "--json", "--timeout", "2")
+    with closed_port_held() as closed:
+        failed = run_cli("probe", f"127.0.0.1:{closed}", "--json", "--timeout", "2")
     assert failed.returncode == 3
     assert_valid(json.loads(failed.stdout), "report")
     usage = run_cli("probe", "bad host name")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 
 import pytest
 
@@ -24,12 +23,6 @@ def smtp():
 def options(dns: DnsServer, port: int, **extra: object) -> ProbeOptions:
     return ProbeOptions(port=port, nameserver=(dns.host, dns.port), helo="client.test",
                         timeout=3.0, dry_run=True, **extra)  # type: ignore[arg-type]
-
-
-def free_port_on(address: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((address, 0))
-        return int(sock.getsockname()[1])
 
 
 def test_mx_in_preference_order_with_fallback_to_the_next(smtp):

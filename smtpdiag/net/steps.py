@@ -49,7 +49,7 @@ class StepWalk:
         self.deadline = deadline
         self.legacy = legacy  # the diagnostic handshake (_diagnose_tls): permissive context
         self.where = f"{address}:{port}" if ":" not in address else f"[{address}]:{port}"
-        self.clock = StepClock()
+        self.clock = StepClock.for_walk()
         self.steps: list[Step] = []
         self.proto: RecordingProtocol | None = None
         self.transport: asyncio.BaseTransport | None = None

@@ -124,3 +124,17 @@ def test_a_plain_probe_loads_no_certificate_code():
         assert loaded_modules("probe", f"127.0.0.1:{server.port}", "--dry-run", "--tls", "none",
                               "--helo", "client.smtpdiag.test",
                               heavy=("cryptography", "trustme")) == []
+
+
+def test_typer_is_given_every_command_s_annotations_as_objects():
+    # typer evaluates a postponed (string) annotation each time it looks at a command, four
+    # times while building it; register_commands hands them over evaluated once
+    import typing
+
+    from smtpdiag.cli.app import app, register_commands, root
+
+    register_commands(None)
+    for function in (root, *(info.callback for info in app.registered_commands)):
+        assert function.__annotations__, function
+        assert not any(isinstance(value, str) for value in function.__annotations__.values())
+        assert function.__annotations__ == typing.get_type_hints(function, include_extras=True)

@@ -80,7 +80,8 @@ def _own_cpu_seconds(pid: int) -> float:
 
 def measure(argv: list[str], timeout: float, env: dict[str, str] | None = None
             ) -> dict[str, Any]:
-    """Wall time, CPU time (the whole tree, from wait4) and peak RSS of one client process."""
+    """Wall time, CPU time (the whole tree, from wait4; ``sys_s`` the kernel's part of it) and
+    peak RSS of one client process."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
@@ -101,7 +102,8 @@ def measure(argv: list[str], timeout: float, env: dict[str, str] | None = None
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "own_cpu_s": own,
+        return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+                "sys_s": usage.ru_stime, "own_cpu_s": own,
                 "rss_mib": peak["own"], "tree_rss_mib": peak["tree"],
                 "exit": proc.returncode, "stdout": out.read(), "stderr": err.read()[-2000:],
                 "killed": proc.returncode == -9}

@@ -6,10 +6,11 @@
 Starts ``bench/responder.py``, runs ``smtpdiag check`` (or with ``--floor`` the bare script,
 ``check_floor.py``) once per ``--runs``, and samples ``/proc`` every 20 ms for every process of
 the client's tree and the responder.  For each process it prints the CPU it used (user and
-system), the time it sat runnable but waiting for a core (``schedstat``: the run queue), what
-is left of the wall time (asleep: waiting for the network, a pipe, a timer), and its voluntary
-and involuntary context switches.  A tree that is not busy on every core shows here which
-process sleeps and which one waits for a core.  Linux only (``/proc/<pid>/schedstat``).
+system; the kernel's part beside it), the time it sat runnable but waiting for a core
+(``schedstat``: the run queue), what is left of the wall time (asleep: waiting for the
+network, a pipe, a timer), and its voluntary and involuntary context switches.  A tree that
+is not busy on every core shows here which process sleeps and which one waits for a core.
+Linux only (``/proc/<pid>/schedstat``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def sample(pid: int) -> dict[str, float] | None:
                     switches[name] = int(value)
     except (OSError, ValueError):
         return None
-    return {"cpu": (int(fields[11]) + int(fields[12])) / _TICK,
+    return {"cpu": (int(fields[11]) + int(fields[12])) / _TICK, "sys": int(fields[12]) / _TICK,
             "wait": waited / 1e9, "name": head.split("(", 1)[1],  # type: ignore[dict-item]
             "vol": switches.get("voluntary_ctxt_switches", 0),
             "invol": switches.get("nonvoluntary_ctxt_switches", 0)}
@@ -79,15 +80,15 @@ def one_run(argv: list[str], env: dict[str, str], server: list[int]) -> None:
     wall = time.perf_counter() - started
     print(f"wall {wall:.2f} s; the client's tree used {usage.ru_utime + usage.ru_stime:.2f} s "
           f"CPU ({(usage.ru_utime + usage.ru_stime) / wall * 100:.0f}% of one core)")
-    print(f"  {'process':<28} {'alive s':>7} {'CPU s':>6} {'run-queue s':>11} {'asleep s':>8} "
-          f"{'vol cs':>8} {'invol cs':>8}")
+    print(f"  {'process':<28} {'alive s':>7} {'CPU s':>6} {'kernel':>6} {'run-queue s':>11} "
+          f"{'asleep s':>8} {'vol cs':>8} {'invol cs':>8}")
     for pid, seen in last.items():
-        base = before.get(pid) or {"cpu": 0.0, "wait": 0.0, "vol": 0, "invol": 0}
+        base = before.get(pid) or {"cpu": 0.0, "sys": 0.0, "wait": 0.0, "vol": 0, "invol": 0}
         cpu, waited = seen["cpu"] - base["cpu"], seen["wait"] - base["wait"]
         label = f"{'responder' if pid in server else seen['name']} [{pid}]"
         alive = wall if pid in server else seen["last"] - seen["first"]
-        print(f"  {label:<28} {alive:7.2f} {cpu:6.2f} {waited:11.2f} "
-              f"{max(0.0, alive - cpu - waited):8.2f} "
+        print(f"  {label:<28} {alive:7.2f} {cpu:6.2f} {seen['sys'] - base['sys']:6.2f} "
+              f"{waited:11.2f} {max(0.0, alive - cpu - waited):8.2f} "
               f"{seen['vol'] - base['vol']:8d} {seen['invol'] - base['invol']:8d}")
 
 

@@ -86,7 +86,8 @@ def test_the_language_from_the_environment_is_read_the_same(env: dict[str, str])
     [], ["explain"], ["compare", "211"], ["compare", "1", "2", "3"],  # typer's usage errors
     ["explain", "--json", "550"], ["explain", "550", "--lang", "vi"], ["explain", "-"],
     ["explain", "--", "550"], ["explain", "-h"], ["explain", "--help"], ["--help"],
-    ["--version"], ["codes"], ["probe", "mx.example.org"], ["Explain", "550"],
+    ["--version"], ["codes"], ["probe", "mx.example.org", "--help"], ["demo"],
+    ["serve", "--port", "2525"], ["Explain", "550"],  # probe's own: test_cli_direct_options
 ])
 def test_anything_else_goes_through_typer(argv: list[str]) -> None:
     assert cli.direct_call(argv) is None

@@ -69,3 +69,24 @@ def test_a_server_that_stays_open_after_221_does_not_hold_the_walk(linger: float
     assert report.verdict == "accepted"  # type: ignore[attr-defined]
     assert took < 1.5  # the walk closed ours instead of waiting for the server
     assert server.client_closed_first is True
+
+
+def test_walks_waiting_at_once_each_end_on_their_own_hang_up_or_wait() -> None:
+    """One timer ends every walk's wait (``wire._HangUps``): a server that closes ends its walk's
+    wait; the walks whose servers stay open are each closed by the client, soon."""
+    servers = [OneSession(linger=3.0), OneSession(linger=0.05), OneSession(linger=3.0)]
+    for server in servers:
+        server.start()
+    opts = ProbeOptions(helo="client.test", timeout=10, dry_run=True, explain=False)
+
+    async def every() -> list[object]:
+        return list(await asyncio.gather(*(probe(f"127.0.0.1:{s.port}", opts) for s in servers)))
+
+    began = time.monotonic()
+    reports = asyncio.run(every())
+    took = time.monotonic() - began
+    for server in servers:
+        server.join(5)
+    assert [r.verdict for r in reports] == ["accepted"] * 3  # type: ignore[attr-defined]
+    assert took < 1.5
+    assert [s.client_closed_first for s in servers] == [True, False, True]

@@ -54,18 +54,22 @@ def _assert_interrupted(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stdout and "internal error" not in result.stdout
 
 
-@pytest.mark.parametrize("module", [
-    "smtpdiag.cli",  # the command line's own imports
-    "typer",
-    "smtpdiag.cli.probe",  # registering the command
-    "smtpdiag.core.targets",  # validating options, inside the command
-    "smtpdiag.net.probe",
-    "aiosmtplib",  # the I/O libraries, loaded when the probe starts
-    "smtpdiag.render.report_view",  # rendering, after the probe
+PROBE_ARGV = ["probe", "127.0.0.1:9", "--timeout", "0.5", "--quit-after", "connect"]
+
+
+@pytest.mark.parametrize(("module", "argv"), [
+    ("smtpdiag.cli", PROBE_ARGV),  # the command line's own imports
+    ("smtpdiag.cli.probe_run", PROBE_ARGV),  # reading the options (smtpdiag.cli.direct_call)
+    # a command line typer reads (here a bad option) and the command it registers
+    ("typer", [*PROBE_ARGV, "--no-such-option"]),
+    ("smtpdiag.cli.probe", [*PROBE_ARGV, "--no-such-option"]),
+    ("smtpdiag.core.targets", PROBE_ARGV),  # validating options, inside the command
+    ("smtpdiag.net.probe", PROBE_ARGV),
+    ("aiosmtplib", PROBE_ARGV),  # the I/O libraries, loaded when the probe starts
+    ("smtpdiag.render.report_view", PROBE_ARGV),  # rendering, after the probe
 ])
-def test_ctrl_c_while_a_module_loads_is_one_quiet_line(module: str) -> None:
-    code = KILL_AT_IMPORT.format(module=module, argv=["probe", "127.0.0.1:9", "--timeout",
-                                                      "0.5", "--quit-after", "connect"])
+def test_ctrl_c_while_a_module_loads_is_one_quiet_line(module: str, argv: list[str]) -> None:
+    code = KILL_AT_IMPORT.format(module=module, argv=argv)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env=_env(), timeout=60, check=False)
     _assert_interrupted(result)

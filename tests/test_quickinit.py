@@ -79,6 +79,11 @@ def test_quick_init_refuses_what_it_would_build_differently() -> None:
     class NotInit:
         a: int = dataclasses.field(default=1, init=False)
 
-    for cls in (NoSlots, Factory, NotInit):
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class KeywordFirst:
+        a: int = dataclasses.field(default=1, kw_only=True)
+        b: int
+
+    for cls in (NoSlots, Factory, NotInit, KeywordFirst):
         with pytest.raises(TypeError, match="quick_init"):
             quick_init(cls)

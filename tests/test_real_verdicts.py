@@ -211,7 +211,7 @@ def _implicit_smtp(certs: Certs) -> Action:
 
 
 def test_schema_documents_every_verdict_and_its_exit_code() -> None:
-    from smtpdiag.cli.probe import VERDICT_EXIT
+    from smtpdiag.cli.probe_run import VERDICT_EXIT
     from smtpdiag.core.verdicts import VERDICTS
 
     schema = json.loads((Path(__file__).parent.parent / "smtpdiag" / "schema" /

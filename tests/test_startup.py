@@ -95,6 +95,27 @@ def test_a_check_in_one_process_loads_no_sharding_machinery():
                                  "smtpdiag.cli.check_spool", "smtpdiag.catalogue")) == []
 
 
+# What a probe whose command line smtpdiag.cli reads itself (probe_run.OPTIONS) does not load:
+# typer, click and their helpers, the command's typer declarations, and the catalogue's
+# commands.
+NOT_FOR_A_DIRECT_PROBE = ("typer", "click", "shellingham", "smtpdiag.cli.app",
+                          "smtpdiag.cli.probe", "smtpdiag.cli.options", "smtpdiag.cli.catalogue",
+                          "cryptography", "trustme")
+
+
+def test_a_probe_with_options_starts_without_typer():
+    from smtpdiag.fakeserver import FakeServer
+
+    with FakeServer("healthy", tls="none") as server:
+        assert loaded_modules("probe", f"127.0.0.1:{server.port}", "--dry-run", "--tls", "none",
+                              "--helo", "client.smtpdiag.test", "--timeout=5", "--json",
+                              heavy=NOT_FOR_A_DIRECT_PROBE) == []
+        # and a line it leaves to typer does load typer (what the test above can see)
+        assert "typer" in loaded_modules("probe", f"127.0.0.1:{server.port}", "--dry-run",
+                                         "--tls", "none", "--port=25", "--port=26",
+                                         heavy=NOT_FOR_A_DIRECT_PROBE)
+
+
 def test_a_plain_probe_loads_no_certificate_code():
     # cryptography (some 40 ms of imports) verifies a chain: a session without TLS never needs it
     from smtpdiag.fakeserver import FakeServer
@@ -103,3 +124,17 @@ def test_a_plain_probe_loads_no_certificate_code():
         assert loaded_modules("probe", f"127.0.0.1:{server.port}", "--dry-run", "--tls", "none",
                               "--helo", "client.smtpdiag.test",
                               heavy=("cryptography", "trustme")) == []
+
+
+def test_typer_is_given_every_command_s_annotations_as_objects():
+    # typer evaluates a postponed (string) annotation each time it looks at a command, four
+    # times while building it; register_commands hands them over evaluated once
+    import typing
+
+    from smtpdiag.cli.app import app, register_commands, root
+
+    register_commands(None)
+    for function in (root, *(info.callback for info in app.registered_commands)):
+        assert function.__annotations__, function
+        assert not any(isinstance(value, str) for value in function.__annotations__.values())
+        assert function.__annotations__ == typing.get_type_hints(function, include_extras=True)

@@ -179,3 +179,44 @@ def test_an_outside_cancellation_still_wins_over_both_clocks() -> None:
         return "not cancelled"
 
     assert asyncio.run(main()) == "cancelled"
+
+
+def test_a_lent_clock_serves_walk_after_walk_with_one_timer_and_still_times_them() -> None:
+    """A fleet worker lends one clock to its walks (``lend_to_walks``): each walk borrows it
+    (``for_walk``) and gives it back (``close``) with its timer still set for the next; a step
+    that overruns is still its walk's timeout."""
+
+    async def main() -> list[object]:
+        lender = StepClock()
+        lender.lend_to_walks()
+        first = StepClock.for_walk()
+        seen: list[object] = [first is lender, await _step(first, 5, 0)]
+        handle = lender._handle
+        nested = StepClock.for_walk()  # lent already: a walk within a walk gets its own
+        seen.append(nested is lender)
+        nested.close()
+        first.close()
+        second = StepClock.for_walk()
+        seen += [second is lender, lender._handle is handle, await _step(second, 0.02, 5)]
+        second.close()
+        lender.close()
+        seen.append(lender._handle)
+        return seen
+
+    assert asyncio.run(main()) == [True, "done", False, True, True, "timeout", None]
+
+
+def test_a_task_started_by_the_lender_does_not_borrow_its_clock() -> None:
+    async def main() -> bool:
+        lender = StepClock()
+        lender.lend_to_walks()
+
+        async def other() -> StepClock:
+            return StepClock.for_walk()  # the context is copied, the task is not the lender's
+
+        borrowed = await asyncio.ensure_future(other())
+        borrowed.close()
+        lender.close()
+        return borrowed is lender
+
+    assert asyncio.run(main()) is False

@@ -15,7 +15,9 @@ typer and building a command costs a quick ``explain 550`` about a third of its 
 command line made only of a quick command and plain words (``smtpdiag explain 550 5.7.1 Relay
 access denied``, ``smtpdiag compare 211 250``) calls that command's function directly with the
 words as its arguments, exactly what typer would pass: no option to parse, every option at its
-default (tests/test_cli_direct.py runs such lines both ways and compares everything).
+default (tests/test_cli_direct.py runs such lines both ways and compares everything).  Typer and
+its command are also a quarter of a dry-run probe, so ``probe`` with options it can read without
+doubt is called directly too (``probe_run.py`` says which; tests/test_cli_direct_options.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import os
 import sys
 from collections.abc import Callable
 
-__all__ = ["command_name", "direct_call", "main"]
+__all__ = ["command_name", "direct_call", "direct_options", "main"]
 
 # command -> (module, function, how many words it takes: None for any number, at least one).
 # Each function is the body its typer command calls with every option at its default.
@@ -32,33 +34,104 @@ DIRECT = {"explain": ("catalogue_run", "explain", None),
           "compare": ("catalogue_run", "compare", 2)}
 
 
+# command -> (module, function): one positional argument and the options the module's
+# ``OPTIONS`` spells; the function returns the exit code.
+DIRECT_OPTIONS = {"probe": ("probe_run", "run_probe")}
+
+
 def command_name(argv: list[str]) -> str | None:
     """The command ``argv`` asks for: its first word that is not an option."""
     return next((a for a in argv if not a.startswith("-")), None)
 
 
-def direct_call(argv: list[str]) -> Callable[[], None] | None:
+def direct_call(argv: list[str]) -> Callable[[], int | None] | None:
     """The command ``argv`` runs, when typer has nothing to do for it: a quick command followed
-    only by plain words (no option, no ``-`` or ``--``), as many as it takes; else None.
+    only by plain words (no option, no ``-`` or ``--``), as many as it takes, or ``probe`` with
+    options ``direct_options`` reads; else None.  Called, it returns the exit code (None: 0).
 
     Typer also answers shell-completion requests (an ``_…_COMPLETE`` variable) and expands
     wildcards on Windows; such runs are left to it.
     """
-    if not argv or argv[0] not in DIRECT or os.name != "posix":
-        return None
-    words = argv[1:]
-    module_name, function_name, count = DIRECT[argv[0]]
-    if any(word.startswith("-") for word in words) or not words or (
-            count is not None and len(words) != count):
+    if not argv or argv[0] not in (*DIRECT, *DIRECT_OPTIONS) or os.name != "posix":
         return None
     if any(name.startswith("_") and name.endswith("_COMPLETE") for name in os.environ):
         return None
     import importlib
 
+    if argv[0] in DIRECT_OPTIONS:
+        module_name, function_name = DIRECT_OPTIONS[argv[0]]
+        module = importlib.import_module(f".{module_name}", __package__)
+        found = direct_options(argv[1:], module.OPTIONS)
+        if found is None:
+            return None
+        target, options = found
+        return lambda: getattr(module, function_name)(target, **options)
+    words = argv[1:]
+    module_name, function_name, count = DIRECT[argv[0]]
+    if any(word.startswith("-") for word in words) or not words or (
+            count is not None and len(words) != count):
+        return None
     function = getattr(importlib.import_module(f".{module_name}", __package__), function_name)
     if count is None:
         return lambda: function(words)
     return lambda: function(*words)
+
+
+def direct_options(words: list[str], table: dict[str, tuple[str, object]]
+                   ) -> tuple[str, dict[str, object]] | None:
+    """One positional argument and the options ``table`` spells (see ``probe_run.OPTIONS``), read
+    as click would read them, or None wherever click might read them otherwise or refuse them:
+    an option not in the table, one given twice, ``-x`` or ``--``, a value missing, empty or
+    starting with ``-``, a number ``int()`` or ``float()`` refuses, a path that is there but not
+    readable (typer's Path checks that), a flag with ``=``, no target or two."""
+    target: str | None = None
+    options: dict[str, object] = {}
+    rest = iter(words)
+    for word in rest:
+        if not word.startswith("-"):
+            if target is not None or not word:
+                return None
+            target = word
+            continue
+        name, equals, value = word.partition("=")
+        if name not in table:
+            return None
+        parameter, kind = table[name]
+        if kind == "flag":
+            if equals or parameter in options:
+                return None
+            options[parameter] = True
+            continue
+        if not equals:
+            value = next(rest, "")
+        if not value or value.startswith("-"):
+            return None
+        if kind == "many":
+            many = options.setdefault(parameter, [])
+            assert isinstance(many, list)
+            many.append(value)
+            continue
+        if parameter in options:
+            return None
+        try:
+            options[parameter] = _converted(value, kind)
+        except (ValueError, OSError):
+            return None
+    return None if target is None else (target, options)
+
+
+def _converted(value: str, kind: object) -> object:
+    """``value`` as typer converts it for an option of type ``kind`` (ValueError where typer
+    would refuse it, or might)."""
+    if kind is int or kind is float:
+        return kind(value)
+    if kind is str:
+        return value
+    # a path: click.Path (typer's, readable=True) refuses one that is there but not readable
+    if os.path.exists(value) and not os.access(value, os.R_OK):
+        raise ValueError(value)
+    assert callable(kind)
+    return kind(value)
 
 
 def main(*, direct: bool = True) -> None:
@@ -72,8 +145,7 @@ def main(*, direct: bool = True) -> None:
             sys.argv.append("--help")
         call = direct_call(sys.argv[1:]) if direct else None
         if call is not None:
-            call()
-            raise SystemExit(0)  # as click ends a command that returned
+            raise SystemExit(call() or 0)  # as click ends a command (typer.Exit's code)
         from .app import run
 
         run()

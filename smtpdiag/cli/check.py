@@ -331,7 +331,7 @@ def check(
         from ..core.thresholds import build_thresholds, check_reachable
         from ..net.probe import ProbeOptions, default_helo
         from .check_targets import read_targets
-        from .probe import build_options
+        from .probe_run import build_options
 
         names = read_targets(targets or [], targets_file, port=port, no_mx=no_mx)
         try:

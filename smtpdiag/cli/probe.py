@@ -1,31 +1,19 @@
-"""The ``probe``, ``demo`` and ``serve`` commands: option parsing and output, nothing more."""
+"""The ``probe``, ``demo`` and ``serve`` commands as typer declares them: their options, help and
+output.  What ``probe`` does is in ``probe_run.py`` (typer-free, so that ``smtpdiag.cli`` can call
+it directly for a command line it reads without doubt)."""
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import os
-import shlex
 import sys
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, TextIO
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from ..errors import UsageError, quoted
-from .common import (
-    EXIT_DEFERRED,
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_PARTIAL,
-    EXIT_REFUSED,
-    emit_doc,
-    emit_json,
-    guarded,
-    say,
-    step_status,
-)
+from . import probe_run as run
+from .common import EXIT_OK, guarded
 from .options import (
     CaFileOption,
     FromOption,
@@ -35,95 +23,18 @@ from .options import (
     TlsOption,
     ToOption,
 )
+from .probe_run import PASSWORD_ENV
 
 if TYPE_CHECKING:
     from ..fakeserver.certs import Certs
 
-__all__ = ["COMMANDS", "build_options"]
+__all__ = ["COMMANDS"]
 
-VERDICT_EXIT = {"accepted": EXIT_OK, "partial": EXIT_PARTIAL, "deferred": EXIT_DEFERRED,
-                "refused": EXIT_REFUSED, "no-mail": EXIT_REFUSED, "failed": EXIT_FAILED}
-PASSWORD_ENV = "SMTPDIAG_PASSWORD"
 _LISTEN_HINTS = {
     errno.EADDRINUSE: "another program listens there: choose another port with --port",
     errno.EACCES: "ports below 1024 need privileges: choose one above 1023 with --port",
     errno.EADDRNOTAVAIL: "this machine has no such address: try --host 127.0.0.1",
 }
-
-
-def read_password(user: str | None) -> str | None:
-    """From SMTPDIAG_PASSWORD, else a prompt on a terminal; never from the command line."""
-    if user is None:
-        return None
-    password = os.environ.get(PASSWORD_ENV)
-    if password is not None:
-        return password
-    if not sys.stdin.isatty():
-        raise UsageError(f"--auth-user needs a password: set {PASSWORD_ENV} (stdin is not a "
-                         "terminal, so smtpdiag cannot prompt)")
-    import getpass
-
-    return getpass.getpass(f"Password for {user}: ")
-
-
-def open_transcript(path: Path | None) -> TextIO | None:
-    """Open ``--transcript`` for writing before anything is sent, so that a directory, a missing
-    folder or a read-only place is said at once, not after a whole probe."""
-    if path is None:
-        return None
-    try:
-        return open(path, "w", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write --transcript {quoted(str(path))}: "
-                         f"{exc.strerror or exc}") from None
-
-
-def run_report(target: str, options: object, json_output: bool, transcript: Path | None,
-               command: str | None = None) -> int:
-    """Run one probe, render it (headed by ``command``), write the transcript; return the
-    exit code."""
-    import asyncio
-
-    from ..net.probe import ProbeOptions, probe
-    from ..render.report_view import report_doc, transcript_text
-
-    assert isinstance(options, ProbeOptions)
-    handle = open_transcript(transcript)
-    try:
-        with step_status(target) as progress:
-            report = asyncio.run(probe(target, replace(options, progress=progress)))
-        if handle is not None:
-            try:
-                handle.write(transcript_text(report))
-                handle.close()
-            except OSError as exc:
-                raise UsageError(f"cannot write --transcript {quoted(str(transcript))}: "
-                                 f"{exc.strerror or exc}") from None
-    finally:
-        if handle is not None:
-            with contextlib.suppress(OSError):
-                handle.close()
-    if json_output:
-        from ..render.json_report import report_json
-
-        emit_json(report_json(report))
-    else:
-        emit_doc(report_doc(report, command))
-    return VERDICT_EXIT[report.verdict]
-
-
-def announce_delivery(target: str, options: object) -> None:
-    """Say on stderr, before anything is sent, that this probe will deliver a message."""
-    from ..core.targets import parse_target
-    from ..net.probe import ProbeOptions, default_recipient
-
-    assert isinstance(options, ProbeOptions)
-    if options.dry_run or options.quit_after is not None:
-        return
-    recipients = options.rcpt_to or (default_recipient(
-        parse_target(target, port=options.port, no_mx=options.no_mx)),)
-    say(f"this probe sends DATA: a test message will be delivered to {', '.join(recipients)} "
-        "(--dry-run stops before DATA)")
 
 
 def probe_command(
@@ -175,19 +86,11 @@ def probe_command(
     timeout, protocol violation) · 4 deferred (4xx: retry later) · 5 accepted for some
     recipients only · 70 internal error · 130 interrupted · 141 output pipe closed early.
     """
-    code = EXIT_OK
-    with guarded():
-        options = build_options(
-            port=port, tls=tls, timeout=timeout, deadline=deadline, helo=helo,
-            mail_from=mail_from, rcpt_to=rcpt_to or [], auth_user=auth_user,
-            ca_file=ca_file, insecure=insecure, dry_run=dry_run, quit_after=quit_after,
-            no_mx=no_mx, all_mx=all_mx, nameserver=nameserver, target=target,
-            data_timeout=data_timeout,
-        )
-        announce_delivery(target, options)
-        code = run_report(target, options, json_output, transcript,
-                          "smtpdiag " + shlex.join(sys.argv[1:]))
-    raise typer.Exit(code)
+    raise typer.Exit(run.run_probe(
+        target, port=port, tls=tls, timeout=timeout, data_timeout=data_timeout,
+        deadline=deadline, helo=helo, mail_from=mail_from, rcpt_to=rcpt_to, auth_user=auth_user,
+        ca_file=ca_file, insecure=insecure, dry_run=dry_run, quit_after=quit_after, no_mx=no_mx,
+        all_mx=all_mx, nameserver=nameserver, json_output=json_output, transcript=transcript))
 
 def demo_command(
     scenario: Annotated[str, typer.Option(help="Fake-server scenario to probe.")] = "healthy",
@@ -215,7 +118,7 @@ def demo_command(
             target = f"127.0.0.1:{server.port}"
             command = (f"smtpdiag demo: probe {target} --tls starttls --auth-user "
                        f"{DEMO_USER} (fake server, scenario {scenario})")
-            code = run_report(target, options, json_output, None, command)
+            code = run.run_report(target, options, json_output, None, command)
     raise typer.Exit(code)
 
 def serve_command(
@@ -289,33 +192,3 @@ def kept_certs(directory: Path) -> Certs:
 
 COMMANDS = {"probe": probe_command, "demo": demo_command, "serve": serve_command}
 
-
-def cli_name(keyword: str) -> str:
-    """How the command line spells the option behind an API keyword, for usage messages."""
-    return CLI_NAMES.get(keyword) or "--" + keyword.replace("_", "-")
-
-
-CLI_NAMES = {"rcpt_to": "--to", "mail_from": "--from"}
-
-
-def build_options(*, target: str, port: int | None, tls: str, timeout: float,
-                  deadline: float | None, helo: str | None, mail_from: str,
-                  rcpt_to: list[str], auth_user: str | None, ca_file: Path | None,
-                  insecure: bool, dry_run: bool, quit_after: str | None, no_mx: bool,
-                  all_mx: bool, nameserver: str | None, data_timeout: float = 600.0) -> object:
-    """Validate every option with the API's rules (nothing unchecked reaches the wire), then
-    ask for the password, and build ProbeOptions."""
-    from ..api import probe_fields
-    from ..net.probe import ProbeOptions
-
-    fields = probe_fields(
-        target, timeout=timeout, deadline=deadline, dry_run=dry_run,
-        options={"port": port, "tls": tls, "helo": helo, "mail_from": mail_from,
-                 "rcpt_to": rcpt_to, "auth_user": auth_user, "ca_file": ca_file,
-                 "insecure": insecure, "quit_after": quit_after, "no_mx": no_mx,
-                 "all_mx": all_mx, "nameserver": nameserver, "data_timeout": data_timeout},
-        name=cli_name)
-    if insecure:
-        say("warning: --insecure: certificate problems are reported but do not stop the "
-            "probe; the session may be intercepted")
-    return ProbeOptions(**fields, auth_password=read_password(auth_user))

@@ -39,7 +39,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _LOCAL_SPECIALS = frozenset("!#$%&'*+/=?^_`{|}~.-")
 # Never in an unquoted mailbox; inside an address literal ':' is, so the literal is read apart.
 _NOT_IN_MAILBOX = frozenset(" <>\"(),;:\\")
-_LDH_TAG = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")  # RFC 5321 Standardized-tag
+# RFC 5321 Standardized-tag; compiled on first use (only a literal with a tag needs it)
+_LDH_TAG = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 # ASCII only: str.isdigit() also accepts "²⁵" and "２５", which int() then refuses or reads.
 _PORT = re.compile(r"[0-9]{1,5}")
 
@@ -69,7 +70,7 @@ def _literal_problem(inner: str) -> str | None:
         return None if "%" not in rest and _is_ip(ipaddress.IPv6Address, rest) else ""
     if _is_ip(ipaddress.IPv6Address, inner):
         return f" (an IPv6 address is written [IPv6:{inner.partition('%')[0]}])"
-    if _LDH_TAG.fullmatch(tag) and rest:
+    if re.fullmatch(_LDH_TAG, tag) and rest:
         return (f" (its tag {quoted(tag, 40)} is not one SMTP defines: only IPv4 "
                 "and [IPv6:…] literals are)")
     return ""

@@ -133,6 +133,8 @@ async def probe_many(targets: Collection[str | Target], opts: ProbeOptions, *,
 
     async def worker() -> None:
         clock = StepClock()  # one timer for every probe this worker runs, one after another
+        walks = StepClock()  # and one for the steps of all its walks
+        walks.lend_to_walks()
         try:
             for index, target in todo:
                 if end is not None and time.monotonic() >= end:
@@ -150,6 +152,7 @@ async def probe_many(targets: Collection[str | Target], opts: ProbeOptions, *,
             failures.append(exc)
         finally:
             clock.close()
+            walks.close()
             queue.put_nowait(None)
 
     workers = [asyncio.create_task(worker()) for _ in range(running)]

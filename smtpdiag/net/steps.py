@@ -49,7 +49,7 @@ class StepWalk:
         self.deadline = deadline
         self.legacy = legacy  # the diagnostic handshake (_diagnose_tls): permissive context
         self.where = f"{address}:{port}" if ":" not in address else f"[{address}]:{port}"
-        self.clock = StepClock()
+        self.clock = StepClock.for_walk()
         self.steps: list[Step] = []
         self.proto: RecordingProtocol | None = None
         self.transport: asyncio.BaseTransport | None = None
@@ -211,29 +211,17 @@ class StepWalk:
             self.clock.stop()
         self.steps.append(Step("quit", "QUIT", reply,
                                elapsed_ms=(time.perf_counter() - started) * 1000))
-        if reply is not None and reply.code == 221 and self.proto.is_connected:
-            await self._let_server_close()
-
-    async def _let_server_close(self) -> None:
-        """After its 221 the server closes the connection (RFC 5321 §4.1.1.10); a moment
-        (``HANG_UP_WAIT``) is left for that before ours is closed.  The side that closes first
-        keeps the connection in TIME_WAIT for a minute, holding its port: on the server's side,
-        where one listening port serves every client, that costs nothing; on ours each holds an
-        ephemeral port, and at fleet scale the kernel's search for a free one at every connect
-        grew with them (a third of the CPU of a connect, measured with py-spy).  A server that
-        stays open is closed on as before, a moment later."""
-        assert self.proto is not None
-        wait = min(HANG_UP_WAIT, self.deadline - time.monotonic())
-        if wait <= 0:
-            return
-        self.clock.start(wait)
-        try:
-            await self.proto.hung_up()
-        except asyncio.CancelledError:
-            if not self.clock.stop():
-                raise  # not our timer's: Ctrl-C, or the fleet's cancellation
-        else:
-            self.clock.stop()
+        # After its 221 the server closes the connection (RFC 5321 §4.1.1.10); a moment
+        # (HANG_UP_WAIT) is left for that before ours is closed.  The side that closes first
+        # keeps the connection in TIME_WAIT for a minute, holding its port: on the server's
+        # side, where one listening port serves every client, that costs nothing; on ours each
+        # holds an ephemeral port, and at fleet scale the kernel's search for a free one at
+        # every connect grew with them (a third of the CPU of a connect, measured with py-spy).
+        # A server that stays open is closed on as before, a moment later; a walk with less
+        # than that moment left before its deadline closes at once.
+        if reply is not None and reply.code == 221 and self.proto.is_connected and \
+                self.deadline - time.monotonic() >= HANG_UP_WAIT:
+            await self.proto.hung_up(HANG_UP_WAIT)
 
     def close(self) -> None:
         self.clock.close()

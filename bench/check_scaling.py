@@ -5,7 +5,9 @@ The target (issue 13) is ``check --workers N`` at >= 1.2x the one-process floor.
 figures say whether that is within reach on the machine measured: the floor itself forked over
 every core (each copy every Nth target: what sharding gives the bare script, the responder
 sharing the cores), and what every core could give at the CPU a probe measured
-(``check_report.core_bound``).
+(``check_report.core_bound``).  The clients take turns in an order that moves on by one each
+round, and ``--workers N`` is also compared with the floor of its own round (the median of
+those paired ratios): a shared machine's load drifts between rounds more than within one.
 """
 
 from __future__ import annotations
@@ -30,17 +32,23 @@ def scaling(count: int, concurrency: int, runs: int, loops: list[str],
     up (empty when no round ran)."""
     floors: dict[tuple[str, int], list[dict[str, Any]]] = {}
     ours: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for _ in range(runs):
+    clients = [("floor", n) for n in sorted({1, cpus})] + [
+        ("smtpdiag", n) for n in range(1, cpus + 1)]
+    for round_ in range(runs):
         if not allows(f"scaling {count}@{concurrency}"):
             break
         for loop in loops:
-            for processes in sorted({1, cpus}):
-                floors.setdefault((loop, processes), []).append(with_responder(
-                    server_pids, count, floor, listing, concurrency, loop, timeout, processes))
-            for workers in range(1, cpus + 1):
-                ours.setdefault((loop, workers), []).append(with_responder(
-                    server_pids, count, smtpdiag, listing, out_file, concurrency, workers,
-                    loop, timeout))
+            # Each round starts one client later: the load of a shared machine drifts, and
+            # always running the floor first would hand it the same side of every drift.
+            turn = round_ % len(clients)
+            for kind, n in clients[turn:] + clients[:turn]:
+                if kind == "floor":
+                    floors.setdefault((loop, n), []).append(with_responder(
+                        server_pids, count, floor, listing, concurrency, loop, timeout, n))
+                else:
+                    ours.setdefault((loop, n), []).append(with_responder(
+                        server_pids, count, smtpdiag, listing, out_file, concurrency, n,
+                        loop, timeout))
     if not ours:
         return {}
     print(f"scaling, N = {count:,}, concurrency {concurrency} in all, {runs} run(s) "
@@ -62,6 +70,11 @@ def scaling(count: int, concurrency: int, runs: int, loops: list[str],
                 print(f"  {'':<30} of its CPU per probe: the parent (reading, merging, "
                       f"writing) {stats['own_cpu_ms_per_probe']:.3f} ms, the workers "
                       f"{stats['cpu_ms_per_probe'] - stats['own_cpu_ms_per_probe']:.3f} ms")
+        paired = [first["wall_s"] / mine["wall_s"]  # the same targets: rates' ratio
+                  for mine, first in zip(ours[(loop, cpus)], floors[(loop, 1)], strict=True)]
+        results[loop]["paired_rate_ratios"] = paired
+        print(f"  {'':<30} --workers {cpus} against the floor of the same round: "
+              f"{statistics.median(paired):.2f}x [{min(paired):.2f}-{max(paired):.2f}]")
         most = results[loop][f"workers_{cpus}"]
         most["bound"] = core_bound(base, most, cpus, target)
         print(show_bound(most["bound"], most, base, cpus, target))

@@ -218,11 +218,10 @@ def _one_summary(verdict: str, last: Attempt, opts: ProbeOptions) -> str:
     point = f" (stopped after {opts.quit_after})" if opts.quit_after else (
         " (dry run: no DATA sent)" if opts.dry_run else "")
     if verdict == "accepted":
-        tls_refused = any(s.name == "starttls" and s.reply and not s.reply.positive
-                          for s in last.steps)
-        if tls_refused:
-            return (f"{where} accepted every step, but only in plaintext: STARTTLS was "
-                    f"refused{point}")
+        for step in last.steps:  # a loop, not any() over a generator: every probe's summary
+            if step.name == "starttls" and step.reply and not step.reply.positive:
+                return (f"{where} accepted every step, but only in plaintext: STARTTLS was "
+                        f"refused{point}")
         return f"{where} answered every step positively{point}"
     if verdict == "partial":
         rcpts = [s for s in last.steps if s.name == "rcpt" and s.reply is not None]

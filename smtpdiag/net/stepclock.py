@@ -26,6 +26,7 @@ __all__ = ["StepClock"]
 # The clock the walks of this task borrow (see the module's doc); a task the walk's own task
 # started copies it, so ``for_walk`` lends it only on the task it belongs to.
 _LENT: ContextVar[StepClock | None] = ContextVar("smtpdiag_walk_clock", default=None)
+_NEVER = float("inf")
 
 
 class StepClock:
@@ -38,6 +39,7 @@ class StepClock:
             raise RuntimeError("StepClock needs a running task")
         self._task = task
         self._handle: asyncio.TimerHandle | None = None
+        self._armed = _NEVER  # when the timer is set for (a float, not a call to its when())
         self._due: float | None = None  # loop time when the step under way must end
         self._cancelling = 0
         self._fired = False
@@ -63,11 +65,11 @@ class StepClock:
         due = self._loop.time() + seconds
         self._due = due
         self._cancelling = self._task.cancelling()
-        handle = self._handle
-        if handle is None or handle.when() > due:
-            if handle is not None:
-                handle.cancel()
+        if self._armed > due:  # no timer, or one set for later
+            if self._handle is not None:
+                self._handle.cancel()
             self._handle = self._loop.call_at(due, self._check)
+            self._armed = due
 
     def stop(self) -> bool:
         """The step is over: True when its time ran out and the task's cancellation was the
@@ -87,15 +89,15 @@ class StepClock:
             return
         if self._handle is not None:
             self._handle.cancel()
-            self._handle = None
+            self._handle, self._armed = None, _NEVER
 
     def _check(self) -> None:
-        self._handle = None
+        self._handle, self._armed = None, _NEVER
         due = self._due
         if due is None:  # between steps: the next one sets the timer again
             return
         if self._loop.time() < due:  # a later step is under way: wait for its end
-            self._handle = self._loop.call_at(due, self._check)
+            self._handle, self._armed = self._loop.call_at(due, self._check), due
             return
         self._fired = True
         self._task.cancel()

@@ -204,21 +204,11 @@ def jsonl_line(result: CheckResult) -> str:
     tls = "null"
     if attempt is not None:
         steps = []
-        for step in attempt.steps:  # _step_head and _ms_v written out for the common case
-            reply, ms = step.reply, step.elapsed_ms
-            code = None if reply is None else reply.code
-            head = _HEADS.get((step.name, code)) if code is None or type(code) is int else None
-            if head is None:
-                head = _step_head(step.name, code)
-            if type(ms) is float and -1e9 < ms < 1e9:
-                shown = f"{ms:.3f}".rstrip("0")
-                if shown[-1] == ".":
-                    shown += "0"
-            else:
-                shown = _ms_v(ms)
-            error = step.error
-            steps.append(f"{head}{shown}}}" if error is None else
-                         f'{head}{shown},"error":{_s(error.kind)}}}')
+        for step in attempt.steps:
+            reply, error = step.reply, step.error
+            head = _step_head(step.name, None if reply is None else reply.code) \
+                + _ms_v(step.elapsed_ms)
+            steps.append(f"{head}}}" if error is None else f'{head},"error":{_s(error.kind)}}}')
         if attempt.tls is not None:
             f = attempt.tls
             tls = (f'{{"version":{_v(f.version)},"cipher":{_v(f.cipher)},"verified":'

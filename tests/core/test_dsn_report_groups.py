@@ -113,3 +113,36 @@ def test_without_prose_or_diagnostic_code_or_status_nothing_is_said() -> None:
     (found,) = read_message(_dsn("", "Final-Recipient: rfc822; ann@example.org\nAction: failed"))
     assert (found.recipient, found.status, found.diagnostic.code, found.diagnostic.message) == (
         "ann@example.org", None, None, "")
+
+
+@pytest.mark.parametrize(("diagnostic", "message"), [
+    ("550", "mailbox disabled"),  # the code alone
+    ("550 .", "mailbox disabled"),  # and what only punctuates it
+    ("550 -", "mailbox disabled"),
+    ("550 550", "mailbox disabled"),  # the code said again: read as the code alone
+    ("550 550 550", "550 550"),  # but then the words are the code twice, not alone
+    ("550 XXX", "XXX"),  # as is any word after it
+])
+def test_only_a_diagnostic_code_that_is_the_code_alone_takes_the_own_words(diagnostic: str,
+                                                                          message: str) -> None:
+    prose = "<ann@example.org>: host mx.example.org said: 550 mailbox disabled"
+    (found,) = read_message(_dsn(prose, _group("ann@example.org", "failed", "5.2.1", diagnostic)))
+    assert (found.diagnostic.code, found.diagnostic.message) == (550, message)
+
+
+def test_own_words_without_a_code_leave_a_code_alone_as_it_is() -> None:
+    prose = "<ann@example.org>: the mailbox was disabled last year"
+    (found,) = read_message(_dsn(prose, _group("ann@example.org", "failed", "5.2.1", "550")))
+    assert (found.diagnostic.code, found.diagnostic.message) == (550, "550")
+
+
+def test_a_diagnostic_code_of_words_alone_is_not_replaced_by_the_prose_s_reply() -> None:
+    prose = "Delivery failed:\n\n550 5.2.2 mailbox over quota"
+    group = _group("ann@example.org", "failed", "5.0.0", "mailbox unavailable, try never")
+    (found,) = read_message(_dsn(prose, group))
+    assert (found.diagnostic.code, found.diagnostic.message) == (
+        None, "mailbox unavailable, try never")
+    # nor by the recipient's own lines
+    own = "<ann@example.org>: the mailbox was disabled last year"
+    (found,) = read_message(_dsn(own, group))
+    assert found.diagnostic.message == "mailbox unavailable, try never"

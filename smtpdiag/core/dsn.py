@@ -228,6 +228,7 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
         if action in ("delivered", "relayed", "expanded"):
             continue
         diagnostic_code = _value(group, "Diagnostic-Code")
+        about_all = None  # the prose's reply, where the prose does not list others only
         found = read_diagnostic(f"Diagnostic-Code: {diagnostic_code}") if diagnostic_code \
             else None
         if found is None or (found.code is None and not found.message):
@@ -252,9 +253,9 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
         own_lines = listed.get((recipient or "").lower())
         command = found.command or (find_command(own_lines) if own_lines else None) \
             or find_command(prose)
-        if found.code is None and prose_found is not None and prose_found.code is not None \
+        if found.code is None and about_all is not None and about_all.code is not None \
                 and not diagnostic_code:
-            found = prose_found
+            found = about_all
         found = _with_status(found, status)
         if command and not found.command:
             found = replace(found, command=command)

@@ -17,13 +17,13 @@ from dataclasses import replace
 from aiosmtplib.errors import SMTPServerDisconnected
 
 from ..core.replies import NO_SECRETS, Redactor, secret_forms
-from ..errors import SmtpdiagError, StepTimeout
+from ..errors import ProtocolError, SmtpdiagError, StepTimeout, quoted
 from ..model import Capabilities, ErrorInfo, Reply, Step, TlsInfo
 from .stepclock import StepClock
 from .walkoptions import WalkOptions
 from .wire import RecordingProtocol, convert_error
 
-__all__ = ["HANG_UP_WAIT", "Done", "ImplicitTls", "StepWalk", "Unsendable"]
+__all__ = ["HANG_UP_WAIT", "Done", "ImplicitTls", "StepWalk", "Unsendable", "WrongReply"]
 
 HANG_UP_WAIT = 0.1  # seconds given to a server to close the connection after its 221
 
@@ -38,6 +38,11 @@ class ImplicitTls(StepTimeout):
 
 class Unsendable(SmtpdiagError):
     """What the user asked for cannot be sent to this server; the walk ends politely (QUIT)."""
+
+
+class WrongReply(ProtocolError):
+    """A positive reply, but not the one the step needs (250 to DATA, 220 to EHLO): the server
+    did not do what was asked, yet it did not refuse either.  The walk ends politely (QUIT)."""
 
 
 class StepWalk:
@@ -170,6 +175,13 @@ class StepWalk:
 
     def _refuse_unless(self, reply: Reply, *good: int) -> None:
         if reply.code not in good and not (not good and reply.positive):
+            if reply.positive:  # not a refusal: a reply out of turn (WrongReply's doc)
+                step = self.steps[-1].name if self.steps else "greeting"
+                wanted = " or ".join(map(str, good))
+                text = quoted(reply.text, 80) if reply.text else "no text"
+                raise WrongReply(f"the server answered {reply.code} ({text}) where {wanted} is "
+                                 "the only reply that lets the session go on (RFC 5321 "
+                                 "§4.3.2); smtpdiag stopped here", step=step)
             self.stop = reply
             raise Done
 

@@ -7,8 +7,9 @@ is a final failure.  Asserted as ``read_message`` gives them.  Pure.
 from __future__ import annotations
 
 import base64
+from email import message_from_string
 
-from smtpdiag.core.dsn import read_message
+from smtpdiag.core.dsn import _prose, read_message
 
 PROSE = b"Your message could not be delivered to <ann@example.org>.\n"
 LATER = b"452 4.2.2 <ann@example.org>: mailbox full\n"  # words a part not to be read holds
@@ -105,3 +106,12 @@ def test_a_text_part_in_a_broken_or_unknown_transfer_encoding_is_read_as_it_is()
         (found,) = read_message(data)
         assert (found.recipient, found.diagnostic.code) == ("ann@example.org", 550), encoding
         assert found.diagnostic.message.startswith("<ann@example.org>: no such user"), encoding
+
+
+def test_the_returned_copy_is_looked_for_from_the_second_character() -> None:
+    """``_prose`` itself (``read_message`` reads an empty prose again from the raw body, which
+    is cut the same way): a text that starts with a returned-copy marker keeps it (there would
+    be nothing left); one whose second line starts with it is cut there."""
+    text = "Return-Path: <x@example.org>\nhello\n"
+    assert _prose(message_from_string(f"Content-Type: text/plain\n\n{text}")) == text
+    assert _prose(message_from_string(f"Content-Type: text/plain\n\n\n{text}")) == "\n"

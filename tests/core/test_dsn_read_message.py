@@ -56,3 +56,60 @@ def test_x_failed_recipients_gives_at_most_1000_records() -> None:
     assert [found.recipient for found in records] == [
         f"user{n}@example.org" for n in range(1_000)]
     assert {found.diagnostic.code for found in records} == {550}
+
+
+@pytest.mark.parametrize(("name", "fields"), [
+    # a boundary the body never uses: the report is read from the raw text
+    ("dsn-boundary-missing.eml", ("paul@example.org", "failed", "5.1.1", "dns; mx.example.org",
+                                  "smtp; 550 5.1.1 <paul@example.org>: this address has no "
+                                  "mailbox here")),
+    # fields written into a quoted-printable text part: read decoded, soft breaks joined
+    ("dsn-in-text-part-qp.eml", ("vera@example.org", "failed", "4.4.7", None,
+                                 "smtp; 554 4.4.7 Message expired: it could not be delivered "
+                                 "within 900 minutes")),
+])
+def test_a_report_the_mime_walk_misses_is_read_field_by_field(name: str,
+                                                              fields: tuple[str | None, ...]
+                                                              ) -> None:
+    (found,) = read_message(_fixture(name))
+    assert (found.recipient, found.action, found.status, found.remote_mta,
+            found.diagnostic_code) == fields
+    assert found.final
+
+
+@pytest.mark.parametrize("content_type", ["multipart/mixed", "application/octet-stream"])
+def test_a_bounce_without_a_text_part_is_read_from_its_body(content_type: str) -> None:
+    """A multipart without its boundary parameter, or a body of another type: nothing to walk,
+    so the body is read as text."""
+    body = "<ann@example.org>:\n550 5.1.1 no such user here\n"
+    (found,) = read_message(_prose_bounce(body, extra=f"Content-Type: {content_type}\n"))
+    assert (found.recipient, found.diagnostic.code, found.diagnostic.enhanced,
+            found.diagnostic.message) == ("ann@example.org", 550, "5.1.1", "no such user here")
+
+
+def test_a_forwarded_bounce_that_cannot_be_written_back_is_read_as_the_forward() -> None:
+    """The attachment is read again from its bytes; a multipart without a boundary holding an
+    8-bit byte cannot be written as bytes (UnicodeEncodeError): the forward's own words are
+    read instead, never an error."""
+    data = _fixture("forwarded-qmail-bounce.eml").replace(
+        b"Subject: failure notice\n", b"Subject: failure notice\nContent-Type: multipart/mixed\n"
+    ).replace(b"Sorry, no mailbox", b"Sorry\xff, no mailbox")
+    (found,) = read_message(data)
+    assert found.diagnostic.message == "Can you look at this bounce?"
+
+
+@pytest.mark.parametrize(("field", "recipient"), [
+    ("rfc822; ann@example.org", "ann@example.org"),
+    ("rfc822; <ann@example.org>", "ann@example.org"),  # the brackets are not the address
+    ("rfc822;postmaster", "postmaster"),  # no space after the type, no domain
+    # an X.400 address keeps its own semicolons: only the type before the first is dropped
+    ("x400; c=us;a= ;p=example;s=lee;", "c=us;a= ;p=example;s=lee;"),
+])
+def test_the_final_recipient_is_the_address_after_its_type(field: str, recipient: str) -> None:
+    data = (
+        "From: MAILER-DAEMON@mx.example.net\nTo: bob@example.net\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+        "--B\nContent-Type: text/plain\n\nReport.\n--B\nContent-Type: message/delivery-status\n\n"
+        f"Reporting-MTA: dns; mx.example.net\n\nFinal-Recipient: {field}\nAction: failed\n"
+        "Status: 5.1.1\n\n--B--\n").encode()
+    assert [found.recipient for found in read_message(data)] == [recipient]

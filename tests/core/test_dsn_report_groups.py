@@ -87,3 +87,62 @@ def test_a_diagnostic_code_that_says_nothing_yields_to_the_prose(empty: str) -> 
     (found,) = read_message(_dsn(prose, group))
     assert (found.diagnostic_code, found.diagnostic.code, found.diagnostic.message) == (
         empty, 550, "mailbox over quota")
+
+
+def test_a_recipient_the_prose_does_not_list_is_not_given_another_s_reply() -> None:
+    """Without a Diagnostic-Code, a recipient the prose's list leaves out is read from its
+    Status field, never from the reply the prose quotes for someone else (found by mutmut:
+    the prose's reply was taken whenever the Status gave no reply code)."""
+    prose = ("<ann@example.org>: host mx.example.org said: 550 5.1.1 <ann@example.org>: user "
+             "unknown (in reply to RCPT TO command)")
+    ann = _group("ann@example.org", "failed", "5.1.1", "550 5.1.1 user unknown")
+    found = read_message(_dsn(prose, ann, _group("cy@example.org", "failed", "5.2.2")))
+    assert [(f.recipient, f.diagnostic.code, f.diagnostic.enhanced) for f in found] == [
+        ("ann@example.org", 550, "5.1.1"), ("cy@example.org", None, "5.2.2")]
+    assert "ann" not in found[1].diagnostic.message
+
+
+def test_own_lines_of_the_address_alone_leave_the_recipient_the_prose_s_words() -> None:
+    prose = "These recipients failed:\n\n<ann@example.org>:\n\nThe mailbox is unknown here."
+    (found,) = read_message(_dsn(prose, _group("ann@example.org", "failed", "5.1.1")))
+    assert "The mailbox is unknown here." in found.diagnostic.message
+    assert found.diagnostic.enhanced == "5.1.1"
+
+
+def test_without_prose_or_diagnostic_code_or_status_nothing_is_said() -> None:
+    (found,) = read_message(_dsn("", "Final-Recipient: rfc822; ann@example.org\nAction: failed"))
+    assert (found.recipient, found.status, found.diagnostic.code, found.diagnostic.message) == (
+        "ann@example.org", None, None, "")
+
+
+@pytest.mark.parametrize(("diagnostic", "message"), [
+    ("550", "mailbox disabled"),  # the code alone
+    ("550 .", "mailbox disabled"),  # and what only punctuates it
+    ("550 -", "mailbox disabled"),
+    ("550 550", "mailbox disabled"),  # the code said again: read as the code alone
+    ("550 550 550", "550 550"),  # but then the words are the code twice, not alone
+    ("550 XXX", "XXX"),  # as is any word after it
+])
+def test_only_a_diagnostic_code_that_is_the_code_alone_takes_the_own_words(diagnostic: str,
+                                                                          message: str) -> None:
+    prose = "<ann@example.org>: host mx.example.org said: 550 mailbox disabled"
+    (found,) = read_message(_dsn(prose, _group("ann@example.org", "failed", "5.2.1", diagnostic)))
+    assert (found.diagnostic.code, found.diagnostic.message) == (550, message)
+
+
+def test_own_words_without_a_code_leave_a_code_alone_as_it_is() -> None:
+    prose = "<ann@example.org>: the mailbox was disabled last year"
+    (found,) = read_message(_dsn(prose, _group("ann@example.org", "failed", "5.2.1", "550")))
+    assert (found.diagnostic.code, found.diagnostic.message) == (550, "550")
+
+
+def test_a_diagnostic_code_of_words_alone_is_not_replaced_by_the_prose_s_reply() -> None:
+    prose = "Delivery failed:\n\n550 5.2.2 mailbox over quota"
+    group = _group("ann@example.org", "failed", "5.0.0", "mailbox unavailable, try never")
+    (found,) = read_message(_dsn(prose, group))
+    assert (found.diagnostic.code, found.diagnostic.message) == (
+        None, "mailbox unavailable, try never")
+    # nor by the recipient's own lines
+    own = "<ann@example.org>: the mailbox was disabled last year"
+    (found,) = read_message(_dsn(own, group))
+    assert found.diagnostic.message == "mailbox unavailable, try never"

@@ -44,7 +44,9 @@ _REPLY = re.compile(
     rf"(?: ?(?P<enh>{_ENH})(?![0-9.]*[0-9]))?", re.MULTILINE)
 _ENHANCED_ONLY = re.compile(rf"(?<![\w.\-/])\(?#?(?P<enh>{_ENH})(?![\w]|\.[0-9])")
 _ANCHORS = (
-    ("dsn", re.compile(r"^Diagnostic-Code:[ \t]*[A-Za-z0-9-]*[ \t]*;?[ \t]*", re.I | re.M)),
+    # the type ("smtp;", "X-Postfix;") begins with a letter: an untyped "550 5.7.1" keeps its code
+    ("dsn", re.compile(r"^Diagnostic-Code:[ \t]*(?:[A-Za-z][A-Za-z0-9-]*)?[ \t]*;?[ \t]*",
+                       re.I | re.M)),
     ("postfix", re.compile(r"\bsaid:\s*", re.I)),
     ("exim", re.compile(r"\bSMTP error from remote mail server after [^:\n]*(?::<[^>\n]*>)?:"
                         r"(?:\s*host\s+\S+\s*(?:\[[^\]\n]*\])?\s*:)?\s*", re.I)),

@@ -134,7 +134,8 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
     is that wording in a bounce that names no step at all: an address refused at RCPT is
     reported as such (Postfix's "in reply to RCPT TO", a transcript, qmail's "does not like
     recipient", an X.1.1 code); a bare "User unknown" with none of them comes from a filter,
-    as sisimai also reads it.  A pasted reply (no bounce around it) is not read so.
+    as sisimai also reads it.  A pasted reply (no bounce around it) is not read so.  A 454
+    answering STARTTLS or AUTH is the server's own temporary failure of that step.
     """
     klass = code // 100 if code else (int(enhanced[0]) if enhanced else None)
     # the codes, or a wording that names no cause of its own ("connection timed out")
@@ -178,6 +179,12 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
         if at_step and at_step != "unknown":
             return reason_for(at_step, decided_by="basic", rule=f"{code} at {command}",
                               klass=klass, final=final)
+    if code == 454 and command in ("STARTTLS", "AUTH") and found["decided_by"] != "provider":
+        # RFC 3207 §4, RFC 4954 §6: the server cannot start TLS or check a password just now
+        # (no usable certificate, no link to its password store); a 4.7.0 ("blocked" on its
+        # own), a 4.3.3 or words such as "authentication failure" beside it blame no client
+        return reason_for("system-error", decided_by="basic", rule=f"454 at {command}",
+                          klass=klass, final=final)
     return found
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import dns.asyncresolver
 import dns.exception
+import dns.message
 import dns.name
 import dns.nameserver
 import dns.resolver
@@ -167,6 +168,9 @@ class Resolver:
                 return f"{self._who()} failed ({problem}) answering {what}"
         for entry in errors:
             problem = entry[3] if len(entry) > 3 else None
+            if isinstance(problem, dns.message.ChainTooLong):  # it answered: with a loop
+                return (f"{self._who()} answered {what} with aliases (CNAME) that loop or "
+                        "chain too far")
             if isinstance(problem, BaseException):
                 detail = getattr(problem, "strerror", None) or str(problem)
                 detail = detail or type(problem).__name__

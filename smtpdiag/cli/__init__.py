@@ -17,7 +17,8 @@ access denied``, ``smtpdiag compare 211 250``) calls that command's function dir
 words as its arguments, exactly what typer would pass: no option to parse, every option at its
 default (tests/test_cli_direct.py runs such lines both ways and compares everything).  Typer and
 its command are also a quarter of a dry-run probe, so ``probe`` with options it can read without
-doubt is called directly too (``probe_run.py`` says which; tests/test_cli_direct_options.py).
+doubt is called directly too (``probe_run.py`` says which; tests/test_cli_direct_options.py),
+and so is ``check`` (``check_run.py``; tests/test_cli_direct_check.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import os
 import sys
 from collections.abc import Callable
 
-__all__ = ["command_name", "direct_call", "direct_options", "main"]
+__all__ = ["command_name", "direct_arguments", "direct_call", "direct_options", "main"]
 
 # command -> (module, function, how many words it takes: None for any number, at least one).
 # Each function is the body its typer command calls with every option at its default.
@@ -34,9 +35,10 @@ DIRECT = {"explain": ("catalogue_run", "explain", None),
           "compare": ("catalogue_run", "compare", 2)}
 
 
-# command -> (module, function): one positional argument and the options the module's
-# ``OPTIONS`` spells; the function returns the exit code.
-DIRECT_OPTIONS = {"probe": ("probe_run", "run_probe")}
+# command -> (module, function, many targets): the options the module's ``OPTIONS`` spells and
+# one positional argument (or a list of any number of them); the function returns the exit code.
+DIRECT_OPTIONS = {"probe": ("probe_run", "run_probe", False),
+                  "check": ("check_run", "run_check_direct", True)}
 
 
 def command_name(argv: list[str]) -> str | None:
@@ -59,13 +61,13 @@ def direct_call(argv: list[str]) -> Callable[[], int | None] | None:
     import importlib
 
     if argv[0] in DIRECT_OPTIONS:
-        module_name, function_name = DIRECT_OPTIONS[argv[0]]
+        module_name, function_name, many = DIRECT_OPTIONS[argv[0]]
         module = importlib.import_module(f".{module_name}", __package__)
-        found = direct_options(argv[1:], module.OPTIONS)
-        if found is None:
+        read = direct_arguments(argv[1:], module.OPTIONS)
+        if read is None or (not many and len(read[0]) != 1):
             return None
-        target, options = found
-        return lambda: getattr(module, function_name)(target, **options)
+        targets, options = read
+        return lambda: getattr(module, function_name)(targets if many else targets[0], **options)
     words = argv[1:]
     module_name, function_name, count = DIRECT[argv[0]]
     if any(word.startswith("-") for word in words) or not words or (
@@ -79,28 +81,39 @@ def direct_call(argv: list[str]) -> Callable[[], int | None] | None:
 
 def direct_options(words: list[str], table: dict[str, tuple[str, object]]
                    ) -> tuple[str, dict[str, object]] | None:
-    """One positional argument and the options ``table`` spells (see ``probe_run.OPTIONS``), read
-    as click would read them, or None wherever click might read them otherwise or refuse them:
-    an option not in the table, one given twice, ``-x`` or ``--``, a value missing, empty or
-    starting with ``-``, a number ``int()`` or ``float()`` refuses, a path that is there but not
-    readable (typer's Path checks that), a flag with ``=``, no target or two."""
-    target: str | None = None
+    """One positional argument and the options ``table`` spells (see ``probe_run.OPTIONS``),
+    read as ``direct_arguments`` reads them; None for no target or two."""
+    read = direct_arguments(words, table)
+    if read is None or len(read[0]) != 1:
+        return None
+    return read[0][0], read[1]
+
+
+def direct_arguments(words: list[str], table: dict[str, tuple[str, object]]
+                     ) -> tuple[list[str], dict[str, object]] | None:
+    """The positional arguments and the options ``table`` spells (see ``probe_run.OPTIONS``),
+    read as click would read them, or None wherever click might read them otherwise or refuse
+    them: an option not in the table, one given twice (or both halves of a ``--x/--no-x``
+    pair), ``-x`` or ``--``, a value missing, empty or starting with ``-``, a number ``int()``
+    or ``float()`` refuses, a choice not spelt as its value, a path that is there but not
+    readable (typer's Path checks that), a flag with ``=``, an empty positional argument."""
+    targets: list[str] = []
     options: dict[str, object] = {}
     rest = iter(words)
     for word in rest:
         if not word.startswith("-"):
-            if target is not None or not word:
+            if not word:
                 return None
-            target = word
+            targets.append(word)
             continue
         name, equals, value = word.partition("=")
         if name not in table:
             return None
         parameter, kind = table[name]
-        if kind == "flag":
+        if kind == "flag" or kind == "off":
             if equals or parameter in options:
                 return None
-            options[parameter] = True
+            options[parameter] = kind == "flag"
             continue
         if not equals:
             value = next(rest, "")
@@ -117,7 +130,7 @@ def direct_options(words: list[str], table: dict[str, tuple[str, object]]
             options[parameter] = _converted(value, kind)
         except (ValueError, OSError):
             return None
-    return None if target is None else (target, options)
+    return targets, options
 
 
 def _converted(value: str, kind: object) -> object:
@@ -125,8 +138,8 @@ def _converted(value: str, kind: object) -> object:
     would refuse it, or might)."""
     if kind is int or kind is float:
         return kind(value)
-    if kind is str:
-        return value
+    if isinstance(kind, type) and issubclass(kind, str):  # str, or a choice (a StrEnum)
+        return kind(value)
     # a path: click.Path (typer's, readable=True) refuses one that is there but not readable
     if os.path.exists(value) and not os.access(value, os.R_OK):
         raise ValueError(value)

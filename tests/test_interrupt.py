@@ -75,6 +75,24 @@ def test_ctrl_c_while_a_module_loads_is_one_quiet_line(module: str, argv: list[s
     _assert_interrupted(result)
 
 
+CHECK_ARGV = ["check", "127.0.0.1:9", "--timeout", "0.5", "--quit-after", "connect"]
+
+
+@pytest.mark.parametrize(("module", "argv"), [
+    ("smtpdiag.cli.check_run", CHECK_ARGV),  # reading the options (smtpdiag.cli.direct_call)
+    # a command line typer reads (here a bad option) and the command it registers
+    ("typer", [*CHECK_ARGV, "--no-such-option"]),
+    ("smtpdiag.cli.check", [*CHECK_ARGV, "--no-such-option"]),
+    ("smtpdiag.core.thresholds", CHECK_ARGV),  # validating options, inside the command
+])
+def test_ctrl_c_while_a_check_module_loads_is_one_quiet_line(module: str,
+                                                             argv: list[str]) -> None:
+    code = KILL_AT_IMPORT.format(module=module, argv=argv)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=_env(), timeout=60, check=False)
+    _assert_interrupted(result)
+
+
 def test_ctrl_c_while_check_imports_its_renderers() -> None:
     code = KILL_AT_IMPORT.format(module="smtpdiag.render.check_formats",
                                  argv=["check", "127.0.0.1:9", "--timeout", "0.5"])

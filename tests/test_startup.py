@@ -116,6 +116,23 @@ def test_a_probe_with_options_starts_without_typer():
                                          heavy=NOT_FOR_A_DIRECT_PROBE)
 
 
+NOT_FOR_A_DIRECT_CHECK = tuple(name.replace("cli.probe", "cli.check")
+                               for name in NOT_FOR_A_DIRECT_PROBE)
+
+
+def test_a_check_with_options_starts_without_typer():
+    from smtpdiag.fakeserver import FakeServer
+
+    with FakeServer("healthy", tls="none") as server:
+        assert loaded_modules("check", f"127.0.0.1:{server.port}", "--tls", "none",
+                              "--helo", "client.smtpdiag.test", "--timeout=5",
+                              "--format", "jsonl", "--no-progress",
+                              heavy=NOT_FOR_A_DIRECT_CHECK) == []
+        # and a line it leaves to typer does load typer (what the test above can see)
+        assert "typer" in loaded_modules("check", f"127.0.0.1:{server.port}", "--tls", "none",
+                                         "--format", "JSONL", heavy=NOT_FOR_A_DIRECT_CHECK)
+
+
 def test_a_plain_probe_loads_no_certificate_code():
     # cryptography (some 40 ms of imports) verifies a chain: a session without TLS never needs it
     from smtpdiag.fakeserver import FakeServer

@@ -1,9 +1,12 @@
-"""A delivery-status part whose groups hold a multipart with 8-bit bytes in it.
+"""A delivery-status part whose groups hold a multipart with 8-bit bytes in it; a text part
+whose charset parameter holds a NUL or an 8-bit byte.
 
 The email package keeps 8-bit bytes of a part it parsed as undecodable characters, and its
 generator cannot write a multipart holding them back as bytes (``as_bytes`` raises
 UnicodeEncodeError), so reading such a report's text ended in "internal error", exit 70, for
-a file anyone can be sent.  Found by fuzzing ``read_message`` with fragments of bounces.
+a file anyone can be sent; so did a charset that names no codec in a way ``bytes.decode``
+refuses with ValueError ("embedded null character"), not LookupError.  Found by fuzzing
+``read_message`` with fragments of bounces.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ BROKEN = [
     b'Content-Type: message/delivery-status\n\nContent-Type: multipart/report; boundary="B"\n'
     b"\n--B\nContent-Type: text/plain\n\nFinal-Recipient: rfc822; caf\xe9@x.test\nAction: failed\n"
     b"Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 unknown \xe9\n--B--\n",
+    b'Content-Type: text/plain; charset="utf-8\x00"\n\n550 5.1.1 user unknown\n',
+    b'Content-Type: text/plain; charset="utf\xff"\n\n550 5.1.1 user unknown\n',
 ]
 
 

@@ -82,7 +82,7 @@ def _text(part: Message) -> str:
     charset = part.get_content_charset() or "utf-8"
     try:
         return payload.decode(charset, "replace")
-    except LookupError:
+    except (LookupError, ValueError):  # no such codec; a NUL or 8-bit byte in its name
         return payload.decode("utf-8", "replace")
 
 

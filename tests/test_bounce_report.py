@@ -88,6 +88,12 @@ def test_a_subject_names_only_the_first_failure_of_several():
     # folded headline paragraph: one line
     (b"Subject: x\n", b"** Message not delivered **\n\nThere was a problem\n delivering.\n",
      "There was a problem delivering."),
+    # a headline and a Subject that names the cause: both, one space apart
+    (b"Subject: Returned mail: User unknown\n", b"** Address not found **\n",
+     "Address not found User unknown"),
+    # at most 1,000 characters (a headline's paragraph of four 500-character lines)
+    (b"Subject: x\n", b"** Not delivered **\n" + b"\n".join([b"w" * 499] * 4) + b"\n",
+     " ".join(["w" * 499] * 4)[:1_000]),
 ])
 def test_report_words(headers, body, said):
     message = message_from_bytes(b"From: a@b.example\n" + headers + b"\n" + body,

@@ -6,6 +6,7 @@ report.  Pure: bytes in, records out.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,36 @@ def test_the_final_recipient_is_the_address_after_its_type(field: str, recipient
         f"Reporting-MTA: dns; mx.example.net\n\nFinal-Recipient: {field}\nAction: failed\n"
         "Status: 5.1.1\n\n--B--\n").encode()
     assert [found.recipient for found in read_message(data)] == [recipient]
+
+
+def test_fields_in_the_text_are_not_read_as_the_prose_about_every_recipient() -> None:
+    """A report written into the text part: the words before its fields are the prose, so a
+    recipient without a Diagnostic-Code gets those words, not another's reply from a field."""
+    data = (
+        b"From: MAILER-DAEMON@relay.example.net\nTo: bob@example.net\nContent-Type: text/plain\n"
+        b"\nDelivery to these recipients failed.\n\nReporting-MTA: dns; relay.example.net\n\n"
+        b"Final-Recipient: rfc822; ann@example.org\nAction: failed\nStatus: 5.1.1\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 user unknown\n\n"
+        b"Final-Recipient: rfc822; cy@example.org\nAction: failed\nStatus: 5.2.2\n")
+    ann, cy = read_message(data)
+    assert (ann.recipient, ann.diagnostic.code, ann.diagnostic.message) == (
+        "ann@example.org", 550, "user unknown")
+    assert (cy.recipient, cy.diagnostic.code, cy.diagnostic.enhanced, cy.diagnostic.message) == (
+        "cy@example.org", None, "5.2.2", "Delivery to these recipients failed.")
+
+
+def test_a_report_attached_as_a_file_is_read_with_the_decoded_prose() -> None:
+    """The fields in an attached text file (no delivery-status part), the words in a base64
+    text part: the recipient's reply is read from the decoded words, not from the raw body's
+    base64 before the fields."""
+    words = base64.b64encode(b"Delivery failed:\n\n550 5.1.1 user unknown\n").decode()
+    data = (
+        "From: MAILER-DAEMON@relay.example.net\nTo: bob@example.net\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="B"\n\n'
+        f"--B\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n{words}\n"
+        "--B\nContent-Type: text/plain\nContent-Disposition: attachment; filename=details.txt\n"
+        "\nReporting-MTA: dns; relay.example.net\n\nFinal-Recipient: rfc822; ann@example.org\n"
+        "Action: failed\nStatus: 5.1.1\n\n--B--\n").encode()
+    (found,) = read_message(data)
+    assert (found.recipient, found.action, found.diagnostic.code, found.diagnostic.message) == (
+        "ann@example.org", "failed", 550, "user unknown")

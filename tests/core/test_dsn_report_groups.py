@@ -146,3 +146,19 @@ def test_a_diagnostic_code_of_words_alone_is_not_replaced_by_the_prose_s_reply()
     own = "<ann@example.org>: the mailbox was disabled last year"
     (found,) = read_message(_dsn(own, group))
     assert found.diagnostic.message == "mailbox unavailable, try never"
+
+
+@pytest.mark.parametrize(("prose", "code", "message"), [
+    # the list names the recipient alone: the reply given once for all is its reply
+    ("550 5.1.1 user unknown\n\nFailed recipients:\n<ann@example.org>", 550, "user unknown"),
+    # and the words, where that reply has no code
+    ("The mailbox is unknown.\n\nFailed recipients:\n<ann@example.org>", None,
+     "The mailbox is unknown. Failed recipients: <ann@example.org>"),
+    # own words without a code yield to the reply the prose gives with one
+    ("550 5.2.1 refused for policy reasons\n\n<ann@example.org>: mailbox disabled", 550,
+     "refused for policy reasons"),
+])
+def test_without_a_diagnostic_code_a_listed_recipient_gets_the_prose_s_reply(
+        prose: str, code: int | None, message: str) -> None:
+    (found,) = read_message(_dsn(prose, _group("ann@example.org", "failed", "5.1.1")))
+    assert (found.diagnostic.code, found.diagnostic.message) == (code, message)

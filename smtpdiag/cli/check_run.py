@@ -2,7 +2,7 @@
 
 ``check.py`` declares the command's arguments and options for typer (help, usage errors) and
 calls ``run_check_command`` here with all of them.  Typer's import and the building of the
-command are some 70 M of a one-target check's ~475 M instructions, so ``smtpdiag.cli`` calls
+command were some 85 M of a one-target check's 477 M instructions, so ``smtpdiag.cli`` calls
 ``run_check_command`` directly for a command line it can read without doubt: targets and
 options spelled as ``OPTIONS`` says, each at most once (the repeatable ones any number of
 times), every value there and not an option's look-alike.  Anything else (help, a misspelt

@@ -82,7 +82,7 @@ def _text(part: Message) -> str:
     charset = part.get_content_charset() or "utf-8"
     try:
         return payload.decode(charset, "replace")
-    except LookupError:
+    except (LookupError, ValueError):  # no such codec; a NUL or 8-bit byte in its name
         return payload.decode("utf-8", "replace")
 
 
@@ -107,13 +107,22 @@ def _field_groups(part: Message) -> list[Message]:
 def _status_text(parsed: list[Message], encoding: str) -> str:
     """A delivery-status part's text, decoded (``_field_groups``); CRLF line ends are read
     as they are (the fields' values are stripped)."""
-    data = b"\n".join(group.as_bytes() for group in parsed)
+    data = b"\n".join(_flat(group) for group in parsed)
     if encoding == "base64":
         with contextlib.suppress(binascii.Error):  # not base64 after all: read as it is
             data = base64.b64decode(data)
     elif encoding == "quoted-printable":
         data = quopri.decodestring(data)
     return data.decode("utf-8", "replace")
+
+
+def _flat(group: Message) -> bytes:
+    """A group as bytes again; a multipart holding 8-bit bytes, which the email package's
+    generator cannot write as bytes (UnicodeEncodeError), as its text with those bytes back."""
+    try:
+        return group.as_bytes()
+    except (UnicodeError, LookupError):
+        return group.as_string().encode("utf-8", "surrogateescape")
 
 
 def _per_recipient(group: Message) -> list[Message]:

@@ -96,9 +96,10 @@ def probe_fields(target: str | None, *, timeout: float, deadline: float | None, 
         raise UsageError(f"{name('tls')} must be one of {', '.join(TLS_MODES)}, not {tls!r}")
     if port is not None and not (isinstance(port, int) and 0 < port < 65536):
         raise UsageError(f"{name('port')} must be 1-65535, not {port!r}")
-    if not 0 < timeout <= 3600 or (deadline is not None and not 0 < deadline <= 86400):
-        raise UsageError(f"{name('timeout')} and {name('deadline')} must be positive numbers "
-                         "of seconds")
+    for option, value, most in (("timeout", timeout, 3600), ("deadline", deadline, 86400)):
+        if value is not None and not 0 < value <= most:  # NaN too
+            raise UsageError(f"{name(option)} must be a positive number of seconds, at most "
+                             f"{most}, not {value!r}")
     if not 0 < data_timeout <= 3600:
         raise UsageError(f"{name('data_timeout')} must be a positive number of seconds, "
                          "at most 3600")

@@ -118,6 +118,11 @@ def test_sync_wrapper_inside_a_running_loop_says_what_to_do_instead(closed_port)
     ({"colour": True}, "unknown option"),
     ({"helo": ""}, r"^HELO name '' is not a valid host name$"),
     ({"data_timeout": 0}, r"^data_timeout must be a positive number of seconds, at most 3600$"),
+    # a number out of range is told the range, not only "positive"
+    ({"timeout": 7200}, r"^timeout must be a positive number of seconds, at most 3600, not 7200$"),
+    ({"timeout": 1, "deadline": 1e6},
+     r"^deadline must be a positive number of seconds, at most 86400, not 1000000.0$"),
+    ({"timeout": -1}, r"^timeout must be a positive number of seconds, at most 3600, not -1$"),
     ({"ca_file": __file__}, r"^ca_file '.*test_api\.py': holds no PEM certificate"),
 ])
 def test_bad_input_raises_usage_error_before_anything_is_sent(server, kwargs, message):

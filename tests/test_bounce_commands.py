@@ -75,6 +75,10 @@ def test_each_mta_way_of_naming_the_step(text, step):
     ("rejected at MAIL FROM, then at RCPT TO", "RCPT"),  # the last one named
     ("Need a RCPT first", "RCPT"),
     ("DATA rejected by content filter", "DATA"),
+    ("sender refused [MAIL_FROM]", "MAIL"),
+    ("EHLO argument does not match the host name", "EHLO"),
+    ("HELO command rejected: need a fully-qualified host name", "HELO"),
+    ("EHLO, HELO, MAIL FROM and RCPT TO were fine; DATA was not", "DATA"),  # all five named
     # words in capitals that only contain a verb, or a verb in lower case, are not one
     ("METADATA mismatch; please retry", None),
     ("the data could not be stored", None),

@@ -37,6 +37,16 @@ def test_iso_2022_jp_escapes_are_decoded_before_reading():
     assert unfold("\x1b$B broken") == "\x1b$B broken"  # not decodable: left as it was
 
 
+@pytest.mark.parametrize(("text", "unfolded"), [
+    ("550 5.1.1 user\r\n unknown", "550 5.1.1 user unknown"),  # a fold: one space
+    ("550 5.1.1 user\n\tunknown", "550 5.1.1 user unknown"),
+    ("first line\r\nsecond line", "first line\nsecond line"),  # a line end: LF, kept
+    ("one line", "one line"),
+])
+def test_folds_become_one_space_and_line_ends_lf(text, unfolded):
+    assert unfold(text) == unfolded
+
+
 @pytest.mark.parametrize(("text", "reason", "rule"), [
     ("550 5.7.1 Message content rejected, UBE, id=04711-02-3", "spam", "amavis-ube"),
     ("550 SC-004 (XYZ-MC2) Too much unwanted mail from 192.0.2.8.", "blocked",

@@ -135,8 +135,14 @@ def test_failed_lookups_are_named_per_host() -> None:
     answers = (tlsa(status="error", error="SERVFAIL"), tlsa(status="nxdomain", host="b.test"),
                tlsa(status="error", host="c.test"))
     assert dane_hits(answers, ()) == [
-        Hit("dane.none", WHERE, "SERVFAIL"),
-        Hit("dane.none", "_25._tcp.c.test", "the TLSA lookup failed")]
+        Hit("dane.lookup-failed", WHERE, "SERVFAIL"),
+        Hit("dane.lookup-failed", "_25._tcp.c.test", "the TLSA lookup failed")]
+
+
+def test_a_failed_lookup_beside_hosts_with_records_is_not_called_no_record() -> None:
+    answers = (tlsa(EE, TA), tlsa(status="error", error="SERVFAIL", host="b.test"))
+    assert dane_hits(answers, (addr(),)) == [
+        Hit("dane.lookup-failed", "_25._tcp.b.test", "SERVFAIL")]
 
 
 def test_a_good_pair_of_records_says_nothing() -> None:

@@ -134,8 +134,8 @@ def hits(txt_answer: Answer, fetch: HttpsPolicy | None = None, mx: MxFacts = MX,
 
 
 @pytest.mark.parametrize(("answer", "expected"), [
-    (txt(status="error", error="SERVFAIL"), [Hit("sts.fetch-failed", WHERE, "SERVFAIL")]),
-    (txt(status="error"), [Hit("sts.fetch-failed", WHERE, "the TXT lookup failed")]),
+    (txt(status="error", error="SERVFAIL"), [Hit("sts.lookup-failed", WHERE, "SERVFAIL")]),
+    (txt(status="error"), [Hit("sts.lookup-failed", WHERE, "the TXT lookup failed")]),
     (txt(status="nxdomain"), [Hit("sts.none", D, f"no v=STSv1 TXT record at {WHERE}")]),
     (txt("v=spf1 -all"), [Hit("sts.none", D, f"no v=STSv1 TXT record at {WHERE}")]),
     (txt(TXT, "V=STSV1; id=2" + "9" * 300),
@@ -287,8 +287,9 @@ def test_tlsrpt_valid(answer: Answer, expected: bool) -> None:
      Hit("tlsrpt.none", D, f"no v=TLSRPTv1 TXT record at {RPT}", "warning")),
     (rpt("v=tlsrptv1; rua=mailto:a@b.test"), False,
      Hit("tlsrpt.none", D, f"no v=TLSRPTv1 TXT record at {RPT}")),
-    (rpt(status="error", error="SERVFAIL"), True, Hit("tlsrpt.invalid", RPT, "SERVFAIL")),
-    (rpt(status="error"), True, Hit("tlsrpt.invalid", RPT, "the lookup failed")),
+    (rpt(status="error", error="SERVFAIL"), True,
+     Hit("tlsrpt.lookup-failed", RPT, "SERVFAIL")),
+    (rpt(status="error"), True, Hit("tlsrpt.lookup-failed", RPT, "the lookup failed")),
     (rpt("v=TLSRPTv1; rua=mailto:a@b.test", "v=TLSRPTv1; rua=mailto:c@d.test"), True,
      Hit("tlsrpt.invalid", RPT, "2 records: v=TLSRPTv1; rua=mailto:a@b.test | "
          "v=TLSRPTv1; rua=mailto:c@d.test")),

@@ -131,6 +131,12 @@ def _why_no_chain(facts: AddressFacts) -> str:
     return "no certificate could be read after STARTTLS"
 
 
+def _lookup_failed(host: str, answer: Answer) -> Hit:
+    """A TLSA question with no usable answer is not "no DANE": a DANE sender that gets no
+    answer for a host it must check defers mail to it (RFC 7672)."""
+    return Hit("dane.lookup-failed", tlsa_name(host), answer.error or "the TLSA lookup failed")
+
+
 def dane_hits(tlsa: tuple[tuple[str, Answer], ...], addresses: tuple[AddressFacts, ...]
               ) -> list[Hit]:
     """Every DANE finding over the MX hosts' TLSA answers and presented chains."""
@@ -138,11 +144,11 @@ def dane_hits(tlsa: tuple[tuple[str, Answer], ...], addresses: tuple[AddressFact
     if not with_records:
         failed = [(h, a) for h, a in tlsa if a.status == "error"]
         if failed:
-            return [Hit("dane.none", tlsa_name(h), a.error or "the TLSA lookup failed")
-                    for h, a in failed]
+            return [_lookup_failed(h, a) for h, a in failed]
         return [Hit("dane.none", "all MX hosts", "no TLSA record at _25._tcp of any MX host")] \
             if tlsa else []
-    hits = [Hit("dane.none", tlsa_name(h), "no TLSA record (other MX hosts have them)")
+    hits = [_lookup_failed(h, a) if a.status == "error" else
+            Hit("dane.none", tlsa_name(h), "no TLSA record (other MX hosts have them)")
             for h, a in tlsa if not a.found]
     for host, answer in with_records:
         hits += _host_hits(host, answer, [f for f in addresses if f.host == host])

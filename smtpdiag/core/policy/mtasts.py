@@ -162,7 +162,7 @@ def sts_hits(domain: str, txt: Answer, fetched: HttpsPolicy | None, mx: MxFacts,
     """Every MTA-STS finding, and the policy when one was read."""
     where = f"_mta-sts.{domain}"
     if txt.status == "error":
-        return [Hit("sts.fetch-failed", where, txt.error or "the TXT lookup failed")], None
+        return [Hit("sts.lookup-failed", where, txt.error or "the TXT lookup failed")], None
     records = [r for r in txt.records if r.lower().startswith("v=stsv1")]
     if not records:
         return [Hit("sts.none", domain, f"no v=STSv1 TXT record at {where}")], None
@@ -185,7 +185,7 @@ def tlsrpt_hits(domain: str, txt: Answer, expected: bool) -> list[Hit]:
     records = [r for r in txt.records if r.startswith("v=TLSRPTv1")]
     if not records:
         if txt.status == "error":
-            return [Hit("tlsrpt.invalid", where, txt.error or "the lookup failed")]
+            return [Hit("tlsrpt.lookup-failed", where, txt.error or "the lookup failed")]
         return [Hit("tlsrpt.none", domain, f"no v=TLSRPTv1 TXT record at {where}",
                     None if not expected else "warning")]
     if len(records) > 1:

@@ -48,7 +48,7 @@ def world(tmp_path_factory):
         for name, record in dmarc.items():
             w.add(f"{name}.test", "TXT", '"v=spf1 -all"')
             w.add(f"_dmarc.{name}.test", "TXT", f'"{record}"')
-        for name in ("dnothing", "sub.dparent", "dtwo"):
+        for name in ("dnothing", "sub.dparent", "dtwo", "dfail", "sub.dpfail"):
             w.add(f"{name}.test", "TXT", '"v=spf1 -all"')
         w.add("_dmarc.dparent.test", "TXT",
               '"v=DMARC1; p=reject; sp=none; rua=mailto:d@dparent.test"')
@@ -61,6 +61,8 @@ def world(tmp_path_factory):
         w.add("1.2.0.127.dnsbl.test", "TXT", '"listed for spam, see https://dnsbl.test/"')
         w.add("2.2.0.127.dnsbl.test", "A", "127.255.255.254")
         w.add("dnsbl.test", "SOA", "ns.test. host.test. 1 3600 600 86400 300")
+        # a broken zone: the domain's own _dmarc, or its parent's, answers SERVFAIL
+        w.start_dns().servfail.update({"_dmarc.dfail.test", "_dmarc.dpfail.test"})
         yield w
     finally:
         w.close()
@@ -81,7 +83,8 @@ def test_spf_on_loopback(world, domain, expected):
     ("good", []), ("dnone", ["dmarc.p-none"]), ("dnorua", ["dmarc.no-rua"]),
     ("dpct", ["dmarc.pct"]), ("dbad", ["dmarc.invalid"]), ("dorder", ["dmarc.invalid"]),
     ("dnothing", ["dmarc.none"]), ("sub.dparent", ["dmarc.inherited", "dmarc.p-none"]),
-    ("dtwo", ["dmarc.multiple"]),
+    ("dtwo", ["dmarc.multiple"]), ("dfail", ["dmarc.lookup-failed"]),
+    ("sub.dpfail", ["dmarc.lookup-failed"]),
 ])
 def test_dmarc_on_loopback(world, domain, expected):
     report = world.run(f"{domain}.test")
@@ -92,6 +95,11 @@ def test_dmarc_on_loopback(world, domain, expected):
         fix = next(f.fix for a in report.areas for f in a.findings if f.id == "dmarc.none")
         assert fix.startswith('Publish _dmarc.dnothing.test TXT "v=DMARC1; p=none; '
                               'rua=mailto:dmarc@dnothing.test"')
+    if domain.endswith("fail"):  # names the question that failed and what the server said
+        failed = next(f for a in report.areas for f in a.findings if f.id == "dmarc.lookup-failed")
+        asked = "_dmarc.dfail.test" if domain == "dfail" else "_dmarc.dpfail.test"
+        assert failed.subject == asked and "SERVFAIL" in failed.detail, failed
+        assert "dig TXT _dmarc." in failed.fix
 
 
 def test_block_lists_are_off_by_default_and_read_right_when_asked(world):

@@ -129,11 +129,29 @@ def test_two_organisational_records_are_one_finding() -> None:
      "no v=DMARC1 TXT record at _dmarc.mail.example.test nor at _dmarc.example.test"),
     ("mail.example.test", NONE, "example.test", None,
      "no v=DMARC1 TXT record at _dmarc.mail.example.test nor at _dmarc.example.test"),
-    ("mail.example.test", txt(status="error", error="timed out"), "example.test", org(),
-     "timed out"),
-    ("mail.example.test", txt(status="error"), None, None, ""),
 ])
 def test_no_record_anywhere(domain: str, own: Answer, org_domain: str | None,
                             org_answer: Answer | None, detail: str) -> None:
     assert dmarc_hits(domain, own, org_domain, org_answer) == (
         [Hit("dmarc.none", domain, detail)], None)
+
+
+@pytest.mark.parametrize(("domain", "own", "org_domain", "org_answer", "where", "detail"), [
+    # its own lookup failed: whether a policy applies is unknown, the parent is not asked
+    ("mail.example.test", txt(status="error", error="timed out"), "example.test", None,
+     "_dmarc.mail.example.test", "timed out"),
+    ("mail.example.test", txt(status="error"), None, None,
+     "_dmarc.mail.example.test", "the TXT lookup failed"),
+    ("example.test", txt(status="error", error="SERVFAIL"), "example.test", None,
+     "_dmarc.example.test", "SERVFAIL"),
+    # none of its own, and the organisational domain's lookup failed
+    ("mail.example.test", NONE, "example.test", txt(status="error", error="SERVFAIL"),
+     "_dmarc.example.test", "SERVFAIL"),
+    ("mail.example.test", NONE, "example.test", txt(status="error"),
+     "_dmarc.example.test", "the TXT lookup failed"),
+])
+def test_a_failed_lookup_is_not_no_policy(domain: str, own: Answer, org_domain: str | None,
+                                          org_answer: Answer | None, where: str,
+                                          detail: str) -> None:
+    assert dmarc_hits(domain, own, org_domain, org_answer) == (
+        [Hit("dmarc.lookup-failed", where, detail)], None)

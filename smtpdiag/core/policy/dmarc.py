@@ -58,6 +58,8 @@ def dmarc_hits(domain: str, own: Answer, org_domain: str | None, org: Answer | N
     """Every DMARC finding and the record that applies (None when none does)."""
     records = dmarc_records(own)
     where = f"_dmarc.{domain}"
+    if own.status == "error":  # not "no record": whether one applies is unknown (RFC 7489 §6.6.3)
+        return [Hit("dmarc.lookup-failed", where, own.error or "the TXT lookup failed")], None
     if len(records) > 1:
         return [Hit("dmarc.multiple", where, " | ".join(records)[:300])], None
     if records:
@@ -69,9 +71,12 @@ def dmarc_hits(domain: str, own: Answer, org_domain: str | None, org: Answer | N
                 *_judge(subject, inherited[0], True)], inherited[0]
     if len(inherited) > 1:
         return [Hit("dmarc.multiple", f"_dmarc.{org_domain}", " | ".join(inherited)[:300])], None
-    detail = own.error if own.status == "error" else f"no v=DMARC1 TXT record at {where}" + (
+    if org is not None and org.status == "error" and org_domain and org_domain != domain:
+        return [Hit("dmarc.lookup-failed", f"_dmarc.{org_domain}",
+                    org.error or "the TXT lookup failed")], None
+    detail = f"no v=DMARC1 TXT record at {where}" + (
         f" nor at _dmarc.{org_domain}" if org_domain and org_domain != domain else "")
-    return [Hit("dmarc.none", domain, detail or "")], None
+    return [Hit("dmarc.none", domain, detail)], None
 
 
 def report_destinations(record: str) -> list[str]:

@@ -109,10 +109,12 @@ def test_mail_domains_through_a_loopback_dns_server(servers):
         ("backup.test", "MX"): ["10 dead.backup.test.", "20 mx1.good.test."],
         ("dead.backup.test", "A"): ["127.0.0.2"],  # loopback, but nothing listens there
         ("nullmx.test", "MX"): ["0 ."],
+        ("mixed.test", "MX"): ["0 .", "10 mx1.good.test."],  # RFC 7505 §3: '.' must be alone
     }
     port = str(servers["healthy"].port)
     with DnsServer(records) as dns:
-        result = check("good.test", "backup.test", "missing.test", "nullmx.test", "--port", port,
+        result = check("good.test", "backup.test", "missing.test", "nullmx.test", "mixed.test",
+                       "--port", port,
                        "--nameserver", f"127.0.0.1:{dns.port}", "--format", "json")
     assert result.returncode == 2, result.stderr
     document = json.loads(result.stdout)
@@ -124,5 +126,8 @@ def test_mail_domains_through_a_loopback_dns_server(servers):
     assert states["missing.test"]["state"] == "CRITICAL"
     assert states["missing.test"]["reasons"][0]["step"] == "dns"
     assert states["nullmx.test"]["state"] == "CRITICAL"
+    # the stray '.' was never a server to try: said so, and the real host's walk counts
+    assert states["mixed.test"]["state"] == "WARNING"
+    assert states["mixed.test"]["summary"].startswith(". was not tried ('.' is the null MX")
     for target in document["targets"]:
         assert_valid(target["report"], "report")

@@ -301,8 +301,11 @@ def judge(report: Report, thresholds: Thresholds, *, index: int = 0,
             reasons += [Reason(r.state, prefix + r.message, r.step) for r in found]
         elif attempt.outcome != "accepted" or _judge_attempt(attempt, Thresholds()):
             why = attempt.error.message if attempt.error else f"outcome {attempt.outcome}"
-            reasons.append(Reason("WARNING", f"{_where(attempt)} did not answer properly "
-                                  f"({why}); a later host was tried", None))
+            if attempt.address is None:  # never connected: its name, not a server, failed
+                text = f"{attempt.host} was not tried ({why}); a later host was"
+            else:
+                text = f"{_where(attempt)} did not answer properly ({why}); a later host was tried"
+            reasons.append(Reason("WARNING", text, None))
     if thresholds.warn is not None or thresholds.crit is not None:
         slow = _over("the session", report.elapsed_ms / 1000, thresholds.warn,
                      thresholds.crit, None)

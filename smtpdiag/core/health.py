@@ -302,7 +302,7 @@ def judge(report: Report, thresholds: Thresholds, *, index: int = 0,
         elif attempt.outcome != "accepted" or _judge_attempt(attempt, Thresholds()):
             why = attempt.error.message if attempt.error else f"outcome {attempt.outcome}"
             if attempt.address is None:  # never connected: its name, not a server, failed
-                text = f"{attempt.host} was not tried ({why}); a later host was"
+                text = f"{attempt.host} was not tried ({why}); a later host was tried"
             else:
                 text = f"{_where(attempt)} did not answer properly ({why}); a later host was tried"
             reasons.append(Reason("WARNING", text, None))

@@ -409,10 +409,10 @@ def test_an_earlier_host_never_connected_is_said_not_tried() -> None:
         "dns"))
     assert reasons(report(null, GOOD_LATER)) == (Reason(
         "WARNING", ". was not tried ('.' is the null MX target (RFC 7505) but the domain has "
-        "other MX records too); a later host was"),)
+        "other MX records too); a later host was tried"),)
     unresolved = attempt(host="mx9.test", address=None, outcome="failed")
     assert reasons(report(unresolved, GOOD_LATER)) == (Reason(
-        "WARNING", "mx9.test was not tried (outcome failed); a later host was"),)
+        "WARNING", "mx9.test was not tried (outcome failed); a later host was tried"),)
 
 
 def test_an_earlier_host_with_a_bad_reply_but_ok_outcome_is_a_warning() -> None:

@@ -19,6 +19,8 @@ from smtpdiag.cli import check_run
 from smtpdiag.fakeserver import FakeServer
 from smtpdiag.render.check_formats import CheckFormat
 from tests.test_cli_direct_options import run as run_as_text
+from tests.test_cli_direct_options import typer_command
+from tests.test_cli_direct_options import typer_reads as typer_passes
 
 
 def run(argv: list[str], direct: bool) -> tuple[int, str, str]:
@@ -30,15 +32,6 @@ def run(argv: list[str], direct: bool) -> tuple[int, str, str]:
 
 def same_every_run(text: str) -> str:
     return re.sub(r" +", " ", re.sub(r"N\.Ne[-+]N", "N.N", text))
-
-
-def typer_check_command() -> typing.Any:
-    import typer
-
-    from smtpdiag.cli.app import app, register_commands
-
-    register_commands(["check"])
-    return typer.main.get_command(app).commands["check"]  # type: ignore[attr-defined]
 
 
 def kind_of(param: typing.Any) -> object:
@@ -60,7 +53,7 @@ def test_the_table_is_typers_command() -> None:
     """Every option typer declares for ``check`` (both halves of a ``--x/--no-x`` pair), spelt,
     typed and defaulted as ``OPTIONS`` and ``run_check_command`` say, and nothing more; the
     typer command hands each on under its own name."""
-    command = typer_check_command()
+    command = typer_command("check")
     declared = {}
     for param in command.params:
         if param.param_type_name == "argument":
@@ -81,22 +74,9 @@ def test_the_table_is_typers_command() -> None:
 
 def typer_reads(argv: list[str]) -> dict[str, object] | None:
     """What typer passes ``check``'s function for ``argv`` (None when it refuses the line)."""
-    import typer
-    from typer.testing import CliRunner
-
     from smtpdiag.cli.check import check
 
-    passed: list[dict[str, object]] = []
-
-    def recorder(**kwargs: object) -> None:
-        passed.append(kwargs)
-
-    recorder.__signature__ = inspect.signature(check, eval_str=True)  # type: ignore[attr-defined]
-    recorder.__annotations__ = typing.get_type_hints(check, include_extras=True)
-    app = typer.Typer()
-    app.command()(recorder)
-    result = CliRunner().invoke(app, argv)
-    return passed[0] if result.exit_code == 0 and passed else None
+    return typer_passes(argv, check)
 
 
 READABLE = str(Path(__file__))

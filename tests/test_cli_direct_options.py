@@ -30,19 +30,20 @@ main(direct={direct!r})
 """
 
 
-def typer_probe_command() -> typing.Any:
+def typer_command(name: str) -> typing.Any:
+    """The click command typer builds for ``name``, as the command line registers it."""
     import typer
 
     from smtpdiag.cli.app import app, register_commands
 
-    register_commands(["probe"])
-    return typer.main.get_command(app).commands["probe"]  # type: ignore[attr-defined]
+    register_commands([name])
+    return typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
 
 
 def test_the_table_is_typers_command() -> None:
     """Every option typer declares for ``probe``, spelt, typed and defaulted as ``OPTIONS`` and
     ``run_probe`` say, and nothing more; ``probe_command`` hands each on under its own name."""
-    command = typer_probe_command()
+    command = typer_command("probe")
     declared = {}
     for param in command.params:
         if param.param_type_name == "argument":
@@ -64,20 +65,22 @@ def test_the_table_is_typers_command() -> None:
     assert list(inspect.signature(probe_command).parameters) == list(body)
 
 
-def typer_reads(argv: list[str]) -> dict[str, object] | None:
-    """What typer passes ``probe``'s function for ``argv`` (None when it refuses the line)."""
+def typer_reads(argv: list[str], command: typing.Any = None) -> dict[str, object] | None:
+    """What typer passes ``command``'s function (``probe``'s unless told) for ``argv`` (None
+    when it refuses the line)."""
     import typer
     from typer.testing import CliRunner
 
-    from smtpdiag.cli.probe import probe_command
+    if command is None:
+        from smtpdiag.cli.probe import probe_command as command
 
     passed: list[dict[str, object]] = []
 
     def recorder(**kwargs: object) -> None:
         passed.append(kwargs)
 
-    recorder.__signature__ = inspect.signature(probe_command, eval_str=True)  # type: ignore[attr-defined]
-    recorder.__annotations__ = typing.get_type_hints(probe_command, include_extras=True)
+    recorder.__signature__ = inspect.signature(command, eval_str=True)  # type: ignore[attr-defined]
+    recorder.__annotations__ = typing.get_type_hints(command, include_extras=True)
     app = typer.Typer()
     app.command()(recorder)
     result = CliRunner().invoke(app, argv)

@@ -1,4 +1,4 @@
-"""``probe`` with options runs without typer when ``smtpdiag.cli.direct_options`` can read its
+"""``probe`` with options runs without typer when ``smtpdiag.cli.direct_arguments`` can read its
 command line, and that changes nothing a user can see: typer would pass the command exactly what
 the direct reading passes, a line it might read otherwise goes to typer, and whole runs against
 a real server on loopback print the same and exit alike both ways.
@@ -107,9 +107,15 @@ READ_ALIKE = [
 ]
 
 
+def read_probe(argv: list[str]) -> tuple[str, dict[str, object]] | None:
+    """The target and options ``direct_arguments`` reads for ``probe``: one target, no more."""
+    read = cli.direct_arguments(argv, probe_run.OPTIONS)
+    return None if read is None or len(read[0]) != 1 else (read[0][0], read[1])
+
+
 @pytest.mark.parametrize("argv", READ_ALIKE, ids=lambda argv: " ".join(argv)[:50])
 def test_typer_passes_what_the_direct_reading_passes(argv: list[str]) -> None:
-    found = cli.direct_options(argv, probe_run.OPTIONS)
+    found = read_probe(argv)
     assert found is not None
     target, options = found
     defaults = {name: p.default for name, p in
@@ -130,7 +136,7 @@ def test_typer_passes_what_the_direct_reading_passes(argv: list[str]) -> None:
     ["mx.example.org", "--install-completion"], ["mx.example.org", "--version"],
 ])
 def test_a_line_typer_might_read_otherwise_goes_to_typer(argv: list[str]) -> None:
-    assert cli.direct_options(argv, probe_run.OPTIONS) is None
+    assert read_probe(argv) is None
     assert cli.direct_call(["probe", *argv]) is None
 
 

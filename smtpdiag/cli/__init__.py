@@ -27,7 +27,7 @@ import os
 import sys
 from collections.abc import Callable
 
-__all__ = ["command_name", "direct_arguments", "direct_call", "direct_options", "main"]
+__all__ = ["command_name", "direct_arguments", "direct_call", "main"]
 
 # command -> (module, function, how many words it takes: None for any number, at least one).
 # Each function is the body its typer command calls with every option at its default.
@@ -48,8 +48,9 @@ def command_name(argv: list[str]) -> str | None:
 
 def direct_call(argv: list[str]) -> Callable[[], int | None] | None:
     """The command ``argv`` runs, when typer has nothing to do for it: a quick command followed
-    only by plain words (no option, no ``-`` or ``--``), as many as it takes, or ``probe`` with
-    options ``direct_options`` reads; else None.  Called, it returns the exit code (None: 0).
+    only by plain words (no option, no ``-`` or ``--``), as many as it takes, or ``probe`` /
+    ``check`` with options ``direct_arguments`` reads; else None.  Called, it returns the
+    exit code (None: 0).
 
     Typer also answers shell-completion requests (an ``_…_COMPLETE`` variable) and expands
     wildcards on Windows; such runs are left to it.
@@ -77,16 +78,6 @@ def direct_call(argv: list[str]) -> Callable[[], int | None] | None:
     if count is None:
         return lambda: function(words)
     return lambda: function(*words)
-
-
-def direct_options(words: list[str], table: dict[str, tuple[str, object]]
-                   ) -> tuple[str, dict[str, object]] | None:
-    """One positional argument and the options ``table`` spells (see ``probe_run.OPTIONS``),
-    read as ``direct_arguments`` reads them; None for no target or two."""
-    read = direct_arguments(words, table)
-    if read is None or len(read[0]) != 1:
-        return None
-    return read[0][0], read[1]
 
 
 def direct_arguments(words: list[str], table: dict[str, tuple[str, object]]

@@ -114,7 +114,6 @@ def register_commands(argv: list[str] | None = None) -> typer.Typer:
     return app
 
 
-
 def summary(name: str, function: object) -> str:
     """The command's line in the list: ``SUMMARIES``, else its docstring's first paragraph
     (given whole: click would cut a derived one with "...")."""

@@ -209,3 +209,22 @@ def test_a_refused_connection_is_critical_both_ways() -> None:
     direct = run(argv, direct=True)
     assert direct == run(argv, direct=False)
     assert direct[0] == 2
+
+
+def test_an_internal_error_is_unknown_on_either_path(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A bug under ``check`` exits 3 (UNKNOWN) with one line, as monitoring reads it, whether
+    the command line went through typer or not: both run ``run_check_command``'s guard."""
+    def broken(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(check_run, "run_check", broken)
+    call = cli.direct_call(["check", "127.0.0.1:1", "--tls", "none"])
+    assert call is not None
+    with pytest.raises(SystemExit) as direct:
+        call()
+    with pytest.raises(SystemExit) as through_typer:
+        check_run.run_check_command(["127.0.0.1:1"], tls="none")
+    assert direct.value.code == through_typer.value.code == 3
+    err = capsys.readouterr().err
+    assert err.count("internal error (RuntimeError): boom") == 2 and "Traceback" not in err

@@ -38,7 +38,7 @@ DIRECT = {"explain": ("catalogue_run", "explain", None),
 # command -> (module, function, many targets): the options the module's ``OPTIONS`` spells and
 # one positional argument (or a list of any number of them); the function returns the exit code.
 DIRECT_OPTIONS = {"probe": ("probe_run", "run_probe", False),
-                  "check": ("check_run", "run_check_direct", True)}
+                  "check": ("check_run", "run_check_command", True)}
 
 
 def command_name(argv: list[str]) -> str | None:

@@ -31,7 +31,6 @@ from ..render.check_formats import CheckFormat
 from .check_output import BATCH_SECONDS
 from .check_progress import Progress, lanes_for
 from .common import (
-    EXIT_INTERNAL,
     guarded,
     output_width,
     person_watches,
@@ -50,7 +49,7 @@ if TYPE_CHECKING:
     from .check_writers import Writer
 
 __all__ = ["AUTO_WORKERS_FROM", "EXIT_UNKNOWN", "OPTIONS", "choose_workers", "run_check",
-           "run_check_command", "run_check_direct"]
+           "run_check_command"]
 
 EXIT_UNKNOWN = 3
 MAX_CONCURRENCY = 1000
@@ -275,7 +274,7 @@ def run_check_command(
         audit: bool = False, https_port: int = 443, progress: bool | None = None) -> int:
     """Health-check the targets against the thresholds; the monitoring exit code."""
     code = EXIT_UNKNOWN
-    with guarded(usage_code=EXIT_UNKNOWN, failure_code=EXIT_UNKNOWN):
+    with guarded(usage_code=EXIT_UNKNOWN, failure_code=EXIT_UNKNOWN, internal_code=EXIT_UNKNOWN):
         from ..core.thresholds import build_thresholds, check_reachable
         from ..net.probe import ProbeOptions, default_helo
         from .check_targets import read_targets
@@ -318,14 +317,3 @@ def run_check_command(
         finally:
             names.close()
     return code
-
-
-def run_check_direct(targets: list[str], **options: object) -> int:
-    """``run_check_command`` called without typer (``smtpdiag.cli.direct_call``), ending as
-    ``check.run_standalone`` ends it: an internal error is UNKNOWN (3), not 70."""
-    try:
-        return run_check_command(targets, **options)  # type: ignore[arg-type]
-    except SystemExit as exc:
-        if exc.code == EXIT_INTERNAL:
-            raise SystemExit(EXIT_UNKNOWN) from None
-        raise

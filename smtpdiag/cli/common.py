@@ -191,9 +191,11 @@ def catchable() -> Iterator[None]:
 
 @contextmanager
 def guarded(
-    usage_code: int = EXIT_USAGE, failure_code: int = EXIT_FAILED
+    usage_code: int = EXIT_USAGE, failure_code: int = EXIT_FAILED,
+    internal_code: int = EXIT_INTERNAL,
 ) -> Iterator[None]:
-    """Turn every error raised inside into a message and an exit code (no traceback, ever).
+    """Turn every error raised inside into a message and an exit code (no traceback, ever);
+    ``check`` makes every code of its own UNKNOWN (3), as monitoring reads them.
 
     Ctrl-C inside is a ``KeyboardInterrupt`` (``catchable``), so what is under way is wound
     down (status line erased, event loop closed) before the one line "interrupted".
@@ -221,4 +223,4 @@ def guarded(
             fail(f"error: {os_error_text(exc)}", failure_code)
         except Exception as exc:  # a bug: still one line, never a traceback
             fail(f"internal error ({type(exc).__name__}): {exc} — please report this",
-                 EXIT_INTERNAL)
+                 internal_code)

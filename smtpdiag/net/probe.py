@@ -172,7 +172,7 @@ def _should_fall_back(attempt: Attempt) -> bool:
 def _refusal(attempt: Attempt) -> str:
     """The reply that ended the walk, as "at STEP: CODE TEXT" (the last refusal seen)."""
     step = next((s for s in reversed(attempt.steps) if s.reply and not s.reply.positive
-                 and s.name not in ("ehlo", "quit", "starttls")), None)
+                 and s.name not in ("quit", "starttls")), None)
     if step is None or step.reply is None:
         return ""
     return f" at {step.name}: {step.reply.code} {step.reply.text}"

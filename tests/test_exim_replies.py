@@ -36,7 +36,8 @@ CALLOUT_DEFERRED = (b"451-Could not complete sender verify callout for <ghost@ca
                     b"451-The mail server(s) for the domain may be temporarily unreachable, or\r\n"
                     b"451-they may be permanently unreachable from this server. In the latter\r\n"
                     b"451-case, you need to change the address or create an MX record for its\r\n"
-                    b"451-domain if it is supposed to be generally accessible from the Internet.\r\n"
+                    b"451-domain if it is supposed to be generally accessible from the "
+                    b"Internet.\r\n"
                     b"451 Talk to your mail administrator for details.\r\n")
 
 
@@ -160,3 +161,10 @@ def test_tls_none_with_a_login_where_auth_comes_only_after_starttls_says_so() ->
         "over TLS (Exim: auth_advertise_hosts, Postfix: smtpd_tls_auth_only). Probe with "
         "--tls starttls")
     assert report.verdict == "failed"
+
+
+def test_starttls_refused_where_it_is_required_names_the_reply_in_the_verdict() -> None:
+    # Exim answers so when it cannot read its certificate or key (a key only root may read)
+    report = run({b"STAR": [b"454 TLS currently unavailable\r\n"]}, tls="starttls")
+    assert report.verdict == "deferred"
+    assert "deferred at starttls: 454 TLS currently unavailable" in report.summary

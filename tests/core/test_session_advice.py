@@ -243,7 +243,8 @@ def test_unrouteable_address_after_a_login_may_be_the_domain() -> None:
 
 
 def test_a_sender_verify_failure_naming_unrouteable_is_about_the_sender() -> None:
-    text = "550-Verification failed for <a@b.test>\n550-Unrouteable address\n550 Sender verify failed"
+    text = ("550-Verification failed for <a@b.test>\n550-Unrouteable address\n"
+            "550 Sender verify failed")
     note = refused_at("rcpt", text, caps=Capabilities()).annotation
     assert note is not None and note.reason is not None and note.provider is not None
     assert (note.reason.name, note.provider.id) == ("sender-rejected",

@@ -4,7 +4,9 @@ Bounces are written by mail systems in a hurry: a part marked ``base64`` whose b
 text ("Reporting-MTA: dns; …"), or ``quoted-printable`` whose text was never encoded (a URL's
 ``?id=F0A1``).  Decoded as labelled, both turn into junk, and the bounce's recipients and replies
 are lost.  Here a body is decoded only where it really is in that encoding, and read as it is
-otherwise.  Pure: bytes in, bytes out.
+otherwise.  ``parsed_message`` parses a message with the email package, whose parser recurses
+once per nested part: a message nesting parts hundreds deep (hostile, or a forwarding loop) is
+read as one text part instead of ending in a RecursionError.  Pure: bytes in, bytes out.
 """
 
 from __future__ import annotations
@@ -13,10 +15,19 @@ import base64
 import binascii
 import quopri
 import re
+from email import message_from_bytes
 from email.message import Message
+from email.policy import compat32
 from typing import cast
 
-__all__ = ["body_bytes", "decode_body", "part_text"]
+__all__ = ["MAX_CONTAINERS", "body_bytes", "decode_body", "parsed_message", "part_text"]
+
+# Parts that hold other parts: a real bounce has a handful (report, alternative, related, the
+# returned message and its own); past this many the message is read as one text part.
+MAX_CONTAINERS = 100
+_CONTAINER = re.compile(rb"^Content-Type:[ \t]*(?:multipart|message)/", re.I | re.M)
+_MIME_LINE = re.compile(rb"^(?:[ \t]*--\S+[ \t]*|Content-[A-Za-z-]+:.*|MIME-Version:.*|"
+                        rb"[ \t]+boundary=.*)\n", re.I | re.M)
 
 # One base64 line: the alphabet alone, padding only at its end (a line with a space or any
 # punctuation, as every line of prose has, is not base64).
@@ -88,3 +99,21 @@ def _charset(part: Message) -> str:
 def part_text(part: Message) -> str:
     """A text part's words, in its charset (UTF-8 where it names none or an unknown one)."""
     return body_bytes(part).decode(_charset(part), "replace")
+
+
+def parsed_message(data: bytes) -> Message:
+    """``data`` (LF line ends) parsed by the email package, or, where it nests more containers
+    than ``MAX_CONTAINERS`` (or deeper than the parser's recursion goes), its headers with the
+    body as one plain text part, MIME boundaries and part headers left out."""
+    if len(_CONTAINER.findall(data, 0, MAX_CONTAINERS * 2_000)) <= MAX_CONTAINERS:
+        try:
+            return message_from_bytes(data, policy=compat32)
+        except RecursionError:
+            pass
+    head, _, body = data.partition(b"\n\n")
+    flat = message_from_bytes(head + b"\n\n", policy=compat32)
+    for name in ("Content-Type", "Content-Transfer-Encoding", "MIME-Version"):
+        del flat[name]
+    flat["Content-Type"] = "text/plain; charset=utf-8"
+    flat.set_payload(_MIME_LINE.sub(b"", body).decode("utf-8", "replace"))
+    return flat

@@ -163,7 +163,7 @@ def unfold(text: str) -> str:
     Japanese MTAs (Lotus Domino, mobile carriers) write ISO-2022-JP straight into headers and
     plain text parts; its escape sequences are decoded here, so the words can be read."""
     if "\x1b$" in text:
-        with contextlib.suppress(UnicodeError, LookupError):  # not ISO-2022-JP after all
+        with contextlib.suppress(UnicodeError):  # not ISO-2022-JP after all (both codecs exist)
             text = text.encode("latin-1").decode("iso-2022-jp")
     text = text.replace("\r\n", "\n")
     return _FOLD.sub(" ", text) if "\n" in text else text
@@ -179,12 +179,13 @@ def find_command(text: str) -> str | None:
             continue  # a cheap test first: each pattern needs one of these words
         match = says.pattern.search(text)
         if match and says.last:
-            match = next(reversed(list(says.pattern.finditer(text))), match)
+            *_, match = says.pattern.finditer(text)
         if match:
             if says.step:
                 return says.step
+            # every verb a pattern captures is a key, but Remote-MTA-Command's may be anything
             word = " ".join(next(g for g in match.groups() if g).lower().split())
-            name = _COMMAND_NAMES.get(word) or _COMMAND_NAMES.get(word.split(" ")[0])
+            name = _COMMAND_NAMES.get(word)
             if name:
                 return name
     return None
@@ -198,8 +199,7 @@ def command_in_reply(message: str) -> str | None:
     found = _VERB_TOKEN.findall(message)
     if not found:
         return None
-    word = found[-1].replace("_", " ").lower()
-    return _COMMAND_NAMES.get(word) or _COMMAND_NAMES.get(word.split(" ")[0])
+    return _COMMAND_NAMES[found[-1].replace("_", " ").lower()]  # every token is a key
 
 
 def _reply_at(text: str, start: int) -> re.Match[str] | None:
@@ -215,9 +215,9 @@ def _extent(text: str, start: int) -> str:
     body = text[start:end.start() if end else len(text)][:2_000]
     stripped = body.rstrip()
     if stripped.endswith(")") and stripped.count(")") > stripped.count("("):
-        before = text[:start].rstrip(" \t'\"\n")
+        before = text[:start]
         if before.rfind("(") > before.rfind(")"):
-            return stripped[:-1].rstrip()
+            return stripped[:-1]
     return body
 
 
@@ -226,7 +226,7 @@ def _message(body: str, code: str | None, enhanced: str | None) -> tuple[str, tu
     lines = tuple(_TRANSCRIPT.sub("", line) if line.startswith("<<<") else line
                   for line in (raw.strip() for raw in body.splitlines()) if line)
     prefix, inner = _prefixes(code, enhanced)
-    parts = [prefix.sub("", line, count=1) for line in lines] if prefix else lines
+    parts = [prefix.sub("", line) for line in lines] if prefix else lines  # "^": once
     message = " ".join(part for part in parts if part)
     if "  " in message or "\t" in message:
         message = _SPACES.sub(" ", message)
@@ -261,7 +261,7 @@ def _from_match(text: str, match: re.Match[str], form: str) -> Diagnostic:
         body = "\n".join(kept[:end])
     code, enhanced = match.group("code"), match.group("enh")
     if enhanced is None:  # "550 Mailbox full (#5.2.2)": an enhanced code later in the reply
-        found = _ENHANCED_ONLY.search(body, match.end() - match.start())
+        found = _ENHANCED_ONLY.search(body)  # not in the code itself: it has no dot
         if found and found.group("enh")[0] == code[0]:
             enhanced = found.group("enh")
     message, lines = _message(body, code, enhanced)
@@ -302,7 +302,7 @@ def read_diagnostic(text: str) -> Diagnostic:
                 return Diagnostic(None, enh, message, lines, find_command(text), "dsn", local)
     match = next((m for m in _REPLY.finditer(text) if m.group("code")[0] in "45"), None)
     if match:
-        return _from_match(text, match, "reply" if match.start() == 0 else "text")
+        return _from_match(text, match, "text")  # one at the start was read above
     enhanced = _ENHANCED_ONLY.search(text)
     if enhanced:
         # qmail writes the code after its words ("Unable to contact LDAP server. (#4.4.3)"):

@@ -136,6 +136,7 @@ _VERB_TOKEN = re.compile(r"(?<![A-Za-z])(RCPT(?:[ _]TO)?|MAIL[ _]FROM|DATA|EHLO|
 # "Giving up on 192.0.2.1."), or the next header of a DSN.
 _LOCAL = re.compile(r"Diagnostic-Code:[ \t]*X-Unix\b", re.I)
 _TRANSCRIPT = re.compile(r"^<<<\s*")
+_COMMENT = re.compile(r"\(([^()]*)\)")
 _END = re.compile(r"\n\s*\n|\(in reply to |\n(?=[A-Z][\w-]*: )|'\s*$|##|\n(?=>>> )|"
                   r"\n(?=Giving up on )", re.M)
 
@@ -298,7 +299,7 @@ def read_diagnostic(text: str) -> Diagnostic:
                 body = _extent(text, found.end())
                 enhanced = _ENHANCED_ONLY.search(body)
                 enh = enhanced.group("enh") if enhanced else None
-                message, lines = _message(body, None, None)
+                message, lines = _message(body, None, enh)
                 return Diagnostic(None, enh, message, lines, find_command(text), "dsn", local)
     match = next((m for m in _REPLY.finditer(text) if m.group("code")[0] in "45"), None)
     if match:
@@ -309,7 +310,12 @@ def read_diagnostic(text: str) -> Diagnostic:
         # the line's words before the code are part of the reply
         start = text.rfind("\n", 0, enhanced.start()) + 1
         message, lines = _message(_extent(text, start), None, None)
-        message = message.replace(enhanced.group(0).lstrip("(#"), "", 1).strip(" ()#")
+        token = enhanced.group(0)  # "(#4.4.3" takes its closing parenthesis with it
+        if token.startswith("(") and text.startswith(")", enhanced.end()):
+            token += ")"
+        message = _SPACES.sub(" ", message.replace(token, "", 1)).strip()
+        comment = _COMMENT.fullmatch(message)  # a Status field's "5.1.1 (bad mailbox)"
+        message = comment.group(1).strip() if comment else message
         return Diagnostic(None, enhanced.group("enh"), message or text, lines,
                           find_command(text), "enhanced")
     message, lines = _message(text[:2_000], None, None)

@@ -41,7 +41,9 @@ def test_an_x_unix_diagnostic_code_is_local_wherever_it_stands(text: str, local:
 
 
 @pytest.mark.parametrize(("text", "enhanced", "message"), [
-    # a Diagnostic-Code of words: an enhanced code in them is kept
+    # a Diagnostic-Code of words: an enhanced code in them is kept, and its leading one is
+    # not part of the words
+    ("Diagnostic-Code: X-Postfix; 5.4.4 host not found", "5.4.4", "host not found"),
     ("Diagnostic-Code: X-Postfix; host not found (#5.4.4)", "5.4.4", "host not found (#5.4.4)"),
     ("Diagnostic-Code: X-Postfix; host not found", None, "host not found"),
 ])
@@ -53,10 +55,17 @@ def test_a_diagnostic_code_of_words_keeps_its_enhanced_code(text: str, enhanced:
 
 
 @pytest.mark.parametrize(("text", "message", "lines"), [
-    # qmail's code after the words, with its parentheses, at the end or first
+    # qmail's code after the words, with its parentheses, at the end or inside the line
     ("Unable to contact LDAP server. (#4.4.3)", "Unable to contact LDAP server.",
      ("Unable to contact LDAP server. (#4.4.3)",)),
+    ("Unable to contact LDAP server (#4.4.3), try later",
+     "Unable to contact LDAP server , try later",
+     ("Unable to contact LDAP server (#4.4.3), try later",)),
     ("(#5.1.1) no such user", "no such user", ("(#5.1.1) no such user",)),
+    # the code at the start and inside the words; the first one goes, once
+    ("5.2.2 mailbox full (#5.2.2)", "mailbox full (#5.2.2)", ("5.2.2 mailbox full (#5.2.2)",)),
+    ("Recipient rejected 5.1.1 user unknown", "Recipient rejected user unknown",
+     ("Recipient rejected 5.1.1 user unknown",)),
     # a Status field's comment is read without its parentheses
     ("5.1.1 (bad destination mailbox address)", "bad destination mailbox address",
      ("5.1.1 (bad destination mailbox address)",)),

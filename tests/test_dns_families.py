@@ -27,10 +27,6 @@ def smtp():
         yield server
 
 
-LOOPBACK = "the MX host mx.d.test resolves to 127.0.0.1, a loopback address: a sender connects " \
-    "to itself"
-
-
 def dns_findings(report) -> list[str]:
     assert all(f.step == "dns" and f.severity == "warning" for f in report.resolution.findings)
     return [f.message for f in report.resolution.findings]
@@ -44,7 +40,6 @@ def test_a_silent_aaaa_question_does_not_spend_the_probes_time(smtp):
     assert report.verdict == "accepted", report.summary
     assert [a.address for a in report.attempts] == ["127.0.0.1"]
     assert dns_findings(report) == [
-        LOOPBACK,
         f"the MX host mx.d.test: no answer within 1 s from 127.0.0.1:{dns.port} for AAAA "
         "mx.d.test, although the A answer came; only its A addresses are known, and a sender "
         "that waits for the AAAA answer is delayed, or defers the mail"]
@@ -57,7 +52,6 @@ def test_a_servfail_on_aaaa_only_is_a_finding_and_a_is_walked(smtp):
         report = asyncio.run(probe("d.test", opts))
     assert report.verdict == "accepted", report.summary
     assert dns_findings(report) == [
-        LOOPBACK,
         f"the MX host mx.d.test: the nameserver 127.0.0.1:{dns.port} failed (SERVFAIL) "
         "answering AAAA mx.d.test; only its A addresses are known, and a sender that waits "
         "for the AAAA answer is delayed, or defers the mail"]

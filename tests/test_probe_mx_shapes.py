@@ -53,25 +53,37 @@ def test_a_host_listed_twice_is_walked_once_and_named(smtp):
         "preference counts; remove the other records"]
 
 
+def unreachable_zone(domain: str) -> dict[tuple[str, str], list[str]]:
+    return {(domain, "MX"): [f"10 lan.{domain}.", f"20 zero.{domain}.", f"30 mx.{domain}."],
+            (f"lan.{domain}", "A"): ["10.1.2.3"], (f"zero.{domain}", "A"): ["0.0.0.0"],
+            (f"mx.{domain}", "A"): ["127.0.0.1"], (f"mx.{domain}", "AAAA"): ["fe80::1"]}
+
+
 def test_mx_hosts_no_sender_can_reach_are_findings(smtp):
-    records = {("d.test", "MX"): ["10 lan.d.test.", "20 zero.d.test.", "30 mx.d.test."],
-               ("lan.d.test", "A"): ["10.1.2.3"], ("zero.d.test", "A"): ["0.0.0.0"],
-               ("mx.d.test", "A"): ["127.0.0.1"], ("mx.d.test", "AAAA"): ["fe80::1"]}
-    with DnsServer(records) as dns:
-        report = run(dns, smtp.port)
-        result = run_cli("probe", "d.test", "--dry-run", "--timeout", "3", "--port",
+    # A name that could be on the Internet (only the loopback DNS server is ever asked).
+    domain = "smtpdiag-lab.net"
+    with DnsServer(unreachable_zone(domain)) as dns:
+        report = run(dns, smtp.port, domain)
+        result = run_cli("probe", domain, "--dry-run", "--timeout", "3", "--port",
                          str(smtp.port), "--nameserver", f"127.0.0.1:{dns.port}")
     assert [f.message for f in report.resolution.findings] == [
-        "the MX host lan.d.test resolves to 10.1.2.3, a private or reserved address: senders "
-        "on the Internet cannot reach it",
-        "the MX host zero.d.test resolves to 0.0.0.0, the unspecified address: a sender "
+        f"the MX host lan.{domain} resolves to 10.1.2.3, a private or reserved address: "
+        "senders on the Internet cannot reach it",
+        f"the MX host zero.{domain} resolves to 0.0.0.0, the unspecified address: a sender "
         "connects to itself, or nowhere",
-        "the MX host mx.d.test resolves to 127.0.0.1, a loopback address: a sender connects to "
-        "itself",
-        "the MX host mx.d.test resolves to fe80::1, a link-local address: only a sender on the "
-        "same network segment reaches it"]
-    assert "  ! warning: the MX host zero.d.test resolves to 0.0.0.0, the unspecified address: " \
-           "a sender connects to itself, or nowhere\n" in result.stdout
+        f"the MX host mx.{domain} resolves to 127.0.0.1, a loopback address: a sender connects "
+        "to itself",
+        f"the MX host mx.{domain} resolves to fe80::1, a link-local address: only a sender on "
+        "the same network segment reaches it"]
+    assert f"  ! warning: the MX host zero.{domain} resolves to 0.0.0.0, the unspecified " \
+           "address: a sender connects to itself, or nowhere\n" in result.stdout
+
+
+@pytest.mark.parametrize("domain", ["d.test", "mail.example", "corp.internal", "x.home.arpa"])
+def test_a_special_use_domain_may_use_private_addresses(smtp, domain: str):
+    with DnsServer(unreachable_zone(domain)) as dns:
+        report = run(dns, smtp.port, domain)
+    assert report.resolution.findings == ()
 
 
 @pytest.mark.parametrize("address", ["192.0.2.10", "2001:db8::1", "100.64.0.1", "fc00::5"])

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from ..model import Attempt, Finding, Reply, Resolution, Step
 from .conduct import conduct_findings
-from .policy.mxset import is_ip_literal
+from .policy.mxset import is_ip_literal, special_use
 from .text import shorten
 from .tlsgrade import tls_grade_findings
 
@@ -194,12 +194,15 @@ def unroutable(address: str) -> str | None:
     return None
 
 
-def mx_host_findings(host: str, addresses: tuple[str, ...],
+def mx_host_findings(domain: str, host: str, addresses: tuple[str, ...],
                      failed: tuple[tuple[str, str], ...] = ()) -> tuple[Finding, ...]:
-    """What one MX host's addresses say: any no sender can reach; and ``failed``, each address
-    family (A, AAAA) whose question failed (rdtype, message) while the other answered."""
-    found = [Finding("warning", f"the MX host {host} resolves to {address}, {why}", "dns")
-             for address in addresses if (why := unroutable(address)) is not None]
+    """What one MX host of ``domain`` says: addresses no sender can reach (unless the domain
+    is a special-use name, never on the Internet: a lab's ``.test``); and ``failed``, each
+    address family (A, AAAA) whose question failed (rdtype, message) while the other
+    answered."""
+    found = [] if special_use(domain) else [
+        Finding("warning", f"the MX host {host} resolves to {address}, {why}", "dns")
+        for address in addresses if (why := unroutable(address)) is not None]
     for rdtype, message in failed:
         other = "AAAA" if rdtype == "A" else "A"
         found.append(Finding("warning", f"the MX host {host}: {message}; only its {other} "

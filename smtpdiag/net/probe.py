@@ -291,7 +291,8 @@ def _with_mx_findings(resolution: Resolution, hosts: list[Candidate] | None = No
 
     found = mx_findings(resolution)
     for host in hosts or ():
-        found += mx_host_findings(host.host, host.addresses, host.failed)
+        found += mx_host_findings(resolution.domain or "", host.host, host.addresses,
+                                  host.failed)
     return replace(resolution, findings=found)
 
 

@@ -165,9 +165,10 @@ def default_deadline(opts: ProbeOptions) -> float:
 
 
 def _refusal(attempt: Attempt) -> str:
-    """The reply that ended the walk, as "at STEP: CODE TEXT" (the last refusal seen)."""
+    """The reply that ended the walk, as "at STEP: CODE TEXT" (the last refusal seen; a
+    refused EHLO or STARTTLS the walk went on after is never the last)."""
     step = next((s for s in reversed(attempt.steps) if s.reply and not s.reply.positive
-                 and s.name not in ("ehlo", "quit", "starttls")), None)
+                 and s.name != "quit"), None)
     if step is None or step.reply is None:
         return ""
     return f" at {step.name}: {step.reply.code} {step.reply.text}"

@@ -84,6 +84,9 @@ def test_a_failed_sender_callout_is_about_the_sender_whatever_the_called_server_
     assert note is not None and note.reason is not None and note.provider is not None
     assert (note.reason.name, note.provider.id) == ("sender-rejected",
                                                      "exim-sender-verify-failed")
+    assert note.description.startswith("Not about the recipient: Exim verifies the envelope "
+                                       "sender")
+    assert note.advice[0].startswith("Use a --from address")
     assert report.verdict == "refused"
     pasted = classify(reply.decode())["reason"]  # the same, pasted into explain
     assert (pasted["name"], pasted["rule"]) == ("sender-rejected", "exim-sender-verify-failed")
@@ -95,6 +98,7 @@ def test_a_sender_callout_that_could_not_complete_is_a_deferral_about_the_sender
     assert note is not None and note.provider is not None and note.reason is not None
     assert note.provider.id == "exim-could-not-complete-sender-verify"
     assert note.reason.name == "sender-rejected" and not note.reason.permanent
+    assert note.description.startswith("Not about the recipient")
     assert report.verdict == "deferred"
 
 

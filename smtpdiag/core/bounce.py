@@ -83,10 +83,11 @@ _COMMANDS = (
     _says(("after ",), r"\bafter\s+(RCPT(?:\s+TO)?|MAIL(?:\s+FROM)?|end\s+of\s+data|DATA|"
           r"initial\s+connection|HELO|EHLO|AUTH|STARTTLS|pipelined\s+RCPT\s+TO|"
           r"pipelined\s+MAIL\s+FROM)\b"),
-    # a transcript (">>> RCPT To:<…>"; Trend Micro writes "Sent <<<"): the last command sent
-    # (indented lines may have been unfolded into one: ">>>" is looked for after any space)
-    _says((">>>", "<<<"), r"(?:^|\s)(?:>>>|Sent\s*<<<)\s*(RCPT\s+TO|MAIL\s+FROM|DATA|EHLO|"
-          r"HELO|STARTTLS|AUTH|\.)", flags=re.I | re.M, last=True),
+    # a transcript (">>> RCPT To:<…>"; Trend Micro writes "Sent <<<", MDaemon "--> RCPT To:"):
+    # the last command sent (indented lines may have been unfolded into one: ">>>" is looked
+    # for after any space)
+    _says((">>>", "<<<", "-->"), r"(?:^|\s)(?:>>>|Sent\s*<<<|-->)\s*(RCPT\s+TO|MAIL\s+FROM|DATA|"
+          r"EHLO|HELO|STARTTLS|AUTH|\.)", flags=re.I | re.M, last=True),
     # an MTA's own log form: "SMTP:RCPT host 192.0.2.8: 553 …"
     _says(("smtp:",), r"\bSMTP:(RCPT|MAIL|DATA|EHLO|HELO)\b"),
     _says(("rcpt", "mail from", "data", "ehlo", "helo", "connect"),
@@ -133,11 +134,15 @@ _COMMAND_NAMES = {
 # A reply that names the step itself in capitals ("User unknown [RCPT_TO]"): the last named.
 _VERB_TOKEN = re.compile(r"(?<![A-Za-z])(RCPT(?:[ _]TO)?|MAIL[ _]FROM|DATA|EHLO|HELO)(?![A-Za-z])")
 # Where a reply's text ends inside prose: a blank line, the MTA's own words after it (qmail's
-# "Giving up on 192.0.2.1."), or the next header of a DSN.
+# "Giving up on 192.0.2.1."), the next header of a DSN, a section line ("--- End
+# Transcript ---"), or the next line of an arrow transcript (MDaemon's "Wed 2026-12-02
+# 10:00:00: --> QUIT", its indented lines unfolded into one).
 _LOCAL = re.compile(r"Diagnostic-Code:[ \t]*X-Unix\b", re.I)
 _TRANSCRIPT = re.compile(r"^<<<\s*")
 _END = re.compile(r"\n\s*\n|\(in reply to |\n(?=[A-Z][\w-]*: )|'\s*$|##|\n(?=>>> )|"
-                  r"\n(?=Giving up on )", re.M)
+                  r"\n(?=Giving up on )|\n(?=[ \t]*-{3})|"
+                  r"\s(?=(?:[A-Z][a-z]{2} )?[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}: (?:-->|<--) )|"
+                  r"\s(?=(?:-->|<--) )", re.M)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,14 +215,16 @@ def _reply_at(text: str, start: int) -> re.Match[str] | None:
 
 def _extent(text: str, start: int) -> str:
     """The reply from ``start`` to the end of what the MTA quoted; a reply written inside
-    parentheses ("(reason: 550 5.1.1 User unknown)") leaves its closing one behind."""
+    parentheses ("(reason: 550 5.1.1 User unknown)") or angle brackets (Exchange 2003's
+    "<mx.example #5.1.1 smtp;550 5.1.1 User unknown>") leaves its closing one behind."""
     end = _END.search(text, start)
     body = text[start:end.start() if end else len(text)][:2_000]
     stripped = body.rstrip()
-    if stripped.endswith(")") and stripped.count(")") > stripped.count("("):
-        before = text[:start].rstrip(" \t'\"\n")
-        if before.rfind("(") > before.rfind(")"):
-            return stripped[:-1].rstrip()
+    for opening, closing in ("()", "<>"):
+        if stripped.endswith(closing) and stripped.count(closing) > stripped.count(opening):
+            before = text[:start].rstrip(" \t'\"\n")
+            if before.rfind(opening) > before.rfind(closing):
+                return stripped[:-1].rstrip()
     return body
 
 
@@ -277,9 +284,26 @@ _SES = re.compile(rf"(?:^|;\s*)[245]\.[0-9]{{1,3}}\.[0-9]{{1,3}} - [^'\n]{{0,80}
                   re.M)
 
 
+# qmail-send's log line: what qmail-remote reported, spaces written "_" and lines ended by "/"
+# ("delivery 42: failure: 192.0.2.1_does_not_like_recipient./Remote_host_said:_550_…/").
+_QMAIL_LOG = re.compile(r"\bdelivery \d+: (?:failure|deferral): (?=\S*_)")
+_WHITESPACE = re.compile(r"\s")
+
+
+def _qmail_log(text: str) -> str:
+    """A qmail-send log line with its report's spaces and lines back; other text as it is."""
+    found = _QMAIL_LOG.search(text) if "delivery " in text else None
+    if found is None:
+        return text
+    space = _WHITESPACE.search(text, found.end())
+    end = space.start() if space else len(text)
+    report = "\n".join(text[found.end():end].replace("_", " ").split("/"))
+    return text[:found.end()] + report + text[end:]
+
+
 def read_diagnostic(text: str) -> Diagnostic:
     """The reply inside ``text``, or the text itself (``form="words"``) when it holds none."""
-    text = unfold(text[:MAX_TEXT]).strip()
+    text = _qmail_log(unfold(text[:MAX_TEXT]).strip())
     first = _reply_at(text, 0)
     if first:  # a reply as pasted; what it quotes inside is part of its text
         return _from_match(text, first, "reply")

@@ -304,6 +304,19 @@ def _unusable(target: str, why: str, started_at: str) -> Report:
                   error=ErrorInfo(error.kind, error.message, error.step))
 
 
+def _finished(target_text: str, opts: ProbeOptions, started_at: str, started: float,
+              verdict: str, summary: str, resolution: Resolution | None,
+              attempts: list[Attempt], error: SmtpdiagError | None = None) -> Report:
+    """The probe's ``Report`` (a function of its own, not a closure inside ``probe``: no
+    cells and no function made for every probe)."""
+    return Report(
+        target=target_text, verdict=verdict, summary=summary, resolution=resolution,
+        attempts=tuple(attempts), dry_run=opts.dry_run, started_at=started_at,
+        error=ErrorInfo(error.kind, error.message, error.step) if error else None,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
 async def probe(target_text: str | Target, opts: ProbeOptions, *,
                 until: float | None = None) -> Report:
     """Probe one target; every network or server failure ends up inside the report.
@@ -327,25 +340,18 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
     except UnicodeError as exc:  # the CLI validated its input; an API caller may not have
         return _unusable(target_text, str(exc), started_at)
 
-    def finish(verdict: str, summary: str, resolution: Resolution | None,
-               attempts: list[Attempt], error: SmtpdiagError | None = None) -> Report:
-        return Report(
-            target=target_text, verdict=verdict, summary=summary, resolution=resolution,
-            attempts=tuple(attempts), dry_run=opts.dry_run, started_at=started_at,
-            error=ErrorInfo(error.kind, error.message, error.step) if error else None,
-            elapsed_ms=(time.perf_counter() - started) * 1000,
-        )
-
     if opts.progress is not None and not target.literal:
         opts.progress("dns", target.host)
     try:
         resolution, hosts = (_LITERAL, [(target.host, (target.host,), None)]) \
             if target.literal else await _candidates(target, opts, deadline)
     except SmtpdiagError as exc:
-        return finish("failed", f"{exc}", None, [], exc)
+        return _finished(target_text, opts, started_at, started, "failed", f"{exc}", None, [],
+                         exc)
     if resolution.method == "null-mx":
-        return finish("no-mail", f"{target.host} publishes a null MX (RFC 7505): this domain "
-                      "accepts no mail", _with_mx_findings(resolution), [])
+        return _finished(target_text, opts, started_at, started, "no-mail",
+                         f"{target.host} publishes a null MX (RFC 7505): this domain accepts "
+                         "no mail", _with_mx_findings(resolution), [])
     walker = HostWalk(port, walk_opts, deadline, opts.all_mx)
     looked_up: list[Candidate] = []
     try:
@@ -369,5 +375,6 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
         hosts_were = "MX host was" if walker.untried == 1 else "MX hosts were"
         summary += (f"; {walker.untried} more {hosts_were} not tried: the probe's time limit "
                     f"of {seconds(deadline - began)} s ran out")
-    return finish(verdict, summary, resolution, attempts)
+    return _finished(target_text, opts, started_at, started, verdict, summary, resolution,
+                     attempts)
 

@@ -185,7 +185,7 @@ def test_a_null_mx_domain_is_critical():
     assert judge(report(verdict="no-mail"), Thresholds()).state == "CRITICAL"
 
 
-def test_tls_verification_failures_are_critical_with_or_without_insecure():
+def test_tls_verification_failures_are_critical_where_tls_is_required():
     bad = replace(GOOD_TLS, verified=False, verify_error="self-signed certificate")
     error = ErrorInfo("tls", "certificate verification failed: self-signed", "tls")
     stopped = report(attempt([*walk()[:4], Step("tls", error=error)], tls=bad, error=error,
@@ -193,10 +193,12 @@ def test_tls_verification_failures_are_critical_with_or_without_insecure():
     result = judge(stopped, Thresholds())
     assert result.state == "CRITICAL"
     assert len(result.reasons) == 1  # the verify error is not repeated
-    carried_on = report(attempt(walk(), tls=bad))
+    carried_on = report(attempt(walk(), tls=bad, tls_mode="starttls-required"))  # --insecure
     result = judge(carried_on, Thresholds())
     assert result.state == "CRITICAL"
     assert "not trusted" in result.reasons[0].message
+    opportunistic = report(attempt(walk(), tls=bad))  # port 25: as senders do, it went on
+    assert judge(opportunistic, Thresholds()).state == "WARNING"
 
 
 @pytest.mark.parametrize(("days", "warn", "crit", "state"), [

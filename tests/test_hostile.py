@@ -335,7 +335,7 @@ def test_a_bad_certificate_shows_only_what_came_before_the_handshake(
     starttls = [*STARTTLS_OK, start_tls(expired.server_context()), smtp()]
     with HostileServer(starttls) as server:
         over_starttls = run_cli("probe", server.target, "--timeout", "1", "--dry-run", "--json",
-                                "--ca-file", expired.ca_file)
+                                "--ca-file", expired.ca_file, "--tls", "starttls")
     with HostileServer([send(GREETING), smtp()],
                        ssl_context=expired.server_context()) as server:
         implicit = run_cli("probe", server.target, "--timeout", "1", "--dry-run", "--json",

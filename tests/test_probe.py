@@ -114,7 +114,7 @@ def test_starttls_verified_with_ca_file(starttls):
 
 
 def test_starttls_untrusted_is_a_tls_failure_with_certificate_facts(starttls):
-    report = run(f"127.0.0.1:{starttls.port}", dry_run=True)
+    report = run(f"127.0.0.1:{starttls.port}", tls="starttls", dry_run=True)  # TLS required
     assert report.verdict == "failed"
     attempt = report.attempts[0]
     assert attempt.error.kind == "tls" and attempt.error.step == "tls"
@@ -123,8 +123,32 @@ def test_starttls_untrusted_is_a_tls_failure_with_certificate_facts(starttls):
     assert attempt.tls.verified is False
 
 
+def test_opportunistic_starttls_goes_on_past_an_untrusted_certificate_as_senders_do(starttls):
+    """Port 25's STARTTLS-when-offered: a sending MTA delivers over a certificate it cannot
+    verify, so the walk goes on to RCPT, and the certificate is a warning, not the verdict."""
+    report = run(f"127.0.0.1:{starttls.port}", dry_run=True)
+    attempt = report.attempts[0]
+    assert report.verdict == "accepted", report.summary
+    assert names(report)[:7] == ["connect", "greeting", "ehlo", "starttls", "tls", "ehlo-tls",
+                                 "mail"]
+    assert attempt.error is None and attempt.tls.verified is False
+    assert [f.message for f in attempt.findings if f.step == "tls"] == [
+        "certificate not trusted: unable to get local issuer certificate; senders using TLS "
+        "when offered (most MTAs) deliver anyway, senders enforcing MTA-STS or DANE refuse "
+        "this host"]
+    assert [f.severity for f in attempt.findings if f.step == "tls"] == ["warning"]
+
+
+def test_opportunistic_starttls_sends_no_password_over_an_untrusted_certificate(starttls):
+    report = run(f"127.0.0.1:{starttls.port}", dry_run=True, auth_user=DEMO_USER,
+                 auth_password=DEMO_PASSWORD)
+    assert report.verdict == "failed"
+    assert report.attempts[0].error.step == "tls"
+    assert "auth" not in names(report)
+
+
 def test_insecure_carries_on_but_still_reports(starttls):
-    report = run(f"127.0.0.1:{starttls.port}", dry_run=True, insecure=True)
+    report = run(f"127.0.0.1:{starttls.port}", tls="starttls", dry_run=True, insecure=True)
     assert report.verdict == "accepted"
     attempt = report.attempts[0]
     assert attempt.tls.verified is False and attempt.tls.verify_error

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from ..model import Attempt, Finding, Reply, Resolution, Step
 from .conduct import conduct_findings
+from .health import opportunistic_walk
 from .policy.mxset import is_ip_literal, special_use
 from .text import shorten
 from .tlsgrade import tls_grade_findings
@@ -65,7 +66,11 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
                              "unencrypted", "ehlo"))
     tls = attempt.tls
     if tls is not None:
-        if tls.verify_error and insecure:
+        if tls.verify_error and opportunistic_walk(attempt):
+            found.append(Finding("warning", f"certificate not trusted: {tls.verify_error}; "
+                                 "senders using TLS when offered (most MTAs) deliver anyway, "
+                                 "senders enforcing MTA-STS or DANE refuse this host", "tls"))
+        elif tls.verify_error and insecure:
             found.append(Finding("critical", f"certificate not trusted: {tls.verify_error} "
                                  "(--insecure carried on without verification)", "tls"))
         if tls.days_left is not None and tls.days_left < 0:

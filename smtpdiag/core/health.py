@@ -228,7 +228,11 @@ def _judge_attempt(attempt: Attempt, thresholds: Thresholds) -> list[Reason]:
     tls = attempt.tls
     if tls is not None:
         tls_failed = attempt.error is not None and attempt.error.kind == "tls"
-        if tls.verify_error and not tls_failed:
+        if tls.verify_error and opportunistic_walk(attempt):  # mail still flows
+            reasons.append(Reason("WARNING", f"tls: certificate not trusted: {tls.verify_error}"
+                                  " (senders using TLS when offered deliver anyway; those "
+                                  "enforcing MTA-STS or DANE do not)", "tls"))
+        elif tls.verify_error and not tls_failed:
             reasons.append(Reason("CRITICAL", f"tls: certificate not trusted: {tls.verify_error}"
                                   " (--insecure carried on)", "tls"))
         if tls.days_left is not None:
@@ -279,6 +283,14 @@ def _metrics(report: Report, attempt: Attempt | None) -> Metrics:
         tls_handshake=tls.handshake_ms / 1000 if tls is not None and tls.version else None,
         cert_days=tls.days_left if tls is not None else None,
     )
+
+
+def opportunistic_walk(attempt: Attempt) -> bool:
+    """Whether a certificate that does not verify is the sender's risk, not a failure: the
+    walk used STARTTLS when offered (port 25), as sending MTAs do, sent no password, and went on
+    past the handshake, as their mail does."""
+    return (attempt.tls_mode == "starttls" and not any(s.name == "auth" for s in attempt.steps)
+            and (attempt.error is None or attempt.error.step != "tls"))
 
 
 def judge(report: Report, thresholds: Thresholds, *, index: int = 0,

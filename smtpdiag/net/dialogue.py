@@ -66,12 +66,19 @@ class Walk(GreetingWalk):
             self.tls = describe_session(
                 ssl_object, mode=self.opts.tls, server_name=self.host, verified=problem is None,
                 verify_error=problem, handshake_ms=(time.perf_counter() - started) * 1000)
-            if problem is not None and not self.opts.insecure:
+            if problem is not None and not (self.opts.insecure or self._opportunistic()):
                 raise TlsError(f"certificate verification failed: {problem}", step=step)
 
         await self._guard(step, None, upgrade)
         if self.legacy:  # a diagnosis: nothing is said over this channel, not even QUIT
             raise Done
+
+    def _opportunistic(self) -> bool:
+        """Whether an untrusted certificate lets the walk go on, as it lets mail go on: a
+        sending MTA using STARTTLS when offered (RFC 3207, Postfix's ``may``, Exim's default)
+        delivers over a certificate it cannot verify, so stopping there would hide every later
+        step.  Never with a password to send: that needs a verified server (or ``--insecure``)."""
+        return self.opts.tls == "starttls" and not self.opts.auth_user
 
     async def ehlo(self, step: str) -> None:
         reply = await self.command(step, f"EHLO {self.opts.helo}")

@@ -233,11 +233,39 @@ def _tls(**kwargs: object) -> TlsInfo:
         Finding("warning", "outdated TLS version TLSv1 (TLS 1.0, deprecated by RFC 8996)", "tls"))),
 ])
 def test_tls_findings(tls: TlsInfo, insecure: bool, expected: tuple[Finding, ...]) -> None:
-    assert attempt_findings(_attempt(tls=tls), insecure=insecure) == expected
+    """Where TLS is required (587, --tls starttls): an untrusted certificate stops the walk
+    unless --insecure carried on."""
+    attempt = _attempt(tls=tls, tls_mode="starttls-required")
+    assert attempt_findings(attempt, insecure=insecure) == expected
 
 
 def test_insecure_defaults_to_false() -> None:
-    assert attempt_findings(_attempt(tls=_tls(verify_error="self-signed"))) == ()
+    attempt = _attempt(tls=_tls(verify_error="self-signed"), tls_mode="implicit")
+    assert attempt_findings(attempt) == ()
+
+
+OPPORTUNISTIC = Finding("warning", "certificate not trusted: self-signed; senders using TLS when "
+                        "offered (most MTAs) deliver anyway, senders enforcing MTA-STS or DANE "
+                        "refuse this host", "tls")
+INSECURE = Finding("critical", "certificate not trusted: self-signed (--insecure carried on "
+                   "without verification)", "tls")
+
+
+@pytest.mark.parametrize(("steps", "error", "insecure", "expected"), [
+    ((), None, False, (OPPORTUNISTIC,)),
+    ((), None, True, (OPPORTUNISTIC,)),  # --insecure changed nothing: the walk went on anyway
+    ((_step("rcpt", 250),), ErrorInfo("timeout", "x", "rcpt"), False, (OPPORTUNISTIC,)),
+    ((), ErrorInfo("tls", "certificate verification failed: self-signed", "tls"), False, ()),
+    ((_step("auth", 235),), None, True, (INSECURE,)),  # a password went over it
+])
+def test_an_untrusted_certificate_on_opportunistic_starttls(
+        steps: tuple[Step, ...], error: ErrorInfo | None, insecure: bool,
+        expected: tuple[Finding, ...]) -> None:
+    """Port 25: senders deliver over a certificate they cannot verify, so the walk goes on
+    and the certificate is a warning, unless a password was sent over it."""
+    attempt = _attempt(*steps, tls=_tls(verify_error="self-signed"), error=error)
+    found = attempt_findings(attempt, insecure=insecure)
+    assert tuple(f for f in found if f.message.startswith("certificate not")) == expected
 
 
 def test_findings_come_in_order_error_steps_tls() -> None:
@@ -254,7 +282,8 @@ def test_findings_come_in_order_error_steps_tls() -> None:
 
 
 def test_with_findings_sets_them_on_the_attempt() -> None:
-    attempt = _attempt(_step("rcpt", 550, "no"), tls=_tls(verify_error="bad"))
+    attempt = _attempt(_step("rcpt", 550, "no"), tls=_tls(verify_error="bad"),
+                       tls_mode="starttls-required")
     judged = with_findings(attempt, insecure=True)
     assert judged.findings == attempt_findings(attempt, insecure=True)
     assert len(judged.findings) == 2

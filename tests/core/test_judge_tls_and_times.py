@@ -15,20 +15,22 @@ from .judgekit import PLAIN, attempt, reasons, report, step
 # ------------------------------------------------------------------ TLS
 
 GOOD = TlsInfo("starttls", "TLSv1.3", days_left=90, verified=True, handshake_ms=12.0)
+UNTRUSTED_ON_25 = Reason("WARNING", "tls: certificate not trusted: self-signed (senders using TLS "
+                         "when offered deliver anyway; those enforcing MTA-STS or DANE do not)",
+                         "tls")
+UNTRUSTED = Reason("CRITICAL", "tls: certificate not trusted: self-signed (--insecure carried on)",
+                   "tls")
 
 
 @pytest.mark.parametrize(("tls", "error", "thresholds", "expected"), [
     (GOOD, None, Thresholds(), ()),
-    (TlsInfo("starttls", "TLSv1.3", verify_error="self-signed"), None, Thresholds(), (Reason(
-        "CRITICAL", "tls: certificate not trusted: self-signed (--insecure carried on)",
-        "tls"),)),
+    (TlsInfo("starttls", "TLSv1.3", verify_error="self-signed"), None, Thresholds(), (
+        UNTRUSTED_ON_25,)),
     (TlsInfo("starttls", None, verify_error="self-signed"), ErrorInfo("tls", "bad", "tls"),
      Thresholds(), (Reason("CRITICAL", "tls: bad", "tls"),)),
     (TlsInfo("starttls", "TLSv1.3", verify_error="self-signed"),
      ErrorInfo("timeout", "slow", "rcpt"), Thresholds(), (
-         Reason("CRITICAL", "rcpt: slow", "rcpt"),
-         Reason("CRITICAL", "tls: certificate not trusted: self-signed (--insecure carried on)",
-                "tls"))),
+         Reason("CRITICAL", "rcpt: slow", "rcpt"), UNTRUSTED_ON_25)),
     (TlsInfo("starttls", days_left=14), None, Thresholds(), ()),
     (TlsInfo("starttls", days_left=13), None, Thresholds(), (Reason(
         "WARNING", "tls: the certificate expires in 13 days (warning below 14)", "tls"),)),
@@ -55,6 +57,20 @@ def test_tls(tls: TlsInfo, error: ErrorInfo | None, thresholds: Thresholds,
     found = reasons(report(attempt(step("greeting"), tls=tls, error=error, outcome=outcome)),
                     thresholds)
     assert found == expected
+
+
+@pytest.mark.parametrize(("mode", "steps", "expected"), [
+    ("starttls", (step("greeting"),), UNTRUSTED_ON_25),
+    ("starttls", (step("greeting"), step("auth", 235)), UNTRUSTED),  # a password went over it
+    ("starttls-required", (step("greeting"),), UNTRUSTED),
+    ("implicit", (step("greeting"),), UNTRUSTED),
+])
+def test_an_untrusted_certificate_is_critical_where_tls_is_required(
+        mode: str, steps: tuple[Step, ...], expected: Reason) -> None:
+    """On port 25 (STARTTLS when offered) senders deliver over a certificate they cannot
+    verify: a warning.  Where TLS is required, or a password was sent, --insecure carried on."""
+    tls = TlsInfo(mode, "TLSv1.3", verify_error="self-signed")
+    assert reasons(report(attempt(*steps, tls=tls, tls_mode=mode)), Thresholds()) == (expected,)
 
 
 NO_TLS = Reason("CRITICAL", "no TLS: the session went on in the clear (--require-tls)", "tls")

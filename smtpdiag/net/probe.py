@@ -223,8 +223,11 @@ def _one_summary(verdict: str, last: Attempt, opts: ProbeOptions) -> str:
         rcpts = [s for s in last.steps if s.name == "rcpt" and s.reply is not None]
         took = sum(1 for s in rcpts if s.reply is not None and s.reply.positive)
         what = "the recipients" if opts.dry_run or opts.quit_after else "the message"
+        # one reply quoted for several refusals must not pass for the reason of them all
+        said = {(s.reply.code, s.reply.text) for s in rcpts if s.reply and not s.reply.positive}
+        ways = f" for {len(said)} different reasons, the last" if len(said) > 1 else ""
         return shorten(f"{where} accepted {what} for {took} of {len(rcpts)} recipients; the "
-                       f"others were refused{_refusal(last)}{point}", 240)
+                       f"others were refused{ways}{_refusal(last)}{point}", 240)
     if verdict == "deferred":
         return shorten(f"{where} deferred{_refusal(last)}", 200) + (
             " (temporary: a sending server would retry later)")

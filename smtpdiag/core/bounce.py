@@ -139,6 +139,7 @@ _VERB_TOKEN = re.compile(r"(?<![A-Za-z])(RCPT(?:[ _]TO)?|MAIL[ _]FROM|DATA|EHLO|
 # 10:00:00: --> QUIT", its indented lines unfolded into one).
 _LOCAL = re.compile(r"Diagnostic-Code:[ \t]*X-Unix\b", re.I)
 _TRANSCRIPT = re.compile(r"^<<<\s*")
+_COMMENT = re.compile(r"\(([^()]*)\)")
 _END = re.compile(r"\n\s*\n|\(in reply to |\n(?=[A-Z][\w-]*: )|'\s*$|##|\n(?=>>> )|"
                   r"\n(?=Giving up on )|\n(?=[ \t]*-{3})|"
                   r"\s(?=(?:[A-Z][a-z]{2} )?[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}: (?:-->|<--) )|"
@@ -168,7 +169,7 @@ def unfold(text: str) -> str:
     Japanese MTAs (Lotus Domino, mobile carriers) write ISO-2022-JP straight into headers and
     plain text parts; its escape sequences are decoded here, so the words can be read."""
     if "\x1b$" in text:
-        with contextlib.suppress(UnicodeError, LookupError):  # not ISO-2022-JP after all
+        with contextlib.suppress(UnicodeError):  # not ISO-2022-JP after all (both codecs exist)
             text = text.encode("latin-1").decode("iso-2022-jp")
     text = text.replace("\r\n", "\n")
     return _FOLD.sub(" ", text) if "\n" in text else text
@@ -184,12 +185,13 @@ def find_command(text: str) -> str | None:
             continue  # a cheap test first: each pattern needs one of these words
         match = says.pattern.search(text)
         if match and says.last:
-            match = next(reversed(list(says.pattern.finditer(text))), match)
+            *_, match = says.pattern.finditer(text)
         if match:
             if says.step:
                 return says.step
+            # every verb a pattern captures is a key, but Remote-MTA-Command's may be anything
             word = " ".join(next(g for g in match.groups() if g).lower().split())
-            name = _COMMAND_NAMES.get(word) or _COMMAND_NAMES.get(word.split(" ")[0])
+            name = _COMMAND_NAMES.get(word)
             if name:
                 return name
     return None
@@ -203,8 +205,7 @@ def command_in_reply(message: str) -> str | None:
     found = _VERB_TOKEN.findall(message)
     if not found:
         return None
-    word = found[-1].replace("_", " ").lower()
-    return _COMMAND_NAMES.get(word) or _COMMAND_NAMES.get(word.split(" ")[0])
+    return _COMMAND_NAMES[found[-1].replace("_", " ").lower()]  # every token is a key
 
 
 def _reply_at(text: str, start: int) -> re.Match[str] | None:
@@ -222,9 +223,9 @@ def _extent(text: str, start: int) -> str:
     stripped = body.rstrip()
     for opening, closing in ("()", "<>"):
         if stripped.endswith(closing) and stripped.count(closing) > stripped.count(opening):
-            before = text[:start].rstrip(" \t'\"\n")
+            before = text[:start]
             if before.rfind(opening) > before.rfind(closing):
-                return stripped[:-1].rstrip()
+                return stripped[:-1]  # _message strips each line
     return body
 
 
@@ -233,7 +234,7 @@ def _message(body: str, code: str | None, enhanced: str | None) -> tuple[str, tu
     lines = tuple(_TRANSCRIPT.sub("", line) if line.startswith("<<<") else line
                   for line in (raw.strip() for raw in body.splitlines()) if line)
     prefix, inner = _prefixes(code, enhanced)
-    parts = [prefix.sub("", line, count=1) for line in lines] if prefix else lines
+    parts = [prefix.sub("", line) for line in lines] if prefix else lines  # "^": once
     message = " ".join(part for part in parts if part)
     if "  " in message or "\t" in message:
         message = _SPACES.sub(" ", message)
@@ -268,7 +269,7 @@ def _from_match(text: str, match: re.Match[str], form: str) -> Diagnostic:
         body = "\n".join(kept[:end])
     code, enhanced = match.group("code"), match.group("enh")
     if enhanced is None:  # "550 Mailbox full (#5.2.2)": an enhanced code later in the reply
-        found = _ENHANCED_ONLY.search(body, match.end() - match.start())
+        found = _ENHANCED_ONLY.search(body)  # not in the code itself: it has no dot
         if found and found.group("enh")[0] == code[0]:
             enhanced = found.group("enh")
     message, lines = _message(body, code, enhanced)
@@ -322,18 +323,23 @@ def read_diagnostic(text: str) -> Diagnostic:
                 body = _extent(text, found.end())
                 enhanced = _ENHANCED_ONLY.search(body)
                 enh = enhanced.group("enh") if enhanced else None
-                message, lines = _message(body, None, None)
+                message, lines = _message(body, None, enh)
                 return Diagnostic(None, enh, message, lines, find_command(text), "dsn", local)
     match = next((m for m in _REPLY.finditer(text) if m.group("code")[0] in "45"), None)
     if match:
-        return _from_match(text, match, "reply" if match.start() == 0 else "text")
+        return _from_match(text, match, "text")  # one at the start was read above
     enhanced = _ENHANCED_ONLY.search(text)
     if enhanced:
         # qmail writes the code after its words ("Unable to contact LDAP server. (#4.4.3)"):
         # the line's words before the code are part of the reply
         start = text.rfind("\n", 0, enhanced.start()) + 1
         message, lines = _message(_extent(text, start), None, None)
-        message = message.replace(enhanced.group(0).lstrip("(#"), "", 1).strip(" ()#")
+        token = enhanced.group(0)  # "(#4.4.3" takes its closing parenthesis with it
+        if token.startswith("(") and text.startswith(")", enhanced.end()):
+            token += ")"
+        message = _SPACES.sub(" ", message.replace(token, "", 1)).strip()
+        comment = _COMMENT.fullmatch(message)  # a Status field's "5.1.1 (bad mailbox)"
+        message = comment.group(1).strip() if comment else message
         return Diagnostic(None, enhanced.group("enh"), message or text, lines,
                           find_command(text), "enhanced")
     message, lines = _message(text[:2_000], None, None)

@@ -150,6 +150,18 @@ def test_unrouteable_address_to_a_client_not_logged_in_is_an_unknown_recipient()
     assert refused.annotation.reason.name == "user-unknown"
     assert "no such user" in refused.annotation.description
     assert report.verdict == "partial"
+    assert report.summary.endswith("accepted the recipients for 1 of 2 recipients; the others "
+                                   "were refused at rcpt: 550 Unrouteable address (dry run: no "
+                                   "DATA sent)"), report.summary
+
+
+def test_several_different_refusals_are_not_summed_up_as_the_last_one() -> None:
+    report = run({b"RCPT": [b"250 Accepted\r\n", b"550 Unrouteable address\r\n",
+                            b"550 relay not permitted\r\n"]},
+                 rcpt_to=("alice@exim.test", "nobody@exim.test", "someone@elsewhere.test"))
+    assert report.verdict == "partial"
+    assert "; the others were refused for 2 different reasons, the last at rcpt: 550 relay not "\
+        "permitted" in report.summary, report.summary
 
 
 # -- AUTH only after STARTTLS, and --tls none with --auth-user ----------------------------------
@@ -187,3 +199,15 @@ def test_a_connect_acl_refusal_at_the_greeting_is_about_this_client() -> None:
     assert note.advice[0].startswith("The server refuses this client outright")
     assert note.provider.id == "exim-administrative-prohibition"
     assert report.verdict == "refused"
+
+
+def test_too_much_load_at_the_greeting_is_the_servers_load_not_greylisting() -> None:
+    # Exim's smtp_load_reserve; "please try again later" alone would read as greylisting
+    banner = b"421 mx.exim.test: Too much load; please try again later\r\n"
+    with HostileServer([send(banner)]) as server:
+        report = asyncio.run(probe(server.target, ProbeOptions(
+            helo="client.exim.test", tls="none", dry_run=True, timeout=5.0)))
+    note = step(report, "greeting").annotation
+    assert note is not None and note.provider is not None and note.reason is not None
+    assert (note.provider.id, note.reason.name) == ("exim-too-much-load", "system-error")
+    assert report.verdict == "deferred"

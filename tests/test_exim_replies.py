@@ -172,3 +172,30 @@ def test_starttls_refused_where_it_is_required_names_the_reply_in_the_verdict() 
     report = run({b"STAR": [b"454 TLS currently unavailable\r\n"]}, tls="starttls")
     assert report.verdict == "deferred"
     assert "deferred at starttls: 454 TLS currently unavailable" in report.summary
+
+
+def test_a_connect_acl_refusal_at_the_greeting_is_about_this_client() -> None:
+    # Exim's acl_smtp_connect "deny": 550 at the greeting, where RFC 5321 has 554
+    with HostileServer([send(b"550 Administrative prohibition\r\n"), exim({})]) as server:
+        report = asyncio.run(probe(server.target, ProbeOptions(
+            helo="client.exim.test", tls="none", dry_run=True, timeout=5.0)))
+    greeting = step(report, "greeting")
+    note = greeting.annotation
+    assert note is not None and note.provider is not None
+    assert note.description.startswith("The server refuses this client at the greeting")
+    assert "mailbox" not in note.description
+    assert note.advice[0].startswith("The server refuses this client outright")
+    assert note.provider.id == "exim-administrative-prohibition"
+    assert report.verdict == "refused"
+
+
+def test_too_much_load_at_the_greeting_is_the_servers_load_not_greylisting() -> None:
+    # Exim's smtp_load_reserve; "please try again later" alone would read as greylisting
+    banner = b"421 mx.exim.test: Too much load; please try again later\r\n"
+    with HostileServer([send(banner)]) as server:
+        report = asyncio.run(probe(server.target, ProbeOptions(
+            helo="client.exim.test", tls="none", dry_run=True, timeout=5.0)))
+    note = step(report, "greeting").annotation
+    assert note is not None and note.provider is not None and note.reason is not None
+    assert (note.provider.id, note.reason.name) == ("exim-too-much-load", "system-error")
+    assert report.verdict == "deferred"

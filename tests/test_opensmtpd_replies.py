@@ -126,3 +126,23 @@ def test_a_tls_internal_error_alert_is_a_fault_on_the_servers_side() -> None:
         "internal_error alert: a fault on its side (a certificate or key its TLS library "
         "cannot use), not something this client can change")
     assert report.verdict == "failed"
+
+
+def test_must_issue_an_auth_command_first_in_plaintext_is_a_login_not_tls_alone() -> None:
+    # a listener with "auth": AUTH is offered only after STARTTLS
+    report = run([send(BANNER), opensmtpd({b"MAIL": [
+        b"530 5.5.1 Invalid command: Must issue an AUTH command first\r\n"]})], dry_run=True)
+    note = step(report, "mail").annotation
+    assert note is not None and note.reason is not None
+    assert (note.reason.name, note.reason.rule) == ("auth-required", "auth-after-starttls")
+    assert "offers AUTH only over TLS (OpenSMTPD: a listener with auth" in note.description
+    assert note.advice[0].startswith("Probe with STARTTLS and a login: --tls starttls")
+    assert report.verdict == "refused"
+
+
+def test_must_issue_a_starttls_command_first_stays_a_tls_requirement() -> None:
+    report = run([send(BANNER), opensmtpd({b"MAIL": [
+        b"530 5.5.1 Invalid command: Must issue a STARTTLS command first\r\n"]})], dry_run=True)
+    note = step(report, "mail").annotation
+    assert note is not None and note.reason is not None
+    assert note.reason.name == "tls-required"

@@ -7,6 +7,7 @@ the system resolver or the internet. Names in ``servfail`` answer SERVFAIL and n
 ``(name, "AAAA")`` does so for that one record type only (a zone that drops AAAA questions).
 A name with a CNAME is followed inside the zone data (as a recursive resolver would), and
 answers about names in ``authenticated`` carry the AD bit, as from a validating resolver.
+A record written ``\\# HEX`` is sent as those bytes, so a malformed record can be served.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
@@ -122,8 +124,18 @@ class DnsServer:
 
     @staticmethod
     def _rrset(qname: dns.name.Name, rdtype: str, texts: list[str]) -> dns.rrset.RRset:
-        return dns.rrset.from_text_list(qname, 300, dns.rdataclass.IN, rdtype, texts,
-                                        origin=dns.name.root, relativize=False)
+        """The records as zone-file text; one written ``\\# HEX`` goes out as those very
+        bytes, unchecked, which is how a malformed record (a TLSA whose digest is too short)
+        reaches the client."""
+        raw = [t for t in texts if t.startswith("\\# ")]
+        if not raw:
+            return dns.rrset.from_text_list(qname, 300, dns.rdataclass.IN, rdtype, texts,
+                                            origin=dns.name.root, relativize=False)
+        rrset = dns.rrset.RRset(qname, dns.rdataclass.IN, dns.rdatatype.from_text(rdtype))
+        for text in raw:
+            data = bytes.fromhex(text[3:].replace(" ", ""))
+            rrset.add(dns.rdata.GenericRdata(dns.rdataclass.IN, rrset.rdtype, data), 300)
+        return rrset
 
     def start(self) -> DnsServer:
         """Bind UDP on a free port, then TCP on the same port (retrying if that one is taken)."""

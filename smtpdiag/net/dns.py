@@ -128,11 +128,16 @@ class Resolver:
     def _resolver(self) -> dns.asyncresolver.Resolver:
         """Build dnspython's resolver on first use, so a broken system config is a DnsError."""
         if self._impl is None:
+            from .nameserver import StrictNameserver
+
             if self._nameserver is None:
                 impl = dns.asyncresolver.Resolver(configure=True)
+                impl.nameservers = [  # the system's servers, a malformed reply told as such
+                    StrictNameserver(ns.address, ns.port) if type(ns) is
+                    dns.nameserver.Do53Nameserver else ns for ns in impl.nameservers]
             else:
                 impl = dns.asyncresolver.Resolver(configure=False)
-                impl.nameservers = [dns.nameserver.Do53Nameserver(*self._nameserver)]
+                impl.nameservers = [StrictNameserver(*self._nameserver)]
             impl.timeout = self._timeout
             impl.lifetime = self._timeout
             impl.cache = None  # a diagnostic tool must see what the server says now
@@ -194,6 +199,9 @@ class Resolver:
             if isinstance(problem, dns.message.ChainTooLong):  # it answered: with a loop
                 return (f"{self._who()} answered {what} with aliases (CNAME) that loop or "
                         "chain too far")
+            if isinstance(problem, dns.exception.FormError):  # it answered: unreadably
+                detail = str(problem).rstrip(".") or type(problem).__name__
+                return f"{self._who()} answered {what} with a malformed reply ({detail})"
             if isinstance(problem, BaseException):
                 detail = getattr(problem, "strerror", None) or str(problem)
                 detail = detail or type(problem).__name__

@@ -94,3 +94,8 @@ def test_text_without_any_code_is_read_as_words_to_two_thousand_characters() -> 
     assert found.form == "words"
     assert found.lines == ("Your message was not delivered.", "x" * (2_000 - 33))
     assert found.message == "Your message was not delivered. " + "x" * (2_000 - 33)
+
+
+def test_text_without_any_code_still_names_the_step_it_gives() -> None:
+    found = read_diagnostic("The recipient was refused\n(in reply to RCPT TO command)")
+    assert (found.form, found.command) == ("words", "RCPT")

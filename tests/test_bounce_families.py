@@ -1,5 +1,6 @@
 """A whole bounce of each family of mail system, read to its recipients, replies, steps and
-causes: Microsoft 365 and Exchange (HTML parts, the 2003 "<host #5.1.1 smtp;…>" line), Gmail,
+causes: Microsoft 365 and Exchange (HTML parts, the 2003 "<host #5.1.1 smtp;…>" line, 2010's
+recipients listed twice), Gmail,
 Yahoo, qmail, Exim, Sendmail, Courier, MDaemon (an arrow transcript), Lotus Domino, Postfix,
 Amazon SES, bounces forwarded by people, other charsets, CRLF and CR line ends, a body without
 headers and a message cut short.  Every sample is written for this project in the shape its
@@ -81,6 +82,16 @@ FAMILIES = {
         "            <mail.corp.example #5.1.1 smtp;550 5.1.1 Mailbox unavailable>\n",
         subject="Undeliverable: hi"),
         [("ann@corp.example", 550, "5.1.1", None, "user-unknown")]),
+    # Exchange 2010 lists each recipient for people, then again with its reply for admins
+    "exchange-2010": (_prose(
+        "Delivery has failed to these recipients or groups:\n\nann@corp.example\nThe e-mail "
+        "address you entered couldn't be found.\n\ncy@corp.example\nThe recipient's mailbox "
+        "is full.\n\nDiagnostic information for administrators:\n\nGenerating server: "
+        "mail.corp.example\n\nann@corp.example\n#550 5.1.1 RESOLVER.ADR.RecipNotFound; not "
+        "found ##\n\ncy@corp.example\n#550 5.2.2 STOREDRV.Deliver; mailbox full ##\n",
+        sender="Microsoft Exchange <postmaster@corp.example>", subject="Undeliverable: hi"),
+        [("ann@corp.example", 550, "5.1.1", None, "user-unknown"),
+         ("cy@corp.example", 550, "5.2.2", None, "mailbox-full")]),
     "gmail": (_report(
         "** Address not found **\n\nYour message wasn't delivered to ann@example.org because "
         "the address couldn't be found, or is unable to receive mail.\n",
@@ -195,3 +206,58 @@ def test_a_reply_quoted_inside_angle_brackets_leaves_the_closing_one_behind() ->
     assert record["input"] == "Mailbox unavailable"  # not "Mailbox unavailable>"
     (mdaemon,) = classify_message(FAMILIES["mdaemon"][0].encode())
     assert mdaemon["input"] == "<ann@example.org>: no mailbox"  # not the transcript's end
+
+
+def test_a_bounce_body_without_headers_gives_records_with_jsonl(tmp_path) -> None:
+    """Saved without its headers (as pasted from a mail client), a bounce still lists its
+    recipients: ``--jsonl`` gives a record each, as for the whole message; one reply pasted
+    alone is still explained as a reply."""
+    from tests.conftest import run_cli
+
+    path = tmp_path / "body.txt"
+    path.write_text(POSTFIX_TEXT)
+    result = run_cli("explain", str(path), "--jsonl")
+    assert result.returncode == 0, result.stderr
+    records = [__import__("json").loads(line) for line in result.stdout.splitlines()]
+    assert [(r["schema"], r["recipient"], r["reason"]["name"]) for r in records] == [
+        ("smtpdiag.bounce/1", "ann@example.org", "user-unknown"),
+        ("smtpdiag.bounce/1", "cy@example.org", "mailbox-full")]
+    reply = run_cli("explain", "-", "--jsonl", stdin="550-5.1.1 No such\n550 5.1.1 user\n")
+    assert '"schema": "smtpdiag.explain/1"' in reply.stdout
+
+
+EXIM = FAMILIES["exim"][0]
+
+
+def _forward(part_headers: str, body: bytes) -> bytes:
+    return (HEAD.format(sender="Carol <carol@example.net>", subject="Fwd: bounce").encode()
+            + b'Content-Type: multipart/mixed; boundary="F"\n\n--F\nContent-Type: text/plain\n'
+            b"\nsee attached\n--F\n" + part_headers.encode() + b"\n" + body + b"\n--F--\n")
+
+
+@pytest.mark.parametrize(("headers", "body"), [
+    ("Content-Type: message/rfc822\n", EXIM.encode()),
+    ("Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n",
+     base64.encodebytes(EXIM.encode())),
+    ('Content-Type: application/octet-stream; name="bounce.eml"\n'
+     "Content-Transfer-Encoding: base64\n", base64.encodebytes(EXIM.encode())),
+    ('Content-Type: application/octet-stream\nContent-Disposition: attachment; '
+     'filename="Mail delivery failed.eml"\n', EXIM.encode()),
+])
+def test_a_bounce_forwarded_as_an_attachment_in_any_form_is_read(headers, body) -> None:
+    # sent base64, or as a saved .eml file, it was "see attached": no recipient, no reply
+    records = classify_message(_forward(headers, body))
+    assert [(r["recipient"], r["code"], r["reason"]["name"]) for r in records] == [
+        ("ann@example.org", 550, "relay-denied"), ("cy@example.org", None, "host-unknown")]
+
+
+def test_a_subject_in_encoded_words_is_read_for_the_cause_it_names() -> None:
+    from email import message_from_string
+
+    from smtpdiag.core.dsn import report_words
+
+    message = message_from_string(
+        "Subject: =?UTF-8?Q?Returned_mail:_Cannot_send_message_for_5_days?=\n\nText.\n")
+    assert report_words(message, "Text.") == "Cannot send message for 5 days"
+    broken = message_from_string("Subject: =?x-no-such?Q?Returned_mail:_Host_unknown?=\n\n")
+    assert report_words(broken, "") == ""  # undecodable: read as it is, and names nothing

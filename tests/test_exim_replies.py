@@ -150,6 +150,18 @@ def test_unrouteable_address_to_a_client_not_logged_in_is_an_unknown_recipient()
     assert refused.annotation.reason.name == "user-unknown"
     assert "no such user" in refused.annotation.description
     assert report.verdict == "partial"
+    assert report.summary.endswith("accepted the recipients for 1 of 2 recipients; the others "
+                                   "were refused at rcpt: 550 Unrouteable address (dry run: no "
+                                   "DATA sent)"), report.summary
+
+
+def test_several_different_refusals_are_not_summed_up_as_the_last_one() -> None:
+    report = run({b"RCPT": [b"250 Accepted\r\n", b"550 Unrouteable address\r\n",
+                            b"550 relay not permitted\r\n"]},
+                 rcpt_to=("alice@exim.test", "nobody@exim.test", "someone@elsewhere.test"))
+    assert report.verdict == "partial"
+    assert "; the others were refused for 2 different reasons, the last at rcpt: 550 relay not "\
+        "permitted" in report.summary, report.summary
 
 
 # -- AUTH only after STARTTLS, and --tls none with --auth-user ----------------------------------

@@ -26,6 +26,8 @@ import html
 import re
 from email.message import Message
 
+from .transfer import body_bytes, decode_body, message_bytes, parsed_message
+
 __all__ = ["forwarded_bounce", "html_text", "raw_text", "segments", "unquoted"]
 
 _ADDRESS = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
@@ -36,6 +38,9 @@ _RECIPIENT_LINE = re.compile(
     rf"[45][0-9][0-9][ -](?:[245]\.[0-9]{{1,3}}\.[0-9]{{1,3}} )?<?(?P<summary>{_ADDRESS})>?\.\.\.)",
     re.MULTILINE)
 # An address that finishes a sentence ("A message sent by\n  <…>\ncould not be delivered").
+# A reply code or an enhanced code in a recipient's lines (not a date's or a size's digits).
+_CODED = re.compile(r"(?<![\w.])[245]\.[0-9]{1,3}\.[0-9]{1,3}(?![\w.])|"
+                    r"(?:^|[\s#'\"(])[45][0-9]{2}[ -]", re.M)
 _MID_SENTENCE = re.compile(r"\b(?:by|from|to|for|of)$", re.I)
 _MIME_LINE = re.compile(r"^(?:[ \t]*--[^\s]+[ \t]*|Content-[A-Za-z-]+:.*|MIME-Version:.*|"
                         r"[ \t]*boundary=.*|This is a (?:multi-part|MIME-encapsulated) message.*)$",
@@ -70,7 +75,8 @@ def segments(prose: str, sender: str | None = None) -> list[tuple[str, str]]:
     ``sender`` (the bounce's own ``To:``, the original sender) is not a recipient, nor is an
     address that finishes a sentence (Exim: "A message sent by\n  <…>\ncould not be
     delivered").  A recipient listed twice
-    (a bounce written in two languages) keeps its first text.
+    (a bounce written in two languages) keeps its first text, unless only the second has a
+    reply code (Exchange lists each for people, then with its reply for admins): then both.
     """
     # where, which address, whether a recipient, whether a Sendmail summary line
     starts: list[tuple[int, str, bool, bool]] = []
@@ -97,6 +103,11 @@ def segments(prose: str, sender: str | None = None) -> list[tuple[str, str]]:
         elif recipient and summary and begin < start:
             # listed above ("(reason: …)"), its dialogue in the transcript below: both its own
             found[key] = (address, f"{found[key][1]}\n{prose[begin:end].strip()}")
+        elif recipient and not _CODED.search(found[key][1]) \
+                and _CODED.search(prose, start, end):
+            # listed for people first, then again with its reply for admins (Exchange's
+            # "Diagnostic information for administrators"): both its own
+            found[key] = (address, f"{found[key][1]}\n{prose[start:end].strip()}")
     return list(found.values())
 
 
@@ -178,7 +189,8 @@ def _is_bounce(message: Message, *, subject: bool) -> bool:
 
 
 def forwarded_bounce(message: Message) -> Message | None:
-    """The bounce a person forwarded as an attachment, where ``message`` is not one itself;
+    """The bounce a person forwarded as an attachment (``_attached``), where ``message`` is
+    not one itself;
     None otherwise (a bounce's own attached ``message/rfc822`` is the returned original).  An
     attachment counts as a bounce by its report or its mail system's From; by its Subject only
     when the message says it forwards ("Fwd: …"): a bounce from a mail system this does not
@@ -187,10 +199,33 @@ def forwarded_bounce(message: Message) -> Message | None:
         return None
     forwards = bool(_FORWARDED.match(str(message.get("Subject") or "")))
     for part in message.walk():
-        if part.get_content_type() != "message/rfc822":
-            continue
-        inner = part.get_payload()
-        attached = inner[0] if isinstance(inner, list) and inner else None
-        if isinstance(attached, Message) and _is_bounce(attached, subject=forwards):
+        attached = _attached(part)
+        if attached is not None and _is_bounce(attached, subject=forwards):
             return attached
     return None
+
+
+_EML_KINDS = ("application/octet-stream", "application/eml", "application/x-eml")
+_HEADER_LINE = re.compile(rb"[A-Za-z][A-Za-z0-9-]*:[ \t]")
+
+
+def _attached(part: Message) -> Message | None:
+    """The message a part carries: a ``message/rfc822`` part's own, its body decoded first
+    where it was sent base64 (the email package parses the encoded text as the message), or a
+    saved message attached as a file (``application/octet-stream`` "….eml", as mail clients
+    forward one)."""
+    kind = part.get_content_type()
+    encoding = str(part.get("Content-Transfer-Encoding") or "").strip().lower()
+    if kind == "message/rfc822":
+        inner = part.get_payload()
+        attached = inner[0] if isinstance(inner, list) and inner else None
+        if not isinstance(attached, Message) or encoding not in ("base64", "quoted-printable"):
+            return attached if isinstance(attached, Message) else None
+        data = decode_body(message_bytes(attached).strip(), encoding)
+    elif part.is_multipart() or not (kind in _EML_KINDS or str(
+            part.get_filename() or "").lower().endswith(".eml")):
+        return None
+    else:
+        data = body_bytes(part)
+    data = data.replace(b"\r\n", b"\n")
+    return parsed_message(data) if _HEADER_LINE.match(data.lstrip()[:200]) else None

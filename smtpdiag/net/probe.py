@@ -26,10 +26,11 @@ from ..errors import DnsError, SmtpdiagError, UsageError
 from ..model import Attempt, ErrorInfo, Reply, Report, Resolution
 from ..record import record
 from .hostwalk import HostWalk
-from .session import WalkOptions
+from .session import WalkOptions, walk
 
 if TYPE_CHECKING:
-    from .dns import MxQueue
+    from .dns import Candidate
+    from .mxqueue import MxQueue
 
 __all__ = ["ProbeOptions", "default_deadline", "default_helo", "explain_attempts", "probe",
            "test_message"]
@@ -222,8 +223,11 @@ def _one_summary(verdict: str, last: Attempt, opts: ProbeOptions) -> str:
         rcpts = [s for s in last.steps if s.name == "rcpt" and s.reply is not None]
         took = sum(1 for s in rcpts if s.reply is not None and s.reply.positive)
         what = "the recipients" if opts.dry_run or opts.quit_after else "the message"
+        # one reply quoted for several refusals must not pass for the reason of them all
+        said = {(s.reply.code, s.reply.text) for s in rcpts if s.reply and not s.reply.positive}
+        ways = f" for {len(said)} different reasons, the last" if len(said) > 1 else ""
         return shorten(f"{where} accepted {what} for {took} of {len(rcpts)} recipients; the "
-                       f"others were refused{_refusal(last)}{point}", 240)
+                       f"others were refused{ways}{_refusal(last)}{point}", 240)
     if verdict == "deferred":
         return shorten(f"{where} deferred{_refusal(last)}", 200) + (
             " (temporary: a sending server would retry later)")
@@ -281,13 +285,19 @@ def _walk_options(opts: ProbeOptions, port: int, recipient: str | None) -> WalkO
     return walk_opts
 
 
-def _with_mx_findings(resolution: Resolution) -> Resolution:
-    """``resolution`` with what its MX set says (``core.findings.mx_findings``)."""
+def _with_mx_findings(resolution: Resolution, hosts: list[Candidate] | None = None
+                      ) -> Resolution:
+    """``resolution`` with what its MX set says, and each MX host looked up (``hosts``):
+    addresses no sender can reach, an address family that failed (``core.findings``)."""
     if not resolution.mx:
         return resolution
-    from ..core.findings import mx_findings
+    from ..core.findings import mx_findings, mx_host_findings
 
-    return replace(resolution, findings=mx_findings(resolution))
+    found = mx_findings(resolution)
+    for host in hosts or ():
+        found += mx_host_findings(resolution.domain or "", host.host, host.addresses,
+                                  host.failed)
+    return replace(resolution, findings=found)
 
 
 def _unusable(target: str, why: str, started_at: str) -> Report:
@@ -336,8 +346,8 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
     if opts.progress is not None and not target.literal:
         opts.progress("dns", target.host)
     try:
-        resolution, hosts = (_LITERAL, [(target.host, (target.host,), None)]) \
-            if target.literal else await _candidates(target, opts, deadline)
+        resolution, hosts = (_LITERAL, []) if target.literal else \
+            await _candidates(target, opts, deadline)  # an IP literal is its own one address
     except SmtpdiagError as exc:
         return _finished(target_text, opts, started_at, started, "failed", f"{exc}", None, [],
                          exc)
@@ -345,26 +355,32 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
         return _finished(target_text, opts, started_at, started, "no-mail",
                          f"{target.host} publishes a null MX (RFC 7505): this domain accepts "
                          "no mail", _with_mx_findings(resolution), [])
-    walker = HostWalk(port, walk_opts, deadline, opts.all_mx)
-    try:
-        if isinstance(hosts, list):
-            for host, addresses, why in hosts:
-                if not await walker.take(host, addresses, why):
-                    break
-        else:  # an MX queue: its hosts are looked up as they are walked
-            resolution = hosts.resolution(resolution, await walker.take_all(hosts))
-        attempts = await walker.attempts()
-    finally:
-        walker.close()
-    resolution = _with_mx_findings(resolution)
+    looked_up: list[Candidate] = []
+    if target.literal:  # one address, one walk: what HostWalk would do, without its layer
+        attempts, untried = [await walk(target.host, target.host, port, walk_opts, deadline)], 0
+    else:
+        walker = HostWalk(port, walk_opts, deadline, opts.all_mx)
+        try:
+            if isinstance(hosts, list):
+                for host, addresses, why in hosts:
+                    if not await walker.take(host, addresses, why):
+                        break
+            else:  # an MX queue: its hosts are looked up as they are walked
+                looked_up = await walker.take_all(hosts)
+                resolution = hosts.resolution(resolution, looked_up)
+            attempts = await walker.attempts()
+        finally:
+            walker.close()
+        untried = walker.untried
+    resolution = _with_mx_findings(resolution, looked_up)
     if opts.explain:
         attempts = explain_attempts(attempts, opts, chosen)
     walked = [a for a in attempts if a.address is not None] or attempts[:1]
     verdict = worst_outcome(a.outcome for a in walked) if opts.all_mx else walked[-1].outcome
     summary = _summary(verdict, walked, opts, chosen)
-    if walker.untried:
-        hosts_were = "MX host was" if walker.untried == 1 else "MX hosts were"
-        summary += (f"; {walker.untried} more {hosts_were} not tried: the probe's time limit "
+    if untried:
+        hosts_were = "MX host was" if untried == 1 else "MX hosts were"
+        summary += (f"; {untried} more {hosts_were} not tried: the probe's time limit "
                     f"of {seconds(deadline - began)} s ran out")
     return _finished(target_text, opts, started_at, started, verdict, summary, resolution,
                      attempts)

@@ -70,10 +70,14 @@ def _rule(step: str, reply: Reply, port: int, text: str,
 
 def session_facts(attempt: Attempt) -> dict[str, str]:
     """What the session showed that changes how a refusal reads, and the values its advice
-    names: ``{auth}`` (the mechanisms offered), ``{declared}`` and ``{limit}`` (sizes)."""
+    names: ``{auth}`` (the mechanisms offered), ``{declared}`` and ``{limit}`` (sizes).
+    ``not-logged-in``: no AUTH was tried, so a server following the usual relay rules took
+    (or refused) each recipient as one of its own domains'."""
     facts: dict[str, str] = {}
     caps = attempt.capabilities
     logged_in = any(step.name == "auth" for step in attempt.steps)
+    if not logged_in:  # such a client may relay nowhere, as a rule: a refusal is about here
+        facts["not-logged-in"] = ""
     if caps is not None and caps.auth and not logged_in:
         facts["auth-unused"], facts["auth"] = "", " ".join(caps.auth)
     if caps is not None and not caps.auth and caps.starttls and attempt.tls_mode == "none" \

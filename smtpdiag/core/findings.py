@@ -47,9 +47,11 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
                 "session carried on without encryption, as a sending server does: mail to this "
                 "server travels in plaintext. Check its TLS certificate and key configuration",
                 step.name))
-        elif step.name == "ehlo" and not reply.positive:
-            found.append(Finding("warning", "EHLO was refused: the server speaks only basic SMTP "
-                                 "(no STARTTLS, AUTH or SIZE)", step.name))
+        elif step.name == "ehlo" and not reply.positive and \
+                (helo := _helo_followed(attempt, step)) is not None:
+            if helo.reply is not None and helo.reply.positive:
+                found.append(Finding("warning", "EHLO was refused: the server speaks only basic "
+                                     "SMTP (no STARTTLS, AUTH or SIZE)", step.name))
         elif not reply.positive:
             temporary = reply.klass == 4  # a deferral, as the verdict and check say
             severity = "warning" if temporary else "critical"
@@ -78,6 +80,15 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
     found += _implicit_tls_found(attempt)
     found += conduct_findings(attempt)
     return tuple(found)
+
+
+def _helo_followed(attempt: Attempt, ehlo: Step) -> Step | None:
+    """The HELO sent after this refused EHLO, if one was: a HELO taken means a server that
+    speaks only basic SMTP; a HELO refused too says the refusal itself.  An EHLO refusal
+    without a HELO after it (501 for its argument, 421) is a refusal like any other."""
+    steps = attempt.steps
+    after = steps.index(ehlo) + 1
+    return steps[after] if after < len(steps) and steps[after].name == "helo" else None
 
 
 def _implicit_tls_found(attempt: Attempt) -> list[Finding]:

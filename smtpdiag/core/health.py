@@ -294,14 +294,18 @@ def judge(report: Report, thresholds: Thresholds, *, index: int = 0,
         reasons.append(Reason(state, f"{where}: {report.error.message}", report.error.step))
     elif primary is None:
         reasons.append(Reason("UNKNOWN", "nothing was probed"))
+    later = False  # past the primary: a backup host looked up but not needed (net/hostwalk)
     for attempt in report.attempts:
         if all_hosts or attempt is primary:
+            later = True
             found = _judge_attempt(attempt, thresholds)
             prefix = f"{_where(attempt)}: " if all_hosts and len(report.attempts) > 1 else ""
             reasons += [Reason(r.state, prefix + r.message, r.step) for r in found]
         elif attempt.outcome != "accepted" or _judge_attempt(attempt, Thresholds()):
             why = attempt.error.message if attempt.error else f"outcome {attempt.outcome}"
-            if attempt.address is None:  # never connected: its name, not a server, failed
+            if attempt.address is None and later:
+                text = f"the backup MX host {attempt.host} has no address ({why})"
+            elif attempt.address is None:  # never connected: its name, not a server, failed
                 text = f"{attempt.host} was not tried ({why}); a later host was tried"
             else:
                 text = f"{_where(attempt)} did not answer properly ({why}); a later host was tried"

@@ -125,6 +125,11 @@ class Walk(GreetingWalk):
                     break
                 reply = await self.command("auth", base64.b64encode(secret.encode()).decode(),
                                            REDACTED)
+        elif not offered and self.tls is None and self.caps and self.caps.starttls:
+            raise ProtocolError("the server offers no AUTH before TLS, and it offers STARTTLS: "
+                                "it takes logins only over TLS (Exim: auth_advertise_hosts, "
+                                "Postfix: smtpd_tls_auth_only). Probe with --tls starttls",
+                                step="auth")
         else:
             shown = ", ".join(offered) or "none"
             raise ProtocolError(f"the server offers no AUTH mechanism smtpdiag can use "

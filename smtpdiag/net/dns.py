@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from dataclasses import dataclass
+import time
+from collections import deque
+from dataclasses import dataclass, replace
 
 import dns.asyncresolver
 import dns.exception
@@ -29,9 +31,13 @@ from dns.rdtypes.IN.AAAA import AAAA
 from smtpdiag.errors import DnsError, TargetError, UsageError
 from smtpdiag.model import MxHost, Resolution
 
-__all__ = ["Candidate", "Resolver"]
+__all__ = ["LOOKAHEAD", "Candidate", "MxQueue", "Resolver"]
 
 STEP = "dns"
+# MX hosts whose addresses are asked at once, ahead of the walk: enough that a walk falling
+# back to the next host rarely waits, few enough that a domain with hundreds of MX records
+# does not spend the probe's time (or the nameserver's patience) on names it never walks.
+LOOKAHEAD = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,7 @@ class Candidate:
     addresses: tuple[str, ...]
     error: str | None = None
     cname: str | None = None  # the canonical name, when ``host`` is an alias (CNAME)
+    late: bool = False  # the lookup was cut short by the caller's deadline, not its timeout
 
 
 def _seconds(value: float) -> str:
@@ -126,21 +133,30 @@ class Resolver:
         return self._impl
 
     async def _query(
-        self, name: dns.name.Name, display: str, rdtype: str
+        self, name: dns.name.Name, display: str, rdtype: str, until: float | None = None
     ) -> dns.resolver.Answer | None:
         """One question; ``None`` when the name exists without this type (NoAnswer).
 
-        This is the one place where dnspython's exceptions become ours.
+        ``until`` (``time.monotonic()``) is the caller's deadline, when that comes before
+        this resolver's own timeout.  This is the one place where dnspython's exceptions
+        become ours.
         """
         what = f"{rdtype} {display}"
+        lifetime = self._timeout
+        left = None if until is None else until - time.monotonic()
+        if left is not None and left < lifetime:
+            lifetime = max(left, 0.001)
         try:
             resolver = self._resolver()
-            return await resolver.resolve(name, rdtype, lifetime=self._timeout, search=False)
+            return await resolver.resolve(name, rdtype, lifetime=lifetime, search=False)
         except dns.resolver.NoAnswer:
             return None
         except dns.resolver.NXDOMAIN:
             raise DnsError(f"{display} does not exist (NXDOMAIN)", step=STEP) from None
         except dns.exception.Timeout:
+            if lifetime < self._timeout:
+                raise LateError(f"no answer from {self.server} for {what} in the time left",
+                                step=STEP) from None
             message = f"no answer within {_seconds(self._timeout)} s from {self.server} for {what}"
             raise DnsError(message, step=STEP) from None
         except dns.resolver.NoNameservers as exc:
@@ -182,7 +198,7 @@ class Resolver:
         found, _ = await self._addresses_of(name, display)
         return found
 
-    async def _addresses_of(self, name: dns.name.Name, display: str
+    async def _addresses_of(self, name: dns.name.Name, display: str, until: float | None = None
                             ) -> tuple[tuple[str, ...], str | None]:
         """A then AAAA, asked concurrently, and the canonical name when ``name`` is an alias.
 
@@ -190,8 +206,8 @@ class Resolver:
         still worth trying. If neither answers and one failed, that failure is raised.
         """
         results = await asyncio.gather(
-            self._query(name, display, "A"),
-            self._query(name, display, "AAAA"),
+            self._query(name, display, "A", until),
+            self._query(name, display, "AAAA", until),
             return_exceptions=True,
         )
         found: list[str] = []
@@ -218,29 +234,46 @@ class Resolver:
             raise DnsError(f"{display} has no A or AAAA records", step=STEP)
         return found
 
-    async def _candidate(self, name: dns.name.Name, preference: int | None) -> Candidate:
+    async def _candidate(self, name: dns.name.Name, preference: int | None,
+                         until: float | None = None) -> Candidate:
         """Addresses of one MX host; a failure is recorded on it rather than raised."""
         host = _host_text(name)
         if name == dns.name.root:
             error = "'.' is the null MX target (RFC 7505) but the domain has other MX records too"
             return Candidate(host, preference, (), error)
         try:
-            found, alias = await self._addresses_of(name, host)
+            found, alias = await self._addresses_of(name, host, until)
         except DnsError as exc:
-            return Candidate(host, preference, (), exc.message)
+            return Candidate(host, preference, (), exc.message, late=isinstance(exc, LateError))
         if not found:
             return Candidate(host, preference, (), f"{host} has no A or AAAA records", alias)
         return Candidate(host, preference, found, cname=alias)
 
     async def mail_hosts(self, domain: str) -> tuple[Resolution, list[Candidate]]:
-        """The hosts that receive mail for ``domain``, in the order RFC 5321 §5.1 tries them."""
+        """The hosts that receive mail for ``domain``, in the order RFC 5321 §5.1 tries them,
+        every one of them looked up (``LOOKAHEAD`` at a time)."""
+        resolution, queue = await self.mx_queue(domain)
+        found: list[Candidate] = []
+        try:
+            while (candidate := await queue.next()) is not None:
+                found.append(candidate)
+        finally:
+            queue.close()
+        # An MX target that is an alias is kept as such: RFC 2181 §10.3 forbids it (a finding).
+        return queue.resolution(resolution, found), found
+
+    async def mx_queue(self, domain: str, until: float | None = None
+                       ) -> tuple[Resolution, MxQueue]:
+        """The MX answer for ``domain`` and its hosts to be looked up in order, as they are
+        walked (``MxQueue``); an implicit MX's one host comes looked up already."""
         name, display = _to_name(domain)
-        answer = await self._query(name, display, "MX")
+        answer = await self._query(name, display, "MX", until)
         if answer is None:
             found = await self._addresses(name, display)
             if not found:
                 raise DnsError(f"{display} has no MX, A or AAAA records", step=STEP)
-            return Resolution(display, "implicit-mx"), [Candidate(_host_text(name), None, found)]
+            host = Candidate(_host_text(name), None, found)
+            return Resolution(display, "implicit-mx"), MxQueue(self, [], until, [host])
         records = sorted(
             ((rd.preference, rd.exchange) for rd in answer if isinstance(rd, MX)),
             key=lambda item: (item[0], item[1].to_text().lower()),
@@ -249,12 +282,8 @@ class Resolver:
             raise DnsError(f"the MX answer for {display} held no MX records", step=STEP)
         mx = tuple(MxHost(pref, _host_text(exchange)) for pref, exchange in records)
         if len(records) == 1 and records[0][1] == dns.name.root:
-            return Resolution(display, "null-mx", mx=mx), []
-        candidates = await asyncio.gather(*(self._candidate(ex, pref) for pref, ex in records))
-        # An MX target that is an alias is kept as such: RFC 2181 §10.3 forbids it (a finding).
-        mx = tuple(MxHost(m.preference, m.host, c.cname) for m, c in zip(mx, candidates,
-                                                                          strict=True))
-        return Resolution(display, "mx", mx=mx), list(candidates)
+            return Resolution(display, "null-mx", mx=mx), MxQueue(self, [], until)
+        return Resolution(display, "mx", mx=mx), MxQueue(self, records, until)
 
     async def ptr(self, address: str) -> str | None:
         """The reverse name of an address, or None: a missing PTR is a finding, not a failure."""
@@ -267,3 +296,58 @@ class Resolver:
             return None
         names = sorted(_host_text(rd.target) for rd in answer if isinstance(rd, PTR))
         return names[0] if names else None
+
+
+class LateError(DnsError):
+    """A lookup the caller's deadline cut short (``Candidate.late``): no more time to ask."""
+
+
+class MxQueue:
+    """A domain's MX hosts, looked up in preference order as a walk asks for them.
+
+    At most ``LOOKAHEAD`` hosts are being looked up at once, so the walk starts on the best
+    host as soon as its addresses are known, and a domain with hundreds of MX records costs no
+    more DNS than the hosts it walks (and a few ahead).  ``close`` cancels what is still
+    being asked; a caller must call it (``finally``)."""
+
+    def __init__(self, resolver: Resolver, records: list[tuple[int, dns.name.Name]],
+                 until: float | None, ready: list[Candidate] | None = None) -> None:
+        self.total = len(records) or len(ready or ())
+        self._resolver = resolver
+        self._records = deque(records)
+        self._until = until
+        self._ready = deque(ready or ())
+        self._asking: deque[asyncio.Task[Candidate]] = deque()
+
+    async def next(self) -> Candidate | None:
+        """The next host with its addresses (or why it has none); None after the last."""
+        if self._ready:
+            return self._ready.popleft()
+        while self._records and len(self._asking) < LOOKAHEAD:
+            preference, name = self._records.popleft()
+            self._asking.append(asyncio.ensure_future(
+                self._resolver._candidate(name, preference, self._until)))
+        if not self._asking:
+            return None
+        return await self._asking.popleft()
+
+    async def asked(self) -> list[Candidate]:
+        """The hosts whose lookups have started and not been taken yet, once they end (each
+        ends by the deadline): a walk that stops early still reports what it asked."""
+        found = [await task for task in self._asking]
+        self._asking.clear()
+        return found
+
+    def close(self) -> None:
+        for task in self._asking:
+            task.cancel()
+        self._asking.clear()
+
+    @staticmethod
+    def resolution(resolution: Resolution, found: list[Candidate]) -> Resolution:
+        """``resolution`` with the aliases (CNAME) its MX hosts in ``found`` turned out to be."""
+        aliases = {c.host: c.cname for c in found if c.cname}
+        if not aliases:
+            return resolution
+        return replace(resolution, mx=tuple(MxHost(m.preference, m.host, aliases.get(m.host))
+                                            for m in resolution.mx))

@@ -15,22 +15,24 @@ from collections.abc import Callable
 from dataclasses import field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..core import targets
 from ..core.targets import DEFAULT_PORT, Target, parse_target, tls_mode_for
-from ..core.text import shorten
+from ..core.text import seconds, shorten
 from ..core.verdicts import OUTCOMES, worst_outcome
 from ..errors import DnsError, SmtpdiagError, UsageError
 from ..model import Attempt, ErrorInfo, Reply, Report, Resolution
 from ..record import record
-from .session import WalkOptions, walk
+from .hostwalk import HostWalk
+from .session import WalkOptions
+
+if TYPE_CHECKING:
+    from .dns import MxQueue
 
 __all__ = ["ProbeOptions", "default_deadline", "default_helo", "explain_attempts", "probe",
            "test_message"]
-
-FALLBACK_STEPS = ("connect", "tls", "greeting")
-
 
 @record
 class ProbeOptions:
@@ -127,15 +129,16 @@ _LITERAL = Resolution(None, "literal")
 
 
 async def _candidates(target: Target, opts: ProbeOptions, deadline: float
-                      ) -> tuple[Resolution, list[tuple[str, tuple[str, ...], str | None]]]:
-    """(resolution, [(host, addresses, why-none)]) for a target that is a name (an IP
-    literal is its own address: ``probe`` takes it as it is, with no coroutine to await)."""
+                      ) -> tuple[Resolution, list[tuple[str, tuple[str, ...], str | None]]
+                                 | MxQueue]:
+    """(resolution, hosts) for a target that is a name (an IP literal is its own address:
+    ``probe`` takes it as it is, with no coroutine to await).  A mail domain's hosts are an
+    ``MxQueue``, looked up as they are walked; a name's are [(host, addresses, None)]."""
     timeout = max(0.1, min(opts.timeout, deadline - time.monotonic()))
     if target.mail_domain:
         from .dns import Resolver
 
-        resolution, found = await Resolver(opts.nameserver, timeout).mail_hosts(target.host)
-        return resolution, [(c.host, c.addresses, c.error) for c in found]
+        return await Resolver(opts.nameserver, timeout).mx_queue(target.host, deadline)
     if opts.nameserver is not None:
         from .dns import Resolver
 
@@ -160,19 +163,11 @@ def default_deadline(opts: ProbeOptions) -> float:
     return opts.timeout * 4 + (opts.data_timeout if sends else 0.0)
 
 
-def _should_fall_back(attempt: Attempt) -> bool:
-    if attempt.outcome == "accepted":  # its greeting was a 220 (nearly every walk)
-        return False
-    if attempt.outcome == "failed":
-        return attempt.error is None or attempt.error.step in (*FALLBACK_STEPS, "dns")
-    greeting = next((s for s in attempt.steps if s.name == "greeting"), None)
-    return bool(greeting and greeting.reply and greeting.reply.klass == 4)
-
-
 def _refusal(attempt: Attempt) -> str:
-    """The reply that ended the walk, as "at STEP: CODE TEXT" (the last refusal seen)."""
+    """The reply that ended the walk, as "at STEP: CODE TEXT" (the last refusal seen; a
+    refused EHLO or STARTTLS the walk went on after is never the last)."""
     step = next((s for s in reversed(attempt.steps) if s.reply and not s.reply.positive
-                 and s.name not in ("ehlo", "quit", "starttls")), None)
+                 and s.name != "quit"), None)
     if step is None or step.reply is None:
         return ""
     return f" at {step.name}: {step.reply.code} {step.reply.text}"
@@ -286,6 +281,15 @@ def _walk_options(opts: ProbeOptions, port: int, recipient: str | None) -> WalkO
     return walk_opts
 
 
+def _with_mx_findings(resolution: Resolution) -> Resolution:
+    """``resolution`` with what its MX set says (``core.findings.mx_findings``)."""
+    if not resolution.mx:
+        return resolution
+    from ..core.findings import mx_findings
+
+    return replace(resolution, findings=mx_findings(resolution))
+
+
 def _unusable(target: str, why: str, started_at: str) -> Report:
     error = UsageError(f"a name has no IDNA A-label ({why}), so it cannot be sent to a server",
                        step="ehlo")
@@ -302,9 +306,9 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
     deadline the options give.
     """
     started_at = now_text()
-    started = time.perf_counter()
+    started, began = time.perf_counter(), time.monotonic()
     deadline = until if until is not None else (
-        time.monotonic() + (opts.deadline or default_deadline(opts)))
+        began + (opts.deadline or default_deadline(opts)))
     if isinstance(target_text, Target):
         target, target_text = target_text, target_text.text
     else:
@@ -328,35 +332,33 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
     if opts.progress is not None and not target.literal:
         opts.progress("dns", target.host)
     try:
-        resolution, candidates = (_LITERAL, [(target.host, (target.host,), None)]) \
+        resolution, hosts = (_LITERAL, [(target.host, (target.host,), None)]) \
             if target.literal else await _candidates(target, opts, deadline)
     except SmtpdiagError as exc:
         return finish("failed", f"{exc}", None, [], exc)
-    if resolution.mx:
-        from ..core.findings import mx_findings
-
-        resolution = replace(resolution, findings=mx_findings(resolution))
     if resolution.method == "null-mx":
         return finish("no-mail", f"{target.host} publishes a null MX (RFC 7505): this domain "
-                      "accepts no mail", resolution, [])
-    attempts: list[Attempt] = []
-    jobs = [(host, address) for host, addresses, _ in candidates for address in addresses]
-    for host, addresses, why in candidates:
-        if not addresses:
-            attempts.append(Attempt(host, None, port, walk_opts.tls, outcome="failed",
-                                    error=ErrorInfo("dns", why or f"{host} has no address", "dns")))
-    if opts.all_mx:
-        results = await asyncio.gather(*(walk(h, a, port, walk_opts, deadline) for h, a in jobs))
-        attempts += results
-    else:
-        for host, address in jobs:
-            attempt = await walk(host, address, port, walk_opts, deadline)
-            attempts.append(attempt)
-            if not _should_fall_back(attempt) or time.monotonic() >= deadline:
-                break
+                      "accepts no mail", _with_mx_findings(resolution), [])
+    walker = HostWalk(port, walk_opts, deadline, opts.all_mx)
+    try:
+        if isinstance(hosts, list):
+            for host, addresses, why in hosts:
+                if not await walker.take(host, addresses, why):
+                    break
+        else:  # an MX queue: its hosts are looked up as they are walked
+            resolution = hosts.resolution(resolution, await walker.take_all(hosts))
+        attempts = await walker.attempts()
+    finally:
+        walker.close()
+    resolution = _with_mx_findings(resolution)
     if opts.explain:
         attempts = explain_attempts(attempts, opts, chosen)
-    walked = [a for a in attempts if a.address is not None] or attempts
+    walked = [a for a in attempts if a.address is not None] or attempts[:1]
     verdict = worst_outcome(a.outcome for a in walked) if opts.all_mx else walked[-1].outcome
-    return finish(verdict, _summary(verdict, walked, opts, chosen), resolution, attempts)
+    summary = _summary(verdict, walked, opts, chosen)
+    if walker.untried:
+        hosts_were = "MX host was" if walker.untried == 1 else "MX hosts were"
+        summary += (f"; {walker.untried} more {hosts_were} not tried: the probe's time limit "
+                    f"of {seconds(deadline - began)} s ran out")
+    return finish(verdict, summary, resolution, attempts)
 

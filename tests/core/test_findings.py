@@ -85,14 +85,37 @@ def test_slow_steps(step: Step, ms: None, expected: tuple[Finding, ...]) -> None
     (_step("greeting", 554), Finding("critical", "greeting refused: 554 x", "greeting")),
     (_step("data", 503, "y" * 400),
      Finding("critical", ("data refused: 503 " + "y" * 400)[:299] + "…", "data")),
-    (_step("ehlo", 502), Finding("warning", "EHLO was refused: the server speaks only basic "
-                                 "SMTP (no STARTTLS, AUTH or SIZE)", "ehlo")),
-    (_step("ehlo", 421), Finding("warning", "EHLO was refused: the server speaks only basic "
-                                 "SMTP (no STARTTLS, AUTH or SIZE)", "ehlo")),
+    # an EHLO refusal no HELO followed (501 for its argument, 421) is a refusal like others
+    (_step("ehlo", 501, "Syntactically invalid EHLO argument(s)"),
+     Finding("critical", "ehlo refused: 501 Syntactically invalid EHLO argument(s)", "ehlo")),
+    (_step("ehlo", 421), Finding("warning", "ehlo temporarily refused: 421 x", "ehlo")),
     (_step("ehlo-tls", 554), Finding("critical", "ehlo-tls refused: 554 x", "ehlo-tls")),
 ])
 def test_refusals(step: Step, expected: Finding) -> None:
     assert attempt_findings(_attempt(step)) == (expected,)
+
+
+BASIC_SMTP = Finding("warning", "EHLO was refused: the server speaks only basic SMTP (no "
+                     "STARTTLS, AUTH or SIZE)", "ehlo")
+
+
+@pytest.mark.parametrize(("ehlo", "helo", "expected"), [
+    (502, 250, (BASIC_SMTP,)),
+    (550, 250, (BASIC_SMTP,)),
+    # refused again at HELO: the HELO refusal says it, once, and EHLO is not "basic SMTP"
+    (550, 550, (Finding("critical", "helo refused: 550 x", "helo"),)),
+    (500, 421, (Finding("warning", "helo temporarily refused: 421 x", "helo"),)),
+])
+def test_a_refused_ehlo_is_basic_smtp_only_when_helo_was_taken(
+        ehlo: int, helo: int, expected: tuple[Finding, ...]) -> None:
+    steps = (_step("ehlo", ehlo), _step("helo", helo), _step("quit", 221))
+    assert attempt_findings(_attempt(*steps)) == expected
+
+
+def test_an_ehlo_refusal_followed_by_another_step_than_helo_is_a_refusal() -> None:
+    steps = (_step("ehlo", 501), _step("quit", 221))
+    assert attempt_findings(_attempt(*steps)) == (Finding("critical", "ehlo refused: 501 x",
+                                                          "ehlo"),)
 
 
 def test_steps_after_a_reply_less_step_or_quit_are_judged() -> None:

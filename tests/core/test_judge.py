@@ -415,6 +415,14 @@ def test_an_earlier_host_never_connected_is_said_not_tried() -> None:
         "WARNING", "mx9.test was not tried (outcome failed); a later host was tried"),)
 
 
+def test_a_backup_host_after_the_one_that_answered_without_an_address_is_a_warning() -> None:
+    gone = attempt(host="mx9.test", address=None, outcome="failed", error=ErrorInfo(
+        "dns", "mx9.test does not exist (NXDOMAIN)", "dns"))
+    assert reasons(report(GOOD_LATER, gone)) == (Reason(
+        "WARNING", "the backup MX host mx9.test has no address (mx9.test does not exist "
+        "(NXDOMAIN))"),)
+
+
 def test_an_earlier_host_with_a_bad_reply_but_ok_outcome_is_a_warning() -> None:
     odd = attempt(step("greeting"), step("mail", 451), host="192.0.2.9", address="192.0.2.9",
                   port=2525)

@@ -101,19 +101,23 @@ def test_tls_none_against_auth_only_after_starttls_says_so(text: str) -> None:
 
 
 def test_session_facts() -> None:
-    assert session_facts(attempt()) == {"auth-unused": "", "auth": "PLAIN LOGIN"}
+    anonymous = {"not-logged-in": ""}  # no AUTH step
+    assert session_facts(attempt()) == {"auth-unused": "", "auth": "PLAIN LOGIN", **anonymous}
     assert session_facts(attempt(caps=Capabilities(starttls=True))) == {
-        "auth-after-starttls": ""}
-    assert session_facts(attempt(caps=Capabilities(starttls=True), tls_mode="starttls")) == {}
-    assert session_facts(attempt(caps=None)) == {}
+        "auth-after-starttls": "", **anonymous}
+    assert session_facts(attempt(caps=Capabilities(starttls=True), tls_mode="starttls")) == \
+        anonymous
+    assert session_facts(attempt(caps=None)) == anonymous
     mail = Step("mail", "MAIL FROM:<a@b.test> SIZE=445", reply("552 5.3.4 too big"))
     assert session_facts(attempt(mail, caps=Capabilities(size=300))) == {
-        "size-over-limit": "", "declared": "445 bytes", "limit": "300 bytes"}
+        "size-over-limit": "", "declared": "445 bytes", "limit": "300 bytes", **anonymous}
     assert session_facts(attempt(mail, caps=Capabilities(size=445))) == {
-        "size-within-limit": "", "declared": "445 bytes", "limit": "445 bytes"}
-    assert session_facts(attempt(mail, caps=Capabilities(size=0))) == {}  # 0: no limit
+        "size-within-limit": "", "declared": "445 bytes", "limit": "445 bytes", **anonymous}
+    assert session_facts(attempt(mail, caps=Capabilities(size=0))) == anonymous  # 0: no limit
     unsized = Step("mail", "MAIL FROM:<a@b.test>", reply("552 5.3.4 too big"))
-    assert session_facts(attempt(unsized, caps=Capabilities(size=300))) == {}
+    assert session_facts(attempt(unsized, caps=Capabilities(size=300))) == anonymous
+    logged_in = Step("auth", "AUTH PLAIN <redacted>", reply("235 2.7.0 ok"))
+    assert session_facts(attempt(logged_in)) == {}
 
 
 # point 8: sizes for people, a 552 at MAIL compared with the limit
@@ -216,3 +220,32 @@ def test_the_default_recipient_is_named_and_its_refusal_suggests_to() -> None:
     assert refused_recipient(blocked) is None
     assert recipient_findings(blocked, chosen)[0].severity == "info"
     assert recipient_findings(attempt(), chosen) == ()  # no RCPT was sent: nothing to say
+
+
+# Exim's "Unrouteable address": to a client that did not log in, no such user there
+
+
+def test_unrouteable_address_without_a_login_is_an_unknown_recipient() -> None:
+    note = refused_at("rcpt", "550 Unrouteable address", caps=Capabilities()).annotation
+    assert note is not None and note.reason is not None
+    assert (note.reason.name, note.reason.rule) == ("user-unknown", "not-logged-in")
+    assert "no such user or alias there" in note.description
+    assert note.advice[0].startswith("Check the address for typos.")
+
+
+def test_unrouteable_address_after_a_login_may_be_the_domain() -> None:
+    login = Step("auth", "AUTH PLAIN <redacted>", reply("235 Authentication succeeded"))
+    steps = annotate_attempt(attempt(login, Step("rcpt", "RCPT TO:<c@d.test>",
+                                                 reply("550 Unrouteable address")))).steps
+    note = steps[1].annotation
+    assert note is not None and note.reason is not None and note.provider is not None
+    assert (note.reason.name, note.provider.id) == ("host-unknown", "exim-unrouteable-address")
+
+
+def test_a_sender_verify_failure_naming_unrouteable_is_about_the_sender() -> None:
+    text = ("550-Verification failed for <a@b.test>\n550-Unrouteable address\n"
+            "550 Sender verify failed")
+    note = refused_at("rcpt", text, caps=Capabilities()).annotation
+    assert note is not None and note.reason is not None and note.provider is not None
+    assert (note.reason.name, note.provider.id) == ("sender-rejected",
+                                                     "exim-sender-verify-failed")

@@ -1,0 +1,170 @@
+"""What a real Exim 4.96 (Debian's exim4-daemon-light, run from a private configuration on
+loopback) answered, replayed byte for byte by scripted servers: the verdict, the step and the
+cause an admin reads for each.  ``tests/interop/test_exim.py`` runs the same cases against the
+real server where it can be started.
+
+Each case misled before its fix: a sender-verify callout that quotes the called server's
+refusal ("Response: 550 relay not permitted") was read as a relay refusal of our own client;
+an EHLO refused for its argument was reported as a server that "speaks only basic SMTP", with a
+verdict that named no reply; Exim's HELO verification read as a block list; "Unrouteable
+address" for an unknown local user read as a domain that does not exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from smtpdiag.core.classify import classify
+from smtpdiag.model import Report, Step
+from smtpdiag.net.probe import ProbeOptions, probe
+from tests.hostile import Conn, HostileServer, send
+
+BANNER = b"220 mx.exim.test ESMTP Exim 4.96 Wed, 02 Dec 2026 15:37:21 +0000\r\n"
+EHLO = (b"250-mx.exim.test Hello client.exim.test [127.0.0.1]\r\n250-SIZE 10485760\r\n"
+        b"250-8BITMIME\r\n250-PIPELINING\r\n250-PIPECONNECT\r\n250-CHUNKING\r\n"
+        b"250-STARTTLS\r\n250-SMTPUTF8\r\n250 HELP\r\n")
+CALLOUT_RELAY = (b"550-Verification failed for <ghost@callout.test>\r\n"
+                 b"550-Called:   127.0.0.1\r\n550-Sent:     RCPT TO:<ghost@callout.test>\r\n"
+                 b"550-Response: 550 relay not permitted\r\n550 Sender verify failed\r\n")
+CALLOUT_UNKNOWN = (b"550-Verification failed for <ghost@callout.test>\r\n"
+                   b"550-Called:   192.0.2.25\r\n550-Sent:     RCPT TO:<ghost@callout.test>\r\n"
+                   b"550-Response: 550 5.1.1 <ghost@callout.test>: Recipient address rejected: "
+                   b"User unknown in local recipient table\r\n550 Sender verify failed\r\n")
+CALLOUT_DEFERRED = (b"451-Could not complete sender verify callout for <ghost@callout.test>.\r\n"
+                    b"451-The mail server(s) for the domain may be temporarily unreachable, or\r\n"
+                    b"451-they may be permanently unreachable from this server. In the latter\r\n"
+                    b"451-case, you need to change the address or create an MX record for its\r\n"
+                    b"451-domain if it is supposed to be generally accessible from the "
+                    b"Internet.\r\n"
+                    b"451 Talk to your mail administrator for details.\r\n")
+
+
+def exim(replies: dict[bytes, list[bytes]]):  # type: ignore[no-untyped-def]
+    """Exim's side of a session: the scripted replies for some verbs, in order, and Exim's own
+    words for the rest."""
+    async def action(conn: Conn) -> None:
+        left = {verb: list(answers) for verb, answers in replies.items()}
+        while line := await conn.line():
+            verb = line[:4].upper()
+            if left.get(verb):
+                await conn.send(left[verb].pop(0))
+            elif verb in (b"EHLO", b"HELO"):
+                await conn.send(EHLO)
+            elif verb == b"QUIT":
+                await conn.send(b"221 mx.exim.test closing connection\r\n")
+                return
+            elif verb == b"RSET":
+                await conn.send(b"250 Reset OK\r\n")
+            else:
+                await conn.send(b"250 OK\r\n" if verb == b"MAIL" else b"250 Accepted\r\n")
+    return action
+
+
+def run(replies: dict[bytes, list[bytes]], **options: object) -> Report:
+    options = {"helo": "client.exim.test", "mail_from": "ghost@callout.test", "tls": "none",
+               "rcpt_to": ("alice@exim.test",), "dry_run": True, "timeout": 5.0, **options}
+    with HostileServer([send(BANNER), exim(replies)]) as server:
+        return asyncio.run(probe(server.target, ProbeOptions(**options)))  # type: ignore[arg-type]
+
+
+def step(report: Report, name: str) -> Step:
+    return next(s for s in report.attempts[-1].steps if s.name == name)
+
+
+# -- a sender-verify callout quotes the called server: its words are not about this client ------
+
+
+@pytest.mark.parametrize("reply", [CALLOUT_RELAY, CALLOUT_UNKNOWN], ids=["relay", "unknown"])
+def test_a_failed_sender_callout_is_about_the_sender_whatever_the_called_server_said(
+        reply: bytes) -> None:
+    report = run({b"RCPT": [reply]})
+    note = step(report, "rcpt").annotation
+    assert note is not None and note.reason is not None and note.provider is not None
+    assert (note.reason.name, note.provider.id) == ("sender-rejected",
+                                                     "exim-sender-verify-failed")
+    assert report.verdict == "refused"
+    pasted = classify(reply.decode())["reason"]  # the same, pasted into explain
+    assert (pasted["name"], pasted["rule"]) == ("sender-rejected", "exim-sender-verify-failed")
+
+
+def test_a_sender_callout_that_could_not_complete_is_a_deferral_about_the_sender() -> None:
+    report = run({b"RCPT": [CALLOUT_DEFERRED]})
+    note = step(report, "rcpt").annotation
+    assert note is not None and note.provider is not None and note.reason is not None
+    assert note.provider.id == "exim-could-not-complete-sender-verify"
+    assert note.reason.name == "sender-rejected" and not note.reason.permanent
+    assert report.verdict == "deferred"
+
+
+# -- EHLO refused for its argument: no "basic SMTP", and the verdict names the reply ------------
+
+
+def test_an_ehlo_refused_for_its_syntax_names_the_reply_and_is_no_basic_smtp() -> None:
+    report = run({b"EHLO": [b"501 Syntactically invalid EHLO argument(s)\r\n"]},
+                 helo="bad_name.example")
+    assert report.verdict == "refused"
+    assert report.summary.endswith("refused at ehlo: 501 Syntactically invalid EHLO "
+                                   "argument(s)"), report.summary
+    said = [(f.severity, f.message) for f in report.attempts[-1].findings]
+    assert said == [("critical", "ehlo refused: 501 Syntactically invalid EHLO argument(s)")]
+
+
+def test_exims_helo_verification_is_about_the_name_and_address_not_a_block_list() -> None:
+    report = run({b"EHLO": [b"550 EHLO argument does not match calling host\r\n"],
+                  b"HELO": [b"550 HELO argument does not match calling host\r\n"]})
+    assert report.verdict == "refused"
+    assert "refused at helo: 550 HELO argument does not match calling host" in report.summary
+    said = [(f.severity, f.message) for f in report.attempts[-1].findings]
+    assert said == [("critical", "helo refused: 550 HELO argument does not match calling host")]
+    for name in ("ehlo", "helo"):
+        note = step(report, name).annotation
+        assert note is not None and note.reason is not None and note.provider is not None
+        assert note.provider.id == "exim-helo-verify-failed"
+        assert note.reason.name == "requires-ptr", note.reason
+
+
+def test_an_ehlo_not_recognised_then_helo_accepted_is_basic_smtp() -> None:
+    report = run({b"EHLO": [b"500 unrecognized command\r\n"],
+                  b"HELO": [b"250 mx.exim.test Hello client.exim.test [127.0.0.1]\r\n"]})
+    assert report.verdict == "accepted"
+    said = [f.message for f in report.attempts[-1].findings if f.step == "ehlo"]
+    assert said == ["EHLO was refused: the server speaks only basic SMTP (no STARTTLS, AUTH "
+                    "or SIZE)"]
+
+
+# -- "Unrouteable address" to a client that did not log in: no such user there ------------------
+
+
+def test_unrouteable_address_to_a_client_not_logged_in_is_an_unknown_recipient() -> None:
+    report = run({b"RCPT": [b"250 Accepted\r\n", b"550 Unrouteable address\r\n"]},
+                 rcpt_to=("alice@exim.test", "nobody@exim.test"))
+    refused = next(s for s in report.attempts[-1].steps
+                   if s.name == "rcpt" and s.reply and s.reply.code == 550)
+    assert refused.annotation is not None and refused.annotation.reason is not None
+    assert refused.annotation.reason.name == "user-unknown"
+    assert "no such user" in refused.annotation.description
+    assert report.verdict == "partial"
+
+
+# -- AUTH only after STARTTLS, and --tls none with --auth-user ----------------------------------
+
+
+def test_tls_none_with_a_login_where_auth_comes_only_after_starttls_says_so() -> None:
+    report = run({}, auth_user="alice@exim.test", auth_password="exim-secret",
+                 mail_from="alice@exim.test")
+    error = report.attempts[-1].error
+    assert error is not None and error.step == "auth"
+    assert error.message == (
+        "the server offers no AUTH before TLS, and it offers STARTTLS: it takes logins only "
+        "over TLS (Exim: auth_advertise_hosts, Postfix: smtpd_tls_auth_only). Probe with "
+        "--tls starttls")
+    assert report.verdict == "failed"
+
+
+def test_starttls_refused_where_it_is_required_names_the_reply_in_the_verdict() -> None:
+    # Exim answers so when it cannot read its certificate or key (a key only root may read)
+    report = run({b"STAR": [b"454 TLS currently unavailable\r\n"]}, tls="starttls")
+    assert report.verdict == "deferred"
+    assert "deferred at starttls: 454 TLS currently unavailable" in report.summary

@@ -15,6 +15,7 @@ import re
 from ..errors import ProtocolError
 from ..reply import Reply
 from .secrets import NO_SECRETS, REDACTED, Redactor, secret_forms
+from .text import INVISIBLE
 
 __all__ = [
     "MAX_LINES_KEPT",
@@ -42,12 +43,14 @@ _ENHANCED = re.compile(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?=\s|$)")
 _PASTED_LINE = re.compile(r"([2-5][0-5][0-9])(?:([ -])(.*))?$")
 # Controls, and the characters that reorder or break a line when shown (as in render/doc.py);
 # compiled on first use (~2.9 M instructions), which printable ASCII never needs.
-_UNPRINTABLE = r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]"
+_UNPRINTABLE = "[\\x00-\\x1f" + INVISIBLE + "]"
 
 
 def _escape(match: re.Match[str]) -> str:
     char = ord(match.group())
-    return f"\\x{char:02x}" if char < 0x100 else f"\\u{char:04x}"
+    if char < 0x100:
+        return f"\\x{char:02x}"
+    return f"\\u{char:04x}" if char < 0x10000 else f"\\U{char:08x}"
 
 
 def excerpt(data: bytes | str, limit: int = 80) -> str:

@@ -12,18 +12,23 @@ from __future__ import annotations
 import re
 from typing import IO, Any
 
+from ..core.text import INVISIBLE
+
 __all__ = ["Doc", "clean", "hanging_indent", "json_text", "write_doc"]
 
-# C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the bidi/isolate
-# overrides that reorder what is shown.  The patterns of this module are compiled on first use
-# (``re`` keeps them): compiling this one alone costs ~2.9 M instructions, nearly 1 % of a
-# dry-run probe, and a run whose text is all printable ASCII never needs it.
-_UNSAFE = r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]"
+# C0 and C1 controls, DEL, the Unicode line and paragraph separators, the bidi/isolate
+# overrides that reorder what is shown, and the characters that show as nothing (INVISIBLE).
+# The patterns of this module are compiled on first use (``re`` keeps them): compiling this one
+# alone costs ~2.9 M instructions, nearly 1 % of a dry-run probe, and a run whose text is all
+# printable ASCII never needs it.
+_UNSAFE = "[\\x00-\\x1f" + INVISIBLE + "]"
 
 
 def _escape(match: re.Match[str]) -> str:
     char = ord(match.group())
-    return f"\\x{char:02x}" if char < 0x100 else f"\\u{char:04x}"
+    if char < 0x100:
+        return f"\\x{char:02x}"
+    return f"\\u{char:04x}" if char < 0x10000 else f"\\U{char:08x}"
 
 
 def clean(text: str) -> str:
@@ -33,8 +38,9 @@ def clean(text: str) -> str:
     return re.sub(_UNSAFE, _escape, text)
 
 
-# What json.dumps(ensure_ascii=False) leaves raw but a terminal may still act on.
-_JSON_UNSAFE = r"[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]"
+# What json.dumps(ensure_ascii=False) leaves raw but a terminal may still act on, or shows as
+# nothing.
+_JSON_UNSAFE = "[" + INVISIBLE + "]"
 
 
 def json_text(data: object, indent: int | None = 2) -> str:
@@ -69,7 +75,11 @@ def _plain_number(match: re.Match[str]) -> str:
 
 
 def _json_escape(match: re.Match[str]) -> str:
-    return f"\\u{ord(match.group()):04x}"
+    char = ord(match.group())
+    if char < 0x10000:
+        return f"\\u{char:04x}"
+    char -= 0x10000  # beyond the BMP, JSON writes the UTF-16 surrogate pair
+    return f"\\u{0xd800 + (char >> 10):04x}\\u{0xdc00 + (char & 0x3ff):04x}"
 
 
 _ENCODERS: dict[int | None, Any] = {}

@@ -148,7 +148,11 @@ CASES = [
     Case("never-speaks", _s(hang()), 3, "greeting", "timeout",
          ("no complete answer within 0.5 s", "nothing was received"), timeout=0.5),
     Case("trickles", _s(trickle(GREETING, 1.0)), 3, "greeting", "timeout",
-         ("no complete answer within 0.5 s", "1 byte of an unfinished reply"), timeout=0.5),
+         ("no complete answer within 0.5 s", "(1 byte of an unfinished reply was received: "
+          "'2')"), timeout=0.5),
+    Case("no-line-end-then-silent", _s(send(b"220 ready \x1b[2J"), hang()), 3, "greeting",
+         "timeout", ("no complete answer within 0.5 s", "(14 bytes of an unfinished reply were "
+                     "received: '220 ready \\x1b[2J')"), timeout=0.5),
     Case("silent-after-starttls-220", _starttls_then(hang()), 3, "tls", "timeout",
          ("TLS handshake", "did not finish within 0.5 s"), timeout=0.5),
     # TLS: exit 3, each failure named
@@ -187,6 +191,7 @@ SENT = {
     "unsolicited-junk-then-close": ["EHLO"],
     "not-smtp": [], "no-code": [], "code-699": [], "code-2500": [], "mixed-codes": ["EHLO"],
     "2mb-line": [], "never-speaks": [], "trickles": [],
+    "no-line-end-then-silent": [],
     "silent-after-starttls-220": ["EHLO", "STARTTLS"], "starttls-garbage": ["EHLO", "STARTTLS"],
     # the certificate is recorded over a second, unverified connection that stops after TLS
     # (EHLO, QUIT; on a loaded machine the 1 s step timeout may end it first): never MAIL

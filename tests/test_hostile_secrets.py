@@ -170,6 +170,9 @@ UNASKED: dict[str, Callable[[str], list[object]]] = {
     # a multi-line reply that never ends, the token wrapped over its lines: a timeout
     "unfinished-wrapped": lambda token: [send(_wrap("535-5.7.8 ", token, 12, "535-5.7.8 ")),
                                          hang()],
+    # a line that never ends, the token in it upper-cased: the timeout quotes how it began
+    "unfinished-line": lambda token: [send(b"535 5.7.8 you sent " + token.upper().encode()),
+                                      hang()],
 }
 
 

@@ -118,6 +118,12 @@ class ReplyReader:
                                                               strict=True))
         return tuple(self._raw)
 
+    @property
+    def pending_text(self) -> str:
+        """The start of a line still unfinished (no line end yet), as kept, secrets hidden: a
+        timeout shows what did arrive of it."""
+        return self.redact(_decode(bytes(self._partial)), cut=True) if self._partial else ""
+
     def _read_whole(self) -> list[str]:
         """The texts kept so far redacted as one: a secret wrapped over lines is hidden in
         each, and taken whole before any shorter form of it inside."""

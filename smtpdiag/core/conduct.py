@@ -6,6 +6,7 @@ it, a greeting that is not a greeting, is an error raised by the session instead
 
 * replies nobody asked for: a second reply to one command, one glued to the greeting, junk
   after a reply (RFC 5321 §4.1: one reply per command), kept per step as ``Step.unasked``;
+  after the 220 to STARTTLS, plaintext that must be discarded (response injection);
 * control characters inside EHLO lines (such a keyword is not trusted as a keyword);
 * EHLO lines longer than the 512 bytes RFC 5321 §4.5.3.1.5 allows, and which of them were cut;
 * enhanced status codes that are not ``class.subject.detail`` (RFC 3463, RFC 2034);
@@ -21,7 +22,7 @@ import re
 from ..model import Attempt, Finding, Reply, Step
 from .replies import MAX_LINE_KEPT, excerpt
 
-__all__ = ["conduct_findings"]
+__all__ = ["conduct_findings", "injected_after_starttls"]
 
 RFC_LINE_LIMIT = 512  # bytes of a reply line, CRLF included (RFC 5321 §4.5.3.1.5)
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab is tolerated as spacing
@@ -31,9 +32,26 @@ _LOOKS_ENHANCED = re.compile(r"\s*([0-9]+)\.([0-9]+)(?:\.([0-9]+))?(?=\s|$)")
 _EHLO_STEPS = ("ehlo", "ehlo-tls")
 
 
+def injected_after_starttls(step: Step) -> str | None:
+    """What the server sent in plaintext after its 220 to STARTTLS, said as the injection it
+    is (RFC 3207 §4.2); None for any other step, or when nothing came.  The session never
+    reads those bytes as replies: it discards them before the handshake."""
+    if step.name != "starttls" or step.unasked is None or step.reply is None or \
+            step.reply.code != 220:
+        return None
+    return (f"STARTTLS response injection: after its 220 to STARTTLS the server sent "
+            f"{excerpt(step.unasked, 120)} in plaintext, before the TLS handshake; smtpdiag "
+            "discarded it, as RFC 3207 §4.2 requires (a client that kept it would read it as "
+            "replies inside TLS: the class of CVE-2011-0411), whether the server buffers badly "
+            "or something on the path inserted it")
+
+
 def _unasked(step: Step) -> Finding | None:
     if step.unasked is None:
         return None
+    injected = injected_after_starttls(step)
+    if injected is not None:
+        return Finding("warning", injected, step.name)
     return Finding("warning", f"unasked: after its {step.name} reply the server sent "
                    f"{excerpt(step.unasked, 120)} without being asked (RFC 5321 §4.1: one reply "
                    "per command; a client may take it for the answer to its next command)",

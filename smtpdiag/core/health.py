@@ -226,9 +226,9 @@ def _judge_attempt(attempt: Attempt, thresholds: Thresholds) -> list[Reason]:
     if thresholds.step_warn or thresholds.step_crit:  # most checks set no per-step limit
         for step, seconds in _step_seconds(attempt).items():
             reasons.append(_over(step, seconds, *thresholds.step_limits(step), step))
-    for step in attempt.steps:  # plaintext after the 220 to STARTTLS: injected, discarded
-        if step.unasked is not None and step.name == "starttls":
-            injected = injected_after_starttls(step)
+    for walked in attempt.steps:  # plaintext after the 220 to STARTTLS: injected, discarded
+        if walked.unasked is not None and walked.name == "starttls":
+            injected = injected_after_starttls(walked)
             if injected is not None:
                 reasons.append(Reason("WARNING", f"starttls: {injected}", "starttls"))
     tls = attempt.tls

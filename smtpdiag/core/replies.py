@@ -35,11 +35,17 @@ __all__ = [
 MAX_LINE_BYTES = 65_536  # RFC 5321 allows 512; anything past this is not a mail server
 MAX_LINE_KEPT = 2_048
 MAX_LINES_KEPT = 200
+MAX_KEYWORD_LINES_BEYOND = 20  # lines past MAX_LINES_KEPT still read for their keyword
 MAX_FULL_KEPT = 262_144  # characters of cut lines a reply keeps whole, to read their keywords
 
 _CODE = re.compile(rb"[2-5][0-5][0-9]")
 _DIGITS = re.compile(rb"[0-9]+(?=[ -]|$)")
 _ENHANCED = re.compile(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?=\s|$)")
+# An EHLO line that names an extension smtpdiag acts on or reports: past MAX_LINES_KEPT lines
+# it is still left in ``full_lines`` (never shown), so that STARTTLS or SIZE listed after a
+# thousand junk lines is not taken for missing (a wrong "no STARTTLS" finding, no SIZE).
+_KEYWORD_LINE = re.compile(rb"(?i)(?:STARTTLS|SIZE|AUTH|PIPELINING|8BITMIME|SMTPUTF8|CHUNKING|"
+                           rb"DSN|ENHANCEDSTATUSCODES)(?:[ =]|\r?$)")
 _PASTED_LINE = re.compile(r"([2-5][0-5][0-9])(?:([ -])(.*))?$")
 # Controls, and the characters that reorder or break a line when shown (as in render/doc.py);
 # compiled on first use (~2.9 M instructions), which printable ASCII never needs.
@@ -107,6 +113,7 @@ class ReplyReader:
         self._raw: list[str] = []
         self._plain: list[tuple[str, bool]] = []  # with secrets: each text unredacted, and cut
         self._cut_lines = 0
+        self._beyond: list[str] = []  # lines past MAX_LINES_KEPT that name an EHLO keyword
         self._cut_bytes = False
 
     @property
@@ -263,6 +270,8 @@ class ReplyReader:
                 self._full.append(text)
         else:
             self._cut_lines += 1
+            if len(self._beyond) < MAX_KEYWORD_LINES_BEYOND and _KEYWORD_LINE.match(line, 4):
+                self._beyond.append(self.redact(_decode(line[4:MAX_LINE_KEPT])))
         if line[3:4] == b"-":
             return None
         if self.redact.secrets and len(self._lines) > 1:  # a secret wrapped over lines
@@ -270,7 +279,7 @@ class ReplyReader:
             self._raw = [raw[:4] + text for raw, text in zip(self._raw, self._lines, strict=True)]
             self._full = [full if cut else text for full, text, (_, cut)
                           in zip(self._full, self._lines, self._plain, strict=True)]
-        self.full_lines = tuple(self._full)
+        self.full_lines = tuple(self._full) + tuple(self._beyond)
         lines = tuple(self._lines)
         if self._cut_lines:
             lines += (f"[smtpdiag: {self._cut_lines} further lines not kept]",)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from smtpdiag.core.capabilities import parse_capabilities
 from smtpdiag.core.replies import (
     MAX_FULL_KEPT,
     MAX_LINE_BYTES,
@@ -630,3 +631,19 @@ def test_any_one_line_read_in_one_read_is_what_the_line_by_line_path_makes(
     fast, slow = ReplyReader(Redactor([secret])), ReplyReader(Redactor([secret]))
     assert _outcome(lambda: fast.feed(data)) == _outcome(lambda: _bytewise(slow, data))
     assert (fast.full_lines, fast.trailing) == (slow.full_lines, slow.trailing)
+
+
+def test_keyword_lines_past_the_kept_lines_are_still_read() -> None:
+    junk = b"".join(b"250-X-JUNK-%d\r\n" % i for i in range(MAX_LINES_KEPT + 50))
+    keywords = b"250-STARTTLS\r\n250-size 100\r\n250-AUTH=LOGIN\r\n250-STARTTLSX\r\n"
+    reader = ReplyReader()
+    reply = reader.feed(b"250-name\r\n" + junk + keywords + b"250 8BITMIME\r\n")
+    assert reply is not None and len(reply.raw) == MAX_LINES_KEPT
+    assert reader.full_lines[MAX_LINES_KEPT:] == ("STARTTLS", "size 100", "AUTH=LOGIN",
+                                                 "8BITMIME")
+    caps = parse_capabilities(reply, reader.full_lines)
+    assert (caps.starttls, caps.size, caps.auth, caps.eightbitmime) == (True, 100, ("LOGIN",),
+                                                                        True)
+    many = ReplyReader()
+    many.feed(b"250-name\r\n" + junk + b"250-DSN\r\n" * 30 + b"250 SIZE 5\r\n")
+    assert many.full_lines[MAX_LINES_KEPT:] == ("DSN",) * 20  # bounded: 20 such lines at most

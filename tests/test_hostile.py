@@ -143,7 +143,12 @@ CASES = [
                            send(b"250-hostile.test\r\n251-SIZE 100\r\n250 8BITMIME\r\n"), hang()),
          3, "ehlo", "protocol", ("mixes codes 250 and 251",)),
     Case("2mb-line", _s(send(b"220 " + b"x" * 2_000_000), hang()), 3, "greeting", "protocol",
-         ("longer than 65536 bytes", "no line end")),
+         ("reply line with no line end in its first 65536 bytes (RFC 5321 allows 512 in "
+          "all); it began '220 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…'",)),
+    # a megabyte, then a line end: still no line end where smtpdiag stopped reading
+    Case("1mb-line-with-crlf", _s(send(GREETING), expect(b"EHLO"),
+                                  send(b"250 " + b"A" * 1_000_000 + b"\r\n"), hang()), 3,
+         "ehlo", "protocol", ("reply line with no line end in its first 65536 bytes",)),
     # silence and slowness: exit 3 within the deadline
     Case("never-speaks", _s(hang()), 3, "greeting", "timeout",
          ("no complete answer within 0.5 s", "nothing was received"), timeout=0.5),
@@ -190,7 +195,7 @@ SENT = {
     "closed-during-handshake": [["EHLO", "STARTTLS"], ["EHLO", "STARTTLS"] * 2],
     "unsolicited-junk-then-close": ["EHLO"],
     "not-smtp": [], "no-code": [], "code-699": [], "code-2500": [], "mixed-codes": ["EHLO"],
-    "2mb-line": [], "never-speaks": [], "trickles": [],
+    "2mb-line": [], "1mb-line-with-crlf": ["EHLO"], "never-speaks": [], "trickles": [],
     "no-line-end-then-silent": [],
     "silent-after-starttls-220": ["EHLO", "STARTTLS"], "starttls-garbage": ["EHLO", "STARTTLS"],
     # the certificate is recorded over a second, unverified connection that stops after TLS

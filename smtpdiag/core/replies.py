@@ -232,8 +232,8 @@ class ReplyReader:
             seen = self.redact(_decode(bytes(self._partial)), cut=True)
             self.clear()
             raise ProtocolError(
-                f"reply line longer than {MAX_LINE_BYTES} bytes with no line end "
-                f"(RFC 5321 allows 512); it began {excerpt(seen, 40)}"
+                f"reply line with no line end in its first {MAX_LINE_BYTES} bytes (RFC 5321 "
+                f"allows 512 in all); it began {excerpt(seen, 40)}"
             )
 
     def _take_line(self, line: bytes, truncated: bool) -> Reply | None:

@@ -49,7 +49,7 @@ def json_text(data: object, indent: int | None = 2) -> str:
     ``json.loads`` gives back exactly the original text; only the escaping differs.
     """
     text: str = _encoder(indent).encode(data)
-    if "e-" in text or "e+" in text:  # maybe a float in exponent form: most texts have none
+    if re.search(r"[0-9]e[-+][0-9]", text):  # maybe a float in exponent form: mostly none
         text = re.sub(_JSON_TOKEN, _plain_number, text)
     if text.isascii() and "\x7f" not in text:  # nothing to escape: spare the scan
         return text

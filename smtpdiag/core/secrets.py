@@ -82,7 +82,6 @@ class Redactor:
         self.secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
         self._pattern = re.compile("|".join(map(re.escape, self.secrets)),
                                    re.IGNORECASE) if self.secrets else None
-        self._folded = tuple(secret.lower() for secret in self.secrets)
 
     def __call__(self, text: str, cut: bool = False) -> str:
         if self._pattern is None:
@@ -94,10 +93,11 @@ class Redactor:
         return self._cut_tail(text) if cut else text
 
     def _cut_tail(self, text: str) -> str:
-        folded = text[-max(map(len, self._folded)):].lower()
-        for secret in self._folded:
+        # Slice first, then fold: lower() may change a string's length ("İ"), so the text's
+        # own characters are counted, never the folded ones.
+        for secret in self.secrets:
             for size in range(len(secret) - 1, min(self.MIN_TAIL, len(secret)) - 1, -1):
-                if folded.endswith(secret[:size]):
+                if len(text) >= size and text[-size:].lower() == secret[:size].lower():
                     return text[:-size] + REDACTED
         return text
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -65,10 +66,11 @@ def _without_times(text: str) -> list[str]:
     return [re.sub(r"   \d+ ms$", "", line) for line in text.splitlines()]
 
 
-def test_the_error_line_is_under_the_step_that_failed_not_under_quit() -> None:
+def test_the_error_line_is_under_the_step_that_failed_not_under_quit(tmp_path: Path) -> None:
+    transcript = tmp_path / "transcript.txt"
     with HostileServer(CASES["data-250"][0]) as server:
         result = run_cli("probe", server.target, "--timeout", "2", "--to", "a@b.test",
-                         "--helo", "client.test")
+                         "--helo", "client.test", "--transcript", str(transcript))
     lines = _without_times(result.stdout)
     start = lines.index("data         → DATA")
     assert lines[start:start + 7] == [
@@ -82,6 +84,13 @@ def test_the_error_line_is_under_the_step_that_failed_not_under_quit() -> None:
         "             221 Closing Connection · Positive Completion",
     ]
     assert sum("smtpdiag stopped here" in line for line in lines) == 3  # step, finding, verdict
+    kept = transcript.read_text(encoding="utf-8").splitlines()
+    start = kept.index("C: DATA")
+    assert kept[start:start + 5] == [
+        "C: DATA", "S: 250 2.0.0 \\x1b[31mno 354 here",
+        "#  data: the server answered 250 ('2.0.0 \\x1b[31mno 354 here') where 354 is the only "
+        "reply that lets the session go on (RFC 5321 §4.3.2); smtpdiag stopped here",
+        "C: QUIT", "S: 221 2.0.0 bye"]
 
 
 def test_a_step_refused_before_it_was_sent_gets_a_line_of_its_own() -> None:

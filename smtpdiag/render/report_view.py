@@ -237,7 +237,11 @@ def transcript_text(report: Report) -> str:
     out: list[str] = []
     for attempt in report.attempts:
         out.append(f"# {attempt.host} {attempt.address}:{attempt.port}")
-        for step in attempt.steps:
+        under, before = _error_place(attempt)  # where the walk's error goes, as in the view
+        failed = f"#  {attempt.error.step}: {attempt.error.message}" if attempt.error else ""
+        for index, step in enumerate(attempt.steps):
+            if index == before:
+                out.append(failed)
             if step.sent is not None:
                 out.append(f"C: {step.sent}")
             if step.reply is not None:
@@ -249,4 +253,8 @@ def transcript_text(report: Report) -> str:
                 out += [f"S: {line}   # unasked" for line in step.unasked.splitlines()[:20]]
             if step.error is not None:
                 out.append(f"#  {step.name}: {step.error.message}")
+            if index == under:
+                out.append(failed)
+        if before == len(attempt.steps):
+            out.append(failed)
     return "\n".join(clean(line) for line in out) + "\n"

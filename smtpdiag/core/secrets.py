@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterable, Sequence
-from urllib.parse import quote, quote_plus
 
 __all__ = ["NO_SECRETS", "REDACTED", "Redactor", "secret_forms"]
 
@@ -45,6 +44,8 @@ def secret_forms(password: str | None, users: Iterable[str | None] = ("",)) -> t
     it.  Case is not part of a form: ``Redactor`` matches every form in any case."""
     if not password:
         return ()
+    from urllib.parse import quote, quote_plus  # only a walk with a password needs it
+
     raw = password.encode()
     plains = [f"\0{user or ''}\0{password}".encode() for user in users]
     encoded = [base64.b64encode(item).decode() for item in (raw, *plains)]

@@ -75,6 +75,7 @@ ECHOES: dict[str, Callable[[str], bytes]] = {
 def _echo_script(certs: Certs, name: str) -> Script:
     async def answer(conn: Conn) -> None:
         line = (await conn.line()).rstrip(b"\r\n")
+        assert line.startswith(b"AUTH PLAIN "), line  # the one line this script answers
         password = base64.b64decode(line.split()[-1]).split(b"\0")[2].decode()
         await conn.send(ECHOES[name](password))
 
@@ -116,7 +117,7 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
 def test_probe_hides_a_changed_echo_in_every_output(name: str, certs: Certs,
                                                     tmp_path: Path) -> None:
     transcript = tmp_path / "transcript.txt"
-    args = ("probe", "--timeout", "2", "--dry-run", "--auth-user", USER,
+    args = ("probe", "--timeout", "10", "--dry-run", "--auth-user", USER,
             "--ca-file", certs.ca_file)
     env = {"SMTPDIAG_PASSWORD": PASSWORD}
     with HostileServer(_echo_script(certs, name)) as server:
@@ -138,7 +139,7 @@ def test_probe_hides_a_changed_echo_in_every_output(name: str, certs: Certs,
 def test_check_hides_a_changed_echo_in_every_format(name: str, form: str, certs: Certs) -> None:
     fmt = ["--format", "jsonl", "--full"] if form == "jsonl-full" else ["--format", form]
     with HostileServer(_echo_script(certs, name)) as server:
-        result = run_cli("check", server.target, "--timeout", "2", "--auth-user", USER,
+        result = run_cli("check", server.target, "--timeout", "10", "--auth-user", USER,
                          "--ca-file", certs.ca_file, *fmt, env={"SMTPDIAG_PASSWORD": PASSWORD})
     assert_no_traceback(result)
     assert result.returncode == 2, result.stdout + result.stderr  # 535: CRITICAL
@@ -148,7 +149,7 @@ def test_check_hides_a_changed_echo_in_every_format(name: str, form: str, certs:
 
 def test_a_wrapped_token_is_hidden_in_every_line_it_touches(certs: Certs) -> None:
     with HostileServer(_echo_script(certs, "token-wrapped")) as server:
-        result = run_cli("probe", server.target, "--timeout", "2", "--dry-run", "--auth-user",
+        result = run_cli("probe", server.target, "--timeout", "10", "--dry-run", "--auth-user",
                          USER, "--ca-file", certs.ca_file, env={"SMTPDIAG_PASSWORD": PASSWORD})
     shown = [line.strip() for line in result.stdout.splitlines() if "← 535" in line]
     assert shown == ["← 535-5.7.8 <redacted>"] * (len(TOKEN) // 10) + ["← 535 5.7.8 <redacted>"]
@@ -156,7 +157,7 @@ def test_a_wrapped_token_is_hidden_in_every_line_it_touches(certs: Certs) -> Non
 
 def test_a_password_wrapped_mid_word_is_hidden_in_both_lines(certs: Certs) -> None:
     with HostileServer(_echo_script(certs, "password-wrapped")) as server:
-        result = run_cli("probe", server.target, "--timeout", "2", "--dry-run", "--auth-user",
+        result = run_cli("probe", server.target, "--timeout", "10", "--dry-run", "--auth-user",
                          USER, "--ca-file", certs.ca_file, env={"SMTPDIAG_PASSWORD": PASSWORD})
     shown = [line.strip() for line in result.stdout.splitlines() if "← 535" in line]
     assert shown == ["← 535-password <redacted>", "← 535 <redacted>"]

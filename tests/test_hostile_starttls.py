@@ -43,9 +43,9 @@ def _injecting(certs: Certs) -> Script:
 
 def test_probe_discards_the_injected_reply_and_warns(certs: Certs) -> None:
     with HostileServer(_injecting(certs)) as server:
-        shown = run_cli("probe", server.target, "--timeout", "2", "--dry-run",
+        shown = run_cli("probe", server.target, "--timeout", "10", "--dry-run",
                         "--ca-file", certs.ca_file)
-        as_json = run_cli("probe", server.target, "--timeout", "2", "--dry-run", "--json",
+        as_json = run_cli("probe", server.target, "--timeout", "10", "--dry-run", "--json",
                           "--ca-file", certs.ca_file)
     assert_no_traceback(shown)
     assert shown.returncode == 0, shown.stdout + shown.stderr
@@ -63,7 +63,7 @@ def test_probe_discards_the_injected_reply_and_warns(certs: Certs) -> None:
 @pytest.mark.parametrize("form", ["jsonl", "nagios"])
 def test_check_calls_an_injection_a_warning(certs: Certs, form: str) -> None:
     with HostileServer(_injecting(certs)) as server:
-        result = run_cli("check", server.target, "--timeout", "2", "--ca-file", certs.ca_file,
+        result = run_cli("check", server.target, "--timeout", "10", "--ca-file", certs.ca_file,
                          "--format", form)
     assert_no_traceback(result)
     assert result.returncode == 1, result.stdout + result.stderr

@@ -63,11 +63,11 @@ def test_clean_and_excerpt_show_every_invisible_character_escaped() -> None:
 def test_probe_shows_invisible_characters_in_every_output(tmp_path) -> None:
     transcript = tmp_path / "transcript.txt"
     with HostileServer(SCRIPT) as server:
-        plain = run_cli("probe", server.target, "--timeout", "2", "--dry-run",
+        plain = run_cli("probe", server.target, "--timeout", "10", "--dry-run",
                         "--transcript", str(transcript))
-        coloured = run_cli("probe", server.target, "--timeout", "2", "--dry-run",
+        coloured = run_cli("probe", server.target, "--timeout", "10", "--dry-run",
                            env={"FORCE_COLOR": "1"})
-        as_json = run_cli("probe", server.target, "--timeout", "2", "--dry-run", "--json")
+        as_json = run_cli("probe", server.target, "--timeout", "10", "--dry-run", "--json")
     assert_no_traceback(plain)
     assert plain.returncode == 1, plain.stdout + plain.stderr
     kept = transcript.read_text(encoding="utf-8")
@@ -86,7 +86,7 @@ def test_probe_shows_invisible_characters_in_every_output(tmp_path) -> None:
 @pytest.mark.parametrize("form", ["text", "nagios", "junit", "jsonl", "json"])
 def test_check_shows_invisible_characters_escaped_in_every_format(form: str) -> None:
     with HostileServer(SCRIPT) as server:
-        result = run_cli("check", server.target, "--timeout", "2", "--format", form,
+        result = run_cli("check", server.target, "--timeout", "10", "--format", form,
                          env={"COLUMNS": "400"})
     assert_no_traceback(result)
     assert result.returncode == 2, result.stdout + result.stderr  # the 550: CRITICAL

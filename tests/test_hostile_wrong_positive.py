@@ -69,7 +69,7 @@ def _without_times(text: str) -> list[str]:
 def test_the_error_line_is_under_the_step_that_failed_not_under_quit(tmp_path: Path) -> None:
     transcript = tmp_path / "transcript.txt"
     with HostileServer(CASES["data-250"][0]) as server:
-        result = run_cli("probe", server.target, "--timeout", "2", "--to", "a@b.test",
+        result = run_cli("probe", server.target, "--timeout", "10", "--to", "a@b.test",
                          "--helo", "client.test", "--transcript", str(transcript))
     lines = _without_times(result.stdout)
     start = lines.index("data         → DATA")
@@ -98,7 +98,7 @@ def test_a_step_refused_before_it_was_sent_gets_a_line_of_its_own() -> None:
     headed "auth", after EHLO's block, not tucked under EHLO's capabilities."""
     ehlo = b"250-hostile.test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n"
     with HostileServer([send(GREETING), expect(b"EHLO"), send(ehlo), smtp()]) as server:
-        result = run_cli("probe", server.target, "--timeout", "2", "--helo", "client.test",
+        result = run_cli("probe", server.target, "--timeout", "10", "--helo", "client.test",
                          "--auth-user", "alice", env={"SMTPDIAG_PASSWORD": "pw"})
     assert result.returncode == 3, result.stdout + result.stderr
     lines = _without_times(result.stdout)

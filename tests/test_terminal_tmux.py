@@ -38,7 +38,7 @@ def _in_tmux(target: str, width: int, colour: bool, tmp_path: Path) -> tuple[str
     env = "FORCE_COLOR=1" if colour else "NO_COLOR=1"
     # COLUMNS from the test run would win over the pane's own width: the pane must decide
     command = (f"env -u COLUMNS -u LINES {env} TERM=xterm-256color {sys.executable} -m smtpdiag "
-               f"probe {target} --timeout 2 --dry-run --helo c.test; echo EXIT=$? > {done}; "
+               f"probe {target} --timeout 10 --dry-run --helo c.test; echo EXIT=$? > {done}; "
                "sleep 60")
     tmux = ["tmux", "-L", socket, "-f", "/dev/null"]
     subprocess.run([*tmux, "new-session", "-d", "-x", str(width), "-y", "50", command],

@@ -3,9 +3,11 @@
 It answers from a dict of zone-file rdata text over UDP and TCP on one port, so the resolver is
 tested through real sockets, real wire format and its real truncation fallback — never against
 the system resolver or the internet. Names in ``servfail`` answer SERVFAIL and names in
-``silent`` get no reply at all, which is how a resolver timeout is produced on demand.
+``silent`` get no reply at all, which is how a resolver timeout is produced on demand; an entry
+``(name, "AAAA")`` does so for that one record type only (a zone that drops AAAA questions).
 A name with a CNAME is followed inside the zone data (as a recursive resolver would), and
 answers about names in ``authenticated`` carry the AD bit, as from a validating resolver.
+A record written ``\\# HEX`` is sent as those bytes, so a malformed record can be served.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
@@ -33,6 +36,13 @@ def _key(name: str) -> str:
     return name.lower().rstrip(".")
 
 
+def _question(entry: str | tuple[str, str]) -> str | tuple[str, str]:
+    """A ``servfail``/``silent`` entry: a name (every type), or (name, type) for one type."""
+    if isinstance(entry, tuple):
+        return _key(entry[0]), entry[1].upper()
+    return _key(entry)
+
+
 class DnsServer:
     """A loopback DNS server in a background thread; use as a context manager."""
 
@@ -40,8 +50,8 @@ class DnsServer:
         self,
         records: dict[tuple[str, str], list[str]],
         *,
-        servfail: set[str] | frozenset[str] = frozenset(),
-        silent: set[str] | frozenset[str] = frozenset(),
+        servfail: set[str | tuple[str, str]] | frozenset[str] = frozenset(),
+        silent: set[str | tuple[str, str]] | frozenset[str] = frozenset(),
         authenticated: set[str] | frozenset[str] = frozenset(),
         host: str = "127.0.0.1",
         port: int = 0,
@@ -49,8 +59,8 @@ class DnsServer:
     ) -> None:
         self.records = {(_key(n), t.upper()): list(v) for (n, t), v in records.items()}
         self.names = {n for n, _ in self.records}
-        self.servfail = {_key(n) for n in servfail}
-        self.silent = {_key(n) for n in silent}
+        self.servfail = {_question(n) for n in servfail}
+        self.silent = {_question(n) for n in silent}
         self.authenticated = {_key(n) for n in authenticated}
         self.chase = chase  # False: an alias is answered with its CNAME only, as out of zone
         self.host = host
@@ -74,11 +84,11 @@ class DnsServer:
         rdtype = dns.rdatatype.to_text(question.rdtype)
         with self._lock:
             self.queries.append((name, rdtype))
-        if name in self.silent:
+        if name in self.silent or (name, rdtype) in self.silent:
             return None
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA
-        if name in self.servfail:
+        if name in self.servfail or (name, rdtype) in self.servfail:
             response.set_rcode(dns.rcode.SERVFAIL)
         else:
             self._fill(response, question.name, rdtype)
@@ -114,8 +124,18 @@ class DnsServer:
 
     @staticmethod
     def _rrset(qname: dns.name.Name, rdtype: str, texts: list[str]) -> dns.rrset.RRset:
-        return dns.rrset.from_text_list(qname, 300, dns.rdataclass.IN, rdtype, texts,
-                                        origin=dns.name.root, relativize=False)
+        """The records as zone-file text; one written ``\\# HEX`` goes out as those very
+        bytes, unchecked, which is how a malformed record (a TLSA whose digest is too short)
+        reaches the client."""
+        raw = [t for t in texts if t.startswith("\\# ")]
+        if not raw:
+            return dns.rrset.from_text_list(qname, 300, dns.rdataclass.IN, rdtype, texts,
+                                            origin=dns.name.root, relativize=False)
+        rrset = dns.rrset.RRset(qname, dns.rdataclass.IN, dns.rdatatype.from_text(rdtype))
+        for text in raw:
+            data = bytes.fromhex(text[3:].replace(" ", ""))
+            rrset.add(dns.rdata.GenericRdata(dns.rdataclass.IN, rrset.rdtype, data), 300)
+        return rrset
 
     def start(self) -> DnsServer:
         """Bind UDP on a free port, then TCP on the same port (retrying if that one is taken)."""

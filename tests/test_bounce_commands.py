@@ -61,6 +61,13 @@ MESSAGES = Path(__file__).resolve().parent.parent / "fixtures" / "messages"
      "EHLO"),
     ("The error that the other server returned was: 554 554 5.7.0 bad header (state 18).",
      "DATA-END"),
+    # the first phrase counts, except in a transcript
+    ("said: 550 no (in reply to MAIL FROM command)\nsaid: 550 no (in reply to RCPT TO command)",
+     "MAIL"),
+    # a report's Remote-MTA-Command, and one naming no command read on past
+    ("Remote-MTA-Command: rcpt\n", "RCPT"),
+    ("Remote-MTA-Command: XFOO\nfailed in RCPT TO", "RCPT"),
+    ("Remote-MTA-Command: XFOO\n", None),
     # nothing names a step
     ("550 5.1.1 no such user here", None),
     ("Your message could not be delivered to the recipient; please check the address.", None),

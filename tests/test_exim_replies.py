@@ -84,6 +84,9 @@ def test_a_failed_sender_callout_is_about_the_sender_whatever_the_called_server_
     assert note is not None and note.reason is not None and note.provider is not None
     assert (note.reason.name, note.provider.id) == ("sender-rejected",
                                                      "exim-sender-verify-failed")
+    assert note.description.startswith("Not about the recipient: Exim verifies the envelope "
+                                       "sender")
+    assert note.advice[0].startswith("Use a --from address")
     assert report.verdict == "refused"
     pasted = classify(reply.decode())["reason"]  # the same, pasted into explain
     assert (pasted["name"], pasted["rule"]) == ("sender-rejected", "exim-sender-verify-failed")
@@ -95,6 +98,7 @@ def test_a_sender_callout_that_could_not_complete_is_a_deferral_about_the_sender
     assert note is not None and note.provider is not None and note.reason is not None
     assert note.provider.id == "exim-could-not-complete-sender-verify"
     assert note.reason.name == "sender-rejected" and not note.reason.permanent
+    assert note.description.startswith("Not about the recipient")
     assert report.verdict == "deferred"
 
 
@@ -146,6 +150,18 @@ def test_unrouteable_address_to_a_client_not_logged_in_is_an_unknown_recipient()
     assert refused.annotation.reason.name == "user-unknown"
     assert "no such user" in refused.annotation.description
     assert report.verdict == "partial"
+    assert report.summary.endswith("accepted the recipients for 1 of 2 recipients; the others "
+                                   "were refused at rcpt: 550 Unrouteable address (dry run: no "
+                                   "DATA sent)"), report.summary
+
+
+def test_several_different_refusals_are_not_summed_up_as_the_last_one() -> None:
+    report = run({b"RCPT": [b"250 Accepted\r\n", b"550 Unrouteable address\r\n",
+                            b"550 relay not permitted\r\n"]},
+                 rcpt_to=("alice@exim.test", "nobody@exim.test", "someone@elsewhere.test"))
+    assert report.verdict == "partial"
+    assert "; the others were refused for 2 different reasons, the last at rcpt: 550 relay not "\
+        "permitted" in report.summary, report.summary
 
 
 # -- AUTH only after STARTTLS, and --tls none with --auth-user ----------------------------------
@@ -168,3 +184,30 @@ def test_starttls_refused_where_it_is_required_names_the_reply_in_the_verdict() 
     report = run({b"STAR": [b"454 TLS currently unavailable\r\n"]}, tls="starttls")
     assert report.verdict == "deferred"
     assert "deferred at starttls: 454 TLS currently unavailable" in report.summary
+
+
+def test_a_connect_acl_refusal_at_the_greeting_is_about_this_client() -> None:
+    # Exim's acl_smtp_connect "deny": 550 at the greeting, where RFC 5321 has 554
+    with HostileServer([send(b"550 Administrative prohibition\r\n"), exim({})]) as server:
+        report = asyncio.run(probe(server.target, ProbeOptions(
+            helo="client.exim.test", tls="none", dry_run=True, timeout=5.0)))
+    greeting = step(report, "greeting")
+    note = greeting.annotation
+    assert note is not None and note.provider is not None
+    assert note.description.startswith("The server refuses this client at the greeting")
+    assert "mailbox" not in note.description
+    assert note.advice[0].startswith("The server refuses this client outright")
+    assert note.provider.id == "exim-administrative-prohibition"
+    assert report.verdict == "refused"
+
+
+def test_too_much_load_at_the_greeting_is_the_servers_load_not_greylisting() -> None:
+    # Exim's smtp_load_reserve; "please try again later" alone would read as greylisting
+    banner = b"421 mx.exim.test: Too much load; please try again later\r\n"
+    with HostileServer([send(banner)]) as server:
+        report = asyncio.run(probe(server.target, ProbeOptions(
+            helo="client.exim.test", tls="none", dry_run=True, timeout=5.0)))
+    note = step(report, "greeting").annotation
+    assert note is not None and note.provider is not None and note.reason is not None
+    assert (note.provider.id, note.reason.name) == ("exim-too-much-load", "system-error")
+    assert report.verdict == "deferred"

@@ -1,104 +1,29 @@
 """The fake SMTP server against real clients on loopback: smtplib and a raw socket.
 
-Every scenario is driven to the one step it changes and its reply checked word for word; TLS is
-checked with real verification against the trustme CA, so each bad certificate kind must fail
-the way it fails in the field.  All servers bind 127.0.0.1 on a free port.
+The scenario list, the healthy sessions (clear, STARTTLS, implicit TLS, AUTH redacted) and the
+pure helpers.  TLS is checked with real verification against the trustme CA, so each bad
+certificate kind must fail the way it fails in the field.  All servers bind 127.0.0.1 on a free
+port.  The refusing scenarios and ``serve_forever``: ``test_fakeserver_*.py`` beside it.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import smtplib
 import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from smtpdiag.fakeserver import (
-    DEMO_PASSWORD,
-    DEMO_USER,
-    SCENARIOS,
-    Certs,
-    FakeServer,
-    Recorded,
-    serve_forever,
-)
+from smtpdiag.fakeserver import DEMO_PASSWORD, DEMO_USER, SCENARIOS, Certs, FakeServer, Recorded
 from smtpdiag.fakeserver.enhanced import with_enhanced_code
 from smtpdiag.fakeserver.recorded import redact_command
 
-SENDER = "sender@example.test"
-RCPT = "postmaster@example.test"
-BODY = b"Subject: test\r\n\r\nHello.\r\n"
-
-
-@contextmanager
-def connected(server: FakeServer) -> Iterator[smtplib.SMTP]:
-    smtp = smtplib.SMTP(server.host, server.port, local_hostname="client.test", timeout=5)
-    try:
-        yield smtp
-    finally:
-        smtp.close()
-
-
-def verifying(certs: Certs | None) -> ssl.SSLContext:
-    assert certs is not None
-    return ssl.create_default_context(cafile=certs.ca_file)
-
-
-def send_body(smtp: smtplib.SMTP, body: bytes = BODY) -> tuple[int, bytes]:
-    try:
-        return smtp.data(body)
-    except smtplib.SMTPDataError as error:
-        assert isinstance(error.smtp_error, bytes)
-        return error.smtp_code, error.smtp_error
-
-
-class Wire:
-    """A raw line client, for checking exact reply lines and when the server hangs up."""
-
-    def __init__(self, server: FakeServer) -> None:
-        self.sock = socket.create_connection((server.host, server.port), timeout=5)
-        self.file = self.sock.makefile("rb")
-
-    def reply(self) -> list[str]:
-        lines: list[str] = []
-        while True:
-            line = self.file.readline()
-            if not line:
-                raise EOFError(f"connection closed after {lines!r}")
-            lines.append(line.decode().rstrip("\r\n"))
-            if line[3:4] != b"-":
-                return lines
-
-    def command(self, line: str) -> list[str]:
-        self.sock.sendall(line.encode() + b"\r\n")
-        return self.reply()
-
-    def at_eof(self) -> bool:
-        return self.file.read() == b""
-
-    def close(self) -> None:
-        self.file.close()
-        self.sock.close()
-
-
-@contextmanager
-def wire(server: FakeServer) -> Iterator[Wire]:
-    client = Wire(server)
-    try:
-        yield client
-    finally:
-        client.close()
-
+from .fakeserverkit import BODY, RCPT, SENDER, connected, send_body, verifying, wire
 
 # -- the scenario list --------------------------------------------------------------------------
 
@@ -340,236 +265,6 @@ def test_stop_does_not_wait_for_a_client_left_connected() -> None:
     server.stop()  # a second stop is harmless
 
 
-# -- one refusal per scenario -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("scenario", "code", "text"),
-    [
-        (
-            "greylist",
-            450,
-            f"4.2.0 <{RCPT}>: Recipient address rejected: Greylisted, please try again later",
-        ),
-        ("relay-denied", 554, f"5.7.1 <{RCPT}>: Relay access denied"),
-        (
-            "unknown-user",
-            550,
-            f"5.1.1 <{RCPT}>: Recipient address rejected: User unknown in local recipient table",
-        ),
-    ],
-)
-def test_rcpt_refusals(scenario: str, code: int, text: str) -> None:
-    with FakeServer(scenario, tls="none") as server, connected(server) as smtp:
-        smtp.ehlo()
-        assert smtp.mail(SENDER)[0] == 250
-        assert smtp.rcpt(RCPT) == (code, text.encode())
-        assert smtp.docmd("DATA") == (503, b"5.5.1 Error: need RCPT command")
-
-
-@pytest.mark.parametrize(
-    ("scenario", "code", "text"),
-    [
-        ("mail-refused", 553, "5.7.1 Sender address rejected: not owned by user"),
-        ("tempfail", 451, "4.3.0 Temporary local problem - please try later"),
-    ],
-)
-def test_mail_refusals(scenario: str, code: int, text: str) -> None:
-    with FakeServer(scenario, tls="none") as server, connected(server) as smtp:
-        smtp.ehlo()
-        assert smtp.mail(SENDER) == (code, text.encode())
-        assert smtp.rcpt(RCPT) == (503, b"5.5.1 Error: need MAIL command")
-
-
-@pytest.mark.parametrize(
-    ("scenario", "code", "text"),
-    [
-        ("data-refused", 554, b"5.7.1 Message rejected as spam"),
-        (
-            "gmail-dmarc",
-            550,
-            b"5.7.26 This mail has been blocked because the sender is "
-            b"unauthenticated.\n5.7.26 Gmail requires all senders to "
-            b"authenticate with either SPF or DKIM.\n"
-            b"5.7.26  Learn more. x1-20020a17.123 - gsmtp",
-        ),
-    ],
-)
-def test_end_of_data_refusals(scenario: str, code: int, text: bytes) -> None:
-    with FakeServer(scenario, tls="none") as server, connected(server) as smtp:
-        smtp.ehlo()
-        smtp.mail(SENDER)
-        assert smtp.rcpt(RCPT)[0] == 250
-        assert send_body(smtp) == (code, text)
-    assert server.recorded.messages == [BODY]  # received, then refused
-
-
-def test_gmail_dmarc_reply_is_multi_line_on_the_wire() -> None:
-    with FakeServer("gmail-dmarc", tls="none") as server, wire(server) as client:
-        client.reply()
-        client.command("EHLO client.test")
-        client.command(f"MAIL FROM:<{SENDER}>")
-        client.command(f"RCPT TO:<{RCPT}>")
-        assert client.command("DATA")[0].startswith("354 ")
-        assert client.command("Subject: x\r\n\r\nhi\r\n.") == [
-            "550-5.7.26 This mail has been blocked because the sender is unauthenticated.",
-            "550-5.7.26 Gmail requires all senders to authenticate with either SPF or DKIM.",
-            "550 5.7.26  Learn more. x1-20020a17.123 - gsmtp",
-        ]
-
-
-def test_greeting_421_closes_the_connection() -> None:
-    with FakeServer("greeting-421", tls="none") as server:
-        with wire(server) as client:
-            assert client.reply() == [
-                "421 4.3.2 fake.smtpdiag.test Service not available, closing transmission channel"
-            ]
-            assert client.at_eof()
-        with pytest.raises(smtplib.SMTPConnectError) as caught:
-            smtplib.SMTP(server.host, server.port, timeout=5)
-        assert caught.value.smtp_code == 421
-    assert server.recorded.commands == []
-
-
-def test_greeting_554_answers_503_until_quit() -> None:
-    with FakeServer("greeting-554", tls="none") as server, wire(server) as client:
-        assert client.reply() == [
-            "554 5.7.1 fake.smtpdiag.test: Client host rejected: Access denied"
-        ]
-        assert client.command("EHLO client.test") == ["503 5.5.1 Error: bad sequence of commands"]
-        assert client.command(f"MAIL FROM:<{SENDER}>") == [
-            "503 5.5.1 Error: bad sequence of commands"
-        ]
-        assert client.command("QUIT") == ["221 2.0.0 Bye"]
-        assert client.at_eof()
-    assert server.recorded.commands == ["EHLO client.test", f"MAIL FROM:<{SENDER}>", "QUIT"]
-
-
-def test_tls_required_refuses_mail_until_starttls() -> None:
-    with FakeServer("tls-required") as server, connected(server) as smtp:
-        smtp.ehlo()
-        assert smtp.mail(SENDER) == (530, b"5.7.0 Must issue a STARTTLS command first")
-        smtp.starttls(context=verifying(server.certs))
-        smtp.ehlo()
-        assert smtp.mail(SENDER) == (250, b"2.1.0 Ok")
-
-
-def test_auth_required_refuses_mail_until_auth() -> None:
-    with FakeServer("auth-required", tls="none") as server, connected(server) as smtp:
-        smtp.ehlo()
-        assert smtp.mail(SENDER) == (530, b"5.7.0 Authentication required")
-        smtp.login(DEMO_USER, DEMO_PASSWORD)
-        assert smtp.mail(SENDER) == (250, b"2.1.0 Ok")
-
-
-def test_ehlo_refused_but_helo_works() -> None:
-    with FakeServer("ehlo-refused", tls="none") as server, connected(server) as smtp:
-        assert smtp.ehlo() == (502, b"5.5.1 Error: command not recognized")
-        assert smtp.helo() == (250, b"fake.smtpdiag.test")
-        assert smtp.mail(SENDER) == (250, b"2.1.0 Ok")
-
-
-def test_size_limit_advertised_and_enforced() -> None:
-    with FakeServer("size-limit", tls="none") as server, connected(server) as smtp:
-        smtp.ehlo()
-        assert smtp.esmtp_features["size"] == "1000"
-        assert smtp.mail(SENDER, ["SIZE=2000"]) == (552, b"5.3.4 Message size exceeds fixed limit")
-        assert smtp.mail(SENDER, ["SIZE=500"]) == (250, b"2.1.0 Ok")
-        smtp.rcpt(RCPT)
-        too_big = (b"x" * 70 + b"\r\n") * 20
-        assert send_body(smtp, too_big) == (552, b"5.3.4 Error: message file too big")
-
-
-def test_slow_greeting_arrives_after_a_delay() -> None:
-    with FakeServer("slow-greeting", tls="none") as server:
-        started = time.monotonic()
-        with connected(server) as smtp:
-            assert time.monotonic() - started >= 1.4
-            assert smtp.ehlo()[0] == 250
-
-
-def test_no_starttls_never_offers_it() -> None:
-    with FakeServer("no-starttls") as server, connected(server) as smtp:
-        smtp.ehlo()
-        assert "starttls" not in smtp.esmtp_features
-        assert "auth" in smtp.esmtp_features  # offered in the clear, as such servers do
-        assert smtp.docmd("STARTTLS") == (454, b"4.7.0 TLS not available")
-
-
-def test_mid_421_answers_data_and_hangs_up() -> None:
-    with FakeServer("mid-421", tls="none") as server, wire(server) as client:
-        client.reply()
-        client.command("EHLO client.test")
-        client.command(f"MAIL FROM:<{SENDER}>")
-        assert client.command(f"RCPT TO:<{RCPT}>") == ["250 2.1.5 Ok"]
-        assert client.command("DATA") == ["421 4.4.2 fake.smtpdiag.test Error: timeout exceeded"]
-        assert client.at_eof()
-    assert server.recorded.commands[-1] == "DATA"
-    assert server.recorded.messages == []
-
-
-# -- serve_forever ------------------------------------------------------------------------------
-
-
-def _port_from(lines: list[str]) -> int:
-    match = re.fullmatch(
-        r"listening on 127\.0\.0\.1:(\d+) \(scenario healthy, STARTTLS offered\)", lines[0]
-    )
-    assert match, lines
-    return int(match.group(1))
-
-
-def _wait_for(lines: list[str], count: int) -> None:
-    deadline = time.monotonic() + 5
-    while len(lines) < count:
-        assert time.monotonic() < deadline, lines
-        time.sleep(0.01)
-
-
-def test_serve_forever_announces_and_stops_when_told() -> None:
-    lines: list[str] = []
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=serve_forever,
-        args=("healthy",),
-        kwargs={"port": 0, "announce": lines.append, "stop": stop},
-    )
-    thread.start()
-    try:
-        _wait_for(lines, 3)
-        port = _port_from(lines)
-        assert re.fullmatch(r"CA file \(pass as --ca-file\): .+ca\.pem", lines[1])
-        assert lines[2] == "AUTH test credentials: user demo, password demo-password"
-        with smtplib.SMTP("127.0.0.1", port, timeout=5) as smtp:
-            assert smtp.noop()[0] == 250
-    finally:
-        stop.set()
-        thread.join(5)
-    assert not thread.is_alive()
-    with pytest.raises(ConnectionRefusedError):
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-
-
-def test_serve_forever_stops_cleanly_on_keyboard_interrupt() -> None:
-    lines: list[str] = []
-
-    def interrupt_once_listening() -> None:
-        _wait_for(lines, 3)
-        os.kill(os.getpid(), signal.SIGINT)  # a real SIGINT, as Ctrl-C sends (it also wakes
-        # the event loop's select, which _thread.interrupt_main's flag alone may not)
-
-    # Ctrl-C as a process sees it by default, whatever handler an earlier test left behind
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    helper = threading.Thread(target=interrupt_once_listening)
-    helper.start()
-    try:
-        serve_forever("healthy", port=0, announce=lines.append)  # returns instead of raising
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    helper.join(5)
-    port = _port_from(lines)
-    with pytest.raises(ConnectionRefusedError):
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
 
 # -- pure helpers -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import asyncio
 import pytest
 
 from smtpdiag.fakeserver import FakeServer
-from smtpdiag.net.dns import LOOKAHEAD
+from smtpdiag.net.mxqueue import LOOKAHEAD
 from smtpdiag.net.probe import ProbeOptions, probe
 from tests.conftest import assert_no_traceback, run_cli
 from tests.dnsserver import DnsServer

@@ -36,11 +36,15 @@ def _message_document(data: bytes, label: str, lang: str,
 def _bytes_documents(data: bytes, label: str, lang: str,
                      records: bool) -> Iterator[dict[str, Any]]:
     """One message (a file or stdin): its explain document, or with ``records`` a bounce
-    record per failed recipient, as for an mbox; text that is no message: its explanation."""
+    record per failed recipient, as for an mbox; text that is no message: its explanation, or
+    with ``records``, where it has paragraphs (a bounce saved without its headers, not a
+    pasted reply), its bounce records too."""
     from ..core.dsn import is_message
     from ..core.explain import explain
 
-    if not is_message(data):
+    if records and _paragraphs(data):
+        yield from _records(data, label, {"path": label})
+    elif not is_message(data):
         yield explain(data.decode("utf-8", "replace"), lang)
     elif records:
         yield from _records(data, label, {"path": label})
@@ -49,6 +53,12 @@ def _bytes_documents(data: bytes, label: str, lang: str,
         if not document["items"]:
             raise UsageError(f"{label}: {document['error']}")
         yield document
+
+
+def _paragraphs(data: bytes) -> bool:
+    """Whether text holds a blank line between words: a bounce's body, not one reply."""
+    text = data.strip().replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return any(line.strip() == b"" for line in text.split(b"\n"))
 
 
 def _mailbox(path: Path) -> mailbox.Mailbox[Any] | None:

@@ -83,10 +83,11 @@ _COMMANDS = (
     _says(("after ",), r"\bafter\s+(RCPT(?:\s+TO)?|MAIL(?:\s+FROM)?|end\s+of\s+data|DATA|"
           r"initial\s+connection|HELO|EHLO|AUTH|STARTTLS|pipelined\s+RCPT\s+TO|"
           r"pipelined\s+MAIL\s+FROM)\b"),
-    # a transcript (">>> RCPT To:<…>"; Trend Micro writes "Sent <<<"): the last command sent
-    # (indented lines may have been unfolded into one: ">>>" is looked for after any space)
-    _says((">>>", "<<<"), r"(?:^|\s)(?:>>>|Sent\s*<<<)\s*(RCPT\s+TO|MAIL\s+FROM|DATA|EHLO|"
-          r"HELO|STARTTLS|AUTH|\.)", flags=re.I | re.M, last=True),
+    # a transcript (">>> RCPT To:<…>"; Trend Micro writes "Sent <<<", MDaemon "--> RCPT To:"):
+    # the last command sent (indented lines may have been unfolded into one: ">>>" is looked
+    # for after any space)
+    _says((">>>", "<<<", "-->"), r"(?:^|\s)(?:>>>|Sent\s*<<<|-->)\s*(RCPT\s+TO|MAIL\s+FROM|DATA|"
+          r"EHLO|HELO|STARTTLS|AUTH|\.)", flags=re.I | re.M, last=True),
     # an MTA's own log form: "SMTP:RCPT host 192.0.2.8: 553 …"
     _says(("smtp:",), r"\bSMTP:(RCPT|MAIL|DATA|EHLO|HELO)\b"),
     _says(("rcpt", "mail from", "data", "ehlo", "helo", "connect"),
@@ -133,11 +134,16 @@ _COMMAND_NAMES = {
 # A reply that names the step itself in capitals ("User unknown [RCPT_TO]"): the last named.
 _VERB_TOKEN = re.compile(r"(?<![A-Za-z])(RCPT(?:[ _]TO)?|MAIL[ _]FROM|DATA|EHLO|HELO)(?![A-Za-z])")
 # Where a reply's text ends inside prose: a blank line, the MTA's own words after it (qmail's
-# "Giving up on 192.0.2.1."), or the next header of a DSN.
+# "Giving up on 192.0.2.1."), the next header of a DSN, a section line ("--- End
+# Transcript ---"), or the next line of an arrow transcript (MDaemon's "Wed 2026-12-02
+# 10:00:00: --> QUIT", its indented lines unfolded into one).
 _LOCAL = re.compile(r"Diagnostic-Code:[ \t]*X-Unix\b", re.I)
 _TRANSCRIPT = re.compile(r"^<<<\s*")
+_COMMENT = re.compile(r"\(([^()]*)\)")
 _END = re.compile(r"\n\s*\n|\(in reply to |\n(?=[A-Z][\w-]*: )|'\s*$|##|\n(?=>>> )|"
-                  r"\n(?=Giving up on )", re.M)
+                  r"\n(?=Giving up on )|\n(?=[ \t]*-{3})|"
+                  r"\s(?=(?:[A-Z][a-z]{2} )?[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}: (?:-->|<--) )|"
+                  r"\s(?=(?:-->|<--) )", re.M)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +169,7 @@ def unfold(text: str) -> str:
     Japanese MTAs (Lotus Domino, mobile carriers) write ISO-2022-JP straight into headers and
     plain text parts; its escape sequences are decoded here, so the words can be read."""
     if "\x1b$" in text:
-        with contextlib.suppress(UnicodeError, LookupError):  # not ISO-2022-JP after all
+        with contextlib.suppress(UnicodeError):  # not ISO-2022-JP after all (both codecs exist)
             text = text.encode("latin-1").decode("iso-2022-jp")
     text = text.replace("\r\n", "\n")
     return _FOLD.sub(" ", text) if "\n" in text else text
@@ -179,12 +185,13 @@ def find_command(text: str) -> str | None:
             continue  # a cheap test first: each pattern needs one of these words
         match = says.pattern.search(text)
         if match and says.last:
-            match = next(reversed(list(says.pattern.finditer(text))), match)
+            *_, match = says.pattern.finditer(text)
         if match:
             if says.step:
                 return says.step
+            # every verb a pattern captures is a key, but Remote-MTA-Command's may be anything
             word = " ".join(next(g for g in match.groups() if g).lower().split())
-            name = _COMMAND_NAMES.get(word) or _COMMAND_NAMES.get(word.split(" ")[0])
+            name = _COMMAND_NAMES.get(word)
             if name:
                 return name
     return None
@@ -198,8 +205,7 @@ def command_in_reply(message: str) -> str | None:
     found = _VERB_TOKEN.findall(message)
     if not found:
         return None
-    word = found[-1].replace("_", " ").lower()
-    return _COMMAND_NAMES.get(word) or _COMMAND_NAMES.get(word.split(" ")[0])
+    return _COMMAND_NAMES[found[-1].replace("_", " ").lower()]  # every token is a key
 
 
 def _reply_at(text: str, start: int) -> re.Match[str] | None:
@@ -210,14 +216,16 @@ def _reply_at(text: str, start: int) -> re.Match[str] | None:
 
 def _extent(text: str, start: int) -> str:
     """The reply from ``start`` to the end of what the MTA quoted; a reply written inside
-    parentheses ("(reason: 550 5.1.1 User unknown)") leaves its closing one behind."""
+    parentheses ("(reason: 550 5.1.1 User unknown)") or angle brackets (Exchange 2003's
+    "<mx.example #5.1.1 smtp;550 5.1.1 User unknown>") leaves its closing one behind."""
     end = _END.search(text, start)
     body = text[start:end.start() if end else len(text)][:2_000]
     stripped = body.rstrip()
-    if stripped.endswith(")") and stripped.count(")") > stripped.count("("):
-        before = text[:start].rstrip(" \t'\"\n")
-        if before.rfind("(") > before.rfind(")"):
-            return stripped[:-1].rstrip()
+    for opening, closing in ("()", "<>"):
+        if stripped.endswith(closing) and stripped.count(closing) > stripped.count(opening):
+            before = text[:start]
+            if before.rfind(opening) > before.rfind(closing):
+                return stripped[:-1]  # _message strips each line
     return body
 
 
@@ -226,7 +234,7 @@ def _message(body: str, code: str | None, enhanced: str | None) -> tuple[str, tu
     lines = tuple(_TRANSCRIPT.sub("", line) if line.startswith("<<<") else line
                   for line in (raw.strip() for raw in body.splitlines()) if line)
     prefix, inner = _prefixes(code, enhanced)
-    parts = [prefix.sub("", line, count=1) for line in lines] if prefix else lines
+    parts = [prefix.sub("", line) for line in lines] if prefix else lines  # "^": once
     message = " ".join(part for part in parts if part)
     if "  " in message or "\t" in message:
         message = _SPACES.sub(" ", message)
@@ -261,7 +269,7 @@ def _from_match(text: str, match: re.Match[str], form: str) -> Diagnostic:
         body = "\n".join(kept[:end])
     code, enhanced = match.group("code"), match.group("enh")
     if enhanced is None:  # "550 Mailbox full (#5.2.2)": an enhanced code later in the reply
-        found = _ENHANCED_ONLY.search(body, match.end() - match.start())
+        found = _ENHANCED_ONLY.search(body)  # not in the code itself: it has no dot
         if found and found.group("enh")[0] == code[0]:
             enhanced = found.group("enh")
     message, lines = _message(body, code, enhanced)
@@ -277,9 +285,26 @@ _SES = re.compile(rf"(?:^|;\s*)[245]\.[0-9]{{1,3}}\.[0-9]{{1,3}} - [^'\n]{{0,80}
                   re.M)
 
 
+# qmail-send's log line: what qmail-remote reported, spaces written "_" and lines ended by "/"
+# ("delivery 42: failure: 192.0.2.1_does_not_like_recipient./Remote_host_said:_550_…/").
+_QMAIL_LOG = re.compile(r"\bdelivery \d+: (?:failure|deferral): (?=\S*_)")
+_WHITESPACE = re.compile(r"\s")
+
+
+def _qmail_log(text: str) -> str:
+    """A qmail-send log line with its report's spaces and lines back; other text as it is."""
+    found = _QMAIL_LOG.search(text) if "delivery " in text else None
+    if found is None:
+        return text
+    space = _WHITESPACE.search(text, found.end())
+    end = space.start() if space else len(text)
+    report = "\n".join(text[found.end():end].replace("_", " ").split("/"))
+    return text[:found.end()] + report + text[end:]
+
+
 def read_diagnostic(text: str) -> Diagnostic:
     """The reply inside ``text``, or the text itself (``form="words"``) when it holds none."""
-    text = unfold(text[:MAX_TEXT]).strip()
+    text = _qmail_log(unfold(text[:MAX_TEXT]).strip())
     first = _reply_at(text, 0)
     if first:  # a reply as pasted; what it quotes inside is part of its text
         return _from_match(text, first, "reply")
@@ -298,18 +323,23 @@ def read_diagnostic(text: str) -> Diagnostic:
                 body = _extent(text, found.end())
                 enhanced = _ENHANCED_ONLY.search(body)
                 enh = enhanced.group("enh") if enhanced else None
-                message, lines = _message(body, None, None)
+                message, lines = _message(body, None, enh)
                 return Diagnostic(None, enh, message, lines, find_command(text), "dsn", local)
     match = next((m for m in _REPLY.finditer(text) if m.group("code")[0] in "45"), None)
     if match:
-        return _from_match(text, match, "reply" if match.start() == 0 else "text")
+        return _from_match(text, match, "text")  # one at the start was read above
     enhanced = _ENHANCED_ONLY.search(text)
     if enhanced:
         # qmail writes the code after its words ("Unable to contact LDAP server. (#4.4.3)"):
         # the line's words before the code are part of the reply
         start = text.rfind("\n", 0, enhanced.start()) + 1
         message, lines = _message(_extent(text, start), None, None)
-        message = message.replace(enhanced.group(0).lstrip("(#"), "", 1).strip(" ()#")
+        token = enhanced.group(0)  # "(#4.4.3" takes its closing parenthesis with it
+        if token.startswith("(") and text.startswith(")", enhanced.end()):
+            token += ")"
+        message = _SPACES.sub(" ", message.replace(token, "", 1)).strip()
+        comment = _COMMENT.fullmatch(message)  # a Status field's "5.1.1 (bad mailbox)"
+        message = comment.group(1).strip() if comment else message
         return Diagnostic(None, enhanced.group("enh"), message or text, lines,
                           find_command(text), "enhanced")
     message, lines = _message(text[:2_000], None, None)

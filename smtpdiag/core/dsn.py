@@ -11,31 +11,32 @@ Gmail, Yahoo…) are prose: the returned copy of the message is cut off and the 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
-import quopri
 import re
 from dataclasses import dataclass, replace
-from email import message_from_bytes, message_from_string
+from email import message_from_string
 from email.message import Message
 from email.policy import compat32
-from typing import cast
 
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
 from .prose import forwarded_bounce, html_text, raw_text, segments, unquoted
+from .transfer import decode_body, parsed_message, part_text
 
 __all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "report_words",
            "split_mbox"]
 
 MAX_MESSAGE = 2_000_000  # bytes of one message read; a bounce's report is near the top
-_ADDRESS = re.compile(r"<?([A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?")
+# An address starts where a run of its characters starts (the look-behind): tried from every
+# character of a long run instead, a line of 100,000 letters took minutes (quadratic).
+_LOCAL = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]"
+_ADDRESS = re.compile(rf"<?(?<!{_LOCAL})({_LOCAL}+@[A-Za-z0-9.-]+\.[A-Za-z]{{2,}})>?")
 # Where the copy of the returned message (or its headers) starts in a prose bounce.
 _RETURNED = re.compile(
     r"^(?:[ \t]*-+ ?(?:This is a copy of|Original message|Below this line is a copy|The original "
     r"message|Returned message|Undelivered message|Unsent message|Headers of|Copy of)|"
     r"[-=]+\s*(?:Original|Returned|Undelivered)\b|Return-Path:|Received: from |"
     r"--- ?Below this line|Content-Type: message/rfc822)", re.I | re.M)
+_ANGLED = re.compile(r"<([^<>\n]*@[^<>\n]*)>")
 _SYSTEM = re.compile(r"(?:mailer-daemon|postmaster)@", re.I)
 _HEADER_START = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:", re.M)
 _FIELD = re.compile(rb"^(?:Final-Recipient|Original-Recipient):", re.I | re.M)
@@ -74,18 +75,6 @@ def is_message(data: bytes) -> bool:
     return bool(_HEADER_START.match(head)) and b"\n\n" in data.replace(b"\r\n", b"\n")[:200_000]
 
 
-def _text(part: Message) -> str:
-    """A text part's words.  ``get_payload(decode=True)`` on a part that is not multipart gives
-    bytes whatever its transfer encoding, and never raises: bogus base64 or uuencode comes
-    back as it is (``tests/core/test_dsn_prose_parts.py``)."""
-    payload = cast(bytes, part.get_payload(decode=True))
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return payload.decode(charset, "replace")
-    except (LookupError, ValueError):  # no such codec; a NUL or 8-bit byte in its name
-        return payload.decode("utf-8", "replace")
-
-
 def _field_groups(part: Message) -> list[Message]:
     """The per-message and per-recipient field groups of a delivery-status part.
 
@@ -105,20 +94,24 @@ def _field_groups(part: Message) -> list[Message]:
 
 
 def _status_text(parsed: list[Message], encoding: str) -> str:
-    """A delivery-status part's text, decoded (``_field_groups``); CRLF line ends are read
-    as they are (the fields' values are stripped)."""
+    """A delivery-status part's text, decoded where it is encoded as it says (``transfer``:
+    fields marked base64 but written as text are read as text); CRLF line ends are read as
+    they are (the fields' values are stripped)."""
     data = b"\n".join(_flat(group) for group in parsed)
-    if encoding == "base64":
-        with contextlib.suppress(binascii.Error):  # not base64 after all: read as it is
-            data = base64.b64decode(data)
-    elif encoding == "quoted-printable":
-        data = quopri.decodestring(data)
-    return data.decode("utf-8", "replace")
+    return decode_body(data, encoding).decode("utf-8", "replace")
 
 
 def _flat(group: Message) -> bytes:
-    """A group as bytes again; a multipart holding 8-bit bytes, which the email package's
-    generator cannot write as bytes (UnicodeEncodeError), as its text with those bytes back."""
+    """A group as bytes again.  A group of fields alone is written back field by field (as
+    parsed: folds and 8-bit bytes kept), not by the email package's generator, whose header
+    folding cost a millisecond a group (10,000 recipients: 8 s); a multipart holding 8-bit
+    bytes, which the generator cannot write as bytes (UnicodeEncodeError), as its text with
+    those bytes back."""
+    payload = group.get_payload()  # (its 8-bit bytes replaced: only an empty one is used)
+    if isinstance(payload, str) and not payload.strip() \
+            and all(isinstance(value, str) for _, value in group.items()):
+        text = "".join(f"{name}: {value}\n" for name, value in group.items())
+        return f"{text}\n".encode("utf-8", "surrogateescape")
     try:
         return group.as_bytes()
     except (UnicodeError, LookupError):
@@ -158,11 +151,25 @@ def _value(group: Message, name: str) -> str | None:
 
 
 def _address(value: str | None) -> str | None:
+    """The address of a Final-Recipient or Original-Recipient field, after its type: the one in
+    angle brackets, else the whole word around its "@" where the usual address pattern would
+    take only its end (a local part with a control character, a bracket or a quote: shown
+    escaped, never cut to look like another address)."""
     if not value:
         return None
     typed = value.split(";", 1)[-1].strip()
+    angled = _ANGLED.search(typed)
+    typed = angled.group(1).strip() if angled else typed
     found = _ADDRESS.search(typed)
-    return found.group(1) if found else typed or None
+    if found is None:
+        return typed or None
+    start = found.start(1)
+    word = max(typed.rfind(" ", 0, start), typed.rfind("\t", 0, start)) + 1
+    if typed[word:start].strip("<"):
+        end = min((i for i in (typed.find(" ", start), typed.find("\t", start)) if i >= 0),
+                  default=len(typed))
+        return typed[word:end].strip("<>")
+    return found.group(1)
 
 
 def _prose(message: Message) -> str:
@@ -173,7 +180,7 @@ def _prose(message: Message) -> str:
         if kind in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers"):
             break
         if kind.startswith("text/") and "attachment" not in str(part.get("Content-Disposition")):
-            text = _text(part)
+            text = part_text(part)
             if kind == "text/html" and texts:
                 continue
             if kind == "text/html":
@@ -302,7 +309,7 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
     data = data[:MAX_MESSAGE]
     if b"\r" in data:  # CRLF, or the bare CR of old Mac mailers: every reader below splits on LF
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    message = message_from_bytes(data, policy=compat32)
+    message = parsed_message(data)
     attached = forwarded_bounce(message) if depth < 3 else None
     if attached is not None:
         with contextlib.suppress(UnicodeError, LookupError, ValueError, TypeError):

@@ -6,11 +6,12 @@ from dataclasses import replace
 
 from ..model import Attempt, Finding, Reply, Resolution, Step
 from .conduct import conduct_findings
+from .policy.mxset import is_ip_literal, special_use
 from .text import shorten
 from .tlsgrade import tls_grade_findings
 
-__all__ = ["SLOW_STEP_MS", "attempt_findings", "mx_findings", "recipient_findings",
-           "refused_recipient", "with_findings"]
+__all__ = ["SLOW_STEP_MS", "attempt_findings", "mx_findings", "mx_host_findings",
+           "recipient_findings", "refused_recipient", "unroutable", "with_findings"]
 
 SLOW_STEP_MS = 1000.0
 CERT_WARN_DAYS = 14
@@ -157,11 +158,23 @@ def with_findings(attempt: Attempt, *, insecure: bool = False,
 
 
 def mx_findings(resolution: Resolution) -> tuple[Finding, ...]:
-    """What the MX set itself says: targets that are aliases, hosts sharing a preference."""
+    """What the MX set itself says: targets that are aliases or IP addresses, hosts listed
+    twice, hosts sharing a preference."""
     found = [Finding("warning", f"the MX host {mx.host} is an alias (CNAME) of {mx.cname}: an MX "
                      "must name a host, not an alias (RFC 2181 §10.3, RFC 5321 §5.1); some "
                      "senders refuse or mishandle it", "dns")
              for mx in resolution.mx if mx.cname]
+    found += [Finding("warning", f"the MX target {mx.host} is an IP address, not a host name: "
+                      "an MX must name a host (RFC 5321 §5.1), so senders look it up as a name "
+                      "and most find nothing", "dns")
+              for mx in resolution.mx if is_ip_literal(mx.host)]
+    listed: dict[str, list[int]] = {}
+    for mx in resolution.mx:
+        listed.setdefault(mx.host.lower(), []).append(mx.preference)
+    found += [Finding("info", f"the MX host {host} is listed {len(prefs)} times (preferences "
+                      f"{', '.join(map(str, prefs))}): only its best preference counts; "
+                      "remove the other records", "dns")
+              for host, prefs in listed.items() if len(prefs) > 1]
     by_preference: dict[int, list[str]] = {}
     for mx in resolution.mx:
         by_preference.setdefault(mx.preference, []).append(mx.host)
@@ -170,4 +183,40 @@ def mx_findings(resolution: Resolution) -> tuple[Finding, ...]:
             found.append(Finding("info", f"the MX hosts {', '.join(hosts)} share preference "
                                  f"{preference}: senders pick among them at random, spreading "
                                  "the load (RFC 5321 §5.1)", "dns"))
+    return tuple(found)
+
+
+def unroutable(address: str) -> str | None:
+    """Why no sender on the Internet can deliver to ``address``, or None when one can."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if ip.is_unspecified:
+        return "the unspecified address: a sender connects to itself, or nowhere"
+    if ip.is_loopback:
+        return "a loopback address: a sender connects to itself"
+    if ip.is_link_local:
+        return "a link-local address: only a sender on the same network segment reaches it"
+    if not ip.is_global:
+        return "a private or reserved address: senders on the Internet cannot reach it"
+    return None
+
+
+def mx_host_findings(domain: str, host: str, addresses: tuple[str, ...],
+                     failed: tuple[tuple[str, str], ...] = ()) -> tuple[Finding, ...]:
+    """What one MX host of ``domain`` says: addresses no sender can reach (unless the domain
+    is a special-use name, never on the Internet: a lab's ``.test``); and ``failed``, each
+    address family (A, AAAA) whose question failed (rdtype, message) while the other
+    answered."""
+    found = [] if special_use(domain) else [
+        Finding("warning", f"the MX host {host} resolves to {address}, {why}", "dns")
+        for address in addresses if (why := unroutable(address)) is not None]
+    for rdtype, message in failed:
+        other = "AAAA" if rdtype == "A" else "A"
+        found.append(Finding("warning", f"the MX host {host}: {message}; only its {other} "
+                             f"addresses are known, and a sender that waits for the {rdtype} "
+                             "answer is delayed, or defers the mail", "dns"))
     return tuple(found)

@@ -36,6 +36,9 @@ _RECIPIENT_LINE = re.compile(
     rf"[45][0-9][0-9][ -](?:[245]\.[0-9]{{1,3}}\.[0-9]{{1,3}} )?<?(?P<summary>{_ADDRESS})>?\.\.\.)",
     re.MULTILINE)
 # An address that finishes a sentence ("A message sent by\n  <…>\ncould not be delivered").
+# A reply code or an enhanced code in a recipient's lines (not a date's or a size's digits).
+_CODED = re.compile(r"(?<![\w.])[245]\.[0-9]{1,3}\.[0-9]{1,3}(?![\w.])|"
+                    r"(?:^|[\s#'\"(])[45][0-9]{2}[ -]", re.M)
 _MID_SENTENCE = re.compile(r"\b(?:by|from|to|for|of)$", re.I)
 _MIME_LINE = re.compile(r"^(?:[ \t]*--[^\s]+[ \t]*|Content-[A-Za-z-]+:.*|MIME-Version:.*|"
                         r"[ \t]*boundary=.*|This is a (?:multi-part|MIME-encapsulated) message.*)$",
@@ -70,7 +73,8 @@ def segments(prose: str, sender: str | None = None) -> list[tuple[str, str]]:
     ``sender`` (the bounce's own ``To:``, the original sender) is not a recipient, nor is an
     address that finishes a sentence (Exim: "A message sent by\n  <…>\ncould not be
     delivered").  A recipient listed twice
-    (a bounce written in two languages) keeps its first text.
+    (a bounce written in two languages) keeps its first text, unless only the second has a
+    reply code (Exchange lists each for people, then with its reply for admins): then both.
     """
     # where, which address, whether a recipient, whether a Sendmail summary line
     starts: list[tuple[int, str, bool, bool]] = []
@@ -97,6 +101,11 @@ def segments(prose: str, sender: str | None = None) -> list[tuple[str, str]]:
         elif recipient and summary and begin < start:
             # listed above ("(reason: …)"), its dialogue in the transcript below: both its own
             found[key] = (address, f"{found[key][1]}\n{prose[begin:end].strip()}")
+        elif recipient and not _CODED.search(found[key][1]) \
+                and _CODED.search(prose, start, end):
+            # listed for people first, then again with its reply for admins (Exchange's
+            # "Diagnostic information for administrators"): both its own
+            found[key] = (address, f"{found[key][1]}\n{prose[start:end].strip()}")
     return list(found.values())
 
 

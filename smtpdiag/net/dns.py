@@ -13,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
-from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import dns.asyncresolver
 import dns.exception
@@ -31,13 +30,14 @@ from dns.rdtypes.IN.AAAA import AAAA
 from smtpdiag.errors import DnsError, TargetError, UsageError
 from smtpdiag.model import MxHost, Resolution
 
-__all__ = ["LOOKAHEAD", "Candidate", "MxQueue", "Resolver"]
+from .mxqueue import MxQueue
+
+__all__ = ["Candidate", "Resolver"]
 
 STEP = "dns"
-# MX hosts whose addresses are asked at once, ahead of the walk: enough that a walk falling
-# back to the next host rarely waits, few enough that a domain with hundreds of MX records
-# does not spend the probe's time (or the nameserver's patience) on names it never walks.
-LOOKAHEAD = 4
+# How long the other address family (A, AAAA) is waited for once one has answered with
+# addresses: a zone that drops AAAA questions costs a probe this, not its whole time.
+FAMILY_GRACE = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,8 @@ class Candidate:
     error: str | None = None
     cname: str | None = None  # the canonical name, when ``host`` is an alias (CNAME)
     late: bool = False  # the lookup was cut short by the caller's deadline, not its timeout
+    # (A or AAAA, why) for a family whose question failed while the other one answered
+    failed: tuple[tuple[str, str], ...] = ()
 
 
 def _seconds(value: float) -> str:
@@ -77,6 +79,11 @@ def _to_name(text: str) -> tuple[dns.name.Name, str]:
     except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
         raise TargetError(f"{display!r} is not a valid domain name: {exc}", step=STEP) from exc
     return name, display
+
+
+def _has_addresses(task: asyncio.Future[dns.resolver.Answer | None]) -> bool:
+    """Whether a finished A/AAAA question found any address."""
+    return not task.cancelled() and task.exception() is None and bool(task.result())
 
 
 def _host_text(name: dns.name.Name) -> str:
@@ -121,11 +128,16 @@ class Resolver:
     def _resolver(self) -> dns.asyncresolver.Resolver:
         """Build dnspython's resolver on first use, so a broken system config is a DnsError."""
         if self._impl is None:
+            from .nameserver import StrictNameserver
+
             if self._nameserver is None:
                 impl = dns.asyncresolver.Resolver(configure=True)
+                impl.nameservers = [  # the system's servers, a malformed reply told as such
+                    StrictNameserver(ns.address, ns.port) if type(ns) is
+                    dns.nameserver.Do53Nameserver else ns for ns in impl.nameservers]
             else:
                 impl = dns.asyncresolver.Resolver(configure=False)
-                impl.nameservers = [dns.nameserver.Do53Nameserver(*self._nameserver)]
+                impl.nameservers = [StrictNameserver(*self._nameserver)]
             impl.timeout = self._timeout
             impl.lifetime = self._timeout
             impl.cache = None  # a diagnostic tool must see what the server says now
@@ -187,6 +199,9 @@ class Resolver:
             if isinstance(problem, dns.message.ChainTooLong):  # it answered: with a loop
                 return (f"{self._who()} answered {what} with aliases (CNAME) that loop or "
                         "chain too far")
+            if isinstance(problem, dns.exception.FormError):  # it answered: unreadably
+                detail = str(problem).rstrip(".") or type(problem).__name__
+                return f"{self._who()} answered {what} with a malformed reply ({detail})"
             if isinstance(problem, BaseException):
                 detail = getattr(problem, "strerror", None) or str(problem)
                 detail = detail or type(problem).__name__
@@ -195,36 +210,56 @@ class Resolver:
 
     async def _addresses(self, name: dns.name.Name, display: str) -> tuple[str, ...]:
         """A then AAAA, asked concurrently; empty when the name has neither."""
-        found, _ = await self._addresses_of(name, display)
+        found, _, _ = await self._addresses_of(name, display)
         return found
 
     async def _addresses_of(self, name: dns.name.Name, display: str, until: float | None = None
-                            ) -> tuple[tuple[str, ...], str | None]:
-        """A then AAAA, asked concurrently, and the canonical name when ``name`` is an alias.
+                            ) -> tuple[tuple[str, ...], str | None, tuple[tuple[str, str], ...]]:
+        """A then AAAA, asked concurrently; the canonical name when ``name`` is an alias; and
+        (family, why) for a family that failed while the other answered.
 
-        If one family answers, an error in the other is not raised: the addresses we have are
-        still worth trying. If neither answers and one failed, that failure is raised.
+        If one family answers with addresses, the other is waited for ``FAMILY_GRACE`` more at
+        most, and its error is a note, not raised: the addresses we have are still worth
+        trying, and a zone that drops AAAA questions must not spend the probe's time.  If
+        neither answers and one failed, that failure is raised.
         """
-        results = await asyncio.gather(
-            self._query(name, display, "A", until),
-            self._query(name, display, "AAAA", until),
-            return_exceptions=True,
-        )
+        asks = [asyncio.ensure_future(self._query(name, display, rdtype, until))
+                for rdtype in ("A", "AAAA")]
+        try:
+            done, _ = await asyncio.wait(asks, return_when=asyncio.FIRST_COMPLETED)
+            grace = None  # no family has an address yet: wait for both
+            if any(_has_addresses(task) for task in done):
+                grace = FAMILY_GRACE if until is None else min(
+                    FAMILY_GRACE, max(0.0, until - time.monotonic()))
+            await asyncio.wait(asks, timeout=grace)
+        finally:
+            late = [task for task in asks if not task.done()]
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
         found: list[str] = []
-        failures: list[DnsError] = []
+        failures: list[tuple[str, DnsError]] = []
         alias: str | None = None
-        for result in results:
+        for rdtype, task in zip(("A", "AAAA"), asks, strict=True):
+            if task.cancelled():  # the other family answered and the grace ran out
+                failures.append((rdtype, DnsError(
+                    f"no answer within {_seconds(FAMILY_GRACE)} s from {self.server} for "
+                    f"{rdtype} {display}, although the {'AAAA' if rdtype == 'A' else 'A'} "
+                    "answer came", step=STEP)))
+                continue
+            result = task.exception() or task.result()
             if isinstance(result, DnsError):
-                failures.append(result)
+                failures.append((rdtype, result))
             elif isinstance(result, BaseException):
-                raise result  # cancellation or a bug: not ours to hide
+                raise result  # a bug: not ours to hide
             elif result is not None:
                 found.extend(rd.address for rd in result if isinstance(rd, A | AAAA))
                 if result.canonical_name != name:
                     alias = _host_text(result.canonical_name)
         if not found and failures:
-            raise failures[0]
-        return tuple(found), alias
+            raise failures[0][1]
+        return tuple(found), alias, tuple((rdtype, f.message) for rdtype, f in failures)
 
     async def addresses(self, name: str) -> tuple[str, ...]:
         """The A then AAAA addresses of a host; a DnsError when it has none."""
@@ -234,20 +269,20 @@ class Resolver:
             raise DnsError(f"{display} has no A or AAAA records", step=STEP)
         return found
 
-    async def _candidate(self, name: dns.name.Name, preference: int | None,
-                         until: float | None = None) -> Candidate:
+    async def candidate(self, name: dns.name.Name, preference: int | None,
+                        until: float | None = None) -> Candidate:
         """Addresses of one MX host; a failure is recorded on it rather than raised."""
         host = _host_text(name)
         if name == dns.name.root:
             error = "'.' is the null MX target (RFC 7505) but the domain has other MX records too"
             return Candidate(host, preference, (), error)
         try:
-            found, alias = await self._addresses_of(name, host, until)
+            found, alias, failed = await self._addresses_of(name, host, until)
         except DnsError as exc:
             return Candidate(host, preference, (), exc.message, late=isinstance(exc, LateError))
         if not found:
             return Candidate(host, preference, (), f"{host} has no A or AAAA records", alias)
-        return Candidate(host, preference, found, cname=alias)
+        return Candidate(host, preference, found, cname=alias, failed=failed)
 
     async def mail_hosts(self, domain: str) -> tuple[Resolution, list[Candidate]]:
         """The hosts that receive mail for ``domain``, in the order RFC 5321 §5.1 tries them,
@@ -300,54 +335,3 @@ class Resolver:
 
 class LateError(DnsError):
     """A lookup the caller's deadline cut short (``Candidate.late``): no more time to ask."""
-
-
-class MxQueue:
-    """A domain's MX hosts, looked up in preference order as a walk asks for them.
-
-    At most ``LOOKAHEAD`` hosts are being looked up at once, so the walk starts on the best
-    host as soon as its addresses are known, and a domain with hundreds of MX records costs no
-    more DNS than the hosts it walks (and a few ahead).  ``close`` cancels what is still
-    being asked; a caller must call it (``finally``)."""
-
-    def __init__(self, resolver: Resolver, records: list[tuple[int, dns.name.Name]],
-                 until: float | None, ready: list[Candidate] | None = None) -> None:
-        self.total = len(records) or len(ready or ())
-        self._resolver = resolver
-        self._records = deque(records)
-        self._until = until
-        self._ready = deque(ready or ())
-        self._asking: deque[asyncio.Task[Candidate]] = deque()
-
-    async def next(self) -> Candidate | None:
-        """The next host with its addresses (or why it has none); None after the last."""
-        if self._ready:
-            return self._ready.popleft()
-        while self._records and len(self._asking) < LOOKAHEAD:
-            preference, name = self._records.popleft()
-            self._asking.append(asyncio.ensure_future(
-                self._resolver._candidate(name, preference, self._until)))
-        if not self._asking:
-            return None
-        return await self._asking.popleft()
-
-    async def asked(self) -> list[Candidate]:
-        """The hosts whose lookups have started and not been taken yet, once they end (each
-        ends by the deadline): a walk that stops early still reports what it asked."""
-        found = [await task for task in self._asking]
-        self._asking.clear()
-        return found
-
-    def close(self) -> None:
-        for task in self._asking:
-            task.cancel()
-        self._asking.clear()
-
-    @staticmethod
-    def resolution(resolution: Resolution, found: list[Candidate]) -> Resolution:
-        """``resolution`` with the aliases (CNAME) its MX hosts in ``found`` turned out to be."""
-        aliases = {c.host: c.cname for c in found if c.cname}
-        if not aliases:
-            return resolution
-        return replace(resolution, mx=tuple(MxHost(m.preference, m.host, aliases.get(m.host))
-                                            for m in resolution.mx))

@@ -18,7 +18,8 @@ from ..model import Attempt, ErrorInfo
 from .session import WalkOptions, walk
 
 if TYPE_CHECKING:
-    from .dns import Candidate, MxQueue
+    from .dns import Candidate
+    from .mxqueue import MxQueue
 
 __all__ = ["HostWalk", "should_fall_back"]
 

@@ -29,7 +29,8 @@ from .hostwalk import HostWalk
 from .session import WalkOptions
 
 if TYPE_CHECKING:
-    from .dns import MxQueue
+    from .dns import Candidate
+    from .mxqueue import MxQueue
 
 __all__ = ["ProbeOptions", "default_deadline", "default_helo", "explain_attempts", "probe",
            "test_message"]
@@ -222,8 +223,11 @@ def _one_summary(verdict: str, last: Attempt, opts: ProbeOptions) -> str:
         rcpts = [s for s in last.steps if s.name == "rcpt" and s.reply is not None]
         took = sum(1 for s in rcpts if s.reply is not None and s.reply.positive)
         what = "the recipients" if opts.dry_run or opts.quit_after else "the message"
+        # one reply quoted for several refusals must not pass for the reason of them all
+        said = {(s.reply.code, s.reply.text) for s in rcpts if s.reply and not s.reply.positive}
+        ways = f" for {len(said)} different reasons, the last" if len(said) > 1 else ""
         return shorten(f"{where} accepted {what} for {took} of {len(rcpts)} recipients; the "
-                       f"others were refused{_refusal(last)}{point}", 240)
+                       f"others were refused{ways}{_refusal(last)}{point}", 240)
     if verdict == "deferred":
         return shorten(f"{where} deferred{_refusal(last)}", 200) + (
             " (temporary: a sending server would retry later)")
@@ -281,13 +285,19 @@ def _walk_options(opts: ProbeOptions, port: int, recipient: str | None) -> WalkO
     return walk_opts
 
 
-def _with_mx_findings(resolution: Resolution) -> Resolution:
-    """``resolution`` with what its MX set says (``core.findings.mx_findings``)."""
+def _with_mx_findings(resolution: Resolution, hosts: list[Candidate] | None = None
+                      ) -> Resolution:
+    """``resolution`` with what its MX set says, and each MX host looked up (``hosts``):
+    addresses no sender can reach, an address family that failed (``core.findings``)."""
     if not resolution.mx:
         return resolution
-    from ..core.findings import mx_findings
+    from ..core.findings import mx_findings, mx_host_findings
 
-    return replace(resolution, findings=mx_findings(resolution))
+    found = mx_findings(resolution)
+    for host in hosts or ():
+        found += mx_host_findings(resolution.domain or "", host.host, host.addresses,
+                                  host.failed)
+    return replace(resolution, findings=found)
 
 
 def _unusable(target: str, why: str, started_at: str) -> Report:
@@ -295,6 +305,19 @@ def _unusable(target: str, why: str, started_at: str) -> Report:
                        step="ehlo")
     return Report(target=target, verdict="failed", summary=str(error), started_at=started_at,
                   error=ErrorInfo(error.kind, error.message, error.step))
+
+
+def _finished(target_text: str, opts: ProbeOptions, started_at: str, started: float,
+              verdict: str, summary: str, resolution: Resolution | None,
+              attempts: list[Attempt], error: SmtpdiagError | None = None) -> Report:
+    """The probe's ``Report`` (a function of its own, not a closure inside ``probe``: no
+    cells and no function made for every probe)."""
+    return Report(
+        target=target_text, verdict=verdict, summary=summary, resolution=resolution,
+        attempts=tuple(attempts), dry_run=opts.dry_run, started_at=started_at,
+        error=ErrorInfo(error.kind, error.message, error.step) if error else None,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+    )
 
 
 async def probe(target_text: str | Target, opts: ProbeOptions, *,
@@ -320,37 +343,32 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
     except UnicodeError as exc:  # the CLI validated its input; an API caller may not have
         return _unusable(target_text, str(exc), started_at)
 
-    def finish(verdict: str, summary: str, resolution: Resolution | None,
-               attempts: list[Attempt], error: SmtpdiagError | None = None) -> Report:
-        return Report(
-            target=target_text, verdict=verdict, summary=summary, resolution=resolution,
-            attempts=tuple(attempts), dry_run=opts.dry_run, started_at=started_at,
-            error=ErrorInfo(error.kind, error.message, error.step) if error else None,
-            elapsed_ms=(time.perf_counter() - started) * 1000,
-        )
-
     if opts.progress is not None and not target.literal:
         opts.progress("dns", target.host)
     try:
         resolution, hosts = (_LITERAL, [(target.host, (target.host,), None)]) \
             if target.literal else await _candidates(target, opts, deadline)
     except SmtpdiagError as exc:
-        return finish("failed", f"{exc}", None, [], exc)
+        return _finished(target_text, opts, started_at, started, "failed", f"{exc}", None, [],
+                         exc)
     if resolution.method == "null-mx":
-        return finish("no-mail", f"{target.host} publishes a null MX (RFC 7505): this domain "
-                      "accepts no mail", _with_mx_findings(resolution), [])
+        return _finished(target_text, opts, started_at, started, "no-mail",
+                         f"{target.host} publishes a null MX (RFC 7505): this domain accepts "
+                         "no mail", _with_mx_findings(resolution), [])
     walker = HostWalk(port, walk_opts, deadline, opts.all_mx)
+    looked_up: list[Candidate] = []
     try:
         if isinstance(hosts, list):
             for host, addresses, why in hosts:
                 if not await walker.take(host, addresses, why):
                     break
         else:  # an MX queue: its hosts are looked up as they are walked
-            resolution = hosts.resolution(resolution, await walker.take_all(hosts))
+            looked_up = await walker.take_all(hosts)
+            resolution = hosts.resolution(resolution, looked_up)
         attempts = await walker.attempts()
     finally:
         walker.close()
-    resolution = _with_mx_findings(resolution)
+    resolution = _with_mx_findings(resolution, looked_up)
     if opts.explain:
         attempts = explain_attempts(attempts, opts, chosen)
     walked = [a for a in attempts if a.address is not None] or attempts[:1]
@@ -360,5 +378,6 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
         hosts_were = "MX host was" if walker.untried == 1 else "MX hosts were"
         summary += (f"; {walker.untried} more {hosts_were} not tried: the probe's time limit "
                     f"of {seconds(deadline - began)} s ran out")
-    return finish(verdict, summary, resolution, attempts)
+    return _finished(target_text, opts, started_at, started, verdict, summary, resolution,
+                     attempts)
 

@@ -311,7 +311,10 @@ def convert_error(exc: BaseException, step: str, timeout: float, proto: Recordin
         reason = exc.reason or str(exc)
         hint = ("; the server did not answer with TLS"
                 if reason in ("WRONG_VERSION_NUMBER", "UNEXPECTED_EOF_WHILE_READING",
-                              "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG") else "")
+                              "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG") else
+                "; the server ended the handshake with an internal_error alert: a fault on its "
+                "side (a certificate or key its TLS library cannot use), not something this "
+                "client can change" if reason == "TLSV1_ALERT_INTERNAL_ERROR" else "")
         return TlsError(f"TLS handshake with {where} failed: {reason}{hint}", step=step)
     if isinstance(exc, ConnectionRefusedError):
         return ConnectError(f"connection refused by {where}", step=step)

@@ -22,11 +22,11 @@ from smtpdiag.core.dsn import (
     _opening,
     _own,
     _per_recipient,
-    _text,
     is_message,
     read_message,
     split_mbox,
 )
+from smtpdiag.core.transfer import part_text
 
 ANN = "ann@example.org"
 
@@ -172,6 +172,36 @@ def test_a_global_or_encoded_report_gives_every_field(kind: str, encoding: str) 
     assert found.diagnostic.form == "dsn" and found.final
 
 
+@pytest.mark.parametrize("encoding", ["base64", "quoted-printable"])
+def test_a_report_marked_encoded_but_written_as_text_is_read_as_text(encoding: str) -> None:
+    # decoded as labelled, plain fields became junk bytes: no recipient, no reply
+    data = _report("message/delivery-status", encoding).replace(
+        {"base64": base64.encodebytes, "quoted-printable": quopri.encodestring}[encoding](
+            _STATUS), _STATUS.replace(b"User unknown", b"User unknown (id=F0A1)"))
+    (found,) = read_message(data)
+    assert (found.recipient, found.action, found.status) == ("jösé@example.org", "failed",
+                                                            "5.1.1")
+    assert found.diagnostic.message == "User unknown (id=F0A1)"
+
+
+_PLAIN = b"Delivery failed.\n\n<ann@example.org>: 550 5.1.1 no such user (ref=E9AB)\n"
+
+
+@pytest.mark.parametrize(("encoding", "body", "words"), [
+    ("base64", _PLAIN, "no such user (ref=E9AB)"),  # plain text marked base64
+    ("quoted-printable", _PLAIN, "no such user (ref=E9AB)"),  # "=E9" that is no escape
+    ("base64", base64.encodebytes(_PLAIN.replace(b"user", "usér".encode())), "usér"),
+    ("quoted-printable", quopri.encodestring(_PLAIN.replace(b"user", "usér".encode())), "usér"),
+])
+def test_a_text_part_is_decoded_only_where_it_is_encoded(encoding: str, body: bytes,
+                                                         words: str) -> None:
+    data = (b"From: MAILER-DAEMON@mx.example\nMIME-Version: 1.0\nContent-Type: text/plain; "
+            b"charset=utf-8\nContent-Transfer-Encoding: " + encoding.encode() + b"\n\n" + body)
+    (found,) = read_message(data)
+    assert (found.recipient, found.diagnostic.code) == ("ann@example.org", 550)
+    assert words in found.diagnostic.message
+
+
 def test_a_report_whose_base64_is_broken_is_read_from_its_prose() -> None:
     broken = _report("message/delivery-status", "base64").replace(
         base64.encodebytes(_STATUS), b"UmVwb3J0aW5nLU1UQT")  # cut short: bad padding
@@ -279,4 +309,4 @@ def _part(charset: str, body: bytes) -> Message:
 ])
 def test_a_text_part_is_read_in_its_charset_and_never_raises(charset: str, body: bytes,
                                                              text: str) -> None:
-    assert _text(_part(charset, body)) == text
+    assert part_text(_part(charset, body)) == text

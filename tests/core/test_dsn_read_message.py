@@ -105,6 +105,13 @@ def test_a_forwarded_bounce_that_cannot_be_written_back_is_read_as_the_forward()
     ("rfc822;postmaster", "postmaster"),  # no space after the type, no domain
     # an X.400 address keeps its own semicolons: only the type before the first is dropped
     ("x400; c=us;a= ;p=example;s=lee;", "c=us;a= ;p=example;s=lee;"),
+    # a local part the address pattern does not take whole is kept whole, never its end only
+    ("rfc822; \x1b[31mann@example.org", "\x1b[31mann@example.org"),
+    ("rfc822; <[ann]@example.org>", "[ann]@example.org"),
+    ("rfc822; \"ann [x]\"@example.org", "\"ann [x]\"@example.org"),
+    ("rfc822; ann@[192.0.2.1]", "ann@[192.0.2.1]"),
+    ("rfc822; <ann@[IPv6:2001:db8::1]>", "ann@[IPv6:2001:db8::1]"),
+    ("rfc822; Ann Lee <ann@example.org>", "ann@example.org"),
 ])
 def test_the_final_recipient_is_the_address_after_its_type(field: str, recipient: str) -> None:
     data = (

@@ -326,6 +326,8 @@ def _listening(port: int) -> bool:
 if __name__ == "__main__":  # start it by hand: python -m tests.interop.exim
     from smtpdiag.fakeserver import Certs
 
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # kill PID stops it cleanly too
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even started in the background
     certs = Certs.create(tempfile.mkdtemp(prefix="smtpdiag-exim-certs-"), kind="good")
     running = start_exim(certs.cert_file, certs.key_file, certs.ca_file)
     for listener, (number, what) in EXIM_LISTENERS.items():
@@ -337,3 +339,4 @@ if __name__ == "__main__":  # start it by hand: python -m tests.interop.exim
         pass
     finally:
         running.stop()
+        shutil.rmtree(Path(certs.ca_file).parent, ignore_errors=True)

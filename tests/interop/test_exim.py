@@ -108,6 +108,7 @@ def test_a_failed_sender_callout_is_about_the_sender(exim: Exim) -> None:
     assert report.verdict == "refused" and reason(rcpt) == "sender-rejected"
     assert rcpt.annotation is not None and rcpt.annotation.provider is not None
     assert rcpt.annotation.provider.id == "exim-sender-verify-failed"
+    assert rcpt.annotation.description.startswith("Not about the recipient")
 
 
 def test_a_slow_banner_is_waited_for_and_called_slow(exim: Exim) -> None:

@@ -7,7 +7,17 @@ import ipaddress
 
 from .records import Hit, HostFacts, MxFacts
 
-__all__ = ["host_hits", "is_ip_literal", "mx_facts_lines", "mx_hits"]
+__all__ = ["host_hits", "is_ip_literal", "mx_facts_lines", "mx_hits", "special_use"]
+
+# Names that can never be on the Internet (RFC 6761 §6, RFC 6762 .local, RFC 8375 home.arpa,
+# RFC 9476 .alt, ICANN's .internal): a private MX address is no fault there.
+SPECIAL_USE = ("test", "example", "invalid", "localhost", "local", "internal", "alt", "home.arpa")
+
+
+def special_use(domain: str) -> bool:
+    """Whether ``domain`` is under a special-use name no sender on the Internet resolves."""
+    name = domain.rstrip(".").lower()
+    return any(name == suffix or name.endswith("." + suffix) for suffix in SPECIAL_USE)
 
 
 def is_ip_literal(name: str) -> bool:

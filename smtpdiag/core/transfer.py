@@ -1,0 +1,119 @@
+"""A MIME part's body as its writer meant it, whatever its Content-Transfer-Encoding claims.
+
+Bounces are written by mail systems in a hurry: a part marked ``base64`` whose body is plain
+text ("Reporting-MTA: dns; …"), or ``quoted-printable`` whose text was never encoded (a URL's
+``?id=F0A1``).  Decoded as labelled, both turn into junk, and the bounce's recipients and replies
+are lost.  Here a body is decoded only where it really is in that encoding, and read as it is
+otherwise.  ``parsed_message`` parses a message with the email package, whose parser recurses
+once per nested part: a message nesting parts hundreds deep (hostile, or a forwarding loop) is
+read as one text part instead of ending in a RecursionError.  Pure: bytes in, bytes out.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import quopri
+import re
+from email import message_from_bytes
+from email.message import Message
+from email.policy import compat32
+from typing import cast
+
+__all__ = ["MAX_CONTAINERS", "body_bytes", "decode_body", "parsed_message", "part_text"]
+
+# Parts that hold other parts: a real bounce has a handful (report, alternative, related, the
+# returned message and its own); past this many the message is read as one text part.
+MAX_CONTAINERS = 100
+_CONTAINER = re.compile(rb"^Content-Type:[ \t]*(?:multipart|message)/", re.I | re.M)
+_MIME_LINE = re.compile(rb"^(?:[ \t]*--\S+[ \t]*|Content-[A-Za-z-]+:.*|MIME-Version:.*|"
+                        rb"[ \t]+boundary=.*)\n", re.I | re.M)
+
+# One base64 line: the alphabet alone, padding only at its end (a line with a space or any
+# punctuation, as every line of prose has, is not base64).
+_BASE64_LINE = re.compile(rb"[A-Za-z0-9+/]+={0,2}")
+_QP_ESCAPE = re.compile(rb"=(?:[0-9A-Fa-f]{2}|\r?\n)")
+
+
+def decode_body(data: bytes, encoding: str, charset: str = "utf-8") -> bytes:
+    """``data`` decoded from ``encoding`` (``base64``, ``quoted-printable``) where it is
+    encoded so; as it is where it is not (and for every other encoding).
+
+    base64: every non-blank line must be one run of the alphabet, its padding at its end;
+    anything else is text.  Quoted-printable: decoded, unless the decoding breaks text that
+    was valid in ``charset`` before it (a ``=F0`` that was never an escape)."""
+    name = encoding.strip().lower()
+    if name == "base64":
+        lines = [line.strip() for line in data.splitlines() if line.strip()]
+        if not lines or not all(_BASE64_LINE.fullmatch(line) for line in lines):
+            return data
+        compact = b"".join(lines)
+        try:
+            return base64.b64decode(compact + b"=" * (-len(compact.rstrip(b"=")) % 4))
+        except (binascii.Error, ValueError):
+            return data
+    if name == "quoted-printable":
+        if not _QP_ESCAPE.search(data):
+            return data
+        decoded = quopri.decodestring(data)
+        if _reads_as(data, charset) and not _reads_as(decoded, charset):
+            return data
+        return decoded
+    return data
+
+
+def _reads_as(data: bytes, charset: str) -> bool:
+    try:
+        data.decode(charset)
+    except (UnicodeError, LookupError):
+        return False
+    return True
+
+
+def body_bytes(part: Message) -> bytes:
+    """A non-multipart part's body, decoded by ``decode_body`` (base64 and quoted-printable)
+    or by the email package (any other encoding: ``get_payload(decode=True)`` gives bytes for
+    every one and never raises; bogus uuencode comes back as it is)."""
+    encoding = str(part.get("Content-Transfer-Encoding") or "").strip().lower()
+    if encoding not in ("base64", "quoted-printable"):
+        return cast(bytes, part.get_payload(decode=True))
+    payload = part.get_payload()
+    if not isinstance(payload, str):
+        return cast(bytes, part.get_payload(decode=True))
+    try:  # the email package keeps 8-bit bytes as surrogates
+        raw = payload.encode("ascii", "surrogateescape")
+    except UnicodeError:  # read from a str holding non-ASCII characters
+        raw = payload.encode("utf-8", "surrogateescape")
+    return decode_body(raw, encoding, _charset(part))
+
+
+def _charset(part: Message) -> str:
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        "".encode(charset)
+    except (LookupError, ValueError):
+        return "utf-8"
+    return charset
+
+
+def part_text(part: Message) -> str:
+    """A text part's words, in its charset (UTF-8 where it names none or an unknown one)."""
+    return body_bytes(part).decode(_charset(part), "replace")
+
+
+def parsed_message(data: bytes) -> Message:
+    """``data`` (LF line ends) parsed by the email package, or, where it nests more containers
+    than ``MAX_CONTAINERS`` (or deeper than the parser's recursion goes), its headers with the
+    body as one plain text part, MIME boundaries and part headers left out."""
+    if len(_CONTAINER.findall(data, 0, MAX_CONTAINERS * 2_000)) <= MAX_CONTAINERS:
+        try:
+            return message_from_bytes(data, policy=compat32)
+        except RecursionError:
+            pass
+    head, _, body = data.partition(b"\n\n")
+    flat = message_from_bytes(head + b"\n\n", policy=compat32)
+    for name in ("Content-Type", "Content-Transfer-Encoding", "MIME-Version"):
+        del flat[name]
+    flat["Content-Type"] = "text/plain; charset=utf-8"
+    flat.set_payload(_MIME_LINE.sub(b"", body).decode("utf-8", "replace"))
+    return flat

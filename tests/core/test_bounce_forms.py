@@ -1,0 +1,89 @@
+"""Which form a reply was found in, and what each form keeps of the text.
+
+``read_diagnostic`` tries the forms in order (README: explain); each gives the code, the
+enhanced code, the text without them and the lines as they read.  These hold the forms that
+the bounce files reach only through a classification, which would not tell a lost enhanced
+code or a wrong form apart.  Pure.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from smtpdiag.core.bounce import read_diagnostic
+
+SES = "5.1.0 - Unknown address error 550-'5.2.2 <ann@example.org>... Mailbox Full'"
+
+
+@pytest.mark.parametrize(("text", "form"), [
+    # Amazon SES: its status first; in a DSN field it follows the type
+    (SES, "text"),
+    (f"smtp; {SES} (delivery attempts: 0)", "dsn"),
+    # a reply code after prose, the first 4xx or 5xx one
+    ("We tried: 250 ok, then 550 5.1.1 no such user", "text"),
+])
+def test_the_form_says_where_the_reply_was_found(text: str, form: str) -> None:
+    found = read_diagnostic(text)
+    assert found.form == form
+    assert found.code == 550
+
+
+@pytest.mark.parametrize(("text", "local", "code"), [
+    # a local delivery program failed: "X-Unix", on a later line of the fields
+    ("Status: 5.0.0\nDiagnostic-Code: X-Unix; 550 5.7.1 refused", True, 550),
+    ("Status: 5.0.0\nDiagnostic-Code: X-Unix; mail forwarding loop", True, None),
+    ("Status: 5.0.0\nDiagnostic-Code: smtp; 550 5.7.1 refused", False, 550),
+])
+def test_an_x_unix_diagnostic_code_is_local_wherever_it_stands(text: str, local: bool,
+                                                                code: int | None) -> None:
+    found = read_diagnostic(text)
+    assert (found.form, found.local, found.code) == ("dsn", local, code)
+
+
+@pytest.mark.parametrize(("text", "enhanced", "message"), [
+    # a Diagnostic-Code of words: an enhanced code in them is kept, and its leading one is
+    # not part of the words
+    ("Diagnostic-Code: X-Postfix; 5.4.4 host not found", "5.4.4", "host not found"),
+    ("Diagnostic-Code: X-Postfix; host not found (#5.4.4)", "5.4.4", "host not found (#5.4.4)"),
+    ("Diagnostic-Code: X-Postfix; host not found", None, "host not found"),
+])
+def test_a_diagnostic_code_of_words_keeps_its_enhanced_code(text: str, enhanced: str | None,
+                                                            message: str) -> None:
+    found = read_diagnostic(text)
+    assert (found.code, found.enhanced, found.message, found.form) == (
+        None, enhanced, message, "dsn")
+
+
+@pytest.mark.parametrize(("text", "message", "lines"), [
+    # qmail's code after the words, with its parentheses, at the end or inside the line
+    ("Unable to contact LDAP server. (#4.4.3)", "Unable to contact LDAP server.",
+     ("Unable to contact LDAP server. (#4.4.3)",)),
+    ("Unable to contact LDAP server (#4.4.3), try later",
+     "Unable to contact LDAP server , try later",
+     ("Unable to contact LDAP server (#4.4.3), try later",)),
+    ("(#5.1.1) no such user", "no such user", ("(#5.1.1) no such user",)),
+    # the code at the start and inside the words; the first one goes, once
+    ("5.2.2 mailbox full (#5.2.2)", "mailbox full (#5.2.2)", ("5.2.2 mailbox full (#5.2.2)",)),
+    ("Recipient rejected 5.1.1 user unknown", "Recipient rejected user unknown",
+     ("Recipient rejected 5.1.1 user unknown",)),
+    # a Status field's comment is read without its parentheses
+    ("5.1.1 (bad destination mailbox address)", "bad destination mailbox address",
+     ("5.1.1 (bad destination mailbox address)",)),
+    # the words of the code's own line, not the lines before it
+    ("<a@b.example>:\nSorry, no mailbox here by that name. (#5.1.1)",
+     "Sorry, no mailbox here by that name.", ("Sorry, no mailbox here by that name. (#5.1.1)",)),
+    # nothing but the code: the code is the text
+    ("5.1.1", "5.1.1", ("5.1.1",)),
+])
+def test_an_enhanced_code_alone_is_taken_out_of_the_words(text: str, message: str,
+                                                          lines: tuple[str, ...]) -> None:
+    found = read_diagnostic(text)
+    assert (found.code, found.message, found.lines, found.form) == (
+        None, message, lines, "enhanced"), found
+
+
+def test_text_without_any_code_is_read_as_words_to_two_thousand_characters() -> None:
+    found = read_diagnostic("Your message was not delivered.\n\n" + "x" * 3_000)
+    assert found.form == "words"
+    assert found.lines == ("Your message was not delivered.", "x" * (2_000 - 33))
+    assert found.message == "Your message was not delivered. " + "x" * (2_000 - 33)

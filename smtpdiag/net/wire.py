@@ -200,7 +200,8 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         """
         if COMMAND_INJECTION_REGEX.search(command):
             raise ValueError("Command arg contains a prohibited control character")
-        if self._command_lock is None or self._response_waiter is None:
+        waiter = self._response_waiter
+        if self._command_lock is None or waiter is None:
             raise SMTPServerDisconnected("Server not connected")
         transport = self.transport
         if transport is None or transport.is_closing():  # as SMTPProtocol.write
@@ -209,7 +210,13 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         transport.write(command + b"\r\n")  # type: ignore[attr-defined]
         if command == b"QUIT":
             self._quit_sent = True
-        return await self.receive()
+        # ``receive`` written out: every command of every walk comes through here, and a
+        # coroutine awaited inside this one would be made, and resumed, for each of them.
+        try:
+            await waiter
+        finally:
+            self._next_waiter()
+        return self.take_reply()
 
     async def receive(self) -> Reply:
         """The next reply (the greeting, or the answer to what was just sent): the waiter of

@@ -268,9 +268,11 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
             more = f" and {len(lines) - 3} more" if len(lines) > 3 else ""
             count = "1 line" if len(lines) == 1 else f"{len(lines)} lines"
             return f"{count} of an unfinished reply arrived, with no last line: {shown}{more}"
+        begun = self.reader.pending_text  # a line with no line end yet: show how it began
+        seen = f": {excerpt(begun, 100)}" if begun else ""
         if self.bytes_pending == 1:
-            return "1 byte of an unfinished reply was received"
-        return f"{self.bytes_pending} bytes of an unfinished reply were received"
+            return f"1 byte of an unfinished reply was received{seen}"
+        return f"{self.bytes_pending} bytes of an unfinished reply were received{seen}"
 
     def unsolicited_reply(self) -> Reply | None:
         """A complete reply among what the server sent unasked (a 421 before a hang-up, say)."""

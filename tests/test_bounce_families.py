@@ -224,3 +224,40 @@ def test_a_bounce_body_without_headers_gives_records_with_jsonl(tmp_path) -> Non
         ("smtpdiag.bounce/1", "cy@example.org", "mailbox-full")]
     reply = run_cli("explain", "-", "--jsonl", stdin="550-5.1.1 No such\n550 5.1.1 user\n")
     assert '"schema": "smtpdiag.explain/1"' in reply.stdout
+
+
+EXIM = FAMILIES["exim"][0]
+
+
+def _forward(part_headers: str, body: bytes) -> bytes:
+    return (HEAD.format(sender="Carol <carol@example.net>", subject="Fwd: bounce").encode()
+            + b'Content-Type: multipart/mixed; boundary="F"\n\n--F\nContent-Type: text/plain\n'
+            b"\nsee attached\n--F\n" + part_headers.encode() + b"\n" + body + b"\n--F--\n")
+
+
+@pytest.mark.parametrize(("headers", "body"), [
+    ("Content-Type: message/rfc822\n", EXIM.encode()),
+    ("Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n",
+     base64.encodebytes(EXIM.encode())),
+    ('Content-Type: application/octet-stream; name="bounce.eml"\n'
+     "Content-Transfer-Encoding: base64\n", base64.encodebytes(EXIM.encode())),
+    ('Content-Type: application/octet-stream\nContent-Disposition: attachment; '
+     'filename="Mail delivery failed.eml"\n', EXIM.encode()),
+])
+def test_a_bounce_forwarded_as_an_attachment_in_any_form_is_read(headers, body) -> None:
+    # sent base64, or as a saved .eml file, it was "see attached": no recipient, no reply
+    records = classify_message(_forward(headers, body))
+    assert [(r["recipient"], r["code"], r["reason"]["name"]) for r in records] == [
+        ("ann@example.org", 550, "relay-denied"), ("cy@example.org", None, "host-unknown")]
+
+
+def test_a_subject_in_encoded_words_is_read_for_the_cause_it_names() -> None:
+    from email import message_from_string
+
+    from smtpdiag.core.dsn import report_words
+
+    message = message_from_string(
+        "Subject: =?UTF-8?Q?Returned_mail:_Cannot_send_message_for_5_days?=\n\nText.\n")
+    assert report_words(message, "Text.") == "Cannot send message for 5 days"
+    broken = message_from_string("Subject: =?x-no-such?Q?Returned_mail:_Host_unknown?=\n\n")
+    assert report_words(broken, "") == ""  # undecodable: read as it is, and names nothing

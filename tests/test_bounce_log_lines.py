@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from smtpdiag.core.bounce import read_diagnostic
 from smtpdiag.core.classify import classify
 
 _TO = "to=<ann@example.org>, relay=mx.example.org[192.0.2.10]:25, delay=1.2"
@@ -65,3 +66,15 @@ def test_a_qmail_log_line_is_read_with_its_spaces_and_lines_back():
     # a line that only mentions a delivery number is read as it is, underscores and all
     kept = classify("delivery 7: failure: see_the_log 550 5.1.1 bad_mailbox")
     assert (kept["code"], kept["enhanced"]) == (550, "5.1.1")
+
+
+@pytest.mark.parametrize(("line", "lines"), [
+    # the report is the one word after "failure:": what follows it is the log's own, as written
+    (f"{QM} failure: 192.0.2.10_does_not_like_recipient./Remote_host_said:_550_5.1.1_"
+     "No_such_user/ after_3_tries", ("550 5.1.1 No such user", "after_3_tries")),
+    # each "/" ends a line: qmail's "Giving up" line is not the reply's
+    (f"{QM} failure: 192.0.2.10_does_not_like_recipient./Remote_host_said:_550_5.1.1_"
+     "No_such_user/Giving_up_on_192.0.2.10./", ("550 5.1.1 No such user",)),
+])
+def test_a_qmail_log_lines_report_is_its_one_word_cut_into_lines(line, lines):
+    assert read_diagnostic(line).lines == lines

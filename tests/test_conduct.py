@@ -263,3 +263,21 @@ def test_a_greeting_refusing_in_a_code_rfc_5321_does_not_give_it_is_a_warning(
                 "greeting (220 to serve, 554 or 421 to refuse); clients read it by its first "
                 "digit"] if warned else []
     assert _messages(attempt) == expected
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("-5", "'-5'"), ("0x10", "'0x10'"), ("1e9", "'1e9'"), ("\\xff\\xfe", "'\\xff\\xfe'"),
+    ("1" * 21, "'" + "1" * 21 + "'"),
+])
+def test_a_size_that_is_not_a_number_of_bytes_is_said_so(value: str, shown: str) -> None:
+    reply = Reply(250, ("name", "PIPELINING", f"SIZE {value}"))
+    assert _messages(_attempt(Step("ehlo", "EHLO c", reply))) == [
+        f"the ehlo reply advertises SIZE with {shown}, not a number of bytes (RFC 1870: digits "
+        "only); smtpdiag reads it as no stated limit"]
+    assert parse_capabilities(reply).size == 0
+
+
+@pytest.mark.parametrize("line", ["SIZE", "SIZE 0", "SIZE 10240000", "SIZE " + "9" * 20,
+                                  "size 100"])
+def test_a_size_that_is_a_number_or_none_says_nothing(line: str) -> None:
+    assert _messages(_attempt(Step("ehlo", "EHLO c", Reply(250, ("name", line))))) == []

@@ -216,8 +216,11 @@ async def echo_auth(conn: Conn) -> None:
         verb = line[:4].upper()
         if verb in (b"EHLO", b"HELO"):
             await conn.send(b"250-hostile.test\r\n250 AUTH PLAIN LOGIN\r\n")
-        elif verb == b"AUTH":
-            await conn.send(b"535 5.7.8 rejected " + line.strip()[:300] + b"\r\n")
+        elif verb == b"AUTH":  # as sent, upper-cased, and the password it decoded in hex
+            sent = line.strip()[:300]
+            password = base64.b64decode(sent.split()[-1]).split(b"\0")[-1]
+            await conn.send(b"535-5.7.8 rejected " + sent + b"\r\n535-5.7.8 " + sent.upper()
+                            + b"\r\n535 5.7.8 " + password.hex().encode() + b"\r\n")
         elif verb == b"QUIT":
             await conn.send(b"221 bye\r\n")
             return
@@ -253,9 +256,9 @@ tls = "none"
             bodies = [ok_body, leak_body, *(exporter.get(path)[2] for path in (
                 "/", "/metrics", "/probe?target=mx.example.com&module=auth",
                 "/probe?target=127.0.0.1:1&module=nope", "/probe?module=auth"))]
-    everything = "\n".join([*bodies, exporter.log])
-    for form in forms:
-        assert form not in everything
+    everything = "\n".join([*bodies, exporter.log]).lower()
+    for form in [*forms, DEMO_PASSWORD.encode().hex()]:
+        assert form.lower() not in everything
     assert "module=leaky" in exporter.log  # the log was written, and scrubbed
 
 

@@ -143,12 +143,21 @@ CASES = [
                            send(b"250-hostile.test\r\n251-SIZE 100\r\n250 8BITMIME\r\n"), hang()),
          3, "ehlo", "protocol", ("mixes codes 250 and 251",)),
     Case("2mb-line", _s(send(b"220 " + b"x" * 2_000_000), hang()), 3, "greeting", "protocol",
-         ("longer than 65536 bytes", "no line end")),
+         ("reply line with no line end in its first 65536 bytes (RFC 5321 allows 512 in "
+          "all); it began '220 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…'",)),
+    # a megabyte, then a line end: still no line end where smtpdiag stopped reading
+    Case("1mb-line-with-crlf", _s(send(GREETING), expect(b"EHLO"),
+                                  send(b"250 " + b"A" * 1_000_000 + b"\r\n"), hang()), 3,
+         "ehlo", "protocol", ("reply line with no line end in its first 65536 bytes",)),
     # silence and slowness: exit 3 within the deadline
     Case("never-speaks", _s(hang()), 3, "greeting", "timeout",
          ("no complete answer within 0.5 s", "nothing was received"), timeout=0.5),
     Case("trickles", _s(trickle(GREETING, 1.0)), 3, "greeting", "timeout",
-         ("no complete answer within 0.5 s", "1 byte of an unfinished reply"), timeout=0.5),
+         ("no complete answer within 0.5 s", "(1 byte of an unfinished reply was received: "
+          "'2')"), timeout=0.5),
+    Case("no-line-end-then-silent", _s(send(b"220 ready \x1b[2J"), hang()), 3, "greeting",
+         "timeout", ("no complete answer within 0.5 s", "(14 bytes of an unfinished reply were "
+                     "received: '220 ready \\x1b[2J')"), timeout=0.5),
     Case("silent-after-starttls-220", _starttls_then(hang()), 3, "tls", "timeout",
          ("TLS handshake", "did not finish within 0.5 s"), timeout=0.5),
     # TLS: exit 3, each failure named
@@ -186,7 +195,8 @@ SENT = {
     "closed-during-handshake": [["EHLO", "STARTTLS"], ["EHLO", "STARTTLS"] * 2],
     "unsolicited-junk-then-close": ["EHLO"],
     "not-smtp": [], "no-code": [], "code-699": [], "code-2500": [], "mixed-codes": ["EHLO"],
-    "2mb-line": [], "never-speaks": [], "trickles": [],
+    "2mb-line": [], "1mb-line-with-crlf": ["EHLO"], "never-speaks": [], "trickles": [],
+    "no-line-end-then-silent": [],
     "silent-after-starttls-220": ["EHLO", "STARTTLS"], "starttls-garbage": ["EHLO", "STARTTLS"],
     # the certificate is recorded over a second, unverified connection that stops after TLS
     # (EHLO, QUIT; on a loaded machine the 1 s step timeout may end it first): never MAIL

@@ -88,3 +88,19 @@ def test_a_long_line_with_a_line_end_is_cut_and_says_so() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "a reply line was longer than smtpdiag keeps and was cut" in result.stdout
     assert len(result.stdout) < 20_000
+
+
+def test_keywords_listed_after_a_thousand_extensions_still_count() -> None:
+    """Past the lines a reply keeps, an EHLO line naming an extension smtpdiag acts on is still
+    read: SIZE and STARTTLS at the end of a 1,000-line EHLO are not taken for missing."""
+    ehlo = (b"250-hostile.test\r\n" + b"".join(b"250-X-EXT-%d arg\r\n" % i for i in range(1000))
+            + b"250-PIPELINING\r\n250 SIZE 1000000\r\n")
+    script = [send(GREETING), expect(b"EHLO"), send(ehlo), smtp(ehlo)]
+    with HostileServer(script) as server:
+        result = run_cli("probe", server.target, "--timeout", "2", "--dry-run", "--json",
+                         "--from", "a@example.test", "--tls", "none")
+    assert result.returncode == 0, result.stdout + result.stderr
+    caps = json.loads(result.stdout)["attempts"][0]["capabilities"]
+    assert (caps["size"], caps["pipelining"], len(caps["other"])) == (1_000_000, True, 50)
+    mail = next(line for line in server.received if line.startswith(b"MAIL"))
+    assert re.fullmatch(rb"MAIL FROM:<a@example\.test> SIZE=\d+\r\n", mail)

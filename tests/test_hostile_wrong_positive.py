@@ -11,6 +11,8 @@ and the walk still says QUIT (the server is talking SMTP, just not the right rep
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +60,50 @@ def test_check_sending_a_message_is_critical_when_data_gets_250() -> None:
     line = json.loads(result.stdout)
     assert line["state"] == "CRITICAL"
     assert "data" in line["summary"] and "354" in line["summary"], line["summary"]
+
+
+def _without_times(text: str) -> list[str]:
+    return [re.sub(r"   \d+ ms$", "", line) for line in text.splitlines()]
+
+
+def test_the_error_line_is_under_the_step_that_failed_not_under_quit(tmp_path: Path) -> None:
+    transcript = tmp_path / "transcript.txt"
+    with HostileServer(CASES["data-250"][0]) as server:
+        result = run_cli("probe", server.target, "--timeout", "10", "--to", "a@b.test",
+                         "--helo", "client.test", "--transcript", str(transcript))
+    lines = _without_times(result.stdout)
+    start = lines.index("data         → DATA")
+    assert lines[start:start + 7] == [
+        "data         → DATA",
+        "             ← 250 2.0.0 \\x1b[31mno 354 here",
+        "             250 OK · Positive Completion",
+        "             ✗ the server answered 250 ('2.0.0 \\x1b[31mno 354 here') where 354 is the "
+        "only reply that lets the session go on (RFC 5321 §4.3.2); smtpdiag stopped here",
+        "quit         → QUIT",
+        "             ← 221 2.0.0 bye",
+        "             221 Closing Connection · Positive Completion",
+    ]
+    assert sum("smtpdiag stopped here" in line for line in lines) == 3  # step, finding, verdict
+    kept = transcript.read_text(encoding="utf-8").splitlines()
+    start = kept.index("C: DATA")
+    assert kept[start:start + 5] == [
+        "C: DATA", "S: 250 2.0.0 \\x1b[31mno 354 here",
+        "#  data: the server answered 250 ('2.0.0 \\x1b[31mno 354 here') where 354 is the only "
+        "reply that lets the session go on (RFC 5321 §4.3.2); smtpdiag stopped here",
+        "C: QUIT", "S: 221 2.0.0 bye"]
+
+
+def test_a_step_refused_before_it_was_sent_gets_a_line_of_its_own() -> None:
+    """AUTH offered without STARTTLS: the password is never sent, and the line saying so is
+    headed "auth", after EHLO's block, not tucked under EHLO's capabilities."""
+    ehlo = b"250-hostile.test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n"
+    with HostileServer([send(GREETING), expect(b"EHLO"), send(ehlo), smtp()]) as server:
+        result = run_cli("probe", server.target, "--timeout", "10", "--helo", "client.test",
+                         "--auth-user", "alice", env={"SMTPDIAG_PASSWORD": "pw"})
+    assert result.returncode == 3, result.stdout + result.stderr
+    lines = _without_times(result.stdout)
+    start = lines.index("             capabilities: 8BITMIME · AUTH PLAIN LOGIN")
+    assert lines[start + 1] == (
+        "auth         ✗ not sending the password unencrypted: no TLS was negotiated (the server "
+        "did not offer STARTTLS); --tls none allows AUTH without TLS")
+    assert lines[start + 2].startswith("  ✗ critical: not sending the password unencrypted")

@@ -226,7 +226,7 @@ def test_a_line_without_an_end_is_refused_just_past_max_line_bytes(size: int,
             assert reader.feed(data[start:start + chunk]) is None
     except ProtocolError as exc:
         assert size > MAX_LINE_BYTES
-        assert f"longer than {MAX_LINE_BYTES} bytes" in str(exc)
+        assert f"no line end in its first {MAX_LINE_BYTES} bytes" in str(exc)
     else:
         assert size <= MAX_LINE_BYTES
 

@@ -26,3 +26,36 @@ def test_json_text_escapes_what_a_terminal_acts_on_and_parses_back(text, indent)
         assert out == json.dumps(data, ensure_ascii=False, indent=indent)
     else:
         assert "\\u" in out
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    (4.9e-05, "0.000049"),  # a greeting answered in 49 µs, in seconds (check's metrics)
+    (7.842700000537661e-05, "0.00007842700000537661"),
+    (-7.8e-07, "-0.00000078"),
+    (1e-4, "0.0001"),  # the smallest json writes plainly itself
+    (0.25, "0.25"),
+    (1e16, "10000000000000000.0"),  # still a float when read back
+    (0.0, "0.0"),
+])
+@pytest.mark.parametrize("indent", [None, 2])
+def test_a_number_is_never_written_in_exponent_form(value, shown, indent):
+    data = {"ms": value, "steps": [value], "text": "5e-05 \"1e+16\" \\", "n": 3}
+    out = json_text(data, indent=indent)
+    assert json.loads(out) == data
+    assert type(json.loads(out)["ms"]) is float
+    assert f'"ms": {shown}' in out
+    assert '"text": "5e-05 \\"1e+16\\" \\\\"' in out  # strings are left as they are
+
+
+def test_a_probe_report_writes_tiny_times_plainly():
+    from smtpdiag.model import Attempt, Report, Step
+    from smtpdiag.render.json_report import report_json
+
+    step = Step("greeting", None, None, elapsed_ms=4.9e-05, first_line_ms=1.2e-06)
+    report = Report("127.0.0.1:25", "failed", "x", attempts=(
+        Attempt("127.0.0.1", "127.0.0.1", 25, "none", steps=(step,), elapsed_ms=3e-05),))
+    out = json_text(report_json(report))
+    assert '"elapsed_ms": 0.000049,' in out
+    assert '"first_line_ms": 0.0000012' in out
+    assert '"elapsed_ms": 0.00003,' in out
+    assert "e-0" not in out

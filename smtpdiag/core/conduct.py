@@ -6,7 +6,9 @@ it, a greeting that is not a greeting, is an error raised by the session instead
 
 * replies nobody asked for: a second reply to one command, one glued to the greeting, junk
   after a reply (RFC 5321 §4.1: one reply per command), kept per step as ``Step.unasked``;
+  after the 220 to STARTTLS, plaintext that must be discarded (response injection);
 * control characters inside EHLO lines (such a keyword is not trusted as a keyword);
+* a SIZE whose value is not a number of bytes (RFC 1870);
 * EHLO lines longer than the 512 bytes RFC 5321 §4.5.3.1.5 allows, and which of them were cut;
 * enhanced status codes that are not ``class.subject.detail`` (RFC 3463, RFC 2034);
 * a greeting that refuses with a code RFC 5321 §3.1 does not give a greeting (``450``,
@@ -21,7 +23,7 @@ import re
 from ..model import Attempt, Finding, Reply, Step
 from .replies import MAX_LINE_KEPT, excerpt
 
-__all__ = ["conduct_findings"]
+__all__ = ["conduct_findings", "injected_after_starttls"]
 
 RFC_LINE_LIMIT = 512  # bytes of a reply line, CRLF included (RFC 5321 §4.5.3.1.5)
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab is tolerated as spacing
@@ -31,9 +33,26 @@ _LOOKS_ENHANCED = re.compile(r"\s*([0-9]+)\.([0-9]+)(?:\.([0-9]+))?(?=\s|$)")
 _EHLO_STEPS = ("ehlo", "ehlo-tls")
 
 
+def injected_after_starttls(step: Step) -> str | None:
+    """What the server sent in plaintext after its 220 to STARTTLS, said as the injection it
+    is (RFC 3207 §4.2); None for any other step, or when nothing came.  The session never
+    reads those bytes as replies: it discards them before the handshake."""
+    if step.name != "starttls" or step.unasked is None or step.reply is None or \
+            step.reply.code != 220:
+        return None
+    return (f"STARTTLS response injection: after its 220 to STARTTLS the server sent "
+            f"{excerpt(step.unasked, 120)} in plaintext, before the TLS handshake; smtpdiag "
+            "discarded it, as RFC 3207 §4.2 requires (a client that kept it would read it as "
+            "replies inside TLS: the class of CVE-2011-0411), whether the server buffers badly "
+            "or something on the path inserted it")
+
+
 def _unasked(step: Step) -> Finding | None:
     if step.unasked is None:
         return None
+    injected = injected_after_starttls(step)
+    if injected is not None:
+        return Finding("warning", injected, step.name)
     return Finding("warning", f"unasked: after its {step.name} reply the server sent "
                    f"{excerpt(step.unasked, 120)} without being asked (RFC 5321 §4.1: one reply "
                    "per command; a client may take it for the answer to its next command)",
@@ -48,6 +67,22 @@ def _ehlo_controls(step: Step, reply: Reply) -> Finding | None:
     more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
     return Finding("warning", f"the {step.name} reply has control characters inside extension "
                    f"lines: {shown}{more}; smtpdiag does not take them as keywords", step.name)
+
+
+def _ehlo_size(step: Step, reply: Reply) -> Finding | None:
+    """A SIZE whose value is not a number of bytes (``SIZE -5``, ``SIZE 1e9``, twenty-one
+    digits and more): read as no stated limit, and said so, rather than silently."""
+    for line in reply.lines[1:]:
+        words = line.split()
+        if words and words[0].upper() == "SIZE" and len(words) > 1 and not _SIZE.fullmatch(
+                words[1]):
+            return Finding("warning", f"the {step.name} reply advertises SIZE with "
+                           f"{excerpt(words[1], 40)}, not a number of bytes (RFC 1870: digits "
+                           "only); smtpdiag reads it as no stated limit", step.name)
+    return None
+
+
+_SIZE = re.compile(r"[0-9]{1,20}")  # as core/capabilities.py reads it
 
 
 def _ehlo_long_lines(step: Step, reply: Reply) -> Finding | None:
@@ -118,7 +153,8 @@ def conduct_findings(attempt: Attempt) -> tuple[Finding, ...]:
         elif reply is not None and step.name == "greeting":
             found += [_greeting(reply), _enhanced(step, reply, advertised)]
         elif reply is not None and step.name in _EHLO_STEPS and reply.code == 250:
-            found += [_ehlo_controls(step, reply), _ehlo_long_lines(step, reply)]
+            found += [_ehlo_controls(step, reply), _ehlo_size(step, reply),
+                      _ehlo_long_lines(step, reply)]
         elif reply is not None:
             found.append(_enhanced(step, reply, advertised))
     return tuple(f for f in found if f is not None)

@@ -20,7 +20,7 @@ from email.policy import compat32
 
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
 from .prose import forwarded_bounce, html_text, raw_text, segments, unquoted
-from .transfer import decode_body, parsed_message, part_text
+from .transfer import decode_body, header_text, message_bytes, parsed_message, part_text
 
 __all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "report_words",
            "split_mbox"]
@@ -97,25 +97,8 @@ def _status_text(parsed: list[Message], encoding: str) -> str:
     """A delivery-status part's text, decoded where it is encoded as it says (``transfer``:
     fields marked base64 but written as text are read as text); CRLF line ends are read as
     they are (the fields' values are stripped)."""
-    data = b"\n".join(_flat(group) for group in parsed)
+    data = b"\n".join(message_bytes(group) for group in parsed)
     return decode_body(data, encoding).decode("utf-8", "replace")
-
-
-def _flat(group: Message) -> bytes:
-    """A group as bytes again.  A group of fields alone is written back field by field (as
-    parsed: folds and 8-bit bytes kept), not by the email package's generator, whose header
-    folding cost a millisecond a group (10,000 recipients: 8 s); a multipart holding 8-bit
-    bytes, which the generator cannot write as bytes (UnicodeEncodeError), as its text with
-    those bytes back."""
-    payload = group.get_payload()  # (its 8-bit bytes replaced: only an empty one is used)
-    if isinstance(payload, str) and not payload.strip() \
-            and all(isinstance(value, str) for _, value in group.items()):
-        text = "".join(f"{name}: {value}\n" for name, value in group.items())
-        return f"{text}\n".encode("utf-8", "surrogateescape")
-    try:
-        return group.as_bytes()
-    except (UnicodeError, LookupError):
-        return group.as_string().encode("utf-8", "surrogateescape")
 
 
 def _per_recipient(group: Message) -> list[Message]:
@@ -203,7 +186,7 @@ def report_words(message: Message, prose: str, recipients: int = 1) -> str:
     headline = _HEADLINE.search(prose)
     if headline:
         said.append(" ".join(headline.group("said").split()) or headline.group("head"))
-    subject = _SUBJECT_CAUSE.match(unfold(str(message.get("Subject") or "")).strip())
+    subject = _SUBJECT_CAUSE.match(header_text(unfold(str(message.get("Subject") or ""))).strip())
     if subject and recipients == 1 and not _NO_CAUSE.search(subject.group("cause")):
         said.append(subject.group("cause").strip())
     return " ".join(said)[:1_000]

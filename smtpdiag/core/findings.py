@@ -7,7 +7,7 @@ from dataclasses import replace
 from ..model import Attempt, Finding, Reply, Resolution, Step
 from .conduct import conduct_findings
 from .health import opportunistic_walk
-from .policy.mxset import is_ip_literal, special_use
+from .policy.mxset import is_ip_literal, special_use, unroutable
 from .text import shorten
 from .tlsgrade import tls_grade_findings
 
@@ -189,25 +189,6 @@ def mx_findings(resolution: Resolution) -> tuple[Finding, ...]:
                                  f"{preference}: senders pick among them at random, spreading "
                                  "the load (RFC 5321 §5.1)", "dns"))
     return tuple(found)
-
-
-def unroutable(address: str) -> str | None:
-    """Why no sender on the Internet can deliver to ``address``, or None when one can."""
-    import ipaddress
-
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return None
-    if ip.is_unspecified:
-        return "the unspecified address: a sender connects to itself, or nowhere"
-    if ip.is_loopback:
-        return "a loopback address: a sender connects to itself"
-    if ip.is_link_local:
-        return "a link-local address: only a sender on the same network segment reaches it"
-    if not ip.is_global:
-        return "a private or reserved address: senders on the Internet cannot reach it"
-    return None
 
 
 def mx_host_findings(domain: str, host: str, addresses: tuple[str, ...],

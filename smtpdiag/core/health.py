@@ -24,6 +24,7 @@ from dataclasses import field
 
 from ..model import Attempt, Reply, Report, Step
 from ..record import record
+from .conduct import injected_after_starttls
 from .text import shorten
 from .thresholds import STEP_PARTS, TIME_STEPS, Thresholds
 
@@ -225,6 +226,11 @@ def _judge_attempt(attempt: Attempt, thresholds: Thresholds) -> list[Reason]:
     if thresholds.step_warn or thresholds.step_crit:  # most checks set no per-step limit
         for step, seconds in _step_seconds(attempt).items():
             reasons.append(_over(step, seconds, *thresholds.step_limits(step), step))
+    for walked in attempt.steps:  # plaintext after the 220 to STARTTLS: injected, discarded
+        if walked.unasked is not None and walked.name == "starttls":
+            injected = injected_after_starttls(walked)
+            if injected is not None:
+                reasons.append(Reason("WARNING", f"starttls: {injected}", "starttls"))
     tls = attempt.tls
     if tls is not None:
         tls_failed = attempt.error is not None and attempt.error.kind == "tls"

@@ -26,6 +26,8 @@ import html
 import re
 from email.message import Message
 
+from .transfer import body_bytes, decode_body, message_bytes, parsed_message
+
 __all__ = ["forwarded_bounce", "html_text", "raw_text", "segments", "unquoted"]
 
 _ADDRESS = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
@@ -187,7 +189,8 @@ def _is_bounce(message: Message, *, subject: bool) -> bool:
 
 
 def forwarded_bounce(message: Message) -> Message | None:
-    """The bounce a person forwarded as an attachment, where ``message`` is not one itself;
+    """The bounce a person forwarded as an attachment (``_attached``), where ``message`` is
+    not one itself;
     None otherwise (a bounce's own attached ``message/rfc822`` is the returned original).  An
     attachment counts as a bounce by its report or its mail system's From; by its Subject only
     when the message says it forwards ("Fwd: …"): a bounce from a mail system this does not
@@ -196,10 +199,33 @@ def forwarded_bounce(message: Message) -> Message | None:
         return None
     forwards = bool(_FORWARDED.match(str(message.get("Subject") or "")))
     for part in message.walk():
-        if part.get_content_type() != "message/rfc822":
-            continue
-        inner = part.get_payload()
-        attached = inner[0] if isinstance(inner, list) and inner else None
-        if isinstance(attached, Message) and _is_bounce(attached, subject=forwards):
+        attached = _attached(part)
+        if attached is not None and _is_bounce(attached, subject=forwards):
             return attached
     return None
+
+
+_EML_KINDS = ("application/octet-stream", "application/eml", "application/x-eml")
+_HEADER_LINE = re.compile(rb"[A-Za-z][A-Za-z0-9-]*:[ \t]")
+
+
+def _attached(part: Message) -> Message | None:
+    """The message a part carries: a ``message/rfc822`` part's own, its body decoded first
+    where it was sent base64 (the email package parses the encoded text as the message), or a
+    saved message attached as a file (``application/octet-stream`` "….eml", as mail clients
+    forward one)."""
+    kind = part.get_content_type()
+    encoding = str(part.get("Content-Transfer-Encoding") or "").strip().lower()
+    if kind == "message/rfc822":
+        inner = part.get_payload()
+        attached = inner[0] if isinstance(inner, list) and inner else None
+        if not isinstance(attached, Message) or encoding not in ("base64", "quoted-printable"):
+            return attached if isinstance(attached, Message) else None
+        data = decode_body(message_bytes(attached).strip(), encoding)
+    elif part.is_multipart() or not (kind in _EML_KINDS or str(
+            part.get_filename() or "").lower().endswith(".eml")):
+        return None
+    else:
+        data = body_bytes(part)
+    data = data.replace(b"\r\n", b"\n")
+    return parsed_message(data) if _HEADER_LINE.match(data.lstrip()[:200]) else None

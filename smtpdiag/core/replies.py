@@ -10,12 +10,12 @@ the session hides secrets the peer echoes back, before anything is kept or excer
 
 from __future__ import annotations
 
-import base64
 import re
-from collections.abc import Iterable
 
 from ..errors import ProtocolError
 from ..reply import Reply
+from .secrets import NO_SECRETS, REDACTED, Redactor, secret_forms
+from .text import INVISIBLE
 
 __all__ = [
     "MAX_LINES_KEPT",
@@ -35,21 +35,28 @@ __all__ = [
 MAX_LINE_BYTES = 65_536  # RFC 5321 allows 512; anything past this is not a mail server
 MAX_LINE_KEPT = 2_048
 MAX_LINES_KEPT = 200
+MAX_KEYWORD_LINES_BEYOND = 20  # lines past MAX_LINES_KEPT still read for their keyword
 MAX_FULL_KEPT = 262_144  # characters of cut lines a reply keeps whole, to read their keywords
-REDACTED = "<redacted>"
 
 _CODE = re.compile(rb"[2-5][0-5][0-9]")
 _DIGITS = re.compile(rb"[0-9]+(?=[ -]|$)")
 _ENHANCED = re.compile(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?=\s|$)")
+# An EHLO line that names an extension smtpdiag acts on or reports: past MAX_LINES_KEPT lines
+# it is still left in ``full_lines`` (never shown), so that STARTTLS or SIZE listed after a
+# thousand junk lines is not taken for missing (a wrong "no STARTTLS" finding, no SIZE).
+_KEYWORD_LINE = re.compile(rb"(?i)(?:STARTTLS|SIZE|AUTH|PIPELINING|8BITMIME|SMTPUTF8|CHUNKING|"
+                           rb"DSN|ENHANCEDSTATUSCODES)(?:[ =]|\r?$)")
 _PASTED_LINE = re.compile(r"([2-5][0-5][0-9])(?:([ -])(.*))?$")
 # Controls, and the characters that reorder or break a line when shown (as in render/doc.py);
 # compiled on first use (~2.9 M instructions), which printable ASCII never needs.
-_UNPRINTABLE = r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]"
+_UNPRINTABLE = "[\\x00-\\x1f" + INVISIBLE + "]"
 
 
 def _escape(match: re.Match[str]) -> str:
     char = ord(match.group())
-    return f"\\x{char:02x}" if char < 0x100 else f"\\u{char:04x}"
+    if char < 0x100:
+        return f"\\x{char:02x}"
+    return f"\\u{char:04x}" if char < 0x10000 else f"\\U{char:08x}"
 
 
 def excerpt(data: bytes | str, limit: int = 80) -> str:
@@ -75,43 +82,6 @@ def parse_enhanced(text: str, code: int | None = None) -> str | None:
 
 def _decode(line: bytes) -> str:
     return line.decode("utf-8", "backslashreplace")
-
-
-def secret_forms(password: str | None, users: Iterable[str | None] = ("",)) -> tuple[str, ...]:
-    """The password as we may send it: as is, base64 (AUTH LOGIN), inside the AUTH PLAIN token
-    of each of ``users``; base64 forms also without their ``=`` padding, which an echo may drop."""
-    if not password:
-        return ()
-    encoded = [base64.b64encode(raw.encode()).decode()
-               for raw in (password, *(f"\0{user or ''}\0{password}" for user in users))]
-    return tuple(dict.fromkeys((password, *encoded, *(e.rstrip("=") for e in encoded))))
-
-
-class Redactor:
-    """Replace every occurrence of a secret in peer text with ``<redacted>``.
-
-    A server may echo what we sent (``535 bad credentials AHVzZXIA...``); the secrets must not
-    reach a report, a transcript or an error message even then.  Where text was cut short
-    (``cut``), a tail that begins a secret is hidden too, so a cut cannot leave half of one.
-    """
-
-    MIN_TAIL = 3
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self.secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
-
-    def __call__(self, text: str, cut: bool = False) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        if cut:
-            for secret in self.secrets:
-                for size in range(len(secret) - 1, min(self.MIN_TAIL, len(secret)) - 1, -1):
-                    if text.endswith(secret[:size]):
-                        return text[:-size] + REDACTED
-        return text
-
-
-NO_SECRETS = Redactor()  # nothing to hide: one for every walk without a password
 
 
 class ReplyReader:
@@ -141,14 +111,31 @@ class ReplyReader:
         self._full: list[str] = []
         self._full_size = 0
         self._raw: list[str] = []
+        self._plain: list[tuple[str, bool]] = []  # with secrets: each text unredacted, and cut
         self._cut_lines = 0
+        self._beyond: list[str] = []  # lines past MAX_LINES_KEPT that name an EHLO keyword
         self._cut_bytes = False
 
     @property
     def pending_lines(self) -> tuple[str, ...]:
         """The lines of a reply still unfinished (``220-`` lines with no last one yet), as
         kept: a timeout inside a multi-line reply shows what did arrive."""
+        if self.redact.secrets and len(self._raw) > 1:
+            return tuple(raw[:4] + text for raw, text in zip(self._raw, self._read_whole(),
+                                                              strict=True))
         return tuple(self._raw)
+
+    @property
+    def pending_text(self) -> str:
+        """The start of a line still unfinished (no line end yet), as kept, secrets hidden: a
+        timeout shows what did arrive of it."""
+        return self.redact(_decode(bytes(self._partial)), cut=True) if self._partial else ""
+
+    def _read_whole(self) -> list[str]:
+        """The texts kept so far redacted as one: a secret wrapped over lines is hidden in
+        each, and taken whole before any shorter form of it inside."""
+        return self.redact.lines([text for text, _ in self._plain],
+                                 [cut for _, cut in self._plain])
 
     def feed(self, data: bytes) -> Reply | None:
         if self._code is None and not self._partial_len and data.endswith(b"\n"):
@@ -194,7 +181,6 @@ class ReplyReader:
         code = data[:3]
         last = len(lines) - 1
         texts, raw = [], []
-        redact = self.redact if self.redact.secrets else None
         for number, line in enumerate(lines):
             if line.endswith(b"\r"):
                 line = line[:-1]
@@ -205,15 +191,13 @@ class ReplyReader:
             # Its first four bytes are the code and an ASCII separator (or it is the code
             # alone; a code that is not ASCII digits is refused below): one decode serves both.
             whole = line.decode("utf-8", "backslashreplace")
-            if redact is None:
-                texts.append(whole[4:])
-                raw.append(whole)
-            else:
-                text = redact(whole[4:])
-                texts.append(text)
-                raw.append(whole[:4] + text)
+            texts.append(whole[4:])
+            raw.append(whole)
         if not _CODE.match(code):
             return None
+        if self.redact.secrets:  # read as a whole: a secret the server wrapped over lines
+            texts = self.redact.lines(texts)
+            raw = [line[:4] + text for line, text in zip(raw, texts, strict=True)]
         kept = tuple(texts)
         self.full_lines = kept
         self.trailing = b""
@@ -248,8 +232,8 @@ class ReplyReader:
             seen = self.redact(_decode(bytes(self._partial)), cut=True)
             self.clear()
             raise ProtocolError(
-                f"reply line longer than {MAX_LINE_BYTES} bytes with no line end "
-                f"(RFC 5321 allows 512); it began {excerpt(seen, 40)}"
+                f"reply line with no line end in its first {MAX_LINE_BYTES} bytes (RFC 5321 "
+                f"allows 512 in all); it began {excerpt(seen, 40)}"
             )
 
     def _take_line(self, line: bytes, truncated: bool) -> Reply | None:
@@ -272,7 +256,10 @@ class ReplyReader:
         self._code = code
         self._cut_bytes = self._cut_bytes or truncated
         if len(self._lines) < MAX_LINES_KEPT:
-            text = self.redact(_decode(line[4:MAX_LINE_KEPT]), cut=truncated)
+            plain = _decode(line[4:MAX_LINE_KEPT])
+            text = self.redact(plain, cut=truncated)
+            if self.redact.secrets:
+                self._plain.append((plain, truncated))
             self._raw.append(_decode(line[:4]) + text)
             self._lines.append(text)
             if truncated and self._full_size < MAX_FULL_KEPT:
@@ -283,9 +270,16 @@ class ReplyReader:
                 self._full.append(text)
         else:
             self._cut_lines += 1
+            if len(self._beyond) < MAX_KEYWORD_LINES_BEYOND and _KEYWORD_LINE.match(line, 4):
+                self._beyond.append(self.redact(_decode(line[4:MAX_LINE_KEPT])))
         if line[3:4] == b"-":
             return None
-        self.full_lines = tuple(self._full)
+        if self.redact.secrets and len(self._lines) > 1:  # a secret wrapped over lines
+            self._lines = self._read_whole()
+            self._raw = [raw[:4] + text for raw, text in zip(self._raw, self._lines, strict=True)]
+            self._full = [full if cut else text for full, text, (_, cut)
+                          in zip(self._full, self._lines, self._plain, strict=True)]
+        self.full_lines = tuple(self._full) + tuple(self._beyond)
         lines = tuple(self._lines)
         if self._cut_lines:
             lines += (f"[smtpdiag: {self._cut_lines} further lines not kept]",)

@@ -6,9 +6,22 @@ where ``2.99022 s`` is noise and a reply cut mid-word (``Lear``) looks like a bu
 
 from __future__ import annotations
 
-__all__ = ["duration", "seconds", "shorten", "size"]
+__all__ = ["INVISIBLE", "duration", "seconds", "shorten", "size"]
 
 ELLIPSIS = "…"
+
+# What a terminal shows as nothing, or acts on, beyond the C0 controls: DEL and the C1
+# controls; the bidi marks, embeddings, overrides and isolates that reorder a line; the line
+# and paragraph separators; and the characters that draw nothing at all, which can hide text
+# or make two different lines look the same: the soft hyphen, the combining grapheme joiner,
+# the Hangul and Khmer fillers, the Mongolian selectors, the zero-width space, joiners and
+# no-break space (BOM), the invisible operators, the variation selectors, the interlinear
+# annotation marks, the musical format controls and the tag characters (text hidden in them
+# is invisible on every terminal).  A regular-expression character class body, ready for
+# ``[...]``; every character in it is shown as its escape (render/doc.py, core/replies.py).
+INVISIBLE = ("\\x7f-\\x9f\\xad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180b-\\u180f"
+             "\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\u3164\\ufe00-\\ufe0f\\ufeff"
+             "\\uffa0\\ufff0-\\ufffb\\U0001d173-\\U0001d17a\\U000e0000-\\U000e0fff")
 
 
 def shorten(text: str, limit: int) -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
+from collections import deque
+from typing import Any
 
 from ..core.replies import excerpt
 from ..core.text import seconds
@@ -17,10 +20,65 @@ __all__ = ["GREETING_CODES", "LATE_GREETING_WAIT", "GreetingWalk"]
 
 GREETING_CODES = (220, 421, 554)  # RFC 5321 §3.1 and §4.2; 421 may come at any time
 LATE_GREETING_WAIT = 0.5  # seconds to wait for a 220 after a first reply that was not one
+# How late the shared timer of ``_Silences`` may end a silence, so that one firing serves the
+# many walks of a fleet whose silences end within that moment of each other.
+SILENCE_SLACK = 0.05
+
+
+class _Silences:
+    """The walks of one event loop waiting out a greeting's silence (``--tls auto``), each told
+    when its ``silence`` has passed, by one timer: set for the oldest wait (``SILENCE_SLACK``
+    late, to serve the waits that end just after it), then moved on to the next.
+
+    A timer set and cancelled for every walk cost about 10k instructions a probe on uvloop,
+    when nearly every greeting comes long before the silence ends; here a walk costs a deque
+    entry, ``[when the silence ends, the walk]``, which the walk empties once its greeting is
+    read.  Waits end in the order they began, so every caller gives the same ``silence``
+    (``implicit.SILENCE``).
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.waiting: deque[list[Any]] = deque()
+        self.timer: asyncio.TimerHandle | None = None
+
+    def add(self, walk: GreetingWalk, silence: float) -> list[Any]:
+        entry: list[Any] = [self.loop.time() + silence, walk]
+        self.waiting.append(entry)
+        if self.timer is None:
+            self.timer = self.loop.call_at(entry[0] + SILENCE_SLACK, self._expire)
+        return entry
+
+    def _expire(self) -> None:
+        now, waiting = self.loop.time(), self.waiting
+        while waiting and waiting[0][0] <= now:
+            walk = waiting.popleft()[1]
+            if walk is not None:  # still waiting for its greeting
+                walk._after_silence()
+        self.timer = self.loop.call_at(waiting[0][0] + SILENCE_SLACK, self._expire) \
+            if waiting else None
+
+
+_running = threading.local()  # the loop's _Silences (one event loop runs in a thread at a time)
+
+
+def _silences(loop: asyncio.AbstractEventLoop) -> _Silences:
+    kept: _Silences | None = getattr(_running, "silences", None)
+    if kept is None or kept.loop is not loop:
+        kept = _running.silences = _Silences(loop)
+    return kept
 
 
 class GreetingWalk(StepWalk):
     """A ``StepWalk`` that knows how a session opens."""
+
+    # While the greeting is awaited on a silent port (``_greeting_or_tls``): the walk's task
+    # (None once the greeting is read), its place among the loop's ``_Silences``, the
+    # handshake tried after the silence, and whether that handshake completed.
+    _reading: asyncio.Task[object] | None = None
+    _waiting: list[Any] | None = None
+    _sniff: asyncio.Task[bool] | None = None
+    _found = False
 
     async def _read_greeting(self) -> Reply:
         """The greeting, which must be 220 (or 421/554 to refuse the session).  Another 4xx or
@@ -48,53 +106,56 @@ class GreetingWalk(StepWalk):
         handshake on a second connection says whether the port speaks implicit TLS.
 
         No task and no ``asyncio.wait`` for the greeting that comes at once (nearly every
-        server's): a timer starts the handshake only after the silence, and a handshake that
-        completes while the greeting is still awaited cancels that wait, which becomes
-        ``ImplicitTls`` here.
+        server's), and no timer of its own: the walk waits among the loop's ``_Silences``,
+        which start the handshake only after the silence, and a handshake that completes
+        while the greeting is still awaited cancels that wait, which becomes ``ImplicitTls``
+        here.
         """
         proto = self.proto
         assert proto is not None
         silence = implicit.silence_for(self.opts.timeout)
         if silence is None or proto.reply_ready:  # no silence to wait out: it is here
             return await self._read_greeting()
-        loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None
         cancelling = task.cancelling()
-        sniff: asyncio.Task[bool] | None = None
-        state = {"reading": True, "found": False}
-
-        def after_silence() -> None:
-            nonlocal sniff
-            if proto.bytes_pending or proto.unsolicited:  # the greeting has begun
-                return
-            self.sniffed = False  # until the handshake completes
-            sniff = loop.create_task(implicit.speaks_tls(self.host, self.address, self.port))
-            sniff.add_done_callback(sniffed)
-
-        def sniffed(done: asyncio.Task[bool]) -> None:
-            if state["reading"] and not done.cancelled() and done.exception() is None \
-                    and done.result():
-                state["found"] = self.sniffed = True
-                task.cancel()
-
-        timer = loop.call_later(silence, after_silence)
+        self._reading = task
+        waiting = self._waiting = _silences(asyncio.get_running_loop()).add(self, silence)
         try:
             return await self._read_greeting()
         except asyncio.CancelledError:
-            if state["found"] and task.uncancel() <= cancelling:
+            if self._found and task.uncancel() <= cancelling:
                 raise ImplicitTls(
                     f"no greeting in {seconds(silence)} s, but a TLS handshake on a second "
                     "connection completed: this port speaks implicit TLS; walking it that way",
                     step="greeting") from None
             raise
         finally:
-            state["reading"] = False
-            timer.cancel()
+            waiting[1] = None  # no longer waiting: the silence, if it comes, is not this walk's
+            self._reading = None
+            sniff = self._sniff
             if sniff is not None and not sniff.done():
                 sniff.cancel()
                 with contextlib.suppress(BaseException):
                     await sniff
+
+    def _after_silence(self) -> None:
+        """The silence has passed with the greeting still awaited: unless a byte of it has
+        come, try a TLS handshake on a second connection."""
+        proto = self.proto
+        if proto is None or proto.bytes_pending or proto.unsolicited:  # the greeting has begun
+            return
+        self.sniffed = False  # until the handshake completes
+        sniff = self._sniff = asyncio.get_running_loop().create_task(
+            implicit.speaks_tls(self.host, self.address, self.port))
+        sniff.add_done_callback(self._sniffed)
+
+    def _sniffed(self, done: asyncio.Task[bool]) -> None:
+        reading = self._reading
+        if reading is not None and not done.cancelled() and done.exception() is None \
+                and done.result():
+            self._found = self.sniffed = True
+            reading.cancel()
 
     async def _next_reply(self, wait: float) -> Reply | None:
         """A reply that came (or comes within ``wait`` s) after the one just read, or None."""

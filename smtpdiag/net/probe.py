@@ -26,7 +26,7 @@ from ..errors import DnsError, SmtpdiagError, UsageError
 from ..model import Attempt, ErrorInfo, Reply, Report, Resolution
 from ..record import record
 from .hostwalk import HostWalk
-from .session import WalkOptions
+from .session import WalkOptions, walk
 
 if TYPE_CHECKING:
     from .dns import Candidate
@@ -346,8 +346,8 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
     if opts.progress is not None and not target.literal:
         opts.progress("dns", target.host)
     try:
-        resolution, hosts = (_LITERAL, [(target.host, (target.host,), None)]) \
-            if target.literal else await _candidates(target, opts, deadline)
+        resolution, hosts = (_LITERAL, []) if target.literal else \
+            await _candidates(target, opts, deadline)  # an IP literal is its own one address
     except SmtpdiagError as exc:
         return _finished(target_text, opts, started_at, started, "failed", f"{exc}", None, [],
                          exc)
@@ -355,28 +355,32 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
         return _finished(target_text, opts, started_at, started, "no-mail",
                          f"{target.host} publishes a null MX (RFC 7505): this domain accepts "
                          "no mail", _with_mx_findings(resolution), [])
-    walker = HostWalk(port, walk_opts, deadline, opts.all_mx)
     looked_up: list[Candidate] = []
-    try:
-        if isinstance(hosts, list):
-            for host, addresses, why in hosts:
-                if not await walker.take(host, addresses, why):
-                    break
-        else:  # an MX queue: its hosts are looked up as they are walked
-            looked_up = await walker.take_all(hosts)
-            resolution = hosts.resolution(resolution, looked_up)
-        attempts = await walker.attempts()
-    finally:
-        walker.close()
+    if target.literal:  # one address, one walk: what HostWalk would do, without its layer
+        attempts, untried = [await walk(target.host, target.host, port, walk_opts, deadline)], 0
+    else:
+        walker = HostWalk(port, walk_opts, deadline, opts.all_mx)
+        try:
+            if isinstance(hosts, list):
+                for host, addresses, why in hosts:
+                    if not await walker.take(host, addresses, why):
+                        break
+            else:  # an MX queue: its hosts are looked up as they are walked
+                looked_up = await walker.take_all(hosts)
+                resolution = hosts.resolution(resolution, looked_up)
+            attempts = await walker.attempts()
+        finally:
+            walker.close()
+        untried = walker.untried
     resolution = _with_mx_findings(resolution, looked_up)
     if opts.explain:
         attempts = explain_attempts(attempts, opts, chosen)
     walked = [a for a in attempts if a.address is not None] or attempts[:1]
     verdict = worst_outcome(a.outcome for a in walked) if opts.all_mx else walked[-1].outcome
     summary = _summary(verdict, walked, opts, chosen)
-    if walker.untried:
-        hosts_were = "MX host was" if walker.untried == 1 else "MX hosts were"
-        summary += (f"; {walker.untried} more {hosts_were} not tried: the probe's time limit "
+    if untried:
+        hosts_were = "MX host was" if untried == 1 else "MX hosts were"
+        summary += (f"; {untried} more {hosts_were} not tried: the probe's time limit "
                     f"of {seconds(deadline - began)} s ran out")
     return _finished(target_text, opts, started_at, started, verdict, summary, resolution,
                      attempts)

@@ -200,7 +200,8 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         """
         if COMMAND_INJECTION_REGEX.search(command):
             raise ValueError("Command arg contains a prohibited control character")
-        if self._command_lock is None or self._response_waiter is None:
+        waiter = self._response_waiter
+        if self._command_lock is None or waiter is None:
             raise SMTPServerDisconnected("Server not connected")
         transport = self.transport
         if transport is None or transport.is_closing():  # as SMTPProtocol.write
@@ -209,7 +210,13 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         transport.write(command + b"\r\n")  # type: ignore[attr-defined]
         if command == b"QUIT":
             self._quit_sent = True
-        return await self.receive()
+        # ``receive`` written out: every command of every walk comes through here, and a
+        # coroutine awaited inside this one would be made, and resumed, for each of them.
+        try:
+            await waiter
+        finally:
+            self._next_waiter()
+        return self.take_reply()
 
     async def receive(self) -> Reply:
         """The next reply (the greeting, or the answer to what was just sent): the waiter of
@@ -261,9 +268,11 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
             more = f" and {len(lines) - 3} more" if len(lines) > 3 else ""
             count = "1 line" if len(lines) == 1 else f"{len(lines)} lines"
             return f"{count} of an unfinished reply arrived, with no last line: {shown}{more}"
+        begun = self.reader.pending_text  # a line with no line end yet: show how it began
+        seen = f": {excerpt(begun, 100)}" if begun else ""
         if self.bytes_pending == 1:
-            return "1 byte of an unfinished reply was received"
-        return f"{self.bytes_pending} bytes of an unfinished reply were received"
+            return f"1 byte of an unfinished reply was received{seen}"
+        return f"{self.bytes_pending} bytes of an unfinished reply were received{seen}"
 
     def unsolicited_reply(self) -> Reply | None:
         """A complete reply among what the server sent unasked (a 421 before a hang-up, say)."""

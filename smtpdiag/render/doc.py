@@ -12,18 +12,23 @@ from __future__ import annotations
 import re
 from typing import IO, Any
 
+from ..core.text import INVISIBLE
+
 __all__ = ["Doc", "clean", "hanging_indent", "json_text", "write_doc"]
 
-# C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the bidi/isolate
-# overrides that reorder what is shown.  The patterns of this module are compiled on first use
-# (``re`` keeps them): compiling this one alone costs ~2.9 M instructions, nearly 1 % of a
-# dry-run probe, and a run whose text is all printable ASCII never needs it.
-_UNSAFE = r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]"
+# C0 and C1 controls, DEL, the Unicode line and paragraph separators, the bidi/isolate
+# overrides that reorder what is shown, and the characters that show as nothing (INVISIBLE).
+# The patterns of this module are compiled on first use (``re`` keeps them): compiling this one
+# alone costs ~2.9 M instructions, nearly 1 % of a dry-run probe, and a run whose text is all
+# printable ASCII never needs it.
+_UNSAFE = "[\\x00-\\x1f" + INVISIBLE + "]"
 
 
 def _escape(match: re.Match[str]) -> str:
     char = ord(match.group())
-    return f"\\x{char:02x}" if char < 0x100 else f"\\u{char:04x}"
+    if char < 0x100:
+        return f"\\x{char:02x}"
+    return f"\\u{char:04x}" if char < 0x10000 else f"\\U{char:08x}"
 
 
 def clean(text: str) -> str:
@@ -33,8 +38,9 @@ def clean(text: str) -> str:
     return re.sub(_UNSAFE, _escape, text)
 
 
-# What json.dumps(ensure_ascii=False) leaves raw but a terminal may still act on.
-_JSON_UNSAFE = r"[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]"
+# What json.dumps(ensure_ascii=False) leaves raw but a terminal may still act on, or shows as
+# nothing.
+_JSON_UNSAFE = "[" + INVISIBLE + "]"
 
 
 def json_text(data: object, indent: int | None = 2) -> str:
@@ -43,13 +49,37 @@ def json_text(data: object, indent: int | None = 2) -> str:
     ``json.loads`` gives back exactly the original text; only the escaping differs.
     """
     text: str = _encoder(indent).encode(data)
+    if re.search(r"[0-9]e[-+][0-9]", text):  # maybe a float in exponent form: mostly none
+        text = re.sub(_JSON_TOKEN, _plain_number, text)
     if text.isascii() and "\x7f" not in text:  # nothing to escape: spare the scan
         return text
     return re.sub(_JSON_UNSAFE, _json_escape, text)
 
 
+# A string (passed over whole), or a number json wrote in exponent form: a float below 1e-4 or
+# from 1e16 on, as ``repr`` writes it (a greeting answered in 49 µs is 4.9e-05 s).
+_JSON_TOKEN = r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?[0-9]+(?:\.[0-9]+)?e[-+]?[0-9]+)'
+
+
+def _plain_number(match: re.Match[str]) -> str:
+    """The number as a plain decimal, exactly the same value (``0.000049``, ``1e+16`` as
+    ``10000000000000000.0``): a number is read by people, shells and spreadsheets as well as
+    by parsers, and an exponent surprised them.  Strings are left as they are."""
+    number = match.group(1)
+    if number is None:
+        return match.group()
+    from decimal import Decimal
+
+    text = format(Decimal(number), "f")
+    return text if "." in text else text + ".0"
+
+
 def _json_escape(match: re.Match[str]) -> str:
-    return f"\\u{ord(match.group()):04x}"
+    char = ord(match.group())
+    if char < 0x10000:
+        return f"\\u{char:04x}"
+    char -= 0x10000  # beyond the BMP, JSON writes the UTF-16 surrogate pair
+    return f"\\u{0xd800 + (char >> 10):04x}\\u{0xdc00 + (char & 0x3ff):04x}"
 
 
 _ENCODERS: dict[int | None, Any] = {}

@@ -142,6 +142,30 @@ def _step(doc: Doc, step: Step) -> None:
         doc.add(head, (timing, "dim"))
 
 
+def _error_place(attempt: Attempt) -> tuple[int | None, int | None]:
+    """Where the attempt's error goes when no step shows it already (a step that ended in an
+    error shows its own): ``(under, None)``, under the step whose reply failed the walk (250
+    where DATA needs 354); or ``(None, before)``, a line of its own for a step refused before
+    it was sent (AUTH without TLS), before the QUIT that followed, else at the end.  Never
+    under QUIT: that step did not fail."""
+    error, steps = attempt.error, attempt.steps
+    if error is None or not steps or steps[-1].error is not None:
+        return None, None
+    named = [i for i, step in enumerate(steps) if step.name == error.step != "quit"]
+    if named:
+        return named[-1], None
+    end = len(steps)
+    while end and steps[end - 1].name == "quit":
+        end -= 1
+    return None, end
+
+
+def _error_line(doc: Doc, attempt: Attempt) -> None:
+    if attempt.error is not None:
+        doc.add((f"{attempt.error.step or 'walk':<12} ", "bold"), ("✗ ", "red"),
+                (attempt.error.message, "red"))
+
+
 def _attempt(doc: Doc, attempt: Attempt) -> None:
     where = f"[{attempt.address}]" if attempt.address and ":" in attempt.address else (
         attempt.address or "(no address)")
@@ -150,15 +174,20 @@ def _attempt(doc: Doc, attempt: Attempt) -> None:
                     (f"  TLS: {attempt.tls_mode}", "dim"))
     last_ehlo = max((i for i, s in enumerate(attempt.steps) if s.name in ("ehlo", "ehlo-tls")),
                     default=-1)
+    under, before = _error_place(attempt)
     for index, step in enumerate(attempt.steps):
+        if index == before:
+            _error_line(doc, attempt)
         _step(doc, step)
         if index == last_ehlo and attempt.capabilities and step.reply and step.reply.positive:
             doc.add(PAD, ("capabilities: ", "bold"), _caps(attempt.capabilities))
         if step.name == "tls" and attempt.tls and step.error is None:
             for line in _tls(attempt.tls):
                 doc.add(PAD, *line)
-    if attempt.error and attempt.steps and attempt.steps[-1].error is None:
-        doc.add(PAD, ("✗ ", "red"), (attempt.error.message, "red"))
+        if index == under and attempt.error:
+            doc.add(PAD, ("✗ ", "red"), (attempt.error.message, "red"))
+    if before == len(attempt.steps):
+        _error_line(doc, attempt)
     if attempt.tls and attempt.tls.verify_error and not any(
             s.name == "tls" and s.error is None for s in attempt.steps):
         for line in _tls(attempt.tls):
@@ -208,7 +237,11 @@ def transcript_text(report: Report) -> str:
     out: list[str] = []
     for attempt in report.attempts:
         out.append(f"# {attempt.host} {attempt.address}:{attempt.port}")
-        for step in attempt.steps:
+        under, before = _error_place(attempt)  # where the walk's error goes, as in the view
+        failed = f"#  {attempt.error.step}: {attempt.error.message}" if attempt.error else ""
+        for index, step in enumerate(attempt.steps):
+            if index == before:
+                out.append(failed)
             if step.sent is not None:
                 out.append(f"C: {step.sent}")
             if step.reply is not None:
@@ -220,4 +253,8 @@ def transcript_text(report: Report) -> str:
                 out += [f"S: {line}   # unasked" for line in step.unasked.splitlines()[:20]]
             if step.error is not None:
                 out.append(f"#  {step.name}: {step.error.message}")
+            if index == under:
+                out.append(failed)
+        if before == len(attempt.steps):
+            out.append(failed)
     return "\n".join(clean(line) for line in out) + "\n"

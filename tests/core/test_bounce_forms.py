@@ -52,6 +52,13 @@ def test_a_diagnostic_code_of_words_keeps_its_enhanced_code(text: str, enhanced:
     found = read_diagnostic(text)
     assert (found.code, found.enhanced, found.message, found.form) == (
         None, enhanced, message, "dsn")
+    assert found.lines == (text.split("; ", 1)[1],)
+
+
+def test_a_diagnostic_code_of_words_names_the_step_the_text_gives() -> None:
+    found = read_diagnostic("Diagnostic-Code: X-Postfix; host not found\n"
+                            "(in reply to RCPT TO command)")
+    assert (found.code, found.message, found.command) == (None, "host not found", "RCPT")
 
 
 @pytest.mark.parametrize(("text", "message", "lines"), [
@@ -87,3 +94,8 @@ def test_text_without_any_code_is_read_as_words_to_two_thousand_characters() -> 
     assert found.form == "words"
     assert found.lines == ("Your message was not delivered.", "x" * (2_000 - 33))
     assert found.message == "Your message was not delivered. " + "x" * (2_000 - 33)
+
+
+def test_text_without_any_code_still_names_the_step_it_gives() -> None:
+    found = read_diagnostic("The recipient was refused\n(in reply to RCPT TO command)")
+    assert (found.form, found.command) == ("words", "RCPT")

@@ -109,3 +109,22 @@ def test_mx_facts_lines() -> None:
         "MX 20 c.test → SERVFAIL",
         "MX 0 d.test → nxdomain",
         f"MX {D} → 192.0.2.9"]
+
+
+def test_mx_addresses_no_sender_can_reach_word_for_word() -> None:
+    public = "smtpdiag-lab.net"  # a name that could be on the Internet
+    mx = MxFacts(public, "mx", (ok("lan.lab.net", 10, "10.1.2.3", "2001:db8::1"),
+                                ok("zero.lab.net", 20, "0.0.0.0"), ok("ok.lab.net", 30, "8.8.8.8")))
+    assert [h for h in mx_hits(mx) if h.id == "mx.unroutable"] == [
+        Hit("mx.unroutable", "lan.lab.net", "lan.lab.net resolves to 10.1.2.3, a private or "
+            "reserved address: senders on the Internet cannot reach it"),
+        Hit("mx.unroutable", "lan.lab.net", "lan.lab.net resolves to 2001:db8::1, a private "
+            "or reserved address: senders on the Internet cannot reach it"),
+        Hit("mx.unroutable", "zero.lab.net", "zero.lab.net resolves to 0.0.0.0, the "
+            "unspecified address: a sender connects to itself, or nowhere")]
+
+
+@pytest.mark.parametrize("domain", [D, "example.com", "corp.internal", "home.arpa"])
+def test_a_special_use_domain_may_have_private_mx_addresses(domain: str) -> None:
+    mx = MxFacts(domain, "mx", (ok("lan.lab.net", 10, "10.1.2.3", "127.0.0.1"),))
+    assert "mx.unroutable" not in [h.id for h in mx_hits(mx)]

@@ -70,7 +70,9 @@ def test_parse_enhanced_defaults_to_any_class() -> None:
 
 @pytest.mark.parametrize(("secrets", "text", "cut", "shown"), [
     (["SECRET"], "a SECRET b SECRET", False, "a <redacted> b <redacted>"),
-    (["SECRET"], "no secret here", False, "no secret here"),
+    (["SECRET"], "nothing to hide", False, "nothing to hide"),
+    (["SECRET"], "a secret, a Secret", False, "a <redacted>, a <redacted>"),  # in any case
+    (["SECRET"], "tail secr", True, "tail <redacted>"),
     (["SECRET"], "tail SECR", True, "tail <redacted>"),
     (["SECRET"], "tail SECR", False, "tail SECR"),
     (["SECRET"], "tail SECRE", True, "tail <redacted>"),
@@ -91,10 +93,14 @@ def test_redactor(secrets: list[str], text: str, cut: bool, shown: str) -> None:
 
 
 def test_secret_forms_are_every_way_auth_sends_the_password() -> None:
-    # base64 of "pw", of "\0me\0pw" (PLAIN for user me), of "\0\0pw" (PLAIN, no user)
+    # base64 of "pw", of "\0me\0pw" (PLAIN for user me), of "\0\0pw" (PLAIN, no user), without
+    # padding; hex of each PLAIN string (forms we derive are kept from six characters on), and
+    # the base64 forms URL-encoded (more forms: tests/core/test_secrets.py)
     assert secret_forms("pw", ("me", None)) == (
-        "pw", "cHc=", "AG1lAHB3", "AABwdw==", "cHc", "AABwdw")
-    assert secret_forms("pw") == ("pw", "cHc=", "AABwdw==", "cHc", "AABwdw")
+        "pw", "cHc=", "AG1lAHB3", "AABwdw==", "cHc", "AABwdw", "%70%77", "\\x70\\x77",
+        "006d65007077", "%00%6d%65%00%70%77", "\\x00\\x6d\\x65\\x00\\x70\\x77",
+        "00 6d 65 00 70 77", "00:6d:65:00:70:77", "00007077", "%00%00%70%77",
+        "\\x00\\x00\\x70\\x77", "00 00 70 77", "00:00:70:77", "cHc%3D", "AABwdw%3D%3D")
     assert secret_forms("") == () and secret_forms(None, ("me",)) == ()
 
 

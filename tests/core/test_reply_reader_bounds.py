@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from smtpdiag.core.capabilities import parse_capabilities
 from smtpdiag.core.replies import (
     MAX_LINE_BYTES,
     MAX_LINE_KEPT,
@@ -76,8 +77,8 @@ def test_a_line_of_max_line_bytes_with_its_cr_is_still_read() -> None:
 def test_a_line_past_max_line_bytes_without_end_is_refused() -> None:
     reader = ReplyReader(Redactor(["SECRETX"]))
     reader.feed(b"250 SECRETX " + b"x" * (MAX_LINE_BYTES - 12))  # exactly the limit
-    with pytest.raises(ProtocolError, match=r"^reply line longer than 65536 bytes with no line "
-                                            r"end \(RFC 5321 allows 512\); it began "
+    with pytest.raises(ProtocolError, match=r"^reply line with no line end in its first 65536 "
+                                            r"bytes \(RFC 5321 allows 512 in all\); it began "
                                             r"'250 <redacted> xxxxxxxxxxxxxxxxxxxxxxxxx…'$"):
         reader.feed(b"x")
     # and the reader starts afresh
@@ -88,7 +89,7 @@ def test_a_long_line_fed_in_many_pieces_is_refused_at_the_same_point() -> None:
     reader = ReplyReader()
     for _ in range(MAX_LINE_BYTES // 4096):
         assert reader.feed(b"x" * 4096) is None
-    with pytest.raises(ProtocolError, match="longer than 65536 bytes"):
+    with pytest.raises(ProtocolError, match="no line end in its first 65536 bytes"):
         reader.feed(b"x")
 
 
@@ -155,3 +156,19 @@ def test_a_line_of_exactly_max_line_bytes_fed_in_two_parts_is_kept_whole() -> No
     reply = reader.feed(data[MAX_LINE_BYTES - 1:])
     assert reply is not None and reply.truncated
     assert reader.full_lines == ("x" * (MAX_LINE_BYTES - 4),)
+
+
+def test_keyword_lines_past_the_kept_lines_are_still_read() -> None:
+    junk = b"".join(b"250-X-JUNK-%d\r\n" % i for i in range(MAX_LINES_KEPT + 50))
+    keywords = b"250-STARTTLS\r\n250-size 100\r\n250-AUTH=LOGIN\r\n250-STARTTLSX\r\n"
+    reader = ReplyReader()
+    reply = reader.feed(b"250-name\r\n" + junk + keywords + b"250 8BITMIME\r\n")
+    assert reply is not None and len(reply.raw) == MAX_LINES_KEPT
+    assert reader.full_lines[MAX_LINES_KEPT:] == ("STARTTLS", "size 100", "AUTH=LOGIN",
+                                                 "8BITMIME")
+    caps = parse_capabilities(reply, reader.full_lines)
+    assert (caps.starttls, caps.size, caps.auth, caps.eightbitmime) == (True, 100, ("LOGIN",),
+                                                                        True)
+    many = ReplyReader()
+    many.feed(b"250-name\r\n" + junk + b"250-DSN\r\n" * 30 + b"250 SIZE 5\r\n")
+    assert many.full_lines[MAX_LINES_KEPT:] == ("DSN",) * 20  # bounded: 20 such lines at most

@@ -7,11 +7,13 @@ import ipaddress
 
 from .records import Hit, HostFacts, MxFacts
 
-__all__ = ["host_hits", "is_ip_literal", "mx_facts_lines", "mx_hits", "special_use"]
+__all__ = ["host_hits", "is_ip_literal", "mx_facts_lines", "mx_hits", "special_use",
+           "unroutable"]
 
 # Names that can never be on the Internet (RFC 6761 §6, RFC 6762 .local, RFC 8375 home.arpa,
 # RFC 9476 .alt, ICANN's .internal): a private MX address is no fault there.
-SPECIAL_USE = ("test", "example", "invalid", "localhost", "local", "internal", "alt", "home.arpa")
+SPECIAL_USE = ("test", "example", "invalid", "localhost", "local", "internal", "alt", "home.arpa",
+               "example.com", "example.net", "example.org")  # the last three: RFC 2606 §3
 
 
 def special_use(domain: str) -> bool:
@@ -28,6 +30,25 @@ def is_ip_literal(name: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def unroutable(address: str) -> str | None:
+    """Why no sender on the Internet can deliver to ``address``, or None when one can."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if ip.is_unspecified:
+        return "the unspecified address: a sender connects to itself, or nowhere"
+    if ip.is_loopback:
+        return "a loopback address: a sender connects to itself"
+    if ip.is_link_local:
+        return "a link-local address: only a sender on the same network segment reaches it"
+    if not ip.is_global:
+        return "a private or reserved address: senders on the Internet cannot reach it"
+    return None
 
 
 def _equal_groups(hosts: tuple[HostFacts, ...]) -> list[tuple[int, list[str]]]:
@@ -74,6 +95,10 @@ def mx_hits(mx: MxFacts) -> list[Hit]:
                         "fall back to its own address"))
     for host in mx.hosts:
         hits += host_hits(host)
+    if not special_use(mx.domain):
+        hits += [Hit("mx.unroutable", host.host, f"{host.host} resolves to {address}, {why}")
+                 for host in mx.hosts for address in host.addresses
+                 if (why := unroutable(address)) is not None]
     usable = [h for h in mx.hosts if h.addresses and h.status == "ok"]
     if mx.status == "mx" and len({h.host.lower() for h in mx.hosts}) == 1 and usable:
         hits.append(Hit("mx.single", mx.domain, f"the only MX host is {mx.hosts[0].host}"))

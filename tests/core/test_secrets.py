@@ -1,0 +1,79 @@
+"""``core/secrets.py``: every form of the password a server may echo, and the redactor reading
+a reply's lines as one, so that a secret wrapped over them is hidden in each line it touches."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from smtpdiag.core.replies import ReplyReader
+from smtpdiag.core.secrets import Redactor, secret_forms
+
+
+def test_a_long_password_has_every_form_a_server_may_echo() -> None:
+    password = 'hunter2 "Sekr1t"/+?'  # URL-, JSON- and HTML-escaped differently
+    forms = secret_forms(password, ("alice",))
+    plain = b"\0alice\0" + password.encode()
+    assert forms[:3] == (password, base64.b64encode(password.encode()).decode(),
+                         base64.b64encode(plain).decode())
+    assert base64.urlsafe_b64encode(plain).decode() in forms
+    assert plain.hex() in forms and password.encode().hex() in forms
+    assert "%" + "%".join(f"{b:02x}" for b in plain) in forms
+    assert "hunter2%20%22Sekr1t%22%2F%2B%3F" in forms  # quote
+    assert "hunter2+%22Sekr1t%22%2F%2B%3F" in forms  # quote_plus
+    assert 'hunter2 \\"Sekr1t\\"/+?' in forms  # in a JSON or Prometheus string
+    assert "hunter2 &quot;Sekr1t&quot;/+?" in forms  # in HTML
+    # inside any longer base64 text, at each of the three byte offsets
+    for prefix in (b"", b"x", b"xy", b"\0someone-else\0", b"user=alice pass="):
+        encoded = base64.b64encode(prefix + password.encode() + b" and more").decode()
+        assert any(form in encoded for form in forms[3:] if len(form) >= 20), prefix
+
+
+@pytest.mark.parametrize(("lines", "shown"), [
+    # wrapped as servers wrap a long reply: each line led by the enhanced code
+    (["5.7.8 you sent ABCD", "5.7.8 EFGH and more"], ["5.7.8 you sent <redacted>",
+                                                      "5.7.8 <redacted> and more"]),
+    # over three lines, one of them nothing but a piece; trailing space is not part of it
+    (["x AB ", "CDEF", "GH y"], ["x <redacted> ", "<redacted>", "<redacted> y"]),
+    (["x ab", "cdEFgh y"], ["x <redacted>", "<redacted> y"]),  # in any case
+    # raw lines (an unasked text): the code is a lead too
+    (["535-AB", "535 CDEFGH"], ["535-<redacted>", "535 <redacted>"]),
+    # a piece that only looks like the start: nothing to hide
+    (["x ABC", "5.7.8 XYZ"], ["x ABC", "5.7.8 XYZ"]),
+    (["ABCDEFGH", "ABCDEFGH"], ["<redacted>", "<redacted>"]),
+    (["one line ABCDEFGH"], ["one line <redacted>"]),
+    ([], []),
+])
+def test_a_secret_wrapped_over_lines_is_hidden_in_each(lines: list[str],
+                                                       shown: list[str]) -> None:
+    assert Redactor(["ABCDEFGH"]).lines(lines) == shown
+
+
+def test_the_longest_form_is_taken_whole_across_lines() -> None:
+    """A form inside another (the password's base64 inside the PLAIN token) never wins over
+    the whole one: hiding only the inner one would leave the rest of the token shown."""
+    redact = Redactor(["INNER", "xxINNERyy"])
+    assert redact.lines(["a xxIN", "NERyy b"]) == ["a <redacted>", "<redacted> b"]
+    assert redact("a xxIN\r\nNERyy b") == "a <redacted>\r\n<redacted> b"
+
+
+def test_lines_cut_short_lose_the_start_of_a_secret() -> None:
+    redact = Redactor(["ABCDEFGH"])
+    assert redact.lines(["x ABC", "y ABC"], [False, True]) == ["x ABC", "y <redacted>"]
+    assert redact("x AB\ncut ABCD", cut=True) == "x AB\ncut <redacted>"
+    assert Redactor().lines(["ABC"], [True]) == ["ABC"]
+
+
+def test_a_reader_hides_a_secret_wrapped_over_a_reply() -> None:
+    whole = b"535-5.7.8 sent HUNT\r\n535 5.7.8 er22 no\r\n"
+    for chunks in ([whole], [whole[:12], whole[12:30], whole[30:]]):  # fast path, line by line
+        reader = ReplyReader(Redactor(["hunter22"]))
+        replies = [reply for chunk in chunks if (reply := reader.feed(chunk)) is not None]
+        assert replies[0].lines == ("5.7.8 sent <redacted>", "5.7.8 <redacted> no")
+        assert replies[0].raw == ("535-5.7.8 sent <redacted>", "535 5.7.8 <redacted> no")
+    reader = ReplyReader(Redactor(["hunter22"]))
+    assert reader.feed(b"535-sent hun\r\n535-ter22\r\n") is None
+    assert reader.pending_lines == ("535-sent <redacted>", "535-<redacted>")
+
+

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..model import Attempt, Finding, Reply, Resolution, Step
+from .addresses import is_ip_literal, special_use, unroutable
 from .conduct import conduct_findings
-from .health import opportunistic_walk
-from .policy.mxset import is_ip_literal, special_use, unroutable
+from .opportunistic import opportunistic_walk
 from .text import shorten
 from .tlsgrade import tls_grade_findings
 

@@ -25,6 +25,7 @@ from dataclasses import field
 from ..model import Attempt, Reply, Report, Step
 from ..record import record
 from .conduct import injected_after_starttls
+from .opportunistic import opportunistic_walk
 from .text import shorten
 from .thresholds import STEP_PARTS, TIME_STEPS, Thresholds
 
@@ -289,14 +290,6 @@ def _metrics(report: Report, attempt: Attempt | None) -> Metrics:
         tls_handshake=tls.handshake_ms / 1000 if tls is not None and tls.version else None,
         cert_days=tls.days_left if tls is not None else None,
     )
-
-
-def opportunistic_walk(attempt: Attempt) -> bool:
-    """Whether a certificate that does not verify is the sender's risk, not a failure: the
-    walk used STARTTLS when offered (port 25), as sending MTAs do, sent no password, and went on
-    past the handshake, as their mail does."""
-    return (attempt.tls_mode == "starttls" and not any(s.name == "auth" for s in attempt.steps)
-            and (attempt.error is None or attempt.error.step != "tls"))
 
 
 def judge(report: Report, thresholds: Thresholds, *, index: int = 0,

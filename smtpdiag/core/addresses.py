@@ -1,0 +1,49 @@
+"""Addresses and names no sender on the Internet can reach: special-use names, IP literals
+written as MX hosts, private and loopback addresses.  Apart from ``policy/`` (its records cost
+start-up) because a plain probe's findings read them too; ``ipaddress`` is imported on first use."""
+
+from __future__ import annotations
+
+__all__ = ["SPECIAL_USE", "is_ip_literal", "special_use", "unroutable"]
+
+# Names that can never be on the Internet (RFC 6761 §6, RFC 6762 .local, RFC 8375 home.arpa,
+# RFC 9476 .alt, ICANN's .internal): a private MX address is no fault there.
+SPECIAL_USE = ("test", "example", "invalid", "localhost", "local", "internal", "alt", "home.arpa",
+               "example.com", "example.net", "example.org")  # the last three: RFC 2606 §3
+
+
+def special_use(domain: str) -> bool:
+    """Whether ``domain`` is under a special-use name no sender on the Internet resolves."""
+    name = domain.rstrip(".").lower()
+    return any(name == suffix or name.endswith("." + suffix) for suffix in SPECIAL_USE)
+
+
+def is_ip_literal(name: str) -> bool:
+    """An MX "host" written as an address (``192.0.2.1.``): RFC 5321 §5.1 forbids it."""
+    import ipaddress
+
+    text = name.rstrip(".").strip("[]")
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def unroutable(address: str) -> str | None:
+    """Why no sender on the Internet can deliver to ``address``, or None when one can."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if ip.is_unspecified:
+        return "the unspecified address: a sender connects to itself, or nowhere"
+    if ip.is_loopback:
+        return "a loopback address: a sender connects to itself"
+    if ip.is_link_local:
+        return "a link-local address: only a sender on the same network segment reaches it"
+    if not ip.is_global:
+        return "a private or reserved address: senders on the Internet cannot reach it"
+    return None

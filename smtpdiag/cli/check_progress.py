@@ -89,7 +89,8 @@ class Progress:
             self.bar = Bar(TextColumn("smtpdiag check"), BarColumn(bar_width=20),
                            MofNCompleteColumn(), TimeElapsedColumn(),
                            TextColumn("{task.fields[bad]}"),
-                           TextColumn("{task.fields[waiting]}", table_column=waiting),
+                           TextColumn("{task.fields[waiting]}", table_column=waiting,
+                                      markup=False),  # target names: "[...]" is no style
                            expand=True, console=Console(file=sys.stderr), transient=True,
                            redirect_stdout=False, redirect_stderr=False)
             self.task = self.bar.add_task("check", total=total, bad="", waiting=self.waiting())

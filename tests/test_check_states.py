@@ -80,9 +80,14 @@ CASES = [
      {"auth_user": DEMO_USER, "auth_password": DEMO_PASSWORD}, "OK"),
     ("healthy-tls", {}, {"auth_user": DEMO_USER, "auth_password": "wrong"}, "CRITICAL"),
     ("expired", {}, {}, "CRITICAL"),
-    ("self-signed", {}, {}, "CRITICAL"),
-    ("self-signed", {}, {"insecure": True}, "CRITICAL"),
-    ("wrong-host", {}, {}, "CRITICAL"),
+    # STARTTLS when offered (port 25's mode): the walk goes on as senders' mail does
+    ("self-signed", {}, {}, "WARNING"),
+    ("self-signed", {}, {"insecure": True}, "WARNING"),
+    ("wrong-host", {}, {}, "WARNING"),
+    # TLS required: the certificate ends the walk, or --insecure carried on
+    ("self-signed", {}, {"tls": "starttls"}, "CRITICAL"),
+    ("self-signed", {}, {"tls": "starttls", "insecure": True}, "CRITICAL"),
+    ("wrong-host", {}, {"tls": "starttls"}, "CRITICAL"),
     ("ten-days", {}, {}, "WARNING"),
     ("ten-days", {"cert_warn_days": 30, "cert_crit_days": 11}, {}, "CRITICAL"),
     ("ten-days", {"cert_warn_days": 5, "cert_crit_days": 3}, {}, "OK"),

@@ -72,7 +72,7 @@ def test_a_server_that_stays_open_after_221_does_not_hold_the_walk(linger: float
 
 
 def test_walks_waiting_at_once_each_end_on_their_own_hang_up_or_wait() -> None:
-    """One timer ends every walk's wait (``wire._HangUps``): a server that closes ends its walk's
+    """One timer ends every walk's wait (``net.loopwaits``): a server that closes ends its walk's
     wait; the walks whose servers stay open are each closed by the client, soon."""
     servers = [OneSession(linger=3.0), OneSession(linger=0.05), OneSession(linger=3.0)]
     for server in servers:

@@ -5,78 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
-from collections import deque
-from typing import Any
 
 from ..core.replies import excerpt
 from ..core.text import seconds
 from ..errors import ProtocolError
 from ..model import Reply
 from . import implicit
+from .loopwaits import LoopWaits, loop_waits
 from .steps import ImplicitTls, StepWalk
 
 __all__ = ["GREETING_CODES", "LATE_GREETING_WAIT", "GreetingWalk"]
 
 GREETING_CODES = (220, 421, 554)  # RFC 5321 §3.1 and §4.2; 421 may come at any time
 LATE_GREETING_WAIT = 0.5  # seconds to wait for a 220 after a first reply that was not one
-# How late the shared timer of ``_Silences`` may end a silence, so that one firing serves the
-# many walks of a fleet whose silences end within that moment of each other.
+# How late the loop's one timer for greeting silences (``loopwaits``) may end a silence, so
+# that one firing serves the many walks of a fleet whose silences end within that moment.
 SILENCE_SLACK = 0.05
-
-
-class _Silences:
-    """The walks of one event loop waiting out a greeting's silence (``--tls auto``), each told
-    when its ``silence`` has passed, by one timer: set for the oldest wait (``SILENCE_SLACK``
-    late, to serve the waits that end just after it), then moved on to the next.
-
-    A timer set and cancelled for every walk cost about 10k instructions a probe on uvloop,
-    when nearly every greeting comes long before the silence ends; here a walk costs a deque
-    entry, ``[when the silence ends, the walk]``, which the walk empties once its greeting is
-    read.  Waits end in the order they began, so every caller gives the same ``silence``
-    (``implicit.SILENCE``).
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.waiting: deque[list[Any]] = deque()
-        self.timer: asyncio.TimerHandle | None = None
-
-    def add(self, walk: GreetingWalk, silence: float) -> list[Any]:
-        entry: list[Any] = [self.loop.time() + silence, walk]
-        self.waiting.append(entry)
-        if self.timer is None:
-            self.timer = self.loop.call_at(entry[0] + SILENCE_SLACK, self._expire)
-        return entry
-
-    def _expire(self) -> None:
-        now, waiting = self.loop.time(), self.waiting
-        while waiting and waiting[0][0] <= now:
-            walk = waiting.popleft()[1]
-            if walk is not None:  # still waiting for its greeting
-                walk._after_silence()
-        self.timer = self.loop.call_at(waiting[0][0] + SILENCE_SLACK, self._expire) \
-            if waiting else None
-
-
-_running = threading.local()  # the loop's _Silences (one event loop runs in a thread at a time)
-
-
-def _silences(loop: asyncio.AbstractEventLoop) -> _Silences:
-    kept: _Silences | None = getattr(_running, "silences", None)
-    if kept is None or kept.loop is not loop:
-        kept = _running.silences = _Silences(loop)
-    return kept
 
 
 class GreetingWalk(StepWalk):
     """A ``StepWalk`` that knows how a session opens."""
 
     # While the greeting is awaited on a silent port (``_greeting_or_tls``): the walk's task
-    # (None once the greeting is read), its place among the loop's ``_Silences``, the
-    # handshake tried after the silence, and whether that handshake completed.
+    # (None once the greeting is read), the handshake tried after the silence, and whether
+    # that handshake completed.
     _reading: asyncio.Task[object] | None = None
-    _waiting: list[Any] | None = None
     _sniff: asyncio.Task[bool] | None = None
     _found = False
 
@@ -106,10 +59,10 @@ class GreetingWalk(StepWalk):
         handshake on a second connection says whether the port speaks implicit TLS.
 
         No task and no ``asyncio.wait`` for the greeting that comes at once (nearly every
-        server's), and no timer of its own: the walk waits among the loop's ``_Silences``,
-        which start the handshake only after the silence, and a handshake that completes
-        while the greeting is still awaited cancels that wait, which becomes ``ImplicitTls``
-        here.
+        server's), and no timer of its own: the walk waits among the loop's silences
+        (``loopwaits``), which start the handshake only after the silence, and a handshake
+        that completes while the greeting is still awaited cancels that wait, which becomes
+        ``ImplicitTls`` here.
         """
         proto = self.proto
         assert proto is not None
@@ -120,7 +73,8 @@ class GreetingWalk(StepWalk):
         assert task is not None
         cancelling = task.cancelling()
         self._reading = task
-        waiting = self._waiting = _silences(asyncio.get_running_loop()).add(self, silence)
+        waiting = loop_waits("silences", asyncio.get_running_loop(), SILENCE_SLACK).add(
+            silence, GreetingWalk._after_silence, self)
         try:
             return await self._read_greeting()
         except asyncio.CancelledError:
@@ -131,7 +85,7 @@ class GreetingWalk(StepWalk):
                     step="greeting") from None
             raise
         finally:
-            waiting[1] = None  # no longer waiting: the silence, if it comes, is not this walk's
+            LoopWaits.drop(waiting)  # the silence, if it comes, is not this walk's
             self._reading = None
             sniff = self._sniff
             if sniff is not None and not sniff.done():

@@ -14,7 +14,6 @@ import asyncio
 import ssl
 import threading
 import time
-from collections import deque
 
 from aiosmtplib.errors import SMTPServerDisconnected, SMTPTimeoutError
 from aiosmtplib.protocol import COMMAND_INJECTION_REGEX, SMTPProtocol
@@ -24,6 +23,7 @@ from ..core.replies import ReplyReader, excerpt
 from ..core.text import seconds
 from ..errors import ConnectError, ProtocolError, SmtpdiagError, StepTimeout, TlsError, UsageError
 from ..model import Reply
+from .loopwaits import loop_waits
 
 __all__ = ["HANDSHAKE_REFUSALS", "RecordingProtocol", "convert_error", "refused_handshake"]
 
@@ -53,7 +53,7 @@ def refused_handshake(error: SmtpdiagError) -> bool:
 # complete, which ``take_reply`` then hands out whole (nothing here reads its text).
 _ARRIVED = SMTPResponse(0, "")
 _RECEIVE_BYTES = 256 * 1024  # what asyncio's socket transport reads at most at a time
-# One receive buffer per thread (an event loop has one), and the loop's _HangUps.
+# One receive buffer per thread (an event loop has one).
 _receiving = threading.local()
 
 
@@ -64,43 +64,9 @@ def _receive_buffer() -> memoryview:
     return view
 
 
-class _HangUps:
-    """The walks of one event loop waiting for their servers to hang up after QUIT, each for at
-    most its ``wait``, ended by one timer: set for the oldest wait, moved on to the next.
-
-    A timer set and cancelled for every walk (the walk's clock moved to the short wait and
-    back) cost about 10k instructions a probe on uvloop, 27k in all with what went with it
-    (callgrind), as much as judging the result; here a walk costs a deque entry.  The waits
-    are ended in the order they began, so every caller gives the same ``wait`` (a shorter one
-    would end no earlier than those before it).
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.waiting: deque[tuple[float, asyncio.Future[None]]] = deque()
-        self.timer: asyncio.TimerHandle | None = None
-
-    def add(self, ended: asyncio.Future[None], wait: float) -> None:
-        due = self.loop.time() + wait
-        self.waiting.append((due, ended))
-        if self.timer is None:
-            self.timer = self.loop.call_at(due, self._expire)
-
-    def _expire(self) -> None:
-        now, waiting = self.loop.time(), self.waiting
-        while waiting and waiting[0][0] <= now:
-            ended = waiting.popleft()[1]
-            if not ended.done():  # not hung up yet (nor its walk cancelled): waited enough
-                ended.set_result(None)
-        self.timer = self.loop.call_at(waiting[0][0], self._expire) if waiting else None
-
-
-def _hang_ups(loop: asyncio.AbstractEventLoop) -> _HangUps:
-    """The running loop's ``_HangUps`` (one loop runs in a thread at a time)."""
-    kept: _HangUps | None = getattr(_receiving, "hang_ups", None)
-    if kept is None or kept.loop is not loop:
-        kept = _receiving.hang_ups = _HangUps(loop)
-    return kept
+def _end_wait(ended: asyncio.Future[None]) -> None:
+    if not ended.done():  # not hung up yet (nor its walk cancelled): waited enough
+        ended.set_result(None)
 
 
 class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
@@ -154,12 +120,12 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
     def hung_up(self, wait: float) -> asyncio.Future[None]:
         """Done when the server has closed the connection (at once when it has), or when
         ``wait`` seconds have passed; every walk of a run waits the same ``wait``, and one timer
-        serves them all (``_HangUps``)."""
+        serves them all (``loopwaits``)."""
         ended = self._ended = self._loop.create_future()
         if self.transport is None:
             ended.set_result(None)
         else:
-            _hang_ups(self._loop).add(ended, wait)
+            loop_waits("hang_ups", self._loop).add(wait, _end_wait, ended)
         return ended
 
     def get_buffer(self, sizehint: int) -> memoryview:

@@ -31,6 +31,7 @@ __all__ = [
     "Conn",
     "HostileServer",
     "Script",
+    "answering",
     "close",
     "expect",
     "hang",
@@ -159,6 +160,33 @@ def smtp(ehlo: bytes = EHLO_OK) -> Action:
                 await conn.send(b"250 2.0.0 ok\r\n")
             else:
                 await conn.send(b"502 5.5.2 not implemented\r\n")
+    return action
+
+
+def answering(replies: dict[bytes, list[bytes]], dot: bytes = b"250 2.0.0 queued\r\n",
+              dot_delay: float = 0.0, ehlo: bytes = EHLO_OK) -> Action:
+    """An SMTP server whose answers to some verbs are scripted, one reply per use, in order;
+    the reply to the final dot comes after ``dot_delay`` seconds (a slow content filter).
+    ``ehlo`` is the server's EHLO (an MTA's own extensions)."""
+    async def action(conn: Conn) -> None:
+        left = {verb: list(answers) for verb, answers in replies.items()}
+        while line := await conn.line():
+            verb = line[:4].upper()
+            if left.get(verb):
+                await conn.send(left[verb].pop(0))
+            elif verb in (b"EHLO", b"HELO"):
+                await conn.send(ehlo)
+            elif verb == b"DATA":
+                await conn.send(b"354 go ahead\r\n")
+                while await conn.reader.readline() not in (b".\r\n", b""):
+                    pass
+                await asyncio.sleep(dot_delay)
+                await conn.send(dot)
+            elif verb == b"QUIT":
+                await conn.send(b"221 2.0.0 bye\r\n")
+                return
+            else:
+                await conn.send(b"250 2.0.0 ok\r\n")
     return action
 
 

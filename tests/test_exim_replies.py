@@ -19,7 +19,7 @@ import pytest
 from smtpdiag.core.classify import classify
 from smtpdiag.model import Report, Step
 from smtpdiag.net.probe import ProbeOptions, probe
-from tests.hostile import Conn, HostileServer, send
+from tests.hostile import HostileServer, answering, send
 
 BANNER = b"220 mx.exim.test ESMTP Exim 4.96 Wed, 02 Dec 2026 15:37:21 +0000\r\n"
 EHLO = (b"250-mx.exim.test Hello client.exim.test [127.0.0.1]\r\n250-SIZE 10485760\r\n"
@@ -41,31 +41,10 @@ CALLOUT_DEFERRED = (b"451-Could not complete sender verify callout for <ghost@ca
                     b"451 Talk to your mail administrator for details.\r\n")
 
 
-def exim(replies: dict[bytes, list[bytes]]):  # type: ignore[no-untyped-def]
-    """Exim's side of a session: the scripted replies for some verbs, in order, and Exim's own
-    words for the rest."""
-    async def action(conn: Conn) -> None:
-        left = {verb: list(answers) for verb, answers in replies.items()}
-        while line := await conn.line():
-            verb = line[:4].upper()
-            if left.get(verb):
-                await conn.send(left[verb].pop(0))
-            elif verb in (b"EHLO", b"HELO"):
-                await conn.send(EHLO)
-            elif verb == b"QUIT":
-                await conn.send(b"221 mx.exim.test closing connection\r\n")
-                return
-            elif verb == b"RSET":
-                await conn.send(b"250 Reset OK\r\n")
-            else:
-                await conn.send(b"250 OK\r\n" if verb == b"MAIL" else b"250 Accepted\r\n")
-    return action
-
-
 def run(replies: dict[bytes, list[bytes]], **options: object) -> Report:
     options = {"helo": "client.exim.test", "mail_from": "ghost@callout.test", "tls": "none",
                "rcpt_to": ("alice@exim.test",), "dry_run": True, "timeout": 5.0, **options}
-    with HostileServer([send(BANNER), exim(replies)]) as server:
+    with HostileServer([send(BANNER), answering(replies, ehlo=EHLO)]) as server:
         return asyncio.run(probe(server.target, ProbeOptions(**options)))  # type: ignore[arg-type]
 
 
@@ -188,7 +167,8 @@ def test_starttls_refused_where_it_is_required_names_the_reply_in_the_verdict() 
 
 def test_a_connect_acl_refusal_at_the_greeting_is_about_this_client() -> None:
     # Exim's acl_smtp_connect "deny": 550 at the greeting, where RFC 5321 has 554
-    with HostileServer([send(b"550 Administrative prohibition\r\n"), exim({})]) as server:
+    refusing = [send(b"550 Administrative prohibition\r\n"), answering({}, ehlo=EHLO)]
+    with HostileServer(refusing) as server:
         report = asyncio.run(probe(server.target, ProbeOptions(
             helo="client.exim.test", tls="none", dry_run=True, timeout=5.0)))
     greeting = step(report, "greeting")

@@ -7,7 +7,6 @@ rate limit), one refused recipient reported as a refused message, a 4xx read as 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -17,43 +16,17 @@ import pytest
 from smtpdiag.fakeserver import Certs
 from tests.conftest import assert_no_traceback, assert_valid, run_cli
 from tests.hostile import (
-    EHLO_OK,
     GREETING,
     Action,
     Conn,
     HostileServer,
+    answering,
     send,
     smtp,
     start_tls,
 )
 
 SENDER = ("--from", "a@client.test", "--helo", "client.test")
-
-
-def answering(replies: dict[bytes, list[bytes]], dot: bytes = b"250 2.0.0 queued\r\n",
-              dot_delay: float = 0.0) -> Action:
-    """An SMTP server whose answers to some verbs are scripted, one reply per use, in order;
-    the reply to the final dot comes after ``dot_delay`` seconds (a slow content filter)."""
-    async def action(conn: Conn) -> None:
-        left = {verb: list(answers) for verb, answers in replies.items()}
-        while line := await conn.line():
-            verb = line[:4].upper()
-            if left.get(verb):
-                await conn.send(left[verb].pop(0))
-            elif verb in (b"EHLO", b"HELO"):
-                await conn.send(EHLO_OK)
-            elif verb == b"DATA":
-                await conn.send(b"354 go ahead\r\n")
-                while await conn.reader.readline() not in (b".\r\n", b""):
-                    pass
-                await asyncio.sleep(dot_delay)
-                await conn.send(dot)
-            elif verb == b"QUIT":
-                await conn.send(b"221 2.0.0 bye\r\n")
-                return
-            else:
-                await conn.send(b"250 2.0.0 ok\r\n")
-    return action
 
 
 def probe_json(server: HostileServer, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]

@@ -164,10 +164,13 @@ def smtp(ehlo: bytes = EHLO_OK) -> Action:
 
 
 def answering(replies: dict[bytes, list[bytes]], dot: bytes = b"250 2.0.0 queued\r\n",
-              dot_delay: float = 0.0, ehlo: bytes = EHLO_OK) -> Action:
+              dot_delay: float = 0.0, ehlo: bytes = EHLO_OK,
+              words: dict[bytes, bytes] | None = None, other: bytes = b"250 2.0.0 ok\r\n"
+              ) -> Action:
     """An SMTP server whose answers to some verbs are scripted, one reply per use, in order;
     the reply to the final dot comes after ``dot_delay`` seconds (a slow content filter).
-    ``ehlo`` is the server's EHLO (an MTA's own extensions)."""
+    ``ehlo`` is the server's EHLO, ``words`` its own reply to other verbs, ``other`` to the
+    rest (an MTA's extensions and wording)."""
     async def action(conn: Conn) -> None:
         left = {verb: list(answers) for verb, answers in replies.items()}
         while line := await conn.line():
@@ -186,7 +189,7 @@ def answering(replies: dict[bytes, list[bytes]], dot: bytes = b"250 2.0.0 queued
                 await conn.send(b"221 2.0.0 bye\r\n")
                 return
             else:
-                await conn.send(b"250 2.0.0 ok\r\n")
+                await conn.send((words or {}).get(verb, other))
     return action
 
 

@@ -14,7 +14,7 @@ import asyncio
 
 from smtpdiag.model import Report, Step
 from smtpdiag.net.probe import ProbeOptions, probe
-from tests.hostile import Conn, HostileServer, expect, send
+from tests.hostile import Action, Conn, HostileServer, answering, expect, send
 
 BANNER = b"220 mx.smtpd.test ESMTP OpenSMTPD\r\n"
 EHLO = (b"250-mx.smtpd.test Hello client.smtpd.test [127.0.0.1], pleased to meet you\r\n"
@@ -27,25 +27,9 @@ OK = {b"MAIL": b"250 2.0.0 Ok\r\n", b"RCPT": RCPT_OK, b"RSET": b"250 2.0.0 Reset
 
 
 def opensmtpd(replies: dict[bytes, list[bytes]],
-              dot: bytes = b"250 2.0.0 b92ae977 Message accepted for delivery\r\n"):  # type: ignore[no-untyped-def]
+              dot: bytes = b"250 2.0.0 b92ae977 Message accepted for delivery\r\n") -> Action:
     """OpenSMTPD's side: the scripted replies for some verbs, in order; its words otherwise."""
-    async def action(conn: Conn) -> None:
-        left = {verb: list(answers) for verb, answers in replies.items()}
-        while line := await conn.line():
-            verb = line[:4].upper()
-            if left.get(verb):
-                await conn.send(left[verb].pop(0))
-            elif verb == b"DATA":
-                await conn.send(b'354 Enter mail, end with "." on a line by itself\r\n')
-                while await conn.reader.readline() not in (b".\r\n", b""):
-                    pass
-                await conn.send(dot)
-            elif verb == b"QUIT":
-                await conn.send(b"221 2.0.0 Bye\r\n")
-                return
-            else:
-                await conn.send(OK.get(verb, UNKNOWN))
-    return action
+    return answering(replies, dot=dot, ehlo=EHLO, words=OK, other=UNKNOWN)
 
 
 def run(script: object, **options: object) -> Report:

@@ -52,7 +52,12 @@ from smtpdiag.render.report_view import report_doc, transcript_text
 SGR = re.compile("\x1b\\[[0-9;]*m")
 # What must never reach a terminal raw: controls (but the newline between lines), DEL, C1,
 # line/paragraph separators and the bidi overrides.
-UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+# Controls, bidi overrides, and characters that draw nothing (soft hyphen, zero-width and
+# joiners, fillers, variation selectors, BOM, tag characters): b03171e shows them escaped.
+UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\xad\u034f\u061c\u115f\u1160\u17b4\u17b5"
+                    "\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164"
+                    "\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U0001d173-\U0001d17a"
+                    "\U000e0000-\U000e0fff]")
 STEPS = (*STEP_VERBS, "connect", "tls", "no-such-step")
 
 # ---------------------------------------------------------------- strategies

@@ -178,3 +178,36 @@ def test_cli_missing_file_for_lines_is_a_usage_error():
     result = run_cli("explain", "--lines", "/nonexistent/file")
     assert result.returncode == 2
     assert "cannot read /nonexistent/file" in result.stderr
+
+
+def _delay_warning(status: str, diagnostic: str) -> bytes:
+    """A Postfix-shaped delay warning (``Action: delayed``) for one recipient."""
+    return (b"From: MAILER-DAEMON@mail.sender.example\nTo: ana@sender.example\n"
+            b"Subject: Delayed Mail (still being retried)\nMIME-Version: 1.0\n"
+            b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+            b"--B\nContent-Type: text/plain\n\nTHIS IS A WARNING ONLY.  YOU DO NOT NEED TO "
+            b"RESEND YOUR MESSAGE.\n\n--B\nContent-Type: message/delivery-status\n\n"
+            b"Reporting-MTA: dns; mail.sender.example\n\n"
+            b"Final-Recipient: rfc822; bob@slow.example\nAction: delayed\n"
+            + f"Status: {status}\nDiagnostic-Code: {diagnostic}\n\n--B--\n".encode())
+
+
+def test_a_delay_warning_is_read_as_delayed_not_as_a_final_failure(tmp_path):
+    warning = tmp_path / "delayed.eml"
+    warning.write_bytes(_delay_warning(
+        "4.4.1", "X-Postfix; connect to mx.slow.example[192.0.2.7]:25: Connection timed out"))
+    (record,) = classify_message(warning.read_bytes())
+    assert record["action"] == "delayed"
+    assert (record["reason"]["name"], record["reason"]["permanent"]) == ("delayed", False)
+    assert_valid(record, "bounce")
+    out = run_cli("explain", str(warning)).stdout
+    assert "Bottom line: delivery is delayed: the sending server is still retrying" in out
+    assert "gave up" not in out
+
+
+def test_a_delay_warning_that_names_its_cause_keeps_it_and_says_it_is_not_final(tmp_path):
+    warning = tmp_path / "delayed.eml"
+    warning.write_bytes(_delay_warning("4.2.2", "smtp; 452 4.2.2 Mailbox full"))
+    out = run_cli("explain", str(warning)).stdout
+    assert ("Bottom line: the recipient's mailbox is over its quota (mailbox-full) — delayed, "
+            "not a final failure: the sending server is still retrying") in out

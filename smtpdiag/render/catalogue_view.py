@@ -60,13 +60,17 @@ WHO = {"sender": "the sender must act", "sender-admin": "the sending side's admi
        "recipient-admin": "the receiving side's admin must act"}
 
 
-def _bottom_line(doc: Doc, reason: dict[str, Any]) -> None:
+def _bottom_line(doc: Doc, reason: dict[str, Any], delayed: bool = False) -> None:
     """One line first: what happened, permanent or temporary, who must act.  A temporary
     failure needs nobody at first (the sending server retries on its own, and greylisting
-    wants exactly that); who must act is who can end it if it lasts."""
+    wants exactly that); who must act is who can end it if it lasts.  A delay warning
+    (``Action: delayed``) that names its cause says it is not a failure yet."""
     who = WHO.get(reason["who"], reason["who"])
     nature = f"permanent; {who}" if reason["permanent"] else (
         f"temporary: the sending server retries on its own; if it lasts, {who}")
+    if delayed and reason["name"] != "delayed" and not reason["permanent"]:
+        nature = (f"delayed, not a final failure: the sending server is still retrying; "
+                  f"if it lasts, {who}")
     doc.add(("Bottom line: ", "bold"), (reason["summary"], "bold"),
             f" ({reason['name']}) — {nature}.")
 
@@ -115,7 +119,7 @@ def explain_doc(result: dict[str, Any]) -> Doc:
         _echo(doc, item)
         reason = item.get("reason")
         if reason and reason["decided_by"] != "none" and (item["reply"] or item.get("text")):
-            _bottom_line(doc, reason)
+            _bottom_line(doc, reason, (item.get("dsn") or {}).get("action") == "delayed")
         _dsn(doc, item.get("dsn"), item.get("step"))
         # The most specific answer first: a provider's own reply, then the codes' meanings.
         if item["provider"]:

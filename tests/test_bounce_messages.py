@@ -211,3 +211,41 @@ def test_a_delay_warning_that_names_its_cause_keeps_it_and_says_it_is_not_final(
     out = run_cli("explain", str(warning)).stdout
     assert ("Bottom line: the recipient's mailbox is over its quota (mailbox-full) — delayed, "
             "not a final failure: the sending server is still retrying") in out
+
+
+def _report(recipients: list[tuple[str, str, str]]) -> bytes:
+    """A delivery report for many recipients: (address, status, reply) each."""
+    groups = "".join(f"Final-Recipient: rfc822; {address}\nAction: failed\nStatus: {status}\n"
+                     f"Diagnostic-Code: smtp; {reply}\n\n" for address, status, reply in recipients)
+    return (b"From: MAILER-DAEMON@mail.sender.example\nTo: ana@sender.example\n"
+            b"Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+            b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+            b"--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n"
+            b"--B\nContent-Type: message/delivery-status\n\n"
+            b"Reporting-MTA: dns; mail.sender.example\n\n" + groups.encode() + b"--B--\n")
+
+
+def test_recipients_refused_alike_are_explained_once_each_one_still_named(tmp_path):
+    report = tmp_path / "many.eml"
+    unknown = [(f"u{n}@far.example", "5.1.1", f"550 5.1.1 <u{n}@far.example>: User unknown")
+               for n in range(500)]
+    report.write_bytes(_report([*unknown[:2], ("full@far.example", "5.2.2",
+                                               "552 5.2.2 Mailbox full"), *unknown[2:]]))
+    out = run_cli("explain", str(report)).stdout
+    assert out.count("Bottom line:") == 2  # one explanation per reply, not 501
+    assert out.count("Description:") < 10
+    assert ("Bounce: 500 recipients explained alike (u0@far.example, u1@far.example, "
+            "u2@far.example,") in out
+    assert "u19@far.example and 480 more (--jsonl lists every one)), action failed" in out
+    assert "Bounce: recipient full@far.example, action failed, status 5.2.2" in out
+    lines = run_cli("explain", str(report), "--jsonl").stdout.splitlines()
+    assert len(lines) == 501  # records stay one per recipient
+
+
+def test_recipients_refused_for_different_reasons_are_not_merged(tmp_path):
+    report = tmp_path / "two.eml"
+    report.write_bytes(_report([
+        ("a@far.example", "5.1.1", "550 5.1.1 <a@far.example>: User unknown"),
+        ("b@far.example", "5.1.1", "550 5.1.1 <b@far.example>: User unknown; over quota")]))
+    out = run_cli("explain", str(report)).stdout
+    assert out.count("Bottom line:") == 2 and "explained alike" not in out

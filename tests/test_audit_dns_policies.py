@@ -50,7 +50,8 @@ def world(tmp_path_factory):
         dmarc = {"dnone": "v=DMARC1; p=none; rua=mailto:d@dnone.test",
                  "dnorua": "v=DMARC1; p=reject", "dpct": "v=DMARC1; p=reject; pct=50; "
                  "rua=mailto:d@dpct.test", "dbad": "v=DMARC1; p=maybe",
-                 "dorder": "p=reject; v=DMARC1"}
+                 "dorder": "p=reject; v=DMARC1",
+                 "dtags": "v=DMARC1; p=reject; pct=200; rua=nomail, mailto:d@dtags.test"}
         for name, record in dmarc.items():
             w.add(f"{name}.test", "TXT", '"v=spf1 -all"')
             w.add(f"_dmarc.{name}.test", "TXT", f'"{record}"')
@@ -105,7 +106,7 @@ def test_an_spf_lookup_that_failed_names_the_question_and_the_server(world):
     ("dpct", ["dmarc.pct"]), ("dbad", ["dmarc.invalid"]), ("dorder", ["dmarc.invalid"]),
     ("dnothing", ["dmarc.none"]), ("sub.dparent", ["dmarc.inherited", "dmarc.p-none"]),
     ("dtwo", ["dmarc.multiple"]), ("dfail", ["dmarc.lookup-failed"]),
-    ("sub.dpfail", ["dmarc.lookup-failed"]),
+    ("sub.dpfail", ["dmarc.lookup-failed"]), ("dtags", ["dmarc.tags"]),
 ])
 def test_dmarc_on_loopback(world, domain, expected):
     report = world.run(f"{domain}.test")
@@ -116,6 +117,11 @@ def test_dmarc_on_loopback(world, domain, expected):
         fix = next(f.fix for a in report.areas for f in a.findings if f.id == "dmarc.none")
         assert fix.startswith('Publish _dmarc.dnothing.test TXT "v=DMARC1; p=none; '
                               'rua=mailto:dmarc@dnothing.test"')
+    if domain == "dtags":
+        found = next(f for a in report.areas for f in a.findings if f.id == "dmarc.tags")
+        assert (found.severity, found.detail) == ("warning", "pct=200 is not a valid value "
+                                                  "(receivers use 100); rua=nomail is not a "
+                                                  "mailto: address (no reports go there)")
     if domain.endswith("fail"):  # names the question that failed and what the server said
         failed = next(f for a in report.areas for f in a.findings if f.id == "dmarc.lookup-failed")
         asked = "_dmarc.dfail.test" if domain == "dfail" else "_dmarc.dpfail.test"

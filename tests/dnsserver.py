@@ -94,8 +94,8 @@ class DnsServer:
             self._fill(response, question.name, rdtype)
         if name in self.authenticated:
             response.flags |= dns.flags.AD
-        if not udp:
-            return response.to_wire()
+        if not udp:  # TCP carries up to 65,535 bytes, whatever the EDNS payload (RFC 7766)
+            return response.to_wire(max_size=65535)
         limit = max(512, query.payload if query.edns >= 0 else 512)
         try:
             return response.to_wire(max_size=limit)

@@ -304,3 +304,14 @@ def test_a_person_s_message_is_no_bounce(body, tmp_path):
 def test_a_bounce_in_prose_is_still_one(head, body, reason):
     (record,) = classify_message(head + body)
     assert record["reason"]["name"] == reason and "error" not in record
+
+
+@pytest.mark.parametrize("kind", ["feedback-report", "disposition-notification"])
+def test_an_abuse_report_or_a_read_receipt_is_no_bounce(kind):
+    report = (b"From: abuse@isp.example\nTo: ana@sender.example\nSubject: Abuse report\n"
+              b"MIME-Version: 1.0\nContent-Type: multipart/report; boundary=B; report-type="
+              + kind.encode() + b"\n\n--B\nContent-Type: text/plain\n\nThis is an email abuse "
+              b"report for a message from sender.example.\n\n--B\nContent-Type: "
+              b"message/feedback-report\n\nFeedback-Type: abuse\nUser-Agent: isp/1.0\n"
+              b"Version: 1\n\n--B--\n")
+    assert classify_message(report) == []

@@ -49,6 +49,8 @@ _HEADLINE = re.compile(r"^[ \t]*\*\*[ \t]*(?P<head>[^*\n]{3,80}?)[ \t]*\*\*[ \t]
 # Sendmail's Subject names the first failure ("Returned mail: User unknown"), or nothing.
 _SUBJECT_CAUSE = re.compile(r"Returned mail:\s*(?P<cause>.{3,300})", re.I)
 _NO_CAUSE = re.compile(r"\bsee (?:the )?transcript\b|\bfor details\b", re.I)
+# Reports that are about something else than a failed delivery (RFC 5965, RFC 8098).
+_NOT_FAILURES = frozenset({"feedback-report", "disposition-notification"})
 _REPORT_START = re.compile(r"^(?:Reporting-MTA|Final-Recipient|Original-Recipient|"
                            r"Received-From-MTA|Arrival-Date|Original-Envelope-Id):", re.I | re.M)
 
@@ -300,6 +302,8 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
             found = read_message(attached.as_bytes(), depth + 1)
             if found:
                 return found
+    if message.get_param("report-type", "", header="content-type") in _NOT_FAILURES:
+        return []  # an abuse report (ARF) or a read receipt: nothing failed to be delivered
     prose = _prose(message)
     reports = [part for part in message.walk() if part.get_content_type() in (
         "message/delivery-status", "message/global-delivery-status")]

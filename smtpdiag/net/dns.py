@@ -318,10 +318,10 @@ class Resolver:
         name, display = _to_name(domain)
         answer = await self._query(name, display, "MX", until)
         if answer is None:
-            found = await self._addresses(name, display)
+            found, _, failed = await self._addresses_of(name, display, until)
             if not found:
                 raise DnsError(f"{display} has no MX, A or AAAA records", step=STEP)
-            host = Candidate(_host_text(name), None, found)
+            host = Candidate(_host_text(name), None, found, failed=failed)
             return Resolution(display, "implicit-mx"), MxQueue(self, [], until, [host])
         records = sorted(
             ((rd.preference, rd.exchange) for rd in answer if isinstance(rd, MX)),

@@ -38,6 +38,7 @@ HOSTNAME = "mx.interop.test"
 DOMAIN = "interop.test"
 SASL_USER, SASL_PASSWORD = "alice@interop.test", "interop-secret"
 POSTGREY_PORT = 29060
+MILTER_PORT = 29059  # nothing listens there: the milter is down
 DOVECOT_AUTH = "private/auth"
 
 # name -> (port, what it is, the master.cf -o overrides)
@@ -59,6 +60,8 @@ LISTENERS: dict[str, tuple[int, str, tuple[str, ...]]] = {
     "postgrey": (29034, "postgrey as a policy service", (
         "smtpd_recipient_restrictions=check_policy_service,inet:127.0.0.1:"
         f"{POSTGREY_PORT},permit",)),
+    "milter": (29035, "a milter that cannot be reached, milter_default_action = tempfail", (
+        f"smtpd_milters=inet:127.0.0.1:{MILTER_PORT}", "milter_default_action=tempfail")),
     "submission": (29587, "submission: TLS, AUTH (Dovecot SASL) required", (
         "smtpd_tls_security_level=encrypt", "smtpd_sasl_auth_enable=yes",
         "smtpd_tls_auth_only=yes",

@@ -236,3 +236,19 @@ def test_smtputf8_is_declared_for_a_recipient_and_idn_domains_go_as_a_labels(
     assert step(report, "mail").reply.code == 250
     sent = [s.sent for s in steps if s.name == "rcpt"]
     assert sent == ["RCPT TO:<jörg@interop.test>", "RCPT TO:<alice@xn--bcher-kva.example>"]
+
+
+# a milter (content filter) that is down: Postfix defers everything, and it is the server's fault
+
+
+def test_a_milter_that_is_down_is_the_servers_fault_not_a_block_or_tls(postfix: Postfix) -> None:
+    report = run(postfix, "milter", dry_run=True)
+    starttls, mail = step(report, "starttls"), step(report, "mail")
+    assert (starttls.reply.code, starttls.reply.enhanced) == (454, "4.3.0")
+    said = next(f.message for f in report.attempts[-1].findings if f.step == "starttls")
+    assert "milter" in said and "certificate" not in said, said
+    assert starttls.annotation.provider.id == "postfix-starttls-milter-tempfail"
+    assert mail.reply.code == 451 and report.verdict == "deferred"
+    reason = mail.annotation.reason
+    assert (reason.name, reason.who) == ("system-error", "recipient-admin"), reason
+    assert mail.annotation.provider.id == "postfix-milter-tempfail"

@@ -164,3 +164,21 @@ def test_tls_none_never_tries_a_handshake_on_a_silent_port() -> None:
                          "--tls", "none")
         assert server.connections == 1
     assert "implicit" not in json.loads(result.stdout)["attempts"][0]["error"]["message"]
+
+
+# Postfix's HELO checks answered at EHLO itself (smtpd_delay_reject = no): the name refused is
+# the one smtpdiag announced, so the advice is --helo, not "the server speaks only old SMTP"
+
+NOT_FQDN = b"504 5.5.2 <client>: Helo command rejected: need fully-qualified hostname\r\n"
+
+
+def test_an_ehlo_refused_for_its_name_says_to_give_helo_a_real_name() -> None:
+    script = [send(GREETING), expect(b"EHLO"), send(NOT_FQDN), expect(b"HELO"), send(NOT_FQDN),
+              expect(b"QUIT"), send(b"221 2.0.0 Bye\r\n")]
+    result, report, _ = _probe(script, "--helo", "client")
+    assert result.returncode == 1 and report["verdict"] == "refused"
+    for step in report["attempts"][0]["steps"][2:4]:  # ehlo, helo
+        note = step["annotation"]
+        assert "smtpdiag announced" in note["description"], note["description"]
+        assert "--helo NAME" in note["advice"][0] and "old SMTP" not in note["advice"][0]
+        assert "--helo NAME" in note["provider"]["fix"]  # the fix the text report shows

@@ -62,6 +62,9 @@ LISTENERS: dict[str, tuple[int, str, tuple[str, ...]]] = {
         f"{POSTGREY_PORT},permit",)),
     "milter": (29035, "a milter that cannot be reached, milter_default_action = tempfail", (
         f"smtpd_milters=inet:127.0.0.1:{MILTER_PORT}", "milter_default_action=tempfail")),
+    "helo-now": (29036, "HELO name checks answered at EHLO (smtpd_delay_reject = no)", (
+        "smtpd_delay_reject=no", "smtpd_helo_required=yes",
+        "smtpd_helo_restrictions=reject_non_fqdn_helo_hostname,reject_unknown_helo_hostname")),
     "submission": (29587, "submission: TLS, AUTH (Dovecot SASL) required", (
         "smtpd_tls_security_level=encrypt", "smtpd_sasl_auth_enable=yes",
         "smtpd_tls_auth_only=yes",

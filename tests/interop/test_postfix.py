@@ -252,3 +252,24 @@ def test_a_milter_that_is_down_is_the_servers_fault_not_a_block_or_tls(postfix: 
     reason = mail.annotation.reason
     assert (reason.name, reason.who) == ("system-error", "recipient-admin"), reason
     assert mail.annotation.provider.id == "postfix-milter-tempfail"
+
+
+# HELO checks answered at EHLO itself (smtpd_delay_reject = no): the name refused is smtpdiag's
+
+
+def test_a_helo_name_refused_at_ehlo_is_smtpdiags_own_name_to_fix(postfix: Postfix) -> None:
+    from smtpdiag.render.report_view import report_doc
+
+    report = run(postfix, "helo-now", helo="client", dry_run=True)
+    ehlo = step(report, "ehlo")
+    assert ehlo.reply.code == 504 and "need fully-qualified hostname" in ehlo.reply.text
+    note = ehlo.annotation
+    assert "smtpdiag announced" in note.description, note.description
+    assert "--helo NAME" in note.advice[0] and "not understand EHLO" not in note.advice[0]
+    assert "--helo NAME" in report_doc(report).plain()  # the fix the text report shows
+    assert report.verdict == "refused"
+    unknown = run(postfix, "helo-now", helo="nowhere.interop.test", dry_run=True)
+    ehlo = step(unknown, "ehlo")
+    assert ehlo.reply.code == 450 and "Host not found" in ehlo.reply.text, ehlo.reply.text
+    assert "--helo NAME" in ehlo.annotation.advice[0] and unknown.verdict == "deferred"
+    assert run(postfix, "helo-now", dry_run=True).verdict == "accepted"  # a name that resolves

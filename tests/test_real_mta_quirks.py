@@ -13,10 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from smtpdiag.fakeserver import Certs
 
 from .conftest import assert_no_traceback, assert_valid, run_cli
-from .hostile import GREETING, HostileServer, Script, expect, hang, send, sleep, smtp
+from .hostile import GREETING, HostileServer, Script, answering, expect, hang, send, sleep, smtp
 
 NO_UTF8_EHLO = b"250-mx.interop.test\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"
 
@@ -182,3 +184,29 @@ def test_an_ehlo_refused_for_its_name_says_to_give_helo_a_real_name() -> None:
         assert "smtpdiag announced" in note["description"], note["description"]
         assert "--helo NAME" in note["advice"][0] and "old SMTP" not in note["advice"][0]
         assert "--helo NAME" in note["provider"]["fix"]  # the fix the text report shows
+
+
+# Postfix's reject_unverified_recipient: only "undeliverable address" says the address is bad
+
+VERIFY = b"450 4.1.1 <x@example.org>: Recipient address rejected: "
+
+
+@pytest.mark.parametrize(("said", "reason", "who"), [
+    (b"unverified address: Address verification in progress", "greylisted", "sender-admin"),
+    (b"unverified address: connect to mx.example.org[192.0.2.1]:25: Connection refused",
+     "network", "recipient-admin"),
+    (b"unverified address: Host or domain name not found. Name service error for "
+     b"name=example.org type=MX: Host not found, try again", "network", "recipient-admin"),
+    (b"undeliverable address: host mx.example.org[192.0.2.1] said: 550 5.1.1 <x@example.org>: "
+     b"User unknown (in reply to RCPT TO command)", "user-unknown", "sender"),
+    (b"unverified address: host mx.example.org[192.0.2.1] said: 550 5.1.1 <x@example.org>: "
+     b"User unknown (in reply to RCPT TO command)", "user-unknown", "sender"),
+])
+def test_an_unverified_recipient_is_unknown_only_when_the_next_hop_said_so(
+        said: bytes, reason: str, who: str) -> None:
+    script = [send(GREETING), answering({b"RCPT": [VERIFY + said + b"\r\n"]})]
+    result, report, _ = _probe(script, "--from", "a@client.test", "--to", "x@example.org")
+    assert result.returncode == 4 and report["verdict"] == "deferred"
+    rcpt = next(s for s in report["attempts"][0]["steps"] if s["name"] == "rcpt")
+    got = rcpt["annotation"]["reason"]
+    assert (got["name"], got["who"]) == (reason, who), got

@@ -273,3 +273,16 @@ def test_a_helo_name_refused_at_ehlo_is_smtpdiags_own_name_to_fix(postfix: Postf
     assert ehlo.reply.code == 450 and "Host not found" in ehlo.reply.text, ehlo.reply.text
     assert "--helo NAME" in ehlo.annotation.advice[0] and unknown.verdict == "deferred"
     assert run(postfix, "helo-now", dry_run=True).verdict == "accepted"  # a name that resolves
+
+
+# reject_unverified_recipient: a next hop that cannot be asked says nothing against the address
+
+
+def test_a_recipient_that_could_not_be_verified_is_not_called_unknown(postfix: Postfix) -> None:
+    report = run(postfix, "verify", rcpt_to=("someone@elsewhere.example",), dry_run=True)
+    rcpt = step(report, "rcpt")
+    assert rcpt.reply.code == 450 and "unverified address" in rcpt.reply.text, rcpt.reply.text
+    reason = rcpt.annotation.reason
+    assert reason.name != "user-unknown" and reason.who == "recipient-admin", reason
+    assert rcpt.annotation.provider.id == "postfix-recipient-verification-deferred"
+    assert report.verdict == "deferred"

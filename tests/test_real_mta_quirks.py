@@ -210,3 +210,33 @@ def test_an_unverified_recipient_is_unknown_only_when_the_next_hop_said_so(
     rcpt = next(s for s in report["attempts"][0]["steps"] if s["name"] == "rcpt")
     got = rcpt["annotation"]["reason"]
     assert (got["name"], got["who"]) == (reason, who), got
+
+
+# smtpdiag declining to go on (no password without TLS, no usable AUTH, STARTTLS required and
+# not offered) over a healthy connection still says goodbye, as every other early end does
+
+AUTH_EHLO = b"250-mx.test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n"
+
+
+@pytest.mark.parametrize(("ehlo", "args", "said"), [
+    (AUTH_EHLO, ("--tls", "auto", "--auth-user", "u"), "not sending the password unencrypted"),
+    (b"250-mx.test\r\n250-STARTTLS\r\n250 8BITMIME\r\n", ("--auth-user", "u"),
+     "offers no AUTH before TLS"),
+    (b"250-mx.test\r\n250-AUTH CRAM-MD5\r\n250 8BITMIME\r\n", ("--auth-user", "u"),
+     "offers no AUTH mechanism smtpdiag can use"),
+    (AUTH_EHLO, ("--tls", "starttls"), "STARTTLS is required here but the server does not"),
+])
+def test_declining_to_go_on_still_ends_with_quit(ehlo: bytes, args: tuple[str, ...],
+                                                 said: str) -> None:
+    script = [send(GREETING), expect(b"EHLO"), send(ehlo), expect(b"QUIT"),
+              send(b"221 2.0.0 Bye\r\n")]
+    with HostileServer(script) as server:
+        result = run_cli("probe", server.target, "--timeout", "3", "--dry-run", "--json",
+                         "--tls", "none", *args, env={"SMTPDIAG_PASSWORD": "pw"})
+        received = list(server.received)
+    assert_no_traceback(result)
+    report = json.loads(result.stdout)
+    attempt = report["attempts"][0]
+    assert report["verdict"] == "failed" and said in attempt["error"]["message"]
+    assert received[-1] == b"QUIT\r\n", received
+    assert attempt["steps"][-1]["name"] == "quit" and attempt["steps"][-1]["reply"]["code"] == 221

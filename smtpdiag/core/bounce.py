@@ -260,7 +260,18 @@ def _prefixes(code: str | None, enhanced: str | None
     return re.compile("^" + head), re.compile(inner)
 
 
+def _refusal_after(text: str, match: re.Match[str]) -> re.Match[str]:
+    """A success or intermediate reply (2xx, 3xx) is never what failed: where the text quotes
+    one before the refusal (a greeting's "220-laposte 421 4.2.1 Service refuse", "250 2.1.0 Ok
+    550 5.1.1 User unknown"), the first 4xx or 5xx reply after it is read instead."""
+    if match.group("code")[0] not in "23":
+        return match
+    return next((m for m in _REPLY.finditer(text, match.end()) if m.group("code")[0] in "45"),
+                match)
+
+
 def _from_match(text: str, match: re.Match[str], form: str) -> Diagnostic:
+    match = _refusal_after(text, match)
     body = _extent(text, match.start())
     if form == "sendmail":  # the server's lines ("<<< …"), not what Sendmail wrote after them
         kept = body.split("\n")

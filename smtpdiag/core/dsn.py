@@ -19,7 +19,7 @@ from email.message import Message
 from email.policy import compat32
 
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
-from .prose import forwarded_bounce, html_text, raw_text, segments, unquoted
+from .prose import about_a_failure, forwarded_bounce, html_text, raw_text, segments, unquoted
 from .transfer import decode_body, header_text, message_bytes, parsed_message, part_text
 
 __all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "report_words",
@@ -49,6 +49,8 @@ _HEADLINE = re.compile(r"^[ \t]*\*\*[ \t]*(?P<head>[^*\n]{3,80}?)[ \t]*\*\*[ \t]
 # Sendmail's Subject names the first failure ("Returned mail: User unknown"), or nothing.
 _SUBJECT_CAUSE = re.compile(r"Returned mail:\s*(?P<cause>.{3,300})", re.I)
 _NO_CAUSE = re.compile(r"\bsee (?:the )?transcript\b|\bfor details\b", re.I)
+# Reports that are about something else than a failed delivery (RFC 5965, RFC 8098).
+_NOT_FAILURES = frozenset({"feedback-report", "disposition-notification"})
 _REPORT_START = re.compile(r"^(?:Reporting-MTA|Final-Recipient|Original-Recipient|"
                            r"Received-From-MTA|Arrival-Date|Original-Envelope-Id):", re.I | re.M)
 
@@ -287,8 +289,9 @@ def split_mbox(data: bytes) -> list[bytes]:
 
 
 def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
-    """Every failed recipient of one bounce message (``[]`` when it reports none); a message
-    that forwards a bounce as an attachment gives the bounce's (``prose.forwarded_bounce``)."""
+    """Every failed recipient of one bounce message (``[]`` when it reports none, or is no
+    bounce: a person's message whose words name no failure); a message that forwards a bounce
+    as an attachment gives the bounce's (``prose.forwarded_bounce``)."""
     data = data[:MAX_MESSAGE]
     if b"\r" in data:  # CRLF, or the bare CR of old Mac mailers: every reader below splits on LF
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -299,6 +302,8 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
             found = read_message(attached.as_bytes(), depth + 1)
             if found:
                 return found
+    if message.get_param("report-type", "", header="content-type") in _NOT_FAILURES:
+        return []  # an abuse report (ARF) or a read receipt: nothing failed to be delivered
     prose = _prose(message)
     reports = [part for part in message.walk() if part.get_content_type() in (
         "message/delivery-status", "message/global-delivery-status")]
@@ -324,8 +329,10 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
         return []
     failed = [found.group(1) for found in _ADDRESS.finditer(
         str(message.get("X-Failed-Recipients") or ""))][:1_000]
-    return _told(_from_prose(unquoted(prose), _address(str(message.get("To", ""))), failed),
-                 message, prose)
+    records = _from_prose(unquoted(prose), _address(str(message.get("To", ""))), failed)
+    if not about_a_failure(message, [found.diagnostic for found in records]):
+        return []  # a person's message, not a bounce: nothing in it failed
+    return _told(records, message, prose)
 
 
 def _before_fields(text: str) -> str:

@@ -189,7 +189,7 @@ def mx_findings(resolution: Resolution) -> tuple[Finding, ...]:
     listed: dict[str, list[int]] = {}
     for mx in resolution.mx:
         listed.setdefault(mx.host.lower(), []).append(mx.preference)
-    found += [Finding("info", f"the MX host {host} is listed {len(prefs)} times (preferences "
+    found += [Finding("warning", f"the MX host {host} is listed {len(prefs)} times (preferences "
                       f"{', '.join(map(str, prefs))}): only its best preference counts; "
                       "remove the other records", "dns")
               for host, prefs in listed.items() if len(prefs) > 1]

@@ -26,9 +26,11 @@ import html
 import re
 from email.message import Message
 
+from .bounce import Diagnostic
 from .transfer import body_bytes, decode_body, message_bytes, parsed_message
 
-__all__ = ["forwarded_bounce", "html_text", "raw_text", "segments", "unquoted"]
+__all__ = ["about_a_failure", "forwarded_bounce", "html_text", "raw_text", "segments",
+           "unquoted"]
 
 _ADDRESS = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 # A line that starts with a recipient, as the bounce formats above write one.
@@ -186,6 +188,24 @@ def _is_bounce(message: Message, *, subject: bool) -> bool:
         return True
     title = str(message.get("Subject") or "")
     return subject and not _FORWARDED.match(title) and bool(_BOUNCE_SUBJECT.search(title))
+
+
+def about_a_failure(message: Message, found: list[Diagnostic]) -> bool:
+    """Whether a message without a delivery report is a bounce: its headers say a mail system
+    wrote it about a failed delivery (a report, a mail system's From, a bounce's Subject, a
+    forward's too, an X-Failed-Recipients header, the null sender ``Return-Path: <>``), or what
+    was read from its prose (``found``) holds a reply code, an enhanced code or a wording the
+    catalogue knows.  A person's message is none of these: nothing in it failed."""
+    from .. import catalogue
+
+    title = str(message.get("Subject") or "")
+    if _is_bounce(message, subject=True) or message.get("X-Failed-Recipients") \
+            or _BOUNCE_SUBJECT.search(title) or str(message.get("Return-Path") or "").strip() \
+            == "<>":
+        return True
+    return any(diagnostic.code is not None or diagnostic.enhanced is not None
+               or catalogue.match_provider(None, None, diagnostic.message[:2_000]) is not None
+               for diagnostic in found)
 
 
 def forwarded_bounce(message: Message) -> Message | None:

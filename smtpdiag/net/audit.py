@@ -73,8 +73,11 @@ async def _host(resolver: PolicyResolver, host: str, preference: int | None) -> 
                                            resolver.ask(cname, "AAAA"))
             addresses = (*(a.records if a.status == "ok" else ()),
                          *(aaaa.records if aaaa.status == "ok" else ()))
-    if addresses:
-        return HostFacts(host, preference, addresses, cname)
+    if addresses:  # a family that failed beside them is a finding, not a failure
+        families = tuple((x.rdtype, x.error or f"{x.rdtype} {x.name} failed"
+                          if x.status == "error" else f"{x.rdtype} {x.name} answered NXDOMAIN")
+                         for x in (a, aaaa) if x.status in ("error", "nxdomain"))
+        return HostFacts(host, preference, addresses, cname, failed=families)
     if a.status == "nxdomain" or aaaa.status == "nxdomain":
         return HostFacts(host, preference, (), cname, "nxdomain")
     failed = next((x for x in (a, aaaa) if x.status == "error"), None)

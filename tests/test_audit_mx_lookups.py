@@ -90,3 +90,11 @@ def test_the_cli_fails_the_mx_set_of_a_domain_whose_only_mx_host_fails(world):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "✗ CRITICAL  An MX host's address lookup failed — mx.only.test\n" in result.stdout
     assert "MX set [FAIL]" in result.stdout
+
+
+def test_the_catalogue_texts_keep_the_word_nxdomain(world):
+    # the audited domain replaces the placeholder DOMAIN, never the tail of NXDOMAIN
+    report = world.run("gone.test")
+    found = next(f for a in report.areas for f in a.findings if f.id == "mx.host-nxdomain")
+    assert found.meaning == ("The MX record names a host that the DNS says does not exist "
+                             "(NXDOMAIN).")

@@ -315,3 +315,28 @@ def test_an_abuse_report_or_a_read_receipt_is_no_bounce(kind):
               b"message/feedback-report\n\nFeedback-Type: abuse\nUser-Agent: isp/1.0\n"
               b"Version: 1\n\n--B--\n")
     assert classify_message(report) == []
+
+
+BOUNCER = (b"From: MAILER-DAEMON@mx.example.org\nTo: ana@sender.example\n"
+           b"Subject: failure notice\n\n")
+
+
+@pytest.mark.parametrize("note", [
+    "Este mensaje ha sido analizado con NOD32 antivirus system http://www.nod32.example",
+    "This message has been scanned for viruses and dangerous content by MailScanner, and is "
+    "believed to be clean.",
+    "No virus found in this outgoing message. Checked by AVG.",
+])
+def test_a_virus_scanner_s_note_under_a_bounce_is_not_a_virus(note):
+    body = f"<ben@example.org>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n{note}\n"
+    (record,) = classify_message(BOUNCER + body.encode())
+    assert record["reason"]["name"] == "user-unknown"
+    (found,) = classify_message(BOUNCER + b"<ben@example.org>:\n554 5.7.1 Virus found: "
+                                b"Eicar-Test-Signature\n\n" + note.encode() + b"\n")
+    assert found["reason"]["name"] == "virus"  # a scanner that found one still says so
+
+
+def test_a_bounce_with_no_charset_is_read_as_latin_1_not_as_replacement_characters():
+    body = "<ben@example.org>:\nInformación: esta casilla no existe. (#5.1.1)\n"
+    (record,) = classify_message(BOUNCER + body.encode("latin-1"))
+    assert "Información" in record["input"] and "\ufffd" not in record["input"]

@@ -19,7 +19,16 @@ from email.message import Message
 from email.policy import compat32
 
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
-from .prose import about_a_failure, forwarded_bounce, html_text, raw_text, segments, unquoted
+from .prose import (
+    about_a_failure,
+    forwarded_bounce,
+    html_text,
+    opening,
+    raw_text,
+    segments,
+    unquoted,
+    without_scan_notes,
+)
 from .transfer import decode_body, header_text, message_bytes, parsed_message, part_text
 
 __all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "report_words",
@@ -173,7 +182,7 @@ def _prose(message: Message) -> str:
             texts.append(text)
     body = "\n".join(texts).replace("\r\n", "\n")
     cut = _RETURNED.search(body, 1)
-    return body[:cut.start()] if cut else body
+    return without_scan_notes(body[:cut.start()] if cut else body)
 
 
 def report_words(message: Message, prose: str, recipients: int = 1) -> str:
@@ -352,7 +361,7 @@ def _from_prose(prose: str, sender: str | None, failed: list[str] | None = None
                              r"(?:has been|is) delayed|DELAYED)\b", prose, re.I))
     whole = read_diagnostic(prose)
     if whole.code is not None and not whole.message and _NDR_STATUS.search(prose):
-        whole = replace(whole, message=_opening(prose))
+        whole = replace(whole, message=opening(prose))
     listed = segments(prose, sender) or [(address, "") for address in failed or ()]
     if len(listed) < 2:
         address = listed[0][0] if listed else _named(prose, sender)
@@ -369,22 +378,6 @@ def _named(prose: str, sender: str | None) -> str | None:
         if address.lower() != (sender or "").lower() and not _SYSTEM.match(address):
             return address
     return None
-
-
-def _opening(prose: str) -> str:
-    """A Microsoft 365 report's opening paragraph ("Your message to … couldn't be delivered.
-    … wasn't found at …"), the only words it has for a code given alone further down, under
-    "Status code:"; link-only lines dropped."""
-    kept: list[str] = []
-    for line in prose.strip().splitlines():
-        line = line.strip()
-        if not line:
-            if kept:
-                break
-            continue
-        if not re.fullmatch(r"\[?https?://\S*\]?", line):
-            kept.append(line)
-    return " ".join(kept)[:1_000]
 
 
 def _own(text: str | None, address: str) -> Diagnostic | None:

@@ -29,8 +29,8 @@ from email.message import Message
 from .bounce import Diagnostic
 from .transfer import body_bytes, decode_body, message_bytes, parsed_message
 
-__all__ = ["about_a_failure", "forwarded_bounce", "html_text", "raw_text", "segments",
-           "unquoted"]
+__all__ = ["about_a_failure", "forwarded_bounce", "html_text", "opening", "raw_text",
+           "segments", "unquoted", "without_scan_notes"]
 
 _ADDRESS = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 # A line that starts with a recipient, as the bounce formats above write one.
@@ -206,6 +206,37 @@ def about_a_failure(message: Message, found: list[Diagnostic]) -> bool:
     return any(diagnostic.code is not None or diagnostic.enhanced is not None
                or catalogue.match_provider(None, None, diagnostic.message[:2_000]) is not None
                for diagnostic in found)
+
+
+# A virus scanner's note appended to a message ("Este mensaje ha sido analizado con NOD32
+# antivirus", "Checked by AVG", "scanned … and is believed to be clean"): it names no failure.
+_SCAN_NOTE = re.compile(
+    r"^[^\n]*(?:(?:scanned|checked|analy[sz]ed|analizado|analisado|verificado|gepr[üu]ft|"
+    r"analysiert|analys[ée]|escaneado)\b[^\n]{0,80}?(?:anti-?virus|virus|malware|AVG|NOD32|"
+    r"ClamAV|McAfee|Symantec|Sophos|Kaspersky|MailScanner)|no virus(?:es)? (?:was |were )?found|"
+    r"believed to be clean|virus database|Informaci[óo]n de NOD32)[^\n]*$", re.I | re.M)
+
+
+def without_scan_notes(text: str) -> str:
+    """``text`` without the lines a virus scanner appended to it, which would read as a virus
+    found: a scanner that found one says so in words of its own ("infected", "virus found")."""
+    return _SCAN_NOTE.sub("", text) if re.search(r"virus|AVG|NOD32", text, re.I) else text
+
+
+def opening(prose: str) -> str:
+    """A Microsoft 365 report's opening paragraph ("Your message to … couldn't be delivered.
+    … wasn't found at …"), the only words it has for a code given alone further down, under
+    "Status code:"; link-only lines dropped."""
+    kept: list[str] = []
+    for line in prose.strip().splitlines():
+        line = line.strip()
+        if not line:
+            if kept:
+                break
+            continue
+        if not re.fullmatch(r"\[?https?://\S*\]?", line):
+            kept.append(line)
+    return " ".join(kept)[:1_000]
 
 
 def forwarded_bounce(message: Message) -> Message | None:

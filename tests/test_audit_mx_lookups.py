@@ -98,3 +98,13 @@ def test_the_catalogue_texts_keep_the_word_nxdomain(world):
     found = next(f for a in report.areas for f in a.findings if f.id == "mx.host-nxdomain")
     assert found.meaning == ("The MX record names a host that the DNS says does not exist "
                              "(NXDOMAIN).")
+
+
+def test_an_mx_host_that_is_an_alias_of_nothing_says_which_name_is_missing(world):
+    world.dns.records[("dangling.test", "MX")] = ["10 mx.dangling.test."]
+    world.dns.records[("mx.dangling.test", "CNAME")] = ["gone.other.test."]
+    world.dns.names |= {"dangling.test", "mx.dangling.test"}
+    assert [(i, d) for i, _, _, d in mx_findings(world, "dangling.test")] == [
+        ("mx.host-nxdomain", "mx.dangling.test is an alias (CNAME) of gone.other.test, which "
+         "does not exist (NXDOMAIN); no MX host has an address"),
+        ("mx.cname", "mx.dangling.test is an alias (CNAME) of gone.other.test")]

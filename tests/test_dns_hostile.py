@@ -70,3 +70,16 @@ def test_the_probe_resolver_words_them_the_same() -> None:
     assert caught.value.message == (
         f"the nameserver 127.0.0.1:{server.port} refused to answer A mx.d.test (REFUSED: a "
         "lame delegation, or a resolver that does not serve this client)")
+
+
+DANGLING = {("d.test", "MX"): ["10 mx.d.test."], ("mx.d.test", "CNAME"): ["gone.other.test."]}
+
+
+def test_an_alias_of_a_name_that_does_not_exist_is_named_as_such() -> None:
+    with DnsServer(DANGLING) as server:
+        answer = asyncio.run(PolicyResolver((server.host, server.port), 2.0).ask("mx.d.test", "A"))
+        with pytest.raises(DnsError) as caught:
+            asyncio.run(Resolver((server.host, server.port), 2.0).addresses("mx.d.test"))
+    said = "mx.d.test is an alias (CNAME) of gone.other.test, which does not exist (NXDOMAIN)"
+    assert (answer.status, answer.cname, answer.error) == ("nxdomain", "gone.other.test", said)
+    assert caught.value.message == said

@@ -164,8 +164,8 @@ class Resolver:
             return await resolver.resolve(name, rdtype, lifetime=lifetime, search=False)
         except dns.resolver.NoAnswer:
             return None
-        except dns.resolver.NXDOMAIN:
-            raise DnsError(f"{display} does not exist (NXDOMAIN)", step=STEP) from None
+        except dns.resolver.NXDOMAIN as exc:
+            raise DnsError(missing(exc, name, display)[1], step=STEP) from None
         except dns.exception.Timeout:
             if lifetime < self._timeout:
                 raise LateError(f"no answer from {self.server} for {what} in the time left",
@@ -345,6 +345,20 @@ class Resolver:
             return None
         names = sorted(_host_text(rd.target) for rd in answer if isinstance(rd, PTR))
         return names[0] if names else None
+
+
+def missing(exc: dns.resolver.NXDOMAIN, name: dns.name.Name, display: str
+            ) -> tuple[str | None, str]:
+    """(the alias's target, the message) for an NXDOMAIN answer: the name itself, or the
+    end of the aliases (CNAME) it leads to, does not exist."""
+    try:
+        target = exc.canonical_name
+    except (TypeError, KeyError):
+        target = name
+    if target == name:
+        return None, f"{display} does not exist (NXDOMAIN)"
+    alias = _host_text(target)
+    return alias, f"{display} is an alias (CNAME) of {alias}, which does not exist (NXDOMAIN)"
 
 
 def _tcp_failure(problem: BaseException) -> str:

@@ -15,7 +15,7 @@ import dns.reversename
 
 from ..core.policy.records import Answer
 from ..errors import DnsError, TargetError
-from .dns import Resolver, _host_text, _seconds, _to_name
+from .dns import Resolver, _host_text, _seconds, _to_name, missing
 
 __all__ = ["PolicyResolver", "rdata_text"]
 
@@ -67,8 +67,11 @@ class PolicyResolver(Resolver):
         try:
             answer = await self._resolver().resolve(
                 qname, rdtype, lifetime=self._timeout, search=False, raise_on_no_answer=False)
-        except dns.resolver.NXDOMAIN:
-            return Answer(display, rdtype, "nxdomain", error=f"{display} does not exist")
+        except dns.resolver.NXDOMAIN as exc:
+            alias, said = missing(exc, qname, display)
+            if alias is None:
+                said = f"{display} does not exist"
+            return Answer(display, rdtype, "nxdomain", cname=alias, error=said)
         except dns.exception.Timeout:
             return Answer(display, rdtype, "error", error=f"no answer within "
                           f"{_seconds(self._timeout)} s from {self.server} for {what}")

@@ -44,6 +44,7 @@ _RETURNED = re.compile(
     r"^(?:[ \t]*-+ ?(?:This is a copy of|Original message|Below this line is a copy|The original "
     r"message|Returned message|Undelivered message|Unsent message|Headers of|Copy of)|"
     r"[-=]+\s*(?:Original|Returned|Undelivered)\b|Return-Path:|Received: from |"
+    r"(?:The )?original message (?:as received )?(?:is )?(?:as )?follows|"
     r"--- ?Below this line|Content-Type: message/rfc822)", re.I | re.M)
 _ANGLED = re.compile(r"<([^<>\n]*@[^<>\n]*)>")
 _SYSTEM = re.compile(r"(?:mailer-daemon|postmaster)@", re.I)
@@ -339,7 +340,7 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
     failed = [found.group(1) for found in _ADDRESS.finditer(
         str(message.get("X-Failed-Recipients") or ""))][:1_000]
     records = _from_prose(unquoted(prose), _address(str(message.get("To", ""))), failed)
-    if not about_a_failure(message, [found.diagnostic for found in records]):
+    if not about_a_failure(message, [found.diagnostic for found in records], prose):
         return []  # a person's message, not a bounce: nothing in it failed
     return _told(records, message, prose)
 
@@ -358,7 +359,9 @@ def _from_prose(prose: str, sender: str | None, failed: list[str] | None = None
     X-Failed-Recipients header names), or one for its text."""
     delayed = bool(re.search(r"\b(?:will (?:continue|keep) (?:trying|to try)|still (?:being )?"
                              r"(?:undelivered|retried)|delivery attempts will continue|"
-                             r"(?:has been|is) delayed|DELAYED)\b", prose, re.I))
+                             r"(?:has been|is) delayed|DELAYED|(?:has|have) not yet been "
+                             r"delivered|(?:is|was) (?:just|only) a warning|warning message "
+                             r"only)\b", prose, re.I))
     whole = read_diagnostic(prose)
     if whole.code is not None and not whole.message and _NDR_STATUS.search(prose):
         whole = replace(whole, message=opening(prose))

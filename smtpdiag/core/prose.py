@@ -27,7 +27,7 @@ import re
 from email.message import Message
 
 from .bounce import Diagnostic
-from .transfer import body_bytes, decode_body, message_bytes, parsed_message
+from .transfer import body_bytes, decode_body, header_text, message_bytes, parsed_message
 
 __all__ = ["about_a_failure", "forwarded_bounce", "html_text", "opening", "raw_text",
            "segments", "unquoted", "without_scan_notes"]
@@ -186,26 +186,36 @@ def _is_bounce(message: Message, *, subject: bool) -> bool:
         return True
     if _BOUNCER.search(str(message.get("From") or "")):
         return True
-    title = str(message.get("Subject") or "")
+    title = header_text(str(message.get("Subject") or ""))  # "=?utf-8?B?RGVsaXZlcnk…?="
     return subject and not _FORWARDED.match(title) and bool(_BOUNCE_SUBJECT.search(title))
 
 
-def about_a_failure(message: Message, found: list[Diagnostic]) -> bool:
+def about_a_failure(message: Message, found: list[Diagnostic], prose: str) -> bool:
     """Whether a message without a delivery report is a bounce: its headers say a mail system
     wrote it about a failed delivery (a report, a mail system's From, a bounce's Subject, a
-    forward's too, an X-Failed-Recipients header, the null sender ``Return-Path: <>``), or what
-    was read from its prose (``found``) holds a reply code, an enhanced code or a wording the
+    forward's too, an X-Failed-Recipients header, the null sender ``Return-Path: <>``), its
+    ``prose`` says a delivery failed ("could not be delivered to the following recipients"),
+    or what was read from it (``found``) holds a reply code, an enhanced code or a wording the
     catalogue knows.  A person's message is none of these: nothing in it failed."""
     from .. import catalogue
 
-    title = str(message.get("Subject") or "")
+    title = header_text(str(message.get("Subject") or ""))
     if _is_bounce(message, subject=True) or message.get("X-Failed-Recipients") \
             or _BOUNCE_SUBJECT.search(title) or str(message.get("Return-Path") or "").strip() \
-            == "<>":
+            == "<>" or _FAILED_DELIVERY.search(prose[:20_000]):
         return True
     return any(diagnostic.code is not None or diagnostic.enhanced is not None
                or catalogue.match_provider(None, None, diagnostic.message[:2_000]) is not None
                for diagnostic in found)
+
+
+# How a mail system's prose says that a delivery failed or is delayed.
+_FAILED_DELIVERY = re.compile(
+    r"could not be delivered|(?:was|were|has not been|have not been) (?:not )?(?:yet )?"
+    r"delivered to|undeliverable|delivery (?:has )?failed|delivery to the following|"
+    r"permanent (?:error|fatal errors?|failure)|returned to (?:the )?sender|"
+    r"delivery attempts will continue|failed to deliver|unable to deliver|not be delivered",
+    re.I)
 
 
 # A virus scanner's note appended to a message ("Este mensaje ha sido analizado con NOD32

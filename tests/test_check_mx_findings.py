@@ -29,6 +29,7 @@ ZONE = {
     ("twice.test", "MX"): ["10 mx.clean.test.", "20 mx.clean.test."],
     ("family.test", "MX"): ["10 mx.family.test."],
     ("mx.family.test", "A"): ["127.0.0.1"],
+    ("implicit.test", "A"): ["127.0.0.1"],  # no MX: the domain is its own mail host
     (LAB, "MX"): [f"10 mx.{LAB}."],
     (f"mx.{LAB}", "A"): ["127.0.0.1"],
 }
@@ -47,6 +48,9 @@ EXPECTED = {
     "family.test": ["dns: the MX host mx.family.test: the nameserver {ns} failed (SERVFAIL) "
                     "answering AAAA mx.family.test; only its A addresses are known, and a "
                     "sender that waits for the AAAA answer is delayed, or defers the mail"],
+    "implicit.test": ["dns: the MX host implicit.test: the nameserver {ns} failed (SERVFAIL) "
+                      "answering AAAA implicit.test; only its A addresses are known, and a "
+                      "sender that waits for the AAAA answer is delayed, or defers the mail"],
     LAB: [f"dns: the MX host mx.{LAB} resolves to 127.0.0.1, a loopback address: a sender "
           "connects to itself"],
 }
@@ -55,7 +59,8 @@ EXPECTED = {
 @pytest.fixture(scope="module")
 def world():
     with FakeServer("healthy", tls="none") as smtp, \
-            DnsServer(ZONE, servfail={("mx.family.test", "AAAA")}) as dns:
+            DnsServer(ZONE, servfail={("mx.family.test", "AAAA"),
+                                      ("implicit.test", "AAAA")}) as dns:
         yield smtp, dns
 
 

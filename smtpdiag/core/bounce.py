@@ -339,7 +339,10 @@ def read_diagnostic(text: str) -> Diagnostic:
     match = next((m for m in _REPLY.finditer(text) if m.group("code")[0] in "45"), None)
     if match:
         return _from_match(text, match, "text")  # one at the start was read above
-    enhanced = _ENHANCED_ONLY.search(text)
+    # a success code (2.x.x) inside prose is no failure's code: most often a version number
+    # ("wxPython 2.3.0" in a returned message); pasted alone, at the start, it is one
+    enhanced = next((found for found in _ENHANCED_ONLY.finditer(text)
+                     if found.group("enh")[0] != "2" or not found.start()), None)
     if enhanced:
         # qmail writes the code after its words ("Unable to contact LDAP server. (#4.4.3)"):
         # the line's words before the code are part of the reply

@@ -97,8 +97,26 @@ def _charset(part: Message) -> str:
 
 
 def part_text(part: Message) -> str:
-    """A text part's words, in its charset (UTF-8 where it names none or an unknown one)."""
-    return body_bytes(part).decode(_charset(part), "replace")
+    """A text part's words, in its charset (UTF-8 where it names none or an unknown one).
+    Bytes that are not valid in a charset that is UTF-8 or ASCII by default or by label are
+    most often Windows-1252 (Latin-1) text from a mail system that named no charset ("Su
+    mensaje no pudo ser entregado … Información"): read so, not as U+FFFD replacements."""
+    data = body_bytes(part)
+    charset = _charset(part)
+    try:
+        return data.decode(charset)
+    except UnicodeDecodeError:
+        pass
+    if charset.lower().replace("-", "").replace("_", "") in _DEFAULTS:
+        for fallback in ("utf-8", "cp1252"):
+            try:
+                return data.decode(fallback)
+            except UnicodeDecodeError:
+                continue
+    return data.decode(charset, "replace")
+
+
+_DEFAULTS = frozenset({"utf8", "usascii", "ascii", "ansix3.41968", "us"})
 
 
 def parsed_message(data: bytes) -> Message:

@@ -86,7 +86,8 @@ def test_equal_preferences_in_order_of_preference() -> None:
      [Hit("mx.cname", "a.test", "a.test is an alias (CNAME) of b.test")]),
     (HostFacts("a.test", 10, (), cname="b.test", status="nxdomain"),
      [Hit("mx.cname", "a.test", "a.test is an alias (CNAME) of b.test"),
-      Hit("mx.host-nxdomain", "a.test", "a.test does not exist (NXDOMAIN)", "warning")]),
+      Hit("mx.host-nxdomain", "a.test", "a.test is an alias (CNAME) of b.test, which does not "
+          "exist (NXDOMAIN)", "warning")]),
     (HostFacts("a.test", 10, (), status="error", error="SERVFAIL"),
      [Hit("mx.host-lookup-failed", "a.test", "SERVFAIL", "warning")]),
     (HostFacts("a.test", 10, ("192.0.2.1",), status="error"),

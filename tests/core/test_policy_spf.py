@@ -326,3 +326,12 @@ def test_a_redirect_loop_ends() -> None:
     hits, _ = spf_hits(D, answers)
     assert hits == [Hit("spf.loop", D, f"{D} → r.x.test → {D}: receivers go round until the "
                         "10-lookup limit and fail (permerror)")]
+
+
+def test_a_term_with_macros_is_a_note_counted_once_and_not_followed() -> None:
+    record = "v=spf1 include:%{d}._spf.x.test exists:%{i}._ip.x.test -all"
+    assert spf_hits(D, (txt(D, record),)) == ([
+        Hit("spf.macro", D, "include:%{d}._spf.x.test (counted as one lookup; what it leads "
+            "to is not followed)"),
+        Hit("spf.macro", D, "exists:%{i}._ip.x.test (counted as one lookup; what it leads to "
+            "is not followed)")], record)

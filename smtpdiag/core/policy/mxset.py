@@ -32,8 +32,9 @@ def host_hits(host: HostFacts, *, last: bool = False) -> list[Hit]:
                         f"{host.cname}"))
     severity, why = ("critical", "; no MX host has an address") if last else ("warning", "")
     if host.status == "nxdomain":
+        alias = f" is an alias (CNAME) of {host.cname}, which" if host.cname else ""
         hits.append(Hit("mx.host-nxdomain", host.host,
-                        f"{host.host} does not exist (NXDOMAIN){why}", severity))
+                        f"{host.host}{alias} does not exist (NXDOMAIN){why}", severity))
     elif host.status == "error":
         hits.append(Hit("mx.host-lookup-failed", host.host,
                         f"{host.error or 'lookup failed'}{why}", severity))

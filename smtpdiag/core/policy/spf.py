@@ -158,7 +158,10 @@ class _Walk:
             if len(self.lookups) > WALK_LIMIT:  # far past the limit: said already
                 break
             self.lookups.append(f"{term.name}:{target}" if term.value else term.name)
-            if term.name == "ptr":
+            if "%" in target:  # RFC 7208 §7: expanded for each message, so never asked here
+                self.hits.append(Hit("spf.macro", name, f"{term.name}:{target} (counted as "
+                                     "one lookup; what it leads to is not followed)"))
+            elif term.name == "ptr":
                 self.hits.append(Hit("spf.ptr", name, f"{term.qualifier}ptr in {name}"))
             elif term.name in ("include", "redirect"):
                 self._follow(term, target, depth)

@@ -5,6 +5,7 @@ its ``p=``) — the organisational domain is found with the public suffix list a
 
 from __future__ import annotations
 
+from ...errors import quoted
 from .records import Answer, Hit
 
 __all__ = ["authorization_name", "dmarc_hits", "dmarc_records", "dmarc_tags",
@@ -38,7 +39,8 @@ def _judge(subject: str, record: str, inherited: bool) -> list[Hit]:
                     f"{record[:200]}")]
     policy = tags.get("p", "").lower()
     if policy not in POLICIES:
-        return [Hit("dmarc.invalid", subject, f"p= is {tags.get('p', 'missing')!r}, not none, "
+        shown = quoted(tags.get("p", "missing"), 80)
+        return [Hit("dmarc.invalid", subject, f"p= is {shown}, not none, "
                     f"quarantine or reject: {record[:200]}")]
     applied = tags.get("sp", policy).lower() if inherited else policy
     hits: list[Hit] = []

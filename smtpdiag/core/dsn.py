@@ -19,6 +19,7 @@ from email.message import Message
 from email.policy import compat32
 
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
+from .mbox import split_mbox
 from .prose import (
     about_a_failure,
     forwarded_bounce,
@@ -167,6 +168,20 @@ def _address(value: str | None) -> str | None:
     return found.group(1)
 
 
+def _recipient(group: Message) -> str | None:
+    """The Final-Recipient's address; the Original-Recipient's where the final one is no
+    Internet address the sender could know: an X.400 name ("x400; /S=ann/OU=…"), a source
+    route ("@relay.example:ann@ims_daemon") or a host with no dot (Sun's "ann@sims-ms-daemon")."""
+    final, original = _value(group, "Final-Recipient"), _value(group, "Original-Recipient")
+    found = _address(final or original)
+    kind = (final or "").split(";", 1)[0].strip().lower() if final and ";" in final else ""
+    host = (found or "").rpartition("@")[2]
+    if original and found and final and (kind not in ("", "rfc822", "utf-8") or found[:1] == "@"
+                                         or not ("." in host or host.startswith("["))):
+        return _address(original) or found
+    return found
+
+
 def _prose(message: Message) -> str:
     """The human-readable text of a bounce, up to where the returned message begins."""
     texts: list[str] = []
@@ -230,8 +245,7 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
     prose_found = read_diagnostic(prose) if prose.strip() else None
     listed = {address.lower(): text for address, text in segments(prose)}
     for group in groups:
-        recipient = _address(_value(group, "Final-Recipient")
-                             or _value(group, "Original-Recipient"))
+        recipient = _recipient(group)
         action = (_value(group, "Action") or "").lower() or None
         status = (_value(group, "Status") or "").split(" ")[0] or None
         if recipient is None and action is None and status is None:
@@ -273,29 +287,6 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
         records.append(Recipient(recipient, action, status, _value(group, "Remote-MTA"),
                                  diagnostic_code, found, action != "delayed"))
     return records
-
-
-# An mbox separator: "From " at the start of a line, a sender and a ctime date (the weekday).
-_SEPARATOR = re.compile(rb"^From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ", re.M)
-
-
-def split_mbox(data: bytes) -> list[bytes]:
-    """The messages of mbox-formatted bytes, each without its separator line; other data is
-    one message.  Any line ending: a file saved by an old Mac mailer ends its lines with a
-    bare CR, which line-based mbox readers (``mailbox.mbox``) see as one line, so one message
-    with the next ones hidden inside it."""
-    if not data.startswith(b"From "):
-        return [data]
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    starts = [found.start() for found in _SEPARATOR.finditer(data)]
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-    messages = []
-    for start, end in zip(starts, [*starts[1:], len(data)], strict=True):
-        newline = data.find(b"\n", start, end)
-        messages.append(data[newline + 1:end] if newline >= 0 else b"")
-    return messages
 
 
 def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
@@ -377,7 +368,7 @@ def _named(prose: str, sender: str | None) -> str | None:
     """The first address a bounce that lists no recipient names, other than the sender it is
     sent back to (quoted in the returned copy's From:) and the mail system's own."""
     for found in _ADDRESS.finditer(prose):
-        address = found.group(1)
+        address = found.group(1).lstrip("'")  # "addressed to 'ann@…'": the quote is no part
         if address.lower() != (sender or "").lower() and not _SYSTEM.match(address):
             return address
     return None

@@ -28,11 +28,9 @@ def test_too_deep_a_message_keeps_its_headers_and_drops_its_mime_ones() -> None:
 
 
 def test_too_deep_a_message_with_8bit_text_is_read_in_utf8() -> None:
-    for data in (_nested(MAX_CONTAINERS + 1), _nested(MAX_CONTAINERS + 1, REPLY + b"\xff\n")):
-        (found,) = read_message(data)
-        assert (found.recipient, found.diagnostic.code) == ("ann@example.org", 550)
-        assert found.diagnostic.message.startswith("<ann@example.org>: Benutzer unbekannt, "
-                                                   "désolé")
+    (found,) = read_message(_nested(MAX_CONTAINERS + 1))
+    assert (found.recipient, found.diagnostic.code) == ("ann@example.org", 550)
+    assert found.diagnostic.message == "<ann@example.org>: Benutzer unbekannt, désolé"
 
 
 def test_a_forwarded_bounce_nesting_too_deep_is_read_with_its_8bit_text() -> None:

@@ -249,3 +249,13 @@ def test_recipients_refused_for_different_reasons_are_not_merged(tmp_path):
         ("b@far.example", "5.1.1", "550 5.1.1 <b@far.example>: User unknown; over quota")]))
     out = run_cli("explain", str(report)).stdout
     assert out.count("Bottom line:") == 2 and "explained alike" not in out
+
+
+def test_a_bounce_that_does_not_say_why_still_has_a_bottom_line(tmp_path):
+    bounce = tmp_path / "why.eml"
+    bounce.write_bytes(b"From: MAILER-DAEMON@mx.example.org\nTo: ana@sender.example\n"
+                       b"Subject: Returned mail\n\nThe following recipients did not receive "
+                       b"your message:\n\n<ben@far.example>\n")
+    out = run_cli("explain", str(bounce)).stdout
+    assert "Bottom line: the text does not say why" in out and "(unknown) — permanent" in out
+    assert "Bounce: recipient ben@far.example" in out

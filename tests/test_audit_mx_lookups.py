@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from smtpdiag.net.audit import PER_ADDRESS
 from tests.auditkit import World
 from tests.conftest import assert_no_traceback, run_cli
+from tests.hostile import GREETING, Conn, HostileServer, send, sleep, smtp
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +129,34 @@ def test_a_domain_with_200_mx_hosts_gets_every_address_answered(tmp_path):
     mx = next(a for a in report.areas if a.name == "mx")
     assert [f.id for f in mx.findings if f.severity != "info"] == []
     assert len(mx.facts) == 200
+
+
+def test_mx_hosts_sharing_an_address_are_walked_a_few_connections_at_a_time(tmp_path):
+    # 30 MX names on one address: 30 connections at once is what a server's per-client
+    # limit (Postfix smtpd_client_connection_count_limit, Exim smtp_accept_max_per_host)
+    # refuses, and the audit would then report the refusals it caused.
+    open_now = {"now": 0, "most": 0}
+
+    async def counting(conn: Conn) -> None:
+        open_now["now"] += 1
+        open_now["most"] = max(open_now["most"], open_now["now"])
+        try:
+            await sleep(0.05)(conn)
+            await send(GREETING)(conn)
+            await smtp()(conn)
+        finally:
+            open_now["now"] -= 1
+
+    w = World(str(tmp_path))
+    try:
+        with HostileServer(counting) as server:
+            w.port = server.port
+            names = [f"mx{i:02d}.shared.test" for i in range(30)]
+            w.add("shared.test", "MX", *(f"10 {name}." for name in names))
+            for name in names:
+                w.add(name, "A", "127.0.0.1")
+            report = w.run("shared.test")
+    finally:
+        w.close()
+    assert [a.outcome for a in report.attempts] == ["accepted"] * 30
+    assert open_now["most"] <= PER_ADDRESS

@@ -35,7 +35,7 @@ from .transfer import decode_body, header_text, message_bytes, parsed_message, p
 __all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "report_words",
            "split_mbox"]
 
-MAX_MESSAGE = 2_000_000  # bytes of one message read; a bounce's report is near the top
+MAX_MESSAGE = 10_000_000  # bytes of one message read: a report for 10,000 recipients is ~2 MB
 # An address starts where a run of its characters starts (the look-behind): tried from every
 # character of a long run instead, a line of 100,000 letters took minutes (quadratic).
 _LOCAL = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]"

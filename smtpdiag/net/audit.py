@@ -35,6 +35,11 @@ from .session import WalkOptions, walk
 __all__ = ["AuditOptions", "audit", "organisational_domain"]
 
 SPF_QUESTIONS = 40
+# Walks to one address at a time: MX names that share an address (a provider's, or a domain
+# listing many names for one host) would otherwise open one connection each, all at once,
+# and a server's per-client limit (Postfix smtpd_client_connection_count_limit, Exim
+# smtp_accept_max_per_host) would refuse the rest: refusals the audit itself caused.
+PER_ADDRESS = 5
 
 
 @dataclass(frozen=True)
@@ -73,8 +78,11 @@ async def _host(resolver: PolicyResolver, host: str, preference: int | None) -> 
                                            resolver.ask(cname, "AAAA"))
             addresses = (*(a.records if a.status == "ok" else ()),
                          *(aaaa.records if aaaa.status == "ok" else ()))
-    if addresses:
-        return HostFacts(host, preference, addresses, cname)
+    if addresses:  # a family that failed beside them is a finding, not a failure
+        families = tuple((x.rdtype, x.error or f"{x.rdtype} {x.name} failed"
+                          if x.status == "error" else f"{x.rdtype} {x.name} answered NXDOMAIN")
+                         for x in (a, aaaa) if x.status in ("error", "nxdomain"))
+        return HostFacts(host, preference, addresses, cname, failed=families)
     if a.status == "nxdomain" or aaaa.status == "nxdomain":
         return HostFacts(host, preference, (), cname, "nxdomain")
     failed = next((x for x in (a, aaaa) if x.status == "error"), None)
@@ -250,8 +258,13 @@ async def gather(domain: str, opts: AuditOptions) -> Gathered:
     try:
         mx = await gather_mx(resolver, domain)
         pairs = list(dict.fromkeys((h.host, a) for h in mx.hosts for a in h.addresses))
-        addresses = await asyncio.gather(
-            *(_address(resolver, host, address, domain, opts) for host, address in pairs))
+        slots = {a: asyncio.Semaphore(PER_ADDRESS) for _, a in pairs}
+
+        async def bounded(host: str, address: str) -> AddressFacts:
+            async with slots[address]:
+                return await _address(resolver, host, address, domain, opts)
+
+        addresses = await asyncio.gather(*(bounded(host, address) for host, address in pairs))
         tlsa, addresses = await _dane(resolver, mx, addresses, opts)
         submission = await _submission(resolver, domain, mx, opts) if (
             opts.submission or opts.submissions) else None

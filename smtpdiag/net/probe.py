@@ -288,8 +288,9 @@ def _walk_options(opts: ProbeOptions, port: int, recipient: str | None) -> WalkO
 def _with_mx_findings(resolution: Resolution, hosts: list[Candidate] | None = None
                       ) -> Resolution:
     """``resolution`` with what its MX set says, and each MX host looked up (``hosts``):
-    addresses no sender can reach, an address family that failed (``core.findings``)."""
-    if not resolution.mx:
+    addresses no sender can reach, an address family that failed (``core.findings``); for
+    an implicit MX (no MX records), what its one host says."""
+    if not resolution.mx and resolution.method != "implicit-mx":
         return resolution
     from ..core.findings import mx_findings, mx_host_findings
 

@@ -10,8 +10,9 @@ import pytest
 
 from smtpdiag.net.audit import PER_ADDRESS
 from tests.auditkit import World
+from tests.auditkit import ids as ids_of
 from tests.conftest import assert_no_traceback, run_cli
-from tests.hostile import GREETING, Conn, HostileServer, send, sleep, smtp
+from tests.hostile import GREETING, Conn, HostileServer, send, sleep, smtp, start_tls
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +170,43 @@ def test_an_mx_host_listed_twice_is_a_warning_as_probe_says(world):
     assert found[0] == ("mx.duplicate", "warning", "mx.ok.test",
                         "listed 2 times (preferences 10, 20): only its best preference counts")
     assert "mx.single" in [f[0] for f in found]  # one host, however often it is listed
+
+
+def test_dane_chains_of_hosts_sharing_an_address_are_read_a_few_at_a_time(tmp_path):
+    open_now = {"now": 0, "most": 0}
+    w = World(str(tmp_path))
+    context = w.certs(("mx.dane.test",)).server_context()
+
+    async def starttls_server(conn: Conn) -> None:
+        open_now["now"] += 1
+        open_now["most"] = max(open_now["most"], open_now["now"])
+        try:
+            await sleep(0.05)(conn)
+            await send(GREETING)(conn)
+            while line := await conn.line():
+                verb = line[:4].upper()
+                if verb == b"EHLO":
+                    await conn.send(b"250-hostile.test\r\n250 STARTTLS\r\n")
+                elif verb == b"STAR":  # STARTTLS
+                    await conn.send(b"220 2.0.0 go ahead\r\n")
+                    await start_tls(context)(conn)
+                    await smtp()(conn)
+                    return
+                else:
+                    await conn.send(b"250 2.0.0 ok\r\n")
+        finally:
+            open_now["now"] -= 1
+
+    try:
+        with HostileServer(starttls_server) as server:
+            w.port = server.port
+            names = [f"mx{i:02d}.dane.test" for i in range(20)]
+            w.add("dane.test", "MX", *(f"10 {name}." for name in names))
+            for name in names:
+                w.add(name, "A", "127.0.0.1")
+                w.add(f"_25._tcp.{name}", "TLSA", "3 1 1 " + "00" * 32)
+            report = w.run("dane.test")
+    finally:
+        w.close()
+    assert ids_of(report, "dane").count("dane.no-match") == 20  # every chain was read
+    assert open_now["most"] <= PER_ADDRESS

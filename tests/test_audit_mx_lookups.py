@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from smtpdiag.net.audit import PER_ADDRESS
 from tests.auditkit import World
 from tests.conftest import assert_no_traceback, run_cli
+from tests.hostile import GREETING, Conn, HostileServer, send, sleep, smtp
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +110,53 @@ def test_an_mx_host_that_is_an_alias_of_nothing_says_which_name_is_missing(world
         ("mx.host-nxdomain", "mx.dangling.test is an alias (CNAME) of gone.other.test, which "
          "does not exist (NXDOMAIN); no MX host has an address"),
         ("mx.cname", "mx.dangling.test is an alias (CNAME) of gone.other.test")]
+
+
+def test_a_domain_with_200_mx_hosts_gets_every_address_answered(tmp_path):
+    # The audit asks for every host's A and AAAA: all 400 at once overran the nameserver
+    # (here the loopback one; a real one rate-limits), and dozens of hosts were reported as
+    # "lookup failed" by the audit's own doing.
+    w = World(str(tmp_path))
+    try:
+        w.smtp("127.0.0.2", "mx.ok.test")
+        names = [f"mx{i:03d}.a-rather-long-mail-domain-name.big.test" for i in range(1, 201)]
+        w.add("big.test", "MX", *(f"{i} {name}." for i, name in enumerate(names, start=1)))
+        for name in names:
+            w.add(name, "A", "127.0.0.2")
+        report = w.run("big.test")
+    finally:
+        w.close()
+    mx = next(a for a in report.areas if a.name == "mx")
+    assert [f.id for f in mx.findings if f.severity != "info"] == []
+    assert len(mx.facts) == 200
+
+
+def test_mx_hosts_sharing_an_address_are_walked_a_few_connections_at_a_time(tmp_path):
+    # 30 MX names on one address: 30 connections at once is what a server's per-client
+    # limit (Postfix smtpd_client_connection_count_limit, Exim smtp_accept_max_per_host)
+    # refuses, and the audit would then report the refusals it caused.
+    open_now = {"now": 0, "most": 0}
+
+    async def counting(conn: Conn) -> None:
+        open_now["now"] += 1
+        open_now["most"] = max(open_now["most"], open_now["now"])
+        try:
+            await sleep(0.05)(conn)
+            await send(GREETING)(conn)
+            await smtp()(conn)
+        finally:
+            open_now["now"] -= 1
+
+    w = World(str(tmp_path))
+    try:
+        with HostileServer(counting) as server:
+            w.port = server.port
+            names = [f"mx{i:02d}.shared.test" for i in range(30)]
+            w.add("shared.test", "MX", *(f"10 {name}." for name in names))
+            for name in names:
+                w.add(name, "A", "127.0.0.1")
+            report = w.run("shared.test")
+    finally:
+        w.close()
+    assert [a.outcome for a in report.attempts] == ["accepted"] * 30
+    assert open_now["most"] <= PER_ADDRESS

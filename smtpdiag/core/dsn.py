@@ -17,8 +17,10 @@ from dataclasses import dataclass, replace
 from email import message_from_string
 from email.message import Message
 from email.policy import compat32
+from functools import cache
 
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
+from .mbox import split_mbox
 from .prose import (
     about_a_failure,
     forwarded_bounce,
@@ -34,7 +36,7 @@ from .transfer import decode_body, header_text, message_bytes, parsed_message, p
 __all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "report_words",
            "split_mbox"]
 
-MAX_MESSAGE = 2_000_000  # bytes of one message read; a bounce's report is near the top
+MAX_MESSAGE = 10_000_000  # bytes of one message read: a report for 10,000 recipients is ~2 MB
 # An address starts where a run of its characters starts (the look-behind): tried from every
 # character of a long run instead, a line of 100,000 letters took minutes (quadratic).
 _LOCAL = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]"
@@ -167,6 +169,20 @@ def _address(value: str | None) -> str | None:
     return found.group(1)
 
 
+def _recipient(group: Message) -> str | None:
+    """The Final-Recipient's address; the Original-Recipient's where the final one is no
+    Internet address the sender could know: an X.400 name ("x400; /S=ann/OU=…"), a source
+    route ("@relay.example:ann@ims_daemon") or a host with no dot (Sun's "ann@sims-ms-daemon")."""
+    final, original = _value(group, "Final-Recipient"), _value(group, "Original-Recipient")
+    found = _address(final or original)
+    kind = (final or "").split(";", 1)[0].strip().lower() if final and ";" in final else ""
+    host = (found or "").rpartition("@")[2]
+    if original and found and final and (kind not in ("", "rfc822", "utf-8") or found[:1] == "@"
+                                         or not ("." in host or host.startswith("["))):
+        return _address(original) or found
+    return found
+
+
 def _prose(message: Message) -> str:
     """The human-readable text of a bounce, up to where the returned message begins."""
     texts: list[str] = []
@@ -229,9 +245,9 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
     records = []
     prose_found = read_diagnostic(prose) if prose.strip() else None
     listed = {address.lower(): text for address, text in segments(prose)}
+    prose_step = cache(lambda: find_command(prose))  # once: a report may list 10,000
     for group in groups:
-        recipient = _address(_value(group, "Final-Recipient")
-                             or _value(group, "Original-Recipient"))
+        recipient = _recipient(group)
         action = (_value(group, "Action") or "").lower() or None
         status = (_value(group, "Status") or "").split(" ")[0] or None
         if recipient is None and action is None and status is None:
@@ -263,7 +279,7 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
         # else the one the prose names (a transcript's command before the list)
         own_lines = listed.get((recipient or "").lower())
         command = found.command or (find_command(own_lines) if own_lines else None) \
-            or find_command(prose)
+            or prose_step()
         if found.code is None and about_all is not None and about_all.code is not None \
                 and not diagnostic_code:
             found = about_all
@@ -273,29 +289,6 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
         records.append(Recipient(recipient, action, status, _value(group, "Remote-MTA"),
                                  diagnostic_code, found, action != "delayed"))
     return records
-
-
-# An mbox separator: "From " at the start of a line, a sender and a ctime date (the weekday).
-_SEPARATOR = re.compile(rb"^From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ", re.M)
-
-
-def split_mbox(data: bytes) -> list[bytes]:
-    """The messages of mbox-formatted bytes, each without its separator line; other data is
-    one message.  Any line ending: a file saved by an old Mac mailer ends its lines with a
-    bare CR, which line-based mbox readers (``mailbox.mbox``) see as one line, so one message
-    with the next ones hidden inside it."""
-    if not data.startswith(b"From "):
-        return [data]
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    starts = [found.start() for found in _SEPARATOR.finditer(data)]
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-    messages = []
-    for start, end in zip(starts, [*starts[1:], len(data)], strict=True):
-        newline = data.find(b"\n", start, end)
-        messages.append(data[newline + 1:end] if newline >= 0 else b"")
-    return messages
 
 
 def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
@@ -377,7 +370,7 @@ def _named(prose: str, sender: str | None) -> str | None:
     """The first address a bounce that lists no recipient names, other than the sender it is
     sent back to (quoted in the returned copy's From:) and the mail system's own."""
     for found in _ADDRESS.finditer(prose):
-        address = found.group(1)
+        address = found.group(1).lstrip("'")  # "addressed to 'ann@…'": the quote is no part
         if address.lower() != (sender or "").lower() and not _SYSTEM.match(address):
             return address
     return None

@@ -80,13 +80,10 @@ def body_bytes(part: Message) -> bytes:
     encoding = str(part.get("Content-Transfer-Encoding") or "").strip().lower()
     if encoding not in ("base64", "quoted-printable"):
         return cast(bytes, part.get_payload(decode=True))
-    payload = part.get_payload()
-    if not isinstance(payload, str):
-        return cast(bytes, part.get_payload(decode=True))
-    try:  # the email package keeps 8-bit bytes as surrogates
-        raw = payload.encode("ascii", "surrogateescape")
-    except UnicodeError:  # read from a str holding non-ASCII characters
-        raw = payload.encode("utf-8", "surrogateescape")
+    # The body's own bytes, as the parser keeps them (8-bit bytes as surrogates: every part
+    # here was parsed from bytes).  ``get_payload()`` would decode them from the charset it
+    # names (UTF-8 read as Latin-1: "gelÃ¶scht"), or raise TypeError for an RFC 2231 one.
+    raw = part._payload.encode("ascii", "surrogateescape")  # type: ignore[attr-defined]
     return decode_body(raw, encoding, _charset(part))
 
 
@@ -125,7 +122,7 @@ _DEFAULTS = frozenset({"utf8", "usascii", "ascii", "ansix3.41968", "us"})
 def parsed_message(data: bytes) -> Message:
     """``data`` (LF line ends) parsed by the email package, or, where it nests more containers
     than ``MAX_CONTAINERS`` (or deeper than the parser's recursion goes), its headers with the
-    body as one plain text part, MIME boundaries and part headers left out."""
+    body as one plain text part, MIME boundaries and part headers (its own too) left out."""
     if len(_CONTAINER.findall(data, 0, MAX_CONTAINERS * 2_000)) <= MAX_CONTAINERS:
         try:
             return message_from_bytes(data, policy=compat32)
@@ -135,8 +132,9 @@ def parsed_message(data: bytes) -> Message:
     flat = message_from_bytes(head + b"\n\n", policy=compat32)
     for name in ("Content-Type", "Content-Transfer-Encoding", "MIME-Version"):
         del flat[name]
-    flat["Content-Type"] = "text/plain; charset=utf-8"
-    flat.set_payload(_MIME_LINE.sub(b"", body).decode("utf-8", "replace"))
+    # text/plain by default, read as UTF-8; its 8-bit bytes kept as the parser keeps them, so
+    # that ``as_bytes`` gives them back (a forwarded bounce is read again from its bytes)
+    flat.set_payload(_MIME_LINE.sub(b"", body).decode("ascii", "surrogateescape"))
     return flat
 
 
@@ -160,8 +158,9 @@ def message_bytes(group: Message) -> bytes:
     payload = group.get_payload()  # (its 8-bit bytes replaced: only an empty one is used)
     if isinstance(payload, str) and not payload.strip() \
             and all(isinstance(value, str) for _, value in group.items()):
+        # (a value holding 8-bit bytes comes as a Header, not a str: these are ASCII)
         text = "".join(f"{name}: {value}\n" for name, value in group.items())
-        return f"{text}\n".encode("utf-8", "surrogateescape")
+        return f"{text}\n".encode()
     try:
         return group.as_bytes()
     except (UnicodeError, LookupError):

@@ -35,6 +35,11 @@ from .session import WalkOptions, walk
 __all__ = ["AuditOptions", "audit", "organisational_domain"]
 
 SPF_QUESTIONS = 40
+# Walks to one address at a time: MX names that share an address (a provider's, or a domain
+# listing many names for one host) would otherwise open one connection each, all at once,
+# and a server's per-client limit (Postfix smtpd_client_connection_count_limit, Exim
+# smtp_accept_max_per_host) would refuse the rest: refusals the audit itself caused.
+PER_ADDRESS = 5
 
 
 @dataclass(frozen=True)
@@ -253,8 +258,13 @@ async def gather(domain: str, opts: AuditOptions) -> Gathered:
     try:
         mx = await gather_mx(resolver, domain)
         pairs = list(dict.fromkeys((h.host, a) for h in mx.hosts for a in h.addresses))
-        addresses = await asyncio.gather(
-            *(_address(resolver, host, address, domain, opts) for host, address in pairs))
+        slots = {a: asyncio.Semaphore(PER_ADDRESS) for _, a in pairs}
+
+        async def bounded(host: str, address: str) -> AddressFacts:
+            async with slots[address]:
+                return await _address(resolver, host, address, domain, opts)
+
+        addresses = await asyncio.gather(*(bounded(host, address) for host, address in pairs))
         tlsa, addresses = await _dane(resolver, mx, addresses, opts)
         submission = await _submission(resolver, domain, mx, opts) if (
             opts.submission or opts.submissions) else None

@@ -160,3 +160,12 @@ def test_mx_hosts_sharing_an_address_are_walked_a_few_connections_at_a_time(tmp_
         w.close()
     assert [a.outcome for a in report.attempts] == ["accepted"] * 30
     assert open_now["most"] <= PER_ADDRESS
+
+
+def test_an_mx_host_listed_twice_is_a_warning_as_probe_says(world):
+    world.dns.records[("twice.test", "MX")] = ["10 mx.ok.test.", "20 mx.ok.test."]
+    world.dns.names.add("twice.test")
+    found = mx_findings(world, "twice.test")
+    assert found[0] == ("mx.duplicate", "warning", "mx.ok.test",
+                        "listed 2 times (preferences 10, 20): only its best preference counts")
+    assert "mx.single" in [f[0] for f in found]  # one host, however often it is listed

@@ -67,6 +67,7 @@ ALSO = {
     "securityerror": ("tls-required",),  # "STARTTLS is required", "TLS required but …"
     "contenterror": ("not-compliant",),  # 8-bit data in a header, malformed MIME headers
     "policyviolation": ("not-compliant",),  # "header error", several addresses in From:
+    "expired": ("delayed",),  # sisimai files every "Action: delayed" as expired (Reason.pm)
 }
 NOT_FAILURES = frozenset({"delivered", "feedback", "vacation"})
 

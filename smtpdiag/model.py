@@ -136,6 +136,9 @@ class Capabilities:
     starttls: bool = False
     auth: tuple[str, ...] = ()
     other: tuple[str, ...] = ()
+    # further extension lines advertised than ``other`` holds: past its first 50, or past the
+    # lines smtpdiag keeps of a reply (counted, never read)
+    other_more: int = 0
 
 
 @record

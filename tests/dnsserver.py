@@ -8,6 +8,11 @@ the system resolver or the internet. Names in ``servfail`` answer SERVFAIL and n
 A name with a CNAME is followed inside the zone data (as a recursive resolver would), and
 answers about names in ``authenticated`` carry the AD bit, as from a validating resolver.
 A record written ``\\# HEX`` is sent as those bytes, so a malformed record can be served.
+Hostile and broken servers: names in ``refused`` answer REFUSED (a lame delegation); names in
+``spoofed`` are answered with a reply that is not for the question (``"id"``: another query ID,
+``"qname"``: about another name), as an off-path forger or a broken middlebox sends; names in
+``slow`` are answered after that many seconds; and with ``tcp=False`` the TCP port hangs up
+on every connection, so a truncated UDP answer cannot be fetched again over TCP.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import socket
 import socketserver
 import struct
 import threading
+import time
 from types import TracebackType
 
 import dns.exception
@@ -56,12 +62,20 @@ class DnsServer:
         host: str = "127.0.0.1",
         port: int = 0,
         chase: bool = True,
+        refused: set[str | tuple[str, str]] | frozenset[str] = frozenset(),
+        spoofed: dict[str, str] | None = None,
+        slow: dict[str, float] | None = None,
+        tcp: bool = True,
     ) -> None:
         self.records = {(_key(n), t.upper()): list(v) for (n, t), v in records.items()}
         self.names = {n for n, _ in self.records}
         self.servfail = {_question(n) for n in servfail}
         self.silent = {_question(n) for n in silent}
         self.authenticated = {_key(n) for n in authenticated}
+        self.refused = {_question(n) for n in refused}
+        self.spoofed = {_key(n): how for n, how in (spoofed or {}).items()}
+        self.slow = {_key(n): delay for n, delay in (slow or {}).items()}
+        self.tcp = tcp
         self.chase = chase  # False: an alias is answered with its CNAME only, as out of zone
         self.host = host
         self.port = 0
@@ -86,16 +100,28 @@ class DnsServer:
             self.queries.append((name, rdtype))
         if name in self.silent or (name, rdtype) in self.silent:
             return None
+        if name in self.slow:
+            time.sleep(self.slow[name])
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA
         if name in self.servfail or (name, rdtype) in self.servfail:
             response.set_rcode(dns.rcode.SERVFAIL)
+        elif name in self.refused or (name, rdtype) in self.refused:
+            response.flags &= ~dns.flags.AA
+            response.set_rcode(dns.rcode.REFUSED)
         else:
             self._fill(response, question.name, rdtype)
+        if self.spoofed.get(name) == "id":
+            response.id = (query.id + 1) % 65536
+        elif self.spoofed.get(name) == "qname":
+            other = dns.name.from_text("elsewhere.invalid.")
+            response.question = [dns.rrset.RRset(other, question.rdclass, question.rdtype)]
+            for rrset in response.answer:
+                rrset.name = other
         if name in self.authenticated:
             response.flags |= dns.flags.AD
-        if not udp:
-            return response.to_wire()
+        if not udp:  # TCP carries up to 65,535 bytes, whatever the EDNS payload (RFC 7766)
+            return response.to_wire(max_size=65535)
         limit = max(512, query.payload if query.edns >= 0 else 512)
         try:
             return response.to_wire(max_size=limit)
@@ -152,7 +178,7 @@ class DnsServer:
         class Tcp(socketserver.BaseRequestHandler):
             def handle(self) -> None:
                 conn: socket.socket = self.request
-                while header := _read(conn, 2):
+                while owner.tcp and (header := _read(conn, 2)):
                     data = _read(conn, struct.unpack("!H", header)[0])
                     reply = owner.answer(data, udp=False) if data else None
                     if reply is None:

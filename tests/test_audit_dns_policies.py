@@ -7,7 +7,7 @@ import pytest
 
 from smtpdiag.core.policy.dmarc import dmarc_hits, dmarc_tags
 from smtpdiag.core.policy.dnsbl import dnsbl_hits, dnsbl_name
-from smtpdiag.core.policy.records import Answer
+from smtpdiag.core.policy.records import Answer, Hit
 from smtpdiag.core.policy.spf import next_questions, parse_spf, spf_hits, spf_records
 from smtpdiag.net.audit import organisational_domain
 from tests.auditkit import World, ids
@@ -27,6 +27,9 @@ def world(tmp_path_factory):
             "syntax": "v=spf1 ip4:300.0.0.1 -all", "ptr": "v=spf1 ptr -all",
             "broken": "v=spf1 include:nospf.spf.test -all",
             "redir": "v=spf1 redirect=plus.test",
+            "loop": "v=spf1 include:a.loop.test -all",
+            "incfail": "v=spf1 include:down.spf.test -all",
+            "rootfail": "v=spf1 -all",
         }
         for name, record in spf.items():
             w.add(f"{name}.test", "TXT", f'"{record}"')
@@ -40,11 +43,15 @@ def world(tmp_path_factory):
         for name in INCLUDES:
             w.add(name, "TXT", '"v=spf1 ip4:192.0.2.0/24 -all"')
         w.add("nospf.spf.test", "TXT", '"google-site-verification=abc"')
+        w.add("a.loop.test", "TXT", '"v=spf1 include:b.loop.test -all"')
+        w.add("b.loop.test", "TXT", '"v=spf1 ip4:192.0.2.0/24 include:a.loop.test -all"')
+        w.add("down.spf.test", "TXT", '"v=spf1 -all"')
         # DMARC shapes (SPF fine everywhere)
         dmarc = {"dnone": "v=DMARC1; p=none; rua=mailto:d@dnone.test",
                  "dnorua": "v=DMARC1; p=reject", "dpct": "v=DMARC1; p=reject; pct=50; "
                  "rua=mailto:d@dpct.test", "dbad": "v=DMARC1; p=maybe",
-                 "dorder": "p=reject; v=DMARC1"}
+                 "dorder": "p=reject; v=DMARC1",
+                 "dtags": "v=DMARC1; p=reject; pct=200; rua=nomail, mailto:d@dtags.test"}
         for name, record in dmarc.items():
             w.add(f"{name}.test", "TXT", '"v=spf1 -all"')
             w.add(f"_dmarc.{name}.test", "TXT", f'"{record}"')
@@ -62,7 +69,8 @@ def world(tmp_path_factory):
         w.add("2.2.0.127.dnsbl.test", "A", "127.255.255.254")
         w.add("dnsbl.test", "SOA", "ns.test. host.test. 1 3600 600 86400 300")
         # a broken zone: the domain's own _dmarc, or its parent's, answers SERVFAIL
-        w.start_dns().servfail.update({"_dmarc.dfail.test", "_dmarc.dpfail.test"})
+        w.start_dns().servfail.update({"_dmarc.dfail.test", "_dmarc.dpfail.test",
+                                       "down.spf.test", ("rootfail.test", "TXT")})
         yield w
     finally:
         w.close()
@@ -73,10 +81,24 @@ def world(tmp_path_factory):
     ("plus", ["spf.plus-all"]), ("neutral", ["spf.neutral-all"]), ("noall", ["spf.no-all"]),
     ("syntax", ["spf.syntax"]), ("ptr", ["spf.ptr"]), ("broken", ["spf.include-error"]),
     ("redir", ["spf.plus-all"]), ("two", ["spf.multiple"]), ("dnothing", []),
-    ("bl", ["spf.none"]),
+    ("bl", ["spf.none"]), ("loop", ["spf.loop"]), ("incfail", ["spf.lookup-failed"]),
+    ("rootfail", ["spf.lookup-failed"]),
 ])
 def test_spf_on_loopback(world, domain, expected):
     assert ids(world.run(f"{domain}.test"), "spf") == expected
+
+
+def test_an_spf_lookup_that_failed_names_the_question_and_the_server(world):
+    servfail = f"the nameserver 127.0.0.1:{world.dns.port} failed (SERVFAIL) answering"
+    found = {domain: [(f.severity, f.subject, f.detail) for f in world.run(f"{domain}.test").areas
+                      if f.name == "spf" for f in f.findings]
+             for domain in ("incfail", "rootfail", "loop")}
+    assert found == {
+        "incfail": [("warning", "down.spf.test",
+                     f"include:down.spf.test: {servfail} TXT down.spf.test")],
+        "rootfail": [("warning", "rootfail.test", f"{servfail} TXT rootfail.test")],
+        "loop": [("critical", "a.loop.test", "a.loop.test → b.loop.test → a.loop.test: "
+                  "receivers go round until the 10-lookup limit and fail (permerror)")]}
 
 
 @pytest.mark.parametrize(("domain", "expected"), [
@@ -84,7 +106,7 @@ def test_spf_on_loopback(world, domain, expected):
     ("dpct", ["dmarc.pct"]), ("dbad", ["dmarc.invalid"]), ("dorder", ["dmarc.invalid"]),
     ("dnothing", ["dmarc.none"]), ("sub.dparent", ["dmarc.inherited", "dmarc.p-none"]),
     ("dtwo", ["dmarc.multiple"]), ("dfail", ["dmarc.lookup-failed"]),
-    ("sub.dpfail", ["dmarc.lookup-failed"]),
+    ("sub.dpfail", ["dmarc.lookup-failed"]), ("dtags", ["dmarc.tags"]),
 ])
 def test_dmarc_on_loopback(world, domain, expected):
     report = world.run(f"{domain}.test")
@@ -95,6 +117,11 @@ def test_dmarc_on_loopback(world, domain, expected):
         fix = next(f.fix for a in report.areas for f in a.findings if f.id == "dmarc.none")
         assert fix.startswith('Publish _dmarc.dnothing.test TXT "v=DMARC1; p=none; '
                               'rua=mailto:dmarc@dnothing.test"')
+    if domain == "dtags":
+        found = next(f for a in report.areas for f in a.findings if f.id == "dmarc.tags")
+        assert (found.severity, found.detail) == ("warning", "pct=200 is not a valid value "
+                                                  "(receivers use 100); rua=nomail is not a "
+                                                  "mailto: address (no reports go there)")
     if domain.endswith("fail"):  # names the question that failed and what the server said
         failed = next(f for a in report.areas for f in a.findings if f.id == "dmarc.lookup-failed")
         asked = "_dmarc.dfail.test" if domain == "dfail" else "_dmarc.dpfail.test"
@@ -188,15 +215,15 @@ def test_spf_all_through_redirect_and_loops_end():
     hits, _ = spf_hits("d.t", _answers(d_t="v=spf1 redirect=r.t", r_t="v=spf1 -all"))
     assert hits == []
     hits, _ = spf_hits("d.t", _answers(d_t="v=spf1 include:d.t -all"))
-    assert [h.id for h in hits] == []
+    assert [h.id for h in hits] == ["spf.loop"]
     hits, _ = spf_hits("d.t", _answers(d_t="v=spf1 redirect=r.t", r_t="v=spf1 redirect=d.t"))
-    assert [h.id for h in hits] == ["spf.no-all"]
+    assert [h.id for h in hits] == ["spf.loop"]
     hits, _ = spf_hits("d.t", _answers(d_t="v=spf1 include:n.t -all", n_t=[]))
     assert [h.id for h in hits] == ["spf.include-error"]
     none, record = spf_hits("d.t", _answers(d_t="hello"))
     assert [h.id for h in none] == ["spf.none"] and record is None
     failed = Answer("d.t", "TXT", "error", error="SERVFAIL from x")
-    assert spf_hits("d.t", (failed,))[0][0].detail == "SERVFAIL from x"
+    assert spf_hits("d.t", (failed,))[0] == [Hit("spf.lookup-failed", "d.t", "SERVFAIL from x")]
 
 
 # --- pure DMARC and DNSBL

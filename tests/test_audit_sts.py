@@ -105,6 +105,13 @@ def test_severity_follows_the_mode_and_the_policy_server_saw_the_right_host(worl
     assert "301 to https://x.test/p" in detail
 
 
+def test_a_policy_host_certificate_for_another_name_says_so_without_openssl_noise(world):
+    report = world.run("cert.test")
+    found = next(f for a in report.areas for f in a.findings if f.id == "sts.certificate")
+    assert found.detail == ("certificate verify failed: Hostname mismatch, certificate is not "
+                            "valid for 'mta-sts.cert.test'.")
+
+
 # --- pure parts
 
 

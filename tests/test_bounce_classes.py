@@ -181,7 +181,7 @@ def test_outlook_com_mailbox_unavailable_with_its_numbers_is_a_missing_mailbox()
      "enhanced", "4.3.2"),
     ("421 4.3.2 Service shutting down, please retry later", "system-error", "enhanced",
      "4.3.2"),
-    ("451 4.7.1 Service unavailable - try again later", "blocked", "enhanced", "4.7.1"),
+    ("451 4.7.1 Please try again later", "blocked", "enhanced", "4.7.1"),
     ("452 4.2.2 Over the limit, try again later", "mailbox-full", "enhanced", "4.2.2"),
     ("452 4.2.2 Mailbox full, try again later", "mailbox-full", "text", "text-mailbox-full"),
     # no code or an "other" detail says no more than the wording: it still decides
@@ -198,6 +198,13 @@ def test_outlook_com_mailbox_unavailable_with_its_numbers_is_a_missing_mailbox()
 def test_a_generic_retry_wording_never_beats_a_specific_code(text, reason, decided_by, rule):
     got = classify(text)["reason"]
     assert (got["name"], got["decided_by"], got["rule"]) == (reason, decided_by, rule)
+
+
+def test_postfixs_words_for_a_milter_that_failed_are_the_servers_fault_not_a_block():
+    # milter_default_action = tempfail: the receiver's content filter is down or deferred
+    got = classify("451 4.7.1 Service unavailable - try again later")["reason"]
+    assert (got["name"], got["decided_by"], got["rule"], got["who"]) == (
+        "system-error", "provider", "postfix-milter-tempfail", "recipient-admin")
 
 
 @pytest.mark.parametrize(("text", "reason", "rule"), [

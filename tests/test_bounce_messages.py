@@ -178,3 +178,98 @@ def test_cli_missing_file_for_lines_is_a_usage_error():
     result = run_cli("explain", "--lines", "/nonexistent/file")
     assert result.returncode == 2
     assert "cannot read /nonexistent/file" in result.stderr
+
+
+def _delay_warning(status: str, diagnostic: str) -> bytes:
+    """A Postfix-shaped delay warning (``Action: delayed``) for one recipient."""
+    return (b"From: MAILER-DAEMON@mail.sender.example\nTo: ana@sender.example\n"
+            b"Subject: Delayed Mail (still being retried)\nMIME-Version: 1.0\n"
+            b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+            b"--B\nContent-Type: text/plain\n\nTHIS IS A WARNING ONLY.  YOU DO NOT NEED TO "
+            b"RESEND YOUR MESSAGE.\n\n--B\nContent-Type: message/delivery-status\n\n"
+            b"Reporting-MTA: dns; mail.sender.example\n\n"
+            b"Final-Recipient: rfc822; bob@slow.example\nAction: delayed\n"
+            + f"Status: {status}\nDiagnostic-Code: {diagnostic}\n\n--B--\n".encode())
+
+
+def test_a_delay_warning_is_read_as_delayed_not_as_a_final_failure(tmp_path):
+    warning = tmp_path / "delayed.eml"
+    warning.write_bytes(_delay_warning(
+        "4.4.1", "X-Postfix; connect to mx.slow.example[192.0.2.7]:25: Connection timed out"))
+    (record,) = classify_message(warning.read_bytes())
+    assert record["action"] == "delayed"
+    assert (record["reason"]["name"], record["reason"]["permanent"]) == ("delayed", False)
+    assert_valid(record, "bounce")
+    out = run_cli("explain", str(warning)).stdout
+    assert "Bottom line: delivery is delayed: the sending server is still retrying" in out
+    assert "gave up" not in out
+
+
+def test_a_delay_warning_that_names_its_cause_keeps_it_and_says_it_is_not_final(tmp_path):
+    warning = tmp_path / "delayed.eml"
+    warning.write_bytes(_delay_warning("4.2.2", "smtp; 452 4.2.2 Mailbox full"))
+    out = run_cli("explain", str(warning)).stdout
+    assert ("Bottom line: the recipient's mailbox is over its quota (mailbox-full) — delayed, "
+            "not a final failure: the sending server is still retrying") in out
+
+
+def _report(recipients: list[tuple[str, str, str]]) -> bytes:
+    """A delivery report for many recipients: (address, status, reply) each."""
+    groups = "".join(f"Final-Recipient: rfc822; {address}\nAction: failed\nStatus: {status}\n"
+                     f"Diagnostic-Code: smtp; {reply}\n\n" for address, status, reply in recipients)
+    return (b"From: MAILER-DAEMON@mail.sender.example\nTo: ana@sender.example\n"
+            b"Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+            b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+            b"--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n"
+            b"--B\nContent-Type: message/delivery-status\n\n"
+            b"Reporting-MTA: dns; mail.sender.example\n\n" + groups.encode() + b"--B--\n")
+
+
+def test_recipients_refused_alike_are_explained_once_each_one_still_named(tmp_path):
+    report = tmp_path / "many.eml"
+    unknown = [(f"u{n}@far.example", "5.1.1", f"550 5.1.1 <u{n}@far.example>: User unknown")
+               for n in range(500)]
+    report.write_bytes(_report([*unknown[:2], ("full@far.example", "5.2.2",
+                                               "552 5.2.2 Mailbox full"), *unknown[2:]]))
+    out = run_cli("explain", str(report)).stdout
+    assert out.count("Bottom line:") == 2  # one explanation per reply, not 501
+    assert out.count("Description:") < 10
+    assert ("Bounce: 500 recipients explained alike (u0@far.example, u1@far.example, "
+            "u2@far.example,") in out
+    assert "u19@far.example and 480 more (--jsonl lists every one)), action failed" in out
+    assert "Bounce: recipient full@far.example, action failed, status 5.2.2" in out
+    lines = run_cli("explain", str(report), "--jsonl").stdout.splitlines()
+    assert len(lines) == 501  # records stay one per recipient
+
+
+def test_recipients_refused_for_different_reasons_are_not_merged(tmp_path):
+    report = tmp_path / "two.eml"
+    report.write_bytes(_report([
+        ("a@far.example", "5.1.1", "550 5.1.1 <a@far.example>: User unknown"),
+        ("b@far.example", "5.1.1", "550 5.1.1 <b@far.example>: User unknown; over quota")]))
+    out = run_cli("explain", str(report)).stdout
+    assert out.count("Bottom line:") == 2 and "explained alike" not in out
+
+
+def test_a_bounce_that_does_not_say_why_still_has_a_bottom_line(tmp_path):
+    bounce = tmp_path / "why.eml"
+    bounce.write_bytes(b"From: MAILER-DAEMON@mx.example.org\nTo: ana@sender.example\n"
+                       b"Subject: Returned mail\n\nThe following recipients did not receive "
+                       b"your message:\n\n<ben@far.example>\n")
+    out = run_cli("explain", str(bounce)).stdout
+    assert "Bottom line: the text does not say why" in out and "(unknown) — permanent" in out
+    assert "Bounce: recipient ben@far.example" in out
+
+
+def test_a_report_larger_than_2_mb_is_read_to_its_last_recipient(tmp_path):
+    # a report for 10,000 recipients is about 2 MB; it was cut there, losing the last ones
+    padding = [(f"pad{n}@far.example", "5.1.1", "550 5.1.1 User unknown " + "x" * 900)
+               for n in range(2_500)]
+    report = tmp_path / "big.eml"
+    report.write_bytes(_report([*padding, ("last@far.example", "5.2.2",
+                                           "552 5.2.2 Mailbox full")]))
+    assert report.stat().st_size > 2_300_000
+    lines = run_cli("explain", str(report), "--jsonl").stdout.splitlines()
+    assert len(lines) == 2_501
+    last = json.loads(lines[-1])
+    assert (last["recipient"], last["reason"]["name"]) == ("last@far.example", "mailbox-full")

@@ -15,6 +15,7 @@ import pytest
 
 from smtpdiag.core.classify import classify, classify_message
 from smtpdiag.core.prose import html_text, segments, unquoted
+from tests.conftest import run_cli
 
 MESSAGES = Path(__file__).resolve().parent.parent / "fixtures" / "messages"
 
@@ -99,8 +100,8 @@ def test_an_attachment_is_not_taken_for_the_bounce_without_cause(sender, subject
         b"From: MAILER-DAEMON@mx.example.org\n", b"From: carl@example.org\n").replace(
         b"From: Bob <bob@sender.example>", b"From: " + sender).replace(
         b"Subject: Fwd: failure notice", b"Subject: " + subject)
-    (record,) = classify_message(data)
-    assert record["reason"]["rule"] != "qmail-no-mailbox"
+    records = classify_message(data)  # a person's message with nothing failed in it: none
+    assert all(record["reason"]["rule"] != "qmail-no-mailbox" for record in records)
 
 
 def test_each_recipient_keeps_the_step_its_own_lines_name():
@@ -269,3 +270,73 @@ def test_a_summary_line_takes_its_lines_from_a_bounded_stretch_above_it():
     ((address, text),) = segments("<<< 550 no\n" * 50_000 + summary + "\n")
     assert address == "ann@a.example" and text.endswith(summary)
     assert MAX_DIALOGUE - 20 < len(text) - len(summary) <= MAX_DIALOGUE
+
+
+PERSONAL = (b"From: Kim <kim@example.com>\nTo: lee@example.org\nSubject: lunch?\n"
+            b"Date: Wed, 2 Dec 2026 12:00:00 +0000\nMIME-Version: 1.0\n"
+            b"Content-Type: text/plain; charset=utf-8\n\n")
+
+
+@pytest.mark.parametrize("body", [
+    b"Shall we meet at noon? Ping ann@example.net too.\n",
+    "\u306b\u3083\u30fc\u30fc\u30fc\n".encode(),  # words only, in Japanese
+])
+def test_a_person_s_message_is_no_bounce(body, tmp_path):
+    assert classify_message(PERSONAL + body) == []
+    message = tmp_path / "lunch.eml"
+    message.write_bytes(PERSONAL + body)
+    result = run_cli("explain", str(message))
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "no failed recipient" in result.stderr
+
+
+@pytest.mark.parametrize(("head", "body", "reason"), [
+    # a person's headers, but a failure in its words: a bounce pasted into a mail
+    (PERSONAL, b"The server said: 550 5.1.1 <ann@example.net> User unknown\n", "user-unknown"),
+    (PERSONAL, b"ann@example.net: Mailbox is full\n", "mailbox-full"),
+    # no known words, but written by a mail system
+    (PERSONAL.replace(b"Kim <kim@example.com>", b"MAILER-DAEMON@mx.example.com"),
+     b"It did not work for ann@example.net.\n", "unknown"),
+    (PERSONAL.replace(b"lunch?", b"Undeliverable: lunch?"),
+     b"It did not work for ann@example.net.\n", "unknown"),
+    (b"Return-Path: <>\n" + PERSONAL, b"It did not work for ann@example.net.\n", "unknown"),
+])
+def test_a_bounce_in_prose_is_still_one(head, body, reason):
+    (record,) = classify_message(head + body)
+    assert record["reason"]["name"] == reason and "error" not in record
+
+
+@pytest.mark.parametrize("kind", ["feedback-report", "disposition-notification"])
+def test_an_abuse_report_or_a_read_receipt_is_no_bounce(kind):
+    report = (b"From: abuse@isp.example\nTo: ana@sender.example\nSubject: Abuse report\n"
+              b"MIME-Version: 1.0\nContent-Type: multipart/report; boundary=B; report-type="
+              + kind.encode() + b"\n\n--B\nContent-Type: text/plain\n\nThis is an email abuse "
+              b"report for a message from sender.example.\n\n--B\nContent-Type: "
+              b"message/feedback-report\n\nFeedback-Type: abuse\nUser-Agent: isp/1.0\n"
+              b"Version: 1\n\n--B--\n")
+    assert classify_message(report) == []
+
+
+BOUNCER = (b"From: MAILER-DAEMON@mx.example.org\nTo: ana@sender.example\n"
+           b"Subject: failure notice\n\n")
+
+
+@pytest.mark.parametrize("note", [
+    "Este mensaje ha sido analizado con NOD32 antivirus system http://www.nod32.example",
+    "This message has been scanned for viruses and dangerous content by MailScanner, and is "
+    "believed to be clean.",
+    "No virus found in this outgoing message. Checked by AVG.",
+])
+def test_a_virus_scanner_s_note_under_a_bounce_is_not_a_virus(note):
+    body = f"<ben@example.org>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n{note}\n"
+    (record,) = classify_message(BOUNCER + body.encode())
+    assert record["reason"]["name"] == "user-unknown"
+    (found,) = classify_message(BOUNCER + b"<ben@example.org>:\n554 5.7.1 Virus found: "
+                                b"Eicar-Test-Signature\n\n" + note.encode() + b"\n")
+    assert found["reason"]["name"] == "virus"  # a scanner that found one still says so
+
+
+def test_a_bounce_with_no_charset_is_read_as_latin_1_not_as_replacement_characters():
+    body = "<ben@example.org>:\nInformación: esta casilla no existe. (#5.1.1)\n"
+    (record,) = classify_message(BOUNCER + body.encode("latin-1"))
+    assert "Información" in record["input"] and "\ufffd" not in record["input"]

@@ -133,7 +133,7 @@ def test_raw_text_drops_mime_lines_only():
     # section; its opening words say what happened (not the registry's null MX)
     ("m365-ndr-status-code.eml", [("uli@contoso.example", 550, None, "user-unknown")]),
     # a warning that only says "delayed": the sender's warning time has passed
-    ("gmail-delayed-prose.eml", [("carl@example.com", None, None, "expired")]),
+    ("gmail-delayed-prose.eml", [("carl@example.com", None, None, "delayed")]),
 ])
 def test_reports_as_mtas_really_write_them(name, want):
     assert records(name) == want

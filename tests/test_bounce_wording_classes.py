@@ -77,6 +77,9 @@ from smtpdiag.core.classify import classify
     ("550 You have exceeded the maximum messages per hour", "rate-limited",
      "text-rate-limit"),
     ("Message was not reachable within the allowed queue period", "expired", "text-expired"),
+    ("Esta casilla ha expirado por falta de uso.", "mailbox-disabled", "i18n-mailbox-disabled"),
+    # a mailing list's loop alert: a Message-ID it has already seen came back
+    ("Duplicated Message-ID in <ml@example.org>.", "network", "text-mail-loop"),
     # a filter that will not say whether it saw spam or malware: spam is far likelier
     ("550 5.7.1 Message contains spam or virus.", "spam", "text-spam-or-virus"),
     ("554 Your message failed several antispam checks", "spam", "text-spam"),

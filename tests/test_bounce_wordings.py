@@ -92,12 +92,13 @@ def test_wordings_and_codes(text, reason, rule):
     # ... or whose words name a cause: the cause stays
     (421, "4.2.0", "Service refuse. OFR005_505 [505]", True, "system-error"),
     (None, "4.4.6", "mail loop detected", True, "network"),
-    # a delay warning keeps a cause it names, and expires one it does not
+    # a delay warning keeps a cause it names, and is delayed (still retried) without one
     (452, "4.2.2", "Mailbox full", False, "mailbox-full"),
     (None, "4.4.2", "No route to host", False, "network"),  # a named network fault
-    (None, "4.4.2", "Connection timed out", False, "expired"),
-    (None, "4.5.0", "", False, "expired"),
-    (None, None, "", False, "expired"),
+    (None, "4.4.2", "Connection timed out", False, "delayed"),
+    (None, "4.5.0", "", False, "delayed"),
+    (None, None, "", False, "delayed"),
+    (None, "4.4.7", "Delivery time expired", False, "delayed"),  # expiry words in a warning
     # a permanent refusal is never an expiry
     (550, "5.4.4", "Connection timed out", True, "network"),
 ])

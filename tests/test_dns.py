@@ -247,3 +247,15 @@ def test_names_that_cannot_be_dns_names_are_target_errors_and_send_nothing(
 def test_a_nameserver_must_be_an_ip_and_port(nameserver: tuple[str, int], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         Resolver(nameserver=nameserver)
+
+
+def test_an_mx_answer_too_big_for_udp_comes_whole_over_tcp_with_edns() -> None:
+    # audit asks with EDNS (a 1,232-byte UDP payload): the TCP retry is not held to that size
+    from smtpdiag.net.lookups import PolicyResolver
+
+    hosts = [f"{i} mx{i:03d}.a-rather-long-mail-domain-name.example.test" for i in range(1, 201)]
+    with DnsServer({("big.example.test", "MX"): [f"{h}." for h in hosts]}) as server:
+        answer = run(PolicyResolver((server.host, server.port), 3.0).ask("big.example.test",
+                                                                          "MX"))
+    assert (answer.status, answer.error, sorted(answer.records)) == ("ok", None, sorted(hosts))
+    assert server.queries.count(("big.example.test", "MX")) == 2  # UDP (truncated), then TCP

@@ -57,13 +57,17 @@ def test_a_servfail_on_aaaa_only_is_a_finding_and_a_is_walked(smtp):
         "for the AAAA answer is delayed, or defers the mail"]
 
 
-def test_check_of_a_zone_that_drops_aaaa_questions_walks_the_a_address(smtp):
+def test_check_of_a_zone_that_drops_aaaa_questions_walks_the_a_address_and_warns(smtp):
     with DnsServer(RECORDS, silent={("mx.d.test", "AAAA")}) as dns:
         result = run_cli("check", "d.test", "--port", str(smtp.port), "--timeout", "3",
                          "--nameserver", f"127.0.0.1:{dns.port}")
     assert_no_traceback(result)
-    assert result.stdout.startswith("smtpdiag check: OK"), result.stdout + result.stderr
-    assert result.returncode == 0
+    # the A address was walked (no deadline reached), and the dropped AAAA is the warning
+    assert result.stdout.splitlines()[0].startswith(
+        f"smtpdiag check: WARNING — d.test: dns: the MX host mx.d.test: no answer within 1 s "
+        f"from 127.0.0.1:{dns.port} for AAAA mx.d.test, although the A answer came"), \
+        result.stdout + result.stderr
+    assert result.returncode == 1
 
 
 def test_a_servfail_on_a_with_no_aaaa_names_the_a_question(smtp):

@@ -19,6 +19,11 @@ def world(tmp_path_factory):
         w.sender_policies("good.test")
         w.smtp("127.0.0.12", "rcpt.refuse.test", scenario="unknown-user")
         w.mx("refuse.test", (10, "rcpt.refuse.test", "127.0.0.12"))
+        # an MX target that is an alias (CNAME) of a host whose certificate names both
+        w.smtp("127.0.0.3", "mx.alias.test", cert_names=("mx.alias.test", "mail.alias.test"))
+        w.add("alias.test", "MX", "10 mail.alias.test.")
+        w.add("mail.alias.test", "CNAME", "mx.alias.test.")
+        w.add("mx.alias.test", "A", "127.0.0.3")
         w.start_dns()
         yield w
     finally:
@@ -30,7 +35,7 @@ def exporter(world, tmp_path_factory):
     dns = world.start_dns()
     config = f"""
 [exporter]
-allow = ["good.test", "refuse.test", "127.0.0.2"]
+allow = ["good.test", "refuse.test", "alias.test", "127.0.0.2"]
 [modules.audited]
 audit = true
 audit_https_port = {world.https_port}
@@ -77,3 +82,12 @@ def test_a_host_port_target_is_probed_without_an_audit(exporter, world):
     found = get(exporter, f"127.0.0.2:{world.port}")
     assert found['smtpdiag_step_reply_code{step="greeting"}'] == 220  # probed
     assert not any(k.startswith("smtpdiag_audit") for k in found)
+
+
+def test_a_finding_about_the_mx_set_is_a_warning_state_and_counted(exporter, world):
+    found = get(exporter, "alias.test")
+    assert found['smtpdiag_probe_state{state="WARNING"}'] == 1
+    assert found['smtpdiag_findings{severity="warning"}'] == 1  # the MX set's, as check says
+    finding = [k for k in found if k.startswith("smtpdiag_audit_finding_info")
+               and 'id="mx.cname"' in k]
+    assert len(finding) == 1

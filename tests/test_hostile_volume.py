@@ -102,5 +102,6 @@ def test_keywords_listed_after_a_thousand_extensions_still_count() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     caps = json.loads(result.stdout)["attempts"][0]["capabilities"]
     assert (caps["size"], caps["pipelining"], len(caps["other"])) == (1_000_000, True, 50)
+    assert caps["other_more"] == 950  # the 1,000 others: 50 kept, the rest counted
     mail = next(line for line in server.received if line.startswith(b"MAIL"))
     assert re.fullmatch(rb"MAIL FROM:<a@example\.test> SIZE=\d+\r\n", mail)

@@ -106,4 +106,7 @@ def test_a_step_refused_before_it_was_sent_gets_a_line_of_its_own() -> None:
     assert lines[start + 1] == (
         "auth         ✗ not sending the password unencrypted: no TLS was negotiated (the server "
         "did not offer STARTTLS); --tls none allows AUTH without TLS")
-    assert lines[start + 2].startswith("  ✗ critical: not sending the password unencrypted")
+    # the connection is healthy: smtpdiag says goodbye (QUIT), then the findings follow
+    assert lines[start + 2] == "quit         → QUIT" and server.received[-1] == b"QUIT\r\n"
+    assert any(line.startswith("  ✗ critical: not sending the password unencrypted")
+               for line in lines[start + 3:])

@@ -48,7 +48,7 @@ def test_a_host_listed_twice_is_walked_once_and_named(smtp):
         report = run(dns, smtp.port)
     assert report.verdict == "accepted"
     assert [a.host for a in report.attempts] == ["mx.d.test", "good.d.test"]
-    assert [f.message for f in report.resolution.findings if f.severity == "info"] == [
+    assert [f.message for f in report.resolution.findings if f.severity == "warning"] == [
         "the MX host mx.d.test is listed 2 times (preferences 10, 20): only its best "
         "preference counts; remove the other records"]
 

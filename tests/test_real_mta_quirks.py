@@ -13,10 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from smtpdiag.fakeserver import Certs
 
 from .conftest import assert_no_traceback, assert_valid, run_cli
-from .hostile import GREETING, HostileServer, Script, expect, hang, send, sleep, smtp
+from .hostile import GREETING, HostileServer, Script, answering, expect, hang, send, sleep, smtp
 
 NO_UTF8_EHLO = b"250-mx.interop.test\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"
 
@@ -164,3 +166,77 @@ def test_tls_none_never_tries_a_handshake_on_a_silent_port() -> None:
                          "--tls", "none")
         assert server.connections == 1
     assert "implicit" not in json.loads(result.stdout)["attempts"][0]["error"]["message"]
+
+
+# Postfix's HELO checks answered at EHLO itself (smtpd_delay_reject = no): the name refused is
+# the one smtpdiag announced, so the advice is --helo, not "the server speaks only old SMTP"
+
+NOT_FQDN = b"504 5.5.2 <client>: Helo command rejected: need fully-qualified hostname\r\n"
+
+
+def test_an_ehlo_refused_for_its_name_says_to_give_helo_a_real_name() -> None:
+    script = [send(GREETING), expect(b"EHLO"), send(NOT_FQDN), expect(b"HELO"), send(NOT_FQDN),
+              expect(b"QUIT"), send(b"221 2.0.0 Bye\r\n")]
+    result, report, _ = _probe(script, "--helo", "client")
+    assert result.returncode == 1 and report["verdict"] == "refused"
+    for step in report["attempts"][0]["steps"][2:4]:  # ehlo, helo
+        note = step["annotation"]
+        assert "smtpdiag announced" in note["description"], note["description"]
+        assert "--helo NAME" in note["advice"][0] and "old SMTP" not in note["advice"][0]
+        assert "--helo NAME" in note["provider"]["fix"]  # the fix the text report shows
+
+
+# Postfix's reject_unverified_recipient: only "undeliverable address" says the address is bad
+
+VERIFY = b"450 4.1.1 <x@example.org>: Recipient address rejected: "
+
+
+@pytest.mark.parametrize(("said", "reason", "who"), [
+    (b"unverified address: Address verification in progress", "greylisted", "sender-admin"),
+    (b"unverified address: connect to mx.example.org[192.0.2.1]:25: Connection refused",
+     "network", "recipient-admin"),
+    (b"unverified address: Host or domain name not found. Name service error for "
+     b"name=example.org type=MX: Host not found, try again", "network", "recipient-admin"),
+    (b"undeliverable address: host mx.example.org[192.0.2.1] said: 550 5.1.1 <x@example.org>: "
+     b"User unknown (in reply to RCPT TO command)", "user-unknown", "sender"),
+    (b"unverified address: host mx.example.org[192.0.2.1] said: 550 5.1.1 <x@example.org>: "
+     b"User unknown (in reply to RCPT TO command)", "user-unknown", "sender"),
+])
+def test_an_unverified_recipient_is_unknown_only_when_the_next_hop_said_so(
+        said: bytes, reason: str, who: str) -> None:
+    script = [send(GREETING), answering({b"RCPT": [VERIFY + said + b"\r\n"]})]
+    result, report, _ = _probe(script, "--from", "a@client.test", "--to", "x@example.org")
+    assert result.returncode == 4 and report["verdict"] == "deferred"
+    rcpt = next(s for s in report["attempts"][0]["steps"] if s["name"] == "rcpt")
+    got = rcpt["annotation"]["reason"]
+    assert (got["name"], got["who"]) == (reason, who), got
+
+
+# smtpdiag declining to go on (no password without TLS, no usable AUTH, STARTTLS required and
+# not offered) over a healthy connection still says goodbye, as every other early end does
+
+AUTH_EHLO = b"250-mx.test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n"
+
+
+@pytest.mark.parametrize(("ehlo", "args", "said"), [
+    (AUTH_EHLO, ("--tls", "auto", "--auth-user", "u"), "not sending the password unencrypted"),
+    (b"250-mx.test\r\n250-STARTTLS\r\n250 8BITMIME\r\n", ("--auth-user", "u"),
+     "offers no AUTH before TLS"),
+    (b"250-mx.test\r\n250-AUTH CRAM-MD5\r\n250 8BITMIME\r\n", ("--auth-user", "u"),
+     "offers no AUTH mechanism smtpdiag can use"),
+    (AUTH_EHLO, ("--tls", "starttls"), "STARTTLS is required here but the server does not"),
+])
+def test_declining_to_go_on_still_ends_with_quit(ehlo: bytes, args: tuple[str, ...],
+                                                 said: str) -> None:
+    script = [send(GREETING), expect(b"EHLO"), send(ehlo), expect(b"QUIT"),
+              send(b"221 2.0.0 Bye\r\n")]
+    with HostileServer(script) as server:
+        result = run_cli("probe", server.target, "--timeout", "3", "--dry-run", "--json",
+                         "--tls", "none", *args, env={"SMTPDIAG_PASSWORD": "pw"})
+        received = list(server.received)
+    assert_no_traceback(result)
+    report = json.loads(result.stdout)
+    attempt = report["attempts"][0]
+    assert report["verdict"] == "failed" and said in attempt["error"]["message"]
+    assert received[-1] == b"QUIT\r\n", received
+    assert attempt["steps"][-1]["name"] == "quit" and attempt["steps"][-1]["reply"]["code"] == 221

@@ -260,7 +260,18 @@ def _prefixes(code: str | None, enhanced: str | None
     return re.compile("^" + head), re.compile(inner)
 
 
+def _refusal_after(text: str, match: re.Match[str]) -> re.Match[str]:
+    """A success or intermediate reply (2xx, 3xx) is never what failed: where the text quotes
+    one before the refusal (a greeting's "220-laposte 421 4.2.1 Service refuse", "250 2.1.0 Ok
+    550 5.1.1 User unknown"), the first 4xx or 5xx reply after it is read instead."""
+    if match.group("code")[0] not in "23":
+        return match
+    return next((m for m in _REPLY.finditer(text, match.end()) if m.group("code")[0] in "45"),
+                match)
+
+
 def _from_match(text: str, match: re.Match[str], form: str) -> Diagnostic:
+    match = _refusal_after(text, match)
     body = _extent(text, match.start())
     if form == "sendmail":  # the server's lines ("<<< …"), not what Sendmail wrote after them
         kept = body.split("\n")
@@ -328,7 +339,10 @@ def read_diagnostic(text: str) -> Diagnostic:
     match = next((m for m in _REPLY.finditer(text) if m.group("code")[0] in "45"), None)
     if match:
         return _from_match(text, match, "text")  # one at the start was read above
-    enhanced = _ENHANCED_ONLY.search(text)
+    # a success code (2.x.x) inside prose is no failure's code: most often a version number
+    # ("wxPython 2.3.0" in a returned message); pasted alone, at the start, it is one
+    enhanced = next((found for found in _ENHANCED_ONLY.finditer(text)
+                     if found.group("enh")[0] != "2" or not found.start()), None)
     if enhanced:
         # qmail writes the code after its words ("Unable to contact LDAP server. (#4.4.3)"):
         # the line's words before the code are part of the reply

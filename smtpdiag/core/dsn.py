@@ -17,15 +17,26 @@ from dataclasses import dataclass, replace
 from email import message_from_string
 from email.message import Message
 from email.policy import compat32
+from functools import cache
 
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
-from .prose import forwarded_bounce, html_text, raw_text, segments, unquoted
+from .mbox import split_mbox
+from .prose import (
+    about_a_failure,
+    forwarded_bounce,
+    html_text,
+    opening,
+    raw_text,
+    segments,
+    unquoted,
+    without_scan_notes,
+)
 from .transfer import decode_body, header_text, message_bytes, parsed_message, part_text
 
 __all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "report_words",
            "split_mbox"]
 
-MAX_MESSAGE = 2_000_000  # bytes of one message read; a bounce's report is near the top
+MAX_MESSAGE = 10_000_000  # bytes of one message read: a report for 10,000 recipients is ~2 MB
 # An address starts where a run of its characters starts (the look-behind): tried from every
 # character of a long run instead, a line of 100,000 letters took minutes (quadratic).
 _LOCAL = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]"
@@ -35,6 +46,7 @@ _RETURNED = re.compile(
     r"^(?:[ \t]*-+ ?(?:This is a copy of|Original message|Below this line is a copy|The original "
     r"message|Returned message|Undelivered message|Unsent message|Headers of|Copy of)|"
     r"[-=]+\s*(?:Original|Returned|Undelivered)\b|Return-Path:|Received: from |"
+    r"(?:The )?original message (?:as received )?(?:is )?(?:as )?follows|"
     r"--- ?Below this line|Content-Type: message/rfc822)", re.I | re.M)
 _ANGLED = re.compile(r"<([^<>\n]*@[^<>\n]*)>")
 _SYSTEM = re.compile(r"(?:mailer-daemon|postmaster)@", re.I)
@@ -49,6 +61,8 @@ _HEADLINE = re.compile(r"^[ \t]*\*\*[ \t]*(?P<head>[^*\n]{3,80}?)[ \t]*\*\*[ \t]
 # Sendmail's Subject names the first failure ("Returned mail: User unknown"), or nothing.
 _SUBJECT_CAUSE = re.compile(r"Returned mail:\s*(?P<cause>.{3,300})", re.I)
 _NO_CAUSE = re.compile(r"\bsee (?:the )?transcript\b|\bfor details\b", re.I)
+# Reports that are about something else than a failed delivery (RFC 5965, RFC 8098).
+_NOT_FAILURES = frozenset({"feedback-report", "disposition-notification"})
 _REPORT_START = re.compile(r"^(?:Reporting-MTA|Final-Recipient|Original-Recipient|"
                            r"Received-From-MTA|Arrival-Date|Original-Envelope-Id):", re.I | re.M)
 
@@ -155,6 +169,20 @@ def _address(value: str | None) -> str | None:
     return found.group(1)
 
 
+def _recipient(group: Message) -> str | None:
+    """The Final-Recipient's address; the Original-Recipient's where the final one is no
+    Internet address the sender could know: an X.400 name ("x400; /S=ann/OU=…"), a source
+    route ("@relay.example:ann@ims_daemon") or a host with no dot (Sun's "ann@sims-ms-daemon")."""
+    final, original = _value(group, "Final-Recipient"), _value(group, "Original-Recipient")
+    found = _address(final or original)
+    kind = (final or "").split(";", 1)[0].strip().lower() if final and ";" in final else ""
+    host = (found or "").rpartition("@")[2]
+    if original and found and final and (kind not in ("", "rfc822", "utf-8") or found[:1] == "@"
+                                         or not ("." in host or host.startswith("["))):
+        return _address(original) or found
+    return found
+
+
 def _prose(message: Message) -> str:
     """The human-readable text of a bounce, up to where the returned message begins."""
     texts: list[str] = []
@@ -171,7 +199,7 @@ def _prose(message: Message) -> str:
             texts.append(text)
     body = "\n".join(texts).replace("\r\n", "\n")
     cut = _RETURNED.search(body, 1)
-    return body[:cut.start()] if cut else body
+    return without_scan_notes(body[:cut.start()] if cut else body)
 
 
 def report_words(message: Message, prose: str, recipients: int = 1) -> str:
@@ -217,9 +245,9 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
     records = []
     prose_found = read_diagnostic(prose) if prose.strip() else None
     listed = {address.lower(): text for address, text in segments(prose)}
+    prose_step = cache(lambda: find_command(prose))  # once: a report may list 10,000
     for group in groups:
-        recipient = _address(_value(group, "Final-Recipient")
-                             or _value(group, "Original-Recipient"))
+        recipient = _recipient(group)
         action = (_value(group, "Action") or "").lower() or None
         status = (_value(group, "Status") or "").split(" ")[0] or None
         if recipient is None and action is None and status is None:
@@ -251,7 +279,7 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
         # else the one the prose names (a transcript's command before the list)
         own_lines = listed.get((recipient or "").lower())
         command = found.command or (find_command(own_lines) if own_lines else None) \
-            or find_command(prose)
+            or prose_step()
         if found.code is None and about_all is not None and about_all.code is not None \
                 and not diagnostic_code:
             found = about_all
@@ -263,32 +291,10 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
     return records
 
 
-# An mbox separator: "From " at the start of a line, a sender and a ctime date (the weekday).
-_SEPARATOR = re.compile(rb"^From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ", re.M)
-
-
-def split_mbox(data: bytes) -> list[bytes]:
-    """The messages of mbox-formatted bytes, each without its separator line; other data is
-    one message.  Any line ending: a file saved by an old Mac mailer ends its lines with a
-    bare CR, which line-based mbox readers (``mailbox.mbox``) see as one line, so one message
-    with the next ones hidden inside it."""
-    if not data.startswith(b"From "):
-        return [data]
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    starts = [found.start() for found in _SEPARATOR.finditer(data)]
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-    messages = []
-    for start, end in zip(starts, [*starts[1:], len(data)], strict=True):
-        newline = data.find(b"\n", start, end)
-        messages.append(data[newline + 1:end] if newline >= 0 else b"")
-    return messages
-
-
 def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
-    """Every failed recipient of one bounce message (``[]`` when it reports none); a message
-    that forwards a bounce as an attachment gives the bounce's (``prose.forwarded_bounce``)."""
+    """Every failed recipient of one bounce message (``[]`` when it reports none, or is no
+    bounce: a person's message whose words name no failure); a message that forwards a bounce
+    as an attachment gives the bounce's (``prose.forwarded_bounce``)."""
     data = data[:MAX_MESSAGE]
     if b"\r" in data:  # CRLF, or the bare CR of old Mac mailers: every reader below splits on LF
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -299,6 +305,8 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
             found = read_message(attached.as_bytes(), depth + 1)
             if found:
                 return found
+    if message.get_param("report-type", "", header="content-type") in _NOT_FAILURES:
+        return []  # an abuse report (ARF) or a read receipt: nothing failed to be delivered
     prose = _prose(message)
     reports = [part for part in message.walk() if part.get_content_type() in (
         "message/delivery-status", "message/global-delivery-status")]
@@ -324,8 +332,10 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
         return []
     failed = [found.group(1) for found in _ADDRESS.finditer(
         str(message.get("X-Failed-Recipients") or ""))][:1_000]
-    return _told(_from_prose(unquoted(prose), _address(str(message.get("To", ""))), failed),
-                 message, prose)
+    records = _from_prose(unquoted(prose), _address(str(message.get("To", ""))), failed)
+    if not about_a_failure(message, [found.diagnostic for found in records], prose):
+        return []  # a person's message, not a bounce: nothing in it failed
+    return _told(records, message, prose)
 
 
 def _before_fields(text: str) -> str:
@@ -342,10 +352,12 @@ def _from_prose(prose: str, sender: str | None, failed: list[str] | None = None
     X-Failed-Recipients header names), or one for its text."""
     delayed = bool(re.search(r"\b(?:will (?:continue|keep) (?:trying|to try)|still (?:being )?"
                              r"(?:undelivered|retried)|delivery attempts will continue|"
-                             r"(?:has been|is) delayed|DELAYED)\b", prose, re.I))
+                             r"(?:has been|is) delayed|DELAYED|(?:has|have) not yet been "
+                             r"delivered|(?:is|was) (?:just|only) a warning|warning message "
+                             r"only)\b", prose, re.I))
     whole = read_diagnostic(prose)
     if whole.code is not None and not whole.message and _NDR_STATUS.search(prose):
-        whole = replace(whole, message=_opening(prose))
+        whole = replace(whole, message=opening(prose))
     listed = segments(prose, sender) or [(address, "") for address in failed or ()]
     if len(listed) < 2:
         address = listed[0][0] if listed else _named(prose, sender)
@@ -358,26 +370,10 @@ def _named(prose: str, sender: str | None) -> str | None:
     """The first address a bounce that lists no recipient names, other than the sender it is
     sent back to (quoted in the returned copy's From:) and the mail system's own."""
     for found in _ADDRESS.finditer(prose):
-        address = found.group(1)
+        address = found.group(1).lstrip("'")  # "addressed to 'ann@…'": the quote is no part
         if address.lower() != (sender or "").lower() and not _SYSTEM.match(address):
             return address
     return None
-
-
-def _opening(prose: str) -> str:
-    """A Microsoft 365 report's opening paragraph ("Your message to … couldn't be delivered.
-    … wasn't found at …"), the only words it has for a code given alone further down, under
-    "Status code:"; link-only lines dropped."""
-    kept: list[str] = []
-    for line in prose.strip().splitlines():
-        line = line.strip()
-        if not line:
-            if kept:
-                break
-            continue
-        if not re.fullmatch(r"\[?https?://\S*\]?", line):
-            kept.append(line)
-    return " ".join(kept)[:1_000]
 
 
 def _own(text: str | None, address: str) -> Diagnostic | None:

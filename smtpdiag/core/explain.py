@@ -332,4 +332,9 @@ def explain(text: str, lang: str = "en") -> dict[str, Any]:
         else:
             step = find_command(stripped)
             items = [explain_reply(reply, lang, step=step) for reply in replies]
+            if all(reply.code < 400 for reply in replies):
+                # a success quoted before the refusal ("220-mx … 421 4.2.1 …"): the refusal
+                found = read_diagnostic(stripped)
+                refusal = explain_diagnostic(found) if (found.code or 0) >= 400 else None
+                items = [refusal] if refusal is not None else items
     return {"schema": EXPLAIN_SCHEMA, "input": stripped, "lang": lang, "items": items}

@@ -47,8 +47,7 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
             found.append(Finding(
                 "critical", f"STARTTLS was refused ({reply.code} {reply.text})"[:200] + "; the "
                 "session carried on without encryption, as a sending server does: mail to this "
-                "server travels in plaintext. Check its TLS certificate and key configuration",
-                step.name))
+                f"server travels in plaintext. {_starttls_fix(reply)}", step.name))
         elif step.name == "ehlo" and not reply.positive and \
                 (helo := _helo_followed(attempt, step)) is not None:
             if helo.reply is not None and helo.reply.positive:
@@ -86,6 +85,20 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
     found += _implicit_tls_found(attempt)
     found += conduct_findings(attempt)
     return tuple(found)
+
+
+def _starttls_fix(reply: Reply) -> str:
+    """What to fix when STARTTLS was refused: the certificate and key, unless the server's own
+    words name another cause (Postfix's "454 4.3.0 Try again later" is a milter's deferral, not
+    a TLS failure; the catalogue knows such replies)."""
+    from .. import catalogue
+    from .explain import reply_match_text
+
+    entry = catalogue.match_provider(reply.code, reply.enhanced, reply_match_text(reply),
+                                     kind="provider")
+    if entry is None or entry.generic or entry.catch_all:
+        return "Check its TLS certificate and key configuration"
+    return f"{entry.provider}: {entry.name}. {entry.fix}"
 
 
 def _helo_followed(attempt: Attempt, ehlo: Step) -> Step | None:
@@ -176,7 +189,7 @@ def mx_findings(resolution: Resolution) -> tuple[Finding, ...]:
     listed: dict[str, list[int]] = {}
     for mx in resolution.mx:
         listed.setdefault(mx.host.lower(), []).append(mx.preference)
-    found += [Finding("info", f"the MX host {host} is listed {len(prefs)} times (preferences "
+    found += [Finding("warning", f"the MX host {host} is listed {len(prefs)} times (preferences "
                       f"{', '.join(map(str, prefs))}): only its best preference counts; "
                       "remove the other records", "dns")
               for host, prefs in listed.items() if len(prefs) > 1]

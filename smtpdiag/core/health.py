@@ -14,7 +14,10 @@ The rules, for the attempt that answered (or every attempt with ``all_hosts``):
   ``cert_crit_days`` / ``cert_warn_days`` (alert when fewer days are left);
 - times above ``warn`` / ``crit`` (whole session) or ``step_warn`` / ``step_crit`` (per step);
 - ``require_tls``: a session that got past EHLO without TLS is CRITICAL;
-- an earlier MX host that failed before a later one answered is a WARNING.
+- an earlier MX host that failed before a later one answered is a WARNING;
+- what the probe found wrong with the MX set (an alias or an IP address as a target, a host
+  listed twice, an address family that failed, an address no sender can reach) is a WARNING
+  (a critical finding CRITICAL): the walk answered, but not every sender's would.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ _SEVERITY = {"OK": 0, "UNKNOWN": 1, "WARNING": 2, "CRITICAL": 3}  # max_state_al
 _LOGICAL = {part: user for user, parts in STEP_PARTS.items() for part in parts}
 _OURS = ("usage", "target", "error")  # error kinds that mean "could not run", not "server bad"
 _SERVER_TEXT_KEPT = 160
+_FINDING_STATES = {"warning": "WARNING", "critical": "CRITICAL"}  # a note changes nothing
 
 
 def worst(states: Iterable[str]) -> str:
@@ -305,6 +309,10 @@ def judge(report: Report, thresholds: Thresholds, *, index: int = 0,
         reasons.append(Reason(state, f"{where}: {report.error.message}", report.error.step))
     elif primary is None:
         reasons.append(Reason("UNKNOWN", "nothing was probed"))
+    resolution = report.resolution
+    if resolution is not None and resolution.findings:  # the MX set's own faults
+        reasons += [Reason(_FINDING_STATES[f.severity], f"dns: {f.message}", "dns")
+                    for f in resolution.findings if f.severity in _FINDING_STATES]
     later = False  # past the primary: a backup host looked up but not needed (net/hostwalk)
     for attempt in report.attempts:
         if all_hosts or attempt is primary:

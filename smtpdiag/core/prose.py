@@ -26,9 +26,11 @@ import html
 import re
 from email.message import Message
 
-from .transfer import body_bytes, decode_body, message_bytes, parsed_message
+from .bounce import Diagnostic
+from .transfer import body_bytes, decode_body, header_text, message_bytes, parsed_message
 
-__all__ = ["forwarded_bounce", "html_text", "raw_text", "segments", "unquoted"]
+__all__ = ["about_a_failure", "forwarded_bounce", "html_text", "opening", "raw_text",
+           "segments", "unquoted", "without_scan_notes"]
 
 _ADDRESS = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 # A line that starts with a recipient, as the bounce formats above write one.
@@ -184,8 +186,67 @@ def _is_bounce(message: Message, *, subject: bool) -> bool:
         return True
     if _BOUNCER.search(str(message.get("From") or "")):
         return True
-    title = str(message.get("Subject") or "")
+    title = header_text(str(message.get("Subject") or ""))  # "=?utf-8?B?RGVsaXZlcnk…?="
     return subject and not _FORWARDED.match(title) and bool(_BOUNCE_SUBJECT.search(title))
+
+
+def about_a_failure(message: Message, found: list[Diagnostic], prose: str) -> bool:
+    """Whether a message without a delivery report is a bounce: its headers say a mail system
+    wrote it about a failed delivery (a report, a mail system's From, a bounce's Subject, a
+    forward's too, an X-Failed-Recipients header, the null sender ``Return-Path: <>``), its
+    ``prose`` says a delivery failed ("could not be delivered to the following recipients"),
+    or what was read from it (``found``) holds a reply code, an enhanced code or a wording the
+    catalogue knows.  A person's message is none of these: nothing in it failed."""
+    from .. import catalogue
+
+    title = header_text(str(message.get("Subject") or ""))
+    if _is_bounce(message, subject=True) or message.get("X-Failed-Recipients") \
+            or _BOUNCE_SUBJECT.search(title) or str(message.get("Return-Path") or "").strip() \
+            == "<>" or _FAILED_DELIVERY.search(prose[:20_000]):
+        return True
+    return any(diagnostic.code is not None or diagnostic.enhanced is not None
+               or catalogue.match_provider(None, None, diagnostic.message[:2_000]) is not None
+               for diagnostic in found)
+
+
+# How a mail system's prose says that a delivery failed or is delayed.
+_FAILED_DELIVERY = re.compile(
+    r"could not be delivered|(?:was|were|has not been|have not been) (?:not )?(?:yet )?"
+    r"delivered to|undeliverable|delivery (?:has )?failed|delivery to the following|"
+    r"permanent (?:error|fatal errors?|failure)|returned to (?:the )?sender|"
+    r"delivery attempts will continue|failed to deliver|unable to deliver|not be delivered",
+    re.I)
+
+
+# A virus scanner's note appended to a message ("Este mensaje ha sido analizado con NOD32
+# antivirus", "Checked by AVG", "scanned … and is believed to be clean"): it names no failure.
+_SCAN_NOTE = re.compile(
+    r"^[^\n]*(?:(?:scanned|checked|analy[sz]ed|analizado|analisado|verificado|gepr[üu]ft|"
+    r"analysiert|analys[ée]|escaneado)\b[^\n]{0,80}?(?:anti-?virus|virus|malware|AVG|NOD32|"
+    r"ClamAV|McAfee|Symantec|Sophos|Kaspersky|MailScanner)|no virus(?:es)? (?:was |were )?found|"
+    r"believed to be clean|virus database|Informaci[óo]n de NOD32)[^\n]*$", re.I | re.M)
+
+
+def without_scan_notes(text: str) -> str:
+    """``text`` without the lines a virus scanner appended to it, which would read as a virus
+    found: a scanner that found one says so in words of its own ("infected", "virus found")."""
+    return _SCAN_NOTE.sub("", text) if re.search(r"virus|AVG|NOD32", text, re.I) else text
+
+
+def opening(prose: str) -> str:
+    """A Microsoft 365 report's opening paragraph ("Your message to … couldn't be delivered.
+    … wasn't found at …"), the only words it has for a code given alone further down, under
+    "Status code:"; link-only lines dropped."""
+    kept: list[str] = []
+    for line in prose.strip().splitlines():
+        line = line.strip()
+        if not line:
+            if kept:
+                break
+            continue
+        if not re.fullmatch(r"\[?https?://\S*\]?", line):
+            kept.append(line)
+    return " ".join(kept)[:1_000]
 
 
 def forwarded_bounce(message: Message) -> Message | None:

@@ -19,7 +19,8 @@ rule decides, in this order (``decided_by`` in the result says which):
 5. ``none``     — nothing says why: ``unknown``.
 
 Between 2 and 3, ``action``: a bounce whose report says delivery failed for good (``Action:
-failed``) after a transient (4.x.x) reply means the sender's queue lifetime ran out: ``expired``.
+failed``) after a transient (4.x.x) reply means the sender's queue lifetime ran out: ``expired``;
+a delay warning (``Action: delayed``) on such a reply is ``delayed``: still being retried.
 
 ``permanent`` follows the reply's class when there is one (5 = permanent), else the reason's
 usual nature; ``who`` is who must act: ``sender``, ``sender-admin`` or ``recipient-admin``.
@@ -122,9 +123,11 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
 
     A bounce that gave up (``final``) after a transient (4.x.x) reply that names no cause of
     its own, or after a host that could not be reached or did not answer: the queue lifetime
-    expired; a delay warning (``final`` False) on one, or on nothing at all: the message has
-    outlived the sender's warning time.  Words that name the network fault itself (a DNS
-    failure, no route to the host, a mail loop) stay the cause, unless the code is 4.4.7.  A
+    expired; a delay warning (``final`` False) on one, on nothing at all, or in words of expiry
+    ("could not be delivered for 4 hours", 4.4.7): ``delayed``, the sender's server is still
+    retrying (not ``expired``: nothing has failed for good yet).  Words that name the network
+    fault itself (a DNS failure, no route to the host, a mail loop) stay the cause, unless the
+    code is 4.4.7.  A
     refusal of the MAIL command, or with a sender-address code (X.1.7, X.1.8), is about the
     sender even when its words say "unknown" or "no such domain" (but not an MTA's own words
     for a protocol slip, such as Postfix's "send HELO/EHLO first").  A generic "User unknown"
@@ -146,10 +149,13 @@ def _expired_or_sender(found: dict[str, Any], code: int | None, enhanced: str | 
     transient = found["name"] in TRANSIENT and not (fault and enhanced != "4.4.7") and (
         (klass == 4 and (no_cause or enhanced in ("4.4.1", "4.4.7")))
         or (klass is None and found["name"] == "network"))
-    if final is not None and (transient or (final is False and found["name"] == "unknown")):
-        return reason_for("expired", decided_by="action",
-                          rule="Action: failed" if final else "Action: delayed",
-                          klass=None, final=final)
+    if final is False and (transient or found["name"] in ("unknown", "expired")):
+        # a delay warning: the queue has not given up, whatever its words call the wait
+        return reason_for("delayed", decided_by="action", rule="Action: delayed", klass=None,
+                          final=False)
+    if final and transient:
+        return reason_for("expired", decided_by="action", rule="Action: failed", klass=None,
+                          final=True)
     key = catalogue.registry_key(enhanced) if enhanced else ""
     # a bounce that names no step; "550 5.2.1 User unknown" stays the text's (the rule)
     unnamed = command is None and final is not None and key != "X.2.1"

@@ -80,13 +80,10 @@ def body_bytes(part: Message) -> bytes:
     encoding = str(part.get("Content-Transfer-Encoding") or "").strip().lower()
     if encoding not in ("base64", "quoted-printable"):
         return cast(bytes, part.get_payload(decode=True))
-    payload = part.get_payload()
-    if not isinstance(payload, str):
-        return cast(bytes, part.get_payload(decode=True))
-    try:  # the email package keeps 8-bit bytes as surrogates
-        raw = payload.encode("ascii", "surrogateescape")
-    except UnicodeError:  # read from a str holding non-ASCII characters
-        raw = payload.encode("utf-8", "surrogateescape")
+    # The body's own bytes, as the parser keeps them (8-bit bytes as surrogates: every part
+    # here was parsed from bytes).  ``get_payload()`` would decode them from the charset it
+    # names (UTF-8 read as Latin-1: "gelÃ¶scht"), or raise TypeError for an RFC 2231 one.
+    raw = part._payload.encode("ascii", "surrogateescape")  # type: ignore[attr-defined]
     return decode_body(raw, encoding, _charset(part))
 
 
@@ -100,14 +97,32 @@ def _charset(part: Message) -> str:
 
 
 def part_text(part: Message) -> str:
-    """A text part's words, in its charset (UTF-8 where it names none or an unknown one)."""
-    return body_bytes(part).decode(_charset(part), "replace")
+    """A text part's words, in its charset (UTF-8 where it names none or an unknown one).
+    Bytes that are not valid in a charset that is UTF-8 or ASCII by default or by label are
+    most often Windows-1252 (Latin-1) text from a mail system that named no charset ("Su
+    mensaje no pudo ser entregado … Información"): read so, not as U+FFFD replacements."""
+    data = body_bytes(part)
+    charset = _charset(part)
+    try:
+        return data.decode(charset)
+    except UnicodeDecodeError:
+        pass
+    if charset.lower().replace("-", "").replace("_", "") in _DEFAULTS:
+        for fallback in ("utf-8", "cp1252"):
+            try:
+                return data.decode(fallback)
+            except UnicodeDecodeError:
+                continue
+    return data.decode(charset, "replace")
+
+
+_DEFAULTS = frozenset({"utf8", "usascii", "ascii", "ansix3.41968", "us"})
 
 
 def parsed_message(data: bytes) -> Message:
     """``data`` (LF line ends) parsed by the email package, or, where it nests more containers
     than ``MAX_CONTAINERS`` (or deeper than the parser's recursion goes), its headers with the
-    body as one plain text part, MIME boundaries and part headers left out."""
+    body as one plain text part, MIME boundaries and part headers (its own too) left out."""
     if len(_CONTAINER.findall(data, 0, MAX_CONTAINERS * 2_000)) <= MAX_CONTAINERS:
         try:
             return message_from_bytes(data, policy=compat32)
@@ -117,8 +132,9 @@ def parsed_message(data: bytes) -> Message:
     flat = message_from_bytes(head + b"\n\n", policy=compat32)
     for name in ("Content-Type", "Content-Transfer-Encoding", "MIME-Version"):
         del flat[name]
-    flat["Content-Type"] = "text/plain; charset=utf-8"
-    flat.set_payload(_MIME_LINE.sub(b"", body).decode("utf-8", "replace"))
+    # text/plain by default, read as UTF-8; its 8-bit bytes kept as the parser keeps them, so
+    # that ``as_bytes`` gives them back (a forwarded bounce is read again from its bytes)
+    flat.set_payload(_MIME_LINE.sub(b"", body).decode("ascii", "surrogateescape"))
     return flat
 
 
@@ -142,8 +158,9 @@ def message_bytes(group: Message) -> bytes:
     payload = group.get_payload()  # (its 8-bit bytes replaced: only an empty one is used)
     if isinstance(payload, str) and not payload.strip() \
             and all(isinstance(value, str) for _, value in group.items()):
+        # (a value holding 8-bit bytes comes as a Header, not a str: these are ASCII)
         text = "".join(f"{name}: {value}\n" for name, value in group.items())
-        return f"{text}\n".encode("utf-8", "surrogateescape")
+        return f"{text}\n".encode()
     try:
         return group.as_bytes()
     except (UnicodeError, LookupError):

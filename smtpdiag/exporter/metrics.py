@@ -111,9 +111,11 @@ class ProbeCollector(Collector):
         yield steps
         yield from self._replies(attempt)
         yield from self._tls(attempt)
-        findings = GaugeMetricFamily("smtpdiag_findings", "Findings about the session, by "
-                                     "severity", labels=["severity"])
+        findings = GaugeMetricFamily("smtpdiag_findings", "Findings about the session and "
+                                     "the MX set, by severity", labels=["severity"])
         found = attempt.findings if attempt is not None else ()
+        if report.resolution is not None:  # the MX set's (a CNAME target, a failed AAAA...)
+            found += report.resolution.findings
         for severity in SEVERITIES:
             findings.add_metric([severity], float(sum(f.severity == severity for f in found)))
         yield findings

@@ -19,11 +19,11 @@ from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 from ..core.capabilities import parse_capabilities
 from ..core.replies import REDACTED
 from ..core.verdicts import stopping_reply
-from ..errors import ConnectError, ProtocolError, TlsError
+from ..errors import ConnectError, TlsError
 from ..model import Capabilities, Reply
 from .greeting import GreetingWalk
 from .roots import ca_file_roots
-from .steps import Done, Unsendable
+from .steps import DeclinedProtocol, DeclinedTls, Done, Unsendable
 from .tlsinfo import describe_session, handshake_context, legacy_context
 from .tlsverify import peer_chain, verify_chain
 
@@ -97,8 +97,8 @@ class Walk(GreetingWalk):
         offered = bool(self.caps and self.caps.starttls)
         if not offered:
             if self.opts.tls == "starttls-required":
-                raise TlsError("STARTTLS is required here but the server does not offer it",
-                               step="starttls")
+                raise DeclinedTls("STARTTLS is required here but the server does not offer it",
+                                  step="starttls")
             return
         reply = await self.command("starttls", "STARTTLS")
         if reply.code != 220:
@@ -116,9 +116,9 @@ class Walk(GreetingWalk):
         user, password = self.opts.auth_user or "", self.opts.auth_password or ""
         if self.tls is None and self.opts.tls != "none":
             # A stripped STARTTLS must not cost the user their password.
-            raise TlsError("not sending the password unencrypted: no TLS was negotiated (the "
-                           "server did not offer STARTTLS); --tls none allows AUTH without TLS",
-                           step="auth")
+            raise DeclinedTls("not sending the password unencrypted: no TLS was negotiated "
+                              "(the server did not offer STARTTLS); --tls none allows AUTH "
+                              "without TLS", step="auth")
         offered = self.caps.auth if self.caps else ()
         if "PLAIN" in offered:
             token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
@@ -133,14 +133,14 @@ class Walk(GreetingWalk):
                 reply = await self.command("auth", base64.b64encode(secret.encode()).decode(),
                                            REDACTED)
         elif not offered and self.tls is None and self.caps and self.caps.starttls:
-            raise ProtocolError("the server offers no AUTH before TLS, and it offers STARTTLS: "
-                                "it takes logins only over TLS (Exim: auth_advertise_hosts, "
-                                "Postfix: smtpd_tls_auth_only). Probe with --tls starttls",
-                                step="auth")
+            raise DeclinedProtocol("the server offers no AUTH before TLS, and it offers "
+                                   "STARTTLS: it takes logins only over TLS (Exim: "
+                                   "auth_advertise_hosts, Postfix: smtpd_tls_auth_only). Probe "
+                                   "with --tls starttls", step="auth")
         else:
             shown = ", ".join(offered) or "none"
-            raise ProtocolError(f"the server offers no AUTH mechanism smtpdiag can use "
-                                f"(PLAIN or LOGIN); it offers: {shown}", step="auth")
+            raise DeclinedProtocol(f"the server offers no AUTH mechanism smtpdiag can use "
+                                   f"(PLAIN or LOGIN); it offers: {shown}", step="auth")
         self._refuse_unless(reply, 235)
 
     async def transaction(self) -> None:
@@ -162,7 +162,10 @@ class Walk(GreetingWalk):
             reply = await self.command("rcpt", f"RCPT TO:<{rcpt}>")
             self.rcpt_replies.append(reply)
             if reply.code == 421:  # closing: no further recipient will be heard
-                self.stop = reply
+                # (Postfix's "too many errors" after refused recipients): where none was taken,
+                # a recipient refused for good before it decides, as when all were refused
+                taken = any(r.code in (250, 251, 252) for r in self.rcpt_replies)
+                self.stop = reply if taken else stopping_reply(self.rcpt_replies)
                 raise Done
         if not any(r.code in (250, 251, 252) for r in self.rcpt_replies):
             self.stop = stopping_reply(self.rcpt_replies)

@@ -20,6 +20,7 @@ import dns.exception
 import dns.message
 import dns.name
 import dns.nameserver
+import dns.query
 import dns.resolver
 import dns.reversename
 from dns.rdtypes.ANY.MX import MX
@@ -163,8 +164,8 @@ class Resolver:
             return await resolver.resolve(name, rdtype, lifetime=lifetime, search=False)
         except dns.resolver.NoAnswer:
             return None
-        except dns.resolver.NXDOMAIN:
-            raise DnsError(f"{display} does not exist (NXDOMAIN)", step=STEP) from None
+        except dns.resolver.NXDOMAIN as exc:
+            raise DnsError(missing(exc, name, display)[1], step=STEP) from None
         except dns.exception.Timeout:
             if lifetime < self._timeout:
                 raise LateError(f"no answer from {self.server} for {what} in the time left",
@@ -192,10 +193,23 @@ class Resolver:
         errors = exc.kwargs.get("errors") or []
         for entry in errors:
             problem = entry[3] if len(entry) > 3 else None
+            if problem == "REFUSED":  # an authoritative server not serving it, or no recursion
+                return (f"{self._who()} refused to answer {what} (REFUSED: a lame delegation, "
+                        "or a resolver that does not serve this client)")
             if isinstance(problem, str):  # dnspython records a bad rcode as its text
                 return f"{self._who()} failed ({problem}) answering {what}"
+        problems = [entry[3] for entry in errors if len(entry) > 3]
+        if any(isinstance(p, dns.message.Truncated) for p in problems):
+            tcp = [p for p in problems if isinstance(p, BaseException)
+                   and not isinstance(p, dns.message.Truncated)]
+            if tcp:  # UDP said "too big" (TC), and the retry over TCP failed
+                return (f"{self._who()} answered {what} truncated (too big for UDP), and the "
+                        f"retry over TCP failed: {_tcp_failure(tcp[-1])}")
         for entry in errors:
             problem = entry[3] if len(entry) > 3 else None
+            if isinstance(problem, dns.query.BadResponse):  # it parsed: for another question
+                return (f"{self._who()} answered {what} with a reply to another question (its "
+                        "query ID or question differs: forged, or mixed up by a middlebox)")
             if isinstance(problem, dns.message.ChainTooLong):  # it answered: with a loop
                 return (f"{self._who()} answered {what} with aliases (CNAME) that loop or "
                         "chain too far")
@@ -304,10 +318,10 @@ class Resolver:
         name, display = _to_name(domain)
         answer = await self._query(name, display, "MX", until)
         if answer is None:
-            found = await self._addresses(name, display)
+            found, _, failed = await self._addresses_of(name, display, until)
             if not found:
                 raise DnsError(f"{display} has no MX, A or AAAA records", step=STEP)
-            host = Candidate(_host_text(name), None, found)
+            host = Candidate(_host_text(name), None, found, failed=failed)
             return Resolution(display, "implicit-mx"), MxQueue(self, [], until, [host])
         records = sorted(
             ((rd.preference, rd.exchange) for rd in answer if isinstance(rd, MX)),
@@ -331,6 +345,29 @@ class Resolver:
             return None
         names = sorted(_host_text(rd.target) for rd in answer if isinstance(rd, PTR))
         return names[0] if names else None
+
+
+def missing(exc: dns.resolver.NXDOMAIN, name: dns.name.Name, display: str
+            ) -> tuple[str | None, str]:
+    """(the alias's target, the message) for an NXDOMAIN answer: the name itself, or the
+    end of the aliases (CNAME) it leads to, does not exist."""
+    try:
+        target = exc.canonical_name
+    except (TypeError, KeyError):
+        target = name
+    if target == name:
+        return None, f"{display} does not exist (NXDOMAIN)"
+    alias = _host_text(target)
+    return alias, f"{display} is an alias (CNAME) of {alias}, which does not exist (NXDOMAIN)"
+
+
+def _tcp_failure(problem: BaseException) -> str:
+    """Why a TCP question got no answer, for people."""
+    if isinstance(problem, EOFError | ConnectionResetError):
+        return "the connection closed without an answer"
+    if isinstance(problem, dns.exception.Timeout):
+        return "no answer"
+    return getattr(problem, "strerror", None) or str(problem) or type(problem).__name__
 
 
 class LateError(DnsError):

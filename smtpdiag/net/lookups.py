@@ -6,6 +6,8 @@ question is an ``Answer`` with status ``error`` and a message naming the server 
 
 from __future__ import annotations
 
+import asyncio
+
 import dns.asyncresolver
 import dns.exception
 import dns.flags
@@ -15,7 +17,7 @@ import dns.reversename
 
 from ..core.policy.records import Answer
 from ..errors import DnsError, TargetError
-from .dns import Resolver, _host_text, _seconds, _to_name
+from .dns import Resolver, _host_text, _seconds, _to_name, missing
 
 __all__ = ["PolicyResolver", "rdata_text"]
 
@@ -34,9 +36,20 @@ def rdata_text(rdata: object) -> str:
     return str(rdata)
 
 
+# Questions one audit has in flight at once: a domain with 200 MX hosts asks 400 address
+# questions, and all at once they overran the nameserver (or its rate limit), whose dropped
+# answers the audit then reported as lookups that failed.
+IN_FLIGHT = 20
+
+
 class PolicyResolver(Resolver):
     """The probe's resolver, asking with the AD flag (RFC 6840 §5.7) so a validating
-    resolver says whether it validated; everything else is as ``Resolver``."""
+    resolver says whether it validated, at most ``IN_FLIGHT`` questions at a time (a
+    question's time counts from when it is sent); everything else is as ``Resolver``."""
+
+    def __init__(self, nameserver: tuple[str, int] | None = None, timeout: float = 5.0) -> None:
+        super().__init__(nameserver, timeout)
+        self._slots = asyncio.Semaphore(IN_FLIGHT)
 
     def _resolver(self) -> dns.asyncresolver.Resolver:
         fresh = self._impl is None
@@ -65,10 +78,14 @@ class PolicyResolver(Resolver):
     async def ask_name(self, qname: dns.name.Name, display: str, rdtype: str) -> Answer:
         what = f"{rdtype} {display}"
         try:
-            answer = await self._resolver().resolve(
-                qname, rdtype, lifetime=self._timeout, search=False, raise_on_no_answer=False)
-        except dns.resolver.NXDOMAIN:
-            return Answer(display, rdtype, "nxdomain", error=f"{display} does not exist")
+            async with self._slots:
+                answer = await self._resolver().resolve(qname, rdtype, lifetime=self._timeout,
+                                                        search=False, raise_on_no_answer=False)
+        except dns.resolver.NXDOMAIN as exc:
+            alias, said = missing(exc, qname, display)
+            if alias is None:
+                said = f"{display} does not exist"
+            return Answer(display, rdtype, "nxdomain", cname=alias, error=said)
         except dns.exception.Timeout:
             return Answer(display, rdtype, "error", error=f"no answer within "
                           f"{_seconds(self._timeout)} s from {self.server} for {what}")

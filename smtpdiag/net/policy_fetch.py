@@ -8,6 +8,7 @@ connection goes, as it does for SMTP); the TLS server name and the Host header s
 
 from __future__ import annotations
 
+import re
 import ssl
 
 from ..core.policy.mtasts import MAX_POLICY_BYTES
@@ -26,8 +27,8 @@ def _cert_problem(exc: BaseException) -> str | None:
     while seen is not None:
         if isinstance(seen, ssl.SSLCertVerificationError):
             return str(seen.verify_message or seen)
-        if "CERTIFICATE_VERIFY_FAILED" in str(seen):
-            return str(seen)
+        if "CERTIFICATE_VERIFY_FAILED" in str(seen):  # OpenSSL's text, without its codes
+            return re.sub(r"^\[SSL: [A-Z_]+\]\s*|\s*\(_ssl\.c:\d+\)$", "", str(seen))
         seen = seen.__cause__ or seen.__context__
     return None
 

@@ -23,7 +23,7 @@ from ..core.verdicts import outcome_of
 from ..errors import SmtpdiagError, TlsError
 from ..model import Attempt, ErrorInfo, Step, TlsInfo
 from .dialogue import Walk
-from .steps import Done, ImplicitTls, Unsendable, WrongReply
+from .steps import Declined, Done, ImplicitTls, Unsendable, WrongReply
 from .walkoptions import WalkOptions
 from .wire import refused_handshake
 
@@ -39,7 +39,7 @@ async def _attempt(host: str, address: str, port: int, opts: WalkOptions, deadli
         await walk_.quit()
     except Done:
         await walk_.quit()
-    except (Unsendable, WrongReply) as exc:
+    except (Unsendable, WrongReply, Declined) as exc:
         error = exc
         await walk_.quit()
     except SmtpdiagError as exc:

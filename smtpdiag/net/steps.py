@@ -17,13 +17,14 @@ from dataclasses import replace
 from aiosmtplib.errors import SMTPServerDisconnected
 
 from ..core.replies import NO_SECRETS, Redactor, secret_forms
-from ..errors import ProtocolError, SmtpdiagError, StepTimeout, quoted
+from ..errors import ProtocolError, SmtpdiagError, StepTimeout, TlsError, quoted
 from ..model import Capabilities, ErrorInfo, Reply, Step, TlsInfo
 from .stepclock import StepClock
 from .walkoptions import WalkOptions
 from .wire import RecordingProtocol, convert_error
 
-__all__ = ["HANG_UP_WAIT", "Done", "ImplicitTls", "StepWalk", "Unsendable", "WrongReply"]
+__all__ = ["HANG_UP_WAIT", "Declined", "DeclinedProtocol", "DeclinedTls", "Done", "ImplicitTls",
+           "StepWalk", "Unsendable", "WrongReply"]
 
 HANG_UP_WAIT = 0.1  # seconds given to a server to close the connection after its 221
 
@@ -38,6 +39,20 @@ class ImplicitTls(StepTimeout):
 
 class Unsendable(SmtpdiagError):
     """What the user asked for cannot be sent to this server; the walk ends politely (QUIT)."""
+
+
+class Declined(SmtpdiagError):
+    """smtpdiag itself would not go on over a healthy connection (no password without TLS, no
+    AUTH mechanism it can use): the walk ends politely (QUIT).  Raised as ``DeclinedTls`` or
+    ``DeclinedProtocol``, so that the error keeps its kind."""
+
+
+class DeclinedTls(Declined, TlsError):
+    """Not sending a password where no TLS was negotiated."""
+
+
+class DeclinedProtocol(Declined, ProtocolError):
+    """The server offers no AUTH that smtpdiag can use here."""
 
 
 class WrongReply(ProtocolError):

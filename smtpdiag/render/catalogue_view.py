@@ -60,13 +60,17 @@ WHO = {"sender": "the sender must act", "sender-admin": "the sending side's admi
        "recipient-admin": "the receiving side's admin must act"}
 
 
-def _bottom_line(doc: Doc, reason: dict[str, Any]) -> None:
+def _bottom_line(doc: Doc, reason: dict[str, Any], delayed: bool = False) -> None:
     """One line first: what happened, permanent or temporary, who must act.  A temporary
     failure needs nobody at first (the sending server retries on its own, and greylisting
-    wants exactly that); who must act is who can end it if it lasts."""
+    wants exactly that); who must act is who can end it if it lasts.  A delay warning
+    (``Action: delayed``) that names its cause says it is not a failure yet."""
     who = WHO.get(reason["who"], reason["who"])
     nature = f"permanent; {who}" if reason["permanent"] else (
         f"temporary: the sending server retries on its own; if it lasts, {who}")
+    if delayed and reason["name"] != "delayed" and not reason["permanent"]:
+        nature = (f"delayed, not a final failure: the sending server is still retrying; "
+                  f"if it lasts, {who}")
     doc.add(("Bottom line: ", "bold"), (reason["summary"], "bold"),
             f" ({reason['name']}) — {nature}.")
 
@@ -80,14 +84,71 @@ def _echo(doc: Doc, item: dict[str, Any]) -> None:
         doc.add(("> ", "dim"), (item["text"], "dim"))
 
 
-def _dsn(doc: Doc, dsn: dict[str, Any] | None, step: str | None) -> None:
+SHOWN_RECIPIENTS = 20  # of a group sharing one explanation; --jsonl lists every one
+
+
+def _dsn(doc: Doc, dsn: dict[str, Any] | None, step: str | None,
+         others: list[str] | None = None) -> None:
     if not dsn:
         return
+    who: tuple[str, Any] = ("recipient", dsn["recipient"])
+    if others:
+        names = [dsn["recipient"] or "(none named)", *others]
+        more = len(names) - SHOWN_RECIPIENTS
+        listed = ", ".join(names[:SHOWN_RECIPIENTS]) + (
+            f" and {more:,} more (--jsonl lists every one)" if more > 0 else "")
+        who = (f"{len(names):,} recipients explained alike", f"({listed})")
     parts = [f"{label} {value}" for label, value in (
-        ("recipient", dsn["recipient"]), ("action", dsn["action"]), ("status", dsn["status"]),
+        who, ("action", dsn["action"]), ("status", dsn["status"]),
         ("remote MTA", dsn["remote_mta"]), ("at", step)) if value]
     if parts:
         doc.add(("Bounce: ", "bold"), ", ".join(parts))
+
+
+def _masked(text: str, address: str | None) -> str:
+    """``text`` with the recipient's own address taken out (a reply quotes it: "<ann@…>: User
+    unknown"), so the replies of recipients who failed alike compare equal."""
+    if not address or address.lower() not in text.lower():
+        return text
+    import re
+
+    return re.sub(re.escape(address), "<recipient>", text, flags=re.I)
+
+
+def _same_as(item: dict[str, Any]) -> tuple[Any, ...]:
+    """What the text output shows of a bounce's item, its recipient's address masked: the
+    items of a report that share it are shown once."""
+    dsn = item["dsn"]
+    address = dsn["recipient"]
+    reply = item["reply"] or {}
+    return (tuple(_masked(line, address) for line in reply.get("raw") or ()),
+            reply.get("code"), _masked(item.get("text") or "", address),
+            tuple(item["reason"].values()) if item.get("reason") else None,
+            (item["provider"] or {}).get("id"), (item["basic"] or {}).get("code"),
+            (item["enhanced"] or {}).get("code"), item.get("step"),
+            tuple(_masked(note, address) for note in item["notes"]),
+            dsn["action"], dsn["status"], dsn["remote_mta"])
+
+
+def _grouped(items: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[str]]]:
+    """A bounce's items, each with the other recipients whose explanation is the same (a
+    report for 10,000 recipients refused alike is one explanation, not 10,000 copies); in
+    the order each explanation first appears."""
+    groups: dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]] = {}
+    alone: list[tuple[dict[str, Any], list[str]]] = []
+    order: list[tuple[dict[str, Any], list[str]]] = []
+    for item in items:
+        if not item.get("dsn"):
+            alone.append((item, []))
+            order.append(alone[-1])
+            continue
+        key = _same_as(item)
+        if key in groups:
+            groups[key][1].append(item["dsn"]["recipient"] or "(none named)")
+        else:
+            groups[key] = (item, [])
+            order.append(groups[key])
+    return order
 
 
 def _enhanced(doc: Doc, view: dict[str, Any], h: dict[str, Any]) -> None:
@@ -109,14 +170,16 @@ def explain_doc(result: dict[str, Any]) -> Doc:
     doc = Doc()
     if result.get("error"):
         doc.add((f"{result['input']}: ", "bold"), (result["error"], "yellow"))
-    for index, item in enumerate(result["items"]):
+    for index, (item, others) in enumerate(_grouped(result["items"])):
         if index:
             doc.blank()
         _echo(doc, item)
         reason = item.get("reason")
-        if reason and reason["decided_by"] != "none" and (item["reply"] or item.get("text")):
-            _bottom_line(doc, reason)
-        _dsn(doc, item.get("dsn"), item.get("step"))
+        # a bounce failed even where nothing says why: its bottom line says so (unknown)
+        if reason and (reason["decided_by"] != "none" or item.get("dsn")) and (
+                item["reply"] or item.get("text") or item.get("dsn")):
+            _bottom_line(doc, reason, (item.get("dsn") or {}).get("action") == "delayed")
+        _dsn(doc, item.get("dsn"), item.get("step"), others)
         # The most specific answer first: a provider's own reply, then the codes' meanings.
         if item["provider"]:
             _provider(doc, item["provider"], h)

@@ -36,8 +36,9 @@ def _caps(caps: Capabilities) -> str:
     if caps.auth:
         parts.append("AUTH " + " ".join(caps.auth))
     parts += [shorten(" ".join(other.split()), 40) for other in caps.other[:OTHER_SHOWN]]
-    if len(caps.other) > OTHER_SHOWN:
-        parts.append(f"{len(caps.other) - OTHER_SHOWN} more")
+    more = max(0, len(caps.other) - OTHER_SHOWN) + caps.other_more
+    if more:
+        parts.append(f"{more} more")
     return " · ".join(parts) or "none advertised"
 
 

@@ -99,3 +99,28 @@ def test_text_without_any_code_is_read_as_words_to_two_thousand_characters() -> 
 def test_text_without_any_code_still_names_the_step_it_gives() -> None:
     found = read_diagnostic("The recipient was refused\n(in reply to RCPT TO command)")
     assert (found.form, found.command) == ("words", "RCPT")
+
+
+@pytest.mark.parametrize(("text", "code", "enhanced", "message"), [
+    # a greeting's continuation line quoted before the refusal
+    ("Diagnostic-Code: smtp; 220-laposte 421 4.2.1 Service refused, please try later",
+     421, "4.2.1", "Service refused, please try later"),
+    # an accepted MAIL quoted before the refused RCPT
+    ("host mx.example.org said: 250 2.1.0 Ok 550 5.1.1 User unknown (in reply to RCPT TO "
+     "command)", 550, "5.1.1", "User unknown"),
+    ("354 go ahead 554 5.6.0 Message refused", 554, "5.6.0", "Message refused"),
+    ("250 2.0.0 Ok: queued", 250, "2.0.0", "Ok: queued"),  # a success alone stays itself
+])
+def test_a_success_quoted_before_a_refusal_is_not_what_failed(
+        text: str, code: int, enhanced: str, message: str) -> None:
+    found = read_diagnostic(text)
+    assert (found.code, found.enhanced, found.message) == (code, enhanced, message)
+
+
+def test_a_pasted_success_before_a_refusal_explains_the_refusal() -> None:
+    from smtpdiag.core.explain import explain
+
+    (item,) = explain("220 mx.example.org ESMTP 550 5.7.1 Client host rejected")["items"]
+    assert (item["reply"]["code"], item["reason"]["name"]) == (550, "blocked")
+    (item,) = explain("250 OK")["items"]
+    assert item["reply"]["code"] == 250

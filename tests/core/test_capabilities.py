@@ -85,3 +85,13 @@ def test_whole_lines_given_apart_are_read_instead_of_the_reply_lines() -> None:
     assert whole == Capabilities(size=10, starttls=True)
     assert parse_capabilities(reply, []) == Capabilities()
     assert parse_capabilities(reply, None) == Capabilities(other=("X-CUT",))
+
+
+def test_the_summary_counts_every_extension_it_does_not_name() -> None:
+    from smtpdiag.render.report_view import _caps
+
+    lines = ("mx.test", *(f"X-EXT-{i}" for i in range(60)), "[smtpdiag: 40 further lines not kept]")
+    caps = parse_capabilities(Reply(250, lines, None, (), True))
+    assert (len(caps.other), caps.other_more) == (50, 10 + 40)
+    assert _caps(caps).endswith(" · X-EXT-11 · 88 more")  # 12 named, 38 + 10 + 40 not
+    assert _caps(parse_capabilities(Reply(250, ("mx.test", "X-A"), None, (), False))) == "X-A"

@@ -19,13 +19,13 @@ from smtpdiag.core.dsn import (
     _before_fields,
     _cut_short,
     _from_prose,
-    _opening,
     _own,
     _per_recipient,
     is_message,
     read_message,
     split_mbox,
 )
+from smtpdiag.core.prose import opening as _opening
 from smtpdiag.core.transfer import part_text
 
 ANN = "ann@example.org"
@@ -302,10 +302,13 @@ def _part(charset: str, body: bytes) -> Message:
 
 
 @pytest.mark.parametrize(("charset", "body", "text"), [
-    ("ascii", "Benutzer unbekannt: é".encode(), "Benutzer unbekannt: \ufffd\ufffd"),
+    # labelled ASCII but 8-bit: UTF-8 where it is valid UTF-8, else Windows-1252
+    ("ascii", "Benutzer unbekannt: é".encode(), "Benutzer unbekannt: é"),
+    ("ascii", b"Benutzer unbekannt: \xe9", "Benutzer unbekannt: é"),
     ("x-no-such-charset", "usuário".encode(), "usuário"),  # unknown: read as UTF-8
-    ("x-no-such-charset", b"usu\xe1rio", "usu\ufffdrio"),  # and what is not UTF-8 replaced
+    ("x-no-such-charset", b"usu\xe1rio", "usuário"),  # and what is not UTF-8 as Latin-1
     ("iso-8859-1", b"usu\xe1rio", "usuário"),
+    ("shift_jis", b"\x82\xa0\xff", "\u3042\ufffd"),  # a named charset: replaced where broken
 ])
 def test_a_text_part_is_read_in_its_charset_and_never_raises(charset: str, body: bytes,
                                                              text: str) -> None:

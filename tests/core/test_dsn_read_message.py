@@ -154,3 +154,31 @@ def test_a_report_attached_as_a_file_is_read_with_the_decoded_prose() -> None:
     (found,) = read_message(data)
     assert (found.recipient, found.action, found.diagnostic.code, found.diagnostic.message) == (
         "ann@example.org", "failed", 550, "user unknown")
+
+
+@pytest.mark.parametrize(("final", "original", "recipient"), [
+    # no Internet address the sender could know: the address it sent to
+    ("x400; /S=ann/OU=north/O=example/PRMD=EX/ADMD= /C=GB/", "rfc822; ann@north.example",
+     "ann@north.example"),
+    ("rfc822;@relay.example.net:ann@ims_daemon", "rfc822;ann@example.net", "ann@example.net"),
+    ("rfc822;Ann@sims-ms-daemon", "rfc822;Ann@example.com", "Ann@example.com"),
+    # an address after aliasing is still the one that failed
+    ("rfc822;lee.a@mbox.example.org", "rfc822;ann@example.org", "lee.a@mbox.example.org"),
+    ("rfc822; ann@[192.0.2.1]", "rfc822; ann@example.org", "ann@[192.0.2.1]"),
+])
+def test_the_original_recipient_stands_in_for_a_final_one_no_sender_knows(
+        final: str, original: str, recipient: str) -> None:
+    data = (
+        "From: MAILER-DAEMON@mx.example.net\nTo: bob@example.net\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+        "--B\nContent-Type: text/plain\n\nReport.\n--B\nContent-Type: message/delivery-status\n\n"
+        f"Reporting-MTA: dns; mx.example.net\n\nOriginal-Recipient: {original}\n"
+        f"Final-Recipient: {final}\nAction: failed\nStatus: 5.1.1\n\n--B--\n").encode()
+    assert [found.recipient for found in read_message(data)] == [recipient]
+
+
+def test_a_quoted_address_in_prose_is_the_address_without_its_quote() -> None:
+    data = (b"From: MAILER-DAEMON@mx.example.net\nTo: bob@example.net\nSubject: failure\n\n"
+            b"The following message, addressed to 'ann@example.org',\nfailed because it has "
+            b"not been collected after 30 days\n")
+    assert [found.recipient for found in read_message(data)] == ["ann@example.org"]

@@ -97,9 +97,9 @@ def test_a_bounce_that_gave_up_after_a_timeout_expired() -> None:
     assert item["dsn"]["recipient"] == "cara@slow.example"
 
 
-def test_a_delay_warning_in_words_is_an_expiry_warning() -> None:
+def test_a_delay_warning_in_words_is_delayed_not_expired() -> None:
     (item,) = explain_message((MESSAGES / "gmail-delayed-prose.eml").read_bytes())
-    assert (item["reason"]["name"], item["reason"]["rule"]) == ("expired", "Action: delayed")
+    assert (item["reason"]["name"], item["reason"]["rule"]) == ("delayed", "Action: delayed")
     assert item["reason"]["permanent"] is False
 
 

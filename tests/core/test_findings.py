@@ -149,6 +149,28 @@ def test_a_refused_starttls_the_session_went_on_after_is_critical() -> None:
         "critical", "STARTTLS was refused (454 TLS not available)" + PLAINTEXT, "starttls"),)
 
 
+def test_a_refused_starttls_whose_words_name_another_cause_says_that_cause() -> None:
+    # Postfix answers STARTTLS so when a milter deferred the session: not its certificate
+    reply = Reply(454, ("4.3.0 Try again later",), "4.3.0", (), False)
+    steps = (Step("starttls", None, reply, elapsed_ms=1.0), _step("mail", 451), _step("quit", 221))
+    (found, _) = attempt_findings(_attempt(*steps))
+    assert found.severity == "critical" and found.step == "starttls"
+    assert found.message.startswith("STARTTLS was refused (454 4.3.0 Try again later); the ")
+    assert found.message.endswith("travels in plaintext. Postfix: STARTTLS Deferred by a Milter. "
+                                  "The receiving admin looks for 'milter' warnings in the mail "
+                                  "log and brings the filter in smtpd_milters back (or sets "
+                                  "milter_default_action = accept while it is down). Senders "
+                                  "retry, or deliver in plaintext meanwhile."), found.message
+    assert "certificate" not in found.message
+
+
+def test_a_refused_starttls_with_only_generic_words_blames_the_certificate() -> None:
+    # "try again later" alone names no cause: the certificate and key are the usual one
+    steps = (_step("starttls", 454, "please try again later"), _step("quit", 221))
+    (found,) = attempt_findings(_attempt(*steps))
+    assert found.message.endswith(PLAINTEXT)
+
+
 def test_the_refused_starttls_reply_is_cut_at_200_characters() -> None:
     steps = (_step("starttls", 554, "z" * 300), _step("quit", 221))
     (found,) = attempt_findings(_attempt(*steps))

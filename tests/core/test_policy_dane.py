@@ -165,9 +165,12 @@ def test_hosts_without_records_beside_hosts_with_them() -> None:
 @pytest.mark.parametrize(("text", "detail"), [
     ("1 1 1 " + "ab" * 32, "1 1 1 " + "ab" * 32 + ": usage 1 (PKIX-EE)"),
     ("0 0 1 " + "ab" * 32, "0 0 1 " + "ab" * 32 + ": usage 0 (PKIX-TA)"),
-    ("4 1 1 " + "ab" * 32, "4 1 1 " + "ab" * 32 + ": unknown usage, selector or matching type"),
-    ("3 2 1 " + "ab" * 32, "3 2 1 " + "ab" * 32 + ": unknown usage, selector or matching type"),
-    ("3 1 3 " + "ab" * 32, "3 1 3 " + "ab" * 32 + ": unknown usage, selector or matching type"),
+    ("4 1 1 " + "ab" * 32, "4 1 1 " + "ab" * 32 + ": usage 4 is not defined (0-3)"),
+    ("3 2 1 " + "ab" * 32, "3 2 1 " + "ab" * 32 + ": selector 2 is not defined (0 or 1)"),
+    ("3 1 3 " + "ab" * 32, "3 1 3 " + "ab" * 32 + ": matching type 3 is not defined (0, 1 "
+     "or 2)"),
+    ("5 7 9 ab", "5 7 9 ab: usage 5 is not defined (0-3), selector 7 is not defined (0 or 1), "
+     "matching type 9 is not defined (0, 1 or 2)"),
     ("3 1 1 " + "ab" * 31, "3 1 1 " + "ab" * 31 + ": a 31-byte digest, not 32"),
     ("3 1 2 " + "ab" * 32, "3 1 2 " + "ab" * 32 + ": a 32-byte digest, not 64"),
     ("3 1 1 zz", "3 1 1 zz: does not parse"),

@@ -55,8 +55,19 @@ def test_dmarc_tags_lowercase_keys_first_wins_values_kept() -> None:
                                        "v=DMARC1; p=reject; rua=")]),
     (GOOD + "; pct=99", [Hit("dmarc.pct", "_dmarc.example.test", "pct=99")]),
     (GOOD + "; pct=0", [Hit("dmarc.pct", "_dmarc.example.test", "pct=0")]),
-    (GOOD + "; pct=abc", []),
-    (GOOD + "; pct=٥٠", []),                                  # not ASCII digits: not read
+    (GOOD + "; pct=abc", [Hit("dmarc.tags", "_dmarc.example.test",
+                              "pct=abc is not a valid value (receivers use 100)")]),
+    (GOOD + "; pct=٥٠", [Hit("dmarc.tags", "_dmarc.example.test",  # not ASCII digits
+                             "pct=٥٠ is not a valid value (receivers use 100)")]),
+    (GOOD + "; pct=200; adkim=x; aspf=S; fo=1:d:9; rf=afrf; ri=abc; ruf=nomail; Foo=bar",
+     [Hit("dmarc.tags", "_dmarc.example.test",
+          "pct=200 is not a valid value (receivers use 100); adkim=x is not a valid value "
+          "(receivers use relaxed (r)); fo=1:d:9 is not a valid value (receivers use 0); "
+          "ri=abc is not a valid value (receivers use 86400); foo= is not a DMARC tag "
+          "(ignored); ruf=nomail is not a mailto: address (no reports go there)")]),
+    ("v=DMARC1; p=reject; rua=mailto:d@x.test,https://x.test/r",
+     [Hit("dmarc.tags", "_dmarc.example.test",
+          "rua=https://x.test/r is not a mailto: address (no reports go there)")]),
     ("v=DMARC1; p=none; sp=reject",
      [Hit("dmarc.p-none", "_dmarc.example.test", "p=none: v=DMARC1; p=none; sp=reject"),
       Hit("dmarc.no-rua", "_dmarc.example.test", "v=DMARC1; p=none; sp=reject")]),
@@ -68,10 +79,14 @@ def test_dmarc_tags_lowercase_keys_first_wins_values_kept() -> None:
     ("v=DMARC1; p=block", [Hit("dmarc.invalid", "_dmarc.example.test",
                                "p= is 'block', not none, quarantine or reject: "
                                "v=DMARC1; p=block")]),
-    ("v=DMARC1; rua=mailto:d@x.test", [Hit(
-        "dmarc.invalid", "_dmarc.example.test", "p= is 'missing', not none, quarantine or "
-        "reject: v=DMARC1; rua=mailto:d@x.test")]),
+    ("v=DMARC1; rua=mailto:d@x.test", [Hit(  # RFC 7489 §6.6.3: as if p=none
+        "dmarc.invalid", "_dmarc.example.test", "p= is missing; with a valid rua receivers "
+        "act as if p=none: v=DMARC1; rua=mailto:d@x.test", "warning")]),
+    ("v=DMARC1; adkim=s", [Hit(
+        "dmarc.invalid", "_dmarc.example.test", "p= is missing, not none, quarantine or "
+        "reject: v=DMARC1; adkim=s")]),
     ("v=DMARC1; p=none; x=" + "y" * 300, [
+        Hit("dmarc.tags", "_dmarc.example.test", "x= is not a DMARC tag (ignored)"),
         Hit("dmarc.p-none", "_dmarc.example.test", "p=none: " + ("v=DMARC1; p=none; x="
                                                                   + "y" * 300)[:200]),
         Hit("dmarc.no-rua", "_dmarc.example.test", ("v=DMARC1; p=none; x=" + "y" * 300)[:200])]),

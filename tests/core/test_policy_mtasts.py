@@ -141,7 +141,14 @@ def hits(txt_answer: Answer, fetch: HttpsPolicy | None = None, mx: MxFacts = MX,
     (txt(TXT, "V=STSV1; id=2" + "9" * 300),
      [Hit("sts.txt-multiple", WHERE, (TXT + " | V=STSV1; id=2" + "9" * 300)[:300])]),
     (txt("v=STSv1; id=" + "-" * 300), [Hit("sts.txt-invalid", WHERE, ("v=STSv1; id="
-                                                                       + "-" * 300)[:300])]),
+                                                                       + "-" * 300)[:300]
+                                            + ": id= must be 1-32 letters and digits")]),
+    (txt("v=STSv1"), [Hit("sts.txt-invalid", WHERE, "v=STSv1: it has no id= field")]),
+    (txt("v=STSv1; id=1; id=2"), [Hit("sts.txt-invalid", WHERE, "v=STSv1; id=1; id=2: it has "
+                                      "more than one id= field")]),
+    (txt("v=STSv1;id=1"), []),
+    (txt("v=STSV1; id=1"), [Hit("sts.txt-invalid", WHERE, "v=STSV1; id=1: it must begin with "
+                                "v=STSv1 (exactly)")]),
     (txt(TXT), []),                                  # nothing fetched: nothing more to say
 ])
 def test_the_txt_record(answer: Answer, expected: list[Hit]) -> None:

@@ -53,7 +53,8 @@ def test_a_single_host_and_no_ipv6() -> None:
 
 def test_a_single_host_without_addresses_is_not_called_single() -> None:
     assert mx_hits(MxFacts(D, "mx", (HostFacts("mx.test", 10),))) == [
-        Hit("mx.no-address", "mx.test", "mx.test has no A or AAAA record")]
+        Hit("mx.no-address", "mx.test", "mx.test has no A or AAAA record; no MX host has an "
+            "address", "critical")]
 
 
 def test_ipv6_anywhere_among_usable_hosts_is_enough() -> None:
@@ -85,17 +86,27 @@ def test_equal_preferences_in_order_of_preference() -> None:
      [Hit("mx.cname", "a.test", "a.test is an alias (CNAME) of b.test")]),
     (HostFacts("a.test", 10, (), cname="b.test", status="nxdomain"),
      [Hit("mx.cname", "a.test", "a.test is an alias (CNAME) of b.test"),
-      Hit("mx.host-nxdomain", "a.test", "a.test does not exist (NXDOMAIN)")]),
+      Hit("mx.host-nxdomain", "a.test", "a.test is an alias (CNAME) of b.test, which does not "
+          "exist (NXDOMAIN)", "warning")]),
     (HostFacts("a.test", 10, (), status="error", error="SERVFAIL"),
-     [Hit("mx.host-lookup-failed", "a.test", "SERVFAIL")]),
+     [Hit("mx.host-lookup-failed", "a.test", "SERVFAIL", "warning")]),
     (HostFacts("a.test", 10, ("192.0.2.1",), status="error"),
-     [Hit("mx.host-lookup-failed", "a.test", "lookup failed")]),
+     [Hit("mx.host-lookup-failed", "a.test", "lookup failed", "warning")]),
     (HostFacts("a.test", 10, (), status="nodata"),
-     [Hit("mx.no-address", "a.test", "a.test has no A or AAAA record")]),
+     [Hit("mx.no-address", "a.test", "a.test has no A or AAAA record", "warning")]),
+    (HostFacts("a.test", 10, ("192.0.2.1",), failed=(("AAAA", "no answer"),)),
+     [Hit("mx.family-lookup-failed", "a.test", "no answer; only its A addresses are known")]),
     (HostFacts("a.test", 10, ("192.0.2.1",)), []),
 ])
 def test_host_hits(host: HostFacts, hits: list[Hit]) -> None:
     assert host_hits(host) == hits
+
+
+def test_an_ip_literal_beside_a_host_without_address_leaves_nothing_that_resolves() -> None:
+    mx = MxFacts(D, "mx", (HostFacts("192.0.2.1", 10, status="literal"),
+                           HostFacts("a.test", 20, status="nodata")))
+    assert [(h.id, h.severity) for h in mx_hits(mx)] == [
+        ("mx.ip-literal", None), ("mx.no-address", "critical")]
 
 
 def test_mx_facts_lines() -> None:

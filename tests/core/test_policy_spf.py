@@ -118,14 +118,15 @@ def test_no_answer_asked_no_finding() -> None:
     assert spf_hits(D, ()) == ([], None)
 
 
-@pytest.mark.parametrize(("root", "detail"), [
-    (txt(D, "v=DMARC1; p=none"), f"no v=spf1 TXT record at {D}"),
-    (txt(D, status="nxdomain"), f"no v=spf1 TXT record at {D}"),
-    (txt(D, status="error", error="SERVFAIL"), "SERVFAIL"),
-    (txt(D, status="error"), ""),
+@pytest.mark.parametrize(("root", "hit"), [
+    (txt(D, "v=DMARC1; p=none"), Hit("spf.none", D, f"no v=spf1 TXT record at {D}")),
+    (txt(D, status="nxdomain"), Hit("spf.none", D, f"no v=spf1 TXT record at {D}")),
+    # not "no record": whether one exists is unknown (receivers: temperror)
+    (txt(D, status="error", error="SERVFAIL"), Hit("spf.lookup-failed", D, "SERVFAIL")),
+    (txt(D, status="error"), Hit("spf.lookup-failed", D, "the TXT lookup failed")),
 ])
-def test_no_record(root: Answer, detail: str) -> None:
-    assert spf_hits(D, (root,)) == ([Hit("spf.none", D, detail)], None)
+def test_no_record(root: Answer, hit: Hit) -> None:
+    assert spf_hits(D, (root,)) == ([hit], None)
 
 
 def test_two_records_are_one_finding() -> None:
@@ -207,9 +208,32 @@ def test_a_modifier_other_than_redirect_is_no_lookup() -> None:
     assert spf_hits(D, (txt(D, record),)) == ([], record)
 
 
-def test_an_include_loop_is_followed_once() -> None:
+def test_an_include_loop_is_named() -> None:
     answers = (txt(D, f"v=spf1 include:{D} -all"),)
-    assert spf_hits(D, answers) == ([], answers[0].records[0])
+    assert spf_hits(D, answers) == ([Hit("spf.loop", D, f"{D} → {D}: receivers go round until "
+                                         "the 10-lookup limit and fail (permerror)")],
+                                    answers[0].records[0])
+
+
+def test_an_include_loop_through_others_is_named_with_its_path() -> None:
+    answers = (txt(D, "v=spf1 include:a.x.test -all"), txt("a.x.test", "v=spf1 include:b.x.test"),
+               txt("b.x.test", "v=spf1 include:a.x.test ~all"))
+    hits, _ = spf_hits(D, answers)
+    assert hits == [Hit("spf.loop", "a.x.test", "a.x.test → b.x.test → a.x.test: receivers go "
+                        "round until the 10-lookup limit and fail (permerror)")]
+
+
+def test_an_include_met_twice_is_no_loop_and_counts_twice() -> None:
+    answers = (txt(D, "v=spf1 include:a.x.test include:b.x.test -all"),
+               txt("a.x.test", "v=spf1 include:c.x.test -all"),
+               txt("b.x.test", "v=spf1 include:c.x.test -all"),
+               txt("c.x.test", "v=spf1 a mx a:1.x.test a:2.x.test -all"),
+               *(answer(n, t) for n in (D, "1.x.test", "2.x.test") for t in ("A", "AAAA")),
+               answer(D, "MX"))
+    hits, _ = spf_hits(D, answers)
+    assert hits == [Hit("spf.lookups", D, "12 lookups (limit 10): include:a.x.test, "
+                        "include:c.x.test, a, mx, a:1.x.test, a:2.x.test, include:b.x.test, "
+                        "include:c.x.test, a, mx, a:1.x.test, a:2.x.test")]
 
 
 def test_includes_are_followed_at_most_ten_deep() -> None:
@@ -239,7 +263,7 @@ def test_three_void_lookups_are_named() -> None:
                answer("v2.x.test", "MX", "nxdomain"), answer("v3.x.test", "A", "nodata"),
                txt("v4.x.test", status="nxdomain"))
     assert spf_hits(D, answers) == ([
-        Hit("spf.include-error", "v4.x.test", "include:v4.x.test has no single SPF record"),
+        Hit("spf.include-error", "v4.x.test", "include:v4.x.test does not exist (NXDOMAIN)"),
         Hit("spf.void", D, "4 void lookups (limit 2): a:v1.x.test, mx:v2.x.test, "
             "exists:v3.x.test, include:v4.x.test")], record)
 
@@ -252,16 +276,18 @@ def test_the_void_list_is_cut_at_400_characters() -> None:
     assert hit == Hit("spf.void", D, f"10 void lookups (limit 2): {', '.join(names)}"[:400])
 
 
-@pytest.mark.parametrize("included", [
-    txt("inc.x.test", "v=spf1 -all", "v=spf1 ~all"),     # two records
-    txt("inc.x.test", "not spf"),                        # none
-    txt("inc.x.test", status="error"),
+@pytest.mark.parametrize(("included", "hit"), [
+    (txt("inc.x.test", "v=spf1 -all", "v=spf1 ~all"),
+     Hit("spf.include-error", "inc.x.test", "include:inc.x.test has 2 SPF records, not one")),
+    (txt("inc.x.test", "not spf"),
+     Hit("spf.include-error", "inc.x.test", "include:inc.x.test has no SPF record")),
+    # a lookup that failed is a temperror, not a broken include
+    (txt("inc.x.test", status="error", error="SERVFAIL"),
+     Hit("spf.lookup-failed", "inc.x.test", "include:inc.x.test: SERVFAIL")),
 ])
-def test_an_include_without_a_single_record_is_an_error(included: Answer) -> None:
+def test_an_include_without_a_single_record_is_an_error(included: Answer, hit: Hit) -> None:
     record = "v=spf1 include:inc.x.test -all"
-    assert spf_hits(D, (txt(D, record), included)) == (
-        [Hit("spf.include-error", "inc.x.test", "include:inc.x.test has no single SPF "
-             "record")], record)
+    assert spf_hits(D, (txt(D, record), included)) == ([hit], record)
 
 
 def test_an_include_not_asked_is_not_judged() -> None:
@@ -291,11 +317,21 @@ def test_a_broken_redirect_is_reported_once_not_as_a_missing_all() -> None:
     record = "v=spf1 redirect=r.x.test"
     answers = (txt(D, record), txt("r.x.test", "no spf here"))
     assert spf_hits(D, answers) == (
-        [Hit("spf.include-error", "r.x.test", "redirect:r.x.test has no single SPF record")],
+        [Hit("spf.include-error", "r.x.test", "redirect:r.x.test has no SPF record")],
         record)
 
 
 def test_a_redirect_loop_ends() -> None:
     answers = (txt(D, "v=spf1 redirect=r.x.test"), txt("r.x.test", f"v=spf1 redirect={D}"))
     hits, _ = spf_hits(D, answers)
-    assert hits == [Hit("spf.no-all", D, "v=spf1 redirect=r.x.test")]
+    assert hits == [Hit("spf.loop", D, f"{D} → r.x.test → {D}: receivers go round until the "
+                        "10-lookup limit and fail (permerror)")]
+
+
+def test_a_term_with_macros_is_a_note_counted_once_and_not_followed() -> None:
+    record = "v=spf1 include:%{d}._spf.x.test exists:%{i}._ip.x.test -all"
+    assert spf_hits(D, (txt(D, record),)) == ([
+        Hit("spf.macro", D, "include:%{d}._spf.x.test (counted as one lookup; what it leads "
+            "to is not followed)"),
+        Hit("spf.macro", D, "exists:%{i}._ip.x.test (counted as one lookup; what it leads to "
+            "is not followed)")], record)

@@ -175,14 +175,25 @@ def test_a_local_program_may_name_its_own_cause() -> None:
     (451, None, "", True, "Action: failed"),
     (450, "4.4.1", "", True, "Action: failed"),
     (421, "4.4.1", "connection timed out", True, "Action: failed"),
-    (451, "4.3.0", "", False, "Action: delayed"),
-    (None, None, "", False, "Action: delayed"),  # a delay warning on nothing at all
     (None, None, "connection timed out", True, "Action: failed"),  # a network failure
 ])
 def test_a_bounce_that_gave_up_after_a_transient_failure_expired(
         code: int | None, enhanced: str | None, text: str, final: bool, rule: str) -> None:
     assert decide(code=code, enhanced=enhanced, text=text, final=final) == \
         expect("expired", "action", rule, permanent=final)
+
+
+@pytest.mark.parametrize(("code", "enhanced", "text"), [
+    (451, "4.3.0", ""),  # a transient code in a delay warning
+    (None, None, ""),  # a delay warning on nothing at all
+    (None, "4.4.7", ""),  # its enhanced code says "delivery time expired"
+    (None, None, "Message expired: could not be delivered for 4 hours"),  # so do its words
+])
+def test_a_delay_warning_is_delayed_not_expired(code: int | None, enhanced: str | None,
+                                                text: str) -> None:
+    """``Action: delayed``: the sending server is still retrying; nothing has failed for good."""
+    assert decide(code=code, enhanced=enhanced, text=text, final=False) == \
+        expect("delayed", "action", "Action: delayed", permanent=False)
 
 
 @pytest.mark.parametrize(("code", "enhanced", "text", "final"), [
@@ -364,7 +375,8 @@ def test_a_product_s_could_not_connect_expires_its_named_fault_stays(
     entry = catalogue.match_provider(None, None, text)
     assert entry is not None and entry.id == rule
     found = decide(code=None, enhanced=None, text=text, entry=entry, final=final)
-    assert found["name"] == ("expired" if expired else "network")
+    # a delay warning (not final) is still being retried: delayed, not expired
+    assert found["name"] == (("expired" if final else "delayed") if expired else "network")
     assert found["decided_by"] == ("action" if expired else "provider")
 
 

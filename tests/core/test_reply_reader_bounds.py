@@ -169,6 +169,12 @@ def test_keyword_lines_past_the_kept_lines_are_still_read() -> None:
     caps = parse_capabilities(reply, reader.full_lines)
     assert (caps.starttls, caps.size, caps.auth, caps.eightbitmime) == (True, 100, ("LOGIN",),
                                                                         True)
+    # every other extension is counted: 199 junk lines kept (50 of them in ``other``), 51 junk
+    # lines and STARTTLSX past the kept ones, never read
+    assert (len(caps.other), caps.other_more) == (50, 149 + 52)
+    assert caps.other[-1] == "X-JUNK-49"
+    alone = parse_capabilities(reply)  # the reply alone: its note is no extension
+    assert alone.other_more == 149 + 56 and not any("smtpdiag" in o for o in alone.other)
     many = ReplyReader()
     many.feed(b"250-name\r\n" + junk + b"250-DSN\r\n" * 30 + b"250 SIZE 5\r\n")
     assert many.full_lines[MAX_LINES_KEPT:] == ("DSN",) * 20  # bounded: 20 such lines at most

@@ -4,6 +4,8 @@ a reply's lines as one, so that a secret wrapped over them is hidden in each lin
 from __future__ import annotations
 
 import base64
+import html
+import json
 
 import pytest
 
@@ -109,3 +111,60 @@ def test_a_tiny_password_leaves_the_replies_of_a_session_readable() -> None:
         assert redact(line) == line
     assert redact("535 5.7.8 you sent b2s= and AGFsaWNlQGV4YW1wbGUudGVzdABvaw==") == \
         "535 5.7.8 you sent <redacted> and <redacted>"
+
+
+@pytest.mark.parametrize("prefix", [b"", b"x", b"xy", b"user=alice pass=", b"\0someone\0"])
+def test_inside_longer_base64_every_character_of_the_password_alone_is_hidden(
+        prefix: bytes) -> None:
+    """Each base64 character carries six bits: those made of the password's bits alone are
+    hidden, however the password falls among the text's bytes; the one or two characters that
+    mix in a neighbour's bits stay, as they reveal at most a few bits."""
+    password = "correct horse!"
+    encoded = base64.b64encode(prefix + password.encode() + b"Z and more").decode()
+    low, high = len(prefix) * 8, (len(prefix) + len(password)) * 8
+    own = [i for i in range(len(encoded)) if 6 * i >= low and 6 * i + 6 <= high]
+    shown = Redactor(secret_forms(password))(encoded)
+    assert shown == encoded[:own[0]] + "<redacted>" + encoded[own[-1] + 1:]
+
+
+def test_a_password_escaped_for_json_or_html_is_hidden() -> None:
+    password = "a&b<c>d'e\"f\\g"
+    redact = Redactor(secret_forms(password))
+    assert redact(f"echo {json.dumps(password)}") == 'echo "<redacted>"'
+    assert redact(f"<p>{html.escape(password)}</p>") == "<p><redacted></p>"
+
+
+def test_text_that_only_starts_like_the_passwords_base64_is_left_alone() -> None:
+    # "pwW" is "cHdX" in base64, unpadded: no shorter form of it is a secret
+    redact = Redactor(secret_forms("pwW"))
+    assert redact("cHdX, cHdY and cHd") == "<redacted>, cHdY and cHd"
+
+
+def test_a_secret_that_begins_another_in_another_case_leaves_none_of_the_longer_shown() -> None:
+    assert Redactor(["ABCDEF", "abc"])("x abcdef y") == "x <redacted> y"
+
+
+def test_text_cut_right_after_the_start_of_a_secret_is_hidden() -> None:
+    assert Redactor(["SECRET"])("SEC", cut=True) == "<redacted>"
+    assert Redactor(["SECRET"])("SE", cut=True) == "SE"  # under three characters: noise
+
+
+@pytest.mark.parametrize(("lines", "shown"), [
+    # the secret starts the first line: nothing there is a lead, even what looks like a code
+    (["300-spar", "5.7.8 tans no"], ["<redacted>", "5.7.8 <redacted> no"]),
+    (["ABCD", "EFGH y"], ["<redacted>", "<redacted> y"]),
+    # a line holding the end of one secret and the start of the next
+    (["x ABCD", "EFGH y ABCD", "EFGH"], ["x <redacted>", "<redacted> y <redacted>",
+                                         "<redacted>"]),
+])
+def test_a_secret_at_the_first_character_and_two_in_one_line_are_hidden(
+        lines: list[str], shown: list[str]) -> None:
+    assert Redactor(["ABCDEFGH", "300-spartans"]).lines(lines) == shown
+
+
+def test_a_reply_whose_text_starts_with_a_wrapped_secret_hides_it() -> None:
+    reader = ReplyReader(Redactor(["300-spartans"]))
+    reply = reader.feed(b"535-300-spar\r\n535 tans\r\n")
+    assert reply is not None
+    assert reply.lines == ("<redacted>", "<redacted>")
+    assert reply.raw == ("535-<redacted>", "535 <redacted>")

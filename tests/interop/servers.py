@@ -38,6 +38,7 @@ HOSTNAME = "mx.interop.test"
 DOMAIN = "interop.test"
 SASL_USER, SASL_PASSWORD = "alice@interop.test", "interop-secret"
 POSTGREY_PORT = 29060
+DOWN_PORT = 29059  # nothing listens there: a milter or a next hop that is down
 DOVECOT_AUTH = "private/auth"
 
 # name -> (port, what it is, the master.cf -o overrides)
@@ -59,6 +60,16 @@ LISTENERS: dict[str, tuple[int, str, tuple[str, ...]]] = {
     "postgrey": (29034, "postgrey as a policy service", (
         "smtpd_recipient_restrictions=check_policy_service,inet:127.0.0.1:"
         f"{POSTGREY_PORT},permit",)),
+    "milter": (29035, "a milter that cannot be reached, milter_default_action = tempfail", (
+        f"smtpd_milters=inet:127.0.0.1:{DOWN_PORT}", "milter_default_action=tempfail")),
+    "helo-now": (29036, "HELO name checks answered at EHLO (smtpd_delay_reject = no)", (
+        "smtpd_delay_reject=no", "smtpd_helo_required=yes",
+        "smtpd_helo_restrictions=reject_non_fqdn_helo_hostname,reject_unknown_helo_hostname")),
+    "verify": (29037, "reject_unverified_recipient; other domains' next hop is down", (
+        "smtpd_relay_restrictions=reject_unverified_recipient,reject_unauth_destination",
+        "unverified_recipient_tempfail_action=defer")),
+    "errors": (29038, "error limits: 421 after the second refused recipient", (
+        "smtpd_soft_error_limit=1", "smtpd_hard_error_limit=2", "smtpd_error_sleep_time=0")),
     "submission": (29587, "submission: TLS, AUTH (Dovecot SASL) required", (
         "smtpd_tls_security_level=encrypt", "smtpd_sasl_auth_enable=yes",
         "smtpd_tls_auth_only=yes",
@@ -179,6 +190,8 @@ postscreen_bare_newline_enable = yes
 postscreen_cache_map = btree:$data_directory/postscreen_cache
 postscreen_dnsbl_sites =
 smtpd_peername_lookup = yes
+# Address verification of other domains' recipients asks a next hop that is down.
+address_verify_default_transport = smtp:[127.0.0.1]:{DOWN_PORT}
 """
 
 

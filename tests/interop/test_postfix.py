@@ -236,3 +236,65 @@ def test_smtputf8_is_declared_for_a_recipient_and_idn_domains_go_as_a_labels(
     assert step(report, "mail").reply.code == 250
     sent = [s.sent for s in steps if s.name == "rcpt"]
     assert sent == ["RCPT TO:<jörg@interop.test>", "RCPT TO:<alice@xn--bcher-kva.example>"]
+
+
+# a milter (content filter) that is down: Postfix defers everything, and it is the server's fault
+
+
+def test_a_milter_that_is_down_is_the_servers_fault_not_a_block_or_tls(postfix: Postfix) -> None:
+    report = run(postfix, "milter", dry_run=True)
+    starttls, mail = step(report, "starttls"), step(report, "mail")
+    assert (starttls.reply.code, starttls.reply.enhanced) == (454, "4.3.0")
+    said = next(f.message for f in report.attempts[-1].findings if f.step == "starttls")
+    assert "milter" in said and "certificate" not in said, said
+    assert starttls.annotation.provider.id == "postfix-starttls-milter-tempfail"
+    assert mail.reply.code == 451 and report.verdict == "deferred"
+    reason = mail.annotation.reason
+    assert (reason.name, reason.who) == ("system-error", "recipient-admin"), reason
+    assert mail.annotation.provider.id == "postfix-milter-tempfail"
+
+
+# HELO checks answered at EHLO itself (smtpd_delay_reject = no): the name refused is smtpdiag's
+
+
+def test_a_helo_name_refused_at_ehlo_is_smtpdiags_own_name_to_fix(postfix: Postfix) -> None:
+    from smtpdiag.render.report_view import report_doc
+
+    report = run(postfix, "helo-now", helo="client", dry_run=True)
+    ehlo = step(report, "ehlo")
+    assert ehlo.reply.code == 504 and "need fully-qualified hostname" in ehlo.reply.text
+    note = ehlo.annotation
+    assert "smtpdiag announced" in note.description, note.description
+    assert "--helo NAME" in note.advice[0] and "not understand EHLO" not in note.advice[0]
+    assert "--helo NAME" in report_doc(report).plain()  # the fix the text report shows
+    assert report.verdict == "refused"
+    unknown = run(postfix, "helo-now", helo="nowhere.interop.test", dry_run=True)
+    ehlo = step(unknown, "ehlo")
+    assert ehlo.reply.code == 450 and "Host not found" in ehlo.reply.text, ehlo.reply.text
+    assert "--helo NAME" in ehlo.annotation.advice[0] and unknown.verdict == "deferred"
+    assert run(postfix, "helo-now", dry_run=True).verdict == "accepted"  # a name that resolves
+
+
+# reject_unverified_recipient: a next hop that cannot be asked says nothing against the address
+
+
+def test_a_recipient_that_could_not_be_verified_is_not_called_unknown(postfix: Postfix) -> None:
+    report = run(postfix, "verify", rcpt_to=("someone@elsewhere.example",), dry_run=True)
+    rcpt = step(report, "rcpt")
+    assert rcpt.reply.code == 450 and "unverified address" in rcpt.reply.text, rcpt.reply.text
+    reason = rcpt.annotation.reason
+    assert reason.name != "user-unknown" and reason.who == "recipient-admin", reason
+    assert rcpt.annotation.provider.id == "postfix-recipient-verification-deferred"
+    assert report.verdict == "deferred"
+
+
+# smtpd_hard_error_limit: refused recipients, then 421 "too many errors" and the line closes
+
+
+def test_recipients_refused_for_good_before_a_421_decide_the_verdict(postfix: Postfix) -> None:
+    report = run(postfix, "errors", rcpt_to=("n1@interop.test", "n2@interop.test",
+                                             "n3@interop.test", "alice@interop.test"))
+    codes = [s.reply.code for s in report.attempts[-1].steps if s.name == "rcpt" and s.reply]
+    assert codes[:2] == [550, 550] and codes[-1] == 421, codes
+    assert report.verdict == "refused", report.summary  # not "deferred": retrying cannot help
+    assert "refused at rcpt: 550 5.1.1 <n" in report.summary, report.summary

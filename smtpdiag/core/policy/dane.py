@@ -77,9 +77,12 @@ def tlsa_matches(record: Tlsa, chain: tuple[bytes, ...]) -> bool:
 def _problem(record: Tlsa) -> tuple[str, str] | None:
     if record.usage in (0, 1):
         return "dane.usage", f"{record.text[:80]}: usage {record.usage} ({USAGES[record.usage]})"
-    if record.usage not in USAGES or record.selector not in (0, 1) or \
-            record.mtype not in DIGEST_SIZE:
-        return "dane.malformed", f"{record.text[:80]}: unknown usage, selector or matching type"
+    unknown = [f"{field} {value} is not defined ({known})" for field, value, known, ok in (
+        ("usage", record.usage, "0-3", record.usage in USAGES),
+        ("selector", record.selector, "0 or 1", record.selector in (0, 1)),
+        ("matching type", record.mtype, "0, 1 or 2", record.mtype in DIGEST_SIZE)) if not ok]
+    if unknown:
+        return "dane.malformed", f"{record.text[:80]}: {', '.join(unknown)}"
     size = DIGEST_SIZE[record.mtype]
     if size is not None and len(record.data) != size:
         return "dane.malformed", (f"{record.text[:80]}: a {len(record.data)}-byte digest, not "

@@ -38,12 +38,20 @@ def _judge(subject: str, record: str, inherited: bool) -> list[Hit]:
         return [Hit("dmarc.invalid", subject, f"v= must come first and be DMARC1: "
                     f"{record[:200]}")]
     policy = tags.get("p", "").lower()
+    if "p" not in tags and report_destinations(record):  # RFC 7489 §6.6.3
+        return [Hit("dmarc.invalid", subject, "p= is missing; with a valid rua receivers act "
+                    f"as if p=none: {record[:200]}", "warning")]
     if policy not in POLICIES:
-        shown = quoted(tags.get("p", "missing"), 80)
-        return [Hit("dmarc.invalid", subject, f"p= is {shown}, not none, "
-                    f"quarantine or reject: {record[:200]}")]
+        shown = quoted(tags["p"], 80) if "p" in tags else "missing"
+        return [Hit("dmarc.invalid", subject, f"p= is {shown}, not none, quarantine or "
+                    f"reject: {record[:200]}")]
     applied = tags.get("sp", policy).lower() if inherited else policy
+    if inherited and applied not in POLICIES:
+        applied = policy  # an sp= receivers cannot read: p= applies (named below)
     hits: list[Hit] = []
+    problems = _tag_problems(tags)
+    if problems:
+        hits.append(Hit("dmarc.tags", subject, "; ".join(problems)[:400]))
     if applied == "none":
         hits.append(Hit("dmarc.p-none", subject, f"{'sp' if inherited and 'sp' in tags else 'p'}"
                         f"=none: {record[:200]}"))
@@ -53,6 +61,40 @@ def _judge(subject: str, record: str, inherited: bool) -> list[Hit]:
     if pct.isascii() and pct.isdigit() and int(pct) < 100:
         hits.append(Hit("dmarc.pct", subject, f"pct={pct}"))
     return hits
+
+
+_FLAGS = {"adkim": ("r", "s"), "aspf": ("r", "s"), "sp": POLICIES}
+_DEFAULTS = {"adkim": "relaxed (r)", "aspf": "relaxed (r)", "sp": "p= for subdomains",
+             "pct": "100", "fo": "0", "rf": "afrf", "ri": "86400"}
+_KNOWN = {"v", "p", "rua", "ruf", *_DEFAULTS}
+
+
+def _tag_problems(tags: dict[str, str]) -> list[str]:
+    """Each tag whose value RFC 7489 §6.3 does not define (receivers use the default
+    instead) and each unknown tag (receivers ignore it: often a misspelling)."""
+    found = []
+    for tag, value in tags.items():
+        low = value.lower()
+        if tag not in _KNOWN:
+            found.append(f"{tag}= is not a DMARC tag (ignored)")
+            continue
+        bad = (low not in _FLAGS[tag] if tag in _FLAGS else
+               not (low.isascii() and low.isdigit() and int(low) <= 100) if tag == "pct" else
+               not all(f.strip() in ("0", "1", "d", "s") for f in low.split(":"))
+               if tag == "fo" else
+               any(f.strip() != "afrf" for f in low.split(":")) if tag == "rf" else
+               not (low.isascii() and low.isdigit() and int(low) < 2 ** 32) if tag == "ri"
+               else False)
+        if bad:
+            found.append(f"{tag}={value[:40]} is not a valid value (receivers use "
+                         f"{_DEFAULTS[tag]})")
+    for tag in ("rua", "ruf"):
+        uris = [u.strip() for u in tags.get(tag, "").split(",") if u.strip()]
+        wrong = [u for u in uris if not (u[:7].lower() == "mailto:" and "@" in u)]
+        if wrong:
+            found.append(f"{tag}={wrong[0][:60]} is not a mailto: address (no reports go "
+                         "there)")
+    return found
 
 
 def dmarc_hits(domain: str, own: Answer, org_domain: str | None, org: Answer | None

@@ -3,6 +3,7 @@ summary.  Pure: the one function the I/O edge calls after fetching."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from ...catalogue.audit import software_names
@@ -156,8 +157,11 @@ def summary_line(domain: str, areas: list[AuditArea]) -> str:
 
 def _named(section: AuditArea, domain: str) -> AuditArea:
     """The catalogue says DOMAIN where the audited domain belongs: put it there."""
-    found = tuple(replace(f, meaning=f.meaning.replace("DOMAIN", domain),
-                          fix=f.fix.replace("DOMAIN", domain)) for f in section.findings)
+    def named(text: str) -> str:  # the word DOMAIN, not the tail of NXDOMAIN
+        return re.sub(r"\bDOMAIN\b", lambda _: domain, text)
+
+    found = tuple(replace(f, meaning=named(f.meaning), fix=named(f.fix))
+                  for f in section.findings)
     return replace(section, findings=found)
 
 

@@ -44,6 +44,19 @@ def txt_id(record: str) -> str | None:
     return ids[0] if len(ids) == 1 and _ID.fullmatch(ids[0]) else None
 
 
+def _txt_fault(record: str) -> str:
+    """Why ``txt_id`` refused a ``v=STSv1`` record (RFC 8461 §3.1), for people."""
+    fields = _fields(record)
+    if not fields or fields[0] != ("v", "STSv1"):
+        return "it must begin with v=STSv1 (exactly)"
+    ids = [v for k, v in fields[1:] if k == "id"]
+    if not ids:
+        return "it has no id= field"
+    if len(ids) > 1:
+        return "it has more than one id= field"
+    return "id= must be 1-32 letters and digits"
+
+
 def parse_policy(body: str) -> StsPolicy:
     """RFC 8461 §3.2: ``key: value`` lines (CRLF or LF); unknown keys are ignored."""
     values: dict[str, str] = {}
@@ -171,7 +184,8 @@ def sts_hits(domain: str, txt: Answer, fetched: HttpsPolicy | None, mx: MxFacts,
     if len(records) > 1:
         return [Hit("sts.txt-multiple", where, " | ".join(records)[:300])], None
     if txt_id(records[0]) is None:
-        return [Hit("sts.txt-invalid", where, records[0][:300])], None
+        return [Hit("sts.txt-invalid", where, f"{records[0][:300]}: {_txt_fault(records[0])}")
+                ], None
     if fetched is None:
         return [], None
     hits = _fetch_hits(domain, fetched)

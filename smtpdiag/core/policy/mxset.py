@@ -17,8 +17,10 @@ def _equal_groups(hosts: tuple[HostFacts, ...]) -> list[tuple[int, list[str]]]:
     return [(pref, names) for pref, names in sorted(groups.items()) if len(names) > 1]
 
 
-def host_hits(host: HostFacts) -> list[Hit]:
-    """What is wrong with one MX target name; shared by ``audit`` and ``probe``."""
+def host_hits(host: HostFacts, *, last: bool = False) -> list[Hit]:
+    """What is wrong with one MX target name.  A name that does not resolve is critical when
+    ``last`` (no MX host has an address: the domain cannot receive mail), else a warning
+    (senders go on to a host that resolves)."""
     if host.status == "null":
         return [Hit("mx.null-mixed", host.host, "'.' (the null MX) is listed beside other MX "
                     "records")]
@@ -28,13 +30,28 @@ def host_hits(host: HostFacts) -> list[Hit]:
     if host.cname:
         hits.append(Hit("mx.cname", host.host, f"{host.host} is an alias (CNAME) of "
                         f"{host.cname}"))
+    severity, why = ("critical", "; no MX host has an address") if last else ("warning", "")
     if host.status == "nxdomain":
-        hits.append(Hit("mx.host-nxdomain", host.host, f"{host.host} does not exist (NXDOMAIN)"))
+        alias = f" is an alias (CNAME) of {host.cname}, which" if host.cname else ""
+        hits.append(Hit("mx.host-nxdomain", host.host,
+                        f"{host.host}{alias} does not exist (NXDOMAIN){why}", severity))
     elif host.status == "error":
-        hits.append(Hit("mx.host-lookup-failed", host.host, host.error or "lookup failed"))
+        hits.append(Hit("mx.host-lookup-failed", host.host,
+                        f"{host.error or 'lookup failed'}{why}", severity))
     elif not host.addresses:
-        hits.append(Hit("mx.no-address", host.host, f"{host.host} has no A or AAAA record"))
+        hits.append(Hit("mx.no-address", host.host, f"{host.host} has no A or AAAA record{why}",
+                        severity))
+    for rdtype, error in host.failed:  # the other family answered: these are walked
+        other = "AAAA" if rdtype == "A" else "A"
+        hits.append(Hit("mx.family-lookup-failed", host.host,
+                        f"{error}; only its {other} addresses are known"))
     return hits
+
+
+def _resolves(host: HostFacts) -> bool:
+    """Whether senders find an address for this MX host (an IP literal is no host name)."""
+    return bool(host.addresses) and host.status not in ("literal", "null") and \
+        not is_ip_literal(host.host)
 
 
 def mx_hits(mx: MxFacts) -> list[Hit]:
@@ -51,12 +68,19 @@ def mx_hits(mx: MxFacts) -> list[Hit]:
     if mx.status == "implicit":
         hits.append(Hit("mx.implicit", mx.domain, f"{mx.domain} has no MX records; senders "
                         "fall back to its own address"))
+    last = not any(_resolves(h) for h in mx.hosts)
     for host in mx.hosts:
-        hits += host_hits(host)
+        hits += host_hits(host, last=last)
     if not special_use(mx.domain):
         hits += [Hit("mx.unroutable", host.host, f"{host.host} resolves to {address}, {why}")
                  for host in mx.hosts for address in host.addresses
                  if (why := unroutable(address)) is not None]
+    listed: dict[str, list[HostFacts]] = {}
+    for host in mx.hosts:
+        listed.setdefault(host.host.lower(), []).append(host)
+    hits += [Hit("mx.duplicate", same[0].host, f"listed {len(same)} times (preferences "
+                 f"{', '.join(str(h.preference) for h in same)}): only its best preference "
+                 "counts") for same in listed.values() if len(same) > 1]
     usable = [h for h in mx.hosts if h.addresses and h.status == "ok"]
     if mx.status == "mx" and len({h.host.lower() for h in mx.hosts}) == 1 and usable:
         hits.append(Hit("mx.single", mx.domain, f"the only MX host is {mx.hosts[0].host}"))

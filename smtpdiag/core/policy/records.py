@@ -42,6 +42,8 @@ class HostFacts:
     cname: str | None = None
     status: str = "ok"  # ok | nodata | nxdomain | error | literal | null
     error: str | None = None
+    # (A or AAAA, why) for an address family whose question failed while the other answered
+    failed: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

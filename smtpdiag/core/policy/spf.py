@@ -21,6 +21,7 @@ __all__ = ["LOOKUP_LIMIT", "VOID_LIMIT", "Term", "next_questions", "parse_spf", 
 LOOKUP_LIMIT = 10
 VOID_LIMIT = 2
 MAX_DEPTH = 10
+WALK_LIMIT = 100  # lookups counted before the walk stops (includes met many times over)
 MECHANISMS = ("all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists")
 COUNTED = ("include", "a", "mx", "ptr", "exists", "redirect")
 VOID_TYPES = {"a": ("A", "AAAA"), "mx": ("MX",), "exists": ("A",)}
@@ -126,7 +127,7 @@ class _Walk:
         self.lookups: list[str] = []
         self.voids: list[str] = []
         self.hits: list[Hit] = []
-        self.seen: set[str] = set()
+        self.path: list[str] = []  # the includes and redirects being evaluated, outermost first
 
     def _void(self, *keys: tuple[str, str]) -> bool:
         found = [self.table.get(k) for k in keys]
@@ -139,7 +140,15 @@ class _Walk:
         return records[0] if len(records) == 1 else None
 
     def visit(self, name: str, record: str, depth: int) -> list[Term]:
-        self.seen.add(name)
+        """Count and judge ``record`` and, depth first, what it includes or redirects to,
+        as often as a receiver's evaluation reaches it (an include met twice counts twice)."""
+        self.path.append(name)
+        try:
+            return self._visit(name, record, depth)
+        finally:
+            self.path.pop()
+
+    def _visit(self, name: str, record: str, depth: int) -> list[Term]:
         terms, errors = parse_spf(record)
         for error in errors:
             self.hits.append(Hit("spf.syntax", name, f"{error} (in {quoted(record[:200])})"))
@@ -147,8 +156,13 @@ class _Walk:
             target = _target(term, name)
             if term.name not in COUNTED or (term.modifier != (term.name == "redirect")):
                 continue
+            if len(self.lookups) > WALK_LIMIT:  # far past the limit: said already
+                break
             self.lookups.append(f"{term.name}:{target}" if term.value else term.name)
-            if term.name == "ptr":
+            if "%" in target:  # RFC 7208 §7: expanded for each message, so never asked here
+                self.hits.append(Hit("spf.macro", name, f"{term.name}:{target} (counted as "
+                                     "one lookup; what it leads to is not followed)"))
+            elif term.name == "ptr":
                 self.hits.append(Hit("spf.ptr", name, f"{term.qualifier}ptr in {name}"))
             elif term.name in ("include", "redirect"):
                 self._follow(term, target, depth)
@@ -157,13 +171,26 @@ class _Walk:
         return terms
 
     def _follow(self, term: Term, target: str, depth: int) -> None:
+        answer = self.table.get((target, "TXT"))
+        if answer is None:  # not asked (a macro, or past the questions' bound)
+            return
+        if answer.status == "error":  # a temperror for receivers, not a broken include
+            self.hits.append(Hit("spf.lookup-failed", target, f"{term.name}:{target}: "
+                                 f"{answer.error or 'the TXT lookup failed'}"))
+            return
         if self._void((target, "TXT")):
             self.voids.append(f"{term.name}:{target}")
         record = self._record(target)
-        if (target, "TXT") in self.table and record is None:
-            self.hits.append(Hit("spf.include-error", target, f"{term.name}:{target} has "
-                                 "no single SPF record"))
-        elif record is not None and target not in self.seen and depth < MAX_DEPTH:
+        if record is None:
+            found = len(spf_records(answer.records))
+            why = ("does not exist (NXDOMAIN)" if answer.status == "nxdomain" else
+                   f"has {found} SPF records, not one" if found else "has no SPF record")
+            self.hits.append(Hit("spf.include-error", target, f"{term.name}:{target} {why}"))
+        elif target in self.path:
+            chain = " → ".join([*self.path[self.path.index(target):], target])
+            self.hits.append(Hit("spf.loop", target, f"{chain}: receivers go round until the "
+                                 f"{LOOKUP_LIMIT}-lookup limit and fail (permerror)"))
+        elif depth < MAX_DEPTH:
             self.visit(target, record, depth + 1)
 
     def final_all(self, name: str, terms: list[Term], depth: int = 0) -> Term | None:
@@ -187,9 +214,10 @@ def spf_hits(domain: str, answers: tuple[Answer, ...]) -> tuple[list[Hit], str |
     if root is None:
         return [], None
     records = spf_records(root.records)
+    if root.status == "error":  # not "no record": whether one applies is unknown (temperror)
+        return [Hit("spf.lookup-failed", domain, root.error or "the TXT lookup failed")], None
     if not records:
-        detail = root.error if root.status == "error" else f"no v=spf1 TXT record at {domain}"
-        return [Hit("spf.none", domain, detail or "")], None
+        return [Hit("spf.none", domain, f"no v=spf1 TXT record at {domain}")], None
     if len(records) > 1:
         return [Hit("spf.multiple", domain, " | ".join(records)[:300])], None
     terms = walk.visit(domain, records[0], 0)
@@ -200,6 +228,8 @@ def spf_hits(domain: str, answers: tuple[Answer, ...]) -> tuple[list[Hit], str |
     if len(walk.voids) > VOID_LIMIT:
         hits.append(Hit("spf.void", domain, f"{len(walk.voids)} void lookups (limit "
                         f"{VOID_LIMIT}): {', '.join(walk.voids)}"[:400]))
+    if any(hit.id == "spf.loop" for hit in hits):  # it fails whatever its all says
+        return hits, records[0]
     final = walk.final_all(domain, terms)
     if final is None:
         hits.append(Hit("spf.no-all", domain, records[0][:300]))

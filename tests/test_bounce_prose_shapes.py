@@ -1,0 +1,72 @@
+"""Prose bounces in the shapes older and smaller mail systems write them (session 9, from a
+read of Mailman's bounce samples): an encoded Subject, a returned message quoted with ">", a
+version number in it, a delay warning in words, a local command that died.  Written here in
+the same shapes; no corpus file is copied."""
+
+from __future__ import annotations
+
+import pytest
+
+from smtpdiag.core.bounce import read_diagnostic
+from smtpdiag.core.classify import classify_message
+
+PERSON = b"From: Gateway Scanner <scanner@relay.example>\nTo: list-bounces@lists.example\n"
+
+
+def test_a_bounce_known_by_its_encoded_subject_or_its_words_is_one():
+    body = (b"Your message could not be delivered to the following recipients:\n\n"
+            b"rl@far.example\n\nPlease do not resend your original message.\n")
+    encoded = PERSON + b"Subject: =?utf-8?B?RGVsaXZlcnkgZmFpbHVyZSBub3RpZmljYXRpb24=?=\n\n"
+    (record,) = classify_message(encoded + body)  # "Delivery failure notification"
+    assert record["recipient"] == "rl@far.example" and "error" not in record
+    (plain,) = classify_message(PERSON + b"Subject: note\n\n" + body)  # its words say so
+    assert plain["recipient"] == "rl@far.example"
+
+
+def test_a_returned_message_quoted_with_angle_brackets_is_not_read_as_the_failure():
+    body = (b"The address to which your message was addressed, ann@far.example, did not "
+            b"match any address here.\n\nOriginal message as received is as follows:\n"
+            b"=========================================\n>Return-Path: <list@lists.example>\n"
+            b">Subject: [ANNOUNCE] widget 2.3.0\n>\n>Widget 2.3.0 is out: 550 5.1.1 fixed.\n")
+    (record,) = classify_message(PERSON + b"Subject: Returned mail\n\n" + body)
+    assert (record["code"], record["enhanced"]) == (None, None)
+    assert "ANNOUNCE" not in record["input"]
+
+
+@pytest.mark.parametrize(("text", "enhanced"), [
+    ("Released with wxPython 2.3.0 today", None),  # a version number, not a status
+    ("2.0.0 Ok: queued as 4F2", "2.0.0"),  # pasted alone, at the start: a status
+    ("We tried twice: 4.4.1 no answer from host", "4.4.1"),
+])
+def test_a_success_code_inside_prose_is_no_enhanced_code(text, enhanced):
+    assert read_diagnostic(text).enhanced == enhanced
+
+
+@pytest.mark.parametrize("words", [
+    "has not yet been delivered because the recipient server did not respond. This is just a "
+    "warning, you do not need to resend.",
+    "THIS IS A WARNING MESSAGE ONLY. Your message has not yet been delivered.",
+])
+def test_a_delay_warning_in_prose_is_delayed(words):
+    body = f"Your message to: ann@far.example {words}\n".encode()
+    (record,) = classify_message(b"From: MAILER-DAEMON@relay.example\nSubject: Warning\n\n"
+                                 + body)
+    assert (record["reason"]["name"], record["reason"]["permanent"]) == ("delayed", False)
+
+
+def test_a_local_delivery_command_that_died_is_a_system_error():
+    body = (b"<ann@far.example>: Command died with status 17: \"/usr/sbin/amavis\". Command\n"
+            b"    output: Can't use an undefined value as a symbol reference\n")
+    (record,) = classify_message(b"From: MAILER-DAEMON@relay.example\nSubject: Undelivered "
+                                 b"Mail Returned to Sender\n\n" + body)
+    assert (record["recipient"], record["reason"]["name"]) == ("ann@far.example", "system-error")
+
+
+def test_a_bounce_forwarded_inline_keeps_its_quoted_headers_and_failure():
+    body = (b"Begin forwarded message:\n\n> From: Mail Delivery Subsystem <MAILER-DAEMON>\n"
+            b"> Subject: Returned mail: see transcript for details\n"
+            b"> Return-Path: <MAILER-DAEMON>\n>\n"
+            b">    ----- The following addresses had permanent fatal errors -----\n"
+            b"> <ann@far.example>\n>     (reason: 550 5.1.1 User unknown)\n")
+    (record,) = classify_message(PERSON + b"Subject: Fwd: Returned mail\n\n" + body)
+    assert (record["recipient"], record["code"]) == ("ann@far.example", 550)

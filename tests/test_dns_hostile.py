@@ -1,0 +1,85 @@
+"""Nameservers that answer wrongly, through the loopback DNS server (tests/dnsserver.py): a
+REFUSED answer (a lame delegation), a reply that is not for the question asked (another query
+ID, another name: forged or misdirected), and a truncated UDP answer whose retry over TCP
+fails.  Each message names the server, the question and what it did, in one line; none is
+"could not be asked ...: Truncated" or "a malformed reply" about a reply that parsed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from smtpdiag.errors import DnsError
+from smtpdiag.net.dns import Resolver
+from smtpdiag.net.lookups import PolicyResolver
+from tests.conftest import assert_no_traceback, run_cli
+from tests.dnsserver import DnsServer
+
+ZONE = {("d.test", "MX"): ["10 mx.d.test."], ("mx.d.test", "A"): ["127.0.0.1"]}
+BIG = {("big.test", "MX"): [f"{i} mx{i:03d}.a-rather-long-mail-domain-name.big.test."
+                            for i in range(1, 60)]}
+
+
+def error_of(server: DnsServer, name: str, rdtype: str = "A") -> str | None:
+    resolver = PolicyResolver((server.host, server.port), 2.0)
+    return asyncio.run(resolver.ask(name, rdtype)).error
+
+
+def test_refused_says_the_server_refused_and_what_that_usually_means() -> None:
+    with DnsServer(ZONE, refused={"mx.d.test"}) as server:
+        error = error_of(server, "mx.d.test")
+    assert error == (f"the nameserver 127.0.0.1:{server.port} refused to answer A mx.d.test "
+                     "(REFUSED: a lame delegation, or a resolver that does not serve this "
+                     "client)")
+
+
+@pytest.mark.parametrize("how", ["id", "qname"])
+def test_a_reply_to_another_question_is_named_as_such(how: str) -> None:
+    with DnsServer(ZONE, spoofed={"mx.d.test": how}) as server:
+        error = error_of(server, "mx.d.test")
+    assert error == (f"the nameserver 127.0.0.1:{server.port} answered A mx.d.test with a reply "
+                     "to another question (its query ID or question differs: forged, or mixed "
+                     "up by a middlebox)")
+
+
+def test_a_truncated_answer_whose_tcp_retry_fails_says_both() -> None:
+    with DnsServer(BIG, tcp=False) as server:
+        error = error_of(server, "big.test", "MX")
+    assert error == (f"the nameserver 127.0.0.1:{server.port} answered MX big.test truncated "
+                     "(too big for UDP), and the retry over TCP failed: the connection closed "
+                     "without an answer")
+
+
+def test_check_reports_a_truncated_mx_answer_in_one_line() -> None:
+    with DnsServer(BIG, tcp=False) as server:
+        result = run_cli("check", "big.test", "--timeout", "2", "--format", "nagios",
+                         "--nameserver", f"127.0.0.1:{server.port}")
+    assert_no_traceback(result)
+    assert result.returncode == 2
+    assert result.stdout.startswith(
+        f"SMTPDIAG CRITICAL - big.test: dns: the nameserver 127.0.0.1:{server.port} answered "
+        "MX big.test truncated (too big for UDP), and the retry over TCP failed: the "
+        "connection closed without an answer ("), result.stdout
+
+
+def test_the_probe_resolver_words_them_the_same() -> None:
+    with DnsServer(ZONE, refused={"mx.d.test"}) as server, pytest.raises(DnsError) as caught:
+        asyncio.run(Resolver((server.host, server.port), 2.0).addresses("mx.d.test"))
+    assert caught.value.message == (
+        f"the nameserver 127.0.0.1:{server.port} refused to answer A mx.d.test (REFUSED: a "
+        "lame delegation, or a resolver that does not serve this client)")
+
+
+DANGLING = {("d.test", "MX"): ["10 mx.d.test."], ("mx.d.test", "CNAME"): ["gone.other.test."]}
+
+
+def test_an_alias_of_a_name_that_does_not_exist_is_named_as_such() -> None:
+    with DnsServer(DANGLING) as server:
+        answer = asyncio.run(PolicyResolver((server.host, server.port), 2.0).ask("mx.d.test", "A"))
+        with pytest.raises(DnsError) as caught:
+            asyncio.run(Resolver((server.host, server.port), 2.0).addresses("mx.d.test"))
+    said = "mx.d.test is an alias (CNAME) of gone.other.test, which does not exist (NXDOMAIN)"
+    assert (answer.status, answer.cname, answer.error) == ("nxdomain", "gone.other.test", said)
+    assert caught.value.message == said

@@ -286,3 +286,15 @@ def test_a_recipient_that_could_not_be_verified_is_not_called_unknown(postfix: P
     assert reason.name != "user-unknown" and reason.who == "recipient-admin", reason
     assert rcpt.annotation.provider.id == "postfix-recipient-verification-deferred"
     assert report.verdict == "deferred"
+
+
+# smtpd_hard_error_limit: refused recipients, then 421 "too many errors" and the line closes
+
+
+def test_recipients_refused_for_good_before_a_421_decide_the_verdict(postfix: Postfix) -> None:
+    report = run(postfix, "errors", rcpt_to=("n1@interop.test", "n2@interop.test",
+                                             "n3@interop.test", "alice@interop.test"))
+    codes = [s.reply.code for s in report.attempts[-1].steps if s.name == "rcpt" and s.reply]
+    assert codes[:2] == [550, 550] and codes[-1] == 421, codes
+    assert report.verdict == "refused", report.summary  # not "deferred": retrying cannot help
+    assert "refused at rcpt: 550 5.1.1 <n" in report.summary, report.summary

@@ -75,6 +75,12 @@ def mx_hits(mx: MxFacts) -> list[Hit]:
         hits += [Hit("mx.unroutable", host.host, f"{host.host} resolves to {address}, {why}")
                  for host in mx.hosts for address in host.addresses
                  if (why := unroutable(address)) is not None]
+    listed: dict[str, list[HostFacts]] = {}
+    for host in mx.hosts:
+        listed.setdefault(host.host.lower(), []).append(host)
+    hits += [Hit("mx.duplicate", same[0].host, f"listed {len(same)} times (preferences "
+                 f"{', '.join(str(h.preference) for h in same)}): only its best preference "
+                 "counts") for same in listed.values() if len(same) > 1]
     usable = [h for h in mx.hosts if h.addresses and h.status == "ok"]
     if mx.status == "mx" and len({h.host.lower() for h in mx.hosts}) == 1 and usable:
         hits.append(Hit("mx.single", mx.domain, f"the only MX host is {mx.hosts[0].host}"))

@@ -248,3 +248,13 @@ def test_a_certificate_read_refused_after_a_good_walk_says_why(tmp_path):
     found = next(f for a in report.areas for f in a.findings if f.id == "dane.no-tls")
     assert found.detail == ("no certificate could be read after STARTTLS: the second connection, "
                             "to read the certificate, got 421 at the greeting")
+
+
+def test_an_mx_target_missing_its_final_dot_in_the_zone_file_is_named(world):
+    # "MX 10 mail.origin.test" in a zone file for origin.test means mail.origin.test.origin.test
+    world.dns.records[("origin.test", "MX")] = ["10 mail.origin.test.origin.test."]
+    world.dns.names.add("origin.test")
+    found = mx_findings(world, "origin.test")
+    assert ("mx.origin-appended", "warning", "mail.origin.test.origin.test",
+            "origin.test is repeated: the zone file probably lacks the final dot after "
+            "mail.origin.test") in found

@@ -78,6 +78,10 @@ from smtpdiag.core.classify import classify
      "text-rate-limit"),
     ("Message was not reachable within the allowed queue period", "expired", "text-expired"),
     ("Esta casilla ha expirado por falta de uso.", "mailbox-disabled", "i18n-mailbox-disabled"),
+    # a line over RFC 5322's 998 characters: the message's form, not its size or syntax
+    ("500 Line limit exceeded", "not-compliant", "text-rfc5322"),
+    ("554 5.6.0 Message contains a line longer than 998 characters", "not-compliant",
+     "text-rfc5322"),
     ("550 Nonexistent user", "user-unknown", "text-user-unknown"),
     ("554 5.7.1 <ana@example.org>: Recipient address rejected: Non-existent mailbox",
      "user-unknown", "text-user-unknown"),  # the words name the cause, not 5.7.1

@@ -210,3 +210,61 @@ def test_dane_chains_of_hosts_sharing_an_address_are_read_a_few_at_a_time(tmp_pa
         w.close()
     assert ids_of(report, "dane").count("dane.no-match") == 20  # every chain was read
     assert open_now["most"] <= PER_ADDRESS
+
+
+def test_a_certificate_read_refused_after_a_good_walk_says_why(tmp_path):
+    # the walk's connection is served; the second one (DANE's certificate read) is refused
+    # at the greeting, as a server at its per-client limit does
+    seen = {"connections": 0}
+    w = World(str(tmp_path))
+    context = w.certs(("mx.one.test",)).server_context()
+
+    async def second_refused(conn: Conn) -> None:
+        seen["connections"] += 1
+        if seen["connections"] > 1:
+            await send(b"421 4.7.0 too many connections from your address\r\n")(conn)
+            return
+        await send(GREETING)(conn)
+        while line := await conn.line():
+            if line[:4].upper() == b"EHLO":
+                await conn.send(b"250-hostile.test\r\n250 STARTTLS\r\n")
+            elif line[:4].upper() == b"STAR":  # STARTTLS
+                await conn.send(b"220 2.0.0 go ahead\r\n")
+                await start_tls(context)(conn)
+                await smtp()(conn)
+                return
+            else:
+                await conn.send(b"250 2.0.0 ok\r\n")
+
+    try:
+        with HostileServer(second_refused) as server:
+            w.port = server.port
+            w.add("one.test", "MX", "10 mx.one.test.")
+            w.add("mx.one.test", "A", "127.0.0.1")
+            w.add("_25._tcp.mx.one.test", "TLSA", "3 1 1 " + "00" * 32)
+            report = w.run("one.test")
+    finally:
+        w.close()
+    found = next(f for a in report.areas for f in a.findings if f.id == "dane.no-tls")
+    assert found.detail == ("no certificate could be read after STARTTLS: the second connection, "
+                            "to read the certificate, got 421 at the greeting")
+
+
+def test_an_mx_target_missing_its_final_dot_in_the_zone_file_is_named(world):
+    # "MX 10 mail.origin.test" in a zone file for origin.test means mail.origin.test.origin.test
+    world.dns.records[("origin.test", "MX")] = ["10 mail.origin.test.origin.test."]
+    world.dns.names.add("origin.test")
+    found = mx_findings(world, "origin.test")
+    assert ("mx.origin-appended", "warning", "mail.origin.test.origin.test",
+            "origin.test is repeated: the zone file probably lacks the final dot after "
+            "mail.origin.test") in found
+
+
+def test_a_domain_without_mx_whose_address_lookup_fails_is_not_said_to_have_none(world):
+    world.dns.records[("noanswer.test", "TXT")] = ['"v=spf1 -all"']  # the name exists
+    world.dns.names.add("noanswer.test")
+    world.dns.servfail.add(("noanswer.test", "A"))
+    found = mx_findings(world, "noanswer.test")
+    assert found[0] == ("mx.host-lookup-failed", "critical", "noanswer.test",
+                        servfail(world, "A noanswer.test") + "; no MX host has an address")
+    assert "mx.none" not in [f[0] for f in found]

@@ -109,7 +109,7 @@ async def gather_mx(resolver: PolicyResolver, domain: str) -> MxFacts:
         return MxFacts(domain, "error", error=answer.error)
     if answer.status == "nodata":
         own = await _host(resolver, domain, None)
-        if own.addresses:
+        if own.addresses or own.status == "error":  # a failed lookup is not "no address"
             return MxFacts(domain, "implicit", (own,))
         return MxFacts(domain, "none")
     records = _mx_records(answer.records)
@@ -333,9 +333,10 @@ async def _dane(resolver: PolicyResolver, mx: MxFacts, addresses: list[AddressFa
         if facts.host not in wanted:
             return facts
         async with slots[facts.address]:  # as the walks: a few connections per address
-            found, _ = await presented_chain(facts.host, facts.address, opts.port, helo,
-                                             opts.timeout)
-        return replace(facts, chain=found)
+            found, why = await presented_chain(facts.host, facts.address, opts.port, helo,
+                                               opts.timeout)
+        error = None if why is None else f"the second connection, to read the certificate, {why}"
+        return replace(facts, chain=found, chain_error=error)
 
     return tlsa, list(await asyncio.gather(*(chain(f) for f in addresses)))
 

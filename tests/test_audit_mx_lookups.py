@@ -258,3 +258,13 @@ def test_an_mx_target_missing_its_final_dot_in_the_zone_file_is_named(world):
     assert ("mx.origin-appended", "warning", "mail.origin.test.origin.test",
             "origin.test is repeated: the zone file probably lacks the final dot after "
             "mail.origin.test") in found
+
+
+def test_a_domain_without_mx_whose_address_lookup_fails_is_not_said_to_have_none(world):
+    world.dns.records[("noanswer.test", "TXT")] = ['"v=spf1 -all"']  # the name exists
+    world.dns.names.add("noanswer.test")
+    world.dns.servfail.add(("noanswer.test", "A"))
+    found = mx_findings(world, "noanswer.test")
+    assert found[0] == ("mx.host-lookup-failed", "critical", "noanswer.test",
+                        servfail(world, "A noanswer.test") + "; no MX host has an address")
+    assert "mx.none" not in [f[0] for f in found]

@@ -109,7 +109,7 @@ async def gather_mx(resolver: PolicyResolver, domain: str) -> MxFacts:
         return MxFacts(domain, "error", error=answer.error)
     if answer.status == "nodata":
         own = await _host(resolver, domain, None)
-        if own.addresses:
+        if own.addresses or own.status == "error":  # a failed lookup is not "no address"
             return MxFacts(domain, "implicit", (own,))
         return MxFacts(domain, "none")
     records = _mx_records(answer.records)

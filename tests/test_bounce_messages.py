@@ -249,3 +249,27 @@ def test_recipients_refused_for_different_reasons_are_not_merged(tmp_path):
         ("b@far.example", "5.1.1", "550 5.1.1 <b@far.example>: User unknown; over quota")]))
     out = run_cli("explain", str(report)).stdout
     assert out.count("Bottom line:") == 2 and "explained alike" not in out
+
+
+def test_a_bounce_that_does_not_say_why_still_has_a_bottom_line(tmp_path):
+    bounce = tmp_path / "why.eml"
+    bounce.write_bytes(b"From: MAILER-DAEMON@mx.example.org\nTo: ana@sender.example\n"
+                       b"Subject: Returned mail\n\nThe following recipients did not receive "
+                       b"your message:\n\n<ben@far.example>\n")
+    out = run_cli("explain", str(bounce)).stdout
+    assert "Bottom line: the text does not say why" in out and "(unknown) — permanent" in out
+    assert "Bounce: recipient ben@far.example" in out
+
+
+def test_a_report_larger_than_2_mb_is_read_to_its_last_recipient(tmp_path):
+    # a report for 10,000 recipients is about 2 MB; it was cut there, losing the last ones
+    padding = [(f"pad{n}@far.example", "5.1.1", "550 5.1.1 User unknown " + "x" * 900)
+               for n in range(2_500)]
+    report = tmp_path / "big.eml"
+    report.write_bytes(_report([*padding, ("last@far.example", "5.2.2",
+                                           "552 5.2.2 Mailbox full")]))
+    assert report.stat().st_size > 2_300_000
+    lines = run_cli("explain", str(report), "--jsonl").stdout.splitlines()
+    assert len(lines) == 2_501
+    last = json.loads(lines[-1])
+    assert (last["recipient"], last["reason"]["name"]) == ("last@far.example", "mailbox-full")

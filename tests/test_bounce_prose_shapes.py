@@ -70,3 +70,23 @@ def test_a_bounce_forwarded_inline_keeps_its_quoted_headers_and_failure():
             b"> <ann@far.example>\n>     (reason: 550 5.1.1 User unknown)\n")
     (record,) = classify_message(PERSON + b"Subject: Fwd: Returned mail\n\n" + body)
     assert (record["recipient"], record["code"]) == ("ann@far.example", 550)
+
+
+@pytest.mark.parametrize("head", [
+    b"Return-Path: <>\nX-Autoreply: yes\nPrecedence: bulk\nSubject: Re: lunch\n",
+    b"Auto-Submitted: auto-replied\nSubject: Re: lunch\n",
+    b"Return-Path: <>\nSubject: Out of Office: lunch\n",
+    b"Return-Path: <>\nSubject: Automatic reply: lunch\n",
+])
+def test_a_vacation_reply_is_no_bounce_whatever_its_words(head):
+    body = b"I am away; my mailbox is full of unread mail and not checked until Monday.\n"
+    assert classify_message(PERSON + head + b"\n" + body) == []
+
+
+def test_a_mail_system_s_bounce_marked_auto_replied_is_still_a_bounce():
+    # Postfix marks its bounces Auto-Submitted: auto-replied (RFC 3834) too
+    (record,) = classify_message(
+        b"From: MAILER-DAEMON@relay.example (Mail Delivery System)\nAuto-Submitted: "
+        b"auto-replied\nSubject: Undelivered Mail Returned to Sender\n\n<ann@far.example>: host "
+        b"mx.far.example said: 550 5.1.1 User unknown (in reply to RCPT TO command)\n")
+    assert (record["recipient"], record["reason"]["name"]) == ("ann@far.example", "user-unknown")

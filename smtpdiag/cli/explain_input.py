@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["documents", "line_documents"]
 
-MAX_INPUT = 2_000_000  # bytes read from stdin or one file
+MAX_INPUT = 10_000_000  # bytes read from stdin or one file (dsn.MAX_MESSAGE)
 
 
 def _message_document(data: bytes, label: str, lang: str,

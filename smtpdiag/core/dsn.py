@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from email import message_from_string
 from email.message import Message
 from email.policy import compat32
+from functools import cache
 
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
 from .mbox import split_mbox
@@ -35,7 +36,7 @@ from .transfer import decode_body, header_text, message_bytes, parsed_message, p
 __all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "report_words",
            "split_mbox"]
 
-MAX_MESSAGE = 2_000_000  # bytes of one message read; a bounce's report is near the top
+MAX_MESSAGE = 10_000_000  # bytes of one message read: a report for 10,000 recipients is ~2 MB
 # An address starts where a run of its characters starts (the look-behind): tried from every
 # character of a long run instead, a line of 100,000 letters took minutes (quadratic).
 _LOCAL = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]"
@@ -244,6 +245,7 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
     records = []
     prose_found = read_diagnostic(prose) if prose.strip() else None
     listed = {address.lower(): text for address, text in segments(prose)}
+    prose_step = cache(lambda: find_command(prose))  # once: a report may list 10,000
     for group in groups:
         recipient = _recipient(group)
         action = (_value(group, "Action") or "").lower() or None
@@ -277,7 +279,7 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
         # else the one the prose names (a transcript's command before the list)
         own_lines = listed.get((recipient or "").lower())
         command = found.command or (find_command(own_lines) if own_lines else None) \
-            or find_command(prose)
+            or prose_step()
         if found.code is None and about_all is not None and about_all.code is not None \
                 and not diagnostic_code:
             found = about_all

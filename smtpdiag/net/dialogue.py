@@ -162,7 +162,10 @@ class Walk(GreetingWalk):
             reply = await self.command("rcpt", f"RCPT TO:<{rcpt}>")
             self.rcpt_replies.append(reply)
             if reply.code == 421:  # closing: no further recipient will be heard
-                self.stop = reply
+                # (Postfix's "too many errors" after refused recipients): where none was taken,
+                # a recipient refused for good before it decides, as when all were refused
+                taken = any(r.code in (250, 251, 252) for r in self.rcpt_replies)
+                self.stop = reply if taken else stopping_reply(self.rcpt_replies)
                 raise Done
         if not any(r.code in (250, 251, 252) for r in self.rcpt_replies):
             self.stop = stopping_reply(self.rcpt_replies)

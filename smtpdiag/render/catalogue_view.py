@@ -175,7 +175,9 @@ def explain_doc(result: dict[str, Any]) -> Doc:
             doc.blank()
         _echo(doc, item)
         reason = item.get("reason")
-        if reason and reason["decided_by"] != "none" and (item["reply"] or item.get("text")):
+        # a bounce failed even where nothing says why: its bottom line says so (unknown)
+        if reason and (reason["decided_by"] != "none" or item.get("dsn")) and (
+                item["reply"] or item.get("text") or item.get("dsn")):
             _bottom_line(doc, reason, (item.get("dsn") or {}).get("action") == "delayed")
         _dsn(doc, item.get("dsn"), item.get("step"), others)
         # The most specific answer first: a provider's own reply, then the codes' meanings.

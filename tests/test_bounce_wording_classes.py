@@ -82,6 +82,9 @@ from smtpdiag.core.classify import classify
     ("500 Line limit exceeded", "not-compliant", "text-rfc5322"),
     ("554 5.6.0 Message contains a line longer than 998 characters", "not-compliant",
      "text-rfc5322"),
+    # an internationalized address the next server could not take (RFC 6531; X.6.7)
+    ("Technical details of permanent failure: local-part of envelope contains utf8 but remote "
+     "server did not offer SMTPUTF8", "content", "text-smtputf8"),
     ("550 Nonexistent user", "user-unknown", "text-user-unknown"),
     ("554 5.7.1 <ana@example.org>: Recipient address rejected: Non-existent mailbox",
      "user-unknown", "text-user-unknown"),  # the words name the cause, not 5.7.1

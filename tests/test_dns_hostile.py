@@ -93,5 +93,5 @@ def test_a_lookup_cut_short_by_the_time_limit_says_how_much_time_it_had() -> Non
     assert_no_traceback(result)
     assert result.returncode == 2
     assert re.match(rf"SMTPDIAG CRITICAL - d\.test: dns: no answer from 127\.0\.0\.1:{server.port} "
-                    r"for MX d\.test in the (2|1\.\d) s left of the probe's time limit ",
+                    r"for MX d\.test in the (2|1\.\d) s left of the probe's overall time limit ",
                     result.stdout), result.stdout

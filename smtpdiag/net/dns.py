@@ -169,7 +169,7 @@ class Resolver:
         except dns.exception.Timeout:
             if lifetime < self._timeout:
                 raise LateError(f"no answer from {self.server} for {what} in the "
-                                f"{_seconds(lifetime)} s left of the probe's time limit",
+                                f"{_seconds(lifetime)} s left of the probe's overall time limit",
                                 step=STEP) from None
             message = f"no answer within {_seconds(self._timeout)} s from {self.server} for {what}"
             raise DnsError(message, step=STEP) from None

@@ -8,6 +8,7 @@ fails.  Each message names the server, the question and what it did, in one line
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -83,3 +84,14 @@ def test_an_alias_of_a_name_that_does_not_exist_is_named_as_such() -> None:
     said = "mx.d.test is an alias (CNAME) of gone.other.test, which does not exist (NXDOMAIN)"
     assert (answer.status, answer.cname, answer.error) == ("nxdomain", "gone.other.test", said)
     assert caught.value.message == said
+
+
+def test_a_lookup_cut_short_by_the_time_limit_says_how_much_time_it_had() -> None:
+    with DnsServer(ZONE, silent={"d.test"}) as server:
+        result = run_cli("check", "d.test", "--timeout", "2", "--format", "nagios",
+                         "--nameserver", f"127.0.0.1:{server.port}")
+    assert_no_traceback(result)
+    assert result.returncode == 2
+    assert re.match(rf"SMTPDIAG CRITICAL - d\.test: dns: no answer from 127\.0\.0\.1:{server.port} "
+                    r"for MX d\.test in the (2|1\.\d) s left of the probe's overall time limit ",
+                    result.stdout), result.stdout

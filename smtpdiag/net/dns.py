@@ -168,7 +168,8 @@ class Resolver:
             raise DnsError(missing(exc, name, display)[1], step=STEP) from None
         except dns.exception.Timeout:
             if lifetime < self._timeout:
-                raise LateError(f"no answer from {self.server} for {what} in the time left",
+                raise LateError(f"no answer from {self.server} for {what} in the "
+                                f"{_seconds(lifetime)} s left of the probe's overall time limit",
                                 step=STEP) from None
             message = f"no answer within {_seconds(self._timeout)} s from {self.server} for {what}"
             raise DnsError(message, step=STEP) from None

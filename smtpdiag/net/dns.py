@@ -209,8 +209,9 @@ class Resolver:
         for entry in errors:
             problem = entry[3] if len(entry) > 3 else None
             if isinstance(problem, dns.query.BadResponse):  # it parsed: for another question
-                return (f"{self._who()} answered {what} with a reply to another question (its "
-                        "query ID or question differs: forged, or mixed up by a middlebox)")
+                return (f"{self._who()} answered {what} only with replies to another question "
+                        "(their query ID or question differs: forged, or mixed up by a "
+                        "middlebox)")
             if isinstance(problem, dns.message.ChainTooLong):  # it answered: with a loop
                 return (f"{self._who()} answered {what} with aliases (CNAME) that loop or "
                         "chain too far")

@@ -77,6 +77,10 @@ def test_a_bounce_forwarded_inline_keeps_its_quoted_headers_and_failure():
     b"Auto-Submitted: auto-replied\nSubject: Re: lunch\n",
     b"Return-Path: <>\nSubject: Out of Office: lunch\n",
     b"Return-Path: <>\nSubject: Automatic reply: lunch\n",
+    # each mark alone, or after another header of the kind that says nothing
+    b"Return-Path: <>\nX-Autorespond: 1\nSubject: Re: lunch\n",
+    b"Return-Path: <>\nPrecedence: auto_reply\nSubject: Re: lunch\n",
+    b"Return-Path: <>\nAuto-Submitted: no\nX-Autoreply: yes\nSubject: Re: lunch\n",
 ])
 def test_a_vacation_reply_is_no_bounce_whatever_its_words(head):
     body = b"I am away; my mailbox is full of unread mail and not checked until Monday.\n"

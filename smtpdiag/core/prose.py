@@ -215,7 +215,7 @@ def about_a_failure(message: Message, found: list[Diagnostic], prose: str) -> bo
 
 def _auto_headers(message: Message) -> str:
     return "\n".join(f"{name}: {message.get(name)}" for name in (
-        "Auto-Submitted", "X-Autoreply", "X-Autorespond", "Precedence", "X-Auto-Response-Suppress")
+        "Auto-Submitted", "X-Autoreply", "X-Autorespond", "Precedence")
         if message.get(name) is not None)
 
 

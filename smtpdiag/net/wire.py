@@ -173,6 +173,7 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         if transport is None or transport.is_closing():  # as SMTPProtocol.write
             raise SMTPServerDisconnected("Connection lost")
         self._response_pending = True
+        self.reader.sent = command
         transport.write(command + b"\r\n")  # type: ignore[attr-defined]
         if command == b"QUIT":
             self._quit_sent = True
@@ -250,7 +251,7 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
     def describe_unsolicited(self) -> str:
         if not self.unsolicited:
             return ""
-        seen = self.reader.redact(bytes(self.unsolicited).decode("utf-8", "backslashreplace"),
+        seen = self.reader.redact(bytes(self.unsolicited).decode("utf-8", "surrogateescape"),
                                   cut=True).rstrip("\r\n")
         return f"; before that it sent, unasked: {excerpt(seen, 120)}"
 

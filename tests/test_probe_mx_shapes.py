@@ -105,3 +105,9 @@ def test_an_mx_target_with_its_domain_appended_twice_is_named(smtp):
     assert [f.message for f in report.resolution.findings] == [
         "the MX target mx.d.test.d.test repeats d.test: the zone file probably lacks the final "
         "dot after mx.d.test, so senders look up the longer name"]
+
+
+@pytest.mark.parametrize("address", ["224.0.0.1", "239.1.2.3", "ff02::1", "ff0e::1"])
+def test_multicast_addresses_take_no_connection(address: str) -> None:
+    assert unroutable(address) == ("a multicast address: no sender can open a connection to "
+                                   "it")

@@ -42,6 +42,8 @@ def unroutable(address: str) -> str | None:
         return "the unspecified address: a sender connects to itself, or nowhere"
     if ip.is_loopback:
         return "a loopback address: a sender connects to itself"
+    if ip.is_multicast:  # global multicast (ff0e::/16) counts as global
+        return "a multicast address: no sender can open a connection to it"
     if ip.is_link_local:
         return "a link-local address: only a sender on the same network segment reaches it"
     if not ip.is_global:

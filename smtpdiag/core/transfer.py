@@ -87,8 +87,21 @@ def body_bytes(part: Message) -> bytes:
     return decode_body(raw, encoding, _charset(part))
 
 
+# Charset labels mail systems write that Python does not know, or knows as a narrower charset
+# than the one they mean (Outlook's "ks_c_5601-1987" is Windows' code page 949; a "shift_jis" or
+# "gb2312" part holds the vendors' extensions): the codec that reads what they send.
+_CHARSETS = {
+    "x-sjis": "cp932", "shift_jis": "cp932", "windows-31j": "cp932", "x-euc-jp": "euc_jp",
+    "ks_c_5601-1987": "cp949", "euc-kr": "cp949", "x-windows-949": "cp949", "gb2312": "gb18030",
+    "gbk": "gb18030", "x-gbk": "gb18030", "windows-874": "cp874", "iso-8859-8-i": "iso-8859-8",
+    "iso-8859-6-i": "iso-8859-6", "x-mac-roman": "mac_roman", "cp-850": "cp850",
+    "utf8mb4": "utf-8", "_iso-2022-jp$esc": "iso-2022-jp",
+}
+
+
 def _charset(part: Message) -> str:
     charset = part.get_content_charset() or "utf-8"
+    charset = _CHARSETS.get(charset, charset)
     try:
         "".encode(charset)
     except (LookupError, ValueError):

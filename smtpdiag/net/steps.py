@@ -168,7 +168,7 @@ class StepWalk:
             return
         last = self.steps[-1]
         if last.reply is not None and last.unasked is None:
-            seen = bytes(self.proto.unsolicited).decode("utf-8", "backslashreplace")
+            seen = bytes(self.proto.unsolicited).decode("utf-8", "surrogateescape")
             self.steps[-1] = replace(last, unasked=self.redact(seen, cut=True).rstrip("\r\n"))
 
     def _announce(self, step: str) -> None:

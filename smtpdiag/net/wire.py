@@ -250,7 +250,7 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
     def describe_unsolicited(self) -> str:
         if not self.unsolicited:
             return ""
-        seen = self.reader.redact(bytes(self.unsolicited).decode("utf-8", "backslashreplace"),
+        seen = self.reader.redact(bytes(self.unsolicited).decode("utf-8", "surrogateescape"),
                                   cut=True).rstrip("\r\n")
         return f"; before that it sent, unasked: {excerpt(seen, 120)}"
 

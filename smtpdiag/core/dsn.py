@@ -368,12 +368,23 @@ def _from_prose(prose: str, sender: str | None, failed: list[str] | None = None
 
 def _named(prose: str, sender: str | None) -> str | None:
     """The first address a bounce that lists no recipient names, other than the sender it is
-    sent back to (quoted in the returned copy's From:) and the mail system's own."""
+    sent back to (quoted in the returned copy's From:) and the mail system's own; one on a
+    quoted header line ("Your message  To: list@…  Subject: …", the original's To, often a
+    list) only where no other is named.  Exchange's X.400 form "dda:SMTP=ann@…" gives ann@…."""
+    quoted = None
     for found in _ADDRESS.finditer(prose):
-        address = found.group(1).lstrip("'")  # "addressed to 'ann@…'": the quote is no part
-        if address.lower() != (sender or "").lower() and not _SYSTEM.match(address):
-            return address
-    return None
+        address = _X400_SMTP.sub("", found.group(1).lstrip("'"))  # "to 'ann@…'": no quote
+        if address.lower() == (sender or "").lower() or _SYSTEM.match(address):
+            continue
+        if _HEADER_LINE.match(prose, prose.rfind("\n", 0, found.start()) + 1):
+            quoted = quoted or address
+            continue
+        return address
+    return quoted
+
+
+_X400_SMTP = re.compile(r"^(?:SMTP|RFC-?822)=", re.I)
+_HEADER_LINE = re.compile(r"[ \t>]*(?:To|Cc|From|Sender|Reply-To):", re.I)
 
 
 def _own(text: str | None, address: str) -> Diagnostic | None:

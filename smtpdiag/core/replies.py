@@ -87,6 +87,7 @@ class ReplyReader:
     def __init__(self, redact: Redactor | None = None) -> None:
         self.redact = redact or NO_SECRETS
         self.trailing = b""
+        self.sent = b""  # the command line last sent, so that an echo of it is called one
         self.full_lines: tuple[str, ...] = ()  # the last reply's lines, long ones uncut
         self.clear()
 
@@ -234,8 +235,11 @@ class ReplyReader:
             if digits and len(digits.group()) > 3:
                 shown = excerpt(self.redact(_decode(digits.group())), 12)
                 raise ProtocolError(f"reply code {shown} is not three digits long")
-            raise ProtocolError(f"not an SMTP reply line: "
-                                f"{excerpt(self.redact(_decode(line), cut=truncated))}")
+            shown = excerpt(self.redact(_decode(line), cut=truncated))
+            if self.sent and line.rstrip(b"\r\n").lower() == self.sent.lower():
+                raise ProtocolError(f"the server sent our own command back ({shown}) instead "
+                                    "of a reply: an echo, not an SMTP server")
+            raise ProtocolError(f"not an SMTP reply line: {shown}")
         code = int(line[:3])
         if self._code is not None and code != self._code:
             first = self._code

@@ -164,10 +164,9 @@ def header_text(value: str) -> str:
 
 def message_bytes(group: Message) -> bytes:
     """A group as bytes again.  A group of fields alone is written back field by field (as
-    parsed: folds and 8-bit bytes kept), not by the email package's generator, whose header
+    parsed: folds kept), not by the email package's generator, whose header
     folding cost a millisecond a group (10,000 recipients: 8 s); a multipart holding 8-bit
-    bytes, which the generator cannot write as bytes (UnicodeEncodeError), as its text with
-    those bytes back."""
+    bytes, which the generator cannot write as bytes (UnicodeEncodeError), as its text."""
     payload = group.get_payload()  # (its 8-bit bytes replaced: only an empty one is used)
     if isinstance(payload, str) and not payload.strip() \
             and all(isinstance(value, str) for _, value in group.items()):
@@ -177,4 +176,4 @@ def message_bytes(group: Message) -> bytes:
     try:
         return group.as_bytes()
     except (UnicodeError, LookupError):
-        return group.as_string().encode("utf-8", "surrogateescape")
+        return group.as_string().encode()  # (it gives each 8-bit byte as U+FFFD)

@@ -173,6 +173,7 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         if transport is None or transport.is_closing():  # as SMTPProtocol.write
             raise SMTPServerDisconnected("Connection lost")
         self._response_pending = True
+        self.reader.sent = command
         transport.write(command + b"\r\n")  # type: ignore[attr-defined]
         if command == b"QUIT":
             self._quit_sent = True

@@ -115,6 +115,12 @@ class ReplyReader:
         return tuple(self._raw)
 
     @property
+    def pending_count(self) -> int:
+        """How many lines of the unfinished reply arrived: those kept and those past
+        MAX_LINES_KEPT, so that a reply that never ends is not said to be 200 lines long."""
+        return len(self._raw) + self._cut_lines
+
+    @property
     def pending_text(self) -> str:
         """The start of a line still unfinished (no line end yet), as kept, secrets hidden: a
         timeout shows what did arrive of it."""

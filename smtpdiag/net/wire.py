@@ -232,8 +232,9 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         lines = self.reader.pending_lines
         if lines:
             shown = ", ".join(excerpt(line, 100) for line in lines[:3])
-            more = f" and {len(lines) - 3} more" if len(lines) > 3 else ""
-            count = "1 line" if len(lines) == 1 else f"{len(lines)} lines"
+            total = max(self.reader.pending_count, len(lines))
+            more = f" and {total - 3} more" if total > 3 else ""
+            count = "1 line" if total == 1 else f"{total} lines"
             return f"{count} of an unfinished reply arrived, with no last line: {shown}{more}"
         begun = self.reader.pending_text  # a line with no line end yet: show how it began
         seen = f": {excerpt(begun, 100)}" if begun else ""

@@ -297,6 +297,14 @@ def convert_error(exc: BaseException, step: str, timeout: float, proto: Recordin
         if step == "tls":
             return ConnectError(f"{where} closed the connection before the TLS handshake "
                                 "completed", step=step)
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, ssl.SSLError) and not isinstance(cause, ssl.SSLEOFError):
+            # the session broke, not a hang-up: bytes that are not TLS records (or a record
+            # that fails) arrived inside the encrypted session
+            return ConnectError(f"the TLS session with {where} broke: "
+                                f"{cause.reason or cause}; the server sent something that is "
+                                "not a valid TLS record inside the encrypted session",
+                                step=step)
         extra = proto.describe_unsolicited() if proto else ""
         return ConnectError(f"{where} closed the connection{extra}", step=step)
     if isinstance(exc, OSError):

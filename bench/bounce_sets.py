@@ -14,6 +14,10 @@ recipient:
 - ``mbox``: the messages of ``mailbox/mbox-*``.
 - ``crisp``: crisp-oss/email-bounce-parser's test bounces (bodies of real Postfix, Exchange,
   Exim… bounces; given minimal headers here, since only the body was kept).
+- ``flufl``, ``php``, ``rb``: the bounces kept by GNU Mailman's flufl.bounce
+  (``flufl/bounce/tests/data``), PHP-Bounce-Handler (``eml/``) and the Ruby bounce_email gem
+  (``tests/bounces``): older and smaller mail systems (qmail, Exim 3, Domino, Sun Messaging
+  Server, Yahoo, provider notices in Spanish and Latvian), added in session 9 and read then.
 - ``bp``: Mail-DeliveryStatus-BounceParser's ``t/corpus`` (real bounces collected by another
   project).  **Held out**: used to check, never to tune; do not ``--show`` it.
 
@@ -43,6 +47,9 @@ REPOSITORIES = {
     "go-sisimai": "https://github.com/sisimai/go-sisimai",
     "email-bounce-parser": "https://github.com/crisp-oss/email-bounce-parser",
     "Mail-DeliveryStatus-BounceParser": "https://github.com/rjbs/Mail-DeliveryStatus-BounceParser",
+    "flufl.bounce": "https://github.com/wRAR/flufl.bounce",
+    "PHP-Bounce-Handler": "https://github.com/zoonru/PHP-Bounce-Handler",
+    "bounce_email": "https://github.com/ronbeltran/bounce_email",
 }
 _ENGINE = re.compile(r"my \$enginename\s*=\s*'([^']+)'")
 _ENTRY = re.compile(r"'(\d+)'\s*=>\s*\[\s*((?:\[[^\]]*\]\s*,?\s*)+)\]")
@@ -132,7 +139,8 @@ def corpora(cache: Path, only: set[str] | None = None) -> Iterator[Corpus]:
     maildir = emails / "maildir"
     bsd = _files(maildir / "bsd", "*.eml")
     tested = p5_tests(cache / "p5-sisimai/t") if (cache / "p5-sisimai/t").is_dir() else {}
-    wanted = only or {"bsd", "bsd-go", "bsd-new", "dos", "mac", "err", "mbox", "crisp", "bp"}
+    wanted = only or {"bsd", "bsd-go", "bsd-new", "dos", "mac", "err", "mbox", "crisp", "bp",
+                      "flufl", "php", "rb"}
     if "bsd" in wanted and bsd and tested:
         yield Corpus("bsd", {k: v for k, v in bsd.items() if k in tested}, tested)
     if "bsd-go" in wanted and bsd and (cache / "go-sisimai/fact").is_dir():
@@ -153,6 +161,11 @@ def corpora(cache: Path, only: set[str] | None = None) -> Iterator[Corpus]:
     if "crisp" in wanted and crisp.is_dir():
         yield Corpus("crisp", {path.stem + ".eml": _WRAPPER + path.read_bytes()
                                for path in sorted(crisp.glob("*.txt"))})
+    for name, folder, pattern in (("flufl", "flufl.bounce/flufl/bounce/tests/data", "*.txt"),
+                                  ("php", "PHP-Bounce-Handler/eml", "*.eml"),
+                                  ("rb", "bounce_email/tests/bounces", "*.txt")):
+        if name in wanted and (cache / folder).is_dir():
+            yield Corpus(name, _files(cache / folder, pattern))
     parser = cache / "Mail-DeliveryStatus-BounceParser/t/corpus"
     if "bp" in wanted and parser.is_dir():
         yield Corpus("bp", _files(parser, "*.msg"), held_out=True)

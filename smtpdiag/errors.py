@@ -33,14 +33,16 @@ QUOTE_LIMIT = 200  # characters of user input an error message repeats
 
 
 def quoted(value: str, limit: int = QUOTE_LIMIT) -> str:
-    """User input as an error message quotes it: ``repr`` of at most ``limit`` characters.
+    """User input as an error message quotes it: at most ``limit`` characters, in quotes.
 
     A message names what was wrong, it does not echo a 100 KB targets-file line back; the
-    length of what was left out is said instead.
+    length of what was left out is said instead.  Not escaped here (``repr`` was): every
+    message is escaped where it is shown (``render.doc.clean``), and escaped twice a
+    backslash would double (``C:\\mail`` shown as ``C:\\\\mail``).
     """
     if len(value) <= limit:
-        return repr(value)
-    return f"{value[:limit]!r}… ({len(value)} characters)"
+        return f"'{value}'"
+    return f"'{value[:limit]}'… ({len(value)} characters)"
 
 
 class SmtpdiagError(Exception):

@@ -11,8 +11,9 @@ A record written ``\\# HEX`` is sent as those bytes, so a malformed record can b
 Hostile and broken servers: names in ``refused`` answer REFUSED (a lame delegation); names in
 ``spoofed`` are answered with a reply that is not for the question (``"id"``: another query ID,
 ``"qname"``: about another name), as an off-path forger or a broken middlebox sends; names in
-``slow`` are answered after that many seconds; and with ``tcp=False`` the TCP port hangs up
-on every connection, so a truncated UDP answer cannot be fetched again over TCP.
+``slow`` are answered after that many seconds; with ``race=True`` every UDP answer follows a
+forged copy with another query ID; and with ``tcp=False`` the TCP port hangs up on every
+connection, so a truncated UDP answer cannot be fetched again over TCP.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class DnsServer:
         spoofed: dict[str, str] | None = None,
         slow: dict[str, float] | None = None,
         tcp: bool = True,
+        race: bool = False,
     ) -> None:
         self.records = {(_key(n), t.upper()): list(v) for (n, t), v in records.items()}
         self.names = {n for n, _ in self.records}
@@ -76,6 +78,7 @@ class DnsServer:
         self.spoofed = {_key(n): how for n, how in (spoofed or {}).items()}
         self.slow = {_key(n): delay for n, delay in (slow or {}).items()}
         self.tcp = tcp
+        self.race = race  # every UDP answer comes after a forged copy (another query ID)
         self.chase = chase  # False: an alias is answered with its CNAME only, as out of zone
         self.host = host
         self.port = 0
@@ -172,6 +175,9 @@ class DnsServer:
             def handle(self) -> None:
                 data, sock = self.request
                 reply = owner.answer(data, udp=True)
+                if reply is not None and owner.race:  # an off-path forger, first by a hair
+                    forged = struct.pack("!H", (struct.unpack("!H", reply[:2])[0] + 1) % 65536)
+                    sock.sendto(forged + reply[2:], self.client_address)
                 if reply is not None:
                     sock.sendto(reply, self.client_address)
 

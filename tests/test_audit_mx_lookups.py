@@ -10,8 +10,9 @@ import pytest
 
 from smtpdiag.net.audit import PER_ADDRESS
 from tests.auditkit import World
+from tests.auditkit import ids as ids_of
 from tests.conftest import assert_no_traceback, run_cli
-from tests.hostile import GREETING, Conn, HostileServer, send, sleep, smtp
+from tests.hostile import GREETING, Conn, HostileServer, send, sleep, smtp, start_tls
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +161,110 @@ def test_mx_hosts_sharing_an_address_are_walked_a_few_connections_at_a_time(tmp_
         w.close()
     assert [a.outcome for a in report.attempts] == ["accepted"] * 30
     assert open_now["most"] <= PER_ADDRESS
+
+
+def test_an_mx_host_listed_twice_is_a_warning_as_probe_says(world):
+    world.dns.records[("twice.test", "MX")] = ["10 mx.ok.test.", "20 mx.ok.test."]
+    world.dns.names.add("twice.test")
+    found = mx_findings(world, "twice.test")
+    assert found[0] == ("mx.duplicate", "warning", "mx.ok.test",
+                        "listed 2 times (preferences 10, 20): only its best preference counts")
+    assert "mx.single" in [f[0] for f in found]  # one host, however often it is listed
+
+
+def test_dane_chains_of_hosts_sharing_an_address_are_read_a_few_at_a_time(tmp_path):
+    open_now = {"now": 0, "most": 0}
+    w = World(str(tmp_path))
+    context = w.certs(("mx.dane.test",)).server_context()
+
+    async def starttls_server(conn: Conn) -> None:
+        open_now["now"] += 1
+        open_now["most"] = max(open_now["most"], open_now["now"])
+        try:
+            await sleep(0.05)(conn)
+            await send(GREETING)(conn)
+            while line := await conn.line():
+                verb = line[:4].upper()
+                if verb == b"EHLO":
+                    await conn.send(b"250-hostile.test\r\n250 STARTTLS\r\n")
+                elif verb == b"STAR":  # STARTTLS
+                    await conn.send(b"220 2.0.0 go ahead\r\n")
+                    await start_tls(context)(conn)
+                    await smtp()(conn)
+                    return
+                else:
+                    await conn.send(b"250 2.0.0 ok\r\n")
+        finally:
+            open_now["now"] -= 1
+
+    try:
+        with HostileServer(starttls_server) as server:
+            w.port = server.port
+            names = [f"mx{i:02d}.dane.test" for i in range(20)]
+            w.add("dane.test", "MX", *(f"10 {name}." for name in names))
+            for name in names:
+                w.add(name, "A", "127.0.0.1")
+                w.add(f"_25._tcp.{name}", "TLSA", "3 1 1 " + "00" * 32)
+            report = w.run("dane.test")
+    finally:
+        w.close()
+    assert ids_of(report, "dane").count("dane.no-match") == 20  # every chain was read
+    assert open_now["most"] <= PER_ADDRESS
+
+
+def test_a_certificate_read_refused_after_a_good_walk_says_why(tmp_path):
+    # the walk's connection is served; the second one (DANE's certificate read) is refused
+    # at the greeting, as a server at its per-client limit does
+    seen = {"connections": 0}
+    w = World(str(tmp_path))
+    context = w.certs(("mx.one.test",)).server_context()
+
+    async def second_refused(conn: Conn) -> None:
+        seen["connections"] += 1
+        if seen["connections"] > 1:
+            await send(b"421 4.7.0 too many connections from your address\r\n")(conn)
+            return
+        await send(GREETING)(conn)
+        while line := await conn.line():
+            if line[:4].upper() == b"EHLO":
+                await conn.send(b"250-hostile.test\r\n250 STARTTLS\r\n")
+            elif line[:4].upper() == b"STAR":  # STARTTLS
+                await conn.send(b"220 2.0.0 go ahead\r\n")
+                await start_tls(context)(conn)
+                await smtp()(conn)
+                return
+            else:
+                await conn.send(b"250 2.0.0 ok\r\n")
+
+    try:
+        with HostileServer(second_refused) as server:
+            w.port = server.port
+            w.add("one.test", "MX", "10 mx.one.test.")
+            w.add("mx.one.test", "A", "127.0.0.1")
+            w.add("_25._tcp.mx.one.test", "TLSA", "3 1 1 " + "00" * 32)
+            report = w.run("one.test")
+    finally:
+        w.close()
+    found = next(f for a in report.areas for f in a.findings if f.id == "dane.no-tls")
+    assert found.detail == ("no certificate could be read after STARTTLS: the second connection, "
+                            "to read the certificate, got 421 at the greeting")
+
+
+def test_an_mx_target_missing_its_final_dot_in_the_zone_file_is_named(world):
+    # "MX 10 mail.origin.test" in a zone file for origin.test means mail.origin.test.origin.test
+    world.dns.records[("origin.test", "MX")] = ["10 mail.origin.test.origin.test."]
+    world.dns.names.add("origin.test")
+    found = mx_findings(world, "origin.test")
+    assert ("mx.origin-appended", "warning", "mail.origin.test.origin.test",
+            "origin.test is repeated: the zone file probably lacks the final dot after "
+            "mail.origin.test") in found
+
+
+def test_a_domain_without_mx_whose_address_lookup_fails_is_not_said_to_have_none(world):
+    world.dns.records[("noanswer.test", "TXT")] = ['"v=spf1 -all"']  # the name exists
+    world.dns.names.add("noanswer.test")
+    world.dns.servfail.add(("noanswer.test", "A"))
+    found = mx_findings(world, "noanswer.test")
+    assert found[0] == ("mx.host-lookup-failed", "critical", "noanswer.test",
+                        servfail(world, "A noanswer.test") + "; no MX host has an address")
+    assert "mx.none" not in [f[0] for f in found]

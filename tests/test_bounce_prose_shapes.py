@@ -70,3 +70,35 @@ def test_a_bounce_forwarded_inline_keeps_its_quoted_headers_and_failure():
             b"> <ann@far.example>\n>     (reason: 550 5.1.1 User unknown)\n")
     (record,) = classify_message(PERSON + b"Subject: Fwd: Returned mail\n\n" + body)
     assert (record["recipient"], record["code"]) == ("ann@far.example", 550)
+
+
+@pytest.mark.parametrize("head", [
+    b"Return-Path: <>\nX-Autoreply: yes\nPrecedence: bulk\nSubject: Re: lunch\n",
+    b"Auto-Submitted: auto-replied\nSubject: Re: lunch\n",
+    b"Return-Path: <>\nSubject: Out of Office: lunch\n",
+    b"Return-Path: <>\nSubject: Automatic reply: lunch\n",
+])
+def test_a_vacation_reply_is_no_bounce_whatever_its_words(head):
+    body = b"I am away; my mailbox is full of unread mail and not checked until Monday.\n"
+    assert classify_message(PERSON + head + b"\n" + body) == []
+
+
+def test_a_mail_system_s_bounce_marked_auto_replied_is_still_a_bounce():
+    # Postfix marks its bounces Auto-Submitted: auto-replied (RFC 3834) too
+    (record,) = classify_message(
+        b"From: MAILER-DAEMON@relay.example (Mail Delivery System)\nAuto-Submitted: "
+        b"auto-replied\nSubject: Undelivered Mail Returned to Sender\n\n<ann@far.example>: host "
+        b"mx.far.example said: 550 5.1.1 User unknown (in reply to RCPT TO command)\n")
+    assert (record["recipient"], record["reason"]["name"]) == ("ann@far.example", "user-unknown")
+
+
+def test_a_delay_warning_in_prose_says_delayed_as_a_report_would():
+    body = (b"THIS IS A WARNING MESSAGE ONLY.\n\nDelivery to the following recipient has been "
+            b"delayed:\n\n     ann@far.example\n\nMessage will be retried for 2 more day(s)\n\n"
+            b"Technical details of temporary failure:\nThe recipient server said: 452 4.2.2 "
+            b"Mailbox full\n\n   ----- Message header follows -----\n\nReceived: by 10.0.0.1\n"
+            b"Subject: 550 5.7.1 blocked\n")
+    (record,) = classify_message(b"From: Mail Delivery Subsystem <mailer-daemon@mail.example>"
+                                 b"\nSubject: Delivery Status Notification (Delay)\n\n" + body)
+    assert (record["action"], record["reason"]["name"]) == ("delayed", "mailbox-full")
+    assert record["code"] == 452 and "Received:" not in record["input"]  # header cut off

@@ -78,6 +78,24 @@ from smtpdiag.core.classify import classify
      "text-rate-limit"),
     ("Message was not reachable within the allowed queue period", "expired", "text-expired"),
     ("Esta casilla ha expirado por falta de uso.", "mailbox-disabled", "i18n-mailbox-disabled"),
+    # a line over RFC 5322's 998 characters: the message's form, not its size or syntax
+    ("500 Line limit exceeded", "not-compliant", "text-rfc5322"),
+    ("554 5.6.0 Message contains a line longer than 998 characters", "not-compliant",
+     "text-rfc5322"),
+    # an internationalized address the next server could not take (RFC 6531; X.6.7)
+    ("Technical details of permanent failure: local-part of envelope contains utf8 but remote "
+     "server did not offer SMTPUTF8", "content", "text-smtputf8"),
+    ("550 Nonexistent user", "user-unknown", "text-user-unknown"),
+    ("554 5.7.1 <ana@example.org>: Recipient address rejected: Non-existent mailbox",
+     "user-unknown", "text-user-unknown"),  # the words name the cause, not 5.7.1
+    ("550 Inexistent account", "user-unknown", "text-user-unknown"),
+    ("Message rejected. Not enough storage space in user's mailbox to accept message.",
+     "mailbox-full", "text-storage-allocation"),
+    ("552 Account(s) <ana@example.org> does not have enough space", "mailbox-full",
+     "text-storage-allocation"),
+    ("Technical details of permanent failure: Connection was dropped by remote host",
+     "network", "text-network"),
+    ("Remote host closed connection", "network", "text-network"),
     # a mailing list's loop alert: a Message-ID it has already seen came back
     ("Duplicated Message-ID in <ml@example.org>.", "network", "text-mail-loop"),
     # a filter that will not say whether it saw spam or malware: spam is far likelier

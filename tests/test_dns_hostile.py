@@ -8,6 +8,7 @@ fails.  Each message names the server, the question and what it did, in one line
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -39,9 +40,9 @@ def test_refused_says_the_server_refused_and_what_that_usually_means() -> None:
 def test_a_reply_to_another_question_is_named_as_such(how: str) -> None:
     with DnsServer(ZONE, spoofed={"mx.d.test": how}) as server:
         error = error_of(server, "mx.d.test")
-    assert error == (f"the nameserver 127.0.0.1:{server.port} answered A mx.d.test with a reply "
-                     "to another question (its query ID or question differs: forged, or mixed "
-                     "up by a middlebox)")
+    assert error == (f"the nameserver 127.0.0.1:{server.port} answered A mx.d.test only with "
+                     "replies to another question (their query ID or question differs: forged, "
+                     "or mixed up by a middlebox)")
 
 
 def test_a_truncated_answer_whose_tcp_retry_fails_says_both() -> None:
@@ -83,3 +84,24 @@ def test_an_alias_of_a_name_that_does_not_exist_is_named_as_such() -> None:
     said = "mx.d.test is an alias (CNAME) of gone.other.test, which does not exist (NXDOMAIN)"
     assert (answer.status, answer.cname, answer.error) == ("nxdomain", "gone.other.test", said)
     assert caught.value.message == said
+
+
+def test_a_lookup_cut_short_by_the_time_limit_says_how_much_time_it_had() -> None:
+    with DnsServer(ZONE, silent={"d.test"}) as server:
+        result = run_cli("check", "d.test", "--timeout", "2", "--format", "nagios",
+                         "--nameserver", f"127.0.0.1:{server.port}")
+    assert_no_traceback(result)
+    assert result.returncode == 2
+    assert re.match(rf"SMTPDIAG CRITICAL - d\.test: dns: no answer from 127\.0\.0\.1:{server.port} "
+                    r"for MX d\.test in the (2|1\.\d) s left of the probe's overall time limit ",
+                    result.stdout), result.stdout
+
+
+def test_a_forged_reply_before_the_real_one_does_not_spoil_the_answer() -> None:
+    # as a resolver does (RFC 5452 §9.1): a reply that does not match is dropped and the
+    # real one is waited for; the mismatch is reported only when no real answer comes
+    with DnsServer(ZONE, race=True) as server:
+        found = asyncio.run(Resolver((server.host, server.port), 2.0).addresses("mx.d.test"))
+        answer = asyncio.run(PolicyResolver((server.host, server.port), 2.0).ask("d.test", "MX"))
+    assert found == ("127.0.0.1",)
+    assert (answer.status, answer.records) == ("ok", ("10 mx.d.test",))

@@ -27,6 +27,7 @@ from .hostile import (
     Conn,
     HostileServer,
     Script,
+    answering,
     close,
     expect,
     hang,
@@ -200,3 +201,24 @@ def test_a_wrapped_echo_quoted_in_an_error_message_is_hidden(name: str, certs: C
     assert re.search(r"<redacted>", shown.stdout)
     for text in (shown.stdout, shown.stderr, as_json.stdout, transcript.read_text("utf-8")):
         _assert_hidden(name, text)
+
+
+def test_a_tiny_password_hides_its_echo_and_leaves_ordinary_words(certs: Certs) -> None:
+    """A password "ok": its echo is hidden, but "Ok", "OK" and "token" are not the password
+    (a short secret matches only as a whole word, in the case sent: README, --auth-user)."""
+    words = {b"MAIL": b"250 2.1.0 Ok\r\n", b"RCPT": b"250 2.1.5 OK token\r\n",
+             b"RSET": b"250 2.0.0 Ok\r\n"}
+    script = [send(b"220 hostile.test ESMTP Ok\r\n"), expect(b"EHLO"), send(STARTTLS_EHLO),
+              expect(b"STARTTLS"), send(b"220 2.0.0 go ahead\r\n"),
+              start_tls(certs.server_context()), expect(b"EHLO"), send(AUTH_EHLO),
+              expect(b"AUTH"), send(b"235 2.7.0 Ok, you sent ok\r\n"),
+              answering({}, words=words)]
+    with HostileServer(script) as server:
+        shown = run_cli("probe", server.target, "--timeout", "10", "--dry-run", "--auth-user",
+                        USER, "--ca-file", certs.ca_file, env={"SMTPDIAG_PASSWORD": "ok"})
+    assert_no_traceback(shown)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    lines = [re.sub(r"\s+\d+ ms$", "", line).strip() for line in shown.stdout.splitlines()]
+    assert "greeting     ← 220 hostile.test ESMTP Ok" in lines
+    for reply in ("235 2.7.0 Ok, you sent <redacted>", "250 2.1.0 Ok", "250 2.1.5 OK token"):
+        assert any(line.endswith("← " + reply) for line in lines), (reply, shown.stdout)

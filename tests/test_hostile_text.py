@@ -53,7 +53,7 @@ SCRIPT: Script = [
 
 def test_clean_and_excerpt_show_every_invisible_character_escaped() -> None:
     assert clean("a" + HIDDEN + "b") == "a" + SHOWN + "b"
-    assert excerpt(HIDDEN, 1000) == "'" + SHOWN + "'"
+    assert clean(excerpt(HIDDEN, 1000)) == "'" + SHOWN + "'"
     text = json_text({"t": HIDDEN})
     assert not RAW.search(text)
     assert json.loads(text) == {"t": HIDDEN}

@@ -18,7 +18,7 @@ import pytest
 from smtpdiag.core.replies import MAX_LINES_KEPT
 
 from .conftest import assert_valid, run_cli
-from .hostile import EHLO_OK, GREETING, HostileServer, expect, send, sleep, smtp
+from .hostile import EHLO_OK, GREETING, HostileServer, expect, hang, send, sleep, smtp
 
 SLACK = 1.0  # the brief: a deadline is honoured within one second
 
@@ -53,7 +53,21 @@ def test_the_overall_deadline_cuts_a_server_that_is_slow_at_every_step() -> None
     report = json.loads(result.stdout)
     assert_valid(report, "report")
     assert report["elapsed_ms"] < (1.5 + SLACK) * 1000
-    assert report["attempts"][0]["error"]["kind"] == "timeout"
+    error = report["attempts"][0]["error"]
+    assert error["kind"] == "timeout"
+    # the step had only what the slow steps before it left: a slow server, not a dead one
+    assert "that was all that was left of the probe's overall time limit" in error["message"]
+    assert "not necessarily one that stopped answering" in error["message"]
+
+
+def test_a_server_that_stops_answering_is_not_called_slow_for_the_deadline() -> None:
+    script = [send(GREETING), expect(b"EHLO"), send(EHLO_OK), expect(b"MAIL"), hang()]
+    with HostileServer(script) as server:
+        result = run_cli("probe", server.target, "--timeout", "5", "--deadline", "1",
+                         "--dry-run", "--json")
+    error = json.loads(result.stdout)["attempts"][0]["error"]
+    assert error["kind"] == "timeout" and error["step"] == "mail"
+    assert "left of the probe's overall time limit" not in error["message"]
 
 
 def test_a_20000_line_ehlo_is_counted_not_kept(tmp_path: Path) -> None:
@@ -105,3 +119,15 @@ def test_keywords_listed_after_a_thousand_extensions_still_count() -> None:
     assert caps["other_more"] == 950  # the 1,000 others: 50 kept, the rest counted
     mail = next(line for line in server.received if line.startswith(b"MAIL"))
     assert re.fullmatch(rb"MAIL FROM:<a@example\.test> SIZE=\d+\r\n", mail)
+
+
+def test_a_reply_that_never_ends_is_said_to_be_as_long_as_it_was() -> None:
+    """Lines past those kept still count: 5,000 ``250-`` lines and then silence were said to
+    be 200 lines (MAX_LINES_KEPT) of an unfinished reply."""
+    lines = b"".join(b"250-line %d\r\n" % i for i in range(5000))
+    with HostileServer([send(GREETING), expect(b"EHLO"), send(lines), hang()]) as server:
+        result = run_cli("probe", server.target, "--timeout", "1", "--dry-run")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert ("(5000 lines of an unfinished reply arrived, with no last line: '250-line 0', "
+            "'250-line 1', '250-line 2' and 4997 more)") in result.stdout
+    assert len(result.stdout) < 20_000

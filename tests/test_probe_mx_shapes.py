@@ -95,3 +95,19 @@ def test_documentation_shared_and_unique_local_ranges_are_unroutable(address: st
 @pytest.mark.parametrize("address", ["8.8.8.8", "2a00:1450:4001::1", "not an address"])
 def test_global_addresses_are_fine(address: str) -> None:
     assert unroutable(address) is None
+
+
+def test_an_mx_target_with_its_domain_appended_twice_is_named(smtp):
+    with DnsServer({("d.test", "MX"): ["10 mx.d.test.d.test.", "20 good.d.test."],
+                    ("good.d.test", "A"): ["127.0.0.1"]}) as dns:
+        report = run(dns, smtp.port)
+    assert report.verdict == "accepted"
+    assert [f.message for f in report.resolution.findings] == [
+        "the MX target mx.d.test.d.test repeats d.test: the zone file probably lacks the final "
+        "dot after mx.d.test, so senders look up the longer name"]
+
+
+@pytest.mark.parametrize("address", ["224.0.0.1", "239.1.2.3", "ff02::1", "ff0e::1"])
+def test_multicast_addresses_take_no_connection(address: str) -> None:
+    assert unroutable(address) == ("a multicast address: no sender can open a connection to "
+                                   "it")

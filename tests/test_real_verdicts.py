@@ -225,3 +225,22 @@ def test_starttls_refused_where_it_is_required_stops_the_walk() -> None:
     report = json.loads(result.stdout)
     assert b"MAIL" not in b"".join(server.received)
     assert result.returncode == 4 and report["verdict"] == "deferred"
+
+
+# -- the verdict's refusal is the one that decided it ------------------------------------------
+
+USER_UNKNOWN = b"550 5.1.1 <r0@x.test>: Recipient address rejected: User unknown in local " \
+    b"recipient table\r\n"
+
+
+@pytest.mark.parametrize("rcpt", [
+    [USER_UNKNOWN, b"450 4.2.0 <r1@x.test>: Recipient address rejected: Greylisted\r\n"],
+    # Postfix's smtpd_hard_error_limit: a 421 after the refusals, and the line closes
+    [USER_UNKNOWN, USER_UNKNOWN, b"421 4.7.0 mx.x.test Error: too many errors\r\n"],
+])
+def test_a_walk_refused_for_good_quotes_the_permanent_refusal(rcpt: list[bytes]) -> None:
+    recipients = [arg for i in range(len(rcpt)) for arg in ("--to", f"r{i}@x.test")]
+    with HostileServer([send(GREETING), answering({b"RCPT": rcpt})]) as server:
+        code, report = probe_json(server, *recipients, "--dry-run")
+    assert (code, report["verdict"]) == (1, "refused"), report["summary"]
+    assert " refused at rcpt: 550 5.1.1 <r0@x.test>: " in report["summary"], report["summary"]

@@ -67,8 +67,9 @@ def test_a_terminal_shows_every_escape_as_text(width: int, colour: bool, tmp_pat
     assert lines[0].startswith("smtpdiag probe 127.0.0.1:")  # never cleared, never overwritten
     assert all(len(line) <= width for line in lines), [line for line in lines if len(line) > width]
     text = " ".join(line.strip() for line in lines)
+    # (the OSC 8 link's terminator, ESC and a backslash, shows that backslash as \\)
     for visible in ("\\x1b[2J\\x1b[1;1H clear", "\\x1b]0;PWNED-TITLE\\x07",
-                    "\\x1b]8;;http://x\\x1b\\link", "c1\\x9b31m", "\\u202eevil\\u202c",
+                    "\\x1b]8;;http://x\\x1b\\\\link", "c1\\x9b31m", "\\u202eevil\\u202c",
                     "[bold red]markup[/bold red]", "\\u200bzw", "\\x1b[5A up"):
         assert visible in text, visible
     assert text.count("PWNED-TITLE") == 4  # greeting, rcpt reply, finding, verdict

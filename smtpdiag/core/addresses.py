@@ -4,7 +4,7 @@ start-up) because a plain probe's findings read them too; ``ipaddress`` is impor
 
 from __future__ import annotations
 
-__all__ = ["SPECIAL_USE", "is_ip_literal", "special_use", "unroutable"]
+__all__ = ["SPECIAL_USE", "is_ip_literal", "repeated_suffix", "special_use", "unroutable"]
 
 # Names that can never be on the Internet (RFC 6761 §6, RFC 6762 .local, RFC 8375 home.arpa,
 # RFC 9476 .alt, ICANN's .internal): a private MX address is no fault there.
@@ -42,8 +42,21 @@ def unroutable(address: str) -> str | None:
         return "the unspecified address: a sender connects to itself, or nowhere"
     if ip.is_loopback:
         return "a loopback address: a sender connects to itself"
+    if ip.is_multicast:  # global multicast (ff0e::/16) counts as global
+        return "a multicast address: no sender can open a connection to it"
     if ip.is_link_local:
         return "a link-local address: only a sender on the same network segment reaches it"
     if not ip.is_global:
         return "a private or reserved address: senders on the Internet cannot reach it"
+    return None
+
+
+def repeated_suffix(name: str) -> tuple[str, str] | None:
+    """(the name meant, the repeated part) when ``name`` ends in the same two or more labels
+    twice (``mail.example.com.example.com``): a zone file's name written without its final
+    dot, to which the zone's origin was appended."""
+    labels = name.rstrip(".").lower().split(".")
+    for size in range(len(labels) // 2, 1, -1):
+        if labels[-size:] == labels[-2 * size:-size]:
+            return ".".join(labels[:-size]), ".".join(labels[-size:])
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..model import Attempt, Finding, Reply, Resolution, Step
-from .addresses import is_ip_literal, special_use, unroutable
+from .addresses import is_ip_literal, repeated_suffix, special_use, unroutable
 from .conduct import conduct_findings
 from .opportunistic import opportunistic_walk
 from .text import shorten
@@ -37,7 +37,7 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
                 "(tarpitting or an overloaded server; the step itself succeeded)"
                 if reply is not None and reply.positive else
                 f"slow: the {step.name} step took {step.elapsed_ms / 1000:.1f} s", step.name))
-        if reply is None or step.name == "quit":
+        if reply is None or step.name in ("quit", "lhlo"):  # LHLO: smtpdiag's own question
             continue
         if reply.truncated:
             found.append(Finding("info", f"the {step.name} reply was longer than smtpdiag keeps; "
@@ -186,6 +186,10 @@ def mx_findings(resolution: Resolution) -> tuple[Finding, ...]:
                       "an MX must name a host (RFC 5321 §5.1), so senders look it up as a name "
                       "and most find nothing", "dns")
               for mx in resolution.mx if is_ip_literal(mx.host)]
+    found += [Finding("warning", f"the MX target {mx.host} repeats {again[1]}: the zone file "
+                      f"probably lacks the final dot after {again[0]}, so senders look up the "
+                      "longer name", "dns")
+              for mx in resolution.mx if (again := repeated_suffix(mx.host)) is not None]
     listed: dict[str, list[int]] = {}
     for mx in resolution.mx:
         listed.setdefault(mx.host.lower(), []).append(mx.preference)

@@ -200,7 +200,11 @@ def about_a_failure(message: Message, found: list[Diagnostic], prose: str) -> bo
     from .. import catalogue
 
     title = header_text(str(message.get("Subject") or ""))
-    if _is_bounce(message, subject=True) or message.get("X-Failed-Recipients") \
+    if _is_bounce(message, subject=True):
+        return True
+    if _AUTO_REPLY.search(_auto_headers(message)) or _AWAY.match(title):
+        return False  # a vacation or out-of-office reply (RFC 3834), whatever its words say
+    if message.get("X-Failed-Recipients") \
             or _BOUNCE_SUBJECT.search(title) or str(message.get("Return-Path") or "").strip() \
             == "<>" or _FAILED_DELIVERY.search(prose[:20_000]):
         return True
@@ -209,6 +213,18 @@ def about_a_failure(message: Message, found: list[Diagnostic], prose: str) -> bo
                for diagnostic in found)
 
 
+def _auto_headers(message: Message) -> str:
+    return "\n".join(f"{name}: {message.get(name)}" for name in (
+        "Auto-Submitted", "X-Autoreply", "X-Autorespond", "Precedence", "X-Auto-Response-Suppress")
+        if message.get(name) is not None)
+
+
+# An automatic answer of a person's mailbox (RFC 3834; Exchange, Gmail, old vacation programs).
+_AUTO_REPLY = re.compile(r"^(?:Auto-Submitted: auto-replied|X-Autoreply: yes|X-Autorespond:|"
+                         r"Precedence: auto_reply)", re.I | re.M)
+_AWAY = re.compile(r"\s*(?:out of (?:the )?office|automatic reply|auto(?:matische)? ?(?:reply|"
+                   r"antwort|response)|abwesenheitsnotiz|r[ée]ponse automatique|absence|"
+                   r"vacation|on holiday)\b", re.I)
 # How a mail system's prose says that a delivery failed or is delayed.
 _FAILED_DELIVERY = re.compile(
     r"could not be delivered|(?:was|were|has not been|have not been) (?:not )?(?:yet )?"

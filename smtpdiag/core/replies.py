@@ -15,7 +15,6 @@ import re
 from ..errors import ProtocolError
 from ..reply import Reply
 from .secrets import NO_SECRETS, REDACTED, Redactor, secret_forms
-from .text import INVISIBLE
 
 __all__ = [
     "MAX_LINES_KEPT",
@@ -51,27 +50,16 @@ _ENHANCED = re.compile(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?=\s|$)")
 _KEYWORD_LINE = re.compile(rb"(?i)(?:STARTTLS|SIZE|AUTH|PIPELINING|8BITMIME|SMTPUTF8|CHUNKING|"
                            rb"DSN|ENHANCEDSTATUSCODES)(?:[ =]|\r?$)")
 _PASTED_LINE = re.compile(r"([2-5][0-5][0-9])(?:([ -])(.*))?$")
-# Controls, and the characters that reorder or break a line when shown (as in render/doc.py);
-# compiled on first use (~2.9 M instructions), which printable ASCII never needs.
-_UNPRINTABLE = "[\\x00-\\x1f" + INVISIBLE + "]"
-
-
-def _escape(match: re.Match[str]) -> str:
-    char = ord(match.group())
-    if char < 0x100:
-        return f"\\x{char:02x}"
-    return f"\\u{char:04x}" if char < 0x10000 else f"\\U{char:08x}"
-
-
 def excerpt(data: bytes | str, limit: int = 80) -> str:
-    """A short, quoted, printable rendering of peer data for error messages: controls and
-    reordering characters shown as ``\\xNN`` / ``\\uNNNN``, as the terminal view shows them."""
-    text = data.decode("utf-8", "backslashreplace") if isinstance(data, bytes) else data
-    cut = len(text) > limit
-    shown = text[:limit]
-    if not (shown.isascii() and shown.isprintable()):
-        shown = re.sub(_UNPRINTABLE, _escape, shown)
-    return "'" + shown + ("…" if cut else "") + "'"
+    """A short, quoted piece of peer data for a message: its first ``limit`` characters, as
+    the server sent them (a byte that is not UTF-8 kept as the byte), ``…`` where cut.
+
+    Not escaped here: a message is escaped where it is shown, once, like every other server
+    text (``render.doc.clean``; JSON escapes its own).  Escaped twice, a backslash would
+    double and an escape the server spelt would look like one that was made.
+    """
+    text = data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data
+    return "'" + text[:limit] + ("…" if len(text) > limit else "") + "'"
 
 
 def parse_enhanced(text: str, code: int | None = None) -> str | None:
@@ -85,7 +73,7 @@ def parse_enhanced(text: str, code: int | None = None) -> str | None:
 
 
 def _decode(line: bytes) -> str:
-    return line.decode("utf-8", "backslashreplace")
+    return line.decode("utf-8", "surrogateescape")
 
 
 class ReplyReader:
@@ -103,6 +91,7 @@ class ReplyReader:
     def __init__(self, redact: Redactor | None = None) -> None:
         self.redact = redact or NO_SECRETS
         self.trailing = b""
+        self.sent = b""  # the command line last sent, so that an echo of it is called one
         self.full_lines: tuple[str, ...] = ()  # the last reply's lines, long ones uncut
         self.clear()
 
@@ -128,6 +117,12 @@ class ReplyReader:
             return tuple(raw[:4] + text for raw, text in zip(self._raw, self._read_whole(),
                                                               strict=True))
         return tuple(self._raw)
+
+    @property
+    def pending_count(self) -> int:
+        """How many lines of the unfinished reply arrived: those kept and those past
+        MAX_LINES_KEPT, so that a reply that never ends is not said to be 200 lines long."""
+        return len(self._raw) + self._cut_lines
 
     @property
     def pending_text(self) -> str:
@@ -194,7 +189,7 @@ class ReplyReader:
                 return None
             # Its first four bytes are the code and an ASCII separator (or it is the code
             # alone; a code that is not ASCII digits is refused below): one decode serves both.
-            whole = line.decode("utf-8", "backslashreplace")
+            whole = line.decode("utf-8", "surrogateescape")
             texts.append(whole[4:])
             raw.append(whole)
         code_number = _CODES.get(code)
@@ -218,7 +213,7 @@ class ReplyReader:
         if number is None or (line[3:4] != b" " and len(line) != 3):
             return None
         # The first four bytes are ASCII (checked above), so the line decodes as its two parts.
-        raw = line.decode("utf-8", "backslashreplace")
+        raw = line.decode("utf-8", "surrogateescape")
         text = raw[4:]
         if self.redact.secrets:
             text = self.redact(text)
@@ -252,8 +247,11 @@ class ReplyReader:
             if digits and len(digits.group()) > 3:
                 shown = excerpt(self.redact(_decode(digits.group())), 12)
                 raise ProtocolError(f"reply code {shown} is not three digits long")
-            raise ProtocolError(f"not an SMTP reply line: "
-                                f"{excerpt(self.redact(_decode(line), cut=truncated))}")
+            shown = excerpt(self.redact(_decode(line), cut=truncated))
+            if self.sent and line.rstrip(b"\r\n").lower() == self.sent.lower():
+                raise ProtocolError(f"the server sent our own command back ({shown}) instead "
+                                    "of a reply: an echo, not an SMTP server")
+            raise ProtocolError(f"not an SMTP reply line: {shown}")
         if self._code is not None and code != self._code:
             first = self._code
             self.clear()

@@ -41,7 +41,7 @@ def secret_forms(password: str | None, users: Iterable[str | None] = ("",)) -> t
     alphabet), and the password's base64 inside any longer base64 string; hex (plain, ``%``-,
     ``\\x``-, space- or colon-separated) of the password and of each PLAIN string; the
     password URL-encoded (also its base64 forms), and as JSON, Prometheus or HTML would escape
-    it.  Case is not part of a form: ``Redactor`` matches every form in any case."""
+    it.  Case is not part of a form: ``Redactor`` matches a long form in any case."""
     if not password:
         return ()
     from urllib.parse import quote, quote_plus  # only a walk with a password needs it
@@ -67,8 +67,31 @@ def secret_forms(password: str | None, users: Iterable[str | None] = ("",)) -> t
 _URLSAFE = str.maketrans("+/", "-_")
 
 
+# How freely a form is matched depends on its length: a long form found anywhere, in any case,
+# is the secret; a short one is also the start of "Ok" or inside "token" and "password".  From
+# ANY_CASE characters a form is hidden wherever it appears, in any case.  A shorter one is
+# hidden as a whole word (no letter or digit glued to it), in any case from EXACT_CASE - 2
+# characters and in the case sent below that; and from EXACT_CASE (as long as the base64 parts
+# are, MIN_DERIVED) also inside a word, in the case sent.  So a password "ok" leaves "250 Ok"
+# and "token" as they are, and "pass" leaves "password".
+ANY_CASE = 8
+EXACT_CASE = MIN_DERIVED
+
+
+def _form_pattern(secret: str) -> str:
+    """The regular expression for one form, by its length (see ANY_CASE)."""
+    text = re.escape(secret)
+    if len(secret) >= ANY_CASE:
+        return f"(?i:{text})"
+    # a whole word: no letter or digit glued to it on either side
+    word = f"(?<![^\\W_])(?i:{text})(?![^\\W_])" if len(secret) >= EXACT_CASE - 2 \
+        else f"(?<![^\\W_]){text}(?![^\\W_])"
+    return f"{text}|{word}" if len(secret) >= EXACT_CASE else word
+
+
 class Redactor:
-    """Replace every occurrence of a secret in peer text with ``<redacted>``, in any case.
+    """Replace every occurrence of a secret in peer text with ``<redacted>`` (in any case,
+    where the secret is long enough to be told from ordinary words: see ANY_CASE).
 
     Where text was cut short (``cut``), a tail that begins a secret is hidden too, so a cut
     cannot leave half of one.  Text of several lines (a reply's lines given to ``lines``, or
@@ -81,8 +104,8 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self.secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
-        self._pattern = re.compile("|".join(map(re.escape, self.secrets)),
-                                   re.IGNORECASE) if self.secrets else None
+        self._pattern = re.compile("|".join(map(_form_pattern, self.secrets))) \
+            if self.secrets else None
 
     def __call__(self, text: str, cut: bool = False) -> str:
         if self._pattern is None:
@@ -97,8 +120,11 @@ class Redactor:
         # Slice first, then fold: lower() may change a string's length ("İ"), so the text's
         # own characters are counted, never the folded ones.
         for secret in self.secrets:
+            fold = len(secret) >= EXACT_CASE - 2  # as a word in any case (a cut ends one)
             for size in range(len(secret) - 1, min(self.MIN_TAIL, len(secret)) - 1, -1):
-                if len(text) >= size and text[-size:].lower() == secret[:size].lower():
+                tail = text[-size:] if len(text) >= size else ""
+                if tail and (tail.lower() == secret[:size].lower() if fold
+                             else tail == secret[:size]):
                     return text[:-size] + REDACTED
         return text
 

@@ -104,7 +104,7 @@ def refuse_controls(value: str, what: str, error: type[UsageError] = UsageError)
     match = _CONTROL.search(value)
     if match:
         raise error(
-            f"{what} contains a control character (\\x{ord(match.group()):02x}); "
+            f"{what} contains a control character ({match.group()}); "  # escaped where shown
             "CR, LF, NUL and other controls are refused so that no SMTP command can be injected"
         )
 

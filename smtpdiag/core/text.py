@@ -6,7 +6,7 @@ where ``2.99022 s`` is noise and a reply cut mid-word (``Lear``) looks like a bu
 
 from __future__ import annotations
 
-__all__ = ["INVISIBLE", "duration", "seconds", "shorten", "size"]
+__all__ = ["INVISIBLE", "SURROGATES", "duration", "escape", "seconds", "shorten", "size"]
 
 ELLIPSIS = "…"
 
@@ -18,10 +18,30 @@ ELLIPSIS = "…"
 # no-break space (BOM), the invisible operators, the variation selectors, the interlinear
 # annotation marks, the musical format controls and the tag characters (text hidden in them
 # is invisible on every terminal).  A regular-expression character class body, ready for
-# ``[...]``; every character in it is shown as its escape (render/doc.py, core/replies.py).
+# ``[...]``; every character in it is shown as its escape (render/doc.py).
 INVISIBLE = ("\\x7f-\\x9f\\xad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180b-\\u180f"
              "\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\u3164\\ufe00-\\ufe0f\\ufeff"
              "\\uffa0\\ufff0-\\ufffb\\U0001d173-\\U0001d17a\\U000e0000-\\U000e0fff")
+
+
+# What a byte that is not UTF-8 becomes when peer bytes are decoded (``surrogateescape``: the
+# byte 0xNN is U+DCNN), and any other lone surrogate: no output can carry one as it is.
+SURROGATES = "\\ud800-\\udfff"
+
+
+def escape(char: str) -> str:
+    """One character as an output shows it escaped: ``\\xNN`` for a control and for a byte
+    that was not UTF-8 (so ``\\xff`` is the byte the server sent), ``\\uNNNN`` or
+    ``\\UNNNNNNNN`` beyond, and a backslash as ``\\\\``: server text that spells an escape
+    (the four characters ``\\x1b``) then never looks like one that was made (a real ESC)."""
+    code = ord(char)
+    if code == 0x5C:
+        return "\\\\"
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def shorten(text: str, limit: int) -> str:

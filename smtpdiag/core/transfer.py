@@ -87,8 +87,21 @@ def body_bytes(part: Message) -> bytes:
     return decode_body(raw, encoding, _charset(part))
 
 
+# Charset labels mail systems write that Python does not know, or knows as a narrower charset
+# than the one they mean (Outlook's "ks_c_5601-1987" is Windows' code page 949; a "shift_jis" or
+# "gb2312" part holds the vendors' extensions): the codec that reads what they send.
+_CHARSETS = {
+    "x-sjis": "cp932", "shift_jis": "cp932", "windows-31j": "cp932", "x-euc-jp": "euc_jp",
+    "ks_c_5601-1987": "cp949", "euc-kr": "cp949", "x-windows-949": "cp949", "gb2312": "gb18030",
+    "gbk": "gb18030", "x-gbk": "gb18030", "windows-874": "cp874", "iso-8859-8-i": "iso-8859-8",
+    "iso-8859-6-i": "iso-8859-6", "x-mac-roman": "mac_roman", "cp-850": "cp850",
+    "utf8mb4": "utf-8", "_iso-2022-jp$esc": "iso-2022-jp",
+}
+
+
 def _charset(part: Message) -> str:
     charset = part.get_content_charset() or "utf-8"
+    charset = _CHARSETS.get(charset, charset)
     try:
         "".encode(charset)
     except (LookupError, ValueError):
@@ -151,10 +164,9 @@ def header_text(value: str) -> str:
 
 def message_bytes(group: Message) -> bytes:
     """A group as bytes again.  A group of fields alone is written back field by field (as
-    parsed: folds and 8-bit bytes kept), not by the email package's generator, whose header
+    parsed: folds kept), not by the email package's generator, whose header
     folding cost a millisecond a group (10,000 recipients: 8 s); a multipart holding 8-bit
-    bytes, which the generator cannot write as bytes (UnicodeEncodeError), as its text with
-    those bytes back."""
+    bytes, which the generator cannot write as bytes (UnicodeEncodeError), as its text."""
     payload = group.get_payload()  # (its 8-bit bytes replaced: only an empty one is used)
     if isinstance(payload, str) and not payload.strip() \
             and all(isinstance(value, str) for _, value in group.items()):
@@ -164,4 +176,4 @@ def message_bytes(group: Message) -> bytes:
     try:
         return group.as_bytes()
     except (UnicodeError, LookupError):
-        return group.as_string().encode("utf-8", "surrogateescape")
+        return group.as_string().encode()  # (it gives each 8-bit byte as U+FFFD)

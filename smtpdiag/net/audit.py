@@ -35,10 +35,11 @@ from .session import WalkOptions, walk
 __all__ = ["AuditOptions", "audit", "organisational_domain"]
 
 SPF_QUESTIONS = 40
-# Walks to one address at a time: MX names that share an address (a provider's, or a domain
-# listing many names for one host) would otherwise open one connection each, all at once,
-# and a server's per-client limit (Postfix smtpd_client_connection_count_limit, Exim
-# smtp_accept_max_per_host) would refuse the rest: refusals the audit itself caused.
+# Walks (and DANE's certificate reads) to one address at a time: MX names that share an
+# address (a provider's, or a domain listing many names for one host) would otherwise open
+# one connection each, all at once, and a server's per-client limit (Postfix
+# smtpd_client_connection_count_limit, Exim smtp_accept_max_per_host) would refuse the
+# rest: refusals the audit itself caused.
 PER_ADDRESS = 5
 
 
@@ -108,7 +109,7 @@ async def gather_mx(resolver: PolicyResolver, domain: str) -> MxFacts:
         return MxFacts(domain, "error", error=answer.error)
     if answer.status == "nodata":
         own = await _host(resolver, domain, None)
-        if own.addresses:
+        if own.addresses or own.status == "error":  # a failed lookup is not "no address"
             return MxFacts(domain, "implicit", (own,))
         return MxFacts(domain, "none")
     records = _mx_records(answer.records)
@@ -326,12 +327,16 @@ async def _dane(resolver: PolicyResolver, mx: MxFacts, addresses: list[AddressFa
     wanted = {h for h, a in tlsa if a.found}
     helo = opts.helo or default_helo()
 
+    slots = {f.address: asyncio.Semaphore(PER_ADDRESS) for f in addresses}
+
     async def chain(facts: AddressFacts) -> AddressFacts:
         if facts.host not in wanted:
             return facts
-        found, _ = await presented_chain(facts.host, facts.address, opts.port, helo,
-                                         opts.timeout)
-        return replace(facts, chain=found)
+        async with slots[facts.address]:  # as the walks: a few connections per address
+            found, why = await presented_chain(facts.host, facts.address, opts.port, helo,
+                                               opts.timeout)
+        error = None if why is None else f"the second connection, to read the certificate, {why}"
+        return replace(facts, chain=found, chain_error=error)
 
     return tlsa, list(await asyncio.gather(*(chain(f) for f in addresses)))
 

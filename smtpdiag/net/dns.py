@@ -168,7 +168,8 @@ class Resolver:
             raise DnsError(missing(exc, name, display)[1], step=STEP) from None
         except dns.exception.Timeout:
             if lifetime < self._timeout:
-                raise LateError(f"no answer from {self.server} for {what} in the time left",
+                raise LateError(f"no answer from {self.server} for {what} in the "
+                                f"{_seconds(lifetime)} s left of the probe's overall time limit",
                                 step=STEP) from None
             message = f"no answer within {_seconds(self._timeout)} s from {self.server} for {what}"
             raise DnsError(message, step=STEP) from None
@@ -208,8 +209,9 @@ class Resolver:
         for entry in errors:
             problem = entry[3] if len(entry) > 3 else None
             if isinstance(problem, dns.query.BadResponse):  # it parsed: for another question
-                return (f"{self._who()} answered {what} with a reply to another question (its "
-                        "query ID or question differs: forged, or mixed up by a middlebox)")
+                return (f"{self._who()} answered {what} only with replies to another question "
+                        "(their query ID or question differs: forged, or mixed up by a "
+                        "middlebox)")
             if isinstance(problem, dns.message.ChainTooLong):  # it answered: with a loop
                 return (f"{self._who()} answered {what} with aliases (CNAME) that loop or "
                         "chain too far")

@@ -166,9 +166,11 @@ def default_deadline(opts: ProbeOptions) -> float:
 
 def _refusal(attempt: Attempt) -> str:
     """The reply that ended the walk, as "at STEP: CODE TEXT" (the last refusal seen; a
-    refused EHLO or STARTTLS the walk went on after is never the last)."""
+    refused EHLO or STARTTLS the walk went on after is never the last).  A walk refused for
+    good quotes its last permanent refusal: a 450 after a 550 did not decide it."""
+    klass = 5 if attempt.outcome == "refused" else None
     step = next((s for s in reversed(attempt.steps) if s.reply and not s.reply.positive
-                 and s.name != "quit"), None)
+                 and s.name not in ("quit", "lhlo") and klass in (None, s.reply.klass)), None)
     if step is None or step.reply is None:
         return ""
     return f" at {step.name}: {step.reply.code} {step.reply.text}"

@@ -85,12 +85,29 @@ class StepWalk:
         self.redact = Redactor(secret_forms(opts.auth_password, (opts.auth_user,))) \
             if opts.auth_password else NO_SECRETS
 
+    def _wait(self, step: str) -> float:
+        return self.opts.data_timeout if step == "message" else self.opts.timeout
+
     def _budget(self, step: str) -> float:
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise StepTimeout("the overall deadline was reached", step=step)
-        wait = self.opts.data_timeout if step == "message" else self.opts.timeout
+        wait = self._wait(step)
         return wait if wait < left else left
+
+    def _cut_short(self, timeout: float) -> str:
+        """Why a step had less than its own wait: the whole probe's time was running out
+        (``check``'s --timeout per target, ``probe``'s --deadline), spent on slow steps before
+        it; a tarpitting server answers every step, slowly, and is not a dead one."""
+        spent = sum(step.elapsed_ms for step in self.steps) / 1000
+        if spent <= timeout:  # the time went on this step: it is the one that did not answer
+            return ""
+        slowest = max(self.steps, key=lambda step: step.elapsed_ms)
+        return (f"; that was all that was left of the probe's overall time limit: the steps "
+                f"before took {spent:.1f} s in all (the slowest, {slowest.name}, "
+                f"{slowest.elapsed_ms / 1000:.1f} s): a slow server (tarpitting or overloaded), "
+                "not necessarily one that stopped answering; give it more time (check: --timeout, "
+                "probe: --deadline)")
 
     def _begin(self, step: str) -> float:
         """A step begins: what came unasked is filed, the step is announced, the walk's clock
@@ -123,6 +140,8 @@ class StepWalk:
         if step == "greeting" and self.sniffed is False and error.kind == "timeout":
             error.message += ("; a TLS handshake on a second connection did not "
                               "complete either: not implicit TLS")
+        elif error.kind == "timeout" and timeout < self._wait(step) and self.steps:
+            error.message += self._cut_short(timeout)  # "" unless earlier steps ate the time
         elapsed = (time.perf_counter() - started) * 1000
         self.steps.append(Step(step, sent, None, elapsed_ms=elapsed,
                                error=ErrorInfo(error.kind, error.message, step)))
@@ -149,7 +168,7 @@ class StepWalk:
             return
         last = self.steps[-1]
         if last.reply is not None and last.unasked is None:
-            seen = bytes(self.proto.unsolicited).decode("utf-8", "backslashreplace")
+            seen = bytes(self.proto.unsolicited).decode("utf-8", "surrogateescape")
             self.steps[-1] = replace(last, unasked=self.redact(seen, cut=True).rstrip("\r\n"))
 
     def _announce(self, step: str) -> None:

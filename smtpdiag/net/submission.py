@@ -13,6 +13,7 @@ import ssl
 from dataclasses import replace
 
 from ..core.policy.records import SubmissionFacts
+from ..errors import quoted
 from .tlsinfo import handshake_context
 
 __all__ = ["INJECTION_WAIT", "check_submission"]
@@ -26,10 +27,10 @@ async def _reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
         raw = await reader.readline()
         if not raw:
             raise ConnectionError("the server closed the connection")
-        line = raw.decode("utf-8", "backslashreplace").rstrip("\r\n")
+        line = raw.decode("utf-8", "surrogateescape").rstrip("\r\n")
         lines.append(line)
         if len(line) < 4 or not (line[:3].isascii() and line[:3].isdigit()):  # "²⁵⁰" too
-            raise ConnectionError(f"not an SMTP reply: {line[:80]!r}")
+            raise ConnectionError(f"not an SMTP reply: {quoted(line[:80])}")
         if line[3:4] != "-":
             return int(line[:3]), lines
 

@@ -42,20 +42,24 @@ def _chain(ssl_object: Any) -> tuple[bytes, ...]:
 
 async def presented_chain(host: str, address: str, port: int, helo: str,
                           timeout: float) -> tuple[tuple[bytes, ...], str | None]:
-    """(chain, None), or ((), why) when no TLS session could be had."""
+    """(chain, None), or ((), why) when no TLS session could be had: ``why`` is a predicate
+    ("got 421 at the greeting", "failed: ..."), for "the connection ... {why}"."""
     context = handshake_context()
+
+    def refused(code: int, where: str) -> ConnectionError:
+        return ConnectionError(f"got {code} {where}" if code else f"got no SMTP reply {where}")
 
     async def run() -> tuple[bytes, ...]:
         reader, writer = await asyncio.open_connection(address, port)
         try:
-            if await _reply(reader) != 220:
-                raise ConnectionError("no 220 greeting")
+            if (code := await _reply(reader)) != 220:
+                raise refused(code, "at the greeting")
             writer.write(f"EHLO {helo}\r\n".encode())
-            if await _reply(reader) != 250:
-                raise ConnectionError("EHLO refused")
+            if (code := await _reply(reader)) != 250:
+                raise refused(code, "to EHLO")
             writer.write(b"STARTTLS\r\n")
-            if await _reply(reader) != 220:
-                raise ConnectionError("STARTTLS refused or not offered")
+            if (code := await _reply(reader)) != 220:
+                raise refused(code, "to STARTTLS")
             await writer.start_tls(context, server_hostname=host)
             ssl_object = writer.get_extra_info("ssl_object")
             return _chain(ssl_object) if ssl_object is not None else ()
@@ -65,6 +69,8 @@ async def presented_chain(host: str, address: str, port: int, helo: str,
     try:
         return await asyncio.wait_for(run(), timeout), None
     except TimeoutError:
-        return (), f"no answer within {timeout:g} s"
-    except (OSError, ssl.SSLError, ConnectionError, ValueError) as exc:
-        return (), str(exc) or type(exc).__name__
+        return (), f"got no answer within {timeout:g} s"
+    except ConnectionError as exc:
+        return (), str(exc) or f"failed: {type(exc).__name__}"
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        return (), f"failed: {exc or type(exc).__name__}"

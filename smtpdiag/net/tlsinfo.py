@@ -132,8 +132,16 @@ def _facts_from_der(der: bytes, server_name: str) -> dict[str, Any]:
         sans += [f"IP:{ip}" for ip in ext.get_values_for_type(x509.IPAddress)]
     except x509.ExtensionNotFound:
         pass
-    return _facts(cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), sans,
+    return _facts(_x509_name(cert.subject), _x509_name(cert.issuer), sans,
                   cert.not_valid_after_utc, server_name)
+
+
+def _x509_name(name: Any) -> str:
+    """A ``cryptography`` name as ``_name`` writes the ssl module's: its values as they are,
+    last RDN first.  Not RFC 4514's escapes (``O=Evil\\, Inc.``): a name is server text,
+    escaped once where it is shown, and escaped twice its backslashes would double."""
+    return ",".join(f"{attr.rfc4514_attribute_name}={attr.value!s}"
+                    for rdn in reversed(name.rdns) for attr in rdn)
 
 
 def _facts(subject: str, issuer: str, sans: list[str], not_after: datetime,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from functools import cache
@@ -20,6 +21,7 @@ from json.encoder import encode_basestring_ascii
 from typing import IO, TYPE_CHECKING, Any
 
 from ..core.health import STATES, exit_code, primary_attempt
+from ..core.text import escape
 from .check_totals import RunTotals, run_summary, totals_summary
 from .doc import Doc, json_text, write_doc
 from .json_report import report_json
@@ -246,7 +248,18 @@ _MIDDLES_KEPT = 64  # a summary without a reason is one of a few sentences, but 
 _EXIT_CODES = {state: str(code) for code, state in enumerate(STATES)}
 
 
-_s = encode_basestring_ascii  # a str as the encoder writes it (ensure_ascii)
+def _s(text: str) -> str:
+    """A str as the encoder writes it (ensure_ascii), but a lone surrogate (a byte that was
+    not UTF-8) as its escape in text, as ``json_text`` writes it: strict readers refuse
+    ``\\udcff``.  The encoder's output shows whether there is one, so the common case costs
+    one ``in``."""
+    shown = encode_basestring_ascii(text)
+    if "\\ud" not in shown or not re.search("[\ud800-\udfff]", text):
+        return shown
+    return encode_basestring_ascii(re.sub("[\ud800-\udfff]", lambda m: escape(m.group()),
+                                          text))
+
+
 # A step's text up to its time, by step name and reply code: a few dozen pairs, met on every
 # line ("ehlo" and 250, "rcpt" and 250...).  Up to _HEADS_KEPT are kept; others are built.
 _HEADS: dict[tuple[str, int | None], str] = {}

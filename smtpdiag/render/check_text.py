@@ -143,7 +143,7 @@ def text_docs(totals: RunTotals, rows: Iterable[TextRow], widths: list[int],
     for number, row in enumerate(rows):
         line = [(_pad(row.cells[i], widths[i], right=i == 2)[0], row.cells[i][1]) for i in kept]
         summary = row.cells[5][0] if room is None else shorten(row.cells[5][0], room)
-        doc.add(*(part for cell in line for part in (cell, GAP)), summary)
+        doc.add_shown(*(part for cell in line for part in (cell, GAP)), summary)
         only = row if number == 0 else None
         if len(doc.lines) >= CHUNK:
             yield doc

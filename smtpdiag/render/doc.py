@@ -12,35 +12,34 @@ from __future__ import annotations
 import re
 from typing import IO, Any
 
-from ..core.text import INVISIBLE
+from ..core.text import INVISIBLE, SURROGATES, escape
 
-__all__ = ["Doc", "clean", "hanging_indent", "json_text", "write_doc"]
+__all__ = ["Doc", "clean", "hanging_indent", "json_surrogate", "json_text", "write_doc"]
 
 # C0 and C1 controls, DEL, the Unicode line and paragraph separators, the bidi/isolate
 # overrides that reorder what is shown, and the characters that show as nothing (INVISIBLE).
 # The patterns of this module are compiled on first use (``re`` keeps them): compiling this one
 # alone costs ~2.9 M instructions, nearly 1 % of a dry-run probe, and a run whose text is all
 # printable ASCII never needs it.
-_UNSAFE = "[\\x00-\\x1f" + INVISIBLE + "]"
+_UNSAFE = "[\\x00-\\x1f\\\\" + INVISIBLE + SURROGATES + "]"
 
 
 def _escape(match: re.Match[str]) -> str:
-    char = ord(match.group())
-    if char < 0x100:
-        return f"\\x{char:02x}"
-    return f"\\u{char:04x}" if char < 0x10000 else f"\\U{char:08x}"
+    return escape(match.group())
 
 
 def clean(text: str) -> str:
-    """Make text safe to show: every control or reordering character becomes visible ``\\xNN``."""
-    if text.isascii() and text.isprintable():  # " " to "~" only: nothing to escape
+    """Make text safe to show: every control or reordering character becomes visible ``\\xNN``,
+    a byte that was not UTF-8 ``\\xNN`` too, and a backslash ``\\\\`` (so that the text
+    ``\\x1b`` and a real ESC never look alike)."""
+    if text.isascii() and text.isprintable() and "\\" not in text:  # nothing to escape
         return text
     return re.sub(_UNSAFE, _escape, text)
 
 
 # What json.dumps(ensure_ascii=False) leaves raw but a terminal may still act on, or shows as
-# nothing.
-_JSON_UNSAFE = "[" + INVISIBLE + "]"
+# nothing; and lone surrogates (a byte that was not UTF-8), which no strict JSON reader takes.
+_JSON_UNSAFE = "[" + INVISIBLE + SURROGATES + "]"
 
 
 def json_text(data: object, indent: int | None = 2) -> str:
@@ -76,10 +75,19 @@ def _plain_number(match: re.Match[str]) -> str:
 
 def _json_escape(match: re.Match[str]) -> str:
     char = ord(match.group())
+    if 0xD800 <= char <= 0xDFFF:  # a byte that was not UTF-8: the text ``\\xff``, as before
+        return json_surrogate(match.group())
     if char < 0x10000:
         return f"\\u{char:04x}"
     char -= 0x10000  # beyond the BMP, JSON writes the UTF-16 surrogate pair
     return f"\\u{0xd800 + (char >> 10):04x}\\u{0xdc00 + (char & 0x3ff):04x}"
+
+
+def json_surrogate(char: str) -> str:
+    """A lone surrogate inside a JSON string: its escape as text (a byte 0xff that was not
+    UTF-8 reads ``\\xff``), with the backslash escaped for JSON.  JSON has no bytes, and a
+    ``\\udcff`` escape is refused by strict readers (RFC 8259 §8.2, serde_json)."""
+    return escape(char).replace("\\", "\\\\")
 
 
 _ENCODERS: dict[int | None, Any] = {}
@@ -111,6 +119,13 @@ class Doc:
             text, style = (segment, "") if isinstance(segment, str) else segment
             line.append((clean(text), style))
         self.lines.append(line)
+        return self
+
+    def add_shown(self, *segments: str | Segment) -> Doc:
+        """``add`` for segments already made safe with ``clean`` (a table's cells, cleaned
+        first so that their widths are the widths shown): cleaning twice would double each
+        backslash."""
+        self.lines.append([(s, "") if isinstance(s, str) else s for s in segments])
         return self
 
     def blank(self) -> Doc:

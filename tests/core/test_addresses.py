@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from smtpdiag.core.addresses import repeated_suffix
 from smtpdiag.core.targets import (
     a_label,
     default_recipient,
@@ -55,8 +56,8 @@ def test_the_default_recipient_of_an_idn_target_is_in_a_labels() -> None:
 
 @pytest.mark.parametrize(("value", "message"), [
     # a zero-width joiner is no letter or digit: refused as a label before IDNA sees it
-    ("a@ex\u200dample.org", r"^--to domain in 'ex\\u200dample\.org' is not a valid host name "
-                            r"\(bad label 'ex\\u200dample'\)$"),
+    ("a@ex\u200dample.org", "^--to domain in 'ex\u200dample\\.org' is not a valid host name "
+                            r"\(bad label 'ex""\u200d"r"ample'\)$"),  # escaped where shown
     ("a@-bücher.example", r"is not a valid host name \(bad label '-bücher'\)$"),
     ("a@bücher-.example", r"is not a valid host name \(bad label 'bücher-'\)$"),
     ("a@xn--zzzzzz-.example", r"is not a valid host name \(bad label 'xn--zzzzzz-'\)$"),
@@ -107,3 +108,14 @@ def test_a_long_name_without_an_a_label_is_quoted_up_to_70_characters(name: str,
     assert info.value.message.startswith(head), info.value.message
     assert info.value.message.endswith("), so it cannot be sent to a server")
     assert "U+1F4A9" in info.value.message[len(head):]  # idna's own words on why
+
+
+@pytest.mark.parametrize(("name", "found"), [
+    ("mail.example.com.example.com", ("mail.example.com", "example.com")),
+    ("MX.Sub.Example.COM.sub.example.com.", ("mx.sub.example.com", "sub.example.com")),
+    ("mx.d.test.d.test", ("mx.d.test", "d.test")),
+    ("mx1.mx1.example.com", None),       # one label twice: a name, not an origin appended
+    ("mail.example.com", None), ("com.com", None), ("", None), (".", None),
+])
+def test_repeated_suffix(name: str, found: tuple[str, str] | None) -> None:
+    assert repeated_suffix(name) == found

@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from smtpdiag.catalogue.audit import area_titles, audit_entry
-from smtpdiag.core.audit_states import STATE_OF, audit_reasons, not_a_domain, with_audit
+from smtpdiag.core.audit_states import (
+    STATE_OF,
+    audit_cut_off,
+    audit_reasons,
+    not_a_domain,
+    with_audit,
+)
 from smtpdiag.core.health import CheckResult, Metrics, Reason
 from smtpdiag.core.policy.findings import (
     AREA_OF,
@@ -137,3 +143,11 @@ def test_not_a_domain_is_unknown_beside_what_is_worse() -> None:
     assert critical.state == "CRITICAL"
     assert [r.state for r in critical.reasons] == ["CRITICAL", "UNKNOWN"]
     assert critical.summary == "down (+1 more)"
+
+
+def test_an_audit_cut_off_by_the_deadline_is_critical_word_for_word() -> None:
+    cut = audit_cut_off(result("WARNING", Reason("WARNING", "slow", "rcpt")), "30")
+    assert cut.state == "CRITICAL"
+    assert cut.reasons == (Reason("CRITICAL", "audit: not finished within the overall deadline "
+                                  "of 30 s"), Reason("WARNING", "slow", "rcpt"))
+    assert cut.summary == "audit: not finished within the overall deadline of 30 s (+1 more)"

@@ -308,7 +308,12 @@ def _part(charset: str, body: bytes) -> Message:
     ("x-no-such-charset", "usuário".encode(), "usuário"),  # unknown: read as UTF-8
     ("x-no-such-charset", b"usu\xe1rio", "usuário"),  # and what is not UTF-8 as Latin-1
     ("iso-8859-1", b"usu\xe1rio", "usuário"),
-    ("shift_jis", b"\x82\xa0\xff", "\u3042\ufffd"),  # a named charset: replaced where broken
+    ("shift_jis", b"\x82\xa0\x85\x40", "\u3042\ufffd@"),  # named: replaced where broken
+    # labels Python lacks or reads too narrowly: the vendors' code pages
+    ("x-sjis", "宛先不明".encode("cp932"), "宛先不明"),
+    ("ks_c_5601-1987", "똠 사용자 없음".encode("cp949"), "똠 사용자 없음"),  # 똠: cp949 only
+    ("gb2312", "用户不存在 镕".encode("gb18030"), "用户不存在 镕"),  # 镕: not in GB 2312
+    ("windows-874", "ผู้ใช้".encode("cp874"), "ผู้ใช้"),
 ])
 def test_a_text_part_is_read_in_its_charset_and_never_raises(charset: str, body: bytes,
                                                              text: str) -> None:

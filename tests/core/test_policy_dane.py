@@ -233,3 +233,12 @@ def test_findings_come_host_by_host() -> None:
 def test_no_tls_says_what_the_walk_saw(attempt: Attempt | None, why: str) -> None:
     facts = AddressFacts(HOST, "192.0.2.1", attempt=attempt, chain=())
     assert dane_hits((tlsa(EE, TA),), (facts,)) == [Hit("dane.no-tls", f"{HOST} [192.0.2.1]", why)]
+
+
+def test_no_tls_after_a_good_walk_says_why_the_certificate_read_failed() -> None:
+    attempt = Attempt(HOST, "192.0.2.1", 25, "starttls", capabilities=Capabilities(starttls=True))
+    facts = AddressFacts(HOST, "192.0.2.1", attempt=attempt, chain=(),
+                         chain_error="a second connection got no 220 greeting")
+    assert dane_hits((tlsa(EE, TA),), (facts,)) == [Hit(
+        "dane.no-tls", f"{HOST} [192.0.2.1]", "no certificate could be read after STARTTLS: "
+        "a second connection got no 220 greeting")]

@@ -40,7 +40,7 @@ def test_bounds() -> None:
      ("550-5.7.1 first", "550 5.1.1 second")),
     (b"550 4.7.1 class mismatch\r\n", 550, ("4.7.1 class mismatch",), None,
      ("550 4.7.1 class mismatch",)),
-    (b"220 caf\xc3\xa9 \xff\r\n", 220, ("café \\xff",), None, ("220 café \\xff",)),
+    (b"220 caf\xc3\xa9 \xff\r\n", 220, ("café \udcff",), None, ("220 café \udcff",)),
     (b"250 a\rb\r\n", 250, ("a\rb",), None, ("250 a\rb",)),
     (b"250 x\r\r\n", 250, ("x\r",), None, ("250 x\r",)),
     (b"559 x\r\n", 559, ("x",), None, ("559 x",)),
@@ -119,7 +119,7 @@ def test_after_an_error_the_reader_starts_afresh() -> None:
     (b"hello\r\n", r"^not an SMTP reply line: 'hello'$"),
     (b"\r\n", r"^not an SMTP reply line: ''$"),
     (b"250x\r\n", r"^not an SMTP reply line: '250x'$"),
-    (b"250\tx\r\n", r"^not an SMTP reply line: '250\\x09x'$"),
+    (b"250\tx\r\n", "^not an SMTP reply line: '250\tx'$"),  # escaped where shown
     (b"25\r\n", r"^not an SMTP reply line: '25'$"),
     (b"abc 250\r\n", r"^not an SMTP reply line: 'abc 250'$"),
     (b"199 x\r\n", r"^reply code 199 is not an SMTP code \(2xx to 5xx, second digit 0 to 5\)$"),
@@ -133,7 +133,7 @@ def test_after_an_error_the_reader_starts_afresh() -> None:
     (b"2500x\r\n", r"^not an SMTP reply line: '2500x'$"),
     (b"250-a\r\n251 b\r\n", r"^multi-line reply mixes codes 250 and 251$"),
     (b"250 o", r"^incomplete reply: '250 o'$"),
-    (b"250-a\r\n", r"^incomplete reply: '250-a\\x0d\\x0a'$"),
+    (b"250-a\r\n", "^incomplete reply: '250-a\r\n'$"),
     (b"", r"^incomplete reply: ''$"),
 ])
 def test_parse_reply_refuses(data: bytes, message: str) -> None:

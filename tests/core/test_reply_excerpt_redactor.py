@@ -1,11 +1,13 @@
-"""``core/replies.py``'s helpers for what is shown of a reply: ``excerpt`` (a quoted, escaped
-and cut piece of hostile text), ``parse_enhanced`` and the ``Redactor`` that hides secrets."""
+"""``core/replies.py``'s helpers for what is shown of a reply: ``excerpt`` (a quoted and cut
+piece of hostile text, escaped where shown), ``parse_enhanced`` and the ``Redactor`` that hides
+secrets."""
 
 from __future__ import annotations
 
 import pytest
 
 from smtpdiag.core.replies import Redactor, excerpt, parse_enhanced, secret_forms
+from smtpdiag.render.doc import clean
 
 # ------------------------------------------------------------------ excerpt
 
@@ -23,9 +25,13 @@ from smtpdiag.core.replies import Redactor, excerpt, parse_enhanced, secret_form
     (" ~", 80, "' ~'"),
     (b"\xff\xfe", 80, "'\\xff\\xfe'"),
     ("é", 80, "'é'"),
+    ("\\x1b \x1b", 80, "'\\\\x1b \\x1b'"),
+    (b"\\xff \xff", 80, "'\\\\xff \\xff'"),
 ])
 def test_excerpt(data: bytes | str, limit: int, shown: str) -> None:
-    assert excerpt(data, limit) == shown
+    """Quoted and cut here; escaped once, where it is shown (a byte that is not UTF-8 kept as
+    the byte until then, so that it shows as ``\\xff`` and a spelt ``\\xff`` as ``\\\\xff``)."""
+    assert clean(excerpt(data, limit)) == shown
 
 
 def test_excerpt_default_limit_is_80() -> None:

@@ -81,6 +81,38 @@ def test_a_reader_hides_a_secret_wrapped_over_a_reply() -> None:
 
 
 
+@pytest.mark.parametrize(("password", "text", "shown"), [
+    # a tiny password: hidden as a whole word in the case sent, never inside others
+    ("ok", "250 Ok", "250 Ok"),
+    ("ok", "250 2.0.0 OK token broken", "250 2.0.0 OK token broken"),
+    ("ok", "535 5.7.8 password ok refused", "535 5.7.8 password <redacted> refused"),
+    ("ok", "535 pw=ok;", "535 pw=<redacted>;"),
+    ("a", "250 a b c", "250 <redacted> b c"),
+    ("a", "250 2.1.0 sender accepted", "250 2.1.0 sender accepted"),
+    ("Ok", "250 Ok", "250 <redacted>"),  # the very word, in its case: it may be the echo
+    # four or five characters: a whole word in any case, never inside a word
+    ("pass", "535 PASS is wrong", "535 <redacted> is wrong"),
+    ("pass", "250 password accepted, passed", "250 password accepted, passed"),
+    # six or seven: inside a word too, in the case sent (a base64 part is that short)
+    ("passwd", "535 xxpasswdyy and PASSWD", "535 xx<redacted>yy and <redacted>"),
+    ("passwd", "535 xxPASSWDyy", "535 xxPASSWDyy"),
+    # eight and more: anywhere, in any case
+    ("hunter22", "535 xxHUNTER22yy", "535 xx<redacted>yy"),
+])
+def test_a_short_secret_hides_its_echo_without_mangling_ordinary_words(
+        password: str, text: str, shown: str) -> None:
+    assert Redactor(secret_forms(password, ("alice",)))(text) == shown
+
+
+def test_a_tiny_password_leaves_the_replies_of_a_session_readable() -> None:
+    redact = Redactor(secret_forms("ok", ("alice@example.test",)))
+    for line in ("220 mx.example.com ESMTP Postfix", "250-mx.example.com Hello", "250 OK",
+                 "235 2.7.0 Authentication successful", "250 2.0.0 Ok: queued as 4Bok1"):
+        assert redact(line) == line
+    assert redact("535 5.7.8 you sent b2s= and AGFsaWNlQGV4YW1wbGUudGVzdABvaw==") == \
+        "535 5.7.8 you sent <redacted> and <redacted>"
+
+
 @pytest.mark.parametrize("prefix", [b"", b"x", b"xy", b"user=alice pass=", b"\0someone\0"])
 def test_inside_longer_base64_every_character_of_the_password_alone_is_hidden(
         prefix: bytes) -> None:

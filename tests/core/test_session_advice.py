@@ -249,3 +249,13 @@ def test_a_sender_verify_failure_naming_unrouteable_is_about_the_sender() -> Non
     assert note is not None and note.reason is not None and note.provider is not None
     assert (note.reason.name, note.provider.id) == ("sender-rejected",
                                                      "exim-sender-verify-failed")
+
+
+def test_tls_none_against_an_mx_that_requires_tls_says_starttls_not_login() -> None:
+    # Postfix with smtpd_tls_security_level = encrypt on port 25: no AUTH is involved
+    caps = Capabilities(size=10240000, starttls=True)
+    note = refused_at("mail", STARTTLS_FIRST, caps=caps, tls_mode="none", port=25).annotation
+    assert note is not None and note.reason is not None
+    assert note.reason.name == "tls-required" and "--auth-user" not in note.advice[0]
+    assert "leave out --tls none" in note.advice[0] and "only over TLS" in note.description
+    assert "smtpd_tls_auth_only" not in note.description

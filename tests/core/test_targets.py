@@ -73,10 +73,10 @@ REFUSED_TARGETS = [
     ("", "is empty or contains spaces"),
     ("   ", "is empty or contains spaces"),
     ("mx example.com", "is empty or contains spaces"),
-    ("mx.example.com\r\nRCPT", r"control character \(\\x0d\)"),
-    ("mx\x00.com", r"control character \(\\x00\)"),
-    ("mx\x7f.com", r"control character \(\\x7f\)"),
-    ("mx\x9f.com", r"control character \(\\x9f\)"),
+    ("mx.example.com\r\nRCPT", r"control character \(\x0d\)"),
+    ("mx\x00.com", r"control character \(\x00\)"),
+    ("mx\x7f.com", r"control character \(\x7f\)"),
+    ("mx\x9f.com", r"control character \(\x9f\)"),
     ("mx.example.com:0", "port '0' is not a number from 1 to 65535"),
     ("mx.example.com:65536", "port '65536' is not a number from 1 to 65535"),
     ("mx.example.com:", "port '' is not a number from 1 to 65535"),
@@ -134,7 +134,7 @@ def test_a_refused_target_is_quoted_in_the_message() -> None:
 
 
 def test_the_control_message_says_why() -> None:
-    with pytest.raises(TargetError, match=r"^target contains a control character \(\\x0a\); "
+    with pytest.raises(TargetError, match=r"^target contains a control character \(\x0a\); "
                                           "CR, LF, NUL and other controls are refused so that "
                                           "no SMTP command can be injected$"):
         parse_target("a\nb")
@@ -146,7 +146,7 @@ def test_refuse_controls_accepts_printable_text(value: str) -> None:
 
 
 def test_refuse_controls_raises_the_given_error_class() -> None:
-    with pytest.raises(TargetError, match=r"^thing contains a control character \(\\x1f\)"):
+    with pytest.raises(TargetError, match=r"^thing contains a control character \(\x1f\)"):
         refuse_controls("x\x1f", "thing", TargetError)
     with pytest.raises(UsageError, match=r"^thing contains") as info:
         refuse_controls("\x01", "thing")
@@ -240,8 +240,8 @@ REFUSED_ADDRESSES = [
     ("user@[example.com]", "has an invalid address literal"),
     ("user@[]", "has an invalid address literal"),
     ("user@[192.0.2.1", r"bad label '\[192'"),
-    ("user@ex\r\nample.com", r"control character \(\\x0d\)"),
-    ("user\x00@example.com", r"control character \(\\x00\)"),
+    ("user@ex\r\nample.com", r"control character \(\x0d\)"),
+    ("user\x00@example.com", r"control character \(\x00\)"),
 ]
 
 
@@ -301,7 +301,7 @@ def test_accepted_helo_names(value: str, expected: str) -> None:
     ("", r"^HELO name '' is not a valid host name$"),
     ("bad name", r"bad label 'bad name'"),
     ("-client", r"bad label '-client'"),
-    ("client\r\nMAIL FROM:<x>", r"^HELO name contains a control character \(\\x0d\)"),
+    ("client\r\nMAIL FROM:<x>", r"^HELO name contains a control character \(\x0d\)"),
 ])
 def test_refused_helo_names(value: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):

@@ -25,6 +25,10 @@ def test_too_deep_a_message_keeps_its_headers_and_drops_its_mime_ones() -> None:
     assert flat.items() == [("From", "MAILER-DAEMON@mx.example.net"), ("To", "bob@example.net"),
                             ("Subject", "failure notice")]
     assert flat.get_content_type() == "text/plain" and not flat.is_multipart()
+    # its own MIME headers anywhere among the others, the last of them not one
+    head, _, body = _nested(MAX_CONTAINERS + 1).partition(b"\n\n")
+    flat = parsed_message(head + b"\nContent-Transfer-Encoding: 7bit\nX-Seen: yes\n\n" + body)
+    assert flat.items()[-1] == ("X-Seen", "yes") and len(flat.items()) == 4
 
 
 def test_too_deep_a_message_with_8bit_text_is_read_in_utf8() -> None:
@@ -64,3 +68,13 @@ def test_an_encoded_label_over_8bit_latin1_text_reads_its_letters_in_its_charset
                 + "<ann@example.org>: 550 5.1.1 unbekannt (Grund=3Dgelöscht)\n".encode("latin-1"))
         (found,) = read_message(data)
         assert found.diagnostic.message == "unbekannt (Grund=gelöscht)", content_type
+
+
+def test_an_ascii_or_utf8_label_with_an_underscore_falls_back_to_windows_1252() -> None:
+    for label in (b"us_ascii", b"UTF_8"):
+        data = (b"From: MAILER-DAEMON@mx.example\nMIME-Version: 1.0\nContent-Type: text/plain; "
+                b"charset=" + label + b"\n\n"
+                + "<ann@example.org>: 550 5.1.1 Usuario desconocido (Información)\n".encode(
+                    "cp1252"))
+        (found,) = read_message(data)
+        assert found.diagnostic.message == "Usuario desconocido (Información)", label

@@ -68,6 +68,11 @@ LISTENERS: dict[str, tuple[int, str, tuple[str, ...]]] = {
     "verify": (29037, "reject_unverified_recipient; other domains' next hop is down", (
         "smtpd_relay_restrictions=reject_unverified_recipient,reject_unauth_destination",
         "unverified_recipient_tempfail_action=defer")),
+    "errors": (29038, "error limits: 421 after the second refused recipient", (
+        "smtpd_soft_error_limit=1", "smtpd_hard_error_limit=2", "smtpd_error_sleep_time=0")),
+    "reverse-now": (29039, "reject_unknown_reverse_client_hostname answered at connect", (
+        "smtpd_delay_reject=no",
+        "smtpd_client_restrictions=reject_unknown_reverse_client_hostname")),
     "submission": (29587, "submission: TLS, AUTH (Dovecot SASL) required", (
         "smtpd_tls_security_level=encrypt", "smtpd_sasl_auth_enable=yes",
         "smtpd_tls_auth_only=yes",

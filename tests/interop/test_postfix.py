@@ -143,6 +143,10 @@ def test_postscreen_defers_a_new_client_after_its_deep_protocol_tests(postfix: P
     # point 11: postscreen's own reply has its catalogue entry (a retry is let through)
     assert refused.annotation.provider.id == "postscreen-deep-protocol-tests"
     assert refused.annotation.reason.name == "greylisted"
+    # this tier's master.cf has no tlsproxy (Debian's is commented out): postscreen's STARTTLS
+    # fails, and the fix names that, not only the certificate and key
+    starttls = step(report, "starttls")
+    assert starttls.reply.code == 454 and "tlsproxy" in starttls.annotation.provider.fix
 
 
 # issue 9, points 3, 7, 8 and 11: what each refusal is said to mean, as an admin reads it
@@ -286,3 +290,27 @@ def test_a_recipient_that_could_not_be_verified_is_not_called_unknown(postfix: P
     assert reason.name != "user-unknown" and reason.who == "recipient-admin", reason
     assert rcpt.annotation.provider.id == "postfix-recipient-verification-deferred"
     assert report.verdict == "deferred"
+
+
+# smtpd_hard_error_limit: refused recipients, then 421 "too many errors" and the line closes
+
+
+def test_recipients_refused_for_good_before_a_421_decide_the_verdict(postfix: Postfix) -> None:
+    report = run(postfix, "errors", rcpt_to=("n1@interop.test", "n2@interop.test",
+                                             "n3@interop.test", "alice@interop.test"))
+    codes = [s.reply.code for s in report.attempts[-1].steps if s.name == "rcpt" and s.reply]
+    assert codes[:2] == [550, 550] and codes[-1] == 421, codes
+    assert report.verdict == "refused", report.summary  # not "deferred": retrying cannot help
+    assert "refused at rcpt: 550 5.1.1 <n" in report.summary, report.summary
+
+
+# the client checked at connect (smtpd_delay_reject = no): the refusal is the greeting itself
+
+
+def test_a_client_refused_at_connect_for_now_is_read_as_a_greeting(postfix: Postfix) -> None:
+    report = run(postfix, "reverse-now", dry_run=True)
+    greeting = step(report, "greeting")
+    assert greeting.reply.code == 450 and "reverse hostname" in greeting.reply.text
+    note = greeting.annotation
+    assert "greeting" in note.description and "mailbox" not in note.description, note
+    assert note.reason.name == "requires-ptr" and report.verdict == "deferred"

@@ -129,9 +129,12 @@ def _why_no_chain(facts: AddressFacts) -> str:
     if attempt.error is not None:
         where = f"{attempt.error.step}: " if attempt.error.step else ""
         return f"no certificate could be read: {where}{attempt.error.message}"[:300]
-    if attempt.capabilities is not None and not attempt.capabilities.starttls:
+    # what EHLO offered before STARTTLS: once over TLS, STARTTLS is no longer listed
+    offered = attempt.capabilities_before_tls or attempt.capabilities
+    if attempt.tls is None and offered is not None and not offered.starttls:
         return "no certificate could be read: EHLO lists no STARTTLS"
-    return "no certificate could be read after STARTTLS"
+    why = f": {facts.chain_error}" if facts.chain_error else ""
+    return f"no certificate could be read after STARTTLS{why}"[:300]
 
 
 def _lookup_failed(host: str, answer: Answer) -> Hit:

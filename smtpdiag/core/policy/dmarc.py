@@ -5,6 +5,7 @@ its ``p=``) — the organisational domain is found with the public suffix list a
 
 from __future__ import annotations
 
+from ...errors import quoted
 from .records import Answer, Hit
 
 __all__ = ["authorization_name", "dmarc_hits", "dmarc_records", "dmarc_tags",
@@ -41,7 +42,7 @@ def _judge(subject: str, record: str, inherited: bool) -> list[Hit]:
         return [Hit("dmarc.invalid", subject, "p= is missing; with a valid rua receivers act "
                     f"as if p=none: {record[:200]}", "warning")]
     if policy not in POLICIES:
-        shown = repr(tags["p"]) if "p" in tags else "missing"
+        shown = quoted(tags["p"], 80) if "p" in tags else "missing"
         return [Hit("dmarc.invalid", subject, f"p= is {shown}, not none, quarantine or "
                     f"reject: {record[:200]}")]
     applied = tags.get("sp", policy).lower() if inherited else policy

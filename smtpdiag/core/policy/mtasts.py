@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ...errors import quoted
 from .records import AddressFacts, Answer, Hit, HttpsPolicy, MxFacts
 
 __all__ = ["MAX_POLICY_BYTES", "StsPolicy", "mx_matches", "parse_policy", "sts_hits",
@@ -67,7 +68,7 @@ def parse_policy(body: str) -> StsPolicy:
         key, sep, value = line.partition(":")
         key, value = key.strip(), value.strip()
         if not sep:
-            problems.append(f"not a 'key: value' line: {line[:80]!r}")
+            problems.append(f"not a 'key: value' line: {quoted(line[:80])}")
         elif key == "mx":
             mx.append(value.lower().rstrip("."))
         elif key in ("version", "mode", "max_age"):
@@ -77,14 +78,15 @@ def parse_policy(body: str) -> StsPolicy:
     version, mode, age_text = values.get("version"), values.get("mode"), values.get("max_age")
     if version != "STSv1":
         problems.append("version: STSv1 is missing" if version is None else
-                        f"version is {version!r}, not STSv1")
+                        f"version is {quoted(version, 80)}, not STSv1")
     if mode not in _MODES:
         problems.append("mode is missing" if mode is None else
-                        f"mode is {mode!r}, not enforce, testing or none")
+                        f"mode is {quoted(mode, 80)}, not enforce, testing or none")
     max_age = int(age_text) if age_text and age_text.isascii() and age_text.isdigit() else None
     if max_age is None or max_age > MAX_AGE_LIMIT:
         problems.append("max_age is missing" if age_text is None else
-                        f"max_age {age_text!r} is not a number of seconds up to {MAX_AGE_LIMIT}")
+                        f"max_age {quoted(age_text, 80)} is not a number of seconds up to "
+                        f"{MAX_AGE_LIMIT}")
     if not mx and mode != "none":
         problems.append("no mx: line")
     return StsPolicy(version, mode, max_age, tuple(mx), tuple(problems))

@@ -3,7 +3,7 @@ single host, IPv6 coverage and equal preferences (RFC 5321 §5.1, RFC 2181 §10.
 
 from __future__ import annotations
 
-from ..addresses import SPECIAL_USE, is_ip_literal, special_use, unroutable
+from ..addresses import SPECIAL_USE, is_ip_literal, repeated_suffix, special_use, unroutable
 from .records import Hit, HostFacts, MxFacts
 
 __all__ = ["SPECIAL_USE", "host_hits", "is_ip_literal", "mx_facts_lines", "mx_hits", "special_use",
@@ -71,10 +71,19 @@ def mx_hits(mx: MxFacts) -> list[Hit]:
     last = not any(_resolves(h) for h in mx.hosts)
     for host in mx.hosts:
         hits += host_hits(host, last=last)
+        if (again := repeated_suffix(host.host)) is not None:
+            hits.append(Hit("mx.origin-appended", host.host, f"{again[1]} is repeated: the zone "
+                            f"file probably lacks the final dot after {again[0]}"))
     if not special_use(mx.domain):
         hits += [Hit("mx.unroutable", host.host, f"{host.host} resolves to {address}, {why}")
                  for host in mx.hosts for address in host.addresses
                  if (why := unroutable(address)) is not None]
+    listed: dict[str, list[HostFacts]] = {}
+    for host in mx.hosts:
+        listed.setdefault(host.host.lower(), []).append(host)
+    hits += [Hit("mx.duplicate", same[0].host, f"listed {len(same)} times (preferences "
+                 f"{', '.join(str(h.preference) for h in same)}): only its best preference "
+                 "counts") for same in listed.values() if len(same) > 1]
     usable = [h for h in mx.hosts if h.addresses and h.status == "ok"]
     if mx.status == "mx" and len({h.host.lower() for h in mx.hosts}) == 1 and usable:
         hits.append(Hit("mx.single", mx.domain, f"the only MX host is {mx.hosts[0].host}"))

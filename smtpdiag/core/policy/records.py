@@ -68,6 +68,7 @@ class AddressFacts:
     confirmed: tuple[str, ...] = ()  # PTR names whose A/AAAA include ``address``
     attempt: Attempt | None = None
     chain: tuple[bytes, ...] = field(default=(), repr=False)  # DER, leaf first (for DANE)
+    chain_error: str | None = None  # why ``chain`` could not be read, when it was tried
 
 
 @dataclass(frozen=True, slots=True)

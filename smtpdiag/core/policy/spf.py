@@ -12,6 +12,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from ...errors import quoted
 from .records import Answer, Hit
 
 __all__ = ["LOOKUP_LIMIT", "VOID_LIMIT", "Term", "next_questions", "parse_spf", "spf_hits",
@@ -51,7 +52,7 @@ def _check(term: Term) -> str | None:
             return f"{name}= needs a domain"
         return None
     if name not in MECHANISMS:
-        return f"unknown mechanism {name!r}"
+        return f"unknown mechanism {quoted(name, 60)}"
     if name in ("ip4", "ip6"):
         try:
             network = ipaddress.ip_network(value, strict=False)
@@ -75,13 +76,13 @@ def parse_spf(record: str) -> tuple[list[Term], list[str]]:
     for word in record.split()[1:]:
         match = _TERM.match(word)
         if not match:
-            errors.append(f"{word[:60]!r} is not an SPF term")
+            errors.append(f"{quoted(word[:60])} is not an SPF term")
             continue
         qualifier, name, sep, value, cidr, cidr6 = match.groups()
         name = name.lower()
         modifier = sep == "="
         if modifier and qualifier:
-            errors.append(f"{word[:60]!r}: a modifier takes no qualifier")
+            errors.append(f"{quoted(word[:60])}: a modifier takes no qualifier")
             continue
         value = (value or "") + ((cidr or "") + (cidr6 or "") if name in ("ip4", "ip6") else "")
         term = Term(qualifier or "+", name, value, modifier)
@@ -150,7 +151,7 @@ class _Walk:
     def _visit(self, name: str, record: str, depth: int) -> list[Term]:
         terms, errors = parse_spf(record)
         for error in errors:
-            self.hits.append(Hit("spf.syntax", name, f"{error} (in {record[:200]!r})"))
+            self.hits.append(Hit("spf.syntax", name, f"{error} (in {quoted(record[:200])})"))
         for term in terms:
             target = _target(term, name)
             if term.name not in COUNTED or (term.modifier != (term.name == "redirect")):

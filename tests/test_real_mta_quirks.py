@@ -210,6 +210,8 @@ def test_an_unverified_recipient_is_unknown_only_when_the_next_hop_said_so(
     rcpt = next(s for s in report["attempts"][0]["steps"] if s["name"] == "rcpt")
     got = rcpt["annotation"]["reason"]
     assert (got["name"], got["who"]) == (reason, who), got
+    if reason != "greylisted":  # the advice does not guess greylisting either
+        assert "greylisting is likely" not in rcpt["annotation"]["advice"][0]
 
 
 # smtpdiag declining to go on (no password without TLS, no usable AUTH, STARTTLS required and

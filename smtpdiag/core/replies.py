@@ -253,9 +253,12 @@ class ReplyReader:
                                     "of a reply: an echo, not an SMTP server")
             raise ProtocolError(f"not an SMTP reply line: {shown}")
         if self._code is not None and code != self._code:
-            first = self._code
+            first, kept = self._code, self.pending_lines
+            before = f"{excerpt(kept[-1], 60)} then " if kept else ""
+            seen = excerpt(self.redact(_decode(line), cut=truncated), 60)
             self.clear()
-            raise ProtocolError(f"multi-line reply mixes codes {first} and {code}")
+            raise ProtocolError(f"multi-line reply mixes codes {first} and {code} "
+                                f"({before}{seen})")
         self._code = code
         self._cut_bytes = self._cut_bytes or truncated
         if len(self._lines) < MAX_LINES_KEPT:

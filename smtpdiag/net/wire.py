@@ -305,6 +305,9 @@ def convert_error(exc: BaseException, step: str, timeout: float, proto: Recordin
                                 f"{cause.reason or cause}; the server sent something that is "
                                 "not a valid TLS record inside the encrypted session",
                                 step=step)
+        if proto is not None and proto.bytes_pending:  # in the middle of a reply: say what came
+            return ConnectError(f"{where} closed the connection in the middle of a reply "
+                                f"({proto.describe_partial()})", step=step)
         extra = proto.describe_unsolicited() if proto else ""
         return ConnectError(f"{where} closed the connection{extra}", step=step)
     if isinstance(exc, OSError):

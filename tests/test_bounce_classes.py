@@ -247,3 +247,18 @@ def test_a_products_own_generic_pattern_knows_its_codes():
 def test_a_network_wording_says_more_than_a_routing_code(text, reason, rule):
     got = classify(text)["reason"]
     assert (got["name"], got["rule"]) == (reason, rule)
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    # Postfix's anvil: a per-client rate, not this recipient, this message or a connection
+    ("450 4.7.1 Error: too many recipients from 192.0.2.7", "postfix-client-rate-limit"),
+    ("450 4.7.1 Error: too much mail from 192.0.2.7", "postfix-client-rate-limit"),
+    ("421 4.7.0 mx.example.org Error: too many new TLS sessions from 192.0.2.7",
+     "postfix-client-rate-limit"),
+    ("421 4.7.0 mx.example.org Error: too many connections from 192.0.2.7",
+     "postfix-too-many-connections"),
+])
+def test_postfixs_per_client_rate_limits_are_rate_limits(text, rule):
+    got = classify(text)
+    assert (got["reason"]["name"], got["reason"]["rule"]) == ("rate-limited", rule), got["reason"]
+    assert got["provider"] == rule

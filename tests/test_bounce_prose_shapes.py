@@ -94,3 +94,15 @@ def test_a_mail_system_s_bounce_marked_auto_replied_is_still_a_bounce():
         b"auto-replied\nSubject: Undelivered Mail Returned to Sender\n\n<ann@far.example>: host "
         b"mx.far.example said: 550 5.1.1 User unknown (in reply to RCPT TO command)\n")
     assert (record["recipient"], record["reason"]["name"]) == ("ann@far.example", "user-unknown")
+
+
+def test_a_delay_warning_in_prose_says_delayed_as_a_report_would():
+    body = (b"THIS IS A WARNING MESSAGE ONLY.\n\nDelivery to the following recipient has been "
+            b"delayed:\n\n     ann@far.example\n\nMessage will be retried for 2 more day(s)\n\n"
+            b"Technical details of temporary failure:\nThe recipient server said: 452 4.2.2 "
+            b"Mailbox full\n\n   ----- Message header follows -----\n\nReceived: by 10.0.0.1\n"
+            b"Subject: 550 5.7.1 blocked\n")
+    (record,) = classify_message(b"From: Mail Delivery Subsystem <mailer-daemon@mail.example>"
+                                 b"\nSubject: Delivery Status Notification (Delay)\n\n" + body)
+    assert (record["action"], record["reason"]["name"]) == ("delayed", "mailbox-full")
+    assert record["code"] == 452 and "Received:" not in record["input"]  # header cut off

@@ -93,6 +93,9 @@ from smtpdiag.core.classify import classify
      "mailbox-full", "text-storage-allocation"),
     ("552 Account(s) <ana@example.org> does not have enough space", "mailbox-full",
      "text-storage-allocation"),
+    ("Technical details of permanent failure: Connection was dropped by remote host",
+     "network", "text-network"),
+    ("Remote host closed connection", "network", "text-network"),
     # a mailing list's loop alert: a Message-ID it has already seen came back
     ("Duplicated Message-ID in <ml@example.org>.", "network", "text-mail-loop"),
     # a filter that will not say whether it saw spam or malware: spam is far likelier

@@ -85,6 +85,8 @@ def test_check_shows_a_spelt_escape_apart_in_every_format(form: str) -> None:
     assert "\\udc" not in result.stdout
     if form in ("text", "nagios", "junit"):
         assert "byte \\xff text \\\\xff C:\\\\mail" in result.stdout
+        if form != "junit":  # the first line, which quotes one target's summary, too
+            assert "byte \\xff text \\\\xff C:\\\\mail" in result.stdout.splitlines()[0]
     else:
         texts = _strings(json.loads(result.stdout))
         assert any("byte \\xff text \\xff C:\\mail" in text for text in texts)

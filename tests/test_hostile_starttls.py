@@ -9,6 +9,7 @@ what it dropped: a warning in ``probe``, a WARNING in ``check``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
@@ -17,7 +18,7 @@ import pytest
 from smtpdiag.fakeserver import Certs
 
 from .conftest import assert_no_traceback, run_cli
-from .hostile import GREETING, HostileServer, Script, expect, hang, send, smtp, start_tls
+from .hostile import GREETING, Conn, HostileServer, Script, expect, hang, send, smtp, start_tls
 
 STARTTLS_EHLO = b"250-hostile.test\r\n250 STARTTLS\r\n"
 INJECTED = b"250-INJECTED\r\n250 AUTH PLAIN\r\n"
@@ -90,3 +91,22 @@ def test_a_220_then_plaintext_instead_of_a_handshake_fails_at_tls(certs: Certs) 
     assert ("  ! warning: STARTTLS response injection: after its 220 to STARTTLS the server "
             "sent '250 2.0.0 still plaintext' in plaintext") in result.stdout
     assert not any(line.startswith(b"MAIL") for line in server.received)
+
+
+def test_bytes_that_are_not_tls_inside_the_session_are_named_not_a_hang_up(certs: Certs) -> None:
+    async def garbage(conn: Conn) -> None:
+        await conn.line()  # the EHLO inside TLS: answered with plaintext bytes under the TLS
+        raw = conn.writer.transport._ssl_protocol._transport  # type: ignore[attr-defined]
+        raw.write(b"\x16\x03\x01 250 not a TLS record\r\n")
+        await asyncio.sleep(3)
+
+    script = [send(GREETING), expect(b"EHLO"), send(STARTTLS_EHLO), expect(b"STARTTLS"),
+              send(b"220 2.0.0 go ahead\r\n"), start_tls(certs.server_context()), garbage]
+    with HostileServer(script) as server:
+        result = run_cli("probe", server.target, "--timeout", "2", "--dry-run",
+                         "--ca-file", certs.ca_file)
+    assert_no_traceback(result)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert re.search(r"✗ the TLS session with \S+ broke: [A-Z_]+; the server sent something "
+                     r"that is not a valid TLS record inside the encrypted session", result.stdout)
+    assert "closed the connection" not in result.stdout

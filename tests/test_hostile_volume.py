@@ -119,3 +119,15 @@ def test_keywords_listed_after_a_thousand_extensions_still_count() -> None:
     assert caps["other_more"] == 950  # the 1,000 others: 50 kept, the rest counted
     mail = next(line for line in server.received if line.startswith(b"MAIL"))
     assert re.fullmatch(rb"MAIL FROM:<a@example\.test> SIZE=\d+\r\n", mail)
+
+
+def test_a_reply_that_never_ends_is_said_to_be_as_long_as_it_was() -> None:
+    """Lines past those kept still count: 5,000 ``250-`` lines and then silence were said to
+    be 200 lines (MAX_LINES_KEPT) of an unfinished reply."""
+    lines = b"".join(b"250-line %d\r\n" % i for i in range(5000))
+    with HostileServer([send(GREETING), expect(b"EHLO"), send(lines), hang()]) as server:
+        result = run_cli("probe", server.target, "--timeout", "1", "--dry-run")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert ("(5000 lines of an unfinished reply arrived, with no last line: '250-line 0', "
+            "'250-line 1', '250-line 2' and 4997 more)") in result.stdout
+    assert len(result.stdout) < 20_000

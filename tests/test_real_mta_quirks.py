@@ -210,6 +210,8 @@ def test_an_unverified_recipient_is_unknown_only_when_the_next_hop_said_so(
     rcpt = next(s for s in report["attempts"][0]["steps"] if s["name"] == "rcpt")
     got = rcpt["annotation"]["reason"]
     assert (got["name"], got["who"]) == (reason, who), got
+    if reason != "greylisted":  # the advice does not guess greylisting either
+        assert "greylisting is likely" not in rcpt["annotation"]["advice"][0]
 
 
 # smtpdiag declining to go on (no password without TLS, no usable AUTH, STARTTLS required and
@@ -240,3 +242,38 @@ def test_declining_to_go_on_still_ends_with_quit(ehlo: bytes, args: tuple[str, .
     assert report["verdict"] == "failed" and said in attempt["error"]["message"]
     assert received[-1] == b"QUIT\r\n", received
     assert attempt["steps"][-1]["name"] == "quit" and attempt["steps"][-1]["reply"]["code"] == 221
+
+
+# Dovecot's LMTP service (RFC 2033) on loopback: EHLO and HELO unknown, LHLO answered
+
+DOVECOT_LMTP = [b"220 mx.interop.test Dovecot (Debian) ready.\r\n",
+                b"500 5.5.1 Unknown command\r\n",
+                b"250-mx.interop.test\r\n250-8BITMIME\r\n250-CHUNKING\r\n"
+                b"250-ENHANCEDSTATUSCODES\r\n250 PIPELINING\r\n"]
+
+
+def test_an_lmtp_port_is_named_lmtp_not_an_smtp_server_refusing_helo() -> None:
+    greeting, unknown, lhlo = DOVECOT_LMTP
+    script = [send(greeting), expect(b"EHLO"), send(unknown), expect(b"HELO"), send(unknown),
+              expect(b"LHLO"), send(lhlo), expect(b"QUIT"), send(b"221 2.0.0 Bye\r\n")]
+    result, report, received = _probe(script, "--helo", "client.test")
+    assert result.returncode == 3 and report["verdict"] == "failed"
+    error = report["attempts"][0]["error"]
+    assert error["step"] == "lhlo" and "this port speaks LMTP, not SMTP" in error["message"]
+    assert "this port speaks LMTP" in report["summary"]
+    assert received[-1] == b"QUIT\r\n"
+
+
+def test_a_server_refusing_ehlo_helo_and_lhlo_is_refused_at_helo() -> None:
+    unknown = b"502 5.5.2 Error: command not recognized\r\n"
+    script = [send(GREETING), expect(b"EHLO"), send(unknown), expect(b"HELO"), send(unknown),
+              expect(b"LHLO"), send(unknown), expect(b"QUIT"), send(b"221 2.0.0 Bye\r\n")]
+    result, report, _ = _probe(script)
+    assert result.returncode == 1 and report["verdict"] == "refused"
+    assert " refused at helo: 502 " in report["summary"], report["summary"]
+    assert not any(f["step"] == "lhlo" for f in report["attempts"][0]["findings"])
+    with HostileServer(script) as server:  # check: the LHLO's refusal is no reason either
+        checked = run_cli("check", server.target, "--timeout", "3", "--tls", "none",
+                          "--format", "nagios")
+    assert checked.returncode == 2 and "helo refused: 502" in checked.stdout
+    assert "lhlo" not in checked.stdout.split("|")[0] + checked.stdout.split("\n", 1)[1]

@@ -236,7 +236,7 @@ class TextWriter(SpoolWriter):
         self.widths.add(piece)
 
     def summary_of(self, piece: Any) -> tuple[str, str, float]:
-        return piece.target, piece.cells[5][0], 0.0
+        return piece.target, piece.summary, 0.0  # escaped once, with the heading
 
     def write(self, totals: RunTotals) -> None:
         from ..render.check_text import text_docs

@@ -31,6 +31,7 @@ __all__ = ["STEP_VERBS", "annotate_attempt", "annotate_reply", "session_facts"]
 
 STEP_VERBS = {
     "greeting": "CONNECT", "ehlo": "EHLO", "ehlo-tls": "EHLO", "helo": "HELO",
+    "lhlo": "LHLO",
     "starttls": "STARTTLS", "auth": "AUTH", "mail": "MAIL", "rcpt": "RCPT", "rset": "RSET",
     "data": "DATA", "message": "DATA-END", "quit": "QUIT",
 }

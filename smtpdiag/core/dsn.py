@@ -44,7 +44,8 @@ _ADDRESS = re.compile(rf"<?(?<!{_LOCAL})({_LOCAL}+@[A-Za-z0-9.-]+\.[A-Za-z]{{2,}
 # Where the copy of the returned message (or its headers) starts in a prose bounce.
 _RETURNED = re.compile(
     r"^(?:[ \t]*-+ ?(?:This is a copy of|Original message|Below this line is a copy|The original "
-    r"message|Returned message|Undelivered message|Unsent message|Headers of|Copy of)|"
+    r"message|Returned message|Undelivered message|Unsent message|Headers of|Copy of|"
+    r"Message headers? follows?)|"
     r"[-=]+\s*(?:Original|Returned|Undelivered)\b|Return-Path:|Received: from |"
     r"(?:The )?original message (?:as received )?(?:is )?(?:as )?follows|"
     r"--- ?Below this line|Content-Type: message/rfc822)", re.I | re.M)
@@ -355,25 +356,37 @@ def _from_prose(prose: str, sender: str | None, failed: list[str] | None = None
                              r"(?:has been|is) delayed|DELAYED|(?:has|have) not yet been "
                              r"delivered|(?:is|was) (?:just|only) a warning|warning message "
                              r"only)\b", prose, re.I))
+    action = "delayed" if delayed else None  # a warning says so in words: as a DSN's Action
     whole = read_diagnostic(prose)
     if whole.code is not None and not whole.message and _NDR_STATUS.search(prose):
         whole = replace(whole, message=opening(prose))
     listed = segments(prose, sender) or [(address, "") for address in failed or ()]
     if len(listed) < 2:
         address = listed[0][0] if listed else _named(prose, sender)
-        return [Recipient(address, None, None, None, None, whole, not delayed)]
-    return [Recipient(address, None, None, None, None, _own(text, address) or whole, not delayed)
+        return [Recipient(address, action, None, None, None, whole, not delayed)]
+    return [Recipient(address, action, None, None, None, _own(text, address) or whole, not delayed)
             for address, text in listed]
 
 
 def _named(prose: str, sender: str | None) -> str | None:
     """The first address a bounce that lists no recipient names, other than the sender it is
-    sent back to (quoted in the returned copy's From:) and the mail system's own."""
+    sent back to (quoted in the returned copy's From:) and the mail system's own; one on a
+    quoted header line ("Your message  To: list@…  Subject: …", the original's To, often a
+    list) only where no other is named.  Exchange's X.400 form "dda:SMTP=ann@…" gives ann@…."""
+    quoted = None
     for found in _ADDRESS.finditer(prose):
-        address = found.group(1).lstrip("'")  # "addressed to 'ann@…'": the quote is no part
-        if address.lower() != (sender or "").lower() and not _SYSTEM.match(address):
-            return address
-    return None
+        address = _X400_SMTP.sub("", found.group(1).lstrip("'"))  # "to 'ann@…'": no quote
+        if address.lower() == (sender or "").lower() or _SYSTEM.match(address):
+            continue
+        if _HEADER_LINE.match(prose, prose.rfind("\n", 0, found.start()) + 1):
+            quoted = quoted or address
+            continue
+        return address
+    return quoted
+
+
+_X400_SMTP = re.compile(r"^(?:SMTP|RFC-?822)=", re.I)
+_HEADER_LINE = re.compile(r"[ \t>]*(?:To|Cc|From|Sender|Reply-To):", re.I)
 
 
 def _own(text: str | None, address: str) -> Diagnostic | None:

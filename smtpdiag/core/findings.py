@@ -37,7 +37,7 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
                 "(tarpitting or an overloaded server; the step itself succeeded)"
                 if reply is not None and reply.positive else
                 f"slow: the {step.name} step took {step.elapsed_ms / 1000:.1f} s", step.name))
-        if reply is None or step.name == "quit":
+        if reply is None or step.name in ("quit", "lhlo"):  # LHLO: smtpdiag's own question
             continue
         if reply.truncated:
             found.append(Finding("info", f"the {step.name} reply was longer than smtpdiag keeps; "

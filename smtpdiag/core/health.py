@@ -149,7 +149,7 @@ def _shown(reply: Reply) -> str:
 
 def _judge_reply(step: Step, thresholds: Thresholds, after_ehlo_refused: bool) -> Reason | None:
     reply = step.reply
-    if reply is None or step.name == "quit":
+    if reply is None or step.name in ("quit", "lhlo"):  # LHLO: smtpdiag's own question
         return None
     if not thresholds.expect and 200 <= reply.code < 400:  # positive, and nothing expected
         return None

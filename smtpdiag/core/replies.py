@@ -37,7 +37,11 @@ MAX_LINES_KEPT = 200
 MAX_KEYWORD_LINES_BEYOND = 20  # lines past MAX_LINES_KEPT still read for their keyword
 MAX_FULL_KEPT = 262_144  # characters of cut lines a reply keeps whole, to read their keywords
 
-_CODE = re.compile(rb"[2-5][0-5][0-9]")
+# Every reply code smtpdiag reads (2xx to 5xx, second digit 0 to 5), as its three bytes, and
+# its number: one look-up where a pattern match and an int() of the bytes cost ~2k
+# instructions a reply, on every reply of every walk.
+_CODES = {f"{first}{second}{third}".encode(): first * 100 + second * 10 + third
+          for first in range(2, 6) for second in range(6) for third in range(10)}
 _DIGITS = re.compile(rb"[0-9]+(?=[ -]|$)")
 _ENHANCED = re.compile(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?=\s|$)")
 # An EHLO line that names an extension smtpdiag acts on or reports: past MAX_LINES_KEPT lines
@@ -115,6 +119,12 @@ class ReplyReader:
         return tuple(self._raw)
 
     @property
+    def pending_count(self) -> int:
+        """How many lines of the unfinished reply arrived: those kept and those past
+        MAX_LINES_KEPT, so that a reply that never ends is not said to be 200 lines long."""
+        return len(self._raw) + self._cut_lines
+
+    @property
     def pending_text(self) -> str:
         """The start of a line still unfinished (no line end yet), as kept, secrets hidden: a
         timeout shows what did arrive of it."""
@@ -182,7 +192,8 @@ class ReplyReader:
             whole = line.decode("utf-8", "surrogateescape")
             texts.append(whole[4:])
             raw.append(whole)
-        if not _CODE.match(code):
+        code_number = _CODES.get(code)
+        if code_number is None:
             return None
         if self.redact.secrets:  # read as a whole: a secret the server wrapped over lines
             texts = self.redact.lines(texts)
@@ -190,7 +201,7 @@ class ReplyReader:
         kept = tuple(texts)
         self.full_lines = kept
         self.trailing = b""
-        return Reply(code=int(code), lines=kept, enhanced=parse_enhanced(kept[0], int(code)),
+        return Reply(code=code_number, lines=kept, enhanced=parse_enhanced(kept[0], code_number),
                      raw=tuple(raw), truncated=False)
 
     def _one_line(self, data: bytes) -> Reply | None:
@@ -198,7 +209,8 @@ class ReplyReader:
         and the same ``Reply``, without the loop; the redactor only when there are secrets."""
         line = data[:-2] if data.endswith(b"\r\n") else data[:-1]
         code = line[:3]
-        if (line[3:4] != b" " and len(line) != 3) or not _CODE.match(code):
+        number = _CODES.get(code)
+        if number is None or (line[3:4] != b" " and len(line) != 3):
             return None
         # The first four bytes are ASCII (checked above), so the line decodes as its two parts.
         raw = line.decode("utf-8", "surrogateescape")
@@ -209,7 +221,6 @@ class ReplyReader:
         kept = (text,)
         self.full_lines = kept
         self.trailing = b""
-        number = int(code)
         return Reply(number, kept, parse_enhanced(text, number), (raw,), False)
 
     def _append(self, chunk: bytes) -> None:
@@ -226,7 +237,8 @@ class ReplyReader:
             )
 
     def _take_line(self, line: bytes, truncated: bool) -> Reply | None:
-        if not _CODE.match(line) or line[3:4] not in (b"", b" ", b"-"):
+        code = _CODES.get(line[:3])
+        if code is None or line[3:4] not in (b"", b" ", b"-"):
             self.clear()
             digits = _DIGITS.match(line)
             if digits and len(digits.group()) == 3:
@@ -240,11 +252,13 @@ class ReplyReader:
                 raise ProtocolError(f"the server sent our own command back ({shown}) instead "
                                     "of a reply: an echo, not an SMTP server")
             raise ProtocolError(f"not an SMTP reply line: {shown}")
-        code = int(line[:3])
         if self._code is not None and code != self._code:
-            first = self._code
+            first, kept = self._code, self.pending_lines
+            before = f"{excerpt(kept[-1], 60)} then " if kept else ""
+            seen = excerpt(self.redact(_decode(line), cut=truncated), 60)
             self.clear()
-            raise ProtocolError(f"multi-line reply mixes codes {first} and {code}")
+            raise ProtocolError(f"multi-line reply mixes codes {first} and {code} "
+                                f"({before}{seen})")
         self._code = code
         self._cut_bytes = self._cut_bytes or truncated
         if len(self._lines) < MAX_LINES_KEPT:

@@ -29,6 +29,7 @@ __all__ = ["SEVERITIES", "AuditCollector", "ProbeCollector", "success"]
 SEVERITIES = ("info", "warning", "critical")
 # report step -> the command its reply answered, as the reason tables name them
 _COMMANDS = {"greeting": "CONNECT", "ehlo": "EHLO", "ehlo-tls": "EHLO", "helo": "HELO",
+             "lhlo": "LHLO",
              "starttls": "STARTTLS", "auth": "AUTH", "mail": "MAIL", "rcpt": "RCPT",
              "data": "DATA", "message": "DATA"}
 _RANK = {2: 0, 3: 0, 4: 1, 5: 2}

@@ -88,10 +88,24 @@ class Walk(GreetingWalk):
             return
         if reply.code in (500, 502, 504, 550) and step == "ehlo":
             helo = await self.command("helo", f"HELO {self.opts.helo}")
+            if reply.code in (500, 502) and helo.code in (500, 502):
+                await self._lmtp()
             self._refuse_unless(helo, 250)
             self.caps = Capabilities()
             return
         self._refuse_unless(reply, 250)
+
+    async def _lmtp(self) -> None:
+        """EHLO and HELO both unknown: a port speaking LMTP (RFC 2033, Dovecot's or Cyrus's
+        delivery service) knows only LHLO.  One LHLO tells it apart from a broken server (its
+        refusal is then no finding: a question of smtpdiag's, not a step of SMTP)."""
+        lhlo = await self.command("lhlo", f"LHLO {self.opts.helo}")
+        if lhlo.code == 250:
+            raise DeclinedProtocol(
+                "this port speaks LMTP, not SMTP: EHLO and HELO are unknown to it and LHLO was "
+                "answered 250 (RFC 2033). LMTP is how an MTA hands mail to a mailbox server "
+                "(Dovecot's lmtp, Cyrus), not a port to send mail to: probe the MTA's SMTP "
+                "port (25, or 587 to submit)", step="lhlo")
 
     async def starttls(self) -> None:
         offered = bool(self.caps and self.caps.starttls)

@@ -170,7 +170,7 @@ def _refusal(attempt: Attempt) -> str:
     good quotes its last permanent refusal: a 450 after a 550 did not decide it."""
     klass = 5 if attempt.outcome == "refused" else None
     step = next((s for s in reversed(attempt.steps) if s.reply and not s.reply.positive
-                 and s.name != "quit" and klass in (None, s.reply.klass)), None)
+                 and s.name not in ("quit", "lhlo") and klass in (None, s.reply.klass)), None)
     if step is None or step.reply is None:
         return ""
     return f" at {step.name}: {step.reply.code} {step.reply.text}"

@@ -232,8 +232,9 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         lines = self.reader.pending_lines
         if lines:
             shown = ", ".join(excerpt(line, 100) for line in lines[:3])
-            more = f" and {len(lines) - 3} more" if len(lines) > 3 else ""
-            count = "1 line" if len(lines) == 1 else f"{len(lines)} lines"
+            total = max(self.reader.pending_count, len(lines))
+            more = f" and {total - 3} more" if total > 3 else ""
+            count = "1 line" if total == 1 else f"{total} lines"
             return f"{count} of an unfinished reply arrived, with no last line: {shown}{more}"
         begun = self.reader.pending_text  # a line with no line end yet: show how it began
         seen = f": {excerpt(begun, 100)}" if begun else ""
@@ -296,6 +297,17 @@ def convert_error(exc: BaseException, step: str, timeout: float, proto: Recordin
         if step == "tls":
             return ConnectError(f"{where} closed the connection before the TLS handshake "
                                 "completed", step=step)
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, ssl.SSLError) and not isinstance(cause, ssl.SSLEOFError):
+            # the session broke, not a hang-up: bytes that are not TLS records (or a record
+            # that fails) arrived inside the encrypted session
+            return ConnectError(f"the TLS session with {where} broke: "
+                                f"{cause.reason or cause}; the server sent something that is "
+                                "not a valid TLS record inside the encrypted session",
+                                step=step)
+        if proto is not None and proto.bytes_pending:  # in the middle of a reply: say what came
+            return ConnectError(f"{where} closed the connection in the middle of a reply "
+                                f"({proto.describe_partial()})", step=step)
         extra = proto.describe_unsolicited() if proto else ""
         return ConnectError(f"{where} closed the connection{extra}", step=step)
     if isinstance(exc, OSError):

@@ -47,6 +47,7 @@ class TextRow(NamedTuple):
     target: str
     reasons: tuple[tuple[str, str], ...]  # (state, message)
     steps: tuple[tuple[str, float], ...]
+    summary: str = ""  # as judged, not yet escaped (the SUMMARY cell is): the heading's text
 
 
 def _tls_cells(result: CheckResult, thresholds: Thresholds) -> tuple[Segment, Segment]:
@@ -68,7 +69,7 @@ def text_row(result: CheckResult, thresholds: Thresholds) -> TextRow:
     cells = ((result.state, STATE_STYLE[result.state]), (clean(result.target), "bold"),
              (duration(result.metrics.total), ""), tls, cert, (clean(result.summary), ""))
     return TextRow(cells, result.target, tuple((r.state, r.message) for r in result.reasons),
-                   result.metrics.steps)
+                   result.metrics.steps, result.summary)
 
 
 class TextWidths:

@@ -69,8 +69,8 @@ def reply(code: int, text: str = "", enhanced: str | None = None) -> Reply:
 def test_step_verbs() -> None:
     assert STEP_VERBS == {
         "greeting": "CONNECT", "ehlo": "EHLO", "ehlo-tls": "EHLO", "helo": "HELO",
-        "starttls": "STARTTLS", "auth": "AUTH", "mail": "MAIL", "rcpt": "RCPT", "rset": "RSET",
-        "data": "DATA", "message": "DATA-END", "quit": "QUIT",
+        "lhlo": "LHLO", "starttls": "STARTTLS", "auth": "AUTH", "mail": "MAIL", "rcpt": "RCPT",
+        "rset": "RSET", "data": "DATA", "message": "DATA-END", "quit": "QUIT",
     }
 
 

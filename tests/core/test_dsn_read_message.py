@@ -182,3 +182,16 @@ def test_a_quoted_address_in_prose_is_the_address_without_its_quote() -> None:
             b"The following message, addressed to 'ann@example.org',\nfailed because it has "
             b"not been collected after 30 days\n")
     assert [found.recipient for found in read_message(data)] == ["ann@example.org"]
+
+
+def test_a_quoted_to_line_is_not_the_recipient_where_the_bounce_names_another() -> None:
+    # Exchange 5.5: the original's To (a list) quoted first, the failed recipient in X.400 form
+    data = (b"From: postmaster@mx.example.net\nTo: bob@example.net\nSubject: Undeliverable\n\n"
+            b"Your message\n\n  To:      list@lists.example.org\n  Subject: RE: draft\n\n"
+            b"did not reach the following recipient(s):\n\nc=US;a= ;p=EX;o=North;dda:SMTP="
+            b"ANN@EXAMPLE.COM; on Fri, 4 Oct 2002 17:12:28 -0400\n"
+            b"    The recipient name is not recognized\n")
+    assert [found.recipient for found in read_message(data)] == ["ANN@EXAMPLE.COM"]
+    only = (b"From: postmaster@mx.example.net\nSubject: Undeliverable\n\nYour message\n\n"
+            b"  To:      ann@example.com\n\ndid not reach its recipient: unknown user\n")
+    assert [found.recipient for found in read_message(only)] == ["ann@example.com"]

@@ -131,7 +131,8 @@ def test_after_an_error_the_reader_starts_afresh() -> None:
     (b"2500 x\r\n", r"^reply code '2500' is not three digits long$"),
     (b"12345678901234567890\r\n", r"^reply code '123456789012…' is not three digits long$"),
     (b"2500x\r\n", r"^not an SMTP reply line: '2500x'$"),
-    (b"250-a\r\n251 b\r\n", r"^multi-line reply mixes codes 250 and 251$"),
+    (b"250-a\r\n251 b\r\n", r"^multi-line reply mixes codes 250 and 251 \('250-a' then "
+                             r"'251 b'\)$"),  # the lines quoted: what was seen
     (b"250 o", r"^incomplete reply: '250 o'$"),
     (b"250-a\r\n", "^incomplete reply: '250-a\r\n'$"),
     (b"", r"^incomplete reply: ''$"),

@@ -256,6 +256,7 @@ def test_a_milter_that_is_down_is_the_servers_fault_not_a_block_or_tls(postfix: 
     reason = mail.annotation.reason
     assert (reason.name, reason.who) == ("system-error", "recipient-admin"), reason
     assert mail.annotation.provider.id == "postfix-milter-tempfail"
+    assert "milter" in mail.annotation.advice[0] and "rate limited" not in mail.annotation.advice[0]
 
 
 # HELO checks answered at EHLO itself (smtpd_delay_reject = no): the name refused is smtpdiag's
@@ -289,6 +290,7 @@ def test_a_recipient_that_could_not_be_verified_is_not_called_unknown(postfix: P
     reason = rcpt.annotation.reason
     assert reason.name != "user-unknown" and reason.who == "recipient-admin", reason
     assert rcpt.annotation.provider.id == "postfix-recipient-verification-deferred"
+    assert "greylisting is likely" not in rcpt.annotation.advice[0]
     assert report.verdict == "deferred"
 
 

@@ -229,9 +229,13 @@ def compare_doc(result: dict[str, Any]) -> Doc:
     return doc
 
 
+_NAME_FLOOR = 40  # a provider reply's name cut shorter than this no longer says which it is
+
+
 def codes_doc(result: dict[str, Any], width: int | None = None) -> Doc:
     """The table, its columns as wide as their longest entry (never run together), fitted to
-    ``width``: the class column goes first, then names are cut at a word with "…"."""
+    ``width``: names longer than the room left beside the class column are cut at a word with
+    "…"; where even names of ``_NAME_FLOOR`` characters leave no room, the class column goes."""
     h = catalogue.headings(result["lang"])
     rows = []
     for row in result["codes"]:
@@ -247,12 +251,15 @@ def codes_doc(result: dict[str, Any], width: int | None = None) -> Doc:
     code_w = max(len(r[0]) for r in rows) + 2
     name_w = max(len(r[1]) for r in rows) + 2
     label_w = max(len(r[2]) for r in rows)
+    if width is not None and code_w + name_w + label_w > width:
+        # the few longest names are cut at a word before the class column is given up
+        name_w = max(_NAME_FLOOR, width - code_w - label_w)
     show_label = width is None or code_w + name_w + label_w <= width
     doc = Doc()
     for code, name, label, style in rows:
         head = (code.ljust(code_w), f"bold {style}".strip())
         if show_label:
-            doc.add(head, name.ljust(name_w), (label, "dim"))
+            doc.add(head, shorten(name, name_w - 2).ljust(name_w), (label, "dim"))
         else:  # too narrow for the class: the name gets the rest, cut at a word
             doc.add(head, shorten(name, max(10, (width or 0) - code_w)))
     return doc

@@ -4,7 +4,10 @@ start-up) because a plain probe's findings read them too; ``ipaddress`` is impor
 
 from __future__ import annotations
 
-__all__ = ["SPECIAL_USE", "is_ip_literal", "repeated_suffix", "special_use", "unroutable"]
+from collections.abc import Iterable
+
+__all__ = ["SPECIAL_USE", "is_ip_literal", "listed_twice", "repeated_suffix", "special_use",
+           "unroutable"]
 
 # Names that can never be on the Internet (RFC 6761 §6, RFC 6762 .local, RFC 8375 home.arpa,
 # RFC 9476 .alt, ICANN's .internal): a private MX address is no fault there.
@@ -60,3 +63,13 @@ def repeated_suffix(name: str) -> tuple[str, str] | None:
         if labels[-size:] == labels[-2 * size:-size]:
             return ".".join(labels[:-size]), ".".join(labels[-size:])
     return None
+
+
+def listed_twice(records: Iterable[tuple[str, int | None]]) -> list[tuple[str, list[int | None]]]:
+    """(the name as first written, its preferences) for each MX host that ``records``
+    (name, preference) list more than once, names compared without case: senders try such a
+    host at its best preference only.  Shared by probe's findings and audit's."""
+    listed: dict[str, tuple[str, list[int | None]]] = {}
+    for name, preference in records:
+        listed.setdefault(name.lower(), (name, []))[1].append(preference)
+    return [(name, preferences) for name, preferences in listed.values() if len(preferences) > 1]

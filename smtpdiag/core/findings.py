@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..model import Attempt, Finding, Reply, Resolution, Step
-from .addresses import is_ip_literal, repeated_suffix, special_use, unroutable
+from .addresses import is_ip_literal, listed_twice, repeated_suffix, special_use, unroutable
 from .conduct import conduct_findings
 from .opportunistic import opportunistic_walk
 from .text import shorten
@@ -190,13 +190,10 @@ def mx_findings(resolution: Resolution) -> tuple[Finding, ...]:
                       f"probably lacks the final dot after {again[0]}, so senders look up the "
                       "longer name", "dns")
               for mx in resolution.mx if (again := repeated_suffix(mx.host)) is not None]
-    listed: dict[str, list[int]] = {}
-    for mx in resolution.mx:
-        listed.setdefault(mx.host.lower(), []).append(mx.preference)
     found += [Finding("warning", f"the MX host {host} is listed {len(prefs)} times (preferences "
                       f"{', '.join(map(str, prefs))}): only its best preference counts; "
                       "remove the other records", "dns")
-              for host, prefs in listed.items() if len(prefs) > 1]
+              for host, prefs in listed_twice((mx.host, mx.preference) for mx in resolution.mx)]
     by_preference: dict[int, list[str]] = {}
     for mx in resolution.mx:
         by_preference.setdefault(mx.preference, []).append(mx.host)

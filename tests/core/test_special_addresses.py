@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from smtpdiag.core.addresses import SPECIAL_USE, is_ip_literal, special_use, unroutable
+from smtpdiag.core.addresses import (
+    SPECIAL_USE,
+    is_ip_literal,
+    listed_twice,
+    special_use,
+    unroutable,
+)
 
 
 @pytest.mark.parametrize("domain", [
@@ -49,3 +55,9 @@ def test_why_an_address_is_unroutable_word_for_word(address: str, why: str | Non
 ])
 def test_an_mx_host_written_as_an_address(name: str, literal: bool) -> None:
     assert is_ip_literal(name) is literal
+
+
+def test_a_host_listed_twice_is_named_as_first_written_with_every_preference() -> None:
+    records = [("MX.a.test", 20), ("mx.b.test", 10), ("mx.A.test", 5), ("mx.a.test", None)]
+    assert listed_twice(records) == [("MX.a.test", [20, 5, None])]
+    assert listed_twice([("mx.a.test", 10), ("mx.b.test", 10)]) == []

@@ -3,7 +3,14 @@ single host, IPv6 coverage and equal preferences (RFC 5321 §5.1, RFC 2181 §10.
 
 from __future__ import annotations
 
-from ..addresses import SPECIAL_USE, is_ip_literal, repeated_suffix, special_use, unroutable
+from ..addresses import (
+    SPECIAL_USE,
+    is_ip_literal,
+    listed_twice,
+    repeated_suffix,
+    special_use,
+    unroutable,
+)
 from .records import Hit, HostFacts, MxFacts
 
 __all__ = ["SPECIAL_USE", "host_hits", "is_ip_literal", "mx_facts_lines", "mx_hits", "special_use",
@@ -78,12 +85,9 @@ def mx_hits(mx: MxFacts) -> list[Hit]:
         hits += [Hit("mx.unroutable", host.host, f"{host.host} resolves to {address}, {why}")
                  for host in mx.hosts for address in host.addresses
                  if (why := unroutable(address)) is not None]
-    listed: dict[str, list[HostFacts]] = {}
-    for host in mx.hosts:
-        listed.setdefault(host.host.lower(), []).append(host)
-    hits += [Hit("mx.duplicate", same[0].host, f"listed {len(same)} times (preferences "
-                 f"{', '.join(str(h.preference) for h in same)}): only its best preference "
-                 "counts") for same in listed.values() if len(same) > 1]
+    hits += [Hit("mx.duplicate", name, f"listed {len(prefs)} times (preferences "
+                 f"{', '.join(map(str, prefs))}): only its best preference counts")
+             for name, prefs in listed_twice((h.host, h.preference) for h in mx.hosts)]
     usable = [h for h in mx.hosts if h.addresses and h.status == "ok"]
     if mx.status == "mx" and len({h.host.lower() for h in mx.hosts}) == 1 and usable:
         hits.append(Hit("mx.single", mx.domain, f"the only MX host is {mx.hosts[0].host}"))

@@ -132,35 +132,50 @@ def test_a_domain_with_200_mx_hosts_gets_every_address_answered(tmp_path):
     assert len(mx.facts) == 200
 
 
+class _Counted:
+    """A server body that counts the connections open at once (``most``)."""
+
+    def __init__(self, body) -> None:
+        self.body, self.now, self.most = body, 0, 0
+
+    async def __call__(self, conn: Conn) -> None:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            await sleep(0.05)(conn)
+            await send(GREETING)(conn)
+            await self.body(conn)
+        finally:
+            self.now -= 1
+
+
+def _audit_of_names_on_one_address(tmp_path, body, domain: str, count: int, tlsa: bool = False):
+    """(the report of ``audit domain``, the server's count) where ``count`` MX names all have
+    127.0.0.1, served by ``body(world)`` under a ``_Counted``."""
+    w = World(str(tmp_path))
+    try:
+        server = _Counted(body(w))
+        with HostileServer(server) as running:
+            w.port = running.port
+            names = [f"mx{i:02d}.{domain}" for i in range(count)]
+            w.add(domain, "MX", *(f"10 {name}." for name in names))
+            for name in names:
+                w.add(name, "A", "127.0.0.1")
+                if tlsa:
+                    w.add(f"_25._tcp.{name}", "TLSA", "3 1 1 " + "00" * 32)
+            return w.run(domain), server
+    finally:
+        w.close()
+
+
 def test_mx_hosts_sharing_an_address_are_walked_a_few_connections_at_a_time(tmp_path):
     # 30 MX names on one address: 30 connections at once is what a server's per-client
     # limit (Postfix smtpd_client_connection_count_limit, Exim smtp_accept_max_per_host)
     # refuses, and the audit would then report the refusals it caused.
-    open_now = {"now": 0, "most": 0}
-
-    async def counting(conn: Conn) -> None:
-        open_now["now"] += 1
-        open_now["most"] = max(open_now["most"], open_now["now"])
-        try:
-            await sleep(0.05)(conn)
-            await send(GREETING)(conn)
-            await smtp()(conn)
-        finally:
-            open_now["now"] -= 1
-
-    w = World(str(tmp_path))
-    try:
-        with HostileServer(counting) as server:
-            w.port = server.port
-            names = [f"mx{i:02d}.shared.test" for i in range(30)]
-            w.add("shared.test", "MX", *(f"10 {name}." for name in names))
-            for name in names:
-                w.add(name, "A", "127.0.0.1")
-            report = w.run("shared.test")
-    finally:
-        w.close()
+    report, server = _audit_of_names_on_one_address(tmp_path, lambda w: smtp(), "shared.test",
+                                                    30)
     assert [a.outcome for a in report.attempts] == ["accepted"] * 30
-    assert open_now["most"] <= PER_ADDRESS
+    assert server.most <= PER_ADDRESS
 
 
 def test_an_mx_host_listed_twice_is_a_warning_as_probe_says(world):
@@ -173,16 +188,10 @@ def test_an_mx_host_listed_twice_is_a_warning_as_probe_says(world):
 
 
 def test_dane_chains_of_hosts_sharing_an_address_are_read_a_few_at_a_time(tmp_path):
-    open_now = {"now": 0, "most": 0}
-    w = World(str(tmp_path))
-    context = w.certs(("mx.dane.test",)).server_context()
+    def starttls_smtp(w: World):
+        context = w.certs(("mx.dane.test",)).server_context()
 
-    async def starttls_server(conn: Conn) -> None:
-        open_now["now"] += 1
-        open_now["most"] = max(open_now["most"], open_now["now"])
-        try:
-            await sleep(0.05)(conn)
-            await send(GREETING)(conn)
+        async def body(conn: Conn) -> None:
             while line := await conn.line():
                 verb = line[:4].upper()
                 if verb == b"EHLO":
@@ -194,22 +203,12 @@ def test_dane_chains_of_hosts_sharing_an_address_are_read_a_few_at_a_time(tmp_pa
                     return
                 else:
                     await conn.send(b"250 2.0.0 ok\r\n")
-        finally:
-            open_now["now"] -= 1
+        return body
 
-    try:
-        with HostileServer(starttls_server) as server:
-            w.port = server.port
-            names = [f"mx{i:02d}.dane.test" for i in range(20)]
-            w.add("dane.test", "MX", *(f"10 {name}." for name in names))
-            for name in names:
-                w.add(name, "A", "127.0.0.1")
-                w.add(f"_25._tcp.{name}", "TLSA", "3 1 1 " + "00" * 32)
-            report = w.run("dane.test")
-    finally:
-        w.close()
+    report, server = _audit_of_names_on_one_address(tmp_path, starttls_smtp, "dane.test", 20,
+                                                    tlsa=True)
     assert ids_of(report, "dane").count("dane.no-match") == 20  # every chain was read
-    assert open_now["most"] <= PER_ADDRESS
+    assert server.most <= PER_ADDRESS
 
 
 def test_a_certificate_read_refused_after_a_good_walk_says_why(tmp_path):

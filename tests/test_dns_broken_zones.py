@@ -45,3 +45,21 @@ def test_audit_shows_a_bad_txt_byte_once_escaped(world) -> None:
     assert "\\\\" not in result.stdout  # no backslash doubled
     result = run_cli("audit", "bad.test", "--json", *world.cli_args())
     assert '"bad.test TXT: v=spf1 mx \\\\xff -all"' in result.stdout  # JSON: the text \xff
+
+
+def test_a_servfail_says_its_usual_causes_and_how_to_tell_them_apart() -> None:
+    """A lame delegation and a bogus DNSSEC signature both reach a client as SERVFAIL; asking
+    again with checking disabled (``dig +cd``) tells them apart, so the message says how, for
+    the server that was asked and the name as it went out (the A-label of an IDN)."""
+    zone = {("xn--bcher-kva.test", "MX"): ["10 mx.xn--bcher-kva.test."]}
+    with DnsServer(zone, servfail={"xn--bcher-kva.test"}) as server:
+        result = run_cli("check", "bücher.test", "--format", "nagios", "--timeout", "2",
+                         "--nameserver", f"127.0.0.1:{server.port}")
+    assert_no_traceback(result)
+    assert result.returncode == 2
+    assert result.stdout.startswith(
+        f"SMTPDIAG CRITICAL - bücher.test: dns: the nameserver 127.0.0.1:{server.port} failed "
+        "(SERVFAIL) answering MX bücher.test: usually a lame delegation (the domain's "
+        "nameservers do not answer for it) or a DNSSEC signature that does not validate (if "
+        f"dig @127.0.0.1 -p {server.port} +cd MX xn--bcher-kva.test answers, it is DNSSEC)"), \
+        result.stdout

@@ -94,7 +94,8 @@ class PolicyResolver(Resolver):
             return Answer(display, rdtype, "error", error=f"no answer within "
                           f"{_seconds(self._timeout)} s from {self.server} for {what}")
         except dns.resolver.NoNameservers as exc:
-            return Answer(display, rdtype, "error", error=self._failure(exc, what))
+            return Answer(display, rdtype, "error", error=self._failure(exc, rdtype, qname,
+                                                                         display))
         except (dns.exception.DNSException, OSError, ValueError) as exc:
             return Answer(display, rdtype, "error", error=f"{self._who()} could not answer "
                           f"{what}: {exc}")

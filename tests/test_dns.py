@@ -141,8 +141,10 @@ def test_servfail_names_the_server_and_the_question() -> None:
     with DnsServer({}, servfail={"example.test"}) as server:
         error = dns_error(server, resolver(server).mail_hosts("example.test"))
     assert error.message == (
-        f"the nameserver 127.0.0.1:{server.port} failed (SERVFAIL) answering MX example.test"
-    )
+        f"the nameserver 127.0.0.1:{server.port} failed (SERVFAIL) answering MX example.test: "
+        "usually a lame delegation (the domain's nameservers do not answer for it) or a DNSSEC "
+        "signature that does not validate (if dig @127.0.0.1 -p "
+        f"{server.port} +cd MX example.test answers, it is DNSSEC)")
 
 
 def test_a_domain_with_no_mx_a_or_aaaa_is_a_dns_error() -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from tests.interop.servers import Postfix
 from tests.interop.test_postfix import run, step
 
-
 # check_recipient_access with the admin's own text: a rule of theirs, not relaying, not a block
 
 

@@ -35,7 +35,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-__all__ = ["DnsServer"]
+__all__ = ["DnsServer", "servfail_why"]
 
 
 def _key(name: str) -> str:
@@ -251,3 +251,11 @@ def _read(conn: socket.socket, size: int) -> bytes:
             return b""
         data += chunk
     return data
+
+
+def servfail_why(port: int, question: str) -> str:
+    """What smtpdiag says after a SERVFAIL from a loopback server about ``question`` (``"MX
+    d.test"``, the name as it is sent): the usual causes, and how to tell them apart."""
+    return ("usually a lame delegation (the domain's nameservers do not answer for it) or a "
+            f"DNSSEC signature that does not validate (if dig @127.0.0.1 -p {port} +cd "
+            f"{question} answers, it is DNSSEC)")

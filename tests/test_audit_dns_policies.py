@@ -11,6 +11,7 @@ from smtpdiag.core.policy.records import Answer, Hit
 from smtpdiag.core.policy.spf import next_questions, parse_spf, spf_hits, spf_records
 from smtpdiag.net.audit import organisational_domain
 from tests.auditkit import World, ids
+from tests.dnsserver import servfail_why
 
 INCLUDES = [f"i{n}.spf.test" for n in range(11)]
 
@@ -89,14 +90,17 @@ def test_spf_on_loopback(world, domain, expected):
 
 
 def test_an_spf_lookup_that_failed_names_the_question_and_the_server(world):
-    servfail = f"the nameserver 127.0.0.1:{world.dns.port} failed (SERVFAIL) answering"
+    port = world.dns.port
+    servfail = f"the nameserver 127.0.0.1:{port} failed (SERVFAIL) answering"
     found = {domain: [(f.severity, f.subject, f.detail) for f in world.run(f"{domain}.test").areas
                       if f.name == "spf" for f in f.findings]
              for domain in ("incfail", "rootfail", "loop")}
     assert found == {
         "incfail": [("warning", "down.spf.test",
-                     f"include:down.spf.test: {servfail} TXT down.spf.test")],
-        "rootfail": [("warning", "rootfail.test", f"{servfail} TXT rootfail.test")],
+                     f"include:down.spf.test: {servfail} TXT down.spf.test: "
+                     + servfail_why(port, "TXT down.spf.test"))],
+        "rootfail": [("warning", "rootfail.test", f"{servfail} TXT rootfail.test: "
+                      + servfail_why(port, "TXT rootfail.test"))],
         "loop": [("critical", "a.loop.test", "a.loop.test → b.loop.test → a.loop.test: "
                   "receivers go round until the 10-lookup limit and fail (permerror)")]}
 

@@ -12,6 +12,7 @@ from smtpdiag.net.audit import PER_ADDRESS
 from tests.auditkit import World
 from tests.auditkit import ids as ids_of
 from tests.conftest import assert_no_traceback, run_cli
+from tests.dnsserver import servfail_why
 from tests.hostile import GREETING, Conn, HostileServer, send, sleep, smtp, start_tls
 
 
@@ -46,7 +47,8 @@ def mx_findings(world, domain: str) -> list[tuple[str, str, str, str]]:
 
 
 def servfail(world, question: str) -> str:
-    return f"the nameserver 127.0.0.1:{world.dns.port} failed (SERVFAIL) answering {question}"
+    return (f"the nameserver 127.0.0.1:{world.dns.port} failed (SERVFAIL) answering {question}: "
+            + servfail_why(world.dns.port, question))
 
 
 @pytest.mark.parametrize(("domain", "found"), [

@@ -61,6 +61,12 @@ MESSAGES = Path(__file__).resolve().parent.parent / "fixtures" / "messages"
      "EHLO"),
     ("The error that the other server returned was: 554 554 5.7.0 bad header (state 18).",
      "DATA-END"),
+    # Coremail (163.com) and Ipswitch IMail quote the reply after naming the step
+    ("SMTP error, RCPT TO: Host d.example(192.0.2.9) RCPT TO said 550 No such user here",
+     "RCPT"),
+    ("RCPT TO generated following response:\n553 5.3.0 <c@d.example>... Addressee unknown",
+     "RCPT"),
+    ("MAIL FROM said 553 sender refused", "MAIL"),
     # the first phrase counts, except in a transcript
     ("said: 550 no (in reply to MAIL FROM command)\nsaid: 550 no (in reply to RCPT TO command)",
      "MAIL"),
@@ -133,3 +139,31 @@ def test_access_denied_is_about_what_the_step_offered(text, reason):
 def test_a_code_followed_by_a_colon_is_a_reply(text, code, enhanced, message):
     found = read_diagnostic(text)
     assert (found.code, found.enhanced, found.message) == (code, enhanced, message)
+
+
+@pytest.mark.parametrize(("field", "code", "step", "message"), [
+    # Coremail's report: its own words, then the reply it was given (before: no code, and a
+    # bare "No such user here" with no step read as a filter's refusal)
+    ("SMTP; SMTP error, RCPT TO: Host d.example(192.0.2.9) RCPT TO said 550 No such user here",
+     550, "RCPT", "No such user here"),
+    ("smtp; delivery failed: mx.d.example replied 552 5.2.2 over quota", 552, None,
+     "over quota"),
+    # a port, or a number the words do not introduce as a reply, stays in the words
+    ("X-Postfix; connect to mx.d.example[192.0.2.9]:465: Connection refused", None, None,
+     "connect to mx.d.example[192.0.2.9]:465: Connection refused"),
+    ("X-Postfix; delivery temporarily suspended: server refused to talk to me: 421 Service "
+     "not available", None, "CONNECT",
+     "delivery temporarily suspended: server refused to talk to me: 421 Service not available"),
+])
+def test_a_reply_quoted_after_the_reporting_mta_own_words(field, code, step, message):
+    found = read_diagnostic(f"Diagnostic-Code: {field}")
+    assert (found.code, found.command, found.message) == (code, step, message)
+
+
+def test_coremail_bounce_reads_the_quoted_refusal_at_rcpt():
+    report = ("Reporting-MTA: dns; mail.example.com\n\nFinal-Recipient: rfc822; c@d.example\n"
+              "Action: failed\nStatus: 5.0.0\nDiagnostic-Code: SMTP; SMTP error, RCPT TO: "
+              "Host d.example(192.0.2.9) RCPT TO said 550 No such user here\n")
+    record = classify(report)
+    assert (record["code"], record["step"], record["reason"]["name"]) == (
+        550, "RCPT", "user-unknown")

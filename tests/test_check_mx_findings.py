@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import pytest
 
@@ -17,7 +18,7 @@ from smtpdiag.core.thresholds import Thresholds
 from smtpdiag.fakeserver import FakeServer
 from smtpdiag.net.probe import ProbeOptions, probe
 from tests.conftest import run_cli
-from tests.dnsserver import DnsServer
+from tests.dnsserver import DnsServer, servfail_why
 
 LAB = "smtpdiag-lab.net"  # a name that could be on the Internet: its loopback MX is a finding
 ZONE = {
@@ -46,11 +47,13 @@ EXPECTED = {
     "twice.test": ["dns: the MX host mx.clean.test is listed 2 times (preferences 10, 20): "
                    "only its best preference counts; remove the other records"],
     "family.test": ["dns: the MX host mx.family.test: the nameserver {ns} failed (SERVFAIL) "
-                    "answering AAAA mx.family.test; only its A addresses are known, and a "
-                    "sender that waits for the AAAA answer is delayed, or defers the mail"],
+                    "answering AAAA mx.family.test: {why AAAA mx.family.test}; "
+                    "only its A addresses are known, and a sender that waits for the AAAA "
+                    "answer is delayed, or defers the mail"],
     "implicit.test": ["dns: the MX host implicit.test: the nameserver {ns} failed (SERVFAIL) "
-                      "answering AAAA implicit.test; only its A addresses are known, and a "
-                      "sender that waits for the AAAA answer is delayed, or defers the mail"],
+                      "answering AAAA implicit.test: {why AAAA implicit.test}; "
+                      "only its A addresses are known, and a sender that waits for the AAAA "
+                      "answer is delayed, or defers the mail"],
     LAB: [f"dns: the MX host mx.{LAB} resolves to 127.0.0.1, a loopback address: a sender "
           "connects to itself"],
 }
@@ -71,7 +74,9 @@ def args(world) -> list[str]:
 
 
 def expected(world, target: str) -> list[str]:
-    return [r.replace("{ns}", f"127.0.0.1:{world[1].port}") for r in EXPECTED[target]]
+    port = world[1].port
+    return [re.sub("{why (.*?)}", lambda m: servfail_why(port, m[1]),
+                   r.replace("{ns}", f"127.0.0.1:{port}")) for r in EXPECTED[target]]
 
 
 def test_each_broken_mx_set_is_a_warning_naming_its_finding_in_jsonl(world, tmp_path):

@@ -16,7 +16,7 @@ import pytest
 from smtpdiag.fakeserver import FakeServer
 from smtpdiag.net.probe import ProbeOptions, probe
 from tests.conftest import assert_no_traceback, run_cli
-from tests.dnsserver import DnsServer
+from tests.dnsserver import DnsServer, servfail_why
 
 RECORDS = {("d.test", "MX"): ["10 mx.d.test."], ("mx.d.test", "A"): ["127.0.0.1"]}
 
@@ -53,7 +53,8 @@ def test_a_servfail_on_aaaa_only_is_a_finding_and_a_is_walked(smtp):
     assert report.verdict == "accepted", report.summary
     assert dns_findings(report) == [
         f"the MX host mx.d.test: the nameserver 127.0.0.1:{dns.port} failed (SERVFAIL) "
-        "answering AAAA mx.d.test; only its A addresses are known, and a sender that waits "
+        f"answering AAAA mx.d.test: {servfail_why(dns.port, 'AAAA mx.d.test')}; only its A "
+        "addresses are known, and a sender that waits "
         "for the AAAA answer is delayed, or defers the mail"]
 
 
@@ -78,4 +79,5 @@ def test_a_servfail_on_a_with_no_aaaa_names_the_a_question(smtp):
     assert result.returncode == 2
     assert result.stdout.splitlines()[0].startswith(
         f"smtpdiag check: CRITICAL — d.test: dns: the nameserver 127.0.0.1:{dns.port} failed "
-        "(SERVFAIL) answering A mx.d.test  ("), result.stdout
+        f"(SERVFAIL) answering A mx.d.test: {servfail_why(dns.port, 'A mx.d.test')}  ("), \
+        result.stdout

@@ -26,6 +26,9 @@ CASES = {
                  ("250", "354")),
     "ehlo-220": ([send(GREETING), expect(b"EHLO"), send(b"220 hello again\r\n"), smtp()], "ehlo",
                  ("220", "250")),
+    # RCPT answered 354: no recipient was taken, yet no recipient was refused either; the
+    # walk had called that ACCEPTED (exit 0), a dry run's check OK
+    "rcpt-354": ([*AT_DATA[:6], send(b"354 go ahead\r\n"), smtp()], "rcpt", ("354", "250")),
 }
 
 
@@ -49,6 +52,18 @@ def test_probe_calls_a_wrong_positive_reply_a_failure_naming_the_step(name: str)
     assert report_run.returncode == 3
     assert report["attempts"][-1]["error"]["kind"] == "protocol"
     assert report["attempts"][-1]["error"]["step"] == step
+
+
+def test_check_dry_run_is_critical_when_rcpt_gets_354_and_never_reaches_data() -> None:
+    with HostileServer(CASES["rcpt-354"][0]) as server:
+        result = run_cli("check", server.target, "--no-mx", "--to", "a@b.test", "--timeout",
+                         "2", "--format", "jsonl")
+    assert_no_traceback(result)
+    assert result.returncode == 2, result.stdout + result.stderr
+    line = json.loads(result.stdout)
+    assert line["state"] == "CRITICAL"
+    assert "rcpt" in line["summary"] and "354" in line["summary"], line["summary"]
+    assert not any(sent.upper().startswith((b"DATA", b"RSET")) for sent in server.received)
 
 
 def test_check_sending_a_message_is_critical_when_data_gets_250() -> None:

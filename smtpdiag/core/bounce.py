@@ -108,6 +108,11 @@ _COMMANDS = (
     _says(("sender was rejected",), r"but\s+sender\s+was\s+rejected", "MAIL"),
     _says(("to response", "from response", "data response"),
           r"\b(?:was|for)\s+(RCPT\s+TO|MAIL\s+FROM|DATA)\s+response"),
+    # Coremail (163.com, 126.com): "RCPT TO said 550 …"; Ipswitch IMail: "RCPT TO generated
+    # following response:"
+    _says((" said", "following response"),
+          r"\b(RCPT\s+TO|MAIL\s+FROM|DATA)\s+(?:said\b|generated\s+(?:the\s+)?following\s+"
+          r"response)"),
     # Postfix: the greeting refused, or the step a connection broke at
     _says(("refused to talk to me",), r"refused\s+to\s+talk\s+to\s+me", "CONNECT"),
     _says(("while sending", "while performing"),
@@ -313,6 +318,21 @@ def _qmail_log(text: str) -> str:
     return text[:found.end()] + report + text[end:]
 
 
+# Words an MTA writes just before the remote server's reply it quotes ("RCPT TO said 550 …").
+_QUOTES = re.compile(r"\b(?:said|replied|responded|answered|returned|response|reply)\W{0,3}$",
+                     re.I)
+
+
+def _quoted_reply(text: str, start: int, end: int) -> re.Match[str] | None:
+    """A refusal quoted after the reporting MTA's own words in a Diagnostic-Code ("SMTP error,
+    RCPT TO: Host mx(192.0.2.1) RCPT TO said 550 No such user here"): a 4xx or 5xx code that
+    words such as "said" or "replied" introduce.  Other numbers in such words are not replies
+    (a port, "server refused to talk to me: 421 …" whose words name the cause themselves)."""
+    return next((m for m in _REPLY.finditer(text, start, end)
+                 if m.group("code")[0] in "45" and m.group("sep") in (" ", "-")
+                 and _QUOTES.search(text, max(start, m.start() - 40), m.start())), None)
+
+
 def read_diagnostic(text: str) -> Diagnostic:
     """The reply inside ``text``, or the text itself (``form="words"``) when it holds none."""
     text = _qmail_log(unfold(text[:MAX_TEXT]).strip())
@@ -332,6 +352,10 @@ def read_diagnostic(text: str) -> Diagnostic:
                 return replace(result, local=True) if local else result
             if form == "dsn":  # "Diagnostic-Code: X-Postfix; host not found": words only
                 body = _extent(text, found.end())
+                inner = _quoted_reply(text, found.end(), found.end() + len(body))
+                if inner:  # the MTA's own words first: "SMTP error, … RCPT TO said 550 …"
+                    result = _from_match(text, inner, form)
+                    return replace(result, local=True) if local else result
                 enhanced = _ENHANCED_ONLY.search(body)
                 enh = enhanced.group("enh") if enhanced else None
                 message, lines = _message(body, None, enh)

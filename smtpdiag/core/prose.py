@@ -29,8 +29,8 @@ from email.message import Message
 from .bounce import Diagnostic
 from .transfer import body_bytes, decode_body, header_text, message_bytes, parsed_message
 
-__all__ = ["about_a_failure", "forwarded_bounce", "html_text", "opening", "raw_text",
-           "segments", "unquoted", "without_scan_notes"]
+__all__ = ["about_a_failure", "forwarded_bounce", "html_text", "mdn_rejection", "opening",
+           "raw_text", "segments", "unquoted", "without_scan_notes"]
 
 _ADDRESS = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 # A line that starts with a recipient, as the bounce formats above write one.
@@ -213,6 +213,34 @@ def about_a_failure(message: Message, found: list[Diagnostic], prose: str) -> bo
     return any(diagnostic.code is not None or diagnostic.enhanced is not None
                or catalogue.match_provider(None, None, diagnostic.message[:2_000]) is not None
                for diagnostic in found)
+
+
+# An MDN's disposition (RFC 8098, RFC 3798): "deleted" (or RFC 3798's "denied", "failed")
+# without being shown to anyone; and the words that say a mail system refused the message.
+_MDN_DISPOSITION = re.compile(r";\s*(?:deleted|denied|failed)\b", re.I)
+_REJECTED = re.compile(r"\breject(?:ed|ion)?\b", re.I)
+_MDN_RECIPIENT = re.compile(rf"<?({_ADDRESS})>?\s*$")
+
+
+def mdn_rejection(message: Message, prose: str) -> str | None:
+    """The recipient whose mail system refused the message in a disposition notification:
+    Dovecot's LDA and LMTP, and Sieve's ``reject`` (Dovecot, Cyrus), answer a message they
+    refuse after accepting it (over quota, a user's rule) with an MDN whose disposition is
+    ``deleted`` and whose Subject, Auto-Submitted or text says "rejected".  A read receipt,
+    and a message a person deleted unread, say nothing of a rejection: None."""
+    for part in message.walk():
+        if part.get_content_type() != "message/disposition-notification":
+            continue
+        payload = part.get_payload()
+        fields = payload[0] if isinstance(payload, list) and payload else None
+        if not isinstance(fields, Message) or not _MDN_DISPOSITION.search(
+                str(fields.get("Disposition") or "")):
+            return None
+        said = " ".join((header_text(str(message.get("Subject") or "")),
+                         str(message.get("Auto-Submitted") or ""), prose[:2_000]))
+        recipient = _MDN_RECIPIENT.search(str(fields.get("Final-Recipient") or ""))
+        return recipient.group(1) if recipient and _REJECTED.search(said) else None
+    return None
 
 
 def _auto_headers(message: Message) -> str:

@@ -29,6 +29,8 @@ from .tlsverify import peer_chain, verify_chain
 
 __all__ = ["Walk"]
 
+TAKEN = (250, 251, 252)  # the replies to RCPT that take a recipient (252: RFC 5321 §3.5.3)
+
 
 class Walk(GreetingWalk):
     """One walk over one connection, from connect to the end of the transaction."""
@@ -175,13 +177,16 @@ class Walk(GreetingWalk):
         for rcpt in self.opts.rcpt_to:
             reply = await self.command("rcpt", f"RCPT TO:<{rcpt}>")
             self.rcpt_replies.append(reply)
+            if reply.positive and reply.code not in TAKEN:
+                # positive, yet neither taken nor refused (354, 220, 235…): out of turn
+                self._refuse_unless(reply, *TAKEN)
             if reply.code == 421:  # closing: no further recipient will be heard
                 # (Postfix's "too many errors" after refused recipients): where none was taken,
                 # a recipient refused for good before it decides, as when all were refused
-                taken = any(r.code in (250, 251, 252) for r in self.rcpt_replies)
+                taken = any(r.code in TAKEN for r in self.rcpt_replies)
                 self.stop = reply if taken else stopping_reply(self.rcpt_replies)
                 raise Done
-        if not any(r.code in (250, 251, 252) for r in self.rcpt_replies):
+        if not any(r.code in TAKEN for r in self.rcpt_replies):
             self.stop = stopping_reply(self.rcpt_replies)
             raise Done
         self._stop_if("rcpt")

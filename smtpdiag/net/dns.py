@@ -174,7 +174,7 @@ class Resolver:
             message = f"no answer within {_seconds(self._timeout)} s from {self.server} for {what}"
             raise DnsError(message, step=STEP) from None
         except dns.resolver.NoNameservers as exc:
-            raise DnsError(self._failure(exc, what), step=STEP) from None
+            raise DnsError(self._failure(exc, rdtype, name, display), step=STEP) from None
         except dns.resolver.YXDOMAIN:
             message = f"{self._who()} answered YXDOMAIN (name too long after DNAME) for {what}"
             raise DnsError(message, step=STEP) from None
@@ -189,14 +189,19 @@ class Resolver:
                 f"{self._who()} could not be asked {what}: {detail}", step=STEP
             ) from None
 
-    def _failure(self, exc: dns.resolver.NoNameservers, what: str) -> str:
+    def _failure(self, exc: dns.resolver.NoNameservers, rdtype: str, name: dns.name.Name,
+                 display: str) -> str:
         """Explain why every nameserver gave up: an rcode (SERVFAIL, REFUSED, ...) or an error."""
+        what = f"{rdtype} {display}"
         errors = exc.kwargs.get("errors") or []
         for entry in errors:
             problem = entry[3] if len(entry) > 3 else None
             if problem == "REFUSED":  # an authoritative server not serving it, or no recursion
                 return (f"{self._who()} refused to answer {what} (REFUSED: a lame delegation, "
                         "or a resolver that does not serve this client)")
+            if problem == "SERVFAIL":
+                why = self._servfail(rdtype, name)
+                return f"{self._who()} failed (SERVFAIL) answering {what}: {why}"
             if isinstance(problem, str):  # dnspython records a bad rcode as its text
                 return f"{self._who()} failed ({problem}) answering {what}"
         problems = [entry[3] for entry in errors if len(entry) > 3]
@@ -223,6 +228,18 @@ class Resolver:
                 detail = detail or type(problem).__name__
                 return f"{self._who()} could not be asked {what}: {detail}"
         return f"{self._who()} gave no usable answer to {what}"
+
+    def _servfail(self, rdtype: str, name: dns.name.Name) -> str:
+        """SERVFAIL's two usual causes, and the question that tells them apart: a validating
+        resolver answers SERVFAIL for a bogus DNSSEC signature, and answers with checking
+        disabled (``+cd``); a lame or unreachable delegation fails either way."""
+        dig = "dig"
+        if self._nameserver is not None:
+            host, port = self._nameserver
+            dig += f" @{host}" + ("" if port == 53 else f" -p {port}")
+        dig += f" +cd {rdtype} {_host_text(name)}"
+        return ("usually a lame delegation (the domain's nameservers do not answer for it) or "
+                f"a DNSSEC signature that does not validate (if {dig} answers, it is DNSSEC)")
 
     async def _addresses(self, name: dns.name.Name, display: str) -> tuple[str, ...]:
         """A then AAAA, asked concurrently; empty when the name has neither."""
@@ -289,9 +306,6 @@ class Resolver:
                         until: float | None = None) -> Candidate:
         """Addresses of one MX host; a failure is recorded on it rather than raised."""
         host = _host_text(name)
-        if name == dns.name.root:
-            error = "'.' is the null MX target (RFC 7505) but the domain has other MX records too"
-            return Candidate(host, preference, (), error)
         try:
             found, alias, failed = await self._addresses_of(name, host, until)
         except DnsError as exc:
@@ -332,9 +346,12 @@ class Resolver:
         if not records:
             raise DnsError(f"the MX answer for {display} held no MX records", step=STEP)
         mx = tuple(MxHost(pref, _host_text(exchange)) for pref, exchange in records)
-        if len(records) == 1 and records[0][1] == dns.name.root:
+        hosts = [(pref, exchange) for pref, exchange in records if exchange != dns.name.root]
+        if not hosts:  # MX 0 . (RFC 7505), or '.' written wrongly: a finding names how
             return Resolution(display, "null-mx", mx=mx), MxQueue(self, [], until)
-        return Resolution(display, "mx", mx=mx), MxQueue(self, records, until)
+        # '.' beside real hosts is no host to walk (a finding names it): senders that do not
+        # bounce at once try the others
+        return Resolution(display, "mx", mx=mx), MxQueue(self, hosts, until)
 
     async def ptr(self, address: str) -> str | None:
         """The reverse name of an address, or None: a missing PTR is a finding, not a failure."""

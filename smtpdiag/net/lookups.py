@@ -23,10 +23,14 @@ __all__ = ["PolicyResolver", "rdata_text"]
 
 
 def rdata_text(rdata: object) -> str:
-    """TXT as its joined strings (RFC 7208 §3.3), names without the final dot, others as text."""
+    """TXT as its joined strings (RFC 7208 §3.3), names without the final dot, others as text.
+
+    A TXT byte that is not UTF-8 is kept as that byte (``surrogateescape``, as server text
+    is), so it is escaped once where it is shown: ``\\xff``, not the text of an escape that
+    showing escapes again (``\\\\xff``)."""
     strings = getattr(rdata, "strings", None)
     if strings is not None:
-        return b"".join(strings).decode("utf-8", "backslashreplace")
+        return b"".join(strings).decode("utf-8", "surrogateescape")
     for attr in ("target", "exchange"):
         name = getattr(rdata, attr, None)
         if isinstance(name, dns.name.Name):
@@ -90,7 +94,8 @@ class PolicyResolver(Resolver):
             return Answer(display, rdtype, "error", error=f"no answer within "
                           f"{_seconds(self._timeout)} s from {self.server} for {what}")
         except dns.resolver.NoNameservers as exc:
-            return Answer(display, rdtype, "error", error=self._failure(exc, what))
+            return Answer(display, rdtype, "error", error=self._failure(exc, rdtype, qname,
+                                                                         display))
         except (dns.exception.DNSException, OSError, ValueError) as exc:
             return Answer(display, rdtype, "error", error=f"{self._who()} could not answer "
                           f"{what}: {exc}")

@@ -211,11 +211,13 @@ class StepWalk:
         if reply.code not in good and not (not good and reply.positive):
             if reply.positive:  # not a refusal: a reply out of turn (WrongReply's doc)
                 step = self.steps[-1].name if self.steps else "greeting"
-                wanted = " or ".join(map(str, good))
+                codes = [str(code) for code in good]
+                wanted = f"{codes[0]} is the only reply that lets" if len(codes) == 1 else \
+                    f"{', '.join(codes[:-1])} or {codes[-1]} are the only replies that let"
                 text = quoted(reply.text, 80) if reply.text else "no text"
-                raise WrongReply(f"the server answered {reply.code} ({text}) where {wanted} is "
-                                 "the only reply that lets the session go on (RFC 5321 "
-                                 "§4.3.2); smtpdiag stopped here", step=step)
+                raise WrongReply(f"the server answered {reply.code} ({text}) where {wanted} "
+                                 "the session go on (RFC 5321 §4.3.2); smtpdiag stopped here",
+                                 step=step)
             self.stop = reply
             raise Done
 

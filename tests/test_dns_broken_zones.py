@@ -1,0 +1,65 @@
+"""Broken zones, served by the loopback DNS server (tests/dnsserver.py), as ``probe``, ``check``
+and ``audit`` see them: each says in one line which step, which record and what was seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from smtpdiag.net.lookups import PolicyResolver
+from tests.auditkit import World
+from tests.conftest import assert_no_traceback, run_cli
+from tests.dnsserver import DnsServer
+
+BAD_BYTE = {("bad.test", "TXT"): ['"v=spf1 mx \\255 -all"'],
+            ("bad.test", "MX"): ["0 ."],
+            ("_dmarc.bad.test", "TXT"): ['"v=DMARC1; p=reject; rua=mailto:d\\255@bad.test"']}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    w = World(str(tmp_path_factory.mktemp("broken")))
+    for (name, rdtype), values in BAD_BYTE.items():
+        w.add(name, rdtype, *values)
+    try:
+        yield w
+    finally:
+        w.close()
+
+
+def test_a_txt_byte_that_is_not_utf8_is_kept_as_that_byte() -> None:
+    with DnsServer(BAD_BYTE) as server:
+        answer = asyncio.run(PolicyResolver((server.host, server.port), 2.0).ask("bad.test",
+                                                                                  "TXT"))
+    assert answer.records == ("v=spf1 mx \udcff -all",)
+
+
+def test_audit_shows_a_bad_txt_byte_once_escaped(world) -> None:
+    result = run_cli("audit", "bad.test", *world.cli_args())
+    assert_no_traceback(result)
+    assert "bad.test TXT: v=spf1 mx \\xff -all" in result.stdout, result.stdout
+    assert "'\\xff' is not an SPF term (in 'v=spf1 mx \\xff -all')" in result.stdout
+    assert "rua=mailto:d\\xff@bad.test" in result.stdout
+    assert "\\\\" not in result.stdout  # no backslash doubled
+    result = run_cli("audit", "bad.test", "--json", *world.cli_args())
+    assert '"bad.test TXT: v=spf1 mx \\\\xff -all"' in result.stdout  # JSON: the text \xff
+
+
+def test_a_servfail_says_its_usual_causes_and_how_to_tell_them_apart() -> None:
+    """A lame delegation and a bogus DNSSEC signature both reach a client as SERVFAIL; asking
+    again with checking disabled (``dig +cd``) tells them apart, so the message says how, for
+    the server that was asked and the name as it went out (the A-label of an IDN)."""
+    zone = {("xn--bcher-kva.test", "MX"): ["10 mx.xn--bcher-kva.test."]}
+    with DnsServer(zone, servfail={"xn--bcher-kva.test"}) as server:
+        result = run_cli("check", "bücher.test", "--format", "nagios", "--timeout", "2",
+                         "--nameserver", f"127.0.0.1:{server.port}")
+    assert_no_traceback(result)
+    assert result.returncode == 2
+    assert result.stdout.startswith(
+        f"SMTPDIAG CRITICAL - bücher.test: dns: the nameserver 127.0.0.1:{server.port} failed "
+        "(SERVFAIL) answering MX bücher.test: usually a lame delegation (the domain's "
+        "nameservers do not answer for it) or a DNSSEC signature that does not validate (if "
+        f"dig @127.0.0.1 -p {server.port} +cd MX xn--bcher-kva.test answers, it is DNSSEC)"), \
+        result.stdout

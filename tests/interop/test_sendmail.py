@@ -157,3 +157,20 @@ def test_conncontrol_defers_at_the_greeting(sendmail: Sendmail) -> None:
     assert text(greeting) == "421 4.3.2 Too many open connections."
     assert report.verdict == "deferred" and reason(greeting) == "rate-limited"
     assert provider(greeting) == "sendmail-connection-rate"
+
+
+
+def test_an_access_database_refusal_is_not_a_missing_login(sendmail: Sendmail) -> None:
+    # Sendmail offers AUTH on an MX too: a REJECT entry is no submission port wanting a login
+    report = run(sendmail, "mx", mail_from="someone@reject.test")
+    rcpt = steps(report, "rcpt")[0]  # From: REJECT, told at RCPT (delay_checks)
+    assert text(rcpt) == "550 5.7.1 <alice@sendmail.test>... Access denied"
+    assert report.verdict == "refused" and reason(rcpt) != "auth-required"
+    assert provider(rcpt) == "sendmail-access-denied"
+
+
+def test_a_recipient_refused_by_the_access_database_is_disabled(sendmail: Sendmail) -> None:
+    report = run(sendmail, "mx", rcpt_to=("blocked@sendmail.test",))
+    rcpt = steps(report, "rcpt")[0]  # To: REJECT (blocklist_recipients)
+    assert text(rcpt) == "550 5.2.1 <blocked@sendmail.test>... Mailbox disabled for this recipient"
+    assert report.verdict == "refused" and reason(rcpt) == "mailbox-disabled"

@@ -79,6 +79,14 @@ def test_folds_become_one_space_and_line_ends_lf(text, unfolded):
     ("550-5.7.1 This message does not have authentication information or fails to pass "
      "authentication checks. To protect users from spam it was blocked.", "auth-failed",
      "text-unauthenticated-email"),
+    # 1&1's Nemesis: the domain's mail hosts are not to be found
+    ("redacted@example.com:\n    no valid MX hosts found", "host-unknown", "text-host-unknown"),
+    # "Recipient rejected: <address>" refuses the address (its code says which way), not by a
+    # rule; "rejected by a transport rule" is the organisation's rule, not OpenSMTPD's unknown
+    ("550 5.1.0 Recipient rejected: <ana@example.org>", "user-unknown", "5.1.0"),
+    ("550 5.7.1 Recipient rejected by transport rule", "policy", "text-policy"),
+    ("554 5.7.1 The recipient has rejected your message", "policy", "text-policy"),
+    ("550 Recipient rejected", "user-unknown", "opensmtpd-invalid-recipient"),
 ])
 def test_wordings_and_codes(text, reason, rule):
     found = classify(text)["reason"]

@@ -117,17 +117,16 @@ def test_null_mx_means_no_mail_and_nothing_else_is_looked_up() -> None:
     assert server.queries == [("example.test", "MX")]
 
 
-def test_a_null_mx_mixed_with_real_ones_is_skipped_with_a_reason() -> None:
+def test_a_null_mx_mixed_with_real_ones_is_listed_but_not_looked_up() -> None:
     records = {
         ("example.test", "MX"): ["0 .", "10 mx.example.test."],
         ("mx.example.test", "A"): ["127.0.0.1"],
     }
     with DnsServer(records) as server:
         resolution, candidates = run(resolver(server).mail_hosts("example.test"))
-    assert resolution.method == "mx"
-    assert candidates[0].host == "." and candidates[0].addresses == ()
-    assert candidates[0].error is not None and "RFC 7505" in candidates[0].error
-    assert candidates[1] == Candidate("mx.example.test", 10, ("127.0.0.1",))
+    assert resolution.mx == (MxHost(0, "."), MxHost(10, "mx.example.test"))
+    assert resolution.method == "mx"  # a finding (core.findings) names the '.'
+    assert candidates == [Candidate("mx.example.test", 10, ("127.0.0.1",))]
     assert (".", "A") not in server.queries and ("", "A") not in server.queries
 
 

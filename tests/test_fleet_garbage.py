@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from smtpdiag.fakeserver import FakeServer
+from smtpdiag.net import implicit
 from smtpdiag.net.fleet import probe_many
 from smtpdiag.net.probe import ProbeOptions
 
@@ -52,3 +53,31 @@ def test_probes_leave_no_transport_for_the_cyclic_collector(server: FakeServer) 
         gc.enable()
     assert verdicts == ["accepted"] * len(targets)
     assert (alive, left) == (0, 0)
+
+
+def _alive(kind: type) -> int:
+    return sum(1 for o in gc.get_objects() if type(o) is kind)
+
+
+def test_finished_walks_are_not_held_by_the_greeting_silence(server: FakeServer) -> None:
+    """A walk waits out the greeting's silence (``--tls auto``) among the loop's waits
+    (``net.loopwaits``): once its greeting is read it leaves, and nothing there keeps it, its
+    connection or its replies alive for the rest of the silence (2 s), in which a fleet on
+    asyncio's loop finishes thousands of probes more."""
+    from smtpdiag.net.dialogue import Walk
+    from smtpdiag.net.wire import RecordingProtocol
+
+    targets = [f"127.0.0.1:{server.port}"] * 12
+    ca_file = server.certs.ca_file if server.certs is not None else None
+    options = dataclasses.replace(OPTIONS, tls="auto", ca_file=ca_file)
+    assert implicit.silence_for(options.timeout) is not None  # each walk waits among them
+
+    async def run() -> tuple[list[str], int, int]:
+        verdicts = [r.verdict async for _, r in probe_many(targets, options, concurrency=4)]
+        await asyncio.sleep(0.05)  # every connection_lost has run
+        gc.collect()
+        return verdicts, _alive(Walk), _alive(RecordingProtocol)
+
+    verdicts, walks, protocols = asyncio.run(run())
+    assert verdicts == ["accepted"] * len(targets)
+    assert (walks, protocols) == (0, 0)

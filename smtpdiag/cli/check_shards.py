@@ -169,7 +169,7 @@ def _lost(target: str | Target, index: int, options: ProbeOptions,
     message = "the worker process probing this target stopped before reporting it"
     report = Report(target=text, verdict="failed", summary=message, dry_run=options.dry_run,
                     error=ErrorInfo("error", message, None))
-    return judge(report, thresholds, index=index)
+    return judge(report, thresholds, index=index, all_hosts=options.all_mx)
 
 
 def run_sharded(targets: Collection[str | Target], options: ProbeOptions, thresholds: Thresholds,

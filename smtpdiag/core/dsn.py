@@ -25,6 +25,7 @@ from .prose import (
     about_a_failure,
     forwarded_bounce,
     html_text,
+    mdn_rejection,
     opening,
     raw_text,
     segments,
@@ -306,9 +307,12 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
             found = read_message(attached.as_bytes(), depth + 1)
             if found:
                 return found
-    if message.get_param("report-type", "", header="content-type") in _NOT_FAILURES:
-        return []  # an abuse report (ARF) or a read receipt: nothing failed to be delivered
     prose = _prose(message)
+    if message.get_param("report-type", "", header="content-type") in _NOT_FAILURES:
+        # an abuse report (ARF) or a read receipt: nothing failed, unless the MDN is a rejection
+        refused = mdn_rejection(message, prose)
+        return _told([Recipient(refused, "failed", None, None, None, read_diagnostic(prose),
+                                True)], message, prose) if refused else []
     reports = [part for part in message.walk() if part.get_content_type() in (
         "message/delivery-status", "message/global-delivery-status")]
     for part in reports:

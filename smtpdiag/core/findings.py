@@ -175,31 +175,59 @@ def with_findings(attempt: Attempt, *, insecure: bool = False,
     return replace(attempt, findings=found)
 
 
+# What a sender does with a null MX written otherwise than as RFC 7505 §3 writes it.
+_STRICT_NULL_MX = ("a sender that reads only that as a null MX tries '.' and defers the mail "
+                   "instead of bouncing it")
+
+
+def null_mx_findings(resolution: Resolution) -> list[Finding]:
+    """A null MX not written as RFC 7505 §3 writes it (one record, ``MX 0 .``): '.' beside
+    real hosts, several records all pointing at '.', or one with another preference."""
+    nulls = [mx.preference for mx in resolution.mx if mx.host == "."]
+    if not nulls:
+        return []
+    if len(nulls) < len(resolution.mx):
+        listed = ", ".join(f"MX {preference} ." for preference in nulls)
+        return [Finding("critical", f"{listed} (a null MX) is listed beside other MX records: "
+                        "RFC 7505 §3 allows no other; senders disagree, some bounce the mail "
+                        "and some try the other hosts", "dns")]
+    if len(nulls) > 1:
+        return [Finding("warning", "several MX records point at '.' (preferences "
+                        f"{', '.join(map(str, nulls))}): a null MX (RFC 7505 §3) is one record, "
+                        f"MX 0 .; {_STRICT_NULL_MX}", "dns")]
+    if nulls[0] != 0:
+        return [Finding("warning", f"the null MX has preference {nulls[0]}: RFC 7505 §3 "
+                        f"writes it MX 0 .; {_STRICT_NULL_MX}", "dns")]
+    return []
+
+
 def mx_findings(resolution: Resolution) -> tuple[Finding, ...]:
-    """What the MX set itself says: targets that are aliases or IP addresses, hosts listed
-    twice, hosts sharing a preference."""
-    found = [Finding("warning", f"the MX host {mx.host} is an alias (CNAME) of {mx.cname}: an MX "
+    """What the MX set itself says: a null MX written wrongly, targets that are aliases or IP
+    addresses, hosts listed twice, hosts sharing a preference."""
+    found = null_mx_findings(resolution)
+    hosts = [mx for mx in resolution.mx if mx.host != "."]  # '.' is no host: named above
+    found += [Finding("warning", f"the MX host {mx.host} is an alias (CNAME) of {mx.cname}: an MX "
                      "must name a host, not an alias (RFC 2181 §10.3, RFC 5321 §5.1); some "
                      "senders refuse or mishandle it", "dns")
-             for mx in resolution.mx if mx.cname]
+             for mx in hosts if mx.cname]
     found += [Finding("warning", f"the MX target {mx.host} is an IP address, not a host name: "
                       "an MX must name a host (RFC 5321 §5.1), so senders look it up as a name "
                       "and most find nothing", "dns")
-              for mx in resolution.mx if is_ip_literal(mx.host)]
+              for mx in hosts if is_ip_literal(mx.host)]
     found += [Finding("warning", f"the MX target {mx.host} repeats {again[1]}: the zone file "
                       f"probably lacks the final dot after {again[0]}, so senders look up the "
                       "longer name", "dns")
-              for mx in resolution.mx if (again := repeated_suffix(mx.host)) is not None]
+              for mx in hosts if (again := repeated_suffix(mx.host)) is not None]
     found += [Finding("warning", f"the MX host {host} is listed {len(prefs)} times (preferences "
                       f"{', '.join(map(str, prefs))}): only its best preference counts; "
                       "remove the other records", "dns")
-              for host, prefs in listed_twice((mx.host, mx.preference) for mx in resolution.mx)]
+              for host, prefs in listed_twice((mx.host, mx.preference) for mx in hosts)]
     by_preference: dict[int, list[str]] = {}
-    for mx in resolution.mx:
+    for mx in hosts:
         by_preference.setdefault(mx.preference, []).append(mx.host)
-    for preference, hosts in by_preference.items():
-        if len(hosts) > 1:
-            found.append(Finding("info", f"the MX hosts {', '.join(hosts)} share preference "
+    for preference, names in by_preference.items():
+        if len(names) > 1:
+            found.append(Finding("info", f"the MX hosts {', '.join(names)} share preference "
                                  f"{preference}: senders pick among them at random, spreading "
                                  "the load (RFC 5321 §5.1)", "dns"))
     return tuple(found)

@@ -29,8 +29,8 @@ from email.message import Message
 from .bounce import Diagnostic
 from .transfer import body_bytes, decode_body, header_text, message_bytes, parsed_message
 
-__all__ = ["about_a_failure", "forwarded_bounce", "html_text", "opening", "raw_text",
-           "segments", "unquoted", "without_scan_notes"]
+__all__ = ["about_a_failure", "forwarded_bounce", "html_text", "mdn_rejection", "opening",
+           "raw_text", "segments", "unquoted", "without_scan_notes"]
 
 _ADDRESS = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 # A line that starts with a recipient, as the bounce formats above write one.
@@ -144,10 +144,12 @@ def _transcript_start(prose: str, done: int, start: int) -> int:
 
 
 def _bare(text: str, address: str) -> bool:
-    """Whether a recipient's text holds nothing but its address and section heads (Sendmail
-    lists the address under "The following addresses had permanent fatal errors", then
-    writes why in the transcript below: "<ann@…>... Deferred: Connection refused by …")."""
-    return not _HEAD_LINE.sub("", text.replace(address, "")).strip(" \t\n<>\"'")
+    """Whether a recipient's text holds nothing but its address (Sendmail lists the address
+    under "The following addresses had permanent fatal errors", then writes why in the
+    transcript below: "<ann@…>... Deferred: Connection refused by …").  A section head never
+    stands in it: a recipient's lines end at one (``_section_end``), and a summary line's,
+    which may run across one, hold its reply code."""
+    return not text.replace(address, "").strip(" \t\n<>\"'")
 
 
 def html_text(text: str) -> str:
@@ -213,6 +215,34 @@ def about_a_failure(message: Message, found: list[Diagnostic], prose: str) -> bo
                for diagnostic in found)
 
 
+# An MDN's disposition (RFC 8098, RFC 3798): "deleted" (or RFC 3798's "denied", "failed")
+# without being shown to anyone; and the words that say a mail system refused the message.
+_MDN_DISPOSITION = re.compile(r";\s*(?:deleted|denied|failed)\b", re.I)
+_REJECTED = re.compile(r"\breject(?:ed|ion)?\b", re.I)
+_MDN_RECIPIENT = re.compile(rf"<?({_ADDRESS})>?\s*$")
+
+
+def mdn_rejection(message: Message, prose: str) -> str | None:
+    """The recipient whose mail system refused the message in a disposition notification:
+    Dovecot's LDA and LMTP, and Sieve's ``reject`` (Dovecot, Cyrus), answer a message they
+    refuse after accepting it (over quota, a user's rule) with an MDN whose disposition is
+    ``deleted`` and whose Subject, Auto-Submitted or text says "rejected".  A read receipt,
+    and a message a person deleted unread, say nothing of a rejection: None."""
+    for part in message.walk():
+        if part.get_content_type() != "message/disposition-notification":
+            continue
+        payload = part.get_payload()
+        fields = payload[0] if isinstance(payload, list) and payload else None
+        if not isinstance(fields, Message) or not _MDN_DISPOSITION.search(
+                str(fields.get("Disposition") or "")):
+            return None
+        said = " ".join((header_text(str(message.get("Subject") or "")),
+                         str(message.get("Auto-Submitted") or ""), prose[:2_000]))
+        recipient = _MDN_RECIPIENT.search(str(fields.get("Final-Recipient") or ""))
+        return recipient.group(1) if recipient and _REJECTED.search(said) else None
+    return None
+
+
 def _auto_headers(message: Message) -> str:
     return "\n".join(f"{name}: {message.get(name)}" for name in (
         "Auto-Submitted", "X-Autoreply", "X-Autorespond", "Precedence")
@@ -241,12 +271,15 @@ _SCAN_NOTE = re.compile(
     r"analysiert|analys[ée]|escaneado)\b[^\n]{0,80}?(?:anti-?virus|virus|malware|AVG|NOD32|"
     r"ClamAV|McAfee|Symantec|Sophos|Kaspersky|MailScanner)|no virus(?:es)? (?:was |were )?found|"
     r"believed to be clean|virus database|Informaci[óo]n de NOD32)[^\n]*$", re.I | re.M)
+# A word every note above holds, found before the notes are looked for line by line.
+_SCANNER_WORD = re.compile(r"virus|malware|AVG|NOD32|ClamAV|McAfee|Symantec|Sophos|Kaspersky|"
+                           r"MailScanner|clean", re.I)
 
 
 def without_scan_notes(text: str) -> str:
     """``text`` without the lines a virus scanner appended to it, which would read as a virus
     found: a scanner that found one says so in words of its own ("infected", "virus found")."""
-    return _SCAN_NOTE.sub("", text) if re.search(r"virus|AVG|NOD32", text, re.I) else text
+    return _SCAN_NOTE.sub("", text) if _SCANNER_WORD.search(text) else text
 
 
 def opening(prose: str) -> str:
@@ -283,7 +316,9 @@ def forwarded_bounce(message: Message) -> Message | None:
 
 
 _EML_KINDS = ("application/octet-stream", "application/eml", "application/x-eml")
-_HEADER_LINE = re.compile(rb"[A-Za-z][A-Za-z0-9-]*:[ \t]")
+# A message's first line as the email package reads one: a header (a space after the colon or
+# none) or an mbox "From " line (a message saved from a mailbox).
+_HEADER_LINE = re.compile(rb"From |[!-9;-~]+:")
 
 
 def _attached(part: Message) -> Message | None:
@@ -304,5 +339,5 @@ def _attached(part: Message) -> Message | None:
         return None
     else:
         data = body_bytes(part)
-    data = data.replace(b"\r\n", b"\n")
-    return parsed_message(data) if _HEADER_LINE.match(data.lstrip()[:200]) else None
+    data = data.replace(b"\r\n", b"\n").lstrip()  # a blank line first would end its headers
+    return parsed_message(data) if _HEADER_LINE.match(data) else None

@@ -113,8 +113,9 @@ async def gather_mx(resolver: PolicyResolver, domain: str) -> MxFacts:
             return MxFacts(domain, "implicit", (own,))
         return MxFacts(domain, "none")
     records = _mx_records(answer.records)
-    if len(records) == 1 and records[0][1] == ".":
-        return MxFacts(domain, "null", (HostFacts(".", records[0][0], status="null"),))
+    if all(host == "." for _, host in records):  # MX 0 ., or written wrongly (a finding)
+        return MxFacts(domain, "null", tuple(HostFacts(".", pref, status="null")
+                                             for pref, _ in records))
     hosts = await asyncio.gather(*(_host(resolver, host, pref) for pref, host in records))
     return MxFacts(domain, "mx", tuple(hosts))
 

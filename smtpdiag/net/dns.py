@@ -306,9 +306,6 @@ class Resolver:
                         until: float | None = None) -> Candidate:
         """Addresses of one MX host; a failure is recorded on it rather than raised."""
         host = _host_text(name)
-        if name == dns.name.root:
-            error = "'.' is the null MX target (RFC 7505) but the domain has other MX records too"
-            return Candidate(host, preference, (), error)
         try:
             found, alias, failed = await self._addresses_of(name, host, until)
         except DnsError as exc:
@@ -349,9 +346,12 @@ class Resolver:
         if not records:
             raise DnsError(f"the MX answer for {display} held no MX records", step=STEP)
         mx = tuple(MxHost(pref, _host_text(exchange)) for pref, exchange in records)
-        if len(records) == 1 and records[0][1] == dns.name.root:
+        hosts = [(pref, exchange) for pref, exchange in records if exchange != dns.name.root]
+        if not hosts:  # MX 0 . (RFC 7505), or '.' written wrongly: a finding names how
             return Resolution(display, "null-mx", mx=mx), MxQueue(self, [], until)
-        return Resolution(display, "mx", mx=mx), MxQueue(self, records, until)
+        # '.' beside real hosts is no host to walk (a finding names it): senders that do not
+        # bounce at once try the others
+        return Resolution(display, "mx", mx=mx), MxQueue(self, hosts, until)
 
     async def ptr(self, address: str) -> str | None:
         """The reverse name of an address, or None: a missing PTR is a finding, not a failure."""

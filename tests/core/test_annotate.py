@@ -79,6 +79,8 @@ RELAY_ANY = "Relay denied: the server is not responsible"
 POSTFIX_DELAYED = "Postfix checks the client"
 MAILBOX = "The recipient mailbox does not exist here"
 CLOSING = "The server is closing the connection"
+ACCESS_REJECT = "The receiving admin's own rule refuses this address"
+ACCESS_DEFER = "The receiving admin's own rule defers this address for now"
 
 # step, reply, port, advice (start of its text) or None
 MATRIX = [
@@ -126,6 +128,22 @@ MATRIX = [
     ("rcpt", reply(504, "SENDER ADDRESS REJECTED: need fully-qualified", "5.5.2"), 25,
      POSTFIX_DELAYED),
     ("rcpt", reply(450, "greylisted", "4.2.0"), 25, "A temporary refusal of the recipient"),
+    # Postfix's check_recipient_access REJECT / DEFER with the admin's words: not relaying (even
+    # on port 25), not greylisting; postgrey's own words stay greylisting
+    ("rcpt", reply(554, "<b@x.test>: Recipient address rejected: Not accepted here", "5.7.1"), 25,
+     ACCESS_REJECT),
+    ("rcpt", reply(550, "<b@x.test>: Recipient address rejected: closed", "5.7.1"), 2525,
+     ACCESS_REJECT),
+    ("rcpt", reply(450, "<b@x.test>: Recipient address rejected: Move in progress", "4.7.1"), 25,
+     ACCESS_DEFER),
+    ("rcpt", reply(450, "<b@x.test>: Recipient address rejected: Greylisted", "4.7.1"), 25,
+     "A temporary refusal of the recipient"),
+    # a 4xx whose words say the address does not exist (Postfix's soft_bounce = yes)
+    ("rcpt", reply(450, "<n@x.test>: Recipient address rejected: User unknown in local "
+                   "recipient table", "4.1.1"), 25, "Check the address. A retry helps only"),
+    ("rcpt", reply(450, "<n@x.test>: Recipient address rejected: undeliverable address: host "
+                   "h[10.0.0.1] said: 550 5.1.1 User unknown", "4.1.1"), 25,
+     "The server asked its next hop"),
     ("rcpt", reply(451, "later"), 25, "A temporary refusal of the recipient"),
     ("rcpt", reply(452, "too many"), 25, "Too many recipients"),
     ("rcpt", reply(550, "no such user", "5.1.1"), 25, MAILBOX),

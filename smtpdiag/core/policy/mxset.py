@@ -61,6 +61,18 @@ def _resolves(host: HostFacts) -> bool:
         not is_ip_literal(host.host)
 
 
+def _null_written_wrongly(mx: MxFacts) -> list[Hit]:
+    """A null MX of several records all pointing at '.', or of another preference than 0:
+    RFC 7505 §3 writes it as one record, MX 0 ."""
+    prefs = [h.preference for h in mx.hosts if h.status == "null"]
+    if len(prefs) > 1:
+        return [Hit("mx.null-malformed", mx.domain, "several MX records point at '.' "
+                    f"(preferences {', '.join(map(str, prefs))})")]
+    if prefs and prefs[0] != 0:
+        return [Hit("mx.null-malformed", mx.domain, f"the null MX has preference {prefs[0]}")]
+    return []
+
+
 def mx_hits(mx: MxFacts) -> list[Hit]:
     """Every finding about the MX set as a whole and each of its names."""
     if mx.status == "nxdomain":
@@ -68,7 +80,8 @@ def mx_hits(mx: MxFacts) -> list[Hit]:
     if mx.status == "error":
         return [Hit("mx.lookup-failed", mx.domain, mx.error or "the MX lookup failed")]
     if mx.status == "null":
-        return [Hit("mx.null", mx.domain, f"{mx.domain} publishes MX 0 . (RFC 7505)")]
+        return [Hit("mx.null", mx.domain, f"{mx.domain} publishes MX 0 . (RFC 7505)"),
+                *_null_written_wrongly(mx)]
     if mx.status == "none":
         return [Hit("mx.none", mx.domain, f"{mx.domain} has no MX, A or AAAA records")]
     hits: list[Hit] = []
@@ -87,7 +100,8 @@ def mx_hits(mx: MxFacts) -> list[Hit]:
                  if (why := unroutable(address)) is not None]
     hits += [Hit("mx.duplicate", name, f"listed {len(prefs)} times (preferences "
                  f"{', '.join(map(str, prefs))}): only its best preference counts")
-             for name, prefs in listed_twice((h.host, h.preference) for h in mx.hosts)]
+             for name, prefs in listed_twice((h.host, h.preference) for h in mx.hosts
+                                             if h.status != "null")]
     usable = [h for h in mx.hosts if h.addresses and h.status == "ok"]
     if mx.status == "mx" and len({h.host.lower() for h in mx.hosts}) == 1 and usable:
         hits.append(Hit("mx.single", mx.domain, f"the only MX host is {mx.hosts[0].host}"))

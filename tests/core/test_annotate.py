@@ -138,6 +138,12 @@ MATRIX = [
      ACCESS_DEFER),
     ("rcpt", reply(450, "<b@x.test>: Recipient address rejected: Greylisted", "4.7.1"), 25,
      "A temporary refusal of the recipient"),
+    # a 4xx whose words say the address does not exist (Postfix's soft_bounce = yes)
+    ("rcpt", reply(450, "<n@x.test>: Recipient address rejected: User unknown in local "
+                   "recipient table", "4.1.1"), 25, "Check the address. A retry helps only"),
+    ("rcpt", reply(450, "<n@x.test>: Recipient address rejected: undeliverable address: host "
+                   "h[10.0.0.1] said: 550 5.1.1 User unknown", "4.1.1"), 25,
+     "The server asked its next hop"),
     ("rcpt", reply(451, "later"), 25, "A temporary refusal of the recipient"),
     ("rcpt", reply(452, "too many"), 25, "Too many recipients"),
     ("rcpt", reply(550, "no such user", "5.1.1"), 25, MAILBOX),

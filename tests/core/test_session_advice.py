@@ -259,3 +259,15 @@ def test_tls_none_against_an_mx_that_requires_tls_says_starttls_not_login() -> N
     assert note.reason.name == "tls-required" and "--auth-user" not in note.advice[0]
     assert "leave out --tls none" in note.advice[0] and "only over TLS" in note.description
     assert "smtpd_tls_auth_only" not in note.description
+
+
+def test_tls_none_against_tls_required_on_another_port_names_a_login_only_as_a_maybe() -> None:
+    # port 587 is submission: a login is wanted; on another port it may be an MTA requiring TLS
+    caps = Capabilities(size=10240000, starttls=True)
+    note = refused_at("mail", STARTTLS_FIRST, caps=caps, tls_mode="none", port=2525).annotation
+    assert note is not None and note.reason is not None
+    assert note.reason.name == "tls-required" and "leave out --tls none" in note.advice[0]
+    assert "If this is a submission port, log in too" in note.advice[0]
+    assert "smtpd_tls_security_level = encrypt" in note.description
+    on_587 = refused_at("mail", STARTTLS_FIRST, caps=caps, tls_mode="none").annotation
+    assert on_587 is not None and on_587.advice[0].startswith("Probe with STARTTLS and a login")

@@ -77,6 +77,9 @@ LISTENERS: dict[str, tuple[int, str, tuple[str, ...]]] = {
         "smtpd_recipient_restrictions=check_recipient_access,inline:{"
         "{bob@interop.test=REJECT Not accepted here},"
         "{postmaster@interop.test=DEFER Mailbox migration in progress}},permit",)),
+    "encrypt": (29041, "an MTA taking mail only over TLS (no SASL): smtpd_tls_security_level = "
+                "encrypt", ("smtpd_tls_security_level=encrypt",)),
+    "soft-bounce": (29042, "soft_bounce = yes: every refusal said with 4xx", ("soft_bounce=yes",)),
     "submission": (29587, "submission: TLS, AUTH (Dovecot SASL) required", (
         "smtpd_tls_security_level=encrypt", "smtpd_sasl_auth_enable=yes",
         "smtpd_tls_auth_only=yes",

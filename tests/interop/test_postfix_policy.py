@@ -35,3 +35,39 @@ def test_an_access_table_defer_in_the_admins_words_is_not_greylisting_or_a_block
     assert "access table" in note.advice[0]
     assert report.verdict == "deferred"
     assert run(postfix, "access", dry_run=True).verdict == "accepted"  # alice: no entry
+
+
+# smtpd_tls_security_level = encrypt on an MTA: STARTTLS is what is missing, not a login
+
+
+def test_tls_none_against_an_mta_requiring_tls_says_starttls_and_a_login_only_maybe(
+        postfix: Postfix) -> None:
+    report = run(postfix, "encrypt", tls="none", dry_run=True)
+    mail = step(report, "mail")
+    assert mail.reply.code == 530 and "STARTTLS" in mail.reply.text, mail.reply.text
+    note = mail.annotation
+    assert note.reason.name == "tls-required", note.reason
+    assert "leave out --tls none" in note.advice[0], note.advice
+    assert not note.advice[0].startswith("Probe with STARTTLS and a login"), note.advice
+    assert "if this is a submission port" in note.advice[0].lower(), note.advice
+    assert "encrypt" in note.description, note.description
+    assert report.verdict == "refused"
+    assert run(postfix, "encrypt", dry_run=True).verdict == "accepted"  # STARTTLS, no login
+
+
+# soft_bounce = yes: refusals come as 4xx; deferred it is, and the words are not greylisting
+
+
+def test_soft_bounce_keeps_a_deferral_deferred_and_says_why_it_is_temporary(
+        postfix: Postfix) -> None:
+    report = run(postfix, "soft-bounce", rcpt_to=("nobody@interop.test",), dry_run=True)
+    rcpt = step(report, "rcpt")
+    assert (rcpt.reply.code, rcpt.reply.enhanced) == (450, "4.1.1"), rcpt.reply.text
+    note = rcpt.annotation
+    assert (note.reason.name, note.reason.permanent) == ("user-unknown", False), note.reason
+    assert "soft_bounce" in note.description and "greylisting" not in note.description
+    assert report.verdict == "deferred" and "temporary" in report.summary
+    relay = run(postfix, "soft-bounce", rcpt_to=("someone@elsewhere.example",), dry_run=True)
+    rcpt = step(relay, "rcpt")
+    assert (rcpt.reply.code, rcpt.reply.enhanced) == (454, "4.7.1"), rcpt.reply.text
+    assert rcpt.annotation.reason.name == "relay-denied" and relay.verdict == "deferred"

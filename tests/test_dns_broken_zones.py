@@ -63,3 +63,33 @@ def test_a_servfail_says_its_usual_causes_and_how_to_tell_them_apart() -> None:
         "nameservers do not answer for it) or a DNSSEC signature that does not validate (if "
         f"dig @127.0.0.1 -p {server.port} +cd MX xn--bcher-kva.test answers, it is DNSSEC)"), \
         result.stdout
+
+
+def test_a_public_domain_whose_mx_is_this_machine_is_critical_and_says_who_answered() -> None:
+    """An MX address of a public domain that is loopback (or 0.0.0.0, ::, either IPv4-mapped)
+    reaches the machine probing: its refusal, or its welcome, is not the domain's server's.
+    A name that could be on the Internet; only the loopback DNS server is ever asked."""
+    from smtpdiag.fakeserver import FakeServer
+    from smtpdiag.net.probe import ProbeOptions, probe
+
+    zone = {("smtpdiag-lab.net", "MX"): ["10 mx.smtpdiag-lab.net."],
+            ("mx.smtpdiag-lab.net", "AAAA"): ["::ffff:127.0.0.1"]}
+    with FakeServer("healthy", tls="none") as smtp, DnsServer(zone) as dns:
+        report = asyncio.run(probe("smtpdiag-lab.net", ProbeOptions(
+            port=smtp.port, nameserver=(dns.host, dns.port), helo="client.test", timeout=3.0,
+            dry_run=True)))
+        result = run_cli("check", "smtpdiag-lab.net", "--format", "nagios", "--port",
+                         str(smtp.port), "--nameserver", f"127.0.0.1:{dns.port}")
+    seen = ("the MX host mx.smtpdiag-lab.net resolves to ::ffff:127.0.0.1, an IPv4-mapped IPv6 "
+            "address (of 127.0.0.1: an A record's address written as AAAA); 127.0.0.1 is a "
+            "loopback address: a sender connects to itself")
+    assert [(f.severity, f.message) for f in report.resolution.findings] == [
+        ("critical", seen)]
+    assert report.verdict == "accepted"  # this machine's own server took it: said next
+    assert report.summary.endswith(
+        "; but ::ffff:127.0.0.1 is this machine: what answered was not a server of "
+        "smtpdiag-lab.net"), report.summary
+    assert_no_traceback(result)
+    assert result.returncode == 2
+    assert result.stdout.startswith(f"SMTPDIAG CRITICAL - smtpdiag-lab.net: dns: {seen}"), \
+        result.stdout

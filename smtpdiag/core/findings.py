@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..model import Attempt, Finding, Reply, Resolution, Step
-from .addresses import is_ip_literal, listed_twice, repeated_suffix, special_use, unroutable
+from .addresses import (
+    is_ip_literal,
+    listed_twice,
+    repeated_suffix,
+    special_use,
+    this_machine,
+    unroutable,
+)
 from .conduct import conduct_findings
 from .opportunistic import opportunistic_walk
 from .text import shorten
@@ -240,7 +247,8 @@ def mx_host_findings(domain: str, host: str, addresses: tuple[str, ...],
     address family (A, AAAA) whose question failed (rdtype, message) while the other
     answered."""
     found = [] if special_use(domain) else [
-        Finding("warning", f"the MX host {host} resolves to {address}, {why}", "dns")
+        Finding("critical" if this_machine(address) else "warning",  # no sender delivers there
+                f"the MX host {host} resolves to {address}, {why}", "dns")
         for address in addresses if (why := unroutable(address)) is not None]
     for rdtype, message in failed:
         other = "AAAA" if rdtype == "A" else "A"

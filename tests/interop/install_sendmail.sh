@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Unpacks Debian's Sendmail (sendmail-bin, sendmail-cf, with m4) for the interop tier without
+# installing it: sendmail-bin conflicts with the Postfix the tier also runs.  `apt-get download`
+# fetches the .debs and each library sendmail-bin depends on that the machine lacks; `dpkg -x`
+# unpacks them into
+#     ${SMTPDIAG_SENDMAIL_DIR:-~/.cache/smtpdiag/interop-sendmail}/root
+# where tests/interop/sendmail.py looks.  .ci/run calls it; nothing is installed and no service
+# is started.  Debian or Ubuntu only.
+set -euo pipefail
+dest=${SMTPDIAG_SENDMAIL_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/smtpdiag/interop-sendmail}
+bin=$dest/root/usr/libexec/sendmail/sendmail
+if [ -x "$bin" ] && [ -x "$dest/root/usr/bin/m4" ] && [ -z "$(LD_LIBRARY_PATH="$dest/root/usr/lib/$(uname -m)-linux-gnu" ldd "$bin" | grep 'not found' || true)" ]; then
+    echo "interop sendmail already unpacked in $dest"
+    exit 0
+fi
+mkdir -p "$dest/debs" "$dest/root"
+cd "$dest/debs"
+download() {   # another apt-get may hold the lists' lock for a while: retry
+    for _ in 1 2 3 4 5 6; do
+        apt-get download -qq "$@" 2>/dev/null && return 0
+        apt-get update -qq || true
+        sleep 10
+    done
+    apt-get download -qq "$@"
+}
+download sendmail-bin sendmail-cf m4
+deb=$(ls -t sendmail-bin_*.deb | head -1)
+# the libraries it depends on that are not installed here (names only, versions dropped)
+missing=()
+for dep in $(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/ //g' | grep '^lib'); do
+    dpkg -s "$dep" >/dev/null 2>&1 || missing+=("$dep")
+done
+[ ${#missing[@]} -eq 0 ] || download "${missing[@]}"
+for pkg in "$deb" sendmail-cf_*.deb m4_*.deb "${missing[@]/%/_*.deb}"; do
+    for file in $pkg; do dpkg -x "$file" "$dest/root"; done
+done
+echo "interop sendmail unpacked in $dest: ${deb%_*.deb}"

@@ -1,0 +1,51 @@
+"""What a real Sendmail 8.17 (Debian's sendmail-bin, run from an m4-made sendmail.cf on
+loopback) answered, replayed byte for byte by scripted servers: the verdict, the step and the
+cause an admin reads for each.  ``tests/interop/test_sendmail.py`` runs the same cases against
+the real server where it can be started.
+
+Each case misled before its fix: Sendmail offers AUTH on an MX (SASL is compiled in), so its
+access database's "Access denied" read as a submission port wanting a login.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from smtpdiag.model import Report, Step
+from smtpdiag.net.probe import ProbeOptions, probe
+from tests.hostile import HostileServer, answering, send
+
+BANNER = (b"220 mx.sendmail.test ESMTP Sendmail 8.17.1.9/8.17.1.9; "
+          b"Thu, 3 Dec 2026 02:24:31 GMT\r\n")
+EHLO = (b"250-mx.sendmail.test Hello [127.0.0.1], pleased to meet you\r\n"
+        b"250-ENHANCEDSTATUSCODES\r\n250-PIPELINING\r\n250-EXPN\r\n250-VERB\r\n250-8BITMIME\r\n"
+        b"250-SIZE\r\n250-DSN\r\n250-ETRN\r\n250-AUTH DIGEST-MD5 CRAM-MD5\r\n250-STARTTLS\r\n"
+        b"250-DELIVERBY\r\n250 HELP\r\n")
+SENDER_OK = b"250 2.1.0 <sender@client.sendmail.test>... Sender ok\r\n"
+
+
+def run(replies: dict[bytes, list[bytes]], **options: object) -> Report:
+    options = {"helo": "client.sendmail.test", "mail_from": "sender@client.sendmail.test",
+               "tls": "none", "rcpt_to": ("alice@sendmail.test",), "dry_run": True,
+               "timeout": 5.0, **options}
+    with HostileServer([send(BANNER), answering({b"MAIL": [SENDER_OK], **replies},
+                                                ehlo=EHLO)]) as server:
+        return asyncio.run(probe(server.target, ProbeOptions(**options)))  # type: ignore[arg-type]
+
+
+def step(report: Report, name: str) -> Step:
+    return next(s for s in report.attempts[-1].steps if s.name == name)
+
+
+# -- the access database's REJECT, with AUTH offered as Sendmail does on every MX ---------------
+
+
+def test_an_access_database_refusal_is_not_a_missing_login() -> None:
+    # a From: or Connect: REJECT entry, told at RCPT under delay_checks
+    report = run({b"RCPT": [b"550 5.7.1 <alice@sendmail.test>... Access denied\r\n"]})
+    note = step(report, "rcpt").annotation
+    assert note is not None and note.reason is not None and note.provider is not None
+    assert note.reason.name != "auth-required"
+    assert note.provider.id == "sendmail-access-denied"
+    assert not any("--auth-user" in said for said in note.advice)
+    assert report.verdict == "refused"

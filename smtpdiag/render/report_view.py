@@ -21,6 +21,7 @@ OLD_TLS = ("SSLv3", "TLSv1", "TLSv1.1")
 
 
 OTHER_SHOWN = 12  # further extensions named in the summary (VRFY, ETRN, XCLIENT …)
+AUTH_SHOWN = 12  # AUTH mechanisms named in it (a real server offers a handful; --json has all)
 
 
 def _caps(caps: Capabilities) -> str:
@@ -34,7 +35,9 @@ def _caps(caps: Capabilities) -> str:
         if getattr(caps, flag):
             parts.append(label)
     if caps.auth:
-        parts.append("AUTH " + " ".join(caps.auth))
+        more_auth = len(caps.auth) - AUTH_SHOWN
+        parts.append("AUTH " + " ".join(caps.auth[:AUTH_SHOWN])
+                     + (f" and {more_auth} more" if more_auth > 0 else ""))
     parts += [shorten(" ".join(other.split()), 40) for other in caps.other[:OTHER_SHOWN]]
     more = max(0, len(caps.other) - OTHER_SHOWN) + caps.other_more
     if more:

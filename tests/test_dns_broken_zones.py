@@ -5,6 +5,7 @@ and ``audit`` see them: each says in one line which step, which record and what 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 
 import pytest
 
@@ -93,3 +94,55 @@ def test_a_public_domain_whose_mx_is_this_machine_is_critical_and_says_who_answe
     assert result.returncode == 2
     assert result.stdout.startswith(f"SMTPDIAG CRITICAL - smtpdiag-lab.net: dns: {seen}"), \
         result.stdout
+
+
+REVERSE = {("rev.test", "MX"): ["10 1.2.0.192.in-addr.arpa.", "20 mx.rev.test."],
+           ("mx.rev.test", "A"): ["127.0.0.1"],
+           ("rev6.test", "MX"): [f"10 {ipaddress.ip_address('2001:db8::1').reverse_pointer}."]}
+
+
+def test_an_mx_target_that_is_a_reverse_dns_name_is_named_as_one(tmp_path) -> None:
+    """An MX written as the PTR name of an address (1.2.0.192.in-addr.arpa) read only as a
+    host that 'does not exist': the finding names what it is, in probe, check and audit."""
+    from smtpdiag.net.probe import ProbeOptions, probe
+
+    with DnsServer(REVERSE) as dns:
+        report = asyncio.run(probe("rev.test", ProbeOptions(
+            nameserver=(dns.host, dns.port), timeout=2.0, dry_run=True, port=9)))
+    assert [(f.severity, f.message) for f in report.resolution.findings] == [(
+        "warning", "the MX target 1.2.0.192.in-addr.arpa is the reverse-DNS name of "
+        "192.0.2.1, not a mail host's name: an MX must name a host with A or AAAA records "
+        "(RFC 5321 §5.1)")]
+    world = World(str(tmp_path))
+    try:
+        for (name, rdtype), values in REVERSE.items():
+            world.add(name, rdtype, *values)
+        found = {d: [(f.id, f.detail) for a in world.run(d).areas if a.name == "mx"
+                     for f in a.findings if f.severity == "critical"]
+                 for d in ("rev.test", "rev6.test")}
+    finally:
+        world.close()
+    assert found == {
+        "rev.test": [("mx.reverse-name", "MX 10 1.2.0.192.in-addr.arpa: the reverse-DNS name "
+                      "of 192.0.2.1")],
+        "rev6.test": [("mx.reverse-name", f"MX 10 {REVERSE['rev6.test', 'MX'][0][3:-1]}: the "
+                       "reverse-DNS name of 2001:db8::1")]}
+
+
+def test_audit_says_a_refusal_at_this_machine_is_not_the_domains(tmp_path) -> None:
+    from smtpdiag.net.audit import AuditOptions, audit
+    from tests.conftest import closed_port_held
+
+    world = World(str(tmp_path))
+    try:
+        world.add("smtpdiag-lab.net", "MX", "10 mx.smtpdiag-lab.net.")
+        world.add("mx.smtpdiag-lab.net", "A", "127.0.0.1")
+        dns = world.start_dns()
+        with closed_port_held() as port:
+            report = asyncio.run(audit("smtpdiag-lab.net", AuditOptions(
+                nameserver=(dns.host, dns.port), timeout=3.0, port=port, helo="client.test")))
+    finally:
+        world.close()
+    found = [f.detail for a in report.areas for f in a.findings if f.id == "addr.unreachable"]
+    assert found == [f"port {port}: connection refused by 127.0.0.1:{port} (127.0.0.1 is this "
+                     "machine: what answered was not a server of smtpdiag-lab.net)"]

@@ -6,8 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["SPECIAL_USE", "is_ip_literal", "listed_twice", "repeated_suffix", "special_use",
-           "this_machine", "unroutable"]
+__all__ = [
+    "SPECIAL_USE",
+    "is_ip_literal",
+    "listed_twice",
+    "repeated_suffix",
+    "reverse_name",
+    "special_use",
+    "this_machine",
+    "unroutable",
+]
 
 # Names that can never be on the Internet (RFC 6761 §6, RFC 6762 .local, RFC 8375 home.arpa,
 # RFC 9476 .alt, ICANN's .internal): a private MX address is no fault there.
@@ -57,6 +65,24 @@ def unroutable(address: str) -> str | None:
         return "a link-local address: only a sender on the same network segment reaches it"
     if not ip.is_global:
         return "a private or reserved address: senders on the Internet cannot reach it"
+    return None
+
+
+def reverse_name(name: str) -> str | None:
+    """The address whose reverse-DNS (PTR) name ``name`` is (``1.2.0.192.in-addr.arpa`` →
+    ``192.0.2.1``, or an ``ip6.arpa`` name of 32 nibbles), else None: such a name written as an
+    MX target has a PTR record, never an address."""
+    import ipaddress
+
+    labels = name.rstrip(".").lower().split(".")
+    try:
+        if labels[-2:] == ["in-addr", "arpa"] and len(labels) == 6:
+            return str(ipaddress.IPv4Address(".".join(reversed(labels[:4]))))
+        if labels[-2:] == ["ip6", "arpa"] and len(labels) == 34:
+            nibbles = "".join(reversed(labels[:32]))
+            return str(ipaddress.IPv6Address(int(nibbles, 16)))
+    except ValueError:
+        return None
     return None
 
 

@@ -9,6 +9,7 @@ from .addresses import (
     is_ip_literal,
     listed_twice,
     repeated_suffix,
+    reverse_name,
     special_use,
     this_machine,
     unroutable,
@@ -221,6 +222,10 @@ def mx_findings(resolution: Resolution) -> tuple[Finding, ...]:
                       "an MX must name a host (RFC 5321 §5.1), so senders look it up as a name "
                       "and most find nothing", "dns")
               for mx in hosts if is_ip_literal(mx.host)]
+    found += [Finding("warning", f"the MX target {mx.host} is the reverse-DNS name of {address}, "
+                      "not a mail host's name: an MX must name a host with A or AAAA records "
+                      "(RFC 5321 §5.1)", "dns")
+              for mx in hosts if (address := reverse_name(mx.host)) is not None]
     found += [Finding("warning", f"the MX target {mx.host} repeats {again[1]}: the zone file "
                       f"probably lacks the final dot after {again[0]}, so senders look up the "
                       "longer name", "dns")

@@ -5,8 +5,8 @@ Each case misled before its fix: a message refused at the final dot for its size
 or a failed DMARC check; "451 4.5.3 Too many recipients" read as greylisting; "Invalid
 recipient", which OpenSMTPD also says to a domain it will not relay for, read only as a missing
 mailbox; "524 5.2.4 Mailing list expansion problem" (no entry in a virtual table) read as a
-fault of the connection; and Debian's OpenSMTPD, whose TLS fails against OpenSSL 3 with an internal_error alert,
-gave a bare alert name.
+fault of the connection; and Debian's OpenSMTPD, whose TLS fails against OpenSSL 3 with an
+internal_error alert, gave a bare alert name.
 """
 
 from __future__ import annotations

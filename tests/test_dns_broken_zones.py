@@ -127,3 +127,22 @@ def test_an_mx_target_that_is_a_reverse_dns_name_is_named_as_one(tmp_path) -> No
                       "of 192.0.2.1")],
         "rev6.test": [("mx.reverse-name", f"MX 10 {REVERSE['rev6.test', 'MX'][0][3:-1]}: the "
                        "reverse-DNS name of 2001:db8::1")]}
+
+
+def test_audit_says_a_refusal_at_this_machine_is_not_the_domains(tmp_path) -> None:
+    from smtpdiag.net.audit import AuditOptions, audit
+    from tests.conftest import closed_port_held
+
+    world = World(str(tmp_path))
+    try:
+        world.add("smtpdiag-lab.net", "MX", "10 mx.smtpdiag-lab.net.")
+        world.add("mx.smtpdiag-lab.net", "A", "127.0.0.1")
+        dns = world.start_dns()
+        with closed_port_held() as port:
+            report = asyncio.run(audit("smtpdiag-lab.net", AuditOptions(
+                nameserver=(dns.host, dns.port), timeout=3.0, port=port, helo="client.test")))
+    finally:
+        world.close()
+    found = [f.detail for a in report.areas for f in a.findings if f.id == "addr.unreachable"]
+    assert found == [f"port {port}: connection refused by 127.0.0.1:{port} (127.0.0.1 is this "
+                     "machine: what answered was not a server of smtpdiag-lab.net)"]

@@ -27,7 +27,9 @@ AUTH_SHOWN = 12  # AUTH mechanisms named in it (a real server offers a handful; 
 def _caps(caps: Capabilities) -> str:
     """Every extension the server offered, the ones that matter for diagnosis first."""
     parts = []
-    if caps.size is not None:
+    # a SIZE whose limit is no number ("SIZE -5") is among the others, as the server said it
+    unreadable = caps.size == 0 and any(o[:5].upper() == "SIZE " for o in caps.other)
+    if caps.size is not None and not unreadable:
         parts.append(f"SIZE {size(caps.size)}" if caps.size else "SIZE (no limit)")
     for flag, label in (("pipelining", "PIPELINING"), ("eightbitmime", "8BITMIME"),
                         ("smtputf8", "SMTPUTF8"), ("chunking", "CHUNKING"), ("dsn", "DSN"),

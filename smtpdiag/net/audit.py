@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -101,8 +101,19 @@ def _mx_records(records: tuple[str, ...]) -> list[tuple[int, str]]:
 
 
 async def gather_mx(resolver: PolicyResolver, domain: str) -> MxFacts:
-    """The MX set as senders see it (RFC 5321 §5.1, RFC 7505)."""
-    answer = await resolver.ask(domain, "MX")
+    """The MX set as senders see it (RFC 5321 §5.1, RFC 7505), and whether the domain is an
+    alias (CNAME): one whose MX records are its target's, or one beside its own MX records."""
+    answer, alias = await asyncio.gather(resolver.ask(domain, "MX"),
+                                         resolver.ask(domain, "CNAME"))
+    facts = await _gather_mx(resolver, domain, answer)
+    if answer.cname is not None:
+        return replace(facts, cname=answer.cname)
+    if alias.found and answer.status == "ok":  # answered directly, and an alias as well
+        return replace(facts, cname=alias.records[0], beside=True)
+    return facts
+
+
+async def _gather_mx(resolver: PolicyResolver, domain: str, answer: Answer) -> MxFacts:
     if answer.status == "nxdomain":
         return MxFacts(domain, "nxdomain")
     if answer.status == "error":

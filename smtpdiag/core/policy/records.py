@@ -55,6 +55,8 @@ class MxFacts:
     status: str
     hosts: tuple[HostFacts, ...] = ()
     error: str | None = None
+    cname: str | None = None  # the domain is an alias: of this name
+    beside: bool = False  # ... and it has MX records of its own too (RFC 1034 §3.6.2)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import pytest
 from smtpdiag.net.lookups import PolicyResolver
 from tests.auditkit import World
 from tests.conftest import assert_no_traceback, run_cli
-from tests.dnsserver import DnsServer
+from tests.dnsserver import DnsServer, servfail_why
 
 BAD_BYTE = {("bad.test", "TXT"): ['"v=spf1 mx \\255 -all"'],
             ("bad.test", "MX"): ["0 ."],
@@ -190,3 +190,21 @@ def test_a_mail_domain_that_is_an_alias_is_said_to_be(tmp_path) -> None:
                        "MX records of its own")],
         "alias.test": [("mx.domain-alias", "alias.test is an alias (CNAME) of real.test: its MX "
                         "records are real.test's")]}
+
+
+def test_a_failed_ptr_lookup_says_why(tmp_path) -> None:
+    """'the PTR lookup failed' alone left out what the server said (a SERVFAIL, a timeout)."""
+    world = World(str(tmp_path))
+    try:
+        world.add("ptr.test", "MX", "10 mx.ptr.test.")
+        world.add("mx.ptr.test", "A", "127.0.0.1")
+        dns = world.start_dns()
+        dns.servfail.add("1.0.0.127.in-addr.arpa")
+        found = [f.detail for a in world.run("ptr.test").areas for f in a.findings
+                 if f.id == "addr.ptr-lookup-failed"]
+    finally:
+        world.close()
+    assert found == [
+        f"the PTR lookup for 127.0.0.1 failed: the nameserver 127.0.0.1:{dns.port} failed "
+        f"(SERVFAIL) answering PTR 127.0.0.1: "
+        + servfail_why(dns.port, "PTR 1.0.0.127.in-addr.arpa")]

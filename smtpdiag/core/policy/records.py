@@ -71,6 +71,7 @@ class AddressFacts:
     attempt: Attempt | None = None
     chain: tuple[bytes, ...] = field(default=(), repr=False)  # DER, leaf first (for DANE)
     chain_error: str | None = None  # why ``chain`` could not be read, when it was tried
+    ptr_error: str | None = None  # what the server said, when the PTR lookup failed
 
 
 @dataclass(frozen=True, slots=True)

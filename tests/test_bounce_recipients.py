@@ -168,3 +168,20 @@ def test_a_local_delivery_program_failing_is_the_cause_whatever_it_printed():
     # a local program may report a real cause of its own
     full = classify("Diagnostic-Code: X-Unix; maildrop: mailbox is full")
     assert full["reason"]["name"] == "mailbox-full"
+
+
+def test_a_recipient_listed_again_on_an_unindented_line_keeps_its_reply():
+    # only an indented line repeating the address is a fold of the line above (Postfix);
+    # one that starts a line, whatever its first letter, is the address listed again
+    assert segments("Xavier@far.example\nXavier@far.example: 550 5.1.1 User unknown\n") == [
+        ("Xavier@far.example", "Xavier@far.example: 550 5.1.1 User unknown")]
+
+
+@pytest.mark.parametrize(("before", "recipient"), [
+    ("by", False),  # a sentence's last word, at the very start of the text
+    ("sent by" + "\n" * 197, False),  # 200 characters back: still the sentence's end
+    ("sent by" + "\n" * 198, True),  # further back: too far to end its sentence
+])
+def test_an_address_that_ends_a_sentence_is_looked_for_200_characters_back(before, recipient):
+    found = segments(before + "\n<ann@far.example>: 550 5.1.1 User unknown\n")
+    assert bool(found) is recipient

@@ -185,3 +185,13 @@ def test_a_recipient_listed_again_on_an_unindented_line_keeps_its_reply():
 def test_an_address_that_ends_a_sentence_is_looked_for_200_characters_back(before, recipient):
     found = segments(before + "\n<ann@far.example>: 550 5.1.1 User unknown\n")
     assert bool(found) is recipient
+
+
+def test_a_prose_bounce_gives_its_first_1000_recipients():
+    from smtpdiag.core.prose import MAX_RECIPIENTS
+    prose = "".join(f"<u{n}@far.example>: 550 5.1.1 User unknown\n"
+                    for n in range(MAX_RECIPIENTS + 1))
+    found = segments(prose)
+    assert len(found) == MAX_RECIPIENTS == 1_000
+    # the last one's lines end where the next begins: they held the rest of the prose
+    assert found[-1] == ("u999@far.example", "<u999@far.example>: 550 5.1.1 User unknown")

@@ -195,3 +195,12 @@ def test_a_prose_bounce_gives_its_first_1000_recipients():
     assert len(found) == MAX_RECIPIENTS == 1_000
     # the last one's lines end where the next begins: they held the rest of the prose
     assert found[-1] == ("u999@far.example", "<u999@far.example>: 550 5.1.1 User unknown")
+
+
+def test_a_recipient_listed_twice_in_words_keeps_its_first_text_whatever_follows():
+    # listed again in a second language: the first text stays; a reply code further down
+    # (another recipient's) is not this recipient's second listing's
+    assert segments("ann@far.example Mailbox unavailable\n\nann@far.example Postfach nicht "
+                    "erreichbar\n\nbob@far.example: 550 5.1.1 User unknown\n") == [
+        ("ann@far.example", "ann@far.example Mailbox unavailable"),
+        ("bob@far.example", "bob@far.example: 550 5.1.1 User unknown")]

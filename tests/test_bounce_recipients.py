@@ -204,3 +204,15 @@ def test_a_recipient_listed_twice_in_words_keeps_its_first_text_whatever_follows
                     "erreichbar\n\nbob@far.example: 550 5.1.1 User unknown\n") == [
         ("ann@far.example", "ann@far.example Mailbox unavailable"),
         ("bob@far.example", "bob@far.example: 550 5.1.1 User unknown")]
+
+
+def test_a_message_identifier_in_the_prose_is_no_recipient():
+    # Microsoft's "Original Message ID", Exim's "References:" above its words: an identifier
+    # written like an address is not the recipient; the address the prose names after it is
+    bounce = ("From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\nTo: bo@example.net\n"
+              "Subject: Undeliverable: Offer\n\n"
+              "Original Message ID: <AM0PR01MB1234.eurprd01@AM0PR01MB1234.example.org>\n"
+              "References: <E1abcDE-000123-AB@mx.example.org>\n\n"
+              "Delivery to this recipient failed: ann@example.org\n550 5.1.1 User unknown\n")
+    (record,) = classify_message(bounce.encode())
+    assert record["recipient"] == "ann@example.org"

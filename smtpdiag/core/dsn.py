@@ -238,8 +238,7 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
     prose_found = read_diagnostic(prose) if prose.strip() else None
     listed = {address.lower(): text for address, text in segments(prose)}
     # Exim: what an alias, a forward, a pipe or a file became, listed under that instead
-    became = {address.lower(): text for address, text in generated(prose)} \
-        if "generated " in prose else {}
+    became = {a.lower(): text for a, text in generated(prose)} if "generated " in prose else {}
     prose_step = cache(lambda: find_command(prose))  # once: a report may list 10,000
     for group in groups:
         recipient = _recipient(group)
@@ -375,7 +374,10 @@ def _named(prose: str, sender: str | None) -> str | None:
         address = _X400_SMTP.sub("", found.group(1).lstrip("'"))  # "to 'ann@…'": no quote
         if address.lower() == (sender or "").lower() or _SYSTEM.match(address):
             continue
-        if _HEADER_LINE.match(prose, prose.rfind("\n", 0, found.start()) + 1):
+        line = prose.rfind("\n", 0, found.start()) + 1
+        if _ID_LINE.match(prose, line):  # a message's identifier ("References: <E1x@h>")
+            continue
+        if _HEADER_LINE.match(prose, line):
             quoted = quoted or address
             continue
         return address
@@ -384,6 +386,8 @@ def _named(prose: str, sender: str | None) -> str | None:
 
 _X400_SMTP = re.compile(r"^(?:SMTP|RFC-?822)=", re.I)
 _HEADER_LINE = re.compile(r"[ \t>]*(?:To|Cc|From|Sender|Reply-To):", re.I)
+_ID_LINE = re.compile(r"[ \t>]*(?:References|In-Reply-To|(?:Original |Resent-)?Message[ -]?ID|"
+                      r"Content-ID)[ \t]*:", re.I)
 
 
 def _own(text: str | None, address: str) -> Diagnostic | None:

@@ -90,11 +90,11 @@ def segments(prose: str, sender: str | None = None) -> list[tuple[str, str]]:
         before = prose[max(0, match.start() - 200):match.start()].rstrip()
         starts.append((match.start(), address, address.lower() != (sender or "").lower()
                        and not _MID_SENTENCE.search(before), match.group("summary") is not None))
-        if len(starts) >= MAX_RECIPIENTS:
-            break
+        if len(starts) > MAX_RECIPIENTS:
+            break  # the one past the last read: where the last one's lines end
     found: dict[str, tuple[str, str]] = {}
     done = 0  # where the previous recipient's own lines end
-    for number, (start, address, recipient, summary) in enumerate(starts):
+    for number, (start, address, recipient, summary) in enumerate(starts[:MAX_RECIPIENTS]):
         following = starts[number + 1][0] if number + 1 < len(starts) else len(prose)
         begin, end = (_transcript_start(prose, done, start), _line_end(prose, start)) \
             if summary else (start, _section_end(prose, start, following))

@@ -1,0 +1,30 @@
+"""``core/replies.py``: a server that sends our own command back instead of a reply is called
+an echo, in any case, its line end aside; a line that only looks like another command is not
+an SMTP reply line.  The message names what was seen, in full.  Pure."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from smtpdiag.core.replies import ReplyReader
+from smtpdiag.errors import ProtocolError
+
+
+@pytest.mark.parametrize("echo", [b"EHLO client.example\r\n", b"ehlo CLIENT.example\n"])
+def test_our_own_command_sent_back_is_an_echo(echo: bytes) -> None:
+    reader = ReplyReader()
+    reader.sent = b"EHLO client.example"
+    shown = echo.rstrip(b"\r\n").decode()
+    with pytest.raises(ProtocolError, match=re.escape(
+            f"the server sent our own command back ('{shown}') instead of a reply: an echo, "
+            "not an SMTP server")):
+        reader.feed(echo)
+
+
+def test_another_line_after_a_command_is_no_echo() -> None:
+    reader = ReplyReader()
+    reader.sent = b"EHLO client.example"
+    with pytest.raises(ProtocolError, match=r"^not an SMTP reply line: 'EHLO other.example'$"):
+        reader.feed(b"EHLO other.example\r\n")

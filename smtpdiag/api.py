@@ -93,7 +93,8 @@ def probe_fields(target: str | None, *, timeout: float, deadline: float | None, 
     if target is not None:
         parse_target(target, port=port, no_mx=no_mx)
     if tls not in TLS_MODES:
-        raise UsageError(f"{name('tls')} must be one of {', '.join(TLS_MODES)}, not {tls!r}")
+        raise UsageError(f"{name('tls')} must be one of {', '.join(TLS_MODES)}, "
+                         f"not {quoted(str(tls), 40)}")
     if port is not None and not (isinstance(port, int) and 0 < port < 65536):
         raise UsageError(f"{name('port')} must be 1-65535, not {port!r}")
     for option, value, most in (("timeout", timeout, 3600), ("deadline", deadline, 86400)):
@@ -228,7 +229,8 @@ def explain(text: str, lang: str = "en") -> dict[str, Any]:
         from .catalogue import LANGUAGES
 
         if lang not in LANGUAGES:
-            raise UsageError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+            raise UsageError(f"unknown language {quoted(lang, 40)}; choose one of "
+                             f"{', '.join(LANGUAGES)}")
     return run_explain(text, lang)
 
 

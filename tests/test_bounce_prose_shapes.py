@@ -96,6 +96,24 @@ def test_a_mail_system_s_bounce_marked_auto_replied_is_still_a_bounce():
     assert (record["recipient"], record["reason"]["name"]) == ("ann@far.example", "user-unknown")
 
 
+def test_a_bounce_known_by_its_subject_alone_marked_auto_replied_is_still_a_bounce():
+    # a mail system not known by its From: its Subject says a delivery failed, which no
+    # vacation reply's does
+    (record,) = classify_message(
+        b"From: noreply@relay.example\nAuto-Submitted: auto-replied\nSubject: Undelivered Mail "
+        b"Returned to Sender\n\n<ann@far.example>: host mx.far.example said: 550 5.1.1 User "
+        b"unknown (in reply to RCPT TO command)\n")
+    assert (record["recipient"], record["reason"]["name"]) == ("ann@far.example", "user-unknown")
+
+
+def test_an_x_failed_recipients_header_makes_a_bounce_of_words_that_name_no_failure():
+    head = (b"From: relay@relay.example\nTo: bob@example.net\nSubject: About your message\n")
+    body = b"\nSorry, it did not work out this time.\n"
+    (record,) = classify_message(head + b"X-Failed-Recipients: ann@far.example\n" + body)
+    assert (record["recipient"], record["code"]) == ("ann@far.example", None)
+    assert classify_message(head + body) == []  # without it: a person's words
+
+
 def test_a_delay_warning_in_prose_says_delayed_as_a_report_would():
     body = (b"THIS IS A WARNING MESSAGE ONLY.\n\nDelivery to the following recipient has been "
             b"delayed:\n\n     ann@far.example\n\nMessage will be retried for 2 more day(s)\n\n"

@@ -160,6 +160,9 @@ def test_unquoted_takes_one_level_only_where_most_lines_are_quoted():
     assert unquoted("> a\n> > b\n>\n> c") == "a\n> b\n\nc"
     assert unquoted("Hello,\nsee below\nthanks\n> one quoted line") == (
         "Hello,\nsee below\nthanks\n> one quoted line")
+    # exactly half the lines quoted is not most of them; a quote mark after indentation counts
+    assert unquoted("Hi,\n> a\nthanks\n> b") == "Hi,\n> a\nthanks\n> b"
+    assert unquoted("Hi,\n  > a\n  > b") == "Hi,\na\nb"
 
 
 def test_a_diagnostic_code_with_the_code_alone_takes_the_recipients_own_words():
@@ -326,6 +329,9 @@ BOUNCER = (b"From: MAILER-DAEMON@mx.example.org\nTo: ana@sender.example\n"
     "This message has been scanned for viruses and dangerous content by MailScanner, and is "
     "believed to be clean.",
     "No virus found in this outgoing message. Checked by AVG.",
+    # notes that do not say "virus": read as one under words that name no cause
+    "This message has been checked for malware by Sophos.",
+    "Scanned by ClamAV on mx.example.org",
 ])
 def test_a_virus_scanner_s_note_under_a_bounce_is_not_a_virus(note):
     body = f"<ben@example.org>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n{note}\n"
@@ -334,6 +340,10 @@ def test_a_virus_scanner_s_note_under_a_bounce_is_not_a_virus(note):
     (found,) = classify_message(BOUNCER + b"<ben@example.org>:\n554 5.7.1 Virus found: "
                                 b"Eicar-Test-Signature\n\n" + note.encode() + b"\n")
     assert found["reason"]["name"] == "virus"  # a scanner that found one still says so
+    (bare,) = classify_message(BOUNCER + b"<ben@example.org>:\nThis message could not be "
+                               b"delivered.\n\n" + note.encode() + b"\n")
+    assert (bare["reason"]["name"], bare["input"]) == (
+        "unknown", "<ben@example.org>: This message could not be delivered.")
 
 
 def test_a_bounce_with_no_charset_is_read_as_latin_1_not_as_replacement_characters():

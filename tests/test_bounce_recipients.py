@@ -11,6 +11,7 @@ import pytest
 from smtpdiag import catalogue
 from smtpdiag.core.bounce import read_diagnostic
 from smtpdiag.core.classify import classify, classify_message
+from smtpdiag.core.dsn import read_message
 from smtpdiag.core.explain import explain, explain_message
 from smtpdiag.core.prose import raw_text, segments
 from tests.conftest import assert_valid
@@ -115,6 +116,22 @@ def test_raw_text_drops_mime_lines_only():
     data = (b"Subject: x\r\nContent-Type: multipart/report; boundary=\"b1\"\r\n\r\n"
             b"--b2\r\nContent-Type: text/plain\r\n\r\nthe words\r\n--b2--\r\n")
     assert raw_text(data).split() == ["the", "words"]
+
+
+def test_raw_text_without_a_blank_line_is_all_body_and_after_an_empty_head_its_rest():
+    reply = b"550 5.1.1 <ann@far.example>... User unknown\n"
+    assert raw_text(reply) == raw_text(b"\n\n" + reply) == reply.decode()
+    # a report's fields pasted alone, no blank line: the parser takes them for headers
+    (found,) = read_message(b"Final-Recipient: rfc822; ann@far.example\nAction: failed\n"
+                            b"Status: 5.1.1\n")
+    assert (found.recipient, found.action, found.diagnostic.enhanced) == (
+        "ann@far.example", "failed", "5.1.1")
+
+
+def test_a_recipient_listed_first_with_redacted_words_keeps_them_with_its_reply():
+    # "XXXX" is words (a user's redaction), not a bare listing to be replaced by the reply's
+    assert segments("<ann@far.example> XXXX\n\nann@far.example: 550 5.1.1 User unknown\n") \
+        == [("ann@far.example", "<ann@far.example> XXXX\nann@far.example: 550 5.1.1 User unknown")]
 
 
 @pytest.mark.parametrize(("name", "want"), [

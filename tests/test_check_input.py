@@ -126,8 +126,10 @@ def test_mail_domains_through_a_loopback_dns_server(servers):
     assert states["missing.test"]["state"] == "CRITICAL"
     assert states["missing.test"]["reasons"][0]["step"] == "dns"
     assert states["nullmx.test"]["state"] == "CRITICAL"
-    # the stray '.' was never a server to try: said so, and the real host's walk counts
-    assert states["mixed.test"]["state"] == "WARNING"
-    assert states["mixed.test"]["summary"].startswith(". was not tried ('.' is the null MX")
+    # the stray '.' is no server to try: the real host is walked, and the MX set is CRITICAL
+    # as in audit (mx.null-mixed): a sender that reads MX 0 . first bounces every message
+    assert states["mixed.test"]["state"] == "CRITICAL"
+    assert states["mixed.test"]["summary"].startswith("dns: MX 0 . (a null MX) is listed "
+                                                      "beside other MX records")
     for target in document["targets"]:
         assert_valid(target["report"], "report")

@@ -5,6 +5,7 @@ and ``audit`` see them: each says in one line which step, which record and what 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 
 import pytest
 
@@ -63,3 +64,85 @@ def test_a_servfail_says_its_usual_causes_and_how_to_tell_them_apart() -> None:
         "nameservers do not answer for it) or a DNSSEC signature that does not validate (if "
         f"dig @127.0.0.1 -p {server.port} +cd MX xn--bcher-kva.test answers, it is DNSSEC)"), \
         result.stdout
+
+
+def test_a_public_domain_whose_mx_is_this_machine_is_critical_and_says_who_answered() -> None:
+    """An MX address of a public domain that is loopback (or 0.0.0.0, ::, either IPv4-mapped)
+    reaches the machine probing: its refusal, or its welcome, is not the domain's server's.
+    A name that could be on the Internet; only the loopback DNS server is ever asked."""
+    from smtpdiag.fakeserver import FakeServer
+    from smtpdiag.net.probe import ProbeOptions, probe
+
+    zone = {("smtpdiag-lab.net", "MX"): ["10 mx.smtpdiag-lab.net."],
+            ("mx.smtpdiag-lab.net", "AAAA"): ["::ffff:127.0.0.1"]}
+    with FakeServer("healthy", tls="none") as smtp, DnsServer(zone) as dns:
+        report = asyncio.run(probe("smtpdiag-lab.net", ProbeOptions(
+            port=smtp.port, nameserver=(dns.host, dns.port), helo="client.test", timeout=3.0,
+            dry_run=True)))
+        result = run_cli("check", "smtpdiag-lab.net", "--format", "nagios", "--port",
+                         str(smtp.port), "--nameserver", f"127.0.0.1:{dns.port}")
+    seen = ("the MX host mx.smtpdiag-lab.net resolves to ::ffff:127.0.0.1, an IPv4-mapped IPv6 "
+            "address (of 127.0.0.1: an A record's address written as AAAA); 127.0.0.1 is a "
+            "loopback address: a sender connects to itself")
+    assert [(f.severity, f.message) for f in report.resolution.findings] == [
+        ("critical", seen)]
+    assert report.verdict == "accepted"  # this machine's own server took it: said next
+    assert report.summary.endswith(
+        "; but ::ffff:127.0.0.1 is this machine: what answered was not a server of "
+        "smtpdiag-lab.net"), report.summary
+    assert_no_traceback(result)
+    assert result.returncode == 2
+    assert result.stdout.startswith(f"SMTPDIAG CRITICAL - smtpdiag-lab.net: dns: {seen}"), \
+        result.stdout
+
+
+REVERSE = {("rev.test", "MX"): ["10 1.2.0.192.in-addr.arpa.", "20 mx.rev.test."],
+           ("mx.rev.test", "A"): ["127.0.0.1"],
+           ("rev6.test", "MX"): [f"10 {ipaddress.ip_address('2001:db8::1').reverse_pointer}."]}
+
+
+def test_an_mx_target_that_is_a_reverse_dns_name_is_named_as_one(tmp_path) -> None:
+    """An MX written as the PTR name of an address (1.2.0.192.in-addr.arpa) read only as a
+    host that 'does not exist': the finding names what it is, in probe, check and audit."""
+    from smtpdiag.net.probe import ProbeOptions, probe
+
+    with DnsServer(REVERSE) as dns:
+        report = asyncio.run(probe("rev.test", ProbeOptions(
+            nameserver=(dns.host, dns.port), timeout=2.0, dry_run=True, port=9)))
+    assert [(f.severity, f.message) for f in report.resolution.findings] == [(
+        "warning", "the MX target 1.2.0.192.in-addr.arpa is the reverse-DNS name of "
+        "192.0.2.1, not a mail host's name: an MX must name a host with A or AAAA records "
+        "(RFC 5321 §5.1)")]
+    world = World(str(tmp_path))
+    try:
+        for (name, rdtype), values in REVERSE.items():
+            world.add(name, rdtype, *values)
+        found = {d: [(f.id, f.detail) for a in world.run(d).areas if a.name == "mx"
+                     for f in a.findings if f.severity == "critical"]
+                 for d in ("rev.test", "rev6.test")}
+    finally:
+        world.close()
+    assert found == {
+        "rev.test": [("mx.reverse-name", "MX 10 1.2.0.192.in-addr.arpa: the reverse-DNS name "
+                      "of 192.0.2.1")],
+        "rev6.test": [("mx.reverse-name", f"MX 10 {REVERSE['rev6.test', 'MX'][0][3:-1]}: the "
+                       "reverse-DNS name of 2001:db8::1")]}
+
+
+def test_audit_says_a_refusal_at_this_machine_is_not_the_domains(tmp_path) -> None:
+    from smtpdiag.net.audit import AuditOptions, audit
+    from tests.conftest import closed_port_held
+
+    world = World(str(tmp_path))
+    try:
+        world.add("smtpdiag-lab.net", "MX", "10 mx.smtpdiag-lab.net.")
+        world.add("mx.smtpdiag-lab.net", "A", "127.0.0.1")
+        dns = world.start_dns()
+        with closed_port_held() as port:
+            report = asyncio.run(audit("smtpdiag-lab.net", AuditOptions(
+                nameserver=(dns.host, dns.port), timeout=3.0, port=port, helo="client.test")))
+    finally:
+        world.close()
+    found = [f.detail for a in report.areas for f in a.findings if f.id == "addr.unreachable"]
+    assert found == [f"port {port}: connection refused by 127.0.0.1:{port} (127.0.0.1 is this "
+                     "machine: what answered was not a server of smtpdiag-lab.net)"]

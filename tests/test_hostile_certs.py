@@ -65,3 +65,21 @@ def test_hostile_certificate_names_are_shown_escaped_once(tmp_path: Path) -> Non
     tls = json.loads(as_json.stdout)["attempts"][0]["tls"]
     assert tls["subject"] == f"CN={COMMON},O={ORG}"  # the exact names
     assert len(tls["sans"]) == len(SANS)
+
+
+def test_a_server_that_wants_a_client_certificate_is_said_to(tmp_path: Path) -> None:
+    """TLS 1.3: the handshake ends on the client's side before the server has read the client's
+    (empty) certificate, so its refusal (an alert, then a close) arrives at the EHLO that
+    follows.  "closed the connection" alone sent a person looking at the network."""
+    context = _context(tmp_path)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(tmp_path / "cert.pem")
+    script = [send(GREETING), expect(b"EHLO"), send(b"250-hostile.test\r\n250 STARTTLS\r\n"),
+              expect(b"STARTTLS"), send(b"220 2.0.0 go ahead\r\n"), start_tls(context), smtp()]
+    with HostileServer(script) as server:
+        result = run_cli("probe", server.target, "--timeout", "10", "--dry-run", "--json")
+    assert_no_traceback(result)
+    assert result.returncode == 3, result.stdout + result.stderr
+    error = json.loads(result.stdout)["attempts"][0]["error"]
+    assert error["step"] == "ehlo-tls"
+    assert "client certificate" in error["message"], error["message"]

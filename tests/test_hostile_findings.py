@@ -101,7 +101,8 @@ def test_control_bytes_in_an_ehlo_keyword_are_a_warning_and_not_trusted() -> Non
     assert caps["starttls"] is False and caps["auth"] == []
     warnings = [w for w in _warnings(report) if "control character" in w]
     assert len(warnings) == 1
-    assert "'STARTTLS\x01'" in warnings[0] and "'AU\x1bTH PLAIN'" in warnings[0]  # exact
+    # a sentence: as shown (the reply's lines keep the exact text)
+    assert "'STARTTLS\\x01'" in warnings[0] and "'AU\\x1bTH PLAIN'" in warnings[0]
 
 
 @pytest.mark.parametrize("reply", [b"250 2.0.99999 ok\r\n", b"250 9.9.9 ok\r\n",
@@ -358,3 +359,14 @@ def test_a_plain_mx_set_has_no_mx_findings() -> None:
     report = json.loads(result.stdout)
     assert report["resolution"]["findings"] == []
     assert [m["cname"] for m in report["resolution"]["mx"]] == [None, None]
+
+
+@pytest.mark.parametrize("limit", [b"-5", b"1e99", b"9" * 30])
+def test_a_size_limit_that_is_no_number_is_shown_as_said_not_as_no_limit(limit: bytes) -> None:
+    ehlo = b"250-hostile.test\r\n250-SIZE " + limit + b"\r\n250 8BITMIME\r\n"
+    with HostileServer([send(GREETING), expect(b"EHLO"), send(ehlo), smtp(ehlo)]) as server:
+        result = run_cli("probe", server.target, "--timeout", "2", "--dry-run", "--tls", "none")
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = next(line for line in result.stdout.splitlines() if "capabilities:" in line)
+    assert line.endswith("capabilities: 8BITMIME · SIZE " + limit.decode()), line

@@ -93,8 +93,10 @@ def test_check_shows_invisible_characters_escaped_in_every_format(form: str) -> 
     assert not RAW.search(result.stdout + result.stderr)
     if form in ("text", "nagios", "junit"):
         assert "no such user " + SHOWN in result.stdout
-    else:  # JSON: the exact text once parsed
-        assert "no such user " + HIDDEN in json.dumps(json.loads(result.stdout.splitlines()[0]
-                                                                  if form == "jsonl"
-                                                                  else result.stdout),
-                                                       ensure_ascii=False)
+    else:  # JSON: a sentence as shown; a reply's lines (the full report) the exact text
+        document = json.loads(result.stdout.splitlines()[0] if form == "jsonl"
+                              else result.stdout)
+        summary = document["summary"] if form == "jsonl" else document["targets"][0]["summary"]
+        assert "no such user " + SHOWN in summary
+        if form == "json":
+            assert "no such user " + HIDDEN in json.dumps(document, ensure_ascii=False)

@@ -131,3 +131,19 @@ def test_a_reply_that_never_ends_is_said_to_be_as_long_as_it_was() -> None:
     assert ("(5000 lines of an unfinished reply arrived, with no last line: '250-line 0', "
             "'250-line 1', '250-line 2' and 4997 more)") in result.stdout
     assert len(result.stdout) < 20_000
+
+
+def test_a_thousand_auth_mechanisms_are_named_a_few_and_counted() -> None:
+    """The reply line is cut at what a person reads; the capabilities summary is too: a few
+    mechanisms, then how many more, never a screen of them.  ``--json`` keeps them all."""
+    names = b" ".join(b"M%d" % i for i in range(1000))
+    ehlo = b"250-hostile.test\r\n250-AUTH " + names + b"\r\n250 8BITMIME\r\n"
+    script = [send(GREETING), expect(b"EHLO"), send(ehlo), smtp(ehlo)]
+    with HostileServer(script) as server:
+        shown = run_cli("probe", server.target, "--timeout", "2", "--dry-run", "--tls", "none")
+        as_json = run_cli("probe", server.target, "--timeout", "2", "--dry-run", "--tls", "none",
+                          "--json")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    caps = next(line for line in shown.stdout.splitlines() if "capabilities:" in line)
+    assert caps.endswith("· AUTH M0 M1 M2 M3 M4 M5 M6 M7 M8 M9 M10 M11 and 988 more"), caps
+    assert len(json.loads(as_json.stdout)["attempts"][0]["capabilities"]["auth"]) == 1000

@@ -4,8 +4,9 @@ loopback) answered, replayed byte for byte by scripted servers.
 Each case misled before its fix: a message refused at the final dot for its size read as spam
 or a failed DMARC check; "451 4.5.3 Too many recipients" read as greylisting; "Invalid
 recipient", which OpenSMTPD also says to a domain it will not relay for, read only as a missing
-mailbox; and Debian's OpenSMTPD, whose TLS fails against OpenSSL 3 with an internal_error alert,
-gave a bare alert name.
+mailbox; "524 5.2.4 Mailing list expansion problem" (no entry in a virtual table) read as a
+fault of the connection; and Debian's OpenSMTPD, whose TLS fails against OpenSSL 3 with an
+internal_error alert, gave a bare alert name.
 """
 
 from __future__ import annotations
@@ -130,3 +131,26 @@ def test_must_issue_a_starttls_command_first_stays_a_tls_requirement() -> None:
     note = step(report, "mail").annotation
     assert note is not None and note.reason is not None
     assert note.reason.name == "tls-required"
+
+
+def test_mailing_list_expansion_problem_is_a_missing_virtual_user_not_the_connection() -> None:
+    # "action ... virtual <table>" and no entry for the address: lka_session.c says 524 5.2.4
+    # (424 4.2.4 when the table's backend fails); 5x2x otherwise reads as "the connection"
+    rcpt = b"524 5.2.4 Mailing list expansion problem: <bob@smtpd.test>\r\n"
+    report = run([send(BANNER), opensmtpd({b"RCPT": [rcpt, RCPT_OK]})],
+                 rcpt_to=("bob@smtpd.test", "alice@smtpd.test"), dry_run=True)
+    note = step(report, "rcpt", 524).annotation
+    assert note is not None and note.reason is not None and note.provider is not None
+    assert (note.reason.name, note.reason.permanent) == ("user-unknown", True), note.reason
+    assert note.provider.id == "opensmtpd-virtual-no-entry"
+    assert "It is about the connection" not in note.description, note.description
+    assert note.description.startswith("The recipient is refused") and "virtual" in note.description
+    assert report.verdict == "partial"
+    failing = b"424 4.2.4 Mailing list expansion problem: <bob@smtpd.test>\r\n"
+    report = run([send(BANNER), opensmtpd({b"RCPT": [failing]})], rcpt_to=("bob@smtpd.test",),
+                 dry_run=True)
+    note = step(report, "rcpt", 424).annotation
+    assert note is not None and note.reason is not None and note.provider is not None
+    assert (note.reason.name, note.reason.who) == ("system-error", "recipient-admin")
+    assert note.description.startswith("The recipient is deferred"), note.description
+    assert report.verdict == "deferred"

@@ -75,7 +75,9 @@ def test_mx_hosts_no_sender_can_reach_are_findings(smtp):
         "to itself",
         f"the MX host mx.{domain} resolves to fe80::1, a link-local address: only a sender on "
         "the same network segment reaches it"]
-    assert f"  ! warning: the MX host zero.{domain} resolves to 0.0.0.0, the unspecified " \
+    assert [f.severity for f in report.resolution.findings] == [
+        "warning", "critical", "critical", "warning"]  # loopback, 0.0.0.0: this machine
+    assert f"  ✗ critical: the MX host zero.{domain} resolves to 0.0.0.0, the unspecified " \
            "address: a sender connects to itself, or nowhere\n" in result.stdout
 
 

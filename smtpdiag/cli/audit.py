@@ -19,20 +19,9 @@ UNFINISHED = frozenset({"mx.lookup-failed"})  # nothing about the mail hosts cou
 
 def _domain(text: str) -> str:
     """A mail domain as given (lower-cased, no trailing dot); IDNs as their A-label."""
-    from ..core.targets import refuse_controls
+    from ..core.targets import mail_domain
 
-    refuse_controls(text, "DOMAIN")
-    name = text.strip().rstrip(".").lower()
-    if not name or any(c.isspace() or c in "@/:[]" for c in name):
-        raise UsageError(f"{text[:200]!r} is not a mail domain (give example.com, not an "
-                         "address or a URL)")
-    try:
-        name = name.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise UsageError(f"{text[:200]!r} is not a valid domain name: {exc}") from None
-    if "." not in name or len(name) > 253:
-        raise UsageError(f"{text[:200]!r} is not a mail domain")
-    return name
+    return mail_domain(text)
 
 
 def audit_command(

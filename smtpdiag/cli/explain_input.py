@@ -42,7 +42,10 @@ def _bytes_documents(data: bytes, label: str, lang: str,
     from ..core.dsn import is_message
     from ..core.explain import explain
 
-    if records and _paragraphs(data):
+    logged = [] if is_message(data) else _delivery_lines(data)
+    if logged:  # a mail log: each delivery that failed or was deferred, on its own
+        yield from _log_documents(logged, label, lang, records)
+    elif records and _paragraphs(data):
         yield from _records(data, label, {"path": label})
     elif not is_message(data):
         yield explain(data.decode("utf-8", "replace"), lang)
@@ -53,6 +56,31 @@ def _bytes_documents(data: bytes, label: str, lang: str,
         if not document["items"]:
             raise UsageError(f"{label}: {document['error']}")
         yield document
+
+
+def _delivery_lines(data: bytes) -> list[tuple[int, str]]:
+    """The numbered lines of an MTA's log that say a delivery failed or was deferred
+    (``core.loglines``); the log's other lines (connections, queue moves) say nothing of one."""
+    from ..core.loglines import is_delivery_line
+
+    text = data.decode("utf-8", "replace").replace("\r\n", "\n")
+    return [(number, line.strip()) for number, line in enumerate(text.split("\n"), 1)
+            if is_delivery_line(line)]
+
+
+def _log_documents(lines: list[tuple[int, str]], label: str, lang: str,
+                   records: bool) -> Iterator[dict[str, Any]]:
+    """A bounce record (``records``) or an explain document per delivery line of a log."""
+    from ..core.classify import classify
+    from ..core.explain import explain
+
+    for number, line in lines:
+        source = {"path": label, "line": number}
+        try:
+            document = classify(line) if records else explain(line, lang)
+        except UsageError:  # a line whose reply names nothing known: its record says so
+            document = classify(line)
+        yield document | {"source": source}
 
 
 def _paragraphs(data: bytes) -> bool:

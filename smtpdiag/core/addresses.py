@@ -6,8 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["SPECIAL_USE", "is_ip_literal", "listed_twice", "repeated_suffix", "special_use",
-           "unroutable"]
+__all__ = [
+    "SPECIAL_USE",
+    "is_ip_literal",
+    "listed_twice",
+    "repeated_suffix",
+    "reverse_name",
+    "special_use",
+    "this_machine",
+    "unroutable",
+]
 
 # Names that can never be on the Internet (RFC 6761 §6, RFC 6762 .local, RFC 8375 home.arpa,
 # RFC 9476 .alt, ICANN's .internal): a private MX address is no fault there.
@@ -41,6 +49,12 @@ def unroutable(address: str) -> str | None:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return None
+    mapped = getattr(ip, "ipv4_mapped", None)
+    if mapped is not None:  # an AAAA record written ::ffff:192.0.2.1
+        inner = unroutable(str(mapped))
+        return (f"an IPv4-mapped IPv6 address (of {mapped}: an A record's address written as "
+                "AAAA); " + (f"{mapped} is {inner}" if inner else
+                             "many senders refuse to connect to it"))
     if ip.is_unspecified:
         return "the unspecified address: a sender connects to itself, or nowhere"
     if ip.is_loopback:
@@ -52,6 +66,37 @@ def unroutable(address: str) -> str | None:
     if not ip.is_global:
         return "a private or reserved address: senders on the Internet cannot reach it"
     return None
+
+
+def reverse_name(name: str) -> str | None:
+    """The address whose reverse-DNS (PTR) name ``name`` is (``1.2.0.192.in-addr.arpa`` →
+    ``192.0.2.1``, or an ``ip6.arpa`` name of 32 nibbles), else None: such a name written as an
+    MX target has a PTR record, never an address."""
+    import ipaddress
+
+    labels = name.rstrip(".").lower().split(".")
+    try:
+        if labels[-2:] == ["in-addr", "arpa"] and len(labels) == 6:
+            return str(ipaddress.IPv4Address(".".join(reversed(labels[:4]))))
+        if labels[-2:] == ["ip6", "arpa"] and len(labels) == 34:
+            nibbles = "".join(reversed(labels[:32]))
+            return str(ipaddress.IPv6Address(int(nibbles, 16)))
+    except ValueError:
+        return None
+    return None
+
+
+def this_machine(address: str) -> bool:
+    """Whether a connection to ``address`` reaches the machine that makes it (loopback, the
+    unspecified address, either IPv4-mapped): whatever answers there is not the domain's."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    ip = getattr(ip, "ipv4_mapped", None) or ip
+    return ip.is_loopback or ip.is_unspecified
 
 
 def repeated_suffix(name: str) -> tuple[str, str] | None:

@@ -90,12 +90,16 @@ def session_facts(attempt: Attempt) -> dict[str, str]:
     """What the session showed that changes how a refusal reads, and the values its advice
     names: ``{auth}`` (the mechanisms offered), ``{declared}`` and ``{limit}`` (sizes).
     ``not-logged-in``: no AUTH was tried, so a server following the usual relay rules took
-    (or refused) each recipient as one of its own domains'."""
+    (or refused) each recipient as one of its own domains'; ``logged-in``: a login was taken,
+    so a relay refusal is the server's relay rule, not a missing login."""
     facts: dict[str, str] = {}
     caps = attempt.capabilities
     logged_in = any(step.name == "auth" for step in attempt.steps)
     if not logged_in:  # such a client may relay nowhere, as a rule: a refusal is about here
         facts["not-logged-in"] = ""
+    elif any(step.name == "auth" and step.reply is not None and step.reply.positive
+             for step in attempt.steps):  # a login taken: a relay refusal is the server's rule
+        facts["logged-in"] = ""
     if caps is not None and caps.auth and not logged_in:
         facts["auth-unused"], facts["auth"] = "", " ".join(caps.auth)
     if caps is not None and not caps.auth and caps.starttls and attempt.tls_mode == "none" \

@@ -51,7 +51,12 @@ def parse_capabilities(reply: Reply, lines: Sequence[str] | None = None) -> Capa
             flags[_FLAGS[keyword]] = True
         elif keyword == "SIZE":
             # ASCII digits only: isdigit() is true of "²", which int() refuses (a crash).
-            size = int(words[1]) if len(words) > 1 and _NUMBER.fullmatch(words[1]) else 0
+            if len(words) > 1 and _NUMBER.fullmatch(words[1]):
+                size = int(words[1])
+            else:  # no limit stated; one that is no number ("SIZE -5") is kept as said
+                size = 0
+                if len(words) > 1:
+                    other.append(line.strip()[:_OTHER_SHOWN])
         elif keyword.startswith("AUTH"):  # AUTH, and the old AUTH=LOGIN form
             named = [keyword[5:]] if keyword.startswith("AUTH=") else []
             if keyword in ("AUTH", "AUTH=") or named:

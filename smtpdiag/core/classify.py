@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import catalogue
-from .bounce import Diagnostic, read_diagnostic
+from .bounce import Diagnostic
+from .loglines import log_delivery, logged_diagnostic
 from .reason import decide
 
 __all__ = ["BOUNCE_SCHEMA", "MAX_INPUT_SHOWN", "classify", "classify_message", "record"]
@@ -44,9 +45,14 @@ def record(found: Diagnostic, text: str, *, final: bool | None = None,
 
 
 def classify(text: str) -> dict[str, Any]:
-    """The record of one diagnostic text (a ``--lines`` line)."""
+    """The record of one diagnostic text (a ``--lines`` line); a delivery line of an MTA's
+    log also gives the recipient, outcome and status it names (``loglines``)."""
     stripped = text.strip()
-    return record(read_diagnostic(stripped), stripped)
+    logged = log_delivery(stripped)
+    found = record(logged_diagnostic(stripped, logged), stripped)
+    if logged is not None:
+        found.update(recipient=logged.recipient, action=logged.action, status=logged.status)
+    return found
 
 
 def classify_message(data: bytes) -> list[dict[str, Any]]:

@@ -14,9 +14,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass, replace
-from email import message_from_string
 from email.message import Message
-from email.policy import compat32
 from functools import cache
 
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
@@ -32,7 +30,7 @@ from .prose import (
     unquoted,
     without_scan_notes,
 )
-from .transfer import decode_body, header_text, message_bytes, parsed_message, part_text
+from .transfer import field_group, header_text, parsed_message, part_text, status_text
 
 __all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "report_words",
            "split_mbox"]
@@ -101,29 +99,20 @@ def _field_groups(part: Message) -> list[Message]:
     quoted-printable) as encoded text.  So every part is read again from its decoded text."""
     payload = part.get_payload()  # a list: the email package parses every message/* part
     encoding = str(part.get("Content-Transfer-Encoding") or "").strip().lower()
-    text = _status_text([group for group in payload if isinstance(group, Message)], encoding)
-    groups = [message_from_string(block.strip() + "\n", policy=compat32)
-              for block in re.split(r"\n\s*\n", text) if block.strip()]
+    text = status_text([group for group in payload if isinstance(group, Message)], encoding)
+    groups = [field_group(block.strip()) for block in re.split(r"\n\s*\n", text) if block.strip()]
     # A group whose "body" holds more fields (a missing blank line) is read as one group;
     # recipients written one after the other without blank lines (AOL) are split apart.
     return [run for group in groups for run in _per_recipient(group)]
-
-
-def _status_text(parsed: list[Message], encoding: str) -> str:
-    """A delivery-status part's text, decoded where it is encoded as it says (``transfer``:
-    fields marked base64 but written as text are read as text); CRLF line ends are read as
-    they are (the fields' values are stripped)."""
-    data = b"\n".join(message_bytes(group) for group in parsed)
-    return decode_body(data, encoding).decode("utf-8", "replace")
 
 
 def _per_recipient(group: Message) -> list[Message]:
     """One group per recipient when several Final-Recipient fields share a block: a new
     recipient starts at a Final-Recipient (or at an Original-Recipient before it) once the
     current one has its own."""
+    if sum(1 for key in group if key.lower() == "final-recipient") < 2:
+        return [group]  # (the names alone: ``items()`` would sanitize every value)
     items = group.items()
-    if sum(1 for key, _ in items if key.lower() == "final-recipient") < 2:
-        return [group]
     runs: list[list[tuple[str, str]]] = [[]]
     for key, value in items:
         name = key.lower()
@@ -325,7 +314,7 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
         # there), or a boundary the body never uses.
         raw = prose if _FIELD.search(prose.encode("utf-8", "replace")) else raw_text(
             data[:MAX_MESSAGE])
-        groups = [message_from_string(block.strip() + "\n", policy=compat32)
+        groups = [field_group(block.strip())
                   for block in re.split(r"\n\s*\n", raw) if _FIELD.search(block.encode())]
         records = _from_report(groups, _before_fields(raw) if raw is prose else (
             prose or _before_fields(raw)))

@@ -318,17 +318,23 @@ def explain(text: str, lang: str = "en") -> dict[str, Any]:
         items = [_code_item(stripped, lang)]
     else:
         from .bounce import find_command, read_diagnostic
+        from .loglines import log_delivery, logged_diagnostic
         from .replies import excerpt, parse_reply_text
 
         try:
             replies = parse_reply_text(stripped)
         except ProtocolError:
-            item = explain_diagnostic(read_diagnostic(stripped), lang)
+            logged = log_delivery(stripped)  # an MTA's log line: whom it was about, its outcome
+            item = explain_diagnostic(logged_diagnostic(stripped, logged), lang)
             if item is None:
                 raise UsageError(
                     "no SMTP reply code, enhanced status code or known bounce wording found in "
                     f"{excerpt(stripped)}") from None
             items = [item]
+            if logged is not None:
+                item["dsn"] = {"recipient": logged.recipient, "action": logged.action,
+                               "status": logged.status, "remote_mta": None,
+                               "diagnostic_code": None}
         else:
             step = find_command(stripped)
             items = [explain_reply(reply, lang, step=step) for reply in replies]

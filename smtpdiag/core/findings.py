@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..model import Attempt, Finding, Reply, Resolution, Step
-from .addresses import is_ip_literal, listed_twice, repeated_suffix, special_use, unroutable
+from .addresses import (
+    is_ip_literal,
+    listed_twice,
+    repeated_suffix,
+    reverse_name,
+    special_use,
+    this_machine,
+    unroutable,
+)
 from .conduct import conduct_findings
 from .opportunistic import opportunistic_walk
 from .text import shorten
@@ -214,6 +222,10 @@ def mx_findings(resolution: Resolution) -> tuple[Finding, ...]:
                       "an MX must name a host (RFC 5321 §5.1), so senders look it up as a name "
                       "and most find nothing", "dns")
               for mx in hosts if is_ip_literal(mx.host)]
+    found += [Finding("warning", f"the MX target {mx.host} is the reverse-DNS name of {address}, "
+                      "not a mail host's name: an MX must name a host with A or AAAA records "
+                      "(RFC 5321 §5.1)", "dns")
+              for mx in hosts if (address := reverse_name(mx.host)) is not None]
     found += [Finding("warning", f"the MX target {mx.host} repeats {again[1]}: the zone file "
                       f"probably lacks the final dot after {again[0]}, so senders look up the "
                       "longer name", "dns")
@@ -240,7 +252,8 @@ def mx_host_findings(domain: str, host: str, addresses: tuple[str, ...],
     address family (A, AAAA) whose question failed (rdtype, message) while the other
     answered."""
     found = [] if special_use(domain) else [
-        Finding("warning", f"the MX host {host} resolves to {address}, {why}", "dns")
+        Finding("critical" if this_machine(address) else "warning",  # no sender delivers there
+                f"the MX host {host} resolves to {address}, {why}", "dns")
         for address in addresses if (why := unroutable(address)) is not None]
     for rdtype, message in failed:
         other = "AAAA" if rdtype == "A" else "A"

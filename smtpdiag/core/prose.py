@@ -144,10 +144,12 @@ def _transcript_start(prose: str, done: int, start: int) -> int:
 
 
 def _bare(text: str, address: str) -> bool:
-    """Whether a recipient's text holds nothing but its address and section heads (Sendmail
-    lists the address under "The following addresses had permanent fatal errors", then
-    writes why in the transcript below: "<ann@…>... Deferred: Connection refused by …")."""
-    return not _HEAD_LINE.sub("", text.replace(address, "")).strip(" \t\n<>\"'")
+    """Whether a recipient's text holds nothing but its address (Sendmail lists the address
+    under "The following addresses had permanent fatal errors", then writes why in the
+    transcript below: "<ann@…>... Deferred: Connection refused by …").  A section head never
+    stands in it: a recipient's lines end at one (``_section_end``), and a summary line's,
+    which may run across one, hold its reply code."""
+    return not text.replace(address, "").strip(" \t\n<>\"'")
 
 
 def html_text(text: str) -> str:
@@ -269,12 +271,15 @@ _SCAN_NOTE = re.compile(
     r"analysiert|analys[ée]|escaneado)\b[^\n]{0,80}?(?:anti-?virus|virus|malware|AVG|NOD32|"
     r"ClamAV|McAfee|Symantec|Sophos|Kaspersky|MailScanner)|no virus(?:es)? (?:was |were )?found|"
     r"believed to be clean|virus database|Informaci[óo]n de NOD32)[^\n]*$", re.I | re.M)
+# A word every note above holds, found before the notes are looked for line by line.
+_SCANNER_WORD = re.compile(r"virus|malware|AVG|NOD32|ClamAV|McAfee|Symantec|Sophos|Kaspersky|"
+                           r"MailScanner|clean", re.I)
 
 
 def without_scan_notes(text: str) -> str:
     """``text`` without the lines a virus scanner appended to it, which would read as a virus
     found: a scanner that found one says so in words of its own ("infected", "virus found")."""
-    return _SCAN_NOTE.sub("", text) if re.search(r"virus|AVG|NOD32", text, re.I) else text
+    return _SCAN_NOTE.sub("", text) if _SCANNER_WORD.search(text) else text
 
 
 def opening(prose: str) -> str:
@@ -311,7 +316,9 @@ def forwarded_bounce(message: Message) -> Message | None:
 
 
 _EML_KINDS = ("application/octet-stream", "application/eml", "application/x-eml")
-_HEADER_LINE = re.compile(rb"[A-Za-z][A-Za-z0-9-]*:[ \t]")
+# A message's first line as the email package reads one: a header (a space after the colon or
+# none) or an mbox "From " line (a message saved from a mailbox).
+_HEADER_LINE = re.compile(rb"From |[!-9;-~]+:")
 
 
 def _attached(part: Message) -> Message | None:
@@ -332,5 +339,5 @@ def _attached(part: Message) -> Message | None:
         return None
     else:
         data = body_bytes(part)
-    data = data.replace(b"\r\n", b"\n")
-    return parsed_message(data) if _HEADER_LINE.match(data.lstrip()[:200]) else None
+    data = data.replace(b"\r\n", b"\n").lstrip()  # a blank line first would end its headers
+    return parsed_message(data) if _HEADER_LINE.match(data) else None

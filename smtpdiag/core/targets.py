@@ -20,6 +20,7 @@ __all__ = [
     "Target",
     "a_label",
     "default_recipient",
+    "mail_domain",
     "needs_smtputf8",
     "parse_nameserver",
     "parse_port",
@@ -160,12 +161,28 @@ def needs_smtputf8(address: str) -> bool:
     return not address.isascii()
 
 
-def _has_a_label(name: str, what: str, value: str) -> None:
+def _has_a_label(name: str, what: str, value: str, error: type[UsageError] = UsageError
+                 ) -> str:
+    """``name`` as its A-label; a usage error when IDNA refuses it (``xn--zz`` is none)."""
     try:
-        a_label(name)
+        return a_label(name)
     except UnicodeError as exc:
-        raise UsageError(f"{what} {quoted(value)}: the name {quoted(name, 70)} has no IDNA "
-                         f"A-label ({exc}), so it cannot be sent to a server") from None
+        raise error(f"{what} {quoted(value)}: the name {quoted(name, 70)} has no IDNA "
+                    f"A-label ({exc}), so it cannot be sent to a server") from None
+
+
+def mail_domain(text: str, what: str = "DOMAIN") -> str:
+    """A mail domain as ``audit`` takes it: a host name with a dot, checked as a target's name
+    is; returned lower-case, without a trailing dot, an IDN as its A-label."""
+    refuse_controls(text, what)
+    name = text.strip()
+    if not name or any(c.isspace() or c in "@/:[]" for c in name):
+        raise UsageError(f"{quoted(text)} is not a mail domain (give example.com, not an "
+                         "address or a URL)")
+    domain = _has_a_label(_check_hostname(name, what, UsageError), what, text)
+    if "." not in domain or len(domain) > 253:
+        raise UsageError(f"{quoted(text)} is not a mail domain")
+    return domain
 
 
 def parse_port(text: str, what: str, error: type[UsageError] = UsageError) -> int:
@@ -216,6 +233,8 @@ def _plain_target(text: str, port: int | None, no_mx: bool) -> Target | None:
     name = host[:-1] if host.endswith(".") else host
     if len(name) > 253 or not _ASCII_NAME.fullmatch(host):
         return None
+    if "-" in host and "xn--" in host.lower():  # posing as an A-label: _parse_target checks
+        return None
     return Target(raw, name.lower(), chosen_port, mail_domain=text_port is None and not no_mx)
 
 
@@ -248,6 +267,7 @@ def _parse_target(text: str, port: int | None, no_mx: bool) -> Target:
     else:
         return Target(raw, address.compressed, chosen_port, literal=True)
     name = _check_hostname(host, "target", TargetError)
+    _has_a_label(name, "target", text, TargetError)
     return Target(raw, name, chosen_port, mail_domain=text_port is None and not no_mx)
 
 

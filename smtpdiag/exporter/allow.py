@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..errors import UsageError
+from ..errors import UsageError, quoted
 
 __all__ = ["AllowList"]
 
@@ -53,8 +53,9 @@ class AllowList:
                 pass
             match = _NAME.fullmatch(pattern)
             if match is None:
-                raise UsageError(f"allow pattern {raw!r}: expected a host name, *.domain, an IP "
-                                 "address, a CIDR network such as 192.0.2.0/24, or *")
+                raise UsageError(f"allow pattern {quoted(raw)}: expected a host name, "
+                                 "*.domain, an IP address, a CIDR network such as "
+                                 "192.0.2.0/24, or *")
             if match.group(1):
                 suffixes.append("." + match.group(2))
             else:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.thresholds import Thresholds, build_thresholds, check_reachable
-from ..errors import UsageError
+from ..errors import UsageError, quoted
 from ..net.probe import ProbeOptions, default_helo
 from .allow import AllowList
 
@@ -135,7 +135,7 @@ def build_module(name: str, table: Mapping[str, Any], *, where: str = "",
     """One ``[modules.NAME]`` table, checked key by key (``UsageError`` naming the key)."""
     from ..api import probe_options
 
-    where = f"{where}module {name!r}"
+    where = f"{where}module {quoted(name, 80)}"
     if not _MODULE_NAME.fullmatch(name):
         raise UsageError(f"{where}: a module name is letters, digits, '_', '-' or '.'")
     unknown = set(table) - _MODULE_KEYS
@@ -220,8 +220,8 @@ def load_config(path: Path | None, *, allow: Sequence[str] = (),
     if not 0 <= offset < 10:
         raise UsageError(f"{where}[exporter]: timeout_offset must be 0 to 10 seconds")
     tables = _typed(f"{where}[modules]", "table", data.get("modules", {}), dict)
-    modules = {name: build_module(name, _typed(f"{where}module {name!r}", "table", table, dict),
-                                  where=where, base=base)
+    modules = {name: build_module(name, _typed(f"{where}module {quoted(name, 80)}", "table",
+                                               table, dict), where=where, base=base)
                for name, table in tables.items()}
     if not modules:
         modules[DEFAULT_MODULE] = build_module(DEFAULT_MODULE, {})
@@ -248,9 +248,9 @@ def parse_listen(text: str, what: str = "--listen") -> tuple[str, int]:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        raise UsageError(f"{what} {text!r}: expected IP:PORT or [IPv6]:PORT, e.g. "
+        raise UsageError(f"{what} {quoted(text)}: expected IP:PORT or [IPv6]:PORT, e.g. "
                          "127.0.0.1:9125") from None
     # ASCII digits only: isdigit() is true of "²⁵", which int() then refuses (a crash).
     if not (port.isascii() and port.isdigit()) or not 0 <= int(port) < 65536:
-        raise UsageError(f"{what} {text!r}: port must be 0-65535")
+        raise UsageError(f"{what} {quoted(text)}: port must be 0-65535")
     return host, int(port)

@@ -36,7 +36,7 @@ from .. import __version__
 from ..core.health import judge
 from ..core.replies import Redactor, secret_forms
 from ..core.targets import parse_target
-from ..errors import UsageError
+from ..errors import UsageError, quoted
 from ..model import AuditReport, Report
 from ..net.fleet import probe_many
 from ..render.doc import clean
@@ -139,7 +139,8 @@ class Exporter:
         module = self.config.modules.get(name)
         if module is None:
             known = ", ".join(sorted(self.config.modules))
-            raise _Refused(400, "unknown-module", f"unknown module {name!r}; known: {known}")
+            raise _Refused(400, "unknown-module",
+                           f"unknown module {quoted(name, 80)}; known: {known}")
         return module
 
     def _budget(self, request: web.Request, module: Module) -> float:
@@ -151,7 +152,7 @@ class Exporter:
         except ValueError:
             scrape = math.nan
         if not math.isfinite(scrape) or scrape <= 0:
-            raise _Refused(400, "bad-request", f"{TIMEOUT_HEADER}: {header!r} is not a "
+            raise _Refused(400, "bad-request", f"{TIMEOUT_HEADER}: {quoted(header, 80)} is not a "
                            "positive number of seconds")
         offset = self.config.timeout_offset
         # A scrape timeout shorter than the offset still leaves the probe half of it.
@@ -173,7 +174,7 @@ class Exporter:
             why = ("no target is allowed: start the exporter with --allow PATTERN or set "
                    "allow in [exporter]" if self.config.allow.empty else
                    f"{host} is not on the allow-list")
-            raise _Refused(403, "not-allowed", f"target {target!r} refused: {why}")
+            raise _Refused(403, "not-allowed", f"target {quoted(target)} refused: {why}")
         budget = self._budget(request, module)
         if self.waiting >= self.config.concurrency * QUEUE_FACTOR:
             raise _Refused(503, "busy", f"{self.waiting} probe requests are already waiting")

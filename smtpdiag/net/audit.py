@@ -323,7 +323,18 @@ async def _dane(resolver: PolicyResolver, mx: MxFacts, addresses: list[AddressFa
     from .tls_chain import presented_chain
 
     hosts = list(dict.fromkeys(h.host for h in mx.hosts if h.addresses))
-    answers = await asyncio.gather(*(resolver.ask(tlsa_name(h), "TLSA") for h in hosts))
+    aliases = {h.host: h.cname for h in mx.hosts if h.addresses and h.cname}
+
+    async def tlsa_of(host: str) -> Answer:
+        """RFC 7672 §2.2.2: an alias's TLSA records at its target first, then at its name."""
+        target = aliases.get(host)
+        if target is not None:
+            answer = await resolver.ask(tlsa_name(target), "TLSA")
+            if answer.found or answer.status == "error":
+                return answer
+        return await resolver.ask(tlsa_name(host), "TLSA")
+
+    answers = await asyncio.gather(*(tlsa_of(h) for h in hosts))
     tlsa = tuple(zip(hosts, answers, strict=True))
     wanted = {h for h, a in tlsa if a.found}
     helo = opts.helo or default_helo()

@@ -28,7 +28,7 @@ from dns.rdtypes.ANY.PTR import PTR
 from dns.rdtypes.IN.A import A
 from dns.rdtypes.IN.AAAA import AAAA
 
-from smtpdiag.errors import DnsError, TargetError, UsageError
+from smtpdiag.errors import DnsError, TargetError, UsageError, quoted
 from smtpdiag.model import MxHost, Resolution
 
 from .mxqueue import MxQueue
@@ -74,11 +74,13 @@ def _to_name(text: str) -> tuple[dns.name.Name, str]:
     if not display or display == ".":
         raise TargetError("an empty domain name cannot be looked up", step=STEP)
     if any(ch.isspace() for ch in display):
-        raise TargetError(f"{display!r} is not a domain name: it contains whitespace", step=STEP)
+        raise TargetError(f"{quoted(display)} is not a domain name: it contains whitespace",
+                          step=STEP)
     try:
         name = dns.name.from_text(display, origin=dns.name.root)
     except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
-        raise TargetError(f"{display!r} is not a valid domain name: {exc}", step=STEP) from exc
+        raise TargetError(f"{quoted(display)} is not a valid domain name: {exc}",
+                          step=STEP) from exc
     return name, display
 
 
@@ -105,7 +107,8 @@ class Resolver:
             try:
                 ipaddress.ip_address(host)
             except ValueError:
-                raise UsageError(f"the nameserver must be an IP address, not {host!r}") from None
+                raise UsageError(f"the nameserver must be an IP address, not {quoted(host)}"
+                                 ) from None
             if not 0 < port < 65536:
                 raise UsageError(f"the nameserver port must be 1-65535, not {port}")
         if timeout <= 0:

@@ -195,6 +195,17 @@ def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions,
     return text
 
 
+def _this_machine(domain: str, attempts: list[Attempt]) -> str:
+    """A public domain's walked MX address that is this machine (loopback, unspecified): what
+    answered, or refused, was not the domain's server, and the summary must not read as its."""
+    from ..core.addresses import special_use, this_machine
+
+    here = [a.address for a in attempts if a.address is not None and this_machine(a.address)]
+    if not here or special_use(domain):
+        return ""
+    return f"; but {here[0]} is this machine: what answered was not a server of {domain}"
+
+
 def _refused_rcpt(attempt: Attempt) -> bool:
     """Whether any recipient was refused: a cheap test before ``refused_recipient``'s."""
     return any(s.name == "rcpt" and s.reply is not None and not s.reply.positive
@@ -381,6 +392,8 @@ async def probe(target_text: str | Target, opts: ProbeOptions, *,
     walked = [a for a in attempts if a.address is not None] or attempts[:1]
     verdict = worst_outcome(a.outcome for a in walked) if opts.all_mx else walked[-1].outcome
     summary = _summary(verdict, walked, opts, chosen)
+    if resolution.findings and resolution.domain is not None:  # an MX address to say twice?
+        summary += _this_machine(resolution.domain, walked)
     if untried:
         hosts_were = "MX host was" if untried == 1 else "MX hosts were"
         summary += (f"; {untried} more {hosts_were} not tried: the probe's time limit "

@@ -257,6 +257,13 @@ class RecordingProtocol(SMTPProtocol, asyncio.BufferedProtocol):
         return f"; before that it sent, unasked: {excerpt(seen, 120)}"
 
 
+def _alert_hint(reason: str) -> str:
+    """What a TLS alert from the server means for the person, where it says more than its name."""
+    if "CERTIFICATE_REQUIRED" in reason or "PEER_DID_NOT_RETURN_A_CERTIFICATE" in reason:
+        return "; the server wants a client certificate, and smtpdiag sends none"
+    return ""
+
+
 def convert_error(exc: BaseException, step: str, timeout: float, proto: RecordingProtocol | None,
              where: str) -> SmtpdiagError:
     """Map any library or OS exception to our error tree, once, naming the step.
@@ -290,7 +297,8 @@ def convert_error(exc: BaseException, step: str, timeout: float, proto: Recordin
                 "; the server ended the handshake with an internal_error alert: a fault on its "
                 "side (a certificate or key its TLS library cannot use), not something this "
                 "client can change" if reason == "TLSV1_ALERT_INTERNAL_ERROR" else "")
-        return TlsError(f"TLS handshake with {where} failed: {reason}{hint}", step=step)
+        return TlsError(f"TLS handshake with {where} failed: {reason}{hint or _alert_hint(reason)}",
+                        step=step)
     if isinstance(exc, ConnectionRefusedError):
         return ConnectError(f"connection refused by {where}", step=step)
     if isinstance(exc, (SMTPServerDisconnected, ConnectionError, EOFError)):
@@ -299,16 +307,25 @@ def convert_error(exc: BaseException, step: str, timeout: float, proto: Recordin
                                 "completed", step=step)
         cause = exc.__cause__ or exc.__context__
         if isinstance(cause, ssl.SSLError) and not isinstance(cause, ssl.SSLEOFError):
+            reason = cause.reason or str(cause)
+            if "_ALERT_" in reason:  # the server's own TLS stack ended the session: a refusal
+                return ConnectError(f"{where} ended the TLS session with an alert: {reason}"
+                                    f"{_alert_hint(reason)}", step=step)
             # the session broke, not a hang-up: bytes that are not TLS records (or a record
             # that fails) arrived inside the encrypted session
-            return ConnectError(f"the TLS session with {where} broke: "
-                                f"{cause.reason or cause}; the server sent something that is "
-                                "not a valid TLS record inside the encrypted session",
-                                step=step)
+            return ConnectError(f"the TLS session with {where} broke: {reason}; the server "
+                                "sent something that is not a valid TLS record inside the "
+                                "encrypted session", step=step)
         if proto is not None and proto.bytes_pending:  # in the middle of a reply: say what came
             return ConnectError(f"{where} closed the connection in the middle of a reply "
                                 f"({proto.describe_partial()})", step=step)
         extra = proto.describe_unsolicited() if proto else ""
+        if step == "ehlo-tls" and not extra:
+            # TLS 1.3 ends the handshake on our side before the server has read our (empty)
+            # certificate: its refusal arrives here, as an alert asyncio may not pass on
+            extra = (" right after the TLS handshake, before any reply inside TLS: a server "
+                     "does that when it refuses the client's TLS, most often because it wants "
+                     "a client certificate (smtpdiag sends none); its log says which")
         return ConnectError(f"{where} closed the connection{extra}", step=step)
     if isinstance(exc, OSError):
         return ConnectError(f"cannot connect to {where}: {exc.strerror or exc}", step=step)

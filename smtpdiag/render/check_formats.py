@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 from ..core.health import STATES, exit_code, primary_attempt
 from ..core.text import escape
 from .check_totals import RunTotals, run_summary, totals_summary
-from .doc import Doc, json_text, write_doc
+from .doc import Doc, clean, json_text, write_doc
 from .json_report import report_json
 
 if TYPE_CHECKING:
@@ -74,8 +74,8 @@ def target_json(result: CheckResult) -> dict[str, Any]:
         "target": result.target,
         "state": result.state,
         "exit_code": exit_code(result.state),
-        "summary": result.summary,
-        "reasons": [{"state": r.state, "message": r.message, "step": r.step}
+        "summary": clean(result.summary),
+        "reasons": [{"state": r.state, "message": clean(r.message), "step": r.step}
                     for r in result.reasons],
         "metrics": {
             "total_s": m.total,
@@ -94,7 +94,7 @@ def head_json(totals: RunTotals, thresholds: Thresholds) -> dict[str, Any]:
         "version": 1,
         "state": totals.state,
         "exit_code": exit_code(totals.state),
-        "summary": totals_summary(totals),
+        "summary": clean(totals_summary(totals)),
         "counts": dict(totals.counts),
         "started_at": totals.started_at,
         "elapsed_ms": totals.elapsed_ms,
@@ -174,8 +174,8 @@ def line_json(result: CheckResult) -> dict[str, Any]:
         "target": result.target,
         "state": result.state,
         "exit_code": STATES.index(result.state),
-        "summary": result.summary,
-        "reasons": [{"state": r.state, "message": r.message, "step": r.step}
+        "summary": clean(result.summary),
+        "reasons": [{"state": r.state, "message": clean(r.message), "step": r.step}
                     for r in result.reasons],
         "verdict": report.verdict,
         "host": attempt.host if attempt else None,
@@ -201,7 +201,7 @@ def jsonl_line(result: CheckResult) -> str:
     report = result.report
     attempt = primary_attempt(report)
     reasons = ",".join(
-        f'{{"state":{_s(r.state)},"message":{_s(r.message)},"step":{_v(r.step)}}}'
+        f'{{"state":{_s(r.state)},"message":{_s(clean(r.message))},"step":{_v(r.step)}}}'
         for r in result.reasons) if result.reasons else ""
     tls = "null"
     if attempt is not None:
@@ -230,7 +230,7 @@ def jsonl_line(result: CheckResult) -> str:
     middle = _MIDDLES.get((result.state, result.summary, verdict)) if not reasons else None
     if middle is None:
         middle = (f'"state":{_s(result.state)},"exit_code":{_EXIT_CODES[result.state]},'
-                  f'"summary":{_s(result.summary)},"reasons":[{reasons}],'
+                  f'"summary":{_s(clean(result.summary))},"reasons":[{reasons}],'
                   f'"verdict":{_s(verdict)}')
         if not reasons and len(_MIDDLES) < _MIDDLES_KEPT:
             _MIDDLES[result.state, result.summary, verdict] = middle

@@ -21,12 +21,15 @@ OLD_TLS = ("SSLv3", "TLSv1", "TLSv1.1")
 
 
 OTHER_SHOWN = 12  # further extensions named in the summary (VRFY, ETRN, XCLIENT …)
+AUTH_SHOWN = 12  # AUTH mechanisms named in it (a real server offers a handful; --json has all)
 
 
 def _caps(caps: Capabilities) -> str:
     """Every extension the server offered, the ones that matter for diagnosis first."""
     parts = []
-    if caps.size is not None:
+    # a SIZE whose limit is no number ("SIZE -5") is among the others, as the server said it
+    unreadable = caps.size == 0 and any(o[:5].upper() == "SIZE " for o in caps.other)
+    if caps.size is not None and not unreadable:
         parts.append(f"SIZE {size(caps.size)}" if caps.size else "SIZE (no limit)")
     for flag, label in (("pipelining", "PIPELINING"), ("eightbitmime", "8BITMIME"),
                         ("smtputf8", "SMTPUTF8"), ("chunking", "CHUNKING"), ("dsn", "DSN"),
@@ -34,7 +37,9 @@ def _caps(caps: Capabilities) -> str:
         if getattr(caps, flag):
             parts.append(label)
     if caps.auth:
-        parts.append("AUTH " + " ".join(caps.auth))
+        more_auth = len(caps.auth) - AUTH_SHOWN
+        parts.append("AUTH " + " ".join(caps.auth[:AUTH_SHOWN])
+                     + (f" and {more_auth} more" if more_auth > 0 else ""))
     parts += [shorten(" ".join(other.split()), 40) for other in caps.other[:OTHER_SHOWN]]
     more = max(0, len(caps.other) - OTHER_SHOWN) + caps.other_more
     if more:

@@ -39,11 +39,17 @@ def test_empty_lines_are_skipped_not_kept() -> None:
 
 @pytest.mark.parametrize(("line", "size"), [
     ("SIZE 35882577", 35882577), ("size 1", 1), ("SIZE 0", 0), ("SIZE", 0),
-    ("SIZE " + "9" * 20, int("9" * 20)), ("SIZE " + "9" * 21, 0), ("SIZE 12a", 0),
-    ("SIZE -5", 0), ("SIZE ²", 0), ("SIZE 1 2", 1),
+    ("SIZE " + "9" * 20, int("9" * 20)), ("SIZE 1 2", 1),
 ])
 def test_size(line: str, size: int) -> None:
     assert caps(line) == Capabilities(size=size)
+
+
+@pytest.mark.parametrize("line", ["SIZE " + "9" * 21, "SIZE 12a", "SIZE -5", "SIZE ²"])
+def test_a_size_that_is_no_number_is_kept_as_said(line: str) -> None:
+    """The extension is there (no stated limit, as SIZE alone), and its line is kept among the
+    others, so what the server said is shown rather than "no limit"."""
+    assert caps(line) == Capabilities(size=0, other=(line,))
 
 
 def test_without_size_it_is_none() -> None:

@@ -150,7 +150,9 @@ def test_what_all_says(record: str, hit: str | None) -> None:
 
 def test_all_in_a_long_record_is_shown_cut_at_300() -> None:
     record = "v=spf1 " + " ".join(f"ip4:192.0.2.{n}" for n in range(40)) + " +all"
-    assert spf_hits(D, (txt(D, record),)) == ([Hit("spf.plus-all", D, record[:300])], record)
+    assert spf_hits(D, (txt(D, record),)) == ([
+        Hit("spf.long", D, "601 bytes, over the 450 that RFC 7208 §3.4 advises"),
+        Hit("spf.plus-all", D, record[:300])], record)
 
 
 def test_syntax_errors_name_the_record_they_are_in() -> None:
@@ -184,7 +186,8 @@ def test_eleven_lookups_are_named() -> None:
 def test_the_lookup_list_is_cut_at_400_characters() -> None:
     record = "v=spf1 " + " ".join(f"a:host-with-a-long-name-{n}.x.test" for n in range(20)) \
         + " -all"
-    (hit,), _ = spf_hits(D, (txt(D, record),))
+    (long, hit), _ = spf_hits(D, (txt(D, record),))
+    assert long.id == "spf.long"  # 667 bytes
     names = ", ".join(f"a:host-with-a-long-name-{n}.x.test" for n in range(20))
     assert hit == Hit("spf.lookups", D, f"20 lookups (limit 10): {names}"[:400])
 
@@ -310,7 +313,19 @@ def test_a_chain_of_redirects_decides_all_at_its_end() -> None:
 
 def test_an_all_beside_a_redirect_wins() -> None:
     answers = (txt(D, "v=spf1 -all redirect=r.x.test"), txt("r.x.test", "v=spf1 +all"))
-    assert spf_hits(D, answers) == ([], "v=spf1 -all redirect=r.x.test")
+    assert spf_hits(D, answers) == ([Hit(  # RFC 7208 §6.1: not counted, not followed
+        "spf.redirect-ignored", D, "redirect=r.x.test is ignored: the record has an all "
+        "mechanism (-all), which decides for every host it does not list")],
+        "v=spf1 -all redirect=r.x.test")
+
+
+def test_a_long_record_is_measured_in_bytes() -> None:
+    def found(record: str) -> list[str]:
+        return [h.id for h in spf_hits(D, (txt(D, record),))[0]]
+
+    record = "v=spf1 " + "a" * 438 + " -all"  # 450 bytes: at the limit
+    assert found(record) == ["spf.syntax"]
+    assert found(record.replace("a", "é", 1)) == ["spf.syntax", "spf.long"]  # 451 bytes
 
 
 def test_a_broken_redirect_is_reported_once_not_as_a_missing_all() -> None:

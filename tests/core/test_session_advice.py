@@ -77,7 +77,20 @@ def test_a_session_that_logged_in_gets_no_login_advice() -> None:
     note = annotate_attempt(attempt(*steps)).steps[-1].annotation
     assert note is not None and note.reason is not None
     assert note.reason.decided_by == "provider" and note.provider is not None
-    assert session_facts(attempt(*steps)) == {}
+    assert session_facts(attempt(*steps)) == {"logged-in": ""}
+
+
+def test_relay_denied_after_a_login_names_the_relay_rule_and_before_one_the_login() -> None:
+    login = Step("auth", "AUTH PLAIN ***", reply("235 2.7.0 Authentication successful"))
+    after = annotate_attempt(attempt(login, Step("rcpt", "RCPT TO:<c@d.test>", reply(RELAY)),
+                                     port=25)).steps[-1].annotation
+    assert after is not None and after.reason is not None
+    assert after.reason.name == "relay-denied" and "permit_sasl_authenticated" in after.advice[0]
+    before = refused_at("rcpt", RELAY, port=25).annotation  # AUTH offered, not used
+    assert before is not None and before.reason is not None
+    assert before.reason.name == "relay-denied" and "--auth-user" in before.advice[0]
+    plain_mx = refused_at("rcpt", RELAY, caps=Capabilities(), port=25).annotation
+    assert plain_mx is not None and "--auth-user" in plain_mx.advice[0]  # port 25's own rule
 
 
 def test_relay_denial_is_never_read_as_a_missing_login() -> None:
@@ -117,7 +130,9 @@ def test_session_facts() -> None:
     unsized = Step("mail", "MAIL FROM:<a@b.test>", reply("552 5.3.4 too big"))
     assert session_facts(attempt(unsized, caps=Capabilities(size=300))) == anonymous
     logged_in = Step("auth", "AUTH PLAIN <redacted>", reply("235 2.7.0 ok"))
-    assert session_facts(attempt(logged_in)) == {}
+    assert session_facts(attempt(logged_in)) == {"logged-in": ""}
+    refused = Step("auth", "AUTH PLAIN <redacted>", reply("535 5.7.8 no"))
+    assert session_facts(attempt(refused)) == {}  # tried, not taken: neither fact
 
 
 # point 8: sizes for people, a 552 at MAIL compared with the limit

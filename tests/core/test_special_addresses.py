@@ -43,6 +43,10 @@ def test_names_that_only_look_special(domain: str) -> None:
     ("192.168.1.1", "a private or reserved address: senders on the Internet cannot reach it"),
     ("fd00::5", "a private or reserved address: senders on the Internet cannot reach it"),
     ("8.8.8.8", None), ("2a00:1450:4001::1", None), ("mx.example.org", None), ("", None),
+    ("::ffff:127.0.0.1", "an IPv4-mapped IPv6 address (of 127.0.0.1: an A record's address "
+     "written as AAAA); 127.0.0.1 is a loopback address: a sender connects to itself"),
+    ("::ffff:8.8.8.8", "an IPv4-mapped IPv6 address (of 8.8.8.8: an A record's address "
+     "written as AAAA); many senders refuse to connect to it"),
 ])
 def test_why_an_address_is_unroutable_word_for_word(address: str, why: str | None) -> None:
     assert unroutable(address) == why

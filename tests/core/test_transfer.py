@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from smtpdiag.core.dsn import read_message
 from smtpdiag.core.transfer import MAX_CONTAINERS, parsed_message
 
@@ -37,9 +39,11 @@ def test_too_deep_a_message_with_8bit_text_is_read_in_utf8() -> None:
     assert found.diagnostic.message == "<ann@example.org>: Benutzer unbekannt, désolé"
 
 
-def test_a_forwarded_bounce_nesting_too_deep_is_read_with_its_8bit_text() -> None:
-    # it was read again from as_bytes(), which could not write its text back: the reply lost
-    saved = base64.encodebytes(_nested(MAX_CONTAINERS + 1))
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n"])
+def test_a_forwarded_bounce_nesting_too_deep_is_read_with_its_8bit_text(line_end: bytes) -> None:
+    # it was read again from as_bytes(), which could not write its text back: the reply lost;
+    # saved with CRLF, its body is found after its headers all the same
+    saved = base64.encodebytes(_nested(MAX_CONTAINERS + 1).replace(b"\n", line_end))
     data = (b"From: bob@example.net\nTo: admin@example.net\nSubject: Fwd: failure notice\n"
             b'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="F"\n\n--F\n'
             b"Content-Type: text/plain\n\nSee the attached bounce.\n--F\n"

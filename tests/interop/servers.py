@@ -80,6 +80,9 @@ LISTENERS: dict[str, tuple[int, str, tuple[str, ...]]] = {
     "encrypt": (29041, "an MTA taking mail only over TLS (no SASL): smtpd_tls_security_level = "
                 "encrypt", ("smtpd_tls_security_level=encrypt",)),
     "soft-bounce": (29042, "soft_bounce = yes: every refusal said with 4xx", ("soft_bounce=yes",)),
+    "relay-login": (29043, "AUTH offered in clear; a login does not let the client relay", (
+        "smtpd_sasl_auth_enable=yes", "smtpd_tls_auth_only=no",
+        "smtpd_relay_restrictions=reject_unauth_destination")),
     "submission": (29587, "submission: TLS, AUTH (Dovecot SASL) required", (
         "smtpd_tls_security_level=encrypt", "smtpd_sasl_auth_enable=yes",
         "smtpd_tls_auth_only=yes",

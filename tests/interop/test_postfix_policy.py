@@ -4,7 +4,7 @@ session's one Postfix, as in ``test_postfix.py``.)"""
 
 from __future__ import annotations
 
-from tests.interop.servers import Postfix
+from tests.interop.servers import SASL_PASSWORD, SASL_USER, Postfix
 from tests.interop.test_postfix import run, step
 
 # check_recipient_access with the admin's own text: a rule of theirs, not relaying, not a block
@@ -71,3 +71,33 @@ def test_soft_bounce_keeps_a_deferral_deferred_and_says_why_it_is_temporary(
     rcpt = step(relay, "rcpt")
     assert (rcpt.reply.code, rcpt.reply.enhanced) == (454, "4.7.1"), rcpt.reply.text
     assert rcpt.annotation.reason.name == "relay-denied" and relay.verdict == "deferred"
+
+
+# Relay access denied: without a login where AUTH is offered, log in; after one, the admin's rule
+
+
+def test_relay_denied_where_auth_was_offered_and_not_used_says_log_in(postfix: Postfix) -> None:
+    report = run(postfix, "relay-login", tls="none", mail_from=SASL_USER,
+                 rcpt_to=("someone@elsewhere.example",), dry_run=True)
+    rcpt = step(report, "rcpt")
+    assert "Relay access denied" in rcpt.reply.text, rcpt.reply.text
+    note = rcpt.annotation
+    assert note.reason.name == "relay-denied" and "--auth-user" in note.advice[0], note.advice
+    assert "PLAIN LOGIN" in note.description, note.description
+    assert report.verdict == "refused"
+
+
+def test_relay_denied_after_a_login_is_the_admins_relay_rule_not_a_missing_login(
+        postfix: Postfix) -> None:
+    report = run(postfix, "relay-login", tls="none", auth_user=SASL_USER,
+                 auth_password=SASL_PASSWORD, mail_from=SASL_USER,
+                 rcpt_to=("someone@elsewhere.example",), dry_run=True)
+    assert step(report, "auth").reply.code == 235
+    rcpt = step(report, "rcpt")
+    assert "Relay access denied" in rcpt.reply.text, rcpt.reply.text
+    note = rcpt.annotation
+    assert note.reason.name == "relay-denied", note.reason
+    assert "permit_sasl_authenticated" in note.advice[0], note.advice
+    assert "Authenticate" not in note.advice[0] and "--auth-user" not in note.advice[0]
+    assert "logged in" in note.description, note.description
+    assert report.verdict == "refused"

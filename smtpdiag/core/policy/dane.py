@@ -91,7 +91,7 @@ def _problem(record: Tlsa) -> tuple[str, str] | None:
 
 
 def _host_hits(host: str, answer: Answer, addresses: list[AddressFacts]) -> list[Hit]:
-    where = tlsa_name(host)
+    where = answer.name or tlsa_name(host)  # an alias's records may be at its target's name
     hits: list[Hit] = []
     if not answer.authenticated:
         hits.append(Hit("dane.unsigned", where, f"{len(answer.records)} TLSA record(s), AD bit "
@@ -140,7 +140,8 @@ def _why_no_chain(facts: AddressFacts) -> str:
 def _lookup_failed(host: str, answer: Answer) -> Hit:
     """A TLSA question with no usable answer is not "no DANE": a DANE sender that gets no
     answer for a host it must check defers mail to it (RFC 7672)."""
-    return Hit("dane.lookup-failed", tlsa_name(host), answer.error or "the TLSA lookup failed")
+    return Hit("dane.lookup-failed", answer.name or tlsa_name(host),
+               answer.error or "the TLSA lookup failed")
 
 
 def dane_hits(tlsa: tuple[tuple[str, Answer], ...], addresses: tuple[AddressFacts, ...]

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from ...catalogue.audit import software_names
 from ...model import AuditArea, AuditReport
+from ..addresses import special_use, this_machine
 from .dane import dane_hits, tlsa_name
 from .dmarc import dmarc_hits, dmarc_records, report_hits
 from .dnsbl import dnsbl_hits
@@ -29,8 +30,15 @@ def _smtp_area(g: Gathered) -> AuditArea:
         return area("smtp", (), skipped="no MX address to probe")
     hits: list[Hit] = []
     facts: list[str] = []
+    public = not special_use(g.domain)
     for facts_ in g.addresses:
-        hits += address_hits(facts_)
+        found = address_hits(facts_)
+        if public and this_machine(facts_.address):  # its refusal is not the domain's
+            note = (f" ({facts_.address} is this machine: what answered was not a server of "
+                    f"{g.domain})")
+            found = [replace(h, detail=h.detail + note) if h.id == "addr.unreachable" else h
+                     for h in found]
+        hits += found
         attempt = facts_.attempt
         ptr = ", ".join(facts_.ptr) or "no PTR"
         line = f"{facts_.host} ({facts_.address}): PTR {ptr}"

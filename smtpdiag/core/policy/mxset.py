@@ -8,6 +8,7 @@ from ..addresses import (
     is_ip_literal,
     listed_twice,
     repeated_suffix,
+    reverse_name,
     special_use,
     unroutable,
 )
@@ -33,6 +34,9 @@ def host_hits(host: HostFacts, *, last: bool = False) -> list[Hit]:
                     "records")]
     if host.status == "literal" or is_ip_literal(host.host):
         return [Hit("mx.ip-literal", host.host, f"MX {host.preference} {host.host}")]
+    if (address := reverse_name(host.host)) is not None and not host.addresses:
+        return [Hit("mx.reverse-name", host.host, f"MX {host.preference} {host.host}: the "
+                    f"reverse-DNS name of {address}")]
     hits: list[Hit] = []
     if host.cname:
         hits.append(Hit("mx.cname", host.host, f"{host.host} is an alias (CNAME) of "

@@ -20,6 +20,7 @@ __all__ = ["LOOKUP_LIMIT", "VOID_LIMIT", "Term", "next_questions", "parse_spf", 
 
 LOOKUP_LIMIT = 10
 VOID_LIMIT = 2
+LONG_RECORD = 450  # RFC 7208 §3.4: a record longer may not fit a 512-byte UDP answer
 MAX_DEPTH = 10
 WALK_LIMIT = 100  # lookups counted before the walk stops (includes met many times over)
 MECHANISMS = ("all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists")
@@ -152,8 +153,15 @@ class _Walk:
         terms, errors = parse_spf(record)
         for error in errors:
             self.hits.append(Hit("spf.syntax", name, f"{error} (in {quoted(record[:200])})"))
+        every = next((t for t in terms if t.name == "all" and not t.modifier), None)
         for term in terms:
             target = _target(term, name)
+            if every is not None and term.name == "redirect" and term.modifier:
+                # RFC 7208 §6.1: ignored beside all, so neither counted nor followed
+                self.hits.append(Hit("spf.redirect-ignored", name, f"redirect={target} is "
+                                     f"ignored: the record has an all mechanism ({every.qualifier}"
+                                     "all), which decides for every host it does not list"))
+                continue
             if term.name not in COUNTED or (term.modifier != (term.name == "redirect")):
                 continue
             if len(self.lookups) > WALK_LIMIT:  # far past the limit: said already
@@ -222,6 +230,10 @@ def spf_hits(domain: str, answers: tuple[Answer, ...]) -> tuple[list[Hit], str |
         return [Hit("spf.multiple", domain, " | ".join(records)[:300])], None
     terms = walk.visit(domain, records[0], 0)
     hits = walk.hits
+    size = len(records[0].encode("utf-8", "surrogateescape"))
+    if size > LONG_RECORD:
+        hits.append(Hit("spf.long", domain, f"{size} bytes, over the {LONG_RECORD} that RFC "
+                        "7208 §3.4 advises"))
     if len(walk.lookups) > LOOKUP_LIMIT:
         hits.append(Hit("spf.lookups", domain, f"{len(walk.lookups)} lookups (limit "
                         f"{LOOKUP_LIMIT}): {', '.join(walk.lookups)}"[:400]))

@@ -51,8 +51,8 @@ def _rules() -> list[dict[str, Any]]:
 
 @cache
 def _client_reasons() -> frozenset[str]:
-    """Causes that are about the client itself (a block list, its reverse DNS, its reputation):
-    a refusal whose words name one is not about the address it follows, whatever the step."""
+    """Causes about the client itself (a block list, its reverse DNS, its reputation, its lack
+    of TLS): a refusal whose words name one is not about the address it follows."""
     return frozenset(_advice()["client_reasons"])
 
 

@@ -12,8 +12,10 @@ Hostile and broken servers: names in ``refused`` answer REFUSED (a lame delegati
 ``spoofed`` are answered with a reply that is not for the question (``"id"``: another query ID,
 ``"qname"``: about another name), as an off-path forger or a broken middlebox sends; names in
 ``slow`` are answered after that many seconds; with ``race=True`` every UDP answer follows a
-forged copy with another query ID; and with ``tcp=False`` the TCP port hangs up on every
-connection, so a truncated UDP answer cannot be fetched again over TCP.
+forged copy with another query ID; with ``tcp=False`` the TCP port hangs up on every
+connection, so a truncated UDP answer cannot be fetched again over TCP; and with
+``no_edns=True`` it is a server from before EDNS (RFC 6891 §7), answering FORMERR to a query
+that carries an OPT record.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class DnsServer:
         slow: dict[str, float] | None = None,
         tcp: bool = True,
         race: bool = False,
+        no_edns: bool = False,
     ) -> None:
         self.records = {(_key(n), t.upper()): list(v) for (n, t), v in records.items()}
         self.names = {n for n, _ in self.records}
@@ -79,6 +82,7 @@ class DnsServer:
         self.slow = {_key(n): delay for n, delay in (slow or {}).items()}
         self.tcp = tcp
         self.race = race  # every UDP answer comes after a forged copy (another query ID)
+        self.no_edns = no_edns  # a pre-EDNS server: FORMERR to any query with an OPT record
         self.chase = chase  # False: an alias is answered with its CNAME only, as out of zone
         self.host = host
         self.port = 0
@@ -105,6 +109,11 @@ class DnsServer:
             return None
         if name in self.slow:
             time.sleep(self.slow[name])
+        if self.no_edns and query.edns >= 0:
+            query.use_edns(False)  # it cannot read the OPT record, so it sends none back
+            response = dns.message.make_response(query)
+            response.set_rcode(dns.rcode.FORMERR)
+            return response.to_wire()
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA
         if name in self.servfail or (name, rdtype) in self.servfail:

@@ -168,3 +168,15 @@ def test_a_local_delivery_program_failing_is_the_cause_whatever_it_printed():
     # a local program may report a real cause of its own
     full = classify("Diagnostic-Code: X-Unix; maildrop: mailbox is full")
     assert full["reason"]["name"] == "mailbox-full"
+
+
+def test_a_message_identifier_in_the_prose_is_no_recipient():
+    # Microsoft's "Original Message ID", Exim's "References:" above its words: an identifier
+    # written like an address is not the recipient; the address the prose names after it is
+    bounce = ("From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\nTo: bo@example.net\n"
+              "Subject: Undeliverable: Offer\n\n"
+              "Original Message ID: <AM0PR01MB1234.eurprd01@AM0PR01MB1234.example.org>\n"
+              "References: <E1abcDE-000123-AB@mx.example.org>\n\n"
+              "Delivery to this recipient failed: ann@example.org\n550 5.1.1 User unknown\n")
+    (record,) = classify_message(bounce.encode())
+    assert record["recipient"] == "ann@example.org"

@@ -76,6 +76,25 @@ def test_usage_errors_are_unknown(args, message, closed_port):
     assert message in " ".join(result.stderr.split()), result.stderr
 
 
+@pytest.mark.parametrize(("args", "line"), [
+    (("--expect", "bogus", "TARGET"),
+     "SMTPDIAG UNKNOWN - error: --expect 'bogus': expected STEP=VALUE, e.g. --expect mail=250"),
+    (("a|b",), "SMTPDIAG UNKNOWN - error: target 'a¦b' is not a valid host name (bad label "
+     "'a¦b')"),  # a | would start the performance data
+    (("--targets-file", "/nonexistent/targets.txt"), "SMTPDIAG UNKNOWN - error: cannot read "
+     "--targets-file /nonexistent/targets.txt: No such file or directory"),
+])
+def test_nagios_says_unknown_on_stdout_when_the_check_cannot_run(args, line, closed_port):
+    """A monitoring system shows a plugin's first line of standard output: a check that could
+    not run says why there too, as its one status line, not only on standard error."""
+    args = [f"127.0.0.1:{closed_port}" if a == "TARGET" else a for a in args]
+    result = run_cli("check", *args, "--format", "nagios")
+    assert_no_traceback(result)
+    assert result.returncode == 3, (result.stdout, result.stderr)
+    assert result.stdout == line + "\n"
+    assert result.stderr.startswith("smtpdiag: error: ")
+
+
 def test_a_bad_line_in_the_targets_file_is_named(tmp_path, closed_port):
     # the good first line is a port nothing listens on: no real server is ever reached
     listing = tmp_path / "targets.txt"

@@ -12,7 +12,7 @@ import pytest
 from smtpdiag.net.lookups import PolicyResolver
 from tests.auditkit import World
 from tests.conftest import assert_no_traceback, run_cli
-from tests.dnsserver import DnsServer
+from tests.dnsserver import DnsServer, servfail_why
 
 BAD_BYTE = {("bad.test", "TXT"): ['"v=spf1 mx \\255 -all"'],
             ("bad.test", "MX"): ["0 ."],
@@ -146,3 +146,65 @@ def test_audit_says_a_refusal_at_this_machine_is_not_the_domains(tmp_path) -> No
     found = [f.detail for a in report.areas for f in a.findings if f.id == "addr.unreachable"]
     assert found == [f"port {port}: connection refused by 127.0.0.1:{port} (127.0.0.1 is this "
                      "machine: what answered was not a server of smtpdiag-lab.net)"]
+
+
+def test_a_nameserver_from_before_edns_is_asked_again_without_it(tmp_path) -> None:
+    """RFC 6891 §7: a server that answers FORMERR to a query with EDNS is asked again without
+    it, as every mail server's resolver does; audit asks with EDNS (for the AD bit and big
+    answers), and said the MX lookup itself failed (exit 3) for a domain that gets mail."""
+    zone = {("old.test", "MX"): ["10 mx.old.test."], ("mx.old.test", "A"): ["127.0.0.1"],
+            ("old.test", "TXT"): ['"v=spf1 mx -all"']}
+    with DnsServer(zone, no_edns=True) as server:
+        resolver = PolicyResolver((server.host, server.port), 2.0)
+        answers = [asyncio.run(resolver.ask("old.test", rdtype)) for rdtype in ("MX", "TXT")]
+    assert [(a.status, a.records) for a in answers] == [
+        ("ok", ("10 mx.old.test",)), ("ok", ("v=spf1 mx -all",))]
+    world = World(str(tmp_path))
+    try:
+        for (name, rdtype), values in zone.items():
+            world.add(name, rdtype, *values)
+        world.start_dns().no_edns = True
+        report = world.run("old.test")
+    finally:
+        world.close()
+    assert "mx.lookup-failed" not in [f.id for a in report.areas for f in a.findings]
+    assert next(a for a in report.areas if a.name == "mx").facts[0] == "MX 10 mx.old.test → " \
+        "127.0.0.1"
+
+
+def test_a_mail_domain_that_is_an_alias_is_said_to_be(tmp_path) -> None:
+    world = World(str(tmp_path))
+    try:
+        world.add("apex.test", "CNAME", "other.test.")  # and MX records of its own
+        world.add("apex.test", "MX", "10 mx.apex.test.")
+        world.add("alias.test", "CNAME", "real.test.")
+        world.add("real.test", "MX", "10 mx.apex.test.")
+        world.add("mx.apex.test", "A", "127.0.0.1")
+        found = {d: [(f.id, f.detail) for a in world.run(d).areas if a.name == "mx"
+                     for f in a.findings if f.id.startswith(("mx.cname-", "mx.domain-"))]
+                 for d in ("apex.test", "alias.test")}
+    finally:
+        world.close()
+    assert found == {
+        "apex.test": [("mx.cname-beside", "apex.test is an alias (CNAME) of other.test and has "
+                       "MX records of its own")],
+        "alias.test": [("mx.domain-alias", "alias.test is an alias (CNAME) of real.test: its MX "
+                        "records are real.test's")]}
+
+
+def test_a_failed_ptr_lookup_says_why(tmp_path) -> None:
+    """'the PTR lookup failed' alone left out what the server said (a SERVFAIL, a timeout)."""
+    world = World(str(tmp_path))
+    try:
+        world.add("ptr.test", "MX", "10 mx.ptr.test.")
+        world.add("mx.ptr.test", "A", "127.0.0.1")
+        dns = world.start_dns()
+        dns.servfail.add("1.0.0.127.in-addr.arpa")
+        found = [f.detail for a in world.run("ptr.test").areas for f in a.findings
+                 if f.id == "addr.ptr-lookup-failed"]
+    finally:
+        world.close()
+    assert found == [
+        f"the PTR lookup for 127.0.0.1 failed: the nameserver 127.0.0.1:{dns.port} failed "
+        f"(SERVFAIL) answering PTR 127.0.0.1: "
+        + servfail_why(dns.port, "PTR 1.0.0.127.in-addr.arpa")]

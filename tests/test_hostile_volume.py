@@ -147,3 +147,15 @@ def test_a_thousand_auth_mechanisms_are_named_a_few_and_counted() -> None:
     caps = next(line for line in shown.stdout.splitlines() if "capabilities:" in line)
     assert caps.endswith("· AUTH M0 M1 M2 M3 M4 M5 M6 M7 M8 M9 M10 M11 and 988 more"), caps
     assert len(json.loads(as_json.stdout)["attempts"][0]["capabilities"]["auth"]) == 1000
+
+
+def test_a_thousand_mechanisms_none_usable_are_named_a_few_in_the_error() -> None:
+    names = b" ".join(b"M%d" % i for i in range(1000))
+    ehlo = b"250-hostile.test\r\n250-AUTH " + names + b"\r\n250 8BITMIME\r\n"
+    with HostileServer([send(GREETING), expect(b"EHLO"), send(ehlo), smtp(ehlo)]) as server:
+        result = run_cli("check", server.target, "--no-mx", "--tls", "none", "--auth-user", "a",
+                         "--timeout", "3", "--format", "nagios", env={"SMTPDIAG_PASSWORD": "pw"})
+    assert result.returncode == 2, result.stdout + result.stderr
+    first = result.stdout.splitlines()[0]
+    assert "it offers: M0, M1, M2, M3, M4, M5, M6, M7, M8, M9, M10, M11 and 988 more (" in first
+    assert len(result.stdout) < 2000

@@ -244,3 +244,25 @@ def test_a_walk_refused_for_good_quotes_the_permanent_refusal(rcpt: list[bytes])
         code, report = probe_json(server, *recipients, "--dry-run")
     assert (code, report["verdict"]) == (1, "refused"), report["summary"]
     assert " refused at rcpt: 550 5.1.1 <r0@x.test>: " in report["summary"], report["summary"]
+
+
+@pytest.mark.parametrize(("rcpt", "says"), [
+    # Postfix's default relay rule (defer_unauth_destination), and soft_bounce = yes
+    (b"454 4.7.1 <x@elsewhere.test>: Relay access denied\r\n", "will not relay"),
+    (b"450 4.1.1 <x@x.test>: Recipient address rejected: User unknown in local recipient "
+     b"table\r\n", "does not exist"),
+])
+def test_a_deferral_whose_words_are_permanent_says_retrying_will_not_help(
+        rcpt: bytes, says: str) -> None:
+    with HostileServer([send(GREETING), answering({b"RCPT": [rcpt]})]) as server:
+        code, report = probe_json(server, "--to", "x@x.test", "--dry-run")
+    assert (code, report["verdict"]) == (4, "deferred")
+    assert "temporary by its code" in report["summary"] and says in report["summary"]
+    assert "retrying will not help until that changes" in report["summary"], report["summary"]
+
+
+def test_a_greylisting_deferral_still_says_a_sender_would_retry() -> None:
+    rcpt = b"450 4.2.0 <x@x.test>: Recipient address rejected: Greylisted, see x\r\n"
+    with HostileServer([send(GREETING), answering({b"RCPT": [rcpt]})]) as server:
+        _, report = probe_json(server, "--to", "x@x.test", "--dry-run")
+    assert report["summary"].endswith("(temporary: a sending server would retry later)")

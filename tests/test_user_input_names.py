@@ -49,7 +49,7 @@ def test_a_label_or_name_too_long_for_dns_is_refused(command: str, name: str) ->
     assert "codec" not in message and "UnicodeError" not in message
 
 
-def test_every_layer_quotes_typed_input_as_the_cli_does() -> None:
+def test_every_layer_quotes_typed_input_as_the_cli_does(monkeypatch) -> None:
     """One form, ``core.errors.quoted``: the text in quotes as typed, escaped once where it is
     shown.  ``repr`` escaped it already, so a typed backslash showed doubled twice over."""
     import asyncio
@@ -76,3 +76,7 @@ def test_every_layer_quotes_typed_input_as_the_cli_does() -> None:
     assert message(lambda: AllowList.parse(["a\\b"])).startswith("allow pattern 'a\\b': ")
     assert "not 'x\\y'" in message(lambda: probe_options(tls="x\\y"))
     assert message(lambda: explain("550", lang="x\\y")).startswith("unknown language 'x\\y';")
+    from smtpdiag.net.eventloop import ENV, loop_factory
+
+    monkeypatch.setenv(ENV, "a\\b")
+    assert message(lambda: loop_factory(2)).startswith(f"{ENV}='a\\b': it must be one of")

@@ -259,6 +259,13 @@ OPTIONS: dict[str, tuple[str, object]] = {
 }
 
 
+def _nagios_unknown(message: str) -> None:
+    from ..render.check_nagios import unknown_line
+
+    sys.stdout.write(unknown_line(message))
+    sys.stdout.flush()
+
+
 def run_check_command(
         targets: list[str] | None = None, targets_file: Path | None = None,
         port: int | None = None, tls: str = "auto", timeout: float = 10.0,
@@ -274,7 +281,8 @@ def run_check_command(
         audit: bool = False, https_port: int = 443, progress: bool | None = None) -> int:
     """Health-check the targets against the thresholds; the monitoring exit code."""
     code = EXIT_UNKNOWN
-    with guarded(usage_code=EXIT_UNKNOWN, failure_code=EXIT_UNKNOWN, internal_code=EXIT_UNKNOWN):
+    with guarded(usage_code=EXIT_UNKNOWN, failure_code=EXIT_UNKNOWN, internal_code=EXIT_UNKNOWN,
+                 status=_nagios_unknown if fmt is CheckFormat.nagios else None):
         from ..core.thresholds import build_thresholds, check_reachable
         from ..net.probe import ProbeOptions, default_helo
         from .check_targets import read_targets

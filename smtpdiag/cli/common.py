@@ -192,35 +192,41 @@ def catchable() -> Iterator[None]:
 @contextmanager
 def guarded(
     usage_code: int = EXIT_USAGE, failure_code: int = EXIT_FAILED,
-    internal_code: int = EXIT_INTERNAL,
+    internal_code: int = EXIT_INTERNAL, status: Callable[[str], None] | None = None,
 ) -> Iterator[None]:
     """Turn every error raised inside into a message and an exit code (no traceback, ever);
-    ``check`` makes every code of its own UNKNOWN (3), as monitoring reads them.
+    ``check`` makes every code of its own UNKNOWN (3), as monitoring reads them, and with
+    ``status`` also writes the message as its output's status line (nagios reads stdout).
 
     Ctrl-C inside is a ``KeyboardInterrupt`` (``catchable``), so what is under way is wound
     down (status line erased, event loop closed) before the one line "interrupted".
     """
+    def stop(message: str, code: int) -> NoReturn:
+        if status is not None:
+            status(message)
+        fail(message, code)
+
     with catchable():
         try:
             yield
         except SystemExit:
             raise
         except KeyboardInterrupt:
-            fail("interrupted", EXIT_INTERRUPTED)
+            stop("interrupted", EXIT_INTERRUPTED)
         except BrokenPipeError:
             # The reader went away (``| head``): nothing is wrong, and nothing more can be said.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise SystemExit(EXIT_PIPE) from None
         except UsageError as exc:
-            fail(f"error: {exc}", usage_code)
+            stop(f"error: {exc}", usage_code)
         except SmtpdiagError as exc:
-            fail(f"error: {exc}", failure_code)
+            stop(f"error: {exc}", failure_code)
         except OSError as exc:
             # Files, sockets and devices a user named or an environment lacks (a full disk, no
             # temporary directory): their fault is the system's, not a bug of smtpdiag.  Each
             # path a user gives is checked where it is read, with a better message; this is
             # the net under those checks.
-            fail(f"error: {os_error_text(exc)}", failure_code)
+            stop(f"error: {os_error_text(exc)}", failure_code)
         except Exception as exc:  # a bug: still one line, never a traceback
-            fail(f"internal error ({type(exc).__name__}): {exc} — please report this",
+            stop(f"internal error ({type(exc).__name__}): {exc} — please report this",
                  internal_code)

@@ -22,6 +22,7 @@ from .mbox import split_mbox
 from .prose import (
     about_a_failure,
     forwarded_bounce,
+    generated,
     html_text,
     mdn_rejection,
     opening,
@@ -236,6 +237,8 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
     records = []
     prose_found = read_diagnostic(prose) if prose.strip() else None
     listed = {address.lower(): text for address, text in segments(prose)}
+    # Exim: what an alias, a forward, a pipe or a file became, listed under that instead
+    became = {a.lower(): text for a, text in generated(prose)} if "generated " in prose else {}
     prose_step = cache(lambda: find_command(prose))  # once: a report may list 10,000
     for group in groups:
         recipient = _recipient(group)
@@ -253,9 +256,9 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
             # no Diagnostic-Code, or one that says nothing ("smtp;"): what the prose says
             # about this recipient, else about all (unless it lists others only), else the
             # Status field with its comment
-            own = _own(listed.get((recipient or "").lower()), recipient or "")
-            about_all = None if listed and (recipient or "").lower() not in listed \
-                else prose_found
+            key = (recipient or "").lower()
+            own = _own(listed.get(key) or became.get(key), recipient or "")
+            about_all = None if listed and key not in listed else prose_found
             found = own or about_all or read_diagnostic(_value(group, "Status") or "")
         elif prose_found is not None and _cut_short(found, prose_found):
             found = prose_found
@@ -371,7 +374,10 @@ def _named(prose: str, sender: str | None) -> str | None:
         address = _X400_SMTP.sub("", found.group(1).lstrip("'"))  # "to 'ann@…'": no quote
         if address.lower() == (sender or "").lower() or _SYSTEM.match(address):
             continue
-        if _HEADER_LINE.match(prose, prose.rfind("\n", 0, found.start()) + 1):
+        line = prose.rfind("\n", 0, found.start()) + 1
+        if _ID_LINE.match(prose, line):  # a message's identifier ("References: <E1x@h>")
+            continue
+        if _HEADER_LINE.match(prose, line):
             quoted = quoted or address
             continue
         return address
@@ -380,6 +386,8 @@ def _named(prose: str, sender: str | None) -> str | None:
 
 _X400_SMTP = re.compile(r"^(?:SMTP|RFC-?822)=", re.I)
 _HEADER_LINE = re.compile(r"[ \t>]*(?:To|Cc|From|Sender|Reply-To):", re.I)
+_ID_LINE = re.compile(r"[ \t>]*(?:References|In-Reply-To|(?:Original |Resent-)?Message[ -]?ID|"
+                      r"Content-ID)[ \t]*:", re.I)
 
 
 def _own(text: str | None, address: str) -> Diagnostic | None:

@@ -39,7 +39,8 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
                 f"waited {pause / 1000:.1f} s before the last, as Postfix's postscreen does "
                 "(postscreen_greet_wait) to catch robots that talk before the greeting ends. "
                 "smtpdiag waited, as a client must: not tarpitting, nothing to fix", step.name))
-        elif step.elapsed_ms >= SLOW_STEP_MS and step.error is None and step.name != "message":
+        elif step.elapsed_ms >= SLOW_STEP_MS and step.error is None and step.name != "message" \
+                and (reply is not None or step.name != "quit"):  # unanswered: our own wait
             found.append(Finding(
                 "warning", f"slow: the {step.name} step took {step.elapsed_ms / 1000:.1f} s "
                 "(tarpitting or an overloaded server; the step itself succeeded)"

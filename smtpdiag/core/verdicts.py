@@ -20,7 +20,8 @@ from collections.abc import Iterable
 
 from ..model import Reply
 
-__all__ = ["OUTCOMES", "VERDICTS", "outcome_of", "stopping_reply", "worst_outcome"]
+__all__ = ["OUTCOMES", "VERDICTS", "deferral_note", "outcome_of", "stopping_reply",
+           "worst_outcome"]
 
 OUTCOMES = ("accepted", "partial", "deferred", "refused", "failed")
 VERDICTS = (*OUTCOMES, "no-mail")
@@ -54,3 +55,22 @@ def outcome_of(*, failed: bool, stop: Reply | None, rcpt_replies: Iterable[Reply
 def worst_outcome(outcomes: Iterable[str]) -> str:
     """The worst of several outcomes (``VERDICTS`` order); ``failed`` for none."""
     return max(outcomes, key=VERDICTS.index, default="failed")
+
+
+# Causes a 4xx may name that a retry does not cure by itself: the server says something lasting
+# with a temporary code (Postfix's default defer_unauth_destination, soft_bounce = yes, a 450
+# reject code), and a sending server retries for days before it bounces.
+NOT_CURED_BY_RETRY = frozenset({"relay-denied", "user-unknown", "mailbox-disabled"})
+
+
+def deferral_note(step: str, reply: Reply) -> str:
+    """The words a deferred verdict ends with: a sender would retry, unless the reply's own
+    words name a cause a retry does not cure; then the class is kept (still deferred) and the
+    cause said.  Only a deferred walk asks, so only it loads the catalogue."""
+    from .annotate import annotate_reply
+
+    reason = annotate_reply(reply, step).reason
+    if reason is None or reason.name not in NOT_CURED_BY_RETRY:
+        return " (temporary: a sending server would retry later)"
+    return (f" (temporary by its code, but it says {reason.summary}: retrying will not help "
+            "until that changes)")

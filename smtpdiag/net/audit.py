@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -101,8 +101,19 @@ def _mx_records(records: tuple[str, ...]) -> list[tuple[int, str]]:
 
 
 async def gather_mx(resolver: PolicyResolver, domain: str) -> MxFacts:
-    """The MX set as senders see it (RFC 5321 §5.1, RFC 7505)."""
-    answer = await resolver.ask(domain, "MX")
+    """The MX set as senders see it (RFC 5321 §5.1, RFC 7505), and whether the domain is an
+    alias (CNAME): one whose MX records are its target's, or one beside its own MX records."""
+    answer, alias = await asyncio.gather(resolver.ask(domain, "MX"),
+                                         resolver.ask(domain, "CNAME"))
+    facts = await _gather_mx(resolver, domain, answer)
+    if answer.cname is not None:
+        return replace(facts, cname=answer.cname)
+    if alias.found and answer.status == "ok":  # answered directly, and an alias as well
+        return replace(facts, cname=alias.records[0], beside=True)
+    return facts
+
+
+async def _gather_mx(resolver: PolicyResolver, domain: str, answer: Answer) -> MxFacts:
     if answer.status == "nxdomain":
         return MxFacts(domain, "nxdomain")
     if answer.status == "error":
@@ -120,12 +131,13 @@ async def gather_mx(resolver: PolicyResolver, domain: str) -> MxFacts:
     return MxFacts(domain, "mx", tuple(hosts))
 
 
-async def _reverse(resolver: PolicyResolver, address: str) -> tuple[str, tuple[str, ...],
-                                                                   tuple[str, ...]]:
-    """(status, PTR names, the names among them that resolve back to ``address``)."""
+async def _reverse(resolver: PolicyResolver, address: str
+                   ) -> tuple[str, tuple[str, ...], tuple[str, ...], str | None]:
+    """(status, PTR names, the names among them that resolve back to ``address``, why the
+    lookup failed)."""
     answer = await resolver.reverse(address)
     if answer.status != "ok":
-        return answer.status, (), ()
+        return answer.status, (), (), answer.error if answer.status == "error" else None
     rdtype = "AAAA" if ":" in address else "A"
     forward = await asyncio.gather(*(resolver.ask(name, rdtype) for name in answer.records))
     import ipaddress
@@ -140,7 +152,7 @@ async def _reverse(resolver: PolicyResolver, address: str) -> tuple[str, tuple[s
                     break
             except ValueError:
                 continue
-    return "ok", answer.records, tuple(confirmed)
+    return "ok", answer.records, tuple(confirmed), None
 
 
 async def _address(resolver: PolicyResolver, host: str, address: str, domain: str,
@@ -151,10 +163,11 @@ async def _address(resolver: PolicyResolver, host: str, address: str, domain: st
         helo=opts.helo or default_helo(), rcpt_to=(f"postmaster@{domain}",),
         tls="starttls", timeout=opts.timeout, ca_file=opts.ca_file, insecure=True,
         dry_run=True)
-    (status, ptr, confirmed), attempt = await asyncio.gather(
+    (status, ptr, confirmed, why), attempt = await asyncio.gather(
         _reverse(resolver, address),
         walk(host, address, opts.port, walk_opts, time.monotonic() + opts.timeout * 4))
-    return AddressFacts(host, address, ptr, status, confirmed, annotate_attempt(attempt))
+    return AddressFacts(host, address, ptr, status, confirmed, annotate_attempt(attempt),
+                        ptr_error=why)
 
 
 async def _sts(resolver: PolicyResolver, domain: str, opts: AuditOptions

@@ -29,6 +29,7 @@ from .tlsverify import peer_chain, verify_chain
 
 __all__ = ["Walk"]
 
+NAMED = 12  # AUTH mechanisms named in a message (render/report_view.AUTH_SHOWN)
 TAKEN = (250, 251, 252)  # the replies to RCPT that take a recipient (252: RFC 5321 §3.5.3)
 
 
@@ -154,7 +155,9 @@ class Walk(GreetingWalk):
                                    "auth_advertise_hosts, Postfix: smtpd_tls_auth_only). Probe "
                                    "with --tls starttls", step="auth")
         else:
-            shown = ", ".join(offered) or "none"
+            shown = ", ".join(offered[:NAMED]) or "none"
+            if len(offered) > NAMED:  # a server may list a thousand
+                shown += f" and {len(offered) - NAMED} more"
             raise DeclinedProtocol(f"the server offers no AUTH mechanism smtpdiag can use "
                                    f"(PLAIN or LOGIN); it offers: {shown}", step="auth")
         self._refuse_unless(reply, 235)

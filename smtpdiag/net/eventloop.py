@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from ..errors import UsageError
+from ..errors import UsageError, quoted
 
 __all__ = ["CHOICES", "ENV", "loop_factory", "run"]
 
@@ -30,7 +30,7 @@ def loop_factory(targets: int) -> Callable[[], asyncio.AbstractEventLoop] | None
     """uvloop's ``new_event_loop`` when it is chosen and installed; None for asyncio's."""
     choice = os.environ.get(ENV, "auto").strip().lower() or "auto"
     if choice not in CHOICES:
-        raise UsageError(f"{ENV}={choice!r}: it must be one of {', '.join(CHOICES)}")
+        raise UsageError(f"{ENV}={quoted(choice, 40)}: it must be one of {', '.join(CHOICES)}")
     if choice == "asyncio" or (choice == "auto" and targets < 2):
         return None
     try:

@@ -54,6 +54,7 @@ class PolicyResolver(Resolver):
     def __init__(self, nameserver: tuple[str, int] | None = None, timeout: float = 5.0) -> None:
         super().__init__(nameserver, timeout)
         self._slots = asyncio.Semaphore(IN_FLIGHT)
+        self._plain: Resolver | None = None  # without EDNS, for a server from before it
 
     def _resolver(self) -> dns.asyncresolver.Resolver:
         fresh = self._impl is None
@@ -79,12 +80,21 @@ class PolicyResolver(Resolver):
             return Answer(address, "PTR", "error", error=str(exc))
         return await self.ask_name(qname, address, "PTR")
 
-    async def ask_name(self, qname: dns.name.Name, display: str, rdtype: str) -> Answer:
+    def _without_edns(self) -> dns.asyncresolver.Resolver:
+        """The probe's plain resolver (no EDNS), asking with the AD flag all the same."""
+        if self._plain is None:
+            self._plain = Resolver(self._nameserver, self._timeout)
+            self._plain._resolver().flags = dns.flags.RD | dns.flags.AD
+        return self._plain._resolver()
+
+    async def ask_name(self, qname: dns.name.Name, display: str, rdtype: str,
+                       *, edns: bool = True) -> Answer:
         what = f"{rdtype} {display}"
+        impl = self._resolver() if edns else self._without_edns()
         try:
             async with self._slots:
-                answer = await self._resolver().resolve(qname, rdtype, lifetime=self._timeout,
-                                                        search=False, raise_on_no_answer=False)
+                answer = await impl.resolve(qname, rdtype, lifetime=self._timeout,
+                                            search=False, raise_on_no_answer=False)
         except dns.resolver.NXDOMAIN as exc:
             alias, said = missing(exc, qname, display)
             if alias is None:
@@ -94,6 +104,9 @@ class PolicyResolver(Resolver):
             return Answer(display, rdtype, "error", error=f"no answer within "
                           f"{_seconds(self._timeout)} s from {self.server} for {what}")
         except dns.resolver.NoNameservers as exc:
+            if edns and any(len(e) > 3 and e[3] == "FORMERR" for e in exc.kwargs.get("errors")
+                            or ()):  # RFC 6891 §7: a server from before EDNS; ask it without
+                return await self.ask_name(qname, display, rdtype, edns=False)
             return Answer(display, rdtype, "error", error=self._failure(exc, rdtype, qname,
                                                                          display))
         except (dns.exception.DNSException, OSError, ValueError) as exc:

@@ -21,9 +21,9 @@ from .. import __version__
 from ..core import targets
 from ..core.targets import DEFAULT_PORT, Target, parse_target, tls_mode_for
 from ..core.text import seconds, shorten
-from ..core.verdicts import OUTCOMES, worst_outcome
+from ..core.verdicts import OUTCOMES, deferral_note, worst_outcome
 from ..errors import DnsError, SmtpdiagError, UsageError
-from ..model import Attempt, ErrorInfo, Reply, Report, Resolution
+from ..model import Attempt, ErrorInfo, Reply, Report, Resolution, Step
 from ..record import record
 from .hostwalk import HostWalk
 from .session import WalkOptions, walk
@@ -164,13 +164,18 @@ def default_deadline(opts: ProbeOptions) -> float:
     return opts.timeout * 4 + (opts.data_timeout if sends else 0.0)
 
 
-def _refusal(attempt: Attempt) -> str:
-    """The reply that ended the walk, as "at STEP: CODE TEXT" (the last refusal seen; a
-    refused EHLO or STARTTLS the walk went on after is never the last).  A walk refused for
-    good quotes its last permanent refusal: a 450 after a 550 did not decide it."""
+def _deciding(attempt: Attempt) -> Step | None:
+    """The step whose refusal ended the walk (the last refusal seen; a refused EHLO or
+    STARTTLS the walk went on after is never the last).  A walk refused for good is decided by
+    its last permanent refusal: a 450 after a 550 did not decide it."""
     klass = 5 if attempt.outcome == "refused" else None
-    step = next((s for s in reversed(attempt.steps) if s.reply and not s.reply.positive
+    return next((s for s in reversed(attempt.steps) if s.reply and not s.reply.positive
                  and s.name not in ("quit", "lhlo") and klass in (None, s.reply.klass)), None)
+
+
+def _refusal(attempt: Attempt) -> str:
+    """The reply that ended the walk, as "at STEP: CODE TEXT" (``_deciding``)."""
+    step = _deciding(attempt)
     if step is None or step.reply is None:
         return ""
     return f" at {step.name}: {step.reply.code} {step.reply.text}"
@@ -242,7 +247,9 @@ def _one_summary(verdict: str, last: Attempt, opts: ProbeOptions) -> str:
         return shorten(f"{where} accepted {what} for {took} of {len(rcpts)} recipients; the "
                        f"others were refused{ways}{_refusal(last)}{point}", 240)
     if verdict == "deferred":
+        decided = _deciding(last)
         return shorten(f"{where} deferred{_refusal(last)}", 200) + (
+            deferral_note(decided.name, decided.reply) if decided and decided.reply else
             " (temporary: a sending server would retry later)")
     if verdict == "refused":
         refusal = _refusal(last)

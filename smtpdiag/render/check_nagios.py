@@ -28,7 +28,7 @@ from .check_totals import RunTotals, totals_summary
 from .doc import clean
 
 __all__ = ["NagiosHead", "NagiosRecord", "nagios_output", "nagios_record", "perfdata",
-           "write_nagios"]
+           "unknown_line", "write_nagios"]
 
 MAX_NAMED = 5
 _BAD = ("CRITICAL", "WARNING", "UNKNOWN")  # the order the first line names them in
@@ -36,6 +36,12 @@ _BAD = ("CRITICAL", "WARNING", "UNKNOWN")  # the order the first line names them
 
 def _safe(text: str) -> str:
     return clean(text).replace("|", "¦")
+
+
+def unknown_line(message: str) -> str:
+    """The status line of a check that could not run (a usage error, an unreadable file): a
+    monitoring system shows a plugin's first line of standard output, not its errors."""
+    return f"SMTPDIAG UNKNOWN - {_safe(message)}\n"
 
 
 def _label(prefix: str, name: str) -> str:

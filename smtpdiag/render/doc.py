@@ -179,9 +179,31 @@ def write_doc(doc: Doc, stream: IO[str], *, color: bool, width: int | None = Non
             (head if i == 0 and indent else body).append(chunk, style=style or None)
         if not indent or console.width - head.cell_len < 20:
             head, body = Text(), head + body
-        for i, part in enumerate(body.wrap(console, console.width - head.cell_len)):
+        # room for a colon's escape, should a wrapped line begin with a runner's command
+        room = console.width - head.cell_len - (3 if "::" in body.plain else 0)
+        for i, part in enumerate(body.wrap(console, room)):
             part.plain = part.plain.replace(_GLUE, " ")
+            if "::" in part.plain:
+                part = _not_a_command(part, console)
             console.print((head if i == 0 else Text(" " * head.cell_len)) + part)
+
+
+# What GitHub Actions' runner takes for a workflow command: a line that begins, after spaces,
+# with ``::name`` and a space or ``::`` (``::error file=x::text``, ``::add-mask::value``).
+_COMMAND = re.compile(r"\s*::[A-Za-z-]+[ :]")
+
+
+def _not_a_command(part: Any, console: Any) -> Any:
+    """A wrapped line that would begin with a runner's command, its first colon shown as the
+    escape ``\\x3a``: server text wrapped in a CI log (``FORCE_COLOR``) must not act there."""
+    from rich.text import Text
+
+    found = _COMMAND.match(part.plain)
+    if found is None:
+        return part
+    at = len(part.plain) - len(part.plain.lstrip())
+    style = part.get_style_at_offset(console, at)
+    return part[:at] + Text("\\x3a", style=style) + part[at + 1:]
 
 
 # A number and its unit stay on one line when a line wraps ("51 ms", never "51" then "ms"):

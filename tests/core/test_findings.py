@@ -72,6 +72,12 @@ def test_an_error_is_critical_at_its_step() -> None:
         Finding("warning", "greeting temporarily refused: 421 busy", "greeting"))),
     (_step("message", 250, ms=60_000.0), None, ()),  # the body upload may take its time
     (_step("tls", None, ms=5000.0, error=ErrorInfo("tls", "bad")), None, ()),
+    # QUIT unanswered: its time is smtpdiag's wait for a reply that never came, not a slow
+    # server (conduct says "QUIT got no answer"); a slow 221 is still slow
+    (_step("quit", None, ms=5000.0), None, ()),
+    (_step("quit", 221, ms=2000.0), None, (
+        Finding("warning", "slow: the quit step took 2.0 s (tarpitting or an overloaded "
+                "server; the step itself succeeded)", "quit"),)),
 ])
 def test_slow_steps(step: Step, ms: None, expected: tuple[Finding, ...]) -> None:
     assert attempt_findings(_attempt(step)) == expected

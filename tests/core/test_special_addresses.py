@@ -9,7 +9,9 @@ from smtpdiag.core.addresses import (
     SPECIAL_USE,
     is_ip_literal,
     listed_twice,
+    reverse_name,
     special_use,
+    this_machine,
     unroutable,
 )
 
@@ -65,3 +67,23 @@ def test_a_host_listed_twice_is_named_as_first_written_with_every_preference() -
     records = [("MX.a.test", 20), ("mx.b.test", 10), ("mx.A.test", 5), ("mx.a.test", None)]
     assert listed_twice(records) == [("MX.a.test", [20, 5, None])]
     assert listed_twice([("mx.a.test", 10), ("mx.b.test", 10)]) == []
+
+
+@pytest.mark.parametrize(("name", "address"), [
+    ("1.2.0.192.in-addr.arpa", "192.0.2.1"), ("1.2.0.192.IN-ADDR.ARPA.", "192.0.2.1"),
+    ("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", "2001:db8::1"),
+    ("300.2.0.192.in-addr.arpa", None), ("2.0.192.in-addr.arpa", None),
+    ("x.1.2.0.192.in-addr.arpa", None), ("g." * 32 + "ip6.arpa", None),
+    ("0." * 31 + "ip6.arpa", None), ("mx.example.net", None), ("in-addr.arpa", None),
+])
+def test_reverse_names_and_their_address(name: str, address: str | None) -> None:
+    assert reverse_name(name) == address
+
+
+@pytest.mark.parametrize(("address", "here"), [
+    ("127.0.0.1", True), ("127.9.9.9", True), ("::1", True), ("0.0.0.0", True), ("::", True),
+    ("::ffff:127.0.0.1", True), ("::ffff:0.0.0.0", True), ("10.0.0.1", False),
+    ("::ffff:10.0.0.1", False), ("fe80::1", False), ("8.8.8.8", False), ("mx.test", False),
+])
+def test_addresses_that_are_this_machine(address: str, here: bool) -> None:
+    assert this_machine(address) is here

@@ -40,6 +40,9 @@ SASL_USER, SASL_PASSWORD = "alice@interop.test", "interop-secret"
 POSTGREY_PORT = 29060
 DOWN_PORT = 29059  # nothing listens there: a milter or a next hop that is down
 DOVECOT_AUTH = "private/auth"
+# Dovecot's LMTP and submission services (packages dovecot-lmtpd, dovecot-submissiond), where
+# installed; submission relays through the "plain" listener, which does not trust it.
+DOVECOT_LMTP, DOVECOT_SUBMISSION = 29024, 29589
 
 # name -> (port, what it is, the master.cf -o overrides)
 LISTENERS: dict[str, tuple[int, str, tuple[str, ...]]] = {
@@ -236,11 +239,39 @@ def _chroot_etc(spool: Path) -> None:
             _write(spool / "etc" / name, source.read_text(errors="replace"))
 
 
+def dovecot_services() -> bool:
+    """Whether Dovecot's LMTP and submission services are installed here."""
+    return all(Path(f"/usr/lib/dovecot/{name}").exists() for name in ("lmtp", "submission"))
+
+
+def _dovecot_services(root: Path) -> str:
+    if not dovecot_services():
+        return "protocols = none\n"
+    return f"""\
+protocols = lmtp submission
+hostname = {HOSTNAME}
+mail_location = maildir:{root}/dovecot/mail/%u
+submission_relay_host = 127.0.0.1
+submission_relay_port = {LISTENERS["plain"][0]}
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {DOVECOT_LMTP}
+  }}
+}}
+service submission-login {{
+  inet_listener submission {{
+    address = 127.0.0.1
+    port = {DOVECOT_SUBMISSION}
+  }}
+}}
+"""
+
+
 def _dovecot_conf(root: Path) -> str:
     passwd = root / "dovecot/users"
     _write(passwd, f"{SASL_USER}:{{PLAIN}}{SASL_PASSWORD}::::::\n", 0o644)
-    return f"""\
-protocols = none
+    return _dovecot_services(root) + f"""\
 base_dir = {root}/dovecot/run
 state_dir = {root}/dovecot/state
 log_path = {root}/dovecot/log
@@ -266,7 +297,8 @@ service auth {{
 
 
 def start_postfix(cert: str, key: str, ca_file: str, *, chroot: bool = True) -> Postfix:
-    """Start Postfix, Dovecot (SASL only) and postgrey; raise ``Unavailable`` if they cannot."""
+    """Start Postfix, Dovecot (SASL, and LMTP and submission where installed) and postgrey;
+    raise ``Unavailable`` if they cannot."""
     _need(os.geteuid() == 0, "Postfix needs root to start (run as root, or in CI)")
     for binary in ("/usr/sbin/postfix", "/usr/sbin/dovecot", "/usr/sbin/postgrey"):
         _need(Path(binary).exists(), f"{binary} is not installed (apt-get install postfix "
@@ -311,6 +343,8 @@ def start_postfix(cert: str, key: str, ca_file: str, *, chroot: bool = True) -> 
             if name != "rate":  # a test's connection must be that listener's first
                 _wait_port(port, 30, master, f"Postfix ({what})")
         _wait_port(POSTGREY_PORT, 30, postgrey, "postgrey")
+        for port in (DOVECOT_LMTP, DOVECOT_SUBMISSION) if dovecot_services() else ():
+            _wait_port(port, 30, dovecot, "Dovecot's LMTP and submission")
         end = time.monotonic() + 20
         while not (spool / DOVECOT_AUTH).exists():
             if dovecot.poll() is not None or time.monotonic() > end:

@@ -66,7 +66,8 @@ def test_soft_bounce_keeps_a_deferral_deferred_and_says_why_it_is_temporary(
     note = rcpt.annotation
     assert (note.reason.name, note.reason.permanent) == ("user-unknown", False), note.reason
     assert "soft_bounce" in note.description and "greylisting" not in note.description
-    assert report.verdict == "deferred" and "temporary" in report.summary
+    assert report.verdict == "deferred" and "temporary by its code" in report.summary
+    assert "retrying will not help" in report.summary, report.summary
     relay = run(postfix, "soft-bounce", rcpt_to=("someone@elsewhere.example",), dry_run=True)
     rcpt = step(relay, "rcpt")
     assert (rcpt.reply.code, rcpt.reply.enhanced) == (454, "4.7.1"), rcpt.reply.text

@@ -89,6 +89,12 @@ def mx_hits(mx: MxFacts) -> list[Hit]:
     if mx.status == "none":
         return [Hit("mx.none", mx.domain, f"{mx.domain} has no MX, A or AAAA records")]
     hits: list[Hit] = []
+    if mx.beside:
+        hits.append(Hit("mx.cname-beside", mx.domain, f"{mx.domain} is an alias (CNAME) of "
+                        f"{mx.cname} and has MX records of its own"))
+    elif mx.cname is not None:
+        hits.append(Hit("mx.domain-alias", mx.domain, f"{mx.domain} is an alias (CNAME) of "
+                        f"{mx.cname}: its MX records are {mx.cname}'s"))
     if mx.status == "implicit":
         hits.append(Hit("mx.implicit", mx.domain, f"{mx.domain} has no MX records; senders "
                         "fall back to its own address"))

@@ -55,6 +55,8 @@ class MxFacts:
     status: str
     hosts: tuple[HostFacts, ...] = ()
     error: str | None = None
+    cname: str | None = None  # the domain is an alias: of this name
+    beside: bool = False  # ... and it has MX records of its own too (RFC 1034 §3.6.2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ class AddressFacts:
     attempt: Attempt | None = None
     chain: tuple[bytes, ...] = field(default=(), repr=False)  # DER, leaf first (for DANE)
     chain_error: str | None = None  # why ``chain`` could not be read, when it was tried
+    ptr_error: str | None = None  # what the server said, when the PTR lookup failed
 
 
 @dataclass(frozen=True, slots=True)

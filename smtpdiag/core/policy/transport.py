@@ -53,8 +53,9 @@ def _where(facts: AddressFacts) -> str:
 def _ptr_hits(facts: AddressFacts) -> list[Hit]:
     where = _where(facts)
     if facts.ptr_status == "error":
+        why = f": {facts.ptr_error}" if facts.ptr_error else ""
         return [Hit("addr.ptr-lookup-failed", where, f"the PTR lookup for {facts.address} "
-                    "failed")]
+                    f"failed{why}")]
     if not facts.ptr:
         return [Hit("addr.no-ptr", where, f"{facts.address} has no PTR record")]
     if not facts.confirmed:

@@ -170,6 +170,42 @@ def test_a_local_delivery_program_failing_is_the_cause_whatever_it_printed():
     assert full["reason"]["name"] == "mailbox-full"
 
 
+def test_a_recipient_listed_again_on_an_unindented_line_keeps_its_reply():
+    # only an indented line repeating the address is a fold of the line above (Postfix);
+    # one that starts a line, whatever its first letter, is the address listed again
+    assert segments("Xavier@far.example\nXavier@far.example: 550 5.1.1 User unknown\n") == [
+        ("Xavier@far.example", "Xavier@far.example: 550 5.1.1 User unknown")]
+
+
+@pytest.mark.parametrize(("before", "recipient"), [
+    ("by", False),  # a sentence's last word, at the very start of the text
+    ("sent by" + "\n" * 197, False),  # 200 characters back: still the sentence's end
+    ("sent by" + "\n" * 198, True),  # further back: too far to end its sentence
+])
+def test_an_address_that_ends_a_sentence_is_looked_for_200_characters_back(before, recipient):
+    found = segments(before + "\n<ann@far.example>: 550 5.1.1 User unknown\n")
+    assert bool(found) is recipient
+
+
+def test_a_prose_bounce_gives_its_first_1000_recipients():
+    from smtpdiag.core.prose import MAX_RECIPIENTS
+    prose = "".join(f"<u{n}@far.example>: 550 5.1.1 User unknown\n"
+                    for n in range(MAX_RECIPIENTS + 1))
+    found = segments(prose)
+    assert len(found) == MAX_RECIPIENTS == 1_000
+    # the last one's lines end where the next begins: they held the rest of the prose
+    assert found[-1] == ("u999@far.example", "<u999@far.example>: 550 5.1.1 User unknown")
+
+
+def test_a_recipient_listed_twice_in_words_keeps_its_first_text_whatever_follows():
+    # listed again in a second language: the first text stays; a reply code further down
+    # (another recipient's) is not this recipient's second listing's
+    assert segments("ann@far.example Mailbox unavailable\n\nann@far.example Postfach nicht "
+                    "erreichbar\n\nbob@far.example: 550 5.1.1 User unknown\n") == [
+        ("ann@far.example", "ann@far.example Mailbox unavailable"),
+        ("bob@far.example", "bob@far.example: 550 5.1.1 User unknown")]
+
+
 def test_a_message_identifier_in_the_prose_is_no_recipient():
     # Microsoft's "Original Message ID", Exim's "References:" above its words: an identifier
     # written like an address is not the recipient; the address the prose names after it is

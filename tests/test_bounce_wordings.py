@@ -87,6 +87,10 @@ def test_folds_become_one_space_and_line_ends_lf(text, unfolded):
     ("550 5.7.1 Recipient rejected by transport rule", "policy", "text-policy"),
     ("554 5.7.1 The recipient has rejected your message", "policy", "text-policy"),
     ("550 Recipient rejected", "user-unknown", "opensmtpd-invalid-recipient"),
+    # a mailing list that takes posts from its members only refuses by its rule
+    ("550 list1@lists.example.org is a closed mailing list", "policy", "text-policy"),
+    ("550 5.7.1 Only members can post to this group", "policy", "text-policy"),
+    ("553 This list is members-only", "policy", "text-policy"),
 ])
 def test_wordings_and_codes(text, reason, rule):
     found = classify(text)["reason"]

@@ -125,6 +125,9 @@ def test_help_documents_the_exit_codes():
     result = run_cli("--help")
     assert result.returncode == 0
     assert "Exit codes" in result.stdout and "3 could not complete" in result.stdout
+    # every verdict's code, as probe --help and the README list them
+    shown = " ".join(result.stdout.split())
+    assert "4 deferred (4xx: retry later)" in shown and "5 accepted for some recipients" in shown
 
 
 def test_python_dash_m_and_unknown_command():

@@ -18,7 +18,8 @@ from . import command_name
 
 EPILOG = (
     "Exit codes: 0 OK · 1 refused by the server (or domain accepts no mail) · 2 usage error · "
-    "3 could not complete (DNS, connect, TLS, timeout, protocol) · 70 internal error · "
+    "3 could not complete (DNS, connect, TLS, timeout, protocol) · 4 deferred (4xx: retry "
+    "later) · 5 accepted for some recipients only · 70 internal error · "
     "130 interrupted (Ctrl-C) · 141 output pipe closed early. "
     "check: 0 OK · 1 WARNING · 2 CRITICAL · 3 UNKNOWN."
 )

@@ -79,3 +79,26 @@ def test_a_report_from_an_unknown_sender_forwarded_without_fwd_is_read_from_its_
     assert (found.recipient, found.diagnostic.code, found.diagnostic.enhanced,
             found.diagnostic.message) == ("ann@example.org", 550, "5.1.1",
                                           "<ann@example.org>: User unknown")
+
+
+UNKNOWN = (b"From: noreply@relay.example\nTo: bob@example.net\nSubject: Undeliverable: Offer\n\n"
+           b"<ann@example.org>: 550 5.1.1 User unknown\n")
+
+
+def test_an_attachment_is_a_bounce_by_its_subject_only_where_the_message_says_it_forwards():
+    # "Fwd:": the attachment is what was forwarded, a bounce by its Subject although its
+    # sender is not known by name; its reply is read, not the person's words
+    data = _forward(b"Content-Type: message/rfc822\n", UNKNOWN).replace(
+        b"Subject: Fwd: bounce", b"Subject: Fwd: Undeliverable: Offer")
+    (found,) = read_message(data)
+    assert (found.recipient, found.diagnostic.code) == ("ann@example.org", 550)
+
+
+def test_a_person_s_subject_that_names_a_failure_does_not_hide_the_bounce_attached():
+    # no "Fwd:", but the person's own Subject says a delivery failed: the attached bounce
+    # (known by its From) is still the one read
+    data = _forward(b"Content-Type: message/rfc822\n", BOUNCE).replace(
+        b"Subject: Fwd: bounce", b"Subject: Delivery failed - what now?").replace(
+        b"What does this mean?", b"What does this mean? It says 421 somewhere.")
+    (found,) = read_message(data)
+    assert (found.recipient, found.diagnostic.code) == ("ann@example.org", 550)

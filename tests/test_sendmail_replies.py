@@ -90,3 +90,20 @@ def test_a_bogus_helo_name_told_at_rcpt_is_about_the_name() -> None:
     assert note.provider.id == "sendmail-bogus-helo"
     assert note.provider.fix.startswith("Announce the sending host's own fully qualified name")
     assert note.reason.who == "sender-admin"  # not the receiving admin's local policy
+
+
+def test_advice_follows_the_cause_decided_not_a_wording_it_overruled() -> None:
+    # Connect:127.0.0.1 REJECT without delay_checks: 220, a bare EHLO, then MAIL is refused.
+    # The step decides the cause (at MAIL, "Access denied" is read as about the sender), so
+    # the advice may not be the block-list advice of the wording it overruled.
+    with HostileServer([send(BANNER), answering(
+            {b"MAIL": [b"550 5.7.1 Access denied\r\n"]},
+            ehlo=b"250-mx.sendmail.test Hello localhost [127.0.0.1], pleased to meet you\r\n"
+                 b"250 ENHANCEDSTATUSCODES\r\n")]) as server:
+        report = asyncio.run(probe(server.target, ProbeOptions(
+            helo="client.sendmail.test", mail_from="sender@client.sendmail.test", tls="none",
+            rcpt_to=("alice@sendmail.test",), dry_run=True, timeout=5.0)))
+    note = step(report, "mail").annotation
+    assert note is not None and note.reason is not None
+    assert note.reason.name == "sender-rejected"
+    assert "block list" not in note.advice[0]

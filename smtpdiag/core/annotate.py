@@ -134,11 +134,6 @@ def annotate_reply(reply: Reply, step: str, port: int = 25,
     text = "" if reply.positive else reply_match_text(reply)
     entry = catalogue.match_provider(reply.code, reply.enhanced, text) if text else None
     rule = None if reply.positive else _rule(step, reply, port, text, facts or {})
-    if entry is not None and entry.kind == "text" and entry.reason in _client_reasons() \
-            and (rule is None or _general(rule)):
-        # The words name the client ("listed at" a block list), told at MAIL or RCPT: a step's
-        # advice for its code alone ("the sender address is refused") would contradict them.
-        rule, advice = None, (entry.fix,)
     if rule is not None:
         # Only a session rule names values ({auth}, {limit}): other texts are kept as written.
         fill = (lambda said: said.format_map(facts)) if "session" in rule and facts else str
@@ -156,6 +151,13 @@ def annotate_reply(reply: Reply, step: str, port: int = 25,
 
         reason = ReasonNote(**decide(code=reply.code, enhanced=reply.enhanced, text=text,
                                      command=STEP_VERBS.get(step), entry=entry))
+    if entry is not None and entry.kind == "text" and (rule is None or _general(rule)) \
+            and reason is not None and reason.name == entry.reason \
+            and reason.name in _client_reasons():
+        # The words name the client ("listed at" a block list) and decided the cause, told at
+        # MAIL or RCPT: a step's advice for its code alone ("the sender address is refused")
+        # would contradict them.
+        advice = (entry.fix,)
     if entry is not None and entry.kind == "text":
         entry = None  # a wording decides the reason; it is no provider's reply
     if entry is not None:

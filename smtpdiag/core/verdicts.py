@@ -61,16 +61,22 @@ def worst_outcome(outcomes: Iterable[str]) -> str:
 # with a temporary code (Postfix's default defer_unauth_destination, soft_bounce = yes, a 450
 # reject code), and a sending server retries for days before it bounces.
 NOT_CURED_BY_RETRY = frozenset({"relay-denied", "user-unknown", "mailbox-disabled"})
+# The enhanced codes such a cause comes with (addressing, a disabled mailbox, "not authorized");
+# a reply with another one is not read against the catalogue at all.
+LASTING_CAUSE_CODES = ("4.1.", "4.2.1", "4.7.1")
+RETRY = " (temporary: a sending server would retry later)"
 
 
 def deferral_note(step: str, reply: Reply) -> str:
     """The words a deferred verdict ends with: a sender would retry, unless the reply's own
     words name a cause a retry does not cure; then the class is kept (still deferred) and the
     cause said.  Only a deferred walk asks, so only it loads the catalogue."""
+    if reply.enhanced and not reply.enhanced.startswith(LASTING_CAUSE_CODES):
+        return RETRY  # greylisting's 4.2.0, 4.7.0, a full disk: no catalogue for a fleet's many
     from .annotate import annotate_reply
 
     reason = annotate_reply(reply, step).reason
     if reason is None or reason.name not in NOT_CURED_BY_RETRY:
-        return " (temporary: a sending server would retry later)"
+        return RETRY
     return (f" (temporary by its code, but it says {reason.summary}: retrying will not help "
             "until that changes)")

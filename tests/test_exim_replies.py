@@ -191,3 +191,25 @@ def test_too_much_load_at_the_greeting_is_the_servers_load_not_greylisting() -> 
     assert note is not None and note.provider is not None and note.reason is not None
     assert (note.provider.id, note.reason.name) == ("exim-too-much-load", "system-error")
     assert report.verdict == "deferred"
+
+
+# -- an ACL's own words: the client named after "Mail from", TLS wanted at MAIL -----------------
+
+
+def test_a_client_refused_in_the_admins_words_is_not_a_sender_refusal() -> None:
+    # deny message = 5.7.1 Mail from $sender_host_address refused by local policy
+    report = run({b"RCPT": [b"550 5.7.1 Mail from 127.0.0.1 refused by local policy\r\n"]})
+    note = step(report, "rcpt").annotation
+    assert note is not None and note.reason is not None
+    assert note.reason.name == "blocked"  # an address after "Mail from" is the client's
+    assert report.verdict == "refused"
+    assert classify("550 5.7.1 Mail from <ghost@callout.test> refused")["reason"]["name"] == \
+        "sender-rejected"  # an envelope address there is still the sender's
+
+
+def test_a_mail_acl_wanting_tls_is_advice_about_tls_not_the_sender() -> None:
+    # deny !encrypted = * message = STARTTLS required before MAIL
+    report = run({b"MAIL": [b"550 STARTTLS required before MAIL\r\n"]})
+    note = step(report, "mail").annotation
+    assert note is not None and note.reason is not None and note.reason.name == "tls-required"
+    assert "STARTTLS" in note.advice[0] and "--from" not in note.advice[0]

@@ -59,3 +59,21 @@ def test_a_probe_report_writes_tiny_times_plainly():
     assert '"first_line_ms": 0.0000012' in out
     assert '"elapsed_ms": 0.00003,' in out
     assert "e-0" not in out
+
+
+def test_audit_json_quotes_server_text_in_its_sentences_as_shown() -> None:
+    """``audit --json`` as ``probe --json``: its attempts' findings are sentences (shown), their
+    replies data (exact)."""
+    from smtpdiag.model import Attempt, AuditReport, Finding, Reply, Step
+    from smtpdiag.render.audit_view import audit_json
+
+    said = "5.1.1 \x1b[31mno such user \u202e"
+    attempt = Attempt(host="mx.test", address="192.0.2.1", port=25, tls_mode="starttls",
+                      steps=(Step("rcpt", "RCPT TO:<postmaster@a.test>", Reply(550, (said,))),),
+                      findings=(Finding("critical", f"rcpt refused: 550 {said}", "rcpt"),))
+    document = audit_json(AuditReport(domain="a.test", verdict="fail",
+                                      summary=f"mx.test: 550 {said}", attempts=(attempt,)))
+    shown = "5.1.1 \\x1b[31mno such user \\u202e"
+    assert document["summary"] == f"mx.test: 550 {shown}"
+    assert document["attempts"][0]["findings"][0]["message"] == f"rcpt refused: 550 {shown}"
+    assert document["attempts"][0]["steps"][0]["reply"]["lines"] == [said]

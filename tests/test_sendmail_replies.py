@@ -4,7 +4,9 @@ cause an admin reads for each.  ``tests/interop/test_sendmail.py`` runs the same
 the real server where it can be started.
 
 Each case misled before its fix: Sendmail offers AUTH on an MX (SASL is compiled in), so its
-access database's "Access denied" read as a submission port wanting a login.
+access database's "Access denied" read as a submission port wanting a login; a client on a
+block list, told at MAIL or RCPT, was advised about its address; "bogus HELO name used" read
+as the receiving admin's local policy.
 """
 
 from __future__ import annotations
@@ -49,3 +51,59 @@ def test_an_access_database_refusal_is_not_a_missing_login() -> None:
     assert note.provider.id == "sendmail-access-denied"
     assert not any("--auth-user" in said for said in note.advice)
     assert report.verdict == "refused"
+
+
+# -- words that name the cause outrank a step's advice written for the code alone ---------------
+
+
+def test_a_block_list_refusal_at_rcpt_is_not_advice_about_the_address() -> None:
+    report = run({b"RCPT": [b"550 5.7.1 <alice@sendmail.test>... Rejected: 127.0.0.1 listed at "
+                            b"rbl.sendmail.test\r\n"]})  # FEATURE(dnsbl) with delay_checks
+    note = step(report, "rcpt").annotation
+    assert note is not None and note.reason is not None and note.reason.name == "blocked"
+    assert note.advice[0].startswith("Look the IP up on the named list")
+
+
+def test_a_block_list_refusal_at_mail_is_not_advice_about_the_sender() -> None:
+    # FEATURE(dnsbl) without delay_checks: the greeting is 220 and MAIL is refused; Sendmail's
+    # EHLO to a client it refuses lists ENHANCEDSTATUSCODES only
+    refused = b"550 5.7.1 Rejected: 127.0.0.1 listed at rbl.sendmail.test\r\n"
+    with HostileServer([send(BANNER), answering(
+            {b"MAIL": [refused], b"RCPT": [refused]},
+            ehlo=b"250-mx.sendmail.test Hello [127.0.0.1], pleased to meet you\r\n"
+                 b"250 ENHANCEDSTATUSCODES\r\n")]) as server:
+        report = asyncio.run(probe(server.target, ProbeOptions(
+            helo="client.sendmail.test", mail_from="sender@client.sendmail.test", tls="none",
+            rcpt_to=("alice@sendmail.test",), dry_run=True, timeout=5.0)))
+    note = step(report, "mail").annotation
+    assert note is not None and note.reason is not None and note.reason.name == "blocked"
+    assert note.advice[0].startswith("Look the IP up on the named list")
+    assert report.verdict == "refused"
+
+
+def test_a_bogus_helo_name_told_at_rcpt_is_about_the_name() -> None:
+    # FEATURE(block_bad_helo) under delay_checks: the refused HELO name comes after the address
+    report = run({b"RCPT": [b"550 5.7.1 <alice@sendmail.test>... bogus HELO name used: "
+                            b"mx.sendmail.test\r\n"]}, helo="mx.sendmail.test")
+    note = step(report, "rcpt").annotation
+    assert note is not None and note.provider is not None and note.reason is not None
+    assert note.provider.id == "sendmail-bogus-helo"
+    assert note.provider.fix.startswith("Announce the sending host's own fully qualified name")
+    assert note.reason.who == "sender-admin"  # not the receiving admin's local policy
+
+
+def test_advice_follows_the_cause_decided_not_a_wording_it_overruled() -> None:
+    # Connect:127.0.0.1 REJECT without delay_checks: 220, a bare EHLO, then MAIL is refused.
+    # The step decides the cause (at MAIL, "Access denied" is read as about the sender), so
+    # the advice may not be the block-list advice of the wording it overruled.
+    with HostileServer([send(BANNER), answering(
+            {b"MAIL": [b"550 5.7.1 Access denied\r\n"]},
+            ehlo=b"250-mx.sendmail.test Hello localhost [127.0.0.1], pleased to meet you\r\n"
+                 b"250 ENHANCEDSTATUSCODES\r\n")]) as server:
+        report = asyncio.run(probe(server.target, ProbeOptions(
+            helo="client.sendmail.test", mail_from="sender@client.sendmail.test", tls="none",
+            rcpt_to=("alice@sendmail.test",), dry_run=True, timeout=5.0)))
+    note = step(report, "mail").annotation
+    assert note is not None and note.reason is not None
+    assert note.reason.name == "sender-rejected"
+    assert "block list" not in note.advice[0]

@@ -38,10 +38,22 @@ STEP_VERBS = {
 
 
 @cache
-def _rules() -> list[dict[str, Any]]:
+def _advice() -> dict[str, Any]:
     with open(catalogue.DATA_DIR / "advice.json", encoding="utf-8") as handle:
-        rules: list[dict[str, Any]] = json.load(handle)["rules"]
+        advice: dict[str, Any] = json.load(handle)
+    return advice
+
+
+def _rules() -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = _advice()["rules"]
     return rules
+
+
+@cache
+def _client_reasons() -> frozenset[str]:
+    """Causes about the client itself (a block list, its reverse DNS, its reputation, its lack
+    of TLS): a refusal whose words name one is not about the address it follows."""
+    return frozenset(_advice()["client_reasons"])
 
 
 def _enhanced_fits(enhanced: str, prefix: str) -> bool:
@@ -67,6 +79,11 @@ def _rule(step: str, reply: Reply, port: int, text: str,
             continue
         return rule
     return None
+
+
+def _general(rule: dict[str, Any]) -> bool:
+    """A rule for a step and code only: no wording, session fact or meaning of its own."""
+    return not {"pattern", "session", "meaning"} & rule.keys()
 
 
 def session_facts(attempt: Attempt) -> dict[str, str]:
@@ -134,6 +151,13 @@ def annotate_reply(reply: Reply, step: str, port: int = 25,
 
         reason = ReasonNote(**decide(code=reply.code, enhanced=reply.enhanced, text=text,
                                      command=STEP_VERBS.get(step), entry=entry))
+    if entry is not None and entry.kind == "text" and (rule is None or _general(rule)) \
+            and reason is not None and reason.name == entry.reason \
+            and reason.name in _client_reasons():
+        # The words name the client ("listed at" a block list) and decided the cause, told at
+        # MAIL or RCPT: a step's advice for its code alone ("the sender address is refused")
+        # would contradict them.
+        advice = (entry.fix,)
     if entry is not None and entry.kind == "text":
         entry = None  # a wording decides the reason; it is no provider's reply
     if entry is not None:

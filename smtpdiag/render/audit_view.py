@@ -8,6 +8,7 @@ from typing import Any
 
 from ..model import AuditArea, AuditFinding, AuditReport
 from .doc import Doc
+from .json_report import shown_sentences
 
 __all__ = ["AUDIT_SCHEMA", "audit_doc", "audit_json"]
 
@@ -70,5 +71,6 @@ def audit_doc(report: AuditReport, lang: str = "en") -> Doc:
 
 
 def audit_json(report: AuditReport) -> dict[str, Any]:
-    """The report as JSON, described by ``schema/audit.schema.json``."""
-    return {"schema": AUDIT_SCHEMA, **report.to_dict()}
+    """The report as JSON, described by ``schema/audit.schema.json``; its sentences (every
+    ``summary`` and ``message``) quote server text as shown, as ``probe --json`` does."""
+    return {"schema": AUDIT_SCHEMA, **shown_sentences(report.to_dict())}

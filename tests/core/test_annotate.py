@@ -18,14 +18,17 @@ from smtpdiag.core.explain import basic_view, enhanced_view, reply_match_text
 from smtpdiag.model import Annotation, Attempt, EnhancedNote, ProviderNote, Reply, Step
 
 RULES = json.loads((catalogue.DATA_DIR / "advice.json").read_text(encoding="utf-8"))["rules"]
-ADVICE = [rule["text"] for rule in RULES]
+# ... or, where the reply's words name a cause about the client (a block list, reverse DNS), the
+# fix of the wording that names it: the step's advice for the code alone would contradict it.
+ADVICE = [rule["text"] for rule in RULES] + sorted(
+    {entry.fix for entry in catalogue.providers() if entry.kind == "text"})
 # A rule may say what the reply means in its case (Postfix's client refusals delayed to RCPT).
 MEANING = {rule["text"]: rule["meaning"] for rule in RULES if "meaning" in rule}
 
 
 def advice(start: str) -> str:
     """The one advice text that begins with ``start`` (a test fails if it is not unique)."""
-    found = [text for text in ADVICE if text.startswith(start)]
+    found = list(dict.fromkeys(text for text in ADVICE if text.startswith(start)))
     assert len(found) == 1, (start, found)
     return found[0]
 
@@ -191,7 +194,7 @@ MATRIX = [
      "The message itself was refused"),
     ("message", reply(451, "Our system has detected an unusual rate of unsolicited mail "
                            "originating from your IP address. rate limited because PTR record",
-                      "4.7.23"), 25, "The server could not take the message"),
+                      "4.7.23"), 25, "Give the sending IP a PTR record"),  # no local error
     ("rcpt", reply(450, "Greylisted, see http://postgrey.schweikert.ch/", "4.2.0"), 25,
      "A temporary refusal of the recipient"),
 ]

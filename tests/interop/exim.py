@@ -53,6 +53,10 @@ EXIM_LISTENERS: dict[str, tuple[int, str]] = {
     "submission": (29133, "AUTH PLAIN/LOGIN only after STARTTLS; recipients need a login"),
     "helo-verify": (29134, "helo_verify_hosts = * (Exim's own HELO verification)"),
     "data-acl": (29135, "a DATA ACL refusing messages over 200 bytes"),
+    "drop": (29136, "an ACL that drops the connection at RCPT (drop: 550, then closes)"),
+    "no-tls": (29137, "tls_advertise_hosts empty there: no STARTTLS offered"),
+    "tls-acl": (29138, "a MAIL ACL that refuses a client without TLS"),
+    "deny-message": (29139, "an ACL denying at RCPT with the admin's own 5.7.1 message"),
 }
 
 
@@ -90,7 +94,7 @@ rfc1413_hosts =
 queue_only = true
 keep_environment =
 smtp_banner = $smtp_active_hostname ESMTP Exim $version_number $tod_full
-tls_advertise_hosts = *
+tls_advertise_hosts = ${{if ={{$received_port}}{{{_port("no-tls")}}}{{}}{{*}}}}
 tls_certificate = {cert}
 tls_privatekey = {key}
 auth_advertise_hosts = ${{if eq{{$tls_in_cipher}}{{}}{{}}{{*}}}}
@@ -99,6 +103,7 @@ smtp_accept_max_per_host = ${{if ={{$received_port}}{{{_port("per-host")}}}{{1}}
 helo_verify_hosts = ${{if ={{$received_port}}{{{_port("helo-verify")}}}{{*}}{{}}}}
 acl_smtp_connect = acl_connect
 acl_smtp_helo = acl_helo
+acl_smtp_mail = acl_mail
 acl_smtp_rcpt = acl_rcpt
 acl_smtp_data = acl_data
 
@@ -115,8 +120,17 @@ acl_helo:
          message = HELO/EHLO $sender_helo_name does not match your address
   accept
 
+acl_mail:
+  deny   condition = {on("tls-acl")}
+         !encrypted = *
+         message = STARTTLS required before MAIL
+  accept
+
 acl_rcpt:
   accept hosts = :
+  drop   condition = {on("drop")}
+  deny   condition = {on("deny-message")}
+         message = 5.7.1 Mail from $sender_host_address refused by local policy
   deny   message = Restricted characters in address
          domains = +local_domains
          local_parts = ^[.] : ^.*[@%!/|]

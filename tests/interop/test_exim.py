@@ -191,3 +191,36 @@ def test_a_wrong_password_is_refused_at_auth(exim: Exim) -> None:
     auth = step(report, "auth")
     assert auth.reply is not None and auth.reply.code == 535
     assert report.verdict == "refused" and reason(auth) == "auth-required"
+
+
+def test_a_drop_acl_is_a_refusal_at_its_step(exim: Exim) -> None:
+    report = run(exim, "drop", tls="none")  # 550 Administrative prohibition, then hangs up
+    rcpt = step(report, "rcpt")
+    assert rcpt.reply is not None and rcpt.reply.code == 550
+    assert report.verdict == "refused" and reason(rcpt) == "policy"
+
+
+def test_a_client_refused_in_the_admins_words_is_not_a_sender_refusal(exim: Exim) -> None:
+    report = run(exim, "deny-message", tls="none")
+    rcpt = step(report, "rcpt")
+    assert rcpt.reply is not None
+    assert rcpt.reply.text == "5.7.1 Mail from 127.0.0.1 refused by local policy"
+    assert report.verdict == "refused" and reason(rcpt) == "blocked"
+
+
+def test_no_starttls_offered_is_said_and_the_walk_goes_on(exim: Exim) -> None:
+    report = run(exim, "no-tls", tls="auto")
+    assert report.verdict == "accepted", report.summary
+    caps = report.attempts[-1].capabilities
+    assert caps is not None and not caps.starttls
+    said = [f.message for f in report.attempts[-1].findings]
+    assert any("does not offer STARTTLS" in message for message in said), said
+
+
+def test_a_mail_acl_wanting_tls_is_advice_about_tls_not_the_sender(exim: Exim) -> None:
+    assert run(exim, "tls-acl", tls="starttls").verdict == "accepted"
+    report = run(exim, "tls-acl", tls="none")
+    mail = step(report, "mail")
+    assert mail.reply is not None and mail.reply.text == "STARTTLS required before MAIL"
+    assert report.verdict == "refused" and reason(mail) == "tls-required"
+    assert mail.annotation is not None and "STARTTLS" in mail.annotation.advice[0]

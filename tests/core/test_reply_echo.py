@@ -28,3 +28,12 @@ def test_another_line_after_a_command_is_no_echo() -> None:
     reader.sent = b"EHLO client.example"
     with pytest.raises(ProtocolError, match=r"^not an SMTP reply line: 'EHLO other.example'$"):
         reader.feed(b"EHLO other.example\r\n")
+
+
+def test_a_reply_that_mixes_codes_quotes_60_characters_of_each_line() -> None:
+    reader = ReplyReader()
+    reader.feed(b"250-" + b"a" * 70 + b"\r\n")
+    with pytest.raises(ProtocolError) as raised:
+        reader.feed(b"251 " + b"b" * 70 + b"\r\n")
+    assert str(raised.value) == (f"multi-line reply mixes codes 250 and 251 ('250-{'a' * 56}…' "
+                                 f"then '251 {'b' * 56}…')")

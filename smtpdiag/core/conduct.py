@@ -23,7 +23,7 @@ import re
 from ..model import Attempt, Finding, Reply, Step
 from .replies import MAX_LINE_KEPT, excerpt
 
-__all__ = ["conduct_findings", "injected_after_starttls"]
+__all__ = ["conduct_findings", "injected_after_starttls", "speaks_lmtp"]
 
 RFC_LINE_LIMIT = 512  # bytes of a reply line, CRLF included (RFC 5321 §4.5.3.1.5)
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab is tolerated as spacing
@@ -45,6 +45,14 @@ def injected_after_starttls(step: Step) -> str | None:
             "discarded it, as RFC 3207 §4.2 requires (a client that kept it would read it as "
             "replies inside TLS: the class of CVE-2011-0411), whether the server buffers badly "
             "or something on the path inserted it")
+
+
+def speaks_lmtp(attempt: Attempt) -> bool:
+    """Whether the port answered smtpdiag's LHLO (EHLO and HELO were unknown to it): its
+    refusals of EHLO and HELO are then LMTP's (RFC 2033), said once by the walk's error, not
+    an SMTP server refusing HELO."""
+    return any(step.name == "lhlo" and step.reply is not None and step.reply.code == 250
+               for step in attempt.steps)
 
 
 def _unasked(step: Step) -> Finding | None:

@@ -14,7 +14,7 @@ from .addresses import (
     this_machine,
     unroutable,
 )
-from .conduct import conduct_findings
+from .conduct import conduct_findings, speaks_lmtp
 from .opportunistic import opportunistic_walk
 from .text import shorten
 from .tlsgrade import tls_grade_findings
@@ -62,7 +62,7 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
             if helo.reply is not None and helo.reply.positive:
                 found.append(Finding("warning", "EHLO was refused: the server speaks only basic "
                                      "SMTP (no STARTTLS, AUTH or SIZE)", step.name))
-        elif not reply.positive:
+        elif not reply.positive and not (step.name == "helo" and speaks_lmtp(attempt)):
             temporary = reply.klass == 4  # a deferral, as the verdict and check say
             severity = "warning" if temporary else "critical"
             verb = "temporarily refused" if temporary else "refused"

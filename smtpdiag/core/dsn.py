@@ -19,6 +19,7 @@ from functools import cache
 
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
 from .mbox import split_mbox
+from .notices import delay_warning
 from .prose import (
     about_a_failure,
     forwarded_bounce,
@@ -329,7 +330,8 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
         return []
     failed = [found.group(1) for found in _ADDRESS.finditer(
         str(message.get("X-Failed-Recipients") or ""))][:1_000]
-    records = _from_prose(unquoted(prose), _address(str(message.get("To", ""))), failed)
+    records = _from_prose(unquoted(prose), _address(str(message.get("To", ""))), failed,
+                          header_text(unfold(str(message.get("Subject") or ""))))
     if not about_a_failure(message, [found.diagnostic for found in records], prose):
         return []  # a person's message, not a bounce: nothing in it failed
     return _told(records, message, prose)
@@ -343,15 +345,12 @@ def _before_fields(text: str) -> str:
     return text[:cut.start()] if cut else text
 
 
-def _from_prose(prose: str, sender: str | None, failed: list[str] | None = None
-                ) -> list[Recipient]:
+def _from_prose(prose: str, sender: str | None, failed: list[str] | None = None,
+                subject: str = "") -> list[Recipient]:
     """A bounce without a report: one record per recipient it lists (or its
-    X-Failed-Recipients header names), or one for its text."""
-    delayed = bool(re.search(r"\b(?:will (?:continue|keep) (?:trying|to try)|still (?:being )?"
-                             r"(?:undelivered|retried)|delivery attempts will continue|"
-                             r"(?:has been|is) delayed|DELAYED|(?:has|have) not yet been "
-                             r"delivered|(?:is|was) (?:just|only) a warning|warning message "
-                             r"only)\b", prose, re.I))
+    X-Failed-Recipients header names), or one for its text; a delay warning's (by its words
+    or its ``subject``, ``notices.delay_warning``) are delayed, not failed."""
+    delayed = delay_warning(subject, prose)
     action = "delayed" if delayed else None  # a warning says so in words: as a DSN's Action
     whole = read_diagnostic(prose)
     if whole.code is not None and not whole.message and _NDR_STATUS.search(prose):

@@ -27,7 +27,7 @@ from dataclasses import field
 
 from ..model import Attempt, Reply, Report, Step
 from ..record import record
-from .conduct import injected_after_starttls
+from .conduct import injected_after_starttls, speaks_lmtp
 from .opportunistic import opportunistic_walk
 from .text import shorten
 from .thresholds import STEP_PARTS, TIME_STEPS, Thresholds
@@ -222,6 +222,8 @@ def _judge_attempt(attempt: Attempt, thresholds: Thresholds) -> list[Reason]:
     expect = thresholds.expect
     said = [step for step in attempt.steps if step.reply is not None and step.name != "quit"
             and (expect or not 200 <= step.reply.code < 400)]
+    if said and speaks_lmtp(attempt):  # its HELO refusal is LMTP's: the error says it once
+        said = [step for step in said if step.name != "helo"]
     if said:
         helo_ok = any(s.name == "helo" and s.reply and s.reply.code == 250
                       for s in attempt.steps)

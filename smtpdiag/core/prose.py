@@ -27,6 +27,7 @@ import re
 from email.message import Message
 
 from .bounce import Diagnostic
+from .notices import automatic_reply
 from .transfer import body_bytes, decode_body, header_text, message_bytes, parsed_message
 
 __all__ = ["about_a_failure", "forwarded_bounce", "generated", "html_text", "mdn_rejection",
@@ -231,7 +232,7 @@ def about_a_failure(message: Message, found: list[Diagnostic], prose: str) -> bo
     title = header_text(str(message.get("Subject") or ""))
     if _is_bounce(message, subject=True):
         return True
-    if _AUTO_REPLY.search(_auto_headers(message)) or _AWAY.match(title):
+    if automatic_reply(message, title):
         return False  # a vacation or out-of-office reply (RFC 3834), whatever its words say
     if message.get("X-Failed-Recipients") \
             or _BOUNCE_SUBJECT.search(title) or str(message.get("Return-Path") or "").strip() \
@@ -270,18 +271,6 @@ def mdn_rejection(message: Message, prose: str) -> str | None:
     return None
 
 
-def _auto_headers(message: Message) -> str:
-    return "\n".join(f"{name}: {message.get(name)}" for name in (
-        "Auto-Submitted", "X-Autoreply", "X-Autorespond", "Precedence")
-        if message.get(name) is not None)
-
-
-# An automatic answer of a person's mailbox (RFC 3834; Exchange, Gmail, old vacation programs).
-_AUTO_REPLY = re.compile(r"^(?:Auto-Submitted: auto-replied|X-Autoreply: yes|X-Autorespond:|"
-                         r"Precedence: auto_reply)", re.I | re.M)
-_AWAY = re.compile(r"\s*(?:out of (?:the )?office|automatic reply|auto(?:matische)? ?(?:reply|"
-                   r"antwort|response)|abwesenheitsnotiz|r[ée]ponse automatique|absence|"
-                   r"vacation|on holiday)\b", re.I)
 # How a mail system's prose says that a delivery failed or is delayed.
 _FAILED_DELIVERY = re.compile(
     r"could not be delivered|(?:was|were|has not been|have not been) (?:not )?(?:yet )?"

@@ -4,9 +4,12 @@ not failed for good.  Written here in the shapes those systems use; no corpus fi
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from smtpdiag.core.classify import classify_message
+from tests.conftest import assert_valid, run_cli
 
 DAEMON = b"From: Mail Delivery System <MAILER-DAEMON@relay.near.example>\nTo: bob@near.example\n"
 
@@ -55,3 +58,95 @@ def test_a_final_failure_is_no_delay_warning(subject, body):
     message = DAEMON + f"Subject: {subject}\n\n".encode() + body.encode()
     (record,) = classify_message(message)
     assert record["action"] is None and record["reason"]["permanent"] is True
+
+
+PERSON = b"From: Ann Example <ann@far.example>\nTo: bob@near.example\n"
+
+
+@pytest.mark.parametrize(("head", "body"), [
+    # Subjects in the languages mail clients write them, after a reply's marks
+    ("Subject: Fuera de la oficina: Re: factura",
+     "Estoy fuera hasta el 5 de enero. My mailbox is full, sorry."),
+    ("Subject: AW: Abwesend bis 10.12.", "Ihre Nachricht wird nicht weitergeleitet."),
+    ("Subject: Risposta automatica: fattura", "Your message has not been delivered to Ann."),
+    ("Subject: [Auto-Reply] invoice", "This mailbox is not monitored: the message could not be "
+     "delivered to a person."),
+    ("Subject: Automatisch antwoord: offerte", "Uw bericht is niet afgeleverd: mailbox full."),
+    # neither headers nor Subject: the opening words of a person's automatic reply
+    ("Subject: Re: invoice 4411",
+     "I am currently out of the office with limited access to email. Your message has not "
+     "been delivered to my colleagues; for urgent matters write to support@far.example."),
+    ("Subject: Re: facture",
+     "Je suis absente jusqu'au 4 janvier. Votre message n'a pas été remis à mes collègues."),
+])
+def test_an_automatic_reply_in_any_language_is_no_bounce(head, body):
+    message = PERSON + f"{head}\nContent-Type: text/plain; charset=utf-8\n\n{body}\n".encode()
+    assert classify_message(message) == []
+
+
+@pytest.mark.parametrize(("sender", "subject", "body"), [
+    ('"Ann via Guard" <notification@guard.example>', "Please confirm your message",
+     "Your message to ann@far.example is waiting in her guest list. It will not be delivered "
+     "until you confirm that you are a person: click the link below."),
+    ("ann@far.example", "Re: meeting [verification]",
+     "The message you sent requires that you verify that you are a real live human being and "
+     "not a spam source. Your message has been held and will be delivered once you verify."),
+    # even from a mail system's address: a challenge names no failure
+    ("MAILER-DAEMON@far.example", "Sender verification required",
+     "Your message to ann@far.example has been quarantined pending sender verification. "
+     "To have it delivered, reply to this message."),
+])
+def test_a_challenge_to_verify_the_sender_is_no_bounce(sender, subject, body):
+    message = f"From: {sender}\nTo: bob@near.example\nSubject: {subject}\n\n{body}\n".encode()
+    assert classify_message(message) == []
+
+
+def test_a_refusal_with_a_code_that_asks_to_verify_is_still_a_bounce():
+    # a server's refusal may ask the sender to confirm an address: its code says it failed
+    message = (DAEMON + b"Subject: Undelivered Mail Returned to Sender\n\n<ann@far.example>: "
+               b"host mx.far.example said: 550 5.7.1 Sender address unverified: please verify "
+               b"that you are a real sender at https://far.example/ (in reply to RCPT TO "
+               b"command)\n")
+    (record,) = classify_message(message)
+    assert (record["recipient"], record["code"]) == ("ann@far.example", 550)
+
+
+def test_a_bounce_that_quotes_a_held_message_notice_is_still_a_bounce():
+    # a list's "is being held until the moderator can review it" quoted in a bounce: a failure
+    message = (PERSON + b"Subject: Non-Delivery: Your message awaits moderator approval\n\n"
+               b"The email below could not be delivered to the following user:\n\n"
+               b"<carl@far.example>\n\nOld message:\n\nYour mail to 'list' is being held until "
+               b"the list moderator can review it for approval.\n")
+    (record,) = classify_message(message)
+    assert record["recipient"] == "carl@far.example"
+
+
+@pytest.mark.parametrize(("message", "says"), [
+    (PERSON + b"Subject: Automatic reply: invoice\n\nI am away until Monday.\n",
+     "it is an automatic reply (out of office, vacation), not a bounce"),
+    (b"From: MAILER-DAEMON@far.example\nSubject: Sender verification required\n\nYour message "
+     b"to ann@far.example has been quarantined pending sender verification.\n",
+     "it is a challenge, not a bounce"),
+    (b"From: abuse@far.example\nMIME-Version: 1.0\nContent-Type: multipart/report; "
+     b"report-type=feedback-report; boundary=B\n\n--B\nContent-Type: text/plain\n\nA complaint."
+     b"\n--B\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n\n--B--\n",
+     "it is a feedback report"),
+])
+def test_explain_says_what_a_message_that_is_no_bounce_is(message, says, tmp_path):
+    path = tmp_path / "reply.eml"
+    path.write_bytes(message)
+    result = run_cli("explain", str(path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"no failed recipient or diagnostic text found in this message: {says}" \
+        in result.stderr
+    (record,) = [json.loads(line) for line in run_cli("explain", "--jsonl", str(path))
+                 .stdout.splitlines()]
+    assert says in record["error"]
+    assert_valid(record, "bounce")
+
+
+def test_a_person_s_message_is_still_said_to_have_no_failure_only(tmp_path):
+    path = tmp_path / "lunch.eml"
+    path.write_bytes(PERSON + b"Subject: lunch\n\nSee you at noon.\n")
+    assert run_cli("explain", str(path)).stderr.strip().endswith(
+        "no failed recipient or diagnostic text found in this message")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-__all__ = ["automatic_reply", "delay_warning"]
+__all__ = ["automatic_reply", "challenge", "delay_warning"]
 
 # A Subject that says the message is late, not lost (Gmail's "(Delay)", Exchange's "Delivery
 # delayed:", Sendmail's "Warning: could not send message for past 4 hours", Exim's "Warning:
@@ -84,12 +84,75 @@ def _auto_headers(message: Message) -> str:
 # An automatic answer of a person's mailbox (RFC 3834; Exchange, Gmail, old vacation programs).
 _AUTO_REPLY = re.compile(r"^(?:Auto-Submitted: auto-replied|X-Autoreply: yes|X-Autorespond:|"
                          r"Precedence: auto_reply)", re.I | re.M)
-_AWAY = re.compile(r"\s*(?:out of (?:the )?office|automatic reply|auto(?:matische)? ?(?:reply|"
-                   r"antwort|response)|abwesenheitsnotiz|r[ée]ponse automatique|absence|"
-                   r"vacation|on holiday)\b", re.I)
+# Its Subject, after a reply's or a list's marks ("Re:", "AW:", "[Auto-Reply]"), in the
+# languages mail clients localize it into.
+_AWAY = re.compile(
+    r"^(?:\s*(?:re|aw|sv|vs|r|rif|antw|odp|ynt|回复|答复)\s*:|\s*\[)*\s*(?:"
+    r"out of (?:the )?office|automatic reply|auto(?:matische|matic)? ?-?(?:reply|antwort|"
+    r"response|respuesta|resposta|risposta)|abwesenheit(?:snotiz)?|abwesend|nicht im b[üu]ro|"
+    r"r[ée]ponse automatique|absence|absent\b|vacation|on holiday|on leave|away from|"
+    r"respuesta autom[áa]tica|fuera de la oficina|ausente|resposta autom[áa]tica|"
+    r"fora do escrit[óo]rio|risposta automatica|fuori ufficio|automatisch antwoord|afwezig|"
+    r"automatiskt svar|fr[åa]nvar|automatisk svar|autosvar|frav[æa]r|automaattinen vastaus|"
+    r"poissa|automatyczna odpowied|nieobecno|automatick[áa] odpov|nep[řr][íi]tomn|"
+    r"automatikus v[áa]lasz|otomatik (?:yan[ıi]t|cevap)|автоматический ответ|автоответ|"
+    r"отсутств|自動応答|自動返信|不在|自动回复|自動回覆|자동\s?응답)", re.I)
+# How a person's automatic reply opens, where neither headers nor Subject say what it is.
+_AWAY_WORDS = re.compile(
+    r"\b(?:I am|I'm|I will be|I'll be)\s+(?:currently\s+|now\s+)?(?:out of (?:the )?office|"
+    r"away (?:from|until|on)|on (?:annual |parental |sick |maternity |paternity )?(?:leave|"
+    r"vacation|holiday))|\bout of (?:the )?office (?:until|from|through|till)\b|"
+    r"\blimited access to (?:my )?e-?mail|"
+    r"\bich bin [^.\n]{0,60}(?:nicht im (?:b[üu]ro|hause?)|abwesend|im urlaub)|"
+    r"\bje suis (?:actuellement )?(?:absente?|en cong[ée]s?|en vacances)|"
+    r"\b(?:estoy|estar[ée]) (?:fuera de la oficina|de vacaciones|ausente)|"
+    r"\b(?:estou|estarei) (?:fora do escrit[óo]rio|de f[ée]rias|ausente)|"
+    r"\bsono (?:fuori ufficio|in ferie|assente)|\bik ben (?:afwezig|met vakantie|niet op kantoor)",
+    re.I)
 
 
-def automatic_reply(message: Message, title: str) -> bool:
-    """Whether a message is a mailbox's automatic reply by its headers or its Subject
-    (``title``, decoded)."""
-    return bool(_AUTO_REPLY.search(_auto_headers(message)) or _AWAY.match(title))
+def automatic_reply(message: Message, title: str, prose: str = "") -> bool:
+    """Whether a message is a mailbox's automatic reply: by its headers, its Subject
+    (``title``, decoded) or the opening words of its text (``prose``)."""
+    return bool(_AUTO_REPLY.search(_auto_headers(message)) or _AWAY.match(title)
+                or _AWAY_WORDS.search(prose[:2_000]))
+
+
+# A challenge-response system's request (Boxbe, Spam Arrest, Mailbox "whitelists"): the
+# message is held until its sender proves to be a person; nothing failed.
+_CHALLENGE = re.compile(
+    r"\b(?:verify|confirm|prove)\b[^.\n]{0,60}\b(?:you are|you're) (?:a )?(?:real |live |"
+    r"human )*(?:person|human|sender)|"
+    r"\b(?:held|quarantined|waiting|pending|on hold)\b[^.]{0,80}\b(?:until you (?:verify|"
+    r"confirm|reply|respond|click)|pending (?:your |sender )?(?:verification|confirmation))|"
+    r"\bwill (?:only )?be delivered (?:once|when|after|as soon as|if) you\b|"
+    r"\bnot be delivered (?:until|unless) you\b|\bchallenge[- ]response\b|"
+    r"\b(?:sender|address) verification (?:request|required|needed|pending)", re.I)
+
+
+def challenge(prose: str) -> bool:
+    """Whether a message asks its sender to verify themselves before it is delivered."""
+    return bool(_CHALLENGE.search(prose[:5_000]))
+
+
+def not_a_bounce(data: bytes) -> str | None:
+    """What a message that reports no failed recipient is, where it says so itself: for a
+    reader who asked why ``explain`` found no failure in it."""
+    from .dsn import message_prose
+    from .transfer import header_text
+
+    message, prose = message_prose(data)
+    kind = message.get_param("report-type", "", header="content-type")
+    title = header_text(str(message.get("Subject") or ""))
+    if kind == "disposition-notification":
+        return "it is a read receipt (a disposition notification), not a bounce"
+    if kind == "feedback-report":
+        return "it is a feedback report (a complaint, RFC 5965), not a bounce"
+    if challenge(prose):
+        return ("it is a challenge, not a bounce: the message is held until its sender "
+                "confirms being a person")
+    if automatic_reply(message, title, prose):
+        return "it is an automatic reply (out of office, vacation), not a bounce"
+    if kind == "delivery-status":
+        return "it is a delivery report whose recipients were delivered, relayed or expanded"
+    return None

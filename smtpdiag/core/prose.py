@@ -27,7 +27,7 @@ import re
 from email.message import Message
 
 from .bounce import Diagnostic
-from .notices import automatic_reply
+from .notices import automatic_reply, challenge
 from .transfer import body_bytes, decode_body, header_text, message_bytes, parsed_message
 
 __all__ = ["about_a_failure", "forwarded_bounce", "generated", "html_text", "mdn_rejection",
@@ -226,13 +226,18 @@ def about_a_failure(message: Message, found: list[Diagnostic], prose: str) -> bo
     forward's too, an X-Failed-Recipients header, the null sender ``Return-Path: <>``), its
     ``prose`` says a delivery failed ("could not be delivered to the following recipients"),
     or what was read from it (``found``) holds a reply code, an enhanced code or a wording the
-    catalogue knows.  A person's message is none of these: nothing in it failed."""
+    catalogue knows.  A person's message is none of these: nothing in it failed; nor is an
+    automatic reply, nor a challenge that holds the message until its sender verifies
+    themselves (``notices``), whoever sent it, where no reply code was read from it."""
     from .. import catalogue
 
     title = header_text(str(message.get("Subject") or ""))
+    if challenge(prose) and not any(diagnostic.code is not None or diagnostic.enhanced
+                                    for diagnostic in found):
+        return False  # held until its sender says they are a person: nothing failed
     if _is_bounce(message, subject=True):
         return True
-    if automatic_reply(message, title):
+    if automatic_reply(message, title, prose):
         return False  # a vacation or out-of-office reply (RFC 3834), whatever its words say
     if message.get("X-Failed-Recipients") \
             or _BOUNCE_SUBJECT.search(title) or str(message.get("Return-Path") or "").strip() \

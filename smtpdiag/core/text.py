@@ -6,7 +6,8 @@ where ``2.99022 s`` is noise and a reply cut mid-word (``Lear``) looks like a bu
 
 from __future__ import annotations
 
-__all__ = ["INVISIBLE", "SURROGATES", "duration", "escape", "seconds", "shorten", "size"]
+__all__ = ["INVISIBLE", "SURROGATES", "duration", "escape", "listed", "seconds", "shorten",
+           "size"]
 
 ELLIPSIS = "…"
 
@@ -42,6 +43,13 @@ def escape(char: str) -> str:
     if code < 0x100:
         return f"\\x{code:02x}"
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def listed(items: list[str], limit: int = 5) -> str:
+    """``a, b, c, d, e and 995 more``: a list from DNS or a server (thousands of MX records)
+    named in a sentence stays a few words long, and says how much it left out."""
+    shown = ", ".join(items[:limit])
+    return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
 
 
 def shorten(text: str, limit: int) -> str:

@@ -30,6 +30,9 @@ def _labels(lang: str) -> dict[str, Any]:
     return labels
 
 
+FACTS_SHOWN = 20
+
+
 def _finding(doc: Doc, finding: AuditFinding, labels: dict[str, Any]) -> None:
     mark, style = SEVERITY.get(finding.severity, ("?", ""))
     doc.add("  ", (mark, style), "  ", (finding.title, "bold"), f" — {finding.subject}")
@@ -45,8 +48,10 @@ def _area(doc: Doc, area: AuditArea, labels: dict[str, Any]) -> None:
     word = VERDICT_WORD.get(area.verdict, area.verdict.upper())
     title = labels.get("areas", {}).get(area.name, area.title)
     doc.add((f"{title} ", "bold"), (f"[{word}]", VERDICT_STYLE.get(area.verdict, "")))
-    for fact in area.facts:
+    for fact in area.facts[:FACTS_SHOWN]:  # JSON keeps them all (thousands of MX records)
         doc.add("  ", (fact, "dim"))
+    if len(area.facts) > FACTS_SHOWN:
+        doc.add("  ", (f"… (+{len(area.facts) - FACTS_SHOWN})", "dim"))
     if area.note:
         doc.add("  ", (area.note, "dim"))
     for finding in area.findings:

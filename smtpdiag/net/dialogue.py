@@ -178,7 +178,15 @@ class Walk(GreetingWalk):
         self._refuse_unless(reply, 250)
         self._stop_if("mail")
         for rcpt in self.opts.rcpt_to:
-            reply = await self.command("rcpt", f"RCPT TO:<{rcpt}>")
+            try:
+                reply = await self.command("rcpt", f"RCPT TO:<{rcpt}>")
+            except ConnectError:
+                if not self.rcpt_replies or self.rcpt_replies[-1].positive:
+                    raise
+                # A refusal, then the connection closed (Exim's ACL drop): the refusal is the
+                # server's answer, the hang-up its way of ending a session it refuses
+                self.stop = stopping_reply(self.rcpt_replies)
+                raise Done from None
             self.rcpt_replies.append(reply)
             if reply.positive and reply.code not in TAKEN:
                 # positive, yet neither taken nor refused (354, 220, 235…): out of turn

@@ -150,3 +150,32 @@ def test_a_person_s_message_is_still_said_to_have_no_failure_only(tmp_path):
     path.write_bytes(PERSON + b"Subject: lunch\n\nSee you at noon.\n")
     assert run_cli("explain", str(path)).stderr.strip().endswith(
         "no failed recipient or diagnostic text found in this message")
+
+
+SENDMAIL_SECTIONS = (
+    "The original message was received at Thu, 3 Dec 2026 04:00:00 GMT\n\n"
+    "   ----- The following addresses had permanent fatal errors -----\n<ann@far.example>\n"
+    "    (reason: 550 5.1.1 <ann@far.example>... User unknown)\n\n"
+    "   ----- The following addresses had transient non-fatal errors -----\n"
+    "<carl@other.example>\n    (reason: 452 4.2.2 Mailbox full)\n\n"
+    "   ----- Transcript of session follows -----\n... while talking to mx.other.example.:\n"
+    ">>> RCPT To:<carl@other.example>\n<<< 452 4.2.2 Mailbox full\n"
+    "<carl@other.example>... Deferred: 452 4.2.2 Mailbox full\n")
+
+
+def test_a_recipient_under_a_transient_errors_head_is_delayed_and_the_others_failed():
+    message = (DAEMON + b"Subject: Returned mail: see transcript for details\n\n"
+               + SENDMAIL_SECTIONS.encode())
+    failed, later = classify_message(message)
+    assert (failed["recipient"], failed["action"], failed["reason"]["permanent"]) == (
+        "ann@far.example", None, True)
+    assert (later["recipient"], later["action"], later["code"]) == (
+        "carl@other.example", "delayed", 452)
+    assert later["reason"]["permanent"] is False
+
+
+def test_a_bounce_that_lists_only_transient_errors_is_delayed():
+    alone = SENDMAIL_SECTIONS[SENDMAIL_SECTIONS.index("   ----- The following addresses had t"):]
+    (record,) = classify_message(DAEMON + b"Subject: Returned mail\n\n" + alone.encode())
+    assert (record["recipient"], record["action"]) == ("carl@other.example", "delayed")
+    assert record["reason"]["permanent"] is False

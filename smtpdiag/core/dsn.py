@@ -34,6 +34,7 @@ from .prose import (
     opening,
     raw_text,
     segments,
+    transient_recipients,
     unquoted,
     without_scan_notes,
 )
@@ -277,10 +278,15 @@ def _from_prose(prose: str, sender: str | None, failed: list[str] | None = None,
     if whole.code is not None and not whole.message and _NDR_STATUS.search(prose):
         whole = replace(whole, message=opening(prose))
     listed = segments(prose, sender) or [(address, "") for address in failed or ()]
+    retried = set() if delayed else transient_recipients(prose)  # Sendmail's transient section
     if len(listed) < 2:
         address = listed[0][0] if listed else _named(prose, sender)
-        return [Recipient(address, action, None, None, None, whole, not delayed)]
-    return [Recipient(address, action, None, None, None, _own(text, address) or whole, not delayed)
+        later = (address or "").lower() in retried
+        return [Recipient(address, "delayed" if later else action, None, None, None, whole,
+                          not (delayed or later))]
+    return [Recipient(address, "delayed" if address.lower() in retried else action, None, None,
+                      None, _own(text, address) or whole,
+                      not delayed and address.lower() not in retried)
             for address, text in listed]
 
 

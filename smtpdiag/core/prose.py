@@ -31,7 +31,8 @@ from .notices import automatic_reply, challenge
 from .transfer import body_bytes, decode_body, header_text, message_bytes, parsed_message
 
 __all__ = ["about_a_failure", "forwarded_bounce", "generated", "html_text", "mdn_rejection",
-           "opening", "raw_text", "segments", "unquoted", "without_scan_notes"]
+           "opening", "raw_text", "segments", "transient_recipients", "unquoted",
+           "without_scan_notes"]
 
 _ADDRESS = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 # A line that starts with a recipient, as the bounce formats above write one.
@@ -112,6 +113,24 @@ def segments(prose: str, sender: str | None = None) -> list[tuple[str, str]]:
             # "Diagnostic information for administrators"): both its own
             found[key] = (address, f"{found[key][1]}\n{prose[start:end].strip()}")
     return list(found.values())
+
+
+# A section head for recipients still being tried ("----- The following addresses had transient
+# non-fatal errors -----", Sendmail's, after its "permanent fatal errors").
+_TRANSIENT_HEAD = re.compile(r"transient|non-?fatal|temporar|deferred|delayed|still (?:being )?"
+                             r"(?:tried|retried)", re.I)
+
+
+def transient_recipients(prose: str) -> set[str]:
+    """The recipients (lower case) a prose bounce lists under a section head for transient
+    errors: still being retried, unlike those under its head for permanent ones."""
+    heads = list(_HEAD_LINE.finditer(prose)) if "---" in prose else []
+    found: set[str] = set()
+    for number, head in enumerate(heads):
+        if _TRANSIENT_HEAD.search(head.group()):
+            end = heads[number + 1].start() if number + 1 < len(heads) else len(prose)
+            found.update(address.lower() for address, _ in segments(prose[head.end():end]))
+    return found
 
 
 # Exim lists what an address became ("  bob@example.net\n    (generated from ann@…)", "  pipe

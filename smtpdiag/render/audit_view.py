@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import AuditArea, AuditFinding, AuditReport
-from .doc import Doc
+from .doc import Doc, clean
 from .json_report import shown_sentences
 
 __all__ = ["AUDIT_SCHEMA", "audit_doc", "audit_json"]
@@ -77,5 +77,12 @@ def audit_doc(report: AuditReport, lang: str = "en") -> Doc:
 
 def audit_json(report: AuditReport) -> dict[str, Any]:
     """The report as JSON, described by ``schema/audit.schema.json``; its sentences (every
-    ``summary`` and ``message``) quote server text as shown, as ``probe --json`` does."""
-    return {"schema": AUDIT_SCHEMA, **shown_sentences(report.to_dict())}
+    ``summary`` and ``message``, each area's facts, each finding's subject and detail) quote
+    server, DNS and certificate text as shown, as ``probe --json`` does."""
+    document = shown_sentences(report.to_dict())
+    for area in document.get("areas", ()):
+        area["facts"] = [clean(fact) for fact in area["facts"]]
+        for finding in area["findings"]:
+            finding["subject"], finding["detail"] = (clean(finding["subject"]),
+                                                     clean(finding["detail"]))
+    return {"schema": AUDIT_SCHEMA, **document}

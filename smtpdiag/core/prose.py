@@ -27,7 +27,7 @@ import re
 from email.message import Message
 
 from .bounce import Diagnostic
-from .notices import automatic_reply, challenge
+from .notices import automatic_reply, challenge, delivered_notice
 from .transfer import body_bytes, decode_body, header_text, message_bytes, parsed_message
 
 __all__ = ["about_a_failure", "forwarded_bounce", "generated", "html_text", "mdn_rejection",
@@ -247,13 +247,14 @@ def about_a_failure(message: Message, found: list[Diagnostic], prose: str) -> bo
     or what was read from it (``found``) holds a reply code, an enhanced code or a wording the
     catalogue knows.  A person's message is none of these: nothing in it failed; nor is an
     automatic reply, nor a challenge that holds the message until its sender verifies
-    themselves (``notices``), whoever sent it, where no reply code was read from it."""
+    themselves, nor a notice that it was delivered, relayed or recalled (``notices``), whoever
+    sent it, where no reply code was read from it."""
     from .. import catalogue
 
     title = header_text(str(message.get("Subject") or ""))
-    if challenge(prose) and not any(diagnostic.code is not None or diagnostic.enhanced
-                                    for diagnostic in found):
-        return False  # held until its sender says they are a person: nothing failed
+    if not any(diagnostic.code is not None or diagnostic.enhanced for diagnostic in found) \
+            and (challenge(prose) or delivered_notice(title, prose)):
+        return False  # held until its sender says they are a person, or delivered: no failure
     if _is_bounce(message, subject=True):
         return True
     if automatic_reply(message, title, prose):

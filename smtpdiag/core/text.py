@@ -41,7 +41,7 @@ def escape(char: str) -> str:
     code = ord(char)
     if code == 0x5C:
         return "\\\\"
-    if 0xDC80 <= code <= 0xDCFF:
+    if 0xDC00 <= code <= 0xDCFF:  # and U+DC00-DC7F: a DNS label's byte (net/dnswords.py)
         return f"\\x{code - 0xDC00:02x}"
     if code < 0x100:
         return f"\\x{code:02x}"

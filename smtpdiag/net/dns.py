@@ -81,11 +81,27 @@ def _to_name(text: str) -> tuple[dns.name.Name, str]:
         raise TargetError(f"{quoted(display)} is not a domain name: it contains whitespace",
                           step=STEP)
     try:
-        name = dns.name.from_text(display, origin=dns.name.root)
+        name = name_of(display)
     except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
         raise TargetError(f"{quoted(display)} is not a valid domain name: {exc}",
                           step=STEP) from exc
     return name, display
+
+
+def name_of(text: str) -> dns.name.Name:
+    """``text`` as an absolute DNS name: a user's name (IDNA-encoded), or one shown as
+    ``dnswords._host_text`` shows a name from an answer, its odd bytes as U+DC00 + byte; a
+    name a server gave is asked again about exactly (audit asks about its MX hosts so)."""
+    if text.isascii() or not any("\udc00" <= ch <= "\udcff" for ch in text):
+        return dns.name.from_text(text, origin=dns.name.root)
+    labels = []
+    for label in text.split("."):
+        codes = [ord(ch) - 0xDC00 if "\udc00" <= ch <= "\udcff" else ord(ch) for ch in label]
+        if any(code > 0x7F for code in codes) and not all(
+                "\udc00" <= ch <= "\udcff" or ch.isascii() for ch in label):
+            raise ValueError("it mixes bytes shown as \\xNN with characters beyond ASCII")
+        labels.append(bytes(codes))
+    return dns.name.Name([*labels, b""])
 
 
 def _has_addresses(task: asyncio.Future[dns.resolver.Answer | None]) -> bool:

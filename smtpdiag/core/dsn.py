@@ -23,6 +23,7 @@ from .dsn_fields import address as _address
 from .dsn_fields import field_groups as _field_groups
 from .dsn_fields import field_value as _value
 from .dsn_fields import recipient as _recipient
+from .forwards import inline_bounce
 from .mbox import split_mbox
 from .notices import delay_warning
 from .prose import (
@@ -216,7 +217,7 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
     if b"\r" in data:  # CRLF, or the bare CR of old Mac mailers: every reader below splits on LF
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     message = parsed_message(data)
-    attached = forwarded_bounce(message) if depth < 3 else None
+    attached = (forwarded_bounce(message) or inline_bounce(message)) if depth < 3 else None
     if attached is not None:
         with contextlib.suppress(UnicodeError, LookupError, ValueError, TypeError):
             found = read_message(attached.as_bytes(), depth + 1)

@@ -30,8 +30,8 @@ from .bounce import Diagnostic
 from .notices import automatic_reply, challenge, delivered_notice
 from .transfer import body_bytes, decode_body, header_text, message_bytes, parsed_message
 
-__all__ = ["about_a_failure", "forwarded_bounce", "generated", "html_text", "mdn_rejection",
-           "opening", "raw_text", "segments", "transient_recipients", "unquoted",
+__all__ = ["about_a_failure", "bounce_headers", "forwarded_bounce", "generated", "html_text",
+           "mdn_rejection", "opening", "raw_text", "segments", "transient_recipients", "unquoted",
            "without_scan_notes"]
 
 _ADDRESS = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
@@ -237,6 +237,11 @@ def _is_bounce(message: Message, *, subject: bool) -> bool:
         return True
     title = header_text(str(message.get("Subject") or ""))  # "=?utf-8?B?RGVsaXZlcnk…?="
     return subject and not _FORWARDED.match(title) and bool(_BOUNCE_SUBJECT.search(title))
+
+
+def bounce_headers(message: Message) -> bool:
+    """Whether a message's headers say a mail system wrote it about a failed delivery."""
+    return _is_bounce(message, subject=True)
 
 
 def about_a_failure(message: Message, found: list[Diagnostic], prose: str) -> bool:

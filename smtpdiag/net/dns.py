@@ -198,7 +198,7 @@ class Resolver(Words):
         except dns.resolver.NoAnswer:
             return None
         except dns.resolver.NXDOMAIN as exc:
-            raise DnsError(missing(exc, name, display)[1], step=STEP) from None
+            raise _Missing(missing(exc, name, display)[1], step=STEP) from None
         except dns.exception.Timeout:
             raise _Silent(f"no answer within {_seconds(lifetime)} s") from None
         except dns.resolver.NoNameservers as exc:
@@ -313,11 +313,19 @@ class Resolver(Words):
         """The MX answer for ``domain`` and its hosts to be looked up in order, as they are
         walked (``MxQueue``); an implicit MX's one host comes looked up already."""
         name, display = _to_name(domain)
-        answer = await self._query(name, display, "MX", until)
+        try:
+            answer = await self._query(name, display, "MX", until)
+        except _Missing as exc:  # the domain itself: who said so, and what to look at
+            raise DnsError(f"{exc.message}; {self._who()} answered so to MX {display}: check "
+                           "its spelling, and that it is registered and delegated ("
+                           f"{self._dig('MX', name)})", step=STEP) from None
         if answer is None:
             found, _, failed = await self._addresses_of(name, display, until)
             if not found:
-                raise DnsError(f"{display} has no MX, A or AAAA records", step=STEP)
+                raise DnsError(
+                    f"{display} has no MX, A or AAAA records ({self._who()} answered each "
+                    "with none): it cannot receive mail; publish an MX record naming its mail "
+                    "host, or MX 0 . to say it takes none (RFC 7505)", step=STEP)
             host = Candidate(_host_text(name), None, found, failed=failed)
             return Resolution(display, "implicit-mx"), MxQueue(self, [], until, [host])
         records = sorted(
@@ -345,6 +353,10 @@ class Resolver(Words):
             return None
         names = sorted(_host_text(rd.target) for rd in answer if isinstance(rd, PTR))
         return names[0] if names else None
+
+
+class _Missing(DnsError):
+    """NXDOMAIN: the name, or the end of the aliases it leads to, does not exist."""
 
 
 class LateError(DnsError):

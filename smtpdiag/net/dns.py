@@ -40,6 +40,7 @@ from .dnswords import (
     _Silent,
     _tcp_failure,
     _unanswered,
+    _unconfigured,
     missing,
 )
 from .mxqueue import MxQueue
@@ -167,7 +168,7 @@ class Resolver(Words):
             return await self._ask(name, display, rdtype, lifetime)
         except _Silent:
             if lifetime < self._timeout:
-                raise LateError(f"no answer from {self.server} for {what} in the "
+                raise LateError(f"no answer from {self._named()} for {what} in the "
                                 f"{_seconds(lifetime)} s left of the probe's overall time limit "
                                 f"(to ask it again: {self._dig(rdtype, name, '+tcp')})",
                                 step=STEP) from None
@@ -210,8 +211,7 @@ class Resolver(Words):
             message = f"{self._who()} answered YXDOMAIN (name too long after DNAME) for {what}"
             raise DnsError(message, step=STEP) from None
         except dns.resolver.NoResolverConfiguration:
-            message = f"the system resolver has no nameservers configured (asking {what})"
-            raise DnsError(message, step=STEP) from None
+            raise DnsError(_unconfigured(what), step=STEP) from None
         except dns.exception.DNSException as exc:
             raise DnsError(f"{self._who()} could not answer {what}: {exc}", step=STEP) from None
         except (OSError, ValueError) as exc:

@@ -179,6 +179,13 @@ def _tcp_failure(problem: BaseException) -> str:
     return getattr(problem, "strerror", None) or str(problem) or type(problem).__name__
 
 
+def _unconfigured(what: str) -> str:
+    """No nameserver to ask: /etc/resolv.conf is empty, missing or names none."""
+    return (f"the system resolver has no nameservers configured, so {what} could not be "
+            "asked: /etc/resolv.conf names none; add a nameserver line to it, or give "
+            "--nameserver IP")
+
+
 def _unanswered(exc: dns.resolver.NoNameservers) -> str | None:
     """Why a question over TCP got no answer at all (a refused or closed connection), or
     None when some server did answer, if only with an error code or a malformed reply."""

@@ -13,7 +13,9 @@ Hostile and broken servers: names in ``refused`` answer REFUSED (a lame delegati
 ``"qname"``: about another name), as an off-path forger or a broken middlebox sends; names in
 ``slow`` are answered after that many seconds; with ``race=True`` every UDP answer follows a
 forged copy with another query ID; with ``tcp=False`` the TCP port hangs up on every
-connection, so a truncated UDP answer cannot be fetched again over TCP; and with
+connection, so a truncated UDP answer cannot be fetched again over TCP; with ``udp=False``
+no UDP question is answered (a firewall dropping UDP to port 53, a server serving TCP only);
+and with
 ``no_edns=True`` it is a server from before EDNS (RFC 6891 §7), answering FORMERR to a query
 that carries an OPT record.
 """
@@ -71,6 +73,7 @@ class DnsServer:
         tcp: bool = True,
         race: bool = False,
         no_edns: bool = False,
+        udp: bool = True,
     ) -> None:
         self.records = {(_key(n), t.upper()): list(v) for (n, t), v in records.items()}
         self.names = {n for n, _ in self.records}
@@ -81,6 +84,7 @@ class DnsServer:
         self.spoofed = {_key(n): how for n, how in (spoofed or {}).items()}
         self.slow = {_key(n): delay for n, delay in (slow or {}).items()}
         self.tcp = tcp
+        self.udp = udp  # False: UDP questions are dropped unanswered, TCP ones answered
         self.race = race  # every UDP answer comes after a forged copy (another query ID)
         self.no_edns = no_edns  # a pre-EDNS server: FORMERR to any query with an OPT record
         self.chase = chase  # False: an alias is answered with its CNAME only, as out of zone
@@ -183,6 +187,8 @@ class DnsServer:
         class Udp(socketserver.BaseRequestHandler):
             def handle(self) -> None:
                 data, sock = self.request
+                if not owner.udp:
+                    return
                 reply = owner.answer(data, udp=True)
                 if reply is not None and owner.race:  # an off-path forger, first by a hair
                     forged = struct.pack("!H", (struct.unpack("!H", reply[:2])[0] + 1) % 65536)

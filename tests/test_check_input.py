@@ -95,6 +95,39 @@ def test_nagios_says_unknown_on_stdout_when_the_check_cannot_run(args, line, clo
     assert result.stderr.startswith("smtpdiag: error: ")
 
 
+@pytest.mark.parametrize(("args", "line"), [
+    (("--format", "nagios", "--bogus", "TARGET"),
+     "SMTPDIAG UNKNOWN - error: No such option: --bogus"),
+    (("--workers", "abc", "--format=NAGIOS", "TARGET"),
+     "SMTPDIAG UNKNOWN - error: Invalid value for '--workers': 'abc' is not a valid int."),
+    (("--format", "nagios", "--timeout", "x", "TARGET"),
+     "SMTPDIAG UNKNOWN - error: Invalid value for '--timeout': 'x' is not a valid float."),
+    (("--format", "nagios", "--\x1b[2Jx|y", "TARGET"), None),
+])
+def test_nagios_says_unknown_on_stdout_for_the_option_parsers_usage_errors(args, line,
+                                                                          closed_port):
+    """Click's own usage errors (an unknown option, a number it cannot read) are reported before
+    the command runs; under --format nagios they still give the one status line, UNKNOWN, with
+    click's usage text on standard error as before.  A hostile value is shown safe: no ESC, no
+    ``|`` that would start the performance data."""
+    args = [f"127.0.0.1:{closed_port}" if a == "TARGET" else a for a in args]
+    result = run_cli("check", *args)
+    assert_no_traceback(result)
+    assert result.returncode == 3, (result.stdout, result.stderr)
+    if line is not None:
+        assert result.stdout == line + "\n"
+    assert result.stdout.startswith("SMTPDIAG UNKNOWN - error: ")
+    assert result.stdout.count("\n") == 1 and "|" not in result.stdout
+    assert "\x1b" not in result.stdout
+    assert "smtpdiag check [OPTIONS] [TARGET]..." in result.stderr
+
+
+def test_option_parsers_usage_errors_give_no_status_line_in_other_formats(closed_port):
+    result = run_cli("check", "--format", "json", "--bogus", f"127.0.0.1:{closed_port}")
+    assert result.returncode == 3 and result.stdout == ""
+    assert "No such option: --bogus" in result.stderr
+
+
 def test_a_bad_line_in_the_targets_file_is_named(tmp_path, closed_port):
     # the good first line is a port nothing listens on: no real server is ever reached
     listing = tmp_path / "targets.txt"

@@ -19,7 +19,7 @@ import pytest
 from smtpdiag.core.classify import classify
 from smtpdiag.model import Report, Step
 from smtpdiag.net.probe import ProbeOptions, probe
-from tests.hostile import HostileServer, answering, send
+from tests.hostile import HostileServer, answering, close, expect, send
 
 BANNER = b"220 mx.exim.test ESMTP Exim 4.96 Wed, 02 Dec 2026 15:37:21 +0000\r\n"
 EHLO = (b"250-mx.exim.test Hello client.exim.test [127.0.0.1]\r\n250-SIZE 10485760\r\n"
@@ -213,3 +213,34 @@ def test_a_mail_acl_wanting_tls_is_advice_about_tls_not_the_sender() -> None:
     note = step(report, "mail").annotation
     assert note is not None and note.reason is not None and note.reason.name == "tls-required"
     assert "STARTTLS" in note.advice[0] and "--from" not in note.advice[0]
+
+
+# -- an ACL's "drop": its 550, then the connection closed on purpose ---------------------------
+
+
+def _dropped(*recipients: str) -> Report:
+    script = [send(BANNER), expect(b"EHLO"), send(EHLO), expect(b"MAIL"), send(b"250 OK\r\n"),
+              expect(b"RCPT"), send(b"550 Administrative prohibition\r\n"), close()]
+    with HostileServer(script) as server:
+        return asyncio.run(probe(server.target, ProbeOptions(
+            helo="client.exim.test", tls="none", dry_run=True, timeout=5.0,
+            rcpt_to=recipients)))
+
+
+def test_quit_unanswered_after_a_drop_is_a_note_not_a_server_fault() -> None:
+    report = _dropped("alice@exim.test")
+    assert report.verdict == "refused"
+    found = report.attempts[-1].findings
+    assert not any(f.severity == "warning" and f.step == "quit" for f in found), found
+    (note,) = [f for f in found if f.step == "quit"]
+    assert note.severity == "info" and "after the server's 550 at rcpt" in note.message
+
+
+def test_a_drop_before_the_next_recipient_is_a_refusal_not_a_failed_walk() -> None:
+    report = _dropped("alice@exim.test", "bob@exim.test")
+    assert report.verdict == "refused", report.summary
+    assert "refused at rcpt: 550 Administrative prohibition" in report.summary
+    attempt = report.attempts[-1]
+    assert attempt.error is None
+    (note,) = [f for f in attempt.findings if "closed the connection after its 550" in f.message]
+    assert note.severity == "info" and note.step == "rcpt"

@@ -263,6 +263,20 @@ def test_an_lmtp_port_is_named_lmtp_not_an_smtp_server_refusing_helo() -> None:
     assert error["step"] == "lhlo" and "this port speaks LMTP, not SMTP" in error["message"]
     assert "this port speaks LMTP" in report["summary"]
     assert received[-1] == b"QUIT\r\n"
+    # EHLO's and HELO's 500 are LMTP's, not an old server's or a client's syntax error, and
+    # the HELO refusal is no finding of its own beside the error that names LMTP
+    for refused in report["attempts"][0]["steps"][2:4]:
+        note = refused["annotation"]
+        assert "speaks LMTP (RFC 2033)" in note["description"], note
+        assert "old SMTP" not in note["advice"][0] and "probe the MTA's SMTP port" in \
+            note["advice"][0]
+    said = [f["message"] for f in report["attempts"][0]["findings"]]
+    assert not any("helo refused" in message for message in said), said
+    with HostileServer(script) as server:
+        checked = run_cli("check", server.target, "--timeout", "3", "--tls", "none",
+                          "--helo", "client.test", "--format", "nagios")
+    assert checked.returncode == 2 and "speaks LMTP" in checked.stdout
+    assert "helo refused" not in checked.stdout, checked.stdout
 
 
 def test_a_server_refusing_ehlo_helo_and_lhlo_is_refused_at_helo() -> None:

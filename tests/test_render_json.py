@@ -77,3 +77,26 @@ def test_audit_json_quotes_server_text_in_its_sentences_as_shown() -> None:
     assert document["summary"] == f"mx.test: 550 {shown}"
     assert document["attempts"][0]["findings"][0]["message"] == f"rcpt refused: 550 {shown}"
     assert document["attempts"][0]["steps"][0]["reply"]["lines"] == [said]
+
+
+def test_audit_json_shows_dns_and_certificate_text_in_findings_and_facts() -> None:
+    """An audit finding's ``detail`` and ``subject``, and an area's ``facts``, are sentences
+    quoting DNS records, certificate names and banners: ``jq -r`` prints them to a terminal or
+    an alert, so an ESC or a bidi override in a TXT record is shown escaped there, as in the
+    text report."""
+    from smtpdiag.model import AuditArea, AuditFinding, AuditReport
+    from smtpdiag.render.audit_view import audit_json
+
+    txt = "v=spf1 include:\x1b[31m\u202eevil -all"
+    finding = AuditFinding(id="spf.syntax", area="spf", severity="critical",
+                           subject="h\x1b]0;x\x07.test",
+                           title="SPF", detail=f"include: needs a domain (in '{txt}')",
+                           meaning="m", why="w", fix="f")
+    area = AuditArea("spf", "SPF", "fail", facts=(f"h.test TXT: {txt}",), findings=(finding,))
+    document = audit_json(AuditReport(domain="h.test", verdict="fail", summary="s",
+                                      areas=(area,)))
+    shown = "v=spf1 include:\\x1b[31m\\u202eevil -all"
+    assert document["areas"][0]["facts"] == [f"h.test TXT: {shown}"]
+    assert document["areas"][0]["findings"][0]["detail"] == \
+        f"include: needs a domain (in '{shown}')"
+    assert document["areas"][0]["findings"][0]["subject"] == "h\\x1b]0;x\\x07.test"

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from smtpdiag.model import Report, Step
 from smtpdiag.net.probe import ProbeOptions, probe
 from tests.hostile import HostileServer, answering, send
@@ -107,3 +109,30 @@ def test_advice_follows_the_cause_decided_not_a_wording_it_overruled() -> None:
     assert note is not None and note.reason is not None
     assert note.reason.name == "sender-rejected"
     assert "block list" not in note.advice[0]
+
+
+# -- "try again later": greylisting only where a greylisting milter says so ---------------------
+
+# (step, Sendmail's reply, the cause): srvrsmtp.c's own deferrals name no greylisting; a milter
+# answering TEMPFAIL without words of its own gets MSG_TEMPFAIL; milter-greylist says it greylists
+TRY_AGAIN = [
+    ("mail", b"450 4.3.0 Please try again later.\r\n", "system-error"),  # srv_features tempfail
+    ("mail", b"451 4.3.2 Please try again later\r\n", "system-error"),  # a milter's TEMPFAIL
+    ("mail", b"452 4.4.5 Insufficient disk space; try again later\r\n", "system-full"),
+    ("mail", b"452 4.3.2 Connection rate limit exceeded.\r\n", "rate-limited"),  # ratecontrol
+    ("mail", b"421 4.3.2 Too many open connections.\r\n", "rate-limited"),  # conncontrol
+    ("rcpt", b"451 4.7.1 Greylisting in action, please come back in 00:04:59\r\n", "greylisted"),
+    ("rcpt", b"451 4.7.1 Greylisting in action, please come back later\r\n", "greylisted"),
+]
+
+
+@pytest.mark.parametrize(("at", "reply", "cause"), TRY_AGAIN)
+def test_sendmails_try_again_later_is_greylisting_only_when_it_says_so(
+        at: str, reply: bytes, cause: str) -> None:
+    report = run({at.upper().encode(): [reply]})
+    note = step(report, at).annotation
+    assert note is not None and note.reason is not None
+    assert note.reason.name == cause, (reply, note.reason)
+    assert report.verdict == "deferred"
+    if cause != "greylisted":
+        assert "greylist" not in " ".join(note.advice).lower(), note.advice

@@ -8,13 +8,20 @@ errors exit 2, which here would read as CRITICAL, so ``main()`` runs this comman
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..render.check_formats import CheckFormat
-from .check_run import AUTO_WORKERS_FROM, EXIT_UNKNOWN, choose_workers, run_check
+from .check_run import (
+    AUTO_WORKERS_FROM,
+    EXIT_UNKNOWN,
+    _nagios_unknown,
+    choose_workers,
+    run_check,
+)
 from .common import EXIT_INTERNAL
 from .options import (
     CaFileOption,
@@ -141,15 +148,36 @@ def run_standalone(app: typer.Typer) -> int:
 
     Click exits 2 on its own usage errors, which here would read as CRITICAL; the command
     records the code it chose in ``_outcome``, so a 2 without a recorded outcome is click's
-    and becomes UNKNOWN (3), as does an internal error (70).
+    and becomes UNKNOWN (3), as does an internal error (70).  Click reports its usage errors
+    (an unknown option, a number it cannot read) before the command runs, so under
+    ``--format nagios`` the status line a monitoring system reads is written here.
     """
+    from typer._click import exceptions as click
+
     _outcome.clear()
     try:
-        app()
+        returned = app(standalone_mode=False)  # an exit code (help: 0, Ctrl-C: 130) or None
+    except click.ClickException as exc:
+        exc.show()
+        if isinstance(exc, click.UsageError) and _asks_for_nagios(sys.argv[1:]):
+            _nagios_unknown(f"error: {exc.format_message()}")
+        code = exc.exit_code
+    except typer.Abort:
+        sys.stderr.write("Aborted!\n")
+        code = EXIT_UNKNOWN
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else EXIT_UNKNOWN
     else:
-        code = 0
+        code = returned if isinstance(returned, int) else 0
     if _outcome:
         return _outcome[-1]
     return EXIT_UNKNOWN if code in (2, EXIT_INTERNAL) else code
+
+
+def _asks_for_nagios(argv: list[str]) -> bool:
+    """Whether ``argv`` asks for ``--format nagios`` (any case, as the option reads it)."""
+    for word, following in zip(argv, [*argv[1:], ""], strict=True):
+        name, equals, value = word.partition("=")
+        if name == "--format":
+            return (value if equals else following).lower() == CheckFormat.nagios.value
+    return False

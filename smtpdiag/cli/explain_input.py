@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["documents", "line_documents"]
 
 MAX_INPUT = 10_000_000  # bytes read from stdin or one file (dsn.MAX_MESSAGE)
+NONE_FOUND = "no failed recipient or diagnostic text found in this message"
 
 
 def _message_document(data: bytes, label: str, lang: str,
@@ -29,8 +30,16 @@ def _message_document(data: bytes, label: str, lang: str,
     document: dict[str, Any] = {"schema": EXPLAIN_SCHEMA, "input": label, "lang": lang,
                                 "items": items, "source": source}
     if not items:
-        document["error"] = "no failed recipient or diagnostic text found in this message"
+        document["error"] = _none_found(data)
     return document
+
+
+def _none_found(data: bytes) -> str:
+    """Why a message gave no record: what it is, where it says so (``core.notices``)."""
+    from ..core.notices import not_a_bounce
+
+    kind = not_a_bounce(data)
+    return NONE_FOUND + (f": {kind}" if kind else "")
 
 
 def _bytes_documents(data: bytes, label: str, lang: str,
@@ -133,7 +142,7 @@ def _records(data: bytes, label: str, source: dict[str, Any]) -> Iterator[dict[s
         yield item
     if not found:
         yield {"schema": BOUNCE_SCHEMA, "input": label, "source": source,
-               "error": "no failed recipient or diagnostic text found in this message"}
+               "error": _none_found(data)}
 
 
 def _many(path: Path, lang: str, records: bool) -> Iterator[dict[str, Any]]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from .. import catalogue
 from ..model import Annotation, Attempt, EnhancedNote, ProviderNote, ReasonNote, Reply, Step
+from .conduct import speaks_lmtp
 from .explain import basic_view, enhanced_view, reply_match_text
 from .text import size
 
@@ -91,7 +92,8 @@ def session_facts(attempt: Attempt) -> dict[str, str]:
     names: ``{auth}`` (the mechanisms offered), ``{declared}`` and ``{limit}`` (sizes).
     ``not-logged-in``: no AUTH was tried, so a server following the usual relay rules took
     (or refused) each recipient as one of its own domains'; ``logged-in``: a login was taken,
-    so a relay refusal is the server's relay rule, not a missing login."""
+    so a relay refusal is the server's relay rule, not a missing login.  ``lmtp``: the port
+    answered LHLO, so its EHLO and HELO refusals are LMTP's, not an old server's."""
     facts: dict[str, str] = {}
     caps = attempt.capabilities
     logged_in = any(step.name == "auth" for step in attempt.steps)
@@ -100,6 +102,8 @@ def session_facts(attempt: Attempt) -> dict[str, str]:
     elif any(step.name == "auth" and step.reply is not None and step.reply.positive
              for step in attempt.steps):  # a login taken: a relay refusal is the server's rule
         facts["logged-in"] = ""
+    if speaks_lmtp(attempt):  # EHLO and HELO unknown, LHLO taken: an LMTP port
+        facts["lmtp"] = ""
     if caps is not None and caps.auth and not logged_in:
         facts["auth-unused"], facts["auth"] = "", " ".join(caps.auth)
     if caps is not None and not caps.auth and caps.starttls and attempt.tls_mode == "none" \

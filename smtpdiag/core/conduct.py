@@ -13,7 +13,9 @@ it, a greeting that is not a greeting, is an error raised by the session instead
 * enhanced status codes that are not ``class.subject.detail`` (RFC 3463, RFC 2034);
 * a greeting that refuses with a code RFC 5321 §3.1 does not give a greeting (``450``,
   ``550``: the refusal is still read as one, for now or for good);
-* QUIT left unanswered, or answered with something else than 221 (RFC 5321 §4.1.1.10).
+* QUIT left unanswered, or answered with something else than 221 (RFC 5321 §4.1.1.10); left
+  unanswered after a refusal, or the connection closed after one, only a note (a server may
+  close on a client it refuses).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import re
 from ..model import Attempt, Finding, Reply, Step
 from .replies import MAX_LINE_KEPT, excerpt
 
-__all__ = ["conduct_findings", "injected_after_starttls"]
+__all__ = ["conduct_findings", "injected_after_starttls", "speaks_lmtp"]
 
 RFC_LINE_LIMIT = 512  # bytes of a reply line, CRLF included (RFC 5321 §4.5.3.1.5)
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab is tolerated as spacing
@@ -45,6 +47,14 @@ def injected_after_starttls(step: Step) -> str | None:
             "discarded it, as RFC 3207 §4.2 requires (a client that kept it would read it as "
             "replies inside TLS: the class of CVE-2011-0411), whether the server buffers badly "
             "or something on the path inserted it")
+
+
+def speaks_lmtp(attempt: Attempt) -> bool:
+    """Whether the port answered smtpdiag's LHLO (EHLO and HELO were unknown to it): its
+    refusals of EHLO and HELO are then LMTP's (RFC 2033), said once by the walk's error, not
+    an SMTP server refusing HELO."""
+    return any(step.name == "lhlo" and step.reply is not None and step.reply.code == 250
+               for step in attempt.steps)
 
 
 def _unasked(step: Step) -> Finding | None:
@@ -123,7 +133,16 @@ def _enhanced(step: Step, reply: Reply, advertised: bool) -> Finding | None:
                    f"{excerpt(code, 24)}: {why} (RFC 3463)", step.name)
 
 
-def _quit(step: Step) -> Finding | None:
+def _quit(step: Step, before: Step | None) -> Finding | None:
+    """QUIT unanswered is a slip, unless the walk ended on a refusal: a server may end a
+    session it refuses without waiting for QUIT (Exim's ACL ``drop`` sends its 5xx and closes;
+    RFC 5321 §7.8 leaves a server that defence), and the refusal is what to read."""
+    if step.reply is None and before is not None and before.reply is not None \
+            and not before.reply.positive:
+        return Finding("info", f"QUIT got no answer after the server's {before.reply.code} at "
+                       f"{before.name}: a server may end a session it refuses without waiting "
+                       "for QUIT (Exim's ACL drop sends its refusal and closes the connection); "
+                       "nothing to fix beyond that refusal", "quit")
     if step.reply is None:
         return Finding("warning", "QUIT got no answer (RFC 5321 §4.1.1.10: the server replies "
                        "221 and then closes the connection)", "quit")
@@ -145,11 +164,19 @@ def conduct_findings(attempt: Attempt) -> tuple[Finding, ...]:
     """Warnings about how the server talked in this attempt, in step order."""
     found: list[Finding | None] = []
     advertised = bool(attempt.capabilities and attempt.capabilities.enhancedstatuscodes)
+    before = None  # the last step answered before this one
     for step in attempt.steps:
         found.append(_unasked(step))
         reply = step.reply
         if step.name == "quit" and step.sent is not None:
-            found.append(_quit(step))
+            found.append(_quit(step, before))
+        elif step.error is not None and before is not None and before.reply is not None \
+                and not before.reply.positive and step.error.kind == "connect":
+            found.append(Finding("info", f"the server closed the connection after its "
+                                 f"{before.reply.code} at {before.name}, before answering the "
+                                 f"next {step.name}: it ended a session it refuses (Exim's ACL "
+                                 "drop does), so what would have followed was not asked",
+                                 step.name))
         elif reply is not None and step.name == "greeting":
             found += [_greeting(reply), _enhanced(step, reply, advertised)]
         elif reply is not None and step.name in _EHLO_STEPS and reply.code == 250:
@@ -157,4 +184,6 @@ def conduct_findings(attempt: Attempt) -> tuple[Finding, ...]:
                       _ehlo_long_lines(step, reply)]
         elif reply is not None:
             found.append(_enhanced(step, reply, advertised))
+        if reply is not None:
+            before = step
     return tuple(f for f in found if f is not None)

@@ -18,7 +18,14 @@ from email.message import Message
 from functools import cache
 
 from .bounce import Diagnostic, find_command, read_diagnostic, unfold
+from .dsn_fields import ADDRESS as _ADDRESS
+from .dsn_fields import address as _address
+from .dsn_fields import field_groups as _field_groups
+from .dsn_fields import field_value as _value
+from .dsn_fields import recipient as _recipient
+from .forwards import inline_bounce
 from .mbox import split_mbox
+from .notices import delay_warning
 from .prose import (
     about_a_failure,
     forwarded_bounce,
@@ -28,19 +35,16 @@ from .prose import (
     opening,
     raw_text,
     segments,
+    transient_recipients,
     unquoted,
     without_scan_notes,
 )
-from .transfer import field_group, header_text, parsed_message, part_text, status_text
+from .transfer import field_group, header_text, parsed_message, part_text
 
 __all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "report_words",
            "split_mbox"]
 
 MAX_MESSAGE = 10_000_000  # bytes of one message read: a report for 10,000 recipients is ~2 MB
-# An address starts where a run of its characters starts (the look-behind): tried from every
-# character of a long run instead, a line of 100,000 letters took minutes (quadratic).
-_LOCAL = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]"
-_ADDRESS = re.compile(rf"<?(?<!{_LOCAL})({_LOCAL}+@[A-Za-z0-9.-]+\.[A-Za-z]{{2,}})>?")
 # Where the copy of the returned message (or its headers) starts in a prose bounce.
 _RETURNED = re.compile(
     r"^(?:[ \t]*-+ ?(?:This is a copy of|Original message|Below this line is a copy|The original "
@@ -49,7 +53,6 @@ _RETURNED = re.compile(
     r"[-=]+\s*(?:Original|Returned|Undelivered)\b|Return-Path:|Received: from |"
     r"(?:The )?original message (?:as received )?(?:is )?(?:as )?follows|"
     r"--- ?Below this line|Content-Type: message/rfc822)", re.I | re.M)
-_ANGLED = re.compile(r"<([^<>\n]*@[^<>\n]*)>")
 _SYSTEM = re.compile(r"(?:mailer-daemon|postmaster)@", re.I)
 _HEADER_START = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:", re.M)
 _FIELD = re.compile(rb"^(?:Final-Recipient|Original-Recipient):", re.I | re.M)
@@ -88,91 +91,6 @@ def is_message(data: bytes) -> bool:
     if head.startswith(b"From "):
         return True
     return bool(_HEADER_START.match(head)) and b"\n\n" in data.replace(b"\r\n", b"\n")[:200_000]
-
-
-def _field_groups(part: Message) -> list[Message]:
-    """The per-message and per-recipient field groups of a delivery-status part.
-
-    The email package splits a plain ``message/delivery-status`` into its groups itself, but
-    keeps 8-bit bytes (a UTF-8 address) as undecodable characters; a
-    ``message/global-delivery-status`` (RFC 6533, for SMTPUTF8 mail) it reads as one message,
-    the first group's fields with every other group in its body; an encoded part (base64,
-    quoted-printable) as encoded text.  So every part is read again from its decoded text."""
-    payload = part.get_payload()  # a list: the email package parses every message/* part
-    encoding = str(part.get("Content-Transfer-Encoding") or "").strip().lower()
-    text = status_text([group for group in payload if isinstance(group, Message)], encoding)
-    groups = [field_group(block.strip()) for block in re.split(r"\n\s*\n", text) if block.strip()]
-    # A group whose "body" holds more fields (a missing blank line) is read as one group;
-    # recipients written one after the other without blank lines (AOL) are split apart.
-    return [run for group in groups for run in _per_recipient(group)]
-
-
-def _per_recipient(group: Message) -> list[Message]:
-    """One group per recipient when several Final-Recipient fields share a block: a new
-    recipient starts at a Final-Recipient (or at an Original-Recipient before it) once the
-    current one has its own."""
-    if sum(1 for key in group if key.lower() == "final-recipient") < 2:
-        return [group]  # (the names alone: ``items()`` would sanitize every value)
-    items = group.items()
-    runs: list[list[tuple[str, str]]] = [[]]
-    for key, value in items:
-        name = key.lower()
-        seen = {field.lower() for field, _ in runs[-1]}
-        if "final-recipient" in seen and name in ("final-recipient", "original-recipient") \
-                and name in seen | {"final-recipient"}:
-            runs.append([])
-        runs[-1].append((key, value))
-    split = []
-    for run in runs:
-        part = Message()
-        for key, value in run:
-            part[key] = value
-        split.append(part)
-    return split
-
-
-def _value(group: Message, name: str) -> str | None:
-    value = group.get(name)
-    if value is None:
-        return None
-    text = unfold(str(value)).strip()
-    return text or None
-
-
-def _address(value: str | None) -> str | None:
-    """The address of a Final-Recipient or Original-Recipient field, after its type: the one in
-    angle brackets, else the whole word around its "@" where the usual address pattern would
-    take only its end (a local part with a control character, a bracket or a quote: shown
-    escaped, never cut to look like another address)."""
-    if not value:
-        return None
-    typed = value.split(";", 1)[-1].strip()
-    angled = _ANGLED.search(typed)
-    typed = angled.group(1).strip() if angled else typed
-    found = _ADDRESS.search(typed)
-    if found is None:
-        return typed or None
-    start = found.start(1)
-    word = max(typed.rfind(" ", 0, start), typed.rfind("\t", 0, start)) + 1
-    if typed[word:start].strip("<"):
-        end = min((i for i in (typed.find(" ", start), typed.find("\t", start)) if i >= 0),
-                  default=len(typed))
-        return typed[word:end].strip("<>")
-    return found.group(1)
-
-
-def _recipient(group: Message) -> str | None:
-    """The Final-Recipient's address; the Original-Recipient's where the final one is no
-    Internet address the sender could know: an X.400 name ("x400; /S=ann/OU=…"), a source
-    route ("@relay.example:ann@ims_daemon") or a host with no dot (Sun's "ann@sims-ms-daemon")."""
-    final, original = _value(group, "Final-Recipient"), _value(group, "Original-Recipient")
-    found = _address(final or original)
-    kind = (final or "").split(";", 1)[0].strip().lower() if final and ";" in final else ""
-    host = (found or "").rpartition("@")[2]
-    if original and found and final and (kind not in ("", "rfc822", "utf-8") or found[:1] == "@"
-                                         or not ("." in host or host.startswith("["))):
-        return _address(original) or found
-    return found
 
 
 def _prose(message: Message) -> str:
@@ -285,6 +203,12 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
     return records
 
 
+def message_prose(data: bytes) -> tuple[Message, str]:
+    """A message as ``read_message`` parses it, and its text for people (``_prose``)."""
+    message = parsed_message(data[:MAX_MESSAGE].replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+    return message, _prose(message)
+
+
 def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
     """Every failed recipient of one bounce message (``[]`` when it reports none, or is no
     bounce: a person's message whose words name no failure); a message that forwards a bounce
@@ -293,7 +217,7 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
     if b"\r" in data:  # CRLF, or the bare CR of old Mac mailers: every reader below splits on LF
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     message = parsed_message(data)
-    attached = forwarded_bounce(message) if depth < 3 else None
+    attached = (forwarded_bounce(message) or inline_bounce(message)) if depth < 3 else None
     if attached is not None:
         with contextlib.suppress(UnicodeError, LookupError, ValueError, TypeError):
             found = read_message(attached.as_bytes(), depth + 1)
@@ -329,7 +253,8 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
         return []
     failed = [found.group(1) for found in _ADDRESS.finditer(
         str(message.get("X-Failed-Recipients") or ""))][:1_000]
-    records = _from_prose(unquoted(prose), _address(str(message.get("To", ""))), failed)
+    records = _from_prose(unquoted(prose), _address(str(message.get("To", ""))), failed,
+                          header_text(unfold(str(message.get("Subject") or ""))))
     if not about_a_failure(message, [found.diagnostic for found in records], prose):
         return []  # a person's message, not a bounce: nothing in it failed
     return _told(records, message, prose)
@@ -343,24 +268,26 @@ def _before_fields(text: str) -> str:
     return text[:cut.start()] if cut else text
 
 
-def _from_prose(prose: str, sender: str | None, failed: list[str] | None = None
-                ) -> list[Recipient]:
+def _from_prose(prose: str, sender: str | None, failed: list[str] | None = None,
+                subject: str = "") -> list[Recipient]:
     """A bounce without a report: one record per recipient it lists (or its
-    X-Failed-Recipients header names), or one for its text."""
-    delayed = bool(re.search(r"\b(?:will (?:continue|keep) (?:trying|to try)|still (?:being )?"
-                             r"(?:undelivered|retried)|delivery attempts will continue|"
-                             r"(?:has been|is) delayed|DELAYED|(?:has|have) not yet been "
-                             r"delivered|(?:is|was) (?:just|only) a warning|warning message "
-                             r"only)\b", prose, re.I))
+    X-Failed-Recipients header names), or one for its text; a delay warning's (by its words
+    or its ``subject``, ``notices.delay_warning``) are delayed, not failed."""
+    delayed = delay_warning(subject, prose)
     action = "delayed" if delayed else None  # a warning says so in words: as a DSN's Action
     whole = read_diagnostic(prose)
     if whole.code is not None and not whole.message and _NDR_STATUS.search(prose):
         whole = replace(whole, message=opening(prose))
     listed = segments(prose, sender) or [(address, "") for address in failed or ()]
+    retried = set() if delayed else transient_recipients(prose)  # Sendmail's transient section
     if len(listed) < 2:
         address = listed[0][0] if listed else _named(prose, sender)
-        return [Recipient(address, action, None, None, None, whole, not delayed)]
-    return [Recipient(address, action, None, None, None, _own(text, address) or whole, not delayed)
+        later = (address or "").lower() in retried
+        return [Recipient(address, "delayed" if later else action, None, None, None, whole,
+                          not (delayed or later))]
+    return [Recipient(address, "delayed" if address.lower() in retried else action, None, None,
+                      None, _own(text, address) or whole,
+                      not delayed and address.lower() not in retried)
             for address, text in listed]
 
 

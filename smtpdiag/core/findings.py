@@ -14,9 +14,9 @@ from .addresses import (
     this_machine,
     unroutable,
 )
-from .conduct import conduct_findings
+from .conduct import conduct_findings, speaks_lmtp
 from .opportunistic import opportunistic_walk
-from .text import shorten
+from .text import listed, shorten
 from .tlsgrade import tls_grade_findings
 
 __all__ = ["SLOW_STEP_MS", "attempt_findings", "mx_findings", "mx_host_findings",
@@ -62,7 +62,7 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
             if helo.reply is not None and helo.reply.positive:
                 found.append(Finding("warning", "EHLO was refused: the server speaks only basic "
                                      "SMTP (no STARTTLS, AUTH or SIZE)", step.name))
-        elif not reply.positive:
+        elif not reply.positive and not (step.name == "helo" and speaks_lmtp(attempt)):
             temporary = reply.klass == 4  # a deferral, as the verdict and check say
             severity = "warning" if temporary else "critical"
             verb = "temporarily refused" if temporary else "refused"
@@ -196,13 +196,13 @@ def null_mx_findings(resolution: Resolution) -> list[Finding]:
     if not nulls:
         return []
     if len(nulls) < len(resolution.mx):
-        listed = ", ".join(f"MX {preference} ." for preference in nulls)
-        return [Finding("critical", f"{listed} (a null MX) is listed beside other MX records: "
+        named = listed([f"MX {preference} ." for preference in nulls])
+        return [Finding("critical", f"{named} (a null MX) is listed beside other MX records: "
                         "RFC 7505 §3 allows no other; senders disagree, some bounce the mail "
                         "and some try the other hosts", "dns")]
     if len(nulls) > 1:
         return [Finding("warning", "several MX records point at '.' (preferences "
-                        f"{', '.join(map(str, nulls))}): a null MX (RFC 7505 §3) is one record, "
+                        f"{listed(list(map(str, nulls)))}): a null MX (RFC 7505 §3) is one record, "
                         f"MX 0 .; {_STRICT_NULL_MX}", "dns")]
     if nulls[0] != 0:
         return [Finding("warning", f"the null MX has preference {nulls[0]}: RFC 7505 §3 "
@@ -215,35 +215,48 @@ def mx_findings(resolution: Resolution) -> tuple[Finding, ...]:
     addresses, hosts listed twice, hosts sharing a preference."""
     found = null_mx_findings(resolution)
     hosts = [mx for mx in resolution.mx if mx.host != "."]  # '.' is no host: named above
-    found += [Finding("warning", f"the MX host {mx.host} is an alias (CNAME) of {mx.cname}: an MX "
-                     "must name a host, not an alias (RFC 2181 §10.3, RFC 5321 §5.1); some "
-                     "senders refuse or mishandle it", "dns")
-             for mx in hosts if mx.cname]
-    found += [Finding("warning", f"the MX target {mx.host} is an IP address, not a host name: "
-                      "an MX must name a host (RFC 5321 §5.1), so senders look it up as a name "
-                      "and most find nothing", "dns")
-              for mx in hosts if is_ip_literal(mx.host)]
-    found += [Finding("warning", f"the MX target {mx.host} is the reverse-DNS name of {address}, "
-                      "not a mail host's name: an MX must name a host with A or AAAA records "
-                      "(RFC 5321 §5.1)", "dns")
-              for mx in hosts if (address := reverse_name(mx.host)) is not None]
-    found += [Finding("warning", f"the MX target {mx.host} repeats {again[1]}: the zone file "
-                      f"probably lacks the final dot after {again[0]}, so senders look up the "
-                      "longer name", "dns")
-              for mx in hosts if (again := repeated_suffix(mx.host)) is not None]
-    found += [Finding("warning", f"the MX host {host} is listed {len(prefs)} times (preferences "
-                      f"{', '.join(map(str, prefs))}): only its best preference counts; "
-                      "remove the other records", "dns")
-              for host, prefs in listed_twice((mx.host, mx.preference) for mx in hosts)]
+    found += _first([Finding(
+        "warning", f"the MX host {mx.host} is an alias (CNAME) of {mx.cname}: an MX must name a "
+        "host, not an alias (RFC 2181 §10.3, RFC 5321 §5.1); some senders refuse or mishandle "
+        "it", "dns") for mx in hosts if mx.cname], "MX hosts are aliases (CNAME)")
+    found += _first([Finding(
+        "warning", f"the MX target {mx.host} is an IP address, not a host name: an MX must name "
+        "a host (RFC 5321 §5.1), so senders look it up as a name and most find nothing", "dns")
+        for mx in hosts if is_ip_literal(mx.host)], "MX targets are IP addresses")
+    found += _first([Finding(
+        "warning", f"the MX target {mx.host} is the reverse-DNS name of {address}, not a mail "
+        "host's name: an MX must name a host with A or AAAA records (RFC 5321 §5.1)", "dns")
+        for mx in hosts if (address := reverse_name(mx.host)) is not None],
+        "MX targets are reverse-DNS names")
+    found += _first([Finding(
+        "warning", f"the MX target {mx.host} repeats {again[1]}: the zone file probably lacks "
+        f"the final dot after {again[0]}, so senders look up the longer name", "dns")
+        for mx in hosts if (again := repeated_suffix(mx.host)) is not None],
+        "MX targets repeat their domain")
+    found += _first([Finding(
+        "warning", f"the MX host {host} is listed {len(prefs)} times (preferences "
+        f"{listed(list(map(str, prefs)))}): only its best preference counts; remove the other "
+        "records", "dns")
+        for host, prefs in listed_twice((mx.host, mx.preference) for mx in hosts)],
+        "MX hosts are listed more than once")
     by_preference: dict[int, list[str]] = {}
     for mx in hosts:
         by_preference.setdefault(mx.preference, []).append(mx.host)
-    for preference, names in by_preference.items():
-        if len(names) > 1:
-            found.append(Finding("info", f"the MX hosts {', '.join(names)} share preference "
-                                 f"{preference}: senders pick among them at random, spreading "
-                                 "the load (RFC 5321 §5.1)", "dns"))
+    found += _first([Finding("info", f"the MX hosts {listed(names)} share preference "
+                             f"{preference}: senders pick among them at random, spreading "
+                             "the load (RFC 5321 §5.1)", "dns")
+                     for preference, names in by_preference.items() if len(names) > 1],
+                    "preferences are shared by several MX hosts")
     return tuple(found)
+
+
+def _first(found: list[Finding], what: str, limit: int = 5) -> list[Finding]:
+    """The first ``limit`` findings of one kind, and one counting the rest: a zone of
+    thousands of MX records gets a few lines, not thousands."""
+    if len(found) <= limit:
+        return found
+    return [*found[:limit], Finding(found[0].severity, f"and {len(found) - limit} more {what}, "
+                                    "as above", "dns")]
 
 
 def mx_host_findings(domain: str, host: str, addresses: tuple[str, ...],

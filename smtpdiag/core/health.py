@@ -27,7 +27,7 @@ from dataclasses import field
 
 from ..model import Attempt, Reply, Report, Step
 from ..record import record
-from .conduct import injected_after_starttls
+from .conduct import injected_after_starttls, speaks_lmtp
 from .opportunistic import opportunistic_walk
 from .text import shorten
 from .thresholds import STEP_PARTS, TIME_STEPS, Thresholds
@@ -73,6 +73,13 @@ class Reason:
     message: str
     step: str | None = None
 
+    @property
+    def shown(self) -> str:
+        """``message`` as every output shows it (server text escaped); ``message`` is exact."""
+        from .text import clean
+
+        return clean(self.message)
+
 
 @record
 class Metrics:
@@ -94,6 +101,13 @@ class CheckResult:
     reasons: tuple[Reason, ...]
     summary: str
     known_metrics: Metrics | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def shown(self) -> str:
+        """``summary`` as every output shows it (server text escaped); ``summary`` is exact."""
+        from .text import clean
+
+        return clean(self.summary)
 
     @property
     def metrics(self) -> Metrics:
@@ -222,6 +236,8 @@ def _judge_attempt(attempt: Attempt, thresholds: Thresholds) -> list[Reason]:
     expect = thresholds.expect
     said = [step for step in attempt.steps if step.reply is not None and step.name != "quit"
             and (expect or not 200 <= step.reply.code < 400)]
+    if said and speaks_lmtp(attempt):  # its HELO refusal is LMTP's: the error says it once
+        said = [step for step in said if step.name != "helo"]
     if said:
         helo_ok = any(s.name == "helo" and s.reply and s.reply.code == 250
                       for s in attempt.steps)

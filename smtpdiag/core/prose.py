@@ -27,10 +27,12 @@ import re
 from email.message import Message
 
 from .bounce import Diagnostic
+from .notices import automatic_reply, challenge, delivered_notice
 from .transfer import body_bytes, decode_body, header_text, message_bytes, parsed_message
 
-__all__ = ["about_a_failure", "forwarded_bounce", "generated", "html_text", "mdn_rejection",
-           "opening", "raw_text", "segments", "unquoted", "without_scan_notes"]
+__all__ = ["about_a_failure", "bounce_headers", "forwarded_bounce", "generated", "html_text",
+           "mdn_rejection", "opening", "raw_text", "segments", "transient_recipients", "unquoted",
+           "without_scan_notes"]
 
 _ADDRESS = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 # A line that starts with a recipient, as the bounce formats above write one.
@@ -111,6 +113,24 @@ def segments(prose: str, sender: str | None = None) -> list[tuple[str, str]]:
             # "Diagnostic information for administrators"): both its own
             found[key] = (address, f"{found[key][1]}\n{prose[start:end].strip()}")
     return list(found.values())
+
+
+# A section head for recipients still being tried ("----- The following addresses had transient
+# non-fatal errors -----", Sendmail's, after its "permanent fatal errors").
+_TRANSIENT_HEAD = re.compile(r"transient|non-?fatal|temporar|deferred|delayed|still (?:being )?"
+                             r"(?:tried|retried)", re.I)
+
+
+def transient_recipients(prose: str) -> set[str]:
+    """The recipients (lower case) a prose bounce lists under a section head for transient
+    errors: still being retried, unlike those under its head for permanent ones."""
+    heads = list(_HEAD_LINE.finditer(prose)) if "---" in prose else []
+    found: set[str] = set()
+    for number, head in enumerate(heads):
+        if _TRANSIENT_HEAD.search(head.group()):
+            end = heads[number + 1].start() if number + 1 < len(heads) else len(prose)
+            found.update(address.lower() for address, _ in segments(prose[head.end():end]))
+    return found
 
 
 # Exim lists what an address became ("  bob@example.net\n    (generated from ann@…)", "  pipe
@@ -219,19 +239,30 @@ def _is_bounce(message: Message, *, subject: bool) -> bool:
     return subject and not _FORWARDED.match(title) and bool(_BOUNCE_SUBJECT.search(title))
 
 
+def bounce_headers(message: Message) -> bool:
+    """Whether a message's headers say a mail system wrote it about a failed delivery."""
+    return _is_bounce(message, subject=True)
+
+
 def about_a_failure(message: Message, found: list[Diagnostic], prose: str) -> bool:
     """Whether a message without a delivery report is a bounce: its headers say a mail system
     wrote it about a failed delivery (a report, a mail system's From, a bounce's Subject, a
     forward's too, an X-Failed-Recipients header, the null sender ``Return-Path: <>``), its
     ``prose`` says a delivery failed ("could not be delivered to the following recipients"),
     or what was read from it (``found``) holds a reply code, an enhanced code or a wording the
-    catalogue knows.  A person's message is none of these: nothing in it failed."""
+    catalogue knows.  A person's message is none of these: nothing in it failed; nor is an
+    automatic reply, nor a challenge that holds the message until its sender verifies
+    themselves, nor a notice that it was delivered, relayed or recalled (``notices``), whoever
+    sent it, where no reply code was read from it."""
     from .. import catalogue
 
     title = header_text(str(message.get("Subject") or ""))
+    if not any(diagnostic.code is not None or diagnostic.enhanced for diagnostic in found) \
+            and (challenge(prose) or delivered_notice(title, prose)):
+        return False  # held until its sender says they are a person, or delivered: no failure
     if _is_bounce(message, subject=True):
         return True
-    if _AUTO_REPLY.search(_auto_headers(message)) or _AWAY.match(title):
+    if automatic_reply(message, title, prose):
         return False  # a vacation or out-of-office reply (RFC 3834), whatever its words say
     if message.get("X-Failed-Recipients") \
             or _BOUNCE_SUBJECT.search(title) or str(message.get("Return-Path") or "").strip() \
@@ -270,18 +301,6 @@ def mdn_rejection(message: Message, prose: str) -> str | None:
     return None
 
 
-def _auto_headers(message: Message) -> str:
-    return "\n".join(f"{name}: {message.get(name)}" for name in (
-        "Auto-Submitted", "X-Autoreply", "X-Autorespond", "Precedence")
-        if message.get(name) is not None)
-
-
-# An automatic answer of a person's mailbox (RFC 3834; Exchange, Gmail, old vacation programs).
-_AUTO_REPLY = re.compile(r"^(?:Auto-Submitted: auto-replied|X-Autoreply: yes|X-Autorespond:|"
-                         r"Precedence: auto_reply)", re.I | re.M)
-_AWAY = re.compile(r"\s*(?:out of (?:the )?office|automatic reply|auto(?:matische)? ?(?:reply|"
-                   r"antwort|response)|abwesenheitsnotiz|r[ée]ponse automatique|absence|"
-                   r"vacation|on holiday)\b", re.I)
 # How a mail system's prose says that a delivery failed or is delayed.
 _FAILED_DELIVERY = re.compile(
     r"could not be delivered|(?:was|were|has not been|have not been) (?:not )?(?:yet )?"

@@ -266,7 +266,7 @@ class ReplyReader:
                 shown = excerpt(self.redact(_decode(digits.group())), 12)
                 raise ProtocolError(f"reply code {shown} is not three digits long")
             shown = excerpt(self.redact(_decode(line), cut=truncated))
-            if self.sent and line.rstrip(b"\r\n").lower() == self.sent.lower():
+            if self.sent and line.rstrip().lower() == self.sent.lower():
                 raise ProtocolError(f"the server sent our own command back ({shown}) instead "
                                     "of a reply: an echo, not an SMTP server")
             raise ProtocolError(f"not an SMTP reply line: {shown}")

@@ -24,7 +24,7 @@ from ..model import Capabilities, Reply
 from .greeting import GreetingWalk
 from .roots import ca_file_roots
 from .steps import DeclinedProtocol, DeclinedTls, Done, Unsendable
-from .tlsinfo import describe_session, handshake_context, legacy_context
+from .tlsinfo import describe_session, handshake_context, legacy_context, sni_name
 from .tlsverify import peer_chain, verify_chain
 
 __all__ = ["Walk"]
@@ -53,7 +53,7 @@ class Walk(GreetingWalk):
                 raise ConnectError(f"{self.where} closed the connection before the TLS "
                                    "handshake completed")
             new = await loop.start_tls(self.transport, self.proto, context,  # type: ignore[arg-type]
-                                       server_hostname=self.host)
+                                       server_hostname=sni_name(self.host))
             if new is None:
                 raise ConnectError(f"{self.where} closed the connection during the handshake")
             self.transport = new
@@ -178,7 +178,15 @@ class Walk(GreetingWalk):
         self._refuse_unless(reply, 250)
         self._stop_if("mail")
         for rcpt in self.opts.rcpt_to:
-            reply = await self.command("rcpt", f"RCPT TO:<{rcpt}>")
+            try:
+                reply = await self.command("rcpt", f"RCPT TO:<{rcpt}>")
+            except ConnectError:
+                if not self.rcpt_replies or self.rcpt_replies[-1].positive:
+                    raise
+                # A refusal, then the connection closed (Exim's ACL drop): the refusal is the
+                # server's answer, the hang-up its way of ending a session it refuses
+                self.stop = stopping_reply(self.rcpt_replies)
+                raise Done from None
             self.rcpt_replies.append(reply)
             if reply.positive and reply.code not in TAKEN:
                 # positive, yet neither taken nor refused (354, 220, 235…): out of turn

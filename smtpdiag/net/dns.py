@@ -31,6 +31,17 @@ from dns.rdtypes.IN.AAAA import AAAA
 from smtpdiag.errors import DnsError, TargetError, UsageError, quoted
 from smtpdiag.model import MxHost, Resolution
 
+from .dnswords import (
+    TCP_RETRY,
+    TCP_RETRY_LEAST,
+    Words,
+    _host_text,
+    _seconds,
+    _Silent,
+    _tcp_failure,
+    _unanswered,
+    missing,
+)
 from .mxqueue import MxQueue
 
 __all__ = ["Candidate", "Resolver"]
@@ -55,13 +66,6 @@ class Candidate:
     failed: tuple[tuple[str, str], ...] = ()
 
 
-def _seconds(value: float) -> str:
-    """``2``, ``0.5``, ``0.25``: rounded for people (a remaining deadline is 2.99022 s)."""
-    from ..core.text import seconds
-
-    return seconds(value)
-
-
 def _to_name(text: str) -> tuple[dns.name.Name, str]:
     """Parse a user-given name into an absolute DNS name (IDNA-encoded) and its display form.
 
@@ -77,11 +81,27 @@ def _to_name(text: str) -> tuple[dns.name.Name, str]:
         raise TargetError(f"{quoted(display)} is not a domain name: it contains whitespace",
                           step=STEP)
     try:
-        name = dns.name.from_text(display, origin=dns.name.root)
+        name = name_of(display)
     except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
         raise TargetError(f"{quoted(display)} is not a valid domain name: {exc}",
                           step=STEP) from exc
     return name, display
+
+
+def name_of(text: str) -> dns.name.Name:
+    """``text`` as an absolute DNS name: a user's name (IDNA-encoded), or one shown as
+    ``dnswords._host_text`` shows a name from an answer, its odd bytes as U+DC00 + byte; a
+    name a server gave is asked again about exactly (audit asks about its MX hosts so)."""
+    if text.isascii() or not any("\udc00" <= ch <= "\udcff" for ch in text):
+        return dns.name.from_text(text, origin=dns.name.root)
+    labels = []
+    for label in text.split("."):
+        codes = [ord(ch) - 0xDC00 if "\udc00" <= ch <= "\udcff" else ord(ch) for ch in label]
+        if any(code > 0x7F for code in codes) and not all(
+                "\udc00" <= ch <= "\udcff" or ch.isascii() for ch in label):
+            raise ValueError("it mixes bytes shown as \\xNN with characters beyond ASCII")
+        labels.append(bytes(codes))
+    return dns.name.Name([*labels, b""])
 
 
 def _has_addresses(task: asyncio.Future[dns.resolver.Answer | None]) -> bool:
@@ -89,12 +109,7 @@ def _has_addresses(task: asyncio.Future[dns.resolver.Answer | None]) -> bool:
     return not task.cancelled() and task.exception() is None and bool(task.result())
 
 
-def _host_text(name: dns.name.Name) -> str:
-    """A name from an answer, as a connectable host name: ASCII, without the trailing dot."""
-    return name.to_text(omit_final_dot=True) or "."
-
-
-class Resolver:
+class Resolver(Words):
     """Looks up MX, A, AAAA and PTR records through one nameserver or the system's resolver.
 
     ``timeout`` bounds each whole lookup (dnspython's ``lifetime``), retries included, so a
@@ -116,18 +131,6 @@ class Resolver:
         self._nameserver = nameserver
         self._timeout = float(timeout)
         self._impl: dns.asyncresolver.Resolver | None = None
-
-    @property
-    def server(self) -> str:
-        """Where questions go, for messages: ``127.0.0.1:5353``, ``[::1]:53`` or the system."""
-        if self._nameserver is None:
-            return "the system resolver"
-        host, port = self._nameserver
-        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-    def _who(self) -> str:
-        """The server as the subject of a sentence."""
-        return self.server if self._nameserver is None else f"the nameserver {self.server}"
 
     def _resolver(self) -> dns.asyncresolver.Resolver:
         """Build dnspython's resolver on first use, so a broken system config is a DnsError."""
@@ -154,29 +157,54 @@ class Resolver:
         """One question; ``None`` when the name exists without this type (NoAnswer).
 
         ``until`` (``time.monotonic()``) is the caller's deadline, when that comes before
-        this resolver's own timeout.  This is the one place where dnspython's exceptions
-        become ours.
+        this resolver's own timeout.  A question UDP got no answer to is asked once more over
+        TCP (a path that drops UDP to port 53, a server that answers TCP only), so the
+        message can say whether that helped; its answer is taken when it did.
         """
         what = f"{rdtype} {display}"
-        lifetime = self._timeout
+        lifetime = self._lifetime(self._timeout, until)
+        try:
+            return await self._ask(name, display, rdtype, lifetime)
+        except _Silent:
+            if lifetime < self._timeout:
+                raise LateError(f"no answer from {self.server} for {what} in the "
+                                f"{_seconds(lifetime)} s left of the probe's overall time limit "
+                                f"(to ask it again: {self._dig(rdtype, name, '+tcp')})",
+                                step=STEP) from None
+        retry = self._lifetime(min(self._timeout, TCP_RETRY), until)
+        if retry < TCP_RETRY_LEAST:
+            raise DnsError(self._silent(name, what, None), step=STEP)
+        try:
+            return await self._ask(name, display, rdtype, retry, tcp=True)
+        except _Silent as exc:
+            raise DnsError(self._silent(name, what, exc), step=STEP) from None
+
+    @staticmethod
+    def _lifetime(lifetime: float, until: float | None) -> float:
+        """``lifetime``, or less when the caller's deadline comes first."""
         left = None if until is None else until - time.monotonic()
-        if left is not None and left < lifetime:
-            lifetime = max(left, 0.001)
+        return lifetime if left is None or left >= lifetime else max(left, 0.001)
+
+    async def _ask(self, name: dns.name.Name, display: str, rdtype: str, lifetime: float,
+                   tcp: bool = False) -> dns.resolver.Answer | None:
+        """One question over UDP (TCP when its answer is truncated) or TCP only; this is the
+        one place where dnspython's exceptions become ours.  ``_Silent`` when nothing answered:
+        a timeout, or over TCP a connection refused or closed without an answer."""
+        what = f"{rdtype} {display}"
         try:
             resolver = self._resolver()
-            return await resolver.resolve(name, rdtype, lifetime=lifetime, search=False)
+            return await resolver.resolve(name, rdtype, lifetime=lifetime, search=False,
+                                          tcp=tcp)
         except dns.resolver.NoAnswer:
             return None
         except dns.resolver.NXDOMAIN as exc:
             raise DnsError(missing(exc, name, display)[1], step=STEP) from None
         except dns.exception.Timeout:
-            if lifetime < self._timeout:
-                raise LateError(f"no answer from {self.server} for {what} in the "
-                                f"{_seconds(lifetime)} s left of the probe's overall time limit",
-                                step=STEP) from None
-            message = f"no answer within {_seconds(self._timeout)} s from {self.server} for {what}"
-            raise DnsError(message, step=STEP) from None
+            raise _Silent(f"no answer within {_seconds(lifetime)} s") from None
         except dns.resolver.NoNameservers as exc:
+            why = _unanswered(exc) if tcp else None
+            if why is not None:
+                raise _Silent(why) from None
             raise DnsError(self._failure(exc, rdtype, name, display), step=STEP) from None
         except dns.resolver.YXDOMAIN:
             message = f"{self._who()} answered YXDOMAIN (name too long after DNAME) for {what}"
@@ -187,62 +215,12 @@ class Resolver:
         except dns.exception.DNSException as exc:
             raise DnsError(f"{self._who()} could not answer {what}: {exc}", step=STEP) from None
         except (OSError, ValueError) as exc:
+            if tcp and isinstance(exc, OSError):
+                raise _Silent(_tcp_failure(exc)) from None
             detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             raise DnsError(
                 f"{self._who()} could not be asked {what}: {detail}", step=STEP
             ) from None
-
-    def _failure(self, exc: dns.resolver.NoNameservers, rdtype: str, name: dns.name.Name,
-                 display: str) -> str:
-        """Explain why every nameserver gave up: an rcode (SERVFAIL, REFUSED, ...) or an error."""
-        what = f"{rdtype} {display}"
-        errors = exc.kwargs.get("errors") or []
-        for entry in errors:
-            problem = entry[3] if len(entry) > 3 else None
-            if problem == "REFUSED":  # an authoritative server not serving it, or no recursion
-                return (f"{self._who()} refused to answer {what} (REFUSED: a lame delegation, "
-                        "or a resolver that does not serve this client)")
-            if problem == "SERVFAIL":
-                why = self._servfail(rdtype, name)
-                return f"{self._who()} failed (SERVFAIL) answering {what}: {why}"
-            if isinstance(problem, str):  # dnspython records a bad rcode as its text
-                return f"{self._who()} failed ({problem}) answering {what}"
-        problems = [entry[3] for entry in errors if len(entry) > 3]
-        if any(isinstance(p, dns.message.Truncated) for p in problems):
-            tcp = [p for p in problems if isinstance(p, BaseException)
-                   and not isinstance(p, dns.message.Truncated)]
-            if tcp:  # UDP said "too big" (TC), and the retry over TCP failed
-                return (f"{self._who()} answered {what} truncated (too big for UDP), and the "
-                        f"retry over TCP failed: {_tcp_failure(tcp[-1])}")
-        for entry in errors:
-            problem = entry[3] if len(entry) > 3 else None
-            if isinstance(problem, dns.query.BadResponse):  # it parsed: for another question
-                return (f"{self._who()} answered {what} only with replies to another question "
-                        "(their query ID or question differs: forged, or mixed up by a "
-                        "middlebox)")
-            if isinstance(problem, dns.message.ChainTooLong):  # it answered: with a loop
-                return (f"{self._who()} answered {what} with aliases (CNAME) that loop or "
-                        "chain too far")
-            if isinstance(problem, dns.exception.FormError):  # it answered: unreadably
-                detail = str(problem).rstrip(".") or type(problem).__name__
-                return f"{self._who()} answered {what} with a malformed reply ({detail})"
-            if isinstance(problem, BaseException):
-                detail = getattr(problem, "strerror", None) or str(problem)
-                detail = detail or type(problem).__name__
-                return f"{self._who()} could not be asked {what}: {detail}"
-        return f"{self._who()} gave no usable answer to {what}"
-
-    def _servfail(self, rdtype: str, name: dns.name.Name) -> str:
-        """SERVFAIL's two usual causes, and the question that tells them apart: a validating
-        resolver answers SERVFAIL for a bogus DNSSEC signature, and answers with checking
-        disabled (``+cd``); a lame or unreachable delegation fails either way."""
-        dig = "dig"
-        if self._nameserver is not None:
-            host, port = self._nameserver
-            dig += f" @{host}" + ("" if port == 53 else f" -p {port}")
-        dig += f" +cd {rdtype} {_host_text(name)}"
-        return ("usually a lame delegation (the domain's nameservers do not answer for it) or "
-                f"a DNSSEC signature that does not validate (if {dig} answers, it is DNSSEC)")
 
     async def _addresses(self, name: dns.name.Name, display: str) -> tuple[str, ...]:
         """A then AAAA, asked concurrently; empty when the name has neither."""
@@ -367,29 +345,6 @@ class Resolver:
             return None
         names = sorted(_host_text(rd.target) for rd in answer if isinstance(rd, PTR))
         return names[0] if names else None
-
-
-def missing(exc: dns.resolver.NXDOMAIN, name: dns.name.Name, display: str
-            ) -> tuple[str | None, str]:
-    """(the alias's target, the message) for an NXDOMAIN answer: the name itself, or the
-    end of the aliases (CNAME) it leads to, does not exist."""
-    try:
-        target = exc.canonical_name
-    except (TypeError, KeyError):
-        target = name
-    if target == name:
-        return None, f"{display} does not exist (NXDOMAIN)"
-    alias = _host_text(target)
-    return alias, f"{display} is an alias (CNAME) of {alias}, which does not exist (NXDOMAIN)"
-
-
-def _tcp_failure(problem: BaseException) -> str:
-    """Why a TCP question got no answer, for people."""
-    if isinstance(problem, EOFError | ConnectionResetError):
-        return "the connection closed without an answer"
-    if isinstance(problem, dns.exception.Timeout):
-        return "no answer"
-    return getattr(problem, "strerror", None) or str(problem) or type(problem).__name__
 
 
 class LateError(DnsError):

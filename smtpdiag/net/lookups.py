@@ -17,7 +17,8 @@ import dns.reversename
 
 from ..core.policy.records import Answer
 from ..errors import DnsError, TargetError
-from .dns import Resolver, _host_text, _seconds, _to_name, missing
+from .dns import Resolver, _to_name
+from .dnswords import TCP_RETRY, _host_text, _seconds, _Silent, _tcp_failure, _unanswered, missing
 
 __all__ = ["PolicyResolver", "rdata_text"]
 
@@ -88,28 +89,40 @@ class PolicyResolver(Resolver):
         return self._plain._resolver()
 
     async def ask_name(self, qname: dns.name.Name, display: str, rdtype: str,
-                       *, edns: bool = True) -> Answer:
+                       *, edns: bool = True, tcp: bool = False) -> Answer:
+        """One question; one that UDP got no answer to is asked once more over TCP, as the
+        probe's resolver does (``Resolver._query``)."""
         what = f"{rdtype} {display}"
         impl = self._resolver() if edns else self._without_edns()
+        lifetime = min(self._timeout, TCP_RETRY) if tcp else self._timeout
         try:
             async with self._slots:
-                answer = await impl.resolve(qname, rdtype, lifetime=self._timeout,
-                                            search=False, raise_on_no_answer=False)
+                answer = await impl.resolve(qname, rdtype, lifetime=lifetime, search=False,
+                                            raise_on_no_answer=False, tcp=tcp)
         except dns.resolver.NXDOMAIN as exc:
             alias, said = missing(exc, qname, display)
             if alias is None:
                 said = f"{display} does not exist"
             return Answer(display, rdtype, "nxdomain", cname=alias, error=said)
         except dns.exception.Timeout:
-            return Answer(display, rdtype, "error", error=f"no answer within "
-                          f"{_seconds(self._timeout)} s from {self.server} for {what}")
+            if tcp:
+                raise _Silent(f"no answer within {_seconds(lifetime)} s") from None
+            try:
+                return await self.ask_name(qname, display, rdtype, edns=edns, tcp=True)
+            except _Silent as exc:
+                return Answer(display, rdtype, "error", error=self._silent(qname, what, exc))
         except dns.resolver.NoNameservers as exc:
+            why = _unanswered(exc) if tcp else None
+            if why is not None:
+                raise _Silent(why) from None
             if edns and any(len(e) > 3 and e[3] == "FORMERR" for e in exc.kwargs.get("errors")
                             or ()):  # RFC 6891 §7: a server from before EDNS; ask it without
                 return await self.ask_name(qname, display, rdtype, edns=False)
             return Answer(display, rdtype, "error", error=self._failure(exc, rdtype, qname,
                                                                          display))
         except (dns.exception.DNSException, OSError, ValueError) as exc:
+            if tcp and isinstance(exc, OSError):
+                raise _Silent(_tcp_failure(exc)) from None
             return Answer(display, rdtype, "error", error=f"{self._who()} could not answer "
                           f"{what}: {exc}")
         response = answer.response

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.targets import shown_domain
 from ..model import AuditArea, AuditFinding, AuditReport
-from .doc import Doc
+from .doc import Doc, clean
 from .json_report import shown_sentences
 
 __all__ = ["AUDIT_SCHEMA", "audit_doc", "audit_json"]
@@ -30,6 +31,9 @@ def _labels(lang: str) -> dict[str, Any]:
     return labels
 
 
+FACTS_SHOWN = 20
+
+
 def _finding(doc: Doc, finding: AuditFinding, labels: dict[str, Any]) -> None:
     mark, style = SEVERITY.get(finding.severity, ("?", ""))
     doc.add("  ", (mark, style), "  ", (finding.title, "bold"), f" — {finding.subject}")
@@ -45,8 +49,10 @@ def _area(doc: Doc, area: AuditArea, labels: dict[str, Any]) -> None:
     word = VERDICT_WORD.get(area.verdict, area.verdict.upper())
     title = labels.get("areas", {}).get(area.name, area.title)
     doc.add((f"{title} ", "bold"), (f"[{word}]", VERDICT_STYLE.get(area.verdict, "")))
-    for fact in area.facts:
+    for fact in area.facts[:FACTS_SHOWN]:  # JSON keeps them all (thousands of MX records)
         doc.add("  ", (fact, "dim"))
+    if len(area.facts) > FACTS_SHOWN:
+        doc.add("  ", (f"… (+{len(area.facts) - FACTS_SHOWN})", "dim"))
     if area.note:
         doc.add("  ", (area.note, "dim"))
     for finding in area.findings:
@@ -60,7 +66,7 @@ def audit_doc(report: AuditReport, lang: str = "en") -> Doc:
     """The text report; ``lang`` picks the language of its headings."""
     labels = _labels(lang)
     doc = Doc()
-    doc.add(("smtpdiag audit ", "bold"), (report.domain, "bold"))
+    doc.add(("smtpdiag audit ", "bold"), (shown_domain(report.domain), "bold"))
     doc.blank()
     for area in report.areas:
         _area(doc, area, labels)
@@ -72,5 +78,12 @@ def audit_doc(report: AuditReport, lang: str = "en") -> Doc:
 
 def audit_json(report: AuditReport) -> dict[str, Any]:
     """The report as JSON, described by ``schema/audit.schema.json``; its sentences (every
-    ``summary`` and ``message``) quote server text as shown, as ``probe --json`` does."""
-    return {"schema": AUDIT_SCHEMA, **shown_sentences(report.to_dict())}
+    ``summary`` and ``message``, each area's facts, each finding's subject and detail) quote
+    server, DNS and certificate text as shown, as ``probe --json`` does."""
+    document = shown_sentences(report.to_dict())
+    for area in document.get("areas", ()):
+        area["facts"] = [clean(fact) for fact in area["facts"]]
+        for finding in area["findings"]:
+            finding["subject"], finding["detail"] = (clean(finding["subject"]),
+                                                     clean(finding["detail"]))
+    return {"schema": AUDIT_SCHEMA, **document}

@@ -203,15 +203,20 @@ def _attempt(doc: Doc, attempt: Attempt) -> None:
         doc.add("  ", (f"{mark} {finding.severity}: ", f"bold {style}"), finding.message)
 
 
+MX_SHOWN = 20
+
+
 def _mx_line(mx: tuple[MxHost, ...]) -> str:
-    """``10 a.test and b.test (equal preference), 20 c.test (alias of d.test)``."""
+    """``10 a.test and b.test (equal preference), 20 c.test (alias of d.test)``; the first
+    ``MX_SHOWN`` records, then how many more (a zone may list thousands)."""
     groups: dict[int, list[str]] = {}
-    for host in mx:
+    for host in mx[:MX_SHOWN]:
         alias = f" (alias of {host.cname})" if host.cname else ""
         groups.setdefault(host.preference, []).append(host.host + alias)
+    more = f", and {len(mx) - MX_SHOWN} more MX records" if len(mx) > MX_SHOWN else ""
     return ", ".join(f"{pref} {' and '.join(hosts)}" + (" (equal preference)" if len(hosts) > 1
                                                         else "")
-                     for pref, hosts in groups.items())
+                     for pref, hosts in groups.items()) + more
 
 
 def report_doc(report: Report, command: str | None = None) -> Doc:

@@ -20,11 +20,11 @@ from smtpdiag.core.dsn import (
     _cut_short,
     _from_prose,
     _own,
-    _per_recipient,
     is_message,
     read_message,
     split_mbox,
 )
+from smtpdiag.core.dsn_fields import per_recipient as _per_recipient
 from smtpdiag.core.prose import opening as _opening
 from smtpdiag.core.transfer import part_text
 

@@ -12,6 +12,7 @@ from ..addresses import (
     special_use,
     unroutable,
 )
+from ..text import listed
 from .records import Hit, HostFacts, MxFacts
 
 __all__ = ["SPECIAL_USE", "host_hits", "is_ip_literal", "mx_facts_lines", "mx_hits", "special_use",
@@ -71,7 +72,7 @@ def _null_written_wrongly(mx: MxFacts) -> list[Hit]:
     prefs = [h.preference for h in mx.hosts if h.status == "null"]
     if len(prefs) > 1:
         return [Hit("mx.null-malformed", mx.domain, "several MX records point at '.' "
-                    f"(preferences {', '.join(map(str, prefs))})")]
+                    f"(preferences {listed(list(map(str, prefs)))})")]
     if prefs and prefs[0] != 0:
         return [Hit("mx.null-malformed", mx.domain, f"the null MX has preference {prefs[0]}")]
     return []
@@ -109,7 +110,7 @@ def mx_hits(mx: MxFacts) -> list[Hit]:
                  for host in mx.hosts for address in host.addresses
                  if (why := unroutable(address)) is not None]
     hits += [Hit("mx.duplicate", name, f"listed {len(prefs)} times (preferences "
-                 f"{', '.join(map(str, prefs))}): only its best preference counts")
+                 f"{listed(list(map(str, prefs)))}): only its best preference counts")
              for name, prefs in listed_twice((h.host, h.preference) for h in mx.hosts
                                              if h.status != "null")]
     usable = [h for h in mx.hosts if h.addresses and h.status == "ok"]
@@ -119,9 +120,35 @@ def mx_hits(mx: MxFacts) -> list[Hit]:
         hits.append(Hit("mx.no-ipv6", mx.domain, "no MX host has an AAAA (IPv6) address"))
     for pref, names in _equal_groups(mx.hosts):
         hits.append(Hit("mx.equal-preference", mx.domain,
-                        f"preference {pref}: {', '.join(names)} (senders pick among them at "
+                        f"preference {pref}: {listed(names)} (senders pick among them at "
                         "random)"))
-    return hits
+    return _bounded(hits)
+
+
+def _bounded(hits: list[Hit], limit: int = 5) -> list[Hit]:
+    """Each finding once (the same finding of several records says how many), and the first
+    ``limit`` findings of each kind, the last of them counting the rest: a zone of thousands
+    of MX records gets a few findings, not thousands."""
+    same: dict[Hit, int] = {}
+    for hit in hits:
+        same[hit] = same.get(hit, 0) + 1
+    unique = [hit if count == 1 else Hit(hit.id, hit.subject, f"{hit.detail} ({count} such MX "
+                                         "records)", hit.severity)
+              for hit, count in same.items()]
+    counts: dict[str, int] = {}
+    for hit in unique:
+        counts[hit.id] = counts.get(hit.id, 0) + 1
+    kept: list[Hit] = []
+    seen: dict[str, int] = {}
+    for hit in unique:
+        seen[hit.id] = seen.get(hit.id, 0) + 1
+        if seen[hit.id] == limit and counts[hit.id] > limit:
+            more = counts[hit.id] - limit
+            hit = Hit(hit.id, hit.subject, f"{hit.detail}; and {more} more MX records alike",
+                      hit.severity)
+        if seen[hit.id] <= limit:
+            kept.append(hit)
+    return kept
 
 
 def mx_facts_lines(mx: MxFacts) -> list[str]:

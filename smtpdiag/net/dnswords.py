@@ -88,13 +88,13 @@ class Words:
         return ("check that a nameserver runs there and that the network between lets DNS "
                 "through")
 
-    def _dig(self, rdtype: str, name: dns.name.Name, flag: str) -> str:
+    def _dig(self, rdtype: str, name: dns.name.Name, flag: str = "") -> str:
         """The dig command that asks the same question of the same server, with ``flag``."""
         dig = "dig"
         if self._nameserver is not None:
             host, port = self._nameserver
             dig += f" @{host}" + ("" if port == 53 else f" -p {port}")
-        return f"{dig} {flag} {rdtype} {presentation(name)}"
+        return f"{dig} {flag + ' ' if flag else ''}{rdtype} {presentation(name)}"
 
     def _failure(self, exc: dns.resolver.NoNameservers, rdtype: str, name: dns.name.Name,
                  display: str) -> str:
@@ -177,6 +177,13 @@ def _tcp_failure(problem: BaseException) -> str:
     if isinstance(problem, dns.exception.Timeout):
         return "no answer"
     return getattr(problem, "strerror", None) or str(problem) or type(problem).__name__
+
+
+def _unconfigured(what: str) -> str:
+    """No nameserver to ask: /etc/resolv.conf is empty, missing or names none."""
+    return (f"the system resolver has no nameservers configured, so {what} could not be "
+            "asked: /etc/resolv.conf names none; add a nameserver line to it, or give "
+            "--nameserver IP")
 
 
 def _unanswered(exc: dns.resolver.NoNameservers) -> str | None:

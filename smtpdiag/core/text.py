@@ -73,10 +73,10 @@ def clean(text: str) -> str:
     return re.sub(_UNSAFE, _escape, text)
 
 
-def listed(items: list[str], limit: int = 5) -> str:
+def listed(items: list[str], limit: int = 5, sep: str = ", ") -> str:
     """``a, b, c, d, e and 995 more``: a list from DNS or a server (thousands of MX records)
     named in a sentence stays a few words long, and says how much it left out."""
-    shown = ", ".join(items[:limit])
+    shown = sep.join(items[:limit])
     return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
 
 

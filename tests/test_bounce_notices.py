@@ -72,6 +72,11 @@ PERSON = b"From: Ann Example <ann@far.example>\nTo: bob@near.example\n"
     ("Subject: [Auto-Reply] invoice", "This mailbox is not monitored: the message could not be "
      "delivered to a person."),
     ("Subject: Automatisch antwoord: offerte", "Uw bericht is niet afgeleverd: mailbox full."),
+    ("Subject: Odpowiedź automatyczna: faktura", "Wiadomość nie została dostarczona: mailbox "
+     "full."),
+    ("Subject: 자동 회신: 견적", "Your message could not be delivered to me until Monday."),
+    ("Subject: Ann Example is out of the office.", "I will return on 10 December; your message "
+     "was not delivered to anyone else."),
     # neither headers nor Subject: the opening words of a person's automatic reply
     ("Subject: Re: invoice 4411",
      "I am currently out of the office with limited access to email. Your message has not "
@@ -210,3 +215,14 @@ def test_a_notice_that_also_names_a_failed_recipient_is_a_bounce():
                b"ann@far.example\nThe email address you entered couldn't be found.\n")
     (record,) = classify_message(message)
     assert record["recipient"] == "ann@far.example"
+
+
+@pytest.mark.parametrize(("raw", "words"), [
+    ("Odpowiedź automatyczna: faktura".encode(), "Odpowiedź automatyczna: faktura"),  # UTF-8
+    ("Réponse automatique".encode("cp1252"), "Réponse automatique"),  # Windows-1252
+    (b"=?utf-8?q?R=C3=A9ponse_automatique?=", "Réponse automatique"),  # RFC 2047, as before
+])
+def test_a_subject_written_in_8_bit_bytes_is_read_as_words(raw, words):
+    from smtpdiag.core.transfer import parsed_message, subject_text
+
+    assert subject_text(parsed_message(b"Subject: " + raw + b"\n\nx\n")) == words

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from email.message import Message
 from functools import cache
 
-from .bounce import Diagnostic, find_command, read_diagnostic, unfold
+from .bounce import Diagnostic, find_command, read_diagnostic
 from .dsn_fields import ADDRESS as _ADDRESS
 from .dsn_fields import address as _address
 from .dsn_fields import field_groups as _field_groups
@@ -39,7 +39,7 @@ from .prose import (
     unquoted,
     without_scan_notes,
 )
-from .transfer import field_group, header_text, parsed_message, part_text
+from .transfer import field_group, parsed_message, part_text, subject_text
 
 __all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "report_words",
            "split_mbox"]
@@ -124,7 +124,7 @@ def report_words(message: Message, prose: str, recipients: int = 1) -> str:
     headline = _HEADLINE.search(prose)
     if headline:
         said.append(" ".join(headline.group("said").split()) or headline.group("head"))
-    subject = _SUBJECT_CAUSE.match(header_text(unfold(str(message.get("Subject") or ""))).strip())
+    subject = _SUBJECT_CAUSE.match(subject_text(message).strip())
     if subject and recipients == 1 and not _NO_CAUSE.search(subject.group("cause")):
         said.append(subject.group("cause").strip())
     return " ".join(said)[:1_000]
@@ -254,7 +254,7 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
     failed = [found.group(1) for found in _ADDRESS.finditer(
         str(message.get("X-Failed-Recipients") or ""))][:1_000]
     records = _from_prose(unquoted(prose), _address(str(message.get("To", ""))), failed,
-                          header_text(unfold(str(message.get("Subject") or ""))))
+                          subject_text(message))
     if not about_a_failure(message, [found.diagnostic for found in records], prose):
         return []  # a person's message, not a bounce: nothing in it failed
     return _told(records, message, prose)

@@ -97,7 +97,13 @@ _AWAY = re.compile(
     r"automatiskt svar|fr[åa]nvar|automatisk svar|autosvar|frav[æa]r|automaattinen vastaus|"
     r"poissa|automatyczna odpowied|nieobecno|automatick[áa] odpov|nep[řr][íi]tomn|"
     r"automatikus v[áa]lasz|otomatik (?:yan[ıi]t|cevap)|автоматический ответ|автоответ|"
-    r"отсутств|自動応答|自動返信|不在|自动回复|自動回覆|자동\s?응답)", re.I)
+    r"отсутств|自動応答|自動返信|不在|自动回复|自動回覆|자동\s?(?:응답|회신)|"
+    r"odpowied[źz] automatyczna|αυτόματη απάντηση|automatski odgovor|automaatne vastus|"
+    r"t[ựu] [đd][ộo]ng tr[ảa] l[ờo]i|"
+    r"balasan otomatis|resposta autom[àa]tica|автоматична відповідь|autom[āa]tisk[āa] atbilde)",
+    re.I)
+# Lotus Notes names the person instead: "Ann Example is out of the office."
+_AWAY_ANYWHERE = re.compile(r"\bis (?:currently )?out of (?:the )?office\b", re.I)
 # How a person's automatic reply opens, where neither headers nor Subject say what it is.
 _AWAY_WORDS = re.compile(
     r"\b(?:I am|I'm|I will be|I'll be)\s+(?:currently\s+|now\s+)?(?:out of (?:the )?office|"
@@ -116,7 +122,7 @@ def automatic_reply(message: Message, title: str, prose: str = "") -> bool:
     """Whether a message is a mailbox's automatic reply: by its headers, its Subject
     (``title``, decoded) or the opening words of its text (``prose``)."""
     return bool(_AUTO_REPLY.search(_auto_headers(message)) or _AWAY.match(title)
-                or _AWAY_WORDS.search(prose[:2_000]))
+                or _AWAY_ANYWHERE.search(title) or _AWAY_WORDS.search(prose[:2_000]))
 
 
 # A challenge-response system's request (Boxbe, Spam Arrest, Mailbox "whitelists"): the
@@ -176,11 +182,11 @@ def not_a_bounce(data: bytes) -> str | None:
     """What a message that reports no failed recipient is, where it says so itself: for a
     reader who asked why ``explain`` found no failure in it."""
     from .dsn import message_prose
-    from .transfer import header_text
+    from .transfer import subject_text
 
     message, prose = message_prose(data)
     kind = message.get_param("report-type", "", header="content-type")
-    title = header_text(str(message.get("Subject") or ""))
+    title = subject_text(message)
     if kind == "disposition-notification" or read_receipt(title, prose):
         return "it is a read receipt (a disposition notification), not a bounce"
     if kind == "feedback-report":

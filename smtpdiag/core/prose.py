@@ -28,7 +28,14 @@ from email.message import Message
 
 from .bounce import Diagnostic
 from .notices import automatic_reply, challenge, delivered_notice
-from .transfer import body_bytes, decode_body, header_text, message_bytes, parsed_message
+from .transfer import (
+    body_bytes,
+    decode_body,
+    header_text,
+    message_bytes,
+    parsed_message,
+    subject_text,
+)
 
 __all__ = ["about_a_failure", "bounce_headers", "forwarded_bounce", "generated", "html_text",
            "mdn_rejection", "opening", "raw_text", "segments", "transient_recipients", "unquoted",
@@ -235,7 +242,7 @@ def _is_bounce(message: Message, *, subject: bool) -> bool:
         return True
     if _BOUNCER.search(str(message.get("From") or "")):
         return True
-    title = header_text(str(message.get("Subject") or ""))  # "=?utf-8?B?RGVsaXZlcnk…?="
+    title = subject_text(message)  # "=?utf-8?B?RGVsaXZlcnk…?="
     return subject and not _FORWARDED.match(title) and bool(_BOUNCE_SUBJECT.search(title))
 
 
@@ -256,7 +263,7 @@ def about_a_failure(message: Message, found: list[Diagnostic], prose: str) -> bo
     sent it, where no reply code was read from it."""
     from .. import catalogue
 
-    title = header_text(str(message.get("Subject") or ""))
+    title = subject_text(message)
     if not any(diagnostic.code is not None or diagnostic.enhanced for diagnostic in found) \
             and (challenge(prose) or delivered_notice(title, prose)):
         return False  # held until its sender says they are a person, or delivered: no failure

@@ -91,7 +91,7 @@ def test_an_mx_target_that_is_no_host_name_is_a_finding_and_the_verdict_says_so(
                 "refuse it as malformed; fix the MX record") in result.stdout, result.stdout
     assert "(dry run: no DATA sent); but senders refuse the MX target mx\\x07.odd.test as " \
         "malformed: it is no host name" in result.stdout
-    smtp, dns = servers
+    _, dns = servers
     dns.records["one.test", "MX"] = ["10 mx\\007.odd.test.", "20 mx.one.test."]
     dns.records["mx.one.test", "A"] = ["127.0.0.1"]
     dns.names.update({"one.test", "mx.one.test"})

@@ -21,11 +21,14 @@ ELLIPSIS = "…"
 # the Hangul and Khmer fillers, the Mongolian selectors, the zero-width space, joiners and
 # no-break space (BOM), the invisible operators, the variation selectors, the interlinear
 # annotation marks, the musical format controls and the tag characters (text hidden in them
-# is invisible on every terminal).  A regular-expression character class body, ready for
-# ``[...]``; every character in it is shown as its escape (render/doc.py).
+# is invisible on every terminal); and the BMP's noncharacters (U+FDD0-FDEF, U+FFFE, U+FFFF:
+# never text, and the last two are not XML, so a JUnit file holding one is refused whole).
+# A regular-expression character class body, ready for ``[...]``; every character in it is
+# shown as its escape (render/doc.py).
 INVISIBLE = ("\\x7f-\\x9f\\xad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180b-\\u180f"
-             "\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\u3164\\ufe00-\\ufe0f\\ufeff"
-             "\\uffa0\\ufff0-\\ufffb\\U0001d173-\\U0001d17a\\U000e0000-\\U000e0fff")
+             "\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\u3164\\ufdd0-\\ufdef"
+             "\\ufe00-\\ufe0f\\ufeff\\uffa0\\ufff0-\\ufffb\\ufffe\\uffff"
+             "\\U0001d173-\\U0001d17a\\U000e0000-\\U000e0fff")
 
 
 # What a byte that is not UTF-8 becomes when peer bytes are decoded (``surrogateescape``: the
@@ -41,7 +44,7 @@ def escape(char: str) -> str:
     code = ord(char)
     if code == 0x5C:
         return "\\\\"
-    if 0xDC80 <= code <= 0xDCFF:
+    if 0xDC00 <= code <= 0xDCFF:  # and U+DC00-DC7F: a DNS label's byte (net/dnswords.py)
         return f"\\x{code - 0xDC00:02x}"
     if code < 0x100:
         return f"\\x{code:02x}"
@@ -70,10 +73,10 @@ def clean(text: str) -> str:
     return re.sub(_UNSAFE, _escape, text)
 
 
-def listed(items: list[str], limit: int = 5) -> str:
+def listed(items: list[str], limit: int = 5, sep: str = ", ") -> str:
     """``a, b, c, d, e and 995 more``: a list from DNS or a server (thousands of MX records)
     named in a sentence stays a few words long, and says how much it left out."""
-    shown = ", ".join(items[:limit])
+    shown = sep.join(items[:limit])
     return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
 
 

@@ -33,7 +33,7 @@ from .errors import (  # noqa: E402
 )
 
 if _TYPE_CHECKING:
-    from .api import check, check_sync, explain, probe, probe_sync
+    from .api import check, check_sync, explain, probe, probe_sync, shown
     from .core.health import CheckResult, CheckRun, Metrics, Reason
     from .model import (
         Annotation,
@@ -85,11 +85,13 @@ __all__ = [
     "explain",
     "probe",
     "probe_sync",
+    "shown",
 ]
 
 # public name -> the module that defines it (loaded on first use)
 _LAZY = {
-    **dict.fromkeys(("check", "check_sync", "explain", "probe", "probe_sync"), ".api"),
+    **dict.fromkeys(("check", "check_sync", "explain", "probe", "probe_sync", "shown"),
+                   ".api"),
     **dict.fromkeys(("CheckResult", "CheckRun", "Metrics", "Reason"), ".core.health"),
     **dict.fromkeys(("Annotation", "Attempt", "Capabilities", "EnhancedNote", "ErrorInfo",
                      "Finding", "MxHost", "ProviderNote", "Reply", "Report", "Resolution",

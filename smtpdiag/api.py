@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .net.probe import ProbeOptions
 
 __all__ = ["ProbeKeywords", "check", "check_sync", "explain", "probe", "probe_options",
-           "probe_sync"]
+           "probe_sync", "shown"]
 
 TLS_MODES = ("auto", "starttls", "implicit", "none")
 _T = TypeVar("_T")
@@ -232,6 +232,16 @@ def explain(text: str, lang: str = "en") -> dict[str, Any]:
             raise UsageError(f"unknown language {quoted(lang, 40)}; choose one of "
                              f"{', '.join(LANGUAGES)}")
     return run_explain(text, lang)
+
+
+def shown(text: str) -> str:
+    """``text`` (a reply line, a DNS record, anything a server sent) as every smtpdiag output
+    shows it: controls, ANSI sequences, bidi overrides and bytes that are not UTF-8 escaped
+    (``\\x1b``, ``\\u202e``, ``\\xff``), a backslash doubled.  The records keep the exact
+    text; their ``shown`` property is this of their sentence."""
+    from .core.text import clean
+
+    return clean(text)
 
 
 def _run(coroutine: Coroutine[Any, Any, _T], name: str) -> _T:

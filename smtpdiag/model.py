@@ -85,6 +85,13 @@ class ErrorInfo:
     message: str
     step: str | None = None
 
+    @property
+    def shown(self) -> str:
+        """``message`` as every output shows it (server text escaped); ``message`` is exact."""
+        from .core.text import clean
+
+        return clean(self.message)
+
 
 @record
 class Step:
@@ -149,6 +156,13 @@ class Finding:
     message: str
     step: str | None = None
 
+    @property
+    def shown(self) -> str:
+        """``message`` as every output shows it (server text escaped); ``message`` is exact."""
+        from .core.text import clean
+
+        return clean(self.message)
+
 
 @record
 class Attempt:
@@ -203,6 +217,13 @@ class Report:
     started_at: str = ""
     elapsed_ms: float = 0.0
     version: int = field(default=REPORT_VERSION)
+
+    @property
+    def shown(self) -> str:
+        """``summary`` as every output shows it (server text escaped); ``summary`` is exact."""
+        from .core.text import clean
+
+        return clean(self.summary)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = plain(self)

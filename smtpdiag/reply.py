@@ -27,5 +27,13 @@ class Reply:
         return " ".join(line for line in self.lines if line)
 
     @property
+    def shown(self) -> str:
+        """The code and ``text`` as every output shows them (controls, bidi overrides, bytes
+        that are not UTF-8 and backslashes escaped); ``lines`` keep the exact text."""
+        from .core.text import clean
+
+        return clean(f"{self.code} {self.text}")
+
+    @property
     def positive(self) -> bool:
         return self.klass in (2, 3)

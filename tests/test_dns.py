@@ -133,7 +133,10 @@ def test_a_null_mx_mixed_with_real_ones_is_listed_but_not_looked_up() -> None:
 def test_nxdomain_is_a_dns_error_naming_the_domain() -> None:
     with DnsServer({("other.test", "A"): ["127.0.0.1"]}) as server:
         error = dns_error(server, resolver(server).mail_hosts("example.test"))
-    assert error.message == "example.test does not exist (NXDOMAIN)"
+    assert error.message == (
+        f"example.test does not exist (NXDOMAIN); the nameserver 127.0.0.1:{server.port} "
+        "answered so to MX example.test: check its spelling, and that it is registered and "
+        f"delegated (dig @127.0.0.1 -p {server.port} MX example.test)")
 
 
 def test_servfail_names_the_server_and_the_question() -> None:
@@ -149,7 +152,10 @@ def test_servfail_names_the_server_and_the_question() -> None:
 def test_a_domain_with_no_mx_a_or_aaaa_is_a_dns_error() -> None:
     with DnsServer({("example.test", "TXT"): ['"v=spf1 -all"']}) as server:
         error = dns_error(server, resolver(server).mail_hosts("example.test"))
-    assert error.message == "example.test has no MX, A or AAAA records"
+    assert error.message == (
+        f"example.test has no MX, A or AAAA records (the nameserver 127.0.0.1:{server.port} "
+        "answered each with none): it cannot receive mail; publish an MX record naming its "
+        "mail host, or MX 0 . to say it takes none (RFC 7505)")
     assert set(server.queries) == {
         ("example.test", "MX"),
         ("example.test", "A"),

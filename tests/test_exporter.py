@@ -156,6 +156,19 @@ def test_bad_requests_are_refused_with_one_line(exporter, query, headers, status
     assert body.count("target '") <= 1  # the target is named once, not once per layer
 
 
+def test_a_malformed_http_request_is_one_log_line_not_a_traceback(tmp_path):
+    """A request line beyond aiohttp's limit (a 10,000-character target) or a header with an ESC
+    in it is refused by aiohttp itself with 400; its log said so with a traceback.  Now one
+    line, escaped, and the exporter goes on serving."""
+    with ExporterProcess(tmp_path, None, "--allow", "127.0.0.1") as exporter:
+        status, _, _ = exporter.get("/probe?module=default&target=" + "a" * 10000)
+        assert status == 400
+        assert exporter.get("/")[0] == 200
+    lines = [line for line in exporter.log.splitlines() if "malformed HTTP request" in line]
+    assert len(lines) == 1 and "127.0.0.1" in lines[0] and len(lines[0]) < 400, exporter.log
+    assert_no_traceback_in(exporter.log)
+
+
 def test_own_metrics_count_probes_and_refusals_and_speak_openmetrics(exporter, servers):
     probe(exporter, servers["refusing"])
     exporter.get("/probe?target=mx.example.com:25&module=plain")

@@ -39,6 +39,9 @@ INVISIBLE = {
     "\U000e007f": "\\U000e007f",  # cancel tag
     "\U000e0100": "\\U000e0100",  # variation selector 17
     "\U0001d173": "\\U0001d173",  # musical symbol begin beam
+    "\ufdd0": "\\ufdd0",  # noncharacters: never text; U+FFFE and U+FFFF are not even XML
+    "\ufffe": "\\ufffe",  # (a JUnit reader in Java or libxml2 refuses the whole file)
+    "\uffff": "\\uffff",
 }
 HIDDEN = "".join(f"({char})" for char in INVISIBLE)
 SHOWN = "".join(f"({escape})" for escape in INVISIBLE.values())
@@ -91,6 +94,9 @@ def test_check_shows_invisible_characters_escaped_in_every_format(form: str) -> 
     assert_no_traceback(result)
     assert result.returncode == 2, result.stdout + result.stderr  # the 550: CRITICAL
     assert not RAW.search(result.stdout + result.stderr)
+    if form == "junit":  # every character one XML 1.0 allows
+        assert not re.search("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]",
+                             result.stdout)
     if form in ("text", "nagios", "junit"):
         assert "no such user " + SHOWN in result.stdout
     else:  # JSON: a sentence as shown; a reply's lines (the full report) the exact text

@@ -60,6 +60,23 @@ def test_the_overall_deadline_cuts_a_server_that_is_slow_at_every_step() -> None
     assert "not necessarily one that stopped answering" in error["message"]
 
 
+def test_checks_run_deadline_names_the_step_and_what_a_dripping_server_had_sent() -> None:
+    """A greeting sent a byte at a time outlasts ``check --deadline``: the one reason (the
+    status line a monitor shows) names the step it was waiting at and what had come, not only
+    "probe: cut off by the overall deadline" with the rest hidden behind "(+1 more)"."""
+    from .hostile import trickle
+
+    with HostileServer([trickle(b"220 slow greeting, one byte at a time\r\n", 0.2)]) as server:
+        result = run_cli("check", server.target, "--tls", "none", "--timeout", "10",
+                         "--deadline", "1.5", "--format", "jsonl")
+    assert result.returncode == 2, result.stdout + result.stderr
+    line = json.loads(result.stdout)
+    assert line["summary"].startswith("greeting: cut off by the overall deadline of 1.5 s: "), \
+        line["summary"]
+    assert "'220 s" in line["summary"] and "(+" not in line["summary"]
+    assert [reason["step"] for reason in line["reasons"]] == ["greeting"]
+
+
 def test_a_server_that_stops_answering_is_not_called_slow_for_the_deadline() -> None:
     script = [send(GREETING), expect(b"EHLO"), send(EHLO_OK), expect(b"MAIL"), hang()]
     with HostileServer(script) as server:

@@ -17,12 +17,13 @@ from dataclasses import dataclass, replace
 from email.message import Message
 from functools import cache
 
-from .bounce import Diagnostic, find_command, read_diagnostic, unfold
+from .bounce import Diagnostic, find_command, read_diagnostic
 from .dsn_fields import ADDRESS as _ADDRESS
 from .dsn_fields import address as _address
 from .dsn_fields import field_groups as _field_groups
 from .dsn_fields import field_value as _value
 from .dsn_fields import recipient as _recipient
+from .forwards import inline_bounce
 from .mbox import split_mbox
 from .notices import delay_warning
 from .prose import (
@@ -38,7 +39,7 @@ from .prose import (
     unquoted,
     without_scan_notes,
 )
-from .transfer import field_group, header_text, parsed_message, part_text
+from .transfer import field_group, parsed_message, part_text, subject_text
 
 __all__ = ["MAX_MESSAGE", "Recipient", "is_message", "read_message", "report_words",
            "split_mbox"]
@@ -66,6 +67,7 @@ _SUBJECT_CAUSE = re.compile(r"Returned mail:\s*(?P<cause>.{3,300})", re.I)
 _NO_CAUSE = re.compile(r"\bsee (?:the )?transcript\b|\bfor details\b", re.I)
 # Reports that are about something else than a failed delivery (RFC 5965, RFC 8098).
 _NOT_FAILURES = frozenset({"feedback-report", "disposition-notification"})
+_ACTION = re.compile(r"[a-z]+")
 _REPORT_START = re.compile(r"^(?:Reporting-MTA|Final-Recipient|Original-Recipient|"
                            r"Received-From-MTA|Arrival-Date|Original-Envelope-Id):", re.I | re.M)
 
@@ -123,7 +125,7 @@ def report_words(message: Message, prose: str, recipients: int = 1) -> str:
     headline = _HEADLINE.search(prose)
     if headline:
         said.append(" ".join(headline.group("said").split()) or headline.group("head"))
-    subject = _SUBJECT_CAUSE.match(header_text(unfold(str(message.get("Subject") or ""))).strip())
+    subject = _SUBJECT_CAUSE.match(subject_text(message).strip())
     if subject and recipients == 1 and not _NO_CAUSE.search(subject.group("cause")):
         said.append(subject.group("cause").strip())
     return " ".join(said)[:1_000]
@@ -159,11 +161,14 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
     prose_step = cache(lambda: find_command(prose))  # once: a report may list 10,000
     for group in groups:
         recipient = _recipient(group)
-        action = (_value(group, "Action") or "").lower() or None
+        # its word, without a comment ("failed (permanent)"); none, but a retry time: delayed
+        named = _ACTION.match((_value(group, "Action") or "").lower())
+        action = named.group(0) if named else "delayed" if _value(
+            group, "Will-Retry-Until") else None
         status = (_value(group, "Status") or "").split(" ")[0] or None
         if recipient is None and action is None and status is None:
             continue  # the per-message group
-        if action in ("delivered", "relayed", "expanded"):
+        if action in _DONE:
             continue
         diagnostic_code = _value(group, "Diagnostic-Code")
         about_all = None  # the prose's reply, where the prose does not list others only
@@ -216,7 +221,7 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
     if b"\r" in data:  # CRLF, or the bare CR of old Mac mailers: every reader below splits on LF
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     message = parsed_message(data)
-    attached = forwarded_bounce(message) if depth < 3 else None
+    attached = (forwarded_bounce(message) or inline_bounce(message)) if depth < 3 else None
     if attached is not None:
         with contextlib.suppress(UnicodeError, LookupError, ValueError, TypeError):
             found = read_message(attached.as_bytes(), depth + 1)
@@ -234,6 +239,8 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
         records = _from_report(_field_groups(part), prose)
         if records:
             return _told(records, message, prose)
+    if reports and _all_delivered(reports):
+        return []  # a report of recipients delivered, relayed or expanded only: no failure
     raw = None
     if not reports and _FIELD.search(data[:MAX_MESSAGE]):
         # A report the MIME walk did not find: fields written into the text part (decoded
@@ -253,10 +260,21 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
     failed = [found.group(1) for found in _ADDRESS.finditer(
         str(message.get("X-Failed-Recipients") or ""))][:1_000]
     records = _from_prose(unquoted(prose), _address(str(message.get("To", ""))), failed,
-                          header_text(unfold(str(message.get("Subject") or ""))))
+                          subject_text(message))
     if not about_a_failure(message, [found.diagnostic for found in records], prose):
         return []  # a person's message, not a bounce: nothing in it failed
     return _told(records, message, prose)
+
+
+_DONE = frozenset({"delivered", "relayed", "expanded"})
+
+
+def _all_delivered(reports: list[Message]) -> bool:
+    """Whether the reports name recipients, and every one delivered, relayed or expanded."""
+    actions = [_ACTION.match((_value(group, "Action") or "").lower())
+               for part in reports for group in _field_groups(part) if _recipient(group)]
+    return bool(actions) and all(action is not None and action.group(0) in _DONE
+                                 for action in actions)
 
 
 def _before_fields(text: str) -> str:

@@ -75,6 +75,13 @@ class Reason:
     message: str
     step: str | None = None
 
+    @property
+    def shown(self) -> str:
+        """``message`` as every output shows it (server text escaped); ``message`` is exact."""
+        from .text import clean
+
+        return clean(self.message)
+
 
 @record
 class Metrics:
@@ -96,6 +103,13 @@ class CheckResult:
     reasons: tuple[Reason, ...]
     summary: str
     known_metrics: Metrics | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def shown(self) -> str:
+        """``summary`` as every output shows it (server text escaped); ``summary`` is exact."""
+        from .text import clean
+
+        return clean(self.summary)
 
     @property
     def metrics(self) -> Metrics:

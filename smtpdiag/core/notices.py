@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-__all__ = ["automatic_reply", "challenge", "delay_warning"]
+__all__ = ["automatic_reply", "challenge", "delay_warning", "delivered_notice", "not_a_bounce",
+           "read_receipt"]
 
 # A Subject that says the message is late, not lost (Gmail's "(Delay)", Exchange's "Delivery
 # delayed:", Sendmail's "Warning: could not send message for past 4 hours", Exim's "Warning:
@@ -96,7 +97,13 @@ _AWAY = re.compile(
     r"automatiskt svar|fr[åa]nvar|automatisk svar|autosvar|frav[æa]r|automaattinen vastaus|"
     r"poissa|automatyczna odpowied|nieobecno|automatick[áa] odpov|nep[řr][íi]tomn|"
     r"automatikus v[áa]lasz|otomatik (?:yan[ıi]t|cevap)|автоматический ответ|автоответ|"
-    r"отсутств|自動応答|自動返信|不在|自动回复|自動回覆|자동\s?응답)", re.I)
+    r"отсутств|自動応答|自動返信|不在|自动回复|自動回覆|자동\s?(?:응답|회신)|"
+    r"odpowied[źz] automatyczna|αυτόματη απάντηση|automatski odgovor|automaatne vastus|"
+    r"t[ựu] [đd][ộo]ng tr[ảa] l[ờo]i|"
+    r"balasan otomatis|resposta autom[àa]tica|автоматична відповідь|autom[āa]tisk[āa] atbilde)",
+    re.I)
+# Lotus Notes names the person instead: "Ann Example is out of the office."
+_AWAY_ANYWHERE = re.compile(r"\bis (?:currently )?out of (?:the )?office\b", re.I)
 # How a person's automatic reply opens, where neither headers nor Subject say what it is.
 _AWAY_WORDS = re.compile(
     r"\b(?:I am|I'm|I will be|I'll be)\s+(?:currently\s+|now\s+)?(?:out of (?:the )?office|"
@@ -115,7 +122,7 @@ def automatic_reply(message: Message, title: str, prose: str = "") -> bool:
     """Whether a message is a mailbox's automatic reply: by its headers, its Subject
     (``title``, decoded) or the opening words of its text (``prose``)."""
     return bool(_AUTO_REPLY.search(_auto_headers(message)) or _AWAY.match(title)
-                or _AWAY_WORDS.search(prose[:2_000]))
+                or _AWAY_ANYWHERE.search(title) or _AWAY_WORDS.search(prose[:2_000]))
 
 
 # A challenge-response system's request (Boxbe, Spam Arrest, Mailbox "whitelists"): the
@@ -135,16 +142,52 @@ def challenge(prose: str) -> bool:
     return bool(_CHALLENGE.search(prose[:5_000]))
 
 
+# A notice that the message arrived or was passed on (Exchange's "Delivered:", a "Delivery Status
+# Notification (Relay)" sent as prose), or about recalling one (Outlook's "Recall:", "Message
+# Recall Failure:"): about a delivery, but no failure of one.
+_DONE_SUBJECT = re.compile(r"\((?:success|relay|delivered)\)|^\s*(?:delivered|relayed|zugestellt|"
+                           r"remis|entregado|consegnato|afgeleverd)\s*:|^\s*(?:recall|message "
+                           r"recall (?:failure|success|report)|r[üu]ckruf|rappel)\s*:", re.I)
+_DONE_WORDS = re.compile(r"\b(?:has|have) been (?:successfully )?(?:delivered|relayed) to\b|"
+                         r"\bsuccessfully (?:delivered|relayed)\b|\bdelivery to the following "
+                         r"recipients? (?:was )?(?:complete|succeeded|successful)|"
+                         r"\bwould like to recall the message\b|\bcould not be recalled\b", re.I)
+# Words that say a delivery failed: a notice with them reports a failure after all.
+_FAILED_WORDS = re.compile(r"could ?n[o']t be delivered|undeliver|delivery (?:has )?failed|"
+                           r"failed to deliver|unable to deliver|(?:was|were|has) not (?:yet )?"
+                           r"(?:been )?delivered|was ?n't delivered|permanent (?:error|failure)|"
+                           r"\brejected\b|\brefused\b|user unknown|unknown user|does not exist",
+                           re.I)
+
+
+# A read receipt written as text (Outlook's "Read: …" / "Not read: …"), not as RFC 8098's report.
+_READ = re.compile(r"^\s*(?:read|not read|gelesen|ungelesen|lu|non lu|le[íi]do|no le[íi]do)\s*:",
+                   re.I)
+_READ_WORDS = re.compile(r"\bwas (?:read|deleted without being read) on\b", re.I)
+
+
+def delivered_notice(title: str, prose: str) -> bool:
+    """Whether a message only says its message was delivered, relayed, recalled or read: by
+    its Subject (``title``, decoded) or words, and no words of a failed delivery."""
+    return bool(_DONE_SUBJECT.search(title) or _DONE_WORDS.search(prose[:5_000])
+                or read_receipt(title, prose)) and not _FAILED_WORDS.search(prose[:20_000])
+
+
+def read_receipt(title: str, prose: str) -> bool:
+    """Whether a message is a read receipt written as text, by its Subject or its words."""
+    return bool(_READ.search(title) or _READ_WORDS.search(prose[:5_000]))
+
+
 def not_a_bounce(data: bytes) -> str | None:
     """What a message that reports no failed recipient is, where it says so itself: for a
     reader who asked why ``explain`` found no failure in it."""
     from .dsn import message_prose
-    from .transfer import header_text
+    from .transfer import subject_text
 
     message, prose = message_prose(data)
     kind = message.get_param("report-type", "", header="content-type")
-    title = header_text(str(message.get("Subject") or ""))
-    if kind == "disposition-notification":
+    title = subject_text(message)
+    if kind == "disposition-notification" or read_receipt(title, prose):
         return "it is a read receipt (a disposition notification), not a bounce"
     if kind == "feedback-report":
         return "it is a feedback report (a complaint, RFC 5965), not a bounce"
@@ -153,6 +196,7 @@ def not_a_bounce(data: bytes) -> str | None:
                 "confirms being a person")
     if automatic_reply(message, title, prose):
         return "it is an automatic reply (out of office, vacation), not a bounce"
-    if kind == "delivery-status":
-        return "it is a delivery report whose recipients were delivered, relayed or expanded"
+    if kind == "delivery-status" or delivered_notice(title, prose):
+        return ("it is a delivery notice: its recipients were delivered, relayed or expanded "
+                "(or a recall), not a bounce")
     return None

@@ -27,11 +27,18 @@ import re
 from email.message import Message
 
 from .bounce import Diagnostic
-from .notices import automatic_reply, challenge
-from .transfer import body_bytes, decode_body, header_text, message_bytes, parsed_message
+from .notices import automatic_reply, challenge, delivered_notice
+from .transfer import (
+    body_bytes,
+    decode_body,
+    header_text,
+    message_bytes,
+    parsed_message,
+    subject_text,
+)
 
-__all__ = ["about_a_failure", "forwarded_bounce", "generated", "html_text", "mdn_rejection",
-           "opening", "raw_text", "segments", "transient_recipients", "unquoted",
+__all__ = ["about_a_failure", "bounce_headers", "forwarded_bounce", "generated", "html_text",
+           "mdn_rejection", "opening", "raw_text", "segments", "transient_recipients", "unquoted",
            "without_scan_notes"]
 
 _ADDRESS = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
@@ -235,8 +242,13 @@ def _is_bounce(message: Message, *, subject: bool) -> bool:
         return True
     if _BOUNCER.search(str(message.get("From") or "")):
         return True
-    title = header_text(str(message.get("Subject") or ""))  # "=?utf-8?B?RGVsaXZlcnk…?="
+    title = subject_text(message)  # "=?utf-8?B?RGVsaXZlcnk…?="
     return subject and not _FORWARDED.match(title) and bool(_BOUNCE_SUBJECT.search(title))
+
+
+def bounce_headers(message: Message) -> bool:
+    """Whether a message's headers say a mail system wrote it about a failed delivery."""
+    return _is_bounce(message, subject=True)
 
 
 def about_a_failure(message: Message, found: list[Diagnostic], prose: str) -> bool:
@@ -247,13 +259,14 @@ def about_a_failure(message: Message, found: list[Diagnostic], prose: str) -> bo
     or what was read from it (``found``) holds a reply code, an enhanced code or a wording the
     catalogue knows.  A person's message is none of these: nothing in it failed; nor is an
     automatic reply, nor a challenge that holds the message until its sender verifies
-    themselves (``notices``), whoever sent it, where no reply code was read from it."""
+    themselves, nor a notice that it was delivered, relayed or recalled (``notices``), whoever
+    sent it, where no reply code was read from it."""
     from .. import catalogue
 
-    title = header_text(str(message.get("Subject") or ""))
-    if challenge(prose) and not any(diagnostic.code is not None or diagnostic.enhanced
-                                    for diagnostic in found):
-        return False  # held until its sender says they are a person: nothing failed
+    title = subject_text(message)
+    if not any(diagnostic.code is not None or diagnostic.enhanced for diagnostic in found) \
+            and (challenge(prose) or delivered_notice(title, prose)):
+        return False  # held until its sender says they are a person, or delivered: no failure
     if _is_bounce(message, subject=True):
         return True
     if automatic_reply(message, title, prose):

@@ -26,6 +26,7 @@ __all__ = [
     "parse_port",
     "parse_target",
     "refuse_controls",
+    "shown_domain",
     "tls_mode_for",
     "validate_address",
     "validate_helo",
@@ -102,6 +103,8 @@ class Target:
 
 
 def refuse_controls(value: str, what: str, error: type[UsageError] = UsageError) -> None:
+    if value.isprintable():  # no control character is printable: no pattern to run (a
+        return  # check reads every target twice, once to check the file, once to probe it)
     match = _CONTROL.search(value)
     if match:
         raise error(
@@ -144,6 +147,22 @@ def a_label(name: str) -> str:
         else:
             labels.append(idna.encode(label, uts46=True).decode("ascii"))
     return ".".join(labels)
+
+
+def shown_domain(name: str) -> str:
+    """A domain as a person reads it: an IDN as its U-labels with the A-labels the DNS holds
+    after them, ``bücher.example (xn--bcher-kva.example)``; any other name as it is, and so is
+    one whose ``xn--`` labels IDNA 2008 does not decode (a fake A-label is shown as sent)."""
+    if "xn--" not in name.lower():
+        return name
+    import idna  # only for the names that need it: 15 ms to import
+
+    try:
+        unicode = ".".join(idna.decode(label) if label.lower().startswith("xn--") else label
+                           for label in name.split("."))
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return name
+    return f"{unicode} ({name})"
 
 
 def wire_address(address: str) -> str:

@@ -18,13 +18,15 @@ import quopri
 import re
 from email import message_from_bytes, message_from_string
 from email.errors import HeaderParseError
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.policy import compat32
 from typing import cast
 
+from .bounce import unfold
+
 __all__ = ["MAX_CONTAINERS", "body_bytes", "decode_body", "field_group", "header_text",
-           "message_bytes", "parsed_message", "part_text", "status_text"]
+           "message_bytes", "parsed_message", "part_text", "status_text", "subject_text"]
 
 # Parts that hold other parts: a real bounce has a handful (report, alternative, related, the
 # returned message and its own); past this many the message is read as one text part.
@@ -150,6 +152,25 @@ def parsed_message(data: bytes) -> Message:
     # that ``as_bytes`` gives them back (a forwarded bounce is read again from its bytes)
     flat.set_payload(_MIME_LINE.sub(b"", body).decode("ascii", "surrogateescape"))
     return flat
+
+
+def subject_text(message: Message) -> str:
+    """A message's Subject as words: unfolded, RFC 2047 encoded-words decoded, and 8-bit bytes
+    written straight into it (SMTPUTF8 mail, careless mailers), which the email package keeps
+    as a ``Header`` of unknown bytes, read as UTF-8, else as Windows-1252 (ISO-2022-JP's
+    escapes, 7-bit, as ``bounce.unfold`` reads them)."""
+    value = message.get("Subject")
+    if isinstance(value, Header):
+        words = []
+        for chunk, _charset in decode_header(value):
+            if isinstance(chunk, bytes):
+                try:
+                    chunk = chunk.decode("utf-8")
+                except UnicodeDecodeError:
+                    chunk = chunk.decode("cp1252", "replace")
+            words.append(chunk)
+        return unfold("".join(words))
+    return header_text(unfold(str(value or "")))
 
 
 def header_text(value: str) -> str:

@@ -36,6 +36,7 @@ from .. import __version__
 from ..core.health import judge
 from ..core.replies import Redactor, secret_forms
 from ..core.targets import parse_target
+from ..core.text import shorten
 from ..errors import UsageError, quoted
 from ..model import AuditReport, Report
 from ..net.fleet import probe_many
@@ -49,6 +50,27 @@ TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 MIN_BUDGET = 0.2  # seconds: less than this left for a probe is not worth starting
 QUEUE_FACTOR = 10  # requests that may wait for a slot, per slot; more are refused at once
 log = logging.getLogger("smtpdiag.exporter")
+
+
+class _OneLine(logging.Filter):
+    """aiohttp logs a request it could not parse (a request line beyond its 8190 bytes, a
+    header it refuses) with a traceback: one escaped, shortened line instead, a warning (the
+    client's fault, answered 400)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            said = " ".join(str(exc).split())
+            where = record.getMessage().replace("Error handling request", "").strip()
+            record.msg = clean(shorten(f"refused a malformed HTTP request {where}: "
+                                       f"{type(exc).__name__}: {said}", 300))
+            record.args, record.exc_info, record.exc_text = (), None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+http_log = logging.getLogger("smtpdiag.exporter.http")  # aiohttp's own messages
+http_log.addFilter(_OneLine())
 
 
 def redactor(secrets: tuple[str, ...], users: tuple[str, ...] = ()) -> Redactor:
@@ -299,7 +321,7 @@ async def serve(config: ExporterConfig, host: str, port: int,
         sock.close()
         raise UsageError(f"cannot listen on {_where(host, port)}: {exc.strerror}") from None
     exporter = Exporter(config)
-    runner = web.AppRunner(exporter.app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(exporter.app, access_log=None, handle_signals=False, logger=http_log)
     await runner.setup()
     stop = stop if stop is not None else asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -24,7 +24,7 @@ from ..model import Capabilities, Reply
 from .greeting import GreetingWalk
 from .roots import ca_file_roots
 from .steps import DeclinedProtocol, DeclinedTls, Done, Unsendable
-from .tlsinfo import describe_session, handshake_context, legacy_context
+from .tlsinfo import describe_session, handshake_context, legacy_context, sni_name
 from .tlsverify import peer_chain, verify_chain
 
 __all__ = ["Walk"]
@@ -53,7 +53,7 @@ class Walk(GreetingWalk):
                 raise ConnectError(f"{self.where} closed the connection before the TLS "
                                    "handshake completed")
             new = await loop.start_tls(self.transport, self.proto, context,  # type: ignore[arg-type]
-                                       server_hostname=self.host)
+                                       server_hostname=sni_name(self.host))
             if new is None:
                 raise ConnectError(f"{self.where} closed the connection during the handshake")
             self.transport = new

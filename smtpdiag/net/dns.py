@@ -40,6 +40,7 @@ from .dnswords import (
     _Silent,
     _tcp_failure,
     _unanswered,
+    _unconfigured,
     missing,
 )
 from .mxqueue import MxQueue
@@ -81,11 +82,27 @@ def _to_name(text: str) -> tuple[dns.name.Name, str]:
         raise TargetError(f"{quoted(display)} is not a domain name: it contains whitespace",
                           step=STEP)
     try:
-        name = dns.name.from_text(display, origin=dns.name.root)
+        name = name_of(display)
     except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
         raise TargetError(f"{quoted(display)} is not a valid domain name: {exc}",
                           step=STEP) from exc
     return name, display
+
+
+def name_of(text: str) -> dns.name.Name:
+    """``text`` as an absolute DNS name: a user's name (IDNA-encoded), or one shown as
+    ``dnswords._host_text`` shows a name from an answer, its odd bytes as U+DC00 + byte; a
+    name a server gave is asked again about exactly (audit asks about its MX hosts so)."""
+    if text.isascii() or not any("\udc00" <= ch <= "\udcff" for ch in text):
+        return dns.name.from_text(text, origin=dns.name.root)
+    labels = []
+    for label in text.split("."):
+        codes = [ord(ch) - 0xDC00 if "\udc00" <= ch <= "\udcff" else ord(ch) for ch in label]
+        if any(code > 0x7F for code in codes) and not all(
+                "\udc00" <= ch <= "\udcff" or ch.isascii() for ch in label):
+            raise ValueError("it mixes bytes shown as \\xNN with characters beyond ASCII")
+        labels.append(bytes(codes))
+    return dns.name.Name([*labels, b""])
 
 
 def _has_addresses(task: asyncio.Future[dns.resolver.Answer | None]) -> bool:
@@ -151,7 +168,7 @@ class Resolver(Words):
             return await self._ask(name, display, rdtype, lifetime)
         except _Silent:
             if lifetime < self._timeout:
-                raise LateError(f"no answer from {self.server} for {what} in the "
+                raise LateError(f"no answer from {self._named()} for {what} in the "
                                 f"{_seconds(lifetime)} s left of the probe's overall time limit "
                                 f"(to ask it again: {self._dig(rdtype, name, '+tcp')})",
                                 step=STEP) from None
@@ -182,7 +199,7 @@ class Resolver(Words):
         except dns.resolver.NoAnswer:
             return None
         except dns.resolver.NXDOMAIN as exc:
-            raise DnsError(missing(exc, name, display)[1], step=STEP) from None
+            raise _Missing(missing(exc, name, display)[1], step=STEP) from None
         except dns.exception.Timeout:
             raise _Silent(f"no answer within {_seconds(lifetime)} s") from None
         except dns.resolver.NoNameservers as exc:
@@ -194,8 +211,7 @@ class Resolver(Words):
             message = f"{self._who()} answered YXDOMAIN (name too long after DNAME) for {what}"
             raise DnsError(message, step=STEP) from None
         except dns.resolver.NoResolverConfiguration:
-            message = f"the system resolver has no nameservers configured (asking {what})"
-            raise DnsError(message, step=STEP) from None
+            raise DnsError(_unconfigured(what), step=STEP) from None
         except dns.exception.DNSException as exc:
             raise DnsError(f"{self._who()} could not answer {what}: {exc}", step=STEP) from None
         except (OSError, ValueError) as exc:
@@ -297,11 +313,19 @@ class Resolver(Words):
         """The MX answer for ``domain`` and its hosts to be looked up in order, as they are
         walked (``MxQueue``); an implicit MX's one host comes looked up already."""
         name, display = _to_name(domain)
-        answer = await self._query(name, display, "MX", until)
+        try:
+            answer = await self._query(name, display, "MX", until)
+        except _Missing as exc:  # the domain itself: who said so, and what to look at
+            raise DnsError(f"{exc.message}; {self._who()} answered so to MX {display}: check "
+                           "its spelling, and that it is registered and delegated ("
+                           f"{self._dig('MX', name)})", step=STEP) from None
         if answer is None:
             found, _, failed = await self._addresses_of(name, display, until)
             if not found:
-                raise DnsError(f"{display} has no MX, A or AAAA records", step=STEP)
+                raise DnsError(
+                    f"{display} has no MX, A or AAAA records ({self._who()} answered each "
+                    "with none): it cannot receive mail; publish an MX record naming its mail "
+                    "host, or MX 0 . to say it takes none (RFC 7505)", step=STEP)
             host = Candidate(_host_text(name), None, found, failed=failed)
             return Resolution(display, "implicit-mx"), MxQueue(self, [], until, [host])
         records = sorted(
@@ -329,6 +353,10 @@ class Resolver(Words):
             return None
         names = sorted(_host_text(rd.target) for rd in answer if isinstance(rd, PTR))
         return names[0] if names else None
+
+
+class _Missing(DnsError):
+    """NXDOMAIN: the name, or the end of the aliases it leads to, does not exist."""
 
 
 class LateError(DnsError):

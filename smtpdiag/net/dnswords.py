@@ -12,7 +12,7 @@ import dns.name
 import dns.query
 import dns.resolver
 
-__all__ = ["TCP_RETRY", "TCP_RETRY_LEAST", "Words", "missing"]
+__all__ = ["TCP_RETRY", "TCP_RETRY_LEAST", "Words", "missing", "presentation"]
 
 # A question UDP got no answer to is asked again over TCP for this long at most (less if the
 # timeout is shorter): a firewall that drops UDP to port 53, or a server answering TCP only,
@@ -28,8 +28,28 @@ def _seconds(value: float) -> str:
     return seconds(value)
 
 
+# Bytes a name from an answer shows as themselves: printable ASCII but the dot and the backslash
+# (inside a label, they are data, not syntax).  Any other byte is carried as the character
+# U+DC00 + byte, as a reply byte that is not UTF-8 is (``surrogateescape``), so that every
+# output shows it escaped once, ``\\xNN`` (render/doc.clean, JSON's ``json_surrogate``).
+_PLAIN = frozenset(range(0x21, 0x7F)) - {0x2E, 0x5C}
+
+
 def _host_text(name: dns.name.Name) -> str:
-    """A name from an answer, as a connectable host name: ASCII, without the trailing dot."""
+    """A name from an answer, as it is shown and carried: without the trailing dot, and with
+    a byte no host name holds (``mx\\007.example``, ``a\\.b``: a control, a space, a dot or
+    a backslash inside a label) as one character showing escaped once (``mx\\x07.example``);
+    dnspython's presentation form, escaped again where it is shown, read ``mx\\\\007``.
+    ``dns.name_of`` reads it back; ``presentation`` gives dig's form."""
+    text = name.to_text(omit_final_dot=True)
+    if "\\" not in text:
+        return text or "."
+    return ".".join("".join(chr(b) if b in _PLAIN else chr(0xDC00 + b) for b in label)
+                    for label in name.labels if label)
+
+
+def presentation(name: dns.name.Name) -> str:
+    """The name as dig and zone files write it (``mx\\007.example``), for a command to run."""
     return name.to_text(omit_final_dot=True) or "."
 
 
@@ -68,13 +88,13 @@ class Words:
         return ("check that a nameserver runs there and that the network between lets DNS "
                 "through")
 
-    def _dig(self, rdtype: str, name: dns.name.Name, flag: str) -> str:
+    def _dig(self, rdtype: str, name: dns.name.Name, flag: str = "") -> str:
         """The dig command that asks the same question of the same server, with ``flag``."""
         dig = "dig"
         if self._nameserver is not None:
             host, port = self._nameserver
             dig += f" @{host}" + ("" if port == 53 else f" -p {port}")
-        return f"{dig} {flag} {rdtype} {_host_text(name)}"
+        return f"{dig} {flag + ' ' if flag else ''}{rdtype} {presentation(name)}"
 
     def _failure(self, exc: dns.resolver.NoNameservers, rdtype: str, name: dns.name.Name,
                  display: str) -> str:
@@ -157,6 +177,13 @@ def _tcp_failure(problem: BaseException) -> str:
     if isinstance(problem, dns.exception.Timeout):
         return "no answer"
     return getattr(problem, "strerror", None) or str(problem) or type(problem).__name__
+
+
+def _unconfigured(what: str) -> str:
+    """No nameserver to ask: /etc/resolv.conf is empty, missing or names none."""
+    return (f"the system resolver has no nameservers configured, so {what} could not be "
+            "asked: /etc/resolv.conf names none; add a nameserver line to it, or give "
+            "--nameserver IP")
 
 
 def _unanswered(exc: dns.resolver.NoNameservers) -> str | None:

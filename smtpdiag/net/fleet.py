@@ -13,6 +13,7 @@ server or the network does; a bug inside one probe becomes that target's ``error
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from dataclasses import replace
@@ -82,10 +83,25 @@ async def _one(target: str | Target, opts: ProbeOptions, end: float | None,
     if end is not None and limit < own and report.error is None and any(
             a.error is not None and a.error.kind == "timeout" for a in report.attempts
     ) and time.monotonic() >= end - GRACE:
-        # The probe timed out on the overall deadline, not on its own: say so.
-        report = replace(report, error=ErrorInfo(
-            "timeout", f"cut off by the overall deadline of {overall} s", None))
+        report = _cut_off(report, overall)
     return report
+
+
+def _cut_off(report: Report, overall: str) -> Report:
+    """The probe timed out on the overall deadline, not on its own: say so, with the step it
+    was waiting at and what that step had seen (the attempt's own error says both), once.
+    The step's own "within N s" goes: it was what the deadline left, which differs from run
+    to run, and the deadline is named."""
+    last = max(i for i, a in enumerate(report.attempts)
+               if a.error is not None and a.error.kind == "timeout")
+    attempt = report.attempts[last]
+    assert attempt.error is not None
+    seen = re.sub(r" within [0-9.]+ s\b", "", attempt.error.message, count=1)
+    error = ErrorInfo("timeout", f"cut off by the overall deadline of {overall} s: {seen}",
+                      attempt.error.step)
+    attempts = list(report.attempts)
+    attempts[last] = replace(attempt, error=error)
+    return replace(report, error=error, attempts=tuple(attempts))
 
 
 def _timed_out(target: str | Target, opts: ProbeOptions, end: float | None, overall: str,

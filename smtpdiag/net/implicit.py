@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import ssl
 
-from .tlsinfo import handshake_context
+from .tlsinfo import handshake_context, sni_name
 
 __all__ = ["SILENCE", "silence_for", "speaks_tls"]
 
@@ -36,7 +36,7 @@ async def speaks_tls(host: str, address: str, port: int) -> bool:
     writer = None
     try:
         _, writer = await asyncio.open_connection(address, port, ssl=context,
-                                                  server_hostname=host)
+                                                  server_hostname=sni_name(host))
         return True
     except (OSError, ssl.SSLError, EOFError, ValueError):
         return False

@@ -18,7 +18,16 @@ import dns.reversename
 from ..core.policy.records import Answer
 from ..errors import DnsError, TargetError
 from .dns import Resolver, _to_name
-from .dnswords import TCP_RETRY, _host_text, _seconds, _Silent, _tcp_failure, _unanswered, missing
+from .dnswords import (
+    TCP_RETRY,
+    _host_text,
+    _seconds,
+    _Silent,
+    _tcp_failure,
+    _unanswered,
+    _unconfigured,
+    missing,
+)
 
 __all__ = ["PolicyResolver", "rdata_text"]
 
@@ -93,7 +102,10 @@ class PolicyResolver(Resolver):
         """One question; one that UDP got no answer to is asked once more over TCP, as the
         probe's resolver does (``Resolver._query``)."""
         what = f"{rdtype} {display}"
-        impl = self._resolver() if edns else self._without_edns()
+        try:
+            impl = self._resolver() if edns else self._without_edns()
+        except dns.resolver.NoResolverConfiguration:
+            return Answer(display, rdtype, "error", error=_unconfigured(what))
         lifetime = min(self._timeout, TCP_RETRY) if tcp else self._timeout
         try:
             async with self._slots:

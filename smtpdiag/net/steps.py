@@ -196,7 +196,7 @@ class StepWalk:
         timeout = self._begin(step)
         started = time.perf_counter()
         try:
-            reply = await proto.exchange(line.encode("utf-8"))
+            reply = await proto.exchange(line.encode("utf-8"), line.isprintable())
         except BaseException as exc:
             return self._failed(step, sent, exc, started, timeout)
         self.clock.stop()
@@ -250,7 +250,7 @@ class StepWalk:
             self._announce("quit")
         self.clock.start(budget)
         try:
-            reply: Reply | None = await self.proto.exchange(b"QUIT")
+            reply: Reply | None = await self.proto.exchange(b"QUIT", True)
         except BaseException as exc:
             if not self.clock.stop() and not isinstance(exc, Exception):
                 raise  # not our timer's: Ctrl-C, or the fleet's cancellation

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from ..core.policy.records import SubmissionFacts
 from ..errors import quoted
-from .tlsinfo import handshake_context
+from .tlsinfo import handshake_context, sni_name
 
 __all__ = ["INJECTION_WAIT", "check_submission"]
 
@@ -76,7 +76,7 @@ async def _walk(host: str, address: str, port: int, helo: str, ca_file: str | No
             return replace(facts, tls_error=f"STARTTLS answered {code}")
         try:
             await asyncio.wait_for(
-                writer.start_tls(handshake_context(), server_hostname=host), timeout)
+                writer.start_tls(handshake_context(), server_hostname=sni_name(host)), timeout)
         except (ssl.SSLError, OSError) as exc:
             return replace(facts, tls_error=str(exc)[:200])
         facts = _with_tls(facts, writer, ca_file)
@@ -121,7 +121,7 @@ async def _walk_implicit(host: str, address: str, port: int, helo: str, ca_file:
     try:
         try:
             await asyncio.wait_for(
-                writer.start_tls(handshake_context(), server_hostname=host), timeout)
+                writer.start_tls(handshake_context(), server_hostname=sni_name(host)), timeout)
         except (ssl.SSLError, OSError, TimeoutError) as exc:
             reason = str(exc) or type(exc).__name__
             if "WRONG_VERSION_NUMBER" in reason or "record layer" in reason.lower():

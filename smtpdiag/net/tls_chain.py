@@ -13,7 +13,7 @@ import asyncio
 import ssl
 from typing import Any
 
-from .tlsinfo import handshake_context
+from .tlsinfo import handshake_context, sni_name
 
 __all__ = ["presented_chain"]
 
@@ -60,7 +60,7 @@ async def presented_chain(host: str, address: str, port: int, helo: str,
             writer.write(b"STARTTLS\r\n")
             if (code := await _reply(reader)) != 220:
                 raise refused(code, "to STARTTLS")
-            await writer.start_tls(context, server_hostname=host)
+            await writer.start_tls(context, server_hostname=sni_name(host))
             ssl_object = writer.get_extra_info("ssl_object")
             return _chain(ssl_object) if ssl_object is not None else ()
         finally:

@@ -16,7 +16,7 @@ from ..errors import UsageError, quoted
 from ..model import TlsInfo
 
 __all__ = ["describe_session", "handshake_context", "hostname_matches", "legacy_context",
-           "make_context"]
+           "make_context", "sni_name"]
 
 
 @cache
@@ -70,6 +70,16 @@ def legacy_context() -> ssl.SSLContext | None:
     except (ssl.SSLError, ValueError):
         return None
     return context
+
+
+def sni_name(host: str) -> str:
+    """The name a handshake sends (SNI) for ``host``: ``host`` itself; but a name from a DNS
+    answer holding a byte no host name holds carries it as U+DC00 + byte (net/dnswords.py),
+    which ssl refuses (UnicodeError), so it goes in its presentation form, ``mx\\007.example``."""
+    if host.isascii():
+        return host
+    return "".join(f"\\{ord(ch) - 0xDC00:03d}" if "\udc00" <= ch <= "\udcff" else ch
+                   for ch in host)
 
 
 def hostname_matches(name: str, sans: tuple[str, ...]) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.targets import shown_domain
 from ..model import AuditArea, AuditFinding, AuditReport
 from .doc import Doc, clean
 from .json_report import shown_sentences
@@ -65,7 +66,7 @@ def audit_doc(report: AuditReport, lang: str = "en") -> Doc:
     """The text report; ``lang`` picks the language of its headings."""
     labels = _labels(lang)
     doc = Doc()
-    doc.add(("smtpdiag audit ", "bold"), (report.domain, "bold"))
+    doc.add(("smtpdiag audit ", "bold"), (shown_domain(report.domain), "bold"))
     doc.blank()
     for area in report.areas:
         _area(doc, area, labels)

@@ -12,30 +12,9 @@ from __future__ import annotations
 import re
 from typing import IO, Any
 
-from ..core.text import INVISIBLE, SURROGATES, escape
+from ..core.text import INVISIBLE, SURROGATES, clean, escape
 
 __all__ = ["Doc", "clean", "hanging_indent", "json_surrogate", "json_text", "write_doc"]
-
-# C0 and C1 controls, DEL, the Unicode line and paragraph separators, the bidi/isolate
-# overrides that reorder what is shown, and the characters that show as nothing (INVISIBLE).
-# The patterns of this module are compiled on first use (``re`` keeps them): compiling this one
-# alone costs ~2.9 M instructions, nearly 1 % of a dry-run probe, and a run whose text is all
-# printable ASCII never needs it.
-_UNSAFE = "[\\x00-\\x1f\\\\" + INVISIBLE + SURROGATES + "]"
-
-
-def _escape(match: re.Match[str]) -> str:
-    return escape(match.group())
-
-
-def clean(text: str) -> str:
-    """Make text safe to show: every control or reordering character becomes visible ``\\xNN``,
-    a byte that was not UTF-8 ``\\xNN`` too, and a backslash ``\\\\`` (so that the text
-    ``\\x1b`` and a real ESC never look alike)."""
-    if text.isascii() and text.isprintable() and "\\" not in text:  # nothing to escape
-        return text
-    return re.sub(_UNSAFE, _escape, text)
-
 
 # What json.dumps(ensure_ascii=False) leaves raw but a terminal may still act on, or shows as
 # nothing; and lone surrogates (a byte that was not UTF-8), which no strict JSON reader takes.

@@ -4,7 +4,11 @@ secrets."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smtpdiag.core.replies import Redactor, excerpt, parse_enhanced, secret_forms
 from smtpdiag.render.doc import clean
@@ -70,6 +74,23 @@ def test_parse_enhanced(text: str, code: int | None, enhanced: str | None) -> No
 
 def test_parse_enhanced_defaults_to_any_class() -> None:
     assert parse_enhanced("5.1.1 x") == "5.1.1"
+
+
+_RFC3463_AT_START = re.compile(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?=\s|$)")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="245013.9x \t\n\u2003\x1c\u0662", max_size=12),
+       st.sampled_from([None, 250, 450, 550, 221, 354]))
+def test_parse_enhanced_is_the_pattern_whether_kept_or_not(text: str, code: int | None) -> None:
+    """What a reply text's start says, read by the pattern itself: the texts without a dot in
+    second place that ``parse_enhanced`` never matches, and the answers it keeps for a text seen
+    before, change nothing (asked twice: the second answer is the kept one)."""
+    match = _RFC3463_AT_START.match(text.lstrip())
+    wanted = match.group(0) if match and (
+        code is None or int(match.group(1)) == code // 100) else None
+    assert parse_enhanced(text, code) == wanted
+    assert parse_enhanced(text, code) == wanted
 
 
 # ------------------------------------------------------------------ Redactor

@@ -34,6 +34,8 @@ WHOLE_REPLIES = [
     b"250 " + b"x" * (MAX_LINE_KEPT - 4) + b"\r\n",
     b"".join(b"250-l\r\n" for _ in range(MAX_LINES_KEPT - 1)) + b"250 end\r\n",
     b"535 5.7.8 c2VjcmV0 refused\r\n",
+    b"250-mx \xff\r\n250 8BIT\xfe\r\n",  # bytes that are not UTF-8, kept as received
+    b"550-2.1.0 an enhanced code of another class\r\n550 is not read\r\n",
 ]
 
 
@@ -55,6 +57,7 @@ NOT_WHOLE = [
     b"250-a\r\n251 b\r\n",  # mixed codes
     b"250 a\r\n250 b\r\n",  # bytes after the reply
     b"250 a\r\n\r\n",
+    b"250 a\n\n",  # a blank line after a one-line reply is not part of its text
     b"250-a\r\n250\tb\r\n",
     b"250xa\r\n",
     b"25\r\n",

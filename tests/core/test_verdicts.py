@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from smtpdiag.core.verdicts import OUTCOMES, VERDICTS, outcome_of, stopping_reply, worst_outcome
+from smtpdiag.core.verdicts import (
+    OUTCOMES,
+    VERDICTS,
+    deferral_note,
+    outcome_of,
+    stopping_reply,
+    worst_outcome,
+)
 from smtpdiag.model import Reply
 
 
@@ -72,3 +79,28 @@ def test_outcome_of_without_recipients_is_accepted() -> None:
 def test_worst_outcome(outcomes: tuple[str, ...], worst: str) -> None:
     assert worst_outcome(iter(outcomes)) == worst
 
+
+
+RETRY = " (temporary: a sending server would retry later)"
+LASTING = " (temporary by its code, but it says {}: retrying will not help until that changes)"
+
+
+@pytest.mark.parametrize(("step", "code", "enhanced", "text", "note"), [
+    # Postfix's default relay rule (defer_unauth_destination) and soft_bounce = yes
+    ("rcpt", 454, "4.7.1", "4.7.1 <a@x.test>: Relay access denied",
+     LASTING.format("the server will not relay for that domain from this client")),
+    ("rcpt", 450, "4.1.1", "4.1.1 <a@x.test>: Recipient address rejected: User unknown in "
+     "local recipient table", LASTING.format("the recipient address does not exist there")),
+    ("rcpt", 450, "4.2.1", "4.2.1 mailbox disabled, not accepting messages",
+     LASTING.format("the recipient's mailbox exists but is disabled, suspended or inactive")),
+    ("rcpt", 450, None, "Relay access denied",   # no enhanced code: its words are read
+     LASTING.format("the server will not relay for that domain from this client")),
+    # greylisting, a full disk: a retry is what cures them
+    ("rcpt", 450, "4.2.0", "4.2.0 <a@x.test>: Recipient address rejected: Greylisted", RETRY),
+    ("rcpt", 451, "4.7.1", "4.7.1 Please try again later", RETRY),
+    ("rcpt", 451, None, "Try again later", RETRY),
+    ("data", 452, "4.3.1", "4.3.1 Insufficient system storage", RETRY),
+])
+def test_a_deferral_says_whether_a_retry_would_help(step: str, code: int, enhanced: str | None,
+                                                    text: str, note: str) -> None:
+    assert deferral_note(step, Reply(code, (text,), enhanced)) == note

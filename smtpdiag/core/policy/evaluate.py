@@ -151,6 +151,10 @@ def _dnsbl_area(g: Gathered) -> AuditArea:
 
 
 def summary_line(domain: str, areas: list[AuditArea]) -> str:
+    """The audit's one line: the domain (an IDN as U-labels and A-labels), then its counts."""
+    from ..targets import shown_domain
+
+    domain = shown_domain(domain)
     findings = [f for a in areas for f in a.findings]
     crit = sum(f.severity == "critical" for f in findings)
     warn = sum(f.severity == "warning" for f in findings)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from ...errors import quoted
+from ..text import listed
 from .records import AddressFacts, Answer, Hit, HttpsPolicy, MxFacts
 
 __all__ = ["MAX_POLICY_BYTES", "StsPolicy", "mx_matches", "parse_policy", "sts_hits",
@@ -147,7 +148,7 @@ def _tls_problem(facts: AddressFacts) -> str | None:
 def _policy_hits(domain: str, policy: StsPolicy, mx: MxFacts,
                  addresses: tuple[AddressFacts, ...], url: str) -> list[Hit]:
     if policy.problems:
-        return [Hit("sts.policy-invalid", url, "; ".join(policy.problems))]
+        return [Hit("sts.policy-invalid", url, listed(list(policy.problems), sep="; "))]
     hits: list[Hit] = []
     if policy.mode == "none":
         return [Hit("sts.mode-none", domain, "mode: none")]

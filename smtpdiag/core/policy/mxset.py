@@ -126,14 +126,21 @@ def mx_hits(mx: MxFacts) -> list[Hit]:
 
 
 def _bounded(hits: list[Hit], limit: int = 5) -> list[Hit]:
-    """The first ``limit`` findings of each kind, the last of them counting the rest: a zone
-    of thousands of MX records gets a few findings, not thousands."""
-    counts: dict[str, int] = {}
+    """Each finding once (the same finding of several records says how many), and the first
+    ``limit`` findings of each kind, the last of them counting the rest: a zone of thousands
+    of MX records gets a few findings, not thousands."""
+    same: dict[Hit, int] = {}
     for hit in hits:
+        same[hit] = same.get(hit, 0) + 1
+    unique = [hit if count == 1 else Hit(hit.id, hit.subject, f"{hit.detail} ({count} such MX "
+                                         "records)", hit.severity)
+              for hit, count in same.items()]
+    counts: dict[str, int] = {}
+    for hit in unique:
         counts[hit.id] = counts.get(hit.id, 0) + 1
     kept: list[Hit] = []
     seen: dict[str, int] = {}
-    for hit in hits:
+    for hit in unique:
         seen[hit.id] = seen.get(hit.id, 0) + 1
         if seen[hit.id] == limit and counts[hit.id] > limit:
             more = counts[hit.id] - limit

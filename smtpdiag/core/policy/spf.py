@@ -22,6 +22,7 @@ LOOKUP_LIMIT = 10
 VOID_LIMIT = 2
 LONG_RECORD = 450  # RFC 7208 §3.4: a record longer may not fit a 512-byte UDP answer
 MAX_DEPTH = 10
+MAX_SYNTAX_HITS = 5  # syntax findings of one record; the last counts the rest
 WALK_LIMIT = 100  # lookups counted before the walk stops (includes met many times over)
 MECHANISMS = ("all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists")
 COUNTED = ("include", "a", "mx", "ptr", "exists", "redirect")
@@ -151,6 +152,10 @@ class _Walk:
 
     def _visit(self, name: str, record: str, depth: int) -> list[Term]:
         terms, errors = parse_spf(record)
+        if len(errors) > MAX_SYNTAX_HITS:  # a hostile record: a few findings, not thousands
+            more = len(errors) - MAX_SYNTAX_HITS
+            errors = [*errors[:MAX_SYNTAX_HITS - 1],
+                      f"{errors[MAX_SYNTAX_HITS - 1]}; and {more} more syntax errors"]
         for error in errors:
             self.hits.append(Hit("spf.syntax", name, f"{error} (in {quoted(record[:200])})"))
         every = next((t for t in terms if t.name == "all" and not t.modifier), None)

@@ -14,7 +14,7 @@ from ..addresses import (
     unroutable,
 )
 from ..text import listed
-from .records import Hit, HostFacts, MxFacts
+from .records import Hit, HostFacts, MxFacts, bounded
 
 __all__ = ["SPECIAL_USE", "host_hits", "is_ip_literal", "mx_facts_lines", "mx_hits", "special_use",
            "unroutable"]
@@ -126,33 +126,7 @@ def mx_hits(mx: MxFacts) -> list[Hit]:
         hits.append(Hit("mx.equal-preference", mx.domain,
                         f"preference {pref}: {listed(names)} (senders pick among them at "
                         "random)"))
-    return _bounded(hits)
-
-
-def _bounded(hits: list[Hit], limit: int = 5) -> list[Hit]:
-    """Each finding once (the same finding of several records says how many), and the first
-    ``limit`` findings of each kind, the last of them counting the rest: a zone of thousands
-    of MX records gets a few findings, not thousands."""
-    same: dict[Hit, int] = {}
-    for hit in hits:
-        same[hit] = same.get(hit, 0) + 1
-    unique = [hit if count == 1 else Hit(hit.id, hit.subject, f"{hit.detail} ({count} such MX "
-                                         "records)", hit.severity)
-              for hit, count in same.items()]
-    counts: dict[str, int] = {}
-    for hit in unique:
-        counts[hit.id] = counts.get(hit.id, 0) + 1
-    kept: list[Hit] = []
-    seen: dict[str, int] = {}
-    for hit in unique:
-        seen[hit.id] = seen.get(hit.id, 0) + 1
-        if seen[hit.id] == limit and counts[hit.id] > limit:
-            more = counts[hit.id] - limit
-            hit = Hit(hit.id, hit.subject, f"{hit.detail}; and {more} more MX records alike",
-                      hit.severity)
-        if seen[hit.id] <= limit:
-            kept.append(hit)
-    return kept
+    return bounded(hits)
 
 
 def mx_facts_lines(mx: MxFacts) -> list[str]:

@@ -240,6 +240,10 @@ def _one_summary(verdict: str, last: Attempt, opts: ProbeOptions) -> str:
             if step.name == "starttls" and step.reply and not step.reply.positive:
                 return (f"{where} accepted every step, but only in plaintext: STARTTLS was "
                         f"refused{point}")
+            if step.name == "tls" and step.error is not None:  # walked again without TLS
+                return (f"{where} accepted every step, but only in plaintext: the STARTTLS "
+                        "handshake failed, and the walk went on without TLS as sending servers "
+                        f"do{point}")
         return f"{where} answered every step positively{point}"
     if verdict == "partial":
         rcpts = [s for s in last.steps if s.name == "rcpt" and s.reply is not None]

@@ -83,6 +83,10 @@ PERSON = b"From: Ann Example <ann@far.example>\nTo: bob@near.example\n"
      "been delivered to my colleagues; for urgent matters write to support@far.example."),
     ("Subject: Re: facture",
      "Je suis absente jusqu'au 4 janvier. Votre message n'a pas été remis à mes collègues."),
+    ("Subject: Re: faktura", "Jestem poza biurem do 4 stycznia. Your message could not be "
+     "delivered to my team."),
+    ("Subject: Re: счёт", "Я в отпуске до 10 декабря. Your message could not be delivered to "
+     "my colleagues."),
 ])
 def test_an_automatic_reply_in_any_language_is_no_bounce(head, body):
     message = PERSON + f"{head}\nContent-Type: text/plain; charset=utf-8\n\n{body}\n".encode()

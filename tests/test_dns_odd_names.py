@@ -76,5 +76,29 @@ def test_audit_asks_about_the_very_names_and_shows_them_once_escaped(tmp_path) -
     assert "MX 10 mx\\x07.odd.test → 127.0.0.1" in result.stdout, result.stdout
     assert "MX 20 a\\x20b.odd.test → nxdomain" in result.stdout
     assert "\\\\" not in result.stdout
+    assert "✗ CRITICAL  An MX record names no host name — mx\\x07.odd.test" in result.stdout
+    assert "seen: MX 20 a\\x20b.odd.test: it holds characters no host name has" in result.stdout
+    assert result.returncode == 1  # the audit's FAIL
     assert {("mx\\007.odd.test", "A"), ("we\\.ird.odd.test", "A"), ("a\\032b.odd.test", "A")
             } <= set(dns.queries)
+
+
+def test_an_mx_target_that_is_no_host_name_is_a_finding_and_the_verdict_says_so(servers):
+    """Senders refuse such an MX as malformed (Postfix: "malformed domain name in resource
+    data of MX record"), so the server answering smtpdiag is not the whole story; with every
+    MX target malformed, no sender delivers at all (critical)."""
+    result = cli(servers, "probe", "odd.test", "--dry-run")
+    for shown in SHOWN:
+        assert (f"✗ critical: the MX target {shown} is not a host name: it holds characters no "
+                "host name has (only letters, digits and hyphens, RFC 5321 §2.3.5), so senders "
+                "refuse it as malformed; fix the MX record") in result.stdout, result.stdout
+    assert "(dry run: no DATA sent); but senders refuse the MX target mx\\x07.odd.test as " \
+        "malformed: it is no host name" in result.stdout
+    _, dns = servers
+    dns.records["one.test", "MX"] = ["10 mx\\007.odd.test.", "20 mx.one.test."]
+    dns.records["mx.one.test", "A"] = ["127.0.0.1"]
+    dns.names.update({"one.test", "mx.one.test"})
+    result = cli(servers, "check", "one.test", "--format", "nagios")
+    assert result.returncode == 1  # another MX target is a host name: senders use it
+    assert result.stdout.startswith("SMTPDIAG WARNING - one.test: dns: the MX target "
+                                    "mx\\x07.odd.test is not a host name"), result.stdout

@@ -10,6 +10,7 @@ __all__ = [
     "SPECIAL_USE",
     "is_ip_literal",
     "listed_twice",
+    "not_a_host_name",
     "repeated_suffix",
     "reverse_name",
     "special_use",
@@ -97,6 +98,17 @@ def this_machine(address: str) -> bool:
         return False
     ip = getattr(ip, "ipv4_mapped", None) or ip
     return ip.is_loopback or ip.is_unspecified
+
+
+def not_a_host_name(name: str) -> bool:
+    """Whether ``name`` holds a character no host name has: anything but letters, digits,
+    hyphens, underscores and the dots between labels, such as a control, a space, a dot or a
+    backslash inside a label (a name from an answer shows them as ``\\xNN``, net/dnswords.py),
+    ``*`` or ``@``.  Senders refuse such an MX target as malformed (Postfix: "malformed domain
+    name in resource data of MX record"), whatever its addresses."""
+    if not name.isascii():
+        return True
+    return not name.replace(".", "").replace("-", "").replace("_", "").isalnum()
 
 
 def repeated_suffix(name: str) -> tuple[str, str] | None:

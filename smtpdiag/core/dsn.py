@@ -67,6 +67,7 @@ _SUBJECT_CAUSE = re.compile(r"Returned mail:\s*(?P<cause>.{3,300})", re.I)
 _NO_CAUSE = re.compile(r"\bsee (?:the )?transcript\b|\bfor details\b", re.I)
 # Reports that are about something else than a failed delivery (RFC 5965, RFC 8098).
 _NOT_FAILURES = frozenset({"feedback-report", "disposition-notification"})
+_ACTION = re.compile(r"[a-z]+")
 _REPORT_START = re.compile(r"^(?:Reporting-MTA|Final-Recipient|Original-Recipient|"
                            r"Received-From-MTA|Arrival-Date|Original-Envelope-Id):", re.I | re.M)
 
@@ -160,11 +161,14 @@ def _from_report(groups: list[Message], prose: str) -> list[Recipient]:
     prose_step = cache(lambda: find_command(prose))  # once: a report may list 10,000
     for group in groups:
         recipient = _recipient(group)
-        action = (_value(group, "Action") or "").lower() or None
+        # its word, without a comment ("failed (permanent)"); none, but a retry time: delayed
+        named = _ACTION.match((_value(group, "Action") or "").lower())
+        action = named.group(0) if named else "delayed" if _value(
+            group, "Will-Retry-Until") else None
         status = (_value(group, "Status") or "").split(" ")[0] or None
         if recipient is None and action is None and status is None:
             continue  # the per-message group
-        if action in ("delivered", "relayed", "expanded"):
+        if action in _DONE:
             continue
         diagnostic_code = _value(group, "Diagnostic-Code")
         about_all = None  # the prose's reply, where the prose does not list others only
@@ -235,6 +239,8 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
         records = _from_report(_field_groups(part), prose)
         if records:
             return _told(records, message, prose)
+    if reports and _all_delivered(reports):
+        return []  # a report of recipients delivered, relayed or expanded only: no failure
     raw = None
     if not reports and _FIELD.search(data[:MAX_MESSAGE]):
         # A report the MIME walk did not find: fields written into the text part (decoded
@@ -258,6 +264,17 @@ def read_message(data: bytes, depth: int = 0) -> list[Recipient]:
     if not about_a_failure(message, [found.diagnostic for found in records], prose):
         return []  # a person's message, not a bounce: nothing in it failed
     return _told(records, message, prose)
+
+
+_DONE = frozenset({"delivered", "relayed", "expanded"})
+
+
+def _all_delivered(reports: list[Message]) -> bool:
+    """Whether the reports name recipients, and every one delivered, relayed or expanded."""
+    actions = [_ACTION.match((_value(group, "Action") or "").lower())
+               for part in reports for group in _field_groups(part) if _recipient(group)]
+    return bool(actions) and all(action is not None and action.group(0) in _DONE
+                                 for action in actions)
 
 
 def _before_fields(text: str) -> str:

@@ -8,6 +8,7 @@ from ..model import Attempt, Finding, Reply, Resolution, Step
 from .addresses import (
     is_ip_literal,
     listed_twice,
+    not_a_host_name,
     repeated_suffix,
     reverse_name,
     special_use,
@@ -15,7 +16,7 @@ from .addresses import (
     unroutable,
 )
 from .conduct import conduct_findings, speaks_lmtp
-from .opportunistic import opportunistic_walk
+from .opportunistic import failed_handshake, opportunistic_walk, plaintext_fallback
 from .text import listed, shorten
 from .tlsgrade import tls_grade_findings
 
@@ -46,6 +47,8 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
                 "(tarpitting or an overloaded server; the step itself succeeded)"
                 if reply is not None and reply.positive else
                 f"slow: the {step.name} step took {step.elapsed_ms / 1000:.1f} s", step.name))
+        if step.name == "tls" and step.error is not None and step is failed_handshake(attempt):
+            found.append(Finding("critical", plaintext_fallback(step.error.message), "tls"))
         if reply is None or step.name in ("quit", "lhlo"):  # LHLO: smtpdiag's own question
             continue
         if reply.truncated:
@@ -223,6 +226,12 @@ def mx_findings(resolution: Resolution) -> tuple[Finding, ...]:
         "warning", f"the MX target {mx.host} is an IP address, not a host name: an MX must name "
         "a host (RFC 5321 §5.1), so senders look it up as a name and most find nothing", "dns")
         for mx in hosts if is_ip_literal(mx.host)], "MX targets are IP addresses")
+    odd = [mx.host for mx in hosts if not_a_host_name(mx.host)]
+    found += _first([Finding(  # critical when no MX target is left to deliver to
+        "critical" if len(odd) == len(hosts) else "warning", f"the MX target {host} is not a "
+        "host name: it holds characters no host name has (only letters, digits and hyphens, "
+        "RFC 5321 §2.3.5), so senders refuse it as malformed; fix the MX record", "dns")
+        for host in odd], "MX targets are not host names")
     found += _first([Finding(
         "warning", f"the MX target {mx.host} is the reverse-DNS name of {address}, not a mail "
         "host's name: an MX must name a host with A or AAAA records (RFC 5321 §5.1)", "dns")

@@ -42,9 +42,15 @@ __all__ = ["about_a_failure", "bounce_headers", "forwarded_bounce", "generated",
            "without_scan_notes"]
 
 _ADDRESS = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+# A label some mail systems write before each recipient ("Recipient: ann@…", "Recipient address:
+# ann@…", "Empfänger: …"), its failure on the lines below; never "To:", which a quoted header
+# block has (the original's, often a list).
+_LABEL = (r"(?:(?i:(?:failed |original |final |invalid |unknown )?recipient(?:s| address)?|"
+          r"empf[äa]nger(?:adresse)?|destinataire|destinatari[oa]|destinat[áa]rio)"
+          r"[ \t]*[:：][ \t]*)?")
 # A line that starts with a recipient, as the bounce formats above write one.
 _RECIPIENT_LINE = re.compile(
-    rf"^[ \t]*(?:[<\"']?(?P<address>{_ADDRESS})[>\"']?"
+    rf"^[ \t]*(?:{_LABEL}[<\"']?(?P<address>{_ADDRESS})[>\"']?"
     rf"(?=[ \t]*(?:$|:|\.\.\.|\(|\[|on |Invalid |[A-Z]))|"
     rf"[45][0-9][0-9][ -](?:[245]\.[0-9]{{1,3}}\.[0-9]{{1,3}} )?<?(?P<summary>{_ADDRESS})>?\.\.\.)",
     re.MULTILINE)

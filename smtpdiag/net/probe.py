@@ -202,9 +202,13 @@ def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions,
 
 def _this_machine(domain: str, attempts: list[Attempt]) -> str:
     """A public domain's walked MX address that is this machine (loopback, unspecified): what
-    answered, or refused, was not the domain's server, and the summary must not read as its."""
-    from ..core.addresses import special_use, this_machine
+    answered, or refused, was not the domain's server, and the summary must not read as its;
+    nor must a walk of an MX target that is no host name, which senders refuse to use."""
+    from ..core.addresses import not_a_host_name, special_use, this_machine
 
+    odd = [a.host for a in attempts if not_a_host_name(a.host)]
+    if odd:
+        return f"; but senders refuse the MX target {odd[0]} as malformed: it is no host name"
     here = [a.address for a in attempts if a.address is not None and this_machine(a.address)]
     if not here or special_use(domain):
         return ""
@@ -236,6 +240,10 @@ def _one_summary(verdict: str, last: Attempt, opts: ProbeOptions) -> str:
             if step.name == "starttls" and step.reply and not step.reply.positive:
                 return (f"{where} accepted every step, but only in plaintext: STARTTLS was "
                         f"refused{point}")
+            if step.name == "tls" and step.error is not None:  # walked again without TLS
+                return (f"{where} accepted every step, but only in plaintext: the STARTTLS "
+                        "handshake failed, and the walk went on without TLS as sending servers "
+                        f"do{point}")
         return f"{where} answered every step positively{point}"
     if verdict == "partial":
         rcpts = [s for s in last.steps if s.name == "rcpt" and s.reply is not None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from smtpdiag.core.addresses import repeated_suffix
+from smtpdiag.core.addresses import not_a_host_name, repeated_suffix
 from smtpdiag.core.targets import (
     a_label,
     default_recipient,
@@ -119,3 +119,15 @@ def test_a_long_name_without_an_a_label_is_quoted_up_to_70_characters(name: str,
 ])
 def test_repeated_suffix(name: str, found: tuple[str, str] | None) -> None:
     assert repeated_suffix(name) == found
+
+
+@pytest.mark.parametrize(("name", "odd"), [
+    ("mx.example.com", False), ("_spf.a-b.example", False), ("192.0.2.1", False),
+    ("xn--bcher-kva.example", False),
+    ("mx\udc07.example", True),   # a control byte, as net/dnswords carries it
+    ("we\udc2eird.example", True),  # a dot inside a label
+    ("a\udc20b.example", True), ("*.example", True), ("a@b.example", True),
+    ("bücher.example", True),  # raw UTF-8 in an answer, not an A-label
+])
+def test_not_a_host_name(name: str, odd: bool) -> None:
+    assert not_a_host_name(name) is odd

@@ -162,3 +162,22 @@ def test_without_a_diagnostic_code_a_listed_recipient_gets_the_prose_s_reply(
         prose: str, code: int | None, message: str) -> None:
     (found,) = read_message(_dsn(prose, _group("ann@example.org", "failed", "5.1.1")))
     assert (found.diagnostic.code, found.diagnostic.message) == (code, message)
+
+
+@pytest.mark.parametrize(("fields", "action", "final"), [
+    # a comment after the Action's word (RFC 822 syntax allows one)
+    ("Action: failed (bad destination mailbox address)\nStatus: 5.1.1", "failed", True),
+    ("Action: Delayed (will retry)\nStatus: 4.4.1", "delayed", False),
+    # no Action at all, but the retry time only a delayed recipient has (RFC 3464 §2.3.9)
+    ("Status: 4.4.1\nWill-Retry-Until: Fri, 4 Dec 2026 05:00:00 +0000", "delayed", False),
+])
+def test_a_recipient_s_action_is_its_word(fields: str, action: str, final: bool) -> None:
+    (found,) = read_message(_dsn("Report.", f"Final-Recipient: rfc822; ann@example.org\n{fields}"))
+    assert (found.recipient, found.action, found.final) == ("ann@example.org", action, final)
+
+
+@pytest.mark.parametrize("action", ["relayed (to a non-DSN MTA)", "delivered", "expanded"])
+def test_a_report_of_recipients_that_did_not_fail_only_gives_none(action: str) -> None:
+    # from a mail system, about a delivery: but nothing in it failed
+    data = _dsn("Your message was relayed.", _group("ann@example.org", action, "2.0.0"))
+    assert read_message(data) == []

@@ -50,9 +50,9 @@ def test_probes_mx_findings_stay_short_for_thousands_of_records(records, said) -
      f"several MX records point at '.' (preferences 0, 1, 2, 3, 4 and {MANY - 5} more)"),
     ([HostFacts(".", i, status="null") for i in range(MANY)]
      + [HostFacts("mx.d.test", 10, ("192.0.2.1",))],
-     f"'.' (the null MX) is listed beside other MX records ({MANY} such MX records)"),
+     f"'.' (the null MX) is listed beside other MX records ({MANY} such records)"),
     ([HostFacts(f"mx{i}.d.test", 10, status="nxdomain") for i in range(MANY)],
-     f"and {MANY - 5} more MX records alike"),
+     f"and {MANY - 5} more records alike"),
     ([HostFacts(f"mx{i}.d.test", 10, ("192.0.2.1",)) for i in range(MANY)],
      f"mx3.d.test, mx4.d.test and {MANY - 5} more"),
     ([HostFacts("mx.d.test", i, ("192.0.2.1",)) for i in range(MANY)],

@@ -33,3 +33,15 @@ def test_a_policy_of_thousands_of_bad_lines_names_five_and_counts_the_rest() -> 
     invalid = [hit for hit in hits if hit.id == "sts.policy-invalid"]
     assert len(invalid) == 1 and f"and {MANY - 5} more" in invalid[0].detail
     assert len(invalid[0].detail) < 1000
+
+
+def test_thousands_of_broken_tlsa_records_give_a_few_findings() -> None:
+    from smtpdiag.core.policy.dane import dane_hits
+
+    name = "_25._tcp.mx.example.test"
+    records = tuple(f"3 1 1 {i:04x}" for i in range(MANY))  # digests of the wrong length
+    hits = dane_hits((("mx.example.test", Answer(name, "TLSA", "ok", records,
+                                                 authenticated=True)),), ())
+    malformed = [hit for hit in hits if hit.id == "dane.malformed"]
+    assert len(malformed) == 5 and f"and {MANY - 5} more" in malformed[-1].detail
+    assert sum(len(hit.detail) for hit in hits) < 2000

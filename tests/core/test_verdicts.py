@@ -104,3 +104,12 @@ LASTING = " (temporary by its code, but it says {}: retrying will not help until
 def test_a_deferral_says_whether_a_retry_would_help(step: str, code: int, enhanced: str | None,
                                                     text: str, note: str) -> None:
     assert deferral_note(step, Reply(code, (text,), enhanced)) == note
+
+
+def test_a_deferral_is_read_at_its_step() -> None:
+    # Postfix's reject_unlisted_sender under soft_bounce: at MAIL the unknown user is the
+    # sender, not a recipient that does not exist
+    reply = Reply(450, ("4.1.1 <bo@x.test>: Sender address rejected: User unknown in local "
+                        "recipient table",), "4.1.1")
+    assert "recipient" not in deferral_note("mail", reply)
+    assert "recipient address does not exist" in deferral_note("rcpt", reply)

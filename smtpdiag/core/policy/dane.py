@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from .records import AddressFacts, Answer, Hit
+from .records import AddressFacts, Answer, Hit, bounded
 
 __all__ = ["Tlsa", "dane_hits", "parse_tlsa", "tlsa_matches", "tlsa_name"]
 
@@ -97,14 +97,16 @@ def _host_hits(host: str, answer: Answer, addresses: list[AddressFacts]) -> list
         hits.append(Hit("dane.unsigned", where, f"{len(answer.records)} TLSA record(s), AD bit "
                         "not set: the answer was not DNSSEC-validated"))
     usable: list[Tlsa] = []
+    faults: list[Hit] = []  # of the records themselves: a few said, the rest counted
     for text in answer.records:
         record = parse_tlsa(text)
         problem = ("dane.malformed", f"{text[:80]}: does not parse") if record is None \
             else _problem(record)
         if problem:
-            hits.append(Hit(problem[0], where, problem[1]))
+            faults.append(Hit(problem[0], where, problem[1]))
         elif record is not None:
             usable.append(record)
+    hits += bounded(faults)
     if not usable:
         return hits
     severity = None if answer.authenticated else "warning"

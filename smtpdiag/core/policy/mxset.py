@@ -7,13 +7,14 @@ from ..addresses import (
     SPECIAL_USE,
     is_ip_literal,
     listed_twice,
+    not_a_host_name,
     repeated_suffix,
     reverse_name,
     special_use,
     unroutable,
 )
 from ..text import listed
-from .records import Hit, HostFacts, MxFacts
+from .records import Hit, HostFacts, MxFacts, bounded
 
 __all__ = ["SPECIAL_USE", "host_hits", "is_ip_literal", "mx_facts_lines", "mx_hits", "special_use",
            "unroutable"]
@@ -35,6 +36,9 @@ def host_hits(host: HostFacts, *, last: bool = False) -> list[Hit]:
                     "records")]
     if host.status == "literal" or is_ip_literal(host.host):
         return [Hit("mx.ip-literal", host.host, f"MX {host.preference} {host.host}")]
+    if not_a_host_name(host.host):  # refused as malformed, whatever it resolves to
+        return [Hit("mx.not-hostname", host.host, f"MX {host.preference} {host.host}: it "
+                    "holds characters no host name has")]
     if (address := reverse_name(host.host)) is not None and not host.addresses:
         return [Hit("mx.reverse-name", host.host, f"MX {host.preference} {host.host}: the "
                     f"reverse-DNS name of {address}")]
@@ -63,7 +67,7 @@ def host_hits(host: HostFacts, *, last: bool = False) -> list[Hit]:
 def _resolves(host: HostFacts) -> bool:
     """Whether senders find an address for this MX host (an IP literal is no host name)."""
     return bool(host.addresses) and host.status not in ("literal", "null") and \
-        not is_ip_literal(host.host)
+        not is_ip_literal(host.host) and not not_a_host_name(host.host)
 
 
 def _null_written_wrongly(mx: MxFacts) -> list[Hit]:
@@ -122,33 +126,7 @@ def mx_hits(mx: MxFacts) -> list[Hit]:
         hits.append(Hit("mx.equal-preference", mx.domain,
                         f"preference {pref}: {listed(names)} (senders pick among them at "
                         "random)"))
-    return _bounded(hits)
-
-
-def _bounded(hits: list[Hit], limit: int = 5) -> list[Hit]:
-    """Each finding once (the same finding of several records says how many), and the first
-    ``limit`` findings of each kind, the last of them counting the rest: a zone of thousands
-    of MX records gets a few findings, not thousands."""
-    same: dict[Hit, int] = {}
-    for hit in hits:
-        same[hit] = same.get(hit, 0) + 1
-    unique = [hit if count == 1 else Hit(hit.id, hit.subject, f"{hit.detail} ({count} such MX "
-                                         "records)", hit.severity)
-              for hit, count in same.items()]
-    counts: dict[str, int] = {}
-    for hit in unique:
-        counts[hit.id] = counts.get(hit.id, 0) + 1
-    kept: list[Hit] = []
-    seen: dict[str, int] = {}
-    for hit in unique:
-        seen[hit.id] = seen.get(hit.id, 0) + 1
-        if seen[hit.id] == limit and counts[hit.id] > limit:
-            more = counts[hit.id] - limit
-            hit = Hit(hit.id, hit.subject, f"{hit.detail}; and {more} more MX records alike",
-                      hit.severity)
-        if seen[hit.id] <= limit:
-            kept.append(hit)
-    return kept
+    return bounded(hits)
 
 
 def mx_facts_lines(mx: MxFacts) -> list[str]:

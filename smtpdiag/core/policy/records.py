@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ...model import Attempt
 
 __all__ = ["AddressFacts", "Answer", "Gathered", "Hit", "HostFacts", "HttpsPolicy", "MxFacts",
-           "SubmissionFacts"]
+           "SubmissionFacts", "bounded"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,3 +136,29 @@ class Gathered:
     dmarc_reports: tuple[tuple[str, Answer], ...] = ()
     dnsbl: tuple[tuple[str, str, Answer, Answer | None], ...] | None = None
     submission: tuple[SubmissionFacts, ...] | None = None
+
+
+def bounded(hits: list[Hit], limit: int = 5) -> list[Hit]:
+    """Each finding once (the same finding of several records says how many), and the first
+    ``limit`` findings of each kind, the last of them counting the rest: a zone of thousands
+    of MX or TLSA records gets a few findings, not thousands."""
+    same: dict[Hit, int] = {}
+    for hit in hits:
+        same[hit] = same.get(hit, 0) + 1
+    unique = [hit if count == 1 else Hit(hit.id, hit.subject, f"{hit.detail} ({count} such "
+                                         "records)", hit.severity)
+              for hit, count in same.items()]
+    counts: dict[str, int] = {}
+    for hit in unique:
+        counts[hit.id] = counts.get(hit.id, 0) + 1
+    kept: list[Hit] = []
+    seen: dict[str, int] = {}
+    for hit in unique:
+        seen[hit.id] = seen.get(hit.id, 0) + 1
+        if seen[hit.id] == limit and counts[hit.id] > limit:
+            more = counts[hit.id] - limit
+            hit = Hit(hit.id, hit.subject, f"{hit.detail}; and {more} more records alike",
+                      hit.severity)
+        if seen[hit.id] <= limit:
+            kept.append(hit)
+    return kept

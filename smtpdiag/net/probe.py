@@ -188,7 +188,11 @@ def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions,
     ``chosen`` is the default recipient (no ``--to``): a refusal of it says to name one."""
     if not attempts:
         return "nothing was probed"
-    subject = next((a for a in attempts if a.outcome == verdict), attempts[-1])
+    subject = attempts[-1]
+    for attempt in attempts:  # a loop, not next() over a generator: every probe's summary
+        if attempt.outcome == verdict:
+            subject = attempt
+            break
     text = _one_summary(verdict, subject, opts)
     if chosen is not None and subject.outcome != "accepted" and _refused_rcpt(subject) and \
             refused_recipient(subject) is not None:  # accepted: no recipient was refused

@@ -86,6 +86,8 @@ LISTENERS: dict[str, tuple[int, str, tuple[str, ...]]] = {
     "relay-login": (29043, "AUTH offered in clear; a login does not let the client relay", (
         "smtpd_sasl_auth_enable=yes", "smtpd_tls_auth_only=no",
         "smtpd_relay_restrictions=reject_unauth_destination")),
+    "tls10": (29044, "STARTTLS offering only TLS 1.0 (an old OpenSSL, or smtpd_tls_protocols)", (
+        "smtpd_tls_protocols=>=TLSv1,<=TLSv1", "tls_medium_cipherlist=ALL:@SECLEVEL=0")),
     "submission": (29587, "submission: TLS, AUTH (Dovecot SASL) required", (
         "smtpd_tls_security_level=encrypt", "smtpd_sasl_auth_enable=yes",
         "smtpd_tls_auth_only=yes",

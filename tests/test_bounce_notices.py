@@ -240,6 +240,9 @@ def test_a_subject_written_in_8_bit_bytes_is_read_as_words(raw, words):
     "Reason: Over quota\nDiagnostic code: smtp; 552 5.2.2 Mailbox full\n",
     "Zustellung fehlgeschlagen.\n\nEmpfänger: ann@far.example\nGrund: 550 5.1.1 User unknown\n\n"
     "Empfänger: dan@far.example\nGrund: 552 5.2.2 Mailbox full\n",
+    # "To:" with its failure's label on the next line
+    "Delivery to the following recipients failed:\n\n    To: ann@far.example\n    Error: 550 "
+    "5.1.1 User unknown\n\n    To: dan@far.example\n    Error: 552 5.2.2 Mailbox full\n",
 ])
 def test_recipients_listed_under_a_label_each_keep_their_own_failure(body):
     message = DAEMON + b"Subject: Undelivered mail\nContent-Type: text/plain; charset=utf-8\n\n" \

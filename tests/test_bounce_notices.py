@@ -83,6 +83,10 @@ PERSON = b"From: Ann Example <ann@far.example>\nTo: bob@near.example\n"
      "been delivered to my colleagues; for urgent matters write to support@far.example."),
     ("Subject: Re: facture",
      "Je suis absente jusqu'au 4 janvier. Votre message n'a pas été remis à mes collègues."),
+    ("Subject: Re: faktura", "Jestem poza biurem do 4 stycznia. Your message could not be "
+     "delivered to my team."),
+    ("Subject: Re: счёт", "Я в отпуске до 10 декабря. Your message could not be delivered to "
+     "my colleagues."),
 ])
 def test_an_automatic_reply_in_any_language_is_no_bounce(head, body):
     message = PERSON + f"{head}\nContent-Type: text/plain; charset=utf-8\n\n{body}\n".encode()
@@ -236,6 +240,9 @@ def test_a_subject_written_in_8_bit_bytes_is_read_as_words(raw, words):
     "Reason: Over quota\nDiagnostic code: smtp; 552 5.2.2 Mailbox full\n",
     "Zustellung fehlgeschlagen.\n\nEmpfänger: ann@far.example\nGrund: 550 5.1.1 User unknown\n\n"
     "Empfänger: dan@far.example\nGrund: 552 5.2.2 Mailbox full\n",
+    # "To:" with its failure's label on the next line
+    "Delivery to the following recipients failed:\n\n    To: ann@far.example\n    Error: 550 "
+    "5.1.1 User unknown\n\n    To: dan@far.example\n    Error: 552 5.2.2 Mailbox full\n",
 ])
 def test_recipients_listed_under_a_label_each_keep_their_own_failure(body):
     message = DAEMON + b"Subject: Undelivered mail\nContent-Type: text/plain; charset=utf-8\n\n" \

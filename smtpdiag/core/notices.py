@@ -114,7 +114,11 @@ _AWAY_WORDS = re.compile(
     r"\bje suis (?:actuellement )?(?:absente?|en cong[ée]s?|en vacances)|"
     r"\b(?:estoy|estar[ée]) (?:fuera de la oficina|de vacaciones|ausente)|"
     r"\b(?:estou|estarei) (?:fora do escrit[óo]rio|de f[ée]rias|ausente)|"
-    r"\bsono (?:fuori ufficio|in ferie|assente)|\bik ben (?:afwezig|met vakantie|niet op kantoor)",
+    r"\bsono (?:fuori ufficio|in ferie|assente)|\bik ben (?:afwezig|met vakantie|niet op kantoor)|"
+    r"\bjestem (?:poza biurem|na urlopie)|\bjag är (?:ledig|på semester|tjänstledig)|"
+    r"\bjeg er (?:på ferie|fraværende|ikke på kontoret)|\bolen (?:lomalla|poissa)|"
+    r"\bjsem (?:mimo kancelář|na dovolené)|\bя (?:нахожусь )?(?:в отпуске|вне офиса)|"
+    r"ofis dışındayım|不在にして|休假中",
     re.I)
 
 

@@ -52,7 +52,10 @@ _LABEL = (r"(?:(?i:(?:failed |original |final |invalid |unknown )?recipient(?:s|
 _RECIPIENT_LINE = re.compile(
     rf"^[ \t]*(?:{_LABEL}[<\"']?(?P<address>{_ADDRESS})[>\"']?"
     rf"(?=[ \t]*(?:$|:|\.\.\.|\(|\[|on |Invalid |[A-Z]))|"
-    rf"[45][0-9][0-9][ -](?:[245]\.[0-9]{{1,3}}\.[0-9]{{1,3}} )?<?(?P<summary>{_ADDRESS})>?\.\.\.)",
+    rf"[45][0-9][0-9][ -](?:[245]\.[0-9]{{1,3}}\.[0-9]{{1,3}} )?<?(?P<summary>{_ADDRESS})>?\.\.\.|"
+    # "To: ann@…" only with its failure's label on the next line ("Error: 550 …")
+    rf"(?i:to)[ \t]*:[ \t]*<?(?P<listed>{_ADDRESS})>?[ \t]*(?=\n[ \t]*(?i:error|reason|status|"
+    rf"diagnostic|problem)\b))",
     re.MULTILINE)
 # An address that finishes a sentence ("A message sent by\n  <…>\ncould not be delivered").
 # A reply code or an enhanced code in a recipient's lines (not a date's or a size's digits).
@@ -98,7 +101,7 @@ def segments(prose: str, sender: str | None = None) -> list[tuple[str, str]]:
     # where, which address, whether a recipient, whether a Sendmail summary line
     starts: list[tuple[int, str, bool, bool]] = []
     for match in _RECIPIENT_LINE.finditer(prose):
-        address = match.group("address") or match.group("summary")
+        address = match.group("address") or match.group("summary") or match.group("listed")
         if starts and starts[-1][1].lower() == address.lower() and prose[match.start()] in " \t" \
                 and not _BLANK.search(prose, starts[-1][0], match.start()):
             continue  # Postfix folds a reply's own "<ann@…>: …" onto an indented line

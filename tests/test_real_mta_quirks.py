@@ -319,3 +319,11 @@ def test_a_server_too_busy_at_the_greeting_is_load_not_greylisting() -> None:
     note = report["attempts"][0]["steps"][1]["annotation"]
     assert note["reason"]["name"] == "system-error", note["reason"]
     assert "greylist" not in json.dumps(note).lower()
+
+
+def test_try_again_later_at_the_greeting_is_not_greylisting() -> None:
+    # Haraka's connect hook answering DENYSOFT without words of its own (its default text)
+    _, report, _ = _probe([send(b"421 Come back later\r\n")])
+    assert report["verdict"] == "deferred", report["summary"]
+    note = report["attempts"][0]["steps"][1]["annotation"]
+    assert note["reason"]["name"] == "unknown", note["reason"]

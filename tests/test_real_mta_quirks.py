@@ -309,3 +309,13 @@ def test_a_451_whose_words_name_the_cause_is_not_advised_as_greylisting() -> Non
     # a 451 that says nothing of its cause keeps the step's advice: greylisting is likely
     bare = annotate_reply(parse_reply(b"451 later\r\n"), "rcpt")
     assert "greylisting is likely" in bare.advice[0]
+
+
+def test_a_server_too_busy_at_the_greeting_is_load_not_greylisting() -> None:
+    # Haraka's toobusy plugin (DENYSOFTDISCONNECT at connect): its words, then it hangs up
+    result, report, _ = _probe([send(b"421 Too busy; please try again later\r\n")])
+    assert result.returncode == 4
+    assert report["verdict"] == "deferred", report["summary"]
+    note = report["attempts"][0]["steps"][1]["annotation"]
+    assert note["reason"]["name"] == "system-error", note["reason"]
+    assert "greylist" not in json.dumps(note).lower()

@@ -25,6 +25,7 @@ from __future__ import annotations
 import html
 import re
 from email.message import Message
+from itertools import islice
 
 from .bounce import Diagnostic
 from .notices import automatic_reply, challenge, delivered_notice
@@ -74,6 +75,7 @@ _TALKING = re.compile(r"^[ \t]*(?:\.\.\.[ \t]*)?while talking to\b", re.I | re.M
 _DIALOGUE_LINE = re.compile(r"[ \t]*(?:<<<|>>>|[245][0-9]{2} [^\s<>@]+ \([\w-]+\)\.\.\.)")
 MAX_DIALOGUE = 4_000  # characters above a summary line searched for its own lines
 MAX_RECIPIENTS = 1_000
+MAX_HEADS = 20  # section heads read for transient errors (Sendmail writes three or four)
 _BLANK = re.compile(r"\n[ \t]*\n")
 # What HTML holds that is no text (a style sheet, a script), where its lines break, its tags.
 _HTML_DROP = re.compile(r"<(style|script|head)\b[^>]{0,500}>.*?</\1\s*>", re.I | re.S)
@@ -140,7 +142,7 @@ _TRANSIENT_HEAD = re.compile(r"transient|non-?fatal|temporar|deferred|delayed|st
 def transient_recipients(prose: str) -> set[str]:
     """The recipients (lower case) a prose bounce lists under a section head for transient
     errors: still being retried, unlike those under its head for permanent ones."""
-    heads = list(_HEAD_LINE.finditer(prose)) if "---" in prose else []
+    heads = list(islice(_HEAD_LINE.finditer(prose), MAX_HEADS)) if "---" in prose else []
     found: set[str] = set()
     for number, head in enumerate(heads):
         if _TRANSIENT_HEAD.search(head.group()):

@@ -240,6 +240,9 @@ def test_a_subject_written_in_8_bit_bytes_is_read_as_words(raw, words):
     "Reason: Over quota\nDiagnostic code: smtp; 552 5.2.2 Mailbox full\n",
     "Zustellung fehlgeschlagen.\n\nEmpfänger: ann@far.example\nGrund: 550 5.1.1 User unknown\n\n"
     "Empfänger: dan@far.example\nGrund: 552 5.2.2 Mailbox full\n",
+    # "To:" with its failure's label on the next line
+    "Delivery to the following recipients failed:\n\n    To: ann@far.example\n    Error: 550 "
+    "5.1.1 User unknown\n\n    To: dan@far.example\n    Error: 552 5.2.2 Mailbox full\n",
 ])
 def test_recipients_listed_under_a_label_each_keep_their_own_failure(body):
     message = DAEMON + b"Subject: Undelivered mail\nContent-Type: text/plain; charset=utf-8\n\n" \
@@ -256,3 +259,13 @@ def test_a_quoted_to_line_is_still_no_recipient_of_its_own():
                b"  Subject: hello\n\nwas not delivered to:\n\n  ann@far.example\n\nbecause:\n\n"
                b"  User ann (ann@far.example) not listed in Domino Directory\n")
     assert [r["recipient"] for r in classify_message(message)] == ["ann@far.example"]
+
+
+@pytest.mark.parametrize(("length", "delayed"), [(20_000, True), (20_001, False)])
+def test_a_warning_s_words_are_looked_for_in_the_first_20000_characters(length, delayed):
+    # a warning says so early; a long text is not searched to its end by every pattern
+    words = "will keep trying"
+    prose = "<ann@far.example>: 421 4.4.2 timed out\n" + "x " * 20_000
+    body = prose[:length - len(words)] + words + "\n"
+    (record,) = classify_message(DAEMON + b"Subject: Mail failure\n\n" + body.encode())
+    assert (record["action"] == "delayed") is delayed

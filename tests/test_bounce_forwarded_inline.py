@@ -52,3 +52,10 @@ def test_a_bounce_s_returned_copy_is_not_read_as_a_forward():
                b"Subject: Undeliverable: report\n\n<carl@far.example>: 550 5.1.1 unknown\n")
     (record,) = classify_message(message)
     assert (record["recipient"], record["code"]) == ("ann@far.example", 552)
+
+
+def test_a_text_of_many_separators_is_read_once_each_not_again_at_each():
+    # 15,000 quoted messages below one another (a hostile or a very long thread): each block
+    # is read where it stands; the text below one was split again at every separator (minutes)
+    body = b"-----Original Message-----\nFrom: carl@far.example\nSubject: lunch\n\n" * 15_000
+    assert classify_message(PERSON + b"Subject: FW: notes\n\n" + body) == []

@@ -83,6 +83,10 @@ PERSON = b"From: Ann Example <ann@far.example>\nTo: bob@near.example\n"
      "been delivered to my colleagues; for urgent matters write to support@far.example."),
     ("Subject: Re: facture",
      "Je suis absente jusqu'au 4 janvier. Votre message n'a pas été remis à mes collègues."),
+    ("Subject: Re: faktura", "Jestem poza biurem do 4 stycznia. Your message could not be "
+     "delivered to my team."),
+    ("Subject: Re: счёт", "Я в отпуске до 10 декабря. Your message could not be delivered to "
+     "my colleagues."),
 ])
 def test_an_automatic_reply_in_any_language_is_no_bounce(head, body):
     message = PERSON + f"{head}\nContent-Type: text/plain; charset=utf-8\n\n{body}\n".encode()
@@ -226,3 +230,42 @@ def test_a_subject_written_in_8_bit_bytes_is_read_as_words(raw, words):
     from smtpdiag.core.transfer import parsed_message, subject_text
 
     assert subject_text(parsed_message(b"Subject: " + raw + b"\n\nx\n")) == words
+
+
+@pytest.mark.parametrize("body", [
+    "The following message could not be delivered.\n\nRecipient: ann@far.example\nReason: 550 "
+    "5.1.1 User unknown\n\nRecipient: dan@far.example\nReason: 552 5.2.2 Mailbox full\n",
+    "Message delivery failed.\n\nRecipient address: ann@far.example\nReason: rejected\n"
+    "Diagnostic code: smtp; 550 5.1.1 User unknown\n\nRecipient address: dan@far.example\n"
+    "Reason: Over quota\nDiagnostic code: smtp; 552 5.2.2 Mailbox full\n",
+    "Zustellung fehlgeschlagen.\n\nEmpfänger: ann@far.example\nGrund: 550 5.1.1 User unknown\n\n"
+    "Empfänger: dan@far.example\nGrund: 552 5.2.2 Mailbox full\n",
+    # "To:" with its failure's label on the next line
+    "Delivery to the following recipients failed:\n\n    To: ann@far.example\n    Error: 550 "
+    "5.1.1 User unknown\n\n    To: dan@far.example\n    Error: 552 5.2.2 Mailbox full\n",
+])
+def test_recipients_listed_under_a_label_each_keep_their_own_failure(body):
+    message = DAEMON + b"Subject: Undelivered mail\nContent-Type: text/plain; charset=utf-8\n\n" \
+        + body.encode()
+    found = [(r["recipient"], r["code"], r["enhanced"], r["reason"]["name"])
+             for r in classify_message(message)]
+    assert found == [("ann@far.example", 550, "5.1.1", "user-unknown"),
+                     ("dan@far.example", 552, "5.2.2", "mailbox-full")]
+
+
+def test_a_quoted_to_line_is_still_no_recipient_of_its_own():
+    # Domino quotes the original's To (a list): the failed recipient is the one named after
+    message = (DAEMON + b"Subject: DELIVERY FAILURE\n\nYour message\n\n  To: list@lists.example\n"
+               b"  Subject: hello\n\nwas not delivered to:\n\n  ann@far.example\n\nbecause:\n\n"
+               b"  User ann (ann@far.example) not listed in Domino Directory\n")
+    assert [r["recipient"] for r in classify_message(message)] == ["ann@far.example"]
+
+
+@pytest.mark.parametrize(("length", "delayed"), [(20_000, True), (20_001, False)])
+def test_a_warning_s_words_are_looked_for_in_the_first_20000_characters(length, delayed):
+    # a warning says so early; a long text is not searched to its end by every pattern
+    words = "will keep trying"
+    prose = "<ann@far.example>: 421 4.4.2 timed out\n" + "x " * 20_000
+    body = prose[:length - len(words)] + words + "\n"
+    (record,) = classify_message(DAEMON + b"Subject: Mail failure\n\n" + body.encode())
+    assert (record["action"] == "delayed") is delayed

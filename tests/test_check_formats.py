@@ -215,3 +215,21 @@ def test_nagios_many_targets_prefix_labels_and_the_worst_wins(mixed):
     assert f"{mixed[0]}/rcpt" in perf
     assert len(rest) == 4 and [line.split()[0] for line in rest] == MIXED_STATES
     assert all("|" not in line for line in rest)
+
+
+def test_a_step_s_head_is_the_encoder_s_whether_kept_or_not() -> None:
+    """``_step_head`` keeps the heads it made (by code, then name) up to a bound: every head,
+    kept, past the bound or asked twice, is what the encoder makes; True is not 1."""
+    import json
+
+    from smtpdiag.render.check_formats import _step_head
+
+    def wanted(name: str, code: object) -> str:
+        text = json.JSONEncoder(separators=(",", ":")).encode({"step": name, "code": code})
+        return text[:-1] + ',"ms":'
+
+    pairs = [(f"s{i % 40}", 200 + i // 40) for i in range(400)] + [
+        ("ehlo", 250), ("ehlo", None), ("x", True), ("x", 1), ("é\x1b", 550), ("x", 1.0)]
+    for _ in range(2):
+        for name, code in pairs:
+            assert _step_head(name, code) == wanted(name, code)  # type: ignore[arg-type]

@@ -88,9 +88,10 @@ def test_mx_hosts_without_addresses_carry_an_error_and_the_rest_still_resolve() 
         _, candidates = run(resolver(server).mail_hosts("example.test"))
     good, bare, gone, broken = candidates
     assert good == Candidate("good.example.test", 10, ("127.0.0.1",))
-    assert bare == Candidate(
-        "bare.example.test", 20, (), "bare.example.test has no A or AAAA records"
-    )
+    assert bare == Candidate(  # NODATA, told apart from NXDOMAIN below
+        "bare.example.test", 20, (), "bare.example.test has no A or AAAA records (the "
+        f"nameserver 127.0.0.1:{server.port} answered both with none, NODATA): give it an "
+        "address, or name another host in the MX record")
     assert gone == Candidate(
         "gone.example.test", 30, (), "gone.example.test does not exist (NXDOMAIN)"
     )
@@ -194,7 +195,9 @@ def test_addresses_of_a_plain_host_are_a_then_aaaa() -> None:
         assert found[-1] == "::1"
         assert sorted(found[:2]) == ["127.0.0.2", "127.0.0.3"]
         error = dns_error(server, resolver(server).addresses("bare.example.test"))
-        assert error.message == "bare.example.test has no A or AAAA records"
+        assert error.message == (
+            "bare.example.test has no A or AAAA records (the nameserver "
+            f"127.0.0.1:{server.port} answered both with none, NODATA): give it an address")
         error = dns_error(server, resolver(server).addresses("nowhere.example.test"))
         assert error.message == "nowhere.example.test does not exist (NXDOMAIN)"
 

@@ -33,7 +33,8 @@ def test_refused_says_the_server_refused_and_what_that_usually_means() -> None:
         error = error_of(server, "mx.d.test")
     assert error == (f"the nameserver 127.0.0.1:{server.port} refused to answer A mx.d.test "
                      "(REFUSED: a lame delegation, or a resolver that does not serve this "
-                     "client)")
+                     "client): ask a resolver that serves this machine, or check the domain's "
+                     f"delegation (dig @127.0.0.1 -p {server.port} +trace A mx.d.test)")
 
 
 @pytest.mark.parametrize("how", ["id", "qname"])
@@ -50,7 +51,9 @@ def test_a_truncated_answer_whose_tcp_retry_fails_says_both() -> None:
         error = error_of(server, "big.test", "MX")
     assert error == (f"the nameserver 127.0.0.1:{server.port} answered MX big.test truncated "
                      "(too big for UDP), and the retry over TCP failed: the connection closed "
-                     "without an answer")
+                     "without an answer; an answer this big needs DNS over TCP (RFC 7766): let "
+                     f"TCP port 53 through to the server (dig @127.0.0.1 -p {server.port} +tcp "
+                     "MX big.test)")
 
 
 def test_check_reports_a_truncated_mx_answer_in_one_line() -> None:
@@ -62,7 +65,9 @@ def test_check_reports_a_truncated_mx_answer_in_one_line() -> None:
     assert result.stdout.startswith(
         f"SMTPDIAG CRITICAL - big.test: dns: the nameserver 127.0.0.1:{server.port} answered "
         "MX big.test truncated (too big for UDP), and the retry over TCP failed: the "
-        "connection closed without an answer ("), result.stdout
+        "connection closed without an answer; an answer this big needs DNS over TCP (RFC "
+        "7766): let TCP port 53 through to the server (dig @127.0.0.1 -p "
+        f"{server.port} +tcp MX big.test) ("), result.stdout
 
 
 def test_the_probe_resolver_words_them_the_same() -> None:
@@ -70,7 +75,9 @@ def test_the_probe_resolver_words_them_the_same() -> None:
         asyncio.run(Resolver((server.host, server.port), 2.0).addresses("mx.d.test"))
     assert caught.value.message == (
         f"the nameserver 127.0.0.1:{server.port} refused to answer A mx.d.test (REFUSED: a "
-        "lame delegation, or a resolver that does not serve this client)")
+        "lame delegation, or a resolver that does not serve this client): ask a resolver that "
+        "serves this machine, or check the domain's delegation (dig @127.0.0.1 -p "
+        f"{server.port} +trace A mx.d.test)")
 
 
 DANGLING = {("d.test", "MX"): ["10 mx.d.test."], ("mx.d.test", "CNAME"): ["gone.other.test."]}

@@ -76,6 +76,9 @@ def test_audit_asks_about_the_very_names_and_shows_them_once_escaped(tmp_path) -
     assert "MX 10 mx\\x07.odd.test → 127.0.0.1" in result.stdout, result.stdout
     assert "MX 20 a\\x20b.odd.test → nxdomain" in result.stdout
     assert "\\\\" not in result.stdout
+    assert "✗ CRITICAL  An MX record names no host name — mx\\x07.odd.test" in result.stdout
+    assert "seen: MX 20 a\\x20b.odd.test: it holds characters no host name has" in result.stdout
+    assert result.returncode == 1  # the audit's FAIL
     assert {("mx\\007.odd.test", "A"), ("we\\.ird.odd.test", "A"), ("a\\032b.odd.test", "A")
             } <= set(dns.queries)
 

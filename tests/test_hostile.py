@@ -229,6 +229,8 @@ def _server(case: Case, certs: dict[str, Certs]) -> HostileServer:
 def _args(case: Case, server: HostileServer, certs: dict[str, Certs]) -> list[str]:
     args = ["probe", server.target, "--timeout", f"{case.timeout:g}", "--dry-run",
             "--helo", "client.test", "--ca-file", certs[case.implicit or "good"].ca_file]
+    if case.step == "tls" and not case.implicit:  # on port 25's STARTTLS-when-offered a
+        args += ["--tls", "starttls"]  # failed handshake walks again in plaintext (fallback)
     return [*args, "--tls", "implicit"] if case.implicit else args
 
 

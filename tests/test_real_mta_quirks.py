@@ -292,3 +292,38 @@ def test_a_server_refusing_ehlo_helo_and_lhlo_is_refused_at_helo() -> None:
                           "--format", "nagios")
     assert checked.returncode == 2 and "helo refused: 502" in checked.stdout
     assert "lhlo" not in checked.stdout.split("|")[0] + checked.stdout.split("\n", 1)[1]
+
+
+# Postfix with a recipient access table it cannot read (tests/interop "lookup" listener)
+
+def test_a_451_whose_words_name_the_cause_is_not_advised_as_greylisting() -> None:
+    from smtpdiag.core.annotate import annotate_reply
+    from smtpdiag.core.replies import parse_reply
+
+    said = parse_reply(b"451 4.3.5 <alice@interop.test>: Recipient address rejected: "
+                       b"Server configuration error\r\n")
+    note = annotate_reply(said, "rcpt")
+    assert note.reason is not None and note.reason.name == "system-error"
+    assert "greylisting is likely" not in note.advice[0]
+    assert note.reason.summary in note.advice[0]
+    # a 451 that says nothing of its cause keeps the step's advice: greylisting is likely
+    bare = annotate_reply(parse_reply(b"451 later\r\n"), "rcpt")
+    assert "greylisting is likely" in bare.advice[0]
+
+
+def test_a_server_too_busy_at_the_greeting_is_load_not_greylisting() -> None:
+    # Haraka's toobusy plugin (DENYSOFTDISCONNECT at connect): its words, then it hangs up
+    result, report, _ = _probe([send(b"421 Too busy; please try again later\r\n")])
+    assert result.returncode == 4
+    assert report["verdict"] == "deferred", report["summary"]
+    note = report["attempts"][0]["steps"][1]["annotation"]
+    assert note["reason"]["name"] == "system-error", note["reason"]
+    assert "greylist" not in json.dumps(note).lower()
+
+
+def test_try_again_later_at_the_greeting_is_not_greylisting() -> None:
+    # Haraka's connect hook answering DENYSOFT without words of its own (its default text)
+    _, report, _ = _probe([send(b"421 Come back later\r\n")])
+    assert report["verdict"] == "deferred", report["summary"]
+    note = report["attempts"][0]["steps"][1]["annotation"]
+    assert note["reason"]["name"] == "unknown", note["reason"]

@@ -162,6 +162,11 @@ def annotate_reply(reply: Reply, step: str, port: int = 25,
         # MAIL or RCPT: a step's advice for its code alone ("the sender address is refused")
         # would contradict them.
         advice = (entry.fix,)
+    if rule is not None and reason is not None and "reasons" in rule \
+            and reason.name not in rule["reasons"] and reason.decided_by != "basic":
+        # a step's advice for its code alone names a likely cause ("greylisting is likely")
+        # that the reply's own words ruled out: its other text names the cause decided
+        advice = (rule["otherwise"].format(summary=reason.summary),)
     if entry is not None and entry.kind == "text":
         entry = None  # a wording decides the reason; it is no provider's reply
     if entry is not None:

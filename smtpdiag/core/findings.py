@@ -16,7 +16,7 @@ from .addresses import (
     unroutable,
 )
 from .conduct import conduct_findings, speaks_lmtp
-from .opportunistic import opportunistic_walk
+from .opportunistic import failed_handshake, opportunistic_walk, plaintext_fallback
 from .text import listed, shorten
 from .tlsgrade import tls_grade_findings
 
@@ -47,6 +47,8 @@ def attempt_findings(attempt: Attempt, *, insecure: bool = False) -> tuple[Findi
                 "(tarpitting or an overloaded server; the step itself succeeded)"
                 if reply is not None and reply.positive else
                 f"slow: the {step.name} step took {step.elapsed_ms / 1000:.1f} s", step.name))
+        if step.name == "tls" and step.error is not None and step is failed_handshake(attempt):
+            found.append(Finding("critical", plaintext_fallback(step.error.message), "tls"))
         if reply is None or step.name in ("quit", "lhlo"):  # LHLO: smtpdiag's own question
             continue
         if reply.truncated:

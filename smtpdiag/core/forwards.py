@@ -44,6 +44,7 @@ _NAMES = {
 }
 _FIELD = re.compile(r"^[ \t]*\*?([^\W\d_][\w '-]{0,20}?)\*?[ \t]*[:：][ \t]*(.*)$")
 MAX_BLOCK = 12  # header lines read below the separator
+MAX_SEPARATORS = 20  # separators tried in one text (a thread quotes a few; more is hostile)
 
 
 def inline_bounce(message: Message) -> Message | None:
@@ -55,20 +56,27 @@ def inline_bounce(message: Message) -> Message | None:
     if part is None:
         return None
     text = part_text(part).replace("\r\n", "\n")[:1_000_000]
-    for separator in _SEPARATOR.finditer(text):
-        found = _forwarded(text[separator.end():])
+    for number, separator in enumerate(_SEPARATOR.finditer(text)):
+        if number == MAX_SEPARATORS:
+            break
+        found = _forwarded(text, separator.end())
         if found is not None:
             return found
     return None
 
 
-def _forwarded(text: str) -> Message | None:
-    """The message below one separator: its header block read into the fields a bounce's
-    reading needs, its text after the block; None unless it is a bounce by them."""
-    lines = text.lstrip("\n").split("\n")
+def _forwarded(text: str, start: int) -> Message | None:
+    """The message below the separator ending at ``start``: its header block (the lines up to
+    the first that is no field, at most ``MAX_BLOCK``) read into the fields a bounce's reading
+    needs, its text after the block; None unless it is a bounce by them.  Only the block's
+    lines are split: a text of many separators is not split again at each."""
+    while text.startswith("\n", start):
+        start += 1
     fields: dict[str, str] = {}
-    used = 0
-    for used, line in enumerate(lines[:MAX_BLOCK]):  # noqa: B007 (where the block ends)
+    end = start
+    for _ in range(MAX_BLOCK):
+        stop = text.find("\n", end)
+        line = text[end:stop if stop >= 0 else len(text)]
         match = _FIELD.match(line)
         if not line.strip() or match is None:
             break
@@ -76,12 +84,11 @@ def _forwarded(text: str) -> Message | None:
         kind = next((key for key, names in _NAMES.items() if name in names), None)
         if kind and kind not in fields:
             fields[kind] = match.group(2).strip()
-    else:
-        used = min(len(lines), MAX_BLOCK)
+        end = stop + 1 if stop >= 0 else len(text)
     if "From" not in fields and "Subject" not in fields:
         return None
     head = "".join(f"{key}: {value}\n" for key, value in fields.items()) \
         + "Content-Type: text/plain; charset=utf-8\n"
-    body = "\n".join(lines[used:])
-    forwarded = parsed_message(f"{head}\n{body}".encode("utf-8", "replace"))
-    return forwarded if bounce_headers(forwarded) else None
+    if not bounce_headers(parsed_message(f"{head}\n".encode("utf-8", "replace"))):
+        return None  # told by its headers alone: the text below is parsed for a bounce only
+    return parsed_message(f"{head}\n{text[end:]}".encode("utf-8", "replace"))

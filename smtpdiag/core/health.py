@@ -10,6 +10,8 @@ The rules, for the attempt that answered (or every attempt with ``all_hosts``):
   CRITICAL, or WARNING when it is a 4xx (transient, likely to pass next time);
 - a probe that could not complete (DNS, connect, TLS, timeout, protocol) is CRITICAL; one that
   could not run for a reason of ours (bad input, a bug) is UNKNOWN;
+- a STARTTLS handshake that failed on port 25, after which the walk went on in plaintext as
+  sending servers do, is a WARNING (mail flows, unencrypted);
 - a certificate that did not verify is CRITICAL; its days left are held against
   ``cert_crit_days`` / ``cert_warn_days`` (alert when fewer days are left);
 - times above ``warn`` / ``crit`` (whole session) or ``step_warn`` / ``step_crit`` (per step);
@@ -28,7 +30,7 @@ from dataclasses import field
 from ..model import Attempt, Reply, Report, Step
 from ..record import record
 from .conduct import injected_after_starttls, speaks_lmtp
-from .opportunistic import opportunistic_walk
+from .opportunistic import failed_handshake, opportunistic_walk
 from .text import shorten
 from .thresholds import STEP_PARTS, TIME_STEPS, Thresholds
 
@@ -248,6 +250,12 @@ def _judge_attempt(attempt: Attempt, thresholds: Thresholds) -> list[Reason]:
         for step, seconds in _step_seconds(attempt).items():
             reasons.append(_over(step, seconds, *thresholds.step_limits(step), step))
     for walked in attempt.steps:  # plaintext after the 220 to STARTTLS: injected, discarded
+        if walked.name == "tls" and walked.error is not None and \
+                walked is failed_handshake(attempt):
+            reasons.append(Reason("WARNING", f"tls: STARTTLS handshake failed, mail goes in "
+                                  f"plaintext: {walked.error.message} (senders using TLS when "
+                                  "offered fall back to plaintext; those enforcing MTA-STS or "
+                                  "DANE do not deliver)", "tls"))
         if walked.unasked is not None and walked.name == "starttls":
             injected = injected_after_starttls(walked)
             if injected is not None:

@@ -17,8 +17,10 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-__all__ = ["automatic_reply", "challenge", "delay_warning", "delivered_notice", "not_a_bounce",
-           "read_receipt"]
+__all__ = ["MAX_SAID", "automatic_reply", "challenge", "delay_warning", "delivered_notice",
+           "not_a_bounce", "read_receipt"]
+
+MAX_SAID = 20_000  # characters of a bounce's prose searched for a delay warning's words
 
 # A Subject that says the message is late, not lost (Gmail's "(Delay)", Exchange's "Delivery
 # delayed:", Sendmail's "Warning: could not send message for past 4 hours", Exim's "Warning:
@@ -69,9 +71,10 @@ _FINAL_WORDS = re.compile(r"\b(?:failed permanently|permanent(?:ly)? (?:error|fa
 def delay_warning(subject: str, prose: str) -> bool:
     """Whether a bounce in prose is a warning that delivery is late, by its words or by its
     Subject (one that does not also say delivery failed), and no words of a final failure."""
-    if _FINAL_WORDS.search(prose):
+    said = prose[:MAX_SAID]  # a warning says so early; a long text is not searched to its end
+    if _FINAL_WORDS.search(said):
         return False
-    if _DELAY_WORDS.search(prose):
+    if _DELAY_WORDS.search(said):
         return True
     return bool(_DELAY_SUBJECT.search(subject)) and not _FAILED_SUBJECT.search(subject)
 
@@ -114,7 +117,11 @@ _AWAY_WORDS = re.compile(
     r"\bje suis (?:actuellement )?(?:absente?|en cong[ée]s?|en vacances)|"
     r"\b(?:estoy|estar[ée]) (?:fuera de la oficina|de vacaciones|ausente)|"
     r"\b(?:estou|estarei) (?:fora do escrit[óo]rio|de f[ée]rias|ausente)|"
-    r"\bsono (?:fuori ufficio|in ferie|assente)|\bik ben (?:afwezig|met vakantie|niet op kantoor)",
+    r"\bsono (?:fuori ufficio|in ferie|assente)|\bik ben (?:afwezig|met vakantie|niet op kantoor)|"
+    r"\bjestem (?:poza biurem|na urlopie)|\bjag är (?:ledig|på semester|tjänstledig)|"
+    r"\bjeg er (?:på ferie|fraværende|ikke på kontoret)|\bolen (?:lomalla|poissa)|"
+    r"\bjsem (?:mimo kancelář|na dovolené)|\bя (?:нахожусь )?(?:в отпуске|вне офиса)|"
+    r"ofis dışındayım|不在にして|休假中",
     re.I)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import html
 import re
 from email.message import Message
+from itertools import islice
 
 from .bounce import Diagnostic
 from .notices import automatic_reply, challenge, delivered_notice
@@ -42,11 +43,20 @@ __all__ = ["about_a_failure", "bounce_headers", "forwarded_bounce", "generated",
            "without_scan_notes"]
 
 _ADDRESS = r"[A-Za-z0-9._%+=/'&!#$*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+# A label some mail systems write before each recipient ("Recipient: ann@…", "Recipient address:
+# ann@…", "Empfänger: …"), its failure on the lines below; never "To:", which a quoted header
+# block has (the original's, often a list).
+_LABEL = (r"(?:(?i:(?:failed |original |final |invalid |unknown )?recipient(?:s| address)?|"
+          r"empf[äa]nger(?:adresse)?|destinataire|destinatari[oa]|destinat[áa]rio)"
+          r"[ \t]*[:：][ \t]*)?")
 # A line that starts with a recipient, as the bounce formats above write one.
 _RECIPIENT_LINE = re.compile(
-    rf"^[ \t]*(?:[<\"']?(?P<address>{_ADDRESS})[>\"']?"
+    rf"^[ \t]*(?:{_LABEL}[<\"']?(?P<address>{_ADDRESS})[>\"']?"
     rf"(?=[ \t]*(?:$|:|\.\.\.|\(|\[|on |Invalid |[A-Z]))|"
-    rf"[45][0-9][0-9][ -](?:[245]\.[0-9]{{1,3}}\.[0-9]{{1,3}} )?<?(?P<summary>{_ADDRESS})>?\.\.\.)",
+    rf"[45][0-9][0-9][ -](?:[245]\.[0-9]{{1,3}}\.[0-9]{{1,3}} )?<?(?P<summary>{_ADDRESS})>?\.\.\.|"
+    # "To: ann@…" only with its failure's label on the next line ("Error: 550 …")
+    rf"(?i:to)[ \t]*:[ \t]*<?(?P<listed>{_ADDRESS})>?[ \t]*(?=\n[ \t]*(?i:error|reason|status|"
+    rf"diagnostic|problem)\b))",
     re.MULTILINE)
 # An address that finishes a sentence ("A message sent by\n  <…>\ncould not be delivered").
 # A reply code or an enhanced code in a recipient's lines (not a date's or a size's digits).
@@ -65,6 +75,7 @@ _TALKING = re.compile(r"^[ \t]*(?:\.\.\.[ \t]*)?while talking to\b", re.I | re.M
 _DIALOGUE_LINE = re.compile(r"[ \t]*(?:<<<|>>>|[245][0-9]{2} [^\s<>@]+ \([\w-]+\)\.\.\.)")
 MAX_DIALOGUE = 4_000  # characters above a summary line searched for its own lines
 MAX_RECIPIENTS = 1_000
+MAX_HEADS = 20  # section heads read for transient errors (Sendmail writes three or four)
 _BLANK = re.compile(r"\n[ \t]*\n")
 # What HTML holds that is no text (a style sheet, a script), where its lines break, its tags.
 _HTML_DROP = re.compile(r"<(style|script|head)\b[^>]{0,500}>.*?</\1\s*>", re.I | re.S)
@@ -92,7 +103,7 @@ def segments(prose: str, sender: str | None = None) -> list[tuple[str, str]]:
     # where, which address, whether a recipient, whether a Sendmail summary line
     starts: list[tuple[int, str, bool, bool]] = []
     for match in _RECIPIENT_LINE.finditer(prose):
-        address = match.group("address") or match.group("summary")
+        address = match.group("address") or match.group("summary") or match.group("listed")
         if starts and starts[-1][1].lower() == address.lower() and prose[match.start()] in " \t" \
                 and not _BLANK.search(prose, starts[-1][0], match.start()):
             continue  # Postfix folds a reply's own "<ann@…>: …" onto an indented line
@@ -131,7 +142,7 @@ _TRANSIENT_HEAD = re.compile(r"transient|non-?fatal|temporar|deferred|delayed|st
 def transient_recipients(prose: str) -> set[str]:
     """The recipients (lower case) a prose bounce lists under a section head for transient
     errors: still being retried, unlike those under its head for permanent ones."""
-    heads = list(_HEAD_LINE.finditer(prose)) if "---" in prose else []
+    heads = list(islice(_HEAD_LINE.finditer(prose), MAX_HEADS)) if "---" in prose else []
     found: set[str] = set()
     for number, head in enumerate(heads):
         if _TRANSIENT_HEAD.search(head.group()):

@@ -95,9 +95,18 @@ def decide(*, code: int | None, enhanced: str | None, text: str, command: str | 
         return reason_for("system-error", decided_by=found["decided_by"] if found["rule"]
                           else "text", rule=f"X-Unix {found['rule']}".strip(), klass=None,
                           final=final)
+    if command == "CONNECT" and found["rule"] in GENERIC_RETRY:
+        # "try again later" alone, before any envelope: greylisting keys on sender and
+        # recipient, so at the greeting it is load, maintenance or a limit, and the words
+        # do not say which
+        return reason_for("unknown", decided_by="text", rule=found["rule"], klass=(
+            code // 100 if code else None), final=final)
     return _expired_or_sender(found, code, enhanced, command, final)
 
 
+# Wordings that only ask for a retry ("try again later", "come back later"): greylisting is
+# their likeliest cause at RCPT, never at the greeting.
+GENERIC_RETRY = frozenset({"greylisting-try-again-later", "text-retry-later"})
 TRANSIENT = frozenset({"network", "system-error", "unknown", "greylisted", "syntax"})
 # What a local delivery program may report as the cause itself (else its failure is the cause).
 OWN_CAUSE = frozenset({"mailbox-full", "message-too-big", "system-full"})

@@ -243,7 +243,9 @@ def _plain_target(text: str, port: int | None, no_mx: bool) -> Target | None:
     host, _, port_text = raw.partition(":")
     text_port = None
     if port_text or ":" in raw:
-        if not _PORT.fullmatch(port_text) or not 0 < int(port_text) < 65536:
+        # _PORT read without the pattern: the text is ASCII, where only 0-9 are digits
+        if not 0 < len(port_text) <= 5 or not port_text.isdigit() or \
+                not 0 < int(port_text) < 65536:
             return None
         text_port = int(port_text)
     chosen_port = text_port if text_port is not None else port

@@ -47,8 +47,9 @@ def outcome_of(*, failed: bool, stop: Reply | None, rcpt_replies: Iterable[Reply
         return "failed"
     if stop is not None:
         return "deferred" if stop.klass == 4 else "refused"
-    if any(not reply.positive for reply in rcpt_replies):
-        return "partial"
+    for reply in rcpt_replies:  # a loop, not any() over a generator: every walk's outcome
+        if not reply.positive:
+            return "partial"
     return "accepted"
 
 

@@ -162,7 +162,7 @@ async def _address(resolver: PolicyResolver, host: str, address: str, domain: st
     walk_opts = WalkOptions(
         helo=opts.helo or default_helo(), rcpt_to=(f"postmaster@{domain}",),
         tls="starttls", timeout=opts.timeout, ca_file=opts.ca_file, insecure=True,
-        dry_run=True)
+        dry_run=True, plaintext_retry=False)
     (status, ptr, confirmed, why), attempt = await asyncio.gather(
         _reverse(resolver, address),
         walk(host, address, opts.port, walk_opts, time.monotonic() + opts.timeout * 4))

@@ -177,6 +177,7 @@ class Walk(GreetingWalk):
         reply = await self.command("mail", f"MAIL FROM:<{self.opts.mail_from}>{size}{utf8}")
         self._refuse_unless(reply, 250)
         self._stop_if("mail")
+        took = False  # a recipient was taken (a flag, not any() over the replies, every walk)
         for rcpt in self.opts.rcpt_to:
             try:
                 reply = await self.command("rcpt", f"RCPT TO:<{rcpt}>")
@@ -188,16 +189,17 @@ class Walk(GreetingWalk):
                 self.stop = stopping_reply(self.rcpt_replies)
                 raise Done from None
             self.rcpt_replies.append(reply)
-            if reply.positive and reply.code not in TAKEN:
+            if reply.code in TAKEN:
+                took = True
+            elif reply.positive:
                 # positive, yet neither taken nor refused (354, 220, 235…): out of turn
                 self._refuse_unless(reply, *TAKEN)
             if reply.code == 421:  # closing: no further recipient will be heard
                 # (Postfix's "too many errors" after refused recipients): where none was taken,
                 # a recipient refused for good before it decides, as when all were refused
-                taken = any(r.code in TAKEN for r in self.rcpt_replies)
-                self.stop = reply if taken else stopping_reply(self.rcpt_replies)
+                self.stop = reply if took else stopping_reply(self.rcpt_replies)
                 raise Done
-        if not any(r.code in TAKEN for r in self.rcpt_replies):
+        if not took:
             self.stop = stopping_reply(self.rcpt_replies)
             raise Done
         self._stop_if("rcpt")

@@ -280,7 +280,8 @@ class Resolver(Words):
         qname, display = _to_name(name)
         found = await self._addresses(qname, display)
         if not found:
-            raise DnsError(f"{display} has no A or AAAA records", step=STEP)
+            raise DnsError(f"{display} has no A or AAAA records ({self._who()} answered "
+                           "both with none, NODATA): give it an address", step=STEP)
         return found
 
     async def candidate(self, name: dns.name.Name, preference: int | None,
@@ -292,7 +293,9 @@ class Resolver(Words):
         except DnsError as exc:
             return Candidate(host, preference, (), exc.message, late=isinstance(exc, LateError))
         if not found:
-            return Candidate(host, preference, (), f"{host} has no A or AAAA records", alias)
+            return Candidate(host, preference, (), f"{host} has no A or AAAA records "
+                             f"({self._who()} answered both with none, NODATA): give it an "
+                             "address, or name another host in the MX record", alias)
         return Candidate(host, preference, found, cname=alias, failed=failed)
 
     async def mail_hosts(self, domain: str) -> tuple[Resolution, list[Candidate]]:

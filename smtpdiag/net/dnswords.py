@@ -105,7 +105,9 @@ class Words:
             problem = entry[3] if len(entry) > 3 else None
             if problem == "REFUSED":  # an authoritative server not serving it, or no recursion
                 return (f"{self._who()} refused to answer {what} (REFUSED: a lame delegation, "
-                        "or a resolver that does not serve this client)")
+                        "or a resolver that does not serve this client): ask a resolver that "
+                        "serves this machine, or check the domain's delegation ("
+                        f"{self._dig(rdtype, name, '+trace')})")
             if problem == "SERVFAIL":
                 why = self._servfail(rdtype, name)
                 return f"{self._who()} failed (SERVFAIL) answering {what}: {why}"
@@ -117,7 +119,9 @@ class Words:
                    and not isinstance(p, dns.message.Truncated)]
             if tcp:  # UDP said "too big" (TC), and the retry over TCP failed
                 return (f"{self._who()} answered {what} truncated (too big for UDP), and the "
-                        f"retry over TCP failed: {_tcp_failure(tcp[-1])}")
+                        f"retry over TCP failed: {_tcp_failure(tcp[-1])}; an answer this big "
+                        "needs DNS over TCP (RFC 7766): let TCP port 53 through to the server "
+                        f"({self._dig(rdtype, name, '+tcp')})")
         for entry in errors:
             problem = entry[3] if len(entry) > 3 else None
             if isinstance(problem, dns.query.BadResponse):  # it parsed: for another question

@@ -188,7 +188,11 @@ def _summary(verdict: str, attempts: list[Attempt], opts: ProbeOptions,
     ``chosen`` is the default recipient (no ``--to``): a refusal of it says to name one."""
     if not attempts:
         return "nothing was probed"
-    subject = next((a for a in attempts if a.outcome == verdict), attempts[-1])
+    subject = attempts[-1]
+    for attempt in attempts:  # a loop, not next() over a generator: every probe's summary
+        if attempt.outcome == verdict:
+            subject = attempt
+            break
     text = _one_summary(verdict, subject, opts)
     if chosen is not None and subject.outcome != "accepted" and _refused_rcpt(subject) and \
             refused_recipient(subject) is not None:  # accepted: no recipient was refused
@@ -240,6 +244,10 @@ def _one_summary(verdict: str, last: Attempt, opts: ProbeOptions) -> str:
             if step.name == "starttls" and step.reply and not step.reply.positive:
                 return (f"{where} accepted every step, but only in plaintext: STARTTLS was "
                         f"refused{point}")
+            if step.name == "tls" and step.error is not None:  # walked again without TLS
+                return (f"{where} accepted every step, but only in plaintext: the STARTTLS "
+                        "handshake failed, and the walk went on without TLS as sending servers "
+                        f"do{point}")
         return f"{where} answered every step positively{point}"
     if verdict == "partial":
         rcpts = [s for s in last.steps if s.name == "rcpt" and s.reply is not None]

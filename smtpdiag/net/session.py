@@ -64,6 +64,16 @@ async def _diagnose_tls(host: str, address: str, port: int, opts: WalkOptions, l
     return info, TlsError(refusal_message(probe.tls.version, probe.tls.cipher), step="tls")
 
 
+def _falls_back(opts: WalkOptions, error: SmtpdiagError) -> bool:
+    """Whether a failed STARTTLS handshake leads to a plaintext walk: where STARTTLS is used
+    when offered (port 25) and no password is to be sent, as sending servers retry in the
+    clear; never where TLS is required (587, 465, ``--tls starttls``), nor when the walk was
+    to stop at TLS anyway."""
+    return (opts.tls == "starttls" and opts.plaintext_retry and not opts.auth_user
+            and opts.quit_after != "tls"
+            and error.step == "tls" and error.kind in ("tls", "connect"))
+
+
 async def walk(host: str, address: str, port: int, opts: WalkOptions,
                deadline: float | None = None) -> Attempt:
     """Probe one address over one connection (a second one only to diagnose a handshake that
@@ -79,6 +89,18 @@ async def walk(host: str, address: str, port: int, opts: WalkOptions,
     tls = walk_.tls
     if error is not None and refused_handshake(error):
         tls, error = await _diagnose_tls(host, address, port, opts, limit, error)
+    if error is not None and _falls_back(opts, error):
+        # As a sending server does on port 25 (Postfix's "may" level, Exim's
+        # tls_tempfail_tryclear): the walk again, in plaintext.  The failed handshake stays as
+        # its step, saying what the diagnosis learned; the findings and check say the rest.
+        failed = [*silent, *walk_.steps]
+        if failed and failed[-1].name == "tls" and failed[-1].error is not None:
+            said = failed[-1].error
+            if said.message != error.message:
+                said = replace(said, message=f"{error.message}; the handshake: {said.message}")
+            failed[-1] = replace(failed[-1], error=said)
+        walk_, error = await _attempt(host, address, port, replace(opts, tls="none"), limit)
+        silent, tls = tuple(failed), None
     outcome = outcome_of(failed=error is not None, stop=walk_.stop,
                          rcpt_replies=walk_.rcpt_replies)
     return Attempt(

@@ -92,7 +92,7 @@ class StepWalk:
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise StepTimeout("the overall deadline was reached", step=step)
-        wait = self._wait(step)
+        wait = self.opts.data_timeout if step == "message" else self.opts.timeout  # _wait
         return wait if wait < left else left
 
     def _cut_short(self, timeout: float) -> str:

@@ -38,5 +38,9 @@ class WalkOptions:
     smtputf8: bool = False
     # --tls auto on a port that may be implicit TLS after all: see ``implicit.py``.
     sniff_tls: bool = False
+    # A failed STARTTLS handshake where STARTTLS is used when offered: walk again in plaintext,
+    # as sending servers do (``session._falls_back``).  An audit, which grades the TLS the
+    # server offers, keeps the failed walk and its diagnosis instead.
+    plaintext_retry: bool = True
     # Told (step, where) as each exchange starts, e.g. for a terminal's "waiting for…" line.
     progress: Callable[[str, str], None] | None = field(default=None, repr=False, compare=False)

@@ -11,6 +11,7 @@ error for every malformed reply, and a cap that keeps memory bounded, so ``data_
 from __future__ import annotations
 
 import asyncio
+import errno
 import ssl
 import threading
 import time
@@ -333,8 +334,19 @@ def convert_error(exc: BaseException, step: str, timeout: float, proto: Recordin
                      "a client certificate (smtpdiag sends none); its log says which")
         return ConnectError(f"{where} closed the connection{extra}", step=step)
     if isinstance(exc, OSError):
-        return ConnectError(f"cannot connect to {where}: {exc.strerror or exc}", step=step)
+        return ConnectError(f"cannot connect to {where}: {exc.strerror or exc}"
+                            f"{_no_route(exc, where)}", step=step)
     if isinstance(exc, ValueError):
         return UsageError(f"refused to send: {exc}", step=step)
     return ProtocolError(f"unexpected failure talking to {where}: {type(exc).__name__}: {exc}",
                          step=step)
+
+
+def _no_route(exc: OSError, where: str) -> str:
+    """A connection this machine could not even start (no route: an IPv6 address from a host
+    without IPv6, as an MX with AAAA records only meets) says nothing of the server."""
+    if exc.errno not in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return ""
+    family = "IPv6" if where.startswith("[") else "IPv4"
+    return (f": this machine has no route to that {family} address, so this says nothing of "
+            f"the server; senders with {family} may reach it (probe from a machine that has it)")

@@ -260,20 +260,25 @@ def _s(text: str) -> str:
                                           text))
 
 
-# A step's text up to its time, by step name and reply code: a few dozen pairs, met on every
-# line ("ehlo" and 250, "rcpt" and 250...).  Up to _HEADS_KEPT are kept; others are built.
-_HEADS: dict[tuple[str, int | None], str] = {}
+# A step's text up to its time, by reply code and then step name: a few dozen pairs, met on
+# every line ("ehlo" and 250, "rcpt" and 250...).  Two look-ups by code and by name, not one by
+# a (name, code) pair, which was a tuple made, hashed and compared for every step of every line.
+# Up to _HEADS_KEPT are kept (counted in _HEADS_COUNT); others are built.
+_HEADS: dict[int | None, dict[str, str]] = {}
 _HEADS_KEPT = 256
+_HEADS_COUNT = [0]
 
 
 def _step_head(name: str, code: int | None) -> str:
     if code is not None and type(code) is not int:  # True == 1: never share their entry
         return f'{{"step":{_s(name)},"code":{_v(code)},"ms":'
-    head = _HEADS.get((name, code))
+    named = _HEADS.get(code)
+    head = None if named is None else named.get(name)
     if head is None:
         head = f'{{"step":{_s(name)},"code":{_v(code)},"ms":'
-        if len(_HEADS) < _HEADS_KEPT:
-            _HEADS[name, code] = head
+        if _HEADS_COUNT[0] < _HEADS_KEPT:
+            _HEADS.setdefault(code, {})[name] = head
+            _HEADS_COUNT[0] += 1
     return head
 
 

@@ -86,6 +86,10 @@ LISTENERS: dict[str, tuple[int, str, tuple[str, ...]]] = {
     "relay-login": (29043, "AUTH offered in clear; a login does not let the client relay", (
         "smtpd_sasl_auth_enable=yes", "smtpd_tls_auth_only=no",
         "smtpd_relay_restrictions=reject_unauth_destination")),
+    "lookup": (29045, "a recipient access table that cannot be read (a tcp: map that is down)", (
+        f"smtpd_recipient_restrictions=check_recipient_access,tcp:127.0.0.1:{DOWN_PORT},permit",)),
+    "tls10": (29044, "STARTTLS offering only TLS 1.0 (an old OpenSSL, or smtpd_tls_protocols)", (
+        "smtpd_tls_protocols=>=TLSv1,<=TLSv1", "tls_medium_cipherlist=ALL:@SECLEVEL=0")),
     "submission": (29587, "submission: TLS, AUTH (Dovecot SASL) required", (
         "smtpd_tls_security_level=encrypt", "smtpd_sasl_auth_enable=yes",
         "smtpd_tls_auth_only=yes",

@@ -44,6 +44,9 @@ def test_dovecots_lmtp_port_is_named_lmtp(dovecot: Postfix) -> None:
     error = report.attempts[-1].error
     assert error is not None and error.step == "lhlo" and "speaks LMTP" in error.message
     assert report.verdict == "failed"
+    ehlo = step(report, "ehlo")  # its 500 is LMTP's, not a very old SMTP server's
+    assert ehlo.annotation is not None and "speaks LMTP" in ehlo.annotation.description
+    assert not any("helo refused" in f.message for f in report.attempts[-1].findings)
 
 
 def test_dovecot_submission_without_a_login_says_log_in(dovecot: Postfix) -> None:

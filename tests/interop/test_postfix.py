@@ -317,3 +317,28 @@ def test_a_client_refused_at_connect_for_now_is_read_as_a_greeting(postfix: Post
     note = greeting.annotation
     assert "greeting" in note.description and "mailbox" not in note.description, note
     assert note.reason.name == "requires-ptr" and report.verdict == "deferred"
+
+
+def test_a_tls_1_0_only_mx_is_walked_in_plaintext_as_senders_do(postfix: Postfix) -> None:
+    """Port 25's STARTTLS when offered: the failed handshake is the finding, not the verdict."""
+    report = run(postfix, "tls10", dry_run=True)  # --tls auto: STARTTLS when offered
+    attempt = report.attempts[-1]
+    assert report.verdict == "accepted" and attempt.error is None, report.summary
+    assert "only in plaintext: the STARTTLS handshake failed" in report.summary
+    found = [f for f in attempt.findings if f.step == "tls"]
+    assert found and "offers only TLS 1.0" in found[0].message, found
+    required = run(postfix, "tls10", tls="starttls", dry_run=True)  # TLS required
+    assert required.verdict == "failed" and required.attempts[-1].error is not None
+
+
+def test_a_table_lookup_that_failed_is_not_called_greylisting(postfix: Postfix) -> None:
+    """The step's advice for a 451 alone says greylisting is likely; Postfix's words here name
+    its own configuration (a table it cannot read), and the advice must follow them."""
+    report = run(postfix, "lookup", dry_run=True)
+    rcpt = step(report, "rcpt")
+    assert rcpt.reply is not None and rcpt.reply.code == 451, rcpt.reply
+    assert "Server configuration error" in rcpt.reply.text  # 451 4.3.5, after ~9 s of retries
+    note = rcpt.annotation
+    assert note is not None and note.reason is not None and note.reason.name != "greylisted"
+    assert "greylisting is likely" not in note.advice[0], note.advice
+    assert report.verdict == "deferred"

@@ -7,6 +7,7 @@ from ..addresses import (
     SPECIAL_USE,
     is_ip_literal,
     listed_twice,
+    not_a_host_name,
     repeated_suffix,
     reverse_name,
     special_use,
@@ -35,6 +36,9 @@ def host_hits(host: HostFacts, *, last: bool = False) -> list[Hit]:
                     "records")]
     if host.status == "literal" or is_ip_literal(host.host):
         return [Hit("mx.ip-literal", host.host, f"MX {host.preference} {host.host}")]
+    if not_a_host_name(host.host):  # refused as malformed, whatever it resolves to
+        return [Hit("mx.not-hostname", host.host, f"MX {host.preference} {host.host}: it "
+                    "holds characters no host name has")]
     if (address := reverse_name(host.host)) is not None and not host.addresses:
         return [Hit("mx.reverse-name", host.host, f"MX {host.preference} {host.host}: the "
                     f"reverse-DNS name of {address}")]
@@ -63,7 +67,7 @@ def host_hits(host: HostFacts, *, last: bool = False) -> list[Hit]:
 def _resolves(host: HostFacts) -> bool:
     """Whether senders find an address for this MX host (an IP literal is no host name)."""
     return bool(host.addresses) and host.status not in ("literal", "null") and \
-        not is_ip_literal(host.host)
+        not is_ip_literal(host.host) and not not_a_host_name(host.host)
 
 
 def _null_written_wrongly(mx: MxFacts) -> list[Hit]:

@@ -84,3 +84,5 @@ def test_plaintext_injected_after_starttls_is_a_warning() -> None:
 
 def test_a_result_keeps_its_place_in_the_input() -> None:
     assert judge(report(attempt(*PLAIN)), Thresholds(), index=7).index == 7
+    refused = attempt(step("connect"), step("greeting"), step("ehlo", 554), outcome="refused")
+    assert judge(report(refused, verdict="refused"), Thresholds(), index=7).index == 7

@@ -7,6 +7,7 @@ different advice.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from ...model import Attempt
@@ -142,23 +143,18 @@ def bounded(hits: list[Hit], limit: int = 5) -> list[Hit]:
     """Each finding once (the same finding of several records says how many), and the first
     ``limit`` findings of each kind, the last of them counting the rest: a zone of thousands
     of MX or TLSA records gets a few findings, not thousands."""
-    same: dict[Hit, int] = {}
-    for hit in hits:
-        same[hit] = same.get(hit, 0) + 1
     unique = [hit if count == 1 else Hit(hit.id, hit.subject, f"{hit.detail} ({count} such "
                                          "records)", hit.severity)
-              for hit, count in same.items()]
-    counts: dict[str, int] = {}
-    for hit in unique:
-        counts[hit.id] = counts.get(hit.id, 0) + 1
+              for hit, count in Counter(hits).items()]
+    of_kind = Counter(hit.id for hit in unique)
+    seen: Counter[str] = Counter()
     kept: list[Hit] = []
-    seen: dict[str, int] = {}
     for hit in unique:
-        seen[hit.id] = seen.get(hit.id, 0) + 1
-        if seen[hit.id] == limit and counts[hit.id] > limit:
-            more = counts[hit.id] - limit
-            hit = Hit(hit.id, hit.subject, f"{hit.detail}; and {more} more records alike",
-                      hit.severity)
-        if seen[hit.id] <= limit:
-            kept.append(hit)
+        seen[hit.id] += 1
+        if seen[hit.id] > limit:
+            continue
+        if seen[hit.id] == limit and of_kind[hit.id] > limit:
+            hit = Hit(hit.id, hit.subject, f"{hit.detail}; and {of_kind[hit.id] - limit} more "
+                      "records alike", hit.severity)
+        kept.append(hit)
     return kept
